@@ -1,0 +1,312 @@
+"""`differentiate`: the three methods at one point, and a verdict.
+
+1. SymPy: the symbolic derivative of the parsed tree, evaluated with evalf.
+2. torch autograd on a graph built from the same tree.
+3. Central finite differences of the numpy-evaluated function.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from . import numeric, points
+from .errors import DomainError, PointError, UsageError
+from .functions import TABLE
+from .parsing import Expression, parse
+from .verdict import (AUTOGRAD_TOLERANCE, FD_ERROR_SLACK, KINK_TOLERANCE, Status,
+                      finite_difference_tolerance, tolerances)
+
+MAX_ORDER = 4
+
+
+@dataclass
+class Partial:
+    """One derivative: d^order f / d wrt[0] ... d wrt[-1]. For a vector
+    variable (order 1) each value is a list over its components."""
+
+    wrt: tuple
+    symbolic: object  # str, or list of str
+    sympy: object  # float or None, or a list of them
+    autograd: object
+    finite_difference: object
+    finite_difference_error: object
+    agree: bool
+    problems: list = field(default_factory=list)  # words, when not agree
+
+    @property
+    def order(self) -> int:
+        return len(self.wrt)
+
+
+@dataclass
+class Kink:
+    node: str  # the sub-expression on its kink, e.g. "abs(x)"
+    wrt: str  # variable (component) along which it was probed
+    left: float  # one-sided derivatives
+    right: float
+    jump: bool
+    left_value: float
+    right_value: float
+
+
+@dataclass
+class Result:
+    expression: str
+    variables: list
+    wrt: list
+    point: dict  # name -> np.ndarray
+    dtype: str
+    order: int
+    value: object
+    partials: list
+    kinks: list
+    status: str
+    reason: str
+    notes: list
+    tree: Optional[Expression] = None
+
+    @property
+    def agree(self) -> bool:
+        return self.status == Status.AGREE
+
+    @property
+    def differentiable(self) -> bool:
+        return self.status != Status.KINK
+
+
+def _point_text(point: dict) -> str:
+    return ", ".join(f"{k}={points.as_json({k: v})[k]}" for k, v in point.items())
+
+
+def _as_point(at, variables) -> dict:
+    if isinstance(at, dict):
+        specs = []
+        for name, value in at.items():
+            if isinstance(value, (list, tuple, np.ndarray)):
+                value = "[" + ",".join(repr(float(v)) for v in np.ravel(value)) + "]"
+            specs.append(f"{name}={value}")
+        return points.resolve([",".join(specs)] if specs else [], variables)
+    if isinstance(at, str):
+        at = [at]
+    return points.resolve(list(at or []), variables)
+
+
+def _validate_wrt(wrt, expr: Expression) -> list:
+    if not expr.variables:
+        raise UsageError(f"{expr.source!r} has no variables: there is nothing to differentiate")
+    if not wrt:
+        return list(expr.variables)
+    names = []
+    for item in wrt:
+        for name in str(item).split(","):
+            name = name.strip()
+            if name not in expr.variables:
+                raise UsageError(f"--wrt {name!r} is not a variable of the expression "
+                                 f"(its variables: {', '.join(expr.variables)})")
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _undefined_message(node, values, point) -> str:
+    value = np.asarray(values[id(node)]).reshape(-1)
+    bad = value[~np.isfinite(value)][0]
+    if node.op == "num":
+        return f"the number {node.text} is too large for float64"
+    func = TABLE[node.op]
+    spelling = "a ** b" if node.op == "pow" else func.name
+    if np.isnan(bad):
+        why = f"is undefined ({spelling} is defined for {func.domain})"
+    elif node.op == "div":
+        why = "is infinite (division by zero)"
+    elif func.name.startswith("log"):
+        why = "is infinite (the logarithm of 0)"
+    elif node.op == "pow" and np.any(np.asarray(values[id(node.args[0])]) == 0):
+        why = "is infinite (0 to a negative power)"
+    else:
+        why = "is infinite (beyond float64's range, or a pole)"
+    return f"{node.text} {why} at {_point_text(point)}"
+
+
+def differentiate(expression, at=None, wrt=None, order: int = 1,
+                  dtype: str = "float64") -> Result:
+    """Differentiate `expression` at the point `at` three ways and compare.
+
+    `at` is a dict {name: number or list} or a list of `--at` strings.
+    Raises ParseError/PointError/UsageError for bad input and DomainError
+    when the function itself is undefined at the point.
+    """
+    expr = expression if isinstance(expression, Expression) else parse(expression)
+    if dtype not in AUTOGRAD_TOLERANCE:
+        raise UsageError(f"dtype must be one of {', '.join(AUTOGRAD_TOLERANCE)}, not {dtype!r}")
+    if not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"--order must be between 1 and {MAX_ORDER}, not {order}")
+    names = _validate_wrt(wrt, expr)
+    point = _as_point(at, expr.variables)
+    shapes = points.shapes(point)
+    if order > 1 and any(shapes[n] is not None for n in names):
+        raise UsageError("--order above 1 needs scalar variables (vector variables: order 1)")
+
+    batch = numeric.as_batch(point)
+    node, values = numeric.first_undefined(expr, batch)
+    if node is not None:
+        raise DomainError(_undefined_message(node, values, point))
+
+    from . import symbolic
+
+    symbols = symbolic.symbols_for(expr.variables, shapes)
+    f = symbolic.build(expr, symbols)
+    notes = []
+    if isinstance(f, list):
+        notes.append("the expression is vector-valued; derivatives are of the sum of its "
+                     "elements, as torch's y.backward(torch.ones_like(y))")
+    f_scalar = sum(f[1:], f[0]) if isinstance(f, list) else f
+    subs = symbolic.substitutions(symbols, point)
+    value = _sympy_value(symbolic, f, subs, expr, point)
+
+    if order == 1:
+        wanted = [(name,) for name in names]
+    else:
+        wanted = list(itertools.combinations_with_replacement(names, order))
+    autograd_values = _autograd(expr, point, dtype, wanted)
+    frozen = numeric.detached_values(expr, batch)
+    partials = [
+        _partial(symbolic, expr, f_scalar, symbols, subs, batch, frozen, shapes, wrt, grad,
+                 dtype)
+        for wrt, grad in zip(wanted, autograd_values)
+    ]
+    kinks = _kinks(expr, values, batch, frozen, names, shapes)
+    status, reason = _verdict(partials, kinks)
+    return Result(expr.source, list(expr.variables), names, point, dtype, order, value,
+                  partials, kinks, status, reason, notes, expr)
+
+
+def _sympy_value(symbolic, f, subs, expr, point):
+    items = f if isinstance(f, list) else [f]
+    out = []
+    for item in items:
+        number, why = symbolic.value_at(item, subs)
+        if number is None:
+            raise DomainError(f"{expr.source} is {why} at {_point_text(point)}")
+        out.append(number)
+    return out if isinstance(f, list) else out[0]
+
+
+def _autograd(expr, point, dtype, wanted):
+    from . import autograd
+
+    leaves = autograd.leaves_for(point, dtype)
+    output = autograd.scalar_output(autograd.build(expr, leaves, dtype))
+    grads = autograd.derivatives(output, leaves, wanted)
+    return [g.to(dtype=__import__("torch").float64).numpy() for g in grads]
+
+
+def _finite(x):
+    return x is not None and np.isfinite(x)
+
+
+def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, dtype):
+    order = len(wrt)
+    if shapes[wrt[0]] is None:
+        components = [tuple((name, 0) for name in wrt)]
+        sym_lists = [tuple(symbols[name] for name in wrt)]
+    else:
+        length = shapes[wrt[0]]
+        components = [((wrt[0], i),) for i in range(length)]
+        sym_lists = [(symbols[wrt[0]][i],) for i in range(length)]
+    grads = np.ravel(grad)
+    fds = numeric.finite_difference(expr, batch, components, frozen)
+    ad_tol = AUTOGRAD_TOLERANCE[dtype]
+    fd_tol = finite_difference_tolerance(order)
+    symbolic_texts, sympy_values, reasons, problems = [], [], [], []
+    agree = True
+    for i, syms in enumerate(sym_lists):
+        d = symbolic.derivative(f, syms)
+        symbolic_texts.append(symbolic.text(d))
+        number, why = symbolic.value_at(d, subs)
+        sympy_values.append(number)
+        ad = float(grads[i])
+        fd, fd_err = fds[i]
+        label = "d/d" + "".join(f"{n}[{c}]" if shapes[n] is not None else n
+                                 for n, c in components[i])
+        if number is None:
+            agree = False
+            problems.append(f"{label}: SymPy's derivative is {why}")
+            continue
+        if not np.isfinite(ad):
+            agree = False
+            problems.append(f"{label}: autograd gives {ad}")
+        elif not ad_tol.allows(ad, number):
+            agree = False
+            problems.append(f"{label}: autograd {ad:.12g} differs from SymPy {number:.12g} "
+                            f"by {abs(ad - number):.3g}")
+        if not np.isfinite(fd):
+            agree = False
+            problems.append(f"{label}: finite differences give {fd}")
+        elif not fd_tol.allows(fd, number, FD_ERROR_SLACK * fd_err):
+            agree = False
+            problems.append(f"{label}: finite differences {fd:.12g} differ from SymPy "
+                            f"{number:.12g} by {abs(fd - number):.3g}")
+    vector = shapes[wrt[0]] is not None
+
+    def shaped(items):
+        return list(items) if vector else items[0]
+
+    return Partial(
+        wrt=tuple(wrt),
+        symbolic=shaped(symbolic_texts),
+        sympy=shaped(sympy_values),
+        autograd=shaped([float(g) for g in grads]),
+        finite_difference=shaped([fd for fd, _ in fds]),
+        finite_difference_error=shaped([err for _, err in fds]),
+        agree=agree,
+        problems=problems,
+    )
+
+
+def _kinks(expr, values, batch, frozen, names, shapes) -> list:
+    suspects = numeric.nodes_at_kink(expr, values)
+    if not suspects:
+        return []
+    found = []
+    for name in names:
+        length = shapes[name] or 1
+        for comp in range(length):
+            sides = numeric.one_sided(expr, batch, name, comp, frozen)
+            corner = not KINK_TOLERANCE.allows(sides["left"], sides["right"])
+            if sides["jump"] or corner:
+                label = name if shapes[name] is None else f"{name}[{comp}]"
+                found.append(Kink(", ".join(n.text for n in suspects), label, sides["left"],
+                                  sides["right"], sides["jump"], sides["left_value"],
+                                  sides["right_value"]))
+    return found
+
+
+def _verdict(partials, kinks):
+    if kinks:
+        words = []
+        for kink in kinks:
+            if kink.jump:
+                words.append(f"{kink.node} jumps at this point along {kink.wrt} (from "
+                             f"{kink.left_value:.6g} to {kink.right_value:.6g})")
+            else:
+                words.append(f"{kink.node} has a kink here: along {kink.wrt} the left "
+                             f"derivative is {kink.left:.6g} and the right {kink.right:.6g}")
+        return Status.KINK, ("not differentiable at this point: " + "; ".join(words)
+                             + ". The values shown are each method's convention "
+                             "(autograd takes a subgradient).")
+    undefined = [p for partial in partials for p in partial.problems if "SymPy's" in p
+                 or "gives inf" in p or "gives -inf" in p or "gives nan" in p]
+    if undefined:
+        return Status.UNDEFINED, "the derivative is not finite here: " + "; ".join(undefined)
+    problems = [p for partial in partials for p in partial.problems]
+    if problems:
+        return Status.DISAGREE, "the methods disagree: " + "; ".join(problems)
+    return Status.AGREE, "SymPy, autograd and finite differences agree"
+
+
+__all__ = ["differentiate", "Result", "Partial", "Kink", "PointError"]

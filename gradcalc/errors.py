@@ -1,0 +1,71 @@
+"""Typed errors raised by the library, and the exit codes they map to.
+
+Nothing here knows about the CLI: `cli.py` maps `GradcalcError.exit_code`
+to the process exit status in one place.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit statuses (SPEC §6), one meaning each."""
+
+    OK = 0  # computed, every method agrees
+    DISAGREE = 1  # computed, but methods disagree or the point is a kink
+    INPUT = 2  # usage, parse error, unknown name, malformed point
+    UNDEFINED = 3  # the math is undefined or not finite at the point
+    INTERNAL = 70  # a bug escaped: one line, never a traceback
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class GradcalcError(Exception):
+    """Base of every error the library raises on purpose."""
+
+    kind = "error"
+    exit_code = ExitCode.INPUT
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(GradcalcError):
+    kind = "usage"
+
+
+class ParseError(GradcalcError):
+    """The expression is outside the grammar; `column` is 1-based."""
+
+    kind = "parse"
+
+    def __init__(self, message: str, column: int | None = None, text: str | None = None):
+        where = f" at column {column}" if column is not None else ""
+        super().__init__(f"{message}{where}")
+        self.column = column
+        self.text = text
+
+
+class UnknownNameError(ParseError):
+    kind = "unknown_name"
+
+
+class PointError(GradcalcError):
+    """A malformed or incomplete point (`--at`, `--points`)."""
+
+    kind = "point"
+
+
+class DomainError(GradcalcError):
+    """The math is undefined or not finite at the point."""
+
+    kind = "domain"
+    exit_code = ExitCode.UNDEFINED
+
+
+class TooLargeError(GradcalcError):
+    """A limit that protects against resource bombs was reached."""
+
+    kind = "too_large"
+    exit_code = ExitCode.UNDEFINED

@@ -1,0 +1,278 @@
+"""The function table: one entry per operator or function.
+
+Every other module reads this table: the parser (names and arity), the SymPy
+builder (`symbolic.py`), the torch translator (`autograd.py`), the numpy
+evaluator used by finite differences (`numeric.py`), `--help`/README (`doc`,
+`domain`) and the tests (`samples`, and `mpmath`, an independent reference).
+
+Builders receive the backend module first (``sp``, ``torch``, ``np``, ``mp``)
+so that this module imports none of them.
+
+Numpy builders see arrays shaped ``(batch, k)`` where ``k`` is 1 for scalars
+and the vector length for vector variables; reductions act on the last axis.
+Torch builders see plain 0-d or 1-d tensors of one point.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    arity: tuple  # (min, max); max None means any number >= min
+    sympy: Callable
+    torch: Callable
+    numpy: Callable
+    mpmath: Callable
+    doc: str
+    domain: str = "all reals"
+    samples: tuple = ()  # argument tuples inside the domain, away from kinks
+    kink: Optional[str] = None  # "corner" (abs, relu, max) or "jump" (sign)
+    at_kink: Optional[Callable] = None  # (np, *args) -> bool array
+    aliases: tuple = ()
+    reduces: bool = False  # vector -> scalar (mean, sum)
+    operator: Optional[str] = None  # infix/prefix spelling for operators
+    extra: dict = field(default_factory=dict)
+
+
+def _erf_np(np, x, fn=math.erf):
+    # numpy has no erf; math.erf is correctly rounded to ~1 ulp. frompyfunc
+    # loops in C over Python floats, acceptable for this one rare function.
+    return np.frompyfunc(fn, 1, 1)(x).astype(float)
+
+
+def _sympy_cbrt(sp, x):
+    from .symbolic import cbrt  # a Function subclass: needs SymPy imported
+
+    return cbrt(x)
+
+
+def _sympy_log(sp, x, base=None):
+    return sp.log(x) if base is None else sp.log(x) / sp.log(base)
+
+
+def _torch_log(t, x, base=None):
+    return t.log(x) if base is None else t.log(x) / t.log(base)
+
+
+def _np_log(np, x, base=None):
+    return np.log(x) if base is None else np.log(x) / np.log(base)
+
+
+def _mp_log(mp, x, base=None):
+    return mp.log(x) if base is None else mp.log(x) / mp.log(base)
+
+
+def _fold(op, args):
+    result = args[0]
+    for arg in args[1:]:
+        result = op(result, arg)
+    return result
+
+
+def _ties(np, *args):
+    # max/min are not differentiable where two arguments tie.
+    out = np.zeros(np.broadcast(*args).shape, dtype=bool)
+    for i, a in enumerate(args):
+        for b in args[i + 1 :]:
+            out |= np.abs(a - b) <= 1e-12 * np.maximum(1.0, np.abs(a))
+    return out
+
+
+def _at_zero(np, x, *_):
+    return np.abs(x) <= 1e-300
+
+
+OPERATORS = [
+    Function(
+        "add", (2, 2), lambda sp, a, b: a + b, lambda t, a, b: a + b,
+        lambda np, a, b: a + b, lambda mp, a, b: a + b,
+        "a + b", operator="+", samples=((1.5, -0.25),),
+    ),
+    Function(
+        "sub", (2, 2), lambda sp, a, b: a - b, lambda t, a, b: a - b,
+        lambda np, a, b: a - b, lambda mp, a, b: a - b,
+        "a - b", operator="-", samples=((1.5, -0.25),),
+    ),
+    Function(
+        "mul", (2, 2), lambda sp, a, b: a * b, lambda t, a, b: a * b,
+        lambda np, a, b: a * b, lambda mp, a, b: a * b,
+        "a * b (also implicit: 2x, 3(x+1), (x+1)(x-1))", operator="*",
+        samples=((1.5, -0.25),),
+    ),
+    Function(
+        "div", (2, 2), lambda sp, a, b: a / b, lambda t, a, b: a / b,
+        lambda np, a, b: a / b, lambda mp, a, b: a / b,
+        "a / b", domain="b != 0", operator="/", samples=((1.5, -0.25),),
+    ),
+    Function(
+        "pow", (2, 2), lambda sp, a, b: a**b, lambda t, a, b: a**b,
+        lambda np, a, b: np.power(a, b), lambda mp, a, b: mp.power(a, b),
+        "a ** b (also a ^ b)",
+        domain="a > 0, or a < 0 with integer b, or a = 0 with b > 0",
+        operator="**", samples=((1.5, 2.5), (0.7, -1.3)),
+    ),
+    Function(
+        "neg", (1, 1), lambda sp, a: -a, lambda t, a: -a,
+        lambda np, a: -a, lambda mp, a: -a,
+        "-a", operator="-", samples=((0.8,),),
+    ),
+]
+
+FUNCTIONS = [
+    Function("sin", (1, 1), lambda sp, x: sp.sin(x), lambda t, x: t.sin(x),
+             lambda np, x: np.sin(x), lambda mp, x: mp.sin(x),
+             "sine", samples=((0.7,), (-2.1,))),
+    Function("cos", (1, 1), lambda sp, x: sp.cos(x), lambda t, x: t.cos(x),
+             lambda np, x: np.cos(x), lambda mp, x: mp.cos(x),
+             "cosine", samples=((0.7,), (-2.1,))),
+    Function("tan", (1, 1), lambda sp, x: sp.tan(x), lambda t, x: t.tan(x),
+             lambda np, x: np.tan(x), lambda mp, x: mp.tan(x),
+             "tangent", domain="x != pi/2 + k*pi", samples=((0.7,), (-1.1,))),
+    Function("sec", (1, 1), lambda sp, x: sp.sec(x), lambda t, x: 1 / t.cos(x),
+             lambda np, x: 1 / np.cos(x), lambda mp, x: mp.sec(x),
+             "secant, 1/cos", domain="x != pi/2 + k*pi", samples=((0.7,), (-1.1,))),
+    Function("csc", (1, 1), lambda sp, x: sp.csc(x), lambda t, x: 1 / t.sin(x),
+             lambda np, x: 1 / np.sin(x), lambda mp, x: mp.csc(x),
+             "cosecant, 1/sin", domain="x != k*pi", samples=((0.7,), (-1.1,))),
+    Function("cot", (1, 1), lambda sp, x: sp.cot(x), lambda t, x: 1 / t.tan(x),
+             lambda np, x: 1 / np.tan(x), lambda mp, x: mp.cot(x),
+             "cotangent, 1/tan", domain="x != k*pi", samples=((0.7,), (-1.1,))),
+    Function("asin", (1, 1), lambda sp, x: sp.asin(x), lambda t, x: t.asin(x),
+             lambda np, x: np.arcsin(x), lambda mp, x: mp.asin(x),
+             "inverse sine", domain="-1 <= x <= 1 (derivative: -1 < x < 1)",
+             samples=((0.3,), (-0.8,))),
+    Function("acos", (1, 1), lambda sp, x: sp.acos(x), lambda t, x: t.acos(x),
+             lambda np, x: np.arccos(x), lambda mp, x: mp.acos(x),
+             "inverse cosine", domain="-1 <= x <= 1 (derivative: -1 < x < 1)",
+             samples=((0.3,), (-0.8,))),
+    Function("atan", (1, 1), lambda sp, x: sp.atan(x), lambda t, x: t.atan(x),
+             lambda np, x: np.arctan(x), lambda mp, x: mp.atan(x),
+             "inverse tangent", samples=((0.3,), (-4.0,))),
+    Function("atan2", (2, 2), lambda sp, y, x: sp.atan2(y, x),
+             lambda t, y, x: t.atan2(y, x), lambda np, y, x: np.arctan2(y, x),
+             lambda mp, y, x: mp.atan2(y, x),
+             "angle of the point (x, y): atan2(y, x)", domain="(x, y) != (0, 0)",
+             samples=((0.5, 1.2), (-1.0, -0.3))),
+    Function("sinh", (1, 1), lambda sp, x: sp.sinh(x), lambda t, x: t.sinh(x),
+             lambda np, x: np.sinh(x), lambda mp, x: mp.sinh(x),
+             "hyperbolic sine", samples=((0.7,), (-2.1,))),
+    Function("cosh", (1, 1), lambda sp, x: sp.cosh(x), lambda t, x: t.cosh(x),
+             lambda np, x: np.cosh(x), lambda mp, x: mp.cosh(x),
+             "hyperbolic cosine", samples=((0.7,), (-2.1,))),
+    Function("tanh", (1, 1), lambda sp, x: sp.tanh(x), lambda t, x: t.tanh(x),
+             lambda np, x: np.tanh(x), lambda mp, x: mp.tanh(x),
+             "hyperbolic tangent", samples=((0.7,), (-2.1,))),
+    Function("asinh", (1, 1), lambda sp, x: sp.asinh(x), lambda t, x: t.asinh(x),
+             lambda np, x: np.arcsinh(x), lambda mp, x: mp.asinh(x),
+             "inverse hyperbolic sine", samples=((0.7,), (-2.1,))),
+    Function("acosh", (1, 1), lambda sp, x: sp.acosh(x), lambda t, x: t.acosh(x),
+             lambda np, x: np.arccosh(x), lambda mp, x: mp.acosh(x),
+             "inverse hyperbolic cosine", domain="x >= 1 (derivative: x > 1)",
+             samples=((1.7,), (4.0,))),
+    Function("atanh", (1, 1), lambda sp, x: sp.atanh(x), lambda t, x: t.atanh(x),
+             lambda np, x: np.arctanh(x), lambda mp, x: mp.atanh(x),
+             "inverse hyperbolic tangent", domain="-1 < x < 1",
+             samples=((0.3,), (-0.8,))),
+    Function("exp", (1, 1), lambda sp, x: sp.exp(x), lambda t, x: t.exp(x),
+             lambda np, x: np.exp(x), lambda mp, x: mp.exp(x),
+             "e to the power x", samples=((0.7,), (-2.1,))),
+    Function("log", (1, 2), _sympy_log, _torch_log, _np_log, _mp_log,
+             "natural logarithm; log(x, b) is the logarithm to base b",
+             domain="x > 0 (and b > 0, b != 1)", samples=((0.7,), (3.0, 2.0)),
+             aliases=("ln",)),
+    Function("log2", (1, 1), lambda sp, x: sp.log(x, 2), lambda t, x: t.log2(x),
+             lambda np, x: np.log2(x), lambda mp, x: mp.log(x, 2),
+             "logarithm to base 2", domain="x > 0", samples=((0.7,), (5.0,))),
+    Function("log10", (1, 1), lambda sp, x: sp.log(x, 10), lambda t, x: t.log10(x),
+             lambda np, x: np.log10(x), lambda mp, x: mp.log10(x),
+             "logarithm to base 10", domain="x > 0", samples=((0.7,), (5.0,))),
+    Function("sqrt", (1, 1), lambda sp, x: sp.sqrt(x), lambda t, x: t.sqrt(x),
+             lambda np, x: np.sqrt(x), lambda mp, x: mp.sqrt(x),
+             "square root", domain="x >= 0 (derivative: x > 0)",
+             samples=((0.7,), (5.0,))),
+    Function("cbrt", (1, 1), _sympy_cbrt,
+             lambda t, x: t.sign(x) * t.abs(x) ** (1.0 / 3.0),
+             lambda np, x: np.cbrt(x),
+             lambda mp, x: mp.sign(x) * mp.cbrt(abs(x)),
+             "real cube root", domain="all reals (derivative: x != 0)",
+             samples=((0.7,), (-5.0,))),
+    Function("abs", (1, 1), lambda sp, x: sp.Abs(x), lambda t, x: t.abs(x),
+             lambda np, x: np.abs(x), lambda mp, x: abs(x),
+             "absolute value", domain="all reals (kink at 0)",
+             samples=((0.7,), (-2.1,)), kink="corner", at_kink=_at_zero,
+             aliases=("Abs",)),
+    Function("sign", (1, 1), lambda sp, x: sp.sign(x), lambda t, x: t.sign(x),
+             lambda np, x: np.sign(x), lambda mp, x: mp.sign(x),
+             "sign: -1, 0 or 1", domain="all reals (jump at 0)",
+             samples=((0.7,), (-2.1,)), kink="jump", at_kink=_at_zero),
+    Function("min", (2, None), lambda sp, *a: sp.Min(*a),
+             lambda t, *a: _fold(t.minimum, a),
+             lambda np, *a: _fold(np.minimum, a), lambda mp, *a: min(a),
+             "smallest argument", domain="all reals (kink where arguments tie)",
+             samples=((0.3, 0.8), (1.5, -2.0, 0.2)), kink="corner", at_kink=_ties),
+    Function("max", (2, None), lambda sp, *a: sp.Max(*a),
+             lambda t, *a: _fold(t.maximum, a),
+             lambda np, *a: _fold(np.maximum, a), lambda mp, *a: max(a),
+             "largest argument", domain="all reals (kink where arguments tie)",
+             samples=((0.3, 0.8), (1.5, -2.0, 0.2)), kink="corner", at_kink=_ties),
+    Function("erf", (1, 1), lambda sp, x: sp.erf(x), lambda t, x: t.special.erf(x),
+             lambda np, x: _erf_np(np, x), lambda mp, x: mp.erf(x),
+             "error function", samples=((0.7,), (-1.6,))),
+    Function("erfc", (1, 1), lambda sp, x: sp.erfc(x), lambda t, x: t.special.erfc(x),
+             lambda np, x: _erf_np(np, x, math.erfc), lambda mp, x: mp.erfc(x),
+             "complementary error function, 1 - erf(x)", samples=((0.7,), (-1.6,))),
+    Function("sigmoid", (1, 1), lambda sp, x: 1 / (1 + sp.exp(-x)),
+             lambda t, x: t.sigmoid(x),
+             lambda np, x: 0.5 * (1 + np.tanh(0.5 * x)),
+             lambda mp, x: 1 / (1 + mp.exp(-x)),
+             "logistic sigmoid, 1/(1+exp(-x))", samples=((0.7,), (-2.1,))),
+    Function("relu", (1, 1), lambda sp, x: sp.Max(0, x), lambda t, x: t.relu(x),
+             lambda np, x: np.maximum(x, 0.0), lambda mp, x: max(x, 0),
+             "rectifier, max(0, x)", domain="all reals (kink at 0)",
+             samples=((0.7,), (-2.1,)), kink="corner", at_kink=_at_zero),
+    Function("softplus", (1, 1), lambda sp, x: sp.log(1 + sp.exp(x)),
+             lambda t, x: t.nn.functional.softplus(x),
+             lambda np, x: np.logaddexp(x, 0.0),
+             lambda mp, x: mp.log(1 + mp.exp(x)),
+             "log(1 + exp(x)) (torch's softplus, beta=1)",
+             samples=((0.7,), (-2.1,))),
+    Function("mean", (1, 1), lambda sp, x: sp.Add(*x) / len(x) if isinstance(x, list) else x,
+             lambda t, x: x.mean(),
+             lambda np, x: np.mean(x, axis=-1, keepdims=True),
+             lambda mp, x: x,
+             "mean of a vector's elements (x=[1,2,3])", reduces=True, samples=((0.7,),)),
+    Function("sum", (1, 1), lambda sp, x: sp.Add(*x) if isinstance(x, list) else x,
+             lambda t, x: x.sum(),
+             lambda np, x: np.sum(x, axis=-1, keepdims=True),
+             lambda mp, x: x,
+             "sum of a vector's elements", reduces=True, samples=((0.7,),)),
+    Function("detach", (1, 1), None, lambda t, x: x.detach(),
+             lambda np, x: x, lambda mp, x: x,
+             "the value of its argument, carrying no gradient (torch .detach())",
+             samples=()),
+]
+
+CONSTANTS = {
+    "pi": ("pi", math.pi, "the circle constant 3.14159..."),
+    "e": ("E", math.e, "Euler's number 2.71828..."),
+    "E": ("E", math.e, "Euler's number 2.71828..."),
+}
+
+TABLE = {f.name: f for f in OPERATORS + FUNCTIONS}
+
+BY_NAME = {}
+for _f in FUNCTIONS:
+    BY_NAME[_f.name] = _f
+    for _alias in _f.aliases:
+        BY_NAME[_alias] = _f
+del _f, _alias
+
+
+def lookup(name: str) -> Optional[Function]:
+    """The function called `name` in an expression, or None."""
+    return BY_NAME.get(name)

@@ -1,0 +1,446 @@
+"""Expression text -> a small tree of `Node`s, without eval.
+
+The grammar (SPEC §3) is parsed by our own tokenizer and an iterative
+shunting-yard parser, so no user text ever reaches Python's or SymPy's
+evaluator, and deep nesting cannot exhaust Python's stack.
+
+The tree is the *original* expression: SymPy (which rewrites `x*x` as
+`x**2`), torch and numpy are all built from it, so the three methods and
+the graph view see the same operations the user wrote.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .errors import ParseError, UnknownNameError, TooLargeError
+from .functions import CONSTANTS, BY_NAME, TABLE
+
+MAX_LENGTH = 20_000  # characters of expression text
+MAX_DEPTH = 400  # nesting of the parsed tree (parentheses, calls, operators)
+MAX_DIGITS = 60  # digits in one numeric literal
+
+# Names that would shadow, or be mistaken for, SymPy or Python objects.
+RESERVED = {
+    "I": "the imaginary unit in SymPy; gradcalc works over the reals",
+    "S": "SymPy's singleton registry",
+    "N": "SymPy's numeric evaluation function",
+    "Q": "SymPy's assumptions namespace",
+    "O": "SymPy's big-O order term",
+    "oo": "SymPy's infinity",
+    "zoo": "SymPy's complex infinity",
+    "nan": "not a number",
+    "NaN": "not a number",
+    "inf": "infinity",
+    "Inf": "infinity",
+    "infinity": "infinity",
+    "gamma": "the gamma function in SymPy",
+    "beta": "the beta function in SymPy",
+    "zeta": "the zeta function in SymPy",
+    "factorial": "a SymPy function",
+    "Symbol": "a SymPy class",
+}
+
+
+@dataclass(eq=False)
+class Node:
+    """One operation of the expression. Compared by identity: a variable is
+    one shared leaf however often it appears."""
+
+    op: str  # "num", "var", "const", or a key of functions.TABLE
+    args: tuple = ()
+    value: object = None  # num: literal text; var/const: the name
+    start: int = 0  # 0-based span in the source text
+    end: int = 0
+    text: str = ""
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.args
+
+
+@dataclass
+class Expression:
+    source: str
+    root: Node
+    variables: list  # sorted names of free variables
+    nodes: list = field(default_factory=list)  # children before parents, each once
+
+    def __str__(self) -> str:
+        return self.source
+
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z][A-Za-z0-9_]*)
+  | (?P<op>\*\*|//|[-+*/^(),])
+    """,
+    re.VERBOSE,
+)
+
+_BAD_CHARS = {
+    ".": "attribute access is not part of the grammar",
+    "[": "brackets are not part of the grammar (a vector value goes in --at x=[1,2,3])",
+    "]": "brackets are not part of the grammar",
+    "{": "braces are not part of the grammar",
+    "}": "braces are not part of the grammar",
+    "'": "strings are not part of the grammar",
+    '"': "strings are not part of the grammar",
+    "=": "'=' is not part of the grammar (no keyword arguments or assignments)",
+    "_": "names start with a letter",
+    ":": "':' is not part of the grammar",
+    ";": "';' is not part of the grammar",
+    "%": "'%' (modulo) is not supported",
+    "@": "'@' is not part of the grammar",
+    "!": "'!' (factorial) is not supported",
+    "<": "comparisons are not part of the grammar",
+    ">": "comparisons are not part of the grammar",
+    "&": "'&' is not part of the grammar",
+    "|": "'|' is not part of the grammar; write abs(x)",
+    "~": "'~' is not part of the grammar",
+    "\\": "'\\' is not part of the grammar",
+    "#": "comments are not part of the grammar",
+    "$": "'$' is not part of the grammar",
+    "`": "'`' is not part of the grammar",
+}
+
+
+@dataclass
+class _Token:
+    kind: str  # num, name, op, end
+    text: str
+    start: int
+
+    @property
+    def column(self) -> int:
+        return self.start + 1
+
+
+def tokenize(source: str) -> list:
+    if len(source) > MAX_LENGTH:
+        raise TooLargeError(
+            f"expression is {len(source)} characters long; the limit is {MAX_LENGTH}"
+        )
+    tokens = []
+    pos = 0
+    while pos < len(source):
+        match = _TOKEN.match(source, pos)
+        if match is None:
+            _bad_character(source, pos)
+        kind = match.lastgroup
+        text = match.group()
+        if kind == "num":
+            _check_number(source, text, pos, match.end())
+        if kind != "space":
+            tokens.append(_Token(kind, text, pos))
+        pos = match.end()
+    tokens.append(_Token("end", "", len(source)))
+    return tokens
+
+
+def _bad_character(source: str, pos: int):
+    char = source[pos]
+    if char == "." and pos > 0 and (source[pos - 1].isalnum() or source[pos - 1] in ")]"):
+        raise ParseError("attribute access '.' is not part of the grammar", pos + 1)
+    if char in _BAD_CHARS:
+        raise ParseError(f"unexpected {char!r}: {_BAD_CHARS[char]}", pos + 1)
+    if not char.isascii():
+        name = unicodedata.name(char, "unnamed character")
+        raise ParseError(
+            f"unexpected character {char!r} (U+{ord(char):04X} {name}); "
+            "expressions are plain ASCII",
+            pos + 1,
+        )
+    raise ParseError(f"unexpected character {char!r}", pos + 1)
+
+
+def _check_number(source: str, text: str, start: int, end: int):
+    following = source[end : end + 1]
+    if text == "0" and following in ("x", "X", "o", "O", "b", "B"):
+        raise ParseError(
+            "hexadecimal, octal and binary literals are not supported; write decimal numbers",
+            start + 1,
+        )
+    if following in ("j", "J") and not source[end + 1 : end + 2].isalnum():
+        raise ParseError(
+            f"complex literal {text}{following} is not supported (real numbers only); "
+            f"for a variable named {following}, write {text}*{following}",
+            start + 1,
+        )
+    digits = sum(c.isdigit() for c in text.split("e")[0].split("E")[0])
+    if digits > MAX_DIGITS:
+        raise TooLargeError(
+            f"number at column {start + 1} has {digits} digits; the limit is {MAX_DIGITS}"
+        )
+
+
+# Binary operators: precedence and right-associativity. Implicit
+# multiplication is "*" with the same precedence.
+_BINARY = {"+": ("add", 1, False), "-": ("sub", 1, False), "*": ("mul", 2, False),
+           "/": ("div", 2, False), "**": ("pow", 4, True), "^": ("pow", 4, True)}
+_PREFIX_PRECEDENCE = 3  # -x**2 is -(x**2); -x*y is (-x)*y
+
+
+@dataclass
+class _Pending:
+    """An entry of the operator stack."""
+
+    kind: str  # "binary", "prefix", "paren", "call"
+    token: _Token
+    op: str = ""
+    precedence: int = 0
+    right: bool = False
+    argc: int = 0
+    func: object = None
+
+
+class _Parser:
+    def __init__(self, source: str):
+        self.source = source
+        self.tokens = tokenize(source)
+        self.output: list = []  # (Node, depth, start, end): span with parentheses
+        self.stack: list = []
+        self.variables: dict = {}
+
+    # -- building nodes -------------------------------------------------
+    def _node(self, op, args, value, start, end):
+        depth = 1 + max((entry[1] for entry in args), default=0)
+        if depth > MAX_DEPTH:
+            raise TooLargeError(
+                f"expression nests {depth} levels deep at column {start + 1}; "
+                f"the limit is {MAX_DEPTH}"
+            )
+        node = Node(op, tuple(entry[0] for entry in args), value, start, end,
+                    self.source[start:end])
+        return node, depth, start, end
+
+    def _leaf(self, token: _Token):
+        name = token.text
+        if token.kind == "num":
+            return self._node("num", (), name, token.start, token.start + len(name))
+        if name in CONSTANTS:
+            return self._node("const", (), name, token.start, token.start + len(name))
+        end = token.start + len(name)
+        if name not in self.variables:
+            self._check_variable_name(token)
+            self.variables[name] = Node("var", (), name, token.start,
+                                        token.start + len(name), name)
+        return self.variables[name], 1, token.start, end
+
+    def _check_variable_name(self, token: _Token):
+        name = token.text
+        if name in BY_NAME:
+            raise ParseError(f"{name} is a function: write {name}(...)", token.column)
+        if name in RESERVED:
+            raise ParseError(
+                f"{name!r} is reserved ({RESERVED[name]}); use another name", token.column
+            )
+        if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+            raise ParseError(f"{name!r} is a Python keyword, not part of the grammar",
+                             token.column)
+
+    def _reduce(self, pending: _Pending):
+        """Pop one operator's operands off the output and push its node."""
+        if pending.kind == "paren":
+            raise ParseError("unclosed '('", pending.token.column)
+        if pending.kind == "call":
+            raise ParseError(f"unclosed '(' of {pending.func.name}", pending.token.column)
+        count = 1 if pending.kind == "prefix" else 2
+        operands = self.output[-count:]
+        del self.output[-count:]
+        start = pending.token.start if pending.kind == "prefix" else operands[0][2]
+        end = operands[-1][3]
+        op = "neg" if pending.kind == "prefix" else pending.op
+        if pending.kind == "prefix" and pending.token.text == "+":
+            node, depth, _, _ = operands[0]
+            self.output.append((node, depth, start, end))
+            return
+        self.output.append(self._node(op, operands, None, start, end))
+
+    def _call(self, pending: _Pending, close: _Token):
+        func = pending.func
+        low, high = func.arity
+        argc = pending.argc
+        if argc < low or (high is not None and argc > high):
+            want = f"{low}" if low == high else (f"{low} or {high}" if high else f"at least {low}")
+            raise ParseError(
+                f"{func.name}() takes {want} argument{'s' if want != '1' else ''}, got {argc}",
+                pending.token.column,
+            )
+        operands = self.output[-argc:]
+        del self.output[-argc:]
+        self.output.append(self._node(func.name, operands, None, pending.token.start,
+                                      close.start + 1))
+
+    # -- the shunting-yard loop -----------------------------------------
+    def parse(self) -> Expression:
+        tokens = self.tokens
+        expect_operand = True
+        previous = None
+        i = 0
+        while True:
+            token = tokens[i]
+            if expect_operand:
+                i, expect_operand = self._operand(token, tokens, i)
+            else:
+                i, expect_operand = self._after_operand(token, previous, i)
+                if token.kind == "end":
+                    break
+            previous = tokens[i - 1]
+        while self.stack:
+            self._reduce(self.stack.pop())
+        (root, *_), = self.output
+        return Expression(self.source, root, sorted(self.variables), _postorder(root))
+
+    def _operand(self, token, tokens, i):
+        """In a place where a value must start."""
+        if token.kind == "num":
+            self.output.append(self._leaf(token))
+            return i + 1, False
+        if token.kind == "name":
+            func = BY_NAME.get(token.text)
+            following = tokens[i + 1]
+            if following.text == "(" and func is None and token.text not in CONSTANTS:
+                raise _unknown_function(token)
+            if func is not None:
+                if following.text != "(":
+                    raise ParseError(f"{token.text} is a function: write {token.text}(...)",
+                                     token.column)
+                if tokens[i + 2].text == ")":
+                    raise ParseError(f"{func.name}() needs an argument", following.column)
+                self.stack.append(_Pending("call", token, func=func))
+                return i + 2, True
+            self.output.append(self._leaf(token))
+            return i + 1, False
+        if token.text == "(":
+            if tokens[i + 1].text == ")":
+                raise ParseError("empty parentheses", token.column)
+            self.stack.append(_Pending("paren", token))
+            return i + 1, True
+        if token.text in ("-", "+"):
+            self.stack.append(_Pending("prefix", token, precedence=_PREFIX_PRECEDENCE))
+            return i + 1, True
+        if token.kind == "end":
+            raise ParseError(
+                "expression is empty" if not self.source.strip() else "expression ends too early",
+                token.column,
+            )
+        raise ParseError(f"expected a value before {token.text!r}", token.column)
+
+    def _after_operand(self, token, previous, i):
+        """After a complete value: an operator, ')' or ',' or the end."""
+        if token.kind == "end":
+            return i, False
+        if token.kind == "op" and token.text in _BINARY:
+            self._push_binary(token, token.text)
+            return i + 1, True
+        if token.text == "//":
+            raise ParseError("floor division '//' is not supported", token.column)
+        if token.text == ")":
+            self._close(token)
+            return i + 1, False
+        if token.text == ",":
+            self._comma(token)
+            return i + 1, True
+        # Two values side by side: implicit multiplication after a number or ')'.
+        if previous.kind == "num" or previous.text == ")":
+            if previous.kind == "num" and token.kind == "num":
+                raise ParseError("missing operator between two numbers", token.column)
+            self._push_binary(token, "*")
+            return i, True
+        if previous.kind == "name" and token.text == "(":
+            raise ParseError(
+                f"{previous.text} is a variable, not a function; write {previous.text}*(...) "
+                "to multiply", token.column)
+        raise ParseError(
+            f"missing operator before {token.text!r} (implicit multiplication only "
+            "follows a number or ')')", token.column)
+
+    def _push_binary(self, token, spelling):
+        op, precedence, right = _BINARY[spelling]
+        while self.stack:
+            top = self.stack[-1]
+            if top.kind not in ("binary", "prefix"):
+                break
+            if top.precedence > precedence or (top.precedence == precedence and not right):
+                self._reduce(self.stack.pop())
+            else:
+                break
+        self.stack.append(_Pending("binary", token, op=op, precedence=precedence, right=right))
+
+    def _close(self, token):
+        while self.stack and self.stack[-1].kind in ("binary", "prefix"):
+            self._reduce(self.stack.pop())
+        if not self.stack:
+            raise ParseError("unmatched ')'", token.column)
+        pending = self.stack.pop()
+        if pending.kind == "call":
+            pending.argc += 1
+            self._call(pending, token)
+        else:
+            # A parenthesised group keeps its node; its span takes the parentheses.
+            node, depth, _, _ = self.output.pop()
+            self.output.append((node, depth, pending.token.start, token.start + 1))
+
+    def _comma(self, token):
+        while self.stack and self.stack[-1].kind in ("binary", "prefix"):
+            self._reduce(self.stack.pop())
+        if not self.stack or self.stack[-1].kind != "call":
+            raise ParseError("',' outside a function's argument list", token.column)
+        self.stack[-1].argc += 1
+
+
+def _unknown_function(token: _Token) -> UnknownNameError:
+    close = difflib.get_close_matches(token.text, list(BY_NAME), n=1)
+    hint = f"; did you mean {close[0]}?" if close else "; see 'gradcalc functions'"
+    return UnknownNameError(f"unknown function {token.text!r}{hint}", token.column)
+
+
+def _postorder(root: Node) -> list:
+    """Nodes with children before parents, each once (iterative)."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in seen:
+            continue
+        if expanded or node.is_leaf:
+            seen.add(id(node))
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for child in reversed(node.args):
+            if id(child) not in seen:
+                stack.append((child, False))
+    return order
+
+
+def parse(source: str) -> Expression:
+    """Parse expression text into an `Expression` (raises `ParseError`)."""
+    if not isinstance(source, str):
+        raise ParseError("expression must be text")
+    return _Parser(source).parse()
+
+
+def to_text(root: Node) -> str:
+    """Print a tree back as expression text that parses to the same tree."""
+    text = {}
+    for node in _postorder(root):
+        if node.op in ("num", "var", "const"):
+            text[id(node)] = str(node.value)
+            continue
+        args = [text[id(a)] for a in node.args]
+        func = TABLE[node.op]
+        if func.operator is None:
+            text[id(node)] = f"{node.op}({', '.join(args)})"
+        elif node.op == "neg":
+            text[id(node)] = f"(-{args[0]})"
+        else:
+            text[id(node)] = f"({args[0]} {func.operator} {args[1]})"
+    return text[id(root)]

@@ -1,0 +1,117 @@
+"""`--at` specifications -> named float arrays.
+
+A value is a number, a constant expression (`pi/4`, `2e-3`, `-1`) parsed
+by our own grammar, or a vector `[1, 2, 3]`. Integers become floats.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import ParseError, PointError
+from .parsing import parse
+
+MAX_VECTOR = 10_000  # elements in one vector variable
+
+
+def _split_top_level(text: str) -> list:
+    """Split on commas that are not inside brackets or parentheses."""
+    parts, depth, current = [], 0, []
+    for char in text:
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def number(text: str, where: str) -> float:
+    """A finite float from a numeric literal or constant expression."""
+    source = text.strip()
+    if not source:
+        raise PointError(f"{where}: missing value")
+    try:
+        expr = parse(source)
+    except ParseError as error:
+        raise PointError(f"{where}: {source!r} is not a number ({error.message})") from None
+    if expr.variables:
+        raise PointError(f"{where}: {source!r} is not a number (it names {', '.join(expr.variables)})")
+    from .numeric import evaluate
+
+    value = float(evaluate(expr, {})[0, 0])
+    if not math.isfinite(value):
+        raise PointError(f"{where}: {source!r} is not a finite number")
+    return value
+
+
+def value(text: str, where: str):
+    source = text.strip()
+    if source.startswith("["):
+        if not source.endswith("]"):
+            raise PointError(f"{where}: unclosed '[' in {source!r}")
+        inner = source[1:-1]
+        if not inner.strip():
+            raise PointError(f"{where}: empty vector")
+        if "[" in inner:
+            raise PointError(f"{where}: vectors are one-dimensional")
+        items = _split_top_level(inner)
+        if len(items) > MAX_VECTOR:
+            raise PointError(f"{where}: {len(items)} elements; the limit is {MAX_VECTOR}")
+        return np.array([number(item, f"{where}[{i}]") for i, item in enumerate(items)])
+    return np.array(number(source, where))
+
+
+def resolve(specs: list, variables: list) -> dict:
+    """Combine `--at` options into {name: array} covering every variable."""
+    point = {}
+    for spec in specs:
+        if "=" not in spec.split("[")[0]:
+            if len(variables) != 1:
+                what = "no variables" if not variables else f"variables {', '.join(variables)}"
+                raise PointError(
+                    f"--at {spec!r} gives no name, but the expression has {what}; "
+                    + ("drop --at" if not variables else "write --at name=value,...")
+                )
+            _put(point, variables[0], value(spec, f"--at {variables[0]}"))
+            continue
+        for item in _split_top_level(spec):
+            name, sep, text = item.partition("=")
+            name = name.strip()
+            if not name or not sep:
+                raise PointError(f"--at {spec!r}: expected name=value, got {item.strip()!r}")
+            if name not in variables:
+                known = ", ".join(variables) or "none"
+                raise PointError(f"--at: {name!r} is not a variable of the expression "
+                                 f"(its variables: {known})")
+            _put(point, name, value(text, f"--at {name}"))
+    missing = [name for name in variables if name not in point]
+    if missing:
+        raise PointError("no value for " + ", ".join(missing) + ": add --at "
+                         + ",".join(f"{m}=..." for m in missing))
+    lengths = {v.size for v in point.values() if v.ndim == 1}
+    if len(lengths) > 1:
+        raise PointError(f"vector variables have different lengths {sorted(lengths)}")
+    return {name: point[name] for name in variables}
+
+
+def _put(point, name, array):
+    if name in point:
+        raise PointError(f"--at: {name} is given twice")
+    point[name] = array
+
+
+def shapes(point: dict) -> dict:
+    """name -> vector length, or None for a scalar."""
+    return {name: (v.size if v.ndim == 1 else None) for name, v in point.items()}
+
+
+def as_json(point: dict) -> dict:
+    return {name: (v.tolist() if v.ndim else float(v)) for name, v in point.items()}

@@ -1,0 +1,164 @@
+"""The tree -> SymPy, derivatives, and their floating-point values.
+
+Vector variables are expanded into one real symbol per component
+(`x[0]`, `x[1]`, ...), so every derivative here is an ordinary scalar
+SymPy derivative. Values are found by substituting 30-digit Floats for the
+symbols, never by exact substitution.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from .errors import PointError, TooLargeError
+from .functions import CONSTANTS, TABLE
+from .parsing import Expression
+
+PRECISION = 30  # digits used by evalf
+MAX_EXACT_BITS = 4096  # largest exact integer power SymPy is allowed to build
+
+
+class cbrt(sp.Function):
+    """The real cube root, with its derivative 1/(3*cbrt(x)**2).
+
+    SymPy's own cbrt is the principal (complex) root for negative x; the
+    sign(x)*|x|**(1/3) form differentiates into DiracDelta noise.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return 1 / (3 * cbrt(self.args[0]) ** 2)
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_Number:
+            return sp.sign(arg) * sp.Abs(arg) ** sp.Rational(1, 3)
+        return None
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class detach(sp.Function):
+    """A sub-expression that carries no gradient: its value, derivative 0."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_evalf(self, prec):
+        return self.args[0]._eval_evalf(prec)
+
+
+def symbols_for(variables: list, shapes: dict) -> dict:
+    """name -> Symbol, or a list of Symbols for a vector variable."""
+    out = {}
+    for name in variables:
+        length = shapes.get(name)
+        if length is None:
+            out[name] = sp.Symbol(name, real=True)
+        else:
+            out[name] = [sp.Symbol(f"{name}[{i}]", real=True) for i in range(length)]
+    return out
+
+
+def build(expr: Expression, symbols: dict):
+    """The SymPy expression (or list, for a vector-valued one)."""
+    values = {}
+    for node in expr.nodes:
+        if node.op == "num":
+            value = sp.Rational(node.value)
+        elif node.op == "const":
+            value = getattr(sp, CONSTANTS[node.value][0])
+        elif node.op == "var":
+            value = symbols[node.value]
+        else:
+            args = [values[id(a)] for a in node.args]
+            value = _apply(node, args)
+        values[id(node)] = value
+    return values[id(expr.root)]
+
+
+def _apply(node, args):
+    if node.op == "detach":
+        return _broadcast(lambda a: detach(a), args, node)
+    func = TABLE[node.op]
+    if func.reduces:
+        return func.sympy(sp, args[0])
+    if node.op == "pow":
+        return _broadcast(_checked_pow, args, node)
+    return _broadcast(lambda *a: func.sympy(sp, *a), args, node)
+
+
+def _broadcast(fn, args, node):
+    lengths = {len(a) for a in args if isinstance(a, list)}
+    if not lengths:
+        return fn(*args)
+    if len(lengths) > 1:
+        raise PointError(f"vectors of different lengths {sorted(lengths)} meet in {node.text}")
+    (length,) = lengths
+    return [fn(*(a[i] if isinstance(a, list) else a for a in args)) for i in range(length)]
+
+
+def _checked_pow(base, exponent):
+    # SymPy evaluates number**integer exactly: 9**9**9 would take minutes.
+    if base.is_Number and exponent.is_Number and abs(base) > 1:
+        bits = abs(float(exponent)) * math.log2(abs(float(base)))
+        if bits > MAX_EXACT_BITS:
+            raise TooLargeError(
+                f"{base}**{exponent} has about {bits:.3g} bits; numbers are limited to "
+                f"{MAX_EXACT_BITS} bits"
+            )
+    return base**exponent
+
+
+def derivative(f, symbols: tuple):
+    """d^n f / d symbols[0] ... d symbols[-1]."""
+    return sp.diff(f, *symbols)
+
+
+def value_at(f, substitutions: dict):
+    """Float value of f at the point; (None, reason) when it is not a finite real."""
+    # Float substitution evaluates at PRECISION digits as the tree is rebuilt
+    # (an exact substitution of 3 into x**(10**10) would build a huge integer).
+    try:
+        result = f.xreplace(substitutions).evalf(PRECISION)
+    except ZeroDivisionError:
+        return None, "infinite (division by zero)"
+    if result.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        return None, "infinite or undefined"
+    if not result.is_number or result.has(sp.DiracDelta):
+        return None, f"not a finite number ({sp.sstr(result)})"
+    real, imag = result.as_real_imag()
+    try:
+        if imag != 0 and abs(complex(imag)) > 0:
+            return None, "not real"
+        value = float(real)
+    except TypeError:
+        return None, f"not a finite number ({sp.sstr(result)})"
+    if not math.isfinite(value):
+        return None, "overflows float64" if math.isinf(value) else "not a number"
+    return value, None
+
+
+def substitutions(symbols: dict, point: dict) -> dict:
+    subs = {}
+    for name, symbol in symbols.items():
+        value = point[name]
+        if isinstance(symbol, list):
+            for s, v in zip(symbol, value.reshape(-1)):
+                subs[s] = sp.Float(float(v), PRECISION)
+        else:
+            subs[symbol] = sp.Float(float(value), PRECISION)
+    return subs
+
+
+def text(f) -> str:
+    return sp.sstr(f)
