@@ -296,7 +296,7 @@ def _verdict(partials, kinks):
             else:
                 words.append(f"{kink.node} has a kink here: along {kink.wrt} the left "
                              f"derivative is {kink.left:.6g} and the right {kink.right:.6g}")
-        return Status.KINK, ("not differentiable at this point: " + "; ".join(words)
+        return Status.KINK, ("; ".join(words)
                              + ". The values shown are each method's convention "
                              "(autograd takes a subgradient).")
     undefined = [p for partial in partials for p in partial.problems if "SymPy's" in p

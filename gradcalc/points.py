@@ -38,6 +38,8 @@ def number(text: str, where: str) -> float:
     source = text.strip()
     if not source:
         raise PointError(f"{where}: missing value")
+    if source.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise PointError(f"{where}: {source!r} is not a finite number")
     try:
         expr = parse(source)
     except ParseError as error:

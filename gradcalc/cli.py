@@ -1,0 +1,221 @@
+"""The command line: thin commands over the library.
+
+Each command parses its options, calls the library, and chooses a view.
+Errors raised below are mapped to exit codes in one place, `GradcalcGroup.main`.
+Torch and SymPy are imported inside the commands, so `--help`, `--version`
+and completion stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import ExitCode, GradcalcError
+
+try:  # Typer >= 0.25 vendors Click
+    from typer.models import Annotated
+except ImportError:  # pragma: no cover
+    from typing_extensions import Annotated
+
+
+class DType(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+def _wants_json(args) -> bool:
+    return "--json" in args
+
+
+def _report(error_kind: str, message: str, code: int, args, column=None) -> int:
+    from .jsonout import dumps, SCHEMA_VERSION
+
+    if _wants_json(args):
+        body = {"kind": error_kind, "message": message}
+        if column is not None:
+            body["column"] = column
+        sys.stdout.write(dumps({"schema_version": SCHEMA_VERSION, "error": body}) + "\n")
+    message = " ".join(str(message).split())  # one line, whatever the source
+    sys.stderr.write(f"gradcalc: error: {message}\n")
+    return code
+
+
+class GradcalcGroup(TyperGroup):
+    """Maps every way a run can end to an exit code (SPEC §6), for the real
+    CLI and for CliRunner alike."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        code = self._run(args, prog_name, complete_var, **extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(self, args, prog_name, complete_var, **extra) -> int:
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+            return int(result or 0)
+        except GradcalcError as error:
+            return _report(error.kind, error.message, int(error.exit_code), args,
+                           getattr(error, "column", None))
+        except (KeyboardInterrupt, typer.Abort):
+            sys.stderr.write("gradcalc: interrupted\n")
+            return ExitCode.INTERRUPTED
+        except RecursionError:
+            return _report("too_large", "expression is too deeply nested to process",
+                           ExitCode.UNDEFINED, args)
+        except MemoryError:
+            return _report("too_large", "out of memory: the input is too large",
+                           ExitCode.UNDEFINED, args)
+        except BrokenPipeError:
+            return ExitCode.OK
+        except Exception as error:  # noqa: BLE001 - the one place bugs are caught
+            if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+                # Click's usage errors (vendored by Typer, so matched by shape).
+                message = error.format_message()
+                if not message:  # no arguments at all: help was already shown
+                    return ExitCode.INPUT
+                return _report("usage", message, ExitCode.INPUT, args)
+            if os.environ.get("GRADCALC_DEBUG"):
+                raise
+            return _report("internal", f"internal error: {type(error).__name__}: {error} "
+                           "(a bug; set GRADCALC_DEBUG=1 for a traceback)",
+                           ExitCode.INTERNAL, args)
+
+
+app = typer.Typer(
+    cls=GradcalcGroup,
+    help="A gradient calculator you can trust: SymPy, torch autograd and finite "
+    "differences, side by side.\n\nExit codes: 0 all methods agree; 1 they disagree, or "
+    "the point is a kink; 2 bad input; 3 undefined or not finite at the point; "
+    "130 interrupted; 70 a bug.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool):
+    if value:
+        sys.stdout.write(f"gradcalc {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+):
+    """A gradient calculator you can trust."""
+
+
+# Options shared by the commands, declared once.
+Expression = Annotated[str, typer.Argument(
+    help="The expression, e.g. 'sin(x**2)', 'x^2*y', '3(x+1)', 'mean(x**2)'. "
+    "See 'gradcalc functions'.", show_default=False)]
+At = Annotated[Optional[List[str]], typer.Option(
+    "--at", "-a", help="The point: 3 (one variable), x=3,y=2, x=[1,2,3] (a vector); "
+    "values may be constant expressions like pi/4. Repeatable.", show_default=False)]
+Wrt = Annotated[Optional[List[str]], typer.Option(
+    "--wrt", "-w", help="Differentiate with respect to these variables only "
+    "(comma-separated or repeated). Default: all.", show_default=False)]
+DTypeOption = Annotated[DType, typer.Option(
+    "--dtype", help="Precision of the autograd pass: float64 for a tight cross-check, "
+    "float32 as PyTorch uses by default. Finite differences always use float64.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one strict JSON document "
+                                    "(see schemas/).")]
+
+
+def _emit(document: dict) -> None:
+    from .jsonout import dumps
+
+    sys.stdout.write(dumps(document) + "\n")
+
+
+def _show(renderable) -> None:
+    from rich.console import Console
+
+    Console(highlight=False).print(renderable)
+
+
+def _exit_code(status: str) -> int:
+    from .verdict import Status
+
+    return {Status.AGREE: ExitCode.OK, Status.DISAGREE: ExitCode.DISAGREE,
+            Status.KINK: ExitCode.DISAGREE, Status.UNDEFINED: ExitCode.UNDEFINED}[status]
+
+
+@app.command()
+def diff(
+    expression: Expression,
+    at: At = None,
+    wrt: Wrt = None,
+    order: Annotated[int, typer.Option("--order", "-n", min=1, max=4,
+                                       help="Derivative order; 2 gives the Hessian.")] = 1,
+    dtype: DTypeOption = DType.float64,
+    json: Json = False,
+):
+    """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
+    differences), and whether they agree."""
+    from .check import differentiate
+
+    result = differentiate(expression, at or [], wrt=wrt, order=order, dtype=dtype.value)
+    if json:
+        from .jsonout import diff as document
+
+        _emit(document(result))
+    else:
+        from .render.diff import view
+
+        _show(view(result))
+    return _exit_code(result.status)
+
+
+@app.command()
+def functions(json: Json = False):
+    """List the functions and constants expressions may use."""
+    from .functions import CONSTANTS, FUNCTIONS
+
+    rows = [(f.name, "/".join((f.name,) + f.aliases), _arity(f.arity), f.domain, f.doc)
+            for f in FUNCTIONS]
+    if json:
+        from .jsonout import SCHEMA_VERSION
+
+        _emit({"schema_version": SCHEMA_VERSION,
+               "functions": [{"name": r[0], "spellings": r[1].split("/"), "arguments": r[2],
+                              "domain": r[3], "description": r[4]} for r in rows],
+               "constants": {k: v[1] for k, v in CONSTANTS.items()}})
+        return 0
+    from rich.table import Table
+
+    table = Table("function", "arguments", "domain", "description")
+    for _, spellings, arity, domain, doc in rows:
+        table.add_row(spellings, arity, domain, doc)
+    table.add_row("pi, e/E", "", "", "constants")
+    _show(table)
+    return 0
+
+
+def _arity(arity) -> str:
+    low, high = arity
+    if high is None:
+        return f"{low} or more"
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

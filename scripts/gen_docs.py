@@ -1,0 +1,78 @@
+"""Regenerate the generated parts of README.md from the code itself.
+
+    python scripts/gen_docs.py          # rewrite README.md
+    python scripts/gen_docs.py --check  # exit 1 if README.md is stale
+
+Sections live between `<!-- BEGIN name -->` and `<!-- END name -->`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gradcalc.errors import ExitCode  # noqa: E402
+from gradcalc.functions import CONSTANTS, FUNCTIONS  # noqa: E402
+
+
+def functions_table() -> str:
+    lines = ["| function | arguments | defined for | what it is |", "| --- | --- | --- | --- |"]
+    for f in FUNCTIONS:
+        low, high = f.arity
+        arity = str(low) if low == high else (f"{low} or more" if high is None else f"{low}–{high}")
+        names = ", ".join(f"`{n}`" for n in (f.name,) + f.aliases)
+        lines.append(f"| {names} | {arity} | {f.domain} | {f.doc} |")
+    constants = ", ".join(f"`{k}`" for k in CONSTANTS)
+    lines.append(f"| {constants} | constants | | π and Euler's number |")
+    return "\n".join(lines)
+
+
+def exit_codes_table() -> str:
+    meaning = {
+        ExitCode.OK: "computed, and every method agrees within tolerance",
+        ExitCode.DISAGREE: "computed, but the methods disagree, or the point is a kink "
+                           "(not differentiable); the result says which, by how much, why",
+        ExitCode.INPUT: "the input is wrong: usage, parse error, unknown function or "
+                        "variable, malformed point",
+        ExitCode.UNDEFINED: "the math is undefined or not finite at the point, or a "
+                            "protective limit was reached",
+        ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
+                           "traceback)",
+        ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    }
+    lines = ["| code | meaning |", "| --- | --- |"]
+    lines += [f"| {int(code)} | {meaning[code]} |" for code in ExitCode]
+    return "\n".join(lines)
+
+
+SECTIONS = {"functions": functions_table, "exit-codes": exit_codes_table}
+
+
+def render(text: str) -> str:
+    for name, build in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md has no section {name}")
+        text = pattern.sub(lambda m: m.group(1) + build() + "\n" + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    readme = ROOT / "README.md"
+    current = readme.read_text()
+    wanted = render(current)
+    if "--check" in sys.argv:
+        if wanted != current:
+            print("README.md is stale: run python scripts/gen_docs.py", file=sys.stderr)
+            return 1
+        return 0
+    readme.write_text(wanted)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gradcalc.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "gradcalc" / "schemas"
+
+
+class Run:
+    def __init__(self, result):
+        self.exit_code = result.exit_code
+        self.stdout = result.stdout
+        self.stderr = result.stderr
+        self.exception = result.exception
+
+    @property
+    def json(self):
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cli():
+    """Invoke the real Typer app in-process: cli("diff", "x**2", "--at", "2")."""
+    runner = CliRunner()
+
+    def invoke(*args, input=None, env=None):
+        result = runner.invoke(app, list(args), input=input, env=env or {"NO_COLOR": "1"})
+        return Run(result)
+
+    return invoke
+
+
+def run_subprocess(*args, input=None, env=None):
+    """Run `python -m gradcalc` as a real process."""
+    environment = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "gradcalc", *args], input=input,
+                          capture_output=True, text=True, env=environment, timeout=120)
+
+
+def load_schema(name):
+    return json.loads((SCHEMAS / name).read_text())
+
+
+def validate(document, schema_name):
+    import jsonschema
+
+    jsonschema.validate(document, load_schema(schema_name))

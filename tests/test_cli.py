@@ -1,0 +1,186 @@
+"""The real CLI: exit codes, exact JSON fields, schemas, subprocess runs."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import run_subprocess, validate
+
+
+def test_diff_json_has_the_spec_fields(cli):
+    run = cli("diff", "sin(x**2)", "--at", "3", "--json")
+    assert run.exit_code == 0
+    document = run.json
+    validate(document, "diff.schema.json")
+    assert document["schema_version"] == 1
+    assert document["expression"] == "sin(x**2)"
+    assert document["variables"] == ["x"]
+    assert document["point"] == {"x": 3.0}
+    assert document["dtype"] == "float64"
+    assert abs(document["value"] - 0.4121184852417566) < 1e-15
+    gradient = document["gradient"]["x"]
+    assert gradient["symbolic"] == "2*x*cos(x**2)"
+    for key in ("sympy", "autograd", "finite_difference"):
+        assert abs(gradient[key] - -5.466781571308061) < 1e-9
+    assert gradient["agree"] is True
+    assert document["agree"] is True and document["differentiable"] is True
+    assert document["derivatives"][0]["wrt"] == ["x"]
+
+
+def test_diff_table_output(cli):
+    run = cli("diff", "sin(x**2)", "--at", "3")
+    assert run.exit_code == 0
+    assert "2*x*cos(x**2)" in run.stdout
+    assert "-5.466781571308061" in run.stdout
+    assert "agree" in run.stdout
+    assert "\x1b[" not in run.stdout  # not a terminal: no escape codes
+
+
+def test_kink_exits_1_and_says_why(cli):
+    run = cli("diff", "abs(x)", "--at", "0", "--json")
+    assert run.exit_code == 1
+    document = run.json
+    validate(document, "diff.schema.json")
+    assert document["differentiable"] is False and document["agree"] is False
+    assert document["status"] == "not_differentiable"
+    (kink,) = document["kinks"]
+    assert kink["at"] == "abs(x)"
+    assert kink["left_derivative"] == pytest.approx(-1.0, abs=1e-6)
+    assert kink["right_derivative"] == pytest.approx(1.0, abs=1e-6)
+    assert document["gradient"]["x"]["autograd"] == 0.0
+
+
+def test_relu_kink_in_human_output(cli):
+    run = cli("diff", "relu(x)", "--at", "0")
+    assert run.exit_code == 1
+    assert "not differentiable" in run.stdout and "kink" in run.stdout
+
+
+def test_undefined_exits_3_with_json_error(cli):
+    run = cli("diff", "log(x)", "--at", "0", "--json")
+    assert run.exit_code == 3
+    document = run.json
+    validate(document, "error.schema.json")
+    assert document["error"]["kind"] == "domain"
+    assert "log(x)" in document["error"]["message"]
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("gradcalc: error:")
+
+
+def test_infinite_derivative_exits_3_with_strict_json(cli):
+    run = cli("diff", "sqrt(x)", "--at", "0", "--json")
+    assert run.exit_code == 3
+    document = run.json  # json.loads would accept NaN; check the text too
+    assert "NaN" not in run.stdout and "Infinity" not in run.stdout
+    validate(document, "diff.schema.json")
+    assert document["gradient"]["x"]["sympy"] is None
+    assert document["gradient"]["x"]["sympy_nonfinite"] == "undefined"
+    assert document["status"] == "undefined"
+
+
+@pytest.mark.parametrize("args, kind", [
+    (["diff", "sin(x", "--at", "1"], "parse"),
+    (["diff", "foo(x)", "--at", "1"], "unknown_name"),
+    (["diff", "x*y", "--at", "1"], "point"),
+    (["diff", "x", "--at", "x=abc"], "point"),
+    (["diff", "x", "--at", "1", "--wrt", "q"], "usage"),
+    (["diff", "x", "--at", "1", "--dtype", "float16"], "usage"),
+    (["diff", "x", "--at", "1", "--order", "9"], "usage"),
+    (["diff", "x", "--nope"], "usage"),
+])
+def test_bad_input_exits_2_with_one_line(cli, args, kind):
+    run = cli(*args, "--json")
+    assert run.exit_code == 2
+    validate(run.json, "error.schema.json")
+    assert run.json["error"]["kind"] == kind
+    assert run.stderr.count("\n") == 1
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_parse_error_json_names_the_column(cli):
+    run = cli("diff", "x + 0x10", "--at", "1", "--json")
+    assert run.json["error"]["column"] == 5
+
+
+def test_hessian_json(cli):
+    run = cli("diff", "x**2*y", "--at", "x=1,y=2", "--order", "2", "--json")
+    assert run.exit_code == 0
+    document = run.json
+    validate(document, "diff.schema.json")
+    assert "gradient" not in document
+    entries = {tuple(d["wrt"]): d for d in document["derivatives"]}
+    assert entries[("x", "x")]["sympy"] == 4.0
+    assert entries[("x", "y")]["sympy"] == 2.0
+    assert entries[("y", "y")]["sympy"] == 0.0
+
+
+def test_vector_json_lists_have_the_shape_of_the_value(cli):
+    run = cli("diff", "mean(x**2)", "--at", "x=[1,2,3]", "--json")
+    gradient = run.json["gradient"]["x"]
+    assert len(gradient["sympy"]) == len(gradient["autograd"]) == 3
+    assert gradient["autograd"] == pytest.approx([2 / 3, 4 / 3, 2.0], rel=1e-15)
+    validate(run.json, "diff.schema.json")
+
+
+def test_repeated_at_and_wrt(cli):
+    run = cli("diff", "x*y", "--at", "x=1", "--at", "y=2", "--wrt", "y", "--json")
+    assert list(run.json["gradient"]) == ["y"]
+    assert run.json["gradient"]["y"]["sympy"] == 1.0
+
+
+def test_functions_lists_the_table(cli):
+    from gradcalc.functions import FUNCTIONS
+
+    run = cli("functions", "--json")
+    assert [f["name"] for f in run.json["functions"]] == [f.name for f in FUNCTIONS]
+
+
+def test_version(cli):
+    import gradcalc
+
+    run = cli("--version")
+    assert run.exit_code == 0 and run.stdout == f"gradcalc {gradcalc.__version__}\n"
+
+
+# -- real processes -------------------------------------------------------
+
+def test_subprocess_diff_json():
+    process = run_subprocess("diff", "sin(x**2)", "--at", "2", "--json")
+    assert process.returncode == 0
+    document = json.loads(process.stdout)
+    assert document["gradient"]["x"]["sympy"] == pytest.approx(-2.6145744834544478, rel=4e-15)
+
+
+def test_subprocess_exit_codes():
+    assert run_subprocess("diff", "abs(x)", "--at", "0").returncode == 1
+    bad = run_subprocess("diff", "sin(", "--at", "0")
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("gradcalc: error:") and "Traceback" not in bad.stderr
+    assert run_subprocess("diff", "1/x", "--at", "0").returncode == 3
+
+
+def test_subprocess_no_colour_when_piped():
+    process = run_subprocess("diff", "x**2", "--at", "2", env={"FORCE_COLOR": ""})
+    assert "\x1b[" not in process.stdout
+
+
+def test_help_imports_neither_torch_nor_sympy():
+    code = ("import sys\nfrom gradcalc.cli import app\n"
+            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'sympy') if m in sys.modules))")
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert process.stdout.strip().endswith("[]"), process.stdout[-200:]
+
+
+def test_an_escaped_bug_is_one_line_and_exit_70(monkeypatch, cli):
+    import gradcalc.check
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(gradcalc.check, "differentiate", broken)
+    run = cli("diff", "x", "--at", "1")
+    assert run.exit_code == 70
+    assert run.stderr.startswith("gradcalc: error: internal error: ValueError: boom")
+    assert run.stderr.count("\n") == 1
