@@ -30,6 +30,13 @@ class DType(str, Enum):
     float32 = "float32"
 
 
+class GraphFormat(str, Enum):
+    tree = "tree"
+    dot = "dot"
+    mermaid = "mermaid"
+    json = "json"
+
+
 def _wants_json(args) -> bool:
     return "--json" in args
 
@@ -134,6 +141,8 @@ DTypeOption = Annotated[DType, typer.Option(
     "float32 as PyTorch uses by default. Finite differences always use float64.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one strict JSON document "
                                     "(see schemas/).")]
+Full = Annotated[bool, typer.Option("--full", help="Show every node and step of a large "
+                                    "expression instead of eliding.")]
 
 
 def _emit(document: dict) -> None:
@@ -163,6 +172,11 @@ def diff(
     order: Annotated[int, typer.Option("--order", "-n", min=1, max=4,
                                        help="Derivative order; 2 gives the Hessian.")] = 1,
     dtype: DTypeOption = DType.float64,
+    steps: Annotated[bool, typer.Option("--steps", help="Write out the chain rule: named "
+                                        "intermediates, local derivatives, products.")] = False,
+    graph: Annotated[bool, typer.Option("--graph", help="Show the computation graph tree "
+                                        "under the table.")] = False,
+    full: Full = False,
     json: Json = False,
 ):
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
@@ -174,11 +188,57 @@ def diff(
         from .jsonout import diff as document
 
         _emit(document(result))
-    else:
-        from .render.diff import view
+        return _exit_code(result.status)
+    from rich.console import Group
 
-        _show(view(result))
+    from .render.diff import view
+
+    parts = [view(result)]
+    if steps or graph:
+        from . import graph as graph_model
+
+        model = graph_model.build(result.tree, result.point, dtype.value)
+        if steps:
+            from .render.steps import view as steps_view
+
+            parts.append(steps_view(model, result.wrt, full))
+        if graph:
+            from .render.graph import tree
+
+            parts.append(tree(model, full))
+    _show(Group(*parts))
     return _exit_code(result.status)
+
+
+@app.command()
+def graph(
+    expression: Expression,
+    at: At = None,
+    format: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="tree (Rich), dot (Graphviz), mermaid (Markdown) or json.")
+    ] = GraphFormat.tree,
+    dtype: DTypeOption = DType.float64,
+    full: Full = False,
+    json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+):
+    """The computation graph: forward values, local derivatives, gradients flowing back,
+    and torch's own grad_fn view with its retained gradients."""
+    from . import graph as graph_model
+
+    model = graph_model.build(expression, at or [], dtype.value)
+    if json or format is GraphFormat.json:
+        from .jsonout import graph as document
+
+        _emit(document(model))
+    elif format is GraphFormat.tree:
+        from .render.graph import tree
+
+        _show(tree(model, full))
+    else:
+        from .render import graph as views
+
+        sys.stdout.write(getattr(views, format.value)(model))
+    return ExitCode.OK if model.agree else ExitCode.DISAGREE
 
 
 @app.command()

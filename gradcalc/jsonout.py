@@ -102,6 +102,48 @@ def diff(result) -> dict:
     return _strict(document)
 
 
+def graph(model) -> dict:
+    nodes = []
+    for node in model.nodes:
+        entry = {"id": node.index, "op": node.op, "label": node.label,
+                 "expression": node.expression, "kind": node.kind, "leaf": node.leaf}
+        put_number(entry, "value", node.value)
+        entry["grad_fn"] = node.grad_fn
+        entry["detached"] = node.detached
+        if node.kind != "constant":
+            gradient = {}
+            put_number(gradient, "chain_rule", node.adjoint if node.adjoint is not None else 0.0)
+            if node.torch_grad is None:
+                gradient["torch"] = None
+            else:
+                put_number(gradient, "torch", node.torch_grad)
+            entry["gradient"] = gradient
+            entry["agree"] = node.agree
+        entry["inputs"] = [model.edges[e].source for e in node.inputs]
+        nodes.append(entry)
+    edges = []
+    for edge in model.edges:
+        entry = {"from": edge.source, "to": edge.target, "argument": edge.position}
+        if edge.local_generic is not None:
+            local = {"operation": edge.forward_generic,
+                     "with_respect_to": str(edge.placeholders[edge.position]),
+                     "symbolic": edge.local_generic, "expression": edge.local_symbolic}
+            put_number(local, "value", edge.local_value)
+            entry["local_derivative"] = local
+            put_number(entry, "contribution", edge.contribution)
+        else:
+            entry["local_derivative"] = None
+            entry["contribution"] = None
+        edges.append(entry)
+    document = {"schema_version": SCHEMA_VERSION, "expression": model.expression,
+                "variables": list(model.variables), "point": points.as_json(model.point),
+                "dtype": model.dtype}
+    put_number(document, "value", model.output.value)
+    document.update({"output": 0, "nodes": nodes, "edges": edges, "agree": model.agree,
+                     "notes": list(model.notes)})
+    return _strict(document)
+
+
 def _strict(document):
     """Replace any non-finite float left anywhere with null (defence in depth;
     the builders above already do it with reasons)."""
@@ -114,4 +156,4 @@ def _strict(document):
     return document
 
 
-__all__ = ["dumps", "diff", "error", "put_number", "SCHEMA_VERSION", "GradcalcError"]
+__all__ = ["dumps", "diff", "graph", "error", "put_number", "SCHEMA_VERSION", "GradcalcError"]

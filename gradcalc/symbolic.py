@@ -69,8 +69,9 @@ def symbols_for(variables: list, shapes: dict) -> dict:
     return out
 
 
-def build(expr: Expression, symbols: dict):
-    """The SymPy expression (or list, for a vector-valued one)."""
+def build(expr: Expression, symbols: dict, keep: bool = False):
+    """The SymPy expression (or list, for a vector-valued one); with `keep`,
+    a dict id(node) -> SymPy expression for every node."""
     values = {}
     for node in expr.nodes:
         if node.op == "num":
@@ -83,7 +84,7 @@ def build(expr: Expression, symbols: dict):
             args = [values[id(a)] for a in node.args]
             value = _apply(node, args)
         values[id(node)] = value
-    return values[id(expr.root)]
+    return values if keep else values[id(expr.root)]
 
 
 def _apply(node, args):

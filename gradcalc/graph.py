@@ -1,0 +1,334 @@
+"""The computation graph as data: nodes, edges, values, local derivatives,
+adjoints — and torch's own view of the same graph.
+
+Symbolic side: each edge's local derivative is SymPy's derivative of the
+node's operation with respect to that input, evaluated at the forward
+values; adjoints follow by the chain rule in reverse order (our own reverse
+accumulation). Torch side: the real `grad_fn` class of every tensor torch
+built, and every intermediate gradient (`retain_grad`) after `backward()`.
+The two are compared node by node.
+
+Views (Rich tree, DOT, Mermaid, JSON) live in `render/` and only read this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from . import numeric, points
+from .errors import DomainError
+from .functions import TABLE
+from .parsing import Expression, parse
+from .verdict import AUTOGRAD_TOLERANCE
+
+
+@dataclass
+class GraphNode:
+    index: int
+    op: str  # "var", "num", "const" or a function-table name
+    label: str  # what the node does: "sin", "**", "x", "3"
+    expression: str  # the sub-expression it computes
+    kind: str  # "variable", "constant" or "operation"
+    value: object  # float, or list for a vector
+    grad_fn: Optional[str] = None  # torch's class name; AccumulateGrad for leaves
+    adjoint: object = None  # d output / d node by the chain rule (None: no gradient)
+    torch_grad: object = None  # torch's retained .grad
+    agree: bool = True
+    detached: bool = False  # no gradient reaches it (under a detach)
+    inputs: list = field(default_factory=list)  # edge indices, by argument position
+    consumers: list = field(default_factory=list)  # edge indices
+
+    @property
+    def leaf(self) -> bool:
+        return self.kind != "operation"
+
+
+@dataclass
+class GraphEdge:
+    index: int
+    source: int  # the input node
+    target: int  # the node that consumes it
+    position: int  # argument position in the target
+    local_generic: Optional[str]  # ∂target/∂input with the inputs named u (or a, b)
+    forward_generic: Optional[str]  # the target's operation on those names: sin(u), a*b
+    local_symbolic: Optional[str]  # the same, written with the input's expression
+    local_value: object  # evaluated at the forward values
+    contribution: object  # adjoint(target) · local, summed to the input's shape
+    generic: object = field(default=None, repr=False)  # the SymPy form, for views
+    placeholders: tuple = field(default=(), repr=False)  # its input symbols, by position
+
+
+@dataclass
+class Graph:
+    expression: str
+    variables: list
+    point: dict
+    dtype: str
+    nodes: list  # index 0 is the output
+    edges: list
+    agree: bool
+    notes: list = field(default_factory=list)
+
+    @property
+    def output(self) -> GraphNode:
+        return self.nodes[0]
+
+    def children(self, node: GraphNode) -> list:
+        return [self.nodes[self.edges[e].source] for e in node.inputs]
+
+
+def _labels(node) -> str:
+    func = TABLE.get(node.op)
+    if node.op in ("var", "num", "const"):
+        return str(node.value)
+    if func.operator is not None:
+        return "neg" if node.op == "neg" else func.operator
+    return func.name
+
+
+def _tolist(array):
+    array = np.asarray(array, dtype=np.float64).reshape(-1)
+    return float(array[0]) if array.size == 1 else [float(v) for v in array]
+
+
+def build(expression, at=None, dtype: str = "float64") -> Graph:
+    """Trace `expression` at the point: forward values, local derivatives,
+    adjoints, and torch's grad_fn view."""
+    expr = expression if isinstance(expression, Expression) else parse(expression)
+    if isinstance(at, dict):
+        specs = [",".join(f"{k}={_spec(v)}" for k, v in at.items())] if at else []
+    else:
+        specs = [at] if isinstance(at, str) else list(at or [])
+    point = points.resolve(specs, expr.variables)
+    batch = numeric.as_batch(point)
+    bad, values = numeric.first_undefined(expr, batch)
+    if bad is not None:
+        raise DomainError(f"{bad.text} is not finite at this point")
+
+    order = list(reversed(expr.nodes))  # output first, children after parents
+    index = {id(node): i for i, node in enumerate(order)}
+    shapes = {id(n): np.asarray(values[id(n)]).shape[-1] for n in order}
+    vector = {id(n): _is_vector(n, point, values) for n in order}
+    nodes = [GraphNode(i, n.op, _labels(n), n.text,
+                       "variable" if n.op == "var" else
+                       ("constant" if n.op in ("num", "const") else "operation"),
+                       _value(values[id(n)], vector[id(n)]))
+             for i, n in enumerate(order)]
+    edges = []
+    for node in order:
+        for position, child in enumerate(node.args):
+            edge = GraphEdge(len(edges), index[id(child)], index[id(node)], position,
+                             None, None, None, None, None)
+            edges.append(edge)
+            nodes[index[id(node)]].inputs.append(edge.index)
+            nodes[index[id(child)]].consumers.append(edge.index)
+
+    _local_derivatives(order, index, edges, values, shapes, vector)
+    _adjoints(order, index, nodes, edges, values, vector)
+    notes = _torch_view(expr, order, index, nodes, point, dtype)
+    tolerance = AUTOGRAD_TOLERANCE[dtype]
+    agree = True
+    for node in nodes:
+        if node.kind == "constant" or node.detached:
+            continue
+        mine = np.ravel(node.adjoint if node.adjoint is not None else 0.0)
+        theirs = np.ravel(node.torch_grad if node.torch_grad is not None else 0.0)
+        if mine.shape != theirs.shape:
+            theirs = np.broadcast_to(theirs, mine.shape)
+        node.agree = bool(all(tolerance.allows(float(t), float(m)) for m, t in zip(mine, theirs)))
+        agree = agree and node.agree
+    return Graph(expr.source, list(expr.variables), point, dtype, nodes, edges, agree, notes)
+
+
+def _spec(value):
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim:
+        return "[" + ",".join(repr(float(v)) for v in array.ravel()) + "]"
+    return repr(float(array))
+
+
+def _is_vector(node, point, values) -> bool:
+    return np.asarray(values[id(node)]).shape[-1] > 1 or (
+        node.op == "var" and np.asarray(point[node.value]).ndim == 1)
+
+
+def _value(array, vector: bool):
+    flat = np.asarray(array, dtype=np.float64).reshape(-1)
+    return [float(v) for v in flat] if vector else float(flat[0])
+
+
+def _local_derivatives(order, index, edges, values, shapes, vector):
+    """SymPy's ∂node/∂input for every edge, generic and written out, and its value."""
+    import sympy as sp
+
+    from . import symbolic
+
+    # Each sub-expression as SymPy, every variable scalar (vectors elementwise),
+    # to write local derivatives in terms of the inputs.
+    expr_like = type("Tree", (), {"nodes": list(reversed(order)), "root": order[0]})
+    scalars = {n.value: sp.Symbol(str(n.value), real=True) for n in order if n.op == "var"}
+    texts = symbolic.build(expr_like, scalars, keep=True)
+    for node in order:
+        if not node.args:
+            continue
+        placeholders = _placeholders(node, sp)
+        func = TABLE[node.op]
+        for position, child in enumerate(node.args):
+            edge = _edge_for(edges, index, node, position)
+            if child.op in ("num", "const"):
+                continue  # constants receive no gradient
+            if node.op == "detach":
+                generic = sp.S.Zero
+            elif func.reduces:
+                n = shapes[id(child)] if vector[id(child)] else 1
+                generic = sp.Integer(1) / n if node.op == "mean" else sp.Integer(1)
+            else:
+                generic = sp.diff(_generic(node, func, placeholders, sp, symbolic),
+                                  placeholders[position])
+            written = generic.xreplace({p: texts[id(a)] for p, a in zip(placeholders, node.args)})
+            edge.generic, edge.placeholders = generic, tuple(placeholders)
+            names = [str(p) for p in placeholders]
+            if node.op == "pow" and node.args[1].op == "num":
+                names = [names[0], str(node.args[1].value)]
+            edge.forward_generic = forward_text(node.op, names)
+            edge.local_generic = sp.sstr(generic)
+            edge.local_symbolic = sp.sstr(written)
+            edge.local_value = _evaluate_elementwise(generic, placeholders, node, values, vector)
+
+
+def forward_text(op: str, names: list) -> str:
+    """An operation written on its inputs' names: sin(u), a*b, u**2."""
+    func = TABLE[op]
+    if op == "neg":
+        return f"-{names[0]}"
+    if func.operator is not None:
+        return f"{names[0]}{func.operator}{names[1]}"
+    return f"{func.name}({', '.join(names)})"
+
+
+def _placeholders(node, sp):
+    """Names for a node's inputs in its local derivative: u for one input,
+    a and b for two, a1, a2, ... for more."""
+    count = len(node.args)
+    if count == 1 or (node.op == "pow" and node.args[1].op == "num"):
+        names = ["u", "n"]
+    elif count == 2:
+        names = ["a", "b"]
+    else:
+        names = [f"a{i + 1}" for i in range(count)]
+    return [sp.Symbol(name, real=True) for name in names[:count]]
+
+
+def _generic(node, func, placeholders, sp, symbolic):
+    if node.op == "pow" and node.args[1].op == "num":
+        return placeholders[0] ** sp.Rational(node.args[1].value)
+    return func.sympy(sp, *placeholders)
+
+
+def _evaluate_elementwise(generic, placeholders, node, values, vector):
+    from . import symbolic
+
+    arrays = [np.asarray(values[id(a)], dtype=np.float64).reshape(-1) for a in node.args]
+    length = max(a.size for a in arrays)
+    out = []
+    for i in range(length):
+        subs = {p: symbolic_float(a[i if a.size > 1 else 0]) for p, a in zip(placeholders, arrays)}
+        number, _ = symbolic.value_at(generic, subs)
+        out.append(float("nan") if number is None else number)
+    is_vector = any(vector[id(a)] for a in node.args)
+    return out if is_vector else out[0]
+
+
+def symbolic_float(value):
+    import sympy as sp
+
+    from .symbolic import PRECISION
+
+    return sp.Float(float(value), PRECISION)
+
+
+def _edge_for(edges, index, node, position):
+    target = index[id(node)]
+    for edge in edges:
+        if edge.target == target and edge.position == position:
+            return edge
+    raise LookupError(node.text)  # pragma: no cover - every argument has an edge
+
+
+def _adjoints(order, index, nodes, edges, values, vector):
+    """Reverse accumulation with the symbolic local derivatives."""
+    root = nodes[0]
+    root.adjoint = [1.0] * len(root.value) if isinstance(root.value, list) else 1.0
+    for node in order:  # parents before children
+        mine = nodes[index[id(node)]]
+        if mine.adjoint is None or node.op == "detach":
+            # Nothing flows below a detach: its inputs only get what other paths give.
+            mine.detached = mine.kind != "constant"
+        if mine.adjoint is None:
+            continue
+        adjoint = np.asarray(mine.adjoint, dtype=np.float64)
+        for edge_index in mine.inputs:
+            edge = edges[edge_index]
+            child = nodes[edge.source]
+            if child.kind == "constant" or edge.local_value is None:
+                continue
+            local = np.asarray(edge.local_value, dtype=np.float64)
+            contribution = adjoint * local
+            if not isinstance(child.value, list):
+                contribution = contribution.sum()
+            edge.contribution = _tolist(contribution) if isinstance(child.value, list) \
+                else float(contribution)
+            if node.op == "detach":
+                continue  # the edge is shown, but nothing flows through it
+            total = contribution if child.adjoint is None else np.asarray(child.adjoint) + contribution
+            child.adjoint = _tolist(total) if isinstance(child.value, list) else float(np.sum(total))
+
+
+def _torch_view(expr, order, index, nodes, point, dtype) -> list:
+    """Real grad_fn names and retained gradients from the graph torch built."""
+    import torch
+
+    from . import autograd
+
+    leaves = autograd.leaves_for(point, dtype)
+    tensors = autograd.build(expr, leaves, dtype, keep=True)
+    for node in order:
+        tensor = tensors[id(node)]
+        if tensor.requires_grad and not tensor.is_leaf:
+            tensor.retain_grad()
+    output = autograd.scalar_output(tensors[id(expr.root)])
+    accumulators = _accumulate_grad_nodes(output)
+    notes = []
+    if output.requires_grad:
+        output.backward()
+    else:
+        notes.append("the output does not depend on any variable through a gradient path")
+    for node in order:
+        mine = nodes[index[id(node)]]
+        tensor = tensors[id(node)]
+        if node.op == "var":
+            mine.grad_fn = "AccumulateGrad" if id(tensor) in accumulators else None
+        elif tensor.grad_fn is not None:
+            mine.grad_fn = type(tensor.grad_fn).__name__
+        if tensor.grad is not None:
+            mine.torch_grad = _tolist(tensor.grad.detach().to(torch.float64).numpy()) \
+                if isinstance(mine.value, list) else float(tensor.grad.detach().sum())
+    return notes
+
+
+def _accumulate_grad_nodes(output) -> set:
+    """ids of the leaf tensors that torch's backward graph accumulates into."""
+    found, seen = set(), set()
+    stack = [output.grad_fn] if output.grad_fn is not None else []
+    while stack:
+        function = stack.pop()
+        if function is None or id(function) in seen:
+            continue
+        seen.add(id(function))
+        if type(function).__name__ == "AccumulateGrad":
+            found.add(id(function.variable))
+        stack.extend(next_function for next_function, _ in function.next_functions)
+    return found

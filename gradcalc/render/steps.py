@@ -1,0 +1,151 @@
+"""`diff --steps`: the chain rule written out the way the notebook does it.
+
+Intermediates get names (u = x**2, z = sin(u)); each local derivative is
+shown in those names, with the values put in where that says something
+(cos(9)), and then each path's product and their sum.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Group
+from rich.text import Text
+
+from . import numbers
+
+NAMES = ["u", "v", "w", "p", "q", "r", "s", "t", "g", "h"]
+MAX_PATHS = 16  # products written out per variable; more are summed silently
+MAX_LINES = 60  # intermediates listed without --full
+
+
+def plain(value) -> str:
+    """Four decimals, as torch prints, without trailing zeros: -0.9111, 6."""
+    if isinstance(value, list):
+        return "[" + ", ".join(plain(v) for v in value[: numbers.MAX_SHOWN]) + (
+            ", …" if len(value) > numbers.MAX_SHOWN else "") + "]"
+    if value is None:
+        return "undefined"
+    value = float(value)
+    if value != 0 and not 1e-3 <= abs(value) < 1e6:
+        return f"{value:.4e}"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _names(graph) -> dict:
+    taken = set(graph.variables)
+    pool = [n for n in NAMES if n not in taken]
+    pool += [f"u{i}" for i in range(1, len(graph.nodes) + 1) if f"u{i}" not in taken]
+    names = {}
+    for node in graph.nodes:
+        if node.kind == "variable":
+            names[node.index] = node.expression
+        elif node.kind == "constant":
+            names[node.index] = node.expression
+    root_name = "z" if "z" not in taken else "f"
+    pool = [n for n in pool if n != root_name]
+    operations = [n for n in reversed(graph.nodes) if n.kind == "operation" and n.index != 0]
+    for node, name in zip(operations, pool):
+        names[node.index] = name
+    names[0] = root_name if graph.nodes[0].kind == "operation" else graph.nodes[0].expression
+    return names
+
+
+def _local_line(graph, edge, names) -> Text:
+    import sympy as sp
+
+    target, source = names[edge.target], names[edge.source]
+    inputs = [graph.nodes[graph.edges[e].source] for e in graph.nodes[edge.target].inputs]
+    by_name = {p: sp.Symbol(names[n.index], real=True) for p, n in zip(edge.placeholders, inputs)}
+    in_names = sp.sstr(edge.generic.xreplace(by_name))
+    suffix = f"[arg {edge.position + 1}]" if _parallel(graph, edge) else ""
+    line = f"∂{target}/∂{source}{suffix} = {in_names}"
+    scalar = all(not isinstance(n.value, list) for n in inputs)
+    if scalar and edge.generic.atoms(sp.Function):
+        by_value = {p: sp.Symbol(plain(n.value) if n.value >= 0 else f"({plain(n.value)})")
+                    for p, n in zip(edge.placeholders, inputs)}
+        # A negative value is a symbol named "(-0.75)"; alone in a call it needs
+        # no second pair of parentheses.
+        line += " = " + re.sub(r"\(\((-[^()]*)\)\)", r"(\1)",
+                               sp.sstr(edge.generic.xreplace(by_value)))
+    if line.rsplit(" = ", 1)[-1] != plain(edge.local_value):
+        line += f" = {plain(edge.local_value)}"
+    return Text("  " + line)
+
+
+def _paths(graph, leaf_index) -> list:
+    """Every path of edges from the output down to the leaf (capped)."""
+    paths, stack = [], [(0, [])]
+    while stack and len(paths) <= MAX_PATHS:
+        index, path = stack.pop()
+        if index == leaf_index:
+            paths.append(path)
+            continue
+        for e in reversed(graph.nodes[index].inputs):
+            edge = graph.edges[e]
+            if graph.nodes[edge.source].kind != "constant":
+                stack.append((edge.source, path + [edge]))
+    return paths
+
+
+def _chain(graph, leaf, names) -> list:
+    target = names[0]
+    paths = _paths(graph, leaf.index)
+    if not paths:
+        return [Text(f"  ∂{target}/∂{leaf.expression} = 0 (no path)")]
+    if len(paths) > MAX_PATHS:
+        return [Text(f"  ∂{target}/∂{leaf.expression} = sum over more than {MAX_PATHS} paths "
+                     f"= {plain(leaf.adjoint)} (see gradcalc graph)")]
+    symbols, values = [], []
+    repeated = len(paths) > 1
+    for path in paths:
+        factors = []
+        for edge in path:
+            factor = f"∂{names[edge.target]}/∂{names[edge.source]}"
+            if repeated and _parallel(graph, edge):
+                factor += f"[arg {edge.position + 1}]"
+            factors.append(factor)
+        symbols.append(" · ".join(factors))
+        values.append(" · ".join(_paren(plain(e.local_value)) for e in path))
+    head = f"  ∂{target}/∂{leaf.expression} = "
+    lines = [Text(head + " + ".join(symbols)), Text(" " * len(head) + "= " + " + ".join(
+        f"({v})" if repeated and "·" in v else v for v in values))]
+    lines.append(Text(" " * len(head) + f"= {plain(leaf.adjoint)}", style="bold"))
+    return lines
+
+
+def _parallel(graph, edge) -> bool:
+    """Several edges between the same two nodes (x*x)."""
+    return sum(1 for e in graph.edges if e.source == edge.source and e.target == edge.target) > 1
+
+
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
+
+
+def view(graph, wrt: list, full: bool = False) -> Group:
+    names = _names(graph)
+    lines = [Text("Chain rule, step by step", style="bold"),
+             Text("Forward pass (each intermediate named):")]
+    operations = [n for n in reversed(graph.nodes) if n.kind == "operation"]
+    if not full and len(operations) > MAX_LINES:
+        lines.append(Text(f"  ({len(operations) - MAX_LINES} earlier intermediates elided; "
+                          "--full shows all)", style="dim"))
+        operations = operations[-MAX_LINES:]
+    from ..graph import forward_text
+
+    for node in operations:
+        inputs = [names[graph.edges[e].source] for e in node.inputs]
+        lines.append(Text(f"  {names[node.index]} = {forward_text(node.op, inputs)} "
+                          f"= {plain(node.value)}"))
+    lines.append(Text("Local derivatives:"))
+    shown = {n.index for n in operations}
+    for edge in graph.edges:
+        if edge.local_generic is not None and edge.target in shown:
+            lines.append(_local_line(graph, edge, names))
+    lines.append(Text("Chain rule (sum over paths of the products of local derivatives):"))
+    leaves = {node.expression: node for node in graph.nodes if node.kind == "variable"}
+    for name in wrt:
+        lines.extend(_chain(graph, leaves[name], names))
+    return Group(*lines)
