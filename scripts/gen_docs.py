@@ -3,7 +3,9 @@
     python scripts/gen_docs.py          # rewrite README.md
     python scripts/gen_docs.py --check  # exit 1 if README.md is stale
 
-Sections live between `<!-- BEGIN name -->` and `<!-- END name -->`.
+Sections live between `<!-- BEGIN name -->` and `<!-- END name -->`; examples
+between `<!-- BEGIN example: gradcalc ... -->` and `<!-- END example -->` are
+run and their real output pasted in.
 """
 
 from __future__ import annotations
@@ -51,8 +53,26 @@ def exit_codes_table() -> str:
 
 SECTIONS = {"functions": functions_table, "exit-codes": exit_codes_table}
 
+EXAMPLE = re.compile(r"(<!-- BEGIN example: (.+?) -->\n).*?(<!-- END example -->)", re.S)
+
+
+def run_example(command: str) -> str:
+    """Run a README example in-process, as a terminal 80 columns wide without colour."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from gradcalc.cli import app
+
+    words = shlex.split(command)
+    assert words[0] == "gradcalc", command
+    result = CliRunner().invoke(app, words[1:], env={"NO_COLOR": "1", "COLUMNS": "80"})
+    output = "\n".join(line.rstrip() for line in (result.stdout + result.stderr).splitlines())
+    return f"```console\n$ {command}\n{output}\n```\n"
+
 
 def render(text: str) -> str:
+    text = EXAMPLE.sub(lambda m: m.group(1) + run_example(m.group(2)) + m.group(3), text)
     for name, build in SECTIONS.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
         if not pattern.search(text):
