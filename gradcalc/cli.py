@@ -30,6 +30,11 @@ class DType(str, Enum):
     float32 = "float32"
 
 
+class Loss(str, Enum):
+    bce = "bce"
+    mse = "mse"
+
+
 class GraphFormat(str, Enum):
     tree = "tree"
     dot = "dot"
@@ -239,6 +244,77 @@ def graph(
 
         sys.stdout.write(getattr(views, format.value)(model))
     return ExitCode.OK if model.agree else ExitCode.DISAGREE
+
+
+def _numbers(text: str, option: str) -> list:
+    from .points import number
+
+    return [number(part, option) for part in text.split(",")]
+
+
+@app.command()
+def perceptron(
+    x: Annotated[str, typer.Option("--x", help="Input feature(s): 6.7, or 1,2,3 for several.",
+                                   show_default=False)],
+    y: Annotated[str, typer.Option("--y", help="The true label (in [0, 1] for bce).",
+                                   show_default=False)],
+    w: Annotated[Optional[str], typer.Option("--w", help="Weight(s), one per feature. "
+                                             "Default: 1 each.", show_default=False)] = None,
+    b: Annotated[str, typer.Option("--b", help="Bias.")] = "0",
+    loss: Annotated[Loss, typer.Option("--loss", help="bce: binary cross-entropy with the "
+                                       "notebook's clamp; mse: squared error.")] = Loss.bce,
+    epsilon: Annotated[float, typer.Option("--epsilon", help="The clamp of bce: ŷ is kept "
+                                           "in [ε, 1 - ε].")] = 1e-8,
+    steps: Annotated[int, typer.Option("--steps", help="Gradient-descent steps to take, "
+                                       "updating with manual and autograd gradients side by "
+                                       "side.")] = 0,
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate for --steps.")] = 0.1,
+    dtype: DTypeOption = DType.float64,
+    json: Json = False,
+):
+    """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
+    torch autograd's, and optional training steps."""
+    from .perceptron import shaped, train
+
+    features = _numbers(x, "--x")
+    neuron = train(features if len(features) > 1 else features[0], _numbers(y, "--y")[0],
+                   None if w is None else _numbers(w, "--w"), _numbers(b, "--b")[0],
+                   loss.value, epsilon, dtype.value, steps, lr)
+    if json:
+        from .jsonout import perceptron as document
+
+        _emit(document(neuron))
+    else:
+        from .render.perceptron import view
+
+        _show(view(neuron, shaped))
+    return ExitCode.OK if neuron.agree and neuron.trajectories_agree else ExitCode.DISAGREE
+
+
+@app.command()
+def accumulate(
+    expression: Expression,
+    at: At = None,
+    passes: Annotated[int, typer.Option("--passes", "-p", help="How many times to call "
+                                        "backward().")] = 3,
+    zero_grad: Annotated[bool, typer.Option("--zero-grad", help="Zero .grad before each "
+                                            "backward(), as optimizer.zero_grad() does.")] = False,
+    dtype: DTypeOption = DType.float64,
+    json: Json = False,
+):
+    """What repeated backward() does to .grad: it accumulates unless zeroed."""
+    from .accumulate import accumulate as run
+
+    result = run(expression, at or [], passes, zero_grad, dtype.value)
+    if json:
+        from .jsonout import accumulate as document
+
+        _emit(document(result))
+    else:
+        from .render.accumulate import view
+
+        _show(view(result))
+    return ExitCode.OK if result.agree else ExitCode.DISAGREE
 
 
 @app.command()

@@ -144,6 +144,56 @@ def graph(model) -> dict:
     return _strict(document)
 
 
+def perceptron(neuron) -> dict:
+    from .perceptron import shaped
+
+    first = neuron.first
+    document = {"schema_version": SCHEMA_VERSION, "x": shaped(neuron, neuron.x), "y": neuron.y,
+                "w": shaped(neuron, neuron.w), "b": neuron.b, "loss_function": neuron.loss_name,
+                "epsilon": neuron.epsilon, "dtype": neuron.dtype}
+    for key in ("z", "y_hat", "loss"):
+        put_number(document, key, getattr(first, key))
+    chain = {}
+    put_number(chain, "dloss_dyhat", first.dloss_dyhat)
+    put_number(chain, "dyhat_dz", first.dyhat_dz)
+    chain["dz_dw"] = shaped(neuron, neuron.x)
+    chain["dz_db"] = 1.0
+    document["chain_rule"] = chain
+    w, b = {}, {}
+    put_number(w, "manual", shaped(neuron, first.manual_w))
+    put_number(w, "autograd", shaped(neuron, first.autograd_w))
+    put_number(b, "manual", first.manual_b)
+    put_number(b, "autograd", first.autograd_b)
+    document["gradients"] = {"w": w, "b": b}
+    document["clamped"] = first.clamped
+    document["agree"] = neuron.agree and neuron.trajectories_agree
+    document["reason"] = neuron.reason
+    if neuron.history:
+        document["lr"] = neuron.lr
+        document["history"] = [dict(step=s.step, **s.autograd, manual=s.manual)
+                               for s in neuron.history]
+        document["trajectories_agree"] = neuron.trajectories_agree
+    return _strict(document)
+
+
+def accumulate(result) -> dict:
+    single = len(result.variables) == 1
+
+    def per_pass(rows):
+        return [row[result.variables[0]] if single else dict(row) for row in rows]
+
+    return _strict({
+        "schema_version": SCHEMA_VERSION, "expression": result.expression,
+        "variables": list(result.variables), "point": points.as_json(result.point),
+        "dtype": result.dtype, "passes": result.passes, "zero_grad": result.zero_grad,
+        "gradient": dict(result.gradient),
+        "grads": per_pass(result.grads),
+        "grads_by_variable": {n: [row[n] for row in result.grads] for n in result.variables},
+        "expected": per_pass(result.expected),
+        "agree": result.agree, "explanation": result.explanation,
+    })
+
+
 def _strict(document):
     """Replace any non-finite float left anywhere with null (defence in depth;
     the builders above already do it with reasons)."""
@@ -156,4 +206,4 @@ def _strict(document):
     return document
 
 
-__all__ = ["dumps", "diff", "graph", "error", "put_number", "SCHEMA_VERSION", "GradcalcError"]
+__all__ = ["dumps", "diff", "graph", "perceptron", "accumulate", "error", "put_number", "SCHEMA_VERSION", "GradcalcError"]

@@ -1,0 +1,99 @@
+"""What repeated backward() does to .grad (the notebook's "Clearing Grads").
+
+Each pass rebuilds the graph from the expression and calls backward(), as
+the notebook does. Without zeroing, backward adds into .grad, so pass k
+shows k times the gradient; with `zero_grad`, .grad is zeroed first and
+every pass shows the gradient itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import points
+from .errors import DomainError, UsageError
+from .parsing import Expression, parse
+from .verdict import AUTOGRAD_TOLERANCE
+
+MAX_PASSES = 10_000
+
+
+@dataclass
+class Accumulation:
+    expression: str
+    variables: list
+    point: dict
+    dtype: str
+    passes: int
+    zero_grad: bool
+    gradient: dict  # name -> one pass's gradient (float or list)
+    grads: list  # per pass: name -> .grad after that pass
+    expected: list  # per pass: name -> what the explanation predicts
+    agree: bool
+    explanation: str
+
+
+def accumulate(expression, at=None, passes: int = 3, zero_grad: bool = False,
+               dtype: str = "float64") -> Accumulation:
+    expr = expression if isinstance(expression, Expression) else parse(expression)
+    if not 1 <= passes <= MAX_PASSES:
+        raise UsageError(f"--passes must be between 1 and {MAX_PASSES}, not {passes}")
+    if not expr.variables:
+        raise UsageError(f"{expr.source!r} has no variables: nothing accumulates a gradient")
+    if dtype not in AUTOGRAD_TOLERANCE:
+        raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
+    point = points.resolve([at] if isinstance(at, str) else list(at or []), expr.variables)
+
+    import torch
+
+    from . import autograd, numeric
+
+    bad, _ = numeric.first_undefined(expr, numeric.as_batch(point))
+    if bad is not None:
+        raise DomainError(f"{bad.text} is not finite at this point")
+    leaves = autograd.leaves_for(point, dtype)
+    grads = []
+    for _ in range(passes):
+        if zero_grad:
+            for leaf in leaves.values():
+                if leaf.grad is not None:
+                    leaf.grad.zero_()  # optimizer.zero_grad() does this
+        output = autograd.scalar_output(autograd.build(expr, leaves, dtype))
+        if output.requires_grad:
+            output.backward()
+        grads.append({name: _value(leaf.grad, leaf) for name, leaf in leaves.items()})
+
+    gradient = grads[0]
+    expected = [{name: _times(g, 1 if zero_grad else k + 1) for name, g in gradient.items()}
+                for k in range(passes)]
+    tolerance = AUTOGRAD_TOLERANCE[dtype]
+    agree = all(tolerance.allows(a, e) for got, want in zip(grads, expected)
+                for name in got for a, e in zip(_flat(got[name]), _flat(want[name])))
+    del torch
+    return Accumulation(expr.source, list(expr.variables), point, dtype, passes, zero_grad,
+                        gradient, grads, expected, agree, _explain(zero_grad, passes))
+
+
+def _value(grad, leaf):
+    if grad is None:
+        return 0.0 if leaf.dim() == 0 else [0.0] * leaf.numel()
+    values = grad.detach().double()
+    return values.item() if values.dim() == 0 else values.tolist()
+
+
+def _times(value, factor):
+    return [v * factor for v in value] if isinstance(value, list) else value * factor
+
+
+def _flat(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _explain(zero_grad: bool, passes: int) -> str:
+    if zero_grad:
+        return ("x.grad was zeroed before each backward() (x.grad.zero_(), or "
+                "optimizer.zero_grad() in a training loop), so every pass shows the "
+                "gradient itself")
+    return ("backward() adds into .grad instead of replacing it, so after pass k it holds "
+            "k times the gradient; zero it before each backward() (--zero-grad) to get the "
+            "gradient itself")

@@ -1,0 +1,191 @@
+"""One neuron, by hand and by autograd (the notebook's perceptron).
+
+z = w·x + b, ŷ = sigmoid(z), and a loss: binary cross-entropy with the
+notebook's clamp, or squared error. The manual gradients follow the
+notebook's chain rule literally, in the same dtype and operation order:
+
+    dL/dŷ = (ŷ - y) / (ŷ (1 - ŷ))     (BCE; MSE: 2 (ŷ - y))
+    dŷ/dz = ŷ (1 - ŷ)
+    dz/dw = x,  dz/db = 1
+    dL/dw = dL/dŷ · dŷ/dz · dz/dw,  dL/db = dL/dŷ · dŷ/dz
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import UsageError
+from .verdict import AUTOGRAD_TOLERANCE
+
+LOSSES = ("bce", "mse")
+MAX_STEPS = 100_000
+
+
+@dataclass
+class Pass:
+    """One forward and backward pass at given parameters."""
+
+    z: float
+    y_hat: float
+    loss: float
+    dloss_dyhat: float
+    dyhat_dz: float
+    manual_w: object  # float or list (one per feature)
+    manual_b: float
+    autograd_w: object
+    autograd_b: float
+    clamped: bool  # the clamp was active, so autograd sees a flat loss
+
+
+@dataclass
+class Step:
+    step: int
+    autograd: dict  # loss, w, b along the trajectory updated with autograd gradients
+    manual: dict  # the same, updated with the manual gradients
+
+
+@dataclass
+class Neuron:
+    x: list
+    y: float
+    w: list
+    b: float
+    loss_name: str
+    epsilon: float
+    dtype: str
+    vector: bool  # several features: w and its gradients are lists
+    first: Pass
+    agree: bool
+    reason: str
+    lr: float = 0.0
+    history: list = field(default_factory=list)
+    trajectories_agree: bool = True
+
+
+def _features(values, name) -> list:
+    values = [float(v) for v in (values if isinstance(values, (list, tuple)) else [values])]
+    if not values:
+        raise UsageError(f"--{name} needs at least one number")
+    return values
+
+
+def train(x, y, w=None, b=0.0, loss="bce", epsilon=1e-8, dtype="float64", steps=0,
+          lr=0.1) -> Neuron:
+    """The neuron at (w, b), and optionally `steps` of gradient descent."""
+    vector = isinstance(x, (list, tuple)) and len(x) > 1
+    x = _features(x, "x")
+    w = [1.0] * len(x) if w is None else _features(w, "w")
+    if len(w) != len(x):
+        raise UsageError(f"--w has {len(w)} values but --x has {len(x)}")
+    if loss not in LOSSES:
+        raise UsageError(f"--loss must be one of {', '.join(LOSSES)}, not {loss!r}")
+    if loss == "bce" and not 0.0 <= float(y) <= 1.0:
+        raise UsageError(f"--y {y:g} is not a probability: binary cross-entropy needs a "
+                         "label in [0, 1] (use --loss mse for other targets)")
+    if not 0.0 < epsilon < 0.5:
+        raise UsageError(f"--epsilon must be between 0 and 0.5, not {epsilon:g}")
+    if not 0 <= steps <= MAX_STEPS:
+        raise UsageError(f"--steps must be between 0 and {MAX_STEPS}, not {steps}")
+    if dtype not in AUTOGRAD_TOLERANCE:
+        raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
+
+    first = _pass(x, float(y), w, float(b), loss, epsilon, dtype)
+    agree, reason = _compare(first, dtype, loss)
+    neuron = Neuron(x, float(y), w, float(b), loss, epsilon, dtype, vector, first, agree,
+                    reason, lr)
+    if steps:
+        neuron.history, neuron.trajectories_agree = _descend(neuron, steps, lr)
+    return neuron
+
+
+def _pass(x, y, w, b, loss, epsilon, dtype) -> Pass:
+    import torch
+
+    from .autograd import DTYPES
+
+    kind = DTYPES[dtype]
+    xs = torch.tensor(x, dtype=kind)
+    target = torch.tensor(y, dtype=kind)
+    weights = torch.tensor(w, dtype=kind, requires_grad=True)
+    bias = torch.tensor(b, dtype=kind, requires_grad=True)
+
+    z = (weights * xs).sum() + bias
+    y_hat = torch.sigmoid(z)
+    value = _loss(torch, y_hat, target, loss, epsilon)
+    value.backward()
+
+    with torch.no_grad():  # the notebook's manual chain rule, same dtype and order
+        if loss == "bce":
+            dloss_dyhat = (y_hat - target) / (y_hat * (1 - y_hat))
+        else:
+            dloss_dyhat = 2 * (y_hat - target)
+        dyhat_dz = y_hat * (1 - y_hat)
+        manual_w = dloss_dyhat * dyhat_dz * xs
+        manual_b = dloss_dyhat * dyhat_dz * 1
+    clamped = loss == "bce" and bool(
+        (y_hat < epsilon) | (y_hat > torch.tensor(1 - epsilon, dtype=kind)))
+    z, y_hat, value = z.detach(), y_hat.detach(), value.detach()
+    return Pass(z.item(), y_hat.item(), value.item(), dloss_dyhat.item(), dyhat_dz.item(),
+                manual_w.tolist(), manual_b.item(), weights.grad.tolist(), bias.grad.item(),
+                clamped)
+
+
+def _loss(torch, y_hat, target, loss, epsilon):
+    if loss == "mse":
+        return (y_hat - target) ** 2
+    prediction = torch.clamp(y_hat, epsilon, 1 - epsilon)  # to prevent log(0)
+    return -(target * torch.log(prediction) + (1 - target) * torch.log(1 - prediction))
+
+
+def _compare(result: Pass, dtype, loss):
+    tolerance = AUTOGRAD_TOLERANCE[dtype]
+    pairs = list(zip(result.manual_w, result.autograd_w)) + [(result.manual_b, result.autograd_b)]
+    if all(tolerance.allows(a, m) for m, a in pairs):
+        return True, "the manual chain rule and autograd agree"
+    worst = max(abs(a - m) for m, a in pairs)
+    if not math.isfinite(worst):
+        return False, ("the manual formula is not finite: dL/dŷ = (ŷ - y)/(ŷ(1 - ŷ)) divides "
+                       f"by ŷ(1 - ŷ) = {result.dyhat_dz:g}; autograd, through the clamp, "
+                       f"gives {result.autograd_b:g} for dL/db")
+    if result.clamped:
+        return False, (f"they differ by up to {worst:.3g}: the clamp is active (ŷ is within "
+                       "epsilon of 0 or 1), so autograd's gradient through torch.clamp is 0, "
+                       "while the notebook's manual formula ignores the clamp")
+    return False, f"the manual chain rule and autograd differ by up to {worst:.3g}"
+
+
+def _descend(neuron: Neuron, steps: int, lr: float):
+    tolerance = AUTOGRAD_TOLERANCE[neuron.dtype]
+    state = {"autograd": (list(neuron.w), neuron.b), "manual": (list(neuron.w), neuron.b)}
+    history, agree = [], True
+    for step in range(steps + 1):
+        entry = {}
+        updates = {}
+        for name, (w, b) in state.items():
+            result = _pass(neuron.x, neuron.y, w, b, neuron.loss_name, neuron.epsilon,
+                           neuron.dtype)
+            entry[name] = {"loss": result.loss, "w": _shape(w, neuron.vector), "b": b}
+            grad_w, grad_b = ((result.autograd_w, result.autograd_b) if name == "autograd"
+                              else (result.manual_w, result.manual_b))
+            updates[name] = ([wi - lr * gi for wi, gi in zip(w, grad_w)], b - lr * grad_b)
+        history.append(Step(step, entry["autograd"], entry["manual"]))
+        a, m = entry["autograd"], entry["manual"]
+        pairs = [(a["loss"], m["loss"]), (a["b"], m["b"])] + list(
+            zip(_flat(a["w"]), _flat(m["w"])))
+        agree = agree and all(tolerance.allows(got, want) for got, want in pairs)
+        state = updates
+    return history, agree
+
+
+def _flat(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _shape(values, vector):
+    return list(values) if vector else values[0]
+
+
+def shaped(neuron: Neuron, values):
+    """A per-feature list as the user gave it: a number for one feature."""
+    return list(values) if neuron.vector else values[0]

@@ -1,0 +1,26 @@
+"""The accumulate view: .grad after each backward pass, and why."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from . import numbers
+
+
+def view(result) -> Group:
+    how = "zeroing .grad before each pass" if result.zero_grad else "without zeroing .grad"
+    table = Table(title=f"{result.expression}: backward() {result.passes} times, {how}",
+                  title_justify="left")
+    table.add_column("pass", justify="right")
+    for name in result.variables:
+        table.add_column(f"{name}.grad", justify="right")
+    table.add_column("expected", justify="right")
+    for k, (got, want) in enumerate(zip(result.grads, result.expected), start=1):
+        factor = "1 ×" if result.zero_grad else f"{k} ×"
+        expected = ", ".join(f"{factor} {numbers.short(result.gradient[n], 8)}"
+                             for n in result.variables)
+        table.add_row(str(k), *[numbers.short(got[n], 10) for n in result.variables], expected)
+    mark, style = ("✓", "green") if result.agree else ("✗", "red")
+    return Group(table, Text(f"{mark} {result.explanation}", style=style))

@@ -1,0 +1,94 @@
+"""The perceptron view: forward pass, the notebook's chain rule, gradients
+side by side, and the training trajectory."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from . import numbers
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values) -> str:
+    finite = [v for v in values if v == v]
+    if not finite:
+        return ""
+    low, high = min(finite), max(finite)
+    span = (high - low) or 1.0
+    return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / span * (len(SPARKS) - 1) + 0.5))]
+                   for v in values)
+
+
+def _loss_text(neuron) -> str:
+    if neuron.loss_name == "bce":
+        return (f"L = -(y·log(p) + (1 - y)·log(1 - p)), p = clamp(ŷ, ε, 1 - ε), "
+                f"ε = {neuron.epsilon:g}")
+    return "L = (ŷ - y)²"
+
+
+def view(neuron, shaped) -> Group:
+    first = neuron.first
+    x, w = shaped(neuron, neuron.x), shaped(neuron, neuron.w)
+    header = Text(f"one neuron: z = w·x + b, ŷ = sigmoid(z); {_loss_text(neuron)}  "
+                  f"[{neuron.dtype}]")
+    forward = Table(title="forward pass", title_justify="left")
+    forward.add_column("quantity")
+    forward.add_column("value", justify="right")
+    for name, value in [("x", x), ("y", neuron.y), ("w", w), ("b", neuron.b),
+                        ("z = w·x + b", first.z), ("ŷ = sigmoid(z)", first.y_hat),
+                        ("L", first.loss)]:
+        forward.add_row(name, numbers.number(value))
+
+    chain = Table(title="the chain rule by hand (as the notebook writes it)",
+                  title_justify="left")
+    chain.add_column("step")
+    chain.add_column("formula")
+    chain.add_column("value", justify="right")
+    dl = "(ŷ - y)/(ŷ(1 - ŷ))" if neuron.loss_name == "bce" else "2(ŷ - y)"
+    chain.add_row("dL/dŷ", dl, numbers.number(first.dloss_dyhat))
+    chain.add_row("dŷ/dz", "ŷ(1 - ŷ)", numbers.number(first.dyhat_dz))
+    chain.add_row("dz/dw", "x", numbers.number(x))
+    chain.add_row("dz/db", "1", "1")
+
+    gradients = Table(title="gradients: manual vs torch autograd", title_justify="left")
+    gradients.add_column("")
+    gradients.add_column("manual: dL/dŷ · dŷ/dz · dz/d·", justify="right")
+    gradients.add_column(f"autograd .grad ({neuron.dtype})", justify="right")
+    gradients.add_column("|difference|", justify="right")
+    for name, manual, auto in [("dL/dw", shaped(neuron, first.manual_w),
+                                shaped(neuron, first.autograd_w)),
+                               ("dL/db", first.manual_b, first.autograd_b)]:
+        gradients.add_row(name, numbers.number(manual), numbers.number(auto),
+                          numbers.error(manual, auto))
+    parts = [header, forward, chain, gradients]
+    if neuron.history:
+        parts.append(_history(neuron))
+    mark, style = ("✓", "green") if neuron.agree and neuron.trajectories_agree else ("✗", "red")
+    words = neuron.reason
+    if neuron.history:
+        words += ("; the manual and autograd trajectories stay equal" if neuron.trajectories_agree
+                  else "; the manual and autograd trajectories drift apart")
+    parts.append(Text(f"{mark} {words}", style=style))
+    return Group(*parts)
+
+
+def _history(neuron) -> Group:
+    table = Table(title=f"gradient descent, lr = {neuron.lr:g} (autograd trajectory; "
+                  "manual alongside)", title_justify="left")
+    for heading in ("step", "loss", "w", "b", "manual loss"):
+        table.add_column(heading, justify="right")
+    rows = neuron.history
+    shown = rows if len(rows) <= 21 else rows[:10] + [None] + rows[-10:]
+    for step in shown:
+        if step is None:
+            table.add_row("…", "", "", "", "")
+            continue
+        a, m = step.autograd, step.manual
+        table.add_row(str(step.step), numbers.short(a["loss"], 8), numbers.short(a["w"], 8),
+                      numbers.short(a["b"], 8), numbers.short(m["loss"], 8))
+    losses = [s.autograd["loss"] for s in rows]
+    return Group(table, Text(f"loss {sparkline(losses)}  {numbers.short(losses[0], 6)} → "
+                             f"{numbers.short(losses[-1], 6)}"))

@@ -1,0 +1,169 @@
+"""The notebook's perceptron, gradient accumulation and detach, with its own numbers."""
+
+import pytest
+
+from conftest import run_subprocess, validate
+from gradcalc.accumulate import accumulate
+from gradcalc.errors import UsageError
+from gradcalc.perceptron import train
+
+FLOAT64_EXACT = 1e-9  # the issue's bar for float64 figures
+# The notebook's float32 figures (shared/reference/autograd-notebook.txt).
+NOTEBOOK_MANUAL_DW = 6.691762447357178
+NOTEBOOK_MANUAL_DB = 0.998770534992218
+NOTEBOOK_PRINTED = {"loss": 6.7012, "w.grad": 6.6918, "b.grad": 0.9988}
+
+
+def test_perceptron_float64_figures():
+    neuron = train(6.7, 0)
+    first = neuron.first
+    assert first.loss == pytest.approx(6.701230154951767, abs=FLOAT64_EXACT)
+    assert first.manual_w[0] == pytest.approx(6.691763029237442, abs=FLOAT64_EXACT)
+    assert first.autograd_w[0] == pytest.approx(6.691763029237442, abs=FLOAT64_EXACT)
+    assert first.manual_b == pytest.approx(0.9987706013787226, abs=FLOAT64_EXACT)
+    assert first.autograd_b == pytest.approx(0.9987706013787226, abs=FLOAT64_EXACT)
+    assert neuron.agree
+
+
+def test_perceptron_float32_reproduces_the_notebook():
+    first = train(6.7, 0, dtype="float32").first
+    assert first.manual_w[0] == NOTEBOOK_MANUAL_DW  # printed as a Python float: exact
+    assert first.manual_b == NOTEBOOK_MANUAL_DB
+    assert round(first.loss, 4) == NOTEBOOK_PRINTED["loss"]
+    assert round(first.autograd_w[0], 4) == NOTEBOOK_PRINTED["w.grad"]
+    assert round(first.autograd_b, 4) == NOTEBOOK_PRINTED["b.grad"]
+    assert round(first.y_hat, 4) == 0.9988  # tensor(0.9988, grad_fn=<SigmoidBackward0>)
+
+
+def test_several_features_give_prediction_error_times_x():
+    x, w, b, y = [1.0, 2.0, 3.0], [0.1, 0.2, 0.3], 0.25, 1.0
+    neuron = train(x, y, w=w, b=b)
+    import math
+
+    z = sum(wi * xi for wi, xi in zip(w, x)) + b
+    error = 1 / (1 + math.exp(-z)) - y  # (ŷ - y)
+    for got_manual, got_auto, xi in zip(neuron.first.manual_w, neuron.first.autograd_w, x):
+        assert got_manual == pytest.approx(error * xi, rel=1e-12)
+        assert got_auto == pytest.approx(error * xi, rel=1e-12)
+    assert neuron.first.autograd_b == pytest.approx(error, rel=1e-12)
+
+
+def test_training_loss_falls_and_trajectories_stay_equal():
+    neuron = train(6.7, 0, steps=20, lr=0.1)
+    losses = [step.autograd["loss"] for step in neuron.history]
+    assert len(losses) == 21
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
+    for step in neuron.history:
+        assert step.manual["loss"] == pytest.approx(step.autograd["loss"], rel=1e-12)
+        assert step.manual["w"] == pytest.approx(step.autograd["w"], rel=1e-12)
+    assert neuron.trajectories_agree
+
+
+def test_mse_loss():
+    first = train(2.0, 0.5, w=[0.3], b=0.1, loss="mse").first
+    import math
+
+    y_hat = 1 / (1 + math.exp(-0.7))
+    assert first.loss == pytest.approx((y_hat - 0.5) ** 2, rel=1e-14)
+    assert first.autograd_w[0] == pytest.approx(2 * (y_hat - 0.5) * y_hat * (1 - y_hat) * 2.0,
+                                                rel=1e-12)
+
+
+def test_active_clamp_is_explained():
+    neuron = train(100.0, 0)
+    assert not neuron.agree and neuron.first.clamped
+    assert neuron.first.autograd_b == 0.0
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(x=1.0, y=2.0), "not a probability"),
+    (dict(x=[1.0, 2.0], y=1.0, w=[1.0]), "--w has 1 values"),
+    (dict(x=1.0, y=1.0, loss="hinge"), "--loss"),
+    (dict(x=1.0, y=1.0, steps=-1), "--steps"),
+])
+def test_perceptron_input_errors(kwargs, words):
+    with pytest.raises(UsageError, match=words):
+        train(**kwargs)
+
+
+def test_perceptron_cli_json(cli):
+    run = cli("perceptron", "--x", "6.7", "--y", "0", "--json")
+    assert run.exit_code == 0
+    document = run.json
+    validate(document, "perceptron.schema.json")
+    assert document["loss"] == pytest.approx(6.701230154951767, abs=FLOAT64_EXACT)
+    assert document["gradients"]["w"]["manual"] == pytest.approx(6.691763029237442,
+                                                                 abs=FLOAT64_EXACT)
+    assert document["gradients"]["b"]["autograd"] == pytest.approx(0.9987706013787226,
+                                                                   abs=FLOAT64_EXACT)
+    assert document["agree"] is True
+
+
+def test_perceptron_cli_vector_and_history(cli):
+    run = cli("perceptron", "--x", "1,2,3", "--w", "0.1,0.2,0.3", "--y", "1", "--steps", "3",
+              "--json")
+    document = run.json
+    validate(document, "perceptron.schema.json")
+    assert len(document["gradients"]["w"]["manual"]) == 3
+    assert [h["step"] for h in document["history"]] == [0, 1, 2, 3]
+    assert set(document["history"][1]) >= {"loss", "w", "b"}
+
+
+def test_perceptron_cli_bad_label_exits_2(cli):
+    run = cli("perceptron", "--x", "1", "--y", "3", "--json")
+    assert run.exit_code == 2
+    validate(run.json, "error.schema.json")
+
+
+def test_perceptron_table_shows_the_notebooks_chain(cli):
+    run = cli("perceptron", "--x", "6.7", "--y", "0", "--steps", "3")
+    assert run.exit_code == 0
+    for words in ("dL/dŷ", "(ŷ - y)/(ŷ(1 - ŷ))", "6.691763029237442", "0.9987706013787226",
+                  "gradient descent"):
+        assert words in run.stdout
+
+
+def test_accumulation_without_and_with_zeroing():
+    assert [g["x"] for g in accumulate("x**2", ["2"], 3).grads] == [4.0, 8.0, 12.0]
+    assert [g["x"] for g in accumulate("x**2", ["2"], 3, zero_grad=True).grads] == [4.0, 4.0, 4.0]
+
+
+def test_accumulate_cli_json(cli):
+    run = cli("accumulate", "x**2", "--at", "2", "--passes", "3", "--json")
+    assert run.exit_code == 0
+    validate(run.json, "accumulate.schema.json")
+    assert run.json["grads"] == [4.0, 8.0, 12.0]
+    zeroed = cli("accumulate", "x**2", "--at", "2", "--passes", "3", "--zero-grad", "--json")
+    assert zeroed.json["grads"] == [4.0, 4.0, 4.0]
+
+
+def test_accumulate_several_variables(cli):
+    run = cli("accumulate", "x*y", "--at", "x=1,y=2", "--passes", "2", "--json")
+    validate(run.json, "accumulate.schema.json")
+    assert run.json["grads_by_variable"] == {"x": [2.0, 4.0], "y": [1.0, 2.0]}
+
+
+def test_accumulate_explains_why(cli):
+    run = cli("accumulate", "x**2", "--at", "2", "--passes", "3")
+    assert "adds into .grad" in run.stdout
+
+
+def test_detach_gives_18_in_all_three_methods(cli):
+    gradient = cli("diff", "x**2*detach(x)", "--at", "3", "--json").json["gradient"]["x"]
+    assert gradient["sympy"] == 18.0 and gradient["autograd"] == 18.0
+    assert gradient["finite_difference"] == pytest.approx(18.0, rel=1e-9)
+
+
+def test_integer_inputs_are_floats_everywhere(cli):
+    assert cli("perceptron", "--x", "7", "--y", "0", "--w", "1", "--b", "0").exit_code == 0
+    assert cli("accumulate", "x**2", "--at", "3", "--passes", "1", "--json").json["grads"] == [6.0]
+
+
+def test_perceptron_subprocess():
+    process = run_subprocess("perceptron", "--x", "6.7", "--y", "0", "--dtype", "float32",
+                             "--json")
+    assert process.returncode == 0
+    import json
+
+    document = json.loads(process.stdout)
+    assert document["gradients"]["w"]["manual"] == NOTEBOOK_MANUAL_DW
