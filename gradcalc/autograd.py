@@ -21,9 +21,12 @@ def leaves_for(point: dict, dtype: str) -> dict:
             for name, value in point.items()}
 
 
-def build(expr: Expression, leaves: dict, dtype: str, keep: bool = False):
+def build(expr: Expression, leaves: dict, dtype: str, keep: bool = False,
+          batched: bool = False):
     """Run the forward pass. Returns the root tensor, or with `keep` a dict
-    id(node) -> tensor for every node."""
+    id(node) -> tensor for every node. With `batched`, each leaf holds many
+    scalar points along its one axis, so reductions (mean, sum of a scalar)
+    leave each point alone."""
     torch_dtype = DTYPES[dtype]
     values = {}
     for node in expr.nodes:
@@ -38,6 +41,8 @@ def build(expr: Expression, leaves: dict, dtype: str, keep: bool = False):
             literal = float(node.args[1].value)
             exponent = int(literal) if literal.is_integer() and abs(literal) < 2**53 else literal
             value = values[id(node.args[0])] ** exponent
+        elif batched and TABLE[node.op].reduces:
+            value = values[id(node.args[0])]  # the mean of one number is itself
         else:
             args = [values[id(a)] for a in node.args]
             value = TABLE[node.op].torch(torch, *args)

@@ -17,7 +17,7 @@ from . import numeric, points
 from .errors import DomainError, PointError, UsageError
 from .functions import TABLE
 from .parsing import Expression, parse
-from .verdict import (AUTOGRAD_TOLERANCE, FD_ERROR_SLACK, KINK_TOLERANCE, Status,
+from .verdict import (AUTOGRAD_TOLERANCE, KINK_TOLERANCE, Status, fd_slack,
                       finite_difference_tolerance, tolerances)
 
 MAX_ORDER = 4
@@ -202,7 +202,8 @@ def _autograd(expr, point, dtype, wanted):
     leaves = autograd.leaves_for(point, dtype)
     output = autograd.scalar_output(autograd.build(expr, leaves, dtype))
     grads = autograd.derivatives(output, leaves, wanted)
-    return [g.to(dtype=__import__("torch").float64).numpy() for g in grads]
+    # force=True: a second derivative through abs() comes back as a ZeroTensor.
+    return [g.to(dtype=__import__("torch").float64).numpy(force=True) for g in grads]
 
 
 def _finite(x):
@@ -219,7 +220,8 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
         components = [((wrt[0], i),) for i in range(length)]
         sym_lists = [(symbols[wrt[0]][i],) for i in range(length)]
     grads = np.ravel(grad)
-    fds = numeric.finite_difference(expr, batch, components, frozen)
+    fds = [(float(estimate[0]), float(error[0])) for estimate, error in
+           numeric.finite_difference(expr, batch, components, frozen)]
     ad_tol = AUTOGRAD_TOLERANCE[dtype]
     fd_tol = finite_difference_tolerance(order)
     symbolic_texts, sympy_values, reasons, problems = [], [], [], []
@@ -247,7 +249,7 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
         if not np.isfinite(fd):
             agree = False
             problems.append(f"{label}: finite differences give {fd}")
-        elif not fd_tol.allows(fd, number, FD_ERROR_SLACK * fd_err):
+        elif not fd_tol.allows(fd, number, float(fd_slack(fd_err, number))):
             agree = False
             problems.append(f"{label}: finite differences {fd:.12g} differ from SymPy "
                             f"{number:.12g} by {abs(fd - number):.3g}")
@@ -269,20 +271,21 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
 
 
 def _kinks(expr, values, batch, frozen, names, shapes) -> list:
-    suspects = numeric.nodes_at_kink(expr, values)
+    suspects = [node for node, _ in numeric.nodes_at_kink(expr, values)]
     if not suspects:
         return []
     found = []
     for name in names:
         length = shapes[name] or 1
         for comp in range(length):
-            sides = numeric.one_sided(expr, batch, name, comp, frozen)
+            sides = {k: v[0] for k, v in numeric.one_sided(expr, batch, name, comp, frozen).items()}
             corner = not KINK_TOLERANCE.allows(sides["left"], sides["right"])
             if sides["jump"] or corner:
                 label = name if shapes[name] is None else f"{name}[{comp}]"
-                found.append(Kink(", ".join(n.text for n in suspects), label, sides["left"],
-                                  sides["right"], sides["jump"], sides["left_value"],
-                                  sides["right_value"]))
+                found.append(Kink(", ".join(n.text for n in suspects), label,
+                                  float(sides["left"]), float(sides["right"]),
+                                  bool(sides["jump"]), float(sides["left_value"]),
+                                  float(sides["right_value"])))
     return found
 
 

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
-from .errors import ExitCode, GradcalcError
+from .errors import ExitCode, GradcalcError, PointError, UsageError
 
 try:  # Typer >= 0.25 vendors Click
     from typer.models import Annotated
@@ -59,22 +59,77 @@ def _report(error_kind: str, message: str, code: int, args, column=None) -> int:
     return code
 
 
+RECURSION_LIMIT = 60_000  # SymPy differentiates and prints recursively
+STACK_BYTES = 512 * 1024 * 1024  # the worker thread's stack, for that recursion
+
+
+def _deep(work):
+    """Run `work()` in a thread with a large stack and recursion limit, so that
+    expressions nested to the parser's limit do not exhaust Python's stack.
+    Exceptions are re-raised here; Ctrl-C in the main thread ends the run."""
+    import threading
+
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = error
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    previous = threading.stack_size(STACK_BYTES)
+    try:
+        worker = threading.Thread(target=target, daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(previous)
+    while worker.is_alive():
+        worker.join(0.05)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 class GradcalcGroup(TyperGroup):
     """Maps every way a run can end to an exit code (SPEC §6), for the real
     CLI and for CliRunner alike."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
-        args = list(sys.argv[1:] if args is None else args)
+        args = self._protect_negative_expressions(list(sys.argv[1:] if args is None else args))
         code = self._run(args, prog_name, complete_var, **extra)
         if standalone_mode:
             sys.exit(code)
         return code
 
+    def _protect_negative_expressions(self, args: list) -> list:
+        """An expression like '-x^2' is not an option: prefix it with a space
+        (which the parser ignores) so Click takes it as the argument."""
+        if not args or args[0] not in self.commands:
+            return args
+        command = self.commands[args[0]]
+        takes_value, known = set(), set()
+        for param in command.params:
+            names = list(getattr(param, "opts", [])) + list(getattr(param, "secondary_opts", []))
+            known.update(names)
+            if getattr(param, "param_type_name", "") == "option" and not param.is_flag:
+                takes_value.update(names)
+        out, previous = [args[0]], None
+        for word in args[1:]:
+            # "--name" is always an option (an unknown one gets Click's error).
+            if (word.startswith("-") and not word.startswith("--") and word not in known
+                    and previous not in takes_value):
+                word = " " + word
+            out.append(word)
+            previous = word
+        return out
+
     def _run(self, args, prog_name, complete_var, **extra) -> int:
         try:
-            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
-                                  standalone_mode=False, **extra)
+            result = _deep(lambda: super(GradcalcGroup, self).main(
+                args=args, prog_name=prog_name, complete_var=complete_var,
+                standalone_mode=False, **extra))
             return int(result or 0)
         except GradcalcError as error:
             return _report(error.kind, error.message, int(error.exit_code), args,
@@ -182,10 +237,20 @@ def diff(
     graph: Annotated[bool, typer.Option("--graph", help="Show the computation graph tree "
                                         "under the table.")] = False,
     full: Full = False,
+    points: Annotated[Optional[str], typer.Option(
+        "--points", help="Many points from a file ('-' for stdin): CSV with a header of "
+        "variable names, or JSON Lines ({\"x\": 1} per line). Answered vectorized; with "
+        "--json, one JSON object per line (NDJSON).", show_default=False)] = None,
     json: Json = False,
 ):
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
     differences), and whether they agree."""
+    if points is not None:
+        if at:
+            raise UsageError("give either --at or --points, not both")
+        if steps or graph:
+            raise UsageError("--steps and --graph take one point (--at), not --points")
+        return _diff_many(expression, points, wrt, order, dtype.value, json)
     from .check import differentiate
 
     result = differentiate(expression, at or [], wrt=wrt, order=order, dtype=dtype.value)
@@ -213,6 +278,56 @@ def diff(
             parts.append(tree(model, full))
     _show(Group(*parts))
     return _exit_code(result.status)
+
+
+def _read_points_text(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    try:
+        with open(source, encoding="utf-8") as stream:
+            return stream.read()
+    except OSError as error:
+        raise PointError(f"--points {source}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise PointError(f"--points {source}: not UTF-8 text") from None
+
+
+def _diff_many(expression, source, wrt, order, dtype, json) -> int:
+    from . import batch
+
+    points = batch.read(_read_points_text(source), "stdin" if source == "-" else source)
+    many = _with_progress(lambda progress: batch.differentiate_many(
+        expression, points, wrt, order, dtype, progress), len(points))
+    if json:
+        from .jsonout import diff_lines
+
+        for text in diff_lines(many):
+            sys.stdout.write(text)
+    else:
+        from .render.many import view
+
+        _show(view(many))
+    counts = many.counts()
+    others = {k: v for k, v in counts.items() if k != "agree"}
+    if others:
+        summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(others.items()))
+        sys.stderr.write(f"gradcalc: {summary} of {len(points)} points\n")
+    return _exit_code(batch.worst_status(many))
+
+
+def _with_progress(work, total: int):
+    """Run `work(progress)` with a Rich progress bar on stderr when stderr is a
+    terminal and the input is long; otherwise silently."""
+    from .batch import CHUNK
+
+    if total <= CHUNK or not sys.stderr.isatty():
+        return work(None)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("points", total=total)
+        return work(lambda done: progress.advance(task, done))
 
 
 @app.command()

@@ -236,10 +236,11 @@ FUNCTIONS = [
              "rectifier, max(0, x)", domain="all reals (kink at 0)",
              samples=((0.7,), (-2.1,)), kink="corner", at_kink=_at_zero),
     Function("softplus", (1, 1), lambda sp, x: sp.log(1 + sp.exp(x)),
-             lambda t, x: t.nn.functional.softplus(x),
+             lambda t, x: t.logaddexp(x, t.zeros_like(x)),
              lambda np, x: np.logaddexp(x, 0.0),
              lambda mp, x: mp.log(1 + mp.exp(x)),
-             "log(1 + exp(x)) (torch's softplus, beta=1)",
+             "log(1 + exp(x)), computed as logaddexp(x, 0) (torch's F.softplus "
+             "returns x itself above 20)",
              samples=((0.7,), (-2.1,))),
     Function("mean", (1, 1), lambda sp, x: sp.Add(*x) / len(x) if isinstance(x, list) else x,
              lambda t, x: x.mean(),

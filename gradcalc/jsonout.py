@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 from . import points
 from .errors import GradcalcError, ParseError
 
@@ -99,6 +101,115 @@ def diff(result) -> dict:
     ]
     document["tolerance"] = tolerances(result.dtype, result.order)
     document["notes"] = list(result.notes)
+    return _strict(document)
+
+
+def diff_lines(many, chunk: int = 50_000):
+    """NDJSON for `diff --points`: one document per point, the same fields as a
+    single `diff --json` plus `line` (the input line). Yields strings of up to
+    `chunk` lines, so memory stays bounded. Points that agree are written by a
+    template (all their numbers are finite); the others through `_point_document`."""
+    from .verdict import Status, tolerances
+
+    constant = {
+        "expression": dumps(many.expression), "variables": dumps(many.variables),
+        "wrt": dumps(many.wrt), "dtype": dumps(many.dtype),
+        "tolerance": dumps(tolerances(many.dtype, many.order)),
+        "reason": dumps("SymPy, autograd and finite differences agree"),
+    }
+    point_keys = [dumps(n) for n in many.variables]
+    entries = []
+    for partial in many.partials:
+        body = (f'"symbolic": {dumps(partial.symbolic)}, "sympy": %s, "autograd": %s, '
+                f'"finite_difference": %s, "finite_difference_error": %s, "agree": true')
+        entries.append((partial, body))
+    gradient = ""
+    if many.order == 1:
+        gradient = '"gradient": {' + ", ".join(
+            f"{dumps(p.wrt[0])}: {{{body}}}" for p, body in entries) + "}, "
+    derivatives = '"derivatives": [' + ", ".join(
+        f'{{"wrt": {dumps(list(p.wrt))}, "order": {len(p.wrt)}, {body}}}'
+        for p, body in entries) + "]"
+    template = (
+        '{"schema_version": 1, "line": %s, "expression": ' + constant["expression"]
+        + ', "variables": ' + constant["variables"] + ', "wrt": ' + constant["wrt"]
+        + ', "point": {' + ", ".join(f"{k}: %s" for k in point_keys) + '}, "dtype": '
+        + constant["dtype"] + f', "order": {many.order}, "value": %s, '
+        + gradient + derivatives
+        + ', "agree": true, "differentiable": true, "status": "agree", "reason": '
+        + constant["reason"] + ', "kinks": [], "tolerance": ' + constant["tolerance"]
+        + ', "notes": []}'
+    )
+    fragments = template.split("%s")
+    count = len(many.points)
+    for start in range(0, count, chunk):
+        stop = min(count, start + chunk)
+        columns = [list(map(str, many.points.lines[start:stop].tolist()))]
+        columns += [list(map(repr, many.points.columns[n][start:stop].tolist()))
+                    for n in many.variables]
+        columns.append(list(map(repr, many.value[start:stop].tolist())))
+        numbers = []
+        for partial in many.partials:
+            numbers += [list(map(repr, getattr(partial, key)[start:stop].tolist()))
+                        for key in ("sympy", "autograd", "finite_difference",
+                                    "finite_difference_error")]
+        repeat = 2 if many.order == 1 else 1  # gradient and derivatives hold the same numbers
+        columns += numbers * repeat
+        yield _join_lines(many, fragments, columns, start, stop)
+
+
+def _join_lines(many, fragments, columns, start, stop) -> str:
+    """Lines by one big join of template fragments and number strings; the
+    rare point that does not agree is written in full instead."""
+    import itertools
+
+    repeats = [itertools.repeat(f) for f in fragments[:-1]]
+    last = itertools.repeat(fragments[-1] + "\n")
+    bad = (np.flatnonzero(many.codes[start:stop] != 0)).tolist()
+    out, run_start = [], 0
+    for stop_at in bad + [stop - start]:
+        if stop_at > run_start:
+            pieces = []
+            for fragment, column in zip(repeats, columns):
+                pieces += [fragment, itertools.islice(column, run_start, stop_at)]
+            out.append("".join(itertools.chain.from_iterable(zip(*pieces, last))))
+        if stop_at < stop - start:
+            out.append(dumps(_point_document(many, start + stop_at)) + "\n")
+        run_start = stop_at + 1
+    return "".join(out)
+
+
+def _point_document(many, index: int) -> dict:
+    """The full document of one point of `diff --points`, for any status."""
+    from .verdict import Status, tolerances
+
+    status = many.status(index)
+    document = {"schema_version": SCHEMA_VERSION, "line": int(many.points.lines[index]),
+                "expression": many.expression, "variables": list(many.variables),
+                "wrt": list(many.wrt),
+                "point": {n: float(many.points.columns[n][index]) for n in many.variables},
+                "dtype": many.dtype, "order": many.order}
+    put_number(document, "value", float(many.value[index]))
+    derivatives = []
+    for partial in many.partials:
+        entry = {"wrt": list(partial.wrt), "order": len(partial.wrt),
+                 "symbolic": partial.symbolic}
+        for key in ("sympy", "autograd", "finite_difference", "finite_difference_error"):
+            put_number(entry, key, float(getattr(partial, key)[index]))
+        entry["agree"] = bool(partial.agree[index])
+        derivatives.append(entry)
+    if many.order == 1:
+        document["gradient"] = {
+            e["wrt"][0]: {k: v for k, v in e.items() if k not in ("wrt", "order")}
+            for e in derivatives}
+    document["derivatives"] = derivatives
+    document["agree"] = status == Status.AGREE
+    document["differentiable"] = status != Status.KINK
+    document["status"] = status
+    document["reason"] = many.reasons.get(index, "SymPy, autograd and finite differences agree")
+    document["kinks"] = []
+    document["tolerance"] = tolerances(many.dtype, many.order)
+    document["notes"] = []
     return _strict(document)
 
 

@@ -296,7 +296,9 @@ class _Parser:
         while self.stack:
             self._reduce(self.stack.pop())
         (root, *_), = self.output
-        return Expression(self.source, root, sorted(self.variables), _postorder(root))
+        # Surrounding blanks are not part of the expression (the CLI adds one
+        # in front of '-x' so that it is not taken for an option).
+        return Expression(self.source.strip(), root, sorted(self.variables), _postorder(root))
 
     def _operand(self, token, tokens, i):
         """In a place where a value must start."""

@@ -34,12 +34,19 @@ class cbrt(sp.Function):
 
     @classmethod
     def eval(cls, arg):
-        if arg.is_Number:
+        if arg.is_Number and arg.is_real:
             return sp.sign(arg) * sp.Abs(arg) ** sp.Rational(1, 3)
         return None
 
     def _eval_is_real(self):
         return self.args[0].is_real
+
+    def _eval_evalf(self, prec):
+        # mpmath's cbrt is the principal (complex) root: take the real one.
+        value = self.args[0]._eval_evalf(prec)
+        if value is None or not value.is_Number:
+            return None
+        return sp.sign(value) * sp.Abs(value) ** sp.Rational(1, 3)
 
 
 class detach(sp.Function):
@@ -163,3 +170,91 @@ def substitutions(symbols: dict, point: dict) -> dict:
 
 def text(f) -> str:
     return sp.sstr(f)
+
+
+def _heaviside(np, x, h0=0.5):
+    return np.where(x > 0, 1.0, np.where(x < 0, 0.0, h0))
+
+
+def _dirac(np, x, *_):
+    return np.where(x == 0, np.inf, 0.0)
+
+
+def _fold(fn):
+    def apply(np, *args):
+        result = args[0]
+        for arg in args[1:]:
+            result = fn(np)(result, arg)
+        return result
+    return apply
+
+
+# SymPy heads -> numpy, for float64 evaluation of a derivative at many points.
+_NUMPY_HEADS = {
+    sp.sin: lambda np, x: np.sin(x), sp.cos: lambda np, x: np.cos(x),
+    sp.tan: lambda np, x: np.tan(x), sp.sec: lambda np, x: 1 / np.cos(x),
+    sp.csc: lambda np, x: 1 / np.sin(x), sp.cot: lambda np, x: 1 / np.tan(x),
+    sp.asin: lambda np, x: np.arcsin(x), sp.acos: lambda np, x: np.arccos(x),
+    sp.atan: lambda np, x: np.arctan(x), sp.atan2: lambda np, y, x: np.arctan2(y, x),
+    sp.sinh: lambda np, x: np.sinh(x), sp.cosh: lambda np, x: np.cosh(x),
+    sp.tanh: lambda np, x: np.tanh(x), sp.asinh: lambda np, x: np.arcsinh(x),
+    sp.acosh: lambda np, x: np.arccosh(x), sp.atanh: lambda np, x: np.arctanh(x),
+    sp.exp: lambda np, x: np.exp(x), sp.log: lambda np, x, *b: np.log(x),
+    sp.Abs: lambda np, x: np.abs(x), sp.sign: lambda np, x: np.sign(x),
+    sp.Heaviside: _heaviside, sp.DiracDelta: _dirac,
+    sp.Max: _fold(lambda np: np.maximum), sp.Min: _fold(lambda np: np.minimum),
+    cbrt: lambda np, x: np.cbrt(x), detach: lambda np, x: x,
+}
+
+
+def evaluate_numpy(f, arrays: dict):
+    """Evaluate a SymPy expression in float64 at many points at once.
+
+    `arrays` maps Symbols to numpy arrays. The walk is iterative and shares
+    repeated sub-expressions (SymPy objects hash by value), so a derivative
+    full of common factors is evaluated once per factor.
+    """
+    import numpy as np
+
+    from .functions import FUNCTIONS
+
+    erf = next(fn for fn in FUNCTIONS if fn.name == "erf").numpy
+    erfc = next(fn for fn in FUNCTIONS if fn.name == "erfc").numpy
+    heads = {**_NUMPY_HEADS, sp.erf: erf, sp.erfc: erfc}
+    done = {}
+    stack = [(f, False)]
+    with np.errstate(all="ignore"):
+        while stack:
+            node, expanded = stack.pop()
+            if node in done:
+                continue
+            if node.is_Symbol:
+                done[node] = arrays[node]
+            elif node.is_Number or node.is_NumberSymbol:
+                done[node] = float(node)
+            elif not expanded:
+                stack.append((node, True))
+                stack.extend((arg, False) for arg in node.args if arg not in done)
+            else:
+                args = [done[arg] for arg in node.args]
+                done[node] = _numpy_node(np, node, args, heads)
+    return np.asarray(done[f], dtype=np.float64)
+
+
+def _numpy_node(np, node, args, heads):
+    if node.is_Add:
+        return sum(args[1:], args[0])
+    if node.is_Mul:
+        result = args[0]
+        for arg in args[1:]:
+            result = result * arg
+        return result
+    if node.is_Pow:
+        base, exponent = args
+        if node.exp == sp.Rational(1, 2):
+            return np.sqrt(base)
+        return np.power(base, exponent)
+    head = heads.get(node.func)
+    if head is None:
+        raise ValueError(f"no numpy evaluation for {node.func}")
+    return head(np, *args)

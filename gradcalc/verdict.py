@@ -28,7 +28,8 @@ AUTOGRAD_TOLERANCE = {
 # Finite differences (float64, 5-point stencil with Richardson) against
 # SymPy, for a first derivative; each further order loosens it 100-fold.
 FINITE_DIFFERENCE_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-8)
-FD_ERROR_SLACK = 4.0  # times the stencil's own error estimate
+FD_ERROR_SLACK = 4.0  # times the stencil's own error estimate...
+FD_SLACK_CAP = 1e-4  # ...but never more than this, relative: a wild estimate proves nothing
 
 # One-sided derivatives closer than this are the same slope (no kink).
 KINK_TOLERANCE = Tolerance(rtol=1e-5, atol=1e-7)
@@ -46,7 +47,16 @@ def tolerances(dtype: str, order: int) -> dict:
     ad = AUTOGRAD_TOLERANCE[dtype]
     return {"autograd": {"rtol": ad.rtol, "atol": ad.atol},
             "finite_difference": {"rtol": fd.rtol, "atol": fd.atol,
-                                  "error_estimate_factor": FD_ERROR_SLACK}}
+                                  "error_estimate_factor": FD_ERROR_SLACK,
+                                  "error_estimate_cap": FD_SLACK_CAP}}
+
+
+def fd_slack(error_estimate, reference):
+    """What finite differences are allowed beyond their tolerance: their own
+    error estimate, capped (works on floats and numpy arrays alike)."""
+    import numpy as np
+
+    return np.minimum(FD_ERROR_SLACK * error_estimate, FD_SLACK_CAP * (1 + np.abs(reference)))
 
 
 class Status:

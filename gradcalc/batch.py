@@ -1,0 +1,318 @@
+"""Many points at once (`diff --points FILE`): read CSV or JSON Lines, then
+answer every point vectorized — one symbolic derivative evaluated over
+arrays, one batched torch pass, batched finite differences — in chunks, so
+memory stays bounded by the chunk, not the input.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import numeric
+from .errors import PointError, UsageError
+from .parsing import Expression, parse
+from .verdict import (AUTOGRAD_TOLERANCE, KINK_TOLERANCE, Status, fd_slack,
+                      finite_difference_tolerance)
+
+CHUNK = 50_000  # points answered together
+STATUSES = (Status.AGREE, Status.DISAGREE, Status.KINK, Status.UNDEFINED)
+AGREE, DISAGREE, KINK, UNDEFINED = range(len(STATUSES))
+BATCH_STEP_FACTORS = (1.0, 1e-3)  # fewer step sizes than one point gets: speed
+
+
+@dataclass
+class Points:
+    names: list  # column names in file order
+    columns: dict  # name -> float64 array
+    lines: np.ndarray  # 1-based line number of each point in the input
+
+    def __len__(self):
+        return len(self.lines)
+
+
+def read(text: str, source: str = "points") -> Points:
+    """CSV with a header of variable names, or JSON Lines ({"x": 1} per line)."""
+    first = next((line for line in text.splitlines() if line.strip()), None)
+    if first is None:
+        raise PointError(f"{source}: no points")
+    if first.lstrip().startswith("{"):
+        return _read_json_lines(text, source)
+    return _read_csv(text, source)
+
+
+def _read_csv(text: str, source: str) -> Points:
+    lines = text.splitlines()
+    header_index = next(i for i, line in enumerate(lines) if line.strip())
+    names = [name.strip() for name in lines[header_index].split(",")]
+    _check_names(names, source, header_index + 1)
+    rest = lines[header_index + 1:]
+    numbers = np.arange(header_index + 2, header_index + 2 + len(rest))
+    if not all(rest):  # blank lines: drop them, keeping the line numbers true
+        keep = np.array([bool(line.strip()) for line in rest])
+        rest = [line for line, kept in zip(rest, keep) if kept]
+        numbers = numbers[keep]
+    if not rest:
+        raise PointError(f"{source}: a header but no points")
+    try:  # fast path: every field a plain number
+        flat = np.array(",".join(rest).split(","), dtype=np.float64)
+        if flat.size != len(rest) * len(names):
+            raise ValueError
+        table = flat.reshape(len(rest), len(names))
+    except ValueError:
+        table = _csv_slow(list(zip(numbers.tolist(), rest)), names, source)
+    _check_finite(table, numbers, names, source)
+    return Points(names, {name: table[:, j].copy() for j, name in enumerate(names)}, numbers)
+
+
+def _csv_slow(body, names, source):
+    """Line by line, to name the first bad line."""
+    rows = []
+    for number, line in body:
+        fields = [f.strip() for f in line.split(",")]
+        if len(fields) != len(names):
+            raise PointError(f"{source} line {number}: {len(fields)} values, but the header "
+                             f"names {len(names)}")
+        row = []
+        for name, text in zip(names, fields):
+            try:
+                row.append(float(text))
+            except ValueError:
+                raise PointError(f"{source} line {number}: {name}={text!r} is not a "
+                                 "number") from None
+        rows.append(row)
+    return np.array(rows, dtype=np.float64)
+
+
+def _read_json_lines(text: str, source: str) -> Points:
+    names, rows, numbers = None, [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as error:
+            raise PointError(f"{source} line {number}: not JSON ({error.msg})") from None
+        if not isinstance(item, dict):
+            raise PointError(f"{source} line {number}: expected an object like "
+                             '{"x": 1}')
+        if names is None:
+            names = list(item)
+            _check_names(names, source, number)
+        if set(item) != set(names):
+            raise PointError(f"{source} line {number}: names {sorted(item)} differ from the "
+                             f"first line's {sorted(names)}")
+        row = []
+        for name in names:
+            value = item[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise PointError(f"{source} line {number}: {name}={json.dumps(value)} is "
+                                 "not a number")
+            row.append(float(value))
+        rows.append(row)
+        numbers.append(number)
+    table = np.array(rows, dtype=np.float64)
+    _check_finite(table, numbers, names, source)
+    return Points(names, {name: table[:, j].copy() for j, name in enumerate(names)},
+                  np.array(numbers))
+
+
+def _check_names(names, source, line):
+    seen = set()
+    for name in names:
+        if not name or not (name[0].isascii() and name[0].isalpha()) or not all(
+                c.isascii() and (c.isalnum() or c == "_") for c in name):
+            raise PointError(f"{source} line {line}: {name!r} is not a variable name")
+        if name in seen:
+            raise PointError(f"{source} line {line}: {name} appears twice")
+        seen.add(name)
+
+
+def _check_finite(table, numbers, names, source):
+    bad = ~np.isfinite(table)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise PointError(f"{source} line {numbers[row]}: {names[column]}="
+                         f"{table[row, column]} is not a finite number")
+
+
+@dataclass
+class PartialColumns:
+    wrt: tuple
+    symbolic: str
+    sympy: np.ndarray
+    autograd: np.ndarray
+    finite_difference: np.ndarray
+    finite_difference_error: np.ndarray
+    agree: np.ndarray  # bool
+
+
+@dataclass
+class Many:
+    expression: str
+    variables: list
+    wrt: list
+    dtype: str
+    order: int
+    points: Points
+    value: np.ndarray
+    partials: list
+    codes: np.ndarray  # uint8 index into STATUSES, one per point
+    reasons: dict = field(default_factory=dict)  # index -> reason, where not agree
+    undefined_at: dict = field(default_factory=dict)  # index -> message
+
+    def status(self, index: int) -> str:
+        return STATUSES[self.codes[index]]
+
+    def counts(self) -> dict:
+        found = np.bincount(self.codes, minlength=len(STATUSES))
+        return {STATUSES[i]: int(c) for i, c in enumerate(found) if c}
+
+
+def differentiate_many(expression, points: Points, wrt=None, order: int = 1,
+                       dtype: str = "float64", progress=None) -> Many:
+    """Every point of `points`, vectorized, in chunks of CHUNK."""
+    from .check import MAX_ORDER, _validate_wrt
+
+    expr = expression if isinstance(expression, Expression) else parse(expression)
+    names = _validate_wrt(wrt, expr)
+    missing = [v for v in expr.variables if v not in points.columns]
+    if missing:
+        raise PointError(f"the points give no column for {', '.join(missing)}")
+    extra = [n for n in points.names if n not in expr.variables]
+    if extra:
+        raise PointError(f"the points name {', '.join(extra)}, not variables of the expression "
+                         f"(its variables: {', '.join(expr.variables)})")
+    if not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"--order must be between 1 and {MAX_ORDER}, not {order}")
+    if dtype not in AUTOGRAD_TOLERANCE:
+        raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
+
+    import itertools
+
+    from . import symbolic
+
+    wanted = [(n,) for n in names] if order == 1 else list(
+        itertools.combinations_with_replacement(names, order))
+    symbols = {name: __import__("sympy").Symbol(name, real=True) for name in expr.variables}
+    f = symbolic.build(expr, symbols)
+    derivatives = [symbolic.derivative(f, tuple(symbols[n] for n in w)) for w in wanted]
+
+    count = len(points)
+    value = np.empty(count)
+    columns = [dict(sympy=np.empty(count), autograd=np.empty(count),
+                    finite_difference=np.empty(count), finite_difference_error=np.empty(count),
+                    agree=np.zeros(count, dtype=bool)) for _ in wanted]
+    result = Many(expr.source, list(expr.variables), names, dtype, order, points, value,
+                  [], np.zeros(count, dtype=np.uint8))
+    for start in range(0, count, CHUNK):
+        stop = min(count, start + CHUNK)
+        chunk = {n: points.columns[n][start:stop].reshape(-1, 1) for n in expr.variables}
+        _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, result, columns)
+        if progress is not None:
+            progress(stop - start)
+    result.partials = [PartialColumns(w, symbolic.text(d), **c)
+                       for w, d, c in zip(wanted, derivatives, columns)]
+    return result
+
+
+def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, result, columns):
+    from . import autograd, symbolic
+
+    size = next(iter(chunk.values())).shape[0]
+    where = slice(start, start + size)
+    values = numeric.evaluate(expr, chunk, keep=True)
+    undefined = np.zeros(size, dtype=bool)
+    for node in expr.nodes:  # children first: the first undefined node names the cause
+        bad = ~np.all(np.isfinite(values[id(node)]), axis=-1) & ~undefined
+        for i in np.flatnonzero(bad):
+            result.undefined_at[start + i] = f"{node.text} is not finite here"
+        undefined |= bad
+    result.value[where] = values[id(expr.root)].sum(axis=-1)
+
+    arrays = {symbols[n]: chunk[n][:, 0] for n in chunk}
+    leaves = autograd.leaves_for({n: chunk[n][:, 0] for n in chunk}, dtype)
+    output = autograd.build(expr, leaves, dtype, batched=True)
+    grads = autograd.derivatives(output, leaves, wanted)
+    frozen = numeric.detached_values(expr, chunk)
+    partials = [tuple((n, 0) for n in w) for w in wanted]
+    fds = numeric.finite_difference(expr, chunk, partials, frozen, BATCH_STEP_FACTORS)
+    with np.errstate(all="ignore"):
+        _compare(columns, derivatives, grads, fds, arrays, size, where, dtype, len(wanted[0]),
+                 result, start, expr, values, chunk, frozen, wanted, undefined)
+
+
+def _compare(columns, derivatives, grads, fds, arrays, size, where, dtype, order, result,
+             start, expr, values, chunk, frozen, wanted, undefined):
+    from . import symbolic
+
+    ad_tolerance = AUTOGRAD_TOLERANCE[dtype]
+    fd_tolerance = finite_difference_tolerance(order)
+    nonfinite_derivative = np.zeros(size, dtype=bool)
+    disagree = np.zeros(size, dtype=bool)
+    for column, d, grad, (fd, fd_error) in zip(columns, derivatives, grads, fds):
+        reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
+        ad = grad.to(dtype=__import__("torch").float64).numpy(force=True).reshape(size)
+        ok_ad = np.abs(ad - reference) <= ad_tolerance.atol + ad_tolerance.rtol * np.abs(reference)
+        ok_fd = np.abs(fd - reference) <= (fd_tolerance.atol + fd_tolerance.rtol * np.abs(reference)
+                                           + fd_slack(fd_error, reference))
+        finite = np.isfinite(reference) & np.isfinite(ad)
+        nonfinite_derivative |= ~finite
+        disagree |= ~(ok_ad & ok_fd)
+        column["sympy"][where] = reference
+        column["autograd"][where] = ad
+        column["finite_difference"][where] = fd
+        column["finite_difference_error"][where] = fd_error
+        column["agree"][where] = ok_ad & ok_fd & finite
+    kink = _kinks(expr, values, chunk, frozen, wanted, start, result)
+    codes = np.full(size, AGREE, dtype=np.uint8)
+    codes[disagree] = DISAGREE
+    codes[nonfinite_derivative] = UNDEFINED
+    codes[kink] = KINK
+    codes[undefined] = UNDEFINED
+    result.codes[where] = codes
+    for i in np.flatnonzero(codes != AGREE):
+        index = start + i
+        if index in result.undefined_at:
+            result.reasons[index] = result.undefined_at[index]
+        elif index not in result.reasons:
+            result.reasons[index] = ("the derivative is not finite here"
+                                     if codes[i] == UNDEFINED else "the methods disagree here")
+
+
+def _kinks(expr, values, chunk, frozen, wanted, start, result):
+    size = next(iter(chunk.values())).shape[0]
+    kink = np.zeros(size, dtype=bool)
+    suspects = numeric.nodes_at_kink(expr, values)
+    if not suspects:
+        return kink
+    mask = np.zeros(size, dtype=bool)
+    for _, node_mask in suspects:
+        mask |= node_mask
+    rows = np.flatnonzero(mask)
+    sub = {n: v[rows] for n, v in chunk.items()}
+    held = {k: v[rows] for k, v in frozen.items()}
+    for name in sorted({n for w in wanted for n in w}):
+        sides = numeric.one_sided(expr, sub, name, 0, held)
+        corner = np.abs(sides["left"] - sides["right"]) > (
+            KINK_TOLERANCE.atol + KINK_TOLERANCE.rtol * np.abs(sides["right"]))
+        hit = sides["jump"] | corner
+        for i in np.flatnonzero(hit):
+            result.reasons[start + rows[i]] = (
+                f"not differentiable: along {name} the left derivative is "
+                f"{sides['left'][i]:.6g} and the right {sides['right'][i]:.6g}")
+        kink[rows[hit]] = True
+    return kink
+
+
+def worst_status(many: Many) -> str:
+    counts = many.counts()
+    for status in (Status.UNDEFINED, Status.KINK, Status.DISAGREE):
+        if counts.get(status):
+            return status
+    return Status.AGREE
+
+
+__all__ = ["read", "differentiate_many", "Many", "Points", "worst_status", "STATUSES"]
