@@ -132,8 +132,20 @@ def _undefined_message(node, values, point) -> str:
     return f"{node.text} {why} at {_point_text(point)}"
 
 
+MAX_SYMBOLIC = 4000  # characters of a derivative's text shown without `full`
+
+
+def shorten(text: str, full: bool) -> str:
+    """A huge derivative is cut in the middle, saying how much is left out."""
+    if full or len(text) <= MAX_SYMBOLIC:
+        return text
+    keep = MAX_SYMBOLIC // 2
+    return (f"{text[:keep]} … [{len(text) - 2 * keep} of {len(text)} characters left out; "
+            f"--full shows all] … {text[-keep:]}")
+
+
 def differentiate(expression, at=None, wrt=None, order: int = 1,
-                  dtype: str = "float64") -> Result:
+                  dtype: str = "float64", full: bool = False) -> Result:
     """Differentiate `expression` at the point `at` three ways and compare.
 
     `at` is a dict {name: number or list} or a list of `--at` strings.
@@ -156,11 +168,18 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
     if node is not None:
         raise DomainError(_undefined_message(node, values, point))
 
-    from . import symbolic
+    from . import fastsym
 
+    if fastsym.suits(expr):
+        symbolic = fastsym
+        notes = ["large expression: SymEngine differentiated it and evaluated the derivative "
+                 "in float64"]
+    else:
+        from . import symbolic
+
+        notes = []
     symbols = symbolic.symbols_for(expr.variables, shapes)
     f = symbolic.build(expr, symbols)
-    notes = []
     if isinstance(f, list):
         notes.append("the expression is vector-valued; derivatives are of the sum of its "
                      "elements, as torch's y.backward(torch.ones_like(y))")
@@ -176,7 +195,7 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
     frozen = numeric.detached_values(expr, batch)
     partials = [
         _partial(symbolic, expr, f_scalar, symbols, subs, batch, frozen, shapes, wrt, grad,
-                 dtype)
+                 dtype, full)
         for wrt, grad in zip(wanted, autograd_values)
     ]
     kinks = _kinks(expr, values, batch, frozen, names, shapes)
@@ -210,7 +229,7 @@ def _finite(x):
     return x is not None and np.isfinite(x)
 
 
-def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, dtype):
+def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, dtype, full):
     order = len(wrt)
     if shapes[wrt[0]] is None:
         components = [tuple((name, 0) for name in wrt)]
@@ -228,7 +247,7 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
     agree = True
     for i, syms in enumerate(sym_lists):
         d = symbolic.derivative(f, syms)
-        symbolic_texts.append(symbolic.text(d))
+        symbolic_texts.append(shorten(symbolic.text(d), full))
         number, why = symbolic.value_at(d, subs)
         sympy_values.append(number)
         ad = float(grads[i])

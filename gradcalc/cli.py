@@ -201,8 +201,8 @@ DTypeOption = Annotated[DType, typer.Option(
     "float32 as PyTorch uses by default. Finite differences always use float64.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one strict JSON document "
                                     "(see schemas/).")]
-Full = Annotated[bool, typer.Option("--full", help="Show every node and step of a large "
-                                    "expression instead of eliding.")]
+Full = Annotated[bool, typer.Option("--full", help="Show all of a large expression's "
+                                    "derivative, nodes and steps instead of eliding.")]
 
 
 def _emit(document: dict) -> None:
@@ -253,7 +253,8 @@ def diff(
         return _diff_many(expression, points, wrt, order, dtype.value, json)
     from .check import differentiate
 
-    result = differentiate(expression, at or [], wrt=wrt, order=order, dtype=dtype.value)
+    result = differentiate(expression, at or [], wrt=wrt, order=order, dtype=dtype.value,
+                           full=full)
     if json:
         from .jsonout import diff as document
 

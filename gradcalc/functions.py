@@ -45,12 +45,6 @@ def _erf_np(np, x, fn=math.erf):
     return np.frompyfunc(fn, 1, 1)(x).astype(float)
 
 
-def _sympy_cbrt(sp, x):
-    from .symbolic import cbrt  # a Function subclass: needs SymPy imported
-
-    return cbrt(x)
-
-
 def _sympy_log(sp, x, base=None):
     return sp.log(x) if base is None else sp.log(x) / sp.log(base)
 
@@ -195,7 +189,8 @@ FUNCTIONS = [
              lambda np, x: np.sqrt(x), lambda mp, x: mp.sqrt(x),
              "square root", domain="x >= 0 (derivative: x > 0)",
              samples=((0.7,), (5.0,))),
-    Function("cbrt", (1, 1), _sympy_cbrt,
+    # SymPy's cbrt is complex for x < 0: symbolic.py brings its own real one.
+    Function("cbrt", (1, 1), None,
              lambda t, x: t.sign(x) * t.abs(x) ** (1.0 / 3.0),
              lambda np, x: np.cbrt(x),
              lambda mp, x: mp.sign(x) * mp.cbrt(abs(x)),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from .errors import ParseError, UnknownNameError, TooLargeError
 from .functions import CONSTANTS, BY_NAME, TABLE
 
-MAX_LENGTH = 20_000  # characters of expression text
+MAX_LENGTH = 100_000  # characters of expression text
 MAX_DEPTH = 400  # nesting of the parsed tree (parentheses, calls, operators)
 MAX_DIGITS = 60  # digits in one numeric literal
 
@@ -185,6 +185,8 @@ def _check_number(source: str, text: str, start: int, end: int):
 _BINARY = {"+": ("add", 1, False), "-": ("sub", 1, False), "*": ("mul", 2, False),
            "/": ("div", 2, False), "**": ("pow", 4, True), "^": ("pow", 4, True)}
 _PREFIX_PRECEDENCE = 3  # -x**2 is -(x**2); -x*y is (-x)*y
+_CHAINS = {"add": ("add", "sub"), "sub": ("add", "sub"), "mul": ("mul", "div"),
+           "div": ("mul", "div")}
 
 
 @dataclass
@@ -211,6 +213,9 @@ class _Parser:
     # -- building nodes -------------------------------------------------
     def _node(self, op, args, value, start, end):
         depth = 1 + max((entry[1] for entry in args), default=0)
+        if op in _CHAINS and args[0][0].op in _CHAINS[op]:
+            # a + b + c + ... is a chain, not nesting: it costs no stack anywhere.
+            depth = max(args[0][1], 1 + args[1][1])
         if depth > MAX_DEPTH:
             raise TooLargeError(
                 f"expression nests {depth} levels deep at column {start + 1}; "

@@ -12,12 +12,10 @@ import math
 
 import sympy as sp
 
-from .errors import PointError, TooLargeError
-from .functions import CONSTANTS, TABLE
+from . import cas
 from .parsing import Expression
 
 PRECISION = 30  # digits used by evalf
-MAX_EXACT_BITS = 4096  # largest exact integer power SymPy is allowed to build
 
 
 class cbrt(sp.Function):
@@ -79,52 +77,19 @@ def symbols_for(variables: list, shapes: dict) -> dict:
 def build(expr: Expression, symbols: dict, keep: bool = False):
     """The SymPy expression (or list, for a vector-valued one); with `keep`,
     a dict id(node) -> SymPy expression for every node."""
-    values = {}
-    for node in expr.nodes:
-        if node.op == "num":
-            value = sp.Rational(node.value)
-        elif node.op == "const":
-            value = getattr(sp, CONSTANTS[node.value][0])
-        elif node.op == "var":
-            value = symbols[node.value]
-        else:
-            args = [values[id(a)] for a in node.args]
-            value = _apply(node, args)
-        values[id(node)] = value
-    return values if keep else values[id(expr.root)]
+    return cas.build(expr, symbols, sp, SPECIAL, keep)
 
 
-def _apply(node, args):
-    if node.op == "detach":
-        return _broadcast(lambda a: detach(a), args, node)
-    func = TABLE[node.op]
-    if func.reduces:
-        return func.sympy(sp, args[0])
-    if node.op == "pow":
-        return _broadcast(_checked_pow, args, node)
-    return _broadcast(lambda *a: func.sympy(sp, *a), args, node)
+SPECIAL = {"detach": lambda a: detach(a), "cbrt": lambda a: cbrt(a)}
 
 
-def _broadcast(fn, args, node):
-    lengths = {len(a) for a in args if isinstance(a, list)}
-    if not lengths:
-        return fn(*args)
-    if len(lengths) > 1:
-        raise PointError(f"vectors of different lengths {sorted(lengths)} meet in {node.text}")
-    (length,) = lengths
-    return [fn(*(a[i] if isinstance(a, list) else a for a in args)) for i in range(length)]
+def function(op: str):
+    """The SymPy builder of a table entry: f(*args)."""
+    from .functions import TABLE
 
-
-def _checked_pow(base, exponent):
-    # SymPy evaluates number**integer exactly: 9**9**9 would take minutes.
-    if base.is_Number and exponent.is_Number and abs(base) > 1:
-        bits = abs(float(exponent)) * math.log2(abs(float(base)))
-        if bits > MAX_EXACT_BITS:
-            raise TooLargeError(
-                f"{base}**{exponent} has about {bits:.3g} bits; numbers are limited to "
-                f"{MAX_EXACT_BITS} bits"
-            )
-    return base**exponent
+    if op in SPECIAL:
+        return SPECIAL[op]
+    return lambda *args: TABLE[op].sympy(sp, *args)
 
 
 def derivative(f, symbols: tuple):
