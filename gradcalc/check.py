@@ -68,6 +68,7 @@ class Result:
     reason: str
     notes: list
     tree: Optional[Expression] = None
+    engine: str = "sympy"  # or "symengine": which computer algebra system differentiated
 
     @property
     def agree(self) -> bool:
@@ -145,12 +146,14 @@ def shorten(text: str, full: bool) -> str:
 
 
 def differentiate(expression, at=None, wrt=None, order: int = 1,
-                  dtype: str = "float64", full: bool = False) -> Result:
+                  dtype: str = "float64", full: bool = False, autograd: bool = True) -> Result:
     """Differentiate `expression` at the point `at` three ways and compare.
 
     `at` is a dict {name: number or list} or a list of `--at` strings.
     Raises ParseError/PointError/UsageError for bad input and DomainError
-    when the function itself is undefined at the point.
+    when the function itself is undefined at the point. With autograd=False
+    torch is never imported (symbolic and finite differences only), and
+    SymEngine is preferred wherever it can differentiate.
     """
     expr = expression if isinstance(expression, Expression) else parse(expression)
     if dtype not in AUTOGRAD_TOLERANCE:
@@ -170,10 +173,9 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
 
     from . import fastsym
 
-    if fastsym.suits(expr):
+    if fastsym.suits(expr, any_size=not autograd):
         symbolic = fastsym
-        notes = ["large expression: SymEngine differentiated it and evaluated the derivative "
-                 "in float64"]
+        notes = ["SymEngine differentiated it and evaluated the derivative in float64"]
     else:
         from . import symbolic
 
@@ -191,7 +193,11 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
         wanted = [(name,) for name in names]
     else:
         wanted = list(itertools.combinations_with_replacement(names, order))
-    autograd_values = _autograd(expr, point, dtype, wanted)
+    if autograd:
+        autograd_values = _autograd(expr, point, dtype, wanted)
+    else:
+        autograd_values = [None] * len(wanted)
+        notes.append("autograd skipped (--no-autograd): torch was not imported")
     frozen = numeric.detached_values(expr, batch)
     partials = [
         _partial(symbolic, expr, f_scalar, symbols, subs, batch, frozen, shapes, wrt, grad,
@@ -199,9 +205,11 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
         for wrt, grad in zip(wanted, autograd_values)
     ]
     kinks = _kinks(expr, values, batch, frozen, names, shapes)
-    status, reason = _verdict(partials, kinks)
-    return Result(expr.source, list(expr.variables), names, point, dtype, order, value,
-                  partials, kinks, status, reason, notes, expr)
+    status, reason = _verdict(partials, kinks, autograd)
+    result = Result(expr.source, list(expr.variables), names, point, dtype, order, value,
+                    partials, kinks, status, reason, notes, expr)
+    result.engine = "symengine" if symbolic.__name__.endswith("fastsym") else "sympy"
+    return result
 
 
 def _sympy_value(symbolic, f, subs, expr, point):
@@ -238,7 +246,7 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
         length = shapes[wrt[0]]
         components = [((wrt[0], i),) for i in range(length)]
         sym_lists = [(symbols[wrt[0]][i],) for i in range(length)]
-    grads = np.ravel(grad)
+    grads = np.ravel(grad) if grad is not None else None
     fds = [(float(estimate[0]), float(error[0])) for estimate, error in
            numeric.finite_difference(expr, batch, components, frozen)]
     ad_tol = AUTOGRAD_TOLERANCE[dtype]
@@ -250,7 +258,7 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
         symbolic_texts.append(shorten(symbolic.text(d), full))
         number, why = symbolic.value_at(d, subs)
         sympy_values.append(number)
-        ad = float(grads[i])
+        ad = float(grads[i]) if grads is not None else None
         fd, fd_err = fds[i]
         label = "d/d" + "".join(f"{n}[{c}]" if shapes[n] is not None else n
                                  for n, c in components[i])
@@ -258,7 +266,9 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
             agree = False
             problems.append(f"{label}: SymPy's derivative is {why}")
             continue
-        if not np.isfinite(ad):
+        if ad is None:
+            pass  # --no-autograd
+        elif not np.isfinite(ad):
             agree = False
             problems.append(f"{label}: autograd gives {ad}")
         elif not ad_tol.allows(ad, number):
@@ -281,7 +291,8 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
         wrt=tuple(wrt),
         symbolic=shaped(symbolic_texts),
         sympy=shaped(sympy_values),
-        autograd=shaped([float(g) for g in grads]),
+        autograd=shaped([float(g) for g in grads] if grads is not None
+                        else [None] * len(sym_lists)),
         finite_difference=shaped([fd for fd, _ in fds]),
         finite_difference_error=shaped([err for _, err in fds]),
         agree=agree,
@@ -308,7 +319,7 @@ def _kinks(expr, values, batch, frozen, names, shapes) -> list:
     return found
 
 
-def _verdict(partials, kinks):
+def _verdict(partials, kinks, autograd=True):
     if kinks:
         words = []
         for kink in kinks:
@@ -328,6 +339,8 @@ def _verdict(partials, kinks):
     problems = [p for partial in partials for p in partial.problems]
     if problems:
         return Status.DISAGREE, "the methods disagree: " + "; ".join(problems)
+    if not autograd:
+        return Status.AGREE, "the symbolic derivative and finite differences agree"
     return Status.AGREE, "SymPy, autograd and finite differences agree"
 
 

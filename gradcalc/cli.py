@@ -237,6 +237,9 @@ def diff(
     graph: Annotated[bool, typer.Option("--graph", help="Show the computation graph tree "
                                         "under the table.")] = False,
     full: Full = False,
+    no_autograd: Annotated[bool, typer.Option(
+        "--no-autograd", help="Symbolic and finite differences only: never imports torch "
+        "(faster start).")] = False,
     points: Annotated[Optional[str], typer.Option(
         "--points", help="Many points from a file ('-' for stdin): CSV with a header of "
         "variable names, or JSON Lines ({\"x\": 1} per line). Answered vectorized; with "
@@ -248,13 +251,14 @@ def diff(
     if points is not None:
         if at:
             raise UsageError("give either --at or --points, not both")
-        if steps or graph:
-            raise UsageError("--steps and --graph take one point (--at), not --points")
+        if steps or graph or no_autograd:
+            raise UsageError("--steps, --graph and --no-autograd take one point (--at), "
+                             "not --points")
         return _diff_many(expression, points, wrt, order, dtype.value, json)
     from .check import differentiate
 
     result = differentiate(expression, at or [], wrt=wrt, order=order, dtype=dtype.value,
-                           full=full)
+                           full=full, autograd=not no_autograd)
     if json:
         from .jsonout import diff as document
 
@@ -265,6 +269,8 @@ def diff(
     from .render.diff import view
 
     parts = [view(result)]
+    if (steps or graph) and no_autograd:
+        raise UsageError("--steps and --graph show torch's graph: drop --no-autograd")
     if steps or graph:
         from . import graph as graph_model
 

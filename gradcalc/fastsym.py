@@ -18,8 +18,11 @@ LARGE = 60  # tree nodes above which SymEngine takes over
 UNSUPPORTED = {"abs", "sign", "min", "max", "relu", "cbrt", "detach"}
 
 
-def suits(expr) -> bool:
-    return len(expr.nodes) > LARGE and not any(node.op in UNSUPPORTED for node in expr.nodes)
+def suits(expr, any_size: bool = False) -> bool:
+    """SymEngine can differentiate every function in `expr`, and the tree is
+    large (or size does not matter: the symbolic-only mode wants speed)."""
+    big = any_size or len(expr.nodes) > LARGE
+    return big and not any(node.op in UNSUPPORTED for node in expr.nodes)
 
 
 def symbols_for(variables: list, shapes: dict) -> dict:

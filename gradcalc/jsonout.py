@@ -15,6 +15,7 @@ from . import points
 from .errors import GradcalcError, ParseError
 
 SCHEMA_VERSION = 1
+SKIPPED = object()  # a method that was not run (diff --no-autograd)
 
 
 def dumps(document: dict) -> str:
@@ -25,13 +26,15 @@ def dumps(document: dict) -> str:
 def _describe(value) -> str:
     if value is None:
         return "undefined"
+    if value is SKIPPED:
+        return "skipped"
     if math.isnan(value):
         return "nan"
     return "inf" if value > 0 else "-inf"
 
 
 def _finite(value):
-    return value is not None and math.isfinite(value)
+    return value is not None and value is not SKIPPED and math.isfinite(value)
 
 
 def put_number(document: dict, key: str, value) -> None:
@@ -61,7 +64,11 @@ def error(err: Exception) -> dict:
 def _partial(partial) -> dict:
     entry = {"wrt": list(partial.wrt), "order": partial.order, "symbolic": partial.symbolic}
     put_number(entry, "sympy", partial.sympy)
-    put_number(entry, "autograd", partial.autograd)
+    autograd = partial.autograd
+    skipped = autograd is None or (isinstance(autograd, list) and autograd[0] is None)
+    if skipped and not partial.problems and partial.sympy is not None:
+        autograd = [SKIPPED] * len(autograd) if isinstance(autograd, list) else SKIPPED
+    put_number(entry, "autograd", autograd)
     put_number(entry, "finite_difference", partial.finite_difference)
     put_number(entry, "finite_difference_error", partial.finite_difference_error)
     entry["agree"] = partial.agree

@@ -38,9 +38,13 @@ def partial_table(result, partial) -> Table:
     table.add_column("method")
     table.add_column("value", justify="right", overflow="fold")
     table.add_column("|error| vs SymPy", justify="right")
-    table.add_row("SymPy (symbolic, 30 digits)", numbers.number(partial.sympy), "—")
-    table.add_row(f"autograd (torch {result.dtype})", numbers.number(partial.autograd),
-                  numbers.error(partial.autograd, partial.sympy))
+    symbolic = ("SymPy (symbolic, 30 digits)" if result.engine == "sympy"
+                else "SymEngine (symbolic, float64)")
+    table.add_row(symbolic, numbers.number(partial.sympy), "—")
+    skipped = partial.autograd is None or partial.autograd == [None] * len(partial.autograd or [])
+    table.add_row(f"autograd (torch {result.dtype})",
+                  "skipped" if skipped else numbers.number(partial.autograd),
+                  "—" if skipped else numbers.error(partial.autograd, partial.sympy))
     table.add_row("finite differences (float64)", numbers.number(partial.finite_difference),
                   numbers.error(partial.finite_difference, partial.sympy))
     return table

@@ -1,0 +1,171 @@
+"""Time gradcalc side by side with its anchors and print ratios.
+
+    python benchmarks/run.py            # every case, 3 runs each (median)
+    python benchmarks/run.py --runs 5 --only small,nest100
+
+Each command runs as a fresh process (start-up included, as a user sees it);
+peak memory is the process's maximum resident set. Ratios compare against the
+baseline named in each row; the targets are the issues' (see README).
+Not part of the test suite: the machines are too noisy for timed asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PY = sys.executable
+GRADCALC = [PY, "-m", "gradcalc"]
+FLOOR = [PY, "-c", "import torch, sympy, typer, rich"]
+
+EXPRESSIONS = {
+    "small": "sin(x**2)",
+    "nest100": "x",
+    "product200": "*".join(f"sin({k}*x + x**({k + 1}))" for k in range(1, 201)),
+    "sum2000": " + ".join(f"{k}*sin({k}*x)" for k in range(1, 2001)),
+}
+# depth-100 nesting of sin and square: sin((sin((...)**2))**2)
+_nest = "x"
+for _ in range(50):
+    _nest = f"sin(({_nest})**2)"
+EXPRESSIONS["nest100"] = _nest
+
+MINIMAL_TYPER_APP = '''
+import typer
+app = typer.Typer()
+@app.command()
+def one(x: int = 1):
+    """One."""
+@app.command()
+def two(y: int = 1):
+    """Two."""
+app()
+'''
+
+SYMPY_ANCHOR = '''
+import sys, sympy
+x = sympy.Symbol("x", real=True)
+f = sympy.sympify(open(sys.argv[1]).read())  # trusted benchmark input
+d = sympy.diff(f, x)
+print(str(d)[:80], d.evalf(30, subs={x: sympy.Float(0.5, 30)}))
+'''
+
+SYMENGINE_ANCHOR = '''
+import sys, symengine
+x = symengine.Symbol("x")
+f = symengine.sympify(open(sys.argv[1]).read())  # trusted benchmark input
+d = symengine.diff(f, x)
+print(str(d)[:80], d.subs({x: symengine.RealDouble(0.5)}))
+'''
+
+TORCH_ANCHOR = '''
+import sys, torch
+from torch import sin
+x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+y = eval(open(sys.argv[1]).read())  # trusted benchmark input
+y.backward()
+print(x.grad.item())
+'''
+
+
+def measure(command, runs, stdin=None, stdout=subprocess.DEVNULL):
+    """Median wall time (s) and peak RSS (MB) of `command` over `runs` runs."""
+    times, peaks = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdin=stdin and open(stdin), stdout=stdout,
+                                   stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        times.append(time.perf_counter() - start)
+        peaks.append(usage.ru_maxrss / 1024)
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            raise SystemExit(f"benchmark command failed: {' '.join(command)[:200]}")
+    return statistics.median(times), max(peaks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", default="", help="comma-separated case names")
+    parser.add_argument("--points", type=int, default=1_000_000)
+    options = parser.parse_args()
+    only = set(filter(None, options.only.split(",")))
+    work = Path(tempfile.mkdtemp(prefix="gradcalc-bench-"))
+    files = {}
+    for name, text in EXPRESSIONS.items():
+        files[name] = work / f"{name}.txt"
+        files[name].write_text(text)
+    app = work / "minimal_app.py"
+    app.write_text(MINIMAL_TYPER_APP)
+    for name, text in (("sympy", SYMPY_ANCHOR), ("symengine", SYMENGINE_ANCHOR),
+                       ("torch", TORCH_ANCHOR)):
+        (work / f"{name}_anchor.py").write_text(text)
+
+    rows = []
+
+    def case(name, label, command, baseline=None, target=None, **kwargs):
+        if only and name not in only:
+            return None
+        seconds, peak = measure(command, options.runs, **kwargs)
+        ratio = seconds / baseline if baseline else None
+        rows.append((name, label, seconds, peak, ratio, target))
+        print(f"  {name:12} {label:44} {seconds:7.3f} s {peak:7.0f} MB"
+              + (f"  ratio {ratio:5.2f}" if ratio else "")
+              + (f"  (target ≤ {target})" if target else ""), flush=True)
+        return seconds
+
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {options.runs} runs each")
+    floor = case("floor", "import torch, sympy, typer, rich", FLOOR) or 1.0
+    minimal = case("help", "minimal two-command Typer app --help", [PY, str(app), "--help"])
+    case("help", "gradcalc --help", GRADCALC + ["--help"], minimal, 1.3)
+    case("help", "gradcalc --version", GRADCALC + ["--version"], minimal)
+    single = case("small", "gradcalc diff sin(x**2) --at 3", GRADCALC + [
+        "diff", EXPRESSIONS["small"], "--at", "3", "--json"], floor, 1.15)
+    qalc = shutil.which("qalc")
+    if qalc:
+        q = case("symbolic", "qalc diff(sin(x^2), x, 1, 3)",
+                 [qalc, "diff(sin(x^2), x, 1, 3)"])
+        case("symbolic", "gradcalc diff --no-autograd", GRADCALC + [
+            "diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd", "--json"], q, 3)
+    for name in ("nest100", "product200", "sum2000"):
+        target = 1.5 if name != "sum2000" else None
+        case(name, "gradcalc diff --at 0.5", GRADCALC + [
+            "diff", EXPRESSIONS[name], "--at", "0.5", "--json"], floor, target)
+        case(name, "plain SymPy diff + evalf", [PY, str(work / "sympy_anchor.py"),
+                                                str(files[name])], floor)
+        case(name, "SymEngine diff + subs", [PY, str(work / "symengine_anchor.py"),
+                                             str(files[name])], floor)
+        case(name, "raw torch autograd", [PY, str(work / "torch_anchor.py"),
+                                          str(files[name])], floor)
+    if not only or "million" in only:
+        import random
+
+        csv = work / "points.csv"
+        generator = random.Random(1)
+        csv.write_text("x\n" + "\n".join(repr(generator.uniform(-3, 3))
+                                          for _ in range(options.points)) + "\n")
+        base = single or measure(GRADCALC + ["diff", "sin(x**2)", "--at", "3", "--json"],
+                                 options.runs)[0]
+        case("million", f"--points ({options.points} rows), table", GRADCALC + [
+            "diff", "sin(x**2)", "--points", str(csv)], base, 4)
+        case("million", f"--points ({options.points} rows), --json", GRADCALC + [
+            "diff", "sin(x**2)", "--points", str(csv), "--json"], base, 4)
+    shutil.rmtree(work, ignore_errors=True)
+    print("\n| case | command | seconds | peak MB | ratio | target |")
+    print("| --- | --- | ---: | ---: | ---: | --- |")
+    for name, label, seconds, peak, ratio, target in rows:
+        print(f"| {name} | {label} | {seconds:.2f} | {peak:.0f} | "
+              f"{'' if ratio is None else f'{ratio:.2f}'} | "
+              f"{'' if target is None else f'≤ {target}'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
