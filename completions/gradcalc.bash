@@ -23,14 +23,17 @@ _gradcalc() {
         "accumulate --at"|"accumulate -a") :; return ;;
         "accumulate --passes"|"accumulate -p") :; return ;;
         "accumulate --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
+        "accumulate --timeout") :; return ;;
         "diff --at"|"diff -a") :; return ;;
         "diff --wrt"|"diff -w") :; return ;;
         "diff --order"|"diff -n") :; return ;;
         "diff --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
+        "diff --timeout") :; return ;;
         "diff --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "graph --at"|"graph -a") :; return ;;
         "graph --format"|"graph -f") _gradcalc_reply -W 'tree dot mermaid json'; return ;;
         "graph --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
+        "graph --timeout") :; return ;;
         "perceptron --x") :; return ;;
         "perceptron --y") :; return ;;
         "perceptron --w") :; return ;;
@@ -40,14 +43,15 @@ _gradcalc() {
         "perceptron --steps") :; return ;;
         "perceptron --lr") :; return ;;
         "perceptron --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
+        "perceptron --timeout") :; return ;;
     esac
     [[ $cur == -* ]] || return
     case "$cmd" in
-        accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --json --help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --points --json --help -h' ;;
+        accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --timeout --json --help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --timeout --points --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
-        graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --json --help -h' ;;
-        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --steps --lr --dtype --json --help -h' ;;
+        graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --timeout --json --help -h' ;;
+        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --steps --lr --dtype --timeout --json --help -h' ;;
     esac
 }
 

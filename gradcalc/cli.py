@@ -201,6 +201,9 @@ DTypeOption = Annotated[DType, typer.Option(
     "float32 as PyTorch uses by default. Finite differences always use float64.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one strict JSON document "
                                     "(see schemas/).")]
+Timeout = Annotated[float, typer.Option(
+    "--timeout", help="Time budget in seconds (0: none); past it the run ends with exit 3. "
+    "Default 8 for one point, none for --points.", show_default=False)]
 Full = Annotated[bool, typer.Option("--full", help="Show all of a large expression's "
                                     "derivative, nodes and steps instead of eliding.")]
 
@@ -240,6 +243,7 @@ def diff(
     no_autograd: Annotated[bool, typer.Option(
         "--no-autograd", help="Symbolic and finite differences only: never imports torch "
         "(faster start).")] = False,
+    timeout: Timeout = 8.0,
     points: Annotated[Optional[str], typer.Option(
         "--points", help="Many points from a file ('-' for stdin): CSV with a header of "
         "variable names, or JSON Lines ({\"x\": 1} per line). Answered vectorized; with "
@@ -346,6 +350,7 @@ def graph(
     ] = GraphFormat.tree,
     dtype: DTypeOption = DType.float64,
     full: Full = False,
+    timeout: Timeout = 8.0,
     json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ):
     """The computation graph: forward values, local derivatives, gradients flowing back,
@@ -392,6 +397,7 @@ def perceptron(
                                        "side.")] = 0,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate for --steps.")] = 0.1,
     dtype: DTypeOption = DType.float64,
+    timeout: Timeout = 8.0,
     json: Json = False,
 ):
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
@@ -422,6 +428,7 @@ def accumulate(
     zero_grad: Annotated[bool, typer.Option("--zero-grad", help="Zero .grad before each "
                                             "backward(), as optimizer.zero_grad() does.")] = False,
     dtype: DTypeOption = DType.float64,
+    timeout: Timeout = 8.0,
     json: Json = False,
 ):
     """What repeated backward() does to .grad: it accumulates unless zeroed."""
@@ -472,7 +479,27 @@ def _arity(arity) -> str:
 
 
 def main() -> None:
-    app()
+    """The console script: the command runs in a child process with a time and
+    memory budget (see budget.py); --help, --version and completion do not."""
+    args = sys.argv[1:]
+    light = not args or any(a in ("--help", "-h", "--version") for a in args) or (
+        os.environ.get("_GRADCALC_COMPLETE"))
+    if light:
+        app()
+        return
+    from . import budget
+
+    def overrun(message: str) -> int:
+        return _report("too_large", message, ExitCode.UNDEFINED, args)
+
+    def work() -> int:
+        try:
+            app()
+        except SystemExit as stop:
+            return stop.code if isinstance(stop.code, int) else 0
+        return 0
+
+    sys.exit(budget.run(work, budget.seconds_from(args), on_overrun=overrun))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 
@@ -149,20 +150,51 @@ def diff_lines(many, chunk: int = 50_000):
     )
     fragments = template.split("%s")
     count = len(many.points)
-    for start in range(0, count, chunk):
-        stop = min(count, start + chunk)
-        columns = [list(map(str, many.points.lines[start:stop].tolist()))]
-        columns += [list(map(repr, many.points.columns[n][start:stop].tolist()))
-                    for n in many.variables]
-        columns.append(list(map(repr, many.value[start:stop].tolist())))
-        numbers = []
-        for partial in many.partials:
-            numbers += [list(map(repr, getattr(partial, key)[start:stop].tolist()))
-                        for key in ("sympy", "autograd", "finite_difference",
-                                    "finite_difference_error")]
-        repeat = 2 if many.order == 1 else 1  # gradient and derivatives hold the same numbers
-        columns += numbers * repeat
-        yield _join_lines(many, fragments, columns, start, stop)
+    ranges = [(start, min(count, start + chunk)) for start in range(0, count, chunk)]
+    if len(ranges) < 3 or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+        for start, stop in ranges:
+            yield _format_chunk(many, fragments, start, stop)
+        return
+    # Formatting a million lines is mostly float repr: share it with a second
+    # core (forked, so the arrays are inherited, not copied), in order.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _SHARED
+    _SHARED = (many, fragments)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        pending = []  # at most a few chunks in flight: memory stays bounded
+        for bounds in ranges:
+            pending.append(pool.submit(_format_shared, bounds))
+            if len(pending) > 3:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+_SHARED = None  # (many, fragments) for forked formatting workers
+
+
+def _format_shared(bounds) -> str:
+    many, fragments = _SHARED
+    return _format_chunk(many, fragments, *bounds)
+
+
+def _format_chunk(many, fragments, start, stop) -> str:
+    """The NDJSON lines of points start..stop."""
+    columns = [list(map(str, many.points.lines[start:stop].tolist()))]
+    columns += [list(map(repr, many.points.columns[n][start:stop].tolist()))
+                for n in many.variables]
+    columns.append(list(map(repr, many.value[start:stop].tolist())))
+    numbers = []
+    for partial in many.partials:
+        numbers += [list(map(repr, getattr(partial, key)[start:stop].tolist()))
+                    for key in ("sympy", "autograd", "finite_difference",
+                                "finite_difference_error")]
+    repeat = 2 if many.order == 1 else 1  # gradient and derivatives hold the same numbers
+    columns += numbers * repeat
+    return _join_lines(many, fragments, columns, start, stop)
 
 
 def _join_lines(many, fragments, columns, start, stop) -> str:

@@ -41,7 +41,8 @@ def partial_table(result, partial) -> Table:
     symbolic = ("SymPy (symbolic, 30 digits)" if result.engine == "sympy"
                 else "SymEngine (symbolic, float64)")
     table.add_row(symbolic, numbers.number(partial.sympy), "—")
-    skipped = partial.autograd is None or partial.autograd == [None] * len(partial.autograd or [])
+    skipped = partial.autograd is None or (isinstance(partial.autograd, list)
+                                           and all(v is None for v in partial.autograd))
     table.add_row(f"autograd (torch {result.dtype})",
                   "skipped" if skipped else numbers.number(partial.autograd),
                   "—" if skipped else numbers.error(partial.autograd, partial.sympy))

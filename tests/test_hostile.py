@@ -1,0 +1,92 @@
+"""Hostile input through the real CLI: the right exit code, one line, strict
+JSON, no file written, and an answer within the 10 s a user will wait."""
+
+import json
+import time
+
+import pytest
+
+from conftest import run_subprocess
+
+ANSWER_WITHIN_SECONDS = 10.0
+
+
+def _strict(text):
+    def refuse(constant):
+        raise AssertionError(f"non-strict JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+CASES = [
+    # resource bombs
+    ("9**9**9", "1", 2),  # no variables: nothing to differentiate
+    ("9**9**9*x", "1", 3),
+    ("factorial(10**9)", "1", 2),
+    ("x**(10**10)", "3", 3),
+    ("(10**50)**(10**50)*x", "1", 3),
+    ("exp(exp(exp(exp(x))))", "10", 3),
+    ("sin(" * 500 + "x" + ")" * 500, "1", 3),
+    ("x" + "+x" * 60000, "1", 3),  # over the length limit
+    ("1" * 100 + "*x", "1", 3),
+    # code-execution payloads and confusables
+    ("__import__('os').system('touch /tmp/gradcalc-hostile')", "1", 2),
+    ("x.__class__", "1", 2),
+    ("[x for x in ()]", "1", 2),
+    ("lambda: x", "1", 2),
+    ("sin(x=1)", "1", 2),
+    ("0x10*x", "1", 2),
+    ("0o17*x", "1", 2),
+    ("0b1*x", "1", 2),
+    ("2j*x", "1", 2),
+    ("\u0445**2", "1", 2),  # Cyrillic ha
+    ("x\u2212 1", "1", 2),  # Unicode minus
+    ("I*x", "1", 2),
+    ("S(1)*x", "1", 2),
+    ("N(x)", "1", 2),
+    ("Q*x", "1", 2),
+    ("gamma*x", "1", 2),
+    ("x['a']", "1", 2),
+    ("'x'", "1", 2),
+    # non-finite and out-of-domain points
+    ("x", "nan", 2),
+    ("x", "inf", 2),
+    ("x", "-inf", 2),
+    ("x", "1e999", 2),
+    ("log(x)", "-1", 3),
+    ("sqrt(x)", "-1", 3),
+    ("x**-1", "0", 3),
+    ("x**x", "0", 3),
+    ("x**0.5", "-2", 3),
+]
+
+
+@pytest.mark.parametrize("expression, at, code", CASES)
+def test_hostile_input(expression, at, code, tmp_path):
+    started = time.monotonic()
+    process = run_subprocess("diff", expression, "--at", at, "--json")
+    elapsed = time.monotonic() - started
+    assert elapsed < ANSWER_WITHIN_SECONDS
+    assert process.returncode == code, process.stderr
+    assert "Traceback" not in process.stderr
+    assert process.stderr.count("\n") <= 1  # an error line, or none for a result
+    document = _strict(process.stdout)
+    if code in (2, 3) and "error" in document:
+        assert document["error"]["message"]
+    assert not (tmp_path.parent / "gradcalc-hostile").exists()
+
+
+def test_time_budget_ends_a_long_run_with_exit_3():
+    process = run_subprocess("diff", "sin(x)", "--at", "1", "--json", "--timeout", "0.01")
+    assert process.returncode == 3
+    error = _strict(process.stdout)["error"]
+    assert error["kind"] == "too_large" and "took longer than 0.01 s" in error["message"]
+
+
+def test_budget_overrun_is_reported_for_a_slow_expression():
+    deep = "sin(" * 399 + "x" + ")" * 399
+    started = time.monotonic()
+    process = run_subprocess("diff", deep, "--at", "0.5", "--order", "4", "--timeout", "4")
+    assert time.monotonic() - started < ANSWER_WITHIN_SECONDS
+    assert process.returncode == 3
+    assert "took longer than 4 s" in process.stderr
