@@ -44,9 +44,9 @@ def accumulate(expression, at=None, passes: int = 3, zero_grad: bool = False,
         raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
     point = points.resolve([at] if isinstance(at, str) else list(at or []), expr.variables)
 
-    import torch
+    from . import autograd, budget, numeric
 
-    from . import autograd, numeric
+    budget.computing()
 
     bad, _ = numeric.first_undefined(expr, numeric.as_batch(point))
     if bad is not None:
@@ -69,7 +69,6 @@ def accumulate(expression, at=None, passes: int = 3, zero_grad: bool = False,
     tolerance = AUTOGRAD_TOLERANCE[dtype]
     agree = all(tolerance.allows(a, e) for got, want in zip(grads, expected)
                 for name in got for a, e in zip(_flat(got[name]), _flat(want[name])))
-    del torch
     return Accumulation(expr.source, list(expr.variables), point, dtype, passes, zero_grad,
                         gradient, grads, expected, agree, _explain(zero_grad, passes))
 

@@ -171,7 +171,10 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
     if node is not None:
         raise DomainError(_undefined_message(node, values, point))
 
-    from . import fastsym
+    from . import budget, fastsym
+
+    if autograd:
+        import torch  # noqa: F401 - imported before the time budget starts
 
     if fastsym.suits(expr, any_size=not autograd):
         symbolic = fastsym
@@ -180,6 +183,7 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
         from . import symbolic
 
         notes = []
+    budget.computing()
     symbols = symbolic.symbols_for(expr.variables, shapes)
     f = symbolic.build(expr, symbols)
     if isinstance(f, list):

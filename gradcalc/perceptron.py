@@ -90,6 +90,11 @@ def train(x, y, w=None, b=0.0, loss="bce", epsilon=1e-8, dtype="float64", steps=
     if dtype not in AUTOGRAD_TOLERANCE:
         raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
 
+    import torch  # noqa: F401 - imported before the time budget starts
+
+    from . import budget
+
+    budget.computing()
     first = _pass(x, float(y), w, float(b), loss, epsilon, dtype)
     agree, reason = _compare(first, dtype, loss)
     neuron = Neuron(x, float(y), w, float(b), loss, epsilon, dtype, vector, first, agree,

@@ -133,7 +133,17 @@ def test_functions_lists_the_table(cli):
     from gradcalc.functions import FUNCTIONS
 
     run = cli("functions", "--json")
+    validate(run.json, "functions.schema.json")
     assert [f["name"] for f in run.json["functions"]] == [f.name for f in FUNCTIONS]
+    assert run.json["constants"]["pi"] == pytest.approx(3.141592653589793, rel=1e-16)
+
+
+def test_every_schema_is_listed_in_the_readme():
+    from conftest import ROOT, SCHEMAS
+
+    readme = (ROOT / "README.md").read_text()
+    for schema in sorted(SCHEMAS.glob("*.schema.json")):
+        assert schema.name in readme, schema.name
 
 
 def test_version(cli):
