@@ -10,6 +10,7 @@ computing, not start-up, which varies with the machine's load and caches.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
@@ -32,17 +33,37 @@ def resident_bytes(pid: int) -> int:
 _ready_fd = None  # in the child: where to say that start-up is over
 
 
-def computing() -> None:
-    """Called by the library once its heavy imports are done: from here the
-    time budget runs. A no-op outside a budgeted child, and after the first call."""
-    global _ready_fd
+_STARTED, _FINISHED = b"1", b"2"
+
+
+def _say(word: bytes) -> None:
     if _ready_fd is not None:
         try:
-            os.write(_ready_fd, b"1")
-            os.close(_ready_fd)
+            os.write(_ready_fd, word)
         except OSError:
             pass
-        _ready_fd = None
+
+
+def computing() -> None:
+    """Called by the library once its heavy imports are done: from here the
+    time budget runs. A no-op outside a budgeted child."""
+    _say(_STARTED)
+
+
+class _Held(io.StringIO):
+    """stdout held back until the work is finished, so that a run ended for
+    overrunning its budget has printed nothing but the error. It answers
+    isatty() for the real stream, so colour and width still follow it."""
+
+    def __init__(self, real):
+        super().__init__()
+        self.real = real
+
+    def isatty(self):
+        return self.real.isatty()
+
+    def fileno(self):
+        return self.real.fileno()
 
 
 def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None) -> int:
@@ -59,13 +80,17 @@ def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None
         code = 70
         os.close(ready_read)
         _ready_fd = ready_write
+        held = sys.stdout = _Held(sys.stdout) if seconds is not None else sys.stdout
         try:
             code = work()
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         finally:
             try:
-                sys.stdout.flush()
+                _say(_FINISHED)  # from here the parent waits, whatever the clock says
+                if isinstance(held, _Held):
+                    held.real.write(held.getvalue())
+                    held.real.flush()
                 sys.stderr.flush()
             finally:
                 os._exit(code)
@@ -73,32 +98,34 @@ def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None
     return _watch(pid, seconds, memory, on_overrun, ready_read)
 
 
-def _started(ready_read) -> bool:
-    """Whether the child has finished its start-up imports (non-blocking)."""
+def _heard(ready_read) -> bytes:
+    """What the child has said since the last look (non-blocking)."""
     import select
 
     readable, _, _ = select.select([ready_read], [], [], 0)
-    return bool(readable)
+    return os.read(ready_read, 64) if readable else b""
 
 
 def _watch(pid, seconds, memory, on_overrun, ready_read) -> int:
-    start, computing = time.monotonic(), False
+    start, computing, finished = time.monotonic(), False, False
     try:
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 code = os.waitstatus_to_exitcode(status)
                 return code if code >= 0 else 70  # killed by a signal: a bug
-            if not computing and _started(ready_read):
+            heard = _heard(ready_read)
+            finished = finished or _FINISHED in heard
+            if not computing and _STARTED in heard:
                 start, computing = time.monotonic(), True
-            limit = seconds if computing else STARTUP_SECONDS
+            limit = None if finished else (seconds if computing else STARTUP_SECONDS)
             if limit is not None and time.monotonic() - start > limit:
                 _end(pid)
                 if not computing:
                     return on_overrun(f"start-up took longer than {STARTUP_SECONDS:g} s")
                 return on_overrun(f"took longer than {seconds:g} s (the time budget; "
                                   "raise it with --timeout SECONDS)")
-            if resident_bytes(pid) > memory:
+            if not finished and resident_bytes(pid) > memory:
                 _end(pid)
                 return on_overrun(f"needed more than {memory / 1024**3:g} GiB of memory "
                                   "(the memory budget)")
