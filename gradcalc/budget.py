@@ -16,7 +16,7 @@ import signal
 import sys
 import time
 
-DEFAULT_SECONDS = 6.0  # of computing, after start-up: well under 10 s in all
+DEFAULT_SECONDS = 5.0  # of computing, after start-up: well under 10 s in all
 STARTUP_SECONDS = 120.0  # importing torch on a cold, busy machine can take long
 MEMORY_BYTES = 4 * 1024**3  # resident memory of the computation
 POLL_SECONDS = 0.02

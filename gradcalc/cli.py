@@ -203,7 +203,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print one strict JSON docume
                                     "(see schemas/).")]
 Timeout = Annotated[float, typer.Option(
     "--timeout", help="Time budget in seconds of computing, after start-up (0: none); past "
-    "it the run ends with exit 3. Default 6 for one point, none for --points.",
+    "it the run ends with exit 3. Default 5 for one point, none for --points.",
     show_default=False)]
 Full = Annotated[bool, typer.Option("--full", help="Show all of a large expression's "
                                     "derivative, nodes and steps instead of eliding.")]
@@ -244,7 +244,7 @@ def diff(
     no_autograd: Annotated[bool, typer.Option(
         "--no-autograd", help="Symbolic and finite differences only: never imports torch "
         "(faster start).")] = False,
-    timeout: Timeout = 6.0,
+    timeout: Timeout = 5.0,
     points: Annotated[Optional[str], typer.Option(
         "--points", help="Many points from a file ('-' for stdin): CSV with a header of "
         "variable names, or JSON Lines ({\"x\": 1} per line). Answered vectorized; with "
@@ -351,7 +351,7 @@ def graph(
     ] = GraphFormat.tree,
     dtype: DTypeOption = DType.float64,
     full: Full = False,
-    timeout: Timeout = 6.0,
+    timeout: Timeout = 5.0,
     json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ):
     """The computation graph: forward values, local derivatives, gradients flowing back,
@@ -398,7 +398,7 @@ def perceptron(
                                        "side.")] = 0,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate for --steps.")] = 0.1,
     dtype: DTypeOption = DType.float64,
-    timeout: Timeout = 6.0,
+    timeout: Timeout = 5.0,
     json: Json = False,
 ):
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
@@ -429,7 +429,7 @@ def accumulate(
     zero_grad: Annotated[bool, typer.Option("--zero-grad", help="Zero .grad before each "
                                             "backward(), as optimizer.zero_grad() does.")] = False,
     dtype: DTypeOption = DType.float64,
-    timeout: Timeout = 6.0,
+    timeout: Timeout = 5.0,
     json: Json = False,
 ):
     """What repeated backward() does to .grad: it accumulates unless zeroed."""

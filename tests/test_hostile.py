@@ -76,17 +76,20 @@ def test_hostile_input(expression, at, code, tmp_path):
     assert not (tmp_path.parent / "gradcalc-hostile").exists()
 
 
-def test_time_budget_ends_a_long_run_with_exit_3():
-    process = run_subprocess("diff", "sin(x)", "--at", "1", "--json", "--timeout", "0.01")
+DEEP = "sin(" * 399 + "x" + ")" * 399  # its fourth derivative takes minutes
+
+
+def test_time_budget_ends_a_long_run_with_exit_3_and_json():
+    process = run_subprocess("diff", DEEP, "--at", "0.5", "--order", "4", "--json",
+                             "--timeout", "0.5")
     assert process.returncode == 3
-    error = _strict(process.stdout)["error"]
-    assert error["kind"] == "too_large" and "took longer than 0.01 s" in error["message"]
+    error = _strict(process.stdout)["error"]  # one document: the error, nothing else
+    assert error["kind"] == "too_large" and "took longer than 0.5 s" in error["message"]
 
 
-def test_budget_overrun_is_reported_for_a_slow_expression():
-    deep = "sin(" * 399 + "x" + ")" * 399
+def test_default_budget_answers_a_slow_expression_within_10_s():
     started = time.monotonic()
-    process = run_subprocess("diff", deep, "--at", "0.5", "--order", "4", "--timeout", "3")
+    process = run_subprocess("diff", DEEP, "--at", "0.5", "--order", "4")
     assert time.monotonic() - started < ANSWER_WITHIN_SECONDS
     assert process.returncode == 3
-    assert "took longer than 3 s" in process.stderr
+    assert "took longer than 5 s" in process.stderr
