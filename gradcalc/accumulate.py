@@ -50,7 +50,7 @@ def accumulate(expression, at=None, passes: int = 3, zero_grad: bool = False,
 
     bad, _ = numeric.first_undefined(expr, numeric.as_batch(point))
     if bad is not None:
-        raise DomainError(f"{bad.text} is not finite at this point")
+        raise DomainError(f"{bad.brief} is not finite at this point")
     leaves = autograd.leaves_for(point, dtype)
     grads = []
     for _ in range(passes):

@@ -159,5 +159,7 @@ def seconds_from(args: list) -> float | None:
                 number = float(value)
             except ValueError:
                 return DEFAULT_SECONDS  # Click reports the bad value itself
-            return None if number <= 0 else number
+            if number != number or number < 0 or number == float("inf"):
+                return DEFAULT_SECONDS  # likewise: the child exits 2 with a message
+            return None if number == 0 else number
     return None if "--points" in args else DEFAULT_SECONDS

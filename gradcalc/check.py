@@ -36,6 +36,7 @@ class Partial:
     finite_difference_error: object
     agree: bool
     problems: list = field(default_factory=list)  # words, when not agree
+    truncated: bool = False  # `symbolic` shows only the leading terms
 
     @property
     def order(self) -> int:
@@ -46,8 +47,8 @@ class Partial:
 class Kink:
     node: str  # the sub-expression on its kink, e.g. "abs(x)"
     wrt: str  # variable (component) along which it was probed
-    left: float  # one-sided derivatives
-    right: float
+    left: Optional[float]  # one-sided derivatives (None across a jump)
+    right: Optional[float]
     jump: bool
     left_value: float
     right_value: float
@@ -76,7 +77,8 @@ class Result:
 
     @property
     def differentiable(self) -> bool:
-        return self.status != Status.KINK
+        """False at a kink or jump, and where the derivative is infinite."""
+        return self.status not in (Status.KINK, Status.UNDEFINED)
 
 
 def _point_text(point: dict) -> str:
@@ -117,7 +119,7 @@ def _undefined_message(node, values, point) -> str:
     value = np.asarray(values[id(node)]).reshape(-1)
     bad = value[~np.isfinite(value)][0]
     if node.op == "num":
-        return f"the number {node.text} is too large for float64"
+        return f"the number {node.brief} is too large for float64"
     func = TABLE[node.op]
     spelling = "a ** b" if node.op == "pow" else func.name
     if np.isnan(bad):
@@ -130,19 +132,52 @@ def _undefined_message(node, values, point) -> str:
         why = "is infinite (0 to a negative power)"
     else:
         why = "is infinite (beyond float64's range, or a pole)"
-    return f"{node.text} {why} at {_point_text(point)}"
+    return f"{node.brief} {why} at {_point_text(point)}"
 
 
 MAX_SYMBOLIC = 4000  # characters of a derivative's text shown without `full`
+PRINTABLE_NODES = 3000  # a derivative this small is printed whole, cheaply
+UNPRINTED_TREE = 2000  # past this many operations the derivative is not printed without `full`
 
 
-def shorten(text: str, full: bool) -> str:
-    """A huge derivative is cut in the middle, saying how much is left out."""
-    if full or len(text) <= MAX_SYMBOLIC:
-        return text
-    keep = MAX_SYMBOLIC // 2
-    return (f"{text[:keep]} … [{len(text) - 2 * keep} of {len(text)} characters left out; "
-            f"--full shows all] … {text[-keep:]}")
+def _size_at_least(f, limit: int) -> int:
+    """Nodes of f, counted up to `limit` (bounded work however large f is)."""
+    count, stack = 0, [f]
+    while stack and count < limit:
+        node = stack.pop()
+        count += 1
+        stack.extend(node.args)
+    return count
+
+
+def derivative_text(engine, d, full: bool, tree_nodes: int = 0):
+    """(text, truncated): the derivative printed whole when it is small or
+    `full`; otherwise its leading terms, printed one at a time, and a count of
+    the rest — printing all of a huge derivative takes longer than computing it
+    (and past UNPRINTED_TREE operations even listing its terms does)."""
+    if not full and tree_nodes > UNPRINTED_TREE:
+        return (f"(not printed: the expression has {tree_nodes} operations; "
+                "--full prints its derivative)"), True
+    if full or _size_at_least(d, PRINTABLE_NODES) < PRINTABLE_NODES:
+        text = engine.text(d)
+        if full or len(text) <= MAX_SYMBOLIC:
+            return text, False
+        return text[:MAX_SYMBOLIC] + " …", True
+    joiner = {"Add": " + ", "Mul": "*"}.get(type(d).__name__, None)
+    if joiner is None or not d.args:
+        return engine.text(d)[:MAX_SYMBOLIC] + " …", True
+    shown, length = [], 0
+    for term in d.args:
+        if _size_at_least(term, PRINTABLE_NODES) >= PRINTABLE_NODES:
+            piece = engine.text(term)[:MAX_SYMBOLIC // 4] + "…"
+        else:
+            piece = engine.text(term)
+        if shown and length + len(piece) > MAX_SYMBOLIC:
+            break
+        shown.append(f"({piece})" if joiner == "*" and len(term.args) > 1 else piece)
+        length += len(piece)
+    rest = len(d.args) - len(shown)
+    return joiner.join(shown) + f"{joiner}… ({rest} more terms; --full shows all)", True
 
 
 def differentiate(expression, at=None, wrt=None, order: int = 1,
@@ -210,6 +245,10 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
     ]
     kinks = _kinks(expr, values, batch, frozen, names, shapes)
     status, reason = _verdict(partials, kinks, autograd)
+    if status in (Status.UNDEFINED, Status.DISAGREE) and order == 1:
+        # Methods at odds: perhaps a kink no table entry announces (sqrt(x**2) at 0).
+        kinks = _kinks(expr, values, batch, frozen, names, shapes, anywhere=True) or kinks
+        status, reason = _verdict(partials, kinks, autograd)
     result = Result(expr.source, list(expr.variables), names, point, dtype, order, value,
                     partials, kinks, status, reason, notes, expr)
     result.engine = "symengine" if symbolic.__name__.endswith("fastsym") else "sympy"
@@ -256,10 +295,12 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
     ad_tol = AUTOGRAD_TOLERANCE[dtype]
     fd_tol = finite_difference_tolerance(order)
     symbolic_texts, sympy_values, reasons, problems = [], [], [], []
-    agree = True
+    agree, any_truncated = True, False
     for i, syms in enumerate(sym_lists):
         d = symbolic.derivative(f, syms)
-        symbolic_texts.append(shorten(symbolic.text(d), full))
+        text, truncated = derivative_text(symbolic, d, full, len(expr.nodes))
+        symbolic_texts.append(text)
+        any_truncated = any_truncated or truncated
         number, why = symbolic.value_at(d, subs)
         sympy_values.append(number)
         ad = float(grads[i]) if grads is not None else None
@@ -301,25 +342,36 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
         finite_difference_error=shaped([err for _, err in fds]),
         agree=agree,
         problems=problems,
+        truncated=any_truncated,
     )
 
 
-def _kinks(expr, values, batch, frozen, names, shapes) -> list:
+def _kinks(expr, values, batch, frozen, names, shapes, anywhere=False) -> list:
+    """One-sided derivatives where a non-smooth function (abs, relu, max...)
+    sits on its kink — or, with `anywhere`, along every variable (for kinks
+    the table cannot see, like sqrt(x**2) at 0). A corner is reported only
+    when both one-sided slopes are finite and settle as the step shrinks."""
     suspects = [node for node, _ in numeric.nodes_at_kink(expr, values)]
-    if not suspects:
+    if not suspects and not anywhere:
         return []
+    where = ", ".join(n.brief for n in suspects) or "the expression"
     found = []
     for name in names:
-        length = shapes[name] or 1
-        for comp in range(length):
-            sides = {k: v[0] for k, v in numeric.one_sided(expr, batch, name, comp, frozen).items()}
-            corner = not KINK_TOLERANCE.allows(sides["left"], sides["right"])
-            if sides["jump"] or corner:
+        for comp in range(shapes[name] or 1):
+            sides = {k: float(v[0]) for k, v in
+                     numeric.one_sided(expr, batch, name, comp, frozen).items()}
+            finer = {k: float(v[0]) for k, v in
+                     numeric.one_sided(expr, batch, name, comp, frozen, 1e-8).items()}
+            jump = bool(sides["jump"])
+            settled = all(np.isfinite([sides[k], finer[k]]).all()
+                          and abs(sides[k] - finer[k]) <= 1e-3 * max(1.0, abs(sides[k]))
+                          for k in ("left", "right"))
+            corner = settled and not KINK_TOLERANCE.allows(sides["left"], sides["right"])
+            if jump or corner:
                 label = name if shapes[name] is None else f"{name}[{comp}]"
-                found.append(Kink(", ".join(n.text for n in suspects), label,
-                                  float(sides["left"]), float(sides["right"]),
-                                  bool(sides["jump"]), float(sides["left_value"]),
-                                  float(sides["right_value"])))
+                left, right = (None, None) if jump else (sides["left"], sides["right"])
+                found.append(Kink(where, label, left, right, jump, sides["left_value"],
+                                  sides["right_value"]))
     return found
 
 
@@ -328,11 +380,11 @@ def _verdict(partials, kinks, autograd=True):
         words = []
         for kink in kinks:
             if kink.jump:
-                words.append(f"{kink.node} jumps at this point along {kink.wrt} (from "
+                words.append(f"the value jumps here along {kink.wrt} (at {kink.node}: from "
                              f"{kink.left_value:.6g} to {kink.right_value:.6g})")
             else:
-                words.append(f"{kink.node} has a kink here: along {kink.wrt} the left "
-                             f"derivative is {kink.left:.6g} and the right {kink.right:.6g}")
+                words.append(f"not differentiable here (at {kink.node}): along {kink.wrt} the "
+                             f"left derivative is {kink.left:.6g} and the right {kink.right:.6g}")
         return Status.KINK, ("; ".join(words)
                              + ". The values shown are each method's convention "
                              "(autograd takes a subgradient).")

@@ -8,6 +8,7 @@ and completion stay fast.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from enum import Enum
@@ -19,10 +20,7 @@ from typer.core import TyperGroup
 from . import __version__
 from .errors import ExitCode, GradcalcError, PointError, UsageError
 
-try:  # Typer >= 0.25 vendors Click
-    from typer.models import Annotated
-except ImportError:  # pragma: no cover
-    from typing_extensions import Annotated
+from typing import Annotated
 
 
 class DType(str, Enum):
@@ -201,8 +199,16 @@ DTypeOption = Annotated[DType, typer.Option(
     "float32 as PyTorch uses by default. Finite differences always use float64.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one strict JSON document "
                                     "(see schemas/).")]
+def _budget_seconds(value: float) -> float:
+    # Read by budget.seconds_from in the parent process before Click runs;
+    # here Click validates it and --help documents it.
+    if not math.isfinite(value) or value < 0:
+        raise typer.BadParameter("must be a number of seconds, 0 or more (0: no budget)")
+    return value
+
+
 Timeout = Annotated[float, typer.Option(
-    "--timeout", help="Time budget in seconds of computing, after start-up (0: none); past "
+    "--timeout", callback=_budget_seconds, help="Time budget in seconds of computing, after start-up (0: none); past "
     "it the run ends with exit 3. Default 5 for one point, none for --points.",
     show_default=False)]
 Full = Annotated[bool, typer.Option("--full", help="Show all of a large expression's "
@@ -218,6 +224,14 @@ def _emit(document: dict) -> None:
 def _show(renderable) -> None:
     from rich.console import Console
 
+    if os.environ.get("NO_COLOR"):
+        # NO_COLOR: no colour and no other markup (bold, dim) either, even on a
+        # terminal, whose width is still used.
+        import shutil
+
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        Console(highlight=False, force_terminal=False, width=width).print(renderable)
+        return
     Console(highlight=False).print(renderable)
 
 

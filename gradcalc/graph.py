@@ -106,7 +106,7 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
     batch = numeric.as_batch(point)
     bad, values = numeric.first_undefined(expr, batch)
     if bad is not None:
-        raise DomainError(f"{bad.text} is not finite at this point")
+        raise DomainError(f"{bad.brief} is not finite at this point")
     import sympy  # noqa: F401 - both imported before the time budget starts
     import torch  # noqa: F401
 

@@ -64,6 +64,8 @@ def error(err: Exception) -> dict:
 
 def _partial(partial) -> dict:
     entry = {"wrt": list(partial.wrt), "order": partial.order, "symbolic": partial.symbolic}
+    if partial.truncated:
+        entry["symbolic_truncated"] = True
     put_number(entry, "sympy", partial.sympy)
     autograd = partial.autograd
     skipped = autograd is None or (isinstance(autograd, list) and autograd[0] is None)

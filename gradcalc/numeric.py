@@ -147,14 +147,15 @@ def _one_partial(expr, point, partial, frozen, step_factors):
     return fine + (fine - coarse) / 15.0, errors[rows, best]
 
 
-def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None):
+def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None,
+              step: float = 1e-6):
     """Left and right derivative estimates, and left and right limits of the
     value, along one variable component, at every point of the batch.
-    Second-order one-sided stencils."""
+    Second-order one-sided stencils with relative step `step`."""
     if frozen is None:
         frozen = detached_values(expr, point)
     x = point[name][:, comp]
-    h = 1e-6 * np.maximum(1.0, np.abs(x))
+    h = step * np.maximum(1.0, np.abs(x))
     tiny = 1e-10 * np.maximum(1.0, np.abs(x))
     offsets = np.stack([0 * h, h, 2 * h, -h, -2 * h, tiny, -tiny, tiny / 10, -tiny / 10], axis=1)
     moved, held = _moved(point, frozen, {(name, comp): offsets.reshape(-1)}, 9)

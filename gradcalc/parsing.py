@@ -62,6 +62,13 @@ class Node:
     def is_leaf(self) -> bool:
         return not self.args
 
+    @property
+    def brief(self) -> str:
+        """The sub-expression's text, cut in the middle past 60 characters
+        (for one-line messages)."""
+        text = self.text
+        return text if len(text) <= 60 else f"{text[:28]}…{text[-28:]}"
+
 
 @dataclass
 class Expression:

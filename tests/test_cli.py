@@ -55,7 +55,8 @@ def test_kink_exits_1_and_says_why(cli):
 def test_relu_kink_in_human_output(cli):
     run = cli("diff", "relu(x)", "--at", "0")
     assert run.exit_code == 1
-    assert "not differentiable" in run.stdout and "kink" in run.stdout
+    words = " ".join(run.stdout.split())
+    assert "not differentiable" in words and "left derivative is 0 and the right 1" in words
 
 
 def test_undefined_exits_3_with_json_error(cli):
@@ -144,6 +145,36 @@ def test_every_schema_is_listed_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     for schema in sorted(SCHEMAS.glob("*.schema.json")):
         assert schema.name in readme, schema.name
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "inf", "soon"])
+def test_bad_timeout_exits_2(cli, value):
+    run = cli("diff", "x", "--at", "1", "--timeout", value, "--json")
+    assert run.exit_code == 2 and run.json["error"]["kind"] == "usage"
+
+
+def test_no_color_means_no_markup_even_on_a_terminal():
+    """Run under a pseudo-terminal: NO_COLOR must remove bold and dim too."""
+    import os
+    import pty
+
+    command = [sys.executable, "-m", "gradcalc", "diff", "x**2", "--at", "3"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdout is the terminal
+        os.environ["NO_COLOR"] = "1"
+        os.execv(sys.executable, command)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.waitpid(pid, 0)
+    assert b"agree" in output
+    assert b"\x1b[" not in output
 
 
 def test_version(cli):
