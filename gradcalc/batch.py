@@ -301,7 +301,8 @@ def _kinks(expr, values, chunk, frozen, wanted, start, result):
         hit = sides["jump"] | corner
         for i in np.flatnonzero(hit):
             result.reasons[start + rows[i]] = (
-                f"not differentiable: along {name} the left derivative is "
+                f"the value jumps here along {name}" if sides["jump"][i] else
+                f"not differentiable here: along {name} the left derivative is "
                 f"{sides['left'][i]:.6g} and the right {sides['right'][i]:.6g}")
         kink[rows[hit]] = True
     return kink

@@ -135,6 +135,9 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
     _local_derivatives(order, index, edges, values, shapes, vector)
     _adjoints(order, index, nodes, edges, values, vector)
     notes = _torch_view(expr, order, index, nodes, point, dtype)
+    for node, _ in numeric.nodes_at_kink(expr, values):
+        notes.append(f"{node.brief} sits on its kink here: the gradients through it are "
+                     "torch's subgradient convention (gradcalc diff exits 1 at this point)")
     tolerance = AUTOGRAD_TOLERANCE[dtype]
     agree = True
     for node in nodes:

@@ -19,13 +19,13 @@ def view(many) -> Group:
     table = Table(title=f"f = {many.expression}", title_justify="left")
     table.add_column("line", justify="right")
     for name in many.variables:
-        table.add_column(name, justify="right")
-    table.add_column("f", justify="right")
+        table.add_column(name, justify="right", overflow="fold")
+    table.add_column("f", justify="right", overflow="fold")
     for partial in many.partials:
         label = "∂f/" + "".join(f"∂{n}" for n in partial.wrt)
-        table.add_column(f"{label} SymPy", justify="right")
-        table.add_column("autograd", justify="right")
-        table.add_column("FD", justify="right")
+        table.add_column(f"{label} SymPy", justify="right", overflow="fold")
+        table.add_column("autograd", justify="right", overflow="fold")
+        table.add_column("FD", justify="right", overflow="fold")
     table.add_column("verdict", no_wrap=True)
     count = len(many.points)
     rows = list(range(count)) if count <= 2 * HEAD + 1 else (
