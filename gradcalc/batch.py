@@ -161,6 +161,7 @@ class Many:
     partials: list
     codes: np.ndarray  # uint8 index into STATUSES, one per point
     reasons: dict = field(default_factory=dict)  # index -> reason, where not agree
+    kinks: dict = field(default_factory=dict)  # index -> [(wrt, left, right, jump, lv, rv)]
     undefined_at: dict = field(default_factory=dict)  # index -> message
 
     def status(self, index: int) -> str:
@@ -300,6 +301,11 @@ def _kinks(expr, values, chunk, frozen, wanted, start, result):
             KINK_TOLERANCE.atol + KINK_TOLERANCE.rtol * np.abs(sides["right"]))
         hit = sides["jump"] | corner
         for i in np.flatnonzero(hit):
+            jump = bool(sides["jump"][i])
+            result.kinks.setdefault(start + rows[i], []).append((
+                name, None if jump else float(sides["left"][i]),
+                None if jump else float(sides["right"][i]), jump,
+                float(sides["left_value"][i]), float(sides["right_value"][i])))
             result.reasons[start + rows[i]] = (
                 f"the value jumps here along {name}" if sides["jump"][i] else
                 f"not differentiable here: along {name} the left derivative is "

@@ -245,10 +245,13 @@ def _point_document(many, index: int) -> dict:
             for e in derivatives}
     document["derivatives"] = derivatives
     document["agree"] = status == Status.AGREE
-    document["differentiable"] = status != Status.KINK
+    document["differentiable"] = status not in (Status.KINK, Status.UNDEFINED)
     document["status"] = status
     document["reason"] = many.reasons.get(index, "SymPy, autograd and finite differences agree")
-    document["kinks"] = []
+    document["kinks"] = [
+        {"at": "the expression", "wrt": wrt, "left_derivative": left, "right_derivative": right,
+         "jump": jump, "left_value": left_value, "right_value": right_value}
+        for wrt, left, right, jump, left_value, right_value in many.kinks.get(index, [])]
     document["tolerance"] = tolerances(many.dtype, many.order)
     document["notes"] = []
     return _strict(document)

@@ -48,8 +48,12 @@ def test_json_lines_input(cli):
 def test_exit_1_with_a_count_when_a_point_is_a_kink(cli):
     run = cli("diff", "abs(x)", "--points", "-", "--json", input="x\n1\n0\n-2\n")
     assert run.exit_code == 1
-    statuses = [json.loads(line)["status"] for line in run.stdout.splitlines()]
-    assert statuses == ["agree", "not_differentiable", "agree"]
+    documents = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [d["status"] for d in documents] == ["agree", "not_differentiable", "agree"]
+    (kink,) = documents[1]["kinks"]
+    assert kink["left_derivative"] == pytest.approx(-1.0, abs=1e-6)
+    assert kink["right_derivative"] == pytest.approx(1.0, abs=1e-6)
+    assert documents[1]["differentiable"] is False
     assert "1 not differentiable of 3 points" in run.stderr
     for line in run.stdout.splitlines():
         validate(json.loads(line), "diff.schema.json")
