@@ -197,7 +197,9 @@ def differentiate_many(expression, points: Points, wrt=None, order: int = 1,
 
     wanted = [(n,) for n in names] if order == 1 else list(
         itertools.combinations_with_replacement(names, order))
-    symbols = {name: __import__("sympy").Symbol(name, real=True) for name in expr.variables}
+    import sympy
+
+    symbols = {name: sympy.Symbol(name, real=True) for name in expr.variables}
     f = symbolic.build(expr, symbols)
     derivatives = [symbolic.derivative(f, tuple(symbols[n] for n in w)) for w in wanted]
 
@@ -255,7 +257,7 @@ def _compare(columns, derivatives, grads, fds, arrays, size, where, dtype, order
     disagree = np.zeros(size, dtype=bool)
     for column, d, grad, (fd, fd_error) in zip(columns, derivatives, grads, fds):
         reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
-        ad = grad.to(dtype=__import__("torch").float64).numpy(force=True).reshape(size)
+        ad = grad.double().numpy(force=True).reshape(size)
         ok_ad = np.abs(ad - reference) <= ad_tolerance.atol + ad_tolerance.rtol * np.abs(reference)
         ok_fd = np.abs(fd - reference) <= (fd_tolerance.atol + fd_tolerance.rtol * np.abs(reference)
                                            + fd_slack(fd_error, reference))

@@ -267,13 +267,15 @@ def _sympy_value(symbolic, f, subs, expr, point):
 
 
 def _autograd(expr, point, dtype, wanted):
+    import torch
+
     from . import autograd
 
     leaves = autograd.leaves_for(point, dtype)
     output = autograd.scalar_output(autograd.build(expr, leaves, dtype))
     grads = autograd.derivatives(output, leaves, wanted)
     # force=True: a second derivative through abs() comes back as a ZeroTensor.
-    return [g.to(dtype=__import__("torch").float64).numpy(force=True) for g in grads]
+    return [g.to(dtype=torch.float64).numpy(force=True) for g in grads]
 
 
 def _finite(x):
