@@ -85,6 +85,10 @@ def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None
             code = work()
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        except BaseException:  # noqa: BLE001 - only GRADCALC_DEBUG lets one get here
+            import traceback
+
+            traceback.print_exc()
         finally:
             try:
                 _say(_FINISHED)  # from here the parent waits, whatever the clock says

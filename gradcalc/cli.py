@@ -150,7 +150,7 @@ class GradcalcGroup(TyperGroup):
                 if not message:  # no arguments at all: help was already shown
                     return ExitCode.INPUT
                 return _report("usage", message, ExitCode.INPUT, args)
-            if os.environ.get("GRADCALC_DEBUG"):
+            if os.environ.get("GRADCALC_DEBUG", "0") not in ("", "0"):
                 raise
             return _report("internal", f"internal error: {type(error).__name__}: {error} "
                            "(a bug; set GRADCALC_DEBUG=1 for a traceback)",

@@ -99,12 +99,18 @@ def derivative(f, symbols: tuple):
 
 def value_at(f, substitutions: dict):
     """Float value of f at the point; (None, reason) when it is not a finite real."""
+    # SymPy leaves d/du sign(g(u)) unevaluated when g is not a symbol; away
+    # from g = 0 it is 0 (at g = 0 the kink check speaks, not this value).
+    f = f.replace(lambda e: isinstance(e, sp.Derivative) and e.expr.func in (sp.sign, sp.Heaviside),
+                  lambda e: sp.S.Zero)
     # Float substitution evaluates at PRECISION digits as the tree is rebuilt
     # (an exact substitution of 3 into x**(10**10) would build a huge integer).
     try:
         result = f.xreplace(substitutions).evalf(PRECISION)
     except ZeroDivisionError:
         return None, "infinite (division by zero)"
+    except (ValueError, TypeError) as error:
+        return None, f"not evaluable here ({type(error).__name__})"
     if result.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
         return None, "infinite or undefined"
     if not result.is_number or result.has(sp.DiracDelta):

@@ -90,6 +90,21 @@ def test_hessian_matches_mpmath():
     assert result.status == "agree"
 
 
+@pytest.mark.parametrize("expression, x", [("abs(log(x))", 0.5), ("abs(asin(x))", 0.3),
+                                           ("relu(tan(x))**2", 0.4)])
+def test_second_derivative_through_a_non_smooth_function_of_a_function(expression, x):
+    # SymPy leaves d/dx sign(g(x)) unevaluated; away from g = 0 it is 0.
+    f = {"abs(log(x))": lambda t: abs(mpmath.log(t)),
+         "abs(asin(x))": lambda t: abs(mpmath.asin(t)),
+         "relu(tan(x))**2": lambda t: max(mpmath.tan(t), 0) ** 2}[expression]
+    result = differentiate(expression, {"x": x}, order=2)
+    assert result.status == "agree", result.reason
+    with mpmath.workdps(40):
+        reference = float(mpmath.diff(f, mpmath.mpf(x), 2))
+    assert only(result).sympy == pytest.approx(reference, rel=1e-12)
+    assert only(result).autograd == pytest.approx(reference, rel=1e-10)
+
+
 def test_third_order():
     partial = only(differentiate("sin(x)", {"x": 0.3}, order=3))
     assert partial.sympy == pytest.approx(-math.cos(0.3), rel=1e-14)
