@@ -222,7 +222,7 @@ def differentiate_many(expression, points: Points, wrt=None, order: int = 1,
 
 
 def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, result, columns):
-    from . import autograd, symbolic
+    from . import autograd
 
     size = next(iter(chunk.values())).shape[0]
     where = slice(start, start + size)

@@ -14,11 +14,11 @@ from typing import Optional
 import numpy as np
 
 from . import numeric, points
-from .errors import DomainError, PointError, UsageError
+from .errors import DomainError, UsageError
 from .functions import TABLE
 from .parsing import Expression, parse
 from .verdict import (AUTOGRAD_TOLERANCE, KINK_TOLERANCE, Status, fd_slack,
-                      finite_difference_tolerance, tolerances)
+                      finite_difference_tolerance)
 
 MAX_ORDER = 4
 
@@ -296,7 +296,7 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
            numeric.finite_difference(expr, batch, components, frozen)]
     ad_tol = AUTOGRAD_TOLERANCE[dtype]
     fd_tol = finite_difference_tolerance(order)
-    symbolic_texts, sympy_values, reasons, problems = [], [], [], []
+    symbolic_texts, sympy_values, problems = [], [], []
     agree, any_truncated = True, False
     for i, syms in enumerate(sym_lists):
         d = symbolic.derivative(f, syms)
@@ -402,4 +402,4 @@ def _verdict(partials, kinks, autograd=True):
     return Status.AGREE, "SymPy, autograd and finite differences agree"
 
 
-__all__ = ["differentiate", "Result", "Partial", "Kink", "PointError"]
+__all__ = ["differentiate", "Result", "Partial", "Kink"]

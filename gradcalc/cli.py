@@ -45,13 +45,10 @@ def _wants_json(args) -> bool:
 
 
 def _report(error_kind: str, message: str, code: int, args, column=None) -> int:
-    from .jsonout import dumps, SCHEMA_VERSION
+    from .jsonout import dumps, error
 
     if _wants_json(args):
-        body = {"kind": error_kind, "message": message}
-        if column is not None:
-            body["column"] = column
-        sys.stdout.write(dumps({"schema_version": SCHEMA_VERSION, "error": body}) + "\n")
+        sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
     message = " ".join(str(message).split())  # one line, whatever the source
     sys.stderr.write(f"gradcalc: error: {message}\n")
     return code

@@ -13,7 +13,6 @@ import os
 import numpy as np
 
 from . import points
-from .errors import GradcalcError, ParseError
 
 SCHEMA_VERSION = 1
 SKIPPED = object()  # a method that was not run (diff --no-autograd)
@@ -54,11 +53,11 @@ def put_number(document: dict, key: str, value) -> None:
         document[key + "_nonfinite"] = _describe(value)
 
 
-def error(err: Exception) -> dict:
-    kind = getattr(err, "kind", "internal")
-    body = {"kind": kind, "message": getattr(err, "message", str(err))}
-    if isinstance(err, ParseError) and err.column is not None:
-        body["column"] = err.column
+def error(kind: str, message: str, column=None) -> dict:
+    """The document for any command's error under --json (error.schema.json)."""
+    body = {"kind": kind, "message": message}
+    if column is not None:
+        body["column"] = column
     return {"schema_version": SCHEMA_VERSION, "error": body}
 
 
@@ -119,7 +118,7 @@ def diff_lines(many, chunk: int = 50_000):
     single `diff --json` plus `line` (the input line). Yields strings of up to
     `chunk` lines, so memory stays bounded. Points that agree are written by a
     template (all their numbers are finite); the others through `_point_document`."""
-    from .verdict import Status, tolerances
+    from .verdict import tolerances
 
     constant = {
         "expression": dumps(many.expression), "variables": dumps(many.variables),
@@ -361,4 +360,5 @@ def _strict(document):
     return document
 
 
-__all__ = ["dumps", "diff", "graph", "perceptron", "accumulate", "error", "put_number", "SCHEMA_VERSION", "GradcalcError"]
+__all__ = ["dumps", "diff", "graph", "perceptron", "accumulate", "error", "put_number",
+           "SCHEMA_VERSION"]

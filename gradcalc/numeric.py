@@ -193,9 +193,5 @@ def as_batch(point: dict) -> dict:
             for name, v in point.items()}
 
 
-def is_finite(value) -> bool:
-    return bool(np.all(np.isfinite(value)))
-
-
 __all__ = ["evaluate", "finite_difference", "one_sided", "nodes_at_kink",
-           "first_undefined", "detached_values", "as_batch", "is_finite"]
+           "first_undefined", "detached_values", "as_batch"]
