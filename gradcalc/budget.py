@@ -102,23 +102,30 @@ def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None
     return _watch(pid, seconds, memory, on_overrun, ready_read)
 
 
-def _heard(ready_read) -> bytes:
-    """What the child has said since the last look (non-blocking)."""
+def _listen(ready_read, timeout: float):
+    """What the child says within `timeout` seconds, waking as soon as it
+    speaks: (words, closed). `closed` means its end of the pipe is shut, so
+    the child has exited (or is exiting)."""
     import select
 
-    readable, _, _ = select.select([ready_read], [], [], 0)
-    return os.read(ready_read, 64) if readable else b""
+    readable, _, _ = select.select([ready_read], [], [], timeout)
+    if not readable:
+        return b"", False
+    words = os.read(ready_read, 64)
+    return words, words == b""
 
 
 def _watch(pid, seconds, memory, on_overrun, ready_read) -> int:
     start, computing, finished = time.monotonic(), False, False
     try:
         while True:
+            heard, closed = _listen(ready_read, POLL_SECONDS)
+            if closed:
+                _, status = os.waitpid(pid, 0)
+                return _exit_code(status)
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
-                code = os.waitstatus_to_exitcode(status)
-                return code if code >= 0 else 70  # killed by a signal: a bug
-            heard = _heard(ready_read)
+                return _exit_code(status)
             finished = finished or _FINISHED in heard
             if not computing and _STARTED in heard:
                 start, computing = time.monotonic(), True
@@ -133,12 +140,16 @@ def _watch(pid, seconds, memory, on_overrun, ready_read) -> int:
                 _end(pid)
                 return on_overrun(f"needed more than {memory / 1024**3:g} GiB of memory "
                                   "(the memory budget)")
-            time.sleep(POLL_SECONDS)
     except KeyboardInterrupt:
         _end(pid)
         return 130
     finally:
         os.close(ready_read)
+
+
+def _exit_code(status) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return code if code >= 0 else 70  # killed by a signal: a bug
 
 
 def _end(pid: int) -> None:

@@ -17,36 +17,85 @@ from .functions import CONSTANTS, TABLE
 MAX_EXACT_BITS = 4096  # largest exact integer power we let a CAS build
 
 
+CHAINS = {"add": "Add", "mul": "Mul"}  # associative operators built in one call
+
+
 def build(expr, symbols: dict, module, special: dict | None = None, keep: bool = False):
     """Build `expr` with `module` (sympy or symengine). `symbols` maps names to
     symbols (a list of symbols for a vector variable); `special` maps table
     names to builders that replace the table's (SymPy's cbrt and detach).
-    Returns the root (a list when vector-valued), or with `keep` every node."""
+    Returns the root (a list when vector-valued), or with `keep` every node.
+
+    A chain a*b*c*... (or a+b+c+...) is built by one Mul(a, b, c, ...) call:
+    pairwise, each product would copy the flattened product before it, which
+    is quadratic in the chain's length."""
     special = special or {}
+    inside = set() if keep else chain_links(expr)
     values = {}
     for node in expr.nodes:
-        if node.op == "num":
-            fraction = Fraction(node.value)
-            value = module.Rational(fraction.numerator, fraction.denominator)
-        elif node.op == "const":
-            value = getattr(module, CONSTANTS[node.value][0])
-        elif node.op == "var":
-            value = symbols[node.value]
+        if id(node) in inside:
+            continue  # built with the whole chain, at its top
+        if node.is_leaf:
+            value = symbols[node.value] if node.op == "var" else build_leaf(node, module)
+        elif node.op in CHAINS and not keep:
+            value = _chain(node, values, module)
         else:
             value = _apply(node, [values[id(a)] for a in node.args], module, special)
         values[id(node)] = value
     return values if keep else values[id(expr.root)]
 
 
+def build_leaf(node, module):
+    """A number (exact) or a named constant."""
+    if node.op == "const":
+        return getattr(module, CONSTANTS[node.value][0])
+    fraction = Fraction(node.value)
+    return module.Rational(fraction.numerator, fraction.denominator)
+
+
+def build_operation(op: str, args: list, module):
+    """One operation of the table applied to built arguments (no vectors)."""
+    if op == "pow":
+        return _checked_pow(module, *args)
+    return TABLE[op].sympy(module, *args)
+
+
+def chain_links(expr) -> set:
+    """ids of the add/mul nodes that are operands of the same operator: the
+    inner links of a chain."""
+    return {id(arg) for node in expr.nodes if node.op in CHAINS
+            for arg in node.args if arg.op == node.op}
+
+
+def chain_operands(node) -> list:
+    """The operands of the chain topped by `node`, left to right."""
+    operands, stack = [], [node]
+    while stack:
+        link = stack.pop()
+        if link.op == node.op:
+            stack.extend(reversed(link.args))
+        else:
+            operands.append(link)
+    return operands
+
+
+def _chain(node, values, module):
+    operands = [values[id(a)] for a in chain_operands(node)]
+    if any(isinstance(a, list) for a in operands):  # vectors: pairwise, broadcast
+        result = operands[0]
+        for operand in operands[1:]:
+            result = _broadcast(lambda a, b: TABLE[node.op].sympy(module, a, b),
+                                [result, operand], node)
+        return result
+    return getattr(module, CHAINS[node.op])(*operands)
+
+
 def _apply(node, args, module, special):
-    func = TABLE[node.op]
-    if func.reduces:
-        return func.sympy(module, args[0])
+    if TABLE[node.op].reduces:
+        return TABLE[node.op].sympy(module, args[0])
     builder = special.get(node.op)
-    if builder is None and node.op == "pow":
-        return _broadcast(lambda a, b: _checked_pow(module, a, b), args, node)
     if builder is None:
-        return _broadcast(lambda *a: func.sympy(module, *a), args, node)
+        return _broadcast(lambda *a: build_operation(node.op, list(a), module), args, node)
     return _broadcast(builder, args, node)
 
 

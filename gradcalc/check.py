@@ -238,9 +238,10 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
         autograd_values = [None] * len(wanted)
         notes.append("autograd skipped (--no-autograd): torch was not imported")
     frozen = numeric.detached_values(expr, batch)
+    chained = _chained(symbolic, expr, point, names, shapes, order, full, notes)
     partials = [
         _partial(symbolic, expr, f_scalar, symbols, subs, batch, frozen, shapes, wrt, grad,
-                 dtype, full)
+                 dtype, full, chained)
         for wrt, grad in zip(wanted, autograd_values)
     ]
     kinks = _kinks(expr, values, batch, frozen, names, shapes)
@@ -253,6 +254,26 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
                     partials, kinks, status, reason, notes, expr)
     result.engine = "symengine" if symbolic.__name__.endswith("fastsym") else "sympy"
     return result
+
+
+def _chained(symbolic, expr, point, names, shapes, order, full, notes):
+    """For a product too wide to expand (see fastsym): {name: (value, why)}
+    from the chain rule over SymEngine's derivative of each operation, or
+    None when the whole derivative formula is built as usual."""
+    if (symbolic.__name__.endswith("fastsym") and order == 1 and not full
+            and all(shapes[name] is None for name in names)):
+        terms = symbolic.derivative_terms(expr)
+        if terms > symbolic.WIDE_TERMS:
+            values, whys = symbolic.chain_rule(expr, point, names)
+            notes.append(f"the derivative formula would hold about {terms:,} factors (a "
+                         "product differentiates into one term per factor): instead, SymEngine "
+                         "differentiated each operation and the chain rule combined them in "
+                         "float64; --full builds the formula")
+            return {name: (values[name], whys.get(name)) for name in names}
+    return None
+
+
+WIDE_TEXT = "(not built: see the note; --full builds the derivative formula)"
 
 
 def _sympy_value(symbolic, f, subs, expr, point):
@@ -282,7 +303,8 @@ def _finite(x):
     return x is not None and np.isfinite(x)
 
 
-def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, dtype, full):
+def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, dtype, full,
+             chained=None):
     order = len(wrt)
     if shapes[wrt[0]] is None:
         components = [tuple((name, 0) for name in wrt)]
@@ -299,11 +321,15 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
     symbolic_texts, sympy_values, problems = [], [], []
     agree, any_truncated = True, False
     for i, syms in enumerate(sym_lists):
-        d = symbolic.derivative(f, syms)
-        text, truncated = derivative_text(symbolic, d, full, len(expr.nodes))
+        if chained is not None:
+            text, truncated = WIDE_TEXT, True
+            number, why = chained[wrt[0]]
+        else:
+            d = symbolic.derivative(f, syms)
+            text, truncated = derivative_text(symbolic, d, full, len(expr.nodes))
+            number, why = symbolic.value_at(d, subs)
         symbolic_texts.append(text)
         any_truncated = any_truncated or truncated
-        number, why = symbolic.value_at(d, subs)
         sympy_values.append(number)
         ad = float(grads[i]) if grads is not None else None
         fd, fd_err = fds[i]

@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
+from .coercion import plain
 from .errors import ExitCode, GradcalcError, PointError, UsageError
 
 from typing import Annotated
@@ -97,6 +98,15 @@ class GradcalcGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def get_params(self, ctx):
+        return plain(super().get_params(ctx))
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            plain(command.get_params(ctx))  # its --help option is made here, too
+        return command
 
     def _protect_negative_expressions(self, args: list) -> list:
         """An expression like '-x^2' is not an option: prefix it with a space
@@ -511,7 +521,12 @@ def main() -> None:
             return stop.code if isinstance(stop.code, int) else 0
         return 0
 
-    sys.exit(budget.run(work, budget.seconds_from(args), on_overrun=overrun))
+    code = budget.run(work, budget.seconds_from(args), on_overrun=overrun)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The child did the work and has exited; tearing down the parent's
+    # modules (Typer's) would only add to the wait.
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,12 @@ import sys
 import mpmath
 import pytest
 
-from gradcalc.check import MAX_SYMBOLIC, differentiate
-from gradcalc.parsing import MAX_DEPTH
+from gradcalc import fastsym
+from gradcalc.check import MAX_SYMBOLIC, WIDE_TEXT, differentiate
+from gradcalc.numeric import as_batch
+from gradcalc.parsing import MAX_DEPTH, MAX_LENGTH, parse
+
+from test_functions_table import CASES, _expression
 
 REFERENCE_RTOL = 1e-10  # float64 evaluation of a large derivative vs 40-digit mpmath
 
@@ -62,6 +66,107 @@ def test_sum_of_2000_terms():
         reference = float(sum(k * k * mpmath.cos(k * mpmath.mpf(0.5)) for k in range(1, 2001)))
     assert result.partials[0].sympy == pytest.approx(reference, rel=REFERENCE_RTOL)
     assert result.status == "agree"
+
+
+def _wide_product(n):
+    return "*".join(f"(1+x/{k}**2)" for k in range(1, n + 1))
+
+
+def _wide_reference(n, x=0.5):
+    # d/dx prod(1 + x/k^2) = prod(...) * sum(1/(k^2 + x)), at 40 digits
+    with mpmath.workdps(40):
+        x = mpmath.mpf(x)
+        product = mpmath.fprod(1 + x / k**2 for k in range(1, n + 1))
+        return float(product * mpmath.fsum(1 / (k**2 + x) for k in range(1, n + 1)))
+
+
+def test_a_wide_product_is_differentiated_by_the_chain_rule():
+    n = 600  # 360,000 factor occurrences in the expanded formula: past WIDE_TERMS
+    assert fastsym.derivative_terms(parse(_wide_product(n))) == n * n > fastsym.WIDE_TERMS
+    result = differentiate(_wide_product(n), {"x": 0.5})
+    (partial,) = result.partials
+    assert result.status == "agree" and result.engine == "symengine"
+    assert any("chain rule combined them" in note for note in result.notes)
+    assert partial.symbolic == WIDE_TEXT and partial.truncated
+    assert partial.sympy == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
+    assert partial.autograd == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
+
+
+def test_full_builds_the_wide_formula_and_agrees_with_the_chain_rule():
+    n = 600
+    full = differentiate(_wide_product(n), {"x": 0.5}, full=True, autograd=False)
+    (partial,) = full.partials
+    assert not any("chain rule" in note for note in full.notes)
+    assert partial.symbolic.count("+") >= n - 1
+    assert partial.sympy == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
+
+
+def test_the_widest_product_the_parser_takes_stays_fast():
+    n = 7000  # 97 KB of input, under parsing.MAX_LENGTH
+    expression = _wide_product(n)
+    assert len(expression) < MAX_LENGTH
+    process = subprocess.run([sys.executable, "-m", "gradcalc", "diff", expression, "--at",
+                              "0.5", "--no-autograd", "--json", "--timeout", "60"],
+                             capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr
+    gradient = json.loads(process.stdout)["gradient"]["x"]
+    assert gradient["sympy"] == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
+    assert gradient["finite_difference"] == pytest.approx(_wide_reference(n), rel=1e-8)
+
+
+@pytest.mark.parametrize("expression, terms", [
+    ("x*y*sin(x)*exp(y)", 16), ("2*x*3", 1), ("x + y", 0), ("sin(x*x)*(x*x*x)", 20),
+    ("(1+x)*(2+x)*(3+x)/(x*x)", 13)])
+def test_derivative_terms_counts_each_product_chain(expression, terms):
+    assert fastsym.derivative_terms(parse(expression)) == terms
+
+
+CHAIN_CASES = [case for case in CASES if case.values[0].name not in fastsym.UNSUPPORTED]
+
+
+@pytest.mark.parametrize("func, sample", CHAIN_CASES)
+def test_chain_rule_matches_mpmath_for_every_function(func, sample):
+    names = [f"v{i}" for i in range(len(sample))]
+    expr = parse(_expression(func, names))
+    point = as_batch(dict(zip(names, sample)))
+    values, whys = fastsym.chain_rule(expr, point, names)
+    assert not whys
+    with mpmath.workdps(40):
+        at = [mpmath.mpf(v) for v in sample]
+        for i, name in enumerate(names):
+            orders = [1 if j == i else 0 for j in range(len(sample))]
+            reference = float(mpmath.diff(lambda *a: func.mpmath(mpmath, *a), at, orders))
+            assert values[name] == pytest.approx(reference, rel=1e-13, abs=1e-13)
+
+
+@pytest.mark.parametrize("func, sample", CHAIN_CASES)
+def test_symbolic_only_mode_matches_mpmath_for_every_function(func, sample):
+    """--no-autograd sends every SymEngine-capable function through SymEngine."""
+    names = [f"v{i}" for i in range(len(sample))]
+    result = differentiate(_expression(func, names), dict(zip(names, sample)), autograd=False)
+    assert result.engine == "symengine" and result.status == "agree", result.reason
+    with mpmath.workdps(40):
+        at = [mpmath.mpf(v) for v in sample]
+        reference = float(func.mpmath(mpmath, *at))
+        assert result.value == pytest.approx(reference, rel=1e-13, abs=1e-13)
+        for i, partial in enumerate(result.partials):
+            orders = [1 if j == i else 0 for j in range(len(sample))]
+            slope = float(mpmath.diff(lambda *a: func.mpmath(mpmath, *a), at, orders))
+            assert partial.sympy == pytest.approx(slope, rel=1e-13, abs=1e-13)
+
+
+def test_chains_are_built_in_one_call_with_the_same_result():
+    import symengine
+    import sympy
+
+    from gradcalc import cas
+
+    expr = parse("x*2*sin(x)*(x+1+y+3)*y*x + x + 4 + y*x")
+    for module in (sympy, symengine):
+        symbols = {"x": module.Symbol("x"), "y": module.Symbol("y")}
+        x, y = symbols["x"], symbols["y"]
+        pairwise = x * 2 * module.sin(x) * (x + 1 + y + 3) * y * x + x + 4 + y * x
+        assert cas.build(expr, symbols, module) == pairwise
 
 
 def test_non_smooth_large_expressions_stay_on_sympy():

@@ -1,0 +1,102 @@
+"""Command-line values to Python values, without importing pydantic.
+
+Typer 0.29 coerces every parameter through a pydantic TypeAdapter: importing
+pydantic and building the adapters costs about 0.1 s, a third of a
+symbolic-only `gradcalc diff`. gradcalc's parameters are plain (str, int,
+float, str enums and lists of them), so a well-formed value is converted here
+directly; anything else (a bad number, an out-of-range order, an unknown
+choice) is handed to Typer's own coercion, so accepted values and error
+messages stay exactly Typer's. tests/test_coercion.py checks the two agree on
+every parameter of every command.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from enum import Enum
+from typing import Any, List, get_args, get_origin
+
+try:  # Typer's coercion layer (private; pinned by pyproject's typer range)
+    from typer._coercion import RuntimeParam, build_runtime_param
+except ImportError:  # another Typer: keep its own coercion, only slower
+    RuntimeParam = None
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+class NotPlain(Exception):
+    """The value needs Typer's full coercion (or its error message)."""
+
+
+def _in_range(number, info):
+    if ((info.min is not None and number < info.min)
+            or (info.max is not None and number > info.max)):
+        raise NotPlain
+    return number
+
+
+def plain_value(value: Any, annotation: Any, info) -> Any:
+    """`value` as `annotation`, for the forms whose conversion is unambiguous;
+    raises NotPlain for everything else."""
+    if get_origin(annotation) in (list, List):
+        (item,) = get_args(annotation)
+        if not isinstance(value, (list, tuple)):
+            raise NotPlain
+        return [plain_value(each, item, info) for each in value]
+    if annotation is str and isinstance(value, str):
+        return value
+    if annotation is bool and type(value) is bool:
+        return value
+    if annotation is int and not info.clamp:
+        if type(value) is int:
+            return _in_range(value, info)
+        if isinstance(value, str) and _INTEGER.fullmatch(value):
+            return _in_range(int(value), info)
+    if annotation is float and not info.clamp:
+        if type(value) is float and math.isfinite(value):
+            return _in_range(value, info)
+        if isinstance(value, str) and _DECIMAL.fullmatch(value):
+            number = float(value)
+            if math.isfinite(number):
+                return _in_range(number, info)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        if isinstance(value, annotation):
+            return value
+        if isinstance(value, str) and info.case_sensitive:
+            member = annotation._value2member_map_.get(value)
+            if member is not None:
+                return member
+    raise NotPlain
+
+
+if RuntimeParam is not None:
+
+    class PlainRuntimeParam(RuntimeParam):
+        """Typer's runtime coercion contract, met without pydantic for plain values."""
+
+        def _coerce_value(self, value, param, ctx):
+            info = self.parameter_info
+            if info.parser is None:
+                try:
+                    return plain_value(value, self.annotation, info)
+                except NotPlain:
+                    pass
+            return build_runtime_param(param.type_descriptor)._coerce_value(
+                value, param=param, ctx=ctx)
+
+
+def plain(params: list) -> list:
+    """Give each Typer parameter in `params` the pydantic-free coercion
+    (once); returns `params`."""
+    if RuntimeParam is None:
+        return params
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if (descriptor is not None and descriptor.file_annotation is None
+                and not isinstance(param._runtime_param, PlainRuntimeParam)):
+            param._runtime_param = PlainRuntimeParam(
+                parameter_info=descriptor.parameter_info,
+                annotation=descriptor.annotation)
+    return params
