@@ -17,7 +17,10 @@ from .functions import CONSTANTS, TABLE
 MAX_EXACT_BITS = 4096  # largest exact integer power we let a CAS build
 
 
-CHAINS = {"add": "Add", "mul": "Mul"}  # associative operators built in one call
+# Operators built a whole chain at a time: a - b + c is Add(a, -b, c) and
+# a / b * c is Mul(a, 1/b, c), as SymPy and SymEngine build them pairwise.
+CHAINS = {"add": "Add", "sub": "Add", "mul": "Mul", "div": "Mul"}
+INVERTING = {"sub", "div"}  # their right operand enters negated / inverted
 
 
 def build(expr, symbols: dict, module, special: dict | None = None, keep: bool = False):
@@ -61,33 +64,50 @@ def build_operation(op: str, args: list, module):
 
 
 def chain_links(expr) -> set:
-    """ids of the add/mul nodes that are operands of the same operator: the
-    inner links of a chain."""
-    return {id(arg) for node in expr.nodes if node.op in CHAINS
-            for arg in node.args if arg.op == node.op}
+    """ids of the inner links of chains: a node that is the left operand of
+    an operator of its own chain (+ and - together, * and / together), or the
+    right operand of + or *. (The right operand of - or / enters whole,
+    negated or inverted, as it does when built pairwise.)"""
+    return {id(arg) for node in expr.nodes for arg in _linked(node)}
+
+
+def _linked(node):
+    kind = CHAINS.get(node.op)
+    if kind is None:
+        return []
+    ends = node.args[:1] if node.op in INVERTING else node.args
+    return [arg for arg in ends if CHAINS.get(arg.op) == kind]
 
 
 def chain_operands(node) -> list:
-    """The operands of the chain topped by `node`, left to right."""
+    """(operand, inverted) for the chain topped by `node`, left to right;
+    `inverted` means it enters negated (in a sum) or as its reciprocal (in a
+    product): a - b*c - d gives (a, False), (b*c, True), (d, True)."""
     operands, stack = [], [node]
     while stack:
-        link = stack.pop()
-        if link.op == node.op:
-            stack.extend(reversed(link.args))
-        else:
-            operands.append(link)
+        item = stack.pop()
+        if isinstance(item, tuple):
+            operands.append(item)
+            continue
+        linked = _linked(item)
+        left, right = item.args
+        stack.append(right if any(right is link for link in linked)
+                     else (right, item.op in INVERTING))
+        stack.append(left if any(left is link for link in linked) else (left, False))
     return operands
 
 
 def _chain(node, values, module):
-    operands = [values[id(a)] for a in chain_operands(node)]
-    if any(isinstance(a, list) for a in operands):  # vectors: pairwise, broadcast
-        result = operands[0]
-        for operand in operands[1:]:
-            result = _broadcast(lambda a, b: TABLE[node.op].sympy(module, a, b),
-                                [result, operand], node)
-        return result
-    return getattr(module, CHAINS[node.op])(*operands)
+    combine = getattr(module, CHAINS[node.op])
+    operands = [_inverted(values[id(a)], CHAINS[node.op]) if inverted else values[id(a)]
+                for a, inverted in chain_operands(node)]
+    return _broadcast(lambda *a: combine(*a), operands, node)
+
+
+def _inverted(value, chain: str):
+    if isinstance(value, list):
+        return [_inverted(v, chain) for v in value]
+    return -value if chain == "Add" else 1 / value
 
 
 def _apply(node, args, module, special):

@@ -92,13 +92,14 @@ WIDE_TERMS = 250_000
 
 def derivative_terms(expr) -> int:
     """About how many factor occurrences the derivative formula of `expr`
-    holds because of its products: m² for each chain of m variable factors."""
+    holds because of its products: m² for each chain of m variable factors
+    (divisors included)."""
     depends = _depends_on_variables(expr)
     links = cas.chain_links(expr)
     total = 0
     for node in expr.nodes:
-        if node.op == "mul" and id(node) not in links:
-            m = sum(1 for factor in cas.chain_operands(node) if depends[id(factor)])
+        if cas.CHAINS.get(node.op) == "Mul" and id(node) not in links:
+            m = sum(1 for factor, _ in cas.chain_operands(node) if depends[id(factor)])
             total += m * m
     return total
 
