@@ -7,11 +7,17 @@ Each command runs as a fresh process (start-up included, as a user sees it);
 peak memory is the process's maximum resident set. Ratios compare against the
 baseline named in each row; the targets are the issues' (see README).
 Not part of the test suite: the machines are too noisy for timed asserts.
+
+gradcalc runs as the `gradcalc` console script of this Python's environment
+(`python -m gradcalc` when there is none). Its package is byte-compiled first,
+as `pip install` does: an editable install under PYTHONDONTWRITEBYTECODE=1
+would otherwise compile every module on every run.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import statistics
@@ -22,7 +28,8 @@ import time
 from pathlib import Path
 
 PY = sys.executable
-GRADCALC = [PY, "-m", "gradcalc"]
+_SCRIPT = Path(PY).with_name("gradcalc")
+GRADCALC = [str(_SCRIPT)] if _SCRIPT.exists() else [PY, "-m", "gradcalc"]
 FLOOR = [PY, "-c", "import torch, sympy, typer, rich"]
 
 EXPRESSIONS = {
@@ -109,6 +116,9 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=1_000_000)
     options = parser.parse_args()
     only = set(filter(None, options.only.split(",")))
+    import gradcalc
+
+    compileall.compile_dir(Path(gradcalc.__file__).parent, quiet=1)
     work = Path(tempfile.mkdtemp(prefix="gradcalc-bench-"))
     files = {}
     for name, text in EXPRESSIONS.items():
@@ -144,8 +154,10 @@ def main() -> int:
     if qalc:
         q = case("symbolic", "qalc diff(sin(x^2), x, 1, 3)",
                  [qalc, "diff(sin(x^2), x, 1, 3)"])
-        case("symbolic", "gradcalc diff --no-autograd", GRADCALC + [
+        case("symbolic", "gradcalc diff --no-autograd --json", GRADCALC + [
             "diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd", "--json"], q, 3)
+        case("symbolic", "gradcalc diff --no-autograd (table)", GRADCALC + [
+            "diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd"], q, 3)
     for name in ("nest100", "product200", "sum2000"):
         target = 1.5 if name != "sum2000" else None
         case(name, "gradcalc diff --at 0.5", GRADCALC + [
@@ -156,6 +168,16 @@ def main() -> int:
                                              str(files[name])], floor)
         case(name, "raw torch autograd", [PY, str(work / "torch_anchor.py"),
                                           str(files[name])], floor)
+    if not only or "wide" in only:
+        # A product of n factors: its derivative formula has n² factors; each
+        # ratio is against the product of half as many (2.0 is linear).
+        previous = None
+        for n in (875, 1750, 3500, 7000):
+            text = "*".join(f"(1+x/{k}**2)" for k in range(1, n + 1))
+            seconds = case("wide", f"{n}-factor product, --no-autograd", GRADCALC + [
+                "diff", text, "--at", "0.5", "--no-autograd", "--json", "--timeout", "0"],
+                previous)
+            previous = seconds
     if not only or "million" in only:
         import random
 

@@ -56,7 +56,13 @@ class Node:
     value: object = None  # num: literal text; var/const: the name
     start: int = 0  # 0-based span in the source text
     end: int = 0
-    text: str = ""
+    source: str = field(default="", repr=False)  # the whole text, shared by every node
+
+    @property
+    def text(self) -> str:
+        """The sub-expression as written. Sliced when asked for: stored, the
+        links of a long chain would hold quadratic text (a + b, a + b + c, ...)."""
+        return self.source[self.start:self.end]
 
     @property
     def is_leaf(self) -> bool:
@@ -228,8 +234,7 @@ class _Parser:
                 f"expression nests {depth} levels deep at column {start + 1}; "
                 f"the limit is {MAX_DEPTH}"
             )
-        node = Node(op, tuple(entry[0] for entry in args), value, start, end,
-                    self.source[start:end])
+        node = Node(op, tuple(entry[0] for entry in args), value, start, end, self.source)
         return node, depth, start, end
 
     def _leaf(self, token: _Token):
@@ -242,7 +247,7 @@ class _Parser:
         if name not in self.variables:
             self._check_variable_name(token)
             self.variables[name] = Node("var", (), name, token.start,
-                                        token.start + len(name), name)
+                                        token.start + len(name), self.source)
         return self.variables[name], 1, token.start, end
 
     def _check_variable_name(self, token: _Token):

@@ -115,6 +115,20 @@ def test_the_widest_product_the_parser_takes_stays_fast():
     assert gradient["finite_difference"] == pytest.approx(_wide_reference(n), rel=1e-8)
 
 
+def test_parsing_a_long_chain_takes_linear_memory():
+    import tracemalloc
+
+    expression = _wide_product(7000)  # 97 KB; storing each link's text took 350 MB
+    tracemalloc.start()
+    try:
+        expr = parse(expression)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 60 * 2**20, peak
+    assert expr.root.text == expression and expr.root.args[1].text == "1+x/7000**2"
+
+
 @pytest.mark.parametrize("expression, terms", [
     ("x*y*sin(x)*exp(y)", 16), ("2*x*3", 1), ("x + y", 0), ("sin(x*x)*(x*x*x)", 20),
     ("(1+x)*(2+x)*(3+x)/(x*x)", 20), ("x/y/(2*x)", 10), ("(x - y - 1)*2", 1)])
