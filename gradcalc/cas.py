@@ -56,8 +56,10 @@ def build_leaf(node, module):
     return module.Rational(fraction.numerator, fraction.denominator)
 
 
-def build_operation(op: str, args: list, module):
+def build_operation(op: str, args: list, module, special: dict | None = None):
     """One operation of the table applied to built arguments (no vectors)."""
+    if special and op in special:
+        return special[op](*args)
     if op == "pow":
         return _checked_pow(module, *args)
     return TABLE[op].sympy(module, *args)
@@ -113,10 +115,8 @@ def _inverted(value, chain: str):
 def _apply(node, args, module, special):
     if TABLE[node.op].reduces:
         return TABLE[node.op].sympy(module, args[0])
-    builder = special.get(node.op)
-    if builder is None:
-        return _broadcast(lambda *a: build_operation(node.op, list(a), module), args, node)
-    return _broadcast(builder, args, node)
+    return _broadcast(lambda *a: build_operation(node.op, list(a), module, special), args,
+                      node)
 
 
 def _broadcast(fn, args, node):

@@ -257,20 +257,23 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
 
 
 def _chained(symbolic, expr, point, names, shapes, order, full, notes):
-    """For a product too wide to expand (see fastsym): {name: (value, why)}
-    from the chain rule over SymEngine's derivative of each operation, or
-    None when the whole derivative formula is built as usual."""
-    if (symbolic.__name__.endswith("fastsym") and order == 1 and not full
-            and all(shapes[name] is None for name in names)):
-        terms = symbolic.derivative_terms(expr)
-        if terms > symbolic.WIDE_TERMS:
-            values, whys = symbolic.chain_rule(expr, point, names)
-            notes.append(f"the derivative formula would hold about {terms:,} factors (a "
-                         "product differentiates into one term per factor): instead, SymEngine "
-                         "differentiated each operation and the chain rule combined them in "
-                         "float64; --full builds the formula")
-            return {name: (values[name], whys.get(name)) for name in names}
-    return None
+    """For an expression too wide to expand (see chainrule): {name: (value,
+    why)} by the chain rule over the computer algebra system's derivative of
+    each operation, or None when the derivative formula is built as usual."""
+    from . import chainrule
+
+    if order > 1 or full or any(shapes[name] is not None for name in names):
+        return None
+    terms = chainrule.derivative_terms(expr)
+    if terms <= chainrule.WIDE_TERMS:
+        return None
+    values, whys = chainrule.gradient(expr, point, names, symbolic)
+    system = "SymEngine" if symbolic.__name__.endswith("fastsym") else "SymPy"
+    notes.append(f"the derivative formula would hold about {terms:,} factors (a product "
+                 f"differentiates into one term per factor): instead, {system} "
+                 "differentiated each operation and the chain rule combined them in "
+                 "float64; --full builds the formula")
+    return {name: (values[name], whys.get(name)) for name in names}
 
 
 WIDE_TEXT = "(not built: see the note; --full builds the derivative formula)"

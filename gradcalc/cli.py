@@ -228,6 +228,18 @@ def _emit(document: dict) -> None:
     sys.stdout.write(dumps(document) + "\n")
 
 
+def _write_bytes(chunks) -> None:
+    """UTF-8 chunks to stdout: to its byte buffer when it has one (not a
+    held-back StringIO, see budget.py)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    sys.stdout.flush()
+    for chunk in chunks:
+        if buffer is not None:
+            buffer.write(chunk)
+        else:
+            sys.stdout.write(chunk.decode())
+
+
 def _show(renderable) -> None:
     from rich.console import Console
 
@@ -334,8 +346,7 @@ def _diff_many(expression, source, wrt, order, dtype, json) -> int:
     if json:
         from .jsonout import diff_lines
 
-        for text in diff_lines(many):
-            sys.stdout.write(text)
+        _write_bytes(diff_lines(many))
     else:
         from .render.many import view
 

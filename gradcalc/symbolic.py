@@ -139,6 +139,24 @@ def substitutions(symbols: dict, point: dict) -> dict:
     return subs
 
 
+def number(value: float):
+    """A float64 value as a SymPy Float."""
+    return sp.Float(value, PRECISION)
+
+
+def operation(op: str, args: list):
+    """One operation of the function table on SymPy arguments."""
+    return cas.build_operation(op, args, sp, SPECIAL)
+
+
+def placeholders(count: int) -> list:
+    return [sp.Symbol(f"u{i}", real=True) for i in range(count)]
+
+
+def leaf(node):
+    return cas.build_leaf(node, sp)
+
+
 def text(f) -> str:
     return sp.sstr(f)
 

@@ -7,7 +7,7 @@ import sys
 import mpmath
 import pytest
 
-from gradcalc import fastsym
+from gradcalc import chainrule, fastsym, symbolic
 from gradcalc.check import MAX_SYMBOLIC, WIDE_TEXT, differentiate
 from gradcalc.numeric import as_batch
 from gradcalc.parsing import MAX_DEPTH, MAX_LENGTH, parse
@@ -83,7 +83,7 @@ def _wide_reference(n, x=0.5):
 def test_a_wide_product_is_differentiated_by_the_chain_rule():
     n = 600  # 360,000 factor occurrences in the expanded formula: past WIDE_TERMS
     # n² from the product, and 1 from each x/k**2
-    assert fastsym.derivative_terms(parse(_wide_product(n))) == n * n + n > fastsym.WIDE_TERMS
+    assert chainrule.derivative_terms(parse(_wide_product(n))) == n * n + n > chainrule.WIDE_TERMS
     result = differentiate(_wide_product(n), {"x": 0.5})
     (partial,) = result.partials
     assert result.status == "agree" and result.engine == "symengine"
@@ -91,6 +91,21 @@ def test_a_wide_product_is_differentiated_by_the_chain_rule():
     assert partial.symbolic == WIDE_TEXT and partial.truncated
     assert partial.sympy == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
     assert partial.autograd == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
+
+
+def test_a_wide_product_of_kinked_factors_uses_sympys_rules():
+    """abs has no SymEngine derivative: the chain rule runs on SymPy's."""
+    n = 600
+    expression = "*".join(f"(1+abs(x)/{k}**2)" for k in range(1, n + 1))
+    result = differentiate(expression, {"x": 0.5}, autograd=False)
+    (partial,) = result.partials
+    assert result.engine == "sympy" and result.status == "agree", result.reason
+    assert any("SymPy differentiated each operation" in note for note in result.notes)
+    assert partial.sympy == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
+    at_kink = differentiate(expression, {"x": 0}, autograd=False)
+    assert at_kink.status == "kink"
+    assert (at_kink.kinks[0].left, at_kink.kinks[0].right) == pytest.approx(
+        (-_wide_reference(n, 0), _wide_reference(n, 0)), rel=1e-6)
 
 
 def test_full_builds_the_wide_formula_and_agrees_with_the_chain_rule():
@@ -133,18 +148,22 @@ def test_parsing_a_long_chain_takes_linear_memory():
     ("x*y*sin(x)*exp(y)", 16), ("2*x*3", 1), ("x + y", 0), ("sin(x*x)*(x*x*x)", 20),
     ("(1+x)*(2+x)*(3+x)/(x*x)", 20), ("x/y/(2*x)", 10), ("(x - y - 1)*2", 1)])
 def test_derivative_terms_counts_each_product_chain(expression, terms):
-    assert fastsym.derivative_terms(parse(expression)) == terms
+    assert chainrule.derivative_terms(parse(expression)) == terms
 
 
 CHAIN_CASES = [case for case in CASES if case.values[0].name not in fastsym.UNSUPPORTED]
 
 
-@pytest.mark.parametrize("func, sample", CHAIN_CASES)
-def test_chain_rule_matches_mpmath_for_every_function(func, sample):
+@pytest.mark.parametrize("engine, func, sample",
+                         [pytest.param(fastsym, *case.values, id="symengine-" + case.id)
+                          for case in CHAIN_CASES]
+                         + [pytest.param(symbolic, *case.values, id="sympy-" + case.id)
+                            for case in CASES])
+def test_chain_rule_matches_mpmath_for_every_function(engine, func, sample):
     names = [f"v{i}" for i in range(len(sample))]
     expr = parse(_expression(func, names))
     point = as_batch(dict(zip(names, sample)))
-    values, whys = fastsym.chain_rule(expr, point, names)
+    values, whys = chainrule.gradient(expr, point, names, engine)
     assert not whys
     with mpmath.workdps(40):
         at = [mpmath.mpf(v) for v in sample]
@@ -199,11 +218,11 @@ def test_no_autograd_never_imports_torch():
     code = ("import sys\nfrom gradcalc.cli import app\n"
             "try:\n    app(['diff', 'sin(x**2)', '--at', '3', '--no-autograd', '--json'])\n"
             "except SystemExit as e:\n    code = e.code\n"
-            "print('torch' in sys.modules, code)")
+            "print('torch' in sys.modules, 'sympy' in sys.modules, code)")
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     lines = process.stdout.strip().splitlines()
     document = json.loads(lines[0])
-    assert lines[-1] == "False 0"
+    assert lines[-1] == "False False 0"  # SymEngine did the symbolic work
     gradient = document["gradient"]["x"]
     assert gradient["autograd"] is None and gradient["autograd_nonfinite"] == "skipped"
     assert gradient["sympy"] == pytest.approx(-5.466781571308061, rel=1e-15)
