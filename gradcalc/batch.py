@@ -198,7 +198,11 @@ def differentiate_many(expression, points: Points, wrt=None, order: int = 1,
     wanted = [(n,) for n in names] if order == 1 else list(
         itertools.combinations_with_replacement(names, order))
     import sympy
+    import torch  # noqa: F401 - imported before the time budget starts
 
+    from . import budget
+
+    budget.computing()  # --timeout counts from here, as for a single point
     symbols = {name: sympy.Symbol(name, real=True) for name in expr.variables}
     f = symbolic.build(expr, symbols)
     derivatives = [symbolic.derivative(f, tuple(symbols[n] for n in w)) for w in wanted]

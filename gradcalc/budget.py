@@ -10,6 +10,7 @@ computing, not start-up, which varies with the machine's load and caches.
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import signal
@@ -46,7 +47,10 @@ def _say(word: bytes) -> None:
 
 def computing() -> None:
     """Called by the library once its heavy imports are done: from here the
-    time budget runs. A no-op outside a budgeted child."""
+    time budget runs (and the garbage collector, see `run`). A no-op outside
+    a budgeted child."""
+    if _ready_fd is not None:
+        gc.enable()
     _say(_STARTED)
 
 
@@ -78,6 +82,9 @@ def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None
     pid = os.fork()
     if pid == 0:  # the child does the work
         code = 70
+        # Start-up only imports modules, which live as long as the process:
+        # collecting garbage during it is wasted work (~20 ms of a 0.3 s run).
+        gc.disable()
         os.close(ready_read)
         _ready_fd = ready_write
         held = sys.stdout = _Held(sys.stdout) if seconds is not None else sys.stdout

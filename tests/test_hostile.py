@@ -87,6 +87,15 @@ def test_time_budget_ends_a_long_run_with_exit_3_and_json():
     assert error["kind"] == "too_large" and "took longer than 0.5 s" in error["message"]
 
 
+def test_timeout_also_bounds_many_points(tmp_path):
+    points = tmp_path / "points.csv"
+    points.write_text("x\n" + "\n".join(str(k / 1000) for k in range(300_000)) + "\n")
+    process = run_subprocess("diff", "sin(x**2)", "--points", str(points), "--json",
+                             "--timeout", "0.1")
+    assert process.returncode == 3
+    assert "took longer than 0.1 s" in _strict(process.stdout)["error"]["message"]
+
+
 def test_default_budget_answers_a_slow_expression_within_10_s():
     started = time.monotonic()
     process = run_subprocess("diff", DEEP, "--at", "0.5", "--order", "4")

@@ -11,6 +11,7 @@ from gradcalc import chainrule, fastsym, symbolic
 from gradcalc.check import MAX_SYMBOLIC, WIDE_TEXT, differentiate
 from gradcalc.numeric import as_batch
 from gradcalc.parsing import MAX_DEPTH, MAX_LENGTH, parse
+from gradcalc.verdict import Status
 
 from test_functions_table import CASES, _expression
 
@@ -103,7 +104,7 @@ def test_a_wide_product_of_kinked_factors_uses_sympys_rules():
     assert any("SymPy differentiated each operation" in note for note in result.notes)
     assert partial.sympy == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
     at_kink = differentiate(expression, {"x": 0}, autograd=False)
-    assert at_kink.status == "kink"
+    assert at_kink.status == Status.KINK
     assert (at_kink.kinks[0].left, at_kink.kinks[0].right) == pytest.approx(
         (-_wide_reference(n, 0), _wide_reference(n, 0)), rel=1e-6)
 
