@@ -2,9 +2,9 @@
 
 A product of m factors differentiates into m terms of m - 1 factors, so its
 derivative formula grows as m²: 7,000 factors would hold 49 million. Past
-WIDE_TERMS the formula is not built. Instead the computer algebra system
-(SymEngine or SymPy, whichever `check` chose) differentiates each operation
-on its own (d(a*b)/da = b, d sin(u)/du = cos(u)), those partials are
+the engine's WIDE_TERMS the formula is not built. Instead the computer
+algebra system (SymEngine or SymPy, whichever `check` chose) differentiates
+each operation on its own (d(a*b)/da = b, d sin(u)/du = cos(u)), those partials are
 evaluated at the operation's inputs, and the chain rule combines them from
 the output back to the variables (reverse accumulation), in float64. Torch
 is not involved: autograd stays an independent check.
@@ -13,11 +13,6 @@ is not involved: autograd stays an independent check.
 from __future__ import annotations
 
 from . import cas
-
-# Factor occurrences in the derivative formula past which it is not built:
-# about 500 factors, where building and evaluating it take seconds.
-WIDE_TERMS = 250_000
-
 
 def derivative_terms(expr) -> int:
     """About how many factor occurrences the derivative formula of `expr`

@@ -265,7 +265,7 @@ def _chained(symbolic, expr, point, names, shapes, order, full, notes):
     if order > 1 or full or any(shapes[name] is not None for name in names):
         return None
     terms = chainrule.derivative_terms(expr)
-    if terms <= chainrule.WIDE_TERMS:
+    if terms <= symbolic.WIDE_TERMS:
         return None
     values, whys = chainrule.gradient(expr, point, names, symbolic)
     system = "SymEngine" if symbolic.__name__.endswith("fastsym") else "SymPy"

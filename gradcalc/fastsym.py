@@ -19,6 +19,9 @@ import math
 from . import cas
 
 LARGE = 60  # tree nodes above which SymEngine takes over
+# Factor occurrences in a derivative formula past which it is not built (see
+# chainrule): about 500 factors, where building and evaluating it take seconds.
+WIDE_TERMS = 250_000
 # No SymEngine derivative for these; and SymEngine cannot evaluate atan2 at numbers.
 UNSUPPORTED = {"abs", "sign", "min", "max", "relu", "cbrt", "detach", "atan2"}
 

@@ -16,6 +16,9 @@ from . import cas
 from .parsing import Expression
 
 PRECISION = 30  # digits used by evalf
+# Factor occurrences in a derivative formula past which it is not built (see
+# chainrule): about 50 factors, where SymPy already takes seconds over it.
+WIDE_TERMS = 2_500
 
 
 class cbrt(sp.Function):
