@@ -249,9 +249,11 @@ def _show(renderable) -> None:
         import shutil
 
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        Console(highlight=False, force_terminal=False, width=width).print(renderable)
+        Console(highlight=False, emoji=False, force_terminal=False,
+                width=width).print(renderable)
         return
-    Console(highlight=False).print(renderable)
+    # emoji=False: ":name:" in an expression or note is text, never an emoji.
+    Console(highlight=False, emoji=False).print(renderable)
 
 
 def _exit_code(status: str) -> int:

@@ -6,13 +6,12 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from . import numbers
+from . import numbers, titled
 
 
 def view(result) -> Group:
     how = "zeroing .grad before each pass" if result.zero_grad else "without zeroing .grad"
-    table = Table(title=f"{result.expression}: backward() {result.passes} times, {how}",
-                  title_justify="left")
+    table = Table()
     table.add_column("pass", justify="right")
     for name in result.variables:
         table.add_column(f"{name}.grad", justify="right")
@@ -23,4 +22,5 @@ def view(result) -> Group:
                              for n in result.variables)
         table.add_row(str(k), *[numbers.short(got[n], 10) for n in result.variables], expected)
     mark, style = ("✓", "green") if result.agree else ("✗", "red")
-    return Group(table, Text(f"{mark} {result.explanation}", style=style))
+    return Group(titled(f"{result.expression}: backward() {result.passes} times, {how}", table),
+                 Text(f"{mark} {result.explanation}", style=style))

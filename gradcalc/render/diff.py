@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..verdict import Status
-from . import numbers
+from . import numbers, titled
 
 _MARK = {Status.AGREE: ("✓", "green"), Status.DISAGREE: ("✗", "red"),
          Status.KINK: ("✗", "yellow"), Status.UNDEFINED: ("✗", "red")}
@@ -32,9 +32,8 @@ def _point(result) -> str:
     return ", ".join(f"{k} = {numbers.short(v, 10)}" for k, v in as_json(result.point).items())
 
 
-def partial_table(result, partial) -> Table:
-    table = Table(title=Text(f"{_label(partial)} = ", style="bold")
-                  + Text(_symbolic(partial.symbolic)), title_justify="left")
+def partial_table(result, partial) -> Group:
+    table = Table()
     table.add_column("method")
     table.add_column("value", justify="right", overflow="fold")
     table.add_column("|error| vs SymPy", justify="right")
@@ -48,7 +47,8 @@ def partial_table(result, partial) -> Table:
                   "—" if skipped else numbers.error(partial.autograd, partial.sympy))
     table.add_row("finite differences (float64)", numbers.number(partial.finite_difference),
                   numbers.error(partial.finite_difference, partial.sympy))
-    return table
+    return titled(Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic)),
+                  table)
 
 
 def partials_table(result) -> Table:

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..verdict import Status
-from . import numbers
+from . import numbers, titled
 
 HEAD = 10  # rows shown at each end of a long table
 _SHORT = {Status.AGREE: "✓", Status.DISAGREE: "✗ disagree", Status.KINK: "✗ kink",
@@ -16,7 +16,7 @@ _SHORT = {Status.AGREE: "✓", Status.DISAGREE: "✗ disagree", Status.KINK: "�
 
 
 def view(many) -> Group:
-    table = Table(title=f"f = {many.expression}", title_justify="left")
+    table = Table()
     table.add_column("line", justify="right")
     for name in many.variables:
         table.add_column(name, justify="right", overflow="fold")
@@ -44,7 +44,7 @@ def view(many) -> Group:
         table.add_row(*cells)
     counts = many.counts()
     summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items()))
-    parts = [table, Text(f"{count} points: {summary}")]
+    parts = [titled(f"f = {many.expression}", table), Text(f"{count} points: {summary}")]
     for index in sorted(many.reasons)[:HEAD]:
         parts.append(Text(f"line {many.points.lines[index]}: {many.reasons[index]}", style="dim"))
     return Group(*parts)

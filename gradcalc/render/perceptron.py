@@ -7,7 +7,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from . import numbers
+from . import numbers, titled
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -34,7 +34,7 @@ def view(neuron, shaped) -> Group:
     x, w = shaped(neuron, neuron.x), shaped(neuron, neuron.w)
     header = Text(f"one neuron: z = w·x + b, ŷ = sigmoid(z); {_loss_text(neuron)}  "
                   f"[{neuron.dtype}]")
-    forward = Table(title="forward pass", title_justify="left")
+    forward = Table()
     forward.add_column("quantity")
     forward.add_column("value", justify="right")
     for name, value in [("x", x), ("y", neuron.y), ("w", w), ("b", neuron.b),
@@ -42,8 +42,7 @@ def view(neuron, shaped) -> Group:
                         ("L", first.loss)]:
         forward.add_row(name, numbers.number(value))
 
-    chain = Table(title="the chain rule by hand (as the notebook writes it)",
-                  title_justify="left")
+    chain = Table()
     chain.add_column("step")
     chain.add_column("formula")
     chain.add_column("value", justify="right")
@@ -53,7 +52,7 @@ def view(neuron, shaped) -> Group:
     chain.add_row("dz/dw", "x", numbers.number(x))
     chain.add_row("dz/db", "1", "1")
 
-    gradients = Table(title="gradients: manual vs torch autograd", title_justify="left")
+    gradients = Table()
     gradients.add_column("")
     gradients.add_column("manual: dL/dŷ · dŷ/dz · dz/d·", justify="right")
     gradients.add_column(f"autograd .grad ({neuron.dtype})", justify="right")
@@ -63,7 +62,9 @@ def view(neuron, shaped) -> Group:
                                ("dL/db", first.manual_b, first.autograd_b)]:
         gradients.add_row(name, numbers.number(manual), numbers.number(auto),
                           numbers.error(manual, auto))
-    parts = [header, forward, chain, gradients]
+    parts = [header, titled("forward pass", forward),
+             titled("the chain rule by hand (as the notebook writes it)", chain),
+             titled("gradients: manual vs torch autograd", gradients)]
     if neuron.history:
         parts.append(_history(neuron))
     mark, style = ("✓", "green") if neuron.agree and neuron.trajectories_agree else ("✗", "red")
@@ -76,8 +77,7 @@ def view(neuron, shaped) -> Group:
 
 
 def _history(neuron) -> Group:
-    table = Table(title=f"gradient descent, lr = {neuron.lr:g} (autograd trajectory; "
-                  "manual alongside)", title_justify="left")
+    table = Table()
     for heading in ("step", "loss", "w", "b", "manual loss"):
         table.add_column(heading, justify="right")
     rows = neuron.history
@@ -90,5 +90,6 @@ def _history(neuron) -> Group:
         table.add_row(str(step.step), numbers.short(a["loss"], 8), numbers.short(a["w"], 8),
                       numbers.short(a["b"], 8), numbers.short(m["loss"], 8))
     losses = [s.autograd["loss"] for s in rows]
-    return Group(table, Text(f"loss {sparkline(losses)}  {numbers.short(losses[0], 6)} → "
+    title = f"gradient descent, lr = {neuron.lr:g} (autograd trajectory; manual alongside)"
+    return Group(titled(title, table), Text(f"loss {sparkline(losses)}  {numbers.short(losses[0], 6)} → "
                              f"{numbers.short(losses[-1], 6)}"))
