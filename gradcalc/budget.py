@@ -70,9 +70,20 @@ class _Held(io.StringIO):
         return self.real.fileno()
 
 
-def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None) -> int:
+def computed() -> None:
+    """Called when the computing is done and only writing the answer is left:
+    from here the parent waits, whatever the clock says (so an answer being
+    streamed out is never cut short). A no-op outside a budgeted child."""
+    _say(_FINISHED)
+
+
+def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None,
+        hold: bool = True) -> int:
     """Run `work()` (returns an exit code) in a child process within the
-    budget. `on_overrun(message)` reports an overrun and returns the exit code."""
+    budget. `on_overrun(message)` reports an overrun and returns the exit code.
+    With `hold`, stdout is kept until the work is done (an overrun then prints
+    the error alone); without, the work must call `computed()` before it
+    writes, as a large streamed answer (diff --points) does."""
     global _ready_fd
     if not hasattr(os, "fork"):
         return work()
@@ -87,7 +98,7 @@ def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None
         gc.disable()
         os.close(ready_read)
         _ready_fd = ready_write
-        held = sys.stdout = _Held(sys.stdout) if seconds is not None else sys.stdout
+        held = sys.stdout = _Held(sys.stdout) if seconds is not None and hold else sys.stdout
         try:
             code = work()
         except SystemExit as stop:

@@ -70,6 +70,7 @@ class Result:
     notes: list
     tree: Optional[Expression] = None
     engine: str = "sympy"  # or "symengine": which computer algebra system differentiated
+    chain_rule: bool = False  # its value came from chainrule (a very wide product)
 
     @property
     def agree(self) -> bool:
@@ -252,27 +253,27 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
         status, reason = _verdict(partials, kinks, autograd)
     result = Result(expr.source, list(expr.variables), names, point, dtype, order, value,
                     partials, kinks, status, reason, notes, expr)
-    result.engine = "symengine" if symbolic.__name__.endswith("fastsym") else "sympy"
+    result.engine, result.chain_rule = symbolic.ENGINE, chained is not None
     return result
 
 
 def _chained(symbolic, expr, point, names, shapes, order, full, notes):
-    """For an expression too wide to expand (see chainrule): {name: (value,
-    why)} by the chain rule over the computer algebra system's derivative of
-    each operation, or None when the derivative formula is built as usual."""
+    """For a product too wide to expand (see chainrule): {name: (value, why)}
+    by the chain rule over the computer algebra system's derivative of each
+    operation, or None when the derivative formula is built as usual (first
+    derivatives of scalar variables only)."""
     from . import chainrule
 
-    if order > 1 or full or any(shapes[name] is not None for name in names):
+    if order > 1 or full or any(shape is not None for shape in shapes.values()):
         return None
-    terms = chainrule.derivative_terms(expr)
-    if terms <= symbolic.WIDE_TERMS:
+    factors = chainrule.widest_product(expr)
+    if factors <= symbolic.WIDE_FACTORS:
         return None
     values, whys = chainrule.gradient(expr, point, names, symbolic)
-    system = "SymEngine" if symbolic.__name__.endswith("fastsym") else "SymPy"
-    notes.append(f"the derivative formula would hold about {terms:,} factors (a product "
-                 f"differentiates into one term per factor): instead, {system} "
-                 "differentiated each operation and the chain rule combined them in "
-                 "float64; --full builds the formula")
+    notes.append(f"the derivative formula would hold about {factors**2:,} factors (a product "
+                 f"of {factors:,} differentiates into one term per factor): instead, "
+                 f"{symbolic.NAME} differentiated each operation and the chain rule combined "
+                 "them in float64; --full builds the formula")
     return {name: (values[name], whys.get(name)) for name in names}
 
 

@@ -340,11 +340,12 @@ def _read_points_text(source: str) -> str:
 
 
 def _diff_many(expression, source, wrt, order, dtype, json) -> int:
-    from . import batch
+    from . import batch, budget
 
     points = batch.read(_read_points_text(source), "stdin" if source == "-" else source)
     many = _with_progress(lambda progress: batch.differentiate_many(
         expression, points, wrt, order, dtype, progress), len(points))
+    budget.computed()  # the answer is streamed, not held: see budget.run
     if json:
         from .jsonout import diff_lines
 
@@ -534,7 +535,8 @@ def main() -> None:
             return stop.code if isinstance(stop.code, int) else 0
         return 0
 
-    code = budget.run(work, budget.seconds_from(args), on_overrun=overrun)
+    code = budget.run(work, budget.seconds_from(args), on_overrun=overrun,
+                      hold="--points" not in args)
     sys.stdout.flush()
     sys.stderr.flush()
     # The child did the work and has exited; tearing down the parent's

@@ -95,6 +95,7 @@ def plain(params: list) -> list:
     for param in params:
         descriptor = getattr(param, "type_descriptor", None)
         if (descriptor is not None and descriptor.file_annotation is None
+                and hasattr(param, "_runtime_param")  # else Typer's own, only slower
                 and not isinstance(param._runtime_param, PlainRuntimeParam)):
             param._runtime_param = PlainRuntimeParam(
                 parameter_info=descriptor.parameter_info,

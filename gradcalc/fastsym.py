@@ -18,10 +18,11 @@ import math
 
 from . import cas
 
+NAME, ENGINE = "SymEngine", "symengine"  # for people; for Result.engine
 LARGE = 60  # tree nodes above which SymEngine takes over
-# Factor occurrences in a derivative formula past which it is not built (see
-# chainrule): about 500 factors, where building and evaluating it take seconds.
-WIDE_TERMS = 250_000
+# Factors of a product past which its derivative formula (their square) is
+# not built, see chainrule: building and evaluating it would take seconds.
+WIDE_FACTORS = 500
 # No SymEngine derivative for these; and SymEngine cannot evaluate atan2 at numbers.
 UNSUPPORTED = {"abs", "sign", "min", "max", "relu", "cbrt", "detach", "atan2"}
 

@@ -234,7 +234,7 @@ def _placeholders(node, sp):
 def _generic(node, func, placeholders, sp, symbolic):
     if node.op == "pow" and node.args[1].op == "num":
         return placeholders[0] ** sp.Rational(node.args[1].value)
-    return symbolic.function(node.op)(*placeholders)
+    return symbolic.operation(node.op, list(placeholders))
 
 
 def _evaluate_elementwise(generic, placeholders, node, values, vector):

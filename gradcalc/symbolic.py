@@ -15,10 +15,11 @@ import sympy as sp
 from . import cas
 from .parsing import Expression
 
+NAME, ENGINE = "SymPy", "sympy"  # for people; for Result.engine
 PRECISION = 30  # digits used by evalf
-# Factor occurrences in a derivative formula past which it is not built (see
-# chainrule): about 50 factors, where SymPy already takes seconds over it.
-WIDE_TERMS = 2_500
+# Factors of a product past which its derivative formula (their square) is
+# not built, see chainrule: SymPy already takes seconds over 50.
+WIDE_FACTORS = 50
 
 
 class cbrt(sp.Function):
@@ -84,15 +85,6 @@ def build(expr: Expression, symbols: dict, keep: bool = False):
 
 
 SPECIAL = {"detach": lambda a: detach(a), "cbrt": lambda a: cbrt(a)}
-
-
-def function(op: str):
-    """The SymPy builder of a table entry: f(*args)."""
-    from .functions import TABLE
-
-    if op in SPECIAL:
-        return SPECIAL[op]
-    return lambda *args: TABLE[op].sympy(sp, *args)
 
 
 def derivative(f, symbols: tuple):

@@ -157,7 +157,7 @@ def test_piped_output_has_no_escape_codes():
     assert not math.isnan(float(process.stdout.count("✓")))
 
 
-@pytest.mark.parametrize("chunk", [7, 1000])  # 7: several chunks, formatted on two cores
+@pytest.mark.parametrize("chunk", [7, 1000])  # 7: several chunks
 def test_ndjson_fast_lines_equal_full_documents(chunk):
     """The template writer (orjson numbers) against the full dict writer
     (json.dumps), point by point, in order, with a kink among them."""
@@ -172,3 +172,12 @@ def test_ndjson_fast_lines_equal_full_documents(chunk):
         assert document == json.loads(json.dumps(_point_document(many, index)))
         assert document["point"]["x"] == values[index]
     assert json.loads(lines[2])["status"] == "not_differentiable"  # relu at 0: full writer
+
+
+def test_points_with_a_timeout_stream_every_line():
+    """--points is not held back in memory under --timeout (budget.computed)."""
+    process = run_subprocess("diff", "x**2", "--points", "-", "--json", "--timeout", "60",
+                             input="x\n1\n2\n3\n")
+    assert process.returncode == 0, process.stderr
+    assert [json.loads(line)["gradient"]["x"]["sympy"]
+            for line in process.stdout.splitlines()] == [2.0, 4.0, 6.0]

@@ -75,7 +75,9 @@ def test_every_parameter_gets_the_plain_coercion():
 
 
 def test_what_is_not_plain_goes_to_typer():
-    info = typer.main.get_command(app).commands["diff"].params[3].type_descriptor
+    (order,) = [p for p in typer.main.get_command(app).commands["diff"].params
+                if p.name == "order"]
+    info = order.type_descriptor
     assert info.annotation is int  # --order, 1..4
     assert plain_value("2", int, info.parameter_info) == 2
     for raw in ("5", "0", "3.0", " 3", "1_0", "x"):

@@ -32,13 +32,20 @@ def _point(result) -> str:
     return ", ".join(f"{k} = {numbers.short(v, 10)}" for k, v in as_json(result.point).items())
 
 
+_ENGINE_LABEL = {
+    ("sympy", False): "SymPy (symbolic, 30 digits)",
+    ("symengine", False): "SymEngine (symbolic, float64)",
+    ("sympy", True): "SymPy (chain rule, float64)",
+    ("symengine", True): "SymEngine (chain rule, float64)",
+}
+
+
 def partial_table(result, partial) -> Group:
     table = Table()
     table.add_column("method")
     table.add_column("value", justify="right", overflow="fold")
     table.add_column("|error| vs SymPy", justify="right")
-    symbolic = ("SymPy (symbolic, 30 digits)" if result.engine == "sympy"
-                else "SymEngine (symbolic, float64)")
+    symbolic = _ENGINE_LABEL[result.engine, result.chain_rule]
     table.add_row(symbolic, numbers.number(partial.sympy), "—")
     skipped = partial.autograd is None or (isinstance(partial.autograd, list)
                                            and all(v is None for v in partial.autograd))
