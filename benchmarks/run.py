@@ -5,7 +5,9 @@
 
 Each command runs as a fresh process (start-up included, as a user sees it);
 peak memory is the process's maximum resident set. Ratios compare against the
-baseline named in each row; the targets are the issues' (see README).
+baseline named in each row; a row with a target runs its baseline command in
+alternation with it, so that a drifting machine moves both alike. The targets
+are the issues' (see README).
 Not part of the test suite: the machines are too noisy for timed asserts.
 
 gradcalc runs as the `gradcalc` console script of this Python's environment
@@ -85,28 +87,40 @@ print(x.grad.item())
 LIMIT_SECONDS = 120.0  # an anchor slower than this is reported as "> 120 s", once
 
 
-def measure(command, runs, stdin=None, stdout=subprocess.DEVNULL):
-    """Median wall time (s) and peak RSS (MB) of `command` over `runs` runs;
-    (inf, peak) when one run passes LIMIT_SECONDS."""
-    times, peaks = [], []
+def _once(command, stdin=None, stdout=subprocess.DEVNULL):
+    """(wall seconds, peak RSS in MB) of one run; seconds is inf past LIMIT_SECONDS."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdin=stdin and open(stdin), stdout=stdout,
+                               stderr=subprocess.DEVNULL)
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - start > LIMIT_SECONDS:
+            process.kill()
+            _, status, usage = os.wait4(process.pid, 0)
+            return float("inf"), usage.ru_maxrss / 1024
+        time.sleep(0.005)
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"benchmark command failed: {' '.join(command)[:200]}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def measure(command, runs, against=None, **kwargs):
+    """Median wall time (s) and peak RSS (MB) of `command` over `runs` runs,
+    and with `against` (a baseline command) the baseline's median measured
+    in alternation with it, so that a drifting machine moves both alike."""
+    times, peaks, baseline = [], [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdin=stdin and open(stdin), stdout=stdout,
-                                   stderr=subprocess.DEVNULL)
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() - start > LIMIT_SECONDS:
-                process.kill()
-                _, status, usage = os.wait4(process.pid, 0)
-                return float("inf"), usage.ru_maxrss / 1024
-            time.sleep(0.005)
-        times.append(time.perf_counter() - start)
-        peaks.append(usage.ru_maxrss / 1024)
-        if os.waitstatus_to_exitcode(status) not in (0, 1):
-            raise SystemExit(f"benchmark command failed: {' '.join(command)[:200]}")
-    return statistics.median(times), max(peaks)
+        if against is not None:
+            baseline.append(_once(against)[0])
+        seconds, peak = _once(command, **kwargs)
+        times.append(seconds)
+        peaks.append(peak)
+        if seconds == float("inf"):
+            break
+    return (statistics.median(times), max(peaks),
+            statistics.median(baseline) if baseline else None)
 
 
 def main() -> int:
@@ -133,10 +147,14 @@ def main() -> int:
     rows = []
 
     def case(name, label, command, baseline=None, target=None, **kwargs):
+        """Time `command`. `baseline` is a command (re-run in alternation with
+        it for the ratio) or a number of seconds."""
         if only and name not in only:
             return None
-        seconds, peak = measure(command, options.runs, **kwargs)
-        ratio = seconds / baseline if baseline else None
+        against = baseline if isinstance(baseline, list) else None
+        seconds, peak, alongside = measure(command, options.runs, against, **kwargs)
+        base = alongside if against else baseline
+        ratio = seconds / base if base else None
         rows.append((name, label, seconds, peak, ratio, target))
         print(f"  {name:12} {label:44} {seconds:7.3f} s {peak:7.0f} MB"
               + (f"  ratio {ratio:5.2f}" if ratio else "")
@@ -144,16 +162,18 @@ def main() -> int:
         return seconds
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {options.runs} runs each")
+    # Rows with a target are timed in alternation with their baseline command.
     floor = case("floor", "import torch, sympy, typer, rich", FLOOR) or 1.0
-    minimal = case("help", "minimal two-command Typer app --help", [PY, str(app), "--help"])
+    minimal = [PY, str(app), "--help"]
+    case("help", "minimal two-command Typer app --help", minimal)
     case("help", "gradcalc --help", GRADCALC + ["--help"], minimal, 1.3)
     case("help", "gradcalc --version", GRADCALC + ["--version"], minimal)
-    single = case("small", "gradcalc diff sin(x**2) --at 3", GRADCALC + [
-        "diff", EXPRESSIONS["small"], "--at", "3", "--json"], floor, 1.15)
+    case("small", "gradcalc diff sin(x**2) --at 3", GRADCALC + [
+        "diff", EXPRESSIONS["small"], "--at", "3", "--json"], FLOOR, 1.15)
     qalc = shutil.which("qalc")
     if qalc:
-        q = case("symbolic", "qalc diff(sin(x^2), x, 1, 3)",
-                 [qalc, "diff(sin(x^2), x, 1, 3)"])
+        q = [qalc, "diff(sin(x^2), x, 1, 3)"]
+        case("symbolic", "qalc diff(sin(x^2), x, 1, 3)", q)
         case("symbolic", "gradcalc diff --no-autograd --json", GRADCALC + [
             "diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd", "--json"], q, 3)
         case("symbolic", "gradcalc diff --no-autograd (table)", GRADCALC + [
@@ -161,7 +181,8 @@ def main() -> int:
     for name in ("nest100", "product200", "sum2000"):
         target = 1.5 if name != "sum2000" else None
         case(name, "gradcalc diff --at 0.5", GRADCALC + [
-            "diff", EXPRESSIONS[name], "--at", "0.5", "--json"], floor, target)
+            "diff", EXPRESSIONS[name], "--at", "0.5", "--json"],
+            FLOOR if target else floor, target)
         case(name, "plain SymPy diff + evalf", [PY, str(work / "sympy_anchor.py"),
                                                 str(files[name])], floor)
         case(name, "SymEngine diff + subs", [PY, str(work / "symengine_anchor.py"),
@@ -185,12 +206,11 @@ def main() -> int:
         generator = random.Random(1)
         csv.write_text("x\n" + "\n".join(repr(generator.uniform(-3, 3))
                                           for _ in range(options.points)) + "\n")
-        base = single or measure(GRADCALC + ["diff", "sin(x**2)", "--at", "3", "--json"],
-                                 options.runs)[0]
+        one_point = GRADCALC + ["diff", "sin(x**2)", "--at", "3", "--json"]
         case("million", f"--points ({options.points} rows), table", GRADCALC + [
-            "diff", "sin(x**2)", "--points", str(csv)], base, 4)
+            "diff", "sin(x**2)", "--points", str(csv)], one_point, 4)
         case("million", f"--points ({options.points} rows), --json", GRADCALC + [
-            "diff", "sin(x**2)", "--points", str(csv), "--json"], base, 4)
+            "diff", "sin(x**2)", "--points", str(csv), "--json"], one_point, 4)
     shutil.rmtree(work, ignore_errors=True)
     print("\n| case | command | seconds | peak MB | ratio | target |")
     print("| --- | --- | ---: | ---: | ---: | --- |")
