@@ -195,4 +195,10 @@ def seconds_from(args: list) -> float | None:
             if number != number or number < 0 or number == float("inf"):
                 return DEFAULT_SECONDS  # likewise: the child exits 2 with a message
             return None if number == 0 else number
-    return None if "--points" in args else DEFAULT_SECONDS
+    return None if streams(args) else DEFAULT_SECONDS
+
+
+def streams(args: list) -> bool:
+    """The command line asks for many points (diff --points FILE or
+    --points=FILE), whose answer is streamed rather than held."""
+    return any(word == "--points" or word.startswith("--points=") for word in args)

@@ -536,7 +536,7 @@ def main() -> None:
         return 0
 
     code = budget.run(work, budget.seconds_from(args), on_overrun=overrun,
-                      hold="--points" not in args)
+                      hold=not budget.streams(args))
     sys.stdout.flush()
     sys.stderr.flush()
     # The child did the work and has exited; tearing down the parent's
