@@ -206,6 +206,19 @@ def test_subprocess_no_colour_when_piped():
     assert "\x1b[" not in process.stdout
 
 
+@pytest.mark.parametrize("args", [
+    ("diff", "sin(x**2)", "--at", "3"), ("perceptron", "--x", "6.7", "--y", "0")])
+def test_piped_tables_have_no_trailing_spaces(cli, args):
+    """Rich pads a table's own title to the table's width; titles are lines."""
+    lines = cli(*args).stdout.splitlines()
+    assert lines and [line for line in lines if line != line.rstrip()] == []
+
+
+def test_a_table_title_wider_than_its_table_is_one_line(cli):
+    lines = cli("accumulate", "x**2", "--at", "2", "--passes", "3").stdout.splitlines()
+    assert lines[0] == "x**2: backward() 3 times, without zeroing .grad"
+
+
 def test_help_imports_neither_torch_nor_sympy():
     code = ("import sys\nfrom gradcalc.cli import app\n"
             "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
