@@ -58,30 +58,30 @@ def two(y: int = 1):
 app()
 '''
 
-SYMPY_ANCHOR = '''
+SYMPY_ANCHOR = """
 import sys, sympy
 x = sympy.Symbol("x", real=True)
 f = sympy.sympify(open(sys.argv[1]).read())  # trusted benchmark input
 d = sympy.diff(f, x)
 print(str(d)[:80], d.evalf(30, subs={x: sympy.Float(0.5, 30)}))
-'''
+"""
 
-SYMENGINE_ANCHOR = '''
+SYMENGINE_ANCHOR = """
 import sys, symengine
 x = symengine.Symbol("x")
 f = symengine.sympify(open(sys.argv[1]).read())  # trusted benchmark input
 d = symengine.diff(f, x)
 print(str(d)[:80], d.subs({x: symengine.RealDouble(0.5)}))
-'''
+"""
 
-TORCH_ANCHOR = '''
+TORCH_ANCHOR = """
 import sys, torch
 from torch import sin
 x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
 y = eval(open(sys.argv[1]).read())  # trusted benchmark input
 y.backward()
 print(x.grad.item())
-'''
+"""
 
 
 LIMIT_SECONDS = 120.0  # an anchor slower than this is reported as "> 120 s", once
@@ -90,8 +90,12 @@ LIMIT_SECONDS = 120.0  # an anchor slower than this is reported as "> 120 s", on
 def _once(command, stdin=None, stdout=subprocess.DEVNULL):
     """(wall seconds, peak RSS in MB) of one run; seconds is inf past LIMIT_SECONDS."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdin=stdin and open(stdin), stdout=stdout,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command,
+        stdin=stdin and open(stdin),  # noqa: SIM115 - closed with the process
+        stdout=stdout,
+        stderr=subprocess.DEVNULL,
+    )
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
@@ -119,8 +123,7 @@ def measure(command, runs, against=None, **kwargs):
         peaks.append(peak)
         if seconds == float("inf"):
             break
-    return (statistics.median(times), max(peaks),
-            statistics.median(baseline) if baseline else None)
+    return (statistics.median(times), max(peaks), statistics.median(baseline) if baseline else None)
 
 
 def main() -> int:
@@ -140,8 +143,11 @@ def main() -> int:
         files[name].write_text(text)
     app = work / "minimal_app.py"
     app.write_text(MINIMAL_TYPER_APP)
-    for name, text in (("sympy", SYMPY_ANCHOR), ("symengine", SYMENGINE_ANCHOR),
-                       ("torch", TORCH_ANCHOR)):
+    for name, text in (
+        ("sympy", SYMPY_ANCHOR),
+        ("symengine", SYMENGINE_ANCHOR),
+        ("torch", TORCH_ANCHOR),
+    ):
         (work / f"{name}_anchor.py").write_text(text)
 
     rows = []
@@ -156,9 +162,12 @@ def main() -> int:
         base = alongside if against else baseline
         ratio = seconds / base if base else None
         rows.append((name, label, seconds, peak, ratio, target))
-        print(f"  {name:12} {label:44} {seconds:7.3f} s {peak:7.0f} MB"
-              + (f"  ratio {ratio:5.2f}" if ratio else "")
-              + (f"  (target ≤ {target})" if target else ""), flush=True)
+        print(
+            f"  {name:12} {label:44} {seconds:7.3f} s {peak:7.0f} MB"
+            + (f"  ratio {ratio:5.2f}" if ratio else "")
+            + (f"  (target ≤ {target})" if target else ""),
+            flush=True,
+        )
         return seconds
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {options.runs} runs each")
@@ -168,57 +177,102 @@ def main() -> int:
     case("help", "minimal two-command Typer app --help", minimal)
     case("help", "gradcalc --help", GRADCALC + ["--help"], minimal, 1.3)
     case("help", "gradcalc --version", GRADCALC + ["--version"], minimal)
-    case("small", "gradcalc diff sin(x**2) --at 3", GRADCALC + [
-        "diff", EXPRESSIONS["small"], "--at", "3", "--json"], FLOOR, 1.15)
+    case(
+        "small",
+        "gradcalc diff sin(x**2) --at 3",
+        GRADCALC + ["diff", EXPRESSIONS["small"], "--at", "3", "--json"],
+        FLOOR,
+        1.15,
+    )
     qalc = shutil.which("qalc")
     if qalc:
         q = [qalc, "diff(sin(x^2), x, 1, 3)"]
         case("symbolic", "qalc diff(sin(x^2), x, 1, 3)", q)
-        case("symbolic", "gradcalc diff --no-autograd --json", GRADCALC + [
-            "diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd", "--json"], q, 3)
-        case("symbolic", "gradcalc diff --no-autograd (table)", GRADCALC + [
-            "diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd"], q, 3)
+        case(
+            "symbolic",
+            "gradcalc diff --no-autograd --json",
+            GRADCALC + ["diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd", "--json"],
+            q,
+            3,
+        )
+        case(
+            "symbolic",
+            "gradcalc diff --no-autograd (table)",
+            GRADCALC + ["diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd"],
+            q,
+            3,
+        )
     for name in ("nest100", "product200", "sum2000"):
         target = 1.5 if name != "sum2000" else None
-        case(name, "gradcalc diff --at 0.5", GRADCALC + [
-            "diff", EXPRESSIONS[name], "--at", "0.5", "--json"],
-            FLOOR if target else floor, target)
-        case(name, "plain SymPy diff + evalf", [PY, str(work / "sympy_anchor.py"),
-                                                str(files[name])], floor)
-        case(name, "SymEngine diff + subs", [PY, str(work / "symengine_anchor.py"),
-                                             str(files[name])], floor)
-        case(name, "raw torch autograd", [PY, str(work / "torch_anchor.py"),
-                                          str(files[name])], floor)
+        case(
+            name,
+            "gradcalc diff --at 0.5",
+            GRADCALC + ["diff", EXPRESSIONS[name], "--at", "0.5", "--json"],
+            FLOOR if target else floor,
+            target,
+        )
+        case(
+            name,
+            "plain SymPy diff + evalf",
+            [PY, str(work / "sympy_anchor.py"), str(files[name])],
+            floor,
+        )
+        case(
+            name,
+            "SymEngine diff + subs",
+            [PY, str(work / "symengine_anchor.py"), str(files[name])],
+            floor,
+        )
+        case(
+            name, "raw torch autograd", [PY, str(work / "torch_anchor.py"), str(files[name])], floor
+        )
     if not only or "wide" in only:
         # A product of n factors: its derivative formula has n² factors; each
         # ratio is against the product of half as many (2.0 is linear).
         previous = None
         for n in (875, 1750, 3500, 7000):
             text = "*".join(f"(1+x/{k}**2)" for k in range(1, n + 1))
-            seconds = case("wide", f"{n}-factor product, --no-autograd", GRADCALC + [
-                "diff", text, "--at", "0.5", "--no-autograd", "--json", "--timeout", "0"],
-                previous)
+            seconds = case(
+                "wide",
+                f"{n}-factor product, --no-autograd",
+                GRADCALC
+                + ["diff", text, "--at", "0.5", "--no-autograd", "--json", "--timeout", "0"],
+                previous,
+            )
             previous = seconds
     if not only or "million" in only:
         import random
 
         csv = work / "points.csv"
         generator = random.Random(1)
-        csv.write_text("x\n" + "\n".join(repr(generator.uniform(-3, 3))
-                                          for _ in range(options.points)) + "\n")
+        csv.write_text(
+            "x\n" + "\n".join(repr(generator.uniform(-3, 3)) for _ in range(options.points)) + "\n"
+        )
         one_point = GRADCALC + ["diff", "sin(x**2)", "--at", "3", "--json"]
-        case("million", f"--points ({options.points} rows), table", GRADCALC + [
-            "diff", "sin(x**2)", "--points", str(csv)], one_point, 4)
-        case("million", f"--points ({options.points} rows), --json", GRADCALC + [
-            "diff", "sin(x**2)", "--points", str(csv), "--json"], one_point, 4)
+        case(
+            "million",
+            f"--points ({options.points} rows), table",
+            GRADCALC + ["diff", "sin(x**2)", "--points", str(csv)],
+            one_point,
+            4,
+        )
+        case(
+            "million",
+            f"--points ({options.points} rows), --json",
+            GRADCALC + ["diff", "sin(x**2)", "--points", str(csv), "--json"],
+            one_point,
+            4,
+        )
     shutil.rmtree(work, ignore_errors=True)
     print("\n| case | command | seconds | peak MB | ratio | target |")
     print("| --- | --- | ---: | ---: | ---: | --- |")
     for name, label, seconds, peak, ratio, target in rows:
         shown = f"> {LIMIT_SECONDS:.0f}" if seconds == float("inf") else f"{seconds:.2f}"
-        print(f"| {name} | {label} | {shown} | {peak:.0f} | "
-              f"{'' if ratio is None else f'{ratio:.2f}'} | "
-              f"{'' if target is None else f'≤ {target}'} |")
+        print(
+            f"| {name} | {label} | {shown} | {peak:.0f} | "
+            f"{'' if ratio is None else f'{ratio:.2f}'} | "
+            f"{'' if target is None else f'≤ {target}'} |"
+        )
     return 0
 
 

@@ -12,7 +12,7 @@ stays cheap.
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "differentiate", "parse", "GradcalcError"]
+__all__ = ["GradcalcError", "__version__", "differentiate", "parse"]
 
 
 def __getattr__(name):

@@ -33,8 +33,9 @@ class Accumulation:
     explanation: str
 
 
-def accumulate(expression, at=None, passes: int = 3, zero_grad: bool = False,
-               dtype: str = "float64") -> Accumulation:
+def accumulate(
+    expression, at=None, passes: int = 3, zero_grad: bool = False, dtype: str = "float64"
+) -> Accumulation:
     expr = expression if isinstance(expression, Expression) else parse(expression)
     if not 1 <= passes <= MAX_PASSES:
         raise UsageError(f"--passes must be between 1 and {MAX_PASSES}, not {passes}")
@@ -64,13 +65,30 @@ def accumulate(expression, at=None, passes: int = 3, zero_grad: bool = False,
         grads.append({name: _value(leaf.grad, leaf) for name, leaf in leaves.items()})
 
     gradient = grads[0]
-    expected = [{name: _times(g, 1 if zero_grad else k + 1) for name, g in gradient.items()}
-                for k in range(passes)]
+    expected = [
+        {name: _times(g, 1 if zero_grad else k + 1) for name, g in gradient.items()}
+        for k in range(passes)
+    ]
     tolerance = AUTOGRAD_TOLERANCE[dtype]
-    agree = all(tolerance.allows(a, e) for got, want in zip(grads, expected)
-                for name in got for a, e in zip(_flat(got[name]), _flat(want[name])))
-    return Accumulation(expr.source, list(expr.variables), point, dtype, passes, zero_grad,
-                        gradient, grads, expected, agree, _explain(zero_grad, passes))
+    agree = all(
+        tolerance.allows(a, e)
+        for got, want in zip(grads, expected)
+        for name in got
+        for a, e in zip(_flat(got[name]), _flat(want[name]))
+    )
+    return Accumulation(
+        expr.source,
+        list(expr.variables),
+        point,
+        dtype,
+        passes,
+        zero_grad,
+        gradient,
+        grads,
+        expected,
+        agree,
+        _explain(zero_grad, passes),
+    )
 
 
 def _value(grad, leaf):
@@ -90,9 +108,13 @@ def _flat(value):
 
 def _explain(zero_grad: bool, passes: int) -> str:
     if zero_grad:
-        return ("x.grad was zeroed before each backward() (x.grad.zero_(), or "
-                "optimizer.zero_grad() in a training loop), so every pass shows the "
-                "gradient itself")
-    return ("backward() adds into .grad instead of replacing it, so after pass k it holds "
-            "k times the gradient; zero it before each backward() (--zero-grad) to get the "
-            "gradient itself")
+        return (
+            "x.grad was zeroed before each backward() (x.grad.zero_(), or "
+            "optimizer.zero_grad() in a training loop), so every pass shows the "
+            "gradient itself"
+        )
+    return (
+        "backward() adds into .grad instead of replacing it, so after pass k it holds "
+        "k times the gradient; zero it before each backward() (--zero-grad) to get the "
+        "gradient itself"
+    )

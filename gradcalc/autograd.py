@@ -17,12 +17,13 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 def leaves_for(point: dict, dtype: str) -> dict:
     """name -> leaf tensor that requires grad (0-d or 1-d)."""
-    return {name: torch.tensor(value, dtype=DTYPES[dtype]).requires_grad_(True)
-            for name, value in point.items()}
+    return {
+        name: torch.tensor(value, dtype=DTYPES[dtype]).requires_grad_(True)
+        for name, value in point.items()
+    }
 
 
-def build(expr: Expression, leaves: dict, dtype: str, keep: bool = False,
-          batched: bool = False):
+def build(expr: Expression, leaves: dict, dtype: str, keep: bool = False, batched: bool = False):
     """Run the forward pass. Returns the root tensor, or with `keep` a dict
     id(node) -> tensor for every node. With `batched`, each leaf holds many
     scalar points along its one axis, so reductions (mean, sum of a scalar)
@@ -70,8 +71,13 @@ def derivatives(output, leaves: dict, partials: list) -> list:
             leaf = leaves[prefix[-1]]
             if previous.requires_grad:
                 target = previous if previous.dim() == 0 else previous.sum()
-                (grad,) = torch.autograd.grad(target, leaf, create_graph=depth < len(partial),
-                                              retain_graph=True, allow_unused=True)
+                (grad,) = torch.autograd.grad(
+                    target,
+                    leaf,
+                    create_graph=depth < len(partial),
+                    retain_graph=True,
+                    allow_unused=True,
+                )
             else:
                 grad = None
             cache[prefix] = torch.zeros_like(leaf) if grad is None else grad

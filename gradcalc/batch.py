@@ -14,8 +14,13 @@ import numpy as np
 from . import numeric
 from .errors import PointError, UsageError
 from .parsing import Expression, parse
-from .verdict import (AUTOGRAD_TOLERANCE, KINK_TOLERANCE, Status, fd_slack,
-                      finite_difference_tolerance)
+from .verdict import (
+    AUTOGRAD_TOLERANCE,
+    KINK_TOLERANCE,
+    Status,
+    fd_slack,
+    finite_difference_tolerance,
+)
 
 CHUNK = 50_000  # points answered together
 STATUSES = (Status.AGREE, Status.DISAGREE, Status.KINK, Status.UNDEFINED)
@@ -48,7 +53,7 @@ def _read_csv(text: str, source: str) -> Points:
     header_index = next(i for i, line in enumerate(lines) if line.strip())
     names = [name.strip() for name in lines[header_index].split(",")]
     _check_names(names, source, header_index + 1)
-    rest = lines[header_index + 1:]
+    rest = lines[header_index + 1 :]
     numbers = np.arange(header_index + 2, header_index + 2 + len(rest))
     if not all(rest):  # blank lines: drop them, keeping the line numbers true
         keep = np.array([bool(line.strip()) for line in rest])
@@ -73,15 +78,17 @@ def _csv_slow(body, names, source):
     for number, line in body:
         fields = [f.strip() for f in line.split(",")]
         if len(fields) != len(names):
-            raise PointError(f"{source} line {number}: {len(fields)} values, but the header "
-                             f"names {len(names)}")
+            raise PointError(
+                f"{source} line {number}: {len(fields)} values, but the header names {len(names)}"
+            )
         row = []
         for name, text in zip(names, fields):
             try:
                 row.append(float(text))
             except ValueError:
-                raise PointError(f"{source} line {number}: {name}={text!r} is not a "
-                                 "number") from None
+                raise PointError(
+                    f"{source} line {number}: {name}={text!r} is not a number"
+                ) from None
         rows.append(row)
     return np.array(rows, dtype=np.float64)
 
@@ -96,34 +103,40 @@ def _read_json_lines(text: str, source: str) -> Points:
         except ValueError as error:
             raise PointError(f"{source} line {number}: not JSON ({error.msg})") from None
         if not isinstance(item, dict):
-            raise PointError(f"{source} line {number}: expected an object like "
-                             '{"x": 1}')
+            raise PointError(f'{source} line {number}: expected an object like {{"x": 1}}')
         if names is None:
             names = list(item)
             _check_names(names, source, number)
         if set(item) != set(names):
-            raise PointError(f"{source} line {number}: names {sorted(item)} differ from the "
-                             f"first line's {sorted(names)}")
+            raise PointError(
+                f"{source} line {number}: names {sorted(item)} differ from the "
+                f"first line's {sorted(names)}"
+            )
         row = []
         for name in names:
             value = item[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise PointError(f"{source} line {number}: {name}={json.dumps(value)} is "
-                                 "not a number")
+                raise PointError(
+                    f"{source} line {number}: {name}={json.dumps(value)} is not a number"
+                )
             row.append(float(value))
         rows.append(row)
         numbers.append(number)
     table = np.array(rows, dtype=np.float64)
     _check_finite(table, numbers, names, source)
-    return Points(names, {name: table[:, j].copy() for j, name in enumerate(names)},
-                  np.array(numbers))
+    return Points(
+        names, {name: table[:, j].copy() for j, name in enumerate(names)}, np.array(numbers)
+    )
 
 
 def _check_names(names, source, line):
     seen = set()
     for name in names:
-        if not name or not (name[0].isascii() and name[0].isalpha()) or not all(
-                c.isascii() and (c.isalnum() or c == "_") for c in name):
+        if (
+            not name
+            or not (name[0].isascii() and name[0].isalpha())
+            or not all(c.isascii() and (c.isalnum() or c == "_") for c in name)
+        ):
             raise PointError(f"{source} line {line}: {name!r} is not a variable name")
         if name in seen:
             raise PointError(f"{source} line {line}: {name} appears twice")
@@ -134,8 +147,10 @@ def _check_finite(table, numbers, names, source):
     bad = ~np.isfinite(table)
     if bad.any():
         row, column = np.argwhere(bad)[0]
-        raise PointError(f"{source} line {numbers[row]}: {names[column]}="
-                         f"{table[row, column]} is not a finite number")
+        raise PointError(
+            f"{source} line {numbers[row]}: {names[column]}="
+            f"{table[row, column]} is not a finite number"
+        )
 
 
 @dataclass
@@ -172,8 +187,9 @@ class Many:
         return {STATUSES[i]: int(c) for i, c in enumerate(found) if c}
 
 
-def differentiate_many(expression, points: Points, wrt=None, order: int = 1,
-                       dtype: str = "float64", progress=None) -> Many:
+def differentiate_many(
+    expression, points: Points, wrt=None, order: int = 1, dtype: str = "float64", progress=None
+) -> Many:
     """Every point of `points`, vectorized, in chunks of CHUNK."""
     from .check import MAX_ORDER, _validate_wrt
 
@@ -184,8 +200,10 @@ def differentiate_many(expression, points: Points, wrt=None, order: int = 1,
         raise PointError(f"the points give no column for {', '.join(missing)}")
     extra = [n for n in points.names if n not in expr.variables]
     if extra:
-        raise PointError(f"the points name {', '.join(extra)}, not variables of the expression "
-                         f"(its variables: {', '.join(expr.variables)})")
+        raise PointError(
+            f"the points name {', '.join(extra)}, not variables of the expression "
+            f"(its variables: {', '.join(expr.variables)})"
+        )
     if not 1 <= order <= MAX_ORDER:
         raise UsageError(f"--order must be between 1 and {MAX_ORDER}, not {order}")
     if dtype not in AUTOGRAD_TOLERANCE:
@@ -195,8 +213,11 @@ def differentiate_many(expression, points: Points, wrt=None, order: int = 1,
 
     from . import symbolic
 
-    wanted = [(n,) for n in names] if order == 1 else list(
-        itertools.combinations_with_replacement(names, order))
+    wanted = (
+        [(n,) for n in names]
+        if order == 1
+        else list(itertools.combinations_with_replacement(names, order))
+    )
     import sympy
     import torch  # noqa: F401 - imported before the time budget starts
 
@@ -209,19 +230,36 @@ def differentiate_many(expression, points: Points, wrt=None, order: int = 1,
 
     count = len(points)
     value = np.empty(count)
-    columns = [dict(sympy=np.empty(count), autograd=np.empty(count),
-                    finite_difference=np.empty(count), finite_difference_error=np.empty(count),
-                    agree=np.zeros(count, dtype=bool)) for _ in wanted]
-    result = Many(expr.source, list(expr.variables), names, dtype, order, points, value,
-                  [], np.zeros(count, dtype=np.uint8))
+    columns = [
+        dict(
+            sympy=np.empty(count),
+            autograd=np.empty(count),
+            finite_difference=np.empty(count),
+            finite_difference_error=np.empty(count),
+            agree=np.zeros(count, dtype=bool),
+        )
+        for _ in wanted
+    ]
+    result = Many(
+        expr.source,
+        list(expr.variables),
+        names,
+        dtype,
+        order,
+        points,
+        value,
+        [],
+        np.zeros(count, dtype=np.uint8),
+    )
     for start in range(0, count, CHUNK):
         stop = min(count, start + CHUNK)
         chunk = {n: points.columns[n][start:stop].reshape(-1, 1) for n in expr.variables}
         _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, result, columns)
         if progress is not None:
             progress(stop - start)
-    result.partials = [PartialColumns(w, symbolic.text(d), **c)
-                       for w, d, c in zip(wanted, derivatives, columns)]
+    result.partials = [
+        PartialColumns(w, symbolic.text(d), **c) for w, d, c in zip(wanted, derivatives, columns)
+    ]
     return result
 
 
@@ -247,12 +285,46 @@ def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, resul
     partials = [tuple((n, 0) for n in w) for w in wanted]
     fds = numeric.finite_difference(expr, chunk, partials, frozen, BATCH_STEP_FACTORS)
     with np.errstate(all="ignore"):
-        _compare(columns, derivatives, grads, fds, arrays, size, where, dtype, len(wanted[0]),
-                 result, start, expr, values, chunk, frozen, wanted, undefined)
+        _compare(
+            columns,
+            derivatives,
+            grads,
+            fds,
+            arrays,
+            size,
+            where,
+            dtype,
+            len(wanted[0]),
+            result,
+            start,
+            expr,
+            values,
+            chunk,
+            frozen,
+            wanted,
+            undefined,
+        )
 
 
-def _compare(columns, derivatives, grads, fds, arrays, size, where, dtype, order, result,
-             start, expr, values, chunk, frozen, wanted, undefined):
+def _compare(
+    columns,
+    derivatives,
+    grads,
+    fds,
+    arrays,
+    size,
+    where,
+    dtype,
+    order,
+    result,
+    start,
+    expr,
+    values,
+    chunk,
+    frozen,
+    wanted,
+    undefined,
+):
     from . import symbolic
 
     ad_tolerance = AUTOGRAD_TOLERANCE[dtype]
@@ -263,8 +335,11 @@ def _compare(columns, derivatives, grads, fds, arrays, size, where, dtype, order
         reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
         ad = grad.double().numpy(force=True).reshape(size)
         ok_ad = np.abs(ad - reference) <= ad_tolerance.atol + ad_tolerance.rtol * np.abs(reference)
-        ok_fd = np.abs(fd - reference) <= (fd_tolerance.atol + fd_tolerance.rtol * np.abs(reference)
-                                           + fd_slack(fd_error, reference))
+        ok_fd = np.abs(fd - reference) <= (
+            fd_tolerance.atol
+            + fd_tolerance.rtol * np.abs(reference)
+            + fd_slack(fd_error, reference)
+        )
         finite = np.isfinite(reference) & np.isfinite(ad)
         nonfinite_derivative |= ~finite
         disagree |= ~(ok_ad & ok_fd)
@@ -285,8 +360,11 @@ def _compare(columns, derivatives, grads, fds, arrays, size, where, dtype, order
         if index in result.undefined_at:
             result.reasons[index] = result.undefined_at[index]
         elif index not in result.reasons:
-            result.reasons[index] = ("the derivative is not finite here"
-                                     if codes[i] == UNDEFINED else "the methods disagree here")
+            result.reasons[index] = (
+                "the derivative is not finite here"
+                if codes[i] == UNDEFINED
+                else "the methods disagree here"
+            )
 
 
 def _kinks(expr, values, chunk, frozen, wanted, start, result):
@@ -304,18 +382,27 @@ def _kinks(expr, values, chunk, frozen, wanted, start, result):
     for name in sorted({n for w in wanted for n in w}):
         sides = numeric.one_sided(expr, sub, name, 0, held)
         corner = np.abs(sides["left"] - sides["right"]) > (
-            KINK_TOLERANCE.atol + KINK_TOLERANCE.rtol * np.abs(sides["right"]))
+            KINK_TOLERANCE.atol + KINK_TOLERANCE.rtol * np.abs(sides["right"])
+        )
         hit = sides["jump"] | corner
         for i in np.flatnonzero(hit):
             jump = bool(sides["jump"][i])
-            result.kinks.setdefault(start + rows[i], []).append((
-                name, None if jump else float(sides["left"][i]),
-                None if jump else float(sides["right"][i]), jump,
-                float(sides["left_value"][i]), float(sides["right_value"][i])))
+            result.kinks.setdefault(start + rows[i], []).append(
+                (
+                    name,
+                    None if jump else float(sides["left"][i]),
+                    None if jump else float(sides["right"][i]),
+                    jump,
+                    float(sides["left_value"][i]),
+                    float(sides["right_value"][i]),
+                )
+            )
             result.reasons[start + rows[i]] = (
-                f"the value jumps here along {name}" if sides["jump"][i] else
-                f"not differentiable here: along {name} the left derivative is "
-                f"{sides['left'][i]:.6g} and the right {sides['right'][i]:.6g}")
+                f"the value jumps here along {name}"
+                if sides["jump"][i]
+                else f"not differentiable here: along {name} the left derivative is "
+                f"{sides['left'][i]:.6g} and the right {sides['right'][i]:.6g}"
+            )
         kink[rows[hit]] = True
     return kink
 
@@ -328,4 +415,4 @@ def worst_status(many: Many) -> str:
     return Status.AGREE
 
 
-__all__ = ["read", "differentiate_many", "Many", "Points", "worst_status", "STATUSES"]
+__all__ = ["STATUSES", "Many", "Points", "differentiate_many", "read", "worst_status"]

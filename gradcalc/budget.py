@@ -10,6 +10,7 @@ computing, not start-up, which varies with the machine's load and caches.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import os
@@ -39,10 +40,8 @@ _STARTED, _FINISHED = b"1", b"2"
 
 def _say(word: bytes) -> None:
     if _ready_fd is not None:
-        try:
+        with contextlib.suppress(OSError):
             os.write(_ready_fd, word)
-        except OSError:
-            pass
 
 
 def computing() -> None:
@@ -77,8 +76,9 @@ def computed() -> None:
     _say(_FINISHED)
 
 
-def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None,
-        hold: bool = True) -> int:
+def run(
+    work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None, hold: bool = True
+) -> int:
     """Run `work()` (returns an exit code) in a child process within the
     budget. `on_overrun(message)` reports an overrun and returns the exit code.
     With `hold`, stdout is kept until the work is done (an overrun then prints
@@ -103,7 +103,7 @@ def run(work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None
             code = work()
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-        except BaseException:  # noqa: BLE001 - only GRADCALC_DEBUG lets one get here
+        except BaseException:
             import traceback
 
             traceback.print_exc()
@@ -152,12 +152,15 @@ def _watch(pid, seconds, memory, on_overrun, ready_read) -> int:
                 _end(pid)
                 if not computing:
                     return on_overrun(f"start-up took longer than {STARTUP_SECONDS:g} s")
-                return on_overrun(f"took longer than {seconds:g} s (the time budget; "
-                                  "raise it with --timeout SECONDS)")
+                return on_overrun(
+                    f"took longer than {seconds:g} s (the time budget; "
+                    "raise it with --timeout SECONDS)"
+                )
             if not finished and resident_bytes(pid) > memory:
                 _end(pid)
-                return on_overrun(f"needed more than {memory / 1024**3:g} GiB of memory "
-                                  "(the memory budget)")
+                return on_overrun(
+                    f"needed more than {memory / 1024**3:g} GiB of memory (the memory budget)"
+                )
     except KeyboardInterrupt:
         _end(pid)
         return 130

@@ -93,16 +93,19 @@ def chain_operands(node) -> list:
             continue
         linked = _linked(item)
         left, right = item.args
-        stack.append(right if any(right is link for link in linked)
-                     else (right, item.op in INVERTING))
+        stack.append(
+            right if any(right is link for link in linked) else (right, item.op in INVERTING)
+        )
         stack.append(left if any(left is link for link in linked) else (left, False))
     return operands
 
 
 def _chain(node, values, module):
     combine = getattr(module, CHAINS[node.op])
-    operands = [_inverted(values[id(a)], CHAINS[node.op]) if inverted else values[id(a)]
-                for a, inverted in chain_operands(node)]
+    operands = [
+        _inverted(values[id(a)], CHAINS[node.op]) if inverted else values[id(a)]
+        for a, inverted in chain_operands(node)
+    ]
     return _broadcast(lambda *a: combine(*a), operands, node)
 
 
@@ -115,8 +118,7 @@ def _inverted(value, chain: str):
 def _apply(node, args, module, special):
     if TABLE[node.op].reduces:
         return TABLE[node.op].sympy(module, args[0])
-    return _broadcast(lambda *a: build_operation(node.op, list(a), module, special), args,
-                      node)
+    return _broadcast(lambda *a: build_operation(node.op, list(a), module, special), args, node)
 
 
 def _broadcast(fn, args, node):

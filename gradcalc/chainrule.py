@@ -36,7 +36,8 @@ def _depends_on(expr, names: set) -> dict:
     depends = {}
     for node in expr.nodes:
         depends[id(node)] = (node.op == "var" and node.value in names) or any(
-            depends[id(a)] for a in node.args)
+            depends[id(a)] for a in node.args
+        )
     return depends
 
 
@@ -56,8 +57,10 @@ def gradient(expr, point: dict, names: list, engine):
             if variable[id(node)]:
                 number, why = engine.value_at(value, {})
                 if number is None:
-                    return ({name: None for name in names},
-                            {name: f"{why} at {node.brief}" for name in names})
+                    return (
+                        {name: None for name in names},
+                        {name: f"{why} at {node.brief}" for name in names},
+                    )
                 value = engine.number(number)
         values[id(node)] = value
     found, whys = {}, {}
@@ -109,8 +112,10 @@ def _partial(engine, node, position, values, variable):
         else:
             inputs = engine.placeholders(len(node.args))
             result = engine.operation(node.op, inputs)
-        _RULES[key] = (inputs, engine.derivative(result, (inputs[position if exponent is None
-                                                                   else 0],)))
+        _RULES[key] = (
+            inputs,
+            engine.derivative(result, (inputs[position if exponent is None else 0],)),
+        )
     inputs, partial = _RULES[key]
     arguments = node.args[:1] if exponent is not None else node.args
     return partial, {u: values[id(a)] for u, a in zip(inputs, arguments)}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -17,8 +16,13 @@ from . import numeric, points
 from .errors import DomainError, UsageError
 from .functions import TABLE
 from .parsing import Expression, parse
-from .verdict import (AUTOGRAD_TOLERANCE, KINK_TOLERANCE, Status, fd_slack,
-                      finite_difference_tolerance)
+from .verdict import (
+    AUTOGRAD_TOLERANCE,
+    KINK_TOLERANCE,
+    Status,
+    fd_slack,
+    finite_difference_tolerance,
+)
 
 MAX_ORDER = 4
 
@@ -47,8 +51,8 @@ class Partial:
 class Kink:
     node: str  # the sub-expression on its kink, e.g. "abs(x)"
     wrt: str  # variable (component) along which it was probed
-    left: Optional[float]  # one-sided derivatives (None across a jump)
-    right: Optional[float]
+    left: float | None  # one-sided derivatives (None across a jump)
+    right: float | None
     jump: bool
     left_value: float
     right_value: float
@@ -68,7 +72,7 @@ class Result:
     status: str
     reason: str
     notes: list
-    tree: Optional[Expression] = None
+    tree: Expression | None = None
     engine: str = "sympy"  # or "symengine": which computer algebra system differentiated
     chain_rule: bool = False  # its value came from chainrule (a very wide product)
 
@@ -109,8 +113,10 @@ def _validate_wrt(wrt, expr: Expression) -> list:
         for name in str(item).split(","):
             name = name.strip()
             if name not in expr.variables:
-                raise UsageError(f"--wrt {name!r} is not a variable of the expression "
-                                 f"(its variables: {', '.join(expr.variables)})")
+                raise UsageError(
+                    f"--wrt {name!r} is not a variable of the expression "
+                    f"(its variables: {', '.join(expr.variables)})"
+                )
             if name not in names:
                 names.append(name)
     return names
@@ -157,20 +163,22 @@ def derivative_text(engine, d, full: bool, tree_nodes: int = 0):
     the rest — printing all of a huge derivative takes longer than computing it
     (and past UNPRINTED_TREE operations even listing its terms does)."""
     if not full and tree_nodes > UNPRINTED_TREE:
-        return (f"(not printed: the expression has {tree_nodes} operations; "
-                "--full prints its derivative)"), True
+        return (
+            f"(not printed: the expression has {tree_nodes} operations; "
+            "--full prints its derivative)"
+        ), True
     if full or _size_at_least(d, PRINTABLE_NODES) < PRINTABLE_NODES:
         text = engine.text(d)
         if full or len(text) <= MAX_SYMBOLIC:
             return text, False
         return text[:MAX_SYMBOLIC] + " …", True
-    joiner = {"Add": " + ", "Mul": "*"}.get(type(d).__name__, None)
+    joiner = {"Add": " + ", "Mul": "*"}.get(type(d).__name__)
     if joiner is None or not d.args:
         return engine.text(d)[:MAX_SYMBOLIC] + " …", True
     shown, length = [], 0
     for term in d.args:
         if _size_at_least(term, PRINTABLE_NODES) >= PRINTABLE_NODES:
-            piece = engine.text(term)[:MAX_SYMBOLIC // 4] + "…"
+            piece = engine.text(term)[: MAX_SYMBOLIC // 4] + "…"
         else:
             piece = engine.text(term)
         if shown and length + len(piece) > MAX_SYMBOLIC:
@@ -181,8 +189,15 @@ def derivative_text(engine, d, full: bool, tree_nodes: int = 0):
     return joiner.join(shown) + f"{joiner}… ({rest} more terms; --full shows all)", True
 
 
-def differentiate(expression, at=None, wrt=None, order: int = 1,
-                  dtype: str = "float64", full: bool = False, autograd: bool = True) -> Result:
+def differentiate(
+    expression,
+    at=None,
+    wrt=None,
+    order: int = 1,
+    dtype: str = "float64",
+    full: bool = False,
+    autograd: bool = True,
+) -> Result:
     """Differentiate `expression` at the point `at` three ways and compare.
 
     `at` is a dict {name: number or list} or a list of `--at` strings.
@@ -223,8 +238,10 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
     symbols = symbolic.symbols_for(expr.variables, shapes)
     f = symbolic.build(expr, symbols)
     if isinstance(f, list):
-        notes.append("the expression is vector-valued; derivatives are of the sum of its "
-                     "elements, as torch's y.backward(torch.ones_like(y))")
+        notes.append(
+            "the expression is vector-valued; derivatives are of the sum of its "
+            "elements, as torch's y.backward(torch.ones_like(y))"
+        )
     f_scalar = sum(f[1:], f[0]) if isinstance(f, list) else f
     subs = symbolic.substitutions(symbols, point)
     value = _sympy_value(symbolic, f, subs, expr, point)
@@ -241,8 +258,21 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
     frozen = numeric.detached_values(expr, batch)
     chained = _chained(symbolic, expr, point, names, shapes, order, full, notes)
     partials = [
-        _partial(symbolic, expr, f_scalar, symbols, subs, batch, frozen, shapes, wrt, grad,
-                 dtype, full, chained)
+        _partial(
+            symbolic,
+            expr,
+            f_scalar,
+            symbols,
+            subs,
+            batch,
+            frozen,
+            shapes,
+            wrt,
+            grad,
+            dtype,
+            full,
+            chained,
+        )
         for wrt, grad in zip(wanted, autograd_values)
     ]
     kinks = _kinks(expr, values, batch, frozen, names, shapes)
@@ -251,8 +281,21 @@ def differentiate(expression, at=None, wrt=None, order: int = 1,
         # Methods at odds: perhaps a kink no table entry announces (sqrt(x**2) at 0).
         kinks = _kinks(expr, values, batch, frozen, names, shapes, anywhere=True) or kinks
         status, reason = _verdict(partials, kinks, autograd)
-    result = Result(expr.source, list(expr.variables), names, point, dtype, order, value,
-                    partials, kinks, status, reason, notes, expr)
+    result = Result(
+        expr.source,
+        list(expr.variables),
+        names,
+        point,
+        dtype,
+        order,
+        value,
+        partials,
+        kinks,
+        status,
+        reason,
+        notes,
+        expr,
+    )
     result.engine, result.chain_rule = symbolic.ENGINE, chained is not None
     return result
 
@@ -270,10 +313,12 @@ def _chained(symbolic, expr, point, names, shapes, order, full, notes):
     if factors <= symbolic.WIDE_FACTORS:
         return None
     values, whys = chainrule.gradient(expr, point, names, symbolic)
-    notes.append(f"the derivative formula would hold about {factors**2:,} factors (a product "
-                 f"of {factors:,} differentiates into one term per factor): instead, "
-                 f"{symbolic.NAME} differentiated each operation and the chain rule combined "
-                 "them in float64; --full builds the formula")
+    notes.append(
+        f"the derivative formula would hold about {factors**2:,} factors (a product "
+        f"of {factors:,} differentiates into one term per factor): instead, "
+        f"{symbolic.NAME} differentiated each operation and the chain rule combined "
+        "them in float64; --full builds the formula"
+    )
     return {name: (values[name], whys.get(name)) for name in names}
 
 
@@ -307,8 +352,9 @@ def _finite(x):
     return x is not None and np.isfinite(x)
 
 
-def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, dtype, full,
-             chained=None):
+def _partial(
+    symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, dtype, full, chained=None
+):
     order = len(wrt)
     if shapes[wrt[0]] is None:
         components = [tuple((name, 0) for name in wrt)]
@@ -318,8 +364,10 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
         components = [((wrt[0], i),) for i in range(length)]
         sym_lists = [(symbols[wrt[0]][i],) for i in range(length)]
     grads = np.ravel(grad) if grad is not None else None
-    fds = [(float(estimate[0]), float(error[0])) for estimate, error in
-           numeric.finite_difference(expr, batch, components, frozen)]
+    fds = [
+        (float(estimate[0]), float(error[0]))
+        for estimate, error in numeric.finite_difference(expr, batch, components, frozen)
+    ]
     ad_tol = AUTOGRAD_TOLERANCE[dtype]
     fd_tol = finite_difference_tolerance(order)
     symbolic_texts, sympy_values, problems = [], [], []
@@ -337,8 +385,9 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
         sympy_values.append(number)
         ad = float(grads[i]) if grads is not None else None
         fd, fd_err = fds[i]
-        label = "d/d" + "".join(f"{n}[{c}]" if shapes[n] is not None else n
-                                 for n, c in components[i])
+        label = "d/d" + "".join(
+            f"{n}[{c}]" if shapes[n] is not None else n for n, c in components[i]
+        )
         if number is None:
             agree = False
             problems.append(f"{label}: SymPy's derivative is {why}")
@@ -350,15 +399,19 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
             problems.append(f"{label}: autograd gives {ad}")
         elif not ad_tol.allows(ad, number):
             agree = False
-            problems.append(f"{label}: autograd {ad:.12g} differs from SymPy {number:.12g} "
-                            f"by {abs(ad - number):.3g}")
+            problems.append(
+                f"{label}: autograd {ad:.12g} differs from SymPy {number:.12g} "
+                f"by {abs(ad - number):.3g}"
+            )
         if not np.isfinite(fd):
             agree = False
             problems.append(f"{label}: finite differences give {fd}")
         elif not fd_tol.allows(fd, number, float(fd_slack(fd_err, number))):
             agree = False
-            problems.append(f"{label}: finite differences {fd:.12g} differ from SymPy "
-                            f"{number:.12g} by {abs(fd - number):.3g}")
+            problems.append(
+                f"{label}: finite differences {fd:.12g} differ from SymPy "
+                f"{number:.12g} by {abs(fd - number):.3g}"
+            )
     vector = shapes[wrt[0]] is not None
 
     def shaped(items):
@@ -368,8 +421,9 @@ def _partial(symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad,
         wrt=tuple(wrt),
         symbolic=shaped(symbolic_texts),
         sympy=shaped(sympy_values),
-        autograd=shaped([float(g) for g in grads] if grads is not None
-                        else [None] * len(sym_lists)),
+        autograd=shaped(
+            [float(g) for g in grads] if grads is not None else [None] * len(sym_lists)
+        ),
         finite_difference=shaped([fd for fd, _ in fds]),
         finite_difference_error=shaped([err for _, err in fds]),
         agree=agree,
@@ -390,20 +444,27 @@ def _kinks(expr, values, batch, frozen, names, shapes, anywhere=False) -> list:
     found = []
     for name in names:
         for comp in range(shapes[name] or 1):
-            sides = {k: float(v[0]) for k, v in
-                     numeric.one_sided(expr, batch, name, comp, frozen).items()}
-            finer = {k: float(v[0]) for k, v in
-                     numeric.one_sided(expr, batch, name, comp, frozen, 1e-8).items()}
+            sides = {
+                k: float(v[0])
+                for k, v in numeric.one_sided(expr, batch, name, comp, frozen).items()
+            }
+            finer = {
+                k: float(v[0])
+                for k, v in numeric.one_sided(expr, batch, name, comp, frozen, 1e-8).items()
+            }
             jump = bool(sides["jump"])
-            settled = all(np.isfinite([sides[k], finer[k]]).all()
-                          and abs(sides[k] - finer[k]) <= 1e-3 * max(1.0, abs(sides[k]))
-                          for k in ("left", "right"))
+            settled = all(
+                np.isfinite([sides[k], finer[k]]).all()
+                and abs(sides[k] - finer[k]) <= 1e-3 * max(1.0, abs(sides[k]))
+                for k in ("left", "right")
+            )
             corner = settled and not KINK_TOLERANCE.allows(sides["left"], sides["right"])
             if jump or corner:
                 label = name if shapes[name] is None else f"{name}[{comp}]"
                 left, right = (None, None) if jump else (sides["left"], sides["right"])
-                found.append(Kink(where, label, left, right, jump, sides["left_value"],
-                                  sides["right_value"]))
+                found.append(
+                    Kink(where, label, left, right, jump, sides["left_value"], sides["right_value"])
+                )
     return found
 
 
@@ -412,16 +473,25 @@ def _verdict(partials, kinks, autograd=True):
         words = []
         for kink in kinks:
             if kink.jump:
-                words.append(f"the value jumps here along {kink.wrt} (at {kink.node}: from "
-                             f"{kink.left_value:.6g} to {kink.right_value:.6g})")
+                words.append(
+                    f"the value jumps here along {kink.wrt} (at {kink.node}: from "
+                    f"{kink.left_value:.6g} to {kink.right_value:.6g})"
+                )
             else:
-                words.append(f"not differentiable here (at {kink.node}): along {kink.wrt} the "
-                             f"left derivative is {kink.left:.6g} and the right {kink.right:.6g}")
-        return Status.KINK, ("; ".join(words)
-                             + ". The values shown are each method's convention "
-                             "(autograd takes a subgradient).")
-    undefined = [p for partial in partials for p in partial.problems if "SymPy's" in p
-                 or "gives inf" in p or "gives -inf" in p or "gives nan" in p]
+                words.append(
+                    f"not differentiable here (at {kink.node}): along {kink.wrt} the "
+                    f"left derivative is {kink.left:.6g} and the right {kink.right:.6g}"
+                )
+        return Status.KINK, (
+            "; ".join(words) + ". The values shown are each method's convention "
+            "(autograd takes a subgradient)."
+        )
+    undefined = [
+        p
+        for partial in partials
+        for p in partial.problems
+        if "SymPy's" in p or "gives inf" in p or "gives -inf" in p or "gives nan" in p
+    ]
     if undefined:
         return Status.UNDEFINED, "the derivative is not finite here: " + "; ".join(undefined)
     problems = [p for partial in partials for p in partial.problems]
@@ -432,4 +502,4 @@ def _verdict(partials, kinks, autograd=True):
     return Status.AGREE, "SymPy, autograd and finite differences agree"
 
 
-__all__ = ["differentiate", "Result", "Partial", "Kink"]
+__all__ = ["Kink", "Partial", "Result", "differentiate"]

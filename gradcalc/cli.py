@@ -12,7 +12,7 @@ import math
 import os
 import sys
 from enum import Enum
-from typing import List, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -20,8 +20,6 @@ from typer.core import TyperGroup
 from . import __version__
 from .coercion import plain
 from .errors import ExitCode, GradcalcError, PointError, UsageError
-
-from typing import Annotated
 
 
 class DType(str, Enum):
@@ -70,7 +68,7 @@ def _deep(work):
     def target():
         try:
             outcome["value"] = work()
-        except BaseException as error:  # noqa: BLE001 - handed to the caller
+        except BaseException as error:
             outcome["error"] = error
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
@@ -91,8 +89,7 @@ class GradcalcGroup(TyperGroup):
     """Maps every way a run can end to an exit code (SPEC §6), for the real
     CLI and for CliRunner alike."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
-             **extra):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         args = self._protect_negative_expressions(list(sys.argv[1:] if args is None else args))
         code = self._run(args, prog_name, complete_var, **extra)
         if standalone_mode:
@@ -123,8 +120,12 @@ class GradcalcGroup(TyperGroup):
         out, previous = [args[0]], None
         for word in args[1:]:
             # "--name" is always an option (an unknown one gets Click's error).
-            if (word.startswith("-") and not word.startswith("--") and word not in known
-                    and previous not in takes_value):
+            if (
+                word.startswith("-")
+                and not word.startswith("--")
+                and word not in known
+                and previous not in takes_value
+            ):
                 word = " " + word
             out.append(word)
             previous = word
@@ -132,25 +133,38 @@ class GradcalcGroup(TyperGroup):
 
     def _run(self, args, prog_name, complete_var, **extra) -> int:
         try:
-            result = _deep(lambda: super(GradcalcGroup, self).main(
-                args=args, prog_name=prog_name, complete_var=complete_var,
-                standalone_mode=False, **extra))
+            result = _deep(
+                lambda: super(GradcalcGroup, self).main(
+                    args=args,
+                    prog_name=prog_name,
+                    complete_var=complete_var,
+                    standalone_mode=False,
+                    **extra,
+                )
+            )
             return int(result or 0)
         except GradcalcError as error:
-            return _report(error.kind, error.message, int(error.exit_code), args,
-                           getattr(error, "column", None))
+            return _report(
+                error.kind,
+                error.message,
+                int(error.exit_code),
+                args,
+                getattr(error, "column", None),
+            )
         except (KeyboardInterrupt, typer.Abort):
             sys.stderr.write("gradcalc: interrupted\n")
             return ExitCode.INTERRUPTED
         except RecursionError:
-            return _report("too_large", "expression is too deeply nested to process",
-                           ExitCode.UNDEFINED, args)
+            return _report(
+                "too_large", "expression is too deeply nested to process", ExitCode.UNDEFINED, args
+            )
         except MemoryError:
-            return _report("too_large", "out of memory: the input is too large",
-                           ExitCode.UNDEFINED, args)
+            return _report(
+                "too_large", "out of memory: the input is too large", ExitCode.UNDEFINED, args
+            )
         except BrokenPipeError:
             return ExitCode.OK
-        except Exception as error:  # noqa: BLE001 - the one place bugs are caught
+        except Exception as error:
             if hasattr(error, "format_message") and hasattr(error, "exit_code"):
                 # Click's usage errors (vendored by Typer, so matched by shape).
                 message = error.format_message()
@@ -159,9 +173,13 @@ class GradcalcGroup(TyperGroup):
                 return _report("usage", message, ExitCode.INPUT, args)
             if os.environ.get("GRADCALC_DEBUG", "0") not in ("", "0"):
                 raise
-            return _report("internal", f"internal error: {type(error).__name__}: {error} "
-                           "(a bug; set GRADCALC_DEBUG=1 for a traceback)",
-                           ExitCode.INTERNAL, args)
+            return _report(
+                "internal",
+                f"internal error: {type(error).__name__}: {error} "
+                "(a bug; set GRADCALC_DEBUG=1 for a traceback)",
+                ExitCode.INTERNAL,
+                args,
+            )
 
 
 app = typer.Typer(
@@ -185,27 +203,58 @@ def _version(value: bool):
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ):
     """A gradient calculator you can trust."""
 
 
 # Options shared by the commands, declared once.
-Expression = Annotated[str, typer.Argument(
-    help="The expression, e.g. 'sin(x**2)', 'x^2*y', '3(x+1)', 'mean(x**2)'. "
-    "See 'gradcalc functions'.", show_default=False)]
-At = Annotated[Optional[List[str]], typer.Option(
-    "--at", "-a", help="The point: 3 (one variable), x=3,y=2, x=[1,2,3] (a vector); "
-    "values may be constant expressions like pi/4. Repeatable.", show_default=False)]
-Wrt = Annotated[Optional[List[str]], typer.Option(
-    "--wrt", "-w", help="Differentiate with respect to these variables only "
-    "(comma-separated or repeated). Default: all.", show_default=False)]
-DTypeOption = Annotated[DType, typer.Option(
-    "--dtype", help="Precision of the autograd pass: float64 for a tight cross-check, "
-    "float32 as PyTorch uses by default. Finite differences always use float64.")]
-Json = Annotated[bool, typer.Option("--json", help="Print one strict JSON document "
-                                    "(see schemas/).")]
+Expression = Annotated[
+    str,
+    typer.Argument(
+        help="The expression, e.g. 'sin(x**2)', 'x^2*y', '3(x+1)', 'mean(x**2)'. "
+        "See 'gradcalc functions'.",
+        show_default=False,
+    ),
+]
+At = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        "-a",
+        help="The point: 3 (one variable), x=3,y=2, x=[1,2,3] (a vector); "
+        "values may be constant expressions like pi/4. Repeatable.",
+        show_default=False,
+    ),
+]
+Wrt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--wrt",
+        "-w",
+        help="Differentiate with respect to these variables only "
+        "(comma-separated or repeated). Default: all.",
+        show_default=False,
+    ),
+]
+DTypeOption = Annotated[
+    DType,
+    typer.Option(
+        "--dtype",
+        help="Precision of the autograd pass: float64 for a tight cross-check, "
+        "float32 as PyTorch uses by default. Finite differences always use float64.",
+    ),
+]
+Json = Annotated[
+    bool, typer.Option("--json", help="Print one strict JSON document (see schemas/).")
+]
+
+
 def _budget_seconds(value: float) -> float:
     # Read by budget.seconds_from in the parent process before Click runs;
     # here Click validates it and --help documents it.
@@ -214,12 +263,23 @@ def _budget_seconds(value: float) -> float:
     return value
 
 
-Timeout = Annotated[float, typer.Option(
-    "--timeout", callback=_budget_seconds, help="Time budget in seconds of computing, after start-up (0: none); past "
-    "it the run ends with exit 3. Default 5 for one point, none for --points.",
-    show_default=False)]
-Full = Annotated[bool, typer.Option("--full", help="Show all of a large expression's "
-                                    "derivative, nodes and steps instead of eliding.")]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        callback=_budget_seconds,
+        help="Time budget in seconds of computing, after start-up (0: none); past "
+        "it the run ends with exit 3. Default 5 for one point, none for --points.",
+        show_default=False,
+    ),
+]
+Full = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Show all of a large expression's derivative, nodes and steps instead of eliding.",
+    ),
+]
 
 
 def _emit(document: dict) -> None:
@@ -249,8 +309,7 @@ def _show(renderable) -> None:
         import shutil
 
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        Console(highlight=False, emoji=False, force_terminal=False,
-                width=width).print(renderable)
+        Console(highlight=False, emoji=False, force_terminal=False, width=width).print(renderable)
         return
     # emoji=False: ":name:" in an expression or note is text, never an emoji.
     Console(highlight=False, emoji=False).print(renderable)
@@ -259,8 +318,12 @@ def _show(renderable) -> None:
 def _exit_code(status: str) -> int:
     from .verdict import Status
 
-    return {Status.AGREE: ExitCode.OK, Status.DISAGREE: ExitCode.DISAGREE,
-            Status.KINK: ExitCode.DISAGREE, Status.UNDEFINED: ExitCode.UNDEFINED}[status]
+    return {
+        Status.AGREE: ExitCode.OK,
+        Status.DISAGREE: ExitCode.DISAGREE,
+        Status.KINK: ExitCode.DISAGREE,
+        Status.UNDEFINED: ExitCode.UNDEFINED,
+    }[status]
 
 
 @app.command()
@@ -268,22 +331,40 @@ def diff(
     expression: Expression,
     at: At = None,
     wrt: Wrt = None,
-    order: Annotated[int, typer.Option("--order", "-n", min=1, max=4,
-                                       help="Derivative order; 2 gives the Hessian.")] = 1,
+    order: Annotated[
+        int,
+        typer.Option("--order", "-n", min=1, max=4, help="Derivative order; 2 gives the Hessian."),
+    ] = 1,
     dtype: DTypeOption = DType.float64,
-    steps: Annotated[bool, typer.Option("--steps", help="Write out the chain rule: named "
-                                        "intermediates, local derivatives, products.")] = False,
-    graph: Annotated[bool, typer.Option("--graph", help="Show the computation graph tree "
-                                        "under the table.")] = False,
+    steps: Annotated[
+        bool,
+        typer.Option(
+            "--steps",
+            help="Write out the chain rule: named intermediates, local derivatives, products.",
+        ),
+    ] = False,
+    graph: Annotated[
+        bool, typer.Option("--graph", help="Show the computation graph tree under the table.")
+    ] = False,
     full: Full = False,
-    no_autograd: Annotated[bool, typer.Option(
-        "--no-autograd", help="Symbolic and finite differences only: never imports torch "
-        "(faster start).")] = False,
+    no_autograd: Annotated[
+        bool,
+        typer.Option(
+            "--no-autograd",
+            help="Symbolic and finite differences only: never imports torch (faster start).",
+        ),
+    ] = False,
     timeout: Timeout = 5.0,
-    points: Annotated[Optional[str], typer.Option(
-        "--points", help="Many points from a file ('-' for stdin): CSV with a header of "
-        "variable names, or JSON Lines ({\"x\": 1} per line). Answered vectorized; with "
-        "--json, one JSON object per line (NDJSON).", show_default=False)] = None,
+    points: Annotated[
+        str | None,
+        typer.Option(
+            "--points",
+            help="Many points from a file ('-' for stdin): CSV with a header of "
+            'variable names, or JSON Lines ({"x": 1} per line). Answered vectorized; with '
+            "--json, one JSON object per line (NDJSON).",
+            show_default=False,
+        ),
+    ] = None,
     json: Json = False,
 ):
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
@@ -292,13 +373,21 @@ def diff(
         if at:
             raise UsageError("give either --at or --points, not both")
         if steps or graph or no_autograd:
-            raise UsageError("--steps, --graph and --no-autograd take one point (--at), "
-                             "not --points")
+            raise UsageError(
+                "--steps, --graph and --no-autograd take one point (--at), not --points"
+            )
         return _diff_many(expression, points, wrt, order, dtype.value, json)
     from .check import differentiate
 
-    result = differentiate(expression, at or [], wrt=wrt, order=order, dtype=dtype.value,
-                           full=full, autograd=not no_autograd)
+    result = differentiate(
+        expression,
+        at or [],
+        wrt=wrt,
+        order=order,
+        dtype=dtype.value,
+        full=full,
+        autograd=not no_autograd,
+    )
     if json:
         from .jsonout import diff as document
 
@@ -343,8 +432,10 @@ def _diff_many(expression, source, wrt, order, dtype, json) -> int:
     from . import batch, budget
 
     points = batch.read(_read_points_text(source), "stdin" if source == "-" else source)
-    many = _with_progress(lambda progress: batch.differentiate_many(
-        expression, points, wrt, order, dtype, progress), len(points))
+    many = _with_progress(
+        lambda progress: batch.differentiate_many(expression, points, wrt, order, dtype, progress),
+        len(points),
+    )
     budget.computed()  # the answer is streamed, not held: see budget.run
     if json:
         from .jsonout import diff_lines
@@ -381,8 +472,11 @@ def _with_progress(work, total: int):
 def graph(
     expression: Expression,
     at: At = None,
-    format: Annotated[GraphFormat, typer.Option(
-        "--format", "-f", help="tree (Rich), dot (Graphviz), mermaid (Markdown) or json.")
+    format: Annotated[
+        GraphFormat,
+        typer.Option(
+            "--format", "-f", help="tree (Rich), dot (Graphviz), mermaid (Markdown) or json."
+        ),
     ] = GraphFormat.tree,
     dtype: DTypeOption = DType.float64,
     full: Full = False,
@@ -417,20 +511,41 @@ def _numbers(text: str, option: str) -> list:
 
 @app.command()
 def perceptron(
-    x: Annotated[str, typer.Option("--x", help="Input feature(s): 6.7, or 1,2,3 for several.",
-                                   show_default=False)],
-    y: Annotated[str, typer.Option("--y", help="The true label (in [0, 1] for bce).",
-                                   show_default=False)],
-    w: Annotated[Optional[str], typer.Option("--w", help="Weight(s), one per feature. "
-                                             "Default: 1 each.", show_default=False)] = None,
+    x: Annotated[
+        str,
+        typer.Option(
+            "--x", help="Input feature(s): 6.7, or 1,2,3 for several.", show_default=False
+        ),
+    ],
+    y: Annotated[
+        str, typer.Option("--y", help="The true label (in [0, 1] for bce).", show_default=False)
+    ],
+    w: Annotated[
+        str | None,
+        typer.Option(
+            "--w", help="Weight(s), one per feature. Default: 1 each.", show_default=False
+        ),
+    ] = None,
     b: Annotated[str, typer.Option("--b", help="Bias.")] = "0",
-    loss: Annotated[Loss, typer.Option("--loss", help="bce: binary cross-entropy with the "
-                                       "notebook's clamp; mse: squared error.")] = Loss.bce,
-    epsilon: Annotated[float, typer.Option("--epsilon", help="The clamp of bce: ŷ is kept "
-                                           "in [ε, 1 - ε].")] = 1e-8,
-    steps: Annotated[int, typer.Option("--steps", help="Gradient-descent steps to take, "
-                                       "updating with manual and autograd gradients side by "
-                                       "side.")] = 0,
+    loss: Annotated[
+        Loss,
+        typer.Option(
+            "--loss",
+            help="bce: binary cross-entropy with the notebook's clamp; mse: squared error.",
+        ),
+    ] = Loss.bce,
+    epsilon: Annotated[
+        float, typer.Option("--epsilon", help="The clamp of bce: ŷ is kept in [ε, 1 - ε].")
+    ] = 1e-8,
+    steps: Annotated[
+        int,
+        typer.Option(
+            "--steps",
+            help="Gradient-descent steps to take, "
+            "updating with manual and autograd gradients side by "
+            "side.",
+        ),
+    ] = 0,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate for --steps.")] = 0.1,
     dtype: DTypeOption = DType.float64,
     timeout: Timeout = 5.0,
@@ -441,9 +556,17 @@ def perceptron(
     from .perceptron import shaped, train
 
     features = _numbers(x, "--x")
-    neuron = train(features if len(features) > 1 else features[0], _numbers(y, "--y")[0],
-                   None if w is None else _numbers(w, "--w"), _numbers(b, "--b")[0],
-                   loss.value, epsilon, dtype.value, steps, lr)
+    neuron = train(
+        features if len(features) > 1 else features[0],
+        _numbers(y, "--y")[0],
+        None if w is None else _numbers(w, "--w"),
+        _numbers(b, "--b")[0],
+        loss.value,
+        epsilon,
+        dtype.value,
+        steps,
+        lr,
+    )
     if json:
         from .jsonout import perceptron as document
 
@@ -459,10 +582,15 @@ def perceptron(
 def accumulate(
     expression: Expression,
     at: At = None,
-    passes: Annotated[int, typer.Option("--passes", "-p", help="How many times to call "
-                                        "backward().")] = 3,
-    zero_grad: Annotated[bool, typer.Option("--zero-grad", help="Zero .grad before each "
-                                            "backward(), as optimizer.zero_grad() does.")] = False,
+    passes: Annotated[
+        int, typer.Option("--passes", "-p", help="How many times to call backward().")
+    ] = 3,
+    zero_grad: Annotated[
+        bool,
+        typer.Option(
+            "--zero-grad", help="Zero .grad before each backward(), as optimizer.zero_grad() does."
+        ),
+    ] = False,
     dtype: DTypeOption = DType.float64,
     timeout: Timeout = 5.0,
     json: Json = False,
@@ -487,15 +615,29 @@ def functions(json: Json = False):
     """List the functions and constants expressions may use."""
     from .functions import CONSTANTS, FUNCTIONS
 
-    rows = [(f.name, "/".join((f.name,) + f.aliases), _arity(f.arity), f.domain, f.doc)
-            for f in FUNCTIONS]
+    rows = [
+        (f.name, "/".join((f.name,) + f.aliases), _arity(f.arity), f.domain, f.doc)
+        for f in FUNCTIONS
+    ]
     if json:
         from .jsonout import SCHEMA_VERSION
 
-        _emit({"schema_version": SCHEMA_VERSION,
-               "functions": [{"name": r[0], "spellings": r[1].split("/"), "arguments": r[2],
-                              "domain": r[3], "description": r[4]} for r in rows],
-               "constants": {k: v[1] for k, v in CONSTANTS.items()}})
+        _emit(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "functions": [
+                    {
+                        "name": r[0],
+                        "spellings": r[1].split("/"),
+                        "arguments": r[2],
+                        "domain": r[3],
+                        "description": r[4],
+                    }
+                    for r in rows
+                ],
+                "constants": {k: v[1] for k, v in CONSTANTS.items()},
+            }
+        )
         return 0
     from rich.table import Table
 
@@ -518,8 +660,11 @@ def main() -> None:
     """The console script: the command runs in a child process with a time and
     memory budget (see budget.py); --help, --version and completion do not."""
     args = sys.argv[1:]
-    light = not args or any(a in ("--help", "-h", "--version") for a in args) or (
-        os.environ.get("_GRADCALC_COMPLETE"))
+    light = (
+        not args
+        or any(a in ("--help", "-h", "--version") for a in args)
+        or (os.environ.get("_GRADCALC_COMPLETE"))
+    )
     if light:
         app()
         return
@@ -535,8 +680,9 @@ def main() -> None:
             return stop.code if isinstance(stop.code, int) else 0
         return 0
 
-    code = budget.run(work, budget.seconds_from(args), on_overrun=overrun,
-                      hold=not budget.streams(args))
+    code = budget.run(
+        work, budget.seconds_from(args), on_overrun=overrun, hold=not budget.streams(args)
+    )
     sys.stdout.flush()
     sys.stderr.flush()
     # The child did the work and has exited; tearing down the parent's

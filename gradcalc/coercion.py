@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from enum import Enum
-from typing import Any, List, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 try:  # Typer's coercion layer (private; pinned by pyproject's typer range)
     from typer._coercion import RuntimeParam, build_runtime_param
@@ -31,8 +31,7 @@ class NotPlain(Exception):
 
 
 def _in_range(number, info):
-    if ((info.min is not None and number < info.min)
-            or (info.max is not None and number > info.max)):
+    if (info.min is not None and number < info.min) or (info.max is not None and number > info.max):
         raise NotPlain
     return number
 
@@ -40,7 +39,7 @@ def _in_range(number, info):
 def plain_value(value: Any, annotation: Any, info) -> Any:
     """`value` as `annotation`, for the forms whose conversion is unambiguous;
     raises NotPlain for everything else."""
-    if get_origin(annotation) in (list, List):
+    if get_origin(annotation) in (list, list):
         (item,) = get_args(annotation)
         if not isinstance(value, (list, tuple)):
             raise NotPlain
@@ -84,7 +83,8 @@ if RuntimeParam is not None:
                 except NotPlain:
                     pass
             return build_runtime_param(param.type_descriptor)._coerce_value(
-                value, param=param, ctx=ctx)
+                value, param=param, ctx=ctx
+            )
 
 
 def plain(params: list) -> list:
@@ -94,10 +94,13 @@ def plain(params: list) -> list:
         return params
     for param in params:
         descriptor = getattr(param, "type_descriptor", None)
-        if (descriptor is not None and descriptor.file_annotation is None
-                and hasattr(param, "_runtime_param")  # else Typer's own, only slower
-                and not isinstance(param._runtime_param, PlainRuntimeParam)):
+        if (
+            descriptor is not None
+            and descriptor.file_annotation is None
+            and hasattr(param, "_runtime_param")  # else Typer's own, only slower
+            and not isinstance(param._runtime_param, PlainRuntimeParam)
+        ):
             param._runtime_param = PlainRuntimeParam(
-                parameter_info=descriptor.parameter_info,
-                annotation=descriptor.annotation)
+                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
+            )
     return params

@@ -40,8 +40,11 @@ def symbols_for(variables: list, shapes: dict) -> dict:
     out = {}
     for name in variables:
         length = shapes.get(name)
-        out[name] = se.Symbol(name) if length is None else [
-            se.Symbol(f"{name}[{i}]") for i in range(length)]
+        out[name] = (
+            se.Symbol(name)
+            if length is None
+            else [se.Symbol(f"{name}[{i}]") for i in range(length)]
+        )
     return out
 
 

@@ -14,7 +14,6 @@ Views (Rich tree, DOT, Mermaid, JSON) live in `render/` and only read this.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -33,7 +32,7 @@ class GraphNode:
     expression: str  # the sub-expression it computes
     kind: str  # "variable", "constant" or "operation"
     value: object  # float, or list for a vector
-    grad_fn: Optional[str] = None  # torch's class name; AccumulateGrad for leaves
+    grad_fn: str | None = None  # torch's class name; AccumulateGrad for leaves
     adjoint: object = None  # d output / d node by the chain rule (None: no gradient)
     torch_grad: object = None  # torch's retained .grad
     agree: bool = True
@@ -52,9 +51,9 @@ class GraphEdge:
     source: int  # the input node
     target: int  # the node that consumes it
     position: int  # argument position in the target
-    local_generic: Optional[str]  # ∂target/∂input with the inputs named u (or a, b)
-    forward_generic: Optional[str]  # the target's operation on those names: sin(u), a*b
-    local_symbolic: Optional[str]  # the same, written with the input's expression
+    local_generic: str | None  # ∂target/∂input with the inputs named u (or a, b)
+    forward_generic: str | None  # the target's operation on those names: sin(u), a*b
+    local_symbolic: str | None  # the same, written with the input's expression
     local_value: object  # evaluated at the forward values
     contribution: object  # adjoint(target) · local, summed to the input's shape
     generic: object = field(default=None, repr=False)  # the SymPy form, for views
@@ -118,16 +117,33 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
     index = {id(node): i for i, node in enumerate(order)}
     shapes = {id(n): np.asarray(values[id(n)]).shape[-1] for n in order}
     vector = {id(n): _is_vector(n, point, values) for n in order}
-    nodes = [GraphNode(i, n.op, _labels(n), n.text,
-                       "variable" if n.op == "var" else
-                       ("constant" if n.op in ("num", "const") else "operation"),
-                       _value(values[id(n)], vector[id(n)]))
-             for i, n in enumerate(order)]
+    nodes = [
+        GraphNode(
+            i,
+            n.op,
+            _labels(n),
+            n.text,
+            "variable"
+            if n.op == "var"
+            else ("constant" if n.op in ("num", "const") else "operation"),
+            _value(values[id(n)], vector[id(n)]),
+        )
+        for i, n in enumerate(order)
+    ]
     edges = []
     for node in order:
         for position, child in enumerate(node.args):
-            edge = GraphEdge(len(edges), index[id(child)], index[id(node)], position,
-                             None, None, None, None, None)
+            edge = GraphEdge(
+                len(edges),
+                index[id(child)],
+                index[id(node)],
+                position,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
             edges.append(edge)
             nodes[index[id(node)]].inputs.append(edge.index)
             nodes[index[id(child)]].consumers.append(edge.index)
@@ -136,8 +152,10 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
     _adjoints(order, index, nodes, edges, values, vector)
     notes = _torch_view(expr, order, index, nodes, point, dtype)
     for node, _ in numeric.nodes_at_kink(expr, values):
-        notes.append(f"{node.brief} sits on its kink here: the gradients through it are "
-                     "torch's subgradient convention (gradcalc diff exits 1 at this point)")
+        notes.append(
+            f"{node.brief} sits on its kink here: the gradients through it are "
+            "torch's subgradient convention (gradcalc diff exits 1 at this point)"
+        )
     tolerance = AUTOGRAD_TOLERANCE[dtype]
     agree = True
     for node in nodes:
@@ -161,7 +179,8 @@ def _spec(value):
 
 def _is_vector(node, point, values) -> bool:
     return np.asarray(values[id(node)]).shape[-1] > 1 or (
-        node.op == "var" and np.asarray(point[node.value]).ndim == 1)
+        node.op == "var" and np.asarray(point[node.value]).ndim == 1
+    )
 
 
 def _value(array, vector: bool):
@@ -195,8 +214,9 @@ def _local_derivatives(order, index, edges, values, shapes, vector):
                 n = shapes[id(child)] if vector[id(child)] else 1
                 generic = sp.Integer(1) / n if node.op == "mean" else sp.Integer(1)
             else:
-                generic = sp.diff(_generic(node, func, placeholders, sp, symbolic),
-                                  placeholders[position])
+                generic = sp.diff(
+                    _generic(node, func, placeholders, sp, symbolic), placeholders[position]
+                )
             written = generic.xreplace({p: texts[id(a)] for p, a in zip(placeholders, node.args)})
             edge.generic, edge.placeholders = generic, tuple(placeholders)
             names = [str(p) for p in placeholders]
@@ -288,12 +308,17 @@ def _adjoints(order, index, nodes, edges, values, vector):
             contribution = adjoint * local
             if not isinstance(child.value, list):
                 contribution = contribution.sum()
-            edge.contribution = _tolist(contribution) if isinstance(child.value, list) \
-                else float(contribution)
+            edge.contribution = (
+                _tolist(contribution) if isinstance(child.value, list) else float(contribution)
+            )
             if node.op == "detach":
                 continue  # the edge is shown, but nothing flows through it
-            total = contribution if child.adjoint is None else np.asarray(child.adjoint) + contribution
-            child.adjoint = _tolist(total) if isinstance(child.value, list) else float(np.sum(total))
+            total = (
+                contribution if child.adjoint is None else np.asarray(child.adjoint) + contribution
+            )
+            child.adjoint = (
+                _tolist(total) if isinstance(child.value, list) else float(np.sum(total))
+            )
 
 
 def _torch_view(expr, order, index, nodes, point, dtype) -> list:
@@ -323,8 +348,11 @@ def _torch_view(expr, order, index, nodes, point, dtype) -> list:
         elif tensor.grad_fn is not None:
             mine.grad_fn = type(tensor.grad_fn).__name__
         if tensor.grad is not None:
-            mine.torch_grad = _tolist(tensor.grad.detach().to(torch.float64).numpy()) \
-                if isinstance(mine.value, list) else float(tensor.grad.detach().sum())
+            mine.torch_grad = (
+                _tolist(tensor.grad.detach().to(torch.float64).numpy())
+                if isinstance(mine.value, list)
+                else float(tensor.grad.detach().sum())
+            )
     return notes
 
 

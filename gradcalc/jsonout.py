@@ -103,8 +103,15 @@ def diff(result) -> dict:
     document["status"] = result.status
     document["reason"] = result.reason
     document["kinks"] = [
-        {"at": k.node, "wrt": k.wrt, "left_derivative": k.left, "right_derivative": k.right,
-         "jump": k.jump, "left_value": k.left_value, "right_value": k.right_value}
+        {
+            "at": k.node,
+            "wrt": k.wrt,
+            "left_derivative": k.left,
+            "right_derivative": k.right,
+            "jump": k.jump,
+            "left_value": k.left_value,
+            "right_value": k.right_value,
+        }
         for k in result.kinks
     ]
     document["tolerance"] = tolerances(result.dtype, result.order)
@@ -123,26 +130,46 @@ def diff_lines(many, chunk: int = 50_000):
     def constant(value) -> str:  # JSON text, safe inside a %-template
         return dumps(value).replace("%", "%%")
 
-    bodies = [f'"symbolic": {constant(p.symbolic)}, "sympy": %s, "autograd": %s, '
-              '"finite_difference": %s, "finite_difference_error": %s, "agree": true'
-              for p in many.partials]
+    bodies = [
+        f'"symbolic": {constant(p.symbolic)}, "sympy": %s, "autograd": %s, '
+        '"finite_difference": %s, "finite_difference_error": %s, "agree": true'
+        for p in many.partials
+    ]
     gradient = ""
     if many.order == 1:
-        gradient = '"gradient": {' + ", ".join(
-            f"{constant(p.wrt[0])}: {{{body}}}" for p, body in zip(many.partials, bodies)
-        ) + "}, "
-    derivatives = '"derivatives": [' + ", ".join(
-        f'{{"wrt": {constant(list(p.wrt))}, "order": {len(p.wrt)}, {body}}}'
-        for p, body in zip(many.partials, bodies)) + "]"
+        gradient = (
+            '"gradient": {'
+            + ", ".join(
+                f"{constant(p.wrt[0])}: {{{body}}}" for p, body in zip(many.partials, bodies)
+            )
+            + "}, "
+        )
+    derivatives = (
+        '"derivatives": ['
+        + ", ".join(
+            f'{{"wrt": {constant(list(p.wrt))}, "order": {len(p.wrt)}, {body}}}'
+            for p, body in zip(many.partials, bodies)
+        )
+        + "]"
+    )
     template = (
-        '{"schema_version": 1, "line": %s, "expression": ' + constant(many.expression)
-        + ', "variables": ' + constant(many.variables) + ', "wrt": ' + constant(many.wrt)
-        + ', "point": {' + ", ".join(f"{constant(n)}: %s" for n in many.variables)
-        + '}, "dtype": ' + constant(many.dtype) + f', "order": {many.order}, "value": %s, '
-        + gradient + derivatives
+        '{"schema_version": 1, "line": %s, "expression": '
+        + constant(many.expression)
+        + ', "variables": '
+        + constant(many.variables)
+        + ', "wrt": '
+        + constant(many.wrt)
+        + ', "point": {'
+        + ", ".join(f"{constant(n)}: %s" for n in many.variables)
+        + '}, "dtype": '
+        + constant(many.dtype)
+        + f', "order": {many.order}, "value": %s, '
+        + gradient
+        + derivatives
         + ', "agree": true, "differentiable": true, "status": "agree", "reason": '
         + constant("SymPy, autograd and finite differences agree")
-        + ', "kinks": [], "tolerance": ' + constant(tolerances(many.dtype, many.order))
+        + ', "kinks": [], "tolerance": '
+        + constant(tolerances(many.dtype, many.order))
         + ', "notes": []}\n'
     ).encode()
     for start in range(0, len(many.points), chunk):
@@ -157,9 +184,10 @@ def _format_chunk(many, template: bytes, start, stop) -> bytes:
     columns.append(_written(many.value[start:stop]))
     numbers = []
     for partial in many.partials:
-        numbers += [_written(getattr(partial, key)[start:stop])
-                    for key in ("sympy", "autograd", "finite_difference",
-                                "finite_difference_error")]
+        numbers += [
+            _written(getattr(partial, key)[start:stop])
+            for key in ("sympy", "autograd", "finite_difference", "finite_difference_error")
+        ]
     repeat = 2 if many.order == 1 else 1  # gradient and derivatives hold the same numbers
     columns += numbers * repeat
     bad = np.flatnonzero(many.codes[start:stop] != 0).tolist()
@@ -189,16 +217,20 @@ def _point_document(many, index: int) -> dict:
     from .verdict import Status, tolerances
 
     status = many.status(index)
-    document = {"schema_version": SCHEMA_VERSION, "line": int(many.points.lines[index]),
-                "expression": many.expression, "variables": list(many.variables),
-                "wrt": list(many.wrt),
-                "point": {n: float(many.points.columns[n][index]) for n in many.variables},
-                "dtype": many.dtype, "order": many.order}
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "line": int(many.points.lines[index]),
+        "expression": many.expression,
+        "variables": list(many.variables),
+        "wrt": list(many.wrt),
+        "point": {n: float(many.points.columns[n][index]) for n in many.variables},
+        "dtype": many.dtype,
+        "order": many.order,
+    }
     put_number(document, "value", float(many.value[index]))
     derivatives = []
     for partial in many.partials:
-        entry = {"wrt": list(partial.wrt), "order": len(partial.wrt),
-                 "symbolic": partial.symbolic}
+        entry = {"wrt": list(partial.wrt), "order": len(partial.wrt), "symbolic": partial.symbolic}
         for key in ("sympy", "autograd", "finite_difference", "finite_difference_error"):
             put_number(entry, key, float(getattr(partial, key)[index]))
         entry["agree"] = bool(partial.agree[index])
@@ -206,16 +238,25 @@ def _point_document(many, index: int) -> dict:
     if many.order == 1:
         document["gradient"] = {
             e["wrt"][0]: {k: v for k, v in e.items() if k not in ("wrt", "order")}
-            for e in derivatives}
+            for e in derivatives
+        }
     document["derivatives"] = derivatives
     document["agree"] = status == Status.AGREE
     document["differentiable"] = status not in (Status.KINK, Status.UNDEFINED)
     document["status"] = status
     document["reason"] = many.reasons.get(index, "SymPy, autograd and finite differences agree")
     document["kinks"] = [
-        {"at": "the expression", "wrt": wrt, "left_derivative": left, "right_derivative": right,
-         "jump": jump, "left_value": left_value, "right_value": right_value}
-        for wrt, left, right, jump, left_value, right_value in many.kinks.get(index, [])]
+        {
+            "at": "the expression",
+            "wrt": wrt,
+            "left_derivative": left,
+            "right_derivative": right,
+            "jump": jump,
+            "left_value": left_value,
+            "right_value": right_value,
+        }
+        for wrt, left, right, jump, left_value, right_value in many.kinks.get(index, [])
+    ]
     document["tolerance"] = tolerances(many.dtype, many.order)
     document["notes"] = []
     return _strict(document)
@@ -224,8 +265,14 @@ def _point_document(many, index: int) -> dict:
 def graph(model) -> dict:
     nodes = []
     for node in model.nodes:
-        entry = {"id": node.index, "op": node.op, "label": node.label,
-                 "expression": node.expression, "kind": node.kind, "leaf": node.leaf}
+        entry = {
+            "id": node.index,
+            "op": node.op,
+            "label": node.label,
+            "expression": node.expression,
+            "kind": node.kind,
+            "leaf": node.leaf,
+        }
         put_number(entry, "value", node.value)
         entry["grad_fn"] = node.grad_fn
         entry["detached"] = node.detached
@@ -244,9 +291,12 @@ def graph(model) -> dict:
     for edge in model.edges:
         entry = {"from": edge.source, "to": edge.target, "argument": edge.position}
         if edge.local_generic is not None:
-            local = {"operation": edge.forward_generic,
-                     "with_respect_to": str(edge.placeholders[edge.position]),
-                     "symbolic": edge.local_generic, "expression": edge.local_symbolic}
+            local = {
+                "operation": edge.forward_generic,
+                "with_respect_to": str(edge.placeholders[edge.position]),
+                "symbolic": edge.local_generic,
+                "expression": edge.local_symbolic,
+            }
             put_number(local, "value", edge.local_value)
             entry["local_derivative"] = local
             put_number(entry, "contribution", edge.contribution)
@@ -254,12 +304,23 @@ def graph(model) -> dict:
             entry["local_derivative"] = None
             entry["contribution"] = None
         edges.append(entry)
-    document = {"schema_version": SCHEMA_VERSION, "expression": model.expression,
-                "variables": list(model.variables), "point": points.as_json(model.point),
-                "dtype": model.dtype}
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "expression": model.expression,
+        "variables": list(model.variables),
+        "point": points.as_json(model.point),
+        "dtype": model.dtype,
+    }
     put_number(document, "value", model.output.value)
-    document.update({"output": 0, "nodes": nodes, "edges": edges, "agree": model.agree,
-                     "notes": list(model.notes)})
+    document.update(
+        {
+            "output": 0,
+            "nodes": nodes,
+            "edges": edges,
+            "agree": model.agree,
+            "notes": list(model.notes),
+        }
+    )
     return _strict(document)
 
 
@@ -267,9 +328,16 @@ def perceptron(neuron) -> dict:
     from .perceptron import shaped
 
     first = neuron.first
-    document = {"schema_version": SCHEMA_VERSION, "x": shaped(neuron, neuron.x), "y": neuron.y,
-                "w": shaped(neuron, neuron.w), "b": neuron.b, "loss_function": neuron.loss_name,
-                "epsilon": neuron.epsilon, "dtype": neuron.dtype}
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "x": shaped(neuron, neuron.x),
+        "y": neuron.y,
+        "w": shaped(neuron, neuron.w),
+        "b": neuron.b,
+        "loss_function": neuron.loss_name,
+        "epsilon": neuron.epsilon,
+        "dtype": neuron.dtype,
+    }
     for key in ("z", "y_hat", "loss"):
         put_number(document, key, getattr(first, key))
     chain = {}
@@ -289,8 +357,9 @@ def perceptron(neuron) -> dict:
     document["reason"] = neuron.reason
     if neuron.history:
         document["lr"] = neuron.lr
-        document["history"] = [dict(step=s.step, **s.autograd, manual=s.manual)
-                               for s in neuron.history]
+        document["history"] = [
+            dict(step=s.step, **s.autograd, manual=s.manual) for s in neuron.history
+        ]
         document["trajectories_agree"] = neuron.trajectories_agree
     return _strict(document)
 
@@ -301,16 +370,23 @@ def accumulate(result) -> dict:
     def per_pass(rows):
         return [row[result.variables[0]] if single else dict(row) for row in rows]
 
-    return _strict({
-        "schema_version": SCHEMA_VERSION, "expression": result.expression,
-        "variables": list(result.variables), "point": points.as_json(result.point),
-        "dtype": result.dtype, "passes": result.passes, "zero_grad": result.zero_grad,
-        "gradient": dict(result.gradient),
-        "grads": per_pass(result.grads),
-        "grads_by_variable": {n: [row[n] for row in result.grads] for n in result.variables},
-        "expected": per_pass(result.expected),
-        "agree": result.agree, "explanation": result.explanation,
-    })
+    return _strict(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "expression": result.expression,
+            "variables": list(result.variables),
+            "point": points.as_json(result.point),
+            "dtype": result.dtype,
+            "passes": result.passes,
+            "zero_grad": result.zero_grad,
+            "gradient": dict(result.gradient),
+            "grads": per_pass(result.grads),
+            "grads_by_variable": {n: [row[n] for row in result.grads] for n in result.variables},
+            "expected": per_pass(result.expected),
+            "agree": result.agree,
+            "explanation": result.explanation,
+        }
+    )
 
 
 def _strict(document):
@@ -325,5 +401,13 @@ def _strict(document):
     return document
 
 
-__all__ = ["dumps", "diff", "graph", "perceptron", "accumulate", "error", "put_number",
-           "SCHEMA_VERSION"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "accumulate",
+    "diff",
+    "dumps",
+    "error",
+    "graph",
+    "perceptron",
+    "put_number",
+]

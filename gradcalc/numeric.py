@@ -21,11 +21,10 @@ _OFFSETS = np.array([-2.0, -1.0, 1.0, 2.0])
 _WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
 # Steps tried, as fractions of the base step; the one with the smallest
 # Richardson error estimate wins (a kink near the point spoils large steps).
-STEP_FACTORS = tuple(10.0 ** -k for k in range(9))  # 1 down to 1e-8
+STEP_FACTORS = tuple(10.0**-k for k in range(9))  # 1 down to 1e-8
 
 
-def evaluate(expr: Expression, point: dict, frozen: dict | None = None,
-             keep: bool = False):
+def evaluate(expr: Expression, point: dict, frozen: dict | None = None, keep: bool = False):
     """Evaluate at a batch of points.
 
     `point` maps variable names to arrays of shape (batch, k). `frozen` maps
@@ -76,13 +75,17 @@ def _base_steps(point: dict, order: int) -> dict:
     (as numdifftools does), so sin(x) at 1e6 is not stepped over whole periods,
     but never below what float64 can resolve at x."""
     scale = EPS ** (1.0 / (4 + order))
-    return {name: np.maximum(scale * np.maximum(1.0, np.log1p(np.abs(value))),
-                             1e3 * np.spacing(np.abs(value)))
-            for name, value in point.items()}
+    return {
+        name: np.maximum(
+            scale * np.maximum(1.0, np.log1p(np.abs(value))), 1e3 * np.spacing(np.abs(value))
+        )
+        for name, value in point.items()
+    }
 
 
-def finite_difference(expr: Expression, point: dict, partials: list, frozen=None,
-                      step_factors=STEP_FACTORS):
+def finite_difference(
+    expr: Expression, point: dict, partials: list, frozen=None, step_factors=STEP_FACTORS
+):
     """Central differences for each partial, at every point of a batch.
 
     `point` maps names to arrays of shape (batch, k). Each partial is a tuple
@@ -126,8 +129,9 @@ def _one_partial(expr, point, partial, frozen, step_factors):
         offsets = h[:, :, None] * _OFFSETS[combos[:, position]][None, None, :]
         key = (name, comp)
         shifts[key] = shifts.get(key, 0.0) + offsets.reshape(batch, -1)
-    moved, held = _moved(point, frozen, {k: v.reshape(-1) for k, v in shifts.items()},
-                         len(scales) * len(combos))
+    moved, held = _moved(
+        point, frozen, {k: v.reshape(-1) for k, v in shifts.items()}, len(scales) * len(combos)
+    )
     f = evaluate(expr, moved, held).sum(axis=-1).reshape(batch, len(scales), len(combos))
     denominators = np.ones((batch, len(scales)))
     for name, comp in partial:
@@ -137,8 +141,9 @@ def _one_partial(expr, point, partial, frozen, step_factors):
     # Richardson: the O(h^4) error of D(h) is about 16/15 |D(h) - D(h/2)|.
     errors = np.abs(estimates[..., 0] - estimates[..., 1]) * (16.0 / 15.0)
     # Rounding: each value carries ~eps*|f|, amplified by sum|w| / h^order.
-    rounding = (EPS * np.max(np.abs(f), axis=2) * np.sum(np.abs(weights))
-                / denominators).reshape(batch, len(step_factors), 2)[..., 1]
+    rounding = (EPS * np.max(np.abs(f), axis=2) * np.sum(np.abs(weights)) / denominators).reshape(
+        batch, len(step_factors), 2
+    )[..., 1]
     errors = errors + rounding
     errors = np.where(np.isfinite(errors), errors, np.inf)
     best = np.argmin(errors, axis=1)
@@ -147,8 +152,7 @@ def _one_partial(expr, point, partial, frozen, step_factors):
     return fine + (fine - coarse) / 15.0, errors[rows, best]
 
 
-def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None,
-              step: float = 1e-6):
+def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None, step: float = 1e-6):
     """Left and right derivative estimates, and left and right limits of the
     value, along one variable component, at every point of the batch.
     Second-order one-sided stencils with relative step `step`."""
@@ -180,8 +184,7 @@ def nodes_at_kink(expr: Expression, values: dict) -> list:
         if func is None or func.at_kink is None:
             continue
         args = [values[id(a)] for a in node.args]
-        mask = np.any(np.broadcast_to(func.at_kink(np, *args), np.broadcast(*args).shape),
-                      axis=-1)
+        mask = np.any(np.broadcast_to(func.at_kink(np, *args), np.broadcast(*args).shape), axis=-1)
         if np.any(mask):
             found.append((node, mask))
     return found
@@ -189,9 +192,18 @@ def nodes_at_kink(expr: Expression, values: dict) -> list:
 
 def as_batch(point: dict) -> dict:
     """Point values (0-d or 1-d) as (1, k) arrays."""
-    return {name: np.atleast_1d(np.asarray(v, dtype=np.float64)).reshape(1, -1)
-            for name, v in point.items()}
+    return {
+        name: np.atleast_1d(np.asarray(v, dtype=np.float64)).reshape(1, -1)
+        for name, v in point.items()
+    }
 
 
-__all__ = ["evaluate", "finite_difference", "one_sided", "nodes_at_kink",
-           "first_undefined", "detached_values", "as_batch"]
+__all__ = [
+    "as_batch",
+    "detached_values",
+    "evaluate",
+    "finite_difference",
+    "first_undefined",
+    "nodes_at_kink",
+    "one_sided",
+]

@@ -17,8 +17,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .errors import ParseError, UnknownNameError, TooLargeError
-from .functions import CONSTANTS, BY_NAME, TABLE
+from .errors import ParseError, TooLargeError, UnknownNameError
+from .functions import BY_NAME, CONSTANTS, TABLE
 
 MAX_LENGTH = 100_000  # characters of expression text
 MAX_DEPTH = 400  # nesting of the parsed tree (parentheses, calls, operators)
@@ -62,7 +62,7 @@ class Node:
     def text(self) -> str:
         """The sub-expression as written. Sliced when asked for: stored, the
         links of a long chain would hold quadratic text (a + b, a + b + c, ...)."""
-        return self.source[self.start:self.end]
+        return self.source[self.start : self.end]
 
     @property
     def is_leaf(self) -> bool:
@@ -195,11 +195,21 @@ def _check_number(source: str, text: str, start: int, end: int):
 
 # Binary operators: precedence and right-associativity. Implicit
 # multiplication is "*" with the same precedence.
-_BINARY = {"+": ("add", 1, False), "-": ("sub", 1, False), "*": ("mul", 2, False),
-           "/": ("div", 2, False), "**": ("pow", 4, True), "^": ("pow", 4, True)}
+_BINARY = {
+    "+": ("add", 1, False),
+    "-": ("sub", 1, False),
+    "*": ("mul", 2, False),
+    "/": ("div", 2, False),
+    "**": ("pow", 4, True),
+    "^": ("pow", 4, True),
+}
 _PREFIX_PRECEDENCE = 3  # -x**2 is -(x**2); -x*y is (-x)*y
-_CHAINS = {"add": ("add", "sub"), "sub": ("add", "sub"), "mul": ("mul", "div"),
-           "div": ("mul", "div")}
+_CHAINS = {
+    "add": ("add", "sub"),
+    "sub": ("add", "sub"),
+    "mul": ("mul", "div"),
+    "div": ("mul", "div"),
+}
 
 
 @dataclass
@@ -246,8 +256,9 @@ class _Parser:
         end = token.start + len(name)
         if name not in self.variables:
             self._check_variable_name(token)
-            self.variables[name] = Node("var", (), name, token.start,
-                                        token.start + len(name), self.source)
+            self.variables[name] = Node(
+                "var", (), name, token.start, token.start + len(name), self.source
+            )
         return self.variables[name], 1, token.start, end
 
     def _check_variable_name(self, token: _Token):
@@ -259,8 +270,7 @@ class _Parser:
                 f"{name!r} is reserved ({RESERVED[name]}); use another name", token.column
             )
         if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-            raise ParseError(f"{name!r} is a Python keyword, not part of the grammar",
-                             token.column)
+            raise ParseError(f"{name!r} is a Python keyword, not part of the grammar", token.column)
 
     def _reduce(self, pending: _Pending):
         """Pop one operator's operands off the output and push its node."""
@@ -292,8 +302,9 @@ class _Parser:
             )
         operands = self.output[-argc:]
         del self.output[-argc:]
-        self.output.append(self._node(func.name, operands, None, pending.token.start,
-                                      close.start + 1))
+        self.output.append(
+            self._node(func.name, operands, None, pending.token.start, close.start + 1)
+        )
 
     # -- the shunting-yard loop -----------------------------------------
     def parse(self) -> Expression:
@@ -312,7 +323,7 @@ class _Parser:
             previous = tokens[i - 1]
         while self.stack:
             self._reduce(self.stack.pop())
-        (root, *_), = self.output
+        ((root, *_),) = self.output
         # Surrounding blanks are not part of the expression (the CLI adds one
         # in front of '-x' so that it is not taken for an option).
         return Expression(self.source.strip(), root, sorted(self.variables), _postorder(root))
@@ -329,8 +340,9 @@ class _Parser:
                 raise _unknown_function(token)
             if func is not None:
                 if following.text != "(":
-                    raise ParseError(f"{token.text} is a function: write {token.text}(...)",
-                                     token.column)
+                    raise ParseError(
+                        f"{token.text} is a function: write {token.text}(...)", token.column
+                    )
                 if tokens[i + 2].text == ")":
                     raise ParseError(f"{func.name}() needs an argument", following.column)
                 self.stack.append(_Pending("call", token, func=func))
@@ -376,10 +388,14 @@ class _Parser:
         if previous.kind == "name" and token.text == "(":
             raise ParseError(
                 f"{previous.text} is a variable, not a function; write {previous.text}*(...) "
-                "to multiply", token.column)
+                "to multiply",
+                token.column,
+            )
         raise ParseError(
             f"missing operator before {token.text!r} (implicit multiplication only "
-            "follows a number or ')')", token.column)
+            "follows a number or ')')",
+            token.column,
+        )
 
     def _push_binary(self, token, spelling):
         op, precedence, right = _BINARY[spelling]

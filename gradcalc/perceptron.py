@@ -70,8 +70,9 @@ def _features(values, name) -> list:
     return values
 
 
-def train(x, y, w=None, b=0.0, loss="bce", epsilon=1e-8, dtype="float64", steps=0,
-          lr=0.1) -> Neuron:
+def train(
+    x, y, w=None, b=0.0, loss="bce", epsilon=1e-8, dtype="float64", steps=0, lr=0.1
+) -> Neuron:
     """The neuron at (w, b), and optionally `steps` of gradient descent."""
     vector = isinstance(x, (list, tuple)) and len(x) > 1
     x = _features(x, "x")
@@ -81,8 +82,10 @@ def train(x, y, w=None, b=0.0, loss="bce", epsilon=1e-8, dtype="float64", steps=
     if loss not in LOSSES:
         raise UsageError(f"--loss must be one of {', '.join(LOSSES)}, not {loss!r}")
     if loss == "bce" and not 0.0 <= float(y) <= 1.0:
-        raise UsageError(f"--y {y:g} is not a probability: binary cross-entropy needs a "
-                         "label in [0, 1] (use --loss mse for other targets)")
+        raise UsageError(
+            f"--y {y:g} is not a probability: binary cross-entropy needs a "
+            "label in [0, 1] (use --loss mse for other targets)"
+        )
     if not 0.0 < epsilon < 0.5:
         raise UsageError(f"--epsilon must be between 0 and 0.5, not {epsilon:g}")
     if not 0 <= steps <= MAX_STEPS:
@@ -97,8 +100,9 @@ def train(x, y, w=None, b=0.0, loss="bce", epsilon=1e-8, dtype="float64", steps=
     budget.computing()
     first = _pass(x, float(y), w, float(b), loss, epsilon, dtype)
     agree, reason = _compare(first, dtype, loss)
-    neuron = Neuron(x, float(y), w, float(b), loss, epsilon, dtype, vector, first, agree,
-                    reason, lr)
+    neuron = Neuron(
+        x, float(y), w, float(b), loss, epsilon, dtype, vector, first, agree, reason, lr
+    )
     if steps:
         neuron.history, neuron.trajectories_agree = _descend(neuron, steps, lr)
     return neuron
@@ -129,11 +133,21 @@ def _pass(x, y, w, b, loss, epsilon, dtype) -> Pass:
         manual_w = dloss_dyhat * dyhat_dz * xs
         manual_b = dloss_dyhat * dyhat_dz * 1
     clamped = loss == "bce" and bool(
-        (y_hat < epsilon) | (y_hat > torch.tensor(1 - epsilon, dtype=kind)))
+        (y_hat < epsilon) | (y_hat > torch.tensor(1 - epsilon, dtype=kind))
+    )
     z, y_hat, value = z.detach(), y_hat.detach(), value.detach()
-    return Pass(z.item(), y_hat.item(), value.item(), dloss_dyhat.item(), dyhat_dz.item(),
-                manual_w.tolist(), manual_b.item(), weights.grad.tolist(), bias.grad.item(),
-                clamped)
+    return Pass(
+        z.item(),
+        y_hat.item(),
+        value.item(),
+        dloss_dyhat.item(),
+        dyhat_dz.item(),
+        manual_w.tolist(),
+        manual_b.item(),
+        weights.grad.tolist(),
+        bias.grad.item(),
+        clamped,
+    )
 
 
 def _loss(torch, y_hat, target, loss, epsilon):
@@ -150,13 +164,17 @@ def _compare(result: Pass, dtype, loss):
         return True, "the manual chain rule and autograd agree"
     worst = max(abs(a - m) for m, a in pairs)
     if not math.isfinite(worst):
-        return False, ("the manual formula is not finite: dL/dŷ = (ŷ - y)/(ŷ(1 - ŷ)) divides "
-                       f"by ŷ(1 - ŷ) = {result.dyhat_dz:g}; autograd, through the clamp, "
-                       f"gives {result.autograd_b:g} for dL/db")
+        return False, (
+            "the manual formula is not finite: dL/dŷ = (ŷ - y)/(ŷ(1 - ŷ)) divides "
+            f"by ŷ(1 - ŷ) = {result.dyhat_dz:g}; autograd, through the clamp, "
+            f"gives {result.autograd_b:g} for dL/db"
+        )
     if result.clamped:
-        return False, (f"they differ by up to {worst:.3g}: the clamp is active (ŷ is within "
-                       "epsilon of 0 or 1), so autograd's gradient through torch.clamp is 0, "
-                       "while the notebook's manual formula ignores the clamp")
+        return False, (
+            f"they differ by up to {worst:.3g}: the clamp is active (ŷ is within "
+            "epsilon of 0 or 1), so autograd's gradient through torch.clamp is 0, "
+            "while the notebook's manual formula ignores the clamp"
+        )
     return False, f"the manual chain rule and autograd differ by up to {worst:.3g}"
 
 
@@ -168,16 +186,17 @@ def _descend(neuron: Neuron, steps: int, lr: float):
         entry = {}
         updates = {}
         for name, (w, b) in state.items():
-            result = _pass(neuron.x, neuron.y, w, b, neuron.loss_name, neuron.epsilon,
-                           neuron.dtype)
+            result = _pass(neuron.x, neuron.y, w, b, neuron.loss_name, neuron.epsilon, neuron.dtype)
             entry[name] = {"loss": result.loss, "w": _shape(w, neuron.vector), "b": b}
-            grad_w, grad_b = ((result.autograd_w, result.autograd_b) if name == "autograd"
-                              else (result.manual_w, result.manual_b))
+            grad_w, grad_b = (
+                (result.autograd_w, result.autograd_b)
+                if name == "autograd"
+                else (result.manual_w, result.manual_b)
+            )
             updates[name] = ([wi - lr * gi for wi, gi in zip(w, grad_w)], b - lr * grad_b)
         history.append(Step(step, entry["autograd"], entry["manual"]))
         a, m = entry["autograd"], entry["manual"]
-        pairs = [(a["loss"], m["loss"]), (a["b"], m["b"])] + list(
-            zip(_flat(a["w"]), _flat(m["w"])))
+        pairs = [(a["loss"], m["loss"]), (a["b"], m["b"])] + list(zip(_flat(a["w"]), _flat(m["w"])))
         agree = agree and all(tolerance.allows(got, want) for got, want in pairs)
         state = updates
     return history, agree

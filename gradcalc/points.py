@@ -45,7 +45,9 @@ def number(text: str, where: str) -> float:
     except ParseError as error:
         raise PointError(f"{where}: {source!r} is not a number ({error.message})") from None
     if expr.variables:
-        raise PointError(f"{where}: {source!r} is not a number (it names {', '.join(expr.variables)})")
+        raise PointError(
+            f"{where}: {source!r} is not a number (it names {', '.join(expr.variables)})"
+        )
     from .numeric import evaluate
 
     value = float(evaluate(expr, {})[0, 0])
@@ -91,13 +93,18 @@ def resolve(specs: list, variables: list) -> dict:
                 raise PointError(f"--at {spec!r}: expected name=value, got {item.strip()!r}")
             if name not in variables:
                 known = ", ".join(variables) or "none"
-                raise PointError(f"--at: {name!r} is not a variable of the expression "
-                                 f"(its variables: {known})")
+                raise PointError(
+                    f"--at: {name!r} is not a variable of the expression (its variables: {known})"
+                )
             _put(point, name, value(text, f"--at {name}"))
     missing = [name for name in variables if name not in point]
     if missing:
-        raise PointError("no value for " + ", ".join(missing) + ": add --at "
-                         + ",".join(f"{m}=..." for m in missing))
+        raise PointError(
+            "no value for "
+            + ", ".join(missing)
+            + ": add --at "
+            + ",".join(f"{m}=..." for m in missing)
+        )
     lengths = {v.size for v in point.values() if v.ndim == 1}
     if len(lengths) > 1:
         raise PointError(f"vector variables have different lengths {sorted(lengths)}")

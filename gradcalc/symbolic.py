@@ -96,8 +96,10 @@ def value_at(f, substitutions: dict):
     """Float value of f at the point; (None, reason) when it is not a finite real."""
     # SymPy leaves d/du sign(g(u)) unevaluated when g is not a symbol; away
     # from g = 0 it is 0 (at g = 0 the kink check speaks, not this value).
-    f = f.replace(lambda e: isinstance(e, sp.Derivative) and e.expr.func in (sp.sign, sp.Heaviside),
-                  lambda e: sp.S.Zero)
+    f = f.replace(
+        lambda e: isinstance(e, sp.Derivative) and e.expr.func in (sp.sign, sp.Heaviside),
+        lambda e: sp.S.Zero,
+    )
     # Float substitution evaluates at PRECISION digits as the tree is rebuilt
     # (an exact substitution of 3 into x**(10**10) would build a huge integer).
     try:
@@ -170,24 +172,38 @@ def _fold(fn):
         for arg in args[1:]:
             result = fn(np)(result, arg)
         return result
+
     return apply
 
 
 # SymPy heads -> numpy, for float64 evaluation of a derivative at many points.
 _NUMPY_HEADS = {
-    sp.sin: lambda np, x: np.sin(x), sp.cos: lambda np, x: np.cos(x),
-    sp.tan: lambda np, x: np.tan(x), sp.sec: lambda np, x: 1 / np.cos(x),
-    sp.csc: lambda np, x: 1 / np.sin(x), sp.cot: lambda np, x: 1 / np.tan(x),
-    sp.asin: lambda np, x: np.arcsin(x), sp.acos: lambda np, x: np.arccos(x),
-    sp.atan: lambda np, x: np.arctan(x), sp.atan2: lambda np, y, x: np.arctan2(y, x),
-    sp.sinh: lambda np, x: np.sinh(x), sp.cosh: lambda np, x: np.cosh(x),
-    sp.tanh: lambda np, x: np.tanh(x), sp.asinh: lambda np, x: np.arcsinh(x),
-    sp.acosh: lambda np, x: np.arccosh(x), sp.atanh: lambda np, x: np.arctanh(x),
-    sp.exp: lambda np, x: np.exp(x), sp.log: lambda np, x, *b: np.log(x),
-    sp.Abs: lambda np, x: np.abs(x), sp.sign: lambda np, x: np.sign(x),
-    sp.Heaviside: _heaviside, sp.DiracDelta: _dirac,
-    sp.Max: _fold(lambda np: np.maximum), sp.Min: _fold(lambda np: np.minimum),
-    cbrt: lambda np, x: np.cbrt(x), detach: lambda np, x: x,
+    sp.sin: lambda np, x: np.sin(x),
+    sp.cos: lambda np, x: np.cos(x),
+    sp.tan: lambda np, x: np.tan(x),
+    sp.sec: lambda np, x: 1 / np.cos(x),
+    sp.csc: lambda np, x: 1 / np.sin(x),
+    sp.cot: lambda np, x: 1 / np.tan(x),
+    sp.asin: lambda np, x: np.arcsin(x),
+    sp.acos: lambda np, x: np.arccos(x),
+    sp.atan: lambda np, x: np.arctan(x),
+    sp.atan2: lambda np, y, x: np.arctan2(y, x),
+    sp.sinh: lambda np, x: np.sinh(x),
+    sp.cosh: lambda np, x: np.cosh(x),
+    sp.tanh: lambda np, x: np.tanh(x),
+    sp.asinh: lambda np, x: np.arcsinh(x),
+    sp.acosh: lambda np, x: np.arccosh(x),
+    sp.atanh: lambda np, x: np.arctanh(x),
+    sp.exp: lambda np, x: np.exp(x),
+    sp.log: lambda np, x, *b: np.log(x),
+    sp.Abs: lambda np, x: np.abs(x),
+    sp.sign: lambda np, x: np.sign(x),
+    sp.Heaviside: _heaviside,
+    sp.DiracDelta: _dirac,
+    sp.Max: _fold(lambda np: np.maximum),
+    sp.Min: _fold(lambda np: np.minimum),
+    cbrt: lambda np, x: np.cbrt(x),
+    detach: lambda np, x: x,
 }
 
 

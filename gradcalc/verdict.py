@@ -37,18 +37,24 @@ KINK_TOLERANCE = Tolerance(rtol=1e-5, atol=1e-7)
 
 def finite_difference_tolerance(order: int) -> Tolerance:
     factor = 100.0 ** (order - 1)
-    return Tolerance(FINITE_DIFFERENCE_TOLERANCE.rtol * factor,
-                     FINITE_DIFFERENCE_TOLERANCE.atol * factor)
+    return Tolerance(
+        FINITE_DIFFERENCE_TOLERANCE.rtol * factor, FINITE_DIFFERENCE_TOLERANCE.atol * factor
+    )
 
 
 def tolerances(dtype: str, order: int) -> dict:
     """The tolerances in force, for display and JSON."""
     fd = finite_difference_tolerance(order)
     ad = AUTOGRAD_TOLERANCE[dtype]
-    return {"autograd": {"rtol": ad.rtol, "atol": ad.atol},
-            "finite_difference": {"rtol": fd.rtol, "atol": fd.atol,
-                                  "error_estimate_factor": FD_ERROR_SLACK,
-                                  "error_estimate_cap": FD_SLACK_CAP}}
+    return {
+        "autograd": {"rtol": ad.rtol, "atol": ad.atol},
+        "finite_difference": {
+            "rtol": fd.rtol,
+            "atol": fd.atol,
+            "error_estimate_factor": FD_ERROR_SLACK,
+            "error_estimate_cap": FD_SLACK_CAP,
+        },
+    }
 
 
 def fd_slack(error_estimate, reference):

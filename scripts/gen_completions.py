@@ -84,8 +84,11 @@ def read_cmd(name: str, command, ctx) -> Cmd:
         name=name,
         help=one_line(command.help),
         opts=tuple(read_opt(p) for p in params if p.param_type_name == "option"),
-        args=tuple(p.name + ("*" if p.nargs == -1 else "")
-                   for p in params if p.param_type_name == "argument"),
+        args=tuple(
+            p.name + ("*" if p.nargs == -1 else "")
+            for p in params
+            if p.param_type_name == "argument"
+        ),
     )
 
 
@@ -99,10 +102,15 @@ def read_tree() -> tuple[Cmd, list[Cmd]]:
     ctx = group.make_context(PROG, [], resilient_parsing=True)
     root = read_cmd("", group, ctx)
     if any(o.takes_value for o in root.opts):
-        raise SystemExit("root options with values: the writers assume the first "
-                         "non-option word is the subcommand")
-    subs = [read_cmd(name, sub, sub.make_context(name, [], parent=ctx, resilient_parsing=True))
-            for name, sub in sorted(group.commands.items()) if not sub.hidden]
+        raise SystemExit(
+            "root options with values: the writers assume the first "
+            "non-option word is the subcommand"
+        )
+    subs = [
+        read_cmd(name, sub, sub.make_context(name, [], parent=ctx, resilient_parsing=True))
+        for name, sub in sorted(group.commands.items())
+        if not sub.hidden
+    ]
     return root, subs
 
 
@@ -123,46 +131,52 @@ def bash_script(root: Cmd, subs: list[Cmd]) -> str:
     for cmd in subs:
         for opt in (o for o in cmd.opts if o.takes_value):
             pattern = "|".join(f'"{cmd.name} {n}"' for n in opt.names)
-            action = (f"_{PROG}_reply -W {sh_quote(' '.join(opt.choices))}" if opt.choices
-                      else f"compopt -o filenames 2>/dev/null; _{PROG}_reply -f" if opt.files
-                      else ":")
+            action = (
+                f"_{PROG}_reply -W {sh_quote(' '.join(opt.choices))}"
+                if opt.choices
+                else f"compopt -o filenames 2>/dev/null; _{PROG}_reply -f"
+                if opt.files
+                else ":"
+            )
             values.append(f"        {pattern}) {action}; return ;;")
     options = [f"        {c.name}) _{PROG}_reply -W {sh_quote(words(c.opts))} ;;" for c in subs]
-    return "\n".join([
-        f"# bash completion for {PROG}: {HEADER}.",
-        "",
-        f"_{PROG}_reply() {{",
-        "    # One candidate a line, so file names with spaces survive (and bash 3.2 has no mapfile).",
-        "    local line",
-        "    COMPREPLY=()",
-        '    while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen "$@" -- "$cur")',
-        "}",
-        "",
-        f"_{PROG}() {{",
-        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" cmd="" i',
-        "    COMPREPLY=()",
-        "    # --opt=value: bash splits at '=', so look past it.",
-        '    if [[ $cur == "=" ]]; then cur=""; elif [[ $prev == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; fi',
-        "    for ((i = 1; i < COMP_CWORD; i++)); do",
-        '        [[ ${COMP_WORDS[i]} != -* ]] && { cmd="${COMP_WORDS[i]}"; break; }',
-        "    done",
-        '    if [[ -z $cmd ]]; then',
-        f"        if [[ $cur == -* ]]; then _{PROG}_reply -W {sh_quote(words(root.opts))}; "
-        f"else _{PROG}_reply -W {sh_quote(' '.join(c.name for c in subs))}; fi",
-        "        return",
-        "    fi",
-        '    case "$cmd $prev" in',
-        *values,
-        "    esac",
-        "    [[ $cur == -* ]] || return",
-        '    case "$cmd" in',
-        *options,
-        "    esac",
-        "}",
-        "",
-        f"complete -F _{PROG} {PROG}",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"# bash completion for {PROG}: {HEADER}.",
+            "",
+            f"_{PROG}_reply() {{",
+            "    # One candidate a line, so file names with spaces survive (and bash 3.2 has no mapfile).",
+            "    local line",
+            "    COMPREPLY=()",
+            '    while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen "$@" -- "$cur")',
+            "}",
+            "",
+            f"_{PROG}() {{",
+            '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" cmd="" i',
+            "    COMPREPLY=()",
+            "    # --opt=value: bash splits at '=', so look past it.",
+            '    if [[ $cur == "=" ]]; then cur=""; elif [[ $prev == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; fi',
+            "    for ((i = 1; i < COMP_CWORD; i++)); do",
+            '        [[ ${COMP_WORDS[i]} != -* ]] && { cmd="${COMP_WORDS[i]}"; break; }',
+            "    done",
+            "    if [[ -z $cmd ]]; then",
+            f"        if [[ $cur == -* ]]; then _{PROG}_reply -W {sh_quote(words(root.opts))}; "
+            f"else _{PROG}_reply -W {sh_quote(' '.join(c.name for c in subs))}; fi",
+            "        return",
+            "    fi",
+            '    case "$cmd $prev" in',
+            *values,
+            "    esac",
+            "    [[ $cur == -* ]] || return",
+            '    case "$cmd" in',
+            *options,
+            "    esac",
+            "}",
+            "",
+            f"complete -F _{PROG} {PROG}",
+            "",
+        ]
+    )
 
 
 def zsh_escape(text: str) -> str:
@@ -173,8 +187,13 @@ def zsh_escape(text: str) -> str:
 def zsh_specs(opt: Opt) -> list[str]:
     """One _arguments spec per spelling; aliases exclude each other unless repeatable."""
     if opt.choices:
-        action = ":" + opt.names[0].lstrip("-") + ":(" + " ".join(
-            re.sub(r"([\\ ()])", r"\\\1", c) for c in opt.choices) + ")"
+        action = (
+            ":"
+            + opt.names[0].lstrip("-")
+            + ":("
+            + " ".join(re.sub(r"([\\ ()])", r"\\\1", c) for c in opt.choices)
+            + ")"
+        )
     elif opt.takes_value:
         action = ":" + opt.names[0].lstrip("-") + ":" + ("_files" if opt.files else " ")
     else:
@@ -186,8 +205,9 @@ def zsh_specs(opt: Opt) -> list[str]:
 def zsh_arguments(cmd: Cmd, extra: list[str]) -> list[str]:
     """The _arguments call as continued lines, options first then positionals."""
     specs = [s for o in cmd.opts for s in zsh_specs(o)]
-    specs += [sh_quote(f"*:{a[:-1]}: ") if a.endswith("*") else sh_quote(f":{a}: ")
-              for a in cmd.args]
+    specs += [
+        sh_quote(f"*:{a[:-1]}: ") if a.endswith("*") else sh_quote(f":{a}: ") for a in cmd.args
+    ]
     lines = ["  _arguments -s -S" + (" -C" if extra else "") + " \\"]
     lines += [f"    {s} \\" for s in specs + extra]
     lines[-1] = lines[-1][:-2]
@@ -200,39 +220,41 @@ def zsh_script(root: Cmd, subs: list[Cmd]) -> str:
     for cmd in subs:
         functions += [f"_{PROG}_{cmd.name}() {{", *zsh_arguments(cmd, []), "}", ""]
     described = [f"    {sh_quote(zsh_escape(c.name) + ':' + c.help)}" for c in subs]
-    return "\n".join([
-        f"#compdef {PROG}",
-        f"# zsh completion for {PROG}: {HEADER}.",
-        "",
-        *functions,
-        f"_{PROG}_commands() {{",
-        "  local -a commands",
-        "  commands=(",
-        *described,
-        "  )",
-        f"  _describe -t commands '{PROG} command' commands",
-        "}",
-        "",
-        f"_{PROG}() {{",
-        "  local curcontext=$curcontext state line",
-        "  typeset -A opt_args",
-        *zsh_arguments(root, ["': :->command'", "'*:: :->args'"]),
-        "  case $state in",
-        f"    command) _{PROG}_commands ;;",
-        "    args)",
-        f'      curcontext="${{curcontext%:*:*}}:{PROG}-$line[1]:"',
-        f"      (( $+functions[_{PROG}_$line[1]] )) && _{PROG}_$line[1] ;;",
-        "  esac",
-        "}",
-        "",
-        "# Autoloaded from $fpath, run; sourced directly, register.",
-        "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
-        f'  _{PROG} "$@"',
-        "else",
-        f"  compdef _{PROG} {PROG}",
-        "fi",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"#compdef {PROG}",
+            f"# zsh completion for {PROG}: {HEADER}.",
+            "",
+            *functions,
+            f"_{PROG}_commands() {{",
+            "  local -a commands",
+            "  commands=(",
+            *described,
+            "  )",
+            f"  _describe -t commands '{PROG} command' commands",
+            "}",
+            "",
+            f"_{PROG}() {{",
+            "  local curcontext=$curcontext state line",
+            "  typeset -A opt_args",
+            *zsh_arguments(root, ["': :->command'", "'*:: :->args'"]),
+            "  case $state in",
+            f"    command) _{PROG}_commands ;;",
+            "    args)",
+            f'      curcontext="${{curcontext%:*:*}}:{PROG}-$line[1]:"',
+            f"      (( $+functions[_{PROG}_$line[1]] )) && _{PROG}_$line[1] ;;",
+            "  esac",
+            "}",
+            "",
+            "# Autoloaded from $fpath, run; sourced directly, register.",
+            "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
+            f'  _{PROG} "$@"',
+            "else",
+            f"  compdef _{PROG} {PROG}",
+            "fi",
+            "",
+        ]
+    )
 
 
 def fish_quote(text: str) -> str:
@@ -249,8 +271,9 @@ def fish_flags(opt: Opt) -> str:
         else:
             parts.append(("-s " if len(name) == 2 else "-o ") + name[1:])
     if opt.choices:
-        choices = " ".join(c if re.fullmatch(r"[\w.+=,:/-]+", c) else fish_quote(c)
-                           for c in opt.choices)
+        choices = " ".join(
+            c if re.fullmatch(r"[\w.+=,:/-]+", c) else fish_quote(c) for c in opt.choices
+        )
         parts.append(f"-xa {fish_quote(choices)}")
     elif opt.files:
         parts.append("-rF")
@@ -283,11 +306,15 @@ def main(argv: list[str]) -> int:
     root, subs = read_tree()
     scripts = {OUT / name: write(root, subs) for name, write in WRITERS.items()}
     if argv:
-        stale = [p.relative_to(ROOT).as_posix() for p, text in scripts.items()
-                 if not p.exists() or p.read_text(encoding="utf-8") != text]
+        stale = [
+            p.relative_to(ROOT).as_posix()
+            for p, text in scripts.items()
+            if not p.exists() or p.read_text(encoding="utf-8") != text
+        ]
         if stale:
-            print(f"stale: {', '.join(stale)}; run python scripts/gen_completions.py",
-                  file=sys.stderr)
+            print(
+                f"stale: {', '.join(stale)}; run python scripts/gen_completions.py", file=sys.stderr
+            )
         return 1 if stale else 0
     OUT.mkdir(exist_ok=True)
     for path, text in scripts.items():

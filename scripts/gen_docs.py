@@ -37,13 +37,13 @@ def exit_codes_table() -> str:
     meaning = {
         ExitCode.OK: "computed, and every method agrees within tolerance",
         ExitCode.DISAGREE: "computed, but the methods disagree, or the point is a kink "
-                           "(not differentiable); the result says which, by how much, why",
+        "(not differentiable); the result says which, by how much, why",
         ExitCode.INPUT: "the input is wrong: usage, parse error, unknown function or "
-                        "variable, malformed point",
+        "variable, malformed point",
         ExitCode.UNDEFINED: "the math is undefined or not finite at the point, or a "
-                            "protective limit was reached",
+        "protective limit was reached",
         ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
-                           "traceback)",
+        "traceback)",
         ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
     }
     lines = ["| code | meaning |", "| --- | --- |"]
@@ -77,7 +77,8 @@ def render(text: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(f"README.md has no section {name}")
-        text = pattern.sub(lambda m: m.group(1) + build() + "\n" + m.group(2), text)
+        body = build()
+        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 

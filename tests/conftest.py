@@ -40,8 +40,14 @@ def cli():
 def run_subprocess(*args, input=None, env=None):
     """Run `python -m gradcalc` as a real process."""
     environment = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "gradcalc", *args], input=input,
-                          capture_output=True, text=True, env=environment, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "gradcalc", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
 
 
 def load_schema(name):

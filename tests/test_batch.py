@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, run_subprocess, validate
+
 from gradcalc.batch import differentiate_many, read
 from gradcalc.errors import PointError
 
@@ -33,13 +33,15 @@ def test_ndjson_lines_have_the_fields_of_a_single_diff(cli):
     assert set(many) - {"line"} == set(single)
     for name in ("x", "y"):
         for key in ("sympy", "autograd"):
-            assert many["gradient"][name][key] == pytest.approx(single["gradient"][name][key],
-                                                                rel=1e-14)
+            assert many["gradient"][name][key] == pytest.approx(
+                single["gradient"][name][key], rel=1e-14
+            )
 
 
 def test_json_lines_input(cli):
-    run = cli("diff", "x*y", "--points", "-", "--json",
-              input='{"x": 1, "y": 2}\n\n{"x": 3, "y": -1}\n')
+    run = cli(
+        "diff", "x*y", "--points", "-", "--json", input='{"x": 1, "y": 2}\n\n{"x": 3, "y": -1}\n'
+    )
     documents = [json.loads(line) for line in run.stdout.splitlines()]
     assert [d["line"] for d in documents] == [1, 3]
     assert [d["gradient"]["y"]["sympy"] for d in documents] == [1.0, 3.0]
@@ -69,17 +71,20 @@ def test_undefined_point_is_strict_json_and_exit_3(cli):
     validate(second, "diff.schema.json")
 
 
-@pytest.mark.parametrize("text, words", [
-    ("x\n1\nfoo\n", "line 3: x='foo' is not a number"),
-    ("x,y\n1,2\n3\n", "line 3: 1 values, but the header names 2"),
-    ("x\n1\nnan\n", "line 3: x=nan is not a finite number"),
-    ('{"x": 1}\n{"x": "a"}\n', 'line 2: x="a" is not a number'),
-    ('{"x": 1}\n{"y": 2}\n', "line 2: names"),
-    ('{"x": 1}\n[1]\n', "line 2: expected an object"),
-    ("x\n", "a header but no points"),
-    ("", "no points"),
-    ("1x\n2\n", "is not a variable name"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("x\n1\nfoo\n", "line 3: x='foo' is not a number"),
+        ("x,y\n1,2\n3\n", "line 3: 1 values, but the header names 2"),
+        ("x\n1\nnan\n", "line 3: x=nan is not a finite number"),
+        ('{"x": 1}\n{"x": "a"}\n', 'line 2: x="a" is not a number'),
+        ('{"x": 1}\n{"y": 2}\n', "line 2: names"),
+        ('{"x": 1}\n[1]\n', "line 2: expected an object"),
+        ("x\n", "a header but no points"),
+        ("", "no points"),
+        ("1x\n2\n", "is not a variable name"),
+    ],
+)
 def test_bad_lines_are_named(text, words):
     with pytest.raises(PointError) as caught:
         read(text)
@@ -140,19 +145,26 @@ def test_table_output_summarises(cli):
 def test_readme_jq_pipeline():
     """The README's pipeline, run for real."""
     readme = (ROOT / "README.md").read_text()
-    command = next(line[2:] for line in readme.splitlines()
-                   if line.startswith("$ printf") and "| jq" in line)
+    command = next(
+        line[2:] for line in readme.splitlines() if line.startswith("$ printf") and "| jq" in line
+    )
     gradcalc = f"{sys.executable} -m gradcalc"
-    process = subprocess.run(command.replace("gradcalc", gradcalc, 1).replace(
-        "| gradcalc", f"| {gradcalc}"), shell=True, capture_output=True, text=True,
-        cwd=ROOT, timeout=120)
+    process = subprocess.run(
+        command.replace("gradcalc", gradcalc, 1).replace("| gradcalc", f"| {gradcalc}"),
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert process.returncode == 0, process.stderr
     assert process.stdout.split() == ["2", "4", "6"]
 
 
 def test_piped_output_has_no_escape_codes():
-    process = run_subprocess("diff", "x**2", "--points", "-", input="x\n1\n2\n",
-                             env={"TERM": "xterm-256color"})
+    process = run_subprocess(
+        "diff", "x**2", "--points", "-", input="x\n1\n2\n", env={"TERM": "xterm-256color"}
+    )
     assert "\x1b[" not in process.stdout
     assert not math.isnan(float(process.stdout.count("✓")))
 
@@ -176,11 +188,15 @@ def test_ndjson_fast_lines_equal_full_documents(chunk):
 
 def test_points_with_a_timeout_stream_every_line():
     """--points is not held back in memory under --timeout (budget.computed)."""
-    process = run_subprocess("diff", "x**2", "--points", "-", "--json", "--timeout", "60",
-                             input="x\n1\n2\n3\n")
+    process = run_subprocess(
+        "diff", "x**2", "--points", "-", "--json", "--timeout", "60", input="x\n1\n2\n3\n"
+    )
     assert process.returncode == 0, process.stderr
-    assert [json.loads(line)["gradient"]["x"]["sympy"]
-            for line in process.stdout.splitlines()] == [2.0, 4.0, 6.0]
+    assert [json.loads(line)["gradient"]["x"]["sympy"] for line in process.stdout.splitlines()] == [
+        2.0,
+        4.0,
+        6.0,
+    ]
 
 
 def test_points_equals_form_is_unbudgeted_and_streamed():

@@ -29,8 +29,9 @@ def test_square_at_2_is_4():
     assert result.status == "agree"
 
 
-@pytest.mark.parametrize("at, printed", [(2, NOTEBOOK_SIN_SQUARE_AT_2),
-                                         (3, NOTEBOOK_SIN_SQUARE_AT_3)])
+@pytest.mark.parametrize(
+    "at, printed", [(2, NOTEBOOK_SIN_SQUARE_AT_2), (3, NOTEBOOK_SIN_SQUARE_AT_3)]
+)
 def test_sin_of_square_matches_the_notebook(at, printed):
     partial = only(differentiate("sin(x**2)", [str(at)]))
     assert partial.symbolic == "2*x*cos(x**2)"
@@ -90,13 +91,16 @@ def test_hessian_matches_mpmath():
     assert result.status == "agree"
 
 
-@pytest.mark.parametrize("expression, x", [("abs(log(x))", 0.5), ("abs(asin(x))", 0.3),
-                                           ("relu(tan(x))**2", 0.4)])
+@pytest.mark.parametrize(
+    "expression, x", [("abs(log(x))", 0.5), ("abs(asin(x))", 0.3), ("relu(tan(x))**2", 0.4)]
+)
 def test_second_derivative_through_a_non_smooth_function_of_a_function(expression, x):
     # SymPy leaves d/dx sign(g(x)) unevaluated; away from g = 0 it is 0.
-    f = {"abs(log(x))": lambda t: abs(mpmath.log(t)),
-         "abs(asin(x))": lambda t: abs(mpmath.asin(t)),
-         "relu(tan(x))**2": lambda t: max(mpmath.tan(t), 0) ** 2}[expression]
+    f = {
+        "abs(log(x))": lambda t: abs(mpmath.log(t)),
+        "abs(asin(x))": lambda t: abs(mpmath.asin(t)),
+        "relu(tan(x))**2": lambda t: max(mpmath.tan(t), 0) ** 2,
+    }[expression]
     result = differentiate(expression, {"x": x}, order=2)
     assert result.status == "agree", result.reason
     with mpmath.workdps(40):
@@ -111,13 +115,16 @@ def test_third_order():
     assert partial.autograd == pytest.approx(-math.cos(0.3), rel=1e-12)
 
 
-@pytest.mark.parametrize("expression, at, left, right", [
-    ("abs(x)", 0, -1.0, 1.0),
-    ("relu(x)", 0, 0.0, 1.0),
-    ("max(x, 1)", 1, 0.0, 1.0),
-    ("min(x, 1)", 1, 1.0, 0.0),
-    ("abs(x - 0.5)*3", 0.5, -3.0, 3.0),
-])
+@pytest.mark.parametrize(
+    "expression, at, left, right",
+    [
+        ("abs(x)", 0, -1.0, 1.0),
+        ("relu(x)", 0, 0.0, 1.0),
+        ("max(x, 1)", 1, 0.0, 1.0),
+        ("min(x, 1)", 1, 1.0, 0.0),
+        ("abs(x - 0.5)*3", 0.5, -3.0, 3.0),
+    ],
+)
 def test_kinks_are_diagnosed_with_one_sided_derivatives(expression, at, left, right):
     result = differentiate(expression, {"x": at})
     assert result.status == "not_differentiable"
@@ -153,15 +160,18 @@ def test_near_a_kink_finite_differences_shrink_their_step():
     assert only(result).finite_difference == pytest.approx(1.0, rel=1e-9)
 
 
-@pytest.mark.parametrize("expression, at, words", [
-    ("log(x)", 0, "logarithm of 0"),
-    ("log(x)", -1, "log is defined for x > 0"),
-    ("1/x", 0, "division by zero"),
-    ("sqrt(x)", -4, "sqrt is defined for x >= 0"),
-    ("x**-2", 0, "0 to a negative power"),
-    ("exp(x)", 1000, "beyond float64"),
-    ("(-x)**0.5", 2, "a ** b is defined"),
-])
+@pytest.mark.parametrize(
+    "expression, at, words",
+    [
+        ("log(x)", 0, "logarithm of 0"),
+        ("log(x)", -1, "log is defined for x > 0"),
+        ("1/x", 0, "division by zero"),
+        ("sqrt(x)", -4, "sqrt is defined for x >= 0"),
+        ("x**-2", 0, "0 to a negative power"),
+        ("exp(x)", 1000, "beyond float64"),
+        ("(-x)**0.5", 2, "a ** b is defined"),
+    ],
+)
 def test_undefined_function_is_a_domain_error(expression, at, words):
     with pytest.raises(DomainError) as caught:
         differentiate(expression, {"x": at})
@@ -169,8 +179,9 @@ def test_undefined_function_is_a_domain_error(expression, at, words):
     assert caught.value.exit_code == 3
 
 
-@pytest.mark.parametrize("expression, at", [("sqrt(x)", 0), ("acos(x)", 1), ("cbrt(x)", 0),
-                                            ("x**x", 0)])
+@pytest.mark.parametrize(
+    "expression, at", [("sqrt(x)", 0), ("acos(x)", 1), ("cbrt(x)", 0), ("x**x", 0)]
+)
 def test_infinite_derivative_is_undefined(expression, at):
     result = differentiate(expression, {"x": at})
     assert result.status == "undefined"

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import run_subprocess, validate
 
 
@@ -80,16 +79,19 @@ def test_infinite_derivative_exits_3_with_strict_json(cli):
     assert document["status"] == "undefined"
 
 
-@pytest.mark.parametrize("args, kind", [
-    (["diff", "sin(x", "--at", "1"], "parse"),
-    (["diff", "foo(x)", "--at", "1"], "unknown_name"),
-    (["diff", "x*y", "--at", "1"], "point"),
-    (["diff", "x", "--at", "x=abc"], "point"),
-    (["diff", "x", "--at", "1", "--wrt", "q"], "usage"),
-    (["diff", "x", "--at", "1", "--dtype", "float16"], "usage"),
-    (["diff", "x", "--at", "1", "--order", "9"], "usage"),
-    (["diff", "x", "--nope"], "usage"),
-])
+@pytest.mark.parametrize(
+    "args, kind",
+    [
+        (["diff", "sin(x", "--at", "1"], "parse"),
+        (["diff", "foo(x)", "--at", "1"], "unknown_name"),
+        (["diff", "x*y", "--at", "1"], "point"),
+        (["diff", "x", "--at", "x=abc"], "point"),
+        (["diff", "x", "--at", "1", "--wrt", "q"], "usage"),
+        (["diff", "x", "--at", "1", "--dtype", "float16"], "usage"),
+        (["diff", "x", "--at", "1", "--order", "9"], "usage"),
+        (["diff", "x", "--nope"], "usage"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(cli, args, kind):
     run = cli(*args, "--json")
     assert run.exit_code == 2
@@ -186,6 +188,7 @@ def test_version(cli):
 
 # -- real processes -------------------------------------------------------
 
+
 def test_subprocess_diff_json():
     process = run_subprocess("diff", "sin(x**2)", "--at", "2", "--json")
     assert process.returncode == 0
@@ -206,8 +209,9 @@ def test_subprocess_no_colour_when_piped():
     assert "\x1b[" not in process.stdout
 
 
-@pytest.mark.parametrize("args", [
-    ("diff", "sin(x**2)", "--at", "3"), ("perceptron", "--x", "6.7", "--y", "0")])
+@pytest.mark.parametrize(
+    "args", [("diff", "sin(x**2)", "--at", "3"), ("perceptron", "--x", "6.7", "--y", "0")]
+)
 def test_piped_tables_have_no_trailing_spaces(cli, args):
     """Rich pads a table's own title to the table's width; titles are lines."""
     lines = cli(*args).stdout.splitlines()
@@ -220,9 +224,11 @@ def test_a_table_title_wider_than_its_table_is_one_line(cli):
 
 
 def test_help_imports_neither_torch_nor_sympy():
-    code = ("import sys\nfrom gradcalc.cli import app\n"
-            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('torch', 'sympy') if m in sys.modules))")
+    code = (
+        "import sys\nfrom gradcalc.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'sympy') if m in sys.modules))"
+    )
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert process.stdout.strip().endswith("[]"), process.stdout[-200:]
 

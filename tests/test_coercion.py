@@ -13,19 +13,55 @@ import sys
 
 import pytest
 import typer.main
-from typer._coercion import build_runtime_param
 from typer._click import Context
 from typer._click.exceptions import BadParameter
+from typer._coercion import build_runtime_param
 
 from gradcalc.cli import app
 from gradcalc.coercion import NotPlain, PlainRuntimeParam, plain_value
 
 # Raw values as Click hands them over: strings from the command line, and
 # the declared defaults (ints, floats, enum members, None).
-RAW = ["3", " 3", "03", "+3", "-1", "0", "4", "5", "3.0", "1e3", "1E-3", ".5", "5.",
-       "1_0", "nan", "inf", "-inf", "1e999", "abc", "", "٣", "0x10", "float32",
-       "FLOAT32", "float64", "tree", "dot", "bce", "mse", "x=1", "sin(x**2)", None,
-       3, 0, 5.0, 1e-08, True, False]
+RAW = [
+    "3",
+    " 3",
+    "03",
+    "+3",
+    "-1",
+    "0",
+    "4",
+    "5",
+    "3.0",
+    "1e3",
+    "1E-3",
+    ".5",
+    "5.",
+    "1_0",
+    "nan",
+    "inf",
+    "-inf",
+    "1e999",
+    "abc",
+    "",
+    "٣",
+    "0x10",
+    "float32",
+    "FLOAT32",
+    "float64",
+    "tree",
+    "dot",
+    "bce",
+    "mse",
+    "x=1",
+    "sin(x**2)",
+    None,
+    3,
+    0,
+    5.0,
+    1e-08,
+    True,
+    False,
+]
 LISTS = [("x=1", "y=2"), (), ("3",), None]
 
 
@@ -50,17 +86,22 @@ def _outcome(runtime, value, param, context):
     return ("value", type(result), result if result == result else "nan")
 
 
-@pytest.mark.parametrize("command,param,context", PARAMETERS,
-                         ids=[f"{c}-{p.name}" for c, p, _ in PARAMETERS])
+@pytest.mark.parametrize(
+    "command,param,context", PARAMETERS, ids=[f"{c}-{p.name}" for c, p, _ in PARAMETERS]
+)
 def test_plain_coercion_matches_typer(command, param, context):
     descriptor = param.type_descriptor
-    ours = PlainRuntimeParam(parameter_info=descriptor.parameter_info,
-                             annotation=descriptor.annotation)
+    ours = PlainRuntimeParam(
+        parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
+    )
     typers = build_runtime_param(descriptor)
     values = LISTS if (param.multiple or param.nargs == -1) else RAW
     for value in values:
-        assert (_outcome(ours, value, param, context)
-                == _outcome(typers, value, param, context)), (command, param.name, value)
+        assert _outcome(ours, value, param, context) == _outcome(typers, value, param, context), (
+            command,
+            param.name,
+            value,
+        )
 
 
 def test_every_parameter_gets_the_plain_coercion():
@@ -75,8 +116,7 @@ def test_every_parameter_gets_the_plain_coercion():
 
 
 def test_what_is_not_plain_goes_to_typer():
-    (order,) = [p for p in typer.main.get_command(app).commands["diff"].params
-                if p.name == "order"]
+    (order,) = [p for p in typer.main.get_command(app).commands["diff"].params if p.name == "order"]
     info = order.type_descriptor
     assert info.annotation is int  # --order, 1..4
     assert plain_value("2", int, info.parameter_info) == 2
@@ -87,11 +127,13 @@ def test_what_is_not_plain_goes_to_typer():
 
 def test_a_diff_does_not_import_pydantic():
     """Importing pydantic and building its adapters cost about 0.1 s a run."""
-    code = ("import sys\nfrom gradcalc.cli import app\n"
-            "try:\n    app(['diff', 'sin(x**2)', '--at', '3', '-n', '2', '--dtype', "
-            "'float64', '--timeout', '9', '--no-autograd', '--json'])\n"
-            "except SystemExit as e:\n    code = e.code\n"
-            "print('pydantic' in sys.modules, code)")
+    code = (
+        "import sys\nfrom gradcalc.cli import app\n"
+        "try:\n    app(['diff', 'sin(x**2)', '--at', '3', '-n', '2', '--dtype', "
+        "'float64', '--timeout', '9', '--no-autograd', '--json'])\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "print('pydantic' in sys.modules, code)"
+    )
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert process.stdout.strip().splitlines()[-1] == "False 0", process.stderr[-500:]
 

@@ -41,45 +41,58 @@ def live_tree():
     ctx = group.make_context("gradcalc", [], resilient_parsing=True)
 
     def spellings(command, context):
-        return {name for p in command.get_params(context) if p.param_type_name == "option"
-                and not p.hidden for name in p.opts + p.secondary_opts}
+        return {
+            name
+            for p in command.get_params(context)
+            if p.param_type_name == "option" and not p.hidden
+            for name in p.opts + p.secondary_opts
+        }
 
     tree = {"": spellings(group, ctx)}
     for name, sub in group.commands.items():
         if not sub.hidden:
-            tree[name] = spellings(sub, sub.make_context(name, [], parent=ctx,
-                                                         resilient_parsing=True))
+            tree[name] = spellings(
+                sub, sub.make_context(name, [], parent=ctx, resilient_parsing=True)
+            )
     return tree
 
 
 # --- freshness -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", ["0", "1"])
 def test_scripts_are_fresh_and_deterministic(seed):
     """Two hash seeds: set ordering must not leak into the output."""
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    process = subprocess.run([sys.executable, str(GENERATOR), "--check"],
-                             capture_output=True, text=True, env=env)
+    process = subprocess.run(
+        [sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True, env=env
+    )
     assert process.returncode == 0, process.stderr
 
 
 def test_generator_imports_neither_torch_nor_sympy():
     """Reading the tree imports the CLI, which must stay light."""
-    code = ("import runpy, sys\n"
-            "sys.argv = ['gen_completions.py', '--check']\n"
-            f"try: runpy.run_path({str(GENERATOR)!r}, run_name='__main__')\n"
-            "except SystemExit: pass\n"
-            "print(sorted({'torch', 'sympy'} & set(sys.modules)))")
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['gen_completions.py', '--check']\n"
+        f"try: runpy.run_path({str(GENERATOR)!r}, run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "print(sorted({'torch', 'sympy'} & set(sys.modules)))"
+    )
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert process.stdout.strip() == "[]", process.stderr
 
 
 # --- every subcommand and option is in every script ------------------------
 
+
 def bash_mentions(text):
     """Root options, subcommand names, and each subcommand's -W option list."""
-    root, names = re.search(r"then _gradcalc_reply -W '([^']*)'; else _gradcalc_reply -W "
-                            r"'([^']*)'", text).groups()
+    root, names = re.search(
+        r"then _gradcalc_reply -W '([^']*)'; else _gradcalc_reply -W "
+        r"'([^']*)'",
+        text,
+    ).groups()
     found = {"": set(root.split())}
     for name in names.split():
         line = re.search(rf"^\s+{re.escape(name)}\) _gradcalc_reply -W '([^']*)'", text, re.M)
@@ -93,7 +106,9 @@ def zsh_mentions(text):
     found = {}
     for name, function in [("", "_gradcalc")] + [(n, f"_gradcalc_{n}") for n in names]:
         body = re.search(rf"^{function}\(\) {{\n(.*?)^}}", text, re.M | re.S)
-        specs = re.findall(r"^\s+'(?:\*|\([^)]*\))?(-[\w-]+)\[", body.group(1), re.M) if body else []
+        specs = (
+            re.findall(r"^\s+'(?:\*|\([^)]*\))?(-[\w-]+)\[", body.group(1), re.M) if body else []
+        )
         found[name] = set(specs)
     return found
 
@@ -102,22 +117,29 @@ def fish_mentions(text):
     """-l/-s/-o spellings on the root's lines and on each subcommand's lines."""
     found = {}
     for line in text.splitlines():
-        condition = re.search(r"-n (?:__fish_use_subcommand|'__fish_seen_subcommand_from "
-                              r"([\w-]+)')", line)
+        condition = re.search(
+            r"-n (?:__fish_use_subcommand|'__fish_seen_subcommand_from "
+            r"([\w-]+)')",
+            line,
+        )
         if not condition:
             continue
         if re.search(r"__fish_use_subcommand -a ([\w-]+)", line):
             found.setdefault(line.split(" -a ")[1].split()[0], set())
             continue
-        spelled = {("--" if flag == "l" else "-") + name
-                   for flag, name in re.findall(r" -([lso]) ([\w-]+)", line)}
+        spelled = {
+            ("--" if flag == "l" else "-") + name
+            for flag, name in re.findall(r" -([lso]) ([\w-]+)", line)
+        }
         found.setdefault(condition.group(1) or "", set()).update(spelled)
     return found
 
 
-@pytest.mark.parametrize("script, mentions", [(BASH, bash_mentions), (ZSH, zsh_mentions),
-                                              (FISH, fish_mentions)],
-                         ids=["bash", "zsh", "fish"])
+@pytest.mark.parametrize(
+    "script, mentions",
+    [(BASH, bash_mentions), (ZSH, zsh_mentions), (FISH, fish_mentions)],
+    ids=["bash", "zsh", "fish"],
+)
 def test_scripts_mention_every_subcommand_and_option(script, mentions):
     found = mentions(script.read_text(encoding="utf-8"))
     for command, options in live_tree().items():
@@ -128,22 +150,27 @@ def test_scripts_mention_every_subcommand_and_option(script, mentions):
 
 # --- fish -----------------------------------------------------------------
 
+
 def fish_complete(line):
     command = f"source {FISH}; complete -C {line!r}"
-    process = subprocess.run(["fish", "--no-config", "-c", command],
-                             capture_output=True, text=True, check=True, cwd=ROOT)
+    process = subprocess.run(
+        ["fish", "--no-config", "-c", command], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return [row.split("\t")[0] for row in process.stdout.splitlines()]
 
 
 @pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
-@pytest.mark.parametrize("line, expected", [
-    ("gradcalc di", {"diff"}),
-    ("gradcalc per", {"perceptron"}),
-    ("gradcalc diff x --d", {"--dtype"}),
-    ("gradcalc diff x --dtype ", {"float64", "float32"}),
-    ("gradcalc graph x -f ", {"tree", "dot", "mermaid", "json"}),
-    ("gradcalc diff x --points comp", {"completions/"}),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("gradcalc di", {"diff"}),
+        ("gradcalc per", {"perceptron"}),
+        ("gradcalc diff x --d", {"--dtype"}),
+        ("gradcalc diff x --dtype ", {"float64", "float32"}),
+        ("gradcalc graph x -f ", {"tree", "dot", "mermaid", "json"}),
+        ("gradcalc diff x --points comp", {"completions/"}),
+    ],
+)
 def test_fish_completes(line, expected):
     assert expected <= set(fish_complete(line))
 
@@ -155,21 +182,29 @@ def test_fish_offers_no_files_for_an_expression():
 
 # --- bash -----------------------------------------------------------------
 
+
 def bash_complete(line, cwd=ROOT):
-    process = subprocess.run(["bash", "--norc", "--noprofile", "-c", BASH_DRIVER, "bash",
-                              line, str(BASH)], capture_output=True, text=True, check=True,
-                             cwd=cwd)
+    process = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", BASH_DRIVER, "bash", line, str(BASH)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+    )
     return [word for word in process.stdout.splitlines() if word]  # printf of () prints ""
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("gradcalc di", ["diff"]),
-    ("gradcalc per", ["perceptron"]),
-    ("gradcalc diff x --d", ["--dtype"]),
-    ("gradcalc graph x --format ", ["tree", "dot", "mermaid", "json"]),
-    ("gradcalc perceptron --loss ", ["bce", "mse"]),
-    ("gradcalc perceptron --steps ", []),  # a number here, unlike diff's --steps flag
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("gradcalc di", ["diff"]),
+        ("gradcalc per", ["perceptron"]),
+        ("gradcalc diff x --d", ["--dtype"]),
+        ("gradcalc graph x --format ", ["tree", "dot", "mermaid", "json"]),
+        ("gradcalc perceptron --loss ", ["bce", "mse"]),
+        ("gradcalc perceptron --steps ", []),  # a number here, unlike diff's --steps flag
+    ],
+)
 def test_bash_completes(line, expected):
     assert bash_complete(line) == expected
 
@@ -181,6 +216,7 @@ def test_bash_completes_files_after_points(tmp_path):
 
 # --- zsh ------------------------------------------------------------------
 
+
 @pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
 def test_zsh_script_parses():
     subprocess.run(["zsh", "-n", str(ZSH)], check=True)
@@ -188,7 +224,9 @@ def test_zsh_script_parses():
 
 @pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
 def test_zsh_compinit_registers_gradcalc(tmp_path):
-    script = (f"fpath=({SCRIPTS} $fpath); autoload -Uz compinit && compinit -u "
-              "&& (( $+_comps[gradcalc] ))")
+    script = (
+        f"fpath=({SCRIPTS} $fpath); autoload -Uz compinit && compinit -u "
+        "&& (( $+_comps[gradcalc] ))"
+    )
     env = {**os.environ, "ZDOTDIR": str(tmp_path)}  # compinit's dump goes here, not $HOME
     subprocess.run(["zsh", "-f", "-c", script], check=True, env=env)

@@ -7,8 +7,11 @@ from conftest import ROOT
 
 
 def test_readme_tables_are_fresh():
-    process = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"],
-                             capture_output=True, text=True)
+    process = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert process.returncode == 0, process.stderr
 
 

@@ -61,9 +61,15 @@ def test_value_matches_mpmath(func, sample):
     assert result.value == pytest.approx(reference, rel=1e-15, abs=1e-300)
 
 
-@pytest.mark.parametrize("func", [f for f in FUNCTIONS if f.arity[0] == 1 and not f.reduces
-                                  and f.name != "detach" and f.kink is None],
-                         ids=lambda f: f.name)
+@pytest.mark.parametrize(
+    "func",
+    [
+        f
+        for f in FUNCTIONS
+        if f.arity[0] == 1 and not f.reduces and f.name != "detach" and f.kink is None
+    ],
+    ids=lambda f: f.name,
+)
 def test_second_derivative_matches_mpmath(func):
     (x,) = func.samples[0]
     result = differentiate(f"{func.name}(x)", {"x": x}, order=2)

@@ -5,8 +5,8 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import validate
+
 from gradcalc.graph import build
 
 RETAINED_GRAD_RTOL = 1e-12  # chain rule vs torch's retained .grad, float64
@@ -56,7 +56,7 @@ def test_sin_of_square_names_torchs_grad_fns():
 
 def test_shared_leaf_sums_two_paths():
     graph = build("x*x", ["3"])
-    leaf = [n for n in graph.nodes if n.kind == "variable"][0]
+    leaf = next(n for n in graph.nodes if n.kind == "variable")
     contributions = [graph.edges[e].contribution for e in leaf.consumers]
     assert contributions == [3.0, 3.0]
     assert leaf.adjoint == 6.0 and leaf.torch_grad == 6.0
@@ -64,9 +64,9 @@ def test_shared_leaf_sums_two_paths():
 
 def test_detach_branch_is_marked_and_carries_nothing():
     graph = build("x**2*detach(x)", ["3"])
-    detached = [n for n in graph.nodes if n.op == "detach"][0]
+    detached = next(n for n in graph.nodes if n.op == "detach")
     assert detached.detached and detached.grad_fn is None
-    assert [n for n in graph.nodes if n.kind == "variable"][0].adjoint == 18.0
+    assert next(n for n in graph.nodes if n.kind == "variable").adjoint == 18.0
 
 
 def test_graph_json(cli):
@@ -76,7 +76,7 @@ def test_graph_json(cli):
     validate(document, "graph.schema.json")
     grad_fns = {n["grad_fn"] for n in document["nodes"]}
     assert {"SinBackward0", "PowBackward0", "AccumulateGrad"} <= grad_fns
-    leaf = [n for n in document["nodes"] if n["kind"] == "variable"][0]
+    leaf = next(n for n in document["nodes"] if n["kind"] == "variable")
     assert leaf["gradient"]["chain_rule"] == pytest.approx(-5.466781571308061, rel=1e-15)
     assert leaf["gradient"]["torch"] == pytest.approx(-5.466781571308061, rel=1e-15)
     assert len(document["edges"]) == 3
@@ -116,8 +116,9 @@ def test_mermaid_starts_with_flowchart(cli):
 def test_dot_renders_with_graphviz(cli, tmp_path):
     run = cli("graph", "x*y + sin(y)", "--at", "x=1,y=2", "--format", "dot")
     assert run.stdout.startswith("digraph gradcalc {")
-    rendered = subprocess.run(["dot", "-Tsvg"], input=run.stdout, capture_output=True,
-                              text=True, check=True)
+    rendered = subprocess.run(
+        ["dot", "-Tsvg"], input=run.stdout, capture_output=True, text=True, check=True
+    )
     assert "<svg" in rendered.stdout and "SinBackward0" in rendered.stdout
 
 

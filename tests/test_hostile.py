@@ -5,7 +5,6 @@ import json
 import time
 
 import pytest
-
 from conftest import run_subprocess
 
 ANSWER_WITHIN_SECONDS = 10.0
@@ -80,8 +79,9 @@ DEEP = "sin(" * 399 + "x" + ")" * 399  # its fourth derivative takes minutes
 
 
 def test_time_budget_ends_a_long_run_with_exit_3_and_json():
-    process = run_subprocess("diff", DEEP, "--at", "0.5", "--order", "4", "--json",
-                             "--timeout", "0.5")
+    process = run_subprocess(
+        "diff", DEEP, "--at", "0.5", "--order", "4", "--json", "--timeout", "0.5"
+    )
     assert process.returncode == 3
     error = _strict(process.stdout)["error"]  # one document: the error, nothing else
     assert error["kind"] == "too_large" and "took longer than 0.5 s" in error["message"]
@@ -90,8 +90,9 @@ def test_time_budget_ends_a_long_run_with_exit_3_and_json():
 def test_timeout_also_bounds_many_points(tmp_path):
     points = tmp_path / "points.csv"
     points.write_text("x\n" + "\n".join(str(k / 1000) for k in range(300_000)) + "\n")
-    process = run_subprocess("diff", "sin(x**2)", "--points", str(points), "--json",
-                             "--timeout", "0.1")
+    process = run_subprocess(
+        "diff", "sin(x**2)", "--points", str(points), "--json", "--timeout", "0.1"
+    )
     assert process.returncode == 3
     assert "took longer than 0.1 s" in _strict(process.stdout)["error"]["message"]
 

@@ -1,8 +1,10 @@
 """The notebook's perceptron, gradient accumulation and detach, with its own numbers."""
 
-import pytest
+import itertools
 
+import pytest
 from conftest import run_subprocess, validate
+
 from gradcalc.accumulate import accumulate
 from gradcalc.errors import UsageError
 from gradcalc.perceptron import train
@@ -52,7 +54,7 @@ def test_training_loss_falls_and_trajectories_stay_equal():
     neuron = train(6.7, 0, steps=20, lr=0.1)
     losses = [step.autograd["loss"] for step in neuron.history]
     assert len(losses) == 21
-    assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
+    assert all(later < earlier for earlier, later in itertools.pairwise(losses))
     for step in neuron.history:
         assert step.manual["loss"] == pytest.approx(step.autograd["loss"], rel=1e-12)
         assert step.manual["w"] == pytest.approx(step.autograd["w"], rel=1e-12)
@@ -65,8 +67,9 @@ def test_mse_loss():
 
     y_hat = 1 / (1 + math.exp(-0.7))
     assert first.loss == pytest.approx((y_hat - 0.5) ** 2, rel=1e-14)
-    assert first.autograd_w[0] == pytest.approx(2 * (y_hat - 0.5) * y_hat * (1 - y_hat) * 2.0,
-                                                rel=1e-12)
+    assert first.autograd_w[0] == pytest.approx(
+        2 * (y_hat - 0.5) * y_hat * (1 - y_hat) * 2.0, rel=1e-12
+    )
 
 
 def test_active_clamp_is_explained():
@@ -75,12 +78,15 @@ def test_active_clamp_is_explained():
     assert neuron.first.autograd_b == 0.0
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(x=1.0, y=2.0), "not a probability"),
-    (dict(x=[1.0, 2.0], y=1.0, w=[1.0]), "--w has 1 values"),
-    (dict(x=1.0, y=1.0, loss="hinge"), "--loss"),
-    (dict(x=1.0, y=1.0, steps=-1), "--steps"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(x=1.0, y=2.0), "not a probability"),
+        (dict(x=[1.0, 2.0], y=1.0, w=[1.0]), "--w has 1 values"),
+        (dict(x=1.0, y=1.0, loss="hinge"), "--loss"),
+        (dict(x=1.0, y=1.0, steps=-1), "--steps"),
+    ],
+)
 def test_perceptron_input_errors(kwargs, words):
     with pytest.raises(UsageError, match=words):
         train(**kwargs)
@@ -92,16 +98,19 @@ def test_perceptron_cli_json(cli):
     document = run.json
     validate(document, "perceptron.schema.json")
     assert document["loss"] == pytest.approx(6.701230154951767, abs=FLOAT64_EXACT)
-    assert document["gradients"]["w"]["manual"] == pytest.approx(6.691763029237442,
-                                                                 abs=FLOAT64_EXACT)
-    assert document["gradients"]["b"]["autograd"] == pytest.approx(0.9987706013787226,
-                                                                   abs=FLOAT64_EXACT)
+    assert document["gradients"]["w"]["manual"] == pytest.approx(
+        6.691763029237442, abs=FLOAT64_EXACT
+    )
+    assert document["gradients"]["b"]["autograd"] == pytest.approx(
+        0.9987706013787226, abs=FLOAT64_EXACT
+    )
     assert document["agree"] is True
 
 
 def test_perceptron_cli_vector_and_history(cli):
-    run = cli("perceptron", "--x", "1,2,3", "--w", "0.1,0.2,0.3", "--y", "1", "--steps", "3",
-              "--json")
+    run = cli(
+        "perceptron", "--x", "1,2,3", "--w", "0.1,0.2,0.3", "--y", "1", "--steps", "3", "--json"
+    )
     document = run.json
     validate(document, "perceptron.schema.json")
     assert len(document["gradients"]["w"]["manual"]) == 3
@@ -118,8 +127,13 @@ def test_perceptron_cli_bad_label_exits_2(cli):
 def test_perceptron_table_shows_the_notebooks_chain(cli):
     run = cli("perceptron", "--x", "6.7", "--y", "0", "--steps", "3")
     assert run.exit_code == 0
-    for words in ("dL/dŷ", "(ŷ - y)/(ŷ(1 - ŷ))", "6.691763029237442", "0.9987706013787226",
-                  "gradient descent"):
+    for words in (
+        "dL/dŷ",
+        "(ŷ - y)/(ŷ(1 - ŷ))",
+        "6.691763029237442",
+        "0.9987706013787226",
+        "gradient descent",
+    ):
         assert words in run.stdout
 
 
@@ -160,8 +174,7 @@ def test_integer_inputs_are_floats_everywhere(cli):
 
 
 def test_perceptron_subprocess():
-    process = run_subprocess("perceptron", "--x", "6.7", "--y", "0", "--dtype", "float32",
-                             "--json")
+    process = run_subprocess("perceptron", "--x", "6.7", "--y", "0", "--dtype", "float32", "--json")
     assert process.returncode == 0
     import json
 

@@ -6,31 +6,34 @@ from gradcalc.errors import ParseError, TooLargeError, UnknownNameError
 from gradcalc.parsing import MAX_DEPTH, parse, to_text
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("x**2", "(x ** 2)"),
-    ("x^2*3", "((x ** 2) * 3)"),  # ^ is power, swapped on tokens
-    ("-x**2", "(-(x ** 2))"),
-    ("2**-x**2", "(2 ** (-(x ** 2)))"),
-    ("2**3**x", "(2 ** (3 ** x))"),  # right-associative
-    ("x-y-z", "((x - y) - z)"),  # left-associative
-    ("x/y/z", "((x / y) / z)"),
-    ("2x", "(2 * x)"),
-    ("3(x+1)", "(3 * (x + 1))"),
-    ("(x+1)(x-1)", "((x + 1) * (x - 1))"),
-    ("(x+1)y", "((x + 1) * y)"),
-    ("2x^2", "(2 * (x ** 2))"),
-    ("1/2x", "((1 / 2) * x)"),  # implicit multiplication binds like *
-    ("2e3x", "(2e3 * x)"),
-    ("2e", "(2 * e)"),
-    ("+x", "x"),
-    ("sin(x)cos(x)", "(sin(x) * cos(x))"),
-    ("log(x, 2)", "log(x, 2)"),
-    ("max(x, y, z)", "max(x, y, z)"),
-    ("ln(x)", "log(x)"),
-    ("Abs(x)", "abs(x)"),
-    ("mean(x**2)", "mean((x ** 2))"),
-    ("detach(x)*x", "(detach(x) * x)"),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("x**2", "(x ** 2)"),
+        ("x^2*3", "((x ** 2) * 3)"),  # ^ is power, swapped on tokens
+        ("-x**2", "(-(x ** 2))"),
+        ("2**-x**2", "(2 ** (-(x ** 2)))"),
+        ("2**3**x", "(2 ** (3 ** x))"),  # right-associative
+        ("x-y-z", "((x - y) - z)"),  # left-associative
+        ("x/y/z", "((x / y) / z)"),
+        ("2x", "(2 * x)"),
+        ("3(x+1)", "(3 * (x + 1))"),
+        ("(x+1)(x-1)", "((x + 1) * (x - 1))"),
+        ("(x+1)y", "((x + 1) * y)"),
+        ("2x^2", "(2 * (x ** 2))"),
+        ("1/2x", "((1 / 2) * x)"),  # implicit multiplication binds like *
+        ("2e3x", "(2e3 * x)"),
+        ("2e", "(2 * e)"),
+        ("+x", "x"),
+        ("sin(x)cos(x)", "(sin(x) * cos(x))"),
+        ("log(x, 2)", "log(x, 2)"),
+        ("max(x, y, z)", "max(x, y, z)"),
+        ("ln(x)", "log(x)"),
+        ("Abs(x)", "abs(x)"),
+        ("mean(x**2)", "mean((x ** 2))"),
+        ("detach(x)*x", "(detach(x) * x)"),
+    ],
+)
 def test_grammar(source, expected):
     assert to_text(parse(source).root) == expected
 
@@ -51,36 +54,39 @@ def test_printing_then_parsing_gives_the_same_tree():
         assert to_text(parse(once).root) == once
 
 
-@pytest.mark.parametrize("source, column, words", [
-    ("0x1F", 1, "hexadecimal"),
-    ("0b101", 1, "binary"),
-    ("1j", 1, "complex"),
-    ("x.real", 2, "attribute"),
-    ("x[0]", 2, "brackets"),
-    ("'a'", 1, "strings"),
-    ("f(x=1)", 4, "'='"),
-    ("sin", 1, "function"),
-    ("x y", 3, "missing operator"),
-    ("1 2", 3, "two numbers"),
-    ("(x", 1, "unclosed"),
-    ("x)", 2, "unmatched"),
-    ("()", 1, "empty"),
-    ("sin()", 4, "needs an argument"),
-    ("__import__('os')", 1, "names start with a letter"),
-    ("I*x", 1, "reserved"),
-    ("gamma", 1, "reserved"),
-    ("lambda", 1, "keyword"),
-    ("x,y", 2, "outside"),
-    ("2//3", 2, "floor division"),
-    ("x %2", 3, "modulo"),
-    ("\u0445+1", 1, "U+0445"),  # Cyrillic look-alike of x
-    ("log(x, 2, 3)", 1, "1 or 2 arguments"),
-    ("atan2(x)", 1, "takes 2 arguments"),
-    ("min(x)", 1, "at least 2"),
-    ("x*", 3, "ends too early"),
-    ("*x", 1, "expected a value"),
-    ("", 1, "empty"),
-])
+@pytest.mark.parametrize(
+    "source, column, words",
+    [
+        ("0x1F", 1, "hexadecimal"),
+        ("0b101", 1, "binary"),
+        ("1j", 1, "complex"),
+        ("x.real", 2, "attribute"),
+        ("x[0]", 2, "brackets"),
+        ("'a'", 1, "strings"),
+        ("f(x=1)", 4, "'='"),
+        ("sin", 1, "function"),
+        ("x y", 3, "missing operator"),
+        ("1 2", 3, "two numbers"),
+        ("(x", 1, "unclosed"),
+        ("x)", 2, "unmatched"),
+        ("()", 1, "empty"),
+        ("sin()", 4, "needs an argument"),
+        ("__import__('os')", 1, "names start with a letter"),
+        ("I*x", 1, "reserved"),
+        ("gamma", 1, "reserved"),
+        ("lambda", 1, "keyword"),
+        ("x,y", 2, "outside"),
+        ("2//3", 2, "floor division"),
+        ("x %2", 3, "modulo"),
+        ("\u0445+1", 1, "U+0445"),  # Cyrillic look-alike of x
+        ("log(x, 2, 3)", 1, "1 or 2 arguments"),
+        ("atan2(x)", 1, "takes 2 arguments"),
+        ("min(x)", 1, "at least 2"),
+        ("x*", 3, "ends too early"),
+        ("*x", 1, "expected a value"),
+        ("", 1, "empty"),
+    ],
+)
 def test_parse_errors_name_the_column(source, column, words):
     with pytest.raises(ParseError) as caught:
         parse(source)

@@ -6,14 +6,13 @@ import sys
 
 import mpmath
 import pytest
+from test_functions_table import CASES, _expression
 
 from gradcalc import chainrule, fastsym, symbolic
 from gradcalc.check import MAX_SYMBOLIC, WIDE_TEXT, differentiate
 from gradcalc.numeric import as_batch
 from gradcalc.parsing import MAX_DEPTH, MAX_LENGTH, parse
 from gradcalc.verdict import Status
-
-from test_functions_table import CASES, _expression
 
 REFERENCE_RTOL = 1e-10  # float64 evaluation of a large derivative vs 40-digit mpmath
 
@@ -105,7 +104,8 @@ def test_a_wide_product_of_kinked_factors_uses_sympys_rules():
     at_kink = differentiate(expression, {"x": 0}, autograd=False)
     assert at_kink.status == Status.KINK
     assert (at_kink.kinks[0].left, at_kink.kinks[0].right) == pytest.approx(
-        (-_wide_reference(n, 0), _wide_reference(n, 0)), rel=1e-6)
+        (-_wide_reference(n, 0), _wide_reference(n, 0)), rel=1e-6
+    )
 
 
 def test_full_builds_the_wide_formula_and_agrees_with_the_chain_rule():
@@ -121,9 +121,24 @@ def test_the_widest_product_the_parser_takes_is_answered():
     n = 7000  # 97 KB of input, under parsing.MAX_LENGTH
     expression = _wide_product(n)
     assert len(expression) < MAX_LENGTH
-    process = subprocess.run([sys.executable, "-m", "gradcalc", "diff", expression, "--at",
-                              "0.5", "--no-autograd", "--json", "--timeout", "60"],
-                             capture_output=True, text=True, timeout=120)
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gradcalc",
+            "diff",
+            expression,
+            "--at",
+            "0.5",
+            "--no-autograd",
+            "--json",
+            "--timeout",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert process.returncode == 0, process.stderr
     gradient = json.loads(process.stdout)["gradient"]["x"]
     assert gradient["sympy"] == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
@@ -144,10 +159,19 @@ def test_parsing_a_long_chain_takes_linear_memory():
     assert expr.root.text == expression and expr.root.args[1].text == "1+x/7000**2"
 
 
-@pytest.mark.parametrize("expression, factors", [
-    ("x*y*sin(x)*exp(y)", 4), ("2*x*3", 1), ("x + y", 0), ("sin(x*x)*(x*x*x)", 4),
-    ("(1+x)*(2+x)*(3+x)/(x*x)", 4), ("x/y/(2*x)", 3), ("(x - y - 1)*2", 1),
-    ("x*y*z + x*y*z*x*y", 5)])
+@pytest.mark.parametrize(
+    "expression, factors",
+    [
+        ("x*y*sin(x)*exp(y)", 4),
+        ("2*x*3", 1),
+        ("x + y", 0),
+        ("sin(x*x)*(x*x*x)", 4),
+        ("(1+x)*(2+x)*(3+x)/(x*x)", 4),
+        ("x/y/(2*x)", 3),
+        ("(x - y - 1)*2", 1),
+        ("x*y*z + x*y*z*x*y", 5),
+    ],
+)
 def test_widest_product_counts_the_factors_of_the_widest_chain(expression, factors):
     assert chainrule.widest_product(parse(expression)) == factors
 
@@ -162,18 +186,23 @@ def _same_as_the_formula(expression, at, wrt=None):
     formula = differentiate(expression, at, wrt=wrt, autograd=False, full=True)
     assert chained.chain_rule and not formula.chain_rule
     assert (chained.status, chained.partials[0].sympy is None) == (
-        formula.status, formula.partials[0].sympy is None), (chained.reason, formula.reason)
+        formula.status,
+        formula.partials[0].sympy is None,
+    ), (chained.reason, formula.reason)
     if formula.partials[0].sympy is not None:
-        assert chained.partials[0].sympy == pytest.approx(formula.partials[0].sympy,
-                                                          rel=REFERENCE_RTOL, abs=1e-300)
+        assert chained.partials[0].sympy == pytest.approx(
+            formula.partials[0].sympy, rel=REFERENCE_RTOL, abs=1e-300
+        )
     return chained
 
 
 def test_chain_rule_with_a_zero_base_under_a_constant_power():
     # SymPy's general d(a**b)/da = b*a**b/a is 0/0 at a = 0
-    for expression, at in ((f"x**2*{_wide(60, '(1+abs(x)/{k}**2)')}", 0),
-                           (f"x**1*{_wide(60, '(1+abs(x)/{k}**2)')}", 0),
-                           (f"(x-1)**2*{_wide(60, '(1+abs(x)/{k}**2)')}", 1)):
+    for expression, at in (
+        (f"x**2*{_wide(60, '(1+abs(x)/{k}**2)')}", 0),
+        (f"x**1*{_wide(60, '(1+abs(x)/{k}**2)')}", 0),
+        (f"(x-1)**2*{_wide(60, '(1+abs(x)/{k}**2)')}", 1),
+    ):
         result = _same_as_the_formula(expression, {"x": at})
         assert result.status != "undefined"
 
@@ -190,17 +219,18 @@ def test_chain_rule_overflow_is_undefined_not_a_disagreement():
 
 
 def test_vector_variables_keep_the_formula():
-    result = differentiate(f"sum(x)*{_wide(520, '(1+y/{k}**2)')}",
-                           {"x": [1.0, 2.0, 3.0], "y": 0.5}, wrt=["y"])
+    result = differentiate(
+        f"sum(x)*{_wide(520, '(1+y/{k}**2)')}", {"x": [1.0, 2.0, 3.0], "y": 0.5}, wrt=["y"]
+    )
     assert not result.chain_rule and result.status == Status.AGREE
-    assert result.partials[0].sympy == pytest.approx(6 * _wide_reference(520),
-                                                     rel=REFERENCE_RTOL)
+    assert result.partials[0].sympy == pytest.approx(6 * _wide_reference(520), rel=REFERENCE_RTOL)
 
 
 def test_a_sum_of_small_products_keeps_its_formula():
     terms = " + ".join(f"abs(a{i})*b{i}*c{i}*d{i}*e{i}*f{i}" for i in range(70))
-    result = differentiate(terms, {name: 1.5 for name in parse(terms).variables},
-                           wrt=["a0"], autograd=False)
+    result = differentiate(
+        terms, {name: 1.5 for name in parse(terms).variables}, wrt=["a0"], autograd=False
+    )
     assert not result.chain_rule
     assert result.partials[0].symbolic == "b0*c0*d0*e0*f0*sign(a0)"
 
@@ -208,11 +238,11 @@ def test_a_sum_of_small_products_keeps_its_formula():
 CHAIN_CASES = [case for case in CASES if case.values[0].name not in fastsym.UNSUPPORTED]
 
 
-@pytest.mark.parametrize("engine, func, sample",
-                         [pytest.param(fastsym, *case.values, id="symengine-" + case.id)
-                          for case in CHAIN_CASES]
-                         + [pytest.param(symbolic, *case.values, id="sympy-" + case.id)
-                            for case in CASES])
+@pytest.mark.parametrize(
+    "engine, func, sample",
+    [pytest.param(fastsym, *case.values, id="symengine-" + case.id) for case in CHAIN_CASES]
+    + [pytest.param(symbolic, *case.values, id="sympy-" + case.id) for case in CASES],
+)
 def test_chain_rule_matches_mpmath_for_every_function(engine, func, sample):
     names = [f"v{i}" for i in range(len(sample))]
     expr = parse(_expression(func, names))
@@ -253,8 +283,11 @@ def test_chains_are_built_in_one_call_with_the_same_result():
     for module in (sympy, symengine):
         symbols = {"x": module.Symbol("x"), "y": module.Symbol("y")}
         x, y = symbols["x"], symbols["y"]
-        pairwise = (x * 2 * module.sin(x) * (x + 1 - y + 3) / y * x - (x - 4 - y / (x / 3))
-                    + y * x / (2 / y))
+        pairwise = (
+            x * 2 * module.sin(x) * (x + 1 - y + 3) / y * x
+            - (x - 4 - y / (x / 3))
+            + y * x / (2 / y)
+        )
         assert cas.build(expr, symbols, module) == pairwise
     a, two, three = symengine.Symbol("a"), symengine.Integer(2), symengine.Integer(3)
     vector = cas.build(parse("x - y/x - 1"), {"x": [a, two], "y": three}, symengine)
@@ -269,10 +302,12 @@ def test_non_smooth_large_expressions_stay_on_sympy():
 
 
 def test_no_autograd_never_imports_torch():
-    code = ("import sys\nfrom gradcalc.cli import app\n"
-            "try:\n    app(['diff', 'sin(x**2)', '--at', '3', '--no-autograd', '--json'])\n"
-            "except SystemExit as e:\n    code = e.code\n"
-            "print('torch' in sys.modules, 'sympy' in sys.modules, code)")
+    code = (
+        "import sys\nfrom gradcalc.cli import app\n"
+        "try:\n    app(['diff', 'sin(x**2)', '--at', '3', '--no-autograd', '--json'])\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "print('torch' in sys.modules, 'sympy' in sys.modules, code)"
+    )
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     lines = process.stdout.strip().splitlines()
     document = json.loads(lines[0])

@@ -16,11 +16,14 @@ def view(result) -> Group:
     for name in result.variables:
         table.add_column(f"{name}.grad", justify="right")
     table.add_column("expected", justify="right")
-    for k, (got, want) in enumerate(zip(result.grads, result.expected), start=1):
+    for k, (got, _want) in enumerate(zip(result.grads, result.expected), start=1):
         factor = "1 ×" if result.zero_grad else f"{k} ×"
-        expected = ", ".join(f"{factor} {numbers.short(result.gradient[n], 8)}"
-                             for n in result.variables)
+        expected = ", ".join(
+            f"{factor} {numbers.short(result.gradient[n], 8)}" for n in result.variables
+        )
         table.add_row(str(k), *[numbers.short(got[n], 10) for n in result.variables], expected)
     mark, style = ("✓", "green") if result.agree else ("✗", "red")
-    return Group(titled(f"{result.expression}: backward() {result.passes} times, {how}", table),
-                 Text(f"{mark} {result.explanation}", style=style))
+    return Group(
+        titled(f"{result.expression}: backward() {result.passes} times, {how}", table),
+        Text(f"{mark} {result.explanation}", style=style),
+    )

@@ -9,8 +9,12 @@ from rich.text import Text
 from ..verdict import Status
 from . import numbers, titled
 
-_MARK = {Status.AGREE: ("✓", "green"), Status.DISAGREE: ("✗", "red"),
-         Status.KINK: ("✗", "yellow"), Status.UNDEFINED: ("✗", "red")}
+_MARK = {
+    Status.AGREE: ("✓", "green"),
+    Status.DISAGREE: ("✗", "red"),
+    Status.KINK: ("✗", "yellow"),
+    Status.UNDEFINED: ("✗", "red"),
+}
 
 
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -47,15 +51,22 @@ def partial_table(result, partial) -> Group:
     table.add_column("|error| vs SymPy", justify="right")
     symbolic = _ENGINE_LABEL[result.engine, result.chain_rule]
     table.add_row(symbolic, numbers.number(partial.sympy), "—")
-    skipped = partial.autograd is None or (isinstance(partial.autograd, list)
-                                           and all(v is None for v in partial.autograd))
-    table.add_row(f"autograd (torch {result.dtype})",
-                  "skipped" if skipped else numbers.number(partial.autograd),
-                  "—" if skipped else numbers.error(partial.autograd, partial.sympy))
-    table.add_row("finite differences (float64)", numbers.number(partial.finite_difference),
-                  numbers.error(partial.finite_difference, partial.sympy))
-    return titled(Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic)),
-                  table)
+    skipped = partial.autograd is None or (
+        isinstance(partial.autograd, list) and all(v is None for v in partial.autograd)
+    )
+    table.add_row(
+        f"autograd (torch {result.dtype})",
+        "skipped" if skipped else numbers.number(partial.autograd),
+        "—" if skipped else numbers.error(partial.autograd, partial.sympy),
+    )
+    table.add_row(
+        "finite differences (float64)",
+        numbers.number(partial.finite_difference),
+        numbers.error(partial.finite_difference, partial.sympy),
+    )
+    return titled(
+        Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic)), table
+    )
 
 
 def partials_table(result) -> Table:
@@ -67,10 +78,14 @@ def partials_table(result) -> Table:
         table.add_column(heading, justify="right", overflow="fold")
     table.add_column("agree", justify="center")
     for partial in result.partials:
-        table.add_row(_label(partial), _symbolic(partial.symbolic),
-                      numbers.short(partial.sympy, 10), numbers.short(partial.autograd, 10),
-                      numbers.short(partial.finite_difference, 10),
-                      "✓" if partial.agree else "✗")
+        table.add_row(
+            _label(partial),
+            _symbolic(partial.symbolic),
+            numbers.short(partial.sympy, 10),
+            numbers.short(partial.autograd, 10),
+            numbers.short(partial.finite_difference, 10),
+            "✓" if partial.agree else "✗",
+        )
     return table
 
 
@@ -84,14 +99,17 @@ def _symbolic(symbolic) -> str:
 
 def verdict(result) -> Text:
     mark, style = _MARK[result.status]
-    words = {Status.AGREE: "agree", Status.DISAGREE: "disagree",
-             Status.KINK: "not differentiable", Status.UNDEFINED: "undefined"}[result.status]
+    words = {
+        Status.AGREE: "agree",
+        Status.DISAGREE: "disagree",
+        Status.KINK: "not differentiable",
+        Status.UNDEFINED: "undefined",
+    }[result.status]
     return Text(f"{mark} {words}: ", style=f"bold {style}") + Text(result.reason)
 
 
 def view(result) -> Group:
-    header = Text("f = ", style="bold") + Text(result.expression) + Text(
-        f"  at {_point(result)}")
+    header = Text("f = ", style="bold") + Text(result.expression) + Text(f"  at {_point(result)}")
     value = Text("f = ", style="bold") + Text(numbers.number(result.value))
     parts = [header, value]
     if len(result.partials) == 1:

@@ -40,16 +40,21 @@ def _node_text(graph, node, full=False) -> Text:
     text += Text(f"  ∂f/∂· = {numbers.short(node.adjoint, 8)}")
     if node.torch_grad is not None or node.kind == "variable":
         mark = "✓" if node.agree else "✗"
-        text += Text(f"  torch .grad {numbers.short(node.torch_grad, 8)} {mark}",
-                     style="green" if node.agree else "red")
+        text += Text(
+            f"  torch .grad {numbers.short(node.torch_grad, 8)} {mark}",
+            style="green" if node.agree else "red",
+        )
     return text
 
 
 def _edge_text(edge) -> Text:
     if edge.local_generic is None:
         return Text("")
-    return Text(f"[{_local(edge)} = {numbers.short(edge.local_value, 6)}, "
-                f"passes {numbers.short(edge.contribution, 6)}] ", style="magenta")
+    return Text(
+        f"[{_local(edge)} = {numbers.short(edge.local_value, 6)}, "
+        f"passes {numbers.short(edge.contribution, 6)}] ",
+        style="magenta",
+    )
 
 
 def _local(edge) -> str:
@@ -71,8 +76,7 @@ def tree(graph, full: bool = False) -> Group:
         children = [graph.edges[e] for e in node.inputs]
         if children and not full and depth + 1 > MAX_DEPTH:
             elided += _count_below(graph, node)
-            branch.add(Text(f"… {_count_below(graph, node)} more below (use --full)",
-                            style="dim"))
+            branch.add(Text(f"… {_count_below(graph, node)} more below (use --full)", style="dim"))
             continue
         pending = []
         for edge in children:
@@ -89,8 +93,11 @@ def tree(graph, full: bool = False) -> Group:
     if elided:
         parts.append(Text(f"({elided} nodes elided; --full shows all)", style="dim"))
     parts.extend(Text(f"note: {n}", style="dim") for n in graph.notes)
-    verdict = ("✓ every node's gradient matches torch's retained .grad" if graph.agree
-               else "✗ some gradients differ from torch's retained .grad")
+    verdict = (
+        "✓ every node's gradient matches torch's retained .grad"
+        if graph.agree
+        else "✗ some gradients differ from torch's retained .grad"
+    )
     parts.append(Text(verdict, style="green" if graph.agree else "red"))
     return Group(*parts)
 
@@ -113,15 +120,19 @@ def _leaf_sums(graph) -> list:
     for node in graph.nodes:
         if node.kind != "variable":
             continue
-        parts = [graph.edges[e].contribution for e in node.consumers
-                 if graph.edges[e].contribution is not None
-                 and graph.nodes[graph.edges[e].target].op != "detach"]
+        parts = [
+            graph.edges[e].contribution
+            for e in node.consumers
+            if graph.edges[e].contribution is not None
+            and graph.nodes[graph.edges[e].target].op != "detach"
+        ]
         if not parts:
             continue
         if len(parts) > 1:
             added = " + ".join(numbers.short(p, 6) for p in parts)
-            lines.append(Text(f"{node.expression}.grad = {added} = "
-                              f"{numbers.short(node.adjoint, 8)}"))
+            lines.append(
+                Text(f"{node.expression}.grad = {added} = {numbers.short(node.adjoint, 8)}")
+            )
         else:
             lines.append(Text(f"{node.expression}.grad = {numbers.short(node.adjoint, 8)}"))
     return lines
@@ -147,9 +158,12 @@ def _dot_escape(text: str) -> str:
 
 
 def dot(graph) -> str:
-    lines = ["digraph gradcalc {", "  rankdir=BT;",
-             '  node [shape=box, fontname="monospace"];',
-             '  edge [fontname="monospace", fontsize=10];']
+    lines = [
+        "digraph gradcalc {",
+        "  rankdir=BT;",
+        '  node [shape=box, fontname="monospace"];',
+        '  edge [fontname="monospace", fontsize=10];',
+    ]
     for node in graph.nodes:
         label = "\\n".join(_dot_escape(line) for line in _label_lines(node))
         style = ', style="dashed"' if node.detached else ""
@@ -166,8 +180,9 @@ def dot(graph) -> str:
 
 
 def _mermaid_escape(text: str) -> str:
-    return (text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;")
-            .replace(">", "#gt;"))
+    return (
+        text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    )
 
 
 def mermaid(graph) -> str:

@@ -11,8 +11,12 @@ from ..verdict import Status
 from . import numbers, titled
 
 HEAD = 10  # rows shown at each end of a long table
-_SHORT = {Status.AGREE: "✓", Status.DISAGREE: "✗ disagree", Status.KINK: "✗ kink",
-          Status.UNDEFINED: "✗ undefined"}
+_SHORT = {
+    Status.AGREE: "✓",
+    Status.DISAGREE: "✗ disagree",
+    Status.KINK: "✗ kink",
+    Status.UNDEFINED: "✗ undefined",
+}
 
 
 def view(many) -> Group:
@@ -28,8 +32,11 @@ def view(many) -> Group:
         table.add_column("FD", justify="right", overflow="fold")
     table.add_column("verdict", no_wrap=True)
     count = len(many.points)
-    rows = list(range(count)) if count <= 2 * HEAD + 1 else (
-        list(range(HEAD)) + [None] + list(range(count - HEAD, count)))
+    rows = (
+        list(range(count))
+        if count <= 2 * HEAD + 1
+        else (list(range(HEAD)) + [None] + list(range(count - HEAD, count)))
+    )
     for index in rows:
         if index is None:
             table.add_row("…", *[""] * (len(table.columns) - 1))
@@ -38,8 +45,11 @@ def view(many) -> Group:
         cells += [numbers.short(many.points.columns[n][index], 8) for n in many.variables]
         cells.append(numbers.short(many.value[index], 8))
         for partial in many.partials:
-            cells += [numbers.short(partial.sympy[index], 8), numbers.short(partial.autograd[index], 8),
-                      numbers.short(partial.finite_difference[index], 8)]
+            cells += [
+                numbers.short(partial.sympy[index], 8),
+                numbers.short(partial.autograd[index], 8),
+                numbers.short(partial.finite_difference[index], 8),
+            ]
         cells.append(_SHORT[many.status(index)])
         table.add_row(*cells)
     counts = many.counts()

@@ -18,28 +18,38 @@ def sparkline(values) -> str:
         return ""
     low, high = min(finite), max(finite)
     span = (high - low) or 1.0
-    return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / span * (len(SPARKS) - 1) + 0.5))]
-                   for v in values)
+    return "".join(
+        SPARKS[min(len(SPARKS) - 1, int((v - low) / span * (len(SPARKS) - 1) + 0.5))]
+        for v in values
+    )
 
 
 def _loss_text(neuron) -> str:
     if neuron.loss_name == "bce":
-        return (f"L = -(y·log(p) + (1 - y)·log(1 - p)), p = clamp(ŷ, ε, 1 - ε), "
-                f"ε = {neuron.epsilon:g}")
+        return (
+            f"L = -(y·log(p) + (1 - y)·log(1 - p)), p = clamp(ŷ, ε, 1 - ε), ε = {neuron.epsilon:g}"
+        )
     return "L = (ŷ - y)²"
 
 
 def view(neuron, shaped) -> Group:
     first = neuron.first
     x, w = shaped(neuron, neuron.x), shaped(neuron, neuron.w)
-    header = Text(f"one neuron: z = w·x + b, ŷ = sigmoid(z); {_loss_text(neuron)}  "
-                  f"[{neuron.dtype}]")
+    header = Text(
+        f"one neuron: z = w·x + b, ŷ = sigmoid(z); {_loss_text(neuron)}  [{neuron.dtype}]"
+    )
     forward = Table()
     forward.add_column("quantity")
     forward.add_column("value", justify="right")
-    for name, value in [("x", x), ("y", neuron.y), ("w", w), ("b", neuron.b),
-                        ("z = w·x + b", first.z), ("ŷ = sigmoid(z)", first.y_hat),
-                        ("L", first.loss)]:
+    for name, value in [
+        ("x", x),
+        ("y", neuron.y),
+        ("w", w),
+        ("b", neuron.b),
+        ("z = w·x + b", first.z),
+        ("ŷ = sigmoid(z)", first.y_hat),
+        ("L", first.loss),
+    ]:
         forward.add_row(name, numbers.number(value))
 
     chain = Table()
@@ -57,21 +67,29 @@ def view(neuron, shaped) -> Group:
     gradients.add_column("manual: dL/dŷ · dŷ/dz · dz/d·", justify="right")
     gradients.add_column(f"autograd .grad ({neuron.dtype})", justify="right")
     gradients.add_column("|difference|", justify="right")
-    for name, manual, auto in [("dL/dw", shaped(neuron, first.manual_w),
-                                shaped(neuron, first.autograd_w)),
-                               ("dL/db", first.manual_b, first.autograd_b)]:
-        gradients.add_row(name, numbers.number(manual), numbers.number(auto),
-                          numbers.error(manual, auto))
-    parts = [header, titled("forward pass", forward),
-             titled("the chain rule by hand (as the notebook writes it)", chain),
-             titled("gradients: manual vs torch autograd", gradients)]
+    for name, manual, auto in [
+        ("dL/dw", shaped(neuron, first.manual_w), shaped(neuron, first.autograd_w)),
+        ("dL/db", first.manual_b, first.autograd_b),
+    ]:
+        gradients.add_row(
+            name, numbers.number(manual), numbers.number(auto), numbers.error(manual, auto)
+        )
+    parts = [
+        header,
+        titled("forward pass", forward),
+        titled("the chain rule by hand (as the notebook writes it)", chain),
+        titled("gradients: manual vs torch autograd", gradients),
+    ]
     if neuron.history:
         parts.append(_history(neuron))
     mark, style = ("✓", "green") if neuron.agree and neuron.trajectories_agree else ("✗", "red")
     words = neuron.reason
     if neuron.history:
-        words += ("; the manual and autograd trajectories stay equal" if neuron.trajectories_agree
-                  else "; the manual and autograd trajectories drift apart")
+        words += (
+            "; the manual and autograd trajectories stay equal"
+            if neuron.trajectories_agree
+            else "; the manual and autograd trajectories drift apart"
+        )
     parts.append(Text(f"{mark} {words}", style=style))
     return Group(*parts)
 
@@ -87,9 +105,19 @@ def _history(neuron) -> Group:
             table.add_row("…", "", "", "", "")
             continue
         a, m = step.autograd, step.manual
-        table.add_row(str(step.step), numbers.short(a["loss"], 8), numbers.short(a["w"], 8),
-                      numbers.short(a["b"], 8), numbers.short(m["loss"], 8))
+        table.add_row(
+            str(step.step),
+            numbers.short(a["loss"], 8),
+            numbers.short(a["w"], 8),
+            numbers.short(a["b"], 8),
+            numbers.short(m["loss"], 8),
+        )
     losses = [s.autograd["loss"] for s in rows]
     title = f"gradient descent, lr = {neuron.lr:g} (autograd trajectory; manual alongside)"
-    return Group(titled(title, table), Text(f"loss {sparkline(losses)}  {numbers.short(losses[0], 6)} → "
-                             f"{numbers.short(losses[-1], 6)}"))
+    return Group(
+        titled(title, table),
+        Text(
+            f"loss {sparkline(losses)}  {numbers.short(losses[0], 6)} → "
+            f"{numbers.short(losses[-1], 6)}"
+        ),
+    )

@@ -22,8 +22,12 @@ MAX_LINES = 60  # intermediates listed without --full
 def plain(value) -> str:
     """Four decimals, as torch prints, without trailing zeros: -0.9111, 6."""
     if isinstance(value, list):
-        return "[" + ", ".join(plain(v) for v in value[: numbers.MAX_SHOWN]) + (
-            ", …" if len(value) > numbers.MAX_SHOWN else "") + "]"
+        return (
+            "["
+            + ", ".join(plain(v) for v in value[: numbers.MAX_SHOWN])
+            + (", …" if len(value) > numbers.MAX_SHOWN else "")
+            + "]"
+        )
     if value is None:
         return "undefined"
     value = float(value)
@@ -39,9 +43,7 @@ def _names(graph) -> dict:
     pool += [f"u{i}" for i in range(1, len(graph.nodes) + 1) if f"u{i}" not in taken]
     names = {}
     for node in graph.nodes:
-        if node.kind == "variable":
-            names[node.index] = node.expression
-        elif node.kind == "constant":
+        if node.kind == "variable" or node.kind == "constant":
             names[node.index] = node.expression
     root_name = "z" if "z" not in taken else "f"
     pool = [n for n in pool if n != root_name]
@@ -63,12 +65,15 @@ def _local_line(graph, edge, names) -> Text:
     line = f"∂{target}/∂{source}{suffix} = {in_names}"
     scalar = all(not isinstance(n.value, list) for n in inputs)
     if scalar and edge.generic.atoms(sp.Function):
-        by_value = {p: sp.Symbol(plain(n.value) if n.value >= 0 else f"({plain(n.value)})")
-                    for p, n in zip(edge.placeholders, inputs)}
+        by_value = {
+            p: sp.Symbol(plain(n.value) if n.value >= 0 else f"({plain(n.value)})")
+            for p, n in zip(edge.placeholders, inputs)
+        }
         # A negative value is a symbol named "(-0.75)"; alone in a call it needs
         # no second pair of parentheses.
-        line += " = " + re.sub(r"\(\((-[^()]*)\)\)", r"(\1)",
-                               sp.sstr(edge.generic.xreplace(by_value)))
+        line += " = " + re.sub(
+            r"\(\((-[^()]*)\)\)", r"(\1)", sp.sstr(edge.generic.xreplace(by_value))
+        )
     if line.rsplit(" = ", 1)[-1] != plain(edge.local_value):
         line += f" = {plain(edge.local_value)}"
     return Text("  " + line)
@@ -95,8 +100,12 @@ def _chain(graph, leaf, names) -> list:
     if not paths:
         return [Text(f"  ∂{target}/∂{leaf.expression} = 0 (no path)")]
     if len(paths) > MAX_PATHS:
-        return [Text(f"  ∂{target}/∂{leaf.expression} = sum over more than {MAX_PATHS} paths "
-                     f"= {plain(leaf.adjoint)} (see gradcalc graph)")]
+        return [
+            Text(
+                f"  ∂{target}/∂{leaf.expression} = sum over more than {MAX_PATHS} paths "
+                f"= {plain(leaf.adjoint)} (see gradcalc graph)"
+            )
+        ]
     symbols, values = [], []
     repeated = len(paths) > 1
     for path in paths:
@@ -109,8 +118,14 @@ def _chain(graph, leaf, names) -> list:
         symbols.append(" · ".join(factors))
         values.append(" · ".join(_paren(plain(e.local_value)) for e in path))
     head = f"  ∂{target}/∂{leaf.expression} = "
-    lines = [Text(head + " + ".join(symbols)), Text(" " * len(head) + "= " + " + ".join(
-        f"({v})" if repeated and "·" in v else v for v in values))]
+    lines = [
+        Text(head + " + ".join(symbols)),
+        Text(
+            " " * len(head)
+            + "= "
+            + " + ".join(f"({v})" if repeated and "·" in v else v for v in values)
+        ),
+    ]
     lines.append(Text(" " * len(head) + f"= {plain(leaf.adjoint)}", style="bold"))
     return lines
 
@@ -126,19 +141,26 @@ def _paren(text: str) -> str:
 
 def view(graph, wrt: list, full: bool = False) -> Group:
     names = _names(graph)
-    lines = [Text("Chain rule, step by step", style="bold"),
-             Text("Forward pass (each intermediate named):")]
+    lines = [
+        Text("Chain rule, step by step", style="bold"),
+        Text("Forward pass (each intermediate named):"),
+    ]
     operations = [n for n in reversed(graph.nodes) if n.kind == "operation"]
     if not full and len(operations) > MAX_LINES:
-        lines.append(Text(f"  ({len(operations) - MAX_LINES} earlier intermediates elided; "
-                          "--full shows all)", style="dim"))
+        lines.append(
+            Text(
+                f"  ({len(operations) - MAX_LINES} earlier intermediates elided; --full shows all)",
+                style="dim",
+            )
+        )
         operations = operations[-MAX_LINES:]
     from ..graph import forward_text
 
     for node in operations:
         inputs = [names[graph.edges[e].source] for e in node.inputs]
-        lines.append(Text(f"  {names[node.index]} = {forward_text(node.op, inputs)} "
-                          f"= {plain(node.value)}"))
+        lines.append(
+            Text(f"  {names[node.index]} = {forward_text(node.op, inputs)} = {plain(node.value)}")
+        )
     lines.append(Text("Local derivatives:"))
     shown = {n.index for n in operations}
     for edge in graph.edges:
