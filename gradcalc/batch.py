@@ -11,20 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import numeric
-from .errors import PointError, UsageError
+from . import numeric, verdict
+from .errors import PointError
 from .parsing import Expression, parse
-from .verdict import (
-    AUTOGRAD_TOLERANCE,
-    KINK_TOLERANCE,
-    Status,
-    fd_slack,
-    finite_difference_tolerance,
-)
+from .verdict import STATUSES, Status
 
 CHUNK = 50_000  # points answered together
-STATUSES = (Status.AGREE, Status.DISAGREE, Status.KINK, Status.UNDEFINED)
-AGREE, DISAGREE, KINK, UNDEFINED = range(len(STATUSES))
 BATCH_STEP_FACTORS = (1.0, 1e-3)  # fewer step sizes than one point gets: speed
 
 
@@ -176,7 +168,7 @@ class Many:
     partials: list
     codes: np.ndarray  # uint8 index into STATUSES, one per point
     reasons: dict = field(default_factory=dict)  # index -> reason, where not agree
-    kinks: dict = field(default_factory=dict)  # index -> [(wrt, left, right, jump, lv, rv)]
+    kinks: dict = field(default_factory=dict)  # index -> [verdict.Kink]
     undefined_at: dict = field(default_factory=dict)  # index -> message
 
     def status(self, index: int) -> str:
@@ -191,10 +183,10 @@ def differentiate_many(
     expression, points: Points, wrt=None, order: int = 1, dtype: str = "float64", progress=None
 ) -> Many:
     """Every point of `points`, vectorized, in chunks of CHUNK."""
-    from .check import MAX_ORDER, _validate_wrt
+    from .check import validate
 
     expr = expression if isinstance(expression, Expression) else parse(expression)
-    names = _validate_wrt(wrt, expr)
+    names = validate(expr, wrt, order, dtype)
     missing = [v for v in expr.variables if v not in points.columns]
     if missing:
         raise PointError(f"the points give no column for {', '.join(missing)}")
@@ -204,11 +196,6 @@ def differentiate_many(
             f"the points name {', '.join(extra)}, not variables of the expression "
             f"(its variables: {', '.join(expr.variables)})"
         )
-    if not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"--order must be between 1 and {MAX_ORDER}, not {order}")
-    if dtype not in AUTOGRAD_TOLERANCE:
-        raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
-
     import itertools
 
     from . import symbolic
@@ -264,7 +251,7 @@ def differentiate_many(
 
 
 def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, result, columns):
-    from . import autograd
+    from . import autograd, symbolic
 
     size = next(iter(chunk.values())).shape[0]
     where = slice(start, start + size)
@@ -284,135 +271,50 @@ def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, resul
     frozen = numeric.detached_values(expr, chunk)
     partials = [tuple((n, 0) for n in w) for w in wanted]
     fds = numeric.finite_difference(expr, chunk, partials, frozen, BATCH_STEP_FACTORS)
+    methods = []
     with np.errstate(all="ignore"):
-        _compare(
-            columns,
-            derivatives,
-            grads,
-            fds,
-            arrays,
-            size,
-            where,
-            dtype,
-            len(wanted[0]),
-            result,
-            start,
-            expr,
-            values,
-            chunk,
-            frozen,
-            wanted,
-            undefined,
-        )
-
-
-def _compare(
-    columns,
-    derivatives,
-    grads,
-    fds,
-    arrays,
-    size,
-    where,
-    dtype,
-    order,
-    result,
-    start,
-    expr,
-    values,
-    chunk,
-    frozen,
-    wanted,
-    undefined,
-):
-    from . import symbolic
-
-    ad_tolerance = AUTOGRAD_TOLERANCE[dtype]
-    fd_tolerance = finite_difference_tolerance(order)
-    nonfinite_derivative = np.zeros(size, dtype=bool)
-    disagree = np.zeros(size, dtype=bool)
-    for column, d, grad, (fd, fd_error) in zip(columns, derivatives, grads, fds):
-        reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
-        ad = grad.double().numpy(force=True).reshape(size)
-        ok_ad = np.abs(ad - reference) <= ad_tolerance.atol + ad_tolerance.rtol * np.abs(reference)
-        ok_fd = np.abs(fd - reference) <= (
-            fd_tolerance.atol
-            + fd_tolerance.rtol * np.abs(reference)
-            + fd_slack(fd_error, reference)
-        )
-        finite = np.isfinite(reference) & np.isfinite(ad)
-        nonfinite_derivative |= ~finite
-        disagree |= ~(ok_ad & ok_fd)
-        column["sympy"][where] = reference
-        column["autograd"][where] = ad
-        column["finite_difference"][where] = fd
-        column["finite_difference_error"][where] = fd_error
-        column["agree"][where] = ok_ad & ok_fd & finite
-    kink = _kinks(expr, values, chunk, frozen, wanted, start, result)
-    codes = np.full(size, AGREE, dtype=np.uint8)
-    codes[disagree] = DISAGREE
-    codes[nonfinite_derivative] = UNDEFINED
-    codes[kink] = KINK
-    codes[undefined] = UNDEFINED
-    result.codes[where] = codes
-    for i in np.flatnonzero(codes != AGREE):
-        index = start + i
-        if index in result.undefined_at:
-            result.reasons[index] = result.undefined_at[index]
-        elif index not in result.reasons:
-            result.reasons[index] = (
-                "the derivative is not finite here"
-                if codes[i] == UNDEFINED
-                else "the methods disagree here"
-            )
-
-
-def _kinks(expr, values, chunk, frozen, wanted, start, result):
-    size = next(iter(chunk.values())).shape[0]
-    kink = np.zeros(size, dtype=bool)
-    suspects = numeric.nodes_at_kink(expr, values)
-    if not suspects:
-        return kink
-    mask = np.zeros(size, dtype=bool)
-    for _, node_mask in suspects:
-        mask |= node_mask
-    rows = np.flatnonzero(mask)
-    sub = {n: v[rows] for n, v in chunk.items()}
-    held = {k: v[rows] for k, v in frozen.items()}
-    for name in sorted({n for w in wanted for n in w}):
-        sides = numeric.one_sided(expr, sub, name, 0, held)
-        corner = np.abs(sides["left"] - sides["right"]) > (
-            KINK_TOLERANCE.atol + KINK_TOLERANCE.rtol * np.abs(sides["right"])
-        )
-        hit = sides["jump"] | corner
-        for i in np.flatnonzero(hit):
-            jump = bool(sides["jump"][i])
-            result.kinks.setdefault(start + rows[i], []).append(
-                (
-                    name,
-                    None if jump else float(sides["left"][i]),
-                    None if jump else float(sides["right"][i]),
-                    jump,
-                    float(sides["left_value"][i]),
-                    float(sides["right_value"][i]),
+        for w, d, grad, (fd, fd_error) in zip(wanted, derivatives, grads, fds):
+            reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
+            methods.append(
+                verdict.Methods(
+                    labels=["d/d" + "".join(w)],
+                    sympy=reference.reshape(size, 1),
+                    autograd=grad.double().numpy(force=True).reshape(size, 1),
+                    finite_difference=fd.reshape(size, 1),
+                    finite_difference_error=fd_error.reshape(size, 1),
                 )
             )
-            result.reasons[start + rows[i]] = (
-                f"the value jumps here along {name}"
-                if sides["jump"][i]
-                else f"not differentiable here: along {name} the left derivative is "
-                f"{sides['left'][i]:.6g} and the right {sides['right'][i]:.6g}"
-            )
-        kink[rows[hit]] = True
-    return kink
+    checks = [verdict.compare(m, dtype, len(wanted[0])) for m in methods]
+    names = sorted({n for w in wanted for n in w})
+    shapes = {n: None for n in chunk}
+    kinks = numeric.find_kinks(expr, chunk, values, frozen, names, shapes)
+    kink = np.zeros(size, dtype=bool)
+    kink[list(kinks)] = True
+    codes = verdict.judge(checks, kink, undefined)
+    result.codes[where] = codes
+    for column, m, check in zip(columns, methods, checks):
+        column["sympy"][where] = m.sympy[:, 0]
+        column["autograd"][where] = m.autograd[:, 0]
+        column["finite_difference"][where] = m.finite_difference[:, 0]
+        column["finite_difference_error"][where] = m.finite_difference_error[:, 0]
+        column["agree"][where] = check.agree[:, 0]
+    for i in np.flatnonzero(codes != verdict.AGREE):
+        index = start + int(i)
+        if kinks.get(int(i)):
+            result.kinks[index] = kinks[int(i)]
+        result.reasons[index] = verdict.reason(
+            int(codes[i]),
+            int(i),
+            methods,
+            checks,
+            kinks.get(int(i), []),
+            undefined=result.undefined_at.get(index),
+        )
 
 
 def worst_status(many: Many) -> str:
-    counts = many.counts()
-    for status in (Status.UNDEFINED, Status.KINK, Status.DISAGREE):
-        if counts.get(status):
-            return status
-    return Status.AGREE
+    """The status of the worst point, by the verdict's precedence."""
+    return STATUSES[int(many.codes.max())] if len(many.codes) else Status.AGREE
 
 
 __all__ = ["STATUSES", "Many", "Points", "differentiate_many", "read", "worst_status"]

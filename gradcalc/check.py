@@ -12,17 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import numeric, points
+from . import numeric, points, verdict
 from .errors import DomainError, UsageError
 from .functions import TABLE
 from .parsing import Expression, parse
-from .verdict import (
-    AUTOGRAD_TOLERANCE,
-    KINK_TOLERANCE,
-    Status,
-    fd_slack,
-    finite_difference_tolerance,
-)
+from .verdict import DTYPES, Kink, Status
 
 MAX_ORDER = 4
 
@@ -45,17 +39,6 @@ class Partial:
     @property
     def order(self) -> int:
         return len(self.wrt)
-
-
-@dataclass
-class Kink:
-    node: str  # the sub-expression on its kink, e.g. "abs(x)"
-    wrt: str  # variable (component) along which it was probed
-    left: float | None  # one-sided derivatives (None across a jump)
-    right: float | None
-    jump: bool
-    left_value: float
-    right_value: float
 
 
 @dataclass
@@ -101,6 +84,16 @@ def _as_point(at, variables) -> dict:
     if isinstance(at, str):
         at = [at]
     return points.resolve(list(at or []), variables)
+
+
+def validate(expr: Expression, wrt, order: int, dtype: str) -> list:
+    """The options every driver (one point, many points) checks alike; returns
+    the variables to differentiate by."""
+    if dtype not in DTYPES:
+        raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+    if not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"--order must be between 1 and {MAX_ORDER}, not {order}")
+    return _validate_wrt(wrt, expr)
 
 
 def _validate_wrt(wrt, expr: Expression) -> list:
@@ -207,11 +200,7 @@ def differentiate(
     SymEngine is preferred wherever it can differentiate.
     """
     expr = expression if isinstance(expression, Expression) else parse(expression)
-    if dtype not in AUTOGRAD_TOLERANCE:
-        raise UsageError(f"dtype must be one of {', '.join(AUTOGRAD_TOLERANCE)}, not {dtype!r}")
-    if not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"--order must be between 1 and {MAX_ORDER}, not {order}")
-    names = _validate_wrt(wrt, expr)
+    names = validate(expr, wrt, order, dtype)
     point = _as_point(at, expr.variables)
     shapes = points.shapes(point)
     if order > 1 and any(shapes[n] is not None for n in names):
@@ -257,30 +246,29 @@ def differentiate(
         notes.append("autograd skipped (--no-autograd): torch was not imported")
     frozen = numeric.detached_values(expr, batch)
     chained = _chained(symbolic, expr, point, names, shapes, order, full, notes)
-    partials = [
+    measured = [
         _partial(
-            symbolic,
-            expr,
-            f_scalar,
-            symbols,
-            subs,
-            batch,
-            frozen,
-            shapes,
-            wrt,
-            grad,
-            dtype,
-            full,
-            chained,
+            symbolic, expr, f_scalar, symbols, subs, batch, frozen, shapes, w, grad, full, chained
         )
-        for wrt, grad in zip(wanted, autograd_values)
+        for w, grad in zip(wanted, autograd_values)
     ]
-    kinks = _kinks(expr, values, batch, frozen, names, shapes)
-    status, reason = _verdict(partials, kinks, autograd)
-    if status in (Status.UNDEFINED, Status.DISAGREE) and order == 1:
+    checks = [verdict.compare(methods, dtype, order) for _, methods in measured]
+    kinks = numeric.find_kinks(expr, batch, values, frozen, names, shapes).get(0, [])
+    code = verdict.judge(checks, np.array([bool(kinks)]), np.array([False]))[0]
+    if code in (verdict.UNDEFINED, verdict.DISAGREE) and order == 1:
         # Methods at odds: perhaps a kink no table entry announces (sqrt(x**2) at 0).
-        kinks = _kinks(expr, values, batch, frozen, names, shapes, anywhere=True) or kinks
-        status, reason = _verdict(partials, kinks, autograd)
+        anywhere = numeric.find_kinks(expr, batch, values, frozen, names, shapes, anywhere=True)
+        if anywhere:
+            kinks = anywhere[0]
+            code = verdict.judge(checks, np.array([True]), np.array([False]))[0]
+    methods = [m for _, m in measured]
+    reason = verdict.reason(code, 0, methods, checks, kinks, autograd)
+    partials = []
+    for (partial, m), check in zip(measured, checks):
+        partial.agree = bool(np.all(check.agree))
+        partial.problems = [words for _, words in verdict.problems(m, check, 0)]
+        partials.append(partial)
+    status = verdict.STATUSES[code]
     result = Result(
         expr.source,
         list(expr.variables),
@@ -348,14 +336,11 @@ def _autograd(expr, point, dtype, wanted):
     return [g.to(dtype=torch.float64).numpy(force=True) for g in grads]
 
 
-def _finite(x):
-    return x is not None and np.isfinite(x)
-
-
 def _partial(
-    symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, dtype, full, chained=None
+    symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, full, chained=None
 ):
-    order = len(wrt)
+    """One derivative by the three methods: the Partial to show, and the
+    Methods (arrays of shape (1, components)) for the verdict."""
     if shapes[wrt[0]] is None:
         components = [tuple((name, 0) for name in wrt)]
         sym_lists = [tuple(symbols[name] for name in wrt)]
@@ -363,15 +348,11 @@ def _partial(
         length = shapes[wrt[0]]
         components = [((wrt[0], i),) for i in range(length)]
         sym_lists = [(symbols[wrt[0]][i],) for i in range(length)]
-    grads = np.ravel(grad) if grad is not None else None
     fds = [
         (float(estimate[0]), float(error[0]))
         for estimate, error in numeric.finite_difference(expr, batch, components, frozen)
     ]
-    ad_tol = AUTOGRAD_TOLERANCE[dtype]
-    fd_tol = finite_difference_tolerance(order)
-    symbolic_texts, sympy_values, problems = [], [], []
-    agree, any_truncated = True, False
+    texts, references, whys, any_truncated = [], [], {}, False
     for i, syms in enumerate(sym_lists):
         if chained is not None:
             text, truncated = WIDE_TEXT, True
@@ -380,126 +361,40 @@ def _partial(
             d = symbolic.derivative(f, syms)
             text, truncated = derivative_text(symbolic, d, full, len(expr.nodes))
             number, why = symbolic.value_at(d, subs)
-        symbolic_texts.append(text)
+        texts.append(text)
         any_truncated = any_truncated or truncated
-        sympy_values.append(number)
-        ad = float(grads[i]) if grads is not None else None
-        fd, fd_err = fds[i]
-        label = "d/d" + "".join(
-            f"{n}[{c}]" if shapes[n] is not None else n for n, c in components[i]
-        )
+        references.append(number)
         if number is None:
-            agree = False
-            problems.append(f"{label}: SymPy's derivative is {why}")
-            continue
-        if ad is None:
-            pass  # --no-autograd
-        elif not np.isfinite(ad):
-            agree = False
-            problems.append(f"{label}: autograd gives {ad}")
-        elif not ad_tol.allows(ad, number):
-            agree = False
-            problems.append(
-                f"{label}: autograd {ad:.12g} differs from SymPy {number:.12g} "
-                f"by {abs(ad - number):.3g}"
-            )
-        if not np.isfinite(fd):
-            agree = False
-            problems.append(f"{label}: finite differences give {fd}")
-        elif not fd_tol.allows(fd, number, float(fd_slack(fd_err, number))):
-            agree = False
-            problems.append(
-                f"{label}: finite differences {fd:.12g} differ from SymPy "
-                f"{number:.12g} by {abs(fd - number):.3g}"
-            )
+            whys[(0, i)] = why
+    autograd = None if grad is None else [float(g) for g in np.ravel(grad)]
+    labels = [
+        "d/d" + "".join(f"{n}[{c}]" if shapes[n] is not None else n for n, c in component)
+        for component in components
+    ]
+    methods = verdict.Methods(
+        labels=labels,
+        sympy=np.array([[np.nan if r is None else r for r in references]]),
+        autograd=None if autograd is None else np.array([autograd]),
+        finite_difference=np.array([[fd for fd, _ in fds]]),
+        finite_difference_error=np.array([[err for _, err in fds]]),
+        sympy_why=whys,
+    )
     vector = shapes[wrt[0]] is not None
 
     def shaped(items):
         return list(items) if vector else items[0]
 
-    return Partial(
+    partial = Partial(
         wrt=tuple(wrt),
-        symbolic=shaped(symbolic_texts),
-        sympy=shaped(sympy_values),
-        autograd=shaped(
-            [float(g) for g in grads] if grads is not None else [None] * len(sym_lists)
-        ),
+        symbolic=shaped(texts),
+        sympy=shaped(references),
+        autograd=shaped(autograd if autograd is not None else [None] * len(sym_lists)),
         finite_difference=shaped([fd for fd, _ in fds]),
         finite_difference_error=shaped([err for _, err in fds]),
-        agree=agree,
-        problems=problems,
+        agree=True,
         truncated=any_truncated,
     )
-
-
-def _kinks(expr, values, batch, frozen, names, shapes, anywhere=False) -> list:
-    """One-sided derivatives where a non-smooth function (abs, relu, max...)
-    sits on its kink — or, with `anywhere`, along every variable (for kinks
-    the table cannot see, like sqrt(x**2) at 0). A corner is reported only
-    when both one-sided slopes are finite and settle as the step shrinks."""
-    suspects = [node for node, _ in numeric.nodes_at_kink(expr, values)]
-    if not suspects and not anywhere:
-        return []
-    where = ", ".join(n.brief for n in suspects) or "the expression"
-    found = []
-    for name in names:
-        for comp in range(shapes[name] or 1):
-            sides = {
-                k: float(v[0])
-                for k, v in numeric.one_sided(expr, batch, name, comp, frozen).items()
-            }
-            finer = {
-                k: float(v[0])
-                for k, v in numeric.one_sided(expr, batch, name, comp, frozen, 1e-8).items()
-            }
-            jump = bool(sides["jump"])
-            settled = all(
-                np.isfinite([sides[k], finer[k]]).all()
-                and abs(sides[k] - finer[k]) <= 1e-3 * max(1.0, abs(sides[k]))
-                for k in ("left", "right")
-            )
-            corner = settled and not KINK_TOLERANCE.allows(sides["left"], sides["right"])
-            if jump or corner:
-                label = name if shapes[name] is None else f"{name}[{comp}]"
-                left, right = (None, None) if jump else (sides["left"], sides["right"])
-                found.append(
-                    Kink(where, label, left, right, jump, sides["left_value"], sides["right_value"])
-                )
-    return found
-
-
-def _verdict(partials, kinks, autograd=True):
-    if kinks:
-        words = []
-        for kink in kinks:
-            if kink.jump:
-                words.append(
-                    f"the value jumps here along {kink.wrt} (at {kink.node}: from "
-                    f"{kink.left_value:.6g} to {kink.right_value:.6g})"
-                )
-            else:
-                words.append(
-                    f"not differentiable here (at {kink.node}): along {kink.wrt} the "
-                    f"left derivative is {kink.left:.6g} and the right {kink.right:.6g}"
-                )
-        return Status.KINK, (
-            "; ".join(words) + ". The values shown are each method's convention "
-            "(autograd takes a subgradient)."
-        )
-    undefined = [
-        p
-        for partial in partials
-        for p in partial.problems
-        if "SymPy's" in p or "gives inf" in p or "gives -inf" in p or "gives nan" in p
-    ]
-    if undefined:
-        return Status.UNDEFINED, "the derivative is not finite here: " + "; ".join(undefined)
-    problems = [p for partial in partials for p in partial.problems]
-    if problems:
-        return Status.DISAGREE, "the methods disagree: " + "; ".join(problems)
-    if not autograd:
-        return Status.AGREE, "the symbolic derivative and finite differences agree"
-    return Status.AGREE, "SymPy, autograd and finite differences agree"
+    return partial, methods
 
 
 __all__ = ["Kink", "Partial", "Result", "differentiate"]

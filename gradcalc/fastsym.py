@@ -104,10 +104,10 @@ def operation(op: str, args: list):
     return cas.build_operation(op, args, se)
 
 
-def placeholders(count: int) -> list:
+def placeholders(names: list) -> list:
     import symengine as se
 
-    return [se.Symbol(f"u{i}") for i in range(count)]
+    return [se.Symbol(name) for name in names]
 
 
 def leaf(node):

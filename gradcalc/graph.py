@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import numeric, points
+from . import backward, numeric, points
 from .errors import DomainError
 from .functions import TABLE
 from .parsing import Expression, parse
@@ -37,6 +37,7 @@ class GraphNode:
     torch_grad: object = None  # torch's retained .grad
     agree: bool = True
     detached: bool = False  # no gradient reaches it (under a detach)
+    depends: bool = True  # depends on a variable; a constant sub-tree carries no gradient
     inputs: list = field(default_factory=list)  # edge indices, by argument position
     consumers: list = field(default_factory=list)  # edge indices
 
@@ -148,8 +149,11 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
             nodes[index[id(node)]].inputs.append(edge.index)
             nodes[index[id(child)]].consumers.append(edge.index)
 
-    _local_derivatives(order, index, edges, values, shapes, vector)
-    _adjoints(order, index, nodes, edges, values, vector)
+    depends = backward.depends_on(expr, set(expr.variables))
+    for node, parsed in zip(nodes, order):
+        node.depends = depends[id(parsed)]
+    _local_derivatives(expr, index, edges, nodes, values, shapes, vector, depends)
+    _adjoints(expr, index, nodes, edges, depends)
     notes = _torch_view(expr, order, index, nodes, point, dtype)
     for node, _ in numeric.nodes_at_kink(expr, values):
         notes.append(
@@ -158,9 +162,9 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
         )
     tolerance = AUTOGRAD_TOLERANCE[dtype]
     agree = True
-    for node in nodes:
-        if node.kind == "constant" or node.detached:
-            continue
+    for node, parsed in zip(nodes, order):
+        if not depends[id(parsed)] or node.detached:
+            continue  # constants carry no gradient to compare
         mine = np.ravel(node.adjoint if node.adjoint is not None else 0.0)
         theirs = np.ravel(node.torch_grad if node.torch_grad is not None else 0.0)
         if mine.shape != theirs.shape:
@@ -188,44 +192,46 @@ def _value(array, vector: bool):
     return [float(v) for v in flat] if vector else float(flat[0])
 
 
-def _local_derivatives(order, index, edges, values, shapes, vector):
-    """SymPy's ∂node/∂input for every edge, generic and written out, and its value."""
+def _local_derivatives(expr, index, edges, nodes, values, shapes, vector, depends):
+    """Every edge's local derivative (backward.local_rule, SymPy), written
+    generically and with the input's expression, and its value."""
     import sympy as sp
 
     from . import symbolic
 
     # Each sub-expression as SymPy, every variable scalar (vectors elementwise),
     # to write local derivatives in terms of the inputs.
-    expr_like = type("Tree", (), {"nodes": list(reversed(order)), "root": order[0]})
-    scalars = {n.value: sp.Symbol(str(n.value), real=True) for n in order if n.op == "var"}
-    texts = symbolic.build(expr_like, scalars, keep=True)
-    for node in order:
-        if not node.args:
-            continue
-        placeholders = _placeholders(node, sp)
-        func = TABLE[node.op]
+    scalars = {n.value: sp.Symbol(str(n.value), real=True) for n in expr.nodes if n.op == "var"}
+    texts = symbolic.build(expr, scalars, keep=True)
+    for node in expr.nodes:
+        func = TABLE.get(node.op)
         for position, child in enumerate(node.args):
-            edge = _edge_for(edges, index, node, position)
-            if child.op in ("num", "const"):
+            edge = edges[nodes[index[id(node)]].inputs[position]]
+            if not depends[id(child)]:
                 continue  # constants receive no gradient
+            exponent = backward.constant_exponent(node, depends, texts) if position == 0 else None
             if node.op == "detach":
-                generic = sp.S.Zero
-            elif func.reduces:
+                placeholders, generic = symbolic.placeholders(["u"]), sp.S.Zero
+            elif func is not None and func.reduces:
                 n = shapes[id(child)] if vector[id(child)] else 1
+                placeholders = symbolic.placeholders(["u"])
                 generic = sp.Integer(1) / n if node.op == "mean" else sp.Integer(1)
             else:
-                generic = sp.diff(
-                    _generic(node, func, placeholders, sp, symbolic), placeholders[position]
+                placeholders, generic = backward.local_rule(
+                    symbolic, node.op, len(node.args), position, exponent
                 )
-            written = generic.xreplace({p: texts[id(a)] for p, a in zip(placeholders, node.args)})
+            arguments = node.args[: len(placeholders)]
+            written = generic.xreplace({p: texts[id(a)] for p, a in zip(placeholders, arguments)})
             edge.generic, edge.placeholders = generic, tuple(placeholders)
             names = [str(p) for p in placeholders]
-            if node.op == "pow" and node.args[1].op == "num":
-                names = [names[0], str(node.args[1].value)]
+            if exponent is not None:
+                names = [names[0], sp.sstr(exponent)]
             edge.forward_generic = forward_text(node.op, names)
             edge.local_generic = sp.sstr(generic)
             edge.local_symbolic = sp.sstr(written)
-            edge.local_value = _evaluate_elementwise(generic, placeholders, node, values, vector)
+            edge.local_value = _evaluate_elementwise(
+                generic, placeholders, arguments, values, vector
+            )
 
 
 def forward_text(op: str, names: list) -> str:
@@ -238,36 +244,17 @@ def forward_text(op: str, names: list) -> str:
     return f"{func.name}({', '.join(names)})"
 
 
-def _placeholders(node, sp):
-    """Names for a node's inputs in its local derivative: u for one input,
-    a and b for two, a1, a2, ... for more."""
-    count = len(node.args)
-    if count == 1 or (node.op == "pow" and node.args[1].op == "num"):
-        names = ["u", "n"]
-    elif count == 2:
-        names = ["a", "b"]
-    else:
-        names = [f"a{i + 1}" for i in range(count)]
-    return [sp.Symbol(name, real=True) for name in names[:count]]
-
-
-def _generic(node, func, placeholders, sp, symbolic):
-    if node.op == "pow" and node.args[1].op == "num":
-        return placeholders[0] ** sp.Rational(node.args[1].value)
-    return symbolic.operation(node.op, list(placeholders))
-
-
-def _evaluate_elementwise(generic, placeholders, node, values, vector):
+def _evaluate_elementwise(generic, placeholders, arguments, values, vector):
     from . import symbolic
 
-    arrays = [np.asarray(values[id(a)], dtype=np.float64).reshape(-1) for a in node.args]
+    arrays = [np.asarray(values[id(a)], dtype=np.float64).reshape(-1) for a in arguments]
     length = max(a.size for a in arrays)
     out = []
     for i in range(length):
         subs = {p: symbolic_float(a[i if a.size > 1 else 0]) for p, a in zip(placeholders, arrays)}
         number, _ = symbolic.value_at(generic, subs)
         out.append(float("nan") if number is None else number)
-    is_vector = any(vector[id(a)] for a in node.args)
+    is_vector = any(vector[id(a)] for a in arguments)
     return out if is_vector else out[0]
 
 
@@ -279,46 +266,35 @@ def symbolic_float(value):
     return sp.Float(float(value), PRECISION)
 
 
-def _edge_for(edges, index, node, position):
-    target = index[id(node)]
-    for edge in edges:
-        if edge.target == target and edge.position == position:
-            return edge
-    raise LookupError(node.text)  # pragma: no cover - every argument has an edge
+def _adjoints(expr, index, nodes, edges, depends):
+    """Adjoints of every node by the one backward sweep (see backward), with
+    the local derivatives' values; each edge keeps what flowed through it."""
 
+    def contribution(node, position, adjoint):
+        edge = edges[nodes[index[id(node)]].inputs[position]]
+        child = nodes[edge.source]
+        if edge.local_value is None:
+            return None  # a constant input: no gradient
+        flowing = np.asarray(adjoint, dtype=np.float64) * np.asarray(
+            edge.local_value, dtype=np.float64
+        )
+        if not isinstance(child.value, list):
+            flowing = flowing.sum()
+        edge.contribution = _tolist(flowing) if isinstance(child.value, list) else float(flowing)
+        if node.op == "detach":
+            return None  # the edge is shown, but nothing flows through it
+        return flowing
 
-def _adjoints(order, index, nodes, edges, values, vector):
-    """Reverse accumulation with the symbolic local derivatives."""
     root = nodes[0]
-    root.adjoint = [1.0] * len(root.value) if isinstance(root.value, list) else 1.0
-    for node in order:  # parents before children
+    seed = np.ones(len(root.value)) if isinstance(root.value, list) else 1.0
+    adjoints = backward.sweep(expr, seed, contribution)
+    for node in expr.nodes:
         mine = nodes[index[id(node)]]
-        if mine.adjoint is None or node.op == "detach":
-            # Nothing flows below a detach: its inputs only get what other paths give.
-            mine.detached = mine.kind != "constant"
-        if mine.adjoint is None:
-            continue
-        adjoint = np.asarray(mine.adjoint, dtype=np.float64)
-        for edge_index in mine.inputs:
-            edge = edges[edge_index]
-            child = nodes[edge.source]
-            if child.kind == "constant" or edge.local_value is None:
-                continue
-            local = np.asarray(edge.local_value, dtype=np.float64)
-            contribution = adjoint * local
-            if not isinstance(child.value, list):
-                contribution = contribution.sum()
-            edge.contribution = (
-                _tolist(contribution) if isinstance(child.value, list) else float(contribution)
-            )
-            if node.op == "detach":
-                continue  # the edge is shown, but nothing flows through it
-            total = (
-                contribution if child.adjoint is None else np.asarray(child.adjoint) + contribution
-            )
-            child.adjoint = (
-                _tolist(total) if isinstance(child.value, list) else float(np.sum(total))
-            )
+        adjoint = adjoints.get(id(node))
+        if adjoint is not None:
+            mine.adjoint = _tolist(adjoint) if isinstance(mine.value, list) else float(adjoint)
+        # Nothing flows below a detach: its inputs only get what other paths give.
+        mine.detached = depends[id(node)] and (adjoint is None or node.op == "detach")
 
 
 def _torch_view(expr, order, index, nodes, point, dtype) -> list:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 
 from . import points
+from .verdict import AGREED
 
 SCHEMA_VERSION = 1
 SKIPPED = object()  # a method that was not run (diff --no-autograd)
@@ -60,29 +62,59 @@ def error(kind: str, message: str, column=None) -> dict:
     return {"schema_version": SCHEMA_VERSION, "error": body}
 
 
-def _partial(partial) -> dict:
-    entry = {"wrt": list(partial.wrt), "order": partial.order, "symbolic": partial.symbolic}
-    if partial.truncated:
-        entry["symbolic_truncated"] = True
-    put_number(entry, "sympy", partial.sympy)
-    autograd = partial.autograd
-    skipped = autograd is None or (isinstance(autograd, list) and autograd[0] is None)
-    if skipped and not partial.problems and partial.sympy is not None:
-        autograd = [SKIPPED] * len(autograd) if isinstance(autograd, list) else SKIPPED
-    put_number(entry, "autograd", autograd)
-    put_number(entry, "finite_difference", partial.finite_difference)
-    put_number(entry, "finite_difference_error", partial.finite_difference_error)
-    entry["agree"] = partial.agree
-    if partial.problems:
-        entry["problems"] = list(partial.problems)
+METHOD_KEYS = ("sympy", "autograd", "finite_difference", "finite_difference_error")
+
+
+def _derivative(wrt, symbolic, numbers: dict, agree: bool, put=put_number, extra=None) -> dict:
+    """One entry of `derivatives` (and, without wrt/order, of `gradient`)."""
+    entry = {"wrt": list(wrt), "order": len(wrt), "symbolic": symbolic}
+    entry.update(extra or {})
+    for key in METHOD_KEYS:
+        put(entry, key, numbers[key])
+    entry["agree"] = agree
     return entry
 
 
-def diff(result) -> dict:
-    from .verdict import tolerances
+def _diff_document(head: dict, value, derivatives: list, verdict: dict, put=put_number) -> dict:
+    """The one `diff --json` document, for one point and for each line of
+    `--points` alike: `head` (expression ... order), the value, the
+    derivatives, then the verdict's fields (status, reason, kinks, notes)."""
+    from .verdict import Status, tolerances
 
-    document = {
-        "schema_version": SCHEMA_VERSION,
+    document = {"schema_version": SCHEMA_VERSION, **head}
+    put(document, "value", value)
+    if head["order"] == 1:
+        document["gradient"] = {
+            entry["wrt"][0]: {k: v for k, v in entry.items() if k not in ("wrt", "order")}
+            for entry in derivatives
+        }
+    document["derivatives"] = derivatives
+    status = verdict["status"]
+    document["agree"] = status == Status.AGREE
+    document["differentiable"] = status not in (Status.KINK, Status.UNDEFINED)
+    document["status"] = status
+    document["reason"] = verdict["reason"]
+    document["kinks"] = [_kink(k) for k in verdict["kinks"]]
+    document["tolerance"] = tolerances(head["dtype"], head["order"])
+    document["notes"] = list(verdict["notes"])
+    return document
+
+
+def _kink(kink) -> dict:
+    return {
+        "at": kink.node,
+        "wrt": kink.wrt,
+        "left_derivative": kink.left,
+        "right_derivative": kink.right,
+        "jump": kink.jump,
+        "left_value": kink.left_value,
+        "right_value": kink.right_value,
+    }
+
+
+def diff(result) -> dict:
+    """`diff --json` at one point."""
+    head = {
         "expression": result.expression,
         "variables": list(result.variables),
         "wrt": list(result.wrt),
@@ -90,109 +122,111 @@ def diff(result) -> dict:
         "dtype": result.dtype,
         "order": result.order,
     }
-    put_number(document, "value", result.value)
-    derivatives = [_partial(p) for p in result.partials]
-    if result.order == 1:
-        document["gradient"] = {
-            p.wrt[0]: {k: v for k, v in entry.items() if k not in ("wrt", "order")}
-            for p, entry in zip(result.partials, derivatives)
-        }
-    document["derivatives"] = derivatives
-    document["agree"] = result.agree
-    document["differentiable"] = result.differentiable
-    document["status"] = result.status
-    document["reason"] = result.reason
-    document["kinks"] = [
-        {
-            "at": k.node,
-            "wrt": k.wrt,
-            "left_derivative": k.left,
-            "right_derivative": k.right,
-            "jump": k.jump,
-            "left_value": k.left_value,
-            "right_value": k.right_value,
-        }
-        for k in result.kinks
+    derivatives = []
+    for partial in result.partials:
+        autograd = partial.autograd
+        skipped = autograd is None or (isinstance(autograd, list) and autograd[0] is None)
+        if skipped and not partial.problems and partial.sympy is not None:
+            autograd = [SKIPPED] * len(autograd) if isinstance(autograd, list) else SKIPPED
+        numbers = {key: getattr(partial, key) for key in METHOD_KEYS}
+        numbers["autograd"] = autograd
+        extra = {"symbolic_truncated": True} if partial.truncated else {}
+        entry = _derivative(partial.wrt, partial.symbolic, numbers, partial.agree, extra=extra)
+        if partial.problems:
+            entry["problems"] = list(partial.problems)
+        derivatives.append(entry)
+    verdict = {
+        "status": result.status,
+        "reason": result.reason,
+        "kinks": result.kinks,
+        "notes": result.notes,
+    }
+    return _strict(_diff_document(head, result.value, derivatives, verdict))
+
+
+def _many_head(many, index) -> dict:
+    return {
+        "line": index if isinstance(index, str) else int(many.points.lines[index]),
+        "expression": many.expression,
+        "variables": list(many.variables),
+        "wrt": list(many.wrt),
+        "point": {
+            n: index if isinstance(index, str) else float(many.points.columns[n][index])
+            for n in many.variables
+        },
+        "dtype": many.dtype,
+        "order": many.order,
+    }
+
+
+def _point_document(many, index: int) -> dict:
+    """The full document of one point of `diff --points`, for any status."""
+    derivatives = [
+        _derivative(
+            partial.wrt,
+            partial.symbolic,
+            {key: float(getattr(partial, key)[index]) for key in METHOD_KEYS},
+            bool(partial.agree[index]),
+        )
+        for partial in many.partials
     ]
-    document["tolerance"] = tolerances(result.dtype, result.order)
-    document["notes"] = list(result.notes)
-    return _strict(document)
+    verdict = {
+        "status": many.status(index),
+        "reason": many.reasons.get(index, AGREED),
+        "kinks": many.kinks.get(index, []),
+        "notes": [],
+    }
+    return _strict(
+        _diff_document(_many_head(many, index), float(many.value[index]), derivatives, verdict)
+    )
+
+
+_SLOT = re.compile(r'"@(\w+)@"')  # a number's place in the template
+
+
+def _template(many) -> tuple[bytes, list[str]]:
+    """The NDJSON line of a point that agrees, as a %-template built by the
+    same `_diff_document` as every other line, with each number's slot named:
+    (template, the column name of each %s in order)."""
+    slot = "@{}@".format
+
+    def put(document, key, value):
+        document[key] = value
+
+    derivatives = [
+        _derivative(p.wrt, p.symbolic, {k: slot(f"{k}{i}") for k in METHOD_KEYS}, True, put)
+        for i, p in enumerate(many.partials)
+    ]
+    head = _many_head(many, slot("line"))
+    head["point"] = {n: slot(f"point{j}") for j, n in enumerate(many.variables)}
+    verdict = {"status": "agree", "reason": AGREED, "kinks": [], "notes": []}
+    text = dumps(_diff_document(head, slot("value"), derivatives, verdict, put))
+    text = text.replace("%", "%%")
+    return (_SLOT.sub("%s", text) + "\n").encode(), _SLOT.findall(text)
 
 
 def diff_lines(many, chunk: int = 50_000):
     """NDJSON for `diff --points`: one document per point, the same fields as a
     single `diff --json` plus `line` (the input line). Yields UTF-8 bytes of up
     to `chunk` lines, so memory stays bounded. Points that agree are written by
-    a template (all their numbers are finite); the others through
-    `_point_document`."""
-    from .verdict import tolerances
-
-    def constant(value) -> str:  # JSON text, safe inside a %-template
-        return dumps(value).replace("%", "%%")
-
-    bodies = [
-        f'"symbolic": {constant(p.symbolic)}, "sympy": %s, "autograd": %s, '
-        '"finite_difference": %s, "finite_difference_error": %s, "agree": true'
-        for p in many.partials
-    ]
-    gradient = ""
-    if many.order == 1:
-        gradient = (
-            '"gradient": {'
-            + ", ".join(
-                f"{constant(p.wrt[0])}: {{{body}}}" for p, body in zip(many.partials, bodies)
-            )
-            + "}, "
-        )
-    derivatives = (
-        '"derivatives": ['
-        + ", ".join(
-            f'{{"wrt": {constant(list(p.wrt))}, "order": {len(p.wrt)}, {body}}}'
-            for p, body in zip(many.partials, bodies)
-        )
-        + "]"
-    )
-    template = (
-        '{"schema_version": 1, "line": %s, "expression": '
-        + constant(many.expression)
-        + ', "variables": '
-        + constant(many.variables)
-        + ', "wrt": '
-        + constant(many.wrt)
-        + ', "point": {'
-        + ", ".join(f"{constant(n)}: %s" for n in many.variables)
-        + '}, "dtype": '
-        + constant(many.dtype)
-        + f', "order": {many.order}, "value": %s, '
-        + gradient
-        + derivatives
-        + ', "agree": true, "differentiable": true, "status": "agree", "reason": '
-        + constant("SymPy, autograd and finite differences agree")
-        + ', "kinks": [], "tolerance": '
-        + constant(tolerances(many.dtype, many.order))
-        + ', "notes": []}\n'
-    ).encode()
+    a template (all their numbers are finite); the others in full."""
+    template, slots = _template(many)
     for start in range(0, len(many.points), chunk):
-        yield _format_chunk(many, template, start, min(len(many.points), start + chunk))
+        yield _format_chunk(many, template, slots, start, min(len(many.points), start + chunk))
 
 
-def _format_chunk(many, template: bytes, start, stop) -> bytes:
+def _format_chunk(many, template: bytes, slots: list, start, stop) -> bytes:
     """The NDJSON lines of points start..stop: the template filled in for
     each run of agreeing points; the rare other point written in full."""
-    columns = [_written(many.points.lines[start:stop])]
-    columns += [_written(many.points.columns[n][start:stop]) for n in many.variables]
-    columns.append(_written(many.value[start:stop]))
-    numbers = []
-    for partial in many.partials:
-        numbers += [
-            _written(getattr(partial, key)[start:stop])
-            for key in ("sympy", "autograd", "finite_difference", "finite_difference_error")
-        ]
-    repeat = 2 if many.order == 1 else 1  # gradient and derivatives hold the same numbers
-    columns += numbers * repeat
+    named = {"line": many.points.lines, "value": many.value}
+    named.update({f"point{j}": many.points.columns[n] for j, n in enumerate(many.variables)})
+    for i, partial in enumerate(many.partials):
+        named.update({f"{k}{i}": getattr(partial, k) for k in METHOD_KEYS})
+    written = {name: _written(column[start:stop]) for name, column in named.items()}
+    columns = [written[name] for name in slots]
     bad = np.flatnonzero(many.codes[start:stop] != 0).tolist()
     out, run_start = [], 0
-    for run_stop in bad + [stop - start]:
+    for run_stop in [*bad, stop - start]:
         if run_stop > run_start:
             rows = zip(*(column[run_start:run_stop] for column in columns))
             out.append(b"".join([template % row for row in rows]))
@@ -212,56 +246,6 @@ def _written(array) -> list:
     return text[1:-1].split(b",") if len(array) else []
 
 
-def _point_document(many, index: int) -> dict:
-    """The full document of one point of `diff --points`, for any status."""
-    from .verdict import Status, tolerances
-
-    status = many.status(index)
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "line": int(many.points.lines[index]),
-        "expression": many.expression,
-        "variables": list(many.variables),
-        "wrt": list(many.wrt),
-        "point": {n: float(many.points.columns[n][index]) for n in many.variables},
-        "dtype": many.dtype,
-        "order": many.order,
-    }
-    put_number(document, "value", float(many.value[index]))
-    derivatives = []
-    for partial in many.partials:
-        entry = {"wrt": list(partial.wrt), "order": len(partial.wrt), "symbolic": partial.symbolic}
-        for key in ("sympy", "autograd", "finite_difference", "finite_difference_error"):
-            put_number(entry, key, float(getattr(partial, key)[index]))
-        entry["agree"] = bool(partial.agree[index])
-        derivatives.append(entry)
-    if many.order == 1:
-        document["gradient"] = {
-            e["wrt"][0]: {k: v for k, v in e.items() if k not in ("wrt", "order")}
-            for e in derivatives
-        }
-    document["derivatives"] = derivatives
-    document["agree"] = status == Status.AGREE
-    document["differentiable"] = status not in (Status.KINK, Status.UNDEFINED)
-    document["status"] = status
-    document["reason"] = many.reasons.get(index, "SymPy, autograd and finite differences agree")
-    document["kinks"] = [
-        {
-            "at": "the expression",
-            "wrt": wrt,
-            "left_derivative": left,
-            "right_derivative": right,
-            "jump": jump,
-            "left_value": left_value,
-            "right_value": right_value,
-        }
-        for wrt, left, right, jump, left_value, right_value in many.kinks.get(index, [])
-    ]
-    document["tolerance"] = tolerances(many.dtype, many.order)
-    document["notes"] = []
-    return _strict(document)
-
-
 def graph(model) -> dict:
     nodes = []
     for node in model.nodes:
@@ -276,7 +260,7 @@ def graph(model) -> dict:
         put_number(entry, "value", node.value)
         entry["grad_fn"] = node.grad_fn
         entry["detached"] = node.detached
-        if node.kind != "constant":
+        if node.depends:
             gradient = {}
             put_number(gradient, "chain_rule", node.adjoint if node.adjoint is not None else 0.0)
             if node.torch_grad is None:

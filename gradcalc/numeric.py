@@ -190,6 +190,69 @@ def nodes_at_kink(expr: Expression, values: dict) -> list:
     return found
 
 
+SETTLED = 1e-3  # one-sided slopes at two steps closer than this (relative) have settled
+
+
+def find_kinks(
+    expr: Expression,
+    point: dict,
+    values: dict,
+    frozen: dict,
+    names: list,
+    shapes: dict,
+    anywhere: bool = False,
+) -> dict:
+    """Kinks and jumps at every point of a batch: {row: [Kink, ...]}.
+
+    Probed where a non-smooth function (abs, relu, max...) sits on its kink,
+    or, with `anywhere`, at every row (for kinks the table cannot see, like
+    sqrt(x**2) at 0), along every variable component in `names`. A corner is
+    reported only when both one-sided slopes are finite and settle as the
+    step shrinks (a diverging slope, as abs(x)**0.5 at 0, is no corner)."""
+    from .verdict import KINK_TOLERANCE, Kink
+
+    suspects = nodes_at_kink(expr, values)
+    rows = next(iter(point.values())).shape[0]
+    mask = np.ones(rows, dtype=bool) if anywhere else np.zeros(rows, dtype=bool)
+    for _, node_mask in suspects:
+        mask |= node_mask
+    probed = np.flatnonzero(mask)
+    found: dict = {}
+    if probed.size == 0:
+        return found
+    sub = {n: v[probed] for n, v in point.items()}
+    held = {k: v[probed] if np.ndim(v) and np.shape(v)[0] == rows else v for k, v in frozen.items()}
+    with np.errstate(all="ignore"):
+        for name in names:
+            for comp in range(shapes.get(name) or 1):
+                sides = one_sided(expr, sub, name, comp, held)
+                finer = one_sided(expr, sub, name, comp, held, 1e-8)
+                settled = np.ones(probed.size, dtype=bool)
+                for key in ("left", "right"):
+                    settled &= np.isfinite(sides[key]) & np.isfinite(finer[key])
+                    settled &= np.abs(sides[key] - finer[key]) <= SETTLED * np.maximum(
+                        1.0, np.abs(sides[key])
+                    )
+                corner = settled & ~KINK_TOLERANCE.allows(sides["left"], sides["right"])
+                label = name if shapes.get(name) is None else f"{name}[{comp}]"
+                for i in np.flatnonzero(sides["jump"] | corner):
+                    row = int(probed[i])
+                    at = [n.brief for n, m in suspects if m[row]]
+                    jump = bool(sides["jump"][i])
+                    found.setdefault(row, []).append(
+                        Kink(
+                            ", ".join(at) or "the expression",
+                            label,
+                            None if jump else float(sides["left"][i]),
+                            None if jump else float(sides["right"][i]),
+                            jump,
+                            float(sides["left_value"][i]),
+                            float(sides["right_value"][i]),
+                        )
+                    )
+    return found
+
+
 def as_batch(point: dict) -> dict:
     """Point values (0-d or 1-d) as (1, k) arrays."""
     return {
@@ -202,6 +265,7 @@ __all__ = [
     "as_batch",
     "detached_values",
     "evaluate",
+    "find_kinks",
     "finite_difference",
     "first_undefined",
     "nodes_at_kink",

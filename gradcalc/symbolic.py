@@ -146,8 +146,8 @@ def operation(op: str, args: list):
     return cas.build_operation(op, args, sp, SPECIAL)
 
 
-def placeholders(count: int) -> list:
-    return [sp.Symbol(f"u{i}", real=True) for i in range(count)]
+def placeholders(names: list) -> list:
+    return [sp.Symbol(name, real=True) for name in names]
 
 
 def leaf(node):

@@ -1,13 +1,34 @@
-"""How the three methods are compared: named tolerances and the verdict.
+"""The verdict: how the three methods are compared, and what a point is called.
 
-SymPy's value (30-digit evalf) is the reference. Autograd is compared with
-a tolerance that depends on the dtype it ran in; finite differences always
-run in float64 and are allowed their own truncation error estimate too.
+This module is the one place that decides. `judge` takes the methods' numbers
+(arrays over points and components, so one point and `--points` go through
+the same code) and the kink findings, and returns one status per point;
+`reason` writes the words for a status from the same data. Nothing here
+evaluates anything: the numbers come from `check` and `batch`, the kinks from
+`numeric.find_kinks`.
+
+The statuses, one definition each (README "Verdicts" says the same):
+
+- ``undefined``: the function itself is not finite at the point (decided
+  before any derivative is taken), or the symbolic derivative, or autograd's,
+  is not a finite number there.
+- ``not_differentiable``: the point is a kink or a jump: along some variable
+  the one-sided derivatives (measured on the function alone) differ beyond
+  `KINK_TOLERANCE` while both settle as the step shrinks, or the value itself
+  jumps.
+- ``disagree``: every number is finite and the point is smooth, but autograd
+  or finite differences differ from SymPy beyond their named tolerance.
+- ``agree``: none of the above.
+
+Precedence, strongest first: undefined function, kink, undefined derivative,
+disagree, agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -15,8 +36,9 @@ class Tolerance:
     rtol: float
     atol: float
 
-    def allows(self, value: float, reference: float, slack: float = 0.0) -> bool:
-        return abs(value - reference) <= self.atol + self.rtol * abs(reference) + slack
+    def allows(self, value, reference, slack=0.0):
+        """|value - reference| within the tolerance (floats or arrays)."""
+        return np.abs(value - reference) <= self.atol + self.rtol * np.abs(reference) + slack
 
 
 # Autograd against SymPy, by the dtype autograd ran in.
@@ -24,6 +46,7 @@ AUTOGRAD_TOLERANCE = {
     "float64": Tolerance(rtol=1e-9, atol=1e-12),
     "float32": Tolerance(rtol=1e-4, atol=1e-6),
 }
+DTYPES = tuple(AUTOGRAD_TOLERANCE)
 
 # Finite differences (float64, 5-point stencil with Richardson) against
 # SymPy, for a first derivative; each further order loosens it 100-fold.
@@ -59,9 +82,7 @@ def tolerances(dtype: str, order: int) -> dict:
 
 def fd_slack(error_estimate, reference):
     """What finite differences are allowed beyond their tolerance: their own
-    error estimate, capped (works on floats and numpy arrays alike)."""
-    import numpy as np
-
+    error estimate, capped (floats and numpy arrays alike)."""
     return np.minimum(FD_ERROR_SLACK * error_estimate, FD_SLACK_CAP * (1 + np.abs(reference)))
 
 
@@ -70,3 +91,170 @@ class Status:
     DISAGREE = "disagree"
     KINK = "not_differentiable"
     UNDEFINED = "undefined"
+
+
+# Codes are indices into STATUSES (one byte per point for --points).
+STATUSES = (Status.AGREE, Status.DISAGREE, Status.KINK, Status.UNDEFINED)
+AGREE, DISAGREE, KINK, UNDEFINED = range(len(STATUSES))
+
+AGREED = "SymPy, autograd and finite differences agree"
+AGREED_WITHOUT_AUTOGRAD = "the symbolic derivative and finite differences agree"
+
+
+@dataclass
+class Kink:
+    """A kink or jump found along one variable (component) at one point."""
+
+    node: str  # the sub-expression on its kink, e.g. "abs(x)", or "the expression"
+    wrt: str  # variable (component) along which it was probed: "x", "x[1]"
+    left: float | None  # one-sided derivatives (None across a jump)
+    right: float | None
+    jump: bool
+    left_value: float
+    right_value: float
+
+
+@dataclass
+class Methods:
+    """One derivative (d/dx, or ∂²/∂x∂y) by the three methods, at every point:
+    arrays of shape (points, components); components is 1 for scalars."""
+
+    labels: list[str]  # per component: "d/dx", "d/dx[1]"
+    sympy: np.ndarray  # NaN where the symbolic derivative is not a finite real
+    autograd: np.ndarray | None  # None: not run (--no-autograd)
+    finite_difference: np.ndarray
+    finite_difference_error: np.ndarray
+    sympy_why: dict[tuple[int, int], str] | None = None  # (point, component) -> why not finite
+
+
+@dataclass
+class Checks:
+    """What `compare` found for one Methods: bool arrays (points, components)."""
+
+    sympy_finite: np.ndarray
+    autograd_finite: np.ndarray
+    autograd_close: np.ndarray
+    fd_finite: np.ndarray
+    fd_close: np.ndarray
+
+    @property
+    def agree(self) -> np.ndarray:
+        return self.sympy_finite & self.autograd_close & self.fd_close
+
+
+def compare(methods: Methods, dtype: str, order: int) -> Checks:
+    """Each method against SymPy with its named tolerance (autograd by dtype,
+    finite differences by order plus their own capped error estimate)."""
+    reference = methods.sympy
+    with np.errstate(all="ignore"):
+        sympy_finite = np.isfinite(reference)
+        if methods.autograd is None:
+            autograd_finite = np.ones_like(sympy_finite)
+            autograd_close = np.ones_like(sympy_finite)
+        else:
+            autograd_finite = np.isfinite(methods.autograd)
+            autograd_close = autograd_finite & AUTOGRAD_TOLERANCE[dtype].allows(
+                methods.autograd, reference
+            )
+        fd = methods.finite_difference
+        fd_finite = np.isfinite(fd)
+        slack = fd_slack(methods.finite_difference_error, reference)
+        fd_close = fd_finite & finite_difference_tolerance(order).allows(fd, reference, slack)
+    return Checks(sympy_finite, autograd_finite, autograd_close, fd_finite, fd_close)
+
+
+def judge(checks: list[Checks], kink: np.ndarray, undefined: np.ndarray) -> np.ndarray:
+    """One status code per point, by the precedence in the module docstring.
+    `kink` and `undefined` (the function itself) are bool arrays (points,)."""
+    codes = np.full(kink.shape, AGREE, dtype=np.uint8)
+    for check in checks:
+        # A reference that is not finite settles the point (undefined) whatever
+        # the others say; where it is finite, any method off means disagree.
+        off = check.sympy_finite & ~(check.autograd_close & check.fd_close)
+        codes[np.any(off, axis=1) & (codes == AGREE)] = DISAGREE
+    for check in checks:
+        nonfinite = ~check.sympy_finite | ~check.autograd_finite
+        codes[np.any(nonfinite, axis=1)] = UNDEFINED
+    codes[kink] = KINK
+    codes[undefined] = UNDEFINED
+    return codes
+
+
+NONFINITE, OFF = "nonfinite", "off"  # the two kinds of problem
+
+
+def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str]]:
+    """What differs at one point, component by component: (kind, words)."""
+    found = []
+    for c, label in enumerate(methods.labels):
+        reference = methods.sympy[point, c]
+        if not check.sympy_finite[point, c]:
+            why = (methods.sympy_why or {}).get((point, c), "not finite")
+            found.append((NONFINITE, f"{label}: SymPy's derivative is {why}"))
+            continue
+        if methods.autograd is not None:
+            ad = methods.autograd[point, c]
+            if not check.autograd_finite[point, c]:
+                found.append((NONFINITE, f"{label}: autograd gives {ad}"))
+            elif not check.autograd_close[point, c]:
+                found.append(
+                    (
+                        OFF,
+                        f"{label}: autograd {ad:.12g} differs from SymPy {reference:.12g} "
+                        f"by {abs(ad - reference):.3g}",
+                    )
+                )
+        fd = methods.finite_difference[point, c]
+        if not check.fd_finite[point, c]:
+            found.append((OFF, f"{label}: finite differences give {fd}"))
+        elif not check.fd_close[point, c]:
+            found.append(
+                (
+                    OFF,
+                    f"{label}: finite differences {fd:.12g} differ from SymPy "
+                    f"{reference:.12g} by {abs(fd - reference):.3g}",
+                )
+            )
+    return found
+
+
+def reason(
+    code: int,
+    point: int,
+    methods: list[Methods],
+    checks: list[Checks],
+    kinks: list[Kink],
+    autograd: bool = True,
+    undefined: str | None = None,
+) -> str:
+    """The words for a point's status, built from the data that decided it."""
+    if code == UNDEFINED and undefined is not None:
+        return undefined
+    if code == KINK:
+        return kink_words(kinks)
+    if code == AGREE:
+        return AGREED if autograd else AGREED_WITHOUT_AUTOGRAD
+    listed = [p for m, c in zip(methods, checks) for p in problems(m, c, point)]
+    if code == UNDEFINED:
+        nonfinite = [words for kind, words in listed if kind == NONFINITE]
+        return "the derivative is not finite here: " + "; ".join(nonfinite)
+    return "the methods disagree: " + "; ".join(words for _, words in listed)
+
+
+def kink_words(kinks: list[Kink]) -> str:
+    words = []
+    for kink in kinks:
+        if kink.jump:
+            words.append(
+                f"the value jumps here along {kink.wrt} (at {kink.node}: from "
+                f"{kink.left_value:.6g} to {kink.right_value:.6g})"
+            )
+        else:
+            words.append(
+                f"not differentiable here (at {kink.node}): along {kink.wrt} the "
+                f"left derivative is {kink.left:.6g} and the right {kink.right:.6g}"
+            )
+    return (
+        "; ".join(words) + ". The values shown are each method's convention "
+        "(autograd takes a subgradient)."
+    )

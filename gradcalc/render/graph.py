@@ -30,6 +30,8 @@ def _node_text(graph, node, full=False) -> Text:
     if node.kind == "constant":
         return Text(expression, style="bold") + Text("  constant", style="dim")
     text = Text(expression, style="bold") + Text(f" = {numbers.short(node.value, 8)}")
+    if not node.depends:
+        return text + Text("  constant", style="dim")
     if node.grad_fn:
         text += Text(f"  {node.grad_fn}", style="cyan")
     elif node.detached or node.op == "detach":

@@ -1,0 +1,95 @@
+"""Reverse-mode accumulation, written once: each operation's local derivative
+and the backward sweep.
+
+Like micrograd's one `_backward` per operation, the local derivative of an
+operation with respect to one of its inputs (d sin(u)/du = cos(u),
+d(a*b)/da = b) is defined here once, as the computer algebra system's
+derivative of the function table's builder on placeholder inputs, and
+cached. `sweep` runs the chain rule from the output back to the leaves.
+
+Users: `chainrule` (diff's path for very wide products, in float64),
+`graph` (every edge's local derivative and every node's adjoint), and
+through the graph `diff --steps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_RULES: dict[tuple, tuple[list, Any]] = {}
+
+
+def placeholder_names(count: int) -> list[str]:
+    """Names for an operation's inputs in its local derivative: u for one
+    input, a and b for two, a1, a2, ... for more."""
+    if count == 1:
+        return ["u"]
+    if count == 2:
+        return ["a", "b"]
+    return [f"a{i + 1}" for i in range(count)]
+
+
+def local_rule(engine, op: str, arity: int, position: int, exponent=None) -> tuple[list, Any]:
+    """(placeholders, ∂op/∂(input at `position`)) as a formula of `engine`
+    (a `cas.Engine`) in the placeholders, cached.
+
+    `exponent`, for the base of a power whose exponent does not depend on any
+    variable, is written into the rule: SymPy's general d(a**b)/da =
+    b*a**b/a is 0/0 at a = 0, while d(u**2)/du = 2*u is not."""
+    key = (engine.NAME, op, arity, position, exponent)
+    if key not in _RULES:
+        if exponent is not None:
+            inputs = engine.placeholders(["u"])
+            result = engine.operation("pow", [inputs[0], exponent])
+            wrt = inputs[0]
+        else:
+            inputs = engine.placeholders(placeholder_names(arity))
+            result = engine.operation(op, inputs)
+            wrt = inputs[position]
+        _RULES[key] = (inputs, engine.derivative(result, (wrt,)))
+    return _RULES[key]
+
+
+def constant_exponent(node, depends: dict, built: dict):
+    """The exponent to write into the rule for `node`'s base (see
+    `local_rule`), or None: only a power whose exponent is constant."""
+    if node.op == "pow" and not depends[id(node.args[1])]:
+        return built[id(node.args[1])]
+    return None
+
+
+def depends_on(expr, names) -> dict[int, bool]:
+    """id(node) -> whether the node depends on any of the variables `names`."""
+    depends: dict[int, bool] = {}
+    for node in expr.nodes:
+        depends[id(node)] = (node.op == "var" and node.value in names) or any(
+            depends[id(a)] for a in node.args
+        )
+    return depends
+
+
+Contribution = Callable[[Any, int, Any], Any]
+
+
+def sweep(expr, seed, contribution: Contribution) -> dict[int, Any]:
+    """The backward sweep: adjoints by the chain rule, from the output (whose
+    adjoint is `seed`) back to the leaves, parents before children.
+
+    `contribution(node, position, adjoint)` gives what flows from `node`
+    (whose adjoint is final by then) into its input at `position`: adjoint
+    times the local derivative, shaped like the input; None when nothing
+    flows (a constant input, or below a detach). Returns {id(node): adjoint}
+    for every node that received one."""
+    adjoints = {id(expr.root): seed}
+    for node in reversed(expr.nodes):
+        adjoint = adjoints.get(id(node))
+        if adjoint is None or node.is_leaf:
+            continue
+        for position, arg in enumerate(node.args):
+            flowing = contribution(node, position, adjoint)
+            if flowing is None:
+                continue
+            previous = adjoints.get(id(arg))
+            adjoints[id(arg)] = flowing if previous is None else previous + flowing
+    return adjoints
