@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 
-from . import backward, cas
+from . import backward
+from .cas import tree
 
 
 def widest_product(expr) -> int:
@@ -23,19 +24,19 @@ def widest_product(expr) -> int:
     (divisors included) of `expr`: its derivative formula holds about the
     square of it."""
     depends = backward.depends_on(expr, set(expr.variables))
-    links = cas.chain_links(expr)
+    links = tree.chain_links(expr)
     widest = 0
     for node in expr.nodes:
-        if cas.CHAINS.get(node.op) == "Mul" and id(node) not in links:
-            factors = sum(1 for factor, _ in cas.chain_operands(node) if depends[id(factor)])
+        if tree.CHAINS.get(node.op) == "Mul" and id(node) not in links:
+            factors = sum(1 for factor, _ in tree.chain_operands(node) if depends[id(factor)])
             widest = max(widest, factors)
     return widest
 
 
 def gradient(expr, point: dict, names: list, engine):
     """d expr / d name for each of `names` (scalar variables) at `point`
-    ({name: array}), with `engine` the module `fastsym` (SymEngine) or
-    `symbolic` (SymPy). Returns ({name: float or None}, {name: why not})."""
+    ({name: array}), with `engine` a `cas.Engine` (SymEngine or SymPy,
+    whichever `check` chose). Returns ({name: float or None}, {name: why not})."""
     variable = backward.depends_on(expr, set(expr.variables))
     values = {}
     for node in expr.nodes:  # forward: exact constants, float64 values elsewhere

@@ -211,18 +211,15 @@ def differentiate(
     if node is not None:
         raise DomainError(_undefined_message(node, values, point))
 
-    from . import budget, fastsym
+    from . import budget, cas
 
     if autograd:
         import torch  # noqa: F401 - imported before the time budget starts
 
-    if fastsym.suits(expr, any_size=not autograd):
-        symbolic = fastsym
-        notes = ["SymEngine differentiated it and evaluated the derivative in float64"]
-    else:
-        from . import symbolic
-
-        notes = []
+    symbolic = cas.choose(expr, any_size=not autograd)
+    notes = []
+    if symbolic.ENGINE == "symengine":
+        notes.append("SymEngine differentiated it and evaluated the derivative in float64")
     budget.computing()
     symbols = symbolic.symbols_for(expr.variables, shapes)
     f = symbolic.build(expr, symbols)

@@ -1,7 +1,7 @@
 """The function table: one entry per operator or function.
 
 Every other module reads this table: the parser (names and arity), the SymPy
-builder (`symbolic.py`), the torch translator (`autograd.py`), the numpy
+builders (`cas/`), the torch translator (`autograd.py`), the numpy
 evaluator used by finite differences (`numeric.py`), `--help`/README (`doc`,
 `domain`) and the tests (`samples`, and `mpmath`, an independent reference).
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 class Function:
     name: str
     arity: tuple  # (min, max); max None means any number >= min
-    sympy: Callable
+    sympy: Callable | None  # None: cas/sympy_engine brings its own (cbrt, detach)
     torch: Callable
     numpy: Callable
     mpmath: Callable
@@ -36,7 +36,16 @@ class Function:
     aliases: tuple = ()
     reduces: bool = False  # vector -> scalar (mean, sum)
     operator: str | None = None  # infix/prefix spelling for operators
+    # SymEngine differentiates it and evaluates it at numbers (cas.choose).
+    symengine: bool = True
+    # SymPy classes its `numpy` builder evaluates in a derivative (default:
+    # the function's own name), for --points (sympy_engine.evaluate_numpy).
+    sympy_heads: tuple = ()
     extra: dict = field(default_factory=dict)
+
+    @property
+    def heads(self) -> tuple:
+        return self.sympy_heads or (self.name,)
 
 
 def _erf_np(np, x, fn=math.erf):
@@ -259,7 +268,8 @@ FUNCTIONS = [
         "angle of the point (x, y): atan2(y, x)",
         domain="(x, y) != (0, 0)",
         samples=((0.5, 1.2), (-1.0, -0.3)),
-    ),
+        symengine=False,
+    ),  # SymEngine cannot evaluate atan2 at numbers
     Function(
         "sinh",
         (1, 1),
@@ -377,7 +387,7 @@ FUNCTIONS = [
         domain="x >= 0 (derivative: x > 0)",
         samples=((0.7,), (5.0,)),
     ),
-    # SymPy's cbrt is complex for x < 0: symbolic.py brings its own real one.
+    # SymPy's cbrt is complex for x < 0: cas/sympy_engine.py brings its own real one.
     Function(
         "cbrt",
         (1, 1),
@@ -388,6 +398,7 @@ FUNCTIONS = [
         "real cube root",
         domain="all reals (derivative: x != 0)",
         samples=((0.7,), (-5.0,)),
+        symengine=False,
     ),
     Function(
         "abs",
@@ -402,6 +413,8 @@ FUNCTIONS = [
         kink="corner",
         at_kink=_at_zero,
         aliases=("Abs",),
+        symengine=False,
+        sympy_heads=("Abs",),
     ),
     Function(
         "sign",
@@ -415,6 +428,7 @@ FUNCTIONS = [
         samples=((0.7,), (-2.1,)),
         kink="jump",
         at_kink=_at_zero,
+        symengine=False,
     ),
     Function(
         "min",
@@ -428,6 +442,8 @@ FUNCTIONS = [
         samples=((0.3, 0.8), (1.5, -2.0, 0.2)),
         kink="corner",
         at_kink=_ties,
+        symengine=False,
+        sympy_heads=("Min",),
     ),
     Function(
         "max",
@@ -441,6 +457,8 @@ FUNCTIONS = [
         samples=((0.3, 0.8), (1.5, -2.0, 0.2)),
         kink="corner",
         at_kink=_ties,
+        symengine=False,
+        sympy_heads=("Max",),
     ),
     Function(
         "erf",
@@ -484,6 +502,7 @@ FUNCTIONS = [
         samples=((0.7,), (-2.1,)),
         kink="corner",
         at_kink=_at_zero,
+        symengine=False,
     ),
     Function(
         "softplus",
@@ -527,8 +546,16 @@ FUNCTIONS = [
         lambda mp, x: x,
         "the value of its argument, carrying no gradient (torch .detach())",
         samples=(),
+        symengine=False,
     ),
 ]
+
+# Heads that appear only in derivatives (of abs, sign, max...), never in an
+# expression: their float64 meaning for sympy_engine.evaluate_numpy.
+DERIVATIVE_HEADS = {
+    "Heaviside": lambda np, x, h0=0.5: np.where(x > 0, 1.0, np.where(x < 0, 0.0, h0)),
+    "DiracDelta": lambda np, x, *_: np.where(x == 0, np.inf, 0.0),
+}
 
 CONSTANTS = {
     "pi": ("pi", math.pi, "the circle constant 3.14159..."),

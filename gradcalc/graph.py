@@ -197,7 +197,7 @@ def _local_derivatives(expr, index, edges, nodes, values, shapes, vector, depend
     generically and with the input's expression, and its value."""
     import sympy as sp
 
-    from . import symbolic
+    from .cas import sympy_engine as symbolic
 
     # Each sub-expression as SymPy, every variable scalar (vectors elementwise),
     # to write local derivatives in terms of the inputs.
@@ -218,7 +218,7 @@ def _local_derivatives(expr, index, edges, nodes, values, shapes, vector, depend
                 generic = sp.Integer(1) / n if node.op == "mean" else sp.Integer(1)
             else:
                 placeholders, generic = backward.local_rule(
-                    symbolic, node.op, len(node.args), position, exponent
+                    symbolic.ENGINE_INSTANCE, node.op, len(node.args), position, exponent
                 )
             arguments = node.args[: len(placeholders)]
             written = generic.xreplace({p: texts[id(a)] for p, a in zip(placeholders, arguments)})
@@ -245,7 +245,7 @@ def forward_text(op: str, names: list) -> str:
 
 
 def _evaluate_elementwise(generic, placeholders, arguments, values, vector):
-    from . import symbolic
+    from .cas import sympy_engine as symbolic
 
     arrays = [np.asarray(values[id(a)], dtype=np.float64).reshape(-1) for a in arguments]
     length = max(a.size for a in arrays)
@@ -261,7 +261,7 @@ def _evaluate_elementwise(generic, placeholders, arguments, values, vector):
 def symbolic_float(value):
     import sympy as sp
 
-    from .symbolic import PRECISION
+    from .cas.sympy_engine import PRECISION
 
     return sp.Float(float(value), PRECISION)
 

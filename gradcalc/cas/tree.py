@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .errors import PointError, TooLargeError
-from .functions import CONSTANTS, TABLE
+from ..errors import PointError, TooLargeError
+from ..functions import CONSTANTS, TABLE
 
 MAX_EXACT_BITS = 4096  # largest exact integer power we let a CAS build
 

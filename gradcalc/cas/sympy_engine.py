@@ -12,8 +12,8 @@ import math
 
 import sympy as sp
 
-from . import cas
-from .parsing import Expression
+from ..parsing import Expression
+from . import tree
 
 NAME, ENGINE = "SymPy", "sympy"  # for people; for Result.engine
 PRECISION = 30  # digits used by evalf
@@ -81,7 +81,7 @@ def symbols_for(variables: list, shapes: dict) -> dict:
 def build(expr: Expression, symbols: dict, keep: bool = False):
     """The SymPy expression (or list, for a vector-valued one); with `keep`,
     a dict id(node) -> SymPy expression for every node."""
-    return cas.build(expr, symbols, sp, SPECIAL, keep)
+    return tree.build(expr, symbols, sp, SPECIAL, keep)
 
 
 SPECIAL = {"detach": lambda a: detach(a), "cbrt": lambda a: cbrt(a)}
@@ -143,7 +143,7 @@ def number(value: float):
 
 def operation(op: str, args: list):
     """One operation of the function table on SymPy arguments."""
-    return cas.build_operation(op, args, sp, SPECIAL)
+    return tree.build_operation(op, args, sp, SPECIAL)
 
 
 def placeholders(names: list) -> list:
@@ -151,60 +151,11 @@ def placeholders(names: list) -> list:
 
 
 def leaf(node):
-    return cas.build_leaf(node, sp)
+    return tree.build_leaf(node, sp)
 
 
 def text(f) -> str:
     return sp.sstr(f)
-
-
-def _heaviside(np, x, h0=0.5):
-    return np.where(x > 0, 1.0, np.where(x < 0, 0.0, h0))
-
-
-def _dirac(np, x, *_):
-    return np.where(x == 0, np.inf, 0.0)
-
-
-def _fold(fn):
-    def apply(np, *args):
-        result = args[0]
-        for arg in args[1:]:
-            result = fn(np)(result, arg)
-        return result
-
-    return apply
-
-
-# SymPy heads -> numpy, for float64 evaluation of a derivative at many points.
-_NUMPY_HEADS = {
-    sp.sin: lambda np, x: np.sin(x),
-    sp.cos: lambda np, x: np.cos(x),
-    sp.tan: lambda np, x: np.tan(x),
-    sp.sec: lambda np, x: 1 / np.cos(x),
-    sp.csc: lambda np, x: 1 / np.sin(x),
-    sp.cot: lambda np, x: 1 / np.tan(x),
-    sp.asin: lambda np, x: np.arcsin(x),
-    sp.acos: lambda np, x: np.arccos(x),
-    sp.atan: lambda np, x: np.arctan(x),
-    sp.atan2: lambda np, y, x: np.arctan2(y, x),
-    sp.sinh: lambda np, x: np.sinh(x),
-    sp.cosh: lambda np, x: np.cosh(x),
-    sp.tanh: lambda np, x: np.tanh(x),
-    sp.asinh: lambda np, x: np.arcsinh(x),
-    sp.acosh: lambda np, x: np.arccosh(x),
-    sp.atanh: lambda np, x: np.arctanh(x),
-    sp.exp: lambda np, x: np.exp(x),
-    sp.log: lambda np, x, *b: np.log(x),
-    sp.Abs: lambda np, x: np.abs(x),
-    sp.sign: lambda np, x: np.sign(x),
-    sp.Heaviside: _heaviside,
-    sp.DiracDelta: _dirac,
-    sp.Max: _fold(lambda np: np.maximum),
-    sp.Min: _fold(lambda np: np.minimum),
-    cbrt: lambda np, x: np.cbrt(x),
-    detach: lambda np, x: x,
-}
 
 
 def evaluate_numpy(f, arrays: dict):
@@ -216,11 +167,11 @@ def evaluate_numpy(f, arrays: dict):
     """
     import numpy as np
 
-    from .functions import FUNCTIONS
+    from ..functions import DERIVATIVE_HEADS, FUNCTIONS
 
-    erf = next(fn for fn in FUNCTIONS if fn.name == "erf").numpy
-    erfc = next(fn for fn in FUNCTIONS if fn.name == "erfc").numpy
-    heads = {**_NUMPY_HEADS, sp.erf: erf, sp.erfc: erfc}
+    # SymPy class name -> numpy builder, from the function table.
+    heads = dict(DERIVATIVE_HEADS)
+    heads.update({head: fn.numpy for fn in FUNCTIONS for head in fn.heads})
     done = {}
     stack = [(f, False)]
     with np.errstate(all="ignore"):
@@ -254,7 +205,26 @@ def _numpy_node(np, node, args, heads):
         if node.exp == sp.Rational(1, 2):
             return np.sqrt(base)
         return np.power(base, exponent)
-    head = heads.get(node.func)
+    head = heads.get(node.func.__name__)
     if head is None:
         raise ValueError(f"no numpy evaluation for {node.func}")
     return head(np, *args)
+
+
+class SymPyEngine:
+    """This module's functions as a `cas.Engine`."""
+
+    NAME, ENGINE, WIDE_FACTORS = NAME, ENGINE, WIDE_FACTORS
+    symbols_for = staticmethod(symbols_for)
+    build = staticmethod(build)
+    derivative = staticmethod(derivative)
+    substitutions = staticmethod(substitutions)
+    value_at = staticmethod(value_at)
+    text = staticmethod(text)
+    number = staticmethod(number)
+    operation = staticmethod(operation)
+    placeholders = staticmethod(placeholders)
+    leaf = staticmethod(leaf)
+
+
+ENGINE_INSTANCE = SymPyEngine()

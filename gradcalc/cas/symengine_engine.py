@@ -3,8 +3,7 @@
 SymPy differentiates a 200-factor product in seconds and prints it in more;
 SymEngine (SymPy's C++ core) does both in milliseconds. gradcalc switches to
 it when the tree is large and every function in it has a SymEngine
-derivative (abs, sign, min, max, relu, cbrt and detach do not, and it cannot
-evaluate atan2: those stay on SymPy). Values are float64 here rather than
+derivative (the function table's `symengine` column). Values are float64 here rather than
 SymPy's 30 digits.
 
 `number`, `operation`, `placeholders` and `leaf` let `chainrule` work with
@@ -16,22 +15,21 @@ from __future__ import annotations
 import cmath
 import math
 
-from . import cas
+from ..functions import TABLE
+from . import tree
 
 NAME, ENGINE = "SymEngine", "symengine"  # for people; for Result.engine
 LARGE = 60  # tree nodes above which SymEngine takes over
 # Factors of a product past which its derivative formula (their square) is
 # not built, see chainrule: building and evaluating it would take seconds.
 WIDE_FACTORS = 500
-# No SymEngine derivative for these; and SymEngine cannot evaluate atan2 at numbers.
-UNSUPPORTED = {"abs", "sign", "min", "max", "relu", "cbrt", "detach", "atan2"}
 
 
 def suits(expr, any_size: bool = False) -> bool:
     """SymEngine can differentiate every function in `expr`, and the tree is
     large (or size does not matter: the symbolic-only mode wants speed)."""
     big = any_size or len(expr.nodes) > LARGE
-    return big and not any(node.op in UNSUPPORTED for node in expr.nodes)
+    return big and all(node.op not in TABLE or TABLE[node.op].symengine for node in expr.nodes)
 
 
 def symbols_for(variables: list, shapes: dict) -> dict:
@@ -51,7 +49,7 @@ def symbols_for(variables: list, shapes: dict) -> dict:
 def build(expr, symbols: dict):
     import symengine as se
 
-    return cas.build(expr, symbols, se)
+    return tree.build(expr, symbols, se)
 
 
 def derivative(f, symbols: tuple):
@@ -101,7 +99,7 @@ def operation(op: str, args: list):
     """One operation of the function table on SymEngine arguments."""
     import symengine as se
 
-    return cas.build_operation(op, args, se)
+    return tree.build_operation(op, args, se)
 
 
 def placeholders(names: list) -> list:
@@ -113,4 +111,23 @@ def placeholders(names: list) -> list:
 def leaf(node):
     import symengine as se
 
-    return cas.build_leaf(node, se)
+    return tree.build_leaf(node, se)
+
+
+class SymEngineEngine:
+    """This module's functions as a `cas.Engine`."""
+
+    NAME, ENGINE, WIDE_FACTORS = NAME, ENGINE, WIDE_FACTORS
+    symbols_for = staticmethod(symbols_for)
+    build = staticmethod(build)
+    derivative = staticmethod(derivative)
+    substitutions = staticmethod(substitutions)
+    value_at = staticmethod(value_at)
+    text = staticmethod(text)
+    number = staticmethod(number)
+    operation = staticmethod(operation)
+    placeholders = staticmethod(placeholders)
+    leaf = staticmethod(leaf)
+
+
+ENGINE_INSTANCE = SymEngineEngine()
