@@ -29,7 +29,7 @@ def build(expr: Expression, leaves: dict, dtype: str, keep: bool = False, batche
     scalar points along its one axis, so reductions (mean, sum of a scalar)
     leave each point alone."""
     torch_dtype = DTYPES[dtype]
-    values = {}
+    values: dict = {}
     for node in expr.nodes:
         if node.op == "var":
             value = leaves[node.value]

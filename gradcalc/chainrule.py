@@ -38,7 +38,7 @@ def gradient(expr, point: dict, names: list, engine):
     ({name: array}), with `engine` a `cas.Engine` (SymEngine or SymPy,
     whichever `check` chose). Returns ({name: float or None}, {name: why not})."""
     variable = backward.depends_on(expr, set(expr.variables))
-    values = {}
+    values: dict = {}
     for node in expr.nodes:  # forward: exact constants, float64 values elsewhere
         if node.op == "var":
             value = engine.number(float(point[node.value].reshape(-1)[0]))

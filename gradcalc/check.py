@@ -168,7 +168,8 @@ def derivative_text(engine, d, full: bool, tree_nodes: int = 0):
     joiner = {"Add": " + ", "Mul": "*"}.get(type(d).__name__)
     if joiner is None or not d.args:
         return engine.text(d)[:MAX_SYMBOLIC] + " …", True
-    shown, length = [], 0
+    shown: list[str] = []
+    length = 0
     for term in d.args:
         if _size_at_least(term, PRINTABLE_NODES) >= PRINTABLE_NODES:
             piece = engine.text(term)[: MAX_SYMBOLIC // 4] + "…"

@@ -20,7 +20,7 @@ from typing import Any, get_args, get_origin
 try:  # Typer's coercion layer (private; pinned by pyproject's typer range)
     from typer._coercion import RuntimeParam, build_runtime_param
 except ImportError:  # another Typer: keep its own coercion, only slower
-    RuntimeParam = None
+    RuntimeParam = None  # type: ignore[misc,assignment]
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")

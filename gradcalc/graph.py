@@ -81,9 +81,9 @@ class Graph:
 
 
 def _labels(node) -> str:
-    func = TABLE.get(node.op)
     if node.op in ("var", "num", "const"):
         return str(node.value)
+    func = TABLE[node.op]
     if func.operator is not None:
         return "neg" if node.op == "neg" else func.operator
     return func.name
@@ -131,7 +131,7 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
         )
         for i, n in enumerate(order)
     ]
-    edges = []
+    edges: list[GraphEdge] = []
     for node in order:
         for position, child in enumerate(node.args):
             edge = GraphEdge(
@@ -165,8 +165,8 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
     for node, parsed in zip(nodes, order):
         if not depends[id(parsed)] or node.detached:
             continue  # constants carry no gradient to compare
-        mine = np.ravel(node.adjoint if node.adjoint is not None else 0.0)
-        theirs = np.ravel(node.torch_grad if node.torch_grad is not None else 0.0)
+        mine = np.ravel(np.asarray(node.adjoint if node.adjoint is not None else 0.0))
+        theirs = np.ravel(np.asarray(node.torch_grad if node.torch_grad is not None else 0.0))
         if mine.shape != theirs.shape:
             theirs = np.broadcast_to(theirs, mine.shape)
         node.agree = bool(all(tolerance.allows(float(t), float(m)) for m, t in zip(mine, theirs)))

@@ -261,7 +261,7 @@ def graph(model) -> dict:
         entry["grad_fn"] = node.grad_fn
         entry["detached"] = node.detached
         if node.depends:
-            gradient = {}
+            gradient: dict = {}
             put_number(gradient, "chain_rule", node.adjoint if node.adjoint is not None else 0.0)
             if node.torch_grad is None:
                 gradient["torch"] = None
@@ -324,13 +324,14 @@ def perceptron(neuron) -> dict:
     }
     for key in ("z", "y_hat", "loss"):
         put_number(document, key, getattr(first, key))
-    chain = {}
+    chain: dict = {}
     put_number(chain, "dloss_dyhat", first.dloss_dyhat)
     put_number(chain, "dyhat_dz", first.dyhat_dz)
     chain["dz_dw"] = shaped(neuron, neuron.x)
     chain["dz_db"] = 1.0
     document["chain_rule"] = chain
-    w, b = {}, {}
+    w: dict = {}
+    b: dict = {}
     put_number(w, "manual", shaped(neuron, first.manual_w))
     put_number(w, "autograd", shaped(neuron, first.autograd_w))
     put_number(b, "manual", first.manual_b)

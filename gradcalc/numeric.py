@@ -31,7 +31,7 @@ def evaluate(expr: Expression, point: dict, frozen: dict | None = None, keep: bo
     id(node) to a value used instead of evaluating that node (detach).
     Returns the root's array, or with `keep` a dict id(node) -> array.
     """
-    values = {}
+    values: dict = {}
     with np.errstate(all="ignore"):
         for node in expr.nodes:
             values[id(node)] = _evaluate_node(node, point, values, frozen)

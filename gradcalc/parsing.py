@@ -16,6 +16,7 @@ import keyword
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import ParseError, TooLargeError, UnknownNameError
 from .functions import BY_NAME, CONSTANTS, TABLE
@@ -53,7 +54,7 @@ class Node:
 
     op: str  # "num", "var", "const", or a key of functions.TABLE
     args: tuple = ()
-    value: object = None  # num: literal text; var/const: the name
+    value: Any = None  # num: literal text; var/const: the name
     start: int = 0  # 0-based span in the source text
     end: int = 0
     source: str = field(default="", repr=False)  # the whole text, shared by every node

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import UsageError
 from .verdict import AUTOGRAD_TOLERANCE
@@ -31,9 +32,9 @@ class Pass:
     loss: float
     dloss_dyhat: float
     dyhat_dz: float
-    manual_w: object  # float or list (one per feature)
+    manual_w: Any  # float or list (one per feature)
     manual_b: float
-    autograd_w: object
+    autograd_w: Any
     autograd_b: float
     clamped: bool  # the clamp was active, so autograd sees a flat loss
 
@@ -144,8 +145,8 @@ def _pass(x, y, w, b, loss, epsilon, dtype) -> Pass:
         dyhat_dz.item(),
         manual_w.tolist(),
         manual_b.item(),
-        weights.grad.tolist(),
-        bias.grad.item(),
+        _grad(weights).tolist(),
+        _grad(bias).item(),
         clamped,
     )
 
@@ -155,6 +156,12 @@ def _loss(torch, y_hat, target, loss, epsilon):
         return (y_hat - target) ** 2
     prediction = torch.clamp(y_hat, epsilon, 1 - epsilon)  # to prevent log(0)
     return -(target * torch.log(prediction) + (1 - target) * torch.log(1 - prediction))
+
+
+def _grad(tensor):
+    """A leaf's .grad after backward() (always set there)."""
+    assert tensor.grad is not None
+    return tensor.grad
 
 
 def _compare(result: Pass, dtype, loss):

@@ -34,7 +34,7 @@ def build(expr, symbols: dict, module, special: dict | None = None, keep: bool =
     is quadratic in the chain's length."""
     special = special or {}
     inside = set() if keep else chain_links(expr)
-    values = {}
+    values: dict = {}
     for node in expr.nodes:
         if id(node) in inside:
             continue  # built with the whole chain, at its top
@@ -62,7 +62,9 @@ def build_operation(op: str, args: list, module, special: dict | None = None):
         return special[op](*args)
     if op == "pow":
         return _checked_pow(module, *args)
-    return TABLE[op].sympy(module, *args)
+    builder = TABLE[op].sympy
+    assert builder is not None, op  # cbrt and detach come through `special`
+    return builder(module, *args)
 
 
 def chain_links(expr) -> set:
