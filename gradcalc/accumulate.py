@@ -38,7 +38,7 @@ def accumulate(
 ) -> Accumulation:
     expr = expression if isinstance(expression, Expression) else parse(expression)
     if not 1 <= passes <= MAX_PASSES:
-        raise UsageError(f"--passes must be between 1 and {MAX_PASSES}, not {passes}")
+        raise UsageError(f"must be between 1 and {MAX_PASSES}, not {passes}", option="passes")
     if not expr.variables:
         raise UsageError(f"{expr.source!r} has no variables: nothing accumulates a gradient")
     if dtype not in AUTOGRAD_TOLERANCE:

@@ -26,14 +26,14 @@ class Partial:
     """One derivative: d^order f / d wrt[0] ... d wrt[-1]. For a vector
     variable (order 1) each value is a list over its components."""
 
-    wrt: tuple
-    symbolic: object  # str, or list of str
-    sympy: object  # float or None, or a list of them
-    autograd: object
-    finite_difference: object
-    finite_difference_error: object
+    wrt: tuple[str, ...]
+    symbolic: str | list[str]
+    sympy: float | list[float | None] | None  # None: not a finite real (see problems)
+    autograd: float | list[float | None] | None  # None: not run (--no-autograd)
+    finite_difference: float | list[float]
+    finite_difference_error: float | list[float]
     agree: bool
-    problems: list = field(default_factory=list)  # words, when not agree
+    problems: list[str] = field(default_factory=list)  # words, when not agree
     truncated: bool = False  # `symbolic` shows only the leading terms
 
     @property
@@ -44,17 +44,17 @@ class Partial:
 @dataclass
 class Result:
     expression: str
-    variables: list
-    wrt: list
-    point: dict  # name -> np.ndarray
+    variables: list[str]
+    wrt: list[str]
+    point: dict[str, np.ndarray]
     dtype: str
     order: int
-    value: object
-    partials: list
-    kinks: list
-    status: str
+    value: float | list[float]  # a list for a vector-valued expression
+    partials: list[Partial]
+    kinks: list[Kink]
+    status: str  # one of verdict.STATUSES
     reason: str
-    notes: list
+    notes: list[str]
     tree: Expression | None = None
     engine: str = "sympy"  # or "symengine": which computer algebra system differentiated
     chain_rule: bool = False  # its value came from chainrule (a very wide product)
@@ -90,9 +90,9 @@ def validate(expr: Expression, wrt, order: int, dtype: str) -> list:
     """The options every driver (one point, many points) checks alike; returns
     the variables to differentiate by."""
     if dtype not in DTYPES:
-        raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+        raise UsageError(f"must be one of {', '.join(DTYPES)}, not {dtype!r}", option="dtype")
     if not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"--order must be between 1 and {MAX_ORDER}, not {order}")
+        raise UsageError(f"must be between 1 and {MAX_ORDER}, not {order}", option="order")
     return _validate_wrt(wrt, expr)
 
 
@@ -107,8 +107,9 @@ def _validate_wrt(wrt, expr: Expression) -> list:
             name = name.strip()
             if name not in expr.variables:
                 raise UsageError(
-                    f"--wrt {name!r} is not a variable of the expression "
-                    f"(its variables: {', '.join(expr.variables)})"
+                    f"{name!r} is not a variable of the expression "
+                    f"(its variables: {', '.join(expr.variables)})",
+                    option="wrt",
                 )
             if name not in names:
                 names.append(name)
@@ -205,7 +206,9 @@ def differentiate(
     point = _as_point(at, expr.variables)
     shapes = points.shapes(point)
     if order > 1 and any(shapes[n] is not None for n in names):
-        raise UsageError("--order above 1 needs scalar variables (vector variables: order 1)")
+        raise UsageError(
+            "above 1 needs scalar variables (vector variables: order 1)", option="order"
+        )
 
     batch = numeric.as_batch(point)
     node, values = numeric.first_undefined(expr, batch)
@@ -267,23 +270,23 @@ def differentiate(
         partial.problems = [words for _, words in verdict.problems(m, check, 0)]
         partials.append(partial)
     status = verdict.STATUSES[code]
-    result = Result(
-        expr.source,
-        list(expr.variables),
-        names,
-        point,
-        dtype,
-        order,
-        value,
-        partials,
-        kinks,
-        status,
-        reason,
-        notes,
-        expr,
+    return Result(
+        expression=expr.source,
+        variables=list(expr.variables),
+        wrt=names,
+        point=point,
+        dtype=dtype,
+        order=order,
+        value=value,
+        partials=partials,
+        kinks=kinks,
+        status=status,
+        reason=reason,
+        notes=notes,
+        tree=expr,
+        engine=symbolic.ENGINE,
+        chain_rule=chained is not None,
     )
-    result.engine, result.chain_rule = symbolic.ENGINE, chained is not None
-    return result
 
 
 def _chained(symbolic, expr, point, names, shapes, order, full, notes):

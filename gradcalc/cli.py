@@ -146,7 +146,7 @@ class GradcalcGroup(TyperGroup):
         except GradcalcError as error:
             return _report(
                 error.kind,
-                error.message,
+                error.worded(lambda option: "--" + option.replace("_", "-")),
                 int(error.exit_code),
                 args,
                 getattr(error, "column", None),

@@ -26,9 +26,18 @@ class GradcalcError(Exception):
     kind = "error"
     exit_code = ExitCode.INPUT
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, option: str | None = None):
+        # `option` names the library parameter the message is about ("order"):
+        # the library says "order must be ...", the CLI "--order must be ...".
+        self.option = option
+        self.detail = message
+        self.message = f"{option} {message}" if option else message
+        super().__init__(self.message)
+
+    def worded(self, spell) -> str:
+        """The message with the parameter spelled by `spell` (the CLI passes
+        one that writes a flag: "order" -> "--order")."""
+        return f"{spell(self.option)} {self.detail}" if self.option else self.message
 
 
 class UsageError(GradcalcError):

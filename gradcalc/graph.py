@@ -14,6 +14,7 @@ Views (Rich tree, DOT, Mermaid, JSON) live in `render/` and only read this.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from .functions import TABLE
 from .parsing import Expression, parse
 from .verdict import AUTOGRAD_TOLERANCE
 
+Number = float | list[float]  # a scalar, or a vector's elements
+
 
 @dataclass
 class GraphNode:
@@ -31,10 +34,10 @@ class GraphNode:
     label: str  # what the node does: "sin", "**", "x", "3"
     expression: str  # the sub-expression it computes
     kind: str  # "variable", "constant" or "operation"
-    value: object  # float, or list for a vector
+    value: Number  # a list for a vector
     grad_fn: str | None = None  # torch's class name; AccumulateGrad for leaves
-    adjoint: object = None  # d output / d node by the chain rule (None: no gradient)
-    torch_grad: object = None  # torch's retained .grad
+    adjoint: Number | None = None  # d output / d node by the chain rule (None: no gradient)
+    torch_grad: Number | None = None  # torch's retained .grad
     agree: bool = True
     detached: bool = False  # no gradient reaches it (under a detach)
     depends: bool = True  # depends on a variable; a constant sub-tree carries no gradient
@@ -55,9 +58,9 @@ class GraphEdge:
     local_generic: str | None  # ∂target/∂input with the inputs named u (or a, b)
     forward_generic: str | None  # the target's operation on those names: sin(u), a*b
     local_symbolic: str | None  # the same, written with the input's expression
-    local_value: object  # evaluated at the forward values
-    contribution: object  # adjoint(target) · local, summed to the input's shape
-    generic: object = field(default=None, repr=False)  # the SymPy form, for views
+    local_value: Number | None  # evaluated at the forward values
+    contribution: Number | None  # adjoint(target) · local, summed to the input's shape
+    generic: Any = field(default=None, repr=False)  # the SymPy form, for views
     placeholders: tuple = field(default=(), repr=False)  # its input symbols, by position
 
 
