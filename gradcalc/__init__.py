@@ -10,7 +10,7 @@ Heavy modules (SymPy, torch) are imported lazily, so importing this package
 stays cheap.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["GradcalcError", "__version__", "differentiate", "parse"]
 

@@ -58,3 +58,14 @@ def validate(document, schema_name):
     import jsonschema
 
     jsonschema.validate(document, load_schema(schema_name))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that starts a real process is `slow` (so is any test marked
+    so by hand): `pytest -m "not slow"` is the fast loop."""
+    slow = pytest.mark.slow
+    for item in items:
+        function = getattr(item, "function", None)
+        names = set(getattr(getattr(function, "__code__", None), "co_names", ()))
+        if names & {"run_subprocess", "subprocess", "Popen"}:
+            item.add_marker(slow)

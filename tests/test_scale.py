@@ -60,6 +60,7 @@ def test_product_of_200_factors_matches_mpmath():
     assert len(full) > 100_000 and "left out" not in full
 
 
+@pytest.mark.slow
 def test_sum_of_2000_terms():
     expression = " + ".join(f"{k}*sin({k}*x)" for k in range(1, 2001))
     result = differentiate(expression, {"x": 0.5})
@@ -118,6 +119,7 @@ def test_full_builds_the_wide_formula_and_agrees_with_the_chain_rule():
     assert partial.sympy == pytest.approx(_wide_reference(n), rel=REFERENCE_RTOL)
 
 
+@pytest.mark.slow
 def test_the_widest_product_the_parser_takes_is_answered():
     n = 7000  # 97 KB of input, under parsing.MAX_LENGTH
     expression = _wide_product(n)
@@ -146,6 +148,7 @@ def test_the_widest_product_the_parser_takes_is_answered():
     assert gradient["finite_difference"] == pytest.approx(_wide_reference(n), rel=1e-8)
 
 
+@pytest.mark.slow
 def test_parsing_a_long_chain_takes_linear_memory():
     import tracemalloc
 
@@ -197,6 +200,7 @@ def _same_as_the_formula(expression, at, wrt=None):
     return chained
 
 
+@pytest.mark.slow
 def test_chain_rule_with_a_zero_base_under_a_constant_power():
     # SymPy's general d(a**b)/da = b*a**b/a is 0/0 at a = 0
     for expression, at in (
