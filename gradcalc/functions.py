@@ -572,7 +572,3 @@ for _f in FUNCTIONS:
         BY_NAME[_alias] = _f
 del _f, _alias
 
-
-def lookup(name: str) -> Function | None:
-    """The function called `name` in an expression, or None."""
-    return BY_NAME.get(name)
