@@ -17,6 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from .functions import TABLE
+
 _RULES: dict[tuple, tuple[list, Any]] = {}
 
 
@@ -67,6 +71,38 @@ def depends_on(expr, names) -> dict[int, bool]:
             depends[id(a)] for a in node.args
         )
     return depends
+
+
+def first_nonfinite(expr, values: dict):
+    """(node, argument) for the first edge of the backward pass, from the
+    output down, whose local derivative is not finite at the forward
+    `values` ({id(node): float64 array}) although the value is: where
+    autograd's 0·∞ comes from (sqrt at 0 under x**4). None if there is none."""
+    from . import cas
+
+    engine = cas.sympy()
+    depends = depends_on(expr, set(expr.variables))
+    built = {id(n): engine.number(float(np.ravel(values[id(n)])[0])) for n in expr.nodes}
+    for node in reversed(expr.nodes):
+        if node.is_leaf or node.op == "detach" or TABLE[node.op].reduces:
+            continue
+        for position, arg in enumerate(node.args):
+            if not depends[id(arg)]:
+                continue
+            exponent = constant_exponent(node, depends, built) if position == 0 else None
+            inputs, rule = local_rule(engine, node.op, len(node.args), position, exponent)
+            arguments = node.args[: len(inputs)]
+            size = max(np.size(values[id(a)]) for a in arguments)
+            for i in range(size):
+                at = {
+                    u: engine.number(
+                        float(np.ravel(values[id(a)])[min(i, np.size(values[id(a)]) - 1)])
+                    )
+                    for u, a in zip(inputs, arguments)
+                }
+                if engine.value_at(rule, at)[0] is None:
+                    return node, arg
+    return None
 
 
 Contribution = Callable[[Any, int, Any], Any]

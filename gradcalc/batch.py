@@ -154,6 +154,7 @@ class PartialColumns:
     finite_difference: np.ndarray
     finite_difference_error: np.ndarray
     agree: np.ndarray  # bool
+    finite_difference_checked: np.ndarray  # bool: False where no clean step existed
 
 
 @dataclass
@@ -224,6 +225,7 @@ def differentiate_many(
             finite_difference=np.empty(count),
             finite_difference_error=np.empty(count),
             agree=np.zeros(count, dtype=bool),
+            finite_difference_checked=np.ones(count, dtype=bool),
         )
         for _ in wanted
     ]
@@ -274,7 +276,7 @@ def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, resul
     fds = numeric.finite_difference(expr, chunk, partials, frozen, BATCH_STEP_FACTORS)
     methods = []
     with np.errstate(all="ignore"):
-        for w, d, grad, (fd, fd_error) in zip(wanted, derivatives, grads, fds):
+        for w, d, grad, (fd, fd_error, clean) in zip(wanted, derivatives, grads, fds):
             reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
             methods.append(
                 verdict.Methods(
@@ -283,6 +285,7 @@ def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, resul
                     autograd=grad.double().numpy(force=True).reshape(size, 1),
                     finite_difference=fd.reshape(size, 1),
                     finite_difference_error=fd_error.reshape(size, 1),
+                    fd_checked=clean.reshape(size, 1),
                 )
             )
     checks = [verdict.compare(m, dtype, len(wanted[0])) for m in methods]
@@ -299,6 +302,7 @@ def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, resul
         column["finite_difference"][where] = m.finite_difference[:, 0]
         column["finite_difference_error"][where] = m.finite_difference_error[:, 0]
         column["agree"][where] = check.agree[:, 0]
+        column["finite_difference_checked"][where] = m.fd_checked[:, 0]
     for i in np.flatnonzero(codes != verdict.AGREE):
         index = start + int(i)
         if kinks.get(int(i)):

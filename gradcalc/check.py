@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from . import numeric, points, verdict
+from . import limits, numeric, points, verdict
 from .errors import DomainError, UsageError
 from .functions import TABLE
 from .parsing import Expression, parse
@@ -35,6 +36,7 @@ class Partial:
     agree: bool
     problems: list[str] = field(default_factory=list)  # words, when not agree
     truncated: bool = False  # `symbolic` shows only the leading terms
+    finite_difference_checked: bool = True  # False: no clean step (see numeric)
 
     @property
     def order(self) -> int:
@@ -247,22 +249,25 @@ def differentiate(
         notes.append("autograd skipped (--no-autograd): torch was not imported")
     frozen = numeric.detached_values(expr, batch)
     chained = _chained(symbolic, expr, point, names, shapes, order, full, notes)
-    measured = [
-        _partial(
-            symbolic, expr, f_scalar, symbols, subs, batch, frozen, shapes, w, grad, full, chained
-        )
-        for w, grad in zip(wanted, autograd_values)
-    ]
-    checks = [verdict.compare(methods, dtype, order) for _, methods in measured]
-    kinks = numeric.find_kinks(expr, batch, values, frozen, names, shapes).get(0, [])
-    code = verdict.judge(checks, np.array([bool(kinks)]), np.array([False]))[0]
-    if code in (verdict.UNDEFINED, verdict.DISAGREE) and order == 1:
-        # Methods at odds: perhaps a kink no table entry announces (sqrt(x**2) at 0).
-        anywhere = numeric.find_kinks(expr, batch, values, frozen, names, shapes, anywhere=True)
-        if anywhere:
-            kinks = anywhere[0]
-            code = verdict.judge(checks, np.array([True]), np.array([False]))[0]
+    at = _At(symbolic, expr, f_scalar, symbols, subs, point, batch, frozen, shapes, full, chained)
+    measured = [_partial(at, w, grad, notes) for w, grad in zip(wanted, autograd_values)]
     methods = [m for _, m in measured]
+    if autograd:
+        _explain_autograd(at, values, methods)
+    checks = [verdict.compare(m, dtype, order) for m in methods]
+    kinks = numeric.find_kinks(expr, batch, values, frozen, names, shapes).get(0, [])
+    suspects = ", ".join(n.brief for n, _ in numeric.nodes_at_kink(expr, values))
+    if suspects and order > 1 and not kinks and chained is None:
+        # f is smooth to first order here; a derivative of f may not be.
+        kinks = _derivative_kinks(at, wanted, range(2, order + 1), suspects)
+    code = verdict.judge(checks, np.array([bool(kinks)]), np.array([False]))[0]
+    if code in (verdict.UNDEFINED, verdict.DISAGREE) and chained is None:
+        # Methods at odds: perhaps a kink no table entry announces (sqrt(x**2)
+        # at 0), found where the derivative's one-sided limits differ.
+        hidden = _derivative_kinks(at, wanted, range(1, order + 1), suspects or "the expression")
+        if hidden:
+            kinks = hidden
+            code = verdict.judge(checks, np.array([True]), np.array([False]))[0]
     reason = verdict.reason(code, 0, methods, checks, kinks, autograd)
     partials = []
     for (partial, m), check in zip(measured, checks):
@@ -337,50 +342,74 @@ def _autograd(expr, point, dtype, wanted):
     return [g.to(dtype=torch.float64).numpy(force=True) for g in grads]
 
 
-def _partial(
-    symbolic, expr, f, symbols, subs, batch, frozen, shapes, wrt, grad, full, chained=None
-):
+@dataclass
+class _At:
+    """Everything the per-derivative steps share about the point."""
+
+    engine: Any  # a cas.Engine
+    expr: Expression
+    f: Any  # the expression in the engine (summed when vector-valued)
+    symbols: dict
+    subs: dict
+    point: dict
+    batch: dict
+    frozen: dict
+    shapes: dict
+    full: bool
+    chained: dict | None
+
+    def components(self, wrt) -> list:
+        """(name, component) tuples, one per derivative to take."""
+        if self.shapes[wrt[0]] is None:
+            return [tuple((name, 0) for name in wrt)]
+        return [((wrt[0], i),) for i in range(self.shapes[wrt[0]])]
+
+    def symbol(self, name, comp):
+        symbol = self.symbols[name]
+        return symbol[comp] if isinstance(symbol, list) else symbol
+
+    def label(self, name, comp) -> str:
+        return f"{name}[{comp}]" if self.shapes[name] is not None else name
+
+
+def _partial(at: _At, wrt, grad, notes: list):
     """One derivative by the three methods: the Partial to show, and the
     Methods (arrays of shape (1, components)) for the verdict."""
-    if shapes[wrt[0]] is None:
-        components = [tuple((name, 0) for name in wrt)]
-        sym_lists = [tuple(symbols[name] for name in wrt)]
-    else:
-        length = shapes[wrt[0]]
-        components = [((wrt[0], i),) for i in range(length)]
-        sym_lists = [(symbols[wrt[0]][i],) for i in range(length)]
+    components = at.components(wrt)
     fds = [
-        (float(estimate[0]), float(error[0]))
-        for estimate, error in numeric.finite_difference(expr, batch, components, frozen)
+        (float(estimate[0]), float(error[0]), bool(clean[0]))
+        for estimate, error, clean in numeric.finite_difference(
+            at.expr, at.batch, components, at.frozen
+        )
     ]
     texts, references, whys, any_truncated = [], [], {}, False
-    for i, syms in enumerate(sym_lists):
-        if chained is not None:
+    for i, component in enumerate(components):
+        if at.chained is not None:
             text, truncated = WIDE_TEXT, True
-            number, why = chained[wrt[0]]
+            number, why = at.chained[wrt[0]]
         else:
-            d = symbolic.derivative(f, syms)
-            text, truncated = derivative_text(symbolic, d, full, len(expr.nodes))
-            number, why = symbolic.value_at(d, subs)
+            d = at.engine.derivative(at.f, tuple(at.symbol(n, c) for n, c in component))
+            text, truncated = derivative_text(at.engine, d, at.full, len(at.expr.nodes))
+            number, why = at.engine.value_at(d, at.subs)
+            if number is None:
+                number, why = _reference_near(at, d, component, why, notes)
         texts.append(text)
         any_truncated = any_truncated or truncated
         references.append(number)
         if number is None:
             whys[(0, i)] = why
     autograd = None if grad is None else [float(g) for g in np.ravel(grad)]
-    labels = [
-        "d/d" + "".join(f"{n}[{c}]" if shapes[n] is not None else n for n, c in component)
-        for component in components
-    ]
+    labels = ["d/d" + "".join(at.label(n, c) for n, c in component) for component in components]
     methods = verdict.Methods(
         labels=labels,
         sympy=np.array([[np.nan if r is None else r for r in references]]),
         autograd=None if autograd is None else np.array([autograd]),
-        finite_difference=np.array([[fd for fd, _ in fds]]),
-        finite_difference_error=np.array([[err for _, err in fds]]),
+        finite_difference=np.array([[fd for fd, _, _ in fds]]),
+        finite_difference_error=np.array([[err for _, err, _ in fds]]),
         sympy_why=whys,
+        fd_checked=np.array([[clean for _, _, clean in fds]]),
     )
-    vector = shapes[wrt[0]] is not None
+    vector = at.shapes[wrt[0]] is not None
 
     def shaped(items):
         return list(items) if vector else items[0]
@@ -389,13 +418,99 @@ def _partial(
         wrt=tuple(wrt),
         symbolic=shaped(texts),
         sympy=shaped(references),
-        autograd=shaped(autograd if autograd is not None else [None] * len(sym_lists)),
-        finite_difference=shaped([fd for fd, _ in fds]),
-        finite_difference_error=shaped([err for _, err in fds]),
+        autograd=shaped(autograd if autograd is not None else [None] * len(components)),
+        finite_difference=shaped([fd for fd, _, _ in fds]),
+        finite_difference_error=shaped([err for _, err, _ in fds]),
+        finite_difference_checked=all(clean for _, _, clean in fds),
         agree=True,
         truncated=any_truncated,
     )
     return partial, methods
+
+
+def _along(at: _At, names) -> list:
+    """(name, component, label) for every scalar direction of `names`."""
+    return [
+        (name, comp, at.label(name, comp)) for name in names for comp in range(at.shapes[name] or 1)
+    ]
+
+
+def _reference_near(at: _At, d, component, why: str, notes: list):
+    """The derivative where its formula fails at the point itself (0/0, 0·∞):
+    0 where the function is constant near the point along every variable
+    of the derivative; else the one limit the formula reaches from every
+    side that converges (a removable singularity). (value, why) as value_at;
+    the value None says why there is none (it diverges, or cannot tell)."""
+    label = "d/d" + "".join(at.label(n, c) for n, c in component)
+    if all(numeric.locally_constant(at.expr, at.batch, n, c, at.frozen) for n, c in component):
+        notes.append(
+            f"{label}: SymPy's formula is {why} at the point, but the function is constant "
+            "near it along that variable: the derivative is 0"
+        )
+        return 0.0, None
+    sides = limits.approach(at.engine, d, at.symbols, at.point, _along(at, at.expr.variables))
+    limit = limits.common_limit(sides)
+    if limit is not None:
+        notes.append(
+            f"{label}: SymPy's formula is {why} at the point (a removable singularity); "
+            f"its limit there, from every side it can be approached, is {limit:.12g}"
+        )
+        return limit, None
+    diverging = limits.diverging(sides)
+    if diverging:
+        side = diverging[0]
+        return None, (
+            f"infinite: the derivative diverges approaching the point along {side.wrt} "
+            f"from the {'right' if side.direction > 0 else 'left'}"
+        )
+    return None, why
+
+
+def _derivative_kinks(at: _At, wanted, orders, where: str) -> list:
+    """Kinks of the derivatives: for each order k in `orders` and each
+    derivative of order k on the way to those `wanted`, the variables along
+    which its one-sided limits converge to different values (a kink of the
+    (k-1)-th derivative; k = 1 is a corner of f)."""
+    found, seen = [], set()
+    value = float(numeric.evaluate(at.expr, at.batch, at.frozen).sum())
+    for wrt in wanted:
+        for k in orders:
+            if k > len(wrt):
+                continue
+            for component in at.components(wrt[:k]):
+                d = at.engine.derivative(at.f, tuple(at.symbol(n, c) for n, c in component))
+                along = [(n, c, at.label(n, c)) for n, c in dict.fromkeys(component)]
+                sides = limits.approach(at.engine, d, at.symbols, at.point, along)
+                for label, left, right in limits.corners(sides, verdict.KINK_TOLERANCE):
+                    if (label, k) not in seen:
+                        seen.add((label, k))
+                        found.append(Kink(where, label, left, right, False, value, value, value, k))
+    return found
+
+
+def _explain_autograd(at: _At, values: dict, methods: list) -> None:
+    """Where autograd's number is not finite but SymPy's is, name the node of
+    torch's backward pass where the gradient stopped being finite (0·∞)."""
+    for m in methods:
+        if m.autograd is None:
+            continue
+        bad = ~np.isfinite(m.autograd) & np.isfinite(m.sympy)
+        if not bad.any():
+            continue
+        from . import backward
+
+        found = backward.first_nonfinite(at.expr, values)
+        if found is None:
+            continue
+        node, arg = found
+        m.autograd_why = {
+            (p, c): (
+                f"torch's backward pass meets 0·∞ at {node.brief}: its local derivative "
+                f"with respect to {arg.brief} is not finite here, though the function and "
+                "its derivative are (autograd's own NaN, not the function's)"
+            )
+            for p, c in zip(*np.nonzero(bad))
+        }
 
 
 __all__ = ["Kink", "Partial", "Result", "differentiate"]

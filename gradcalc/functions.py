@@ -33,6 +33,9 @@ class Function:
     samples: tuple = ()  # argument tuples inside the domain, away from kinks
     kink: str | None = None  # "corner" (abs, relu, max) or "jump" (sign)
     at_kink: Callable | None = None  # (np, *args) -> bool array
+    # (np, *args) -> which smooth piece the arguments are on (a number per
+    # element): a finite-difference step must not change it (numeric.py).
+    side: Callable | None = None
     aliases: tuple = ()
     reduces: bool = False  # vector -> scalar (mean, sum)
     operator: str | None = None  # infix/prefix spelling for operators
@@ -84,6 +87,16 @@ def _ties(np, *args):
         for b in args[i + 1 :]:
             out |= np.abs(a - b) <= 1e-12 * np.maximum(1.0, np.abs(a))
     return out
+
+
+def _which(np, pick, *args):
+    # The index of the argument max/min picks: its smooth piece.
+    stacked = np.stack(np.broadcast_arrays(*args))
+    return pick(stacked, axis=0).astype(float)
+
+
+def _sign_side(np, x, *_):
+    return np.sign(x)
 
 
 def _at_zero(np, x, *_):
@@ -412,6 +425,7 @@ FUNCTIONS = [
         samples=((0.7,), (-2.1,)),
         kink="corner",
         at_kink=_at_zero,
+        side=_sign_side,
         aliases=("Abs",),
         symengine=False,
         sympy_heads=("Abs",),
@@ -428,6 +442,7 @@ FUNCTIONS = [
         samples=((0.7,), (-2.1,)),
         kink="jump",
         at_kink=_at_zero,
+        side=_sign_side,
         symengine=False,
     ),
     Function(
@@ -442,6 +457,7 @@ FUNCTIONS = [
         samples=((0.3, 0.8), (1.5, -2.0, 0.2)),
         kink="corner",
         at_kink=_ties,
+        side=lambda np, *a: _which(np, np.argmin, *a),
         symengine=False,
         sympy_heads=("Min",),
     ),
@@ -457,6 +473,7 @@ FUNCTIONS = [
         samples=((0.3, 0.8), (1.5, -2.0, 0.2)),
         kink="corner",
         at_kink=_ties,
+        side=lambda np, *a: _which(np, np.argmax, *a),
         symengine=False,
         sympy_heads=("Max",),
     ),
@@ -502,6 +519,7 @@ FUNCTIONS = [
         samples=((0.7,), (-2.1,)),
         kink="corner",
         at_kink=_at_zero,
+        side=_sign_side,
         symengine=False,
     ),
     Function(
@@ -571,4 +589,3 @@ for _f in FUNCTIONS:
     for _alias in _f.aliases:
         BY_NAME[_alias] = _f
 del _f, _alias
-

@@ -71,6 +71,7 @@ def _derivative(wrt, symbolic, numbers: dict, agree: bool, put=put_number, extra
     entry.update(extra or {})
     for key in METHOD_KEYS:
         put(entry, key, numbers[key])
+    entry["finite_difference_checked"] = numbers.get("finite_difference_checked", True)
     entry["agree"] = agree
     return entry
 
@@ -109,6 +110,8 @@ def _kink(kink) -> dict:
         "jump": kink.jump,
         "left_value": kink.left_value,
         "right_value": kink.right_value,
+        "value": kink.value,
+        "order": kink.order,
     }
 
 
@@ -130,6 +133,7 @@ def diff(result) -> dict:
             autograd = [SKIPPED] * len(autograd) if isinstance(autograd, list) else SKIPPED
         numbers = {key: getattr(partial, key) for key in METHOD_KEYS}
         numbers["autograd"] = autograd
+        numbers["finite_difference_checked"] = partial.finite_difference_checked
         extra = {"symbolic_truncated": True} if partial.truncated else {}
         entry = _derivative(partial.wrt, partial.symbolic, numbers, partial.agree, extra=extra)
         if partial.problems:
@@ -165,7 +169,10 @@ def _point_document(many, index: int) -> dict:
         _derivative(
             partial.wrt,
             partial.symbolic,
-            {key: float(getattr(partial, key)[index]) for key in METHOD_KEYS},
+            {
+                **{key: float(getattr(partial, key)[index]) for key in METHOD_KEYS},
+                "finite_difference_checked": bool(partial.finite_difference_checked[index]),
+            },
             bool(partial.agree[index]),
         )
         for partial in many.partials
@@ -224,7 +231,10 @@ def _format_chunk(many, template: bytes, slots: list, start, stop) -> bytes:
         named.update({f"{k}{i}": getattr(partial, k) for k in METHOD_KEYS})
     written = {name: _written(column[start:stop]) for name, column in named.items()}
     columns = [written[name] for name in slots]
-    bad = np.flatnonzero(many.codes[start:stop] != 0).tolist()
+    unusual = many.codes[start:stop] != 0
+    for partial in many.partials:  # an unchecked finite difference is written in full
+        unusual |= ~partial.finite_difference_checked[start:stop]
+    bad = np.flatnonzero(unusual).tolist()
     out, run_start = [], 0
     for run_stop in [*bad, stop - start]:
         if run_stop > run_start:

@@ -24,17 +24,28 @@ _WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
 STEP_FACTORS = tuple(10.0**-k for k in range(9))  # 1 down to 1e-8
 
 
-def evaluate(expr: Expression, point: dict, frozen: dict | None = None, keep: bool = False):
+def evaluate(
+    expr: Expression,
+    point: dict,
+    frozen: dict | None = None,
+    keep: bool = False,
+    sides: dict | None = None,
+):
     """Evaluate at a batch of points.
 
     `point` maps variable names to arrays of shape (batch, k). `frozen` maps
     id(node) to a value used instead of evaluating that node (detach).
-    Returns the root's array, or with `keep` a dict id(node) -> array.
+    Returns the root's array, or with `keep` a dict id(node) -> array. With
+    `sides` (a dict), also records for every non-smooth node (abs, max...)
+    which smooth piece its arguments are on (the table's `side`).
     """
     values: dict = {}
     with np.errstate(all="ignore"):
         for node in expr.nodes:
             values[id(node)] = _evaluate_node(node, point, values, frozen)
+            func = TABLE.get(node.op)
+            if sides is not None and func is not None and func.side is not None:
+                sides[id(node)] = func.side(np, *[values[id(a)] for a in node.args])
     return values if keep else values[id(expr.root)]
 
 
@@ -90,7 +101,10 @@ def finite_difference(
 
     `point` maps names to arrays of shape (batch, k). Each partial is a tuple
     of (name, component) pairs, one per differentiation. Returns a list of
-    (estimates, error_estimates) pairs of arrays of shape (batch,). The
+    (estimates, error_estimates, clean) triples of arrays of shape (batch,);
+    `clean` is False where no step could be taken without its stencil
+    crossing a kink of some sub-expression (or leaving the domain): the
+    estimate is then not a check of anything. The
     output is summed when it is a vector, matching `backward(ones)`.
     """
     if frozen is None:
@@ -132,7 +146,9 @@ def _one_partial(expr, point, partial, frozen, step_factors):
     moved, held = _moved(
         point, frozen, {k: v.reshape(-1) for k, v in shifts.items()}, len(scales) * len(combos)
     )
-    f = evaluate(expr, moved, held).sum(axis=-1).reshape(batch, len(scales), len(combos))
+    pieces: dict = {}
+    f = evaluate(expr, moved, held, sides=pieces).sum(axis=-1)
+    f = f.reshape(batch, len(scales), len(combos))
     denominators = np.ones((batch, len(scales)))
     for name, comp in partial:
         denominators = denominators * exact[(name, comp)]
@@ -146,10 +162,40 @@ def _one_partial(expr, point, partial, frozen, step_factors):
     )[..., 1]
     errors = errors + rounding
     errors = np.where(np.isfinite(errors), errors, np.inf)
+    crossing = _crossing(expr, point, frozen, pieces, len(scales), len(combos))
+    crossing = crossing.reshape(batch, len(step_factors), 2).any(axis=2)
+    clean = ~crossing.all(axis=1) & np.isfinite(errors).any(axis=1)
+    # A step whose stencil crosses a kink measures both pieces at once: it is
+    # not taken while a clean one exists.
+    errors = np.where(crossing & clean[:, None], np.inf, errors)
     best = np.argmin(errors, axis=1)
     rows = np.arange(batch)
     fine, coarse = estimates[rows, best, 1], estimates[rows, best, 0]
-    return fine + (fine - coarse) / 15.0, errors[rows, best]
+    return fine + (fine - coarse) / 15.0, errors[rows, best], clean
+
+
+def _crossing(expr, point, frozen, pieces, scales: int, combos: int):
+    """(batch, scales): whether the stencil of each step puts some non-smooth
+    node (abs, relu, max...) on another smooth piece than the point's own.
+    A node sitting on its kink at the point is left out (every step crosses
+    it; the kink check speaks there)."""
+    batch = next(iter(point.values())).shape[0]
+    crossing = np.zeros((batch, scales), dtype=bool)
+    if not pieces:
+        return crossing
+    here: dict = {}
+    values = evaluate(expr, point, frozen, keep=True, sides=here)
+    for node in expr.nodes:
+        if id(node) not in pieces:
+            continue
+        args = [values[id(a)] for a in node.args]
+        shape = np.broadcast(*args).shape
+        on_kink = np.broadcast_to(TABLE[node.op].at_kink(np, *args), shape)
+        base = np.broadcast_to(here[id(node)], shape)
+        moved = np.asarray(pieces[id(node)]).reshape(batch, scales, combos, -1)
+        changed = (moved != base[:, None, None, :]) & ~on_kink[:, None, None, :]
+        crossing |= changed.any(axis=(2, 3))
+    return crossing
 
 
 def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None, step: float = 1e-6):
@@ -166,12 +212,35 @@ def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None, 
     f = evaluate(expr, moved, held).sum(axis=-1).reshape(len(x), 9).T
     right = (-3 * f[0] + 4 * f[1] - f[2]) / (2 * h)
     left = (3 * f[0] - 4 * f[3] + f[4]) / (2 * h)
-    gap, gap_small = np.abs(f[5] - f[6]), np.abs(f[7] - f[8])
     scale = np.maximum(1.0, np.abs(f[0]))
-    # A jump keeps its size as the step shrinks; a continuous function's
-    # change shrinks with it.
-    jump = (gap > 1e-7 * scale) & (gap_small > 0.5 * gap)
-    return {"left": left, "right": right, "jump": jump, "left_value": f[6], "right_value": f[5]}
+    # Continuity: both one-sided limits equal the value. A jump (sign at 0)
+    # or a removable discontinuity (sign(x)**2 at 0) keeps its size as the
+    # step shrinks; a continuous function's change shrinks with it.
+    jump = np.zeros(len(x), dtype=bool)
+    for a, b, a_small, b_small in ((5, 6, 7, 8), (5, 0, 7, 0), (6, 0, 8, 0)):
+        gap, gap_small = np.abs(f[a] - f[b]), np.abs(f[a_small] - f[b_small])
+        jump |= (gap > 1e-7 * scale) & (gap_small > 0.5 * gap)
+    return {
+        "left": left,
+        "right": right,
+        "jump": jump,
+        "left_value": f[6],
+        "right_value": f[5],
+        "value": f[0],
+    }
+
+
+def locally_constant(expr: Expression, point: dict, name: str, comp: int, frozen=None) -> bool:
+    """Whether f keeps exactly its value at the point (a one-point batch)
+    when that variable component moves a little either way: a piece clipped
+    flat, as relu(x) for x < 0. The derivative along it is then 0, whatever
+    0·∞ a formula meets there."""
+    x = float(point[name][0, comp])
+    scale = max(1.0, abs(x))
+    offsets = np.array([0.0] + [s * d * scale for d in (1e-2, 1e-4, 1e-6, 1e-9) for s in (-1, 1)])
+    moved, held = _moved(point, frozen or {}, {(name, comp): offsets}, len(offsets))
+    f = evaluate(expr, moved, held).sum(axis=-1)
+    return bool(np.all(np.isfinite(f)) and np.all(f == f[0]))
 
 
 def nodes_at_kink(expr: Expression, values: dict) -> list:
@@ -233,7 +302,12 @@ def find_kinks(
                     settled &= np.abs(sides[key] - finer[key]) <= SETTLED * np.maximum(
                         1.0, np.abs(sides[key])
                     )
-                corner = settled & ~KINK_TOLERANCE.allows(sides["left"], sides["right"])
+                # A corner's two slopes stay apart as the step shrinks; slopes
+                # that differ only by a term that vanishes with the step
+                # (abs(x)**1.5 at 0: ±0.6·√h) meet at the point.
+                apart = np.abs(sides["left"] - sides["right"])
+                stays = np.abs(finer["left"] - finer["right"]) >= 0.5 * apart
+                corner = settled & stays & ~KINK_TOLERANCE.allows(sides["left"], sides["right"])
                 label = name if shapes.get(name) is None else f"{name}[{comp}]"
                 for i in np.flatnonzero(sides["jump"] | corner):
                     row = int(probed[i])
@@ -248,6 +322,7 @@ def find_kinks(
                             jump,
                             float(sides["left_value"][i]),
                             float(sides["right_value"][i]),
+                            float(sides["value"][i]),
                         )
                     )
     return found

@@ -110,8 +110,10 @@ class Kink:
     left: float | None  # one-sided derivatives (None across a jump)
     right: float | None
     jump: bool
-    left_value: float
+    left_value: float  # the one-sided limits of the value
     right_value: float
+    value: float | None = None  # the value at the point itself
+    order: int = 1  # a kink of the (order - 1)-th derivative: 1 is a corner of f
 
 
 @dataclass
@@ -125,6 +127,10 @@ class Methods:
     finite_difference: np.ndarray
     finite_difference_error: np.ndarray
     sympy_why: dict[tuple[int, int], str] | None = None  # (point, component) -> why not finite
+    # False where finite differences could not be taken cleanly (every step
+    # crossed a kink, or left the domain): "not checked", never "disagree".
+    fd_checked: np.ndarray | None = None
+    autograd_why: dict[tuple[int, int], str] | None = None  # why autograd is not finite
 
 
 @dataclass
@@ -157,9 +163,14 @@ def compare(methods: Methods, dtype: str, order: int) -> Checks:
                 methods.autograd, reference
             )
         fd = methods.finite_difference
-        fd_finite = np.isfinite(fd)
+        unchecked = (
+            np.zeros_like(sympy_finite) if methods.fd_checked is None else ~methods.fd_checked
+        )
+        fd_finite = np.isfinite(fd) | unchecked
         slack = fd_slack(methods.finite_difference_error, reference)
-        fd_close = fd_finite & finite_difference_tolerance(order).allows(fd, reference, slack)
+        fd_close = unchecked | (
+            np.isfinite(fd) & finite_difference_tolerance(order).allows(fd, reference, slack)
+        )
     return Checks(sympy_finite, autograd_finite, autograd_close, fd_finite, fd_close)
 
 
@@ -173,8 +184,9 @@ def judge(checks: list[Checks], kink: np.ndarray, undefined: np.ndarray) -> np.n
         off = check.sympy_finite & ~(check.autograd_close & check.fd_close)
         codes[np.any(off, axis=1) & (codes == AGREE)] = DISAGREE
     for check in checks:
-        nonfinite = ~check.sympy_finite | ~check.autograd_finite
-        codes[np.any(nonfinite, axis=1)] = UNDEFINED
+        # Only the reference speaks for the derivative: autograd's own NaN
+        # (0·∞ inside torch's backward) where SymPy's is finite is a disagreement.
+        codes[np.any(~check.sympy_finite, axis=1)] = UNDEFINED
     codes[kink] = KINK
     codes[undefined] = UNDEFINED
     return codes
@@ -195,7 +207,8 @@ def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str
         if methods.autograd is not None:
             ad = methods.autograd[point, c]
             if not check.autograd_finite[point, c]:
-                found.append((NONFINITE, f"{label}: autograd gives {ad}"))
+                why = (methods.autograd_why or {}).get((point, c))
+                found.append((OFF, f"{label}: autograd gives {ad}" + (f": {why}" if why else "")))
             elif not check.autograd_close[point, c]:
                 found.append(
                     (
@@ -233,6 +246,19 @@ def reason(
     if code == KINK:
         return kink_words(kinks)
     if code == AGREE:
+        unchecked = [
+            label
+            for m in methods
+            if m.fd_checked is not None
+            for c, label in enumerate(m.labels)
+            if not m.fd_checked[point, c]
+        ]
+        if unchecked and autograd:
+            return (
+                "SymPy and autograd agree; finite differences not checked here ("
+                + ", ".join(unchecked)
+                + "): every step would cross a kink nearby or leave the domain"
+            )
         return AGREED if autograd else AGREED_WITHOUT_AUTOGRAD
     listed = [p for m, c in zip(methods, checks) for p in problems(m, c, point)]
     if code == UNDEFINED:
@@ -244,10 +270,23 @@ def reason(
 def kink_words(kinks: list[Kink]) -> str:
     words = []
     for kink in kinks:
-        if kink.jump:
+        if kink.jump and kink.left_value == kink.right_value and kink.value is not None:
+            words.append(
+                f"the function is not continuous here (at {kink.node}): its value is "
+                f"{kink.value:.6g}, but along {kink.wrt} it tends to {kink.left_value:.6g} "
+                "on both sides"
+            )
+        elif kink.jump:
             words.append(
                 f"the value jumps here along {kink.wrt} (at {kink.node}: from "
                 f"{kink.left_value:.6g} to {kink.right_value:.6g})"
+            )
+        elif kink.order > 1:
+            which = "f" + "′" * (kink.order - 1)
+            words.append(
+                f"{which} has a kink here (at {kink.node}): along {kink.wrt} its left "
+                f"derivative is {kink.left:.6g} and its right {kink.right:.6g}, so the "
+                f"derivative of order {kink.order} does not exist"
             )
         else:
             words.append(

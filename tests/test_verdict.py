@@ -41,13 +41,25 @@ def _judge(methods, kink=None, undefined=None, dtype="float64", order=1):
         (2.0, 2.0 + 1e-6, 2.0, "disagree"),  # autograd off beyond rtol 1e-9
         (2.0, 2.0, 2.0 + 1e-3, "disagree"),  # finite differences off beyond rtol 1e-6
         (NAN, 2.0, 2.0, "undefined"),  # no finite symbolic derivative
-        (2.0, float("inf"), 2.0, "undefined"),  # autograd not finite
-        (2.0, 2.0, NAN, "disagree"),  # only the finite difference failed
+        # autograd's own NaN (0·∞ in its backward) where SymPy's is finite
+        (2.0, float("inf"), 2.0, "disagree"),
+        (2.0, 2.0, NAN, "disagree"),  # a finite difference that claims to be checked
     ],
 )
 def test_each_status_from_the_numbers(sympy, autograd, fd, expected):
     (status,), _ = _judge(_methods([sympy], [autograd], [fd]))
     assert status == expected
+
+
+def test_a_finite_difference_not_taken_cleanly_is_not_checked():
+    methods = _methods([2.0, 2.0], [2.0, 2.0], [0.5, 0.5])
+    methods.fd_checked = np.array([[False], [True]])
+    statuses, checks = _judge(methods)
+    assert statuses == ["agree", "disagree"]
+    assert verdict.reason(verdict.AGREE, 0, [methods], checks, []) == (
+        "SymPy and autograd agree; finite differences not checked here (d/dx): every step "
+        "would cross a kink nearby or leave the domain"
+    )
 
 
 def test_tolerances_are_the_named_ones():
@@ -75,8 +87,8 @@ def test_precedence_undefined_function_then_kink_then_undefined_derivative_then_
         methods, kink=[True, True, True, False], undefined=[True, False, False, False]
     )
     assert statuses == ["undefined", "not_differentiable", "not_differentiable", "agree"]
-    statuses, _ = _judge(_methods([NAN, 1.0], [1.0, 5.0], [1.0, 1.0]))
-    assert statuses == ["undefined", "disagree"]
+    statuses, _ = _judge(_methods([NAN, 1.0, 1.0], [1.0, 5.0, NAN], [1.0, 1.0, 1.0]))
+    assert statuses == ["undefined", "disagree", "disagree"]
 
 
 def test_reasons_are_built_from_the_decision():

@@ -92,6 +92,21 @@ def derivative(f, symbols: tuple):
     return sp.diff(f, *symbols)
 
 
+def _away_from_spikes(f):
+    """DiracDelta(c) is 0 wherever c is not 0, but SymPy leaves it unevaluated
+    when c is a constant it cannot decide (1.25 - tan(cos(1))): decide it at
+    PRECISION digits. At c = 0 it stays (and the value is not finite)."""
+
+    def decided(*args):
+        spike = sp.DiracDelta(*args)
+        at = args[0].evalf(PRECISION)
+        return sp.S.Zero if at.is_number and at.is_nonzero else spike
+
+    if not f.has(sp.DiracDelta):
+        return f
+    return f.replace(sp.DiracDelta, decided)
+
+
 def value_at(f, substitutions: dict):
     """Float value of f at the point; (None, reason) when it is not a finite real."""
     # SymPy leaves d/du sign(g(u)) unevaluated when g is not a symbol; away
@@ -103,7 +118,7 @@ def value_at(f, substitutions: dict):
     # Float substitution evaluates at PRECISION digits as the tree is rebuilt
     # (an exact substitution of 3 into x**(10**10) would build a huge integer).
     try:
-        result = f.xreplace(substitutions).evalf(PRECISION)
+        result = _away_from_spikes(f.xreplace(substitutions)).evalf(PRECISION)
     except ZeroDivisionError:
         return None, "infinite (division by zero)"
     except (ValueError, TypeError) as error:

@@ -1,0 +1,112 @@
+"""How a derivative behaves as the point is approached from each side.
+
+The symbolic derivative is a formula; at unusual points its value at the
+point itself can mislead: 0/0 or 0·∞ where the true derivative is finite
+(`x**y` at x = 0, `sqrt(relu(x))` at -1), or a finite number where a
+higher-order derivative does not exist (`x*abs(x)` at 0, order 2). So the
+formula is evaluated by the computer algebra system (SymPy at 30 digits, or
+SymEngine) at shrinking distances on each side, along each variable, and
+each side is classified: it converges (to a limit), diverges, is undefined
+(outside the domain), or does not settle.
+
+`verdict` decides with what this finds; nothing here decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Distances tried, relative to max(1, |x|): each 100 times closer.
+STEPS = (1e-3, 1e-5, 1e-7)
+# Successive differences shrinking at least this much converge (a limit
+# approached like h, √h or even h^(1/3) does).
+SHRINK = 0.3
+SAME = 1e-9  # relative: values this close are equal
+LIMITS_AGREE = 1e-7  # relative: two sides' limits this close are one limit
+
+
+@dataclass
+class Side:
+    """The derivative approached along one variable (component) from one side."""
+
+    wrt: str  # "x", "x[1]"
+    direction: int  # -1 from the left, +1 from the right
+    values: list  # the formula's values at STEPS (None where not a finite real)
+
+    @property
+    def kind(self) -> str:
+        if any(v is None for v in self.values):
+            return "undefined"
+        a, b, c = self.values
+        first, second = abs(b - a), abs(c - b)
+        if second <= SHRINK * first + SAME * max(1.0, abs(c)):
+            return "converges"
+        if abs(c) > abs(b) > abs(a) and second >= (1 - SHRINK) * first:
+            return "diverges"  # like 1/h, 1/√h or log(h): growing, not settling
+        return "unsettled"
+
+    @property
+    def limit(self) -> float | None:
+        """Where the values are heading: the last one, plus the rest of a
+        geometric approach (v = L + a·h^p, whose differences shrink by a
+        fixed ratio), so 2·h gives 0, not 2e-7."""
+        if self.kind != "converges":
+            return None
+        a, b, c = self.values
+        if b == a or c == b:
+            return c
+        ratio = (c - b) / (b - a)
+        if not 0 < ratio <= SHRINK:
+            return c
+        return c + (c - b) * ratio / (1 - ratio)
+
+
+def approach(engine, formula, symbols: dict, point: dict, along: list) -> list[Side]:
+    """The formula's behaviour near `point` ({name: array}) from both sides
+    along each (name, component) in `along`."""
+    sides = []
+    for name, comp, label in along:
+        for direction in (-1, 1):
+            values = []
+            for step in STEPS:
+                moved = {k: np.array(v, dtype=np.float64, copy=True) for k, v in point.items()}
+                flat = moved[name].reshape(-1)
+                flat[comp] += direction * step * max(1.0, abs(float(flat[comp])))
+                number, _ = engine.value_at(formula, engine.substitutions(symbols, moved))
+                values.append(number)
+            sides.append(Side(label, direction, values))
+    return sides
+
+
+def common_limit(sides: list[Side]) -> float | None:
+    """The one limit every side that converges reaches, when at least one
+    does, none diverges, and they all agree; else None."""
+    if any(side.kind == "diverges" for side in sides):
+        return None
+    limits = [side.limit for side in sides if side.limit is not None]
+    if not limits:
+        return None
+    first = limits[0]
+    if all(abs(v - first) <= LIMITS_AGREE * max(1.0, abs(first)) for v in limits):
+        return first
+    return None
+
+
+def corners(sides: list[Side], tolerance) -> list[tuple[str, float, float]]:
+    """(wrt, left limit, right limit) for each variable along which both
+    sides converge to limits `tolerance` does not call equal."""
+    found = []
+    by_wrt: dict = {}
+    for side in sides:
+        by_wrt.setdefault(side.wrt, {})[side.direction] = side
+    for wrt, pair in by_wrt.items():
+        left, right = pair[-1].limit, pair[1].limit
+        if left is not None and right is not None and not tolerance.allows(left, right):
+            found.append((wrt, left, right))
+    return found
+
+
+def diverging(sides: list[Side]) -> list[Side]:
+    return [side for side in sides if side.kind == "diverges"]
