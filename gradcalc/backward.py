@@ -55,6 +55,37 @@ def local_rule(engine, op: str, arity: int, position: int, exponent=None) -> tup
     return _RULES[key]
 
 
+TIES = {"max": np.max, "min": np.min}
+
+
+def tie_share(op: str, position: int, args: list):
+    """The local derivative of max/min with respect to argument `position`
+    where arguments tie for the extreme, by torch's convention (so that the
+    graph's gradients are torch's): max(a, b, c) is max(max(a, b), c), and
+    at each tie of that fold the gradient is halved between the two sides.
+    The shares add up to 1, the function's own derivative along a direction
+    that moves them all. None where nothing ties (the rule's own value
+    stands). Arrays broadcast over vector elements."""
+    stacked = np.stack(np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in args]))
+    extreme = TIES[op](stacked, axis=0)
+    if not np.any((stacked == extreme).sum(axis=0) > 1):
+        return None
+    # Forward through the fold, then back: share[i] of the output's gradient.
+    folded = [stacked[0]]
+    for arg in stacked[1:]:
+        folded.append(TIES[op](np.stack([folded[-1], arg]), axis=0))
+    share = np.zeros_like(stacked)
+    flowing = np.ones_like(stacked[0])
+    for k in range(len(stacked) - 1, 0, -1):
+        left, right = folded[k - 1], stacked[k]
+        tie = left == right
+        to_right = np.where(tie, 0.5, np.where(folded[k] == right, 1.0, 0.0))
+        share[k] = flowing * to_right
+        flowing = flowing * (1.0 - to_right)
+    share[0] = flowing
+    return share[position].reshape(-1)
+
+
 def constant_exponent(node, depends: dict, built: dict):
     """The exponent to write into the rule for `node`'s base (see
     `local_rule`), or None: only a power whose exponent is constant."""

@@ -79,7 +79,9 @@ def _as_point(at, variables) -> dict:
     if isinstance(at, dict):
         specs = []
         for name, value in at.items():
-            if isinstance(value, (list, tuple, np.ndarray)):
+            if np.ndim(value) == 0:
+                value = repr(float(value))  # exact: repr round-trips
+            else:
                 value = "[" + ",".join(repr(float(v)) for v in np.ravel(value)) + "]"
             specs.append(f"{name}={value}")
         return points.resolve([",".join(specs)] if specs else [], variables)

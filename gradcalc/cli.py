@@ -500,6 +500,8 @@ def graph(
         from .render import graph as views
 
         sys.stdout.write(getattr(views, format.value)(model))
+    if model.status != "agree":  # the point's verdict, as diff gives it
+        return _exit_code(model.status)
     return ExitCode.OK if model.agree else ExitCode.DISAGREE
 
 

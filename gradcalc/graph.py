@@ -72,8 +72,11 @@ class Graph:
     dtype: str
     nodes: list  # index 0 is the output
     edges: list
-    agree: bool
+    agree: bool  # every node's chain-rule gradient matches torch's retained .grad
     notes: list = field(default_factory=list)
+    # The point's verdict, the same as `gradcalc diff` gives there (check.py).
+    status: str = "agree"
+    reason: str = ""
 
     @property
     def output(self) -> GraphNode:
@@ -161,7 +164,7 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
     for node, _ in numeric.nodes_at_kink(expr, values):
         notes.append(
             f"{node.brief} sits on its kink here: the gradients through it are "
-            "torch's subgradient convention (gradcalc diff exits 1 at this point)"
+            "torch's subgradient convention (halved at a tie of max or min)"
         )
     tolerance = AUTOGRAD_TOLERANCE[dtype]
     agree = True
@@ -174,7 +177,21 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
             theirs = np.broadcast_to(theirs, mine.shape)
         node.agree = bool(all(tolerance.allows(float(t), float(m)) for m, t in zip(mine, theirs)))
         agree = agree and node.agree
-    return Graph(expr.source, list(expr.variables), point, dtype, nodes, edges, agree, notes)
+    from .check import differentiate
+
+    verdict = differentiate(expr, point, dtype=dtype)
+    return Graph(
+        expression=expr.source,
+        variables=list(expr.variables),
+        point=point,
+        dtype=dtype,
+        nodes=nodes,
+        edges=edges,
+        agree=agree,
+        notes=notes,
+        status=verdict.status,
+        reason=verdict.reason,
+    )
 
 
 def _spec(value):
@@ -235,6 +252,10 @@ def _local_derivatives(expr, index, edges, nodes, values, shapes, vector, depend
             edge.local_value = _evaluate_elementwise(
                 generic, placeholders, arguments, values, vector
             )
+            if node.op in backward.TIES:
+                share = backward.tie_share(node.op, position, [values[id(a)] for a in node.args])
+                if share is not None:
+                    edge.local_value = _tolist(share) if vector[id(child)] else float(share.sum())
 
 
 def forward_text(op: str, names: list) -> str:

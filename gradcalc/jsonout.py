@@ -312,6 +312,8 @@ def graph(model) -> dict:
             "nodes": nodes,
             "edges": edges,
             "agree": model.agree,
+            "status": model.status,
+            "reason": model.reason,
             "notes": list(model.notes),
         }
     )

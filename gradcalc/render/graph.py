@@ -101,6 +101,9 @@ def tree(graph, full: bool = False) -> Group:
         else "✗ some gradients differ from torch's retained .grad"
     )
     parts.append(Text(verdict, style="green" if graph.agree else "red"))
+    if graph.status != "agree":
+        words = graph.status.replace("_", " ")
+        parts.append(Text(f"✗ {words} at this point: {graph.reason}", style="red"))
     return Group(*parts)
 
 
