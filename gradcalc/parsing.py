@@ -12,7 +12,6 @@ the graph view see the same operations the user wrote.
 from __future__ import annotations
 
 import difflib
-import keyword
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -24,7 +23,10 @@ MAX_LENGTH = 100_000  # characters of expression text
 MAX_DEPTH = 400  # nesting of the parsed tree (parentheses, calls, operators)
 MAX_DIGITS = 60  # digits in one numeric literal
 
-# Names that would shadow, or be mistaken for, SymPy or Python objects.
+# Names a reader (or SymPy's own printer, whose output we show) would take for
+# something else. Variables become plain `Symbol(name)`s and no text is ever
+# evaluated, so names SymPy or Python use elsewhere (gamma, beta, lambda,
+# zeta: everyday ML names) are ordinary variables.
 RESERVED = {
     "I": "the imaginary unit in SymPy; gradcalc works over the reals",
     "S": "SymPy's singleton registry",
@@ -38,11 +40,11 @@ RESERVED = {
     "inf": "infinity",
     "Inf": "infinity",
     "infinity": "infinity",
-    "gamma": "the gamma function in SymPy",
-    "beta": "the beta function in SymPy",
-    "zeta": "the zeta function in SymPy",
     "factorial": "a SymPy function",
     "Symbol": "a SymPy class",
+    "True": "a truth value, not a number; write 1",
+    "False": "a truth value, not a number; write 0",
+    "None": "not a number",
 }
 
 
@@ -269,8 +271,6 @@ class _Parser:
             raise ParseError(
                 f"{name!r} is reserved ({RESERVED[name]}); use another name", token.column
             )
-        if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-            raise ParseError(f"{name!r} is a Python keyword, not part of the grammar", token.column)
 
     def _reduce(self, pending: _Pending):
         """Pop one operator's operands off the output and push its node."""
@@ -337,8 +337,14 @@ class _Parser:
             func = BY_NAME.get(token.text)
             following = tokens[i + 1]
             if following.text == "(" and func is None and token.text not in CONSTANTS:
-                raise _unknown_function(token)
+                raise _unknown_function(token, self.source, following)
             if func is not None:
+                if following.text in ("^", "**"):
+                    raise ParseError(
+                        f"{token.text}{following.text}N(...) is not part of the grammar: "
+                        f"write {_power_of_call(self.source, tokens, i)}",
+                        following.column,
+                    )
                 if following.text != "(":
                     raise ParseError(
                         f"{token.text} is a function: write {token.text}(...)", token.column
@@ -431,9 +437,34 @@ class _Parser:
         self.stack[-1].argc += 1
 
 
-def _unknown_function(token: _Token) -> UnknownNameError:
+def _group(source: str, open_at: int) -> str:
+    """The parenthesised group that opens at `open_at`, parentheses included
+    (to the end of the text when unclosed)."""
+    depth = 0
+    for end in range(open_at, len(source)):
+        depth += {"(": 1, ")": -1}.get(source[end], 0)
+        if depth == 0:
+            return source[open_at : end + 1]
+    return source[open_at:]
+
+
+def _power_of_call(source: str, tokens: list, i: int) -> str:
+    """sin^2(x) -> sin(x)^2: the power goes after the call."""
+    name, power, exponent = tokens[i], tokens[i + 1], tokens[i + 2]
+    after = tokens[i + 3] if exponent.kind != "end" else exponent
+    if exponent.kind == "num" and after.text == "(":
+        call = name.text + _group(source, after.start)
+        return f"{call}{power.text}{exponent.text} for the power of {call}"
+    return f"{name.text}(...){power.text}N for a power of {name.text}(...)"
+
+
+def _unknown_function(token: _Token, source: str, paren: _Token) -> UnknownNameError:
     close = difflib.get_close_matches(token.text, list(BY_NAME), n=1)
-    hint = f"; did you mean {close[0]}?" if close else "; see 'gradcalc functions'"
+    product = f"{token.text}*{_group(source, paren.start)}"
+    if close:
+        hint = f"; did you mean {close[0]}? (to multiply, write {product})"
+    else:
+        hint = f"; to multiply, write {product} (functions: see 'gradcalc functions')"
     return UnknownNameError(f"unknown function {token.text!r}{hint}", token.column)
 
 
@@ -460,7 +491,11 @@ def parse(source: str) -> Expression:
     """Parse expression text into an `Expression` (raises `ParseError`)."""
     if not isinstance(source, str):
         raise ParseError("expression must be text")
-    return _Parser(source).parse()
+    try:
+        return _Parser(source).parse()
+    except ParseError as error:
+        error.text = source if error.text is None else error.text  # for the caret
+        raise
 
 
 def to_text(root: Node) -> str:

@@ -9,19 +9,19 @@ from rich.text import Text
 from . import numbers, titled
 
 
-def view(result) -> Group:
+def view(result, digits: int | None = None) -> Group:
     how = "zeroing .grad before each pass" if result.zero_grad else "without zeroing .grad"
     table = Table()
-    table.add_column("pass", justify="right")
+    table.add_column("pass", justify="right", no_wrap=True)
     for name in result.variables:
-        table.add_column(f"{name}.grad", justify="right")
-    table.add_column("expected", justify="right")
+        table.add_column(f"{name}.grad", justify="right", no_wrap=True)
+    table.add_column("expected", justify="right", no_wrap=True)
     for k, (got, _want) in enumerate(zip(result.grads, result.expected), start=1):
         factor = "1 ×" if result.zero_grad else f"{k} ×"
         expected = ", ".join(
-            f"{factor} {numbers.short(result.gradient[n], 8)}" for n in result.variables
+            f"{factor} {numbers.fmt(result.gradient[n], digits)}" for n in result.variables
         )
-        table.add_row(str(k), *[numbers.short(got[n], 10) for n in result.variables], expected)
+        table.add_row(str(k), *[numbers.fmt(got[n], digits) for n in result.variables], expected)
     mark, style = ("✓", "green") if result.agree else ("✗", "red")
     return Group(
         titled(f"{result.expression}: backward() {result.passes} times, {how}", table),

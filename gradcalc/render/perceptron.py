@@ -32,7 +32,7 @@ def _loss_text(neuron) -> str:
     return "L = (ŷ - y)²"
 
 
-def view(neuron, shaped) -> Group:
+def view(neuron, shaped, digits: int | None = None) -> Group:
     first = neuron.first
     x, w = shaped(neuron, neuron.x), shaped(neuron, neuron.w)
     header = Text(
@@ -40,7 +40,7 @@ def view(neuron, shaped) -> Group:
     )
     forward = Table()
     forward.add_column("quantity")
-    forward.add_column("value", justify="right")
+    forward.add_column("value", justify="right", no_wrap=True)
     for name, value in [
         ("x", x),
         ("y", neuron.y),
@@ -50,38 +50,41 @@ def view(neuron, shaped) -> Group:
         ("ŷ = sigmoid(z)", first.y_hat),
         ("L", first.loss),
     ]:
-        forward.add_row(name, numbers.number(value))
+        forward.add_row(name, numbers.cell(value, digits))
 
     chain = Table()
     chain.add_column("step")
     chain.add_column("formula")
-    chain.add_column("value", justify="right")
+    chain.add_column("value", justify="right", no_wrap=True)
     dl = "(ŷ - y)/(ŷ(1 - ŷ))" if neuron.loss_name == "bce" else "2(ŷ - y)"
-    chain.add_row("dL/dŷ", dl, numbers.number(first.dloss_dyhat))
-    chain.add_row("dŷ/dz", "ŷ(1 - ŷ)", numbers.number(first.dyhat_dz))
-    chain.add_row("dz/dw", "x", numbers.number(x))
+    chain.add_row("dL/dŷ", dl, numbers.cell(first.dloss_dyhat, digits))
+    chain.add_row("dŷ/dz", "ŷ(1 - ŷ)", numbers.cell(first.dyhat_dz, digits))
+    chain.add_row("dz/dw", "x", numbers.cell(x, digits))
     chain.add_row("dz/db", "1", "1")
 
     gradients = Table()
     gradients.add_column("")
-    gradients.add_column("manual: dL/dŷ · dŷ/dz · dz/d·", justify="right")
-    gradients.add_column(f"autograd .grad ({neuron.dtype})", justify="right")
-    gradients.add_column("|difference|", justify="right")
+    gradients.add_column("manual", justify="right", no_wrap=True)
+    gradients.add_column(f"autograd {neuron.dtype}", justify="right", no_wrap=True)
+    gradients.add_column("|difference|", justify="right", no_wrap=True)
     for name, manual, auto in [
         ("dL/dw", shaped(neuron, first.manual_w), shaped(neuron, first.autograd_w)),
         ("dL/db", first.manual_b, first.autograd_b),
     ]:
         gradients.add_row(
-            name, numbers.number(manual), numbers.number(auto), numbers.error(manual, auto)
+            name,
+            numbers.cell(manual, digits),
+            numbers.cell(auto, digits),
+            numbers.error(manual, auto),
         )
     parts = [
         header,
         titled("forward pass", forward),
         titled("the chain rule by hand (as the notebook writes it)", chain),
-        titled("gradients: manual vs torch autograd", gradients),
+        titled("gradients: manual (dL/dŷ · dŷ/dz · dz/d·) vs torch autograd .grad", gradients),
     ]
     if neuron.history:
-        parts.append(_history(neuron))
+        parts.append(_history(neuron, digits))
     mark, style = ("✓", "green") if neuron.agree and neuron.trajectories_agree else ("✗", "red")
     words = neuron.reason
     if neuron.history:
@@ -94,10 +97,10 @@ def view(neuron, shaped) -> Group:
     return Group(*parts)
 
 
-def _history(neuron) -> Group:
+def _history(neuron, digits=None) -> Group:
     table = Table()
     for heading in ("step", "loss", "w", "b", "manual loss"):
-        table.add_column(heading, justify="right")
+        table.add_column(heading, justify="right", no_wrap=True)
     rows = neuron.history
     shown = rows if len(rows) <= 21 else rows[:10] + [None] + rows[-10:]
     for step in shown:
@@ -107,17 +110,17 @@ def _history(neuron) -> Group:
         a, m = step.autograd, step.manual
         table.add_row(
             str(step.step),
-            numbers.short(a["loss"], 8),
-            numbers.short(a["w"], 8),
-            numbers.short(a["b"], 8),
-            numbers.short(m["loss"], 8),
+            numbers.fmt(a["loss"], digits),
+            numbers.fmt(a["w"], digits),
+            numbers.fmt(a["b"], digits),
+            numbers.fmt(m["loss"], digits),
         )
     losses = [s.autograd["loss"] for s in rows]
     title = f"gradient descent, lr = {neuron.lr:g} (autograd trajectory; manual alongside)"
     return Group(
         titled(title, table),
         Text(
-            f"loss {sparkline(losses)}  {numbers.short(losses[0], 6)} → "
-            f"{numbers.short(losses[-1], 6)}"
+            f"loss {sparkline(losses)}  {numbers.fmt(losses[0], digits)} → "
+            f"{numbers.fmt(losses[-1], digits)}"
         ),
     )
