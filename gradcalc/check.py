@@ -132,8 +132,14 @@ def _undefined_message(node, values, point) -> str:
     if np.isnan(bad):
         # The table's domain in this call's own terms: asin(2*x) is defined
         # for -1 <= 2*x <= 1 (not "for -1 <= x <= 1", x being a variable here).
-        spelling = func.name if func.operator is None else node.brief
-        why = f"is undefined ({spelling} is defined for {_domain_of(node, func)})"
+        if node.op == "pow":  # its domain reads best in its own letters
+            base, exponent = (arg.brief for arg in node.args)
+            why = (
+                f"is undefined (a**b is defined for {func.domain}; here a = {base}, b = {exponent})"
+            )
+        else:
+            spelling = func.name if func.operator is None else node.brief
+            why = f"is undefined ({spelling} is defined for {_domain_of(node, func)})"
     elif node.op == "div":
         why = "is infinite (division by zero)"
     elif func.name.startswith("log"):
@@ -145,7 +151,7 @@ def _undefined_message(node, values, point) -> str:
     return f"{node.brief} {why} at {_point_text(point)}"
 
 
-_DOMAIN_NAMES = {"pow": ("a", "b"), "div": ("a", "b"), "atan2": ("y", "x"), "log": ("x", "b")}
+_DOMAIN_NAMES = {"div": ("a", "b"), "atan2": ("y", "x"), "log": ("x", "b")}
 
 
 def _domain_of(node, func) -> str:

@@ -237,6 +237,9 @@ class GradcalcGroup(TyperGroup):
                 "" if machine else _caret(error),  # a program reads `column`
             )
         except (KeyboardInterrupt, typer.Abort):
+            # The work runs in a thread (see _deep), which may be drawing a
+            # progress bar: end it first, so the message has its own line.
+            _stop_progress()
             sys.stderr.write("gradcalc: interrupted\n")
             return ExitCode.INTERRUPTED
         except RecursionError:
@@ -686,14 +689,13 @@ def _diff_many(expression, source, wrt, order, dtype, json, digits=None) -> int:
     return _exit_code(batch.worst_status(many))
 
 
-PROGRESS_AFTER = 0.5  # seconds: a run shorter than this shows no bar at all
+_LIVE: list = []  # progress bars on screen, stopped before an interruption's message
 
 
 def _with_progress(work, total: int):
     """Run `work(progress)` with a progress bar on stderr when stderr is a
     terminal and the input is long: it shows the count of points done and
-    appears within PROGRESS_AFTER seconds. Ctrl-C ends the bar's line before
-    the exit message is written."""
+    is drawn at once (ten times a second after that)."""
     from .batch import CHUNK
 
     if total <= CHUNK or not sys.stderr.isatty():
@@ -711,14 +713,17 @@ def _with_progress(work, total: int):
     )
     task = progress.add_task("points", total=total)
     progress.start()
+    _LIVE.append(progress)
     try:
         return work(lambda done: progress.advance(task, done))
-    except KeyboardInterrupt:
-        progress.stop()  # the bar's line is finished (and cleared) before the message
-        sys.stderr.write("\n")
-        raise
     finally:
-        progress.stop()
+        _stop_progress()
+
+
+def _stop_progress() -> None:
+    """Erase any progress bar (transient), so the next line starts clean."""
+    while _LIVE:
+        _LIVE.pop().stop()
 
 
 @app.command(

@@ -84,6 +84,9 @@ class Expression:
     root: Node
     variables: list  # sorted names of free variables
     nodes: list = field(default_factory=list)  # children before parents, each once
+    # How an implicit product next to '/' or '^' was read, when a reader might
+    # have meant otherwise: "1/2x is read as (1/2)*x; for 1/(2*x) write that".
+    readings: list = field(default_factory=list)
 
     def __str__(self) -> str:
         return self.source
@@ -225,6 +228,7 @@ class _Pending:
     right: bool = False
     argc: int = 0
     func: object = None
+    implicit: bool = False  # a product written without '*' (2x, (a)(b))
 
 
 class _Parser:
@@ -234,6 +238,7 @@ class _Parser:
         self.output: list = []  # (Node, depth, start, end): span with parentheses
         self.stack: list = []
         self.variables: dict = {}
+        self.readings: list = []
 
     # -- building nodes -------------------------------------------------
     def _node(self, op, args, value, start, end):
@@ -289,6 +294,18 @@ class _Parser:
             self.output.append((node, depth, start, end))
             return
         self.output.append(self._node(op, operands, None, start, end))
+        if pending.implicit and operands[0][0].op in ("div", "pow"):
+            self._note_reading(operands[0][0], operands[1][0], start, end)
+
+    def _note_reading(self, left: Node, right: Node, start: int, end: int):
+        """'1/2x' is (1/2)*x, as in Python; say so, and how to write 1/(2*x)."""
+        a, b = (self.source[n.start : n.end] for n in left.args)
+        operator = self.source[left.args[0].end : left.args[1].start].strip(" ()")
+        other = f"{a}{operator}({b}*{right.text})"
+        self.readings.append(
+            f"{self.source[start:end]} is read as ({left.text})*{right.text}; "
+            f"for {other}, write that"
+        )
 
     def _call(self, pending: _Pending, close: _Token):
         func = pending.func
@@ -326,7 +343,9 @@ class _Parser:
         ((root, *_),) = self.output
         # Surrounding blanks are not part of the expression (the CLI adds one
         # in front of '-x' so that it is not taken for an option).
-        return Expression(self.source.strip(), root, sorted(self.variables), _postorder(root))
+        return Expression(
+            self.source.strip(), root, sorted(self.variables), _postorder(root), self.readings
+        )
 
     def _operand(self, token, tokens, i):
         """In a place where a value must start."""
@@ -389,7 +408,7 @@ class _Parser:
         if previous.kind == "num" or previous.text == ")":
             if previous.kind == "num" and token.kind == "num":
                 raise ParseError("missing operator between two numbers", token.column)
-            self._push_binary(token, "*")
+            self._push_binary(token, "*", implicit=True)
             return i, True
         if previous.kind == "name" and token.text == "(":
             raise ParseError(
@@ -403,7 +422,7 @@ class _Parser:
             token.column,
         )
 
-    def _push_binary(self, token, spelling):
+    def _push_binary(self, token, spelling, implicit: bool = False):
         op, precedence, right = _BINARY[spelling]
         while self.stack:
             top = self.stack[-1]
@@ -413,7 +432,9 @@ class _Parser:
                 self._reduce(self.stack.pop())
             else:
                 break
-        self.stack.append(_Pending("binary", token, op=op, precedence=precedence, right=right))
+        self.stack.append(
+            _Pending("binary", token, op=op, precedence=precedence, right=right, implicit=implicit)
+        )
 
     def _close(self, token):
         while self.stack and self.stack[-1].kind in ("binary", "prefix"):

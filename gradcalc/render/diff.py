@@ -21,11 +21,16 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _label(partial) -> str:
-    """∂f/∂x, ∂²f/∂x∂y."""
-    power = "" if partial.order == 1 else str(partial.order).translate(_SUPERSCRIPT)
+    return derivative_label(partial.wrt)
+
+
+def derivative_label(wrt) -> str:
+    """∂f/∂x, ∂²f/∂x∂y, ∂²f/∂x²."""
+    wrt = list(wrt)
+    power = "" if len(wrt) == 1 else str(len(wrt)).translate(_SUPERSCRIPT)
     below = []
-    for name in dict.fromkeys(partial.wrt):
-        count = partial.wrt.count(name)
+    for name in dict.fromkeys(wrt):
+        count = wrt.count(name)
         below.append(f"∂{name}" + (str(count).translate(_SUPERSCRIPT) if count > 1 else ""))
     return f"∂{power}f/" + "".join(below)
 
@@ -97,7 +102,20 @@ def partial_table(result, partial, digits=None) -> Group:
         layouts.append(_method_table(_rows(result, partial, numbers.FIT_DIGITS)))
     layouts.append(_method_lines(_rows(result, partial, digits)))
     title = Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic))
+    exact = _exact(result, partial)
+    if exact is not None:
+        title += Text(f" = {exact} at the point")
     return Group(title, Fit(*layouts))
+
+
+def _exact(result, partial):
+    """6*cos(9) beside the float, when SymPy differentiated (SymEngine's
+    runs do not import SymPy; see README)."""
+    if result.engine != "sympy" or result.chain_rule:
+        return None
+    from ..exact import at
+
+    return at(partial.symbolic, result.point)
 
 
 def _partials_table(result, digits, symbolic: bool) -> Table:
@@ -179,7 +197,10 @@ def view(result, digits: int | None = None) -> Group:
         + Text(f"  at {_point(result, digits)}")
     )
     value = Text("f = ", style="bold") + Text(numbers.fmt(result.value, digits))
-    parts = [header, value]
+    parts = [header]
+    readings = getattr(result.tree, "readings", None) or []
+    parts += [Text(f"note: {reading}", style="yellow") for reading in readings]
+    parts.append(value)
     if len(result.partials) == 1:
         parts.append(partial_table(result, result.partials[0], digits))
     else:

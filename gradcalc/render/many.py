@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..verdict import Status
 from . import Fit, numbers
+from .diff import derivative_label
 
 HEAD = 10  # rows shown at each end of a long table
 _SHORT = {
@@ -40,7 +41,7 @@ def _table(many, digits, all_methods: bool) -> Table:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("f", justify="right", no_wrap=True)
     for partial in many.partials:
-        label = "∂f/" + "".join(f"∂{n}" for n in partial.wrt)
+        label = derivative_label(partial.wrt)
         if all_methods:
             table.add_column(f"{label}\nSymPy", justify="right", no_wrap=True)
             table.add_column("\nautograd", justify="right", no_wrap=True)
@@ -84,7 +85,7 @@ def _lines(many, digits) -> Group:
         ]
         words.append(f"f = {numbers.fmt(many.value[index], digits)};")
         for partial in many.partials:
-            label = "∂f/" + "".join(f"∂{n}" for n in partial.wrt)
+            label = derivative_label(partial.wrt)
             sympy, autograd, fd = _methods(partial, index, digits, True)
             words.append(f"{label}: SymPy {sympy}, autograd {autograd}, FD {fd};")
         words.append(_SHORT[many.status(index)])
