@@ -437,18 +437,20 @@ def _digits(value: int | None) -> int | None:
     return value
 
 
-Digits = Annotated[
-    int | None,
-    typer.Option(
+def _digits_option(fitted: str = "") -> typer.models.OptionInfo:
+    return typer.Option(
         "--digits",
         "-d",
         metavar="N",
         callback=_digits,
         help="Significant digits of the numbers shown, 1 to 17 (17: every digit of a "
-        "float64). Default 10, fewer when a table would not fit the terminal.",
+        f"float64). Default 10{fitted}.",
         show_default=False,
-    ),
-]
+    )
+
+
+Digits = Annotated[int | None, _digits_option()]
+FittedDigits = Annotated[int | None, _digits_option(", fewer when a table would not fit")]
 
 
 def _budget_seconds(value: float) -> float:
@@ -459,24 +461,19 @@ def _budget_seconds(value: float) -> float:
     return value
 
 
-Timeout = Annotated[
-    float,
-    typer.Option(
+def _timeout_option(default: str) -> typer.models.OptionInfo:
+    return typer.Option(
         "--timeout",
         metavar="SECONDS",
         callback=_budget_seconds,
         help="Time budget in seconds of computing, after start-up (0: none); past "
-        "it the run ends with exit 3. Default 5 for one point, none for --points.",
+        f"it the run ends with exit 3. {default}",
         show_default=False,
-    ),
-]
-Full = Annotated[
-    bool,
-    typer.Option(
-        "--full",
-        help="Show all of a large expression's derivative, nodes and steps instead of eliding.",
-    ),
-]
+    )
+
+
+Timeout = Annotated[float, _timeout_option("Default 5.")]
+DiffTimeout = Annotated[float, _timeout_option("Default 5 for --at, none for --points.")]
 
 
 def _expression(text: str) -> str:
@@ -542,6 +539,7 @@ def _order(value: int) -> int:
 
 @app.command(
     cls=GradcalcCommand,
+    short_help="Derivative or gradient at a point, three ways, and whether they agree.",
     epilog=_examples(
         "gradcalc diff 'sin(x**2)' --at 3",
         "gradcalc diff 'x**2*y' --at x=1,y=2 --order 2",
@@ -573,7 +571,13 @@ def diff(
     graph: Annotated[
         bool, typer.Option("--graph", help="Show the computation graph tree under the table.")
     ] = False,
-    full: Full = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Show all of a large derivative, its steps and graph instead of eliding.",
+        ),
+    ] = False,
     no_autograd: Annotated[
         bool,
         typer.Option(
@@ -581,8 +585,8 @@ def diff(
             help="Symbolic and finite differences only: never imports torch (faster start).",
         ),
     ] = False,
-    digits: Digits = None,
-    timeout: Timeout = 5.0,
+    digits: FittedDigits = None,
+    timeout: DiffTimeout = 5.0,
     points: Annotated[
         str | None,
         typer.Option(
@@ -712,8 +716,10 @@ def _with_progress(work, total: int):
         refresh_per_second=10,
     )
     task = progress.add_task("points", total=total)
+    _LIVE.append(progress)  # before it draws: Ctrl-C may come at its first frame
     progress.start()
-    _LIVE.append(progress)
+    if progress not in _LIVE:  # interrupted while it started: it stays stopped
+        progress.stop()
     try:
         return work(lambda done: progress.advance(task, done))
     finally:
@@ -728,6 +734,7 @@ def _stop_progress() -> None:
 
 @app.command(
     cls=GradcalcCommand,
+    short_help="The computation graph: values, local derivatives, gradients, grad_fn.",
     epilog=_examples(
         "gradcalc graph 'x*x' --at 3",
         "gradcalc graph 'sin(x**2)' --at 3 -f dot | dot -Tsvg > graph.svg",
@@ -747,7 +754,10 @@ def graph(
         ),
     ] = GraphFormat.tree,
     dtype: DTypeOption = DType.float64,
-    full: Full = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Show every node of a large graph instead of eliding."),
+    ] = False,
     digits: Digits = None,
     timeout: Timeout = 5.0,
     json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
@@ -780,6 +790,7 @@ def _numbers(text: str, option: str) -> list:
 
 @app.command(
     cls=GradcalcCommand,
+    short_help="One neuron: the manual chain rule beside autograd, and training.",
     epilog=_examples(
         "gradcalc perceptron --x 6.7 --y 0",
         "gradcalc perceptron --x 1,2,3 --w 0.1,0.2,0.3 --y 1 --epochs 20 --lr 0.5",

@@ -514,3 +514,47 @@ def test_a_narrow_terminal_gets_a_layout_without_cut_numbers(cli):
     words = run.stdout.split()
     for number in ("0.6666666667", "1.333333333", "8.9e-13"):
         assert any(w.strip("[],()") == number for w in words), run.stdout
+
+
+# -- progress ----------------------------------------------------------------
+
+
+def test_ctrl_c_finishes_the_progress_line_before_the_message(tmp_path):
+    """On a terminal, a long --points run shows a bar with a count as soon as
+    the work starts; Ctrl-C erases it before "interrupted" is written. (The
+    command runs in-process here: the budget's parent process is not part
+    of this.)"""
+    import os
+    import pty
+    import signal
+    import sys
+    import time
+
+    points = tmp_path / "points.csv"
+    points.write_text("x\n" + "\n".join(str(k / 1000) for k in range(120_000)) + "\n")
+    code = "import sys; from gradcalc.cli import app; sys.argv[0] = 'gradcalc'; app()"
+    command = [sys.executable, "-c", code, "diff", "sin(x)**2", "--points", str(points)]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdout and stderr are the terminal
+        os.environ["COLUMNS"] = "80"
+        os.execv(sys.executable, command)
+    output, deadline, interrupted = b"", time.monotonic() + 60, False
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not interrupted and b"/120000" in output:
+            os.kill(pid, signal.SIGINT)
+            interrupted = True
+    _, status = os.waitpid(pid, 0)
+    assert interrupted, output[-500:]
+    assert os.waitstatus_to_exitcode(status) == 130
+    before, message, after = output.rpartition(b"gradcalc: interrupted")
+    assert message and after.strip() == b"", output[-500:]
+    # the bar's line is erased (cursor up, clear line) right before the message
+    assert before.endswith(b"\x1b[2K"), before[-200:]
+    assert re.search(rb"0/120000", before)
