@@ -152,7 +152,7 @@ class GradcalcGroup(TyperGroup):
         """Every spelling of every option of command `name` (help included) ->
         its parameter."""
         command = self.commands[name]
-        table = {}
+        table: dict = {}
         for param in command.params:
             if param.param_type_name == "option":
                 for spelling in list(param.opts) + list(param.secondary_opts):
@@ -1044,7 +1044,8 @@ def main() -> None:
     from . import budget
 
     def overrun(message: str) -> int:
-        machine = typer.main.get_command(app)._machine(args)
+        group = typer.main.get_command(app)
+        machine = isinstance(group, GradcalcGroup) and group._machine(args)
         return _report(BudgetError.kind, message, BudgetError.exit_code, machine)
 
     def work() -> int:

@@ -44,15 +44,19 @@ def refusal(value: Any, annotation: Any, info) -> str | None:
     if get_origin(annotation) is list:
         (annotation,) = get_args(annotation)
     shown = repr(value) if isinstance(value, str) else str(value)
-    bounds = ""
-    if info.min is not None and info.max is not None:
-        bounds = f" from {info.min} to {info.max}"
-    elif info.min is not None:
-        bounds = f", {info.min} or more"
-    if annotation is int:
-        return f"{shown} is not a whole number{bounds}"
-    if annotation is float:
-        return f"{shown} is not a finite number{bounds}"
+    if annotation in (int, float):
+        kind = "a whole number" if annotation is int else "a finite number"
+        pattern = _INTEGER if annotation is int else _DECIMAL
+        text = str(value).strip()
+        if not pattern.fullmatch(text) or not math.isfinite(float(text)):
+            return f"{shown} is not {kind}"
+        if info.min is not None and info.max is not None:
+            return f"{text} is out of range: it must be from {info.min} to {info.max}"
+        if info.min is not None:
+            return f"{text} is too small: it must be {info.min} or more"
+        if info.max is not None:
+            return f"{text} is too large: it must be {info.max} or less"
+        return f"{shown} is not {kind}"
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         choices = ", ".join(member.value for member in annotation)
         return f"{shown} is not one of {choices}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -97,7 +97,7 @@ def _method_lines(rows) -> Group:
 
 
 def partial_table(result, partial, digits=None) -> Group:
-    layouts = [_method_table(_rows(result, partial, digits))]
+    layouts: list[RenderableType] = [_method_table(_rows(result, partial, digits))]
     if digits is None:
         layouts.append(_method_table(_rows(result, partial, numbers.FIT_DIGITS)))
     layouts.append(_method_lines(_rows(result, partial, digits)))
@@ -164,7 +164,7 @@ def partials_table(result, digits=None) -> Fit:
     """Several derivatives (a gradient or a Hessian): one row each; when
     that is too wide, the formulas above a table of numbers, then fewer
     digits, then one derivative after another."""
-    layouts = [
+    layouts: list[RenderableType] = [
         _partials_table(result, digits, symbolic=True),
         Group(*_formulas(result), _partials_table(result, digits, symbolic=False)),
     ]
@@ -197,7 +197,7 @@ def view(result, digits: int | None = None) -> Group:
         + Text(f"  at {_point(result, digits)}")
     )
     value = Text("f = ", style="bold") + Text(numbers.fmt(result.value, digits))
-    parts = [header]
+    parts: list[RenderableType] = [header]
     readings = getattr(result.tree, "readings", None) or []
     parts += [Text(f"note: {reading}", style="yellow") for reading in readings]
     parts.append(value)

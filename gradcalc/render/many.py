@@ -3,7 +3,7 @@ long) and a summary of the verdicts."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -34,7 +34,7 @@ def _methods(partial, index, digits, all_methods: bool) -> list:
     return [numbers.fmt(v, digits) for v in values]
 
 
-def _table(many, digits, all_methods: bool) -> Table:
+def _table(many, digits, all_methods: bool) -> RenderableType:
     table = Table()
     table.add_column("line", justify="right", no_wrap=True)
     for name in many.variables:
@@ -95,14 +95,14 @@ def _lines(many, digits) -> Group:
 
 def view(many, digits: int | None = None) -> Group:
     fewer = [numbers.FIT_DIGITS] if digits is None else []
-    layouts = [_table(many, d, True) for d in [digits, *fewer]]
+    layouts: list[RenderableType] = [_table(many, d, True) for d in [digits, *fewer]]
     layouts += [_table(many, d, False) for d in [digits, *fewer]]
     layouts.append(_lines(many, digits))
     count = len(many.points)
     counts = many.counts()
     summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items()))
     noun = "point" if count == 1 else "points"
-    parts = [Text(f"f = {many.expression}", style="italic"), Fit(*layouts)]
+    parts: list[RenderableType] = [Text(f"f = {many.expression}", style="italic"), Fit(*layouts)]
     parts.append(Text(f"{count} {noun}: {summary}"))
     for index in sorted(many.reasons)[:HEAD]:
         parts.append(Text(f"line {many.points.lines[index]}: {many.reasons[index]}", style="dim"))
