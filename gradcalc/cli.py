@@ -439,8 +439,7 @@ def _digits(value: int | None) -> int | None:
 
 def _digits_option(fitted: str = "") -> typer.models.OptionInfo:
     return typer.Option(
-        "--digits",
-        "-d",
+        "--digits",  # no short form: -d stays free for an expression like -d*x
         metavar="N",
         callback=_digits,
         help="Significant digits of the numbers shown, 1 to 17 (17: every digit of a "
@@ -514,10 +513,17 @@ def _show(renderable) -> None:
         import shutil
 
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        Console(highlight=False, emoji=False, force_terminal=False, width=width).print(renderable)
+        console = Console(highlight=False, emoji=False, force_terminal=False, width=width)
+    else:
+        # emoji=False: ":name:" in an expression or note is text, never an emoji.
+        console = Console(highlight=False, emoji=False)
+    if console.is_terminal:
+        console.print(renderable)
         return
-    # emoji=False: ":name:" in an expression or note is text, never an emoji.
-    Console(highlight=False, emoji=False).print(renderable)
+    # Piped: plain text, without the blanks Rich leaves where it wraps a line.
+    with console.capture() as captured:
+        console.print(renderable)
+    sys.stdout.write("\n".join(line.rstrip() for line in captured.get().split("\n")))
 
 
 def _exit_code(status: str) -> int:

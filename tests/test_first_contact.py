@@ -496,6 +496,7 @@ def test_points_table_numbers_are_whole_and_read_back(cli, tmp_path, columns, ex
     values = [n for line in lines for n in _json_numbers(json.loads(line))]
     run = cli(*args, env={"NO_COLOR": "1", "COLUMNS": columns})
     assert max(len(line) for line in run.stdout.splitlines()) <= int(columns)
+    assert [line for line in run.stdout.splitlines() if line != line.rstrip()] == []
     rows = min(len(lines), 20)  # 10 at each end of a long table
     assert _check_table(run.stdout, values, rows) >= 3
 

@@ -23,19 +23,19 @@ _gradcalc() {
         "accumulate --at"|"accumulate -a") :; return ;;
         "accumulate --passes"|"accumulate -p") :; return ;;
         "accumulate --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
-        "accumulate --digits"|"accumulate -d") :; return ;;
+        "accumulate --digits") :; return ;;
         "accumulate --timeout") :; return ;;
         "diff --at"|"diff -a") :; return ;;
         "diff --wrt"|"diff -w") :; return ;;
         "diff --order"|"diff -n") :; return ;;
         "diff --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
-        "diff --digits"|"diff -d") :; return ;;
+        "diff --digits") :; return ;;
         "diff --timeout") :; return ;;
         "diff --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "graph --at"|"graph -a") :; return ;;
         "graph --format"|"graph -f") _gradcalc_reply -W 'tree dot mermaid json'; return ;;
         "graph --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
-        "graph --digits"|"graph -d") :; return ;;
+        "graph --digits") :; return ;;
         "graph --timeout") :; return ;;
         "perceptron --x") :; return ;;
         "perceptron --y") :; return ;;
@@ -46,17 +46,17 @@ _gradcalc() {
         "perceptron --epochs"|"perceptron --train") :; return ;;
         "perceptron --lr") :; return ;;
         "perceptron --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
-        "perceptron --digits"|"perceptron -d") :; return ;;
+        "perceptron --digits") :; return ;;
         "perceptron --timeout") :; return ;;
     esac
     [[ $cur == -* ]] || return
     case "$cmd" in
-        accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits -d --timeout --json --help -h' ;;
+        accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --digits -d --timeout --points --json --help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --digits --timeout --points --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
-        graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits -d --timeout --json --help -h' ;;
-        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --train --lr --dtype --digits -d --timeout --json --help -h' ;;
+        graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
+        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --train --lr --dtype --digits --timeout --json --help -h' ;;
     esac
 }
 
