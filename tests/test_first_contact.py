@@ -559,3 +559,22 @@ def test_ctrl_c_finishes_the_progress_line_before_the_message(tmp_path):
     # the bar's line is erased (cursor up, clear line) right before the message
     assert before.endswith(b"\x1b[2K"), before[-200:]
     assert re.search(rb"0/120000", before)
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "100"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["perceptron", "--x", "1,2,3", "--w", "0.1,0.2,0.3", "--y", "1", "--epochs", "3"],
+        ["accumulate", "x*y", "--at", "x=1.234567891234,y=2"],
+        ["diff", "x**2*y + sin(y)*x/7", "--at", "x=1.1,y=2.3", "--order", "2"],
+    ],
+    ids=["perceptron", "accumulate", "hessian"],
+)
+def test_no_view_cuts_a_number_to_fit(cli, args, columns):
+    """Rich marks what it truncates with '…': no view may need it."""
+    run = cli(*args, env={"NO_COLOR": "1", "COLUMNS": columns})
+    assert run.exit_code == 0, run.stderr
+    assert "…" not in run.stdout, run.stdout
+    assert max(len(line) for line in run.stdout.splitlines()) <= int(columns)
+    assert "-0.1978161114" in run.stdout or "perceptron" not in args

@@ -54,3 +54,29 @@ class Fit:
 
     def __rich_measure__(self, console, options):
         return Measurement.get(console, options, self.choose(console, options))
+
+
+def table_lines(table: Table) -> Group:
+    """A table as one line a row ("label: heading value, heading value"),
+    for a terminal too narrow for its columns: lines wrap only between
+    values, so no number is cut."""
+    columns = table.columns
+    lines = []
+    for row in range(table.row_count):
+        cells = [" ".join(str(c._cells[row]).split()) for c in columns]
+        headings = [" ".join(str(c.header).split()) for c in columns]
+        parts = [f"{h} {v}".strip() for h, v in zip(headings[1:], cells[1:]) if v]
+        lines.append(Text(f"{cells[0]}: " + ", ".join(parts)))
+    return Group(*lines)
+
+
+def fit_table(make, digits) -> Fit:
+    """`make(digits)` (a Table) as it fits: at `digits`, at fewer when the
+    user did not choose, else one line a row."""
+    from .numbers import FIT_DIGITS
+
+    layouts = [make(digits)]
+    if digits is None:
+        layouts.append(make(FIT_DIGITS))
+    layouts.append(table_lines(make(digits)))
+    return Fit(*layouts)
