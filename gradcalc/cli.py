@@ -166,25 +166,32 @@ class GradcalcGroup(TyperGroup):
         (which the parser ignores) so Click takes it as the argument. A word
         is an option when it is one of the command's spellings, a long one
         with '=value', or a short one with an attached value that fits it
-        (-a3, -n2, -fdot); anything else starting with '-' is an expression."""
+        (-a3, -n2, -fdot); anything else starting with '-' is an expression.
+        When a command that takes an expression would get none, its first
+        attached-value word is the expression after all (-wx alone is the
+        expression -wx; beside x^2 it is --wrt x)."""
         if not args or args[0] not in self.commands:
             return args
         options = self.options(args[0])
-        out, takes_value = [args[0]], False
+        words, kinds, takes_value, rest = [args[0]], [""], False, []
         for position, word in enumerate(args[1:], start=1):
             if takes_value:  # the value of the option before, whatever it looks like
-                out.append(word)
-                takes_value = False
-                continue
-            if word == "--":
-                out.extend(args[position:])
+                kind, takes_value = "value", False
+            elif word == "--":
+                rest = args[position:]
                 break
-            kind = _option_kind(word, options)
-            if kind == "expression":
-                word = " " + word
-            takes_value = kind == "takes value"
-            out.append(word)
-        return out
+            else:
+                kind = _option_kind(word, options)
+                takes_value = kind == "takes value"
+            words.append(word)
+            kinds.append(kind)
+        wants_argument = any(p.param_type_name == "argument" for p in self.commands[args[0]].params)
+        no_argument = not rest and not {"argument", "expression"} & set(kinds)
+        if wants_argument and no_argument and "attached" in kinds:
+            kinds[kinds.index("attached")] = "expression"
+        return [
+            " " + word if kind == "expression" else word for word, kind in zip(words, kinds)
+        ] + rest
 
     def _machine(self, args) -> bool:
         """Does this run answer in a machine format (--json, --format json)?
@@ -283,7 +290,8 @@ class GradcalcGroup(TyperGroup):
 
 def _option_kind(word: str, options: dict) -> str:
     """'flag', 'takes value' (the next word is its value), 'has value'
-    (attached or after '='), or 'expression' (not an option at all)."""
+    (--name=value), 'attached' (-a3), 'argument', or 'expression' (a word
+    starting with '-' that is no option)."""
     if word.startswith("--"):
         name, equals, _ = word.partition("=")
         param = options.get(name)
@@ -297,7 +305,7 @@ def _option_kind(word: str, options: dict) -> str:
         return "flag" if param is None or param.is_flag else "takes value"
     param = options.get(word[:2])
     if param is not None and not param.is_flag and _fits(param, word[2:]):
-        return "has value"
+        return "attached"
     return "expression"
 
 

@@ -117,6 +117,11 @@ def test_every_option_parses_in_every_spelling(name, param, form):
         assert params["expression"].strip() == "-x^2"
 
 
+def test_an_attached_option_beside_an_expression_is_the_option():
+    params = _parse("diff", ["-wx", "x*y", "--at", "x=1,y=2"])
+    assert params["wrt"] == ["x"] and params["expression"] == "x*y"
+
+
 @pytest.mark.parametrize("name", [n for n in COMMANDS if REQUIRED[n][:1] == ["-x^2"]])
 def test_an_option_after_a_negative_expression_still_parses(name):
     params = _parse(name, ["-x^2", "-a3", "--dtype=float32"])
@@ -132,6 +137,8 @@ def test_an_option_after_a_negative_expression_still_parses(name):
         (["-n*x", "--at", "1"], "-n*x"),
         (["-f", "--at", "1"], "-f"),  # diff has no -f
         (["--", "-a", "--at", "1"], None),  # after --, everything is an argument
+        (["-wx", "--at", "wx=1"], "-wx"),  # no other expression: -wx is it
+        (["-a3"], "-a3"),
     ],
 )
 def test_a_word_that_only_looks_like_an_option_is_the_expression(words, expression):
