@@ -585,3 +585,17 @@ def test_no_view_cuts_a_number_to_fit(cli, args, columns):
     assert "…" not in run.stdout, run.stdout
     assert max(len(line) for line in run.stdout.splitlines()) <= int(columns)
     assert "-0.1978161114" in run.stdout or "perceptron" not in args
+
+
+@pytest.mark.parametrize("args", [["completion", "bash"], ["diff", "-h"], ["-V"]])
+def test_completion_short_help_and_version_import_nothing_heavy(args):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom gradcalc.cli import app\n"
+        f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'sympy', 'numpy') if m in sys.modules))"
+    )
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert process.stdout.strip().endswith("[]"), process.stdout[-300:]
