@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,9 +127,17 @@ def _undefined_message(node, values, point) -> str:
     if node.op == "num":
         return f"the number {node.brief} is too large for float64"
     func = TABLE[node.op]
-    spelling = "a ** b" if node.op == "pow" else func.name
     if np.isnan(bad):
-        why = f"is undefined ({spelling} is defined for {func.domain})"
+        # The table's domain in this call's own terms: asin(2*x) is defined
+        # for -1 <= 2*x <= 1 (not "for -1 <= x <= 1", x being a variable here).
+        if node.op == "pow":  # its domain reads best in its own letters
+            base, exponent = (arg.brief for arg in node.args)
+            why = (
+                f"is undefined (a**b is defined for {func.domain}; here a = {base}, b = {exponent})"
+            )
+        else:
+            spelling = func.name if func.operator is None else node.brief
+            why = f"is undefined ({spelling} is defined for {_domain_of(node, func)})"
     elif node.op == "div":
         why = "is infinite (division by zero)"
     elif func.name.startswith("log"):
@@ -138,6 +147,15 @@ def _undefined_message(node, values, point) -> str:
     else:
         why = "is infinite (beyond float64's range, or a pole)"
     return f"{node.brief} {why} at {_point_text(point)}"
+
+
+_DOMAIN_NAMES = {"div": ("a", "b"), "atan2": ("y", "x"), "log": ("x", "b")}
+
+
+def _domain_of(node, func) -> str:
+    names = _DOMAIN_NAMES.get(node.op, ("x",))
+    texts = {name: arg.brief for name, arg in zip(names, node.args)}
+    return re.sub(r"\b[abxy]\b", lambda m: texts.get(m.group(), m.group()), func.domain)
 
 
 MAX_SYMBOLIC = 4000  # characters of a derivative's text shown without `full`

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import shlex
 import sys
 from enum import Enum
 from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .coercion import plain
-from .errors import ExitCode, GradcalcError, PointError, UsageError
+from .errors import BudgetError, ExitCode, GradcalcError, PointError, UsageError
 
 
 class DType(str, Enum):
@@ -39,18 +41,28 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-def _wants_json(args) -> bool:
-    return "--json" in args
-
-
-def _report(error_kind: str, message: str, code: int, args, column=None) -> int:
+def _report(
+    error_kind: str, message: str, code: int, machine: bool, column=None, context: str = ""
+) -> int:
+    """One line on stderr (then `context`, e.g. a caret under the column);
+    under a machine format (--json, --format json) also the error document
+    on stdout."""
     from .jsonout import dumps, error
 
-    if _wants_json(args):
+    if machine:
         sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
     message = " ".join(str(message).split())  # one line, whatever the source
-    sys.stderr.write(f"gradcalc: error: {message}\n")
+    sys.stderr.write(f"gradcalc: error: {message}\n{context}")
     return code
+
+
+def _caret(error) -> str:
+    """The expression and a caret under the error's column (for a reader;
+    JSON has `column`). Nothing for a long or multi-line expression."""
+    column, text = getattr(error, "column", None), getattr(error, "text", None)
+    if column is None or not text or len(text) > 200 or not text.isprintable():
+        return ""
+    return f"  {text}\n  {' ' * (column - 1)}^\n"
 
 
 RECURSION_LIMIT = 60_000  # SymPy differentiates and prints recursively
@@ -85,51 +97,129 @@ def _deep(work):
     return outcome.get("value")
 
 
+# What an attached short-option value (-a3, -wx, -n2, -fdot) must look like
+# for the word to be that option rather than an expression starting with a
+# minus (-a*b, -w^2): a point, variable names, or a value of the option's type.
+_ATTACHED = {
+    "at": re.compile(r"[0-9.+(\[-].*|[A-Za-z]\w*=.*|(pi|e|E)([^\w].*)?"),
+    "wrt": re.compile(r"[A-Za-z]\w*(,[A-Za-z]\w*)*"),
+}
+
+
+def _fits(param, value: str) -> bool:
+    """Could `value` be `param`'s value, attached to its short name?"""
+    if param.name in _ATTACHED:
+        return _ATTACHED[param.name].fullmatch(value) is not None
+    descriptor = param.type_descriptor
+    if descriptor.choices:
+        return value in [str(getattr(c, "value", c)) for c in descriptor.choices]
+    if descriptor.annotation is int:
+        return re.fullmatch(r"[0-9]+", value) is not None
+    if descriptor.annotation is float:
+        return re.fullmatch(r"[0-9.][0-9.eE+-]*", value) is not None
+    return True
+
+
 class GradcalcGroup(TyperGroup):
     """Maps every way a run can end to an exit code (SPEC §6), for the real
     CLI and for CliRunner alike."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         args = self._protect_negative_expressions(list(sys.argv[1:] if args is None else args))
+        self._parsed = {}  # the subcommand's options, once Click has parsed them
         code = self._run(args, prog_name, complete_var, **extra)
         if standalone_mode:
             sys.exit(code)
         return code
 
     def get_params(self, ctx):
-        return plain(super().get_params(ctx))
+        return _plain_help(super().get_params(ctx))
 
     def get_command(self, ctx, name):
         command = super().get_command(ctx, name)
         if command is not None:
-            plain(command.get_params(ctx))  # its --help option is made here, too
+            _plain_help(command.get_params(ctx))  # its --help option is made here, too
         return command
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        context = super().make_context(info_name, args, parent=parent, **extra)
+        # Shared with the subcommand's context, which leaves its parsed
+        # options there (GradcalcCommand.invoke) for the error report.
+        self._parsed = context.meta.setdefault(PARSED, {})
+        return context
+
+    def options(self, name: str) -> dict:
+        """Every spelling of every option of command `name` (help included) ->
+        its parameter."""
+        command = self.commands[name]
+        table: dict = {}
+        for param in command.params:
+            if param.param_type_name == "option":
+                for spelling in list(param.opts) + list(param.secondary_opts):
+                    table[spelling] = param
+        for spelling in self.context_settings.get("help_option_names", ["--help"]):
+            table[spelling] = None  # a flag
+        return table
 
     def _protect_negative_expressions(self, args: list) -> list:
         """An expression like '-x^2' is not an option: prefix it with a space
-        (which the parser ignores) so Click takes it as the argument."""
+        (which the parser ignores) so Click takes it as the argument. A word
+        is an option when it is one of the command's spellings, a long one
+        with '=value', or a short one with an attached value that fits it
+        (-a3, -n2, -fdot); anything else starting with '-' is an expression.
+        When a command that takes an expression would get none, its first
+        attached-value word is the expression after all (-wx alone is the
+        expression -wx; beside x^2 it is --wrt x)."""
         if not args or args[0] not in self.commands:
             return args
-        command = self.commands[args[0]]
-        takes_value, known = set(), set()
-        for param in command.params:
-            names = list(getattr(param, "opts", [])) + list(getattr(param, "secondary_opts", []))
-            known.update(names)
-            if getattr(param, "param_type_name", "") == "option" and not param.is_flag:
-                takes_value.update(names)
-        out, previous = [args[0]], None
-        for word in args[1:]:
-            # "--name" is always an option (an unknown one gets Click's error).
-            if (
-                word.startswith("-")
-                and not word.startswith("--")
-                and word not in known
-                and previous not in takes_value
-            ):
-                word = " " + word
-            out.append(word)
-            previous = word
-        return out
+        options = self.options(args[0])
+        words, kinds, takes_value, rest = [args[0]], [""], False, []
+        for position, word in enumerate(args[1:], start=1):
+            if takes_value:  # the value of the option before, whatever it looks like
+                kind, takes_value = "value", False
+            elif word == "--":
+                rest = args[position:]
+                break
+            else:
+                kind = _option_kind(word, options)
+                takes_value = kind == "takes value"
+            words.append(word)
+            kinds.append(kind)
+        wants_argument = any(p.param_type_name == "argument" for p in self.commands[args[0]].params)
+        no_argument = not rest and not {"argument", "expression"} & set(kinds)
+        if wants_argument and no_argument and "attached" in kinds:
+            kinds[kinds.index("attached")] = "expression"
+        return [
+            " " + word if kind == "expression" else word for word, kind in zip(words, kinds)
+        ] + rest
+
+    def _machine(self, args) -> bool:
+        """Does this run answer in a machine format (--json, --format json)?
+        Click's parse when it got that far; else (a usage error) the words,
+        read with the command's own option table."""
+        parsed = getattr(self, "_parsed", None)
+        if parsed:
+            return bool(parsed.get("json")) or _value(parsed.get("format")) == "json"
+        if not args or args[0] not in self.commands:
+            return False
+        options, machine = self.options(args[0]), False
+        words = iter(args[1:])
+        for word in words:
+            if word == "--":
+                break
+            name, _, attached = word.partition("=") if word.startswith("--") else (word, "", "")
+            param = options.get(name)
+            if param is None and word[:2] in options and not word.startswith("--"):
+                name, attached, param = word[:2], word[2:], options[word[:2]]
+            if param is None:
+                continue
+            if param.name == "json":
+                machine = True
+            elif param.name == "format":
+                machine = (attached or next(words, "")) == "json"
+            elif not (param.is_flag or attached):
+                next(words, None)
+        return machine
 
     def _run(self, args, prog_name, complete_var, **extra) -> int:
         try:
@@ -144,23 +234,34 @@ class GradcalcGroup(TyperGroup):
             )
             return int(result or 0)
         except GradcalcError as error:
+            machine = self._machine(args)
             return _report(
                 error.kind,
                 error.worded(lambda option: "--" + option.replace("_", "-")),
                 int(error.exit_code),
-                args,
+                machine,
                 getattr(error, "column", None),
+                "" if machine else _caret(error),  # a program reads `column`
             )
         except (KeyboardInterrupt, typer.Abort):
+            # The work runs in a thread (see _deep), which may be drawing a
+            # progress bar: end it first, so the message has its own line.
+            _stop_progress()
             sys.stderr.write("gradcalc: interrupted\n")
             return ExitCode.INTERRUPTED
         except RecursionError:
             return _report(
-                "too_large", "expression is too deeply nested to process", ExitCode.UNDEFINED, args
+                BudgetError.kind,
+                "ran out of stack: the expression nests too deeply for this machine",
+                BudgetError.exit_code,
+                self._machine(args),
             )
         except MemoryError:
             return _report(
-                "too_large", "out of memory: the input is too large", ExitCode.UNDEFINED, args
+                BudgetError.kind,
+                "ran out of memory (the memory budget)",
+                BudgetError.exit_code,
+                self._machine(args),
             )
         except BrokenPipeError:
             return ExitCode.OK
@@ -170,7 +271,12 @@ class GradcalcGroup(TyperGroup):
                 message = error.format_message()
                 if not message:  # no arguments at all: help was already shown
                     return ExitCode.INPUT
-                return _report("usage", message, ExitCode.INPUT, args)
+                return _report(
+                    "usage",
+                    _usage_hint(message, self.commands),
+                    ExitCode.INPUT,
+                    self._machine(args),
+                )
             if os.environ.get("GRADCALC_DEBUG", "0") not in ("", "0"):
                 raise
             return _report(
@@ -178,21 +284,93 @@ class GradcalcGroup(TyperGroup):
                 f"internal error: {type(error).__name__}: {error} "
                 "(a bug; set GRADCALC_DEBUG=1 for a traceback)",
                 ExitCode.INTERNAL,
-                args,
+                self._machine(args),
             )
+
+
+def _option_kind(word: str, options: dict) -> str:
+    """'flag', 'takes value' (the next word is its value), 'has value'
+    (--name=value), 'attached' (-a3), 'argument', or 'expression' (a word
+    starting with '-' that is no option)."""
+    if word.startswith("--"):
+        name, equals, _ = word.partition("=")
+        param = options.get(name)
+        if equals or param is None:
+            return "has value"  # an unknown --name gets Click's error
+        return "flag" if param is None or param.is_flag else "takes value"
+    if not word.startswith("-") or word == "-":
+        return "argument"
+    if word in options:
+        param = options[word]
+        return "flag" if param is None or param.is_flag else "takes value"
+    param = options.get(word[:2])
+    if param is not None and not param.is_flag and _fits(param, word[2:]):
+        return "attached"
+    return "expression"
+
+
+def _value(choice):
+    return getattr(choice, "value", choice)
+
+
+PARSED = "gradcalc.parsed"  # key of Click's shared context meta
+
+
+class GradcalcCommand(TyperCommand):
+    def invoke(self, ctx):
+        # Click has parsed every option: from here an error knows the format.
+        ctx.meta.setdefault(PARSED, {}).update(ctx.params)
+        return super().invoke(ctx)
+
+
+def _plain_help(params: list) -> list:
+    """Plain coercion (see coercion.py), and help without Typer's type
+    labels: flags show no `<bool>`, arguments no `<str>`."""
+    for param in plain(params):
+        if param.param_type_name == "argument" or getattr(param, "is_flag", False):
+            param.display_type_rich = _no_type
+    return params
+
+
+def _no_type(ctx=None):
+    return None
+
+
+def _usage_hint(message: str, commands) -> str:
+    """Click's message, with what to type instead when the mistake is a known one."""
+    match = re.search(r"No such command '(.*)'", message)
+    if match:
+        word = match.group(1)
+        return (
+            f"no command {word!r}; to differentiate an expression, write: "
+            f"gradcalc diff {shlex.quote(word)} --at ... (commands: "
+            + ", ".join(sorted(commands))
+            + ")"
+        )
+    return message
 
 
 app = typer.Typer(
     cls=GradcalcGroup,
     help="A gradient calculator you can trust: SymPy, torch autograd and finite "
     "differences, side by side.\n\nExit codes: 0 all methods agree; 1 they disagree, or "
-    "the point is a kink; 2 bad input; 3 undefined or not finite at the point; "
-    "130 interrupted; 70 a bug.",
+    "the point is a kink; 2 bad input (also past a documented size limit); 3 undefined "
+    "or not finite at the point, or past the time or memory budget; 130 interrupted; "
+    "70 a bug.",
+    epilog="Examples:\n\n"
+    "gradcalc diff 'sin(x**2)' --at 3\n\n"
+    "gradcalc graph 'x*y + sin(x)' --at x=1,y=2\n\n"
+    "gradcalc perceptron --x 6.7 --y 0 --epochs 5",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _examples(*lines: str) -> str:
+    """A help screen's closing examples, one paragraph each."""
+    return "Examples:\n\n" + "\n\n".join(lines)
 
 
 def _version(value: bool):
@@ -206,7 +384,7 @@ def _root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
 ):
@@ -217,8 +395,9 @@ def _root(
 Expression = Annotated[
     str,
     typer.Argument(
-        help="The expression, e.g. 'sin(x**2)', 'x^2*y', '3(x+1)', 'mean(x**2)'. "
-        "See 'gradcalc functions'.",
+        metavar="EXPR",
+        help="The expression, e.g. 'sin(x**2)', 'x^2*y', '3(x+1)', 'mean(x**2)'; "
+        "'-' reads it from stdin. See 'gradcalc functions'.",
         show_default=False,
     ),
 ]
@@ -227,6 +406,7 @@ At = Annotated[
     typer.Option(
         "--at",
         "-a",
+        metavar="POINT",
         help="The point: 3 (one variable), x=3,y=2, x=[1,2,3] (a vector); "
         "values may be constant expressions like pi/4. Repeatable.",
         show_default=False,
@@ -237,6 +417,7 @@ Wrt = Annotated[
     typer.Option(
         "--wrt",
         "-w",
+        metavar="NAMES",
         help="Differentiate with respect to these variables only "
         "(comma-separated or repeated). Default: all.",
         show_default=False,
@@ -246,6 +427,7 @@ DTypeOption = Annotated[
     DType,
     typer.Option(
         "--dtype",
+        metavar="float64|float32",
         help="Precision of the autograd pass: float64 for a tight cross-check, "
         "float32 as PyTorch uses by default. Finite differences always use float64.",
     ),
@@ -253,6 +435,29 @@ DTypeOption = Annotated[
 Json = Annotated[
     bool, typer.Option("--json", help="Print one strict JSON document (see schemas/).")
 ]
+
+
+def _digits(value: int | None) -> int | None:
+    from .render.numbers import MAX_DIGITS
+
+    if value is not None and not 1 <= value <= MAX_DIGITS:
+        raise typer.BadParameter(f"must be a whole number from 1 to {MAX_DIGITS}")
+    return value
+
+
+def _digits_option(fitted: str = "") -> typer.models.OptionInfo:
+    return typer.Option(
+        "--digits",  # no short form: -d stays free for an expression like -d*x
+        metavar="N",
+        callback=_digits,
+        help="Significant digits of the numbers shown, 1 to 17 (17: every digit of a "
+        f"float64). Default 10{fitted}.",
+        show_default=False,
+    )
+
+
+Digits = Annotated[int | None, _digits_option()]
+FittedDigits = Annotated[int | None, _digits_option(", fewer when a table would not fit")]
 
 
 def _budget_seconds(value: float) -> float:
@@ -263,23 +468,30 @@ def _budget_seconds(value: float) -> float:
     return value
 
 
-Timeout = Annotated[
-    float,
-    typer.Option(
+def _timeout_option(default: str) -> typer.models.OptionInfo:
+    return typer.Option(
         "--timeout",
+        metavar="SECONDS",
         callback=_budget_seconds,
         help="Time budget in seconds of computing, after start-up (0: none); past "
-        "it the run ends with exit 3. Default 5 for one point, none for --points.",
+        f"it the run ends with exit 3. {default}",
         show_default=False,
-    ),
-]
-Full = Annotated[
-    bool,
-    typer.Option(
-        "--full",
-        help="Show all of a large expression's derivative, nodes and steps instead of eliding.",
-    ),
-]
+    )
+
+
+Timeout = Annotated[float, _timeout_option("Default 5.")]
+DiffTimeout = Annotated[float, _timeout_option("Default 5 for --at, none for --points.")]
+
+
+def _expression(text: str) -> str:
+    """'-' reads the expression from stdin (one line, surrounding blanks dropped)."""
+    if text == "-":
+        text = sys.stdin.read().strip()
+        if not text:
+            raise UsageError("no expression on stdin (EXPR '-' reads it from there)")
+    elif text.startswith(" -"):
+        text = text[1:]  # the blank _protect_negative_expressions put there
+    return text
 
 
 def _emit(document: dict) -> None:
@@ -309,10 +521,17 @@ def _show(renderable) -> None:
         import shutil
 
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        Console(highlight=False, emoji=False, force_terminal=False, width=width).print(renderable)
+        console = Console(highlight=False, emoji=False, force_terminal=False, width=width)
+    else:
+        # emoji=False: ":name:" in an expression or note is text, never an emoji.
+        console = Console(highlight=False, emoji=False)
+    if console.is_terminal:
+        console.print(renderable)
         return
-    # emoji=False: ":name:" in an expression or note is text, never an emoji.
-    Console(highlight=False, emoji=False).print(renderable)
+    # Piped: plain text, without the blanks Rich leaves where it wraps a line.
+    with console.capture() as captured:
+        console.print(renderable)
+    sys.stdout.write("\n".join(line.rstrip() for line in captured.get().split("\n")))
 
 
 def _exit_code(status: str) -> int:
@@ -326,14 +545,34 @@ def _exit_code(status: str) -> int:
     }[status]
 
 
-@app.command()
+def _order(value: int) -> int:
+    if not 1 <= value <= 4:
+        raise typer.BadParameter(f"{value} is not an order gradcalc computes: 1, 2, 3 or 4")
+    return value
+
+
+@app.command(
+    cls=GradcalcCommand,
+    short_help="Derivative or gradient at a point, three ways, and whether they agree.",
+    epilog=_examples(
+        "gradcalc diff 'sin(x**2)' --at 3",
+        "gradcalc diff 'x**2*y' --at x=1,y=2 --order 2",
+        "echo 'tanh(x)' | gradcalc diff - --at 0.5 --steps",
+    ),
+)
 def diff(
     expression: Expression,
     at: At = None,
     wrt: Wrt = None,
     order: Annotated[
         int,
-        typer.Option("--order", "-n", min=1, max=4, help="Derivative order; 2 gives the Hessian."),
+        typer.Option(
+            "--order",
+            "-n",
+            metavar="N",
+            callback=_order,
+            help="Derivative order, 1 to 4; 2 gives the Hessian.",
+        ),
     ] = 1,
     dtype: DTypeOption = DType.float64,
     steps: Annotated[
@@ -346,7 +585,13 @@ def diff(
     graph: Annotated[
         bool, typer.Option("--graph", help="Show the computation graph tree under the table.")
     ] = False,
-    full: Full = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Show all of a large derivative, its steps and graph instead of eliding.",
+        ),
+    ] = False,
     no_autograd: Annotated[
         bool,
         typer.Option(
@@ -354,11 +599,13 @@ def diff(
             help="Symbolic and finite differences only: never imports torch (faster start).",
         ),
     ] = False,
-    timeout: Timeout = 5.0,
+    digits: FittedDigits = None,
+    timeout: DiffTimeout = 5.0,
     points: Annotated[
         str | None,
         typer.Option(
             "--points",
+            metavar="FILE",
             help="Many points from a file ('-' for stdin): CSV with a header of "
             'variable names, or JSON Lines ({"x": 1} per line). Answered vectorized; with '
             "--json, one JSON object per line (NDJSON).",
@@ -369,6 +616,9 @@ def diff(
 ):
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
     differences), and whether they agree."""
+    if expression == "-" and points == "-":
+        raise UsageError("stdin can hold the expression or the points, not both")
+    expression = _expression(expression)
     if points is not None:
         if at:
             raise UsageError("give either --at or --points, not both")
@@ -376,7 +626,7 @@ def diff(
             raise UsageError(
                 "--steps, --graph and --no-autograd take one point (--at), not --points"
             )
-        return _diff_many(expression, points, wrt, order, dtype.value, json)
+        return _diff_many(expression, points, wrt, order, dtype.value, json, digits)
     from .check import differentiate
 
     result = differentiate(
@@ -397,7 +647,7 @@ def diff(
 
     from .render.diff import view
 
-    parts = [view(result)]
+    parts = [view(result, digits)]
     if (steps or graph) and no_autograd:
         raise UsageError("--steps and --graph show torch's graph: drop --no-autograd")
     if steps or graph:
@@ -407,11 +657,11 @@ def diff(
         if steps:
             from .render.steps import view as steps_view
 
-            parts.append(steps_view(model, result.wrt, full))
+            parts.append(steps_view(model, result.wrt, full, digits))
         if graph:
             from .render.graph import tree
 
-            parts.append(tree(model, full))
+            parts.append(tree(model, full, digits))
     _show(Group(*parts))
     return _exit_code(result.status)
 
@@ -428,7 +678,11 @@ def _read_points_text(source: str) -> str:
         raise PointError(f"--points {source}: not UTF-8 text") from None
 
 
-def _diff_many(expression, source, wrt, order, dtype, json) -> int:
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _diff_many(expression, source, wrt, order, dtype, json, digits=None) -> int:
     from . import batch, budget
 
     points = batch.read(_read_points_text(source), "stdin" if source == "-" else source)
@@ -444,42 +698,81 @@ def _diff_many(expression, source, wrt, order, dtype, json) -> int:
     else:
         from .render.many import view
 
-        _show(view(many))
+        _show(view(many, digits))
     counts = many.counts()
     others = {k: v for k, v in counts.items() if k != "agree"}
     if others:
         summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(others.items()))
-        sys.stderr.write(f"gradcalc: {summary} of {len(points)} points\n")
+        sys.stderr.write(f"gradcalc: {summary} of {_plural(len(points), 'point')}\n")
     return _exit_code(batch.worst_status(many))
 
 
+_LIVE: list = []  # progress bars on screen, stopped before an interruption's message
+
+
 def _with_progress(work, total: int):
-    """Run `work(progress)` with a Rich progress bar on stderr when stderr is a
-    terminal and the input is long; otherwise silently."""
+    """Run `work(progress)` with a progress bar on stderr when stderr is a
+    terminal and the input is long: it shows the count of points done and
+    is drawn at once (ten times a second after that)."""
     from .batch import CHUNK
 
     if total <= CHUNK or not sys.stderr.isatty():
         return work(None)
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("points", total=total)
+    progress = Progress(
+        TextColumn("points"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        refresh_per_second=10,
+    )
+    task = progress.add_task("points", total=total)
+    _LIVE.append(progress)  # before it draws: Ctrl-C may come at its first frame
+    progress.start()
+    if progress not in _LIVE:  # interrupted while it started: it stays stopped
+        progress.stop()
+    try:
         return work(lambda done: progress.advance(task, done))
+    finally:
+        _stop_progress()
 
 
-@app.command()
+def _stop_progress() -> None:
+    """Erase any progress bar (transient), so the next line starts clean."""
+    while _LIVE:
+        _LIVE.pop().stop()
+
+
+@app.command(
+    cls=GradcalcCommand,
+    short_help="The computation graph: values, local derivatives, gradients, grad_fn.",
+    epilog=_examples(
+        "gradcalc graph 'x*x' --at 3",
+        "gradcalc graph 'sin(x**2)' --at 3 -f dot | dot -Tsvg > graph.svg",
+        "gradcalc graph 'x*y' --at x=1,y=2 --format json",
+    ),
+)
 def graph(
     expression: Expression,
     at: At = None,
     format: Annotated[
         GraphFormat,
         typer.Option(
-            "--format", "-f", help="tree (Rich), dot (Graphviz), mermaid (Markdown) or json."
+            "--format",
+            "-f",
+            metavar="tree|dot|mermaid|json",
+            help="tree (Rich), dot (Graphviz), mermaid (Markdown) or json.",
         ),
     ] = GraphFormat.tree,
     dtype: DTypeOption = DType.float64,
-    full: Full = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Show every node of a large graph instead of eliding."),
+    ] = False,
+    digits: Digits = None,
     timeout: Timeout = 5.0,
     json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ):
@@ -487,7 +780,7 @@ def graph(
     and torch's own grad_fn view with its retained gradients."""
     from . import graph as graph_model
 
-    model = graph_model.build(expression, at or [], dtype.value)
+    model = graph_model.build(_expression(expression), at or [], dtype.value)
     if json or format is GraphFormat.json:
         from .jsonout import graph as document
 
@@ -495,11 +788,11 @@ def graph(
     elif format is GraphFormat.tree:
         from .render.graph import tree
 
-        _show(tree(model, full))
+        _show(tree(model, full, digits))
     else:
         from .render import graph as views
 
-        sys.stdout.write(getattr(views, format.value)(model))
+        sys.stdout.write(getattr(views, format.value)(model, digits))
     if model.status != "agree":  # the point's verdict, as diff gives it
         return _exit_code(model.status)
     return ExitCode.OK if model.agree else ExitCode.DISAGREE
@@ -511,52 +804,99 @@ def _numbers(text: str, option: str) -> list:
     return [number(part, option) for part in text.split(",")]
 
 
-@app.command()
+@app.command(
+    cls=GradcalcCommand,
+    short_help="One neuron: the manual chain rule beside autograd, and training.",
+    epilog=_examples(
+        "gradcalc perceptron --x 6.7 --y 0",
+        "gradcalc perceptron --x 1,2,3 --w 0.1,0.2,0.3 --y 1 --epochs 20 --lr 0.5",
+        "gradcalc perceptron --x 6.7 --y 0 --dtype float32 --json",
+    ),
+)
 def perceptron(
     x: Annotated[
         str,
         typer.Option(
-            "--x", help="Input feature(s): 6.7, or 1,2,3 for several.", show_default=False
+            "--x",
+            metavar="X",
+            help="Input feature(s): 6.7, or 1,2,3 for several.",
+            show_default=False,
         ),
     ],
     y: Annotated[
-        str, typer.Option("--y", help="The true label (in [0, 1] for bce).", show_default=False)
+        str,
+        typer.Option(
+            "--y", metavar="Y", help="The true label (in [0, 1] for bce).", show_default=False
+        ),
     ],
     w: Annotated[
         str | None,
         typer.Option(
-            "--w", help="Weight(s), one per feature. Default: 1 each.", show_default=False
+            "--w",
+            metavar="W",
+            help="Weight(s), one per feature. Default: 1 each.",
+            show_default=False,
         ),
     ] = None,
-    b: Annotated[str, typer.Option("--b", help="Bias.")] = "0",
+    b: Annotated[str, typer.Option("--b", metavar="B", help="Bias.")] = "0",
     loss: Annotated[
         Loss,
         typer.Option(
             "--loss",
+            metavar="bce|mse",
             help="bce: binary cross-entropy with the notebook's clamp; mse: squared error.",
         ),
     ] = Loss.bce,
     epsilon: Annotated[
-        float, typer.Option("--epsilon", help="The clamp of bce: ŷ is kept in [ε, 1 - ε].")
+        float,
+        typer.Option("--epsilon", metavar="EPS", help="The clamp of bce: ŷ is kept in [ε, 1 - ε]."),
     ] = 1e-8,
-    steps: Annotated[
+    epochs: Annotated[
         int,
         typer.Option(
-            "--steps",
-            help="Gradient-descent steps to take, "
-            "updating with manual and autograd gradients side by "
-            "side.",
+            "--epochs",
+            "--train",
+            metavar="N",
+            min=0,
+            help="Gradient-descent steps to take, updating with manual and autograd "
+            "gradients side by side.",
         ),
     ] = 0,
-    lr: Annotated[float, typer.Option("--lr", help="Learning rate for --steps.")] = 0.1,
-    dtype: DTypeOption = DType.float64,
+    old_steps: Annotated[
+        int | None,
+        typer.Option(
+            "--steps",
+            hidden=True,
+            min=0,
+            help="Deprecated spelling of --epochs (diff --steps is the chain rule).",
+        ),
+    ] = None,
+    lr: Annotated[
+        float, typer.Option("--lr", metavar="RATE", help="Learning rate for --epochs.")
+    ] = 0.1,
+    dtype: Annotated[
+        DType,
+        typer.Option(
+            "--dtype",
+            metavar="float64|float32",
+            help="Precision of torch's forward and backward pass: float64 for an exact "
+            "comparison with the manual chain rule, float32 for the notebook's own figures.",
+        ),
+    ] = DType.float64,
+    digits: Digits = None,
     timeout: Timeout = 5.0,
     json: Json = False,
 ):
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
-    torch autograd's, and optional training steps."""
+    torch autograd's, and optional training epochs."""
     from .perceptron import shaped, train
 
+    if old_steps is not None:
+        sys.stderr.write(
+            "gradcalc: note: perceptron --steps is deprecated; write --epochs "
+            f"{old_steps} (diff --steps means the chain rule)\n"
+        )
+        epochs = old_steps if epochs == 0 else epochs
     features = _numbers(x, "--x")
     neuron = train(
         features if len(features) > 1 else features[0],
@@ -566,7 +906,7 @@ def perceptron(
         loss.value,
         epsilon,
         dtype.value,
-        steps,
+        epochs,
         lr,
     )
     if json:
@@ -576,16 +916,26 @@ def perceptron(
     else:
         from .render.perceptron import view
 
-        _show(view(neuron, shaped))
+        _show(view(neuron, shaped, digits))
     return ExitCode.OK if neuron.agree and neuron.trajectories_agree else ExitCode.DISAGREE
 
 
-@app.command()
+@app.command(
+    cls=GradcalcCommand,
+    epilog=_examples(
+        "gradcalc accumulate 'x**2' --at 2 --passes 3",
+        "gradcalc accumulate 'x**2' --at 2 --passes 3 --zero-grad",
+        "gradcalc accumulate 'x*y' --at x=1,y=2 --json",
+    ),
+)
 def accumulate(
     expression: Expression,
     at: At = None,
     passes: Annotated[
-        int, typer.Option("--passes", "-p", help="How many times to call backward().")
+        int,
+        typer.Option(
+            "--passes", "-p", metavar="N", min=1, help="How many times to call backward()."
+        ),
     ] = 3,
     zero_grad: Annotated[
         bool,
@@ -594,13 +944,14 @@ def accumulate(
         ),
     ] = False,
     dtype: DTypeOption = DType.float64,
+    digits: Digits = None,
     timeout: Timeout = 5.0,
     json: Json = False,
 ):
     """What repeated backward() does to .grad: it accumulates unless zeroed."""
     from .accumulate import accumulate as run
 
-    result = run(expression, at or [], passes, zero_grad, dtype.value)
+    result = run(_expression(expression), at or [], passes, zero_grad, dtype.value)
     if json:
         from .jsonout import accumulate as document
 
@@ -608,11 +959,14 @@ def accumulate(
     else:
         from .render.accumulate import view
 
-        _show(view(result))
+        _show(view(result, digits))
     return ExitCode.OK if result.agree else ExitCode.DISAGREE
 
 
-@app.command()
+@app.command(
+    cls=GradcalcCommand,
+    epilog=_examples("gradcalc functions", "gradcalc functions --json | jq '.functions[].name'"),
+)
 def functions(json: Json = False):
     """List the functions and constants expressions may use."""
     from .functions import CONSTANTS, FUNCTIONS
@@ -658,13 +1012,46 @@ def _arity(arity) -> str:
     return str(low) if low == high else f"{low}–{high}"
 
 
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+# The scripts ship inside the package (gradcalc/completions/), generated by
+# scripts/gen_completions.py; printing one imports nothing heavy.
+COMPLETION_FILES = {"bash": "gradcalc.bash", "zsh": "_gradcalc", "fish": "gradcalc.fish"}
+
+
+@app.command(
+    cls=GradcalcCommand,
+    epilog=_examples(
+        "gradcalc completion bash > ~/.local/share/bash-completion/completions/gradcalc",
+        "gradcalc completion zsh > ~/.zfunc/_gradcalc",
+        "gradcalc completion fish > ~/.config/fish/completions/gradcalc.fish",
+    ),
+)
+def completion(
+    shell: Annotated[
+        Shell,
+        typer.Argument(metavar="bash|zsh|fish", help="The shell to print the script for."),
+    ],
+):
+    """Print the shell completion script for bash, zsh or fish."""
+    from importlib.resources import files
+
+    script = files("gradcalc") / "completions" / COMPLETION_FILES[shell.value]
+    sys.stdout.write(script.read_text(encoding="utf-8"))
+    return 0
+
+
 def main() -> None:
     """The console script: the command runs in a child process with a time and
     memory budget (see budget.py); --help, --version and completion do not."""
     args = sys.argv[1:]
     light = (
         not args
-        or any(a in ("--help", "-h", "--version") for a in args)
+        or any(a in ("--help", "-h", "--version", "-V") for a in args)
         or (os.environ.get("_GRADCALC_COMPLETE"))
     )
     if light:
@@ -673,7 +1060,9 @@ def main() -> None:
     from . import budget
 
     def overrun(message: str) -> int:
-        return _report("too_large", message, ExitCode.UNDEFINED, args)
+        group = typer.main.get_command(app)
+        machine = isinstance(group, GradcalcGroup) and group._machine(args)
+        return _report(BudgetError.kind, message, BudgetError.exit_code, machine)
 
     def work() -> int:
         try:

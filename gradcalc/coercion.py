@@ -5,9 +5,10 @@ pydantic and building the adapters costs about 0.1 s, a third of a
 symbolic-only `gradcalc diff`. gradcalc's parameters are plain (str, int,
 float, str enums and lists of them), so a well-formed value is converted here
 directly; anything else (a bad number, an out-of-range order, an unknown
-choice) is handed to Typer's own coercion, so accepted values and error
-messages stay exactly Typer's. tests/test_coercion.py checks the two agree on
-every parameter of every command.
+choice) is handed to Typer's own coercion, so accepted values stay exactly
+Typer's; a value Typer refuses gets a message in the option's words
+(`refusal`) instead of pydantic's. tests/test_coercion.py checks the two agree
+on every parameter of every command.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from enum import Enum
 from typing import Any, get_args, get_origin
 
 try:  # Typer's coercion layer (private; pinned by pyproject's typer range)
+    from typer._click.exceptions import BadParameter
     from typer._coercion import RuntimeParam, build_runtime_param
 except ImportError:  # another Typer: keep its own coercion, only slower
     RuntimeParam = None  # type: ignore[misc,assignment]
@@ -34,6 +36,31 @@ def _in_range(number, info):
     if (info.min is not None and number < info.min) or (info.max is not None and number > info.max):
         raise NotPlain
     return number
+
+
+def refusal(value: Any, annotation: Any, info) -> str | None:
+    """Why `value` is refused, in words about the option (not pydantic's);
+    None when there is nothing plainer to say."""
+    if get_origin(annotation) is list:
+        (annotation,) = get_args(annotation)
+    shown = repr(value) if isinstance(value, str) else str(value)
+    if annotation in (int, float):
+        kind = "a whole number" if annotation is int else "a finite number"
+        pattern = _INTEGER if annotation is int else _DECIMAL
+        text = str(value).strip()
+        if not pattern.fullmatch(text) or not math.isfinite(float(text)):
+            return f"{shown} is not {kind}"
+        if info.min is not None and info.max is not None:
+            return f"{text} is out of range: it must be from {info.min} to {info.max}"
+        if info.min is not None:
+            return f"{text} is too small: it must be {info.min} or more"
+        if info.max is not None:
+            return f"{text} is too large: it must be {info.max} or less"
+        return f"{shown} is not {kind}"
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        choices = ", ".join(member.value for member in annotation)
+        return f"{shown} is not one of {choices}"
+    return None
 
 
 def plain_value(value: Any, annotation: Any, info) -> Any:
@@ -82,9 +109,17 @@ if RuntimeParam is not None:
                     return plain_value(value, self.annotation, info)
                 except NotPlain:
                     pass
-            return build_runtime_param(param.type_descriptor)._coerce_value(
-                value, param=param, ctx=ctx
-            )
+            try:
+                return build_runtime_param(param.type_descriptor)._coerce_value(
+                    value, param=param, ctx=ctx
+                )
+            except BadParameter as error:
+                # Typer's messages are pydantic's ("Value error, ...", "Input
+                # should be ..."): say what the option wants instead.
+                message = refusal(value, self.annotation, info)
+                if message is None:
+                    raise
+                raise BadParameter(message, ctx=ctx, param=param) from error
 
 
 def plain(params: list) -> list:

@@ -14,8 +14,8 @@ class ExitCode(IntEnum):
 
     OK = 0  # computed, every method agrees
     DISAGREE = 1  # computed, but methods disagree or the point is a kink
-    INPUT = 2  # usage, parse error, unknown name, malformed point
-    UNDEFINED = 3  # the math is undefined or not finite at the point
+    INPUT = 2  # usage, parse error, unknown name, malformed point, past a documented limit
+    UNDEFINED = 3  # the math is undefined or not finite at the point, or past the budget
     INTERNAL = 70  # a bug escaped: one line, never a traceback
     INTERRUPTED = 130  # Ctrl-C
 
@@ -74,7 +74,16 @@ class DomainError(GradcalcError):
 
 
 class TooLargeError(GradcalcError):
-    """A limit that protects against resource bombs was reached."""
+    """The input is past a documented limit (length, nesting depth, digits,
+    exact power): wrong input, like a parse error."""
 
     kind = "too_large"
+    exit_code = ExitCode.INPUT
+
+
+class BudgetError(GradcalcError):
+    """The work ran past its time or memory budget (the message says which):
+    the input was acceptable, the computation too costly."""
+
+    kind = "budget"
     exit_code = ExitCode.UNDEFINED

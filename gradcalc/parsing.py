@@ -12,7 +12,6 @@ the graph view see the same operations the user wrote.
 from __future__ import annotations
 
 import difflib
-import keyword
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,7 +24,10 @@ MAX_LENGTH = 100_000  # characters of expression text
 MAX_DEPTH = 400  # nesting of the parsed tree (parentheses, calls, operators)
 MAX_DIGITS = 60  # digits in one numeric literal
 
-# Names that would shadow, or be mistaken for, SymPy or Python objects.
+# Names a reader (or SymPy's own printer, whose output we show) would take for
+# something else. Variables become plain `Symbol(name)`s and no text is ever
+# evaluated, so names SymPy or Python use elsewhere (gamma, beta, lambda,
+# zeta: everyday ML names) are ordinary variables.
 RESERVED = {
     "I": "the imaginary unit in SymPy; gradcalc works over the reals",
     "S": "SymPy's singleton registry",
@@ -39,11 +41,11 @@ RESERVED = {
     "inf": "infinity",
     "Inf": "infinity",
     "infinity": "infinity",
-    "gamma": "the gamma function in SymPy",
-    "beta": "the beta function in SymPy",
-    "zeta": "the zeta function in SymPy",
     "factorial": "a SymPy function",
     "Symbol": "a SymPy class",
+    "True": "a truth value, not a number; write 1",
+    "False": "a truth value, not a number; write 0",
+    "None": "not a number",
 }
 
 
@@ -83,6 +85,9 @@ class Expression:
     root: Node
     variables: list  # sorted names of free variables
     nodes: list = field(default_factory=list)  # children before parents, each once
+    # How an implicit product next to '/' or '^' was read, when a reader might
+    # have meant otherwise: "1/2x is read as (1/2)*x; for 1/(2*x) write that".
+    readings: list = field(default_factory=list)
 
     def __str__(self) -> str:
         return self.source
@@ -224,6 +229,7 @@ class _Pending:
     right: bool = False
     argc: int = 0
     func: object = None
+    implicit: bool = False  # a product written without '*' (2x, (a)(b))
 
 
 class _Parser:
@@ -233,6 +239,7 @@ class _Parser:
         self.output: list = []  # (Node, depth, start, end): span with parentheses
         self.stack: list = []
         self.variables: dict = {}
+        self.readings: list = []
 
     # -- building nodes -------------------------------------------------
     def _node(self, op, args, value, start, end):
@@ -270,8 +277,6 @@ class _Parser:
             raise ParseError(
                 f"{name!r} is reserved ({RESERVED[name]}); use another name", token.column
             )
-        if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-            raise ParseError(f"{name!r} is a Python keyword, not part of the grammar", token.column)
 
     def _reduce(self, pending: _Pending):
         """Pop one operator's operands off the output and push its node."""
@@ -290,6 +295,18 @@ class _Parser:
             self.output.append((node, depth, start, end))
             return
         self.output.append(self._node(op, operands, None, start, end))
+        if pending.implicit and operands[0][0].op in ("div", "pow"):
+            self._note_reading(operands[0][0], operands[1][0], start, end)
+
+    def _note_reading(self, left: Node, right: Node, start: int, end: int):
+        """'1/2x' is (1/2)*x, as in Python; say so, and how to write 1/(2*x)."""
+        a, b = (self.source[n.start : n.end] for n in left.args)
+        operator = self.source[left.args[0].end : left.args[1].start].strip(" ()")
+        other = f"{a}{operator}({b}*{right.text})"
+        self.readings.append(
+            f"{self.source[start:end]} is read as ({left.text})*{right.text}; "
+            f"for {other}, write that"
+        )
 
     def _call(self, pending: _Pending, close: _Token):
         func = pending.func
@@ -327,7 +344,9 @@ class _Parser:
         ((root, *_),) = self.output
         # Surrounding blanks are not part of the expression (the CLI adds one
         # in front of '-x' so that it is not taken for an option).
-        return Expression(self.source.strip(), root, sorted(self.variables), _postorder(root))
+        return Expression(
+            self.source.strip(), root, sorted(self.variables), _postorder(root), self.readings
+        )
 
     def _operand(self, token, tokens, i):
         """In a place where a value must start."""
@@ -338,8 +357,14 @@ class _Parser:
             func = BY_NAME.get(token.text)
             following = tokens[i + 1]
             if following.text == "(" and func is None and token.text not in CONSTANTS:
-                raise _unknown_function(token)
+                raise _unknown_function(token, self.source, following)
             if func is not None:
+                if following.text in ("^", "**"):
+                    raise ParseError(
+                        f"{token.text}{following.text}N(...) is not part of the grammar: "
+                        f"write {_power_of_call(self.source, tokens, i)}",
+                        following.column,
+                    )
                 if following.text != "(":
                     raise ParseError(
                         f"{token.text} is a function: write {token.text}(...)", token.column
@@ -384,7 +409,7 @@ class _Parser:
         if previous.kind == "num" or previous.text == ")":
             if previous.kind == "num" and token.kind == "num":
                 raise ParseError("missing operator between two numbers", token.column)
-            self._push_binary(token, "*")
+            self._push_binary(token, "*", implicit=True)
             return i, True
         if previous.kind == "name" and token.text == "(":
             raise ParseError(
@@ -398,7 +423,7 @@ class _Parser:
             token.column,
         )
 
-    def _push_binary(self, token, spelling):
+    def _push_binary(self, token, spelling, implicit: bool = False):
         op, precedence, right = _BINARY[spelling]
         while self.stack:
             top = self.stack[-1]
@@ -408,7 +433,9 @@ class _Parser:
                 self._reduce(self.stack.pop())
             else:
                 break
-        self.stack.append(_Pending("binary", token, op=op, precedence=precedence, right=right))
+        self.stack.append(
+            _Pending("binary", token, op=op, precedence=precedence, right=right, implicit=implicit)
+        )
 
     def _close(self, token):
         while self.stack and self.stack[-1].kind in ("binary", "prefix"):
@@ -432,9 +459,34 @@ class _Parser:
         self.stack[-1].argc += 1
 
 
-def _unknown_function(token: _Token) -> UnknownNameError:
+def _group(source: str, open_at: int) -> str:
+    """The parenthesised group that opens at `open_at`, parentheses included
+    (to the end of the text when unclosed)."""
+    depth = 0
+    for end in range(open_at, len(source)):
+        depth += {"(": 1, ")": -1}.get(source[end], 0)
+        if depth == 0:
+            return source[open_at : end + 1]
+    return source[open_at:]
+
+
+def _power_of_call(source: str, tokens: list, i: int) -> str:
+    """sin^2(x) -> sin(x)^2: the power goes after the call."""
+    name, power, exponent = tokens[i], tokens[i + 1], tokens[i + 2]
+    after = tokens[i + 3] if exponent.kind != "end" else exponent
+    if exponent.kind == "num" and after.text == "(":
+        call = name.text + _group(source, after.start)
+        return f"{call}{power.text}{exponent.text} for the power of {call}"
+    return f"{name.text}(...){power.text}N for a power of {name.text}(...)"
+
+
+def _unknown_function(token: _Token, source: str, paren: _Token) -> UnknownNameError:
     close = difflib.get_close_matches(token.text, list(BY_NAME), n=1)
-    hint = f"; did you mean {close[0]}?" if close else "; see 'gradcalc functions'"
+    product = f"{token.text}*{_group(source, paren.start)}"
+    if close:
+        hint = f"; did you mean {close[0]}? (to multiply, write {product})"
+    else:
+        hint = f"; to multiply, write {product} (functions: see 'gradcalc functions')"
     return UnknownNameError(f"unknown function {token.text!r}{hint}", token.column)
 
 
@@ -461,7 +513,11 @@ def parse(source: str) -> Expression:
     """Parse expression text into an `Expression` (raises `ParseError`)."""
     if not isinstance(source, str):
         raise ParseError("expression must be text")
-    return _Parser(source).parse()
+    try:
+        return _Parser(source).parse()
+    except ParseError as error:
+        error.text = source if error.text is None else error.text  # for the caret
+        raise
 
 
 def to_text(root: Node) -> str:

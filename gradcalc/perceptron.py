@@ -71,6 +71,10 @@ def _features(values, name) -> list:
     return values
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def train(
     x, y, w=None, b=0.0, loss="bce", epsilon=1e-8, dtype="float64", steps=0, lr=0.1
 ) -> Neuron:
@@ -79,7 +83,10 @@ def train(
     x = _features(x, "x")
     w = [1.0] * len(x) if w is None else _features(w, "w")
     if len(w) != len(x):
-        raise UsageError(f"--w has {len(w)} values but --x has {len(x)}")
+        raise UsageError(
+            f"--w has {_count(len(w), 'weight')} but --x has {_count(len(x), 'feature')}: "
+            "give one weight per feature"
+        )
     if loss not in LOSSES:
         raise UsageError(f"--loss must be one of {', '.join(LOSSES)}, not {loss!r}")
     if loss == "bce" and not 0.0 <= float(y) <= 1.0:

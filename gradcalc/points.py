@@ -45,9 +45,8 @@ def number(text: str, where: str) -> float:
     except ParseError as error:
         raise PointError(f"{where}: {source!r} is not a number ({error.message})") from None
     if expr.variables:
-        raise PointError(
-            f"{where}: {source!r} is not a number (it names {', '.join(expr.variables)})"
-        )
+        names = "" if [source] == expr.variables else f" (it names {', '.join(expr.variables)})"
+        raise PointError(f"{where}: {source!r} is not a number{names}")
     from .numeric import evaluate
 
     value = float(evaluate(expr, {})[0, 0])

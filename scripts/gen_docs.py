@@ -39,9 +39,11 @@ def exit_codes_table() -> str:
         ExitCode.DISAGREE: "computed, but the methods disagree, or the point is a kink "
         "(not differentiable); the result says which, by how much, why",
         ExitCode.INPUT: "the input is wrong: usage, parse error, unknown function or "
-        "variable, malformed point",
-        ExitCode.UNDEFINED: "the math is undefined or not finite at the point, or a "
-        "protective limit was reached",
+        "variable, malformed point, input past a documented limit (length, nesting depth, "
+        "digits, exact power: kind `too_large`)",
+        ExitCode.UNDEFINED: "the math is undefined or not finite at the point (kind "
+        "`domain`), or the work ran past its time or memory budget (kind `budget`; the "
+        "message says which)",
         ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
         "traceback)",
         ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",

@@ -169,7 +169,10 @@ def test_near_a_kink_finite_differences_shrink_their_step():
         ("sqrt(x)", -4, "sqrt is defined for x >= 0"),
         ("x**-2", 0, "0 to a negative power"),
         ("exp(x)", 1000, "beyond float64"),
-        ("(-x)**0.5", 2, "a ** b is defined"),
+        ("(-x)**0.5", 2, "a**b is defined for a > 0, or a < 0 with integer b, "),
+        ("(-x)**0.5", 2, "here a = -x, b = 0.5"),
+        ("sqrt(x - 3)", 2, "sqrt is defined for x - 3 >= 0"),  # the argument, not x
+        ("asin(2*x)", 1, "asin is defined for -1 <= 2*x <= 1"),
     ],
 )
 def test_undefined_function_is_a_domain_error(expression, at, words):

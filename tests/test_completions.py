@@ -13,7 +13,7 @@ import typer.main
 from gradcalc.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ROOT / "completions"
+SCRIPTS = ROOT / "gradcalc" / "completions"
 BASH = SCRIPTS / "gradcalc.bash"
 ZSH = SCRIPTS / "_gradcalc"
 FISH = SCRIPTS / "gradcalc.fish"
@@ -199,10 +199,12 @@ def bash_complete(line, cwd=ROOT):
     [
         ("gradcalc di", ["diff"]),
         ("gradcalc per", ["perceptron"]),
-        ("gradcalc diff x --d", ["--dtype"]),
+        ("gradcalc diff x --dt", ["--dtype"]),
+        ("gradcalc diff x --di", ["--digits"]),
         ("gradcalc graph x --format ", ["tree", "dot", "mermaid", "json"]),
         ("gradcalc perceptron --loss ", ["bce", "mse"]),
-        ("gradcalc perceptron --steps ", []),  # a number here, unlike diff's --steps flag
+        ("gradcalc perceptron --epochs ", []),  # a number here, unlike diff's --steps flag
+        ("gradcalc compl", ["completion"]),
     ],
 )
 def test_bash_completes(line, expected):

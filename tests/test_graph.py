@@ -97,11 +97,11 @@ def test_graph_tree_snapshot(cli):
 def test_graph_tree_snapshot_sin_square(cli):
     run = cli("graph", "sin(x**2)", "--at", "3", env={"NO_COLOR": "1", "COLUMNS": "160"})
     assert run.stdout.splitlines()[:4] == [
-        "f = sin(x**2) = 0.41211849  SinBackward0  ∂f/∂· = 1  torch .grad 1 ✓",
-        "└── [∂sin(u)/∂u = cos(u) = -0.91113, passes -0.91113] x**2 = 9  PowBackward0  "
-        "∂f/∂· = -0.91113026  torch .grad -0.91113026 ✓",
-        "    ├── [∂(u**2)/∂u = 2*u = 6, passes -5.46678] x = 3  AccumulateGrad  "
-        "∂f/∂· = -5.4667816  torch .grad -5.4667816 ✓",
+        "f = sin(x**2) = 0.4121184852  SinBackward0  ∂f/∂· = 1  torch .grad 1 ✓",
+        "└── [∂sin(u)/∂u = cos(u) = -0.9111302619, passes -0.9111302619] x**2 = 9  "
+        "PowBackward0  ∂f/∂· = -0.9111302619  torch .grad -0.9111302619 ✓",
+        "    ├── [∂(u**2)/∂u = 2*u = 6, passes -5.466781571] x = 3  AccumulateGrad  "
+        "∂f/∂· = -5.466781571  torch .grad -5.466781571 ✓",
         "    └── 2  constant",
     ]
 
@@ -109,7 +109,7 @@ def test_graph_tree_snapshot_sin_square(cli):
 def test_mermaid_starts_with_flowchart(cli):
     run = cli("graph", "sin(x**2)", "--at", "3", "--format", "mermaid")
     assert run.stdout.startswith("flowchart BT\n")
-    assert '-->|"∂sin(u)/∂u = cos(u) = -0.91113"|' in run.stdout
+    assert '-->|"∂sin(u)/∂u = cos(u) = -0.9111302619"|' in run.stdout
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
@@ -127,10 +127,10 @@ def test_steps_write_out_the_chain_rule(cli):
     assert run.exit_code == 0
     text = run.stdout
     assert "u = x**2 = 9" in text
-    assert "∂z/∂u = cos(u) = cos(9) = -0.9111" in text
+    assert "∂z/∂u = cos(u) = cos(9) = -0.9111302619" in text
     assert "∂u/∂x = 2*x = 6" in text
-    assert "= (-0.9111) · 6" in text
-    assert "= -5.4668" in text
+    assert "= (-0.9111302619) · 6" in text
+    assert "= -5.466781571" in text
 
 
 def test_steps_sum_two_paths(cli):
@@ -156,3 +156,23 @@ def test_graph_undefined_point_exits_3(cli):
     run = cli("graph", "log(x)", "--at", "0", "--json")
     assert run.exit_code == 3
     validate(run.json, "error.schema.json")
+
+
+@pytest.mark.parametrize(
+    "args, shown",
+    [
+        (["diff", "sin(x**2)", "--at", "3", "--steps", "--graph"], ["-0.9111", "-5.467", "0.4121"]),
+        (["graph", "sin(x**2)", "--at", "3"], ["-0.9111", "-5.467", "0.4121"]),
+        (["graph", "sin(x**2)", "--at", "3", "-f", "dot"], ["-0.9111", "-5.467", "0.4121"]),
+        (["graph", "sin(x**2)", "--at", "3", "-f", "mermaid"], ["-0.9111", "-5.467", "0.4121"]),
+    ],
+)
+def test_one_precision_rule_everywhere(cli, args, shown):
+    """--digits N: N significant digits in the table, the steps, the tree,
+    DOT and Mermaid alike; never a longer form of the same number."""
+    run = cli(*args, "--digits", "4", env={"NO_COLOR": "1", "COLUMNS": "200"})
+    assert run.exit_code == 0, run.stderr
+    for number in shown:
+        assert number in run.stdout
+    for longer in ("-0.91113", "-5.4668", "0.41212"):
+        assert longer not in run.stdout

@@ -82,7 +82,7 @@ def test_active_clamp_is_explained():
     "kwargs, words",
     [
         (dict(x=1.0, y=2.0), "not a probability"),
-        (dict(x=[1.0, 2.0], y=1.0, w=[1.0]), "--w has 1 values"),
+        (dict(x=[1.0, 2.0], y=1.0, w=[1.0]), "--w has 1 weight but --x has 2 features"),
         (dict(x=1.0, y=1.0, loss="hinge"), "--loss"),
         (dict(x=1.0, y=1.0, steps=-1), "--steps"),
     ],
@@ -125,7 +125,7 @@ def test_perceptron_cli_bad_label_exits_2(cli):
 
 
 def test_perceptron_table_shows_the_notebooks_chain(cli):
-    run = cli("perceptron", "--x", "6.7", "--y", "0", "--steps", "3")
+    run = cli("perceptron", "--x", "6.7", "--y", "0", "--epochs", "3", "--digits", "17")
     assert run.exit_code == 0
     for words in (
         "dL/dŷ",

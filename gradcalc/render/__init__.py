@@ -2,11 +2,81 @@
 The CLI prints them once."""
 
 from rich.console import Group
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
+
+UNBOUNDED = 100_000  # columns: to measure what a layout needs, unconstrained
 
 
 def titled(title, table: Table) -> Group:
     """A table under its title line. (Rich pads a table's own title out to
     the table's width: trailing spaces on every line of piped output.)"""
     return Group(title if isinstance(title, Text) else Text(title, style="italic"), table)
+
+
+def needed(console, options, renderable) -> int:
+    """The width `renderable` needs with nothing cut: a table's no-wrap
+    columns (its numbers) at their widest cell, the others at their longest
+    word. (Rich's own minimum counts words in no-wrap columns too, and then
+    truncates them.)"""
+    if isinstance(renderable, Group):
+        return max((needed(console, options, r) for r in renderable.renderables), default=0)
+    if isinstance(renderable, Fit):
+        return needed(console, options, renderable.choose(console, options))
+    if isinstance(renderable, Table):
+        total = renderable._extra_width
+        for column in renderable.columns:
+            measured = renderable._measure_column(console, options, column)
+            total += measured.maximum if column.no_wrap else measured.minimum
+        return total
+    return Measurement.get(console, options, renderable).minimum
+
+
+class Fit:
+    """The first of several layouts that fits the width it is printed in,
+    chosen when printed (so the terminal's width decides): a table whose
+    numbers sit whole in their columns, then narrower ones, and last a
+    layout that fits anything. The last is used when none fits."""
+
+    def __init__(self, *layouts):
+        self.layouts = layouts
+
+    def choose(self, console, options):
+        wide = options.update_width(UNBOUNDED)
+        for layout in self.layouts[:-1]:
+            if needed(console, wide, layout) <= options.max_width:
+                return layout
+        return self.layouts[-1]
+
+    def __rich_console__(self, console, options):
+        yield self.choose(console, options)
+
+    def __rich_measure__(self, console, options):
+        return Measurement.get(console, options, self.choose(console, options))
+
+
+def table_lines(table: Table) -> Group:
+    """A table as one line a row ("label: heading value, heading value"),
+    for a terminal too narrow for its columns: lines wrap only between
+    values, so no number is cut."""
+    columns = table.columns
+    lines = []
+    for row in range(table.row_count):
+        cells = [" ".join(str(c._cells[row]).split()) for c in columns]
+        headings = [" ".join(str(c.header).split()) for c in columns]
+        parts = [f"{h} {v}".strip() for h, v in zip(headings[1:], cells[1:]) if v]
+        lines.append(Text(f"{cells[0]}: " + ", ".join(parts)))
+    return Group(*lines)
+
+
+def fit_table(make, digits) -> Fit:
+    """`make(digits)` (a Table) as it fits: at `digits`, at fewer when the
+    user did not choose, else one line a row."""
+    from .numbers import FIT_DIGITS
+
+    layouts = [make(digits)]
+    if digits is None:
+        layouts.append(make(FIT_DIGITS))
+    layouts.append(table_lines(make(digits)))
+    return Fit(*layouts)

@@ -6,24 +6,31 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from . import numbers, titled
+from . import fit_table, numbers, titled
 
 
-def view(result) -> Group:
-    how = "zeroing .grad before each pass" if result.zero_grad else "without zeroing .grad"
+def _table(result, digits) -> Table:
     table = Table()
-    table.add_column("pass", justify="right")
+    table.add_column("pass", justify="right", no_wrap=True)
     for name in result.variables:
-        table.add_column(f"{name}.grad", justify="right")
-    table.add_column("expected", justify="right")
-    for k, (got, _want) in enumerate(zip(result.grads, result.expected), start=1):
+        table.add_column(f"{name}.grad", justify="right", no_wrap=True)
+    table.add_column("expected", justify="right", no_wrap=True)
+    for k, got in enumerate(result.grads, start=1):
         factor = "1 ×" if result.zero_grad else f"{k} ×"
         expected = ", ".join(
-            f"{factor} {numbers.short(result.gradient[n], 8)}" for n in result.variables
+            f"{factor} {numbers.fmt(result.gradient[n], digits)}" for n in result.variables
         )
-        table.add_row(str(k), *[numbers.short(got[n], 10) for n in result.variables], expected)
+        table.add_row(str(k), *[numbers.cell(got[n], digits) for n in result.variables], expected)
+    return table
+
+
+def view(result, digits: int | None = None) -> Group:
+    how = "zeroing .grad before each pass" if result.zero_grad else "without zeroing .grad"
     mark, style = ("✓", "green") if result.agree else ("✗", "red")
     return Group(
-        titled(f"{result.expression}: backward() {result.passes} times, {how}", table),
+        titled(
+            f"{result.expression}: backward() {result.passes} times, {how}",
+            fit_table(lambda d: _table(result, d), digits),
+        ),
         Text(f"{mark} {result.explanation}", style=style),
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from ..verdict import Status
-from . import numbers, titled
+from . import Fit, numbers
 
 _MARK = {
     Status.AGREE: ("✓", "green"),
@@ -21,19 +21,24 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _label(partial) -> str:
-    """∂f/∂x, ∂²f/∂x∂y."""
-    power = "" if partial.order == 1 else str(partial.order).translate(_SUPERSCRIPT)
+    return derivative_label(partial.wrt)
+
+
+def derivative_label(wrt) -> str:
+    """∂f/∂x, ∂²f/∂x∂y, ∂²f/∂x²."""
+    wrt = list(wrt)
+    power = "" if len(wrt) == 1 else str(len(wrt)).translate(_SUPERSCRIPT)
     below = []
-    for name in dict.fromkeys(partial.wrt):
-        count = partial.wrt.count(name)
+    for name in dict.fromkeys(wrt):
+        count = wrt.count(name)
         below.append(f"∂{name}" + (str(count).translate(_SUPERSCRIPT) if count > 1 else ""))
     return f"∂{power}f/" + "".join(below)
 
 
-def _point(result) -> str:
+def _point(result, digits=None) -> str:
     from ..points import as_json
 
-    return ", ".join(f"{k} = {numbers.short(v, 10)}" for k, v in as_json(result.point).items())
+    return ", ".join(f"{k} = {numbers.fmt(v, digits)}" for k, v in as_json(result.point).items())
 
 
 _ENGINE_LABEL = {
@@ -44,49 +49,131 @@ _ENGINE_LABEL = {
 }
 
 
-def partial_table(result, partial) -> Group:
-    table = Table()
-    table.add_column("method")
-    table.add_column("value", justify="right", overflow="fold")
-    table.add_column("|error| vs SymPy", justify="right")
-    symbolic = _ENGINE_LABEL[result.engine, result.chain_rule]
-    table.add_row(symbolic, numbers.number(partial.sympy), "—")
-    skipped = partial.autograd is None or (
+def _skipped(partial) -> bool:
+    return partial.autograd is None or (
         isinstance(partial.autograd, list) and all(v is None for v in partial.autograd)
     )
-    table.add_row(
-        f"autograd (torch {result.dtype})",
-        "skipped" if skipped else numbers.number(partial.autograd),
-        "—" if skipped else numbers.error(partial.autograd, partial.sympy),
-    )
-    table.add_row(
-        "finite differences (float64)",
-        numbers.number(partial.finite_difference),
-        numbers.error(partial.finite_difference, partial.sympy),
-    )
-    return titled(
-        Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic)), table
-    )
 
 
-def partials_table(result) -> Table:
-    """Several derivatives (a gradient or a Hessian): one row each."""
+def _rows(result, partial, digits) -> list:
+    """(method, value, |error| vs SymPy) for one derivative."""
+    skipped = _skipped(partial)
+    return [
+        (_ENGINE_LABEL[result.engine, result.chain_rule], numbers.cell(partial.sympy, digits), "—"),
+        (
+            f"autograd (torch {result.dtype})",
+            "skipped" if skipped else numbers.cell(partial.autograd, digits),
+            "—" if skipped else numbers.error(partial.autograd, partial.sympy),
+        ),
+        (
+            "finite differences (float64)",
+            numbers.cell(partial.finite_difference, digits),
+            numbers.error(partial.finite_difference, partial.sympy),
+        ),
+    ]
+
+
+def _method_table(rows) -> Table:
     table = Table()
-    table.add_column("derivative")
-    table.add_column("symbolic")
-    for heading in ("SymPy", f"autograd {result.dtype}", "finite diff."):
-        table.add_column(heading, justify="right", overflow="fold")
-    table.add_column("agree", justify="center")
+    table.add_column("method")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("|error|\nvs SymPy", justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _method_lines(rows) -> Group:
+    """The narrow layout: one method a line (a vector below its name)."""
+    lines = []
+    for method, value, error in rows:
+        where = "" if error == "—" else f"  (|error| vs SymPy {error})"
+        if "\n" in value:
+            lines.append(Text(f"{method}:{where}"))
+            lines.extend(Text("  " + line) for line in value.split("\n"))
+        else:
+            lines.append(Text(f"{method}: {value}{where}"))
+    return Group(*lines)
+
+
+def partial_table(result, partial, digits=None) -> Group:
+    layouts: list[RenderableType] = [_method_table(_rows(result, partial, digits))]
+    if digits is None:
+        layouts.append(_method_table(_rows(result, partial, numbers.FIT_DIGITS)))
+    layouts.append(_method_lines(_rows(result, partial, digits)))
+    title = Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic))
+    exact = _exact(result, partial)
+    if exact is not None:
+        title += Text(f" = {exact} at the point")
+    return Group(title, Fit(*layouts))
+
+
+def _exact(result, partial):
+    """6*cos(9) beside the float, when SymPy differentiated (SymEngine's
+    runs do not import SymPy; see README)."""
+    if result.engine != "sympy" or result.chain_rule:
+        return None
+    from ..exact import at
+
+    return at(partial.symbolic, result.point)
+
+
+def _partials_table(result, digits, symbolic: bool) -> Table:
+    table = Table()
+    table.add_column("derivative", no_wrap=True)
+    if symbolic:
+        table.add_column("symbolic", no_wrap=True)
+    for heading in ("SymPy", f"autograd\n{result.dtype}", "finite\ndiff."):
+        table.add_column(heading, justify="right", no_wrap=True)
+    table.add_column("agree", justify="center", no_wrap=True)
     for partial in result.partials:
         table.add_row(
             _label(partial),
-            _symbolic(partial.symbolic),
-            numbers.short(partial.sympy, 10),
-            numbers.short(partial.autograd, 10),
-            numbers.short(partial.finite_difference, 10),
+            *([_symbolic(partial.symbolic)] if symbolic else []),
+            numbers.cell(partial.sympy, digits),
+            "skipped" if _skipped(partial) else numbers.cell(partial.autograd, digits),
+            numbers.cell(partial.finite_difference, digits),
             "✓" if partial.agree else "✗",
         )
     return table
+
+
+def _formulas(result) -> list:
+    return [
+        Text(f"{_label(p)} = ", style="bold") + Text(_symbolic(p.symbolic)) for p in result.partials
+    ]
+
+
+def _partials_lines(result, digits) -> Group:
+    lines = []
+    for partial in result.partials:
+        lines.append(
+            Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic))
+        )
+        for method, value, _ in _rows(result, partial, digits):
+            if "\n" in value:
+                lines.append(Text(f"  {method}:"))
+                lines.extend(Text("    " + line) for line in value.split("\n"))
+            else:
+                lines.append(Text(f"  {method}: {value}"))
+        lines.append(Text("  ✓ agree" if partial.agree else "  ✗ differ"))
+    return Group(*lines)
+
+
+def partials_table(result, digits=None) -> Fit:
+    """Several derivatives (a gradient or a Hessian): one row each; when
+    that is too wide, the formulas above a table of numbers, then fewer
+    digits, then one derivative after another."""
+    layouts: list[RenderableType] = [
+        _partials_table(result, digits, symbolic=True),
+        Group(*_formulas(result), _partials_table(result, digits, symbolic=False)),
+    ]
+    if digits is None:
+        layouts.append(
+            Group(*_formulas(result), _partials_table(result, numbers.FIT_DIGITS, symbolic=False))
+        )
+    layouts.append(_partials_lines(result, digits))
+    return Fit(*layouts)
 
 
 def _symbolic(symbolic) -> str:
@@ -98,24 +185,26 @@ def _symbolic(symbolic) -> str:
 
 
 def verdict(result) -> Text:
+    """The mark and the reason, which says in words what was found."""
     mark, style = _MARK[result.status]
-    words = {
-        Status.AGREE: "agree",
-        Status.DISAGREE: "disagree",
-        Status.KINK: "not differentiable",
-        Status.UNDEFINED: "undefined",
-    }[result.status]
-    return Text(f"{mark} {words}: ", style=f"bold {style}") + Text(result.reason)
+    return Text(f"{mark} ", style=f"bold {style}") + Text(result.reason)
 
 
-def view(result) -> Group:
-    header = Text("f = ", style="bold") + Text(result.expression) + Text(f"  at {_point(result)}")
-    value = Text("f = ", style="bold") + Text(numbers.number(result.value))
-    parts = [header, value]
+def view(result, digits: int | None = None) -> Group:
+    header = (
+        Text("f = ", style="bold")
+        + Text(result.expression)
+        + Text(f"  at {_point(result, digits)}")
+    )
+    value = Text("f = ", style="bold") + Text(numbers.fmt(result.value, digits))
+    parts: list[RenderableType] = [header]
+    readings = getattr(result.tree, "readings", None) or []
+    parts += [Text(f"note: {reading}", style="yellow") for reading in readings]
+    parts.append(value)
     if len(result.partials) == 1:
-        parts.append(partial_table(result, result.partials[0]))
+        parts.append(partial_table(result, result.partials[0], digits))
     else:
-        parts.append(partials_table(result))
+        parts.append(partials_table(result, digits))
     for note in result.notes:
         parts.append(Text(f"note: {note}", style="dim"))
     parts.append(verdict(result))

@@ -25,11 +25,11 @@ def abbreviate(text: str, full: bool = False) -> str:
     return text[:half] + "…" + text[-half:]
 
 
-def _node_text(graph, node, full=False) -> Text:
+def _node_text(graph, node, full=False, digits=None) -> Text:
     expression = abbreviate(node.expression, full)
     if node.kind == "constant":
         return Text(expression, style="bold") + Text("  constant", style="dim")
-    text = Text(expression, style="bold") + Text(f" = {numbers.short(node.value, 8)}")
+    text = Text(expression, style="bold") + Text(f" = {numbers.fmt(node.value, digits)}")
     if not node.depends:
         return text + Text("  constant", style="dim")
     if node.grad_fn:
@@ -39,22 +39,22 @@ def _node_text(graph, node, full=False) -> Text:
     if node.detached:
         text += Text("  (no gradient flows here)", style="yellow")
         return text
-    text += Text(f"  ∂f/∂· = {numbers.short(node.adjoint, 8)}")
+    text += Text(f"  ∂f/∂· = {numbers.fmt(node.adjoint, digits)}")
     if node.torch_grad is not None or node.kind == "variable":
         mark = "✓" if node.agree else "✗"
         text += Text(
-            f"  torch .grad {numbers.short(node.torch_grad, 8)} {mark}",
+            f"  torch .grad {numbers.fmt(node.torch_grad, digits)} {mark}",
             style="green" if node.agree else "red",
         )
     return text
 
 
-def _edge_text(edge) -> Text:
+def _edge_text(edge, digits=None) -> Text:
     if edge.local_generic is None:
         return Text("")
     return Text(
-        f"[{_local(edge)} = {numbers.short(edge.local_value, 6)}, "
-        f"passes {numbers.short(edge.contribution, 6)}] ",
+        f"[{_local(edge)} = {numbers.fmt(edge.local_value, digits)}, "
+        f"passes {numbers.fmt(edge.contribution, digits)}] ",
         style="magenta",
     )
 
@@ -68,9 +68,9 @@ def _local(edge) -> str:
     return f"∂{forward}/∂{name} = {edge.local_generic}"
 
 
-def tree(graph, full: bool = False) -> Group:
+def tree(graph, full: bool = False, digits: int | None = None) -> Group:
     root = graph.output
-    top = Tree(Text("f = ") + _node_text(graph, root, full))
+    top = Tree(Text("f = ") + _node_text(graph, root, full, digits))
     stack = [(top, root, 0)]
     shown, elided = 1, 0
     while stack:
@@ -87,11 +87,11 @@ def tree(graph, full: bool = False) -> Group:
                 elided += 1 + _count_below(graph, child)
                 continue
             shown += 1
-            sub = branch.add(_edge_text(edge) + _node_text(graph, child, full))
+            sub = branch.add(_edge_text(edge, digits) + _node_text(graph, child, full, digits))
             pending.append((sub, child, depth + 1))
         stack.extend(reversed(pending))
     parts = [top]
-    parts.extend(_leaf_sums(graph))
+    parts.extend(_leaf_sums(graph, digits))
     if elided:
         parts.append(Text(f"({elided} nodes elided; --full shows all)", style="dim"))
     parts.extend(Text(f"note: {n}", style="dim") for n in graph.notes)
@@ -119,7 +119,7 @@ def _count_below(graph, node) -> int:
     return len(seen)
 
 
-def _leaf_sums(graph) -> list:
+def _leaf_sums(graph, digits=None) -> list:
     """x.grad = 3 + 3 = 6 for leaves reached along several edges."""
     lines = []
     for node in graph.nodes:
@@ -134,19 +134,19 @@ def _leaf_sums(graph) -> list:
         if not parts:
             continue
         if len(parts) > 1:
-            added = " + ".join(numbers.short(p, 6) for p in parts)
+            added = " + ".join(numbers.fmt(p, digits) for p in parts)
             lines.append(
-                Text(f"{node.expression}.grad = {added} = {numbers.short(node.adjoint, 8)}")
+                Text(f"{node.expression}.grad = {added} = {numbers.fmt(node.adjoint, digits)}")
             )
         else:
-            lines.append(Text(f"{node.expression}.grad = {numbers.short(node.adjoint, 8)}"))
+            lines.append(Text(f"{node.expression}.grad = {numbers.fmt(node.adjoint, digits)}"))
     return lines
 
 
-def _label_lines(node) -> list:
+def _label_lines(node, digits=None) -> list:
     if node.kind == "constant":
         return [node.expression, "constant"]
-    lines = [f"{node.expression} = {numbers.short(node.value, 6)}"]
+    lines = [f"{node.expression} = {numbers.fmt(node.value, digits)}"]
     if node.grad_fn:
         lines.append(node.grad_fn)
     if node.kind == "constant":
@@ -154,7 +154,7 @@ def _label_lines(node) -> list:
     elif node.detached:
         lines.append("detached")
     else:
-        lines.append(f"grad {numbers.short(node.adjoint, 6)}")
+        lines.append(f"grad {numbers.fmt(node.adjoint, digits)}")
     return lines
 
 
@@ -162,7 +162,7 @@ def _dot_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def dot(graph) -> str:
+def dot(graph, digits: int | None = None) -> str:
     lines = [
         "digraph gradcalc {",
         "  rankdir=BT;",
@@ -170,7 +170,7 @@ def dot(graph) -> str:
         '  edge [fontname="monospace", fontsize=10];',
     ]
     for node in graph.nodes:
-        label = "\\n".join(_dot_escape(line) for line in _label_lines(node))
+        label = "\\n".join(_dot_escape(line) for line in _label_lines(node, digits))
         style = ', style="dashed"' if node.detached else ""
         if node.kind == "variable":
             style += ", shape=ellipse"
@@ -178,7 +178,7 @@ def dot(graph) -> str:
     for edge in graph.edges:
         label = ""
         if edge.local_generic is not None:
-            label = _dot_escape(f"{_local(edge)} = {numbers.short(edge.local_value, 6)}")
+            label = _dot_escape(f"{_local(edge)} = {numbers.fmt(edge.local_value, digits)}")
         lines.append(f'  n{edge.source} -> n{edge.target} [label="{label}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -190,16 +190,16 @@ def _mermaid_escape(text: str) -> str:
     )
 
 
-def mermaid(graph) -> str:
+def mermaid(graph, digits: int | None = None) -> str:
     lines = ["flowchart BT"]
     for node in graph.nodes:
-        label = "<br/>".join(_mermaid_escape(line) for line in _label_lines(node))
+        label = "<br/>".join(_mermaid_escape(line) for line in _label_lines(node, digits))
         open_, close = ("([", "])") if node.kind == "variable" else ("[", "]")
         lines.append(f'  n{node.index}{open_}"{label}"{close}')
     for edge in graph.edges:
         if edge.local_generic is None:
             lines.append(f"  n{edge.source} --> n{edge.target}")
         else:
-            label = _mermaid_escape(f"{_local(edge)} = {numbers.short(edge.local_value, 6)}")
+            label = _mermaid_escape(f"{_local(edge)} = {numbers.fmt(edge.local_value, digits)}")
             lines.append(f'  n{edge.source} -->|"{label}"| n{edge.target}')
     return "\n".join(lines) + "\n"

@@ -3,12 +3,13 @@ long) and a summary of the verdicts."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from ..verdict import Status
-from . import numbers, titled
+from . import Fit, numbers
+from .diff import derivative_label
 
 HEAD = 10  # rows shown at each end of a long table
 _SHORT = {
@@ -19,42 +20,90 @@ _SHORT = {
 }
 
 
-def view(many) -> Group:
+def _shown_rows(count: int) -> list:
+    """Row indices, with None where the middle of a long table is elided."""
+    if count <= 2 * HEAD + 1:
+        return list(range(count))
+    return list(range(HEAD)) + [None] + list(range(count - HEAD, count))
+
+
+def _methods(partial, index, digits, all_methods: bool) -> list:
+    values = [partial.sympy[index]]
+    if all_methods:
+        values += [partial.autograd[index], partial.finite_difference[index]]
+    return [numbers.fmt(v, digits) for v in values]
+
+
+def _table(many, digits, all_methods: bool) -> RenderableType:
     table = Table()
-    table.add_column("line", justify="right")
+    table.add_column("line", justify="right", no_wrap=True)
     for name in many.variables:
-        table.add_column(name, justify="right", overflow="fold")
-    table.add_column("f", justify="right", overflow="fold")
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("f", justify="right", no_wrap=True)
     for partial in many.partials:
-        label = "∂f/" + "".join(f"∂{n}" for n in partial.wrt)
-        table.add_column(f"{label} SymPy", justify="right", overflow="fold")
-        table.add_column("autograd", justify="right", overflow="fold")
-        table.add_column("FD", justify="right", overflow="fold")
+        label = derivative_label(partial.wrt)
+        if all_methods:
+            table.add_column(f"{label}\nSymPy", justify="right", no_wrap=True)
+            table.add_column("\nautograd", justify="right", no_wrap=True)
+            table.add_column("\nFD", justify="right", no_wrap=True)
+        else:
+            table.add_column(label, justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
-    count = len(many.points)
-    rows = (
-        list(range(count))
-        if count <= 2 * HEAD + 1
-        else (list(range(HEAD)) + [None] + list(range(count - HEAD, count)))
-    )
-    for index in rows:
+    for index in _shown_rows(len(many.points)):
         if index is None:
             table.add_row("…", *[""] * (len(table.columns) - 1))
             continue
         cells = [str(many.points.lines[index])]
-        cells += [numbers.short(many.points.columns[n][index], 8) for n in many.variables]
-        cells.append(numbers.short(many.value[index], 8))
+        cells += [numbers.fmt(many.points.columns[n][index], digits) for n in many.variables]
+        cells.append(numbers.fmt(many.value[index], digits))
         for partial in many.partials:
-            cells += [
-                numbers.short(partial.sympy[index], 8),
-                numbers.short(partial.autograd[index], 8),
-                numbers.short(partial.finite_difference[index], 8),
-            ]
+            cells += _methods(partial, index, digits, all_methods)
         cells.append(_SHORT[many.status(index)])
         table.add_row(*cells)
+    if all_methods:
+        return table
+    return Group(
+        table,
+        Text(
+            "(the SymPy value of each derivative; autograd and finite differences are "
+            "left out to fit the width, --json has them; the verdict compares all three)",
+            style="dim",
+        ),
+    )
+
+
+def _lines(many, digits) -> Group:
+    """The narrowest layout: one line a point, wrapping between values."""
+    lines = []
+    for index in _shown_rows(len(many.points)):
+        if index is None:
+            lines.append(Text("…"))
+            continue
+        words = [f"line {many.points.lines[index]}:"]
+        words += [
+            f"{n} = {numbers.fmt(many.points.columns[n][index], digits)}," for n in many.variables
+        ]
+        words.append(f"f = {numbers.fmt(many.value[index], digits)};")
+        for partial in many.partials:
+            label = derivative_label(partial.wrt)
+            sympy, autograd, fd = _methods(partial, index, digits, True)
+            words.append(f"{label}: SymPy {sympy}, autograd {autograd}, FD {fd};")
+        words.append(_SHORT[many.status(index)])
+        lines.append(Text(" ".join(words)))
+    return Group(*lines)
+
+
+def view(many, digits: int | None = None) -> Group:
+    fewer = [numbers.FIT_DIGITS] if digits is None else []
+    layouts: list[RenderableType] = [_table(many, d, True) for d in [digits, *fewer]]
+    layouts += [_table(many, d, False) for d in [digits, *fewer]]
+    layouts.append(_lines(many, digits))
+    count = len(many.points)
     counts = many.counts()
     summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items()))
-    parts = [titled(f"f = {many.expression}", table), Text(f"{count} points: {summary}")]
+    noun = "point" if count == 1 else "points"
+    parts: list[RenderableType] = [Text(f"f = {many.expression}", style="italic"), Fit(*layouts)]
+    parts.append(Text(f"{count} {noun}: {summary}"))
     for index in sorted(many.reasons)[:HEAD]:
         parts.append(Text(f"line {many.points.lines[index]}: {many.reasons[index]}", style="dim"))
     return Group(*parts)

@@ -3,11 +3,11 @@ side by side, and the training trajectory."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from . import numbers, titled
+from . import fit_table, numbers, titled
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -32,56 +32,76 @@ def _loss_text(neuron) -> str:
     return "L = (ŷ - y)²"
 
 
-def view(neuron, shaped) -> Group:
+def _forward(neuron, shaped, digits) -> Table:
     first = neuron.first
-    x, w = shaped(neuron, neuron.x), shaped(neuron, neuron.w)
-    header = Text(
-        f"one neuron: z = w·x + b, ŷ = sigmoid(z); {_loss_text(neuron)}  [{neuron.dtype}]"
-    )
-    forward = Table()
-    forward.add_column("quantity")
-    forward.add_column("value", justify="right")
+    table = Table()
+    table.add_column("quantity")
+    table.add_column("value", justify="right", no_wrap=True)
     for name, value in [
-        ("x", x),
+        ("x", shaped(neuron, neuron.x)),
         ("y", neuron.y),
-        ("w", w),
+        ("w", shaped(neuron, neuron.w)),
         ("b", neuron.b),
         ("z = w·x + b", first.z),
         ("ŷ = sigmoid(z)", first.y_hat),
         ("L", first.loss),
     ]:
-        forward.add_row(name, numbers.number(value))
+        table.add_row(name, numbers.cell(value, digits))
+    return table
 
-    chain = Table()
-    chain.add_column("step")
-    chain.add_column("formula")
-    chain.add_column("value", justify="right")
+
+def _chain(neuron, shaped, digits) -> Table:
+    first = neuron.first
+    table = Table()
+    table.add_column("step", no_wrap=True)
+    table.add_column("formula")
+    table.add_column("value", justify="right", no_wrap=True)
     dl = "(ŷ - y)/(ŷ(1 - ŷ))" if neuron.loss_name == "bce" else "2(ŷ - y)"
-    chain.add_row("dL/dŷ", dl, numbers.number(first.dloss_dyhat))
-    chain.add_row("dŷ/dz", "ŷ(1 - ŷ)", numbers.number(first.dyhat_dz))
-    chain.add_row("dz/dw", "x", numbers.number(x))
-    chain.add_row("dz/db", "1", "1")
+    table.add_row("dL/dŷ", dl, numbers.cell(first.dloss_dyhat, digits))
+    table.add_row("dŷ/dz", "ŷ(1 - ŷ)", numbers.cell(first.dyhat_dz, digits))
+    table.add_row("dz/dw", "x", numbers.cell(shaped(neuron, neuron.x), digits))
+    table.add_row("dz/db", "1", "1")
+    return table
 
-    gradients = Table()
-    gradients.add_column("")
-    gradients.add_column("manual: dL/dŷ · dŷ/dz · dz/d·", justify="right")
-    gradients.add_column(f"autograd .grad ({neuron.dtype})", justify="right")
-    gradients.add_column("|difference|", justify="right")
+
+def _gradients(neuron, shaped, digits) -> Table:
+    first = neuron.first
+    table = Table()
+    table.add_column("", no_wrap=True)
+    table.add_column("manual", justify="right", no_wrap=True)
+    table.add_column(f"autograd {neuron.dtype}", justify="right", no_wrap=True)
+    table.add_column("|difference|", justify="right", no_wrap=True)
     for name, manual, auto in [
         ("dL/dw", shaped(neuron, first.manual_w), shaped(neuron, first.autograd_w)),
         ("dL/db", first.manual_b, first.autograd_b),
     ]:
-        gradients.add_row(
-            name, numbers.number(manual), numbers.number(auto), numbers.error(manual, auto)
+        table.add_row(
+            name,
+            numbers.cell(manual, digits),
+            numbers.cell(auto, digits),
+            numbers.error(manual, auto),
         )
-    parts = [
+    return table
+
+
+def view(neuron, shaped, digits: int | None = None) -> Group:
+    header = Text(
+        f"one neuron: z = w·x + b, ŷ = sigmoid(z); {_loss_text(neuron)}  [{neuron.dtype}]"
+    )
+    parts: list[RenderableType] = [
         header,
-        titled("forward pass", forward),
-        titled("the chain rule by hand (as the notebook writes it)", chain),
-        titled("gradients: manual vs torch autograd", gradients),
+        titled("forward pass", fit_table(lambda d: _forward(neuron, shaped, d), digits)),
+        titled(
+            "the chain rule by hand (as the notebook writes it)",
+            fit_table(lambda d: _chain(neuron, shaped, d), digits),
+        ),
+        titled(
+            "gradients: manual (dL/dŷ · dŷ/dz · dz/d·) vs torch autograd .grad",
+            fit_table(lambda d: _gradients(neuron, shaped, d), digits),
+        ),
     ]
     if neuron.history:
-        parts.append(_history(neuron))
+        parts.append(_history(neuron, digits))
     mark, style = ("✓", "green") if neuron.agree and neuron.trajectories_agree else ("✗", "red")
     words = neuron.reason
     if neuron.history:
@@ -94,10 +114,10 @@ def view(neuron, shaped) -> Group:
     return Group(*parts)
 
 
-def _history(neuron) -> Group:
+def _history_table(neuron, digits) -> Table:
     table = Table()
     for heading in ("step", "loss", "w", "b", "manual loss"):
-        table.add_column(heading, justify="right")
+        table.add_column(heading, justify="right", no_wrap=True)
     rows = neuron.history
     shown = rows if len(rows) <= 21 else rows[:10] + [None] + rows[-10:]
     for step in shown:
@@ -107,17 +127,21 @@ def _history(neuron) -> Group:
         a, m = step.autograd, step.manual
         table.add_row(
             str(step.step),
-            numbers.short(a["loss"], 8),
-            numbers.short(a["w"], 8),
-            numbers.short(a["b"], 8),
-            numbers.short(m["loss"], 8),
+            numbers.cell(a["loss"], digits),
+            numbers.cell(a["w"], digits),
+            numbers.cell(a["b"], digits),
+            numbers.cell(m["loss"], digits),
         )
-    losses = [s.autograd["loss"] for s in rows]
+    return table
+
+
+def _history(neuron, digits=None) -> Group:
+    losses = [s.autograd["loss"] for s in neuron.history]
     title = f"gradient descent, lr = {neuron.lr:g} (autograd trajectory; manual alongside)"
     return Group(
-        titled(title, table),
+        titled(title, fit_table(lambda d: _history_table(neuron, d), digits)),
         Text(
-            f"loss {sparkline(losses)}  {numbers.short(losses[0], 6)} → "
-            f"{numbers.short(losses[-1], 6)}"
+            f"loss {sparkline(losses)}  {numbers.fmt(losses[0], digits)} → "
+            f"{numbers.fmt(losses[-1], digits)}"
         ),
     )

@@ -19,22 +19,11 @@ MAX_PATHS = 16  # products written out per variable; more are summed silently
 MAX_LINES = 60  # intermediates listed without --full
 
 
-def plain(value) -> str:
-    """Four decimals, as torch prints, without trailing zeros: -0.9111, 6."""
+def plain(value, digits=None) -> str:
+    """A number under the one precision rule (numbers.fmt); a vector elided."""
     if isinstance(value, list):
-        return (
-            "["
-            + ", ".join(plain(v) for v in value[: numbers.MAX_SHOWN])
-            + (", …" if len(value) > numbers.MAX_SHOWN else "")
-            + "]"
-        )
-    if value is None:
-        return "undefined"
-    value = float(value)
-    if value != 0 and not 1e-3 <= abs(value) < 1e6:
-        return f"{value:.4e}"
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+        return numbers.vector(value, digits)
+    return numbers.fmt(value, digits)
 
 
 def _names(graph) -> dict:
@@ -54,7 +43,7 @@ def _names(graph) -> dict:
     return names
 
 
-def _local_line(graph, edge, names) -> Text:
+def _local_line(graph, edge, names, digits=None) -> Text:
     import sympy as sp
 
     target, source = names[edge.target], names[edge.source]
@@ -66,7 +55,7 @@ def _local_line(graph, edge, names) -> Text:
     scalar = all(not isinstance(n.value, list) for n in inputs)
     if scalar and edge.generic.atoms(sp.Function):
         by_value = {
-            p: sp.Symbol(plain(n.value) if n.value >= 0 else f"({plain(n.value)})")
+            p: sp.Symbol(plain(n.value, digits) if n.value >= 0 else f"({plain(n.value, digits)})")
             for p, n in zip(edge.placeholders, inputs)
         }
         # A negative value is a symbol named "(-0.75)"; alone in a call it needs
@@ -74,8 +63,8 @@ def _local_line(graph, edge, names) -> Text:
         line += " = " + re.sub(
             r"\(\((-[^()]*)\)\)", r"(\1)", sp.sstr(edge.generic.xreplace(by_value))
         )
-    if line.rsplit(" = ", 1)[-1] != plain(edge.local_value):
-        line += f" = {plain(edge.local_value)}"
+    if line.rsplit(" = ", 1)[-1] != plain(edge.local_value, digits):
+        line += f" = {plain(edge.local_value, digits)}"
     return Text("  " + line)
 
 
@@ -94,7 +83,7 @@ def _paths(graph, leaf_index) -> list:
     return paths
 
 
-def _chain(graph, leaf, names) -> list:
+def _chain(graph, leaf, names, digits=None) -> list:
     target = names[0]
     paths = _paths(graph, leaf.index)
     if not paths:
@@ -103,7 +92,7 @@ def _chain(graph, leaf, names) -> list:
         return [
             Text(
                 f"  ∂{target}/∂{leaf.expression} = sum over more than {MAX_PATHS} paths "
-                f"= {plain(leaf.adjoint)} (see gradcalc graph)"
+                f"= {plain(leaf.adjoint, digits)} (see gradcalc graph)"
             )
         ]
     symbols, values = [], []
@@ -116,7 +105,7 @@ def _chain(graph, leaf, names) -> list:
                 factor += f"[arg {edge.position + 1}]"
             factors.append(factor)
         symbols.append(" · ".join(factors))
-        values.append(" · ".join(_paren(plain(e.local_value)) for e in path))
+        values.append(" · ".join(_paren(plain(e.local_value, digits)) for e in path))
     head = f"  ∂{target}/∂{leaf.expression} = "
     lines = [
         Text(head + " + ".join(symbols)),
@@ -126,7 +115,7 @@ def _chain(graph, leaf, names) -> list:
             + " + ".join(f"({v})" if repeated and "·" in v else v for v in values)
         ),
     ]
-    lines.append(Text(" " * len(head) + f"= {plain(leaf.adjoint)}", style="bold"))
+    lines.append(Text(" " * len(head) + f"= {plain(leaf.adjoint, digits)}", style="bold"))
     return lines
 
 
@@ -139,7 +128,7 @@ def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def view(graph, wrt: list, full: bool = False) -> Group:
+def view(graph, wrt: list, full: bool = False, digits: int | None = None) -> Group:
     names = _names(graph)
     lines = [
         Text("Chain rule, step by step", style="bold"),
@@ -159,15 +148,18 @@ def view(graph, wrt: list, full: bool = False) -> Group:
     for node in operations:
         inputs = [names[graph.edges[e].source] for e in node.inputs]
         lines.append(
-            Text(f"  {names[node.index]} = {forward_text(node.op, inputs)} = {plain(node.value)}")
+            Text(
+                f"  {names[node.index]} = {forward_text(node.op, inputs)} = "
+                f"{plain(node.value, digits)}"
+            )
         )
     lines.append(Text("Local derivatives:"))
     shown = {n.index for n in operations}
     for edge in graph.edges:
         if edge.local_generic is not None and edge.target in shown:
-            lines.append(_local_line(graph, edge, names))
+            lines.append(_local_line(graph, edge, names, digits))
     lines.append(Text("Chain rule (sum over paths of the products of local derivatives):"))
     leaves = {node.expression: node for node in graph.nodes if node.kind == "variable"}
     for name in wrt:
-        lines.extend(_chain(graph, leaves[name], names))
+        lines.extend(_chain(graph, leaves[name], names, digits))
     return Group(*lines)

@@ -16,23 +16,26 @@ _gradcalc() {
         [[ ${COMP_WORDS[i]} != -* ]] && { cmd="${COMP_WORDS[i]}"; break; }
     done
     if [[ -z $cmd ]]; then
-        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version --help -h'; else _gradcalc_reply -W 'accumulate diff functions graph perceptron'; fi
+        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate completion diff functions graph perceptron'; fi
         return
     fi
     case "$cmd $prev" in
         "accumulate --at"|"accumulate -a") :; return ;;
         "accumulate --passes"|"accumulate -p") :; return ;;
         "accumulate --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
+        "accumulate --digits") :; return ;;
         "accumulate --timeout") :; return ;;
         "diff --at"|"diff -a") :; return ;;
         "diff --wrt"|"diff -w") :; return ;;
         "diff --order"|"diff -n") :; return ;;
         "diff --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
+        "diff --digits") :; return ;;
         "diff --timeout") :; return ;;
         "diff --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "graph --at"|"graph -a") :; return ;;
         "graph --format"|"graph -f") _gradcalc_reply -W 'tree dot mermaid json'; return ;;
         "graph --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
+        "graph --digits") :; return ;;
         "graph --timeout") :; return ;;
         "perceptron --x") :; return ;;
         "perceptron --y") :; return ;;
@@ -40,18 +43,20 @@ _gradcalc() {
         "perceptron --b") :; return ;;
         "perceptron --loss") _gradcalc_reply -W 'bce mse'; return ;;
         "perceptron --epsilon") :; return ;;
-        "perceptron --steps") :; return ;;
+        "perceptron --epochs"|"perceptron --train") :; return ;;
         "perceptron --lr") :; return ;;
         "perceptron --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
+        "perceptron --digits") :; return ;;
         "perceptron --timeout") :; return ;;
     esac
     [[ $cur == -* ]] || return
     case "$cmd" in
-        accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --timeout --json --help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --timeout --points --json --help -h' ;;
+        accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
+        completion) _gradcalc_reply -W '--help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --digits --timeout --points --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
-        graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --timeout --json --help -h' ;;
-        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --steps --lr --dtype --timeout --json --help -h' ;;
+        graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
+        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --train --lr --dtype --digits --timeout --json --help -h' ;;
     esac
 }
 
