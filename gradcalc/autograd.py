@@ -23,7 +23,14 @@ def leaves_for(point: dict, dtype: str) -> dict:
     }
 
 
-def build(expr: Expression, leaves: dict, dtype: str, keep: bool = False, batched: bool = False):
+def build(
+    expr: Expression,
+    leaves: dict,
+    dtype: str,
+    keep: bool = False,
+    batched: bool = False,
+    jitter=None,
+):
     """Run the forward pass. Returns the root tensor, or with `keep` a dict
     id(node) -> tensor for every node. With `batched`, each leaf holds many
     scalar points along its one axis, so reductions (mean, sum of a scalar)
@@ -47,6 +54,11 @@ def build(expr: Expression, leaves: dict, dtype: str, keep: bool = False, batche
         else:
             args = [values[id(a)] for a in node.args]
             value = TABLE[node.op].torch(torch, *args)
+        if jitter is not None and node.args:
+            # One more rounding error per operation (see numeric.evaluate).
+            eps = torch.finfo(torch_dtype).eps
+            factor = 1 + eps * jitter.uniform(-1, 1, tuple(value.shape))
+            value = value * torch.as_tensor(factor, dtype=torch_dtype)
         values[id(node)] = value
     return values if keep else values[id(expr.root)]
 

@@ -171,6 +171,8 @@ class Many:
     reasons: dict = field(default_factory=dict)  # index -> reason, where not agree
     kinks: dict = field(default_factory=dict)  # index -> [verdict.Kink]
     undefined_at: dict = field(default_factory=dict)  # index -> message
+    one_by_one: int = 0  # unusual points decided by the one-point driver
+    one_by_one_skipped: int = 0  # ...and those past MAX_ONE_BY_ONE, left as vectorized
 
     def status(self, index: int) -> str:
         return STATUSES[self.codes[index]]
@@ -315,6 +317,45 @@ def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, resul
             kinks.get(int(i), []),
             undefined=result.undefined_at.get(index),
         )
+    suspects = np.zeros(size, dtype=bool)
+    for _, mask in numeric.nodes_at_kink(expr, values):
+        suspects |= mask
+    unusual = (codes == verdict.DISAGREE) | ((codes == verdict.UNDEFINED) & ~undefined)
+    if len(wanted[0]) > 1:
+        unusual |= suspects & (codes == verdict.AGREE)  # a kink of a derivative?
+    _decide_one_by_one(expr, chunk, np.flatnonzero(unusual), names, dtype, start, result, columns)
+
+
+MAX_ONE_BY_ONE = 500  # unusual points decided by the one-point driver, per run
+
+
+def _decide_one_by_one(expr, chunk, rows, names, dtype, start, result, columns):
+    """The points the vectorized pass cannot settle (a disagreement, a
+    derivative that is not finite where the function is, a possible kink of
+    a higher derivative) are decided by `check.differentiate`, point by
+    point, so that --points and a single diff give the same verdict: limits
+    of removable singularities, derivatives' one-sided limits, autograd's
+    0·∞ traced. Past MAX_ONE_BY_ONE per run the vectorized verdict stands
+    (and `one_by_one_skipped` counts them)."""
+    from .check import differentiate
+
+    for row in rows:
+        if result.one_by_one >= MAX_ONE_BY_ONE:
+            result.one_by_one_skipped += 1
+            continue
+        result.one_by_one += 1
+        index = start + int(row)
+        point = {n: float(chunk[n][row, 0]) for n in chunk}
+        single = differentiate(expr, point, wrt=names, order=result.order, dtype=dtype)
+        result.codes[index] = STATUSES.index(single.status)
+        result.reasons[index] = single.reason
+        result.kinks[index] = single.kinks
+        for column, partial in zip(columns, single.partials):
+            column["sympy"][index] = np.nan if partial.sympy is None else partial.sympy
+            column["agree"][index] = partial.agree
+            column["finite_difference_checked"][index] = partial.finite_difference_checked
+        if single.status == Status.AGREE:
+            result.reasons.pop(index, None)
 
 
 def worst_status(many: Many) -> str:

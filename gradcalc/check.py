@@ -288,6 +288,8 @@ def differentiate(
         if hidden:
             kinks = hidden
             code = verdict.judge(checks, np.array([True]), np.array([False]))[0]
+    if code == verdict.DISAGREE and all(s is None for s in shapes.values()):
+        _float64_noise(at, methods, wanted, dtype, autograd)
     reason = verdict.reason(code, 0, methods, checks, kinks, autograd)
     partials = []
     for (partial, m), check in zip(measured, checks):
@@ -350,16 +352,45 @@ def _sympy_value(symbolic, f, subs, expr, point):
     return out if isinstance(f, list) else out[0]
 
 
-def _autograd(expr, point, dtype, wanted):
+def _autograd(expr, point, dtype, wanted, jitter=None):
     import torch
 
     from . import autograd
 
     leaves = autograd.leaves_for(point, dtype)
-    output = autograd.scalar_output(autograd.build(expr, leaves, dtype))
+    output = autograd.scalar_output(autograd.build(expr, leaves, dtype, jitter=jitter))
     grads = autograd.derivatives(output, leaves, wanted)
     # force=True: a second derivative through abs() comes back as a ZeroTensor.
     return [g.to(dtype=torch.float64).numpy(force=True) for g in grads]
+
+
+JITTER_TRIALS = 8  # re-runs with one more rounding error per operation
+
+
+def _float64_noise(at, methods, wanted, dtype, autograd: bool) -> None:
+    """How far autograd's and the finite differences' own values move when
+    every operation makes one more rounding error (numeric.evaluate's and
+    autograd.build's `jitter`, seeded: the words are reproducible): float64's
+    reach at this point. A disagreement within it is float64's limit, and
+    `verdict.problems` says so."""
+    rng = np.random.default_rng(0)
+    components = [tuple((n, 0) for n in w) for w in wanted]
+    spread: dict = {}
+    for _ in range(JITTER_TRIALS):
+        fds = numeric.finite_difference(at.expr, at.batch, components, at.frozen, jitter=rng)
+        for i, m in enumerate(methods):
+            moved = abs(float(fds[i][0][0]) - m.finite_difference[0, 0])
+            key = (i, "finite differences")
+            spread[key] = max(spread.get(key, 0.0), moved)
+        if autograd:
+            grads = _autograd(at.expr, at.point, dtype, wanted, jitter=rng)
+            for i, m in enumerate(methods):
+                if m.autograd is not None:
+                    moved = abs(float(np.ravel(grads[i])[0]) - m.autograd[0, 0])
+                    key = (i, "autograd")
+                    spread[key] = max(spread.get(key, 0.0), moved)
+    for i, m in enumerate(methods):
+        m.float64_noise = {(0, 0, method): value for (j, method), value in spread.items() if j == i}
 
 
 @dataclass

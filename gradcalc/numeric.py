@@ -30,6 +30,7 @@ def evaluate(
     frozen: dict | None = None,
     keep: bool = False,
     sides: dict | None = None,
+    jitter=None,
 ):
     """Evaluate at a batch of points.
 
@@ -37,12 +38,18 @@ def evaluate(
     id(node) to a value used instead of evaluating that node (detach).
     Returns the root's array, or with `keep` a dict id(node) -> array. With
     `sides` (a dict), also records for every non-smooth node (abs, max...)
-    which smooth piece its arguments are on (the table's `side`).
+    which smooth piece its arguments are on (the table's `side`). With
+    `jitter` (a numpy Generator), every operation's value is multiplied by
+    1 + u·eps, u uniform in [-1, 1]: one more rounding error each, as float64
+    might have made, to measure how far rounding can move a result.
     """
     values: dict = {}
     with np.errstate(all="ignore"):
         for node in expr.nodes:
             values[id(node)] = _evaluate_node(node, point, values, frozen)
+            if jitter is not None and node.args:
+                value = values[id(node)]
+                values[id(node)] = value * (1 + EPS * jitter.uniform(-1, 1, np.shape(value)))
             func = TABLE.get(node.op)
             if sides is not None and func is not None and func.side is not None:
                 sides[id(node)] = func.side(np, *[values[id(a)] for a in node.args])
@@ -95,7 +102,12 @@ def _base_steps(point: dict, order: int) -> dict:
 
 
 def finite_difference(
-    expr: Expression, point: dict, partials: list, frozen=None, step_factors=STEP_FACTORS
+    expr: Expression,
+    point: dict,
+    partials: list,
+    frozen=None,
+    step_factors=STEP_FACTORS,
+    jitter=None,
 ):
     """Central differences for each partial, at every point of a batch.
 
@@ -106,11 +118,15 @@ def finite_difference(
     crossing a kink of some sub-expression (or leaving the domain): the
     estimate is then not a check of anything. The
     output is summed when it is a vector, matching `backward(ones)`.
+    `jitter` (a numpy Generator) perturbs every operation's value by about
+    one rounding error, to measure float64's reach (see `evaluate`).
     """
     if frozen is None:
         frozen = detached_values(expr, point)
     with np.errstate(all="ignore"):
-        return [_one_partial(expr, point, partial, frozen, step_factors) for partial in partials]
+        return [
+            _one_partial(expr, point, partial, frozen, step_factors, jitter) for partial in partials
+        ]
 
 
 def _moved(point: dict, frozen: dict, shifts: dict, rows: int):
@@ -123,7 +139,7 @@ def _moved(point: dict, frozen: dict, shifts: dict, rows: int):
     return moved, held
 
 
-def _one_partial(expr, point, partial, frozen, step_factors):
+def _one_partial(expr, point, partial, frozen, step_factors, jitter=None):
     order = len(partial)
     batch = next(iter(point.values())).shape[0]
     steps = _base_steps(point, order)
@@ -147,7 +163,7 @@ def _one_partial(expr, point, partial, frozen, step_factors):
         point, frozen, {k: v.reshape(-1) for k, v in shifts.items()}, len(scales) * len(combos)
     )
     pieces: dict = {}
-    f = evaluate(expr, moved, held, sides=pieces).sum(axis=-1)
+    f = evaluate(expr, moved, held, sides=pieces, jitter=jitter).sum(axis=-1)
     f = f.reshape(batch, len(scales), len(combos))
     denominators = np.ones((batch, len(scales)))
     for name, comp in partial:

@@ -131,6 +131,9 @@ class Methods:
     # crossed a kink, or left the domain): "not checked", never "disagree".
     fd_checked: np.ndarray | None = None
     autograd_why: dict[tuple[int, int], str] | None = None  # why autograd is not finite
+    # (point, component, method) -> how far the method's own value moves when
+    # the point moves by a few ulps: float64's reach there (see FLOAT64_REACH).
+    float64_noise: dict[tuple[int, int, str], float] | None = None
 
 
 @dataclass
@@ -193,6 +196,20 @@ def judge(checks: list[Checks], kink: np.ndarray, undefined: np.ndarray) -> np.n
 
 
 NONFINITE, OFF = "nonfinite", "off"  # the two kinds of problem
+# A difference within this many times the method's own float64 noise is
+# float64's limit at that point, and the words say so.
+FLOAT64_REACH = 10.0
+
+
+def _within_float64(methods: Methods, point: int, c: int, method: str, difference: float) -> str:
+    noise = (methods.float64_noise or {}).get((point, c, method))
+    if noise is None or not noise > 0 or difference > FLOAT64_REACH * noise:
+        return ""
+    own = "autograd's" if method == "autograd" else f"{method}'"
+    return (
+        f" (float64's limit here: one more rounding error in each operation moves {own} "
+        f"own value by up to {noise:.2g}, so float64 cannot resolve this difference)"
+    )
 
 
 def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str]]:
@@ -214,7 +231,8 @@ def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str
                     (
                         OFF,
                         f"{label}: autograd {ad:.12g} differs from SymPy {reference:.12g} "
-                        f"by {abs(ad - reference):.3g}",
+                        f"by {abs(ad - reference):.3g}"
+                        + _within_float64(methods, point, c, "autograd", abs(ad - reference)),
                     )
                 )
         fd = methods.finite_difference[point, c]
@@ -225,7 +243,8 @@ def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str
                 (
                     OFF,
                     f"{label}: finite differences {fd:.12g} differ from SymPy "
-                    f"{reference:.12g} by {abs(fd - reference):.3g}",
+                    f"{reference:.12g} by {abs(fd - reference):.3g}"
+                    + _within_float64(methods, point, c, "finite differences", abs(fd - reference)),
                 )
             )
     return found
