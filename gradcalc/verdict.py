@@ -9,16 +9,21 @@ evaluates anything: the numbers come from `check` and `batch`, the kinks from
 
 The statuses, one definition each (README "Verdicts" says the same):
 
-- ``undefined``: the function itself is not finite at the point (decided
-  before any derivative is taken), or the symbolic derivative, or autograd's,
-  is not a finite number there.
-- ``not_differentiable``: the point is a kink or a jump: along some variable
-  the one-sided derivatives (measured on the function alone) differ beyond
-  `KINK_TOLERANCE` while both settle as the step shrinks, or the value itself
-  jumps.
-- ``disagree``: every number is finite and the point is smooth, but autograd
-  or finite differences differ from SymPy beyond their named tolerance.
-- ``agree``: none of the above.
+- ``undefined``: the function itself is not finite (or not real) at the
+  point (decided before any derivative is taken), or the reference derivative
+  is not finite: SymPy's formula fails at the point and no limit repairs it
+  (it diverges approaching the point, or cannot be evaluated near it).
+- ``not_differentiable``: the point is a kink or a jump: f is not continuous
+  (a jump, or a value apart from both one-sided limits), or along some
+  variable the one-sided derivatives of f, or of a derivative of order below
+  N for ``--order N``, settle and stay apart beyond `KINK_TOLERANCE`.
+- ``disagree``: the point is smooth and the reference finite, but autograd or
+  finite differences differ from it beyond their named tolerance (autograd's
+  own NaN included). Where the difference is within float64's reach at the
+  point, the words say so.
+- ``agree``: none of the above. A finite difference that could not be taken
+  without crossing a kink (or leaving the domain) is "not checked": it
+  neither agrees nor disagrees.
 
 Precedence, strongest first: undefined function, kink, undefined derivative,
 disagree, agree.
