@@ -288,6 +288,9 @@ def differentiate(
         if hidden:
             kinks = hidden
             code = verdict.judge(checks, np.array([True]), np.array([False]))[0]
+    if code == verdict.DISAGREE and suspects:
+        for m in methods:
+            m.autograd_convention = suspects
     if code == verdict.DISAGREE and all(s is None for s in shapes.values()):
         _float64_noise(at, methods, wanted, dtype, autograd)
     reason = verdict.reason(code, 0, methods, checks, kinks, autograd)
@@ -419,6 +422,10 @@ class _At:
         symbol = self.symbols[name]
         return symbol[comp] if isinstance(symbol, list) else symbol
 
+    def clean(self, name, comp, offsets):
+        """Which offsets keep every non-smooth sub-expression on its piece."""
+        return numeric.same_piece(self.expr, self.batch, name, comp, offsets, self.frozen)
+
     def label(self, name, comp) -> str:
         return f"{name}[{comp}]" if self.shapes[name] is not None else name
 
@@ -499,7 +506,9 @@ def _reference_near(at: _At, d, component, why: str, notes: list):
             "near it along that variable: the derivative is 0"
         )
         return 0.0, None
-    sides = limits.approach(at.engine, d, at.symbols, at.point, _along(at, at.expr.variables))
+    sides = limits.approach(
+        at.engine, d, at.symbols, at.point, _along(at, at.expr.variables), at.clean
+    )
     limit = limits.common_limit(sides)
     if limit is not None:
         notes.append(
@@ -531,7 +540,7 @@ def _derivative_kinks(at: _At, wanted, orders, where: str) -> list:
             for component in at.components(wrt[:k]):
                 d = at.engine.derivative(at.f, tuple(at.symbol(n, c) for n, c in component))
                 along = [(n, c, at.label(n, c)) for n, c in dict.fromkeys(component)]
-                sides = limits.approach(at.engine, d, at.symbols, at.point, along)
+                sides = limits.approach(at.engine, d, at.symbols, at.point, along, at.clean)
                 for label, left, right in limits.corners(sides, verdict.KINK_TOLERANCE):
                     if (label, k) not in seen:
                         seen.add((label, k))

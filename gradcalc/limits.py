@@ -18,13 +18,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Distances tried, relative to max(1, |x|): each 100 times closer.
-STEPS = (1e-3, 1e-5, 1e-7)
+# Distances tried, relative to max(1, |x|): each 100 times closer; the first
+# three that stay on the point's own piece (see `approach`).
+CANDIDATES = (1e-3, 1e-5, 1e-7, 1e-9, 1e-11, 1e-13)
+STEPS = CANDIDATES[:3]
 # Successive differences shrinking at least this much converge (a limit
 # approached like h, √h or even h^(1/3) does).
 SHRINK = 0.3
 SAME = 1e-9  # relative: values this close are equal
 LIMITS_AGREE = 1e-7  # relative: two sides' limits this close are one limit
+# Two limits closer than this fraction of the extrapolation that found them
+# are not told apart (higher-order terms stay in the extrapolated value).
+UNSURE = 0.1
 
 
 @dataclass
@@ -63,17 +68,27 @@ class Side:
         return c + (c - b) * ratio / (1 - ratio)
 
 
-def approach(engine, formula, symbols: dict, point: dict, along: list) -> list[Side]:
+def approach(engine, formula, symbols: dict, point: dict, along: list, clean=None) -> list[Side]:
     """The formula's behaviour near `point` ({name: array}) from both sides
-    along each (name, component) in `along`."""
+    along each (name, component) in `along`. `clean(name, comp, offsets)`,
+    when given, says which offsets stay on the point's own smooth piece of
+    every non-smooth sub-expression: the three largest such distances are
+    used (a kink nearby must not be mistaken for the point's behaviour)."""
     sides = []
     for name, comp, label in along:
+        x = float(np.reshape(point[name], -1)[comp])
         for direction in (-1, 1):
+            offsets = np.array([direction * step * max(1.0, abs(x)) for step in CANDIDATES])
+            if clean is not None:
+                kept = offsets[clean(name, comp, offsets)]
+                offsets = kept[: len(STEPS)] if len(kept) >= len(STEPS) else offsets[-len(STEPS) :]
+            else:
+                offsets = offsets[: len(STEPS)]
             values = []
-            for step in STEPS:
+            for offset in offsets:
                 moved = {k: np.array(v, dtype=np.float64, copy=True) for k, v in point.items()}
                 flat = moved[name].reshape(-1)
-                flat[comp] += direction * step * max(1.0, abs(float(flat[comp])))
+                flat[comp] += offset
                 number, _ = engine.value_at(formula, engine.substitutions(symbols, moved))
                 values.append(number)
             sides.append(Side(label, direction, values))
@@ -89,7 +104,8 @@ def common_limit(sides: list[Side]) -> float | None:
     if not limits:
         return None
     first = limits[0]
-    if all(abs(v - first) <= LIMITS_AGREE * max(1.0, abs(first)) for v in limits):
+    unsure = UNSURE * max(abs(s.values[-1] - s.limit) for s in sides if s.limit is not None)
+    if all(abs(v - first) <= LIMITS_AGREE * max(1.0, abs(first)) + unsure for v in limits):
         return first
     return None
 
@@ -103,7 +119,11 @@ def corners(sides: list[Side], tolerance) -> list[tuple[str, float, float]]:
         by_wrt.setdefault(side.wrt, {})[side.direction] = side
     for wrt, pair in by_wrt.items():
         left, right = pair[-1].limit, pair[1].limit
-        if left is not None and right is not None and not tolerance.allows(left, right):
+        if left is None or right is None:
+            continue
+        # The extrapolation's own size bounds how well each limit is known.
+        unsure = UNSURE * sum(abs(side.values[-1] - side.limit) for side in pair.values())
+        if not tolerance.allows(left, right, unsure):
             found.append((wrt, left, right))
     return found
 

@@ -178,7 +178,9 @@ def _one_partial(expr, point, partial, frozen, step_factors, jitter=None):
     )[..., 1]
     errors = errors + rounding
     errors = np.where(np.isfinite(errors), errors, np.inf)
-    crossing = _crossing(expr, point, frozen, pieces, len(scales), len(combos))
+    # A node on its kink at the point counts too: every stencil straddles it,
+    # so no step is clean there (the kink check speaks for the point).
+    crossing = _crossing(expr, point, frozen, pieces, len(scales), len(combos), at_kink=True)
     crossing = crossing.reshape(batch, len(step_factors), 2).any(axis=2)
     clean = ~crossing.all(axis=1) & np.isfinite(errors).any(axis=1)
     # A step whose stencil crosses a kink measures both pieces at once: it is
@@ -190,11 +192,11 @@ def _one_partial(expr, point, partial, frozen, step_factors, jitter=None):
     return fine + (fine - coarse) / 15.0, errors[rows, best], clean
 
 
-def _crossing(expr, point, frozen, pieces, scales: int, combos: int):
+def _crossing(expr, point, frozen, pieces, scales: int, combos: int, at_kink: bool = False):
     """(batch, scales): whether the stencil of each step puts some non-smooth
     node (abs, relu, max...) on another smooth piece than the point's own.
-    A node sitting on its kink at the point is left out (every step crosses
-    it; the kink check speaks there)."""
+    A node sitting on its kink at the point is left out unless `at_kink`
+    (moving off a kink is what one-sided probes do)."""
     batch = next(iter(point.values())).shape[0]
     crossing = np.zeros((batch, scales), dtype=bool)
     if not pieces:
@@ -209,7 +211,9 @@ def _crossing(expr, point, frozen, pieces, scales: int, combos: int):
         on_kink = np.broadcast_to(TABLE[node.op].at_kink(np, *args), shape)
         base = np.broadcast_to(here[id(node)], shape)
         moved = np.asarray(pieces[id(node)]).reshape(batch, scales, combos, -1)
-        changed = (moved != base[:, None, None, :]) & ~on_kink[:, None, None, :]
+        changed = moved != base[:, None, None, :]
+        if not at_kink:
+            changed &= ~on_kink[:, None, None, :]
         crossing |= changed.any(axis=(2, 3))
     return crossing
 
@@ -246,15 +250,34 @@ def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None, 
     }
 
 
+def same_piece(expr: Expression, point: dict, name: str, comp: int, offsets, frozen=None):
+    """For a one-point batch: whether moving that variable component by each
+    of `offsets` keeps every non-smooth sub-expression (abs, relu, max...) on
+    the point's own smooth piece (one bool per offset). A node sitting on its
+    kink at the point is left out, as in the finite differences."""
+    offsets = np.asarray(offsets, dtype=np.float64)
+    frozen = frozen or {}
+    moved, held = _moved(point, frozen, {(name, comp): offsets}, len(offsets))
+    pieces: dict = {}
+    evaluate(expr, moved, held, sides=pieces)
+    return ~_crossing(expr, point, frozen, pieces, len(offsets), 1)[0]
+
+
+NEAR = tuple(10.0**-k for k in range(3, 14, 2))  # 1e-3 ... 1e-13, relative to max(1, |x|)
+
+
 def locally_constant(expr: Expression, point: dict, name: str, comp: int, frozen=None) -> bool:
     """Whether f keeps exactly its value at the point (a one-point batch)
-    when that variable component moves a little either way: a piece clipped
-    flat, as relu(x) for x < 0. The derivative along it is then 0, whatever
-    0·∞ a formula meets there."""
+    when that variable component moves a little either way, on the point's
+    own piece: a piece clipped flat, as relu(x) for x < 0. The derivative
+    along it is then 0, whatever 0·∞ a formula meets there."""
     x = float(point[name][0, comp])
-    scale = max(1.0, abs(x))
-    offsets = np.array([0.0] + [s * d * scale for d in (1e-2, 1e-4, 1e-6, 1e-9) for s in (-1, 1)])
-    moved, held = _moved(point, frozen or {}, {(name, comp): offsets}, len(offsets))
+    offsets = np.array([s * d * max(1.0, abs(x)) for d in NEAR for s in (-1, 1)])
+    kept = offsets[same_piece(expr, point, name, comp, offsets, frozen)]
+    if (kept < 0).sum() < 2 or (kept > 0).sum() < 2:
+        return False
+    kept = np.concatenate([[0.0], kept])
+    moved, held = _moved(point, frozen or {}, {(name, comp): kept}, len(kept))
     f = evaluate(expr, moved, held).sum(axis=-1)
     return bool(np.all(np.isfinite(f)) and np.all(f == f[0]))
 

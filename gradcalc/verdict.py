@@ -136,6 +136,7 @@ class Methods:
     # crossed a kink, or left the domain): "not checked", never "disagree".
     fd_checked: np.ndarray | None = None
     autograd_why: dict[tuple[int, int], str] | None = None  # why autograd is not finite
+    autograd_convention: str | None = None  # a non-smooth node autograd took a side of
     # (point, component, method) -> how far the method's own value moves when
     # the point moves by a few ulps: float64's reach there (see FLOAT64_REACH).
     float64_noise: dict[tuple[int, int, str], float] | None = None
@@ -206,6 +207,15 @@ NONFINITE, OFF = "nonfinite", "off"  # the two kinds of problem
 FLOAT64_REACH = 10.0
 
 
+def _convention(methods: Methods) -> str:
+    if methods.autograd_convention is None:
+        return ""
+    return (
+        f" (torch's subgradient convention at {methods.autograd_convention}, which sits on "
+        "its kink here: the function itself is smooth to this order, autograd is not)"
+    )
+
+
 def _within_float64(methods: Methods, point: int, c: int, method: str, difference: float) -> str:
     noise = (methods.float64_noise or {}).get((point, c, method))
     if noise is None or not noise > 0 or difference > FLOAT64_REACH * noise:
@@ -237,6 +247,7 @@ def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str
                         OFF,
                         f"{label}: autograd {ad:.12g} differs from SymPy {reference:.12g} "
                         f"by {abs(ad - reference):.3g}"
+                        + _convention(methods)
                         + _within_float64(methods, point, c, "autograd", abs(ad - reference)),
                     )
                 )

@@ -73,3 +73,64 @@ def derivative(expression, point: dict, wrt: tuple, direction: int = 0, step=Non
             return float(mpmath.diff(f, at, orders, **options))
         except (ValueError, ZeroDivisionError, OverflowError):
             return None
+
+
+def one_variable_verdict(expression, name: str, x0: float, order: int = 1):
+    """The verdict at x0 by mpmath alone, for an expression of one variable:
+    ("undefined", None) where f is not finite there or a one-sided derivative
+    is not; ("not_differentiable", None) where f is not continuous or, for
+    some k <= order, the k-th one-sided derivatives differ; otherwise
+    ("differentiable", the order-th derivative)."""
+    expr = parse(expression) if isinstance(expression, str) else expression
+    with mpmath.workdps(DIGITS):
+        x = mpmath.mpf(x0)
+
+        def f(t):
+            result = _value(expr, {name: t})
+            if result is None:
+                raise ValueError("undefined")
+            return result
+
+        try:
+            here = f(x)
+        except ValueError:
+            return "undefined", None
+        # Continuity: a gap that keeps its size as the offset shrinks from
+        # 1e-30 to 1e-40 (a jump); a continuous f's change shrinks with it.
+        scale = max(1, abs(here))
+        for sign in (-1, 1):
+            try:
+                gaps = [abs(f(x + sign * mpmath.mpf(10) ** -e) - here) for e in (30, 40)]
+            except ValueError:
+                return "undefined", None
+            if gaps[1] > mpmath.mpf(10) ** -10 * scale and gaps[1] > gaps[0] / 2:
+                return "not_differentiable", None
+        derivative = None
+        for k in range(1, order + 1):
+            try:
+                # Each side at two step sizes: a one-sided derivative that
+                # exists is the same at both; one that diverges is not.
+                left, left_finer = (
+                    mpmath.diff(f, x, k, direction=-1, h=mpmath.mpf(10) ** -e) for e in (12, 20)
+                )
+                right, right_finer = (
+                    mpmath.diff(f, x, k, direction=1, h=mpmath.mpf(10) ** -e) for e in (12, 20)
+                )
+            except ValueError:
+                return "undefined", None
+            for coarse, fine in ((left, left_finer), (right, right_finer)):
+                # One-sided differences are first order: O(h) apart when the
+                # derivative exists, orders of magnitude apart when it diverges.
+                if not mpmath.isfinite(fine) or abs(fine - coarse) > mpmath.mpf(10) ** -3 * max(
+                    1, abs(fine)
+                ):
+                    return "undefined", None
+            # A corner's one-sided derivatives stay apart as the step shrinks;
+            # a difference that shrinks with it (like √h) meets at the point.
+            if abs(left_finer - right_finer) <= abs(left - right) / 2:
+                right_finer = left_finer = (left_finer + right_finer) / 2
+            left, right = left_finer, right_finer
+            if abs(left - right) > mpmath.mpf(10) ** -8 * max(1, abs(right)):
+                return "not_differentiable", None
+            derivative = right
+        return "differentiable", float(derivative)
