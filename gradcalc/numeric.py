@@ -208,7 +208,9 @@ def _crossing(expr, point, frozen, pieces, scales: int, combos: int, at_kink: bo
             continue
         args = [values[id(a)] for a in node.args]
         shape = np.broadcast(*args).shape
-        on_kink = np.broadcast_to(TABLE[node.op].at_kink(np, *args), shape)
+        at_kink_test = TABLE[node.op].at_kink
+        assert at_kink_test is not None  # every node with a `side` has a kink
+        on_kink = np.broadcast_to(at_kink_test(np, *args), shape)
         base = np.broadcast_to(here[id(node)], shape)
         moved = np.asarray(pieces[id(node)]).reshape(batch, scales, combos, -1)
         changed = moved != base[:, None, None, :]

@@ -239,8 +239,9 @@ def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str
         if methods.autograd is not None:
             ad = methods.autograd[point, c]
             if not check.autograd_finite[point, c]:
-                why = (methods.autograd_why or {}).get((point, c))
-                found.append((OFF, f"{label}: autograd gives {ad}" + (f": {why}" if why else "")))
+                traced = (methods.autograd_why or {}).get((point, c))
+                words = f"{label}: autograd gives {ad}" + (f": {traced}" if traced else "")
+                found.append((OFF, words))
             elif not check.autograd_close[point, c]:
                 found.append(
                     (

@@ -1,7 +1,7 @@
 """Views: functions that take library results and *return* Rich renderables.
 The CLI prints them once."""
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -9,7 +9,7 @@ from rich.text import Text
 UNBOUNDED = 100_000  # columns: to measure what a layout needs, unconstrained
 
 
-def titled(title, table: Table) -> Group:
+def titled(title, table: RenderableType) -> Group:
     """A table under its title line. (Rich pads a table's own title out to
     the table's width: trailing spaces on every line of piped output.)"""
     return Group(title if isinstance(title, Text) else Text(title, style="italic"), table)

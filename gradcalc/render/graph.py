@@ -7,7 +7,7 @@ node (its value, torch's grad_fn and the total gradient reaching it).
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
@@ -90,7 +90,7 @@ def tree(graph, full: bool = False, digits: int | None = None) -> Group:
             sub = branch.add(_edge_text(edge, digits) + _node_text(graph, child, full, digits))
             pending.append((sub, child, depth + 1))
         stack.extend(reversed(pending))
-    parts = [top]
+    parts: list[RenderableType] = [top]
     parts.extend(_leaf_sums(graph, digits))
     if elided:
         parts.append(Text(f"({elided} nodes elided; --full shows all)", style="dim"))

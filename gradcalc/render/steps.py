@@ -70,7 +70,8 @@ def _local_line(graph, edge, names, digits=None) -> Text:
 
 def _paths(graph, leaf_index) -> list:
     """Every path of edges from the output down to the leaf (capped)."""
-    paths, stack = [], [(0, [])]
+    paths: list[list] = []
+    stack: list[tuple[int, list]] = [(0, [])]
     while stack and len(paths) <= MAX_PATHS:
         index, path = stack.pop()
         if index == leaf_index:
