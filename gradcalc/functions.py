@@ -57,6 +57,13 @@ def _erf_np(np, x, fn=math.erf):
     return np.frompyfunc(fn, 1, 1)(x).astype(float)
 
 
+def _sympy_leaky(sp, x, slope=None):
+    # slope·x + (1 - slope)·max(0, x): one formula for any slope, whose
+    # derivative SymPy writes with Heaviside (numpy-evaluable, see heads).
+    slope = sp.Rational(1, 100) if slope is None else slope
+    return slope * x + (1 - slope) * sp.Max(0, x)
+
+
 def _sympy_log(sp, x, base=None):
     return sp.log(x) if base is None else sp.log(x) / sp.log(base)
 
@@ -532,6 +539,113 @@ FUNCTIONS = [
         "log(1 + exp(x)), computed as logaddexp(x, 0) (torch's F.softplus "
         "returns x itself above 20)",
         samples=((0.7,), (-2.1,)),
+    ),
+    Function(
+        "gelu",
+        (1, 1),
+        lambda sp, x: x / 2 * (1 + sp.erf(x / sp.sqrt(2))),
+        lambda t, x: t.nn.functional.gelu(x),
+        lambda np, x: 0.5 * x * (1 + _erf_np(np, x / math.sqrt(2))),
+        lambda mp, x: x / 2 * (1 + mp.erf(x / mp.sqrt(2))),
+        "Gaussian error linear unit, x·Φ(x) = x/2·(1 + erf(x/√2)) (exact form)",
+        samples=((0.7,), (-2.1,)),
+        symengine=False,  # SymEngine cannot evaluate erf of sqrt(2)·x at numbers
+    ),
+    Function(
+        "gelu_tanh",
+        (1, 1),
+        lambda sp, x: (
+            x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 10**6) * x**3)))
+        ),
+        lambda t, x: t.nn.functional.gelu(x, approximate="tanh"),
+        lambda np, x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+        lambda mp, x: (
+            x / 2 * (1 + mp.tanh(mp.sqrt(2 / mp.pi) * (x + mp.mpf(44715) / 10**6 * x**3)))
+        ),
+        "GELU's tanh approximation, x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))",
+        samples=((0.7,), (-2.1,)),
+    ),
+    Function(
+        "silu",
+        (1, 1),
+        lambda sp, x: x / (1 + sp.exp(-x)),
+        lambda t, x: t.nn.functional.silu(x),
+        lambda np, x: x * 0.5 * (1 + np.tanh(0.5 * x)),
+        lambda mp, x: x / (1 + mp.exp(-x)),
+        "sigmoid linear unit (swish), x·sigmoid(x)",
+        samples=((0.7,), (-2.1,)),
+        aliases=("swish",),
+    ),
+    Function(
+        "mish",
+        (1, 1),
+        lambda sp, x: x * sp.tanh(sp.log(1 + sp.exp(x))),
+        lambda t, x: t.nn.functional.mish(x),
+        lambda np, x: x * np.tanh(np.logaddexp(x, 0.0)),
+        lambda mp, x: x * mp.tanh(mp.log(1 + mp.exp(x))),
+        "x·tanh(softplus(x))",
+        samples=((0.7,), (-2.1,)),
+    ),
+    Function(
+        "elu",
+        (1, 1),
+        # max(0, x) + min(0, exp(x) - 1): x above 0, exp(x) - 1 below (alpha 1).
+        lambda sp, x: sp.Max(0, x) + sp.Min(0, sp.exp(x) - 1),
+        lambda t, x: t.nn.functional.elu(x),
+        lambda np, x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+        lambda mp, x: x if x > 0 else mp.exp(x) - 1,
+        "exponential linear unit: x for x > 0, exp(x) - 1 below (alpha 1)",
+        domain="all reals (its second derivative jumps at 0)",
+        samples=((0.7,), (-2.1,)),
+        kink="corner",
+        at_kink=_at_zero,
+        side=_sign_side,
+        symengine=False,
+    ),
+    Function(
+        "leaky_relu",
+        (1, 2),
+        _sympy_leaky,
+        lambda t, x, slope=None: t.where(x > 0, x, (0.01 if slope is None else slope) * x),
+        lambda np, x, slope=0.01: np.where(x > 0, x, slope * x),
+        lambda mp, x, slope=None: x if x > 0 else (mp.mpf("0.01") if slope is None else slope) * x,
+        "x for x > 0, slope·x below; leaky_relu(x) has slope 0.01",
+        domain="all reals (kink at 0)",
+        samples=((0.7,), (-2.1,), (-1.5, 0.2)),
+        kink="corner",
+        at_kink=_at_zero,
+        side=_sign_side,
+        symengine=False,
+    ),
+    Function(
+        "hardtanh",
+        (1, 1),
+        lambda sp, x: sp.Max(-1, sp.Min(1, x)),
+        lambda t, x: t.nn.functional.hardtanh(x),
+        lambda np, x: np.clip(x, -1.0, 1.0),
+        lambda mp, x: max(-1, min(1, x)),
+        "x clipped to [-1, 1]",
+        domain="all reals (kinks at -1 and 1)",
+        samples=((0.7,), (-0.3,), (2.1,)),
+        kink="corner",
+        at_kink=lambda np, x, *_: np.abs(np.abs(x) - 1) <= 1e-300,
+        side=lambda np, x, *_: np.sign(x - 1) + np.sign(x + 1),
+        symengine=False,
+    ),
+    Function(
+        "clamp",
+        (3, 3),
+        lambda sp, x, lo, hi: sp.Max(lo, sp.Min(hi, x)),
+        lambda t, x, lo, hi: t.clamp(x, lo, hi),
+        lambda np, x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+        lambda mp, x, lo, hi: max(lo, min(hi, x)),
+        "x clipped to [lo, hi]: clamp(x, lo, hi)",
+        domain="lo <= hi (kinks where x = lo or x = hi)",
+        samples=((0.7, -1.0, 2.0), (-2.1, -1.5, 0.5), (3.0, 0.0, 1.0)),
+        kink="corner",
+        at_kink=lambda np, x, lo, hi: (np.abs(x - lo) <= 1e-300) | (np.abs(x - hi) <= 1e-300),
+        side=lambda np, x, lo, hi: np.sign(x - lo) + np.sign(x - hi),
+        symengine=False,
     ),
     Function(
         "mean",
