@@ -561,16 +561,19 @@ def _explain_autograd(at: _At, values: dict, methods: list) -> None:
 
         found = backward.first_nonfinite(at.expr, values)
         if found is None:
-            continue
-        node, arg = found
-        m.autograd_why = {
-            (p, c): (
+            words = (
+                "torch's backward pass met 0·∞ or ∞−∞ among its intermediate derivatives, "
+                "though the function and its derivative are finite here (autograd's own NaN, "
+                "not the function's)"
+            )
+        else:
+            node, arg = found
+            words = (
                 f"torch's backward pass meets 0·∞ at {node.brief}: its local derivative "
                 f"with respect to {arg.brief} is not finite here, though the function and "
                 "its derivative are (autograd's own NaN, not the function's)"
             )
-            for p, c in zip(*np.nonzero(bad))
-        }
+        m.autograd_why = {(p, c): words for p, c in zip(*np.nonzero(bad))}
 
 
 __all__ = ["Kink", "Partial", "Result", "differentiate"]

@@ -57,7 +57,9 @@ def _cases(seed: int, count: int):
         text, g = rng.choice(INNER)
         place = rng.choice(list(PLACES))
         u = _shifted(text, g(x0) + PLACES[place])  # zero at x0 when "at"
-        shape = rng.choice(["abs", "relu", "max", "power", "times", "smooth", "jump", "flat"])
+        shape = rng.choice(
+            ["abs", "relu", "max", "power", "times", "smooth", "jump", "flat", "activation"]
+        )
         order = 1
         if shape == "abs":
             expression = f"abs{u}"
@@ -75,6 +77,18 @@ def _cases(seed: int, count: int):
             expression = f"{rng.choice(SMOOTH)}(relu{u}) + x/4"
         elif shape == "jump":
             expression = rng.choice([f"sign{u}^2", f"x + sign{u}", f"sign{u}*{u}^2"])
+        elif shape == "activation":  # the ML activations' kinks (elu's is in f'')
+            expression = rng.choice(
+                [
+                    f"leaky_relu{u}",
+                    f"leaky_relu({u}, 0.25)",
+                    f"elu{u}",
+                    f"clamp({u}, 0, 1)",
+                    f"hardtanh({u} + 1)",
+                    f"clamp({u}, -1, 0)",
+                ]
+            )
+            order = rng.choice([1, 2])
         else:  # clipped flat on one side
             expression = rng.choice([f"sqrt(relu{u})", f"relu(-{u})^1.5"])
         cases.append(pytest.param(expression, float(x0), order, id=f"{expression}@{x0}#{order}"))
@@ -104,8 +118,9 @@ def test_verdict_matches_mpmath(expression, x0, order):
         assert result.differentiable, result.reason
         assert result.status in ("agree", "disagree"), result.reason
         if result.status == "disagree":  # only where float64, or torch's convention, explains it
-            assert "float64's limit" in result.reason or "subgradient" in result.reason
+            explained = ("float64's limit", "subgradient", "autograd's own NaN")
+            assert any(words in result.reason for words in explained), result.reason
         (partial,) = [p for p in result.partials]
-        # The reference's one-sided steps (1e-20 at 50 digits) leave up to ~1e-9
-        # where a derivative tends to 0 like √h.
-        assert partial.sympy == pytest.approx(derivative, rel=1e-7, abs=1e-8), result.reason
+        # The reference's one-sided steps (1e-20 at 50 digits) leave up to a few
+        # 1e-8 where a derivative tends to 0 like √h.
+        assert partial.sympy == pytest.approx(derivative, rel=1e-7, abs=1e-7), result.reason
