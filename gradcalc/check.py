@@ -59,6 +59,7 @@ class Result:
     reason: str
     notes: list[str]
     tree: Expression | None = None
+    hessian: Any = None  # hessian.Hessian for --order 2 over scalar variables
     engine: str = "sympy"  # or "symengine": which computer algebra system differentiated
     chain_rule: bool = False  # its value came from chainrule (a very wide product)
 
@@ -300,6 +301,15 @@ def differentiate(
         partial.problems = [words for _, words in verdict.problems(m, check, 0)]
         partials.append(partial)
     status = verdict.STATUSES[code]
+    hessian = None
+    if order == 2 and chained is None:
+        from .hessian import classify
+
+        gradient = [
+            at.engine.value_at(at.engine.derivative(f_scalar, (at.symbol(n, 0),)), subs)[0]
+            for n in names
+        ]
+        hessian = classify(names, partials, gradient)
     return Result(
         expression=expr.source,
         variables=list(expr.variables),
@@ -314,6 +324,7 @@ def differentiate(
         reason=reason,
         notes=notes,
         tree=expr,
+        hessian=hessian,
         engine=symbolic.ENGINE,
         chain_rule=chained is not None,
     )

@@ -101,6 +101,20 @@ def _diff_document(head: dict, value, derivatives: list, verdict: dict, put=put_
     return document
 
 
+def _hessian(hessian) -> dict:
+    """--order 2: the full matrix by each method, eigenvalues, and what
+    kind of point it is (diff.schema.json, `hessian`)."""
+    document: dict = {"variables": list(hessian.variables), "gradient": hessian.gradient}
+    document["matrix"] = hessian.matrix
+    document["autograd"] = hessian.autograd
+    document["finite_difference"] = hessian.finite_difference
+    document["eigenvalues"] = hessian.eigenvalues
+    document["critical_point"] = hessian.critical
+    document["classification"] = hessian.classification
+    document["tolerance"] = hessian.tolerance
+    return document
+
+
 def _kink(kink) -> dict:
     return {
         "at": kink.node,
@@ -145,7 +159,10 @@ def diff(result) -> dict:
         "kinks": result.kinks,
         "notes": result.notes,
     }
-    return _strict(_diff_document(head, result.value, derivatives, verdict))
+    document = _diff_document(head, result.value, derivatives, verdict)
+    if result.hessian is not None:
+        document["hessian"] = _hessian(result.hessian)
+    return _strict(document)
 
 
 def _many_head(many, index) -> dict:

@@ -205,7 +205,41 @@ def view(result, digits: int | None = None) -> Group:
         parts.append(partial_table(result, result.partials[0], digits))
     else:
         parts.append(partials_table(result, digits))
+    if result.hessian is not None:
+        parts.append(hessian_view(result.hessian, digits))
     for note in result.notes:
         parts.append(Text(f"note: {note}", style="dim"))
     parts.append(verdict(result))
     return Group(*parts)
+
+
+_KINDS = {
+    "minimum": "a local minimum: the gradient is 0 and every eigenvalue is positive",
+    "maximum": "a local maximum: the gradient is 0 and every eigenvalue is negative",
+    "saddle": "a saddle point: the gradient is 0 and the eigenvalues have both signs",
+    "degenerate": "degenerate: the gradient is 0 but an eigenvalue is 0, so the second "
+    "derivatives cannot tell what kind of point it is",
+}
+
+
+def hessian_view(hessian, digits=None) -> Group:
+    """The full symmetric Hessian (SymPy's), its eigenvalues, and what kind
+    of point it is."""
+    table = Table(box=None, show_edge=False, pad_edge=False)
+    table.add_column("H", style="bold")
+    for name in hessian.variables:
+        table.add_column(name, justify="right", no_wrap=True)
+    for name, row in zip(hessian.variables, hessian.matrix):
+        table.add_row(name, *[numbers.fmt(v, digits) for v in row])
+    eigenvalues = ", ".join(numbers.fmt(v, digits) for v in hessian.eigenvalues)
+    if hessian.critical:
+        kind = f"The point is {_KINDS[hessian.classification]}"
+    else:
+        gradient = ", ".join(numbers.fmt(v, digits) for v in hessian.gradient)
+        kind = f"Not a critical point: the gradient is ({gradient})"
+    return Group(
+        Text("Hessian (SymPy), every entry:", style="bold"),
+        table,
+        Text(f"eigenvalues: {eigenvalues}"),
+        Text(f"{kind} (|value| ≤ {hessian.tolerance:.0e} counts as 0)."),
+    )
