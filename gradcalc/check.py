@@ -274,7 +274,7 @@ def differentiate(
     measured = [_partial(at, w, grad, notes) for w, grad in zip(wanted, autograd_values)]
     methods = [m for _, m in measured]
     if autograd:
-        _explain_autograd(at, values, methods)
+        _explain_autograd(at, values, methods, dtype, notes)
     checks = [verdict.compare(m, dtype, order) for m in methods]
     kinks = numeric.find_kinks(expr, batch, values, frozen, names, shapes).get(0, [])
     suspects = ", ".join(n.brief for n, _ in numeric.nodes_at_kink(expr, values))
@@ -559,31 +559,35 @@ def _derivative_kinks(at: _At, wanted, orders, where: str) -> list:
     return found
 
 
-def _explain_autograd(at: _At, values: dict, methods: list) -> None:
+def _explain_autograd(at: _At, values: dict, methods: list, dtype: str, notes: list) -> None:
     """Where autograd's number is not finite but SymPy's is, name the node of
-    torch's backward pass where the gradient stopped being finite (0·∞)."""
+    torch's backward pass where the gradient stopped being finite (0·∞), and
+    the safe rewrite (nantrace)."""
+    from . import nantrace
+
+    traced = None
     for m in methods:
         if m.autograd is None:
             continue
-        bad = ~np.isfinite(m.autograd) & np.isfinite(m.sympy)
-        if not bad.any():
+        if np.all(np.isfinite(m.autograd)):
             continue
-        from . import backward
-
-        found = backward.first_nonfinite(at.expr, values)
-        if found is None:
+        if traced is None:
+            traced = nantrace.trace(at.expr, values, at.point, dtype) or False
+            if traced:
+                notes.append(f"autograd's NaN: {traced.words()}")
+        if traced:
+            words = (
+                f"torch's backward pass meets {traced.pattern} at {traced.node}, though the "
+                "function and its derivative are finite here (autograd's own NaN, not the "
+                "function's; see the note for the safe form)"
+            )
+        else:
             words = (
                 "torch's backward pass met 0·∞ or ∞−∞ among its intermediate derivatives, "
                 "though the function and its derivative are finite here (autograd's own NaN, "
                 "not the function's)"
             )
-        else:
-            node, arg = found
-            words = (
-                f"torch's backward pass meets 0·∞ at {node.brief}: its local derivative "
-                f"with respect to {arg.brief} is not finite here, though the function and "
-                "its derivative are (autograd's own NaN, not the function's)"
-            )
+        bad = ~np.isfinite(m.autograd) & np.isfinite(m.sympy)
         m.autograd_why = {(p, c): words for p, c in zip(*np.nonzero(bad))}
 
 

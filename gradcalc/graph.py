@@ -41,6 +41,7 @@ class GraphNode:
     agree: bool = True
     detached: bool = False  # no gradient reaches it (under a detach)
     depends: bool = True  # depends on a variable; a constant sub-tree carries no gradient
+    nan_source: bool = False  # where torch's backward pass first meets 0·∞ (nantrace)
     inputs: list = field(default_factory=list)  # edge indices, by argument position
     consumers: list = field(default_factory=list)  # edge indices
 
@@ -177,6 +178,7 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
             theirs = np.broadcast_to(theirs, mine.shape)
         node.agree = bool(all(tolerance.allows(float(t), float(m)) for m, t in zip(mine, theirs)))
         agree = agree and node.agree
+    _mark_nan_source(expr, order, index, nodes, values, notes)
     from .check import differentiate
 
     verdict = differentiate(expr, point, dtype=dtype)
@@ -192,6 +194,23 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
         status=verdict.status,
         reason=verdict.reason,
     )
+
+
+def _mark_nan_source(expr, order, index, nodes, values, notes) -> None:
+    """Where a leaf's torch gradient is not finite, mark the node where the
+    backward pass first meets 0·∞ (see nantrace)."""
+    leaves = [nodes[index[id(n)]] for n in order if n.op == "var"]
+    if all(np.all(np.isfinite(np.asarray(leaf.torch_grad, dtype=float))) for leaf in leaves):
+        return
+    from . import backward
+
+    found = backward.first_nonfinite(expr, values)
+    if found is not None:
+        nodes[index[id(found[0])]].nan_source = True
+        notes.append(
+            f"torch's gradient becomes NaN at {found[0].brief}: its derivative is infinite at "
+            f"{found[1].brief} = {float(np.ravel(values[id(found[1])])[0]):g} (0·∞)"
+        )
 
 
 def _spec(value):

@@ -287,6 +287,7 @@ def graph(model) -> dict:
         put_number(entry, "value", node.value)
         entry["grad_fn"] = node.grad_fn
         entry["detached"] = node.detached
+        entry["nan_source"] = node.nan_source
         if node.depends:
             gradient: dict = {}
             put_number(gradient, "chain_rule", node.adjoint if node.adjoint is not None else 0.0)

@@ -32,6 +32,8 @@ def _node_text(graph, node, full=False, digits=None) -> Text:
     text = Text(expression, style="bold") + Text(f" = {numbers.fmt(node.value, digits)}")
     if not node.depends:
         return text + Text("  constant", style="dim")
+    if node.nan_source:
+        text += Text("  ← autograd's NaN starts here (0·∞)", style="bold red")
     if node.grad_fn:
         text += Text(f"  {node.grad_fn}", style="cyan")
     elif node.detached or node.op == "detach":
