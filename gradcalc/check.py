@@ -294,6 +294,8 @@ def differentiate(
             m.autograd_convention = suspects
     if code == verdict.DISAGREE and all(s is None for s in shapes.values()):
         _float64_noise(at, methods, wanted, dtype, autograd)
+    if code == verdict.UNDEFINED:  # a safe rewrite cannot help a derivative that diverges
+        notes[:] = [n for n in notes if not n.startswith("autograd's NaN")]
     reason = verdict.reason(code, 0, methods, checks, kinks, autograd)
     partials = []
     for (partial, m), check in zip(measured, checks):
