@@ -32,6 +32,7 @@ class DType(str, Enum):
 class Loss(str, Enum):
     bce = "bce"
     mse = "mse"
+    ce = "ce"
 
 
 class GraphFormat(str, Enum):
@@ -843,8 +844,10 @@ def perceptron(
         Loss,
         typer.Option(
             "--loss",
-            metavar="bce|mse",
-            help="bce: binary cross-entropy with the notebook's clamp; mse: squared error.",
+            metavar="bce|mse|ce",
+            help="bce: binary cross-entropy with the notebook's clamp; mse: squared error; "
+            "ce: softmax and cross-entropy over --classes K (then --y is a class index, "
+            "--w K rows separated by ';', --b K biases).",
         ),
     ] = Loss.bce,
     epsilon: Annotated[
@@ -883,12 +886,22 @@ def perceptron(
             "comparison with the manual chain rule, float32 for the notebook's own figures.",
         ),
     ] = DType.float64,
+    classes: Annotated[
+        int | None,
+        typer.Option(
+            "--classes",
+            metavar="K",
+            help="With --loss ce: the number of classes (default: the rows of --w, else 2).",
+            show_default=False,
+        ),
+    ] = None,
     digits: Digits = None,
     timeout: Timeout = 5.0,
     json: Json = False,
 ):
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
-    torch autograd's, and optional training epochs."""
+    torch autograd's, and optional training epochs. With --loss ce, K neurons: softmax and
+    cross-entropy, (ŷ − onehot(y))·xᵀ by hand beside autograd."""
     from .perceptron import shaped, train
 
     if old_steps is not None:
@@ -898,6 +911,10 @@ def perceptron(
         )
         epochs = old_steps if epochs == 0 else epochs
     features = _numbers(x, "--x")
+    if loss is Loss.ce:
+        return _softmax_layer(features, y, w, b, classes, dtype.value, epochs, lr, digits, json)
+    if classes is not None:
+        raise UsageError("--classes goes with --loss ce")
     neuron = train(
         features if len(features) > 1 else features[0],
         _numbers(y, "--y")[0],
@@ -918,6 +935,24 @@ def perceptron(
 
         _show(view(neuron, shaped, digits))
     return ExitCode.OK if neuron.agree and neuron.trajectories_agree else ExitCode.DISAGREE
+
+
+def _softmax_layer(features, y, w, b, classes, dtype, epochs, lr, digits, json) -> int:
+    from .multiclass import train
+
+    rows = None if w is None else [_numbers(row, "--w") for row in w.split(";")]
+    biases = None if b in (None, "0") else _numbers(b, "--b")
+    count = classes or (len(rows) if rows else 2)
+    layer = train(features, _numbers(y, "--y")[0], count, rows, biases, dtype, epochs, lr)
+    if json:
+        from .jsonout import softmax_layer as document
+
+        _emit(document(layer))
+    else:
+        from .render.perceptron import softmax_view
+
+        _show(softmax_view(layer, digits))
+    return ExitCode.OK if layer.agree and layer.trajectories_agree else ExitCode.DISAGREE
 
 
 @app.command(

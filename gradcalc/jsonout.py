@@ -379,6 +379,39 @@ def perceptron(neuron) -> dict:
     return _strict(document)
 
 
+def softmax_layer(layer) -> dict:
+    """`perceptron --loss ce` (perceptron-ce.schema.json)."""
+    first = layer.first
+    document: dict = {
+        "schema_version": SCHEMA_VERSION,
+        "x": list(layer.x),
+        "y": layer.y,
+        "w": [list(row) for row in layer.w],
+        "b": list(layer.b),
+        "classes": layer.classes,
+        "loss_function": "ce",
+        "dtype": layer.dtype,
+        "z": first.z,
+        "y_hat": first.y_hat,
+    }
+    put_number(document, "loss", first.loss)
+    document["chain_rule"] = {"dloss_dz": first.dloss_dz, "dz_dw": list(layer.x), "dz_db": 1.0}
+    document["gradients"] = {
+        "w": {"manual": first.manual_w, "autograd": first.autograd_w},
+        "b": {"manual": first.manual_b, "autograd": first.autograd_b},
+    }
+    document["largest_difference"] = layer.largest_difference
+    document["agree"] = layer.agree and layer.trajectories_agree
+    document["reason"] = layer.reason
+    if layer.history:
+        document["lr"] = layer.lr
+        document["history"] = [
+            {"epoch": epoch, "autograd_loss": a, "manual_loss": m} for epoch, a, m in layer.history
+        ]
+        document["trajectories_agree"] = layer.trajectories_agree
+    return _strict(document)
+
+
 def accumulate(result) -> dict:
     single = len(result.variables) == 1
 

@@ -41,11 +41,12 @@ _gradcalc() {
         "perceptron --y") :; return ;;
         "perceptron --w") :; return ;;
         "perceptron --b") :; return ;;
-        "perceptron --loss") _gradcalc_reply -W 'bce mse'; return ;;
+        "perceptron --loss") _gradcalc_reply -W 'bce mse ce'; return ;;
         "perceptron --epsilon") :; return ;;
         "perceptron --epochs"|"perceptron --train") :; return ;;
         "perceptron --lr") :; return ;;
         "perceptron --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
+        "perceptron --classes") :; return ;;
         "perceptron --digits") :; return ;;
         "perceptron --timeout") :; return ;;
     esac
@@ -56,7 +57,7 @@ _gradcalc() {
         diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --digits --timeout --points --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
-        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --train --lr --dtype --digits --timeout --json --help -h' ;;
+        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --train --lr --dtype --classes --digits --timeout --json --help -h' ;;
     esac
 }
 

@@ -24,6 +24,73 @@ def sparkline(values) -> str:
     )
 
 
+def _classes_table(layer, digits) -> Table:
+    first = layer.first
+    table = Table()
+    for name in ("class", "z", "ŷ", "onehot", "dL/db by hand", "dL/db autograd"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for k in range(layer.classes):
+        table.add_row(
+            str(k),
+            numbers.fmt(first.z[k], digits),
+            numbers.fmt(first.y_hat[k], digits),
+            "1" if k == layer.y else "0",
+            numbers.fmt(first.manual_b[k], digits),
+            numbers.fmt(first.autograd_b[k], digits),
+        )
+    return table
+
+
+def _weights_table(layer, digits) -> Table:
+    first = layer.first
+    table = Table()
+    table.add_column("dL/dW", no_wrap=True)
+    for j in range(len(layer.x)):
+        table.add_column(f"x{j} by hand", justify="right", no_wrap=True)
+        table.add_column("autograd", justify="right", no_wrap=True)
+    for k in range(layer.classes):
+        cells = []
+        for j in range(len(layer.x)):
+            cells += [
+                numbers.fmt(first.manual_w[k][j], digits),
+                numbers.fmt(first.autograd_w[k][j], digits),
+            ]
+        table.add_row(f"class {k}", *cells)
+    return table
+
+
+def softmax_view(layer, digits=None) -> Group:
+    """`perceptron --loss ce`: logits, probabilities and the bias gradient per
+    class, then the weight gradient by hand and by autograd."""
+    first = layer.first
+    parts: list[RenderableType] = [
+        Text(
+            f"z = W·x + b, ŷ = softmax(z), L = −log ŷ_y with y = {layer.y}: "
+            f"L = {numbers.fmt(first.loss, digits)}",
+            style="bold",
+        ),
+        titled(
+            "dL/dz = ŷ − onehot(y) = dL/db",
+            fit_table(lambda d: _classes_table(layer, d), digits),
+        ),
+        titled(
+            "dL/dW = (ŷ − onehot(y))·xᵀ",
+            fit_table(lambda d: _weights_table(layer, d), digits),
+        ),
+    ]
+    if layer.history:
+        losses = [a for _, a, _ in layer.history]
+        parts.append(
+            Text(
+                f"loss over {len(losses) - 1} epochs: {sparkline(losses)} "
+                f"{numbers.fmt(losses[0], digits)} → {numbers.fmt(losses[-1], digits)}"
+            )
+        )
+    good = layer.agree and layer.trajectories_agree
+    parts.append(Text(("✓ " if good else "✗ ") + layer.reason, style="green" if good else "red"))
+    return Group(*parts)
+
+
 def _loss_text(neuron) -> str:
     if neuron.loss_name == "bce":
         return (
