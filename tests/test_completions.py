@@ -202,7 +202,7 @@ def bash_complete(line, cwd=ROOT):
         ("gradcalc diff x --dt", ["--dtype"]),
         ("gradcalc diff x --di", ["--digits"]),
         ("gradcalc graph x --format ", ["tree", "dot", "mermaid", "json"]),
-        ("gradcalc perceptron --loss ", ["bce", "mse"]),
+        ("gradcalc perceptron --loss ", ["bce", "mse", "ce"]),
         ("gradcalc perceptron --epochs ", []),  # a number here, unlike diff's --steps flag
         ("gradcalc compl", ["completion"]),
     ],

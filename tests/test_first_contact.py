@@ -41,6 +41,7 @@ SAMPLES = {
     "old_steps": ("3", 3),  # perceptron --steps, the deprecated spelling of --epochs
     "lr": ("0.5", 0.5),
     "passes": ("2", 2),
+    "classes": ("3", 3),
 }
 # What each command needs besides the option under test.
 REQUIRED = {
