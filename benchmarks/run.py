@@ -40,10 +40,12 @@ EXPRESSIONS = {
     "product200": "*".join(f"sin({k}*x + x**({k + 1}))" for k in range(1, 201)),
     "sum2000": " + ".join(f"{k}*sin({k}*x)" for k in range(1, 2001)),
 }
-# depth-100 nesting of sin and square: sin((sin((...)**2))**2)
+# depth-100 nesting of sin and square: sin((sin((...)**2 + 1))**2 + 1). The
+# "+ 1" keeps every level away from 0, so the derivative that the anchors and
+# gradcalc must agree on is not 0 (sin(u**2) alone sinks to 0 within a few levels).
 _nest = "x"
 for _ in range(50):
-    _nest = f"sin(({_nest})**2)"
+    _nest = f"sin(({_nest})**2 + 1)"
 EXPRESSIONS["nest100"] = _nest
 
 MINIMAL_TYPER_APP = '''
@@ -58,12 +60,26 @@ def two(y: int = 1):
 app()
 '''
 
+# Each anchor prints the derivative it computed at x = 0.5 as its last word;
+# the benchmark compares it with gradcalc's (VALUES_AGREE) and stops if they
+# differ: an anchor that computes something else times nothing.
 SYMPY_ANCHOR = """
-import sys, sympy
+import sys, threading, sympy
+# SymPy recurses: deep nesting needs the stack gradcalc gives it too.
+sys.setrecursionlimit(60_000)
+threading.stack_size(512 * 1024 * 1024)
 x = sympy.Symbol("x", real=True)
-f = sympy.sympify(open(sys.argv[1]).read())  # trusted benchmark input
-d = sympy.diff(f, x)
-print(str(d)[:80], d.evalf(30, subs={x: sympy.Float(0.5, 30)}))
+
+def run():
+    # The text's x must be this x: sympify would make its own Symbol('x'), and
+    # the derivative with respect to the real one would be 0.
+    f = sympy.sympify(open(sys.argv[1]).read(), locals={"x": x})  # trusted benchmark input
+    d = sympy.diff(f, x)
+    print(str(d)[:80], float(d.evalf(30, subs={x: sympy.Float(0.5, 30)})))
+
+worker = threading.Thread(target=run)
+worker.start()
+worker.join()
 """
 
 SYMENGINE_ANCHOR = """
@@ -71,7 +87,7 @@ import sys, symengine
 x = symengine.Symbol("x")
 f = symengine.sympify(open(sys.argv[1]).read())  # trusted benchmark input
 d = symengine.diff(f, x)
-print(str(d)[:80], d.subs({x: symengine.RealDouble(0.5)}))
+print(str(d)[:80], float(d.subs({x: symengine.RealDouble(0.5)})))
 """
 
 TORCH_ANCHOR = """
@@ -85,15 +101,33 @@ print(x.grad.item())
 
 
 LIMIT_SECONDS = 120.0  # an anchor slower than this is reported as "> 120 s", once
+VALUES_AGREE = 1e-6  # relative: float64 anchors through deep nesting round differently
 
 
-def _once(command, stdin=None, stdout=subprocess.DEVNULL):
-    """(wall seconds, peak RSS in MB) of one run; seconds is inf past LIMIT_SECONDS."""
+def value_of(output: str) -> float | None:
+    """The derivative a run printed: gradcalc's JSON (d/dx's reference), or an
+    anchor's last word."""
+    import json
+
+    text = output.strip()
+    if not text:
+        return None
+    if text.startswith("{"):
+        document = json.loads(text.splitlines()[0])
+        return document["derivatives"][0]["sympy"]
+    return float(text.split()[-1])
+
+
+def _once(command, stdin=None, stdout=subprocess.DEVNULL, keep=None):
+    """(wall seconds, peak RSS in MB) of one run; seconds is inf past
+    LIMIT_SECONDS. With `keep` (a list), the run's stdout is appended to it
+    (written to a file, so reading it costs the timed process nothing)."""
     start = time.perf_counter()
+    capture = tempfile.TemporaryFile() if keep is not None else None  # noqa: SIM115
     process = subprocess.Popen(
         command,
         stdin=stdin and open(stdin),  # noqa: SIM115 - closed with the process
-        stdout=stdout,
+        stdout=capture if capture is not None else stdout,
         stderr=subprocess.DEVNULL,
     )
     while True:
@@ -107,7 +141,12 @@ def _once(command, stdin=None, stdout=subprocess.DEVNULL):
         time.sleep(0.005)
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"benchmark command failed: {' '.join(command)[:200]}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    elapsed = time.perf_counter() - start
+    if capture is not None:
+        capture.seek(0)
+        keep.append(capture.read().decode())
+        capture.close()
+    return elapsed, usage.ru_maxrss / 1024
 
 
 def measure(command, runs, against=None, **kwargs):
@@ -115,10 +154,10 @@ def measure(command, runs, against=None, **kwargs):
     and with `against` (a baseline command) the baseline's median measured
     in alternation with it, so that a drifting machine moves both alike."""
     times, peaks, baseline = [], [], []
-    for _ in range(runs):
+    for run in range(runs):
         if against is not None:
             baseline.append(_once(against)[0])
-        seconds, peak = _once(command, **kwargs)
+        seconds, peak = _once(command, **(kwargs if run == 0 else {**kwargs, "keep": None}))
         times.append(seconds)
         peaks.append(peak)
         if seconds == float("inf"):
@@ -151,6 +190,7 @@ def main() -> int:
         (work / f"{name}_anchor.py").write_text(text)
 
     rows = []
+    computed: dict = {n: [] for n in ("nest100", "product200", "sum2000")}
 
     def case(name, label, command, baseline=None, target=None, **kwargs):
         """Time `command`. `baseline` is a command (re-run in alternation with
@@ -158,7 +198,16 @@ def main() -> int:
         if only and name not in only:
             return None
         against = baseline if isinstance(baseline, list) else None
+        printed: list = []
+        if "stdout" not in kwargs:
+            kwargs["keep"] = printed
         seconds, peak, alongside = measure(command, options.runs, against, **kwargs)
+        if printed and name in computed:
+            value = value_of(printed[0])
+            if value is None and seconds != float("inf"):
+                raise SystemExit(f"{name}: {label} printed no value: it failed")
+            computed[name].append((label, value))
+            label = f"{label} [{value:.12g}]" if value is not None else label
         base = alongside if against else baseline
         ratio = seconds / base if base else None
         rows.append((name, label, seconds, peak, ratio, target))
@@ -264,6 +313,16 @@ def main() -> int:
             4,
         )
     shutil.rmtree(work, ignore_errors=True)
+    for name, values in computed.items():
+        reference = next((v for label, v in values if label.startswith("gradcalc")), None)
+        for label, value in values:
+            if reference is None or value is None or value == float("inf"):
+                continue
+            if abs(value - reference) > VALUES_AGREE * max(1.0, abs(reference)):
+                raise SystemExit(
+                    f"{name}: {label} computed {value!r}, gradcalc {reference!r}: "
+                    "the anchor does not compute the same derivative"
+                )
     print("\n| case | command | seconds | peak MB | ratio | target |")
     print("| --- | --- | ---: | ---: | ---: | --- |")
     for name, label, seconds, peak, ratio, target in rows:
