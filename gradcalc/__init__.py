@@ -1,22 +1,39 @@
 """gradcalc: a derivative you can trust, computed three ways.
 
-The library is usable without the CLI::
+The library is usable without the CLI; results print through Rich and show
+as tables in Jupyter::
 
-    from gradcalc import differentiate
-    result = differentiate("sin(x**2)", {"x": 3.0})
-    result.derivatives[0].sympy        # -5.466781571308061
+    import gradcalc
+    result = gradcalc.diff("sin(x**2)", at={"x": 3})
+    result.status                          # 'agree'
+    result.to_dict()["gradient"]["x"]["sympy"]   # -5.466781571308062
+    gradcalc.graph("x*x", at={"x": 3}).to_dict()["nodes"][0]["grad_fn"]   # 'MulBackward0'
+    gradcalc.perceptron(x=6.7, y=0).first.manual_w    # [6.691763029237442]
 
-Heavy modules (SymPy, torch) are imported lazily, so importing this package
-stays cheap.
+`to_dict()` is exactly the CLI's `--json` document. Heavy modules (SymPy,
+torch) are imported lazily, so importing this package stays cheap.
 """
 
 __version__ = "0.2.0"
 
-__all__ = ["GradcalcError", "__version__", "differentiate", "parse"]
+__all__ = [
+    "GradcalcError",
+    "__version__",
+    "accumulate",
+    "diff",
+    "differentiate",
+    "graph",
+    "parse",
+    "perceptron",
+]
 
 
 def __getattr__(name):
     # Lazy public API: `import gradcalc` must not pull in SymPy or torch.
+    if name in ("diff", "graph", "perceptron", "accumulate"):
+        from . import api
+
+        return getattr(api, name)
     if name == "differentiate":
         from .check import differentiate
 

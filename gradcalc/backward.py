@@ -8,7 +8,7 @@ derivative of the function table's builder on placeholder inputs, and
 cached. `sweep` runs the chain rule from the output back to the leaves.
 
 Users: `chainrule` (diff's path for very wide products, in float64),
-`graph` (every edge's local derivative and every node's adjoint), and
+`computation` (every edge's local derivative and every node's adjoint), and
 through the graph `diff --steps`.
 """
 

@@ -223,16 +223,19 @@ class GradcalcGroup(TyperGroup):
         return machine
 
     def _run(self, args, prog_name, complete_var, **extra) -> int:
-        try:
-            result = _deep(
-                lambda: super(GradcalcGroup, self).main(
-                    args=args,
-                    prog_name=prog_name,
-                    complete_var=complete_var,
-                    standalone_mode=False,
-                    **extra,
-                )
+        def work():
+            return super(GradcalcGroup, self).main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
             )
+
+        try:
+            # The repl stays in this thread (its prompt wants the main thread);
+            # its answers get the deep stack in their own processes.
+            result = work() if args[:1] == ["repl"] else _deep(work)
             return int(result or 0)
         except GradcalcError as error:
             machine = self._machine(args)
@@ -652,7 +655,7 @@ def diff(
     if (steps or graph) and no_autograd:
         raise UsageError("--steps and --graph show torch's graph: drop --no-autograd")
     if steps or graph:
-        from . import graph as graph_model
+        from . import computation as graph_model
 
         model = graph_model.build(result.tree, result.point, dtype.value)
         if steps:
@@ -779,7 +782,7 @@ def graph(
 ):
     """The computation graph: forward values, local derivatives, gradients flowing back,
     and torch's own grad_fn view with its retained gradients."""
-    from . import graph as graph_model
+    from . import computation as graph_model
 
     model = graph_model.build(_expression(expression), at or [], dtype.value)
     if json or format is GraphFormat.json:
@@ -902,7 +905,7 @@ def perceptron(
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
     torch autograd's, and optional training epochs. With --loss ce, K neurons: softmax and
     cross-entropy, (ŷ − onehot(y))·xᵀ by hand beside autograd."""
-    from .perceptron import shaped, train
+    from .neuron import shaped, train
 
     if old_steps is not None:
         sys.stderr.write(
@@ -984,7 +987,7 @@ def accumulate(
     json: Json = False,
 ):
     """What repeated backward() does to .grad: it accumulates unless zeroed."""
-    from .accumulate import accumulate as run
+    from .accumulation import accumulate as run
 
     result = run(_expression(expression), at or [], passes, zero_grad, dtype.value)
     if json:
@@ -1080,12 +1083,38 @@ def completion(
     return 0
 
 
+@app.command(
+    cls=GradcalcCommand,
+    epilog=_examples(
+        "gradcalc repl",
+        "echo 'diff x^2 --at 1' | gradcalc repl --json",
+    ),
+)
+def repl(
+    json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Answer every line with --json: one JSON document per input line (NDJSON), "
+            "each with its exit status in `exit_code`.",
+        ),
+    ] = False,
+):
+    """One warm session, many answers: gradcalc command lines without 'gradcalc', at a prompt
+    (history, completion, Ctrl-C cancels an answer) or one per line from a pipe. A bare
+    expression is diff at the last point; 'at x=3' sets it; 'ans' is the last derivative."""
+    from .repl import main as session
+
+    return session(json)
+
+
 def main() -> None:
     """The console script: the command runs in a child process with a time and
     memory budget (see budget.py); --help, --version and completion do not."""
     args = sys.argv[1:]
     light = (
         not args
+        or args[0] == "repl"  # a session: each answer gets its own budget (session.py)
         or any(a in ("--help", "-h", "--version", "-V") for a in args)
         or (os.environ.get("_GRADCALC_COMPLETE"))
     )

@@ -339,7 +339,7 @@ def graph(model) -> dict:
 
 
 def perceptron(neuron) -> dict:
-    from .perceptron import shaped
+    from .neuron import shaped
 
     first = neuron.first
     document = {

@@ -51,6 +51,7 @@ REQUIRED = {
     "perceptron": ["--x", "1", "--y", "0"],
     "completion": ["bash"],
     "functions": [],
+    "repl": [],
 }
 
 

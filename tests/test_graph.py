@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from conftest import validate
 
-from gradcalc.graph import build
+from gradcalc.computation import build
 
 RETAINED_GRAD_RTOL = 1e-12  # chain rule vs torch's retained .grad, float64
 

@@ -5,9 +5,9 @@ import itertools
 import pytest
 from conftest import run_subprocess, validate
 
-from gradcalc.accumulate import accumulate
+from gradcalc.accumulation import accumulate
 from gradcalc.errors import UsageError
-from gradcalc.perceptron import train
+from gradcalc.neuron import train
 
 FLOAT64_EXACT = 1e-9  # the bar for float64 figures
 # The notebook's float32 figures (shared/reference/autograd-notebook.txt).

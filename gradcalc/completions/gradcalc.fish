@@ -9,6 +9,7 @@ complete -c gradcalc -n __fish_use_subcommand -a diff -d 'Derivative or gradient
 complete -c gradcalc -n __fish_use_subcommand -a functions -d 'List the functions and constants expressions may use.'
 complete -c gradcalc -n __fish_use_subcommand -a graph -d 'The computation graph: forward values, local derivatives, gradients flowing back, and torch\'s own grad_fn view with its retained gradients.'
 complete -c gradcalc -n __fish_use_subcommand -a perceptron -d 'One neuron (sigmoid + loss): the notebook\'s hand-derived chain-rule gradients beside torch autograd\'s, and optional training epochs. With --loss ce, K neurons: softmax and cross-entropy, (ŷ − onehot(y))·xᵀ by hand beside autograd.'
+complete -c gradcalc -n __fish_use_subcommand -a repl -d 'One warm session, many answers: gradcalc command lines without \'gradcalc\', at a prompt (history, completion, Ctrl-C cancels an answer) or one per line from a pipe. A bare expression is diff at the last point; \'at x=3\' sets it; \'ans\' is the last derivative.'
 complete -c gradcalc -n '__fish_seen_subcommand_from accumulate' -l at -s a -x -d 'The point: 3 (one variable), x=3,y=2, x=[1,2,3] (a vector); values may be constant expressions like pi/4. Repeatable.'
 complete -c gradcalc -n '__fish_seen_subcommand_from accumulate' -l passes -s p -x -d 'How many times to call backward().'
 complete -c gradcalc -n '__fish_seen_subcommand_from accumulate' -l zero-grad -d 'Zero .grad before each backward(), as optimizer.zero_grad() does.'
@@ -55,3 +56,5 @@ complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l digits -x -d
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l timeout -x -d 'Time budget in seconds of computing, after start-up (0: none); past it the run ends with exit 3. Default 5.'
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l json -d 'Print one strict JSON document (see schemas/).'
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l help -s h -d 'Show this message and exit.'
+complete -c gradcalc -n '__fish_seen_subcommand_from repl' -l json -d 'Answer every line with --json: one JSON document per input line (NDJSON), each with its exit status in `exit_code`.'
+complete -c gradcalc -n '__fish_seen_subcommand_from repl' -l help -s h -d 'Show this message and exit.'

@@ -144,7 +144,7 @@ def view(graph, wrt: list, full: bool = False, digits: int | None = None) -> Gro
             )
         )
         operations = operations[-MAX_LINES:]
-    from ..graph import forward_text
+    from ..computation import forward_text
 
     for node in operations:
         inputs = [names[graph.edges[e].source] for e in node.inputs]

@@ -1,0 +1,198 @@
+"""The Python API: `gradcalc.diff`, `gradcalc.graph`, `gradcalc.perceptron`.
+
+Each returns a result object whose `.to_dict()` is exactly the CLI's `--json`
+document, which prints through Rich in a terminal (`rich.print(result)`), and
+which displays as a table in Jupyter (`_repr_html_`, with the derivative in
+LaTeX in `_repr_mimebundle_`). The library's own results stay reachable:
+attributes not defined here are read from them (`result.status`,
+`result.partials`, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Answer:
+    """A library result with its JSON document and its Rich view."""
+
+    def __init__(self, result: Any):
+        self.result = result
+
+    def to_dict(self) -> dict:  # pragma: no cover - each kind defines it
+        raise NotImplementedError
+
+    def __rich__(self):  # pragma: no cover - each kind defines it
+        raise NotImplementedError
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.result, name)
+
+    def _repr_html_(self) -> str:
+        from rich.console import Console
+
+        console = Console(record=True, width=100, file=_Null(), force_terminal=False)
+        console.print(self.__rich__())
+        return console.export_html(inline_styles=True, code_format="<pre>{code}</pre>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = {"text/plain": self._plain(), "text/html": self._repr_html_()}
+        latex = self._latex()
+        if latex:
+            bundle["text/latex"] = latex
+        return bundle
+
+    def _plain(self) -> str:
+        from rich.console import Console
+
+        console = Console(record=True, width=100, file=_Null(), force_terminal=False)
+        console.print(self.__rich__())
+        return console.export_text()
+
+    def _latex(self) -> str | None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<gradcalc {type(self).__name__} {self.to_dict().get('status', '')}>"
+
+
+class Diff(Answer):
+    def to_dict(self) -> dict:
+        from .jsonout import diff
+
+        return diff(self.result)
+
+    def __rich__(self):
+        from .render.diff import view
+
+        return view(self.result)
+
+    def _latex(self) -> str | None:
+        """The derivatives as LaTeX: \\frac{\\partial f}{\\partial x} = ... (scalars)."""
+        from .cas import sympy_engine
+        from .errors import GradcalcError
+        from .parsing import parse
+
+        lines = []
+        for partial in self.result.partials:
+            if not isinstance(partial.symbolic, str) or partial.truncated:
+                return None
+            try:
+                expr = parse(partial.symbolic)
+            except GradcalcError:
+                return None
+            import sympy
+
+            built = sympy_engine.build(expr, sympy_engine.symbols_for(expr.variables, {}))
+            below = " ".join(rf"\partial {name}" for name in partial.wrt)
+            power = "" if len(partial.wrt) == 1 else f"^{{{len(partial.wrt)}}}"
+            lines.append(rf"\frac{{\partial{power} f}}{{{below}}} = {sympy.latex(built)}")
+        return "$" + r" \quad ".join(lines) + "$"
+
+
+class Graph(Answer):
+    def to_dict(self) -> dict:
+        from .jsonout import graph
+
+        return graph(self.result)
+
+    def __rich__(self):
+        from .render.graph import tree
+
+        return tree(self.result, False)
+
+
+class Perceptron(Answer):
+    def to_dict(self) -> dict:
+        from .jsonout import perceptron
+
+        return perceptron(self.result)
+
+    def __rich__(self):
+        from .neuron import shaped
+        from .render.perceptron import view
+
+        return view(self.result, shaped)
+
+
+def diff(
+    expression: str,
+    at: Any = None,
+    wrt: Any = None,
+    order: int = 1,
+    dtype: str = "float64",
+    autograd: bool = True,
+    full: bool = False,
+) -> Diff:
+    """The derivative of `expression` at `at` ({"x": 3} or "x=3"), three ways,
+    and the verdict: `gradcalc diff`."""
+    from .check import differentiate
+
+    return Diff(differentiate(expression, at, wrt, order, dtype, full, autograd))
+
+
+def graph(expression: str, at: Any = None, dtype: str = "float64") -> Graph:
+    """The computation graph at `at`: `gradcalc graph`."""
+    from .computation import build
+
+    return Graph(build(expression, at, dtype))
+
+
+def perceptron(
+    x: Any,
+    y: float,
+    w: Any = None,
+    b: float = 0.0,
+    loss: str = "bce",
+    epsilon: float = 1e-8,
+    dtype: str = "float64",
+    epochs: int = 0,
+    lr: float = 0.1,
+) -> Perceptron:
+    """One neuron, by hand and by autograd: `gradcalc perceptron`."""
+    from .neuron import train
+
+    return Perceptron(train(x, y, w, b, loss, epsilon, dtype, epochs, lr))
+
+
+class Accumulate(Answer):
+    def to_dict(self) -> dict:
+        from .jsonout import accumulate
+
+        return accumulate(self.result)
+
+    def __rich__(self):
+        from .render.accumulate import view
+
+        return view(self.result)
+
+
+def accumulate(
+    expression: str, at: Any = None, passes: int = 3, zero_grad: bool = False, dtype="float64"
+) -> Accumulate:
+    """What repeated backward() does to .grad: `gradcalc accumulate`."""
+    from .accumulation import accumulate as run
+
+    return Accumulate(run(expression, _specs(at), passes, zero_grad, dtype))
+
+
+def _specs(at: Any):
+    """{"x": 2, "y": [1, 2]} as the `--at` text the point readers take."""
+    if not isinstance(at, dict):
+        return at
+
+    def text(value):
+        if isinstance(value, (list, tuple)):
+            return "[" + ",".join(repr(float(v)) for v in value) + "]"
+        return repr(float(value))
+
+    return [",".join(f"{name}={text(value)}" for name, value in at.items())] if at else []
+
+
+class _Null:
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass

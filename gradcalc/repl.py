@@ -1,0 +1,152 @@
+"""`gradcalc repl`: the warm session (session.py) at a prompt or on a pipe.
+
+On a terminal: prompt_toolkit, with history across sessions in the user's
+data directory, completion of commands, options (from the Click command
+tree) and function names (from the function table), multi-line input (a line
+ending in a backslash continues), Ctrl-C cancelling the running answer while
+the session goes on, and Ctrl-D leaving. On a pipe: one command line per
+line, answered in order; the exit status is the worst of them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .session import HELP, QUIT, Session, typer_commands
+
+
+def history_path() -> Path:
+    """$XDG_DATA_HOME/gradcalc/history (~/.local/share/gradcalc/history)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
+    return Path(base) / "gradcalc" / "history"
+
+
+def main(as_json: bool = False) -> int:
+    _warm_up()
+    session = Session(json=as_json)
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return _interactive(session)
+    return _piped(session)
+
+
+def _warm_up() -> None:
+    """The imports every answer needs, once, before the first request."""
+    import numpy  # noqa: F401
+    import sympy  # noqa: F401
+    import torch  # noqa: F401
+
+    from . import check, graph, jsonout  # noqa: F401
+    from .cas import sympy_engine  # noqa: F401
+    from .render import diff  # noqa: F401
+
+
+def _piped(session: Session) -> int:
+    for line in sys.stdin:
+        answer = session.handle(line)
+        if answer is None:
+            continue
+        sys.stdout.write(answer.stdout)
+        sys.stdout.flush()
+        sys.stderr.write(answer.stderr)
+        sys.stderr.flush()
+        if answer.words[:1] and answer.words[0] in QUIT:
+            break
+    return session.worst
+
+
+def _interactive(session: Session) -> int:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+
+    path = history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prompt = PromptSession(
+        history=FileHistory(str(path)),
+        completer=_completer(),
+        complete_while_typing=False,
+    )
+    sys.stdout.write("gradcalc repl: type help for the shortcuts, Ctrl-D to leave\n")
+    while True:
+        try:
+            line = _read(prompt)
+        except KeyboardInterrupt:
+            continue  # Ctrl-C at the prompt clears the line
+        except EOFError:
+            return session.worst
+        if line.strip() in QUIT:
+            return session.worst
+        if line.strip() == "help":
+            sys.stdout.write(HELP + "\n")
+            continue
+        answer = session.handle(line)
+        if answer is None:
+            continue
+        sys.stdout.write(answer.stdout)
+        sys.stderr.write(answer.stderr)
+        if answer.code == 130:
+            sys.stderr.write("gradcalc: cancelled; the session goes on\n")
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def _read(prompt) -> str:
+    """One entry: lines ending in a backslash continue on the next."""
+    lines = [prompt.prompt("gradcalc> ")]
+    while lines[-1].endswith("\\"):
+        lines[-1] = lines[-1][:-1]
+        lines.append(prompt.prompt("........> "))
+    return " ".join(lines)
+
+
+def _completer():
+    """Commands, each command's options, and function names."""
+    import typer
+    from prompt_toolkit.completion import Completer, Completion
+
+    from .cli import app
+    from .functions import BY_NAME, CONSTANTS
+
+    group = typer.main.get_command(app)
+    options = {
+        name: sorted(
+            opt
+            for param in command.params
+            for opt in getattr(param, "opts", [])
+            if opt.startswith("-")
+        )
+        for name, command in group.commands.items()  # type: ignore[attr-defined]
+    }
+    commands = sorted(typer_commands(app)) + ["at", "help", "quit"]
+    names = sorted(set(BY_NAME) | set(CONSTANTS))
+
+    class Words(Completer):
+        def get_completions(self, document, complete_event):
+            text = document.text_before_cursor
+            word = document.get_word_before_cursor(WORD=True)
+            before = text[: len(text) - len(word)].split()
+            if not before:
+                candidates = commands + names
+            elif word.startswith("-"):
+                candidates = options.get(before[0], [])
+            else:
+                # Inside an expression: the function names (after "(" or an operator too).
+                word = _tail(word)
+                candidates = names
+            for candidate in candidates:
+                if candidate.startswith(word):
+                    yield Completion(candidate, start_position=-len(word))
+
+    return Words()
+
+
+def _tail(word: str) -> str:
+    """The name being typed at the end of an expression: `sin(co` -> `co`."""
+    end = len(word)
+    start = end
+    while start > 0 and (word[start - 1].isalnum() or word[start - 1] == "_"):
+        start -= 1
+    return word[start:end]

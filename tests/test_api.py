@@ -1,0 +1,59 @@
+"""The Python API: results whose to_dict() is the CLI's --json document,
+that print through Rich and display in Jupyter."""
+
+import json
+
+import pytest
+
+import gradcalc
+
+
+def _cli_json(cli, *args):
+    return json.loads(cli(*args, "--json").stdout)
+
+
+def test_diff_to_dict_is_the_cli_document(cli):
+    result = gradcalc.diff("sin(x**2)", at={"x": 3})
+    assert result.to_dict() == _cli_json(cli, "diff", "sin(x**2)", "--at", "3")
+    assert result.status == "agree"  # the library result's own fields
+    assert result.to_dict()["gradient"]["x"]["sympy"] == pytest.approx(-5.466781571308062)
+
+
+def test_graph_perceptron_and_accumulate_to_dict_are_the_cli_documents(cli):
+    assert gradcalc.graph("x*x", at={"x": 3}).to_dict() == _cli_json(
+        cli, "graph", "x*x", "--at", "3"
+    )
+    assert gradcalc.perceptron(x=6.7, y=0).to_dict() == _cli_json(
+        cli, "perceptron", "--x", "6.7", "--y", "0"
+    )
+    assert gradcalc.accumulate("x**2", at={"x": 2}, passes=2).to_dict() == _cli_json(
+        cli, "accumulate", "x**2", "--at", "2", "--passes", "2"
+    )
+
+
+def test_jupyter_display_has_a_table_and_latex():
+    bundle = gradcalc.diff("sin(x**2)", at={"x": 3})._repr_mimebundle_()
+    assert (
+        bundle["text/latex"] == r"$\frac{\partial f}{\partial x} = 2 x \cos{\left(x^{2} \right)}$"
+    )
+    assert "<pre" in bundle["text/html"] and "-5.466781571" in bundle["text/html"]
+    assert "SymPy, autograd and finite differences agree" in bundle["text/plain"]
+
+
+def test_rich_prints_the_same_view_as_the_cli(cli):
+    from rich.console import Console
+
+    console = Console(record=True, width=100, force_terminal=False)
+    console.print(gradcalc.diff("sin(x**2)", at={"x": 3}))
+    text = console.export_text()
+    assert (
+        text
+        == cli("diff", "sin(x**2)", "--at", "3", env={"NO_COLOR": "1", "COLUMNS": "100"}).stdout
+    )
+
+
+def test_the_package_docstring_example_runs():
+    result = gradcalc.diff("sin(x**2)", at={"x": 3})
+    assert result.status == "agree"
+    assert gradcalc.graph("x*x", at={"x": 3}).to_dict()["nodes"][0]["grad_fn"] == "MulBackward0"
+    assert gradcalc.perceptron(x=6.7, y=0).first.manual_w == [6.691763029237442]
