@@ -14,6 +14,7 @@ point; `ans` in an expression is the last derivative computed.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -203,6 +204,11 @@ class _Captured:
             thread = threading.Thread(target=self._drain, args=(read, fd), daemon=True)
             thread.start()
             self._threads.append(thread)
+        # The child writes through sys.stdout and sys.stderr: make them the fds,
+        # whatever stood there (a test runner's capture, a notebook's stream).
+        self._streams = (sys.stdout, sys.stderr)
+        sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), encoding="utf-8")
+        sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8")
         return self
 
     def _drain(self, read: int, fd: int) -> None:
@@ -218,6 +224,7 @@ class _Captured:
 
         sys.stdout.flush()
         sys.stderr.flush()
+        sys.stdout, sys.stderr = self._streams
         for fd, saved in zip((1, 2), self._saved):
             os.dup2(saved, fd)  # closes the pipe's write end: the drains end
             os.close(saved)

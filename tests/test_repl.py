@@ -1,0 +1,201 @@
+"""gradcalc repl: on a pipe (output key for key equal to the one-shot CLI's
+JSON, bad lines answered and the stream going on, the worst status) and in a
+real terminal (pexpect: typing, completion, history, Ctrl-C during a long
+answer, Ctrl-D)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gradcalc.session import Session
+
+LINES = [
+    'diff "x^2" --at 1',
+    "diff 'sin(x**2)' --at 3",
+    "graph x*x --at 3",
+    "perceptron --x 6.7 --y 0",
+    "diff 'log(x)' --at 0",  # undefined: exit 3
+    "diff 'sin(' --at 1",  # a parse error: exit 2
+    "accumulate x**2 --at 2 --passes 2",
+]
+
+
+def _repl(*args, input, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "gradcalc", "repl", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, **(env or {})),
+    )
+
+
+@pytest.mark.slow
+def test_piped_json_equals_the_one_shot_cli_key_for_key(cli):
+    run = _repl("--json", input="\n".join(LINES) + "\n")
+    documents = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(documents) == len(LINES)  # one document per line, errors included
+    import shlex
+
+    for line, document in zip(LINES, documents):
+        once = cli(*shlex.split(line), "--json")
+        code = document.pop("exit_code")
+        assert code == once.exit_code, line
+        assert document == json.loads(once.stdout), line
+    assert run.returncode == 3  # the worst status of the stream
+
+
+def test_a_bad_line_never_ends_the_stream():
+    session = Session(json=True)
+    answers = [session.handle(line) for line in ['diff "x^2 --at 1', "diff x^2 --at 2"]]
+    first, second = (json.loads(a.stdout) for a in answers)
+    assert first["error"]["kind"] == "usage" and first["exit_code"] == 2
+    assert second["gradient"]["x"]["sympy"] == 4.0 and second["exit_code"] == 0
+    assert session.worst == 2
+
+
+def test_shortcuts_bare_expression_at_and_ans():
+    session = Session(json=True)
+    assert json.loads(session.handle("at x=3").stdout)["message"] == "point: x=3"
+    bare = json.loads(session.handle("sin(x**2)").stdout)
+    assert bare["point"] == {"x": 3.0}
+    assert bare["gradient"]["x"]["symbolic"] == "2*x*cos(x**2)"
+    # ans is the last derivative: d/dx of 2*x*cos(x**2) at 3.
+    again = json.loads(session.handle("ans").stdout)
+    assert again["expression"] == "(2*x*cos(x**2))"
+    assert again["gradient"]["x"]["symbolic"] == "-4*x**2*sin(x**2) + 2*cos(x**2)"
+
+
+def test_budget_per_request_overrun_is_one_error_document():
+    session = Session(json=True)
+    answer = session.handle("diff '(1/9)**(9**9)*x' --at 1 --timeout 0.5")
+    (document,) = [json.loads(line) for line in answer.stdout.splitlines()]
+    assert document["exit_code"] in (2, 3)
+    assert "error" in document
+    follow = json.loads(session.handle("diff x^2 --at 1").stdout)
+    assert follow["exit_code"] == 0
+
+
+pexpect = pytest.importorskip("pexpect")
+
+
+@pytest.mark.slow
+def test_interactive_session_in_a_terminal(tmp_path):
+    env = dict(
+        os.environ,
+        XDG_DATA_HOME=str(tmp_path),
+        NO_COLOR="1",
+        COLUMNS="100",
+        TERM="xterm",
+        PROMPT_TOOLKIT_NO_CPR="1",
+    )
+    points = tmp_path / "many.csv"
+    points.write_text("x\n" + "\n".join(str(k / 1000) for k in range(1_500_000)) + "\n")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "gradcalc", "repl"], env=env, encoding="utf-8", timeout=120
+    )
+    child.expect("gradcalc>")
+
+    def type_(text):  # as a person does: after the prompt has drawn
+        time.sleep(0.5)
+        child.send(text)
+
+    # Typing a command line: the same answer as the one-shot CLI.
+    type_('diff "sin(x**2)" --at 3\r')
+    child.expect("SymPy, autograd and finite differences agree")
+    child.expect("gradcalc>")
+    # Completion with Tab: an option (--ord -> --order), then a function name.
+    type_("diff x^2 --at 1 --ord")
+    type_("\t")
+    child.expect("er")
+    type_(" 2\r")
+    child.expect("∂²f/∂x²")
+    child.expect("gradcalc>")
+    type_("at 0.5\r")
+    child.expect("point: 0.5")
+    child.expect("gradcalc>")
+    type_("softp")
+    type_("\t")
+    child.expect("lus")
+    type_("(x)\r")
+    child.expect("f = softplus\\(x\\)")
+    child.expect("gradcalc>")
+    # Ctrl-C during a long answer cancels it; the session goes on.
+    type_(f"diff 'sin(x)*exp(x)' --points {points} --timeout 0\r")
+    time.sleep(2)
+    child.sendintr()
+    child.expect("cancelled; the session goes on")
+    child.expect("gradcalc>")
+    type_("diff x*x --at 3\r")
+    child.expect("AccumulateGrad|agree")
+    child.expect("gradcalc>")
+    # Ctrl-D leaves.
+    time.sleep(0.5)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    # History across sessions: the lines typed are in the user's data directory,
+    # and Up recalls the last one in a new session.
+    history = (tmp_path / "gradcalc" / "history").read_text()
+    assert "diff x*x --at 3" in history
+    again = pexpect.spawn(
+        sys.executable, ["-m", "gradcalc", "repl"], env=env, encoding="utf-8", timeout=60
+    )
+    again.expect("gradcalc>")
+    time.sleep(0.5)
+    again.send("\x1b[A")  # Up
+    again.expect("diff x\\*x --at 3")
+    again.send("\r")
+    again.expect("gradcalc>")
+    time.sleep(0.5)
+    again.sendeof()
+    again.expect(pexpect.EOF)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.slow
+def test_the_screen_in_tmux(tmp_path):
+    """What a person sees: the prompt, an answer, the next prompt."""
+    session = f"gradcalc-repl-{os.getpid()}"
+    env = f"XDG_DATA_HOME={tmp_path} NO_COLOR=1"
+    subprocess.run(
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "100",
+            "-y",
+            "40",
+            f"env {env} {sys.executable} -m gradcalc repl",
+        ],
+        check=True,
+    )
+    try:
+        import time
+
+        def screen():
+            return subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+            ).stdout
+
+        deadline = time.time() + 60
+        while "gradcalc>" not in screen() and time.time() < deadline:
+            time.sleep(0.2)
+        subprocess.run(["tmux", "send-keys", "-t", session, "diff x^2 --at 2", "Enter"], check=True)
+        deadline = time.time() + 60
+        while screen().count("gradcalc>") < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        text = screen()
+        assert "│ SymPy (symbolic, 30 digits)  │     4 │" in text
+        assert text.count("gradcalc>") == 2
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
