@@ -10,6 +10,7 @@ line, answered in order; the exit status is the worst of them.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -44,10 +45,7 @@ def _warm_up() -> None:
     from .render import diff  # noqa: F401
 
     # Every object imported so far lives as long as the session: keep the
-    # collector from walking them in each answer's child (gc.freeze), which
-    # took 100 ms an answer.
-    import gc
-
+    # collector from walking them in each answer's child.
     gc.collect()
     gc.freeze()
 
