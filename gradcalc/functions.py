@@ -92,7 +92,9 @@ def _ties(np, *args):
     out = np.zeros(np.broadcast(*args).shape, dtype=bool)
     for i, a in enumerate(args):
         for b in args[i + 1 :]:
-            out |= np.abs(a - b) <= 1e-12 * np.maximum(1.0, np.abs(a))
+            # Exactly: arguments 1e-12 apart are two smooth pieces, and the
+            # point is on one of them (the finite differences step around it).
+            out |= a == b
     return out
 
 
@@ -107,7 +109,31 @@ def _sign_side(np, x, *_):
 
 
 def _at_zero(np, x, *_):
-    return np.abs(x) <= 1e-300
+    return x == 0  # 1e-300 is on a piece, as 1e-3 is
+
+
+def _never(np, *args):
+    # No kink of the function's own (see `side`: a pole or a branch is not a kink).
+    return np.zeros(np.broadcast(*args).shape, dtype=bool)
+
+
+def _pole_side(np, a, b):
+    # a / b: which side of b = 0 (a pole) the point is on.
+    return np.sign(b) + 0 * a
+
+
+def _power_side(np, a, b):
+    # a ** b with b < 0: which side of the pole at a = 0; no pole for b >= 0.
+    return np.where(b < 0, np.sign(a), 0.0)
+
+
+def _branch_side(np, y, x):
+    # atan2 jumps from pi to -pi across the negative x axis (y = 0, x < 0).
+    return np.where(x < 0, np.sign(y), 0.0)
+
+
+def _on_branch_cut(np, y, x):
+    return (y == 0) & (x < 0)
 
 
 OPERATORS = [
@@ -155,6 +181,8 @@ OPERATORS = [
         domain="b != 0",
         operator="/",
         samples=((1.5, -0.25),),
+        at_kink=_never,
+        side=_pole_side,
     ),
     Function(
         "pow",
@@ -167,6 +195,8 @@ OPERATORS = [
         domain="a > 0, or a < 0 with integer b, or a = 0 with b > 0",
         operator="**",
         samples=((1.5, 2.5), (0.7, -1.3)),
+        at_kink=_never,
+        side=_power_side,
     ),
     Function(
         "neg",
@@ -286,10 +316,13 @@ FUNCTIONS = [
         lambda np, y, x: np.arctan2(y, x),
         lambda mp, y, x: mp.atan2(y, x),
         "angle of the point (x, y): atan2(y, x)",
-        domain="(x, y) != (0, 0)",
+        domain="(x, y) != (0, 0) (jumps across the negative x axis)",
         samples=((0.5, 1.2), (-1.0, -0.3)),
-        symengine=False,
-    ),  # SymEngine cannot evaluate atan2 at numbers
+        kink="jump",
+        at_kink=_on_branch_cut,
+        side=_branch_side,
+        symengine=False,  # SymEngine cannot evaluate atan2 at numbers
+    ),
     Function(
         "sinh",
         (1, 1),
@@ -418,6 +451,8 @@ FUNCTIONS = [
         "real cube root",
         domain="all reals (derivative: x != 0)",
         samples=((0.7,), (-5.0,)),
+        at_kink=_never,
+        side=_sign_side,  # its derivative is infinite at 0: no stencil straddles it
         symengine=False,
     ),
     Function(

@@ -22,6 +22,7 @@ import numpy as np
 # three that stay on the point's own piece (see `approach`).
 CANDIDATES = (1e-3, 1e-5, 1e-7, 1e-9, 1e-11, 1e-13)
 STEPS = CANDIDATES[:3]
+CLOSEST = (1e-9, 1e-11, 1e-13)  # to tell a kink at the point from one nearby
 # Successive differences shrinking at least this much converge (a limit
 # approached like h, √h or even h^(1/3) does).
 SHRINK = 0.3
@@ -62,13 +63,17 @@ class Side:
         a, b, c = self.values
         if b == a or c == b:
             return c
+        if abs(c) <= SHRINK * abs(b) <= SHRINK**2 * abs(a):
+            return 0.0  # the values themselves shrink geometrically (like h·log h): to 0
         ratio = (c - b) / (b - a)
         if not 0 < ratio <= SHRINK:
             return c
         return c + (c - b) * ratio / (1 - ratio)
 
 
-def approach(engine, formula, symbols: dict, point: dict, along: list, clean=None) -> list[Side]:
+def approach(
+    engine, formula, symbols: dict, point: dict, along: list, clean=None, candidates=CANDIDATES
+) -> list[Side]:
     """The formula's behaviour near `point` ({name: array}) from both sides
     along each (name, component) in `along`. `clean(name, comp, offsets)`,
     when given, says which offsets stay on the point's own smooth piece of
@@ -78,7 +83,7 @@ def approach(engine, formula, symbols: dict, point: dict, along: list, clean=Non
     for name, comp, label in along:
         x = float(np.reshape(point[name], -1)[comp])
         for direction in (-1, 1):
-            offsets = np.array([direction * step * max(1.0, abs(x)) for step in CANDIDATES])
+            offsets = np.array([direction * step * max(1.0, abs(x)) for step in candidates])
             if clean is not None:
                 kept = offsets[clean(name, comp, offsets)]
                 offsets = kept[: len(STEPS)] if len(kept) >= len(STEPS) else offsets[-len(STEPS) :]

@@ -212,7 +212,10 @@ def _crossing(expr, point, frozen, pieces, scales: int, combos: int, at_kink: bo
         assert at_kink_test is not None  # every node with a `side` has a kink
         on_kink = np.broadcast_to(at_kink_test(np, *args), shape)
         base = np.broadcast_to(here[id(node)], shape)
-        moved = np.asarray(pieces[id(node)]).reshape(batch, scales, combos, -1)
+        moved = np.asarray(pieces[id(node)])
+        if moved.ndim < 2 or moved.shape[0] != batch * scales * combos:  # a constant sub-tree
+            moved = np.broadcast_to(moved, (batch * scales * combos, np.shape(base)[-1]))
+        moved = moved.reshape(batch, scales, combos, -1)
         changed = moved != base[:, None, None, :]
         if not at_kink:
             changed &= ~on_kink[:, None, None, :]
@@ -228,7 +231,9 @@ def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None, 
         frozen = detached_values(expr, point)
     x = point[name][:, comp]
     h = step * np.maximum(1.0, np.abs(x))
-    tiny = 1e-10 * np.maximum(1.0, np.abs(x))
+    # Continuity is probed this close, inside the point's own piece even when
+    # another kink is 1e-12 away (relu(x) at 1e-12 in one component).
+    tiny = 1e-13 * np.maximum(1.0, np.abs(x))
     offsets = np.stack([0 * h, h, 2 * h, -h, -2 * h, tiny, -tiny, tiny / 10, -tiny / 10], axis=1)
     moved, held = _moved(point, frozen, {(name, comp): offsets.reshape(-1)}, 9)
     f = evaluate(expr, moved, held).sum(axis=-1).reshape(len(x), 9).T
@@ -265,7 +270,7 @@ def same_piece(expr: Expression, point: dict, name: str, comp: int, offsets, fro
     return ~_crossing(expr, point, frozen, pieces, len(offsets), 1)[0]
 
 
-NEAR = tuple(10.0**-k for k in range(3, 14, 2))  # 1e-3 ... 1e-13, relative to max(1, |x|)
+NEAR = tuple(10.0**-k for k in range(3, 16))  # 1e-3 ... 1e-15, relative to max(1, |x|)
 
 
 def locally_constant(expr: Expression, point: dict, name: str, comp: int, frozen=None) -> bool:

@@ -293,7 +293,7 @@ def reason(
             return (
                 "SymPy and autograd agree; finite differences not checked here ("
                 + ", ".join(unchecked)
-                + "): every step would cross a kink nearby or leave the domain"
+                + "): every step would cross a kink or a pole nearby, or leave the domain"
             )
         return AGREED if autograd else AGREED_WITHOUT_AUTOGRAD
     listed = [p for m, c in zip(methods, checks) for p in problems(m, c, point)]

@@ -124,3 +124,47 @@ def test_verdict_matches_mpmath(expression, x0, order):
         # The reference's one-sided steps (1e-20 at 50 digits) leave up to a few
         # 1e-8 where a derivative tends to 0 like √h.
         assert partial.sympy == pytest.approx(derivative, rel=1e-7, abs=1e-7), result.reason
+
+
+# Found by an independent fuzz run (2,000 expressions against 50-digit mpmath):
+# each class once, with the verdict and the reference mpmath gives.
+FOUND = [
+    # A smooth function of non-smooth parts, at the parts' kink: sign(0) = 0
+    # must not leak into the reference.
+    ("cos(abs(sin(x+2)))", {"x": -2.0}, 2, "differentiable", -1.0),
+    ("sign(x)*abs(x)", {"x": 0.0}, 1, "differentiable", 1.0),
+    ("cosh(abs(x^2-4))", {"x": -2.0}, 2, "differentiable", 16.0),
+    # Smooth points near a kink (1e-12) or at a tiny value are smooth.
+    ("max(x,y)", {"x": 1.25 + 1e-12, "y": 1.25}, 1, "differentiable", 1.0),
+    ("abs(x)", {"x": 1e-300}, 1, "differentiable", 1.0),
+    ("sign(x)", {"x": 1e-300}, 1, "differentiable", 0.0),
+    ("sqrt((x-0.125)^2)", {"x": 0.125 + 2**-40}, 1, "differentiable", 1.0),
+    # A flat piece 1e-12 from its edge.
+    ("sqrt(relu(exp(x)-1))", {"x": -9.09e-13}, 1, "differentiable", 0.0),
+    # atan2 jumps across the negative x axis.
+    ("atan2(y,x)", {"x": -1.0, "y": 0.0}, 1, "not_differentiable", None),
+    # Finite differences must not step across the pole: not checked.
+    ("1/x", {"x": 1e-100}, 1, "differentiable", -1e200),
+    # A removable singularity's limit that tends to 0 like h·log h.
+    ("x**y", {"x": 0.0, "y": 2.0}, 2, "differentiable", None),
+]
+
+
+@pytest.mark.parametrize("expression, point, order, expected, derivative", FOUND)
+def test_fuzz_findings(expression, point, order, expected, derivative):
+    result = differentiate(expression, point, order=order)
+    if expected == "not_differentiable":
+        assert result.status == "not_differentiable", result.reason
+        return
+    assert result.differentiable, result.reason
+    first = result.partials[0]
+    if derivative is not None:
+        assert first.sympy == pytest.approx(derivative, rel=1e-7, abs=1e-12), result.reason
+    if expression == "x**y":  # every second partial at (0, 2): 2, 0, 0
+        assert [p.sympy for p in result.partials] == pytest.approx([2.0, 0.0, 0.0], abs=1e-12)
+
+
+def test_an_overflow_inside_evalf_is_an_answer_not_a_crash(cli):
+    run = cli("diff", "erfc(x)", "--at", "-1e300")
+    assert run.exit_code in (0, 1, 3)
+    assert "internal error" not in run.stderr

@@ -58,7 +58,7 @@ def test_a_finite_difference_not_taken_cleanly_is_not_checked():
     assert statuses == ["agree", "disagree"]
     assert verdict.reason(verdict.AGREE, 0, [methods], checks, []) == (
         "SymPy and autograd agree; finite differences not checked here (d/dx): every step "
-        "would cross a kink nearby or leave the domain"
+        "would cross a kink or a pole nearby, or leave the domain"
     )
 
 

@@ -121,6 +121,8 @@ def value_at(f, substitutions: dict):
         result = _away_from_spikes(f.xreplace(substitutions)).evalf(PRECISION)
     except ZeroDivisionError:
         return None, "infinite (division by zero)"
+    except OverflowError:
+        return None, "not evaluable here (OverflowError)"
     except (ValueError, TypeError) as error:
         return None, f"not evaluable here ({type(error).__name__})"
     if result.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
