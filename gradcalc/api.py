@@ -190,9 +190,8 @@ def _specs(at: Any):
     return [",".join(f"{name}={text(value)}" for name, value in at.items())] if at else []
 
 
-class _Null:
-    def write(self, text):
-        return len(text)
+def _Null():
+    """A stream that keeps nothing: Rich records the output itself."""
+    import io
 
-    def flush(self):
-        pass
+    return io.StringIO()

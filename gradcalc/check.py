@@ -626,17 +626,19 @@ def _explain_autograd(at: _At, values: dict, methods: list, dtype: str, notes: l
     the safe rewrite (nantrace)."""
     from . import nantrace
 
-    traced = None
+    traced: nantrace.Trace | None = None
+    looked = False
     for m in methods:
         if m.autograd is None:
             continue
         if np.all(np.isfinite(m.autograd)):
             continue
-        if traced is None:
-            traced = nantrace.trace(at.expr, values, at.point, dtype) or False
-            if traced:
+        if not looked:
+            looked = True
+            traced = nantrace.trace(at.expr, values, at.point, dtype)
+            if traced is not None:
                 notes.append(f"autograd's NaN: {traced.words()}")
-        if traced:
+        if traced is not None:
             words = (
                 f"torch's backward pass meets {traced.pattern} at {traced.node}, though the "
                 "function and its derivative are finite here (autograd's own NaN, not the "

@@ -70,7 +70,7 @@ def _interactive(session: Session) -> int:
 
     path = history_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    prompt = PromptSession(
+    prompt: PromptSession = PromptSession(
         history=FileHistory(str(path)),
         completer=_completer(),
         complete_while_typing=False,
@@ -124,7 +124,7 @@ def _completer():
             for opt in getattr(param, "opts", [])
             if opt.startswith("-")
         )
-        for name, command in group.commands.items()  # type: ignore[attr-defined]
+        for name, command in group.commands.items()
     }
     commands = sorted(typer_commands(app)) + ["at", "help", "quit"]
     names = sorted(set(BY_NAME) | set(CONSTANTS))
