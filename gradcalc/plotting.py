@@ -24,7 +24,9 @@ from .parsing import Expression, parse
 
 SAMPLES = 801  # odd: a centred window samples the point itself
 BISECTIONS = 60  # halvings to pin a piece boundary down to a few ulps
-POLE_MARGIN = 0.01  # of the y range: a midpoint this far outside its ends is a pole
+POLE_MARGIN = 0.05  # of the y range: a midpoint this far outside its ends is a pole
+FINE = 64  # samples inside a segment whose ends are both far off the chart
+POLE_GROWTH = 4.0  # f that far past both ends inside a segment: a pole
 
 
 @dataclass
@@ -160,10 +162,10 @@ def _boundaries(piece_of: _Slice, xs: np.ndarray) -> list[tuple[float, float]]:
     return sorted(cuts)
 
 
-def _trace(fn, xs: np.ndarray, cuts: list, drop: np.ndarray, span: float) -> list[Piece]:
+def _trace(fn, xs: np.ndarray, cuts: list, drop: np.ndarray, limits) -> list[Piece]:
     """Sample `fn` at xs (less `drop`) and at both ends of every cut, and
     split the line where it is cut, not finite, or has a pole between two
-    samples (the midpoint far outside its ends)."""
+    samples."""
     ends = np.array([x for cut in cuts for x in cut])
     x = np.concatenate([xs[~drop], ends])
     cut_after = np.concatenate([np.zeros((~drop).sum(), bool), np.tile([True, False], len(cuts))])
@@ -171,12 +173,8 @@ def _trace(fn, xs: np.ndarray, cuts: list, drop: np.ndarray, span: float) -> lis
     x, cut_after = x[order], cut_after[order]
     with np.errstate(all="ignore"):
         y = fn(x)
-        mid = fn(0.5 * (x[:-1] + x[1:]))
     finite = np.isfinite(y)
-    lo, hi = np.minimum(y[:-1], y[1:]), np.maximum(y[:-1], y[1:])
-    slack = (hi - lo) + POLE_MARGIN * span
-    pole = ~np.isfinite(mid) | (mid < lo - slack) | (mid > hi + slack)
-    broken = cut_after[:-1] | pole | ~finite[:-1] | ~finite[1:]
+    broken = cut_after[:-1] | ~finite[:-1] | ~finite[1:] | _poles(fn, x, y, limits)
     pieces, start = [], 0
     for stop in [*(np.flatnonzero(broken) + 1).tolist(), x.size]:
         keep = finite[start:stop]
@@ -184,6 +182,33 @@ def _trace(fn, xs: np.ndarray, cuts: list, drop: np.ndarray, span: float) -> lis
             pieces.append(Piece(x[start:stop][keep], y[start:stop][keep]))
         start = stop
     return pieces
+
+
+def _poles(fn, x: np.ndarray, y: np.ndarray, limits) -> np.ndarray:
+    """Per segment: does f blow up between its two samples?
+
+    Past an odd pole (1/x) the midpoint lands on the other branch, far
+    outside the two values (a smooth f only bulges by h²·f″/8 there). An
+    even pole (1/x²) keeps the midpoint between them, so a segment whose
+    ends are both far off the chart on one side is sampled finely: near a
+    pole f grows far past both ends."""
+    span = limits[1] - limits[0]
+    centre = 0.5 * (limits[0] + limits[1])
+    with np.errstate(all="ignore"):
+        mid = fn(0.5 * (x[:-1] + x[1:]))
+        lo, hi = np.minimum(y[:-1], y[1:]), np.maximum(y[:-1], y[1:])
+        pole = ~np.isfinite(mid) | (mid < lo - POLE_MARGIN * span) | (mid > hi + POLE_MARGIN * span)
+        left, right = y[:-1] - centre, y[1:] - centre
+        out = (left * right > 0) & (np.minimum(np.abs(left), np.abs(right)) > span)
+        suspects = np.flatnonzero(out & ~pole)
+        if suspects.size:
+            t = np.linspace(0.0, 1.0, FINE + 2)[1:-1]
+            fine = x[suspects, None] + t * (x[suspects + 1] - x[suspects])[:, None]
+            values = np.abs(fn(fine.ravel()).reshape(fine.shape) - centre)
+            peak = np.max(np.where(np.isfinite(values), values, np.inf), axis=1)
+            ends = np.maximum(np.abs(left[suspects]), np.abs(right[suspects]))
+            pole[suspects] = peak > POLE_GROWTH * ends
+    return pole
 
 
 def _undefined(xs: np.ndarray, ys: np.ndarray, pieces: list[Piece], cuts: list) -> list[Mark]:
@@ -270,7 +295,7 @@ def build(
     span = y_limits[1] - y_limits[0]
     cuts = _boundaries(along, xs)
     _, on_kink = along.pieces(xs)
-    curve = _trace(along.values, xs, cuts, on_kink, span)
+    curve = _trace(along.values, xs, cuts, on_kink, y_limits)
     marks = _undefined(xs, ys, curve, cuts)
     for lo, hi in cuts:
         left, right = along.values(np.array([lo, hi]))
@@ -335,12 +360,7 @@ def _derivative_pieces(along: _Slice, xs, cuts, on_kink):
         ys = slope(xs)
     except (ValueError, TypeError):
         return None, None, [f"f′ = {engine.text(d)} has no numpy evaluation: not drawn"]
-    return _trace(slope, xs, cuts, on_kink, _span(ys)), engine.text(d), []
-
-
-def _span(ys: np.ndarray) -> float:
-    lo, hi = _y_limits(ys, None)
-    return hi - lo
+    return _trace(slope, xs, cuts, on_kink, _y_limits(ys, None)), engine.text(d), []
 
 
 def derivative_limits(plot: Plot) -> tuple[float, float]:

@@ -45,12 +45,6 @@ COLOURS = {
 }
 
 
-class MissingExtra(UsageError):
-    """matplotlib is not installed."""
-
-    kind = "missing_extra"
-
-
 def image_format(path: str) -> str:
     """The format a file name asks for: its extension."""
     extension = os.path.splitext(path)[1].lower().lstrip(".")
@@ -64,7 +58,7 @@ def _pyplot():
     try:
         import matplotlib
     except ImportError:
-        raise MissingExtra(
+        raise UsageError(
             "images need matplotlib: pip install 'gradcalc[plot]'", option="output"
         ) from None
     matplotlib.use("Agg", force=True)
@@ -98,7 +92,9 @@ def _latex(expression: str) -> str | None:
 
         expr = parse(expression)
         symbols = engine.symbols_for(expr.variables, {n: None for n in expr.variables})
-        return sympy.latex(engine.build(expr, symbols))
+        latex = sympy.latex(engine.build(expr, symbols))
+        # mathtext draws \left| \right| as small bars; plain | reads right.
+        return latex.replace(r"\left|", "|").replace(r"\right|", "|")
     except Exception:  # any failure only costs the pretty title
         return None
 
@@ -268,7 +264,7 @@ def error_curve(curve, path: str) -> None:
         low = np.nanmin(np.where(errors > 0, errors, np.nan))
         axes.set_ylim(max(low / 3, 1e-18), 100 * max(1.0, abs(curve.derivative)))
         axes.grid(True, which="major", linewidth=0.4, alpha=0.5)
-        axes.legend(loc="upper right", fontsize=7, title="truncation, rounding slopes")
+        axes.legend(loc="lower left", fontsize=7, title="truncation, rounding slopes")
         figure.tight_layout()
         _save(figure, path, kind)
         plt.close(figure)
@@ -304,4 +300,4 @@ def _save(figure, path: str, kind: str) -> None:
         ) from None
 
 
-__all__ = ["FORMATS", "MissingExtra", "error_curve", "function", "image_format", "prepare"]
+__all__ = ["FORMATS", "error_curve", "function", "image_format", "prepare"]

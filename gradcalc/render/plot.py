@@ -72,7 +72,7 @@ def function(plot, width: int = 80, color: bool = False, height: int = 16) -> st
         x, y = tangent.line()
         figure.plot(x, y, lc=COLOURS["tangent"])
     _marks(figure, plot)
-    parts = [_title(plot), figure.show()]
+    parts = [*_wrap([_title(plot)], width), figure.show()]
     if plot.derivative:
         from ..plotting import derivative_limits
 
@@ -169,11 +169,11 @@ def error_curve(curve, width: int = 80, color: bool = False, height: int = 18) -
         figure.plot(log_h[keep], np.log10(s.error[keep]), lc=palette[(s.dtype, s.stencil)])
     chosen = math.log10(curve.chosen_step)
     figure.plot([chosen, chosen], [low, high], lc=COLOURS["mark"])
-    lines = [
+    title = (
         f"error of finite differences of {curve.expression} in {curve.variable} at "
-        f"{curve.variable} = {fmt(curve.point[curve.variable])}",
-        figure.show(),
-    ]
+        f"{curve.variable} = {fmt(curve.point[curve.variable])}"
+    )
+    lines = [*_wrap([title], width), figure.show()]
     for s in series:
         fits = ", ".join(
             f"{fmt(f.slope, 3) if f.slope is not None else 'n/a'} (h^{fmt(f.expected, 2)})"
@@ -184,14 +184,11 @@ def error_curve(curve, width: int = 80, color: bool = False, height: int = 18) -
             f"h={fmt(s.best_step, 3)}; slopes {fits}"
         )
         lines.extend(_paint(t, palette[(s.dtype, s.stencil)], color) for t in _wrap([text], width))
-    lines.append(
-        _paint(
-            f"|  gradcalc's step h = {fmt(curve.chosen_step, 3)} (five-point, float64): "
-            f"error {fmt(curve.chosen_error, 3)}",
-            COLOURS["mark"],
-            color,
-        )
+    chosen = (
+        f"|  gradcalc's step h = {fmt(curve.chosen_step, 3)} (five-point, float64): "
+        f"error {fmt(curve.chosen_error, 3)}"
     )
+    lines.extend(_paint(line, COLOURS["mark"], color) for line in _wrap([chosen], width))
     return _trimmed(lines)
 
 
@@ -217,7 +214,7 @@ def over_points(plot, width: int = 80, color: bool = False, height: int = 16) ->
         _paint(line, COLOURS[key], color) for text, key in entries for line in _wrap([text], width)
     ]
     title = f"f'({plot.variable}) of {plot.expression} at the points"
-    return _trimmed([title, figure.show(), *legend])
+    return _trimmed([*_wrap([title], width), figure.show(), *legend])
 
 
 __all__ = ["error_curve", "function", "over_points"]
