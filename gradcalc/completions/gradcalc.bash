@@ -16,7 +16,7 @@ _gradcalc() {
         [[ ${COMP_WORDS[i]} != -* ]] && { cmd="${COMP_WORDS[i]}"; break; }
     done
     if [[ -z $cmd ]]; then
-        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate completion diff functions graph perceptron'; fi
+        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate completion diff functions graph perceptron plot'; fi
         return
     fi
     case "$cmd $prev" in
@@ -48,15 +48,22 @@ _gradcalc() {
         "perceptron --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
         "perceptron --digits") :; return ;;
         "perceptron --timeout") :; return ;;
+        "plot --at"|"plot -a") :; return ;;
+        "plot --wrt"|"plot -w") :; return ;;
+        "plot --range"|"plot -r") :; return ;;
+        "plot --output"|"plot -o") :; return ;;
+        "plot --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
+        "plot --timeout") :; return ;;
     esac
     [[ $cur == -* ]] || return
     case "$cmd" in
         accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --digits --timeout --points --json --help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
         perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --train --lr --dtype --digits --timeout --json --help -h' ;;
+        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --fd-error --output -o --points --timeout --json --help -h' ;;
     esac
 }
 
