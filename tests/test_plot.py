@@ -160,6 +160,39 @@ def test_colours_only_when_asked(monkeypatch):
     assert "\x1b[" not in terminal.function(plot, 80, color=True)
 
 
+def _on_a_terminal(args: list, no_color: bool) -> bytes:
+    """The real CLI with a pseudo-terminal as stdout."""
+    import os
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdout is the terminal
+        os.environ.pop("NO_COLOR", None)
+        os.environ.pop("FORCE_COLOR", None)
+        if no_color:
+            os.environ["NO_COLOR"] = "1"
+        os.execv(sys.executable, [sys.executable, "-m", "gradcalc", *args])
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.waitpid(pid, 0)
+    return output
+
+
+@pytest.mark.slow
+def test_colours_on_a_terminal_and_none_under_no_color():
+    coloured = _on_a_terminal(["plot", "sin(x)", "--at", "1"], no_color=False)
+    assert b"tangent: slope" in coloured and b"\x1b[" in coloured
+    plain = _on_a_terminal(["plot", "sin(x)", "--at", "1"], no_color=True)
+    assert b"tangent: slope" in plain and b"\x1b[" not in plain
+
+
 def test_terminal_legend_names_both_one_sided_tangents(cli):
     run = cli("plot", "abs(x)", "--at", "0", env=NO_COLOR)
     assert run.exit_code == 1  # not differentiable there, as diff says

@@ -184,11 +184,11 @@ def error_curve(curve, width: int = 80, color: bool = False, height: int = 18) -
             f"h={fmt(s.best_step, 3)}; slopes {fits}"
         )
         lines.extend(_paint(t, palette[(s.dtype, s.stencil)], color) for t in _wrap([text], width))
-    chosen = (
+    step_line = (
         f"|  gradcalc's step h = {fmt(curve.chosen_step, 3)} (five-point, float64): "
         f"error {fmt(curve.chosen_error, 3)}"
     )
-    lines.extend(_paint(line, COLOURS["mark"], color) for line in _wrap([chosen], width))
+    lines.extend(_paint(line, COLOURS["mark"], color) for line in _wrap([step_line], width))
     return _trimmed(lines)
 
 
