@@ -197,7 +197,11 @@ def _poles(fn, x: np.ndarray, y: np.ndarray, limits) -> np.ndarray:
     with np.errstate(all="ignore"):
         mid = fn(0.5 * (x[:-1] + x[1:]))
         lo, hi = np.minimum(y[:-1], y[1:]), np.maximum(y[:-1], y[1:])
-        pole = ~np.isfinite(mid) | (mid < lo - POLE_MARGIN * span) | (mid > hi + POLE_MARGIN * span)
+        outside = (mid < lo - POLE_MARGIN * span) | (mid > hi + POLE_MARGIN * span)
+        # ... and off the chart: a fast oscillation (sin(1/x) near 0) that
+        # the samples cannot follow stays on it, and is drawn as sampled.
+        off_chart = (mid < limits[0]) | (mid > limits[1])
+        pole = ~np.isfinite(mid) | (outside & off_chart)
         left, right = y[:-1] - centre, y[1:] - centre
         out = (left * right > 0) & (np.minimum(np.abs(left), np.abs(right)) > span)
         suspects = np.flatnonzero(out & ~pole)

@@ -82,6 +82,24 @@ def test_a_pole_between_samples_breaks_the_line():
     assert left.x[-1] < math.pi / 2 < right.x[0]
 
 
+def test_a_fast_oscillation_is_not_taken_for_poles():
+    """sin(1/x) near 0 swings faster than the samples, but stays on the chart:
+    drawn as sampled, nothing marked undefined."""
+    plot = plotting.build("sin(1/x)", ["0.1"], window=(-1.0, 1.3))
+    assert [m for m in plot.marks if m.kind == "undefined"] == []
+    assert len(plot.curve) == 1
+
+
+def test_the_terminal_draws_only_what_is_on_the_chart():
+    """A segment to f′ = 1e10 is cut where it leaves the chart (plotille
+    would rasterise all of it, dot by dot)."""
+    runs = terminal._visible(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1e10, 0.5]), (-1.0, 1.0))
+    assert len(runs) == 2
+    assert runs[0] == ([0.0, pytest.approx(1e-10, rel=1e-9)], [0.0, 1.0])
+    assert runs[1] == ([pytest.approx(2.0 - 0.5e-10, rel=1e-12), 2.0], [1.0, 0.5])
+    assert terminal._visible(np.array([0.0, 1.0]), np.array([5.0, 6.0]), (-1.0, 1.0)) == []
+
+
 def test_abs_at_zero_has_both_one_sided_tangents():
     plot = plotting.build("abs(x)", ["0"])
     assert plot.status == "not_differentiable"

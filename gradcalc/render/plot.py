@@ -54,6 +54,48 @@ def _wrap(lines: list, width: int) -> list:
     return folded
 
 
+def _visible(x, y, limits) -> list:
+    """The parts of the polyline (x, y) inside limits[0] <= y <= limits[1],
+    cut exactly where it leaves and enters. plotille rasterises a line dot by
+    dot along its whole length, so a segment to y = 1e10 (near a pole of f′)
+    would take forever; the drawing is the same."""
+    low, high = limits
+    runs: list = []
+    current: list = []
+    for x0, y0, x1, y1 in zip(x[:-1], y[:-1], x[1:], y[1:]):
+        if y1 == y0:
+            start, stop = (0.0, 1.0) if low <= y0 <= high else (1.0, 0.0)
+        else:
+            a, b = (low - y0) / (y1 - y0), (high - y0) / (y1 - y0)
+            start, stop = max(0.0, min(a, b)), min(1.0, max(a, b))
+        if start > stop:
+            if current:
+                runs.append(current)
+            current = []
+            continue
+        first = (x0 + start * (x1 - x0), y0 + start * (y1 - y0))
+        last = (x0 + stop * (x1 - x0), y0 + stop * (y1 - y0))
+        if current and start == 0.0:
+            current.append(last)
+        else:
+            if current:
+                runs.append(current)
+            current = [first, last]
+        if stop < 1.0:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    if len(x) == 1 and low <= y[0] <= high:
+        runs.append([(x[0], y[0])])
+    return [([p[0] for p in run], [p[1] for p in run]) for run in runs]
+
+
+def _draw(figure, x, y, limits, colour: str) -> None:
+    for xs, ys in _visible(np.asarray(x, float), np.asarray(y, float), limits):
+        figure.plot(xs, ys, lc=colour)
+
+
 def _paint(text: str, colour: str, color: bool) -> str:
     if not color:
         return text
@@ -67,10 +109,10 @@ def function(plot, width: int = 80, color: bool = False, height: int = 16) -> st
     in a panel of its own (when the plot has it); then a legend."""
     figure = _figure(width, height, color, plot.window, plot.y_limits, plot.variable, "f")
     for piece in plot.curve:
-        figure.plot(piece.x, piece.y, lc=COLOURS["f"])
+        _draw(figure, piece.x, piece.y, plot.y_limits, COLOURS["f"])
     for tangent in plot.tangents:
         x, y = tangent.line()
-        figure.plot(x, y, lc=COLOURS["tangent"])
+        _draw(figure, x, y, plot.y_limits, COLOURS["tangent"])
     _marks(figure, plot)
     parts = [*_wrap([_title(plot)], width), figure.show()]
     if plot.derivative:
@@ -85,8 +127,9 @@ def function(plot, width: int = 80, color: bool = False, height: int = 16) -> st
             plot.variable,
             "f'",
         )
+        limits = derivative_limits(plot)
         for piece in plot.derivative:
-            lower.plot(piece.x, piece.y, lc=COLOURS["derivative"])
+            _draw(lower, piece.x, piece.y, limits, COLOURS["derivative"])
         parts.append(lower.show())
     parts.append(_legend(plot, color, width))
     return _trimmed(parts)
@@ -197,7 +240,7 @@ def over_points(plot, width: int = 80, color: bool = False, height: int = 16) ->
     over f′'s curve when f has one variable."""
     figure = _figure(width, height, color, plot.window, plot.y_limits, plot.variable, "f'")
     for piece in plot.curve or []:
-        figure.plot(piece.x, piece.y, lc=COLOURS["derivative"])
+        _draw(figure, piece.x, piece.y, plot.y_limits, COLOURS["derivative"])
     finite = np.isfinite(plot.derivative)
     agree = np.array([s == "agree" for s in plot.statuses]) & finite
     if agree.any():
