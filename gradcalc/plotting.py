@@ -215,7 +215,7 @@ def _poles(fn, x: np.ndarray, y: np.ndarray, limits) -> np.ndarray:
     return pole
 
 
-def _undefined(xs: np.ndarray, ys: np.ndarray, pieces: list[Piece], cuts: list) -> list[Mark]:
+def _undefined(fn, xs: np.ndarray, ys: np.ndarray, pieces: list[Piece], cuts: list) -> list[Mark]:
     """Stretches of non-finite samples, and poles between two pieces."""
     marks = []
     bad = ~np.isfinite(ys)
@@ -228,8 +228,17 @@ def _undefined(xs: np.ndarray, ys: np.ndarray, pieces: list[Piece], cuts: list) 
         inside = inside or any(lo >= gap[0] and hi <= gap[1] for lo, hi in cuts)
         near = 0 < gap[1] - gap[0] < 10 * (xs[1] - xs[0])
         if not inside and near:
-            marks.append(Mark("undefined", 0.5 * (gap[0] + gap[1])))
+            marks.append(Mark("undefined", _pole_in(fn, *gap)))
     return marks
+
+
+def _pole_in(fn, low: float, high: float) -> float:
+    """Where |f| is largest between two samples: the pole, to a few
+    hundredths of their distance."""
+    fine = np.linspace(low, high, 257)
+    with np.errstate(all="ignore"):
+        size = np.abs(fn(fine))
+    return float(fine[np.argmax(np.where(np.isfinite(size), size, np.inf))])
 
 
 def _y_limits(ys: np.ndarray, value: float | None) -> tuple[float, float]:
@@ -300,7 +309,7 @@ def build(
     cuts = _boundaries(along, xs)
     _, on_kink = along.pieces(xs)
     curve = _trace(along.values, xs, cuts, on_kink, y_limits)
-    marks = _undefined(xs, ys, curve, cuts)
+    marks = _undefined(along.values, xs, ys, curve, cuts)
     for lo, hi in cuts:
         left, right = along.values(np.array([lo, hi]))
         jump = not np.isclose(left, right, rtol=1e-6, atol=1e-9 * max(1.0, span))

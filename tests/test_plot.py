@@ -80,6 +80,8 @@ def test_a_pole_between_samples_breaks_the_line():
     assert len(plot.curve) == 2
     left, right = plot.curve
     assert left.x[-1] < math.pi / 2 < right.x[0]
+    (mark,) = plot.marks
+    assert mark.kind == "undefined" and mark.x == pytest.approx(math.pi / 2, abs=1e-4)
 
 
 def test_a_fast_oscillation_is_not_taken_for_poles():
