@@ -603,6 +603,12 @@ def diff(
             help="Symbolic and finite differences only: never imports torch (faster start).",
         ),
     ] = False,
+    plot: Annotated[
+        bool,
+        typer.Option(
+            "--plot", help="Draw f, its tangent and f′ under the table (one variable: --wrt)."
+        ),
+    ] = False,
     digits: FittedDigits = None,
     timeout: DiffTimeout = 5.0,
     points: Annotated[
@@ -623,12 +629,14 @@ def diff(
     if expression == "-" and points == "-":
         raise UsageError("stdin can hold the expression or the points, not both")
     expression = _expression(expression)
+    if plot and order != 1:
+        raise UsageError("--plot draws the first derivative: not with --order above 1")
     if points is not None:
         if at:
             raise UsageError("give either --at or --points, not both")
-        if steps or graph or no_autograd:
+        if steps or graph or no_autograd or plot:
             raise UsageError(
-                "--steps, --graph and --no-autograd take one point (--at), not --points"
+                "--steps, --graph, --plot and --no-autograd take one point (--at), not --points"
             )
         return _diff_many(expression, points, wrt, order, dtype.value, json, digits)
     from .check import differentiate
@@ -643,6 +651,8 @@ def diff(
         autograd=not no_autograd,
     )
     if json:
+        if plot:
+            raise UsageError("--plot draws under the table: not with --json (see plot --json)")
         from .jsonout import diff as document
 
         _emit(document(result))
@@ -666,7 +676,10 @@ def diff(
             from .render.graph import tree
 
             parts.append(tree(model, full, digits))
+    drawn = _plot_text(result.tree, result.point, result.wrt, None, True, result) if plot else ""
     _show(Group(*parts))
+    if drawn:
+        sys.stdout.write("\n" + drawn)
     return _exit_code(result.status)
 
 
@@ -748,6 +761,153 @@ def _stop_progress() -> None:
     """Erase any progress bar (transient), so the next line starts clean."""
     while _LIVE:
         _LIVE.pop().stop()
+
+
+def _terminal() -> tuple[int, bool]:
+    """The width to draw in (COLUMNS, else the terminal's, else 80) and
+    whether to colour: a terminal, and NO_COLOR unset."""
+    import shutil
+
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return shutil.get_terminal_size().columns, color
+
+
+def _plot_text(expression, at, wrt, window, derivative: bool, result=None) -> str:
+    from .plotting import build
+    from .render.plot import function
+
+    width, color = _terminal()
+    return function(build(expression, at, wrt, window, derivative, result), width, color)
+
+
+@app.command(
+    cls=GradcalcCommand,
+    short_help="f, its tangent at the point and f′, in the terminal or as an image.",
+    epilog=_examples(
+        "gradcalc plot 'sin(x**2)' --at 3",
+        "gradcalc plot 'abs(x)' --at 0 --range -1:1 --output abs.svg",
+        "gradcalc plot 'sin(x)' --at 1 --fd-error --json",
+    ),
+)
+def plot(
+    expression: Expression,
+    at: At = None,
+    wrt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--wrt",
+            "-w",
+            metavar="NAME",
+            help="The variable along which to draw (the others are held at the point). "
+            "Needed when there are several.",
+            show_default=False,
+        ),
+    ] = None,
+    range_: Annotated[
+        str | None,
+        typer.Option(
+            "--range",
+            "-r",
+            metavar="A:B",
+            help="The window of the variable, e.g. -2:2. Default: around the point.",
+            show_default=False,
+        ),
+    ] = None,
+    no_derivative: Annotated[
+        bool, typer.Option("--no-derivative", help="Leave out the panel of f′.")
+    ] = False,
+    fd_error: Annotated[
+        bool,
+        typer.Option(
+            "--fd-error",
+            help="Instead: the error of finite differences against the step h (log-log), "
+            "central, forward and five-point, in float64 and float32.",
+        ),
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write an image instead: FILE.svg, .png or .pdf "
+            "(needs pip install 'gradcalc[plot]').",
+            show_default=False,
+        ),
+    ] = None,
+    points: Annotated[
+        str | None,
+        typer.Option(
+            "--points",
+            metavar="FILE",
+            help="Draw the derivative at every point of a file ('-' for stdin; "
+            "as diff --points reads it).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Timeout = 5.0,
+    json: Annotated[
+        bool,
+        typer.Option("--json", help="The plotted data as one strict JSON document (see schemas/)."),
+    ] = False,
+):
+    """Draw f around the point with its tangent there, f′ below it, kinks and
+    undefined points marked; or (--fd-error) the error of finite differences
+    against the step."""
+    from .plotting import parse_range
+
+    if expression == "-" and points == "-":
+        raise UsageError("stdin can hold the expression or the points, not both")
+    expression = _expression(expression)
+    window = parse_range(range_) if range_ is not None else None
+    if output is not None and json:
+        raise UsageError("give either --output or --json, not both")
+    if output is not None:
+        from .render import image
+
+        image.image_format(output)
+        image.prepare()  # matplotlib's import, before the time budget runs
+    if points is not None:
+        if at or fd_error or json or output:
+            raise UsageError(
+                "--points draws in the terminal: without --at, --fd-error, --json, --output"
+            )
+        from . import batch
+        from .plotting import over_points
+        from .render.plot import over_points as points_view
+
+        read = batch.read(_read_points_text(points), "stdin" if points == "-" else points)
+        on_points = over_points(expression, read, wrt)
+        width, color = _terminal()
+        sys.stdout.write(points_view(on_points, width, color))
+        return ExitCode.OK
+    if fd_error:
+        from . import fderror
+
+        curve = fderror.curve(expression, at or [], wrt)
+        if json:
+            _emit(fderror.document(curve))
+        elif output is not None:
+            image.error_curve(curve, output)
+        else:
+            from .render.plot import error_curve
+
+            width, color = _terminal()
+            sys.stdout.write(error_curve(curve, width, color))
+        return ExitCode.OK
+    from .plotting import build, document
+
+    drawn = build(expression, at or [], wrt, window, not no_derivative)
+    if json:
+        _emit(document(drawn))
+    elif output is not None:
+        image.function(drawn, output)
+    else:
+        from .render.plot import function
+
+        width, color = _terminal()
+        sys.stdout.write(function(drawn, width, color))
+    return _exit_code(drawn.status)
 
 
 @app.command(

@@ -16,7 +16,7 @@ _gradcalc() {
         [[ ${COMP_WORDS[i]} != -* ]] && { cmd="${COMP_WORDS[i]}"; break; }
     done
     if [[ -z $cmd ]]; then
-        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate completion diff functions graph perceptron repl'; fi
+        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate completion diff functions graph perceptron plot repl'; fi
         return
     fi
     case "$cmd $prev" in
@@ -49,15 +49,22 @@ _gradcalc() {
         "perceptron --classes") :; return ;;
         "perceptron --digits") :; return ;;
         "perceptron --timeout") :; return ;;
+        "plot --at"|"plot -a") :; return ;;
+        "plot --wrt"|"plot -w") :; return ;;
+        "plot --range"|"plot -r") :; return ;;
+        "plot --output"|"plot -o") :; return ;;
+        "plot --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
+        "plot --timeout") :; return ;;
     esac
     [[ $cur == -* ]] || return
     case "$cmd" in
         accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --digits --timeout --points --json --help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
         perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --train --lr --dtype --classes --digits --timeout --json --help -h' ;;
+        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --fd-error --output -o --points --timeout --json --help -h' ;;
         repl) _gradcalc_reply -W '--json --help -h' ;;
     esac
 }

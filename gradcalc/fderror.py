@@ -1,0 +1,199 @@
+"""The finite-difference error curve: total error against the step h.
+
+The picture every numerical-methods course draws, for the point at hand:
+as h shrinks the truncation error falls (h² for central differences, h for
+one-sided ones) until rounding takes over (eps·|f|/h). Each stencil is
+evaluated in float64 and in float32 (the whole evaluation in that dtype,
+through SymPy's formula evaluated with numpy), against the exact derivative
+(SymPy's, from `check.differentiate`). The slopes of both regimes are
+fitted on log–log axes; gradcalc's own step (`numeric._base_steps`, the
+largest of the steps its five-point stencil tries) is marked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import DomainError, UsageError
+
+STEPS = np.logspace(-16, 0, 161)  # 10 a decade
+# Error at or above this fraction of |f′| is no estimate at all (x + h == x):
+# left out of the rounding fit.
+LOST = 0.5
+FIT_GAP = 10.0  # a fitted regime starts this factor away from the minimum
+
+# name: (offsets, weights, truncation order)
+STENCILS = {
+    "central": ((-1.0, 1.0), (-0.5, 0.5), 2),
+    "forward": ((0.0, 1.0), (-1.0, 1.0), 1),
+    "five_point": ((-2.0, -1.0, 1.0, 2.0), (1 / 12, -8 / 12, 8 / 12, -1 / 12), 4),
+}
+DTYPES = ("float64", "float32")
+
+
+@dataclass
+class Fit:
+    slope: float | None  # None: too few points in the range
+    expected: float
+    low: float  # the range of h fitted
+    high: float
+
+
+@dataclass
+class Series:
+    dtype: str
+    stencil: str
+    error: np.ndarray  # |estimate − exact| per step; NaN where not finite
+    best_step: float
+    best_error: float
+    truncation: Fit
+    rounding: Fit
+
+
+@dataclass
+class ErrorCurve:
+    expression: str
+    variable: str
+    point: dict
+    derivative: float
+    steps: np.ndarray
+    series: list[Series]
+    chosen_step: float  # gradcalc's base step (five-point stencil, float64)
+    chosen_error: float  # |gradcalc's finite difference − exact|
+
+
+def _fit(steps, error, low, high, expected) -> Fit:
+    inside = (steps >= low) & (steps <= high) & np.isfinite(error) & (error > 0)
+    if inside.sum() < 3:
+        return Fit(None, expected, float(low), float(high))
+    slope = np.polyfit(np.log10(steps[inside]), np.log10(error[inside]), 1)[0]
+    return Fit(float(slope), expected, float(low), float(high))
+
+
+def _series(slope_at, exact, x0, dtype, stencil) -> Series:
+    offsets, weights, order = STENCILS[stencil]
+    kind = np.dtype(dtype).type
+    x = kind(x0)
+    h = STEPS.astype(kind)
+    total = np.zeros_like(h)
+    with np.errstate(all="ignore"):
+        for offset, weight in zip(offsets, weights):
+            total = total + kind(weight) * slope_at((x + kind(offset) * h).astype(kind))
+        estimate = total / h
+        error = np.abs(estimate.astype(np.float64) - exact)
+    error = np.where(np.isfinite(error), error, np.nan)
+    best = int(np.nanargmin(error))
+    best_step = float(STEPS[best])
+    eps = float(np.finfo(kind).eps)
+    rounding = _fit(
+        STEPS,
+        np.where(error < LOST * max(abs(exact), eps), error, np.nan),
+        100 * eps * max(1.0, abs(x0)),
+        best_step / FIT_GAP,
+        -1.0,
+    )
+    top = min(1.0, max(0.1 * max(1.0, abs(x0)), best_step * FIT_GAP**2))
+    truncation = _fit(STEPS, error, best_step * FIT_GAP, top, float(order))
+    return Series(dtype, stencil, error, best_step, float(error[best]), truncation, rounding)
+
+
+def curve(expression, at=None, wrt=None) -> ErrorCurve:
+    """The error curves of every stencil in both dtypes at the point `at`,
+    along one variable (`wrt`, needed when there are several)."""
+    from . import check, numeric
+    from .cas import sympy_engine as engine
+    from .parsing import Expression, parse
+
+    expr = expression if isinstance(expression, Expression) else parse(expression)
+    names = check.validate(expr, wrt, 1, "float64")
+    if len(names) != 1:
+        raise UsageError(
+            f"must name the one variable to draw along: one of {', '.join(names)}",
+            option="wrt",
+        )
+    variable = names[0]
+    result = check.differentiate(expr, at, wrt=[variable], autograd=False)
+    if any(shape is not None for shape in (v.shape or None for v in result.point.values())):
+        raise UsageError("plots scalar variables only (a vector variable was given)", option="at")
+    point = {n: float(v) for n, v in result.point.items()}
+    exact = result.partials[0].sympy
+    if not isinstance(exact, float) or not np.isfinite(exact) or result.kinks:
+        raise DomainError(
+            f"no error curve at {variable}={point[variable]:g}: the derivative there is "
+            "not one finite number"
+        )
+    symbols = engine.symbols_for(expr.variables, {n: None for n in expr.variables})
+    f = engine.build(expr, symbols)
+
+    def slope_at(x):
+        arrays = {symbols[n]: x.dtype.type(v) for n, v in point.items() if n != variable}
+        arrays[symbols[variable]] = x
+        return _evaluate_as(engine, f, arrays, x.dtype)
+
+    series = [_series(slope_at, exact, point[variable], d, s) for d in DTYPES for s in STENCILS]
+    base = numeric._base_steps(numeric.as_batch(point), 1)[variable]
+    return ErrorCurve(
+        expression=expr.source,
+        variable=variable,
+        point=point,
+        derivative=float(exact),
+        steps=STEPS.copy(),
+        series=series,
+        chosen_step=float(np.ravel(base)[0]),
+        chosen_error=float(abs(float(np.sum(result.partials[0].finite_difference)) - exact)),
+    )
+
+
+def _evaluate_as(engine, f, arrays, dtype):
+    """f in `dtype` throughout: evaluate_numpy keeps the arrays' dtype until
+    its final conversion (numpy keeps float32 · Python float in float32)."""
+    value = engine.evaluate_numpy(f, arrays)
+    return np.broadcast_to(value, next(iter(arrays.values())).shape).astype(dtype)
+
+
+def document(result: ErrorCurve) -> dict:
+    """The `plot --fd-error --json` document (schemas/fd_error.schema.json)."""
+    from .jsonout import SCHEMA_VERSION
+
+    def number(v):
+        return float(v) if v is not None and np.isfinite(v) else None
+
+    def fit(f: Fit) -> dict:
+        return {
+            "slope": number(f.slope),
+            "expected": f.expected,
+            "fitted_from": f.low,
+            "fitted_to": f.high,
+        }
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "expression": result.expression,
+        "variable": result.variable,
+        "point": result.point,
+        "derivative": result.derivative,
+        "steps": [float(h) for h in result.steps],
+        "series": [
+            {
+                "dtype": s.dtype,
+                "stencil": s.stencil,
+                "error": [number(e) for e in s.error],
+                "best_step": s.best_step,
+                "best_error": s.best_error,
+                "truncation": fit(s.truncation),
+                "rounding": fit(s.rounding),
+            }
+            for s in result.series
+        ],
+        "chosen_step": {
+            "step": result.chosen_step,
+            "stencil": "five_point",
+            "dtype": "float64",
+            "error": result.chosen_error,
+        },
+    }
+
+
+__all__ = ["ErrorCurve", "Fit", "Series", "curve", "document"]

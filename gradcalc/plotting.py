@@ -1,0 +1,503 @@
+"""The data of a plot: f around a point, its tangent there, and f′.
+
+Everything a view draws is computed here, as plain arrays, so the terminal
+and the image draw the same thing and a test can read the series back. The
+curve is sampled in float64 with `numeric.evaluate` and broken where f is
+undefined (a non-finite sample, or a pole between two samples) and where a
+non-smooth function changes piece (the table's `side`): no line is ever
+drawn across `1/x` at 0 or `sign(x)` at 0. The point's value and derivative
+come from `check.differentiate`, so the plot and `diff` agree; at a corner
+the two one-sided tangents are drawn. f′ is the symbolic derivative
+(SymPy) evaluated with numpy over the same samples.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import numeric
+from .errors import DomainError, UsageError
+from .functions import TABLE
+from .parsing import Expression, parse
+
+SAMPLES = 801  # odd: a centred window samples the point itself
+BISECTIONS = 60  # halvings to pin a piece boundary down to a few ulps
+POLE_MARGIN = 0.05  # of the y range: a midpoint this far outside its ends is a pole
+FINE = 64  # samples inside a segment whose ends are both far off the chart
+POLE_GROWTH = 4.0  # f that far past both ends inside a segment: a pole
+
+
+@dataclass
+class Piece:
+    """One unbroken run of the curve."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+@dataclass
+class Tangent:
+    """y = value + slope·(x − at) drawn over [start, stop]; `side` is
+    "both" for a derivative, "left"/"right" for a one-sided one at a corner."""
+
+    at: float
+    value: float
+    slope: float
+    side: str
+    start: float
+    stop: float
+
+    def line(self) -> tuple[np.ndarray, np.ndarray]:
+        x = np.array([self.start, self.stop])
+        return x, self.value + self.slope * (x - self.at)
+
+
+@dataclass
+class Mark:
+    """Where the curve is not smooth: kind is "corner", "jump" or
+    "undefined"; an undefined stretch runs from x to stop."""
+
+    kind: str
+    x: float
+    stop: float | None = None
+
+
+@dataclass
+class Plot:
+    expression: str
+    variable: str
+    point: dict  # name -> float: the point; the others are held there
+    at: float  # the plotted variable's value at the point
+    value: float | None  # f at the point (None: undefined there)
+    window: tuple[float, float]
+    y_limits: tuple[float, float]
+    curve: list[Piece]
+    derivative: list[Piece] | None  # None: not asked for, or not computable
+    derivative_text: str | None
+    tangents: list[Tangent]
+    marks: list[Mark]
+    status: str  # the point's verdict (verdict.STATUSES), "undefined" if f is
+    reason: str
+    notes: list[str] = field(default_factory=list)
+
+    def label(self) -> str:
+        held = [f"{n}={v:g}" for n, v in self.point.items() if n != self.variable]
+        return self.expression + (f" (with {', '.join(held)})" if held else "")
+
+
+def window_around(at: float) -> tuple[float, float]:
+    """Two units either side, wider for a point far from 0."""
+    half = max(2.0, 0.5 * abs(at))
+    return at - half, at + half
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    """'a:b' -> (a, b), a < b, both finite."""
+    from .points import resolve
+
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise UsageError(f"'{text}' is not a range a:b (e.g. -2:2)", option="range")
+    try:
+        a, b = (float(resolve([f"t={p.strip()}"], ["t"])["t"]) for p in parts)
+    except Exception:
+        raise UsageError(f"'{text}' is not a range a:b of numbers", option="range") from None
+    if not (np.isfinite(a) and np.isfinite(b) and a < b):
+        raise UsageError(f"'{text}': needs finite a < b", option="range")
+    return a, b
+
+
+class _Slice:
+    """f along one variable, the others held at the point."""
+
+    def __init__(self, expr: Expression, point: dict, variable: str):
+        self.expr, self.point, self.variable = expr, point, variable
+
+    def batch(self, xs: np.ndarray) -> dict:
+        n = xs.size
+        held = {
+            name: np.repeat(np.atleast_1d(v).reshape(1, -1), n, axis=0)
+            for name, v in self.point.items()
+            if name != self.variable
+        }
+        held[self.variable] = xs.reshape(-1, 1).astype(np.float64)
+        return held
+
+    def values(self, xs: np.ndarray) -> np.ndarray:
+        return numeric.evaluate(self.expr, self.batch(xs)).sum(axis=-1).reshape(-1)
+
+    def pieces(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per sample: which smooth piece every non-smooth node is on (rows
+        compare equal on one piece), and whether some node sits on its kink."""
+        sides: dict = {}
+        values = numeric.evaluate(self.expr, self.batch(xs), keep=True, sides=sides)
+        # Kinks only: a pole's sides (a/b, negative powers) are found as poles.
+        kinked = {id(n) for n in self.expr.nodes if n.op in TABLE and TABLE[n.op].kink}
+        columns = [
+            np.broadcast_to(np.asarray(s, dtype=float), (xs.size, np.shape(s)[-1])).reshape(
+                xs.size, -1
+            )
+            for key, s in sides.items()
+            if key in kinked
+        ]
+        signature = np.hstack(columns) if columns else np.zeros((xs.size, 0))
+        on_kink = np.zeros(xs.size, dtype=bool)
+        for _, mask in numeric.nodes_at_kink(self.expr, values):
+            on_kink |= mask
+        return np.nan_to_num(signature, nan=-7.0), on_kink
+
+
+def _boundaries(piece_of: _Slice, xs: np.ndarray) -> list[tuple[float, float]]:
+    """(lo, hi) pairs: the curve is cut between lo and hi, which sit a few
+    ulps either side of where a non-smooth node changes piece."""
+    signature, on_kink = piece_of.pieces(xs)
+    cuts = [(float(np.nextafter(x, -np.inf)), float(np.nextafter(x, np.inf))) for x in xs[on_kink]]
+    differ = np.any(signature[:-1] != signature[1:], axis=1) & ~on_kink[:-1] & ~on_kink[1:]
+    index = np.flatnonzero(differ)
+    if index.size:
+        lo, hi = xs[index].copy(), xs[index + 1].copy()
+        left = signature[index]
+        for _ in range(BISECTIONS):
+            mid = 0.5 * (lo + hi)
+            sig, kink = piece_of.pieces(mid)
+            same = np.all(sig == left, axis=1) & ~kink
+            lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
+        _, kink = piece_of.pieces(hi)
+        hi = np.where(kink, np.nextafter(hi, np.inf), hi)
+        cuts += list(zip(lo.tolist(), hi.tolist()))
+    return sorted(cuts)
+
+
+def _trace(fn, xs: np.ndarray, cuts: list, drop: np.ndarray, limits) -> list[Piece]:
+    """Sample `fn` at xs (less `drop`) and at both ends of every cut, and
+    split the line where it is cut, not finite, or has a pole between two
+    samples."""
+    ends = np.array([x for cut in cuts for x in cut])
+    x = np.concatenate([xs[~drop], ends])
+    cut_after = np.concatenate([np.zeros((~drop).sum(), bool), np.tile([True, False], len(cuts))])
+    order = np.argsort(x, kind="stable")
+    x, cut_after = x[order], cut_after[order]
+    with np.errstate(all="ignore"):
+        y = fn(x)
+    finite = np.isfinite(y)
+    broken = cut_after[:-1] | ~finite[:-1] | ~finite[1:] | _poles(fn, x, y, limits)
+    pieces, start = [], 0
+    for stop in [*(np.flatnonzero(broken) + 1).tolist(), x.size]:
+        keep = finite[start:stop]
+        if keep.any():
+            pieces.append(Piece(x[start:stop][keep], y[start:stop][keep]))
+        start = stop
+    return pieces
+
+
+def _poles(fn, x: np.ndarray, y: np.ndarray, limits) -> np.ndarray:
+    """Per segment: does f blow up between its two samples?
+
+    Past an odd pole (1/x) the midpoint lands on the other branch, far
+    outside the two values (a smooth f only bulges by h²·f″/8 there). An
+    even pole (1/x²) keeps the midpoint between them, so a segment whose
+    ends are both far off the chart on one side is sampled finely: near a
+    pole f grows far past both ends."""
+    span = limits[1] - limits[0]
+    centre = 0.5 * (limits[0] + limits[1])
+    with np.errstate(all="ignore"):
+        mid = fn(0.5 * (x[:-1] + x[1:]))
+        lo, hi = np.minimum(y[:-1], y[1:]), np.maximum(y[:-1], y[1:])
+        outside = (mid < lo - POLE_MARGIN * span) | (mid > hi + POLE_MARGIN * span)
+        # ... and off the chart: a fast oscillation (sin(1/x) near 0) that
+        # the samples cannot follow stays on it, and is drawn as sampled.
+        off_chart = (mid < limits[0]) | (mid > limits[1])
+        pole = ~np.isfinite(mid) | (outside & off_chart)
+        left, right = y[:-1] - centre, y[1:] - centre
+        out = (left * right > 0) & (np.minimum(np.abs(left), np.abs(right)) > span)
+        suspects = np.flatnonzero(out & ~pole)
+        if suspects.size:
+            t = np.linspace(0.0, 1.0, FINE + 2)[1:-1]
+            fine = x[suspects, None] + t * (x[suspects + 1] - x[suspects])[:, None]
+            values = np.abs(fn(fine.ravel()).reshape(fine.shape) - centre)
+            peak = np.max(np.where(np.isfinite(values), values, np.inf), axis=1)
+            ends = np.maximum(np.abs(left[suspects]), np.abs(right[suspects]))
+            pole[suspects] = peak > POLE_GROWTH * ends
+    return pole
+
+
+def _undefined(fn, xs: np.ndarray, ys: np.ndarray, pieces: list[Piece], cuts: list) -> list[Mark]:
+    """Stretches of non-finite samples, and poles between two pieces."""
+    marks = []
+    bad = ~np.isfinite(ys)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], bad.astype(int), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        marks.append(Mark("undefined", float(xs[start]), float(xs[stop - 1])))
+    for left, right in itertools.pairwise(pieces):
+        gap = (float(left.x[-1]), float(right.x[0]))
+        inside = any(m.x <= gap[1] and (m.stop or m.x) >= gap[0] for m in marks)
+        inside = inside or any(lo >= gap[0] and hi <= gap[1] for lo, hi in cuts)
+        near = 0 < gap[1] - gap[0] < 10 * (xs[1] - xs[0])
+        if not inside and near:
+            marks.append(Mark("undefined", _pole_in(fn, *gap)))
+    return marks
+
+
+def _pole_in(fn, low: float, high: float) -> float:
+    """Where |f| is largest between two samples: the pole, to a few
+    hundredths of their distance."""
+    fine = np.linspace(low, high, 257)
+    with np.errstate(all="ignore"):
+        size = np.abs(fn(fine))
+    return float(fine[np.argmax(np.where(np.isfinite(size), size, np.inf))])
+
+
+def _y_limits(ys: np.ndarray, value: float | None) -> tuple[float, float]:
+    """The bulk of the curve (2nd to 98th percentile, so a pole does not
+    flatten everything else), and the point, with a margin."""
+    finite = ys[np.isfinite(ys)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    lo, hi = np.percentile(finite, [2, 98])
+    if value is not None and np.isfinite(value):
+        lo, hi = min(lo, value), max(hi, value)
+    pad = 0.1 * (hi - lo) if hi > lo else max(1.0, abs(lo))
+    return float(lo - pad), float(hi + pad)
+
+
+def build(
+    expression,
+    at=None,
+    wrt=None,
+    window: tuple[float, float] | None = None,
+    derivative: bool = True,
+    result=None,
+    samples: int = SAMPLES,
+) -> Plot:
+    """The plot of `expression` along one variable around the point `at`.
+
+    `wrt` names the variable (needed when there are several); `result`, a
+    `check.Result` already computed at the point (diff --plot), saves
+    computing it again. Raises UsageError for a vector variable or a bad
+    choice of variable; a point where f is undefined is drawn, with no
+    tangent (status "undefined")."""
+    from . import check, points, verdict
+
+    expr = expression if isinstance(expression, Expression) else parse(expression)
+    names = check.validate(expr, wrt, 1, "float64")
+    if len(names) != 1:
+        raise UsageError(
+            f"must name the one variable to draw along: one of {', '.join(names)}",
+            option="wrt",
+        )
+    variable = names[0]
+    point = check._as_point(at, expr.variables)
+    shapes = points.shapes(point)
+    if any(shape is not None for shape in shapes.values()):
+        raise UsageError("plots scalar variables only (a vector variable was given)", option="at")
+    flat = {name: float(v) for name, v in point.items()}
+    x0 = flat[variable]
+    tangents: list[Tangent] = []
+    if result is None:
+        try:
+            result = check.differentiate(expr, flat, wrt=[variable], autograd=False)
+        except DomainError as error:
+            result = error
+    a, b = window or window_around(x0)
+    if isinstance(result, DomainError):
+        value, status, reason = None, verdict.Status.UNDEFINED, str(result)
+    else:
+        value, status, reason = float(np.sum(result.value)), result.status, result.reason
+        tangents = _tangents(result, variable, x0, value, a, b)
+
+    xs = np.linspace(a, b, samples)
+    if a < x0 < b and not np.any(xs == x0):
+        xs = np.sort(np.append(xs, x0))
+    along = _Slice(expr, flat, variable)
+    ys = along.values(xs)
+    y_limits = _y_limits(ys, value)
+    span = y_limits[1] - y_limits[0]
+    cuts = _boundaries(along, xs)
+    _, on_kink = along.pieces(xs)
+    curve = _trace(along.values, xs, cuts, on_kink, y_limits)
+    marks = _undefined(along.values, xs, ys, curve, cuts)
+    for lo, hi in cuts:
+        left, right = along.values(np.array([lo, hi]))
+        jump = not np.isclose(left, right, rtol=1e-6, atol=1e-9 * max(1.0, span))
+        marks.append(Mark("jump" if jump else "corner", 0.5 * (lo + hi)))
+    marks.sort(key=lambda m: m.x)
+
+    slopes, slope_text, notes = None, None, []
+    if derivative:
+        slopes, slope_text, notes = _derivative_pieces(along, xs, cuts, on_kink)
+    return Plot(
+        expression=expr.source,
+        variable=variable,
+        point=flat,
+        at=x0,
+        value=value,
+        window=(float(a), float(b)),
+        y_limits=y_limits,
+        curve=curve,
+        derivative=slopes,
+        derivative_text=slope_text,
+        tangents=tangents,
+        marks=marks,
+        status=str(status),
+        reason=reason,
+        notes=notes,
+    )
+
+
+def _tangents(result, variable, x0, value, a, b) -> list[Tangent]:
+    corner = [k for k in result.kinks if k.wrt == variable and not k.jump and k.order == 1]
+    if corner:
+        kink = corner[0]
+        at_value = kink.value if kink.value is not None else value
+        return [
+            Tangent(x0, at_value, float(kink.left), "left", a, x0),
+            Tangent(x0, at_value, float(kink.right), "right", x0, b),
+        ]
+    slope = result.partials[0].sympy
+    if slope is None or not np.isfinite(slope):
+        return []
+    return [Tangent(x0, value, float(slope), "both", a, b)]
+
+
+def _derivative_pieces(along: _Slice, xs, cuts, on_kink):
+    """f′ along the slice: SymPy's derivative, evaluated with numpy; not
+    drawn where f itself is undefined."""
+    from .cas import sympy_engine as engine
+
+    expr, point, variable = along.expr, along.point, along.variable
+    symbols = engine.symbols_for(expr.variables, {n: None for n in expr.variables})
+    f = engine.build(expr, symbols)
+    d = engine.derivative(f, (symbols[variable],))
+    held = {symbols[n]: v for n, v in point.items() if n != variable}
+
+    def slope(x):
+        arrays = {**held, symbols[variable]: x}
+        slopes = np.broadcast_to(engine.evaluate_numpy(d, arrays), x.shape).astype(np.float64)
+        return np.where(np.isfinite(along.values(x)), slopes, np.nan)
+
+    try:
+        ys = slope(xs)
+    except (ValueError, TypeError):
+        return None, None, [f"f′ = {engine.text(d)} has no numpy evaluation: not drawn"]
+    return _trace(slope, xs, cuts, on_kink, _y_limits(ys, None)), engine.text(d), []
+
+
+def derivative_limits(plot: Plot) -> tuple[float, float]:
+    ys = np.concatenate([p.y for p in plot.derivative or []] or [np.zeros(1)])
+    return _y_limits(ys, None)
+
+
+@dataclass
+class PointsPlot:
+    """`plot --points`: the derivative at each point of a file, over f′'s
+    curve when f has one variable."""
+
+    expression: str
+    variable: str
+    x: np.ndarray
+    derivative: np.ndarray  # SymPy's value per point; NaN where not finite
+    statuses: list[str]
+    window: tuple[float, float]
+    y_limits: tuple[float, float]
+    curve: list[Piece] | None
+    derivative_text: str
+
+
+def over_points(expression, points, wrt=None, progress=None) -> PointsPlot:
+    """The derivative along one variable at every point of `points`
+    (a `batch.Points`), as `diff --points` computes it."""
+    from . import batch, check
+
+    expr = expression if isinstance(expression, Expression) else parse(expression)
+    names = check.validate(expr, wrt, 1, "float64")
+    if len(names) != 1:
+        raise UsageError(
+            f"must name the one variable to draw along: one of {', '.join(names)}",
+            option="wrt",
+        )
+    many = batch.differentiate_many(expr, points, [names[0]], 1, "float64", progress)
+    column = many.partials[0]
+    x = np.asarray(points.columns[names[0]], dtype=np.float64).reshape(-1)
+    slopes = np.asarray(column.sympy, dtype=np.float64).reshape(x.size, -1).sum(axis=-1)
+    a, b = float(np.min(x)), float(np.max(x))
+    if a == b:
+        a, b = window_around(a)
+    curve = None
+    if len(expr.variables) == 1:
+        xs = np.linspace(a, b, SAMPLES)
+        along = _Slice(expr, {names[0]: 0.0}, names[0])
+        cuts = _boundaries(along, xs)
+        _, on_kink = along.pieces(xs)
+        curve, _, _ = _derivative_pieces(along, xs, cuts, on_kink)
+    shown = np.concatenate([slopes[np.isfinite(slopes)]] + [p.y for p in curve or []])
+    return PointsPlot(
+        expression=expr.source,
+        variable=names[0],
+        x=x,
+        derivative=slopes,
+        statuses=[many.status(i) for i in range(x.size)],
+        window=(a, b),
+        y_limits=_y_limits(shown, None),
+        curve=curve,
+        derivative_text=str(column.symbolic),
+    )
+
+
+def document(plot: Plot) -> dict:
+    """The `plot --json` document (schemas/plot.schema.json): the series
+    the views draw."""
+    from .jsonout import SCHEMA_VERSION
+
+    def numbers(values) -> list:
+        return [float(v) for v in values]
+
+    def pieces(found) -> list:
+        return [{"x": numbers(p.x), "y": numbers(p.y)} for p in found]
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "expression": plot.expression,
+        "variable": plot.variable,
+        "point": dict(plot.point),
+        "value": plot.value,
+        "status": plot.status,
+        "reason": plot.reason,
+        "window": list(plot.window),
+        "y_limits": list(plot.y_limits),
+        "curve": pieces(plot.curve),
+        "tangents": [
+            {
+                "side": t.side,
+                "slope": t.slope,
+                "at": t.at,
+                "value": t.value,
+                "from": t.start,
+                "to": t.stop,
+            }
+            for t in plot.tangents
+        ],
+        "derivative": None
+        if plot.derivative is None
+        else {
+            "symbolic": plot.derivative_text,
+            "pieces": pieces(plot.derivative),
+        },
+        "marks": [{"kind": m.kind, "x": m.x, "to": m.stop} for m in plot.marks],
+    }
+
+
+__all__ = [
+    "Mark",
+    "Piece",
+    "Plot",
+    "PointsPlot",
+    "Tangent",
+    "build",
+    "document",
+    "over_points",
+    "parse_range",
+    "window_around",
+]
