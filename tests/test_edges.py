@@ -99,7 +99,7 @@ def _cases(seed: int, count: int):
     "expression, x0, order",
     _cases(
         seed=int(os.environ.get("GRADCALC_EDGE_SEED", "12")),
-        count=int(os.environ.get("GRADCALC_EDGE_CASES", "120")),
+        count=int(os.environ.get("GRADCALC_EDGE_CASES", "80")),
     ),
 )
 def test_verdict_matches_mpmath(expression, x0, order):

@@ -96,14 +96,14 @@ def test_interactive_session_in_a_terminal(tmp_path):
         PROMPT_TOOLKIT_NO_CPR="1",
     )
     points = tmp_path / "many.csv"
-    points.write_text("x\n" + "\n".join(str(k / 1000) for k in range(1_500_000)) + "\n")
+    points.write_text("x\n" + "\n".join(str(k / 1000) for k in range(1_000_000)) + "\n")
     child = pexpect.spawn(
         sys.executable, ["-m", "gradcalc", "repl"], env=env, encoding="utf-8", timeout=120
     )
     child.expect("gradcalc>")
 
     def type_(text):  # as a person does: after the prompt has drawn
-        time.sleep(0.5)
+        time.sleep(0.2)
         child.send(text)
 
     # Typing a command line: the same answer as the one-shot CLI.
