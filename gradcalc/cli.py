@@ -8,6 +8,7 @@ and completion stay fast.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -18,8 +19,9 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
+from .budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
 from .coercion import plain
-from .errors import ExitCode, GradcalcError, PointError, UsageError
+from .errors import ExitCode, GradcalcError, OutputError, PointError, UsageError
 
 
 class DType(str, Enum):
@@ -43,14 +45,73 @@ def _wants_json(args) -> bool:
     return "--json" in args
 
 
+MAX_MESSAGE = 1_000  # characters of an error message: input echoed in it is cut
+
+
+def _printable(message: str) -> str:
+    """One line, at most MAX_MESSAGE characters, control characters escaped:
+    a message echoes input (an expression, a file name), which must neither
+    flood the terminal nor drive it (ESC sequences)."""
+    message = " ".join(str(message).split())
+    message = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message
+    )
+    if len(message) > MAX_MESSAGE:
+        half = MAX_MESSAGE // 2 - 20
+        cut = len(message) - 2 * half
+        message = f"{message[:half]} …[{cut} characters cut]… {message[-half:]}"
+    return message
+
+
 def _report(error_kind: str, message: str, code: int, args, column=None) -> int:
     from .jsonout import dumps, error
 
-    if _wants_json(args):
+    message = _printable(message)
+    if _wants_json(args) and error_kind != OutputError.kind:
         sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
-    message = " ".join(str(message).split())  # one line, whatever the source
     sys.stderr.write(f"gradcalc: error: {message}\n")
     return code
+
+
+def _finish_output(code: int) -> int:
+    """Write out what stdout holds and flush it: a write that fails is an
+    error (one line, ExitCode.OUTPUT), never a silent success; a reader that
+    went away ends the run quietly (ExitCode.CLOSED_PIPE)."""
+    from . import budget
+
+    try:
+        budget.release()
+    except BrokenPipeError:
+        return ExitCode.CLOSED_PIPE
+    except (OSError, ValueError) as failure:  # ValueError: a closed or unencodable stream
+        sys.stderr.write(f"gradcalc: error: {_output_failure(failure).message}\n")
+        return ExitCode.OUTPUT
+    return code
+
+
+def _output_failure(failure: Exception) -> GradcalcError:
+    reason = getattr(failure, "strerror", None) or str(failure)
+    return OutputError(f"cannot write the output: {reason}")
+
+
+class _ClosedPipe(Exception):
+    """The reader of stdout went away (raised instead of BrokenPipeError, an
+    OSError that Click would turn into exit 1)."""
+
+
+class _Writing:
+    """Around a write to stdout: a failed write becomes OutputError, a closed
+    pipe _ClosedPipe."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, failure, trace):
+        if isinstance(failure, BrokenPipeError):
+            raise _ClosedPipe() from None
+        if isinstance(failure, OSError):
+            raise _output_failure(failure) from None
+        return False
 
 
 RECURSION_LIMIT = 60_000  # SymPy differentiates and prints recursively
@@ -132,16 +193,25 @@ class GradcalcGroup(TyperGroup):
         return out
 
     def _run(self, args, prog_name, complete_var, **extra) -> int:
+        return _finish_output(self._invoke(args, prog_name, complete_var, **extra))
+
+    def _invoke(self, args, prog_name, complete_var, **extra) -> int:
+        import warnings
+
         try:
-            result = _deep(
-                lambda: super(GradcalcGroup, self).main(
-                    args=args,
-                    prog_name=prog_name,
-                    complete_var=complete_var,
-                    standalone_mode=False,
-                    **extra,
+            with warnings.catch_warnings():
+                # numpy's "invalid value encountered" and the like: the answer
+                # says what is not finite, in one line.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = _deep(
+                    lambda: super(GradcalcGroup, self).main(
+                        args=args,
+                        prog_name=prog_name,
+                        complete_var=complete_var,
+                        standalone_mode=False,
+                        **extra,
+                    )
                 )
-            )
             return int(result or 0)
         except GradcalcError as error:
             return _report(
@@ -162,8 +232,8 @@ class GradcalcGroup(TyperGroup):
             return _report(
                 "too_large", "out of memory: the input is too large", ExitCode.UNDEFINED, args
             )
-        except BrokenPipeError:
-            return ExitCode.OK
+        except (BrokenPipeError, _ClosedPipe):
+            return ExitCode.CLOSED_PIPE
         except Exception as error:
             if hasattr(error, "format_message") and hasattr(error, "exit_code"):
                 # Click's usage errors (vendored by Typer, so matched by shape).
@@ -197,7 +267,8 @@ app = typer.Typer(
 
 def _version(value: bool):
     if value:
-        sys.stdout.write(f"gradcalc {__version__}\n")
+        with _Writing():
+            sys.stdout.write(f"gradcalc {__version__}\n")
         raise typer.Exit()
 
 
@@ -255,11 +326,18 @@ Json = Annotated[
 ]
 
 
-def _budget_seconds(value: float) -> float:
-    # Read by budget.seconds_from in the parent process before Click runs;
-    # here Click validates it and --help documents it.
+def _budget_seconds(ctx: typer.Context, value: float) -> float:
+    # The one reader of --timeout: the budget (budget.py) learns it here, after
+    # Click has parsed the command line (the last --timeout wins, as for any
+    # option), and tells the parent process that watches the clocks.
     if not math.isfinite(value) or value < 0:
         raise typer.BadParameter("must be a number of seconds, 0 or more (0: no budget)")
+    from . import budget
+
+    # Typer vendors Click: its ParameterSource is matched by name.
+    source = ctx.get_parameter_source("timeout")
+    given = getattr(source, "name", "DEFAULT") != "DEFAULT"
+    budget.set_timeout(value, explicit=given)
     return value
 
 
@@ -268,8 +346,9 @@ Timeout = Annotated[
     typer.Option(
         "--timeout",
         callback=_budget_seconds,
-        help="Time budget in seconds of computing, after start-up (0: none); past "
-        "it the run ends with exit 3. Default 5 for one point, none for --points.",
+        help="Time budget: seconds of CPU time for computing (0: none), and at most "
+        "as long waiting for input; past it the run ends with exit 3. Default 5, and for "
+        "--points 5 per chunk of 50,000 points.",
         show_default=False,
     ),
 ]
@@ -285,22 +364,29 @@ Full = Annotated[
 def _emit(document: dict) -> None:
     from .jsonout import dumps
 
-    sys.stdout.write(dumps(document) + "\n")
+    with _Writing():
+        sys.stdout.write(dumps(document) + "\n")
 
 
 def _write_bytes(chunks) -> None:
     """UTF-8 chunks to stdout: to its byte buffer when it has one (not a
     held-back StringIO, see budget.py)."""
-    buffer = getattr(sys.stdout, "buffer", None)
-    sys.stdout.flush()
-    for chunk in chunks:
-        if buffer is not None:
-            buffer.write(chunk)
-        else:
-            sys.stdout.write(chunk.decode())
+    with _Writing():
+        buffer = getattr(sys.stdout, "buffer", None)
+        sys.stdout.flush()
+        for chunk in chunks:
+            if buffer is not None:
+                buffer.write(chunk)
+            else:
+                sys.stdout.write(chunk.decode())
 
 
 def _show(renderable) -> None:
+    with _Writing():
+        _print(renderable)
+
+
+def _print(renderable) -> None:
     from rich.console import Console
 
     if os.environ.get("NO_COLOR"):
@@ -354,7 +440,7 @@ def diff(
             help="Symbolic and finite differences only: never imports torch (faster start).",
         ),
     ] = False,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     points: Annotated[
         str | None,
         typer.Option(
@@ -416,41 +502,68 @@ def diff(
     return _exit_code(result.status)
 
 
-def _read_points_text(source: str) -> str:
+def _open_points(source: str):
+    """The binary stream of --points (stdin for '-'), and the name for messages."""
     if source == "-":
-        return sys.stdin.read()
+        if sys.stdin is None:
+            raise PointError("--points -: standard input is closed")
+        return sys.stdin.buffer, "stdin"
     try:
-        with open(source, encoding="utf-8") as stream:
-            return stream.read()
+        return open(source, "rb"), source
     except OSError as error:
         raise PointError(f"--points {source}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise PointError(f"--points {source}: not UTF-8 text") from None
 
 
 def _diff_many(expression, source, wrt, order, dtype, json) -> int:
+    """Answer the points chunk by chunk as they are read: the first lines of
+    the answer come long before a large input is read, and memory stays
+    bounded by a chunk."""
     from . import batch, budget
 
-    points = batch.read(_read_points_text(source), "stdin" if source == "-" else source)
-    many = _with_progress(
-        lambda progress: batch.differentiate_many(expression, points, wrt, order, dtype, progress),
-        len(points),
-    )
-    budget.computed()  # the answer is streamed, not held: see budget.run
-    if json:
-        from .jsonout import diff_lines
+    budget.per_chunk()
+    stream, name = _open_points(source)
+    try:
+        chunks = batch.read_chunks(stream, name, waiting=budget.waiting)
+        answers = batch.differentiate_stream(
+            expression, chunks, wrt, order, dtype, before=budget.computing
+        )
+        if json:
+            counts = _stream_lines(answers)
+        else:
+            from .render.many import HEAD, view
 
-        _write_bytes(diff_lines(many))
-    else:
-        from .render.many import view
-
-        _show(view(many))
-    counts = many.counts()
+            tally = batch.Tally(HEAD)
+            for many in answers:
+                tally.add(many)
+            budget.computed()
+            summary = tally.summary()
+            _show(view(summary))
+            counts = summary.counts()
+    finally:
+        if source != "-":
+            stream.close()
+    total = sum(counts.values())
     others = {k: v for k, v in counts.items() if k != "agree"}
     if others:
-        summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(others.items()))
-        sys.stderr.write(f"gradcalc: {summary} of {len(points)} points\n")
-    return _exit_code(batch.worst_status(many))
+        summary_line = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(others.items()))
+        sys.stderr.write(f"gradcalc: {summary_line} of {total} points\n")
+    return _exit_code(batch.worst_status(counts))
+
+
+def _stream_lines(answers) -> dict:
+    """NDJSON, one chunk at a time, written as soon as it is answered."""
+    from . import budget
+    from .jsonout import diff_lines
+
+    counts: dict = {}
+    for many in answers:
+        budget.computed()  # writing: the reader sets the pace
+        _write_bytes(diff_lines(many))
+        with _Writing():
+            sys.stdout.flush()
+        for status, count in many.counts().items():
+            counts[status] = counts.get(status, 0) + count
+    return counts
 
 
 def _with_progress(work, total: int):
@@ -480,7 +593,7 @@ def graph(
     ] = GraphFormat.tree,
     dtype: DTypeOption = DType.float64,
     full: Full = False,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ):
     """The computation graph: forward values, local derivatives, gradients flowing back,
@@ -499,7 +612,8 @@ def graph(
     else:
         from .render import graph as views
 
-        sys.stdout.write(getattr(views, format.value)(model))
+        with _Writing():
+            sys.stdout.write(getattr(views, format.value)(model))
     return ExitCode.OK if model.agree else ExitCode.DISAGREE
 
 
@@ -548,7 +662,7 @@ def perceptron(
     ] = 0,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate for --steps.")] = 0.1,
     dtype: DTypeOption = DType.float64,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     json: Json = False,
 ):
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
@@ -592,7 +706,7 @@ def accumulate(
         ),
     ] = False,
     dtype: DTypeOption = DType.float64,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     json: Json = False,
 ):
     """What repeated backward() does to .grad: it accumulates unless zeroed."""
@@ -656,22 +770,111 @@ def _arity(arity) -> str:
     return str(low) if low == high else f"{low}–{high}"
 
 
+# What a terminal that cannot show Unicode gets instead (the rest: \uXXXX).
+ASCII_FALLBACK = {
+    "∂": "d",
+    "✓": "ok",
+    "✗": "x",
+    "·": "*",
+    "×": "x",
+    "…": "...",
+    "−": "-",
+    "–": "-",
+    "—": "--",
+    "²": "^2",
+    "³": "^3",
+    "⁴": "^4",
+    "′": "'",
+    "ŷ": "y_hat",
+    "ε": "eps",
+    "π": "pi",
+    "→": "->",
+    "←": "<-",
+    "≤": "<=",
+    "≥": ">=",
+    "≈": "~",
+    "∞": "inf",
+    "•": "*",
+    "▁": "_",
+    "█": "#",
+}
+
+
+def _ascii_fallback(error: UnicodeEncodeError):
+    """codecs error handler: readable ASCII for the characters gradcalc prints,
+    JSON's \\uXXXX (a surrogate pair past U+FFFF) for anything else, so that
+    JSON stays the same JSON."""
+    text = error.object[error.start : error.end]
+    out = []
+    for char in text:
+        if char in ASCII_FALLBACK:
+            out.append(ASCII_FALLBACK[char])
+        elif ord(char) > 0xFFFF:
+            high, low = divmod(ord(char) - 0x10000, 0x400)
+            out.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
+        else:
+            out.append(f"\\u{ord(char):04x}")
+    return "".join(out), error.end
+
+
+def _standard_streams() -> set:
+    """Make the process safe to run with closed standard streams (`<&-`,
+    `>&-`, `2>&-`): each closed descriptor is reopened on /dev/null, so that no
+    pipe or file opened later takes its number; stderr then writes there.
+    Returns the names of the streams that were closed. A terminal that
+    cannot encode Unicode gets ASCII fallbacks instead of an encoding error."""
+    import codecs
+
+    closed = set()
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.add(name)
+            os.open(os.devnull, os.O_RDWR)  # takes the lowest free number: fd
+    if "stderr" in closed or sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
+    codecs.register_error("gradcalc-ascii", _ascii_fallback)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="gradcalc-ascii")
+    return closed
+
+
 def main() -> None:
     """The console script: the command runs in a child process with a time and
     memory budget (see budget.py); --help, --version and completion do not."""
+    import signal
+
+    # A closed pipe ends the run at once, quietly, as for any Unix filter.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    closed = _standard_streams()
     args = sys.argv[1:]
+    if "stdout" in closed or sys.stdout is None:
+        sys.stderr.write("gradcalc: error: cannot write the output: standard output is closed\n")
+        sys.stderr.flush()
+        os._exit(ExitCode.OUTPUT)
     light = (
         not args
         or any(a in ("--help", "-h", "--version") for a in args)
         or (os.environ.get("_GRADCALC_COMPLETE"))
     )
+    from . import budget
+
     if light:
+        budget.hold()  # so that a failed write is seen, at release (in GradcalcGroup._run)
         app()
         return
-    from . import budget
 
     def overrun(message: str) -> int:
         return _report("too_large", message, ExitCode.UNDEFINED, args)
+
+    def signalled(message: str, code: int) -> int:
+        if code == ExitCode.INTERRUPTED:
+            sys.stderr.write(f"gradcalc: {message}\n")
+            return code
+        return _report("internal" if code == ExitCode.INTERNAL else "killed", message, code, args)
 
     def work() -> int:
         try:
@@ -680,11 +883,10 @@ def main() -> None:
             return stop.code if isinstance(stop.code, int) else 0
         return 0
 
-    code = budget.run(
-        work, budget.seconds_from(args), on_overrun=overrun, hold=not budget.streams(args)
-    )
-    sys.stdout.flush()
-    sys.stderr.flush()
+    code = budget.run(work, on_overrun=overrun, on_signal=signalled)
+    code = _finish_output(code)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     # The child did the work and has exited; tearing down the parent's
     # modules (Typer's) would only add to the wait.
     os._exit(code)

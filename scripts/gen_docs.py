@@ -44,7 +44,13 @@ def exit_codes_table() -> str:
         "protective limit was reached",
         ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
         "traceback)",
-        ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+        ExitCode.OUTPUT: "the answer could not be written (full disk, closed stdout, an "
+        "I/O error): one line on stderr",
+        ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM or SIGHUP to gradcalc or to its "
+        "computation); one line on stderr",
+        ExitCode.CLOSED_PIPE: "the reader of stdout went away (`gradcalc ... | head -1`): "
+        "gradcalc ends at once, quietly, killed by SIGPIPE as `yes | head -1` is (shells show "
+        "141)",
     }
     lines = ["| code | meaning |", "| --- | --- |"]
     lines += [f"| {int(code)} | {meaning[code]} |" for code in ExitCode]
