@@ -69,7 +69,7 @@ def read_chunks(stream, source: str = "points", size: int = CHUNK, waiting=None)
     lines = _lines(stream, source, waiting)
     header = None
     for number, line in lines:
-        if line.strip(_ASCII_BLANK):
+        if number is not None and line.strip(_ASCII_BLANK):
             header = number, line
             break
     if header is None:
@@ -232,15 +232,32 @@ def _json_point(line: bytes, number: int, source: str) -> dict:
             f'{source} line {number}: nested too deeply; a point is a flat object like {{"x": 1}}'
         )
     try:
-        # Integers become floats as they are read: a 5,000-digit one is then
-        # infinite (and named so), not past Python's int-to-text limit.
-        item = json.loads(_text(line, number, source), parse_int=float)
+        # Integers become floats as they are read, never Python ints past the
+        # int-to-text limit (4,300 digits).
+        item = json.loads(_text(line, number, source), parse_int=_json_integer)
+    except _HugeInteger as error:
+        raise PointError(
+            f"{source} line {number}: an integer of {error.digits} digits is beyond float64's range"
+        ) from None
     except ValueError as error:
         reason = getattr(error, "msg", None) or str(error)
         raise PointError(f"{source} line {number}: not JSON ({reason})") from None
     if not isinstance(item, dict):
         raise PointError(f'{source} line {number}: expected an object like {{"x": 1}}')
     return item
+
+
+class _HugeInteger(ValueError):
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _json_integer(text: str) -> float:
+    value = float(text)
+    if value in (np.inf, -np.inf):
+        raise _HugeInteger(len(text.lstrip("-")))
+    return value
 
 
 def _json_number(value, name: str, number: int, source: str) -> float:
@@ -259,7 +276,7 @@ def _check_names(names, source, line):
             or not (name[0].isascii() and name[0].isalpha())
             or not all(c.isascii() and (c.isalnum() or c == "_") for c in name)
         ):
-            raise PointError(f"{source} line {line}: {name!r} is not a variable name")
+            raise PointError(f"{source} line {line}: {_shown(name)} is not a variable name")
         if name in seen:
             raise PointError(f"{source} line {line}: {name} appears twice")
         seen.add(name)

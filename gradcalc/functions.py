@@ -70,7 +70,7 @@ def _fold(op, args):
 
 def _ties(np, *args):
     # max/min are not differentiable where two arguments tie.
-    out = np.zeros(np.broadcast(*args).shape, dtype=bool)
+    out = np.zeros(np.broadcast_shapes(*(np.shape(a) for a in args)), dtype=bool)
     for i, a in enumerate(args):
         for b in args[i + 1 :]:
             out |= np.abs(a - b) <= 1e-12 * np.maximum(1.0, np.abs(a))

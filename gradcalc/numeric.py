@@ -164,9 +164,10 @@ def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None, 
     offsets = np.stack([0 * h, h, 2 * h, -h, -2 * h, tiny, -tiny, tiny / 10, -tiny / 10], axis=1)
     moved, held = _moved(point, frozen, {(name, comp): offsets.reshape(-1)}, 9)
     f = evaluate(expr, moved, held).sum(axis=-1).reshape(len(x), 9).T
-    right = (-3 * f[0] + 4 * f[1] - f[2]) / (2 * h)
-    left = (3 * f[0] - 4 * f[3] + f[4]) / (2 * h)
-    gap, gap_small = np.abs(f[5] - f[6]), np.abs(f[7] - f[8])
+    with np.errstate(all="ignore"):  # inf - inf is nan, and the verdict says so
+        right = (-3 * f[0] + 4 * f[1] - f[2]) / (2 * h)
+        left = (3 * f[0] - 4 * f[3] + f[4]) / (2 * h)
+        gap, gap_small = np.abs(f[5] - f[6]), np.abs(f[7] - f[8])
     scale = np.maximum(1.0, np.abs(f[0]))
     # A jump keeps its size as the step shrinks; a continuous function's
     # change shrinks with it.
@@ -184,7 +185,9 @@ def nodes_at_kink(expr: Expression, values: dict) -> list:
         if func is None or func.at_kink is None:
             continue
         args = [values[id(a)] for a in node.args]
-        mask = np.any(np.broadcast_to(func.at_kink(np, *args), np.broadcast(*args).shape), axis=-1)
+        # broadcast_shapes, unlike np.broadcast, takes more than 64 arrays: max(x, ...).
+        shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+        mask = np.any(np.broadcast_to(func.at_kink(np, *args), shape), axis=-1)
         if np.any(mask):
             found.append((node, mask))
     return found
