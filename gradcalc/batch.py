@@ -52,6 +52,7 @@ def read(text: str, source: str = "points") -> Points:
 
 
 BLOCK = 1 << 20  # bytes read at a time
+PAUSE_SECONDS = 0.05  # input that stops this long gets what has arrived answered
 MAX_BRACKETS = 64  # in one JSON line; a point is a flat object, {"x": 1}
 _BOM = b"\xef\xbb\xbf"
 _ASCII_BLANK = b" \t"
@@ -101,8 +102,8 @@ def _lines(stream, source, waiting):
         for line in complete:
             number += 1
             yield number, line[:-1] if line.endswith(b"\r") else line
-        if fd is not None and not select.select([fd], [], [], 0)[0]:
-            yield None, None  # nothing more right now: answer what is here
+        if fd is not None and not select.select([fd], [], [], PAUSE_SECONDS)[0]:
+            yield None, None  # the input pauses: answer what is here
     if pending:
         number += 1
         yield number, pending[:-1] if pending.endswith(b"\r") else pending

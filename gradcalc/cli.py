@@ -8,6 +8,7 @@ and completion stay fast.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import math
 import os
@@ -68,7 +69,8 @@ def _report(error_kind: str, message: str, code: int, args, column=None) -> int:
 
     message = _printable(message)
     if _wants_json(args) and error_kind != OutputError.kind:
-        sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
+        with contextlib.suppress(OSError, ValueError):  # stdout may be what failed
+            sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
     sys.stderr.write(f"gradcalc: error: {message}\n")
     return code
 
@@ -535,7 +537,8 @@ def _diff_many(expression, source, wrt, order, dtype, json) -> int:
             tally = batch.Tally(HEAD)
             for many in answers:
                 tally.add(many)
-            budget.computed()
+            with _Writing():
+                budget.computed()
             summary = tally.summary()
             _show(view(summary))
             counts = summary.counts()
@@ -550,6 +553,9 @@ def _diff_many(expression, source, wrt, order, dtype, json) -> int:
     return _exit_code(batch.worst_status(counts))
 
 
+WRITE_LINES = 4096  # NDJSON lines written at a time (about 4 MB)
+
+
 def _stream_lines(answers) -> dict:
     """NDJSON, one chunk at a time, written as soon as it is answered."""
     from . import budget
@@ -557,8 +563,9 @@ def _stream_lines(answers) -> dict:
 
     counts: dict = {}
     for many in answers:
-        budget.computed()  # writing: the reader sets the pace
-        _write_bytes(diff_lines(many))
+        with _Writing():
+            budget.computed()  # writing: the reader sets the pace
+        _write_bytes(diff_lines(many, chunk=WRITE_LINES))
         with _Writing():
             sys.stdout.flush()
         for status, count in many.counts().items():
@@ -817,14 +824,15 @@ def _ascii_fallback(error: UnicodeEncodeError):
     return "".join(out), error.end
 
 
+codecs.register_error("gradcalc-ascii", _ascii_fallback)
+
+
 def _standard_streams() -> set:
     """Make the process safe to run with closed standard streams (`<&-`,
     `>&-`, `2>&-`): each closed descriptor is reopened on /dev/null, so that no
     pipe or file opened later takes its number; stderr then writes there.
     Returns the names of the streams that were closed. A terminal that
     cannot encode Unicode gets ASCII fallbacks instead of an encoding error."""
-    import codecs
-
     closed = set()
     for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
         try:
@@ -834,7 +842,6 @@ def _standard_streams() -> set:
             os.open(os.devnull, os.O_RDWR)  # takes the lowest free number: fd
     if "stderr" in closed or sys.stderr is None:
         sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
-    codecs.register_error("gradcalc-ascii", _ascii_fallback)
     for stream in (sys.stdout, sys.stderr):
         encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
         if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
