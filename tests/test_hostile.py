@@ -7,6 +7,10 @@ import time
 import pytest
 from conftest import run_subprocess
 
+from gradcalc.errors import TooLargeError
+
+LIMIT = int(TooLargeError.exit_code)  # an input past a size limit (issue 13 makes it 2)
+
 ANSWER_WITHIN_SECONDS = 10.0
 
 
@@ -28,6 +32,14 @@ CASES = [
     ("sin(" * 500 + "x" + ")" * 500, "1", 3),
     ("x" + "+x" * 60000, "1", 3),  # over the length limit
     ("1" * 100 + "*x", "1", 3),
+    # exact numbers too large to build, refused before they are built
+    ("(1/9)**(9**9)*x", "1", LIMIT),
+    ("0.1**5000*x", "1", LIMIT),
+    ("1e-5000*x", "1", LIMIT),
+    ("1e-99999999999999999999*x", "1", LIMIT),
+    # ordinary inputs that once were "bugs" (exit 70) or leaked warnings
+    ("max(" + ",".join(["x"] * 66) + ")", "1", 0),  # past numpy's 64 operands
+    ("x**(10**59)", "1", 1),  # numpy's RuntimeWarning stays off stderr
     # code-execution payloads and confusables
     ("__import__('os').system('touch /tmp/gradcalc-hostile')", "1", 2),
     ("x.__class__", "1", 2),
@@ -47,6 +59,14 @@ CASES = [
     ("gamma*x", "1", 2),
     ("x['a']", "1", 2),
     ("'x'", "1", 2),
+    ("x*\u09ea", "1", 2),  # Bengali four, which looks like 8
+    ("x*\U0001d7d7", "1", 2),
+    ("x*\uff11", "1", 2),
+    ("x*\u30002", "1", 2),
+    ("x\xa0+1", "1", 2),
+    ("x", "\u09ea", 2),
+    ("x", "\u30003", 2),
+    ("x", "1_000", 2),
     # non-finite and out-of-domain points
     ("x", "nan", 2),
     ("x", "inf", 2),

@@ -43,13 +43,15 @@ def test_the_first_answer_comes_before_the_input_ends():
 def _peak_megabytes(points: int) -> tuple:
     """Feed `points` points through gradcalc in a fresh process that reports
     its children's peak resident memory (the worker's included)."""
+    producer = (
+        "import sys\nw = sys.stdout.write\nw('x\\n')\n"
+        f"for k in range({points}): w(f'{{k / {points}}}\\n')"
+    )
     probe = f"""
 import resource, subprocess, sys
-producer = subprocess.Popen([sys.executable, "-c",
-    "import sys\\nw = sys.stdout.write\\nw('x\\\\n')\\nfor k in range({points}): w(f'{{k / {points}}}\\\\n')"],
-    stdout=subprocess.PIPE)
-gradcalc = subprocess.Popen([sys.executable, "-m", "gradcalc", "diff", "sin(x**2)", "--points", "-",
-    "--json"], stdin=producer.stdout, stdout=subprocess.PIPE)
+producer = subprocess.Popen([sys.executable, "-c", {producer!r}], stdout=subprocess.PIPE)
+gradcalc = subprocess.Popen([sys.executable, "-m", "gradcalc", "diff", "sin(x**2)", "--points",
+    "-", "--json"], stdin=producer.stdout, stdout=subprocess.PIPE)
 producer.stdout.close()
 lines = sum(block.count(b"\\n") for block in iter(lambda: gradcalc.stdout.read(1 << 20), b""))
 print(gradcalc.wait(), lines, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
@@ -154,7 +156,7 @@ def test_read_names_a_non_utf8_line():
 
     from gradcalc.batch import read_chunks
 
-    with pytest.raises(PointError, match="^points line 3: not UTF-8 text$"):
+    with pytest.raises(PointError, match=r"^points line 3: not UTF-8 text$"):
         list(read_chunks(io.BytesIO(b"x\n1\n\xff\n"), "points"))
 
 
