@@ -467,7 +467,7 @@ class Tally:
             self.first = many
         size = len(many.points)
         self.found += np.bincount(many.codes, minlength=len(STATUSES))
-        wanted = [i for i in range(size) if self.count + i < self.keep]
+        wanted = list(range(min(size, max(0, self.keep - self.count))))
         wanted += range(max(0, size - self.keep), size)
         for i in sorted(set(wanted)):
             self.rows[self.count + i] = _row(many, i)

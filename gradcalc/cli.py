@@ -523,25 +523,16 @@ def _diff_many(expression, source, wrt, order, dtype, json) -> int:
     from . import batch, budget
 
     budget.per_chunk()
-    stream, name = _open_points(source)
+    with budget.waiting():  # opening a FIFO waits for its writer
+        stream, name = _open_points(source)
     try:
         chunks = batch.read_chunks(stream, name, waiting=budget.waiting)
         answers = batch.differentiate_stream(
             expression, chunks, wrt, order, dtype, before=budget.computing
         )
-        if json:
-            counts = _stream_lines(answers)
-        else:
-            from .render.many import HEAD, view
-
-            tally = batch.Tally(HEAD)
-            for many in answers:
-                tally.add(many)
-            with _Writing():
-                budget.computed()
-            summary = tally.summary()
-            _show(view(summary))
-            counts = summary.counts()
+        counts = _with_progress(
+            lambda progress: _answer_points(answers, json, progress), _lines_in(stream)
+        )
     finally:
         if source != "-":
             stream.close()
@@ -556,21 +547,56 @@ def _diff_many(expression, source, wrt, order, dtype, json) -> int:
 WRITE_LINES = 4096  # NDJSON lines written at a time (about 4 MB)
 
 
-def _stream_lines(answers) -> dict:
-    """NDJSON, one chunk at a time, written as soon as it is answered."""
-    from . import budget
-    from .jsonout import diff_lines
+def _answer_points(answers, json: bool, progress) -> dict:
+    """NDJSON written chunk by chunk as each is answered, or a table of the
+    first and last points once all are; returns the count of each verdict."""
+    from . import batch, budget
 
     counts: dict = {}
+    if json:
+        from .jsonout import diff_lines
+
+        for many in answers:
+            with _Writing():
+                budget.computed()  # writing: the reader sets the pace
+            _write_bytes(diff_lines(many, chunk=WRITE_LINES))
+            with _Writing():
+                sys.stdout.flush()
+            for status, count in many.counts().items():
+                counts[status] = counts.get(status, 0) + count
+            if progress is not None:
+                progress(len(many.points))
+        return counts
+    from .render.many import HEAD, view
+
+    tally = batch.Tally(HEAD)
     for many in answers:
-        with _Writing():
-            budget.computed()  # writing: the reader sets the pace
-        _write_bytes(diff_lines(many, chunk=WRITE_LINES))
-        with _Writing():
-            sys.stdout.flush()
-        for status, count in many.counts().items():
-            counts[status] = counts.get(status, 0) + count
-    return counts
+        tally.add(many)
+        if progress is not None:
+            progress(len(many.points))
+    with _Writing():
+        budget.computed()
+    summary = tally.summary()
+    _show(view(summary))
+    return summary.counts()
+
+
+def _lines_in(stream) -> int:
+    """For the progress bar, shown on a terminal: the lines of a regular file,
+    counted without moving its position (0 when unknown)."""
+    import stat
+
+    try:
+        fd = stream.fileno()
+        if not sys.stderr.isatty() or not stat.S_ISREG(os.fstat(fd).st_mode):
+            return 0
+    except (OSError, ValueError, AttributeError):
+        return 0
+    lines, offset = 0, 0
+    while block := os.pread(fd, 1 << 20, offset):
+        lines += block.count(b"\n")
+        offset += len(block)
+    return max(0, lines - 1)  # the header
 
 
 def _with_progress(work, total: int):
