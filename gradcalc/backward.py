@@ -66,7 +66,9 @@ def tie_share(op: str, position: int, args: list):
     The shares add up to 1, the function's own derivative along a direction
     that moves them all. None where nothing ties (the rule's own value
     stands). Arrays broadcast over vector elements."""
-    stacked = np.stack(np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in args]))
+    arrays = [np.asarray(a, dtype=np.float64) for a in args]
+    shape = np.broadcast_shapes(*[a.shape for a in arrays])  # any number of arguments
+    stacked = np.stack([np.broadcast_to(a, shape) for a in arrays])
     extreme = TIES[op](stacked, axis=0)
     if not np.any((stacked == extreme).sum(axis=0) > 1):
         return None

@@ -6,7 +6,10 @@ memory stays bounded by the chunk, not the input.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,94 +34,231 @@ class Points:
 
 
 def read(text: str, source: str = "points") -> Points:
-    """CSV with a header of variable names, or JSON Lines ({"x": 1} per line)."""
-    first = next((line for line in text.splitlines() if line.strip()), None)
-    if first is None:
+    """CSV with a header of variable names, or JSON Lines ({"x": 1} per line),
+    all at once (see `read_chunks`)."""
+    import io
+
+    chunks = list(read_chunks(io.BytesIO(text.encode("utf-8", "surrogatepass")), source))
+    table = {n: np.concatenate([c.columns[n] for c in chunks]) for n in chunks[0].names}
+    return Points(chunks[0].names, table, np.concatenate([c.lines for c in chunks]))
+
+
+BLOCK = 1 << 20  # bytes read at a time
+PAUSE_SECONDS = 0.05  # input that stops this long gets what has arrived answered
+MAX_BRACKETS = 64  # in one JSON line; a point is a flat object, {"x": 1}
+_BOM = b"\xef\xbb\xbf"
+_ASCII_BLANK = b" \t"
+_PLAIN_CSV = re.compile(rb"[0-9eE.+\-, \t\n]*")  # every field a plain number, maybe
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def read_chunks(stream, source: str = "points", size: int = CHUNK, waiting=None):
+    """Points from a binary stream, up to `size` at a time, as they arrive: a
+    chunk is answered as soon as it is full or the input pauses, so memory
+    stays bounded by a chunk and the first answers come early. Lines end at
+    \\n (a \\r before it is dropped); nothing else splits a line, so line numbers
+    are an editor's. A UTF-8 byte-order mark is skipped. Numbers are plain
+    ASCII decimals. Each read that may block runs inside `waiting()`."""
+    lines = _lines(stream, source, waiting)
+    header = None
+    for number, line in lines:
+        if number is not None and line.strip(_ASCII_BLANK):
+            header = number, line
+            break
+    if header is None:
         raise PointError(f"{source}: no points")
-    if first.lstrip().startswith("{"):
-        return _read_json_lines(text, source)
-    return _read_csv(text, source)
+    if header[1].lstrip(_ASCII_BLANK).startswith(b"{"):
+        yield from _json_chunks(itertools.chain([header], lines), source, size)
+    else:
+        yield from _csv_chunks(header, lines, source, size)
 
 
-def _read_csv(text: str, source: str) -> Points:
-    lines = text.splitlines()
-    header_index = next(i for i, line in enumerate(lines) if line.strip())
-    names = [name.strip() for name in lines[header_index].split(",")]
-    _check_names(names, source, header_index + 1)
-    rest = lines[header_index + 1 :]
-    numbers = np.arange(header_index + 2, header_index + 2 + len(rest))
-    if not all(rest):  # blank lines: drop them, keeping the line numbers true
-        keep = np.array([bool(line.strip()) for line in rest])
-        rest = [line for line, kept in zip(rest, keep) if kept]
-        numbers = numbers[keep]
-    if not rest:
+def _lines(stream, source, waiting):
+    """(number, bytes) for each line, with a flag after the last complete
+    line of what has arrived so far: (None, None) means "the input pauses
+    here"."""
+    import select
+
+    fd = _fileno(stream)
+    pending, number, first = b"", 0, True
+    while True:
+        with waiting() if waiting is not None else contextlib.nullcontext():
+            block = stream.read1(BLOCK) if hasattr(stream, "read1") else stream.read(BLOCK)
+        if first and block:
+            first = False
+            if block.startswith(_BOM):
+                block = block[len(_BOM) :]
+        if not block:
+            break
+        *complete, pending = (pending + block).split(b"\n")
+        for line in complete:
+            number += 1
+            yield number, line[:-1] if line.endswith(b"\r") else line
+        if fd is not None and not select.select([fd], [], [], PAUSE_SECONDS)[0]:
+            yield None, None  # the input pauses: answer what is here
+    if pending:
+        number += 1
+        yield number, pending[:-1] if pending.endswith(b"\r") else pending
+
+
+def _fileno(stream):
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _text(line: bytes, number: int, source: str) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PointError(f"{source} line {number}: not UTF-8 text") from None
+
+
+def _batches(lines, size):
+    """Lists of (number, line) of up to `size` non-blank lines, cut early where
+    the input pauses."""
+    batch = []
+    for number, line in lines:
+        if number is None:
+            if batch:
+                yield batch
+                batch = []
+            continue
+        if not line.strip(_ASCII_BLANK):
+            continue  # blank lines are not points
+        batch.append((number, line))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _csv_chunks(header, lines, source, size):
+    number, text = header
+    names = [name.strip(" \t") for name in _text(text, number, source).split(",")]
+    _check_names(names, source, number)
+    answered = False
+    for batch in _batches(lines, size):
+        answered = True
+        yield _csv_table(batch, names, source)
+    if not answered:
         raise PointError(f"{source}: a header but no points")
-    try:  # fast path: every field a plain number
-        flat = np.array(",".join(rest).split(","), dtype=np.float64)
-        if flat.size != len(rest) * len(names):
-            raise ValueError
-        table = flat.reshape(len(rest), len(names))
-    except ValueError:
-        table = _csv_slow(list(zip(numbers.tolist(), rest)), names, source)
+
+
+def _csv_table(batch, names, source) -> Points:
+    numbers = np.array([number for number, _ in batch])
+    body = b",".join(line for _, line in batch)
+    table = None
+    if _PLAIN_CSV.fullmatch(body):  # fast path: every field a plain number
+        try:
+            flat = np.array(body.split(b","), dtype=np.float64)
+            if flat.size == len(batch) * len(names):
+                table = flat.reshape(len(batch), len(names))
+        except ValueError:
+            pass
+    if table is None:
+        table = _csv_slow(batch, names, source)
     _check_finite(table, numbers, names, source)
     return Points(names, {name: table[:, j].copy() for j, name in enumerate(names)}, numbers)
 
 
-def _csv_slow(body, names, source):
+def _csv_slow(batch, names, source):
     """Line by line, to name the first bad line."""
     rows = []
-    for number, line in body:
-        fields = [f.strip() for f in line.split(",")]
+    for number, line in batch:
+        fields = [f.strip(" \t") for f in _text(line, number, source).split(",")]
         if len(fields) != len(names):
             raise PointError(
                 f"{source} line {number}: {len(fields)} values, but the header names {len(names)}"
             )
-        row = []
-        for name, text in zip(names, fields):
-            try:
-                row.append(float(text))
-            except ValueError:
-                raise PointError(
-                    f"{source} line {number}: {name}={text!r} is not a number"
-                ) from None
-        rows.append(row)
+        rows.append([_csv_number(text, name, number, source) for name, text in zip(names, fields)])
     return np.array(rows, dtype=np.float64)
 
 
-def _read_json_lines(text: str, source: str) -> Points:
-    names, rows, numbers = None, [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as error:
-            raise PointError(f"{source} line {number}: not JSON ({error.msg})") from None
-        if not isinstance(item, dict):
-            raise PointError(f'{source} line {number}: expected an object like {{"x": 1}}')
-        if names is None:
-            names = list(item)
-            _check_names(names, source, number)
-        if set(item) != set(names):
-            raise PointError(
-                f"{source} line {number}: names {sorted(item)} differ from the "
-                f"first line's {sorted(names)}"
-            )
-        row = []
-        for name in names:
-            value = item[name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise PointError(
-                    f"{source} line {number}: {name}={json.dumps(value)} is not a number"
-                )
-            row.append(float(value))
-        rows.append(row)
-        numbers.append(number)
-    table = np.array(rows, dtype=np.float64)
-    _check_finite(table, numbers, names, source)
-    return Points(
-        names, {name: table[:, j].copy() for j, name in enumerate(names)}, np.array(numbers)
+def _csv_number(text: str, name: str, number: int, source: str) -> float:
+    if _NUMBER.fullmatch(text):
+        return float(text)
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return float(text)  # named as not finite by _check_finite
+    raise PointError(
+        f"{source} line {number}: {name}={_shown(text)} is not a number (plain ASCII "
+        "decimals: 1000, -2.5, 1e-3)"
     )
+
+
+def _shown(text: str) -> str:
+    return repr(_cut(text))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _json_chunks(lines, source, size):
+    names = None
+    for batch in _batches(lines, size):
+        rows, numbers = [], []
+        for number, line in batch:
+            item = _json_point(line, number, source)
+            if names is None:
+                names = list(item)
+                _check_names(names, source, number)
+            if set(item) != set(names):
+                raise PointError(
+                    f"{source} line {number}: names {sorted(item)} differ from the "
+                    f"first line's {sorted(names)}"
+                )
+            rows.append([_json_number(item[name], name, number, source) for name in names])
+            numbers.append(number)
+        table = np.array(rows, dtype=np.float64)
+        _check_finite(table, numbers, names, source)
+        yield Points(
+            names, {name: table[:, j].copy() for j, name in enumerate(names)}, np.array(numbers)
+        )
+
+
+def _json_point(line: bytes, number: int, source: str) -> dict:
+    if line.count(b"[") + line.count(b"{") > MAX_BRACKETS:
+        raise PointError(
+            f'{source} line {number}: nested too deeply; a point is a flat object like {{"x": 1}}'
+        )
+    try:
+        # Integers become floats as they are read, never Python ints past the
+        # int-to-text limit (4,300 digits).
+        item = json.loads(_text(line, number, source), parse_int=_json_integer)
+    except _HugeInteger as error:
+        raise PointError(
+            f"{source} line {number}: an integer of {error.digits} digits is beyond float64's range"
+        ) from None
+    except ValueError as error:
+        reason = getattr(error, "msg", None) or str(error)
+        raise PointError(f"{source} line {number}: not JSON ({reason})") from None
+    if not isinstance(item, dict):
+        raise PointError(f'{source} line {number}: expected an object like {{"x": 1}}')
+    return item
+
+
+class _HugeInteger(ValueError):
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _json_integer(text: str) -> float:
+    value = float(text)
+    if value in (np.inf, -np.inf):
+        raise _HugeInteger(len(text.lstrip("-")))
+    return value
+
+
+def _json_number(value, name: str, number: int, source: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PointError(
+            f"{source} line {number}: {name}={_cut(json.dumps(value))} is not a number"
+        )
+    return float(value)
 
 
 def _check_names(names, source, line):
@@ -129,7 +269,7 @@ def _check_names(names, source, line):
             or not (name[0].isascii() and name[0].isalpha())
             or not all(c.isascii() and (c.isalnum() or c == "_") for c in name)
         ):
-            raise PointError(f"{source} line {line}: {name!r} is not a variable name")
+            raise PointError(f"{source} line {line}: {_shown(name)} is not a variable name")
         if name in seen:
             raise PointError(f"{source} line {line}: {name} appears twice")
         seen.add(name)
@@ -186,72 +326,225 @@ def differentiate_many(
     expression, points: Points, wrt=None, order: int = 1, dtype: str = "float64", progress=None
 ) -> Many:
     """Every point of `points`, vectorized, in chunks of CHUNK."""
-    from .check import validate
-
-    expr = expression if isinstance(expression, Expression) else parse(expression)
-    names = validate(expr, wrt, order, dtype)
-    missing = [v for v in expr.variables if v not in points.columns]
-    if missing:
-        raise PointError(f"the points give no column for {', '.join(missing)}")
-    extra = [n for n in points.names if n not in expr.variables]
-    if extra:
-        raise PointError(
-            f"the points name {', '.join(extra)}, not variables of the expression "
-            f"(its variables: {', '.join(expr.variables)})"
-        )
-    import itertools
-
-    from .cas import sympy_engine as symbolic
-
-    wanted = (
-        [(n,) for n in names]
-        if order == 1
-        else list(itertools.combinations_with_replacement(names, order))
-    )
-    import sympy
-    import torch  # noqa: F401 - imported before the time budget starts
-
-    from . import budget
-
-    budget.computing()  # --timeout counts from here, as for a single point
-    symbols = {name: sympy.Symbol(name, real=True) for name in expr.variables}
-    f = symbolic.build(expr, symbols)
-    derivatives = [symbolic.derivative(f, tuple(symbols[n] for n in w)) for w in wanted]
-
+    plan = _Plan(expression, points.names, wrt, order, dtype)
+    result = plan.empty(points)
     count = len(points)
-    value = np.empty(count)
-    columns = [
-        dict(
-            sympy=np.empty(count),
-            autograd=np.empty(count),
-            finite_difference=np.empty(count),
-            finite_difference_error=np.empty(count),
-            agree=np.zeros(count, dtype=bool),
-            finite_difference_checked=np.ones(count, dtype=bool),
-        )
-        for _ in wanted
-    ]
-    result = Many(
-        expr.source,
-        list(expr.variables),
-        names,
-        dtype,
-        order,
-        points,
-        value,
-        [],
-        np.zeros(count, dtype=np.uint8),
-    )
     for start in range(0, count, CHUNK):
         stop = min(count, start + CHUNK)
-        chunk = {n: points.columns[n][start:stop].reshape(-1, 1) for n in expr.variables}
-        _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, result, columns)
+        plan.answer(points, start, stop, result)
         if progress is not None:
             progress(stop - start)
-    result.partials = [
-        PartialColumns(w, symbolic.text(d), **c) for w, d, c in zip(wanted, derivatives, columns)
-    ]
-    return result
+    return plan.finished(result)
+
+
+def differentiate_stream(
+    expression, chunks, wrt=None, order: int = 1, dtype: str = "float64", before=None
+):
+    """A `Many` for each chunk of points from `chunks` (an iterator of Points,
+    as `read_chunks` gives), answered as it arrives: memory stays bounded by
+    one chunk, whatever the input's length. `before()` is called before each
+    chunk is computed (the budget's clock)."""
+    chunks = iter(chunks)
+    first = next(chunks)
+    plan = _Plan(expression, first.names, wrt, order, dtype)
+    for points in itertools.chain([first], chunks):
+        if before is not None:
+            before()
+        result = plan.empty(points)
+        plan.answer(points, 0, len(points), result)
+        yield plan.finished(result)
+
+
+class _Plan:
+    """What every chunk shares: the parsed expression, the derivatives wanted
+    and their symbolic forms, built once."""
+
+    def __init__(self, expression, columns, wrt, order, dtype):
+        from .check import validate
+
+        expr = expression if isinstance(expression, Expression) else parse(expression)
+        names = validate(expr, wrt, order, dtype)
+        missing = [v for v in expr.variables if v not in columns]
+        if missing:
+            raise PointError(f"the points give no column for {', '.join(missing)}")
+        extra = [n for n in columns if n not in expr.variables]
+        if extra:
+            raise PointError(
+                f"the points name {', '.join(extra)}, not variables of the expression "
+                f"(its variables: {', '.join(expr.variables)})"
+            )
+        from .cas import sympy_engine as symbolic
+
+        wanted = (
+            [(n,) for n in names]
+            if order == 1
+            else list(itertools.combinations_with_replacement(names, order))
+        )
+        import sympy
+        import torch  # noqa: F401 - imported before the time budget starts
+
+        from . import budget
+
+        budget.computing()  # --timeout counts from here, as for a single point
+        symbols = {name: sympy.Symbol(name, real=True) for name in expr.variables}
+        f = symbolic.build(expr, symbols)
+        self.expr, self.names, self.dtype, self.order = expr, names, dtype, order
+        self.wanted, self.symbols = wanted, symbols
+        self.derivatives = [symbolic.derivative(f, tuple(symbols[n] for n in w)) for w in wanted]
+
+    def empty(self, points: Points) -> Many:
+        count = len(points)
+        self.columns = [
+            dict(
+                sympy=np.empty(count),
+                autograd=np.empty(count),
+                finite_difference=np.empty(count),
+                finite_difference_error=np.empty(count),
+                agree=np.zeros(count, dtype=bool),
+                finite_difference_checked=np.ones(count, dtype=bool),
+            )
+            for _ in self.wanted
+        ]
+        return Many(
+            self.expr.source,
+            list(self.expr.variables),
+            self.names,
+            self.dtype,
+            self.order,
+            points,
+            np.empty(count),
+            [],
+            np.zeros(count, dtype=np.uint8),
+        )
+
+    def answer(self, points: Points, start: int, stop: int, result: Many) -> None:
+        chunk = {n: points.columns[n][start:stop].reshape(-1, 1) for n in self.expr.variables}
+        _answer_chunk(
+            self.expr,
+            chunk,
+            self.symbols,
+            self.derivatives,
+            self.wanted,
+            self.dtype,
+            start,
+            result,
+            self.columns,
+        )
+
+    def finished(self, result: Many) -> Many:
+        from .cas import sympy_engine as symbolic
+
+        result.partials = [
+            PartialColumns(w, symbolic.text(d), **c)
+            for w, d, c in zip(self.wanted, self.derivatives, self.columns)
+        ]
+        return result
+
+
+class Tally:
+    """What a table of many points shows, gathered chunk by chunk in bounded
+    memory: the counts of each verdict, the first and last `keep` points and
+    the first `keep` reasons. `summary()` is a `Many` the table view reads as
+    it reads a whole one (its arrays answer only at the kept rows)."""
+
+    def __init__(self, keep: int):
+        self.keep, self.count, self.first = keep, 0, None
+        self.found = np.zeros(len(STATUSES), dtype=np.int64)
+        self.rows: dict = {}  # index -> one row's values
+        self.reasons: dict = {}
+
+    def add(self, many: Many) -> None:
+        if self.first is None:
+            self.first = many
+        size = len(many.points)
+        self.found += np.bincount(many.codes, minlength=len(STATUSES))
+        wanted = list(range(min(size, max(0, self.keep - self.count))))
+        wanted += range(max(0, size - self.keep), size)
+        for i in sorted(set(wanted)):
+            self.rows[self.count + i] = _row(many, i)
+        for i in sorted(many.reasons):
+            if len(self.reasons) >= self.keep:
+                break
+            self.reasons[self.count + i] = many.reasons[i]
+        self.count += size
+        tail = self.count - self.keep
+        for index in [k for k in self.rows if self.keep <= k < tail]:
+            del self.rows[index]
+
+    def summary(self) -> Many:
+        first, rows, count = self.first, self.rows, self.count
+        points = Points(
+            first.points.names,
+            {n: _Sampled(count, rows, ("column", n)) for n in first.points.names},
+            _Sampled(count, rows, ("line",)),
+        )
+        partials = [
+            PartialColumns(
+                p.wrt,
+                p.symbolic,
+                *(
+                    _Sampled(count, rows, ("partial", k, key))
+                    for key in ("sympy", "autograd", "finite_difference", "finite_difference_error")
+                ),
+                agree=_Sampled(count, rows, ("partial", k, "agree")),
+                finite_difference_checked=_Sampled(
+                    count, rows, ("partial", k, "finite_difference_checked")
+                ),
+            )
+            for k, p in enumerate(first.partials)
+        ]
+        found = self.found
+        summary = _Summary(
+            first.expression,
+            first.variables,
+            first.wrt,
+            first.dtype,
+            first.order,
+            points,
+            _Sampled(count, rows, ("value",)),
+            partials,
+            _Sampled(count, rows, ("code",)),
+            dict(self.reasons),
+        )
+        summary.found = {STATUSES[i]: int(c) for i, c in enumerate(found) if c}
+        return summary
+
+
+def _row(many: Many, i: int) -> dict:
+    row = {("line",): many.points.lines[i], ("value",): many.value[i], ("code",): many.codes[i]}
+    for n in many.points.names:
+        row[("column", n)] = many.points.columns[n][i]
+    for k, p in enumerate(many.partials):
+        for key in (
+            "sympy",
+            "autograd",
+            "finite_difference",
+            "finite_difference_error",
+            "agree",
+            "finite_difference_checked",
+        ):
+            row[("partial", k, key)] = getattr(p, key)[i]
+    return row
+
+
+class _Sampled:
+    """An array of `length` entries that answers only at the kept rows."""
+
+    def __init__(self, length: int, rows: dict, key: tuple):
+        self.length, self.rows, self.key = length, rows, key
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index):
+        return self.rows[int(index) % self.length if index < 0 else int(index)][self.key]
+
+
+class _Summary(Many):
+    found: dict
+
+    def counts(self) -> dict:
+        return self.found
 
 
 def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, result, columns):
@@ -358,9 +651,12 @@ def _decide_one_by_one(expr, chunk, rows, names, dtype, start, result, columns):
             result.reasons.pop(index, None)
 
 
-def worst_status(many: Many) -> str:
-    """The status of the worst point, by the verdict's precedence."""
-    return STATUSES[int(many.codes.max())] if len(many.codes) else Status.AGREE
+def worst_status(result) -> str:
+    """The status of the worst point, by the verdict's precedence, from a
+    `Many` or from counts of each status."""
+    counts = result if isinstance(result, dict) else result.counts()
+    present = [STATUSES.index(status) for status, count in counts.items() if count]
+    return STATUSES[max(present)] if present else Status.AGREE
 
 
 __all__ = ["STATUSES", "Many", "Points", "differentiate_many", "read", "worst_status"]

@@ -1,11 +1,27 @@
-"""A time and memory budget for one run: never a hang.
+"""A time and memory budget for one run: never a hang, never an orphan.
 
 The command runs in a forked child; the parent, which holds no lock the
-child could starve it of (SymEngine's C++ keeps the GIL), polls it and ends
-it when it runs past its time or memory budget, answering with exit 3 and a
-"took too long" / "too large" message instead. The library says through a
-pipe when its heavy imports are done (`computing()`): the clock counts
-computing, not start-up, which varies with the machine's load and caches.
+child could starve it of (SymEngine's C++ keeps the GIL), watches it and
+ends it when it runs past its budget, answering with exit 3 and a message
+that says which budget ran out.
+
+What is counted (the child says through a pipe which phase it is in):
+
+- computing (`computing()`): the child's own CPU time, so that a loaded
+  machine, which stretches wall-clock time but not CPU time, does not make a
+  run fail; `--timeout S` seconds (DEFAULT_SECONDS when not given; for
+  `--points`, DEFAULT_SECONDS per chunk of points unless --timeout is given).
+  A separate wall-clock ceiling, WALL_FACTOR times as long, catches a child
+  that is blocked rather than computing.
+- waiting for input (`waiting()`): not computing. Unbounded unless
+  `--timeout` was given, and then at most that many seconds, wall-clock.
+- writing the answer (`computed()`): the reader sets the pace; no clock.
+- start-up (imports, before any of the above): generous CPU and wall-clock
+  ceilings, for a child that never gets going.
+
+The child dies with the parent, whatever ends the parent: the kernel sends it
+SIGKILL when the parent dies (Linux's parent-death signal), and SIGTERM,
+SIGHUP or Ctrl-C to the parent end the child at once.
 """
 
 from __future__ import annotations
@@ -18,10 +34,17 @@ import signal
 import sys
 import time
 
-DEFAULT_SECONDS = 5.0  # of computing, after start-up: well under 10 s in all
-STARTUP_SECONDS = 120.0  # importing torch on a cold, busy machine can take long
+DEFAULT_SECONDS = 5.0  # CPU seconds of computing: one point, or one chunk of --points
+WALL_FACTOR = 10.0  # wall-clock ceiling of computing, in multiples of the CPU budget
+WALL_MINIMUM = 60.0  # ... and never below this many seconds
+STARTUP_CPU_SECONDS = 60.0  # importing torch and SymPy takes about 3 s of CPU
+STARTUP_WALL_SECONDS = 600.0  # ... and longer on a crowded machine
 MEMORY_BYTES = 4 * 1024**3  # resident memory of the computation
 POLL_SECONDS = 0.02
+
+# Exit statuses the parent gives for a child that did not exit by itself
+# (the codes are errors.ExitCode's; budget.py stays free of the library).
+_UNDEFINED, _INTERNAL, _INTERRUPTED = 3, 70, 130
 
 
 def resident_bytes(pid: int) -> int:
@@ -32,31 +55,77 @@ def resident_bytes(pid: int) -> int:
         return 0
 
 
-_ready_fd = None  # in the child: where to say that start-up is over
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process `pid` (all its threads), or None
+    where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stream:
+            fields = stream.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
-_STARTED, _FINISHED = b"1", b"2"
+# -- the child's side ------------------------------------------------------
+
+_ready_fd = None  # in the child: where to say which phase it is in
+_state = {"explicit": False}
 
 
-def _say(word: bytes) -> None:
+def _say(word: str) -> None:
     if _ready_fd is not None:
         with contextlib.suppress(OSError):
-            os.write(_ready_fd, word)
+            os.write(_ready_fd, word.encode() + b"\n")
+
+
+def set_timeout(seconds: float, explicit: bool) -> None:
+    """The budget the command line asked for: `seconds` of CPU time (0: none);
+    `explicit` when the user gave --timeout (which then also bounds waiting
+    for input). A no-op outside a budgeted child."""
+    _state["explicit"] = explicit
+    _say(f"budget {seconds!r} {'explicit' if explicit else 'default'} run")
+
+
+def per_chunk(seconds: float = DEFAULT_SECONDS) -> None:
+    """Many points: unless --timeout was given, each chunk of points gets the
+    default budget anew, so nothing runs unbounded and nothing large fails."""
+    if not _state["explicit"]:
+        _say(f"budget {seconds!r} default chunk")
 
 
 def computing() -> None:
-    """Called by the library once its heavy imports are done: from here the
-    time budget runs (and the garbage collector, see `run`). A no-op outside
-    a budgeted child."""
+    """Called by the library once its heavy imports are done, and for
+    --points before each chunk: from here the CPU budget runs (and the
+    garbage collector, see `run`). A no-op outside a budgeted child."""
     if _ready_fd is not None:
         gc.enable()
-    _say(_STARTED)
+    _say("compute")
+
+
+@contextlib.contextmanager
+def waiting():
+    """Around a read of input: the clock is the wait's, bounded only by an
+    explicit --timeout; afterwards the phase before it goes on."""
+    _say("wait")
+    try:
+        yield
+    finally:
+        _say("resume")
+
+
+def computed() -> None:
+    """Called when the computing is done and writing the answer is left: from
+    here the parent waits, whatever the clocks say (so an answer being written
+    to a slow reader is never cut short). Held output is released."""
+    release()
+    _say("write")
 
 
 class _Held(io.StringIO):
     """stdout held back until the work is finished, so that a run ended for
     overrunning its budget has printed nothing but the error. It answers
-    isatty() for the real stream, so colour and width still follow it."""
+    isatty() and encoding for the real stream, so colour, width and
+    character set still follow it."""
 
     def __init__(self, real):
         super().__init__()
@@ -68,37 +137,69 @@ class _Held(io.StringIO):
     def fileno(self):
         return self.real.fileno()
 
+    @property
+    def encoding(self):
+        return self.real.encoding
 
-def computed() -> None:
-    """Called when the computing is done and only writing the answer is left:
-    from here the parent waits, whatever the clock says (so an answer being
-    streamed out is never cut short). A no-op outside a budgeted child."""
-    _say(_FINISHED)
+    @property
+    def errors(self):
+        return self.real.errors
 
 
-def run(
-    work, seconds: float | None, memory: int = MEMORY_BYTES, on_overrun=None, hold: bool = True
-) -> int:
+def hold() -> None:
+    """Hold stdout back from here until `release`."""
+    if not isinstance(sys.stdout, _Held):
+        sys.stdout = _Held(sys.stdout)
+
+
+def release() -> None:
+    """Write out what stdout holds and stop holding (raises OSError when the
+    write fails, for the caller to report). A no-op when nothing is held."""
+    held = sys.stdout
+    if isinstance(held, _Held):
+        sys.stdout = held.real
+        held.real.write(held.getvalue())
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel for SIGKILL when the parent dies (Linux), then check
+    that it has not died already, between fork() and the request."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(_INTERRUPTED)
+
+
+def run(work, memory: int = MEMORY_BYTES, on_overrun=None, on_signal=None) -> int:
     """Run `work()` (returns an exit code) in a child process within the
-    budget. `on_overrun(message)` reports an overrun and returns the exit code.
-    With `hold`, stdout is kept until the work is done (an overrun then prints
-    the error alone); without, the work must call `computed()` before it
-    writes, as a large streamed answer (diff --points) does."""
+    budget (see the module's docstring); stdout is held back until the work
+    releases it (`release`, `computed`). `on_overrun(message)` reports an
+    overrun and returns the exit code; `on_signal(message, code)` a child
+    that a signal ended."""
     global _ready_fd
     if not hasattr(os, "fork"):
         return work()
     sys.stdout.flush()
     sys.stderr.flush()
     ready_read, ready_write = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child does the work
-        code = 70
+        code = _INTERNAL
+        os.close(ready_read)
+        _die_with_parent(parent)
+        # Ctrl-C reaches the whole process group: the parent answers it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         # Start-up only imports modules, which live as long as the process:
         # collecting garbage during it is wasted work (~20 ms of a 0.3 s run).
         gc.disable()
-        os.close(ready_read)
         _ready_fd = ready_write
-        held = sys.stdout = _Held(sys.stdout) if seconds is not None and hold else sys.stdout
+        hold()
         try:
             code = work()
         except SystemExit as stop:
@@ -109,15 +210,155 @@ def run(
             traceback.print_exc()
         finally:
             try:
-                _say(_FINISHED)  # from here the parent waits, whatever the clock says
-                if isinstance(held, _Held):
-                    held.real.write(held.getvalue())
-                    held.real.flush()
-                sys.stderr.flush()
+                _say("write")  # from here the parent waits, whatever the clock says
+                with contextlib.suppress(OSError, ValueError):
+                    release()  # work() released and reported its output; a last resort
+                with contextlib.suppress(OSError, ValueError):
+                    sys.stderr.flush()
             finally:
                 os._exit(code)
     os.close(ready_write)
-    return _watch(pid, seconds, memory, on_overrun, ready_read)
+    return _Watch(pid, memory, on_overrun, on_signal).run(ready_read)
+
+
+class _Watch:
+    """The parent's side: follows the child's phases and ends it past its
+    budget, or when the parent itself is told to stop."""
+
+    def __init__(self, pid, memory, on_overrun, on_signal):
+        self.pid, self.memory = pid, memory
+        self.on_overrun = on_overrun or (lambda message: _UNDEFINED)
+        self.on_signal = on_signal or (lambda message, code: code)
+        self.seconds, self.explicit, self.chunk = DEFAULT_SECONDS, False, False
+        self.phase = self.resume = "start"
+        self.spent_cpu = self.spent_wall = self.spent_wait = 0.0
+        self.mark_cpu, self.mark_wall = self._cpu(), time.monotonic()
+
+    def _cpu(self) -> float:
+        cpu = cpu_seconds(self.pid)
+        return time.monotonic() if cpu is None else cpu  # no /proc: wall-clock time
+
+    def run(self, ready_read) -> int:
+        stopping = {}
+
+        def stop(number, frame):  # SIGTERM, SIGHUP: end the child first
+            stopping["signal"] = number
+            _end(self.pid)
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+        pending = b""
+        try:
+            while True:
+                heard, closed = _listen(ready_read, POLL_SECONDS)
+                pending += heard
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    self._hear(line.decode("ascii", "replace").split())
+                if closed:
+                    _, status = os.waitpid(self.pid, 0)
+                    return self._exit_code(status)
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+                if done:
+                    return self._exit_code(status)
+                message = self._overrun()
+                if message is not None:
+                    _end(self.pid)
+                    return self.on_overrun(message)
+        except KeyboardInterrupt:
+            _end(self.pid)
+            return self.on_signal("interrupted", _INTERRUPTED)
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+            os.close(ready_read)
+
+    def _hear(self, words: list) -> None:
+        if not words:
+            return
+        cpu, now = self._cpu(), time.monotonic()
+        # Close the current stretch ...
+        if self.phase == "compute":
+            self.spent_cpu += cpu - self.mark_cpu
+            self.spent_wall += now - self.mark_wall
+        elif self.phase == "wait":
+            self.spent_wait += now - self.mark_wall
+        self.mark_cpu, self.mark_wall = cpu, now
+        if words[0] == "budget" and len(words) == 4:
+            self.seconds = float(words[1]) or None
+            self.explicit, self.chunk = words[2] == "explicit", words[3] == "chunk"
+            return  # the phase goes on
+        # ... and open the next.
+        if words[0] == "wait":
+            self.resume = self.phase if self.phase != "wait" else self.resume
+        phase = self.resume if words[0] == "resume" else words[0]
+        self.phase = phase if phase in ("start", "compute", "wait", "write") else "write"
+        if self.phase == "compute" and self.chunk:
+            self.spent_cpu = self.spent_wall = 0.0  # each chunk its own budget
+
+    def _overrun(self) -> str | None:
+        """What ran out, if anything."""
+        if self.phase == "write":
+            return None
+        if resident_bytes(self.pid) > self.memory:
+            return f"needed more than {self.memory / 1024**3:g} GiB of memory (the memory budget)"
+        cpu, wall = self._cpu() - self.mark_cpu, time.monotonic() - self.mark_wall
+        if self.phase == "start":
+            if cpu > STARTUP_CPU_SECONDS:
+                return f"start-up used more than {STARTUP_CPU_SECONDS:g} s of CPU time"
+            if wall > STARTUP_WALL_SECONDS:
+                return f"start-up took longer than {STARTUP_WALL_SECONDS:g} s"
+            return None
+        if self.seconds is None:
+            return None
+        if self.phase == "wait":
+            if self.explicit and self.spent_wait + wall > self.seconds:
+                return f"waited longer than {self.seconds:g} s for input (--timeout)"
+            return None
+        what = "one chunk of points" if self.chunk else "computing"
+        if self.spent_cpu + cpu > self.seconds:
+            return (
+                f"{what} used more than {self.seconds:g} s of CPU time (the time budget; "
+                "raise it with --timeout SECONDS, 0 for none)"
+            )
+        ceiling = max(WALL_MINIMUM, WALL_FACTOR * self.seconds)
+        if self.spent_wall + wall > ceiling:
+            return (
+                f"{what} took longer than {ceiling:g} s of wall-clock time without using its "
+                f"{self.seconds:g} s of CPU time (the wall-clock ceiling: the machine is "
+                "overloaded or the work is blocked)"
+            )
+        return None
+
+    def _exit_code(self, status) -> int:
+        if not os.WIFSIGNALED(status):
+            return os.waitstatus_to_exitcode(status)
+        number = os.WTERMSIG(status)
+        if number == signal.SIGPIPE:
+            # The reader of its output went away: end as `yes | head -1` does.
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGPIPE)
+            return 128 + number
+        name = _signal_name(number)
+        if number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            return self.on_signal(f"interrupted: the computation received {name}", _INTERRUPTED)
+        if number == signal.SIGKILL:
+            return self.on_signal(
+                "the computation was killed (SIGKILL), most likely by the system for "
+                "lack of memory",
+                _UNDEFINED,
+            )
+        return self.on_signal(
+            f"internal error: the computation crashed with {name} (a bug)", _INTERNAL
+        )
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _listen(ready_read, timeout: float):
@@ -129,48 +370,8 @@ def _listen(ready_read, timeout: float):
     readable, _, _ = select.select([ready_read], [], [], timeout)
     if not readable:
         return b"", False
-    words = os.read(ready_read, 64)
+    words = os.read(ready_read, 4096)
     return words, words == b""
-
-
-def _watch(pid, seconds, memory, on_overrun, ready_read) -> int:
-    start, computing, finished = time.monotonic(), False, False
-    try:
-        while True:
-            heard, closed = _listen(ready_read, POLL_SECONDS)
-            if closed:
-                _, status = os.waitpid(pid, 0)
-                return _exit_code(status)
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return _exit_code(status)
-            finished = finished or _FINISHED in heard
-            if not computing and _STARTED in heard:
-                start, computing = time.monotonic(), True
-            limit = None if finished else (seconds if computing else STARTUP_SECONDS)
-            if limit is not None and time.monotonic() - start > limit:
-                _end(pid)
-                if not computing:
-                    return on_overrun(f"start-up took longer than {STARTUP_SECONDS:g} s")
-                return on_overrun(
-                    f"took longer than {seconds:g} s (the time budget; "
-                    "raise it with --timeout SECONDS)"
-                )
-            if not finished and resident_bytes(pid) > memory:
-                _end(pid)
-                return on_overrun(
-                    f"needed more than {memory / 1024**3:g} GiB of memory (the memory budget)"
-                )
-    except KeyboardInterrupt:
-        _end(pid)
-        return 130
-    finally:
-        os.close(ready_read)
-
-
-def _exit_code(status) -> int:
-    code = os.waitstatus_to_exitcode(status)
-    return code if code >= 0 else 70  # killed by a signal: a bug
 
 
 def _end(pid: int) -> None:
@@ -179,29 +380,3 @@ def _end(pid: int) -> None:
         os.waitpid(pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
-
-
-def seconds_from(args: list) -> float | None:
-    """The budget a command line asks for: --timeout S (0: none); none by
-    default for --points (a large file is legitimate work), else the default."""
-    for i, word in enumerate(args):
-        value = None
-        if word == "--timeout" and i + 1 < len(args):
-            value = args[i + 1]
-        elif word.startswith("--timeout="):
-            value = word.split("=", 1)[1]
-        if value is not None:
-            try:
-                number = float(value)
-            except ValueError:
-                return DEFAULT_SECONDS  # Click reports the bad value itself
-            if number != number or number < 0 or number == float("inf"):
-                return DEFAULT_SECONDS  # likewise: the child exits 2 with a message
-            return None if number == 0 else number
-    return None if streams(args) else DEFAULT_SECONDS
-
-
-def streams(args: list) -> bool:
-    """The command line asks for many points (diff --points FILE or
-    --points=FILE), whose answer is streamed rather than held."""
-    return any(word == "--points" or word.startswith("--points=") for word in args)

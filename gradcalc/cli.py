@@ -8,6 +8,8 @@ and completion stay fast.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import math
 import os
 import re
@@ -20,8 +22,9 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
+from .budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
 from .coercion import plain
-from .errors import BudgetError, ExitCode, GradcalcError, PointError, UsageError
+from .errors import BudgetError, ExitCode, GradcalcError, OutputError, PointError, UsageError
 
 
 class DType(str, Enum):
@@ -42,17 +45,36 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
+MAX_MESSAGE = 1_000  # characters of an error message: input echoed in it is cut
+
+
+def _printable(message: str) -> str:
+    """One line, at most MAX_MESSAGE characters, control characters escaped:
+    a message echoes input (an expression, a file name), which must neither
+    flood the terminal nor drive it (ESC sequences)."""
+    message = " ".join(str(message).split())
+    message = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message
+    )
+    if len(message) > MAX_MESSAGE:
+        half = MAX_MESSAGE // 2 - 20
+        cut = len(message) - 2 * half
+        message = f"{message[:half]} …[{cut} characters cut]… {message[-half:]}"
+    return message
+
+
 def _report(
     error_kind: str, message: str, code: int, machine: bool, column=None, context: str = ""
 ) -> int:
     """One line on stderr (then `context`, e.g. a caret under the column);
     under a machine format (--json, --format json) also the error document
-    on stdout."""
+    on stdout (not when stdout itself is what failed)."""
     from .jsonout import dumps, error
 
-    if machine:
-        sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
-    message = " ".join(str(message).split())  # one line, whatever the source
+    message = _printable(message)
+    if machine and error_kind != OutputError.kind:
+        with contextlib.suppress(OSError, ValueError):  # stdout may be what failed
+            sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
     sys.stderr.write(f"gradcalc: error: {message}\n{context}")
     return code
 
@@ -64,6 +86,47 @@ def _caret(error) -> str:
     if column is None or not text or len(text) > 200 or not text.isprintable():
         return ""
     return f"  {text}\n  {' ' * (column - 1)}^\n"
+
+
+def _finish_output(code: int) -> int:
+    """Write out what stdout holds and flush it: a write that fails is an
+    error (one line, ExitCode.OUTPUT), never a silent success; a reader that
+    went away ends the run quietly (ExitCode.CLOSED_PIPE)."""
+    from . import budget
+
+    try:
+        budget.release()
+    except BrokenPipeError:
+        return ExitCode.CLOSED_PIPE
+    except (OSError, ValueError) as failure:  # ValueError: a closed or unencodable stream
+        sys.stderr.write(f"gradcalc: error: {_output_failure(failure).message}\n")
+        return ExitCode.OUTPUT
+    return code
+
+
+def _output_failure(failure: Exception) -> GradcalcError:
+    reason = getattr(failure, "strerror", None) or str(failure)
+    return OutputError(f"cannot write the output: {reason}")
+
+
+class _ClosedPipe(Exception):
+    """The reader of stdout went away (raised instead of BrokenPipeError, an
+    OSError that Click would turn into exit 1)."""
+
+
+class _Writing:
+    """Around a write to stdout: a failed write becomes OutputError, a closed
+    pipe _ClosedPipe."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, failure, trace):
+        if isinstance(failure, BrokenPipeError):
+            raise _ClosedPipe() from None
+        if isinstance(failure, OSError):
+            raise _output_failure(failure) from None
+        return False
 
 
 RECURSION_LIMIT = 60_000  # SymPy differentiates and prints recursively
@@ -223,6 +286,11 @@ class GradcalcGroup(TyperGroup):
         return machine
 
     def _run(self, args, prog_name, complete_var, **extra) -> int:
+        return _finish_output(self._invoke(args, prog_name, complete_var, **extra))
+
+    def _invoke(self, args, prog_name, complete_var, **extra) -> int:
+        import warnings
+
         def work():
             return super(GradcalcGroup, self).main(
                 args=args,
@@ -233,9 +301,13 @@ class GradcalcGroup(TyperGroup):
             )
 
         try:
-            # The repl stays in this thread (its prompt wants the main thread);
-            # its answers get the deep stack in their own processes.
-            result = work() if args[:1] == ["repl"] else _deep(work)
+            with warnings.catch_warnings():
+                # numpy's "invalid value encountered" and the like: the answer
+                # says what is not finite, in one line.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                # The repl stays in this thread (its prompt wants the main
+                # thread); its answers get the deep stack in their own processes.
+                result = work() if args[:1] == ["repl"] else _deep(work)
             return int(result or 0)
         except GradcalcError as error:
             machine = self._machine(args)
@@ -267,8 +339,8 @@ class GradcalcGroup(TyperGroup):
                 BudgetError.exit_code,
                 self._machine(args),
             )
-        except BrokenPipeError:
-            return ExitCode.OK
+        except (BrokenPipeError, _ClosedPipe):
+            return ExitCode.CLOSED_PIPE
         except Exception as error:
             if hasattr(error, "format_message") and hasattr(error, "exit_code"):
                 # Click's usage errors (vendored by Typer, so matched by shape).
@@ -379,7 +451,8 @@ def _examples(*lines: str) -> str:
 
 def _version(value: bool):
     if value:
-        sys.stdout.write(f"gradcalc {__version__}\n")
+        with _Writing():
+            sys.stdout.write(f"gradcalc {__version__}\n")
         raise typer.Exit()
 
 
@@ -464,11 +537,18 @@ Digits = Annotated[int | None, _digits_option()]
 FittedDigits = Annotated[int | None, _digits_option(", fewer when a table would not fit")]
 
 
-def _budget_seconds(value: float) -> float:
-    # Read by budget.seconds_from in the parent process before Click runs;
-    # here Click validates it and --help documents it.
+def _budget_seconds(ctx: typer.Context, value: float) -> float:
+    # The one reader of --timeout: the budget (budget.py) learns it here, after
+    # Click has parsed the command line (the last --timeout wins, as for any
+    # option), and tells the parent process that watches the clocks.
     if not math.isfinite(value) or value < 0:
         raise typer.BadParameter("must be a number of seconds, 0 or more (0: no budget)")
+    from . import budget
+
+    # Typer vendors Click: its ParameterSource is matched by name.
+    source = ctx.get_parameter_source("timeout")
+    given = getattr(source, "name", "DEFAULT") != "DEFAULT"
+    budget.set_timeout(value, explicit=given)
     return value
 
 
@@ -477,8 +557,9 @@ def _timeout_option(default: str) -> typer.models.OptionInfo:
         "--timeout",
         metavar="SECONDS",
         callback=_budget_seconds,
-        help="Time budget in seconds of computing, after start-up (0: none); past "
-        f"it the run ends with exit 3. {default}",
+        help="Time budget: seconds of CPU time for computing (0: none), and at most "
+        "as long waiting for input; past it the run ends with exit 3. Default 5, and for "
+        "--points 5 per chunk of 50,000 points.",
         show_default=False,
     )
 
@@ -501,22 +582,29 @@ def _expression(text: str) -> str:
 def _emit(document: dict) -> None:
     from .jsonout import dumps
 
-    sys.stdout.write(dumps(document) + "\n")
+    with _Writing():
+        sys.stdout.write(dumps(document) + "\n")
 
 
 def _write_bytes(chunks) -> None:
     """UTF-8 chunks to stdout: to its byte buffer when it has one (not a
     held-back StringIO, see budget.py)."""
-    buffer = getattr(sys.stdout, "buffer", None)
-    sys.stdout.flush()
-    for chunk in chunks:
-        if buffer is not None:
-            buffer.write(chunk)
-        else:
-            sys.stdout.write(chunk.decode())
+    with _Writing():
+        buffer = getattr(sys.stdout, "buffer", None)
+        sys.stdout.flush()
+        for chunk in chunks:
+            if buffer is not None:
+                buffer.write(chunk)
+            else:
+                sys.stdout.write(chunk.decode())
 
 
 def _show(renderable) -> None:
+    with _Writing():
+        _print(renderable)
+
+
+def _print(renderable) -> None:
     from rich.console import Console
 
     if os.environ.get("NO_COLOR"):
@@ -610,7 +698,7 @@ def diff(
         ),
     ] = False,
     digits: FittedDigits = None,
-    timeout: DiffTimeout = 5.0,
+    timeout: DiffTimeout = DEFAULT_TIMEOUT,
     points: Annotated[
         str | None,
         typer.Option(
@@ -683,16 +771,16 @@ def diff(
     return _exit_code(result.status)
 
 
-def _read_points_text(source: str) -> str:
+def _open_points(source: str):
+    """The binary stream of --points (stdin for '-'), and the name for messages."""
     if source == "-":
-        return sys.stdin.read()
+        if sys.stdin is None:
+            raise PointError("--points -: standard input is closed")
+        return sys.stdin.buffer, "stdin"
     try:
-        with open(source, encoding="utf-8") as stream:
-            return stream.read()
+        return open(source, "rb"), source
     except OSError as error:
         raise PointError(f"--points {source}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise PointError(f"--points {source}: not UTF-8 text") from None
 
 
 def _plural(count: int, word: str) -> str:
@@ -700,28 +788,86 @@ def _plural(count: int, word: str) -> str:
 
 
 def _diff_many(expression, source, wrt, order, dtype, json, digits=None) -> int:
+    """Answer the points chunk by chunk as they are read: the first lines of
+    the answer come long before a large input is read, and memory stays
+    bounded by a chunk."""
     from . import batch, budget
 
-    points = batch.read(_read_points_text(source), "stdin" if source == "-" else source)
-    many = _with_progress(
-        lambda progress: batch.differentiate_many(expression, points, wrt, order, dtype, progress),
-        len(points),
-    )
-    budget.computed()  # the answer is streamed, not held: see budget.run
+    budget.per_chunk()
+    with budget.waiting():  # opening a FIFO waits for its writer
+        stream, name = _open_points(source)
+    try:
+        chunks = batch.read_chunks(stream, name, waiting=budget.waiting)
+        answers = batch.differentiate_stream(
+            expression, chunks, wrt, order, dtype, before=budget.computing
+        )
+        counts = _with_progress(
+            lambda progress: _answer_points(answers, json, progress, digits), _lines_in(stream)
+        )
+    finally:
+        if source != "-":
+            stream.close()
+    total = sum(counts.values())
+    others = {k: v for k, v in counts.items() if k != "agree"}
+    if others:
+        summary_line = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(others.items()))
+        sys.stderr.write(f"gradcalc: {summary_line} of {_plural(total, 'point')}\n")
+    return _exit_code(batch.worst_status(counts))
+
+
+WRITE_LINES = 4096  # NDJSON lines written at a time (about 4 MB)
+
+
+def _answer_points(answers, json: bool, progress, digits=None) -> dict:
+    """NDJSON written chunk by chunk as each is answered, or a table of the
+    first and last points once all are; returns the count of each verdict."""
+    from . import batch, budget
+
+    counts: dict = {}
     if json:
         from .jsonout import diff_lines
 
-        _write_bytes(diff_lines(many))
-    else:
-        from .render.many import view
+        for many in answers:
+            with _Writing():
+                budget.computed()  # writing: the reader sets the pace
+            _write_bytes(diff_lines(many, chunk=WRITE_LINES))
+            with _Writing():
+                sys.stdout.flush()
+            for status, count in many.counts().items():
+                counts[status] = counts.get(status, 0) + count
+            if progress is not None:
+                progress(len(many.points))
+        return counts
+    from .render.many import HEAD, view
 
-        _show(view(many, digits))
-    counts = many.counts()
-    others = {k: v for k, v in counts.items() if k != "agree"}
-    if others:
-        summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(others.items()))
-        sys.stderr.write(f"gradcalc: {summary} of {_plural(len(points), 'point')}\n")
-    return _exit_code(batch.worst_status(many))
+    tally = batch.Tally(HEAD)
+    for many in answers:
+        tally.add(many)
+        if progress is not None:
+            progress(len(many.points))
+    with _Writing():
+        budget.computed()
+    summary = tally.summary()
+    _show(view(summary, digits))
+    return summary.counts()
+
+
+def _lines_in(stream) -> int:
+    """For the progress bar, shown on a terminal: the lines of a regular file,
+    counted without moving its position (0 when unknown)."""
+    import stat
+
+    try:
+        fd = stream.fileno()
+        if not sys.stderr.isatty() or not stat.S_ISREG(os.fstat(fd).st_mode):
+            return 0
+    except (OSError, ValueError, AttributeError):
+        return 0
+    lines, offset = 0, 0
+    while block := os.pread(fd, 1 << 20, offset):
+        lines += block.count(b"\n")
+        offset += len(block)
+    return max(0, lines - 1)  # the header
 
 
 _LIVE: list = []  # progress bars on screen, stopped before an interruption's message
@@ -876,7 +1022,10 @@ def plot(
         from .plotting import over_points
         from .render.plot import over_points as points_view
 
-        read = batch.read(_read_points_text(points), "stdin" if points == "-" else points)
+        stream, name = _open_points(points)
+        with stream:
+            text = stream.read().decode("utf-8", "surrogateescape")
+        read = batch.read(text, name)
         on_points = over_points(expression, read, wrt)
         width, color = _terminal()
         sys.stdout.write(points_view(on_points, width, color))
@@ -937,7 +1086,7 @@ def graph(
         typer.Option("--full", help="Show every node of a large graph instead of eliding."),
     ] = False,
     digits: Digits = None,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ):
     """The computation graph: forward values, local derivatives, gradients flowing back,
@@ -956,7 +1105,8 @@ def graph(
     else:
         from .render import graph as views
 
-        sys.stdout.write(getattr(views, format.value)(model, digits))
+        with _Writing():
+            sys.stdout.write(getattr(views, format.value)(model, digits))
     if model.status != "agree":  # the point's verdict, as diff gives it
         return _exit_code(model.status)
     return ExitCode.OK if model.agree else ExitCode.DISAGREE
@@ -1059,7 +1209,7 @@ def perceptron(
         ),
     ] = None,
     digits: Digits = None,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     json: Json = False,
 ):
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
@@ -1143,7 +1293,7 @@ def accumulate(
     ] = False,
     dtype: DTypeOption = DType.float64,
     digits: Digits = None,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     json: Json = False,
 ):
     """What repeated backward() does to .grad: it accumulates unless zeroed."""
@@ -1268,25 +1418,118 @@ def repl(
     return session(json)
 
 
+# What a terminal that cannot show Unicode gets instead (the rest: \uXXXX).
+ASCII_FALLBACK = {
+    "∂": "d",
+    "✓": "ok",
+    "✗": "x",
+    "·": "*",
+    "×": "x",
+    "…": "...",
+    "−": "-",
+    "–": "-",
+    "—": "--",
+    "²": "^2",
+    "³": "^3",
+    "⁴": "^4",
+    "′": "'",
+    "ŷ": "y_hat",
+    "ε": "eps",
+    "π": "pi",
+    "→": "->",
+    "←": "<-",
+    "≤": "<=",
+    "≥": ">=",
+    "≈": "~",
+    "∞": "inf",
+    "•": "*",
+    "▁": "_",
+    "█": "#",
+}
+
+
+def _ascii_fallback(error: UnicodeEncodeError):
+    """codecs error handler: readable ASCII for the characters gradcalc prints,
+    JSON's \\uXXXX (a surrogate pair past U+FFFF) for anything else, so that
+    JSON stays the same JSON."""
+    text = error.object[error.start : error.end]
+    out = []
+    for char in text:
+        if char in ASCII_FALLBACK:
+            out.append(ASCII_FALLBACK[char])
+        elif ord(char) > 0xFFFF:
+            high, low = divmod(ord(char) - 0x10000, 0x400)
+            out.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
+        else:
+            out.append(f"\\u{ord(char):04x}")
+    return "".join(out), error.end
+
+
+codecs.register_error("gradcalc-ascii", _ascii_fallback)
+
+
+def _standard_streams() -> set:
+    """Make the process safe to run with closed standard streams (`<&-`,
+    `>&-`, `2>&-`): each closed descriptor is reopened on /dev/null, so that no
+    pipe or file opened later takes its number; stderr then writes there.
+    Returns the names of the streams that were closed. A terminal that
+    cannot encode Unicode gets ASCII fallbacks instead of an encoding error."""
+    closed = set()
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.add(name)
+            os.open(os.devnull, os.O_RDWR)  # takes the lowest free number: fd
+    if "stderr" in closed or sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="gradcalc-ascii")
+    return closed
+
+
 def main() -> None:
     """The console script: the command runs in a child process with a time and
     memory budget (see budget.py); --help, --version and completion do not."""
+    import signal
+
+    # A closed pipe ends the run at once, quietly, as for any Unix filter.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    closed = _standard_streams()
     args = sys.argv[1:]
+    if "stdout" in closed or sys.stdout is None:
+        sys.stderr.write("gradcalc: error: cannot write the output: standard output is closed\n")
+        sys.stderr.flush()
+        os._exit(ExitCode.OUTPUT)
     light = (
         not args
         or args[0] == "repl"  # a session: each answer gets its own budget (session.py)
         or any(a in ("--help", "-h", "--version", "-V") for a in args)
         or (os.environ.get("_GRADCALC_COMPLETE"))
     )
+    from . import budget
+
     if light:
+        if args[:1] != ["repl"]:  # a session writes each answer as it comes
+            budget.hold()  # so that a failed write is seen, at release (in GradcalcGroup._run)
         app()
         return
-    from . import budget
 
     def overrun(message: str) -> int:
         group = typer.main.get_command(app)
         machine = isinstance(group, GradcalcGroup) and group._machine(args)
         return _report(BudgetError.kind, message, BudgetError.exit_code, machine)
+
+    def signalled(message: str, code: int) -> int:
+        if code == ExitCode.INTERRUPTED:
+            sys.stderr.write(f"gradcalc: {message}\n")
+            return code
+        group = typer.main.get_command(app)
+        machine = isinstance(group, GradcalcGroup) and group._machine(args)
+        kind = "internal" if code == ExitCode.INTERNAL else "killed"
+        return _report(kind, message, code, machine)
 
     def work() -> int:
         try:
@@ -1295,11 +1538,10 @@ def main() -> None:
             return stop.code if isinstance(stop.code, int) else 0
         return 0
 
-    code = budget.run(
-        work, budget.seconds_from(args), on_overrun=overrun, hold=not budget.streams(args)
-    )
-    sys.stdout.flush()
-    sys.stderr.flush()
+    code = budget.run(work, on_overrun=overrun, on_signal=signalled)
+    code = _finish_output(code)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     # The child did the work and has exited; tearing down the parent's
     # modules (Typer's) would only add to the wait.
     os._exit(code)

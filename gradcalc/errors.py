@@ -17,7 +17,9 @@ class ExitCode(IntEnum):
     INPUT = 2  # usage, parse error, unknown name, malformed point, past a documented limit
     UNDEFINED = 3  # the math is undefined or not finite at the point, or past the budget
     INTERNAL = 70  # a bug escaped: one line, never a traceback
-    INTERRUPTED = 130  # Ctrl-C
+    OUTPUT = 74  # the answer could not be written (full disk, closed stdout): sysexits' EX_IOERR
+    INTERRUPTED = 130  # Ctrl-C, SIGTERM, SIGHUP
+    CLOSED_PIPE = 141  # the reader closed the pipe: killed by SIGPIPE, as `yes | head -1`
 
 
 class GradcalcError(Exception):
@@ -87,3 +89,11 @@ class BudgetError(GradcalcError):
 
     kind = "budget"
     exit_code = ExitCode.UNDEFINED
+
+
+class OutputError(GradcalcError):
+    """The answer could not be written to stdout (full disk, closed stream):
+    reported on stderr only, since stdout is what failed."""
+
+    kind = "output"
+    exit_code = ExitCode.OUTPUT

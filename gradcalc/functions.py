@@ -89,7 +89,7 @@ def _fold(op, args):
 
 def _ties(np, *args):
     # max/min are not differentiable where two arguments tie.
-    out = np.zeros(np.broadcast(*args).shape, dtype=bool)
+    out = np.zeros(np.broadcast_shapes(*(np.shape(a) for a in args)), dtype=bool)
     for i, a in enumerate(args):
         for b in args[i + 1 :]:
             # Exactly: arguments 1e-12 apart are two smooth pieces, and the
@@ -100,7 +100,8 @@ def _ties(np, *args):
 
 def _which(np, pick, *args):
     # The index of the argument max/min picks: its smooth piece.
-    stacked = np.stack(np.broadcast_arrays(*args))
+    shape = np.broadcast_shapes(*[np.shape(a) for a in args])  # np.broadcast: 64 at most
+    stacked = np.stack([np.broadcast_to(a, shape) for a in args])
     return pick(stacked, axis=0).astype(float)
 
 
@@ -114,7 +115,7 @@ def _at_zero(np, x, *_):
 
 def _never(np, *args):
     # No kink of the function's own (see `side`: a pole or a branch is not a kink).
-    return np.zeros(np.broadcast(*args).shape, dtype=bool)
+    return np.zeros(np.broadcast_shapes(*[np.shape(a) for a in args]), dtype=bool)
 
 
 def _pole_side(np, a, b):

@@ -23,6 +23,7 @@ from .functions import BY_NAME, CONSTANTS, TABLE
 MAX_LENGTH = 100_000  # characters of expression text
 MAX_DEPTH = 400  # nesting of the parsed tree (parentheses, calls, operators)
 MAX_DIGITS = 60  # digits in one numeric literal
+MAX_EXPONENT = 1000  # size of a literal's exponent, net of its decimal places
 
 # Names a reader (or SymPy's own printer, whose output we show) would take for
 # something else. Variables become plain `Symbol(name)`s and no text is ever
@@ -100,7 +101,9 @@ _TOKEN = re.compile(
   | (?P<name>[A-Za-z][A-Za-z0-9_]*)
   | (?P<op>\*\*|//|[-+*/^(),])
     """,
-    re.VERBOSE,
+    # ASCII: \d and \s would take Bengali, full-width and mathematical digits
+    # and Unicode spaces (x*৪ read as x*4).
+    re.VERBOSE | re.ASCII,
 )
 
 _BAD_CHARS = {
@@ -192,10 +195,28 @@ def _check_number(source: str, text: str, start: int, end: int):
             f"for a variable named {following}, write {text}*{following}",
             start + 1,
         )
-    digits = sum(c.isdigit() for c in text.split("e")[0].split("E")[0])
+    mantissa, _, exponent = text.lower().partition("e")
+    digits = sum(c.isdigit() for c in mantissa)
     if digits > MAX_DIGITS:
         raise TooLargeError(
             f"number at column {start + 1} has {digits} digits; the limit is {MAX_DIGITS}"
+        )
+    _check_exponent(mantissa, exponent, start)
+
+
+def _check_exponent(mantissa: str, exponent: str, start: int):
+    """A literal is built exactly (1e-300 is 1/10**300), so its exponent is
+    bounded like its digits, and read only when short enough to read
+    (1e-99999999999999999999 is refused, not computed)."""
+    if not exponent:
+        return
+    short = len(exponent.lstrip("+-").lstrip("0")) <= 6
+    scale = int(exponent) - len(mantissa.partition(".")[2]) if short else None
+    if scale is None or abs(scale) > MAX_EXPONENT:
+        shown = exponent if len(exponent) <= 20 else exponent[:20] + "…"
+        raise TooLargeError(
+            f"number at column {start + 1} has the exponent {shown}; the limit is "
+            f"±{MAX_EXPONENT} (numbers are exact: 1e-5000 would be 1/10**5000)"
         )
 
 

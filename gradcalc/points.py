@@ -14,6 +14,7 @@ from .errors import ParseError, PointError
 from .parsing import parse
 
 MAX_VECTOR = 10_000  # elements in one vector variable
+BLANK = " \t\n\r\f\v"  # ASCII whitespace: str.strip() would also drop U+3000 and no-break spaces
 
 
 def _split_top_level(text: str) -> list:
@@ -35,7 +36,7 @@ def _split_top_level(text: str) -> list:
 
 def number(text: str, where: str) -> float:
     """A finite float from a numeric literal or constant expression."""
-    source = text.strip()
+    source = text.strip(BLANK)
     if not source:
         raise PointError(f"{where}: missing value")
     if source.lower().lstrip("+-") in ("nan", "inf", "infinity"):
@@ -56,12 +57,12 @@ def number(text: str, where: str) -> float:
 
 
 def value(text: str, where: str):
-    source = text.strip()
+    source = text.strip(BLANK)
     if source.startswith("["):
         if not source.endswith("]"):
             raise PointError(f"{where}: unclosed '[' in {source!r}")
         inner = source[1:-1]
-        if not inner.strip():
+        if not inner.strip(BLANK):
             raise PointError(f"{where}: empty vector")
         if "[" in inner:
             raise PointError(f"{where}: vectors are one-dimensional")
@@ -87,9 +88,9 @@ def resolve(specs: list, variables: list) -> dict:
             continue
         for item in _split_top_level(spec):
             name, sep, text = item.partition("=")
-            name = name.strip()
+            name = name.strip(BLANK)
             if not name or not sep:
-                raise PointError(f"--at {spec!r}: expected name=value, got {item.strip()!r}")
+                raise PointError(f"--at {spec!r}: expected name=value, got {item.strip(BLANK)!r}")
             if name not in variables:
                 known = ", ".join(variables) or "none"
                 raise PointError(

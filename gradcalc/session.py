@@ -147,6 +147,11 @@ def run(words: list[str], as_json: bool = False) -> Answer:
         overrun.append(message)
         return ExitCode.UNDEFINED
 
+    def on_signal(message: str, code: int) -> int:
+        if code != ExitCode.INTERRUPTED:
+            overrun.append(message)
+        return code
+
     def work() -> int:
         import typer
 
@@ -154,9 +159,7 @@ def run(words: list[str], as_json: bool = False) -> Answer:
         return int(command.main(args=list(words), prog_name="gradcalc", standalone_mode=False))
 
     with _Captured() as captured:
-        code = budget.run(
-            work, budget.seconds_from(words), on_overrun=on_overrun, hold=not budget.streams(words)
-        )
+        code = budget.run(work, on_overrun=on_overrun, on_signal=on_signal)
     stdout, stderr = captured.stdout, captured.stderr
     if overrun:
         message = overrun[0]

@@ -46,7 +46,13 @@ def exit_codes_table() -> str:
         "message says which)",
         ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
         "traceback)",
-        ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+        ExitCode.OUTPUT: "the answer could not be written (full disk, closed stdout, an "
+        "I/O error): one line on stderr",
+        ExitCode.INTERRUPTED: "interrupted (Ctrl-C, or SIGTERM or SIGHUP to the computation); "
+        "one line on stderr. SIGTERM or SIGHUP to gradcalc itself ends it, and its "
+        "computation, by that signal",
+        ExitCode.CLOSED_PIPE: "the reader of stdout went away (gradcalc piped into `head -1`): "
+        "gradcalc ends at once, quietly, killed by SIGPIPE as `yes` is (shells show 141)",
     }
     lines = ["| code | meaning |", "| --- | --- |"]
     lines += [f"| {int(code)} | {meaning[code]} |" for code in ExitCode]

@@ -197,12 +197,3 @@ def test_points_with_a_timeout_stream_every_line():
         4.0,
         6.0,
     ]
-
-
-def test_points_equals_form_is_unbudgeted_and_streamed():
-    from gradcalc.budget import DEFAULT_SECONDS, seconds_from, streams
-
-    assert streams(["diff", "x", "--points=f.csv"]) and streams(["diff", "x", "--points", "-"])
-    assert not streams(["diff", "x", "--at", "1"])
-    assert seconds_from(["diff", "x", "--points=f.csv"]) is None
-    assert seconds_from(["diff", "x", "--at", "1"]) == DEFAULT_SECONDS

@@ -126,3 +126,90 @@ def test_nesting_up_to_the_limit_parses_and_beyond_is_a_clear_error():
 
 def test_deep_parentheses_alone_do_not_recurse():
     parse("(" * 5000 + "x" + ")" * 5000)
+
+
+@pytest.mark.parametrize(
+    "text, char, column",
+    [
+        ("x*\u09ea", "\u09ea", 3),  # Bengali four, which looks like 8
+        ("x*\U0001d7d7", "\U0001d7d7", 3),  # mathematical bold nine
+        ("x*\uff11", "\uff11", 3),  # full-width one
+        ("x*\u30002", "\u3000", 3),  # ideographic space
+        ("x\xa0+1", "\xa0", 2),  # no-break space
+    ],
+)
+def test_non_ascii_digits_and_spaces_are_parse_errors(text, char, column):
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert caught.value.column == column
+    assert f"unexpected character {char!r}" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("1e-5000*x", "-5000"),
+        ("1e-99999999999999999999*x", "-" + "9" * 19 + "…"),
+        ("1e" + "9" * 30 + "*x", "9" * 20 + "…"),
+        ("0.5e1001*x", None),  # 5e1000: within, net of its decimal place
+    ],
+)
+def test_a_literal_exponent_is_bounded_before_anything_is_built(text, shown):
+    from gradcalc.parsing import MAX_EXPONENT
+
+    if shown is None:
+        parse(text)
+        return
+    with pytest.raises(TooLargeError) as caught:
+        parse(text)
+    assert caught.value.message == (
+        f"number at column 1 has the exponent {shown}; the limit is ±{MAX_EXPONENT} "
+        "(numbers are exact: 1e-5000 would be 1/10**5000)"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, base, exponent",
+    [
+        ("(1/9)**(9**9)*x", "1/9", "387420489"),
+        ("0.1**5000*x", "1/10", "5000"),
+        ("(2/3)**(-10**4)*x", "3/2", "10000"),
+    ],
+)
+def test_exact_powers_of_fractions_are_refused_before_they_are_built(text, base, exponent):
+    import symengine
+    import sympy
+
+    from gradcalc.cas import tree as cas
+
+    for module in (sympy, symengine):
+        expr = parse(text)
+        symbols = {"x": module.Symbol("x")}
+        with pytest.raises(TooLargeError, match=r"bits; numbers are limited to 4096 bits"):
+            cas.build(expr, symbols, module)
+
+
+def test_exact_power_bits_counts_numerator_and_denominator():
+    import sympy
+
+    from gradcalc.cas.tree import exact_power_bits
+
+    assert exact_power_bits(sympy.Rational(1, 9), sympy.Integer(10)) == 30
+    assert exact_power_bits(sympy.Rational(9, 1), sympy.Integer(10)) == 30
+    assert exact_power_bits(sympy.Integer(-1), sympy.Integer(10**30)) == 0
+    assert exact_power_bits(sympy.Integer(0), sympy.Integer(10**30)) == 0
+
+
+def test_the_depth_rule_is_the_one_security_md_states():
+    """SECURITY.md: the variable or number at the bottom is level 1, each call,
+    operator or power above it adds one; parentheses alone build nothing and
+    add nothing; a chain a+b+c is one level."""
+    from conftest import ROOT
+
+    text = (ROOT / "SECURITY.md").read_text()
+    assert f"`sin(` nested {MAX_DEPTH - 1} times around `x` is the deepest" in text
+    parse("sin(" * (MAX_DEPTH - 1) + "x" + ")" * (MAX_DEPTH - 1))
+    with pytest.raises(TooLargeError, match=f"nests {MAX_DEPTH + 1} levels"):
+        parse("sin(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH)
+    parse("(" * 5000 + "x" + ")" * 5000)
+    parse("+".join(["x"] * 5000))

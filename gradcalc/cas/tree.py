@@ -135,11 +135,25 @@ def _broadcast(fn, args, node):
 
 def _checked_pow(module, base, exponent):
     # A CAS evaluates number**integer exactly: 9**9**9 would take minutes.
-    if base.is_Number and exponent.is_Number and abs(float(base)) > 1:
-        bits = abs(float(exponent)) * math.log2(abs(float(base)))
+    if base.is_Number and exponent.is_Number:
+        bits = exact_power_bits(base, exponent)
         if bits > MAX_EXACT_BITS:
             raise TooLargeError(
                 f"{base}**{exponent} has about {bits:.3g} bits; numbers are limited to "
                 f"{MAX_EXACT_BITS} bits"
             )
     return base**exponent
+
+
+def exact_power_bits(base, exponent) -> float:
+    """About how many bits the exact base**exponent takes: its numerator's or
+    its denominator's, whichever is larger, so (1/9)**(9**9) counts as 9**9**9
+    does. Rational bases and exponents of SymPy or SymEngine."""
+    numerator, denominator = (abs(int(part)) for part in base.as_numer_denom())
+    size = max(numerator.bit_length(), denominator.bit_length()) - 1  # log2, to a bit
+    if size <= 0:  # 0, 1 or -1 to any power
+        return 0.0
+    try:
+        return abs(float(exponent)) * size
+    except OverflowError:
+        return math.inf

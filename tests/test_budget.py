@@ -1,0 +1,250 @@
+"""The budget (budget.py) through the real CLI: the worker dies with its
+parent, the clock counts CPU time and says which budget ran out, waiting for
+input is not computing, and --timeout means what it says."""
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from conftest import ROOT
+
+from gradcalc import budget
+
+# Its fourth derivative takes minutes of CPU: a long computation.
+DEEP = "sin(" * 399 + "{name}" + ")" * 399
+
+
+def _gradcalc(*args, **popen):
+    return subprocess.Popen(
+        [sys.executable, "-m", "gradcalc", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        **popen,
+    )
+
+
+def _processes_naming(marker: str) -> list:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as stream:
+                    if marker.encode() in stream.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def _started_worker(marker: str, parent: int) -> None:
+    """Wait until the forked worker exists and is computing."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if [p for p in _processes_naming(marker) if p != parent]:
+            time.sleep(3)  # past the imports, into SymPy
+            return
+        time.sleep(0.05)
+    raise AssertionError("the worker never started")
+
+
+@pytest.mark.parametrize("number", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
+def test_the_worker_dies_with_its_parent(number):
+    marker = "v" + uuid.uuid4().hex[:12]  # a variable name no other process has
+    process = _gradcalc(
+        "diff", DEEP.format(name=marker), "--at", "0.5", "--order", "4", "--timeout", "0"
+    )
+    _started_worker(marker, process.pid)
+    os.kill(process.pid, number)
+    started = time.monotonic()
+    stdout = process.stdout.read()  # returns only once no process holds the pipe
+    assert time.monotonic() - started < 1.0
+    process.wait(timeout=5)
+    assert process.returncode == -number  # the conventional status: ended by that signal
+    assert stdout == b""
+    deadline = time.monotonic() + 1.0
+    while _processes_naming(marker) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _processes_naming(marker) == []
+
+
+def test_ctrl_c_ends_the_worker_with_one_line_and_130():
+    marker = "v" + uuid.uuid4().hex[:12]
+    process = _gradcalc(
+        "diff", DEEP.format(name=marker), "--at", "0.5", "--order", "4", "--timeout", "0"
+    )
+    _started_worker(marker, process.pid)
+    os.kill(process.pid, signal.SIGINT)
+    _stdout, stderr = process.communicate(timeout=5)
+    assert process.returncode == 130
+    assert stderr == b"gradcalc: interrupted\n"
+    assert _processes_naming(marker) == []
+
+
+def test_a_worker_killed_by_a_signal_is_named_not_a_bug():
+    marker = "v" + uuid.uuid4().hex[:12]
+    process = _gradcalc(
+        "diff", DEEP.format(name=marker), "--at", "0.5", "--order", "4", "--timeout", "0"
+    )
+    _started_worker(marker, process.pid)
+    (worker,) = [p for p in _processes_naming(marker) if p != process.pid]
+    os.kill(worker, signal.SIGTERM)
+    _stdout, stderr = process.communicate(timeout=10)
+    assert process.returncode == 130
+    assert stderr == b"gradcalc: interrupted: the computation received SIGTERM\n"
+
+
+def _cpu_seconds_of(command: list) -> tuple:
+    """Run `command` in a fresh Python that reports its children's CPU time
+    (the worker's included: gradcalc waits for it)."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        f"p = subprocess.run({command!r}, capture_output=True, text=True)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(u.ru_utime + u.ru_stime)\n"
+        "sys.stdout.write(str(p.returncode) + '\\n' + p.stderr)\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=300
+    ).stdout.split("\n", 2)
+    return float(output[0]), int(output[1]), output[2]
+
+
+def test_the_default_budget_counts_cpu_seconds_of_computing():
+    cpu, code, stderr = _cpu_seconds_of(
+        [sys.executable, "-m", "gradcalc", "diff", DEEP.format(name="x"), "--at", "0.5", "-n", "4"]
+    )
+    assert code == 3
+    assert stderr == (
+        "gradcalc: error: computing used more than 5 s of CPU time (the time budget; "
+        "raise it with --timeout SECONDS, 0 for none)\n"
+    )
+    # Start-up (about 3 s) plus the 5 s budget, whatever the wall clock says.
+    assert budget.DEFAULT_SECONDS <= cpu < budget.DEFAULT_SECONDS + 10
+
+
+def test_the_last_timeout_given_is_the_budget():
+    started = time.monotonic()
+    process = _gradcalc(
+        "diff", DEEP.format(name="x"), "--at", "0.5", "-n", "4", "--timeout", "0", "--timeout", "1"
+    )
+    _stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 3
+    assert b"computing used more than 1 s of CPU time" in stderr
+    assert time.monotonic() - started < 30
+
+
+def test_waiting_for_input_is_bounded_by_an_explicit_timeout(tmp_path):
+    fifo = tmp_path / "points"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR)  # holds it open: it never ends
+    try:
+        process = _gradcalc("diff", "x**2", "--points", str(fifo), "--timeout", "1")
+        _stdout, stderr = process.communicate(timeout=60)
+    finally:
+        os.close(writer)
+    assert process.returncode == 3
+    assert stderr == b"gradcalc: error: waited longer than 1 s for input (--timeout)\n"
+
+
+class _FakeChild:
+    """A _Watch over this very process, its clocks moved by hand."""
+
+    def __init__(self):
+        self.watch = budget._Watch(os.getpid(), budget.MEMORY_BYTES, None, None)
+
+    def hear(self, *words):
+        self.watch._hear(list(words))
+
+    def later(self, seconds):
+        self.watch.mark_wall -= seconds
+
+
+def test_waiting_for_input_is_not_capped_unless_asked():
+    """A slow producer piping --points for 130 s is not cut (it was, at 120 s)."""
+    child = _FakeChild()
+    child.hear("budget", "5.0", "default", "chunk")
+    child.hear("wait")
+    child.later(100_000)
+    assert child.watch._overrun() is None
+    child.hear("resume")
+    child.hear("budget", "2.0", "explicit", "run")
+    child.hear("wait")
+    child.later(3)
+    assert child.watch._overrun() == "waited longer than 2 s for input (--timeout)"
+
+
+def test_the_wall_clock_ceiling_is_separate_and_says_so():
+    child = _FakeChild()
+    child.hear("budget", "5.0", "default", "run")
+    child.hear("compute")
+    child.later(budget.WALL_MINIMUM - 1)
+    assert child.watch._overrun() is None  # a loaded machine: slow, but not computing more
+    child.later(2)
+    assert child.watch._overrun() == (
+        "computing took longer than 60 s of wall-clock time without using its 5 s of CPU "
+        "time (the wall-clock ceiling: the machine is overloaded or the work is blocked)"
+    )
+
+
+def test_each_chunk_of_points_gets_its_own_default_budget():
+    child = _FakeChild()
+    child.hear("budget", "5.0", "default", "run")
+    child.hear("budget", "5.0", "default", "chunk")
+    for _ in range(3):
+        child.hear("compute")
+        child.watch.mark_cpu -= 4  # 4 s of CPU each: 12 in all, 4 per chunk
+        assert child.watch._overrun() is None
+        child.hear("write")
+    child.hear("compute")
+    child.watch.mark_cpu -= 6
+    assert child.watch._overrun().startswith("one chunk of points used more than 5 s of CPU")
+
+
+def test_an_explicit_timeout_bounds_all_of_the_points():
+    child = _FakeChild()
+    child.hear("budget", "5.0", "explicit", "run")
+    for _ in range(2):
+        child.hear("compute")
+        child.watch.mark_cpu -= 3
+        child.hear("write")
+    child.hear("compute")
+    assert child.watch._overrun().startswith("computing used more than 5 s of CPU time")
+
+
+def test_points_have_a_budget_by_default():
+    """--points with no --timeout once ran unbounded: a chunk now has 5 s."""
+    process = _gradcalc(
+        "diff", DEEP.format(name="x"), "--points", "-", "-n", "4", stdin=subprocess.PIPE
+    )
+    _stdout, stderr = process.communicate(b"x\n0.5\n", timeout=120)
+    assert process.returncode == 3
+    assert stderr.startswith(b"gradcalc: error: one chunk of points used more than 5 s of CPU")
+
+
+@pytest.mark.heavy
+def test_fifty_concurrent_runs_on_a_small_machine_all_answer():
+    """Under load (50 at once on 2 cores) the CPU budget holds where a
+    wall-clock one failed 12 of 50."""
+    runs = [
+        _gradcalc("diff", "sin(x**2)", "--at", "3", stdin=subprocess.DEVNULL) for _ in range(50)
+    ]
+    codes = [run.wait(timeout=900) for run in runs]
+    for run in runs:
+        run.stdout.close()
+        run.stderr.close()
+    assert codes == [0] * 50
+
+
+def test_cpu_seconds_reads_this_process():
+    before = budget.cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    assert budget.cpu_seconds(os.getpid()) - before >= 0.2
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_utime > 0

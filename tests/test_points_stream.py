@@ -1,0 +1,183 @@
+"""--points reads and answers as it goes: the first answer comes before the
+input ends, memory stays bounded, and a points file reads as an editor shows
+it (lines end at \\n, numbers are plain ASCII)."""
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, run_subprocess
+
+from gradcalc.batch import read
+from gradcalc.errors import PointError
+
+
+def test_the_first_answer_comes_before_the_input_ends():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gradcalc", "diff", "x**2", "--points", "-", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    try:
+        process.stdin.write(b"x\n3\n")
+        process.stdin.flush()  # and the input stays open: more may come
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "no answer while the input is still open"
+        assert json.loads(process.stdout.readline())["gradient"]["x"]["sympy"] == 6.0
+        process.stdin.write(b"4\n")
+        process.stdin.close()
+        rest = process.stdout.read()
+        assert json.loads(rest)["gradient"]["x"]["sympy"] == 8.0
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _peak_megabytes(points: int) -> tuple:
+    """Feed `points` points through gradcalc in a fresh process that reports
+    its children's peak resident memory (the worker's included)."""
+    producer = (
+        "import sys\nw = sys.stdout.write\nw('x\\n')\n"
+        f"for k in range({points}): w(f'{{k / {points}}}\\n')"
+    )
+    probe = f"""
+import resource, subprocess, sys
+producer = subprocess.Popen([sys.executable, "-c", {producer!r}], stdout=subprocess.PIPE)
+gradcalc = subprocess.Popen([sys.executable, "-m", "gradcalc", "diff", "sin(x**2)", "--points",
+    "-", "--json"], stdin=producer.stdout, stdout=subprocess.PIPE)
+producer.stdout.close()
+lines = sum(block.count(b"\\n") for block in iter(lambda: gradcalc.stdout.read(1 << 20), b""))
+print(gradcalc.wait(), lines, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+"""
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=1800
+    )
+    code, lines, megabytes = map(int, output.stdout.split())
+    return code, lines, megabytes
+
+
+BOUND_MB = 430  # torch, SymPy and one chunk; reading it all at once took 496 MB for 10**6
+
+
+def test_memory_stays_bounded_for_a_million_points():
+    code, lines, megabytes = _peak_megabytes(10**6)
+    assert (code, lines) == (0, 10**6)
+    assert megabytes < BOUND_MB
+
+
+@pytest.mark.heavy
+def test_memory_stays_bounded_for_ten_million_points():
+    code, lines, megabytes = _peak_megabytes(10**7)
+    assert (code, lines) == (0, 10**7)
+    assert megabytes < BOUND_MB
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x\n1\x0c\n2\n", "stdin line 2: x='1\\x0c' is not a number"),
+        ("x\n1\r2\n3\n", "stdin line 2: x='1\\r2' is not a number"),
+        ("x\n1\u20282\n3\n", "stdin line 2: x='1\\u20282' is not a number"),
+        ("x\n1_000\n", "stdin line 2: x='1_000' is not a number"),
+        ("x\n\u09ea\n", "stdin line 2: x='৪' is not a number"),
+        ("x\n\uff11\n", "stdin line 2: x='１' is not a number"),
+        ("x\n\u30001\n", "stdin line 2: x='\\u30001' is not a number"),
+        ("x\n1\xa0\n", "stdin line 2: x='1\\xa0' is not a number"),
+    ],
+)
+def test_points_files_read_as_an_editor_shows_them(text, message):
+    process = run_subprocess("diff", "x", "--points", "-", input=text)
+    assert process.returncode == 2
+    assert process.stderr == (
+        f"gradcalc: error: {message} (plain ASCII decimals: 1000, -2.5, 1e-3)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"x": 1}\n{"x": 1' + "0" * 400 + "}\n", "line 2: an integer of 401 digits"),
+        ('{"x": ' + "9" * 5000 + "}\n", "line 1: an integer of 5000 digits"),
+    ],
+)
+def test_huge_json_integers_are_input_errors(text, message):
+    process = run_subprocess("diff", "x", "--points", "-", input=text)
+    assert process.returncode == 2
+    assert process.stderr == (f"gradcalc: error: stdin {message} is beyond float64's range\n")
+
+
+def test_a_deeply_nested_json_line_is_an_input_error():
+    process = run_subprocess("diff", "x", "--points", "-", input='{"x": ' + "[" * 100_000 + "\n")
+    assert process.returncode == 2
+    assert process.stderr == (
+        'gradcalc: error: stdin line 1: nested too deeply; a point is a flat object like {"x": 1}\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["\ufeffx\n1\n2\n", "\ufeff" + '{"x": 1}\n{"x": 2}\n', "x\r\n1\r\n2\r\n"]
+)
+def test_a_byte_order_mark_and_crlf_lines_are_read(text):
+    points = read(text, "points")
+    assert points.names == ["x"]
+    assert points.columns["x"].tolist() == [1.0, 2.0]
+    assert points.lines.tolist() == [2, 3] if "{" not in text else [1, 2]
+
+
+def test_blank_lines_keep_line_numbers():
+    points = read("x\n1\n\n \t\n2\n")
+    assert points.lines.tolist() == [2, 5]
+
+
+def test_a_bad_line_after_answers_stops_with_its_error_last(tmp_path):
+    from gradcalc import batch
+
+    path = tmp_path / "points.csv"
+    path.write_text("x\n" + "1\n" * (batch.CHUNK + 10) + "oops\n")
+    process = run_subprocess("diff", "x**2", "--points", str(path), "--json")
+    lines = process.stdout.splitlines()
+    assert process.returncode == 2
+    assert len(lines) == batch.CHUNK + 1  # the first chunk, answered, then the error
+    assert json.loads(lines[-1])["error"]["message"] == (
+        f"{path} line {batch.CHUNK + 12}: x='oops' is not a number "
+        "(plain ASCII decimals: 1000, -2.5, 1e-3)"
+    )
+
+
+def test_read_names_a_non_utf8_line():
+    import io
+
+    from gradcalc.batch import read_chunks
+
+    with pytest.raises(PointError, match=r"^points line 3: not UTF-8 text$"):
+        list(read_chunks(io.BytesIO(b"x\n1\n\xff\n"), "points"))
+
+
+def test_the_table_of_many_points_counts_every_chunk(tmp_path):
+    from gradcalc import batch
+
+    count = batch.CHUNK * 2 + 7
+    path = tmp_path / "points.csv"
+    path.write_text("x\n" + "\n".join(str(k - 5) for k in range(count)) + "\n")
+    started = time.monotonic()
+    process = run_subprocess(
+        "diff", "abs(x)", "--points", str(path), env={"NO_COLOR": "1", "COLUMNS": "200"}
+    )
+    assert time.monotonic() - started < 120
+    assert process.returncode == 1
+    out = process.stdout.splitlines()
+    assert f"{count} points: {count - 1} agree, 1 not differentiable" in out
+    rows = [line for line in out if line.startswith("│")]
+    first = rows[0].split("│")[1:-1]
+    last = rows[-1].split("│")[1:-1]
+    assert first[0].strip() == "2" and first[1].strip() == "-5"
+    assert last[0].strip() == str(count + 1) and last[1].strip() == str(count - 6)
+    assert process.stderr == f"gradcalc: 1 not differentiable of {count} points\n"
+    assert os.path.getsize(path) > 0
