@@ -40,6 +40,12 @@ EXPRESSIONS = {
     "product200": "*".join(f"sin({k}*x + x**({k + 1}))" for k in range(1, 201)),
     "sum2000": " + ".join(f"{k}*sin({k}*x)" for k in range(1, 2001)),
 }
+VECTOR_EXPRESSIONS = (
+    "mean(x**2)",
+    "sum((x - mean(x))**2)",
+    "mean(sin(a*x)*exp(-x/10)) + log(sum(x**2))",
+    "sum(relu(x - 2)*a) + x*mean(x)",
+)
 # depth-100 nesting of sin and square: sin((sin((...)**2 + 1))**2 + 1). The
 # "+ 1" keeps every level away from 0, so the derivative that the anchors and
 # gradcalc must agree on is not 0 (sin(u**2) alone sinks to 0 within a few levels).
@@ -289,6 +295,26 @@ def main() -> int:
                 previous,
             )
             previous = seconds
+    if not only or "vectors" in only:
+        # One vector variable of 10,000 elements (the documented limit) against
+        # the same expression at 3 elements: the ratio is what length costs.
+        def at(n):
+            return "x=[" + ",".join(f"{1 + k / 7:.3f}" for k in range(n)) + "]"
+
+        for text in VECTOR_EXPRESSIONS:
+            scalar = ["--at", "a=0.5"] if "*a" in text or "a*" in text else []
+            short = GRADCALC + ["diff", text, "--at", at(3), *scalar, "--json"]
+            long = GRADCALC + [
+                "diff",
+                text,
+                "--at",
+                at(10_000),
+                *scalar,
+                "--json",
+                "--timeout",
+                "0",
+            ]
+            case("vectors", f"10,000 vs 3 elements: {text}", long, short, 1.5)
     if not only or "million" in only:
         import random
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import limits, numeric, points, verdict
+from . import limits, numeric, points, vectors, verdict
 from .errors import DomainError, UsageError
 from .functions import TABLE
 from .parsing import Expression, parse
@@ -62,6 +62,7 @@ class Result:
     hessian: Any = None  # hessian.Hessian for --order 2 over scalar variables
     engine: str = "sympy"  # or "symengine": which computer algebra system differentiated
     chain_rule: bool = False  # its value came from chainrule (a very wide product)
+    elementwise: bool = False  # its value came from vectors (a long vector, float64)
 
     @property
     def agree(self) -> bool:
@@ -243,21 +244,27 @@ def differentiate(
     if autograd:
         import torch  # noqa: F401 - imported before the time budget starts
 
-    symbolic = cas.choose(expr, any_size=not autograd)
+    # Long vectors: one symbol per vector, evaluated over arrays (see vectors).
+    elementwise = vectors.applies(shapes, order)
+    symbolic = cas.sympy() if elementwise else cas.choose(expr, any_size=not autograd)
     notes = []
     if symbolic.ENGINE == "symengine":
         notes.append("SymEngine differentiated it and evaluated the derivative in float64")
     budget.computing()
-    symbols = symbolic.symbols_for(expr.variables, shapes)
-    f = symbolic.build(expr, symbols)
-    if isinstance(f, list):
-        notes.append(
-            "the expression is vector-valued; derivatives are of the sum of its "
-            "elements, as torch's y.backward(torch.ones_like(y))"
-        )
-    f_scalar = sum(f[1:], f[0]) if isinstance(f, list) else f
-    subs = symbolic.substitutions(symbols, point)
-    value = _sympy_value(symbolic, f, subs, expr, point)
+    vectorized = vectors.Vectorized(expr, point, notes) if elementwise else None
+    if vectorized is not None:
+        symbols, f_scalar, subs, value = {}, None, {}, vectorized.value()
+    else:
+        symbols = symbolic.symbols_for(expr.variables, shapes)
+        f = symbolic.build(expr, symbols)
+        if isinstance(f, list):
+            notes.append(
+                "the expression is vector-valued; derivatives are of the sum of its "
+                "elements, as torch's y.backward(torch.ones_like(y))"
+            )
+        f_scalar = sum(f[1:], f[0]) if isinstance(f, list) else f
+        subs = symbolic.substitutions(symbols, point)
+        value = _sympy_value(symbolic, f, subs, expr, point)
 
     if order == 1:
         wanted = [(name,) for name in names]
@@ -271,6 +278,7 @@ def differentiate(
     frozen = numeric.detached_values(expr, batch)
     chained = _chained(symbolic, expr, point, names, shapes, order, full, notes)
     at = _At(symbolic, expr, f_scalar, symbols, subs, point, batch, frozen, shapes, full, chained)
+    at.vectors = vectorized
     measured = [_partial(at, w, grad, notes) for w, grad in zip(wanted, autograd_values)]
     methods = [m for _, m in measured]
     if autograd:
@@ -287,7 +295,7 @@ def differentiate(
     if suspects and not kinks and chained is None and _reference_by_limits(at, measured, notes):
         checks = [verdict.compare(m, dtype, order) for m in methods]
     code = verdict.judge(checks, np.array([bool(kinks)]), np.array([False]))[0]
-    if code in (verdict.UNDEFINED, verdict.DISAGREE) and chained is None:
+    if code in (verdict.UNDEFINED, verdict.DISAGREE) and chained is None and vectorized is None:
         # Methods at odds: perhaps a kink no table entry announces (sqrt(x**2)
         # at 0), found where the derivative's one-sided limits differ.
         nearby: set = set()
@@ -346,6 +354,7 @@ def differentiate(
         hessian=hessian,
         engine=symbolic.ENGINE,
         chain_rule=chained is not None,
+        elementwise=vectorized is not None,
     )
 
 
@@ -441,6 +450,7 @@ class _At:
     shapes: dict
     full: bool
     chained: dict | None
+    vectors: Any = None  # a vectors.Vectorized: long vectors take its path
 
     def components(self, wrt) -> list:
         """(name, component) tuples, one per derivative to take."""
@@ -463,6 +473,8 @@ class _At:
 def _partial(at: _At, wrt, grad, notes: list):
     """One derivative by the three methods: the Partial to show, and the
     Methods (arrays of shape (1, components)) for the verdict."""
+    if at.vectors is not None:
+        return at.vectors.partial(at, wrt, grad, notes)
     components = at.components(wrt)
     fds = [
         (float(estimate[0]), float(error[0]), bool(clean[0]))

@@ -340,9 +340,10 @@ def find_kinks(
         return found
     sub = {n: v[probed] for n, v in point.items()}
     held = {k: v[probed] if np.ndim(v) and np.shape(v)[0] == rows else v for k, v in frozen.items()}
+    probes = _kink_components(suspects, values, probed, shapes)
     with np.errstate(all="ignore"):
         for name in names:
-            for comp in range(shapes.get(name) or 1):
+            for comp in probes if shapes.get(name) else [0]:
                 sides = one_sided(expr, sub, name, comp, held)
                 finer = one_sided(expr, sub, name, comp, held, 1e-8)
                 settled = np.ones(probed.size, dtype=bool)
@@ -375,6 +376,31 @@ def find_kinks(
                         )
                     )
     return found
+
+
+MAX_PROBED = 64  # vector components probed for kinks, at most (each probe costs O(n))
+
+
+def _kink_components(suspects: list, values: dict, rows, shapes: dict) -> list:
+    """The vector components to probe for kinks. Up to MAX_PROBED elements,
+    all of them; past that (one probe per component would be quadratic),
+    those where an elementwise non-smooth node sits on its kink, or all when
+    a reduced one does (abs(mean(x))), the first MAX_PROBED of them."""
+    length = max((n for n in shapes.values() if n is not None), default=1)
+    if length <= MAX_PROBED:
+        return list(range(length))
+    on = np.zeros(length, dtype=bool)
+    for node, _ in suspects:
+        args = [values[id(a)] for a in node.args]
+        shape = np.broadcast(*args).shape
+        at_kink = TABLE[node.op].at_kink
+        assert at_kink is not None  # nodes_at_kink found it on its kink
+        at = np.broadcast_to(at_kink(np, *args), shape)[rows]
+        if shape[-1] == length:
+            on |= at.any(axis=0)
+        else:
+            on[:] = True
+    return [int(i) for i in np.flatnonzero(on)[:MAX_PROBED]]
 
 
 def as_batch(point: dict) -> dict:

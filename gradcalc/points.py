@@ -7,11 +7,12 @@ by our own grammar, or a vector `[1, 2, 3]`. Integers become floats.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
 from .errors import ParseError, PointError
-from .parsing import parse
+from .parsing import MAX_DIGITS, parse
 
 MAX_VECTOR = 10_000  # elements in one vector variable
 BLANK = " \t\n\r\f\v"  # ASCII whitespace: str.strip() would also drop U+3000 and no-break spaces
@@ -56,6 +57,20 @@ def number(text: str, where: str) -> float:
     return value
 
 
+# A plain decimal literal (ASCII digits only), read by float() directly: a
+# 10,000-element vector would spend most of its time in the parser otherwise.
+_PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?", re.ASCII)
+
+
+def _element(text: str, where: str) -> float:
+    source = text.strip()
+    if _PLAIN.fullmatch(source) and sum(c.isdigit() for c in source) <= MAX_DIGITS:
+        result = float(source)
+        if math.isfinite(result):
+            return result
+    return number(text, where)  # everything else, and every error, as for a scalar
+
+
 def value(text: str, where: str):
     source = text.strip(BLANK)
     if source.startswith("["):
@@ -69,7 +84,7 @@ def value(text: str, where: str):
         items = _split_top_level(inner)
         if len(items) > MAX_VECTOR:
             raise PointError(f"{where}: {len(items)} elements; the limit is {MAX_VECTOR}")
-        return np.array([number(item, f"{where}[{i}]") for i, item in enumerate(items)])
+        return np.array([_element(item, f"{where}[{i}]") for i, item in enumerate(items)])
     return np.array(number(source, where))
 
 

@@ -135,6 +135,9 @@ class Methods:
     # False where finite differences could not be taken cleanly (every step
     # crossed a kink, or left the domain): "not checked", never "disagree".
     fd_checked: np.ndarray | None = None
+    # Why finite differences were not checked, when not for a kink or the
+    # domain (a long vector's components outside the sample: see vectors).
+    fd_unchecked_why: str | None = None
     autograd_why: dict[tuple[int, int], str] | None = None  # why autograd is not finite
     autograd_convention: str | None = None  # a non-smooth node autograd took a side of
     # (point, component, method) -> how far the method's own value moves when
@@ -267,6 +270,9 @@ def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str
     return found
 
 
+UNCHECKED_SHOWN = 8  # derivatives named in "not checked here (...)" before a count
+
+
 def reason(
     code: int,
     point: int,
@@ -290,10 +296,17 @@ def reason(
             if not m.fd_checked[point, c]
         ]
         if unchecked and autograd:
+            whys = [m.fd_unchecked_why for m in methods if m.fd_unchecked_why]
+            shown = unchecked[:UNCHECKED_SHOWN]
+            if len(unchecked) > len(shown):
+                shown.append(f"and {len(unchecked) - len(shown):,} more")
             return (
                 "SymPy and autograd agree; finite differences not checked here ("
-                + ", ".join(unchecked)
-                + "): every step would cross a kink or a pole nearby, or leave the domain"
+                + ", ".join(shown)
+                + "): "
+                + "; ".join(
+                    whys or ["every step would cross a kink or a pole nearby, or leave the domain"]
+                )
             )
         return AGREED if autograd else AGREED_WITHOUT_AUTOGRAD
     listed = [p for m, c in zip(methods, checks) for p in problems(m, c, point)]

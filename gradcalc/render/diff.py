@@ -49,6 +49,12 @@ _ENGINE_LABEL = {
 }
 
 
+def _engine_label(result) -> str:
+    if result.elementwise:
+        return "SymPy (elementwise, float64)"
+    return _ENGINE_LABEL[result.engine, result.chain_rule]
+
+
 def _skipped(partial) -> bool:
     return partial.autograd is None or (
         isinstance(partial.autograd, list) and all(v is None for v in partial.autograd)
@@ -59,7 +65,7 @@ def _rows(result, partial, digits) -> list:
     """(method, value, |error| vs SymPy) for one derivative."""
     skipped = _skipped(partial)
     return [
-        (_ENGINE_LABEL[result.engine, result.chain_rule], numbers.cell(partial.sympy, digits), "—"),
+        (_engine_label(result), numbers.cell(partial.sympy, digits), "—"),
         (
             f"autograd (torch {result.dtype})",
             "skipped" if skipped else numbers.cell(partial.autograd, digits),
@@ -111,7 +117,7 @@ def partial_table(result, partial, digits=None) -> Group:
 def _exact(result, partial):
     """6*cos(9) beside the float, when SymPy differentiated (SymEngine's
     runs do not import SymPy; see README)."""
-    if result.engine != "sympy" or result.chain_rule:
+    if result.engine != "sympy" or result.chain_rule or result.elementwise:
         return None
     from ..exact import at
 

@@ -71,7 +71,11 @@ def cell(value, digits: int | None = None) -> str:
 def error(value, reference) -> str:
     """|value - reference|, elementwise maximum for vectors."""
     if isinstance(value, (list, tuple)):
-        pairs = list(zip(value, reference))
+        # A method's own None is a component it did not compute (a long
+        # vector's finite differences outside their sample): left out.
+        pairs = [(v, r) for v, r in zip(value, reference) if v is not None]
+        if not pairs:
+            return "—"
         if any(v is None or r is None for v, r in pairs):
             return "—"
         return fmt(max(abs(v - r) for v, r in pairs), ERROR_DIGITS)

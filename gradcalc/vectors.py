@@ -1,0 +1,389 @@
+"""Long vector variables: one symbol per vector, evaluated over arrays.
+
+Expanding `x=[...]` into one SymPy symbol per component makes every
+derivative an Add of n terms, taken n times: quadratic (300 elements took
+5 s). Here a vector variable is ONE element symbol (`x` stands for x_i) and
+each reduction (`mean`, `sum`, and the implicit sum of a vector-valued
+output) becomes a scalar symbol R_k whose element expression h_k is kept:
+
+    R_k = c_k · Σ_i h_k(x_i)        c_k = 1/n for mean, 1 for sum
+
+evaluated over numpy arrays, inner reductions first. The gradient is reverse
+mode over the reductions (exact, cross terms included):
+
+    A_k = ∂F/∂R_k + Σ_m A_m · c_m · Σ_i ∂h_m/∂R_k (x_i)     outer reductions first
+    ∂f/∂x_i = Σ_k A_k · c_k · ∂h_k/∂x (x_i)
+
+so the work is linear in n. Vectors up to SMALL elements keep the
+per-component path (30-digit values, one formula per component); longer
+ones are evaluated in float64, and their finite differences are checked on a
+seeded sample of components plus one random direction (as JAX's
+check_grads does): one partial per component would be quadratic again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import numeric, verdict
+from .errors import DomainError
+from .functions import TABLE
+
+SMALL = 64  # vectors up to this length take the per-component path
+SAMPLED = 32  # components whose finite differences are checked past SMALL (each costs O(n))
+SEED = 0  # the sample and the direction are reproducible
+
+
+def applies(shapes: dict, order: int) -> bool:
+    """Whether `differentiate` takes this module's path: first derivatives
+    with some vector variable longer than SMALL."""
+    return order == 1 and any(s is not None and s > SMALL for s in shapes.values())
+
+
+def sample(n: int) -> list[int]:
+    """The components checked by finite differences: the first ones (those a
+    table shows) and a seeded random choice of the rest, SAMPLED in all."""
+    if n <= SAMPLED:
+        return list(range(n))
+    from .render.numbers import MAX_SHOWN
+
+    first = list(range(MAX_SHOWN))
+    rest = np.random.default_rng(SEED).choice(np.arange(MAX_SHOWN, n), SAMPLED - MAX_SHOWN, False)
+    return first + sorted(int(i) for i in rest)
+
+
+@dataclass
+class Reduction:
+    """R = scale · Σ_i element(x_i)."""
+
+    symbol: Any  # a SymPy Dummy standing for the reduction's value
+    element: Any  # h: the SymPy element expression
+    kind: str  # "mean" or "sum"
+    scale: Any  # SymPy Rational: 1/n or 1
+    value: float = math.nan
+
+
+class Vectorized:
+    """An expression over long vector variables, built once and evaluated
+    over arrays: its value and the gradient along each variable."""
+
+    def __init__(self, expr, point: dict, notes: list):
+        import sympy as sp
+
+        self.expr = expr
+        self.point = point
+        self.length = next(v.size for v in point.values() if v.ndim == 1)
+        self.vectors = {name for name, v in point.items() if v.ndim == 1}
+        self.symbols = {name: sp.Symbol(name, real=True) for name in expr.variables}
+        self.reductions: list[Reduction] = []
+        root, vector = self._build()
+        self.vector_valued = vector
+        if vector:  # the implicit sum of a vector-valued output, as backward(ones)
+            notes.append(
+                "the expression is vector-valued; derivatives are of the sum of its "
+                "elements, as torch's y.backward(torch.ones_like(y))"
+            )
+            self.element_root = root
+            root = self._reduce(root, "sum")
+        self.root = root
+        self.arrays: dict = {
+            self.symbols[name]: (
+                point[name].reshape(-1) if name in self.vectors else float(point[name])
+            )
+            for name in expr.variables
+        }
+        for reduction in self.reductions:
+            total = math.fsum(self._over(reduction.element))
+            reduction.value = float(reduction.scale) * total
+            self.arrays[reduction.symbol] = reduction.value
+        notes.append(
+            f"vectors of {self.length:,} elements: the derivative is one elementwise formula "
+            "(each mean or sum a number), evaluated over the elements in float64"
+        )
+
+    # -- building ---------------------------------------------------------
+
+    def _reduce(self, element, kind: str):
+        import sympy as sp
+
+        scale = sp.Rational(1, self.length) if kind == "mean" else sp.S.One
+        symbol = sp.Dummy(f"R{len(self.reductions)}", real=True)
+        self.reductions.append(Reduction(symbol, element, kind, scale))
+        return symbol
+
+    def _build(self):
+        """The root's element expression, and whether it is a vector."""
+        import sympy as sp
+
+        from .cas import sympy_engine, tree
+
+        inside = tree.chain_links(self.expr)
+        built: dict = {}
+        vector: dict = {}
+        for node in self.expr.nodes:
+            if id(node) in inside:
+                continue  # built with the whole chain, at its top
+            key = id(node)
+            if node.op == "var":
+                built[key], vector[key] = self.symbols[node.value], node.value in self.vectors
+            elif node.is_leaf:
+                built[key], vector[key] = tree.build_leaf(node, sp), False
+            elif node.op in tree.CHAINS:
+                chain = tree.CHAINS[node.op]
+                operands = tree.chain_operands(node)
+                args = [
+                    (-built[id(a)] if chain == "Add" else 1 / built[id(a)])
+                    if inverted
+                    else built[id(a)]
+                    for a, inverted in operands
+                ]
+                built[key] = getattr(sp, chain)(*args)
+                vector[key] = any(vector[id(a)] for a, _ in operands)
+            elif TABLE[node.op].reduces:
+                arg = node.args[0]
+                if vector[id(arg)]:
+                    built[key] = self._reduce(built[id(arg)], node.op)
+                else:  # mean or sum of a scalar is the scalar
+                    built[key] = built[id(arg)]
+                vector[key] = False
+            else:
+                args = [built[id(a)] for a in node.args]
+                built[key] = tree.build_operation(node.op, args, sp, sympy_engine.SPECIAL)
+                vector[key] = any(vector[id(a)] for a in node.args)
+        return built[id(self.expr.root)], vector[id(self.expr.root)]
+
+    # -- evaluating -------------------------------------------------------
+
+    def _over(self, element) -> np.ndarray:
+        """An element expression at every element: shape (n,)."""
+        import sympy as sp
+
+        from .cas.sympy_engine import evaluate_numpy
+
+        # d/du sign(g(u)) stays unevaluated in SymPy; away from g = 0 it is 0.
+        element = element.replace(
+            lambda e: isinstance(e, sp.Derivative) and e.expr.func in (sp.sign, sp.Heaviside),
+            lambda e: sp.S.Zero,
+        )
+        try:
+            values = evaluate_numpy(element, self.arrays)
+        except (ValueError, TypeError, KeyError, ZeroDivisionError):
+            values = np.array(np.nan)
+        return np.broadcast_to(np.asarray(values, dtype=np.float64), (self.length,))
+
+    def _scalar(self, expression) -> float:
+        return float(self._over(expression)[0])
+
+    def value(self):
+        """f at the point (a list for a vector-valued expression)."""
+        if self.vector_valued:
+            values = self._over(self.element_root)
+            out: float | list = [float(v) for v in values]
+        else:
+            out = self._scalar(self.root)
+            values = np.array([out])
+        if not np.all(np.isfinite(values)):
+            raise DomainError(f"{self.expr.source} is not finite at the point")
+        return out
+
+    def _adjoints(self) -> list[float]:
+        """A_k = ∂F/∂R_k + Σ_{m>k} A_m·c_m·Σ_i ∂h_m/∂R_k, outer reductions first."""
+        import sympy as sp
+
+        count = len(self.reductions)
+        adjoints = [0.0] * count
+        for k in reversed(range(count)):
+            inner = self.reductions[k].symbol
+            total = self._scalar(sp.diff(self.root, inner)) if self.root.has(inner) else 0.0
+            for m in range(k + 1, count):
+                outer = self.reductions[m]
+                if adjoints[m] == 0 or not outer.element.has(inner):
+                    continue
+                spread = math.fsum(self._over(sp.diff(outer.element, inner)))
+                total += adjoints[m] * float(outer.scale) * spread
+            adjoints[k] = total
+        return adjoints
+
+    def gradient(self, name: str):
+        """∂f/∂name at the point: an array (n,) for a vector, else a float."""
+        import sympy as sp
+
+        symbol = self.symbols[name]
+        adjoints = self._adjoints()
+        if name in self.vectors:
+            total = np.zeros(self.length)
+            for reduction, adjoint in zip(self.reductions, adjoints):
+                if adjoint != 0 and reduction.element.has(symbol):
+                    d = sp.diff(reduction.element, symbol)
+                    total = total + adjoint * float(reduction.scale) * self._over(d)
+            return total
+        out = self._scalar(sp.diff(self.root, symbol)) if self.root.has(symbol) else 0.0
+        for reduction, adjoint in zip(self.reductions, adjoints):
+            if adjoint != 0 and reduction.element.has(symbol):
+                d = sp.diff(reduction.element, symbol)
+                out += adjoint * float(reduction.scale) * math.fsum(self._over(d))
+        return out
+
+    def formula(self, name: str) -> str:
+        """The derivative as one formula: elementwise for a vector variable,
+        with each reduction written as mean(...) or sum(...)."""
+        import sympy as sp
+
+        symbol = self.symbols[name]
+
+        def reduced(r: Reduction, d):  # c·Σ_i d(x_i), spelled as the reduction
+            return sp.Function(r.kind)(d)
+
+        adjoints: list = [sp.S.Zero] * len(self.reductions)
+        for k in reversed(range(len(self.reductions))):
+            inner = self.reductions[k].symbol
+            adjoint = sp.diff(self.root, inner)
+            for m in range(k + 1, len(self.reductions)):
+                d = sp.diff(self.reductions[m].element, inner)
+                if d != 0 and adjoints[m] != 0:
+                    adjoint += adjoints[m] * reduced(self.reductions[m], d)
+            adjoints[k] = adjoint
+        terms = [sp.diff(self.root, symbol)]
+        for adjoint, r in zip(adjoints, self.reductions):
+            d = sp.diff(r.element, symbol)
+            if d == 0 or adjoint == 0:
+                continue
+            terms.append(adjoint * (r.scale * d if name in self.vectors else reduced(r, d)))
+        # Each reduction spelled out, inner ones first.
+        spelled: dict = {}
+        for r in self.reductions:
+            spelled[r.symbol] = sp.Function(r.kind)(r.element.xreplace(spelled))
+        return sp.sstr(sp.Add(*terms).xreplace(spelled))
+
+    # -- the three methods, for check ---------------------------------------
+
+    def partial(self, at, wrt, grad, notes: list):
+        """(Partial, Methods) for one first derivative, as check._partial."""
+        from .check import Partial
+
+        name = wrt[0]
+        vector = name in self.vectors
+        reference = np.atleast_1d(np.asarray(self.gradient(name), dtype=np.float64))
+        autograd = None if grad is None else np.ravel(np.asarray(grad, dtype=np.float64))
+        count = reference.size
+        fd = np.full(count, np.nan)
+        fd_error = np.full(count, np.nan)
+        checked = np.zeros(count, dtype=bool)
+        chosen = sample(count) if vector else [0]
+        components = [((name, i),) for i in chosen]
+        for i, (estimate, error, clean) in zip(
+            chosen, numeric.finite_difference(self.expr, at.batch, components, at.frozen)
+        ):
+            fd[i], fd_error[i], checked[i] = estimate[0], error[0], clean[0]
+        label = (lambda i: f"d/d{name}[{i}]") if vector else (lambda i: f"d/d{name}")
+        labels = [label(i) for i in range(count)]
+        whys = {
+            (0, int(i)): "infinite or undefined" for i in np.flatnonzero(~np.isfinite(reference))
+        }
+        unsampled = count - len(chosen)
+        if unsampled:
+            exact, torch, estimate, error, clean = self._directional(at, name, reference, autograd)
+            labels.append(f"d/d{name}·v")
+            reference = np.append(reference, exact)
+            autograd = None if autograd is None else np.append(autograd, torch)
+            fd, fd_error = np.append(fd, estimate), np.append(fd_error, error)
+            checked = np.append(checked, clean)
+            notes.append(
+                f"finite differences: {len(chosen)} of the {count:,} components of {name} "
+                f"(the first {min(len(chosen), 8)} and a seeded random sample), and the "
+                f"derivative along one seeded random direction v (d/d{name}·v: the gradient "
+                f"dotted with v against a finite difference of f along v); the other "
+                f"{unsampled:,} components are not checked one by one"
+            )
+        methods = verdict.Methods(
+            labels=labels,
+            sympy=reference[None, :],
+            autograd=None if autograd is None else autograd[None, :],
+            finite_difference=fd[None, :],
+            finite_difference_error=fd_error[None, :],
+            sympy_why=whys,
+            fd_checked=checked[None, :],
+            fd_unchecked_why=(
+                "finite differences were taken on a sample of components (see the note)"
+                if unsampled
+                else None
+            ),
+        )
+        n = count
+        values = reference[:n]
+        autograd_values = [None] * n if autograd is None else [float(v) for v in autograd[:n]]
+
+        def shaped(items):
+            return list(items) if vector else items[0]
+
+        partial = Partial(
+            wrt=tuple(wrt),
+            symbolic=self.formula(name),
+            sympy=shaped([float(v) if np.isfinite(v) else None for v in values]),
+            autograd=shaped(autograd_values),
+            finite_difference=shaped(
+                [float(v) if c or np.isfinite(v) else None for v, c in zip(fd[:n], checked[:n])]
+            ),
+            finite_difference_error=shaped(
+                [float(v) if np.isfinite(v) else None for v in fd_error[:n]]
+            ),
+            finite_difference_checked=bool(checked[:n].all()),
+            agree=True,
+        )
+        if vector:
+            notes.append(
+                f"∂f/∂{name} is one formula for every element ({name} in it stands for each "
+                f"{name}[i]; mean(...) and sum(...) are numbers at the point)"
+            )
+        return partial, methods
+
+    def _directional(self, at, name: str, reference, autograd):
+        """(∇f·v, autograd·v, finite difference along v, its error, clean)
+        for a seeded random direction v over `name`'s components."""
+        v = np.random.default_rng(SEED).standard_normal(self.length)
+        v /= np.linalg.norm(v)
+        exact = float(np.dot(reference, v))
+        torch = float(np.dot(autograd, v)) if autograd is not None else math.nan
+        estimate, error, clean = directional(self.expr, at.batch, at.frozen, name, v)
+        return exact, torch, estimate, error, clean
+
+
+_OFFSETS = np.array([-2.0, -1.0, 1.0, 2.0])
+_WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
+
+
+def directional(expr, batch: dict, frozen: dict, name: str, direction) -> tuple:
+    """(estimate, error estimate, clean) of d/dt f(x + t·v) at t = 0: the
+    5-point stencil with Richardson extrapolation of numeric.finite_difference,
+    over the same step factors, never taking a step that crosses a kink."""
+    x = batch[name]
+    base = numeric.EPS ** (1 / 5) * max(1.0, float(np.log1p(np.max(np.abs(x)))))
+    scales = np.array([base * f * s for f in numeric.STEP_FACTORS for s in (1.0, 0.5)])
+    t = (scales[:, None] * _OFFSETS[None, :]).reshape(-1)  # (scales * 4,)
+    rows = t.size
+    moved = {k: np.repeat(v, rows, axis=0) for k, v in batch.items()}
+    moved[name] = moved[name] + t[:, None] * direction[None, :]
+    held = {k: np.repeat(v, rows, axis=0) for k, v in frozen.items()}
+    pieces: dict = {}
+    with np.errstate(all="ignore"):
+        f = numeric.evaluate(expr, moved, held, sides=pieces).sum(axis=-1).reshape(-1, 4)
+        estimates = (f @ _WEIGHTS) / scales
+        pairs = estimates.reshape(-1, 2)
+        errors = np.abs(pairs[:, 0] - pairs[:, 1]) * (16.0 / 15.0)
+        rounding = numeric.EPS * np.max(np.abs(f), axis=1) * np.sum(np.abs(_WEIGHTS)) / scales
+        errors = errors + rounding.reshape(-1, 2)[:, 1]
+        errors = np.where(np.isfinite(errors), errors, np.inf)
+    crossing = numeric._crossing(expr, batch, frozen, pieces, scales.size, 4, at_kink=True)
+    crossing = crossing.reshape(-1, 2).any(axis=1)
+    clean = bool(~crossing.all() & np.isfinite(errors).any())
+    errors = np.where(crossing, np.inf, errors) if clean else errors
+    best = int(np.argmin(errors))
+    fine, coarse = pairs[best, 1], pairs[best, 0]
+    return float(fine + (fine - coarse) / 15.0), float(errors[best]), clean
+
+
+__all__ = ["SMALL", "Vectorized", "applies", "directional", "sample"]
