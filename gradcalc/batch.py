@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -448,9 +449,10 @@ class Tally:
     it reads a whole one (its arrays answer only at the kept rows)."""
 
     def __init__(self, keep: int):
-        self.keep, self.count, self.first = keep, 0, None
+        self.keep, self.count = keep, 0
+        self.first: Any = None  # the first chunk's Many
         self.found = np.zeros(len(STATUSES), dtype=np.int64)
-        self.rows: dict = {}  # index -> one row's values
+        self.rows: dict[int, dict[tuple, Any]] = {}  # index -> one row's values
         self.reasons: dict = {}
 
     def add(self, many: Many) -> None:
@@ -473,23 +475,25 @@ class Tally:
 
     def summary(self) -> Many:
         first, rows, count = self.first, self.rows, self.count
+
+        def sampled(*key) -> Any:  # stands where the view reads an array
+            return _Sampled(count, rows, key)
+
         points = Points(
             first.points.names,
-            {n: _Sampled(count, rows, ("column", n)) for n in first.points.names},
-            _Sampled(count, rows, ("line",)),
+            {n: sampled("column", n) for n in first.points.names},
+            sampled("line"),
         )
         partials = [
             PartialColumns(
-                p.wrt,
-                p.symbolic,
-                *(
-                    _Sampled(count, rows, ("partial", k, key))
-                    for key in ("sympy", "autograd", "finite_difference", "finite_difference_error")
-                ),
-                agree=_Sampled(count, rows, ("partial", k, "agree")),
-                finite_difference_checked=_Sampled(
-                    count, rows, ("partial", k, "finite_difference_checked")
-                ),
+                wrt=p.wrt,
+                symbolic=p.symbolic,
+                sympy=sampled("partial", k, "sympy"),
+                autograd=sampled("partial", k, "autograd"),
+                finite_difference=sampled("partial", k, "finite_difference"),
+                finite_difference_error=sampled("partial", k, "finite_difference_error"),
+                agree=sampled("partial", k, "agree"),
+                finite_difference_checked=sampled("partial", k, "finite_difference_checked"),
             )
             for k, p in enumerate(first.partials)
         ]
@@ -501,9 +505,9 @@ class Tally:
             first.dtype,
             first.order,
             points,
-            _Sampled(count, rows, ("value",)),
+            sampled("value"),
             partials,
-            _Sampled(count, rows, ("code",)),
+            sampled("code"),
             dict(self.reasons),
         )
         summary.found = {STATUSES[i]: int(c) for i, c in enumerate(found) if c}
@@ -511,7 +515,11 @@ class Tally:
 
 
 def _row(many: Many, i: int) -> dict:
-    row = {("line",): many.points.lines[i], ("value",): many.value[i], ("code",): many.codes[i]}
+    row: dict[tuple, Any] = {
+        ("line",): many.points.lines[i],
+        ("value",): many.value[i],
+        ("code",): many.codes[i],
+    }
     for n in many.points.names:
         row[("column", n)] = many.points.columns[n][i]
     for k, p in enumerate(many.partials):

@@ -1465,7 +1465,7 @@ def _ascii_fallback(error: UnicodeEncodeError):
     return "".join(out), error.end
 
 
-codecs.register_error("gradcalc-ascii", _ascii_fallback)
+codecs.register_error("gradcalc-ascii", _ascii_fallback)  # type: ignore[arg-type]
 
 
 def _standard_streams() -> set:

@@ -733,7 +733,7 @@ CONSTANTS = {
 
 TABLE = {f.name: f for f in OPERATORS + FUNCTIONS}
 
-BY_NAME = {}
+BY_NAME: dict[str, Function] = {}
 for _f in FUNCTIONS:
     BY_NAME[_f.name] = _f
     for _alias in _f.aliases:

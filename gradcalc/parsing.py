@@ -154,8 +154,9 @@ def tokenize(source: str) -> list:
     while pos < len(source):
         match = _TOKEN.match(source, pos)
         if match is None:
-            _bad_character(source, pos)
-        kind = match.lastgroup
+            _bad_character(source, pos)  # raises
+        assert match is not None
+        kind = str(match.lastgroup)
         text = match.group()
         if kind == "num":
             _check_number(source, text, pos, match.end())
@@ -249,7 +250,7 @@ class _Pending:
     precedence: int = 0
     right: bool = False
     argc: int = 0
-    func: object = None
+    func: Any = None  # a call's functions.Function
     implicit: bool = False  # a product written without '*' (2x, (a)(b))
 
 

@@ -20,7 +20,9 @@ BLANK = " \t\n\r\f\v"  # ASCII whitespace: str.strip() would also drop U+3000 an
 
 def _split_top_level(text: str) -> list:
     """Split on commas that are not inside brackets or parentheses."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char in "[(":
             depth += 1
@@ -90,7 +92,7 @@ def value(text: str, where: str):
 
 def resolve(specs: list, variables: list) -> dict:
     """Combine `--at` options into {name: array} covering every variable."""
-    point = {}
+    point: dict = {}
     for spec in specs:
         if "=" not in spec.split("[")[0]:
             if len(variables) != 1:
