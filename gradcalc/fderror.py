@@ -105,15 +105,10 @@ def curve(expression, at=None, wrt=None) -> ErrorCurve:
     from . import check, numeric
     from .cas import sympy_engine as engine
     from .parsing import Expression, parse
+    from .plotting import variable_along
 
     expr = expression if isinstance(expression, Expression) else parse(expression)
-    names = check.validate(expr, wrt, 1, "float64")
-    if len(names) != 1:
-        raise UsageError(
-            f"must name the one variable to draw along: one of {', '.join(names)}",
-            option="wrt",
-        )
-    variable = names[0]
+    variable = variable_along(expr, wrt)
     result = check.differentiate(expr, at, wrt=[variable], autograd=False)
     if any(shape is not None for shape in (v.shape or None for v in result.point.values())):
         raise UsageError("plots scalar variables only (a vector variable was given)", option="at")

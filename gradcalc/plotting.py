@@ -282,13 +282,7 @@ def build(
     from . import check, points, verdict
 
     expr = expression if isinstance(expression, Expression) else parse(expression)
-    names = check.validate(expr, wrt, 1, "float64")
-    if len(names) != 1:
-        raise UsageError(
-            f"must name the one variable to draw along: one of {', '.join(names)}",
-            option="wrt",
-        )
-    variable = names[0]
+    variable = variable_along(expr, wrt)
     point = check._as_point(at, expr.variables)
     shapes = points.shapes(point)
     if any(shape is not None for shape in shapes.values()):
@@ -501,3 +495,16 @@ __all__ = [
     "parse_range",
     "window_around",
 ]
+
+
+def variable_along(expr, wrt) -> str:
+    """The one variable a plot (or an error curve) is drawn along."""
+    from . import check
+
+    names = check.validate(expr, wrt, 1, "float64")
+    if len(names) != 1:
+        raise UsageError(
+            f"must name the one variable to draw along: one of {', '.join(names)}",
+            option="wrt",
+        )
+    return names[0]
