@@ -45,9 +45,7 @@ def accumulate(
         raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
     point = points.resolve([at] if isinstance(at, str) else list(at or []), expr.variables)
 
-    from . import autograd, budget, numeric
-
-    budget.computing()
+    from . import autograd, numeric
 
     bad, _ = numeric.first_undefined(expr, numeric.as_batch(point))
     if bad is not None:

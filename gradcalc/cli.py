@@ -392,10 +392,49 @@ def _value(choice):
 PARSED = "gradcalc.parsed"  # key of Click's shared context meta
 
 
+# What each command computes with: imported before its time budget starts,
+# since start-up is not computing (budget.py). Modules imported later, on
+# demand (SymPy, when SymEngine cannot do the job), count as computing.
+_ENGINES = {
+    "diff": ("torch",),
+    "graph": ("torch",),
+    "perceptron": ("torch",),
+    "accumulate": ("torch",),
+    "plot": ("numpy",),
+}
+
+
+def _engines(name: str, params: dict) -> tuple:
+    if name == "diff" and params.get("no_autograd"):
+        return ()
+    if name == "diff" and params.get("points") is not None:
+        return ("sympy", "torch")
+    return _ENGINES.get(name, ())
+
+
+def _start_computing(name: str, params: dict) -> None:
+    """The one place a command's time budget starts (a no-op outside a
+    budgeted run): once the modules it computes with are imported."""
+    import importlib
+
+    from . import budget
+
+    if name == "plot" and params.get("output"):
+        from .render import image
+
+        image.image_format(params["output"])  # a wrong name fails before the import
+        image.prepare()
+    for module in _engines(name, params):
+        importlib.import_module(module)
+    budget.computing()
+
+
 class GradcalcCommand(TyperCommand):
     def invoke(self, ctx):
         # Click has parsed every option: from here an error knows the format.
         ctx.meta.setdefault(PARSED, {}).update(ctx.params)
+        if self.name in _ENGINES:
+            _start_computing(self.name, ctx.params)
         return super().invoke(ctx)
 
 
@@ -1008,11 +1047,6 @@ def plot(
     window = parse_range(range_) if range_ is not None else None
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
-    if output is not None:
-        from .render import image
-
-        image.image_format(output)
-        image.prepare()  # matplotlib's import, before the time budget runs
     if points is not None:
         if at or fd_error or json or output:
             raise UsageError(
@@ -1037,6 +1071,8 @@ def plot(
         if json:
             _emit(fderror.document(curve))
         elif output is not None:
+            from .render import image
+
             image.error_curve(curve, output)
         else:
             from .render.plot import error_curve
@@ -1050,6 +1086,8 @@ def plot(
     if json:
         _emit(document(drawn))
     elif output is not None:
+        from .render import image
+
         image.function(drawn, output)
     else:
         from .render.plot import function

@@ -114,13 +114,6 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
     bad, values = numeric.first_undefined(expr, batch)
     if bad is not None:
         raise DomainError(f"{bad.brief} is not finite at this point")
-    import sympy  # noqa: F401 - both imported before the time budget starts
-    import torch  # noqa: F401
-
-    from . import budget
-
-    budget.computing()
-
     order = list(reversed(expr.nodes))  # output first, children after parents
     index = {id(node): i for i, node in enumerate(order)}
     shapes = {id(n): np.asarray(values[id(n)]).shape[-1] for n in order}

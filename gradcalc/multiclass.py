@@ -86,11 +86,6 @@ def train(
         raise UsageError(f"needs {classes} values (one per class), not {len(b)}", option="b")
     if not 0 <= epochs <= MAX_EPOCHS:
         raise UsageError(f"must be between 0 and {MAX_EPOCHS}, not {epochs}", option="epochs")
-    import torch  # noqa: F401 - imported before the time budget starts
-
-    from . import budget
-
-    budget.computing()
     first = _pass(x, int(y), w, b, dtype)
     agree, worst = _compare(first, dtype)
     reason = (

@@ -101,11 +101,6 @@ def train(
     if dtype not in AUTOGRAD_TOLERANCE:
         raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
 
-    import torch  # noqa: F401 - imported before the time budget starts
-
-    from . import budget
-
-    budget.computing()
     first = _pass(x, float(y), w, float(b), loss, epsilon, dtype)
     agree, reason = _compare(first, dtype, loss)
     neuron = Neuron(
