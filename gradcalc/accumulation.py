@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from . import points
 from .errors import DomainError, UsageError
 from .parsing import Expression, parse
-from .verdict import AUTOGRAD_TOLERANCE
+from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 MAX_PASSES = 10_000
 
@@ -41,8 +41,7 @@ def accumulate(
         raise UsageError(f"must be between 1 and {MAX_PASSES}, not {passes}", option="passes")
     if not expr.variables:
         raise UsageError(f"{expr.source!r} has no variables: nothing accumulates a gradient")
-    if dtype not in AUTOGRAD_TOLERANCE:
-        raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
+    checked_dtype(dtype)
     point = points.resolve([at] if isinstance(at, str) else list(at or []), expr.variables)
 
     from . import autograd, numeric

@@ -18,7 +18,7 @@ from . import limits, numeric, points, vectors, verdict
 from .errors import DomainError, UsageError
 from .functions import TABLE
 from .parsing import Expression, parse
-from .verdict import DTYPES, Kink, Status
+from .verdict import Kink, Status, checked_dtype
 
 MAX_ORDER = 4
 
@@ -96,8 +96,7 @@ def _as_point(at, variables) -> dict:
 def validate(expr: Expression, wrt, order: int, dtype: str) -> list:
     """The options every driver (one point, many points) checks alike; returns
     the variables to differentiate by."""
-    if dtype not in DTYPES:
-        raise UsageError(f"must be one of {', '.join(DTYPES)}, not {dtype!r}", option="dtype")
+    checked_dtype(dtype)
     if not 1 <= order <= MAX_ORDER:
         raise UsageError(f"must be between 1 and {MAX_ORDER}, not {order}", option="order")
     return _validate_wrt(wrt, expr)

@@ -28,18 +28,27 @@ class GradcalcError(Exception):
     kind = "error"
     exit_code = ExitCode.INPUT
 
-    def __init__(self, message: str, option: str | None = None):
-        # `option` names the library parameter the message is about ("order"):
-        # the library says "order must be ...", the CLI "--order must be ...".
-        self.option = option
+    def __init__(self, message: str, option: str | tuple[str, ...] | None = None):
+        # `option` names the library parameter(s) the message is about: the
+        # library says "order must be ...", the CLI "--order must be ...". A
+        # message that names them elsewhere writes "{order}" where each goes.
+        self.options = (option,) if isinstance(option, str) else tuple(option or ())
+        self.option = self.options[0] if self.options else None
         self.detail = message
-        self.message = f"{option} {message}" if option else message
+        self.message = self.worded(str)
         super().__init__(self.message)
 
     def worded(self, spell) -> str:
-        """The message with the parameter spelled by `spell` (the CLI passes
+        """The message with each parameter spelled by `spell` (the CLI passes
         one that writes a flag: "order" -> "--order")."""
-        return f"{spell(self.option)} {self.detail}" if self.option else self.message
+        text = self.detail
+        placed = False
+        for name in self.options:
+            if "{" + name + "}" in text:
+                text, placed = text.replace("{" + name + "}", spell(name)), True
+        if self.options and not placed:
+            return f"{spell(self.options[0])} {text}"
+        return text
 
 
 class UsageError(GradcalcError):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import UsageError
-from .verdict import AUTOGRAD_TOLERANCE
+from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 MAX_CLASSES = 1000
 MAX_EPOCHS = 100_000
@@ -86,6 +86,7 @@ def train(
         raise UsageError(f"needs {classes} values (one per class), not {len(b)}", option="b")
     if not 0 <= epochs <= MAX_EPOCHS:
         raise UsageError(f"must be between 0 and {MAX_EPOCHS}, not {epochs}", option="epochs")
+    checked_dtype(dtype)
     first = _pass(x, int(y), w, b, dtype)
     agree, worst = _compare(first, dtype)
     reason = (

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UsageError
-from .verdict import AUTOGRAD_TOLERANCE
+from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 LOSSES = ("bce", "mse")
 MAX_STEPS = 100_000
@@ -84,22 +84,23 @@ def train(
     w = [1.0] * len(x) if w is None else _features(w, "w")
     if len(w) != len(x):
         raise UsageError(
-            f"--w has {_count(len(w), 'weight')} but --x has {_count(len(x), 'feature')}: "
-            "give one weight per feature"
+            f"{{w}} has {_count(len(w), 'weight')} but {{x}} has {_count(len(x), 'feature')}: "
+            "give one weight per feature",
+            option=("w", "x"),
         )
     if loss not in LOSSES:
-        raise UsageError(f"--loss must be one of {', '.join(LOSSES)}, not {loss!r}")
+        raise UsageError(f"must be one of {', '.join(LOSSES)}, not {loss!r}", option="loss")
     if loss == "bce" and not 0.0 <= float(y) <= 1.0:
         raise UsageError(
-            f"--y {y:g} is not a probability: binary cross-entropy needs a "
-            "label in [0, 1] (use --loss mse for other targets)"
+            f"{{y}} {y:g} is not a probability: binary cross-entropy needs a "
+            "label in [0, 1] (use {loss} mse for other targets)",
+            option=("y", "loss"),
         )
     if not 0.0 < epsilon < 0.5:
-        raise UsageError(f"--epsilon must be between 0 and 0.5, not {epsilon:g}")
+        raise UsageError(f"must be between 0 and 0.5, not {epsilon:g}", option="epsilon")
     if not 0 <= steps <= MAX_STEPS:
-        raise UsageError(f"--steps must be between 0 and {MAX_STEPS}, not {steps}")
-    if dtype not in AUTOGRAD_TOLERANCE:
-        raise UsageError(f"dtype must be float64 or float32, not {dtype!r}")
+        raise UsageError(f"must be between 0 and {MAX_STEPS}, not {steps}", option="steps")
+    checked_dtype(dtype)
 
     first = _pass(x, float(y), w, float(b), loss, epsilon, dtype)
     agree, reason = _compare(first, dtype, loss)

@@ -37,25 +37,31 @@ def _split_top_level(text: str) -> list:
     return parts
 
 
+def _error(where: str, what: str) -> PointError:
+    """An error about the value `where` names: "{at} x" (the point's
+    parameter, spelled by whoever reports it) or a place of its own."""
+    return PointError(where + what, option="at" if where.startswith("{at}") else None)
+
+
 def number(text: str, where: str) -> float:
     """A finite float from a numeric literal or constant expression."""
     source = text.strip(BLANK)
     if not source:
-        raise PointError(f"{where}: missing value")
+        raise _error(where, ": missing value")
     if source.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-        raise PointError(f"{where}: {source!r} is not a finite number")
+        raise _error(where, f": {source!r} is not a finite number")
     try:
         expr = parse(source)
     except ParseError as error:
-        raise PointError(f"{where}: {source!r} is not a number ({error.message})") from None
+        raise _error(where, f": {source!r} is not a number ({error.message})") from None
     if expr.variables:
         names = "" if [source] == expr.variables else f" (it names {', '.join(expr.variables)})"
-        raise PointError(f"{where}: {source!r} is not a number{names}")
+        raise _error(where, f": {source!r} is not a number{names}")
     from .numeric import evaluate
 
     value = float(evaluate(expr, {})[0, 0])
     if not math.isfinite(value):
-        raise PointError(f"{where}: {source!r} is not a finite number")
+        raise _error(where, f": {source!r} is not a finite number")
     return value
 
 
@@ -77,50 +83,58 @@ def value(text: str, where: str):
     source = text.strip(BLANK)
     if source.startswith("["):
         if not source.endswith("]"):
-            raise PointError(f"{where}: unclosed '[' in {source!r}")
+            raise _error(where, f": unclosed '[' in {source!r}")
         inner = source[1:-1]
         if not inner.strip(BLANK):
-            raise PointError(f"{where}: empty vector")
+            raise _error(where, ": empty vector")
         if "[" in inner:
-            raise PointError(f"{where}: vectors are one-dimensional")
+            raise _error(where, ": vectors are one-dimensional")
         items = _split_top_level(inner)
         if len(items) > MAX_VECTOR:
-            raise PointError(f"{where}: {len(items)} elements; the limit is {MAX_VECTOR}")
+            raise _error(where, f": {len(items)} elements; the limit is {MAX_VECTOR}")
         return np.array([_element(item, f"{where}[{i}]") for i, item in enumerate(items)])
     return np.array(number(source, where))
 
 
 def resolve(specs: list, variables: list) -> dict:
-    """Combine `--at` options into {name: array} covering every variable."""
+    """Combine the point's specifications (the CLI's `--at` options, the
+    API's `at`) into {name: array} covering every variable. Messages name
+    the parameter `at`; the CLI spells it as its flag."""
     point: dict = {}
     for spec in specs:
         if "=" not in spec.split("[")[0]:
             if len(variables) != 1:
                 what = "no variables" if not variables else f"variables {', '.join(variables)}"
                 raise PointError(
-                    f"--at {spec!r} gives no name, but the expression has {what}; "
-                    + ("drop --at" if not variables else "write --at name=value,...")
+                    f"{{at}} {spec!r} gives no name, but the expression has {what}; "
+                    + ("drop {at}" if not variables else "write {at} name=value,..."),
+                    option="at",
                 )
-            _put(point, variables[0], value(spec, f"--at {variables[0]}"))
+            _put(point, variables[0], value(spec, "{at} " + variables[0]))
             continue
         for item in _split_top_level(spec):
             name, sep, text = item.partition("=")
             name = name.strip(BLANK)
             if not name or not sep:
-                raise PointError(f"--at {spec!r}: expected name=value, got {item.strip(BLANK)!r}")
+                raise PointError(
+                    f"{{at}} {spec!r}: expected name=value, got {item.strip(BLANK)!r}", option="at"
+                )
             if name not in variables:
                 known = ", ".join(variables) or "none"
                 raise PointError(
-                    f"--at: {name!r} is not a variable of the expression (its variables: {known})"
+                    f"{{at}}: {name!r} is not a variable of the expression "
+                    f"(its variables: {known})",
+                    option="at",
                 )
-            _put(point, name, value(text, f"--at {name}"))
+            _put(point, name, value(text, "{at} " + name))
     missing = [name for name in variables if name not in point]
     if missing:
         raise PointError(
             "no value for "
             + ", ".join(missing)
-            + ": add --at "
-            + ",".join(f"{m}=..." for m in missing)
+            + ": add {at} "
+            + ",".join(f"{m}=..." for m in missing),
+            option="at",
         )
     lengths = {v.size for v in point.values() if v.ndim == 1}
     if len(lengths) > 1:
@@ -130,7 +144,7 @@ def resolve(specs: list, variables: list) -> dict:
 
 def _put(point, name, array):
     if name in point:
-        raise PointError(f"--at: {name} is given twice")
+        raise PointError(f"{{at}}: {name} is given twice", option="at")
     point[name] = array
 
 

@@ -53,6 +53,16 @@ AUTOGRAD_TOLERANCE = {
 }
 DTYPES = tuple(AUTOGRAD_TOLERANCE)
 
+
+def checked_dtype(dtype: str) -> str:
+    """`dtype` when autograd runs in it; the one check every driver makes."""
+    if dtype not in AUTOGRAD_TOLERANCE:
+        from .errors import UsageError
+
+        raise UsageError(f"must be one of {', '.join(DTYPES)}, not {dtype!r}", option="dtype")
+    return dtype
+
+
 # Finite differences (float64, 5-point stencil with Richardson) against
 # SymPy, for a first derivative; each further order loosens it 100-fold.
 FINITE_DIFFERENCE_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-8)

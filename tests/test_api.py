@@ -57,3 +57,25 @@ def test_the_package_docstring_example_runs():
     assert result.status == "agree"
     assert gradcalc.graph("x*x", at={"x": 3}).to_dict()["nodes"][0]["grad_fn"] == "MulBackward0"
     assert gradcalc.perceptron(x=6.7, y=0).first.manual_w == [6.691763029237442]
+
+
+@pytest.mark.parametrize(
+    "at, library, flag",
+    [
+        ("x=1", "no value for y: add at y=...", "no value for y: add --at y=..."),
+        (
+            "3",
+            "at '3' gives no name, but the expression has variables x, y; write at name=value,...",
+            None,
+        ),
+        ("x=1,x=2,y=1", "at: x is given twice", "--at: x is given twice"),
+        ("x=1,y=nan", "at y: 'nan' is not a finite number", "--at y: 'nan' is not a finite number"),
+    ],
+)
+def test_point_errors_name_the_parameter_and_the_cli_its_flag(cli, at, library, flag):
+    with pytest.raises(gradcalc.GradcalcError) as error:
+        gradcalc.diff("x*y", at=at)
+    assert str(error.value) == library
+    run = cli("diff", "x*y", "--at", at, "--no-autograd")
+    expected = flag or library.replace("at ", "--at ")
+    assert run.exit_code == 2 and run.stderr == f"gradcalc: error: {expected}\n"

@@ -81,15 +81,34 @@ def test_active_clamp_is_explained():
 @pytest.mark.parametrize(
     "kwargs, words",
     [
-        (dict(x=1.0, y=2.0), "not a probability"),
-        (dict(x=[1.0, 2.0], y=1.0, w=[1.0]), "--w has 1 weight but --x has 2 features"),
-        (dict(x=1.0, y=1.0, loss="hinge"), "--loss"),
-        (dict(x=1.0, y=1.0, steps=-1), "--steps"),
+        (dict(x=1.0, y=2.0), "^y 2 is not a probability: .* \\(use loss mse for other targets\\)$"),
+        (dict(x=[1.0, 2.0], y=1.0, w=[1.0]), "^w has 1 weight but x has 2 features"),
+        (dict(x=1.0, y=1.0, loss="hinge"), "^loss must be one of bce, mse, not 'hinge'$"),
+        (dict(x=1.0, y=1.0, steps=-1), "^steps must be between 0 and "),
+        (
+            dict(x=1.0, y=1.0, dtype="float16"),
+            "^dtype must be one of float64, float32, not 'float16'$",
+        ),
     ],
 )
-def test_perceptron_input_errors(kwargs, words):
+def test_perceptron_input_errors_name_the_parameters(kwargs, words):
+    # The library names its parameters; the CLI spells them as flags (below).
     with pytest.raises(UsageError, match=words):
         train(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["--x", "1", "--y", "2"], "--y 2 is not a probability"),
+        (["--x", "1", "--y", "2"], "(use --loss mse for other targets)"),
+        (["--x", "1,2", "--w", "1", "--y", "1"], "--w has 1 weight but --x has 2 features"),
+        (["--x", "1", "--y", "1", "--epsilon", "0.7"], "--epsilon must be between 0 and 0.5"),
+    ],
+)
+def test_perceptron_cli_spells_the_parameters_as_flags(cli, args, line):
+    run = cli("perceptron", *args)
+    assert run.exit_code == 2 and line in run.stderr and run.stderr.count("\n") == 1
 
 
 def test_perceptron_cli_json(cli):
