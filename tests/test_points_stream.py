@@ -92,11 +92,18 @@ def test_memory_stays_bounded_for_ten_million_points():
         ("x\n1\xa0\n", "stdin line 2: x='1\\xa0' is not a number"),
     ],
 )
-def test_points_files_read_as_an_editor_shows_them(text, message):
-    process = run_subprocess("diff", "x", "--points", "-", input=text)
+def test_points_files_read_as_an_editor_shows_them(cli, text, message):
+    run = cli("diff", "x", "--points", "-", input=text.encode())
+    assert run.exit_code == 2
+    assert run.stderr == (f"gradcalc: error: {message} (plain ASCII decimals: 1000, -2.5, 1e-3)\n")
+
+
+def test_an_invisible_character_in_a_real_process():
+    process = run_subprocess("diff", "x", "--points", "-", input="x\n1\xa0\n")
     assert process.returncode == 2
     assert process.stderr == (
-        f"gradcalc: error: {message} (plain ASCII decimals: 1000, -2.5, 1e-3)\n"
+        "gradcalc: error: stdin line 2: x='1\\xa0' is not a number "
+        "(plain ASCII decimals: 1000, -2.5, 1e-3)\n"
     )
 
 
@@ -107,13 +114,14 @@ def test_points_files_read_as_an_editor_shows_them(text, message):
         ('{"x": ' + "9" * 5000 + "}\n", "line 1: an integer of 5000 digits"),
     ],
 )
-def test_huge_json_integers_are_input_errors(text, message):
-    process = run_subprocess("diff", "x", "--points", "-", input=text)
-    assert process.returncode == 2
-    assert process.stderr == (f"gradcalc: error: stdin {message} is beyond float64's range\n")
+def test_huge_json_integers_are_input_errors(cli, text, message):
+    run = cli("diff", "x", "--points", "-", input=text.encode())
+    assert run.exit_code == 2
+    assert run.stderr == (f"gradcalc: error: stdin {message} is beyond float64's range\n")
 
 
 def test_a_deeply_nested_json_line_is_an_input_error():
+    # A real process: its stack is the one a user's run has.
     process = run_subprocess("diff", "x", "--points", "-", input='{"x": ' + "[" * 100_000 + "\n")
     assert process.returncode == 2
     assert process.stderr == (
