@@ -225,12 +225,142 @@ def run(work, memory: int = MEMORY_BYTES, on_overrun=None, on_signal=None) -> in
     return _Watch(pid, memory, on_overrun, on_signal).run(ready_read)
 
 
+class Worker:
+    """A warm child that answers one request after another, each within the
+    budget `run` gives a one-shot command (the same phases, clocks and
+    messages), without a fork per request: a session's answers then cost
+    milliseconds. A request that overruns its budget, or that Ctrl-C
+    cancels, ends the child; the next request forks a fresh one from the
+    warm parent. Its stdout and stderr go to two in-memory files, read back
+    whole after each answer.
+
+    `serve(request)` runs in the child and returns an exit code; `request`
+    is anything picklable."""
+
+    RETIRE_BYTES = 1024**3  # a child grown past this is replaced after its answer
+
+    def __init__(self, serve, memory: int = MEMORY_BYTES):
+        self.serve, self.memory = serve, memory
+        self.pid: int | None = None
+
+    def ask(self, request, on_overrun=None, on_signal=None) -> tuple[int, bytes, bytes]:
+        """(exit code, stdout, stderr) of one request."""
+        import pickle
+
+        if self.pid is None:
+            self._start()
+        assert self.pid is not None
+        message = pickle.dumps(request)
+        try:
+            os.write(self._requests, len(message).to_bytes(8, "little") + message)
+        except OSError:  # the child is gone: start afresh
+            self.close()
+            self._start()
+            assert self.pid is not None
+            os.write(self._requests, len(message).to_bytes(8, "little") + message)
+        watch = _Watch(self.pid, self.memory, on_overrun, on_signal)
+        code = watch.run(self._ready, keep_open=True)
+        stdout, stderr = (_read_all(fd) for fd in self._outputs)
+        if watch.answered is None:
+            self._forget()  # it died, or was ended: the next request forks anew
+        elif resident_bytes(self.pid) > self.RETIRE_BYTES:
+            self.close()
+        return code, stdout, stderr
+
+    def _start(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        requests_read, self._requests = os.pipe()
+        self._ready, ready_write = os.pipe()
+        self._outputs = (os.memfd_create("stdout"), os.memfd_create("stderr"))
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            os.close(self._requests)
+            os.close(self._ready)
+            self._child(parent, requests_read, ready_write)
+        os.close(requests_read)
+        os.close(ready_write)
+        self.pid = pid
+
+    def _child(self, parent: int, requests: int, ready: int):
+        global _ready_fd
+        _die_with_parent(parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C
+        gc.disable()  # until computing() (see run)
+        _ready_fd = ready
+        os.dup2(self._outputs[0], 1)
+        os.dup2(self._outputs[1], 2)
+        # For the child's life, as a one-shot run's are for its own.
+        sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), encoding="utf-8")  # noqa: SIM115
+        sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8")  # noqa: SIM115
+        import pickle
+
+        while True:
+            size = _read_exactly(requests, 8)
+            if size is None:
+                os._exit(0)  # the parent closed the session
+            request = pickle.loads(_read_exactly(requests, int.from_bytes(size, "little")) or b"")
+            for fd in (1, 2):
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+            _state["explicit"] = False
+            hold()
+            code = _INTERNAL
+            try:
+                code = self.serve(request)
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                with contextlib.suppress(OSError, ValueError):
+                    release()
+                with contextlib.suppress(OSError, ValueError):
+                    sys.stderr.flush()
+            _say(f"done {int(code)}")
+
+    def _forget(self) -> None:
+        """The child is gone (reaped by the watch, or killed): close our ends."""
+        for fd in (self._requests, self._ready, *self._outputs):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.pid = None
+
+    def close(self) -> None:
+        """End the child (it exits when its requests pipe closes)."""
+        if self.pid is None:
+            return
+        pid = self.pid
+        self._forget()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _read_exactly(fd: int, count: int) -> bytes | None:
+    data = b""
+    while len(data) < count:
+        chunk = os.read(fd, count - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, size, 0) if size else b""
+
+
 class _Watch:
     """The parent's side: follows the child's phases and ends it past its
     budget, or when the parent itself is told to stop."""
 
     def __init__(self, pid, memory, on_overrun, on_signal):
         self.pid, self.memory = pid, memory
+        self.answered: int | None = None  # a Worker's "done CODE"
         self.on_overrun = on_overrun or (lambda message: _UNDEFINED)
         self.on_signal = on_signal or (lambda message, code: code)
         self.seconds, self.explicit, self.chunk = DEFAULT_SECONDS, False, False
@@ -242,7 +372,9 @@ class _Watch:
         cpu = cpu_seconds(self.pid)
         return time.monotonic() if cpu is None else cpu  # no /proc: wall-clock time
 
-    def run(self, ready_read) -> int:
+    def run(self, ready_read, keep_open: bool = False) -> int:
+        """Watch until the child exits (or, for a Worker, says it is done);
+        its exit code, or what on_overrun / on_signal make of its end."""
         stopping = {}
 
         def stop(number, frame):  # SIGTERM, SIGHUP: end the child first
@@ -260,6 +392,8 @@ class _Watch:
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
                     self._hear(line.decode("ascii", "replace").split())
+                if self.answered is not None:
+                    return self.answered
                 if closed:
                     _, status = os.waitpid(self.pid, 0)
                     return self._exit_code(status)
@@ -276,7 +410,8 @@ class _Watch:
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
-            os.close(ready_read)
+            if not keep_open:
+                os.close(ready_read)
 
     def _hear(self, words: list) -> None:
         if not words:
@@ -289,6 +424,9 @@ class _Watch:
         elif self.phase == "wait":
             self.spent_wait += now - self.mark_wall
         self.mark_cpu, self.mark_wall = cpu, now
+        if words[0] == "done" and len(words) == 2:
+            self.answered = int(words[1])
+            return
         if words[0] == "budget" and len(words) == 4:
             self.seconds = float(words[1]) or None
             self.explicit, self.chunk = words[2] == "explicit", words[3] == "chunk"

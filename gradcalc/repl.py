@@ -126,7 +126,7 @@ def _completer():
         )
         for name, command in group.commands.items()
     }
-    commands = sorted(typer_commands(app)) + ["at", "help", "quit"]
+    commands = sorted(typer_commands()) + ["at", "help", "quit"]
     names = sorted(set(BY_NAME) | set(CONSTANTS))
 
     class Words(Completer):

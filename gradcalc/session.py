@@ -2,10 +2,12 @@
 
 Torch, SymPy and numpy are imported once. Each request is a gradcalc command
 line without the program name (`diff "sin(x**2)" --at 3`), answered by the
-same Click app as the one-shot CLI, in a child forked from the warm process
-(a fork costs milliseconds; imports cost a second) under the same time and
-memory budget (`budget.run`) — so a request that runs away is ended alone and
-the session goes on. The child's output is captured and handed back whole.
+same Click app as the one-shot CLI, in a worker: a child forked once from the
+warm process, which answers one request after another, each under the time
+and memory budget a one-shot command has (`budget.Worker`). A request that
+runs away, or that Ctrl-C cancels, ends the worker alone; the next request
+forks a fresh one, and the session goes on. The worker's output is captured
+and handed back whole.
 
 Shortcuts a calculator user expects, rewritten here into command lines:
 a bare expression means `diff EXPR --at <the last point>`; `at x=3` sets that
@@ -14,12 +16,10 @@ point; `ans` in an expression is the last derivative computed.
 
 from __future__ import annotations
 
-import io
+import functools
 import json
-import os
 import re
 import shlex
-import threading
 from dataclasses import dataclass, field
 
 from .errors import ExitCode
@@ -57,15 +57,13 @@ class Session:
     def words_for(self, line: str) -> list[str] | None:
         """The command line a session line stands for; None for a line that
         is handled here (at, help) or empty."""
-        from .cli import app
-
         text = line.strip()
         if not text or text.startswith("#"):
             return None
         if self.ans is not None:
             text = re.sub(r"\bans\b", f"({self.ans})", text)
         words = shlex.split(text)
-        commands = set(typer_commands(app))
+        commands = set(typer_commands())
         if words[0] not in commands and words[0] not in SHORTCUTS:
             # A bare expression: the whole line is the expression.
             words = ["diff", text] + [w for spec in self.point for w in ("--at", spec)]
@@ -127,20 +125,12 @@ def _said(text: str, as_json: bool) -> str:
     return text + "\n"
 
 
-def typer_commands(app) -> list[str]:
-    import typer
-
-    return list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
-
-
 def run(words: list[str], as_json: bool = False) -> Answer:
-    """One command line, answered in a budgeted child of this warm process;
+    """One command line, answered by the session's warm worker (a child of
+    this process, see budget.Worker) within the one-shot command's budget;
     its stdout and stderr captured. Under `as_json`, every JSON document it
     printed gets its exit status (`exit_code`), and an overrun of the budget
     is a JSON error document too."""
-    from . import budget
-    from .cli import app
-
     overrun: list[str] = []
 
     def on_overrun(message: str) -> int:
@@ -152,15 +142,8 @@ def run(words: list[str], as_json: bool = False) -> Answer:
             overrun.append(message)
         return code
 
-    def work() -> int:
-        import typer
-
-        command = typer.main.get_command(app)
-        return int(command.main(args=list(words), prog_name="gradcalc", standalone_mode=False))
-
-    with _Captured() as captured:
-        code = budget.run(work, on_overrun=on_overrun, on_signal=on_signal)
-    stdout, stderr = captured.stdout, captured.stderr
+    code, out, err = _worker().ask(list(words), on_overrun=on_overrun, on_signal=on_signal)
+    stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     if overrun:
         message = overrun[0]
         stderr += f"gradcalc: error: {message}\n"
@@ -171,6 +154,32 @@ def run(words: list[str], as_json: bool = False) -> Answer:
     if as_json:
         stdout = _with_exit_code(stdout, code)
     return Answer(" ".join(words), words, code, stdout, stderr)
+
+
+@functools.cache
+def _worker():
+    from . import budget
+
+    return budget.Worker(_serve)
+
+
+def _serve(words: list[str]) -> int:
+    """In the worker: one command line, as `gradcalc WORDS` answers it."""
+    return int(_command().main(args=words, prog_name="gradcalc", standalone_mode=False))
+
+
+@functools.cache
+def _command():
+    import typer
+
+    from .cli import app
+
+    return typer.main.get_command(app)
+
+
+def typer_commands() -> list[str]:
+    """The names of gradcalc's commands."""
+    return list(_command().commands)
 
 
 def _with_exit_code(text: str, code: int) -> str:
@@ -186,53 +195,3 @@ def _with_exit_code(text: str, code: int) -> str:
             line = json.dumps(document, ensure_ascii=False, allow_nan=False)
         lines.append(line)
     return "".join(line + "\n" for line in lines)
-
-
-class _Captured:
-    """fd 1 and 2 redirected into pipes drained by threads, so that what a
-    forked child writes is collected here (the child writes to its fds)."""
-
-    def __enter__(self):
-        import sys
-
-        sys.stdout.flush()
-        sys.stderr.flush()
-        self._saved = (os.dup(1), os.dup(2))
-        self._chunks: dict = {1: [], 2: []}
-        self._threads = []
-        for fd in (1, 2):
-            read, write = os.pipe()
-            os.dup2(write, fd)
-            os.close(write)
-            thread = threading.Thread(target=self._drain, args=(read, fd), daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        # The child writes through sys.stdout and sys.stderr: make them the fds,
-        # whatever stood there (a test runner's capture, a notebook's stream).
-        self._streams = (sys.stdout, sys.stderr)
-        sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), encoding="utf-8")
-        sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8")
-        return self
-
-    def _drain(self, read: int, fd: int) -> None:
-        while True:
-            chunk = os.read(read, 65536)
-            if not chunk:
-                break
-            self._chunks[fd].append(chunk)
-        os.close(read)
-
-    def __exit__(self, *exc):
-        import sys
-
-        sys.stdout.flush()
-        sys.stderr.flush()
-        sys.stdout, sys.stderr = self._streams
-        for fd, saved in zip((1, 2), self._saved):
-            os.dup2(saved, fd)  # closes the pipe's write end: the drains end
-            os.close(saved)
-        for thread in self._threads:
-            thread.join()
-        self.stdout = b"".join(self._chunks[1]).decode("utf-8", "replace")
-        self.stderr = b"".join(self._chunks[2]).decode("utf-8", "replace")
-        return False

@@ -253,3 +253,49 @@ def test_cpu_seconds_reads_this_process():
         pass
     assert budget.cpu_seconds(os.getpid()) - before >= 0.2
     assert resource.getrusage(resource.RUSAGE_SELF).ru_utime > 0
+
+
+def _serve(request):
+    """A worker's requests in these tests: ("pid",), ("spin", seconds), ("crash",)."""
+    if request[0] == "pid":
+        budget.computing()
+        print(os.getpid())
+        sys.stderr.write("to stderr\n")
+        return 0
+    if request[0] == "spin":
+        budget.set_timeout(request[1], explicit=True)
+        budget.computing()
+        while True:
+            pass
+    import faulthandler
+
+    faulthandler.disable()  # pytest's: its dump of the stack is not the point here
+    os.kill(os.getpid(), signal.SIGSEGV)
+    return 0
+
+
+def test_a_worker_answers_request_after_request_in_one_child_within_the_budget():
+    worker = budget.Worker(_serve)
+    try:
+        answers = [worker.ask(("pid",)) for _ in range(3)]
+        assert [(code, err) for code, _, err in answers] == [(0, b"to stderr\n")] * 3
+        pids = {out for _, out, _ in answers}
+        assert len(pids) == 1 and int(pids.pop()) != os.getpid()  # one child, not this process
+
+        overruns = []
+        code, out, _ = worker.ask(("spin", 0.3), on_overrun=lambda m: overruns.append(m) or 3)
+        assert code == 3 and out == b""
+        assert overruns == [
+            "computing used more than 0.3 s of CPU time (the time budget; "
+            "raise it with --timeout SECONDS, 0 for none)"
+        ]
+        code, after, _ = worker.ask(("pid",))  # a fresh child answers the next request
+        assert code == 0 and after != answers[0][1]
+
+        signals = []
+        code, _, _ = worker.ask(("crash",), on_signal=lambda m, c: signals.append(m) or c)
+        assert code == 70
+        assert signals == ["internal error: the computation crashed with SIGSEGV (a bug)"]
+        assert worker.ask(("pid",))[0] == 0
+    finally:
+        worker.close()
