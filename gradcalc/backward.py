@@ -117,8 +117,8 @@ def first_nonfinite(expr, values: dict):
     depends = depends_on(expr, set(expr.variables))
     built = {id(n): engine.number(float(np.ravel(values[id(n)])[0])) for n in expr.nodes}
     for node in reversed(expr.nodes):
-        if node.is_leaf or node.op == "detach" or TABLE[node.op].reduces:
-            continue
+        if node.is_leaf or node.op == "detach" or TABLE[node.op].reduces or TABLE[node.op].vector:
+            continue  # (a function of whole vectors: nantrace looks at norm itself)
         for position, arg in enumerate(node.args):
             if not depends[id(arg)]:
                 continue

@@ -362,9 +362,13 @@ class _Plan:
 
     def __init__(self, expression, columns, wrt, order, dtype):
         from .check import validate
+        from .functions import refuse_whole_vectors
 
         expr = expression if isinstance(expression, Expression) else parse(expression)
         names = validate(expr, wrt, order, dtype)
+        refuse_whole_vectors(
+            expr, "many points give one number per variable (a vector goes in {at})", option="at"
+        )
         missing = [v for v in expr.variables if v not in columns]
         if missing:
             raise PointError(f"the points give no column for {', '.join(missing)}")

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import backward, numeric, points
 from .errors import DomainError
-from .functions import TABLE
+from .functions import TABLE, refuse_whole_vectors
 from .parsing import Expression, parse
 from .verdict import AUTOGRAD_TOLERANCE
 
@@ -105,6 +105,13 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
     """Trace `expression` at the point: forward values, local derivatives,
     adjoints, and torch's grad_fn view."""
     expr = expression if isinstance(expression, Expression) else parse(expression)
+    refuse_whole_vectors(
+        expr,
+        "the graph and the steps write each node's local derivative element by element, and "
+        "this one mixes the elements (its derivative is a gradient or a Jacobian, which diff "
+        "gives)",
+        allowed=("dot",),
+    )
     if isinstance(at, dict):
         specs = [",".join(f"{k}={_spec(v)}" for k, v in at.items())] if at else []
     else:

@@ -38,6 +38,12 @@ class Function:
     side: Callable | None = None
     aliases: tuple = ()
     reduces: bool = False  # vector -> scalar (mean, sum)
+    # A function of whole vectors: its builders take lists (SymPy), 1-D
+    # tensors (torch) and (points, elements) arrays (numpy, the last axis the
+    # vector's), never broadcast element by element. "reduce": a number
+    # (dot, norm, logsumexp, prod, cross_entropy); "map": a vector as long as
+    # its argument (softmax, log_softmax).
+    vector: str | None = None
     operator: str | None = None  # infix/prefix spelling for operators
     # SymEngine differentiates it and evaluates it at numbers (cas.choose).
     symengine: bool = True
@@ -135,6 +141,97 @@ def _branch_side(np, y, x):
 
 def _on_branch_cut(np, y, x):
     return (y == 0) & (x < 0)
+
+
+# -- functions of whole vectors ----------------------------------------------
+# Their SymPy builders take a list of elements (a scalar is a vector of one).
+
+
+def _elements(x) -> list:
+    return list(x) if isinstance(x, list) else [x]
+
+
+def _sympy_norm(sp, x, p=None):
+    xs = _elements(x)
+    if p is None or p == 2:
+        return sp.sqrt(sp.Add(*[v**2 for v in xs]))
+    if p == 1:
+        return sp.Add(*[sp.Abs(v) for v in xs])
+    raise ValueError("norm(x, p): p is 1 or 2")
+
+
+def _sympy_logsumexp(sp, x):
+    return sp.log(sp.Add(*[sp.exp(v) for v in _elements(x)]))
+
+
+def _sympy_softmax(sp, x):
+    xs = _elements(x)
+    total = sp.Add(*[sp.exp(v) for v in xs])
+    return [sp.exp(v) / total for v in xs]
+
+
+def _sympy_log_softmax(sp, x):
+    xs = _elements(x)
+    return [v - _sympy_logsumexp(sp, xs) for v in xs]
+
+
+def _class_index(k, length: int) -> int:
+    """cross_entropy's class: an integer constant 0 <= k < length."""
+    from .errors import UsageError
+
+    try:
+        value = float(k)
+    except (TypeError, ValueError):
+        raise UsageError("cross_entropy(logits, k): k is a class index, a number") from None
+    if not value.is_integer() or not 0 <= value < length:
+        raise UsageError(
+            f"cross_entropy(logits, k): k is a class index 0 to {length - 1}, not {value:g}"
+        )
+    return int(value)
+
+
+def _sympy_cross_entropy(sp, logits, k):
+    xs = _elements(logits)
+    return -_sympy_log_softmax(sp, xs)[_class_index(k, len(xs))]
+
+
+def _np_logsumexp(np, x):
+    top = np.max(x, axis=-1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return top + np.log(np.sum(np.exp(x - top), axis=-1, keepdims=True))
+
+
+def _np_norm(np, x, p=None):
+    if p is not None and np.all(np.asarray(p) == 1):
+        return np.sum(np.abs(x), axis=-1, keepdims=True)
+    return np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
+
+
+def _np_cross_entropy(np, logits, k):
+    index = np.broadcast_to(np.asarray(k), logits.shape[:-1] + (1,)).astype(int)
+    index = np.clip(index, 0, logits.shape[-1] - 1)
+    log_softmax = logits - _np_logsumexp(np, logits)
+    return -np.take_along_axis(log_softmax, index, axis=-1)
+
+
+def _torch_norm(t, x, p=None):
+    # As written, sqrt(Σ x²): the form whose gradient at 0 is NaN (0·∞), which
+    # the NaN trace names (torch.linalg.vector_norm answers a subgradient 0).
+    if p is not None and float(p) == 1:
+        return x.abs().sum()
+    return t.sqrt((x * x).sum())
+
+
+def _mp_logsumexp(mp, x):
+    return mp.log(mp.fsum(mp.exp(v) for v in x))
+
+
+def _np_all_zero(np, x, *_):
+    return np.all(x == 0, axis=-1, keepdims=True)
+
+
+def _np_any_zero(np, x, *_):
+    return np.any(x == 0, axis=-1, keepdims=True)
 
 
 OPERATORS = [
@@ -706,6 +803,105 @@ FUNCTIONS = [
         samples=((0.7,),),
     ),
     Function(
+        "dot",
+        (2, 2),
+        lambda sp, a, b: sp.Add(*[u * v for u, v in zip(_elements(a), _elements(b), strict=True)]),
+        lambda t, a, b: (a * b).sum(),
+        lambda np, a, b: np.sum(a * b, axis=-1, keepdims=True),
+        lambda mp, a, b: mp.fsum(u * v for u, v in zip(a, b, strict=True)),
+        "dot product of two vectors of one length: dot(w, x)",
+        vector="reduce",
+        symengine=False,
+    ),
+    Function(
+        "norm",
+        (1, 2),
+        _sympy_norm,
+        _torch_norm,
+        _np_norm,
+        lambda mp, x, p=2: (
+            mp.fsum(abs(v) for v in x) if p == 1 else mp.sqrt(mp.fsum(v * v for v in x))
+        ),
+        "2-norm of a vector, sqrt(Σ x²); norm(x, 1) is Σ |x|",
+        domain="all vectors (a kink where x = 0; norm(x, 1) where any element is 0)",
+        kink="corner",
+        at_kink=lambda np, x, p=None: (
+            _np_any_zero(np, x)
+            if p is not None and np.all(np.asarray(p) == 1)
+            else _np_all_zero(np, x)
+        ),
+        vector="reduce",
+        symengine=False,
+    ),
+    Function(
+        "logsumexp",
+        (1, 1),
+        _sympy_logsumexp,
+        lambda t, x: t.logsumexp(x.reshape(-1), 0),
+        _np_logsumexp,
+        _mp_logsumexp,
+        "log Σ exp(x), computed without overflow; its gradient is softmax(x)",
+        vector="reduce",
+        symengine=False,
+    ),
+    Function(
+        "softmax",
+        (1, 1),
+        _sympy_softmax,
+        lambda t, x: t.softmax(x.reshape(-1), 0),
+        lambda np, x: np.exp(x - _np_logsumexp(np, x)),
+        lambda mp, x: [mp.exp(v - _mp_logsumexp(mp, x)) for v in x],
+        "exp(x) / Σ exp(x): a vector (its derivative is a Jacobian)",
+        vector="map",
+        symengine=False,
+    ),
+    Function(
+        "log_softmax",
+        (1, 1),
+        _sympy_log_softmax,
+        lambda t, x: t.log_softmax(x.reshape(-1), 0),
+        lambda np, x: x - _np_logsumexp(np, x),
+        lambda mp, x: [v - _mp_logsumexp(mp, x) for v in x],
+        "x − logsumexp(x): a vector, the log of softmax(x) without its rounding",
+        vector="map",
+        symengine=False,
+    ),
+    Function(
+        "prod",
+        (1, 1),
+        lambda sp, x: sp.Mul(*_elements(x)),
+        lambda t, x: x.prod(),
+        lambda np, x: np.prod(x, axis=-1, keepdims=True),
+        lambda mp, x: mp.fprod(x),
+        "product of a vector's elements",
+        vector="reduce",
+        symengine=False,
+    ),
+    Function(
+        "cross_entropy",
+        (2, 2),
+        _sympy_cross_entropy,
+        lambda t, x, k: -t.log_softmax(x.reshape(-1), 0)[int(k)],
+        _np_cross_entropy,
+        lambda mp, x, k: _mp_logsumexp(mp, x) - x[int(k)],
+        "−log softmax(logits)[k] for class index k (torch's F.cross_entropy of one sample)",
+        domain="k an integer class index, 0 <= k < len(logits)",
+        vector="reduce",
+        symengine=False,
+    ),
+    Function(
+        "bce",
+        (2, 2),
+        lambda sp, p, y: -(y * sp.log(p) + (1 - y) * sp.log(1 - p)),
+        lambda t, p, y: -(y * t.log(p) + (1 - y) * t.log(1 - p)),
+        lambda np, p, y: -(y * np.log(p) + (1 - y) * np.log(1 - p)),
+        lambda mp, p, y: -(y * mp.log(p) + (1 - y) * mp.log(1 - p)),
+        "binary cross-entropy −(y log p + (1−y) log(1−p)), element by element "
+        "(mean(bce(p, y)) is torch's F.binary_cross_entropy)",
+        domain="0 < p < 1",
+        samples=((0.3, 1.0), (0.8, 0.0), (0.55, 0.25)),
+    ),
+    Function(
         "detach",
         (1, 1),
         None,
@@ -739,3 +935,14 @@ for _f in FUNCTIONS:
     for _alias in _f.aliases:
         BY_NAME[_alias] = _f
 del _f, _alias
+
+
+def refuse_whole_vectors(expr, why: str, allowed: tuple = (), option: str | None = None) -> None:
+    """A UsageError naming the first function of whole vectors in `expr`
+    (dot, softmax, ...) that a path cannot take, and `why`."""
+    for node in expr.nodes:
+        function = TABLE.get(node.op)
+        if function is not None and function.vector and node.op not in allowed:
+            from .errors import UsageError
+
+            raise UsageError(f"{node.op}(...) takes whole vectors: {why}", option=option)

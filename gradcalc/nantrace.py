@@ -48,6 +48,7 @@ _PATTERNS = {
     "log": "0·∞ through log at 0 (its derivative 1/u is infinite there)",
     "log2": "0·∞ through log2 at 0",
     "log10": "0·∞ through log10 at 0",
+    "norm": "0·∞ through norm at 0 (its derivative x/norm(x) is 0/0 there)",
 }
 
 
@@ -56,7 +57,7 @@ def trace(expr, values: dict, point: dict, dtype: str = "float64") -> Trace | No
     values ({id(node): array}); None when no node explains the NaN."""
     from . import backward
 
-    found = backward.first_nonfinite(expr, values)
+    found = backward.first_nonfinite(expr, values) or _norm_at_zero(expr, values)
     if found is None:
         return None
     node, arg = found
@@ -66,11 +67,30 @@ def trace(expr, values: dict, point: dict, dtype: str = "float64") -> Trace | No
     return Trace(node.brief, arg.brief, pattern, rewrite, gradient)
 
 
+def _norm_at_zero(expr, values: dict):
+    """(node, argument) of the first 2-norm, from the output down, whose
+    vector is 0 there while it depends on a variable: its derivative
+    x/norm(x) is 0/0."""
+    import numpy as np
+
+    from .backward import depends_on
+
+    depends = depends_on(expr, set(expr.variables))
+    for node in reversed(expr.nodes):
+        arg = node.args[0] if node.op == "norm" and len(node.args) == 1 else None
+        if arg is not None and depends[id(arg)] and np.all(np.asarray(values[id(arg)]) == 0):
+            return node, arg
+    return None
+
+
 def _rewrite(expr, node, arg) -> str | None:
     """The source with ε added to the argument where its derivative blows up."""
     if node.op not in _PATTERNS:
         return None
     source = expr.source
+    if node.op == "norm":  # sqrt(Σ x²) with ε under the root
+        inner = source[arg.start : arg.end]
+        return source[: node.start] + f"sqrt(sum(({inner})^2) + {EPSILON})" + source[node.end :]
     inner = f"{source[arg.start : arg.end]} + {EPSILON}"
     wrapped = source[arg.start - 1 : arg.start] == "(" and source[arg.end : arg.end + 1] == ")"
     if node.op == "pow" and not wrapped:  # a base needs parentheses; a call has its own

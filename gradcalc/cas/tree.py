@@ -120,7 +120,20 @@ def _inverted(value, chain: str):
 def _apply(node, args, module, special):
     if TABLE[node.op].reduces:
         return TABLE[node.op].sympy(module, args[0])
+    if TABLE[node.op].vector:
+        return _whole_vectors(node, args, module)
     return _broadcast(lambda *a: build_operation(node.op, list(a), module, special), args, node)
+
+
+def _whole_vectors(node, args, module):
+    """A function of whole vectors (dot, softmax, ...) on built arguments."""
+    lengths = {len(a) for a in args if isinstance(a, list)}
+    if node.op == "dot" and len(lengths) > 1:
+        raise PointError(f"vectors of different lengths {sorted(lengths)} meet in {node.text}")
+    try:
+        return TABLE[node.op].sympy(module, *args)
+    except ValueError as error:
+        raise PointError(f"{node.text}: {error}") from None
 
 
 def _broadcast(fn, args, node):
