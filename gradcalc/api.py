@@ -75,7 +75,9 @@ class Diff(Answer):
         from .parsing import parse
 
         lines = []
-        for partial in self.result.partials:
+        for partial in getattr(self.result, "partials", None) or [None]:
+            if partial is None:  # a Jacobian: its table says it
+                return None
             if not isinstance(partial.symbolic, str) or partial.truncated:
                 return None
             try:

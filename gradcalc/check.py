@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from .errors import DomainError, UsageError
 from .functions import TABLE
 from .parsing import Expression, parse
 from .verdict import Kink, Status, checked_dtype
+
+if TYPE_CHECKING:
+    from .jacobian import Jacobian
 
 MAX_ORDER = 4
 
@@ -215,7 +218,7 @@ def differentiate(
     dtype: str = "float64",
     full: bool = False,
     autograd: bool = True,
-) -> Result:
+) -> Result | Jacobian:
     """Differentiate `expression` at the point `at` three ways and compare.
 
     `at` is a dict {name: number or list} or a list of `--at` strings.
@@ -252,10 +255,19 @@ def differentiate(
     else:
         symbols = symbolic.symbols_for(expr.variables, shapes)
         f = symbolic.build(expr, symbols)
+        if isinstance(f, list) and order == 1:
+            from . import jacobian
+
+            subs = symbolic.substitutions(symbols, point)
+            value = _sympy_value(symbolic, f, subs, expr, point)
+            return jacobian.compute(
+                symbolic, expr, f, symbols, subs, point, names, shapes, dtype, autograd, value,
+                notes,
+            )  # fmt: skip
         if isinstance(f, list):
             notes.append(
-                "the expression is vector-valued; derivatives are of the sum of its "
-                "elements, as torch's y.backward(torch.ones_like(y))"
+                "the expression is vector-valued; its derivatives of order 2 and more are of "
+                "the sum of its elements, as torch's y.backward(torch.ones_like(y))"
             )
         f_scalar = sum(f[1:], f[0]) if isinstance(f, list) else f
         subs = symbolic.substitutions(symbols, point)

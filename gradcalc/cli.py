@@ -791,6 +791,11 @@ def diff(
     parts = [view(result, digits)]
     if (steps or graph) and no_autograd:
         raise UsageError("--steps and --graph show torch's graph: drop --no-autograd")
+    if (steps or graph) and hasattr(result, "columns"):
+        raise UsageError(
+            "--steps and --graph follow one output; this expression is vector-valued "
+            "(its Jacobian is the answer): wrap it in sum(...) for the graph of the sum"
+        )
     if steps or graph:
         from . import computation as graph_model
 

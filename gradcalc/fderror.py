@@ -110,6 +110,8 @@ def curve(expression, at=None, wrt=None) -> ErrorCurve:
     expr = expression if isinstance(expression, Expression) else parse(expression)
     variable = variable_along(expr, wrt)
     result = check.differentiate(expr, at, wrt=[variable], autograd=False)
+    if hasattr(result, "columns"):  # jacobian.Jacobian
+        raise UsageError("plots a function with one value; this one is vector-valued")
     if any(shape is not None for shape in (v.shape or None for v in result.point.values())):
         raise UsageError("plots scalar variables only (a vector variable was given)", option="at")
     point = {n: float(v) for n, v in result.point.items()}

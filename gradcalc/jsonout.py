@@ -129,8 +129,53 @@ def _kink(kink) -> dict:
     }
 
 
+def _matrix(values) -> list | None:
+    """Rows of floats, null where not finite (the verdict says why)."""
+    if values is None:
+        return None
+    return [[float(v) if math.isfinite(v) else None for v in row] for row in values.tolist()]
+
+
+def jacobian(result) -> dict:
+    """`diff --json` of a vector-valued expression: its Jacobian by every
+    method (diff.schema.json, `jacobian`), in place of `gradient`."""
+    from .verdict import tolerances
+
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "expression": result.expression,
+        "variables": list(result.variables),
+        "wrt": list(result.wrt),
+        "point": points.as_json(result.point),
+        "dtype": result.dtype,
+        "order": 1,
+        "value": [float(v) for v in result.value],
+        "jacobian": {
+            "rows": list(result.rows),
+            "columns": list(result.columns),
+            "symbolic": [list(row) for row in result.symbolic],
+            "sympy": _matrix(result.sympy),
+            "autograd_reverse": _matrix(result.autograd_reverse),
+            "autograd_forward": _matrix(result.autograd_forward),
+            "finite_difference": _matrix(result.finite_difference),
+            "finite_difference_error": _matrix(result.finite_difference_error),
+            "finite_difference_checked": result.finite_difference_checked.tolist(),
+        },
+        "agree": result.agree,
+        "differentiable": result.differentiable,
+        "status": result.status,
+        "reason": result.reason,
+        "kinks": [_kink(k) for k in result.kinks],
+        "tolerance": tolerances(result.dtype, 1),
+        "notes": list(result.notes),
+    }
+    return _strict(document)
+
+
 def diff(result) -> dict:
     """`diff --json` at one point."""
+    if hasattr(result, "columns"):  # a vector-valued expression (jacobian.Jacobian)
+        return jacobian(result)
     head = {
         "expression": result.expression,
         "variables": list(result.variables),

@@ -108,6 +108,7 @@ def finite_difference(
     frozen=None,
     step_factors=STEP_FACTORS,
     jitter=None,
+    row: int | None = None,
 ):
     """Central differences for each partial, at every point of a batch.
 
@@ -117,7 +118,8 @@ def finite_difference(
     `clean` is False where no step could be taken without its stencil
     crossing a kink of some sub-expression (or leaving the domain): the
     estimate is then not a check of anything. The
-    output is summed when it is a vector, matching `backward(ones)`.
+    output is summed when it is a vector, matching `backward(ones)`, unless
+    `row` picks one of its elements (a row of the Jacobian).
     `jitter` (a numpy Generator) perturbs every operation's value by about
     one rounding error, to measure float64's reach (see `evaluate`).
     """
@@ -125,7 +127,8 @@ def finite_difference(
         frozen = detached_values(expr, point)
     with np.errstate(all="ignore"):
         return [
-            _one_partial(expr, point, partial, frozen, step_factors, jitter) for partial in partials
+            _one_partial(expr, point, partial, frozen, step_factors, jitter, row)
+            for partial in partials
         ]
 
 
@@ -139,7 +142,7 @@ def _moved(point: dict, frozen: dict, shifts: dict, rows: int):
     return moved, held
 
 
-def _one_partial(expr, point, partial, frozen, step_factors, jitter=None):
+def _one_partial(expr, point, partial, frozen, step_factors, jitter=None, row=None):
     order = len(partial)
     batch = next(iter(point.values())).shape[0]
     steps = _base_steps(point, order)
@@ -163,7 +166,8 @@ def _one_partial(expr, point, partial, frozen, step_factors, jitter=None):
         point, frozen, {k: v.reshape(-1) for k, v in shifts.items()}, len(scales) * len(combos)
     )
     pieces: dict = {}
-    f = evaluate(expr, moved, held, sides=pieces, jitter=jitter).sum(axis=-1)
+    f = evaluate(expr, moved, held, sides=pieces, jitter=jitter)
+    f = f.sum(axis=-1) if row is None else f[:, row]
     f = f.reshape(batch, len(scales), len(combos))
     denominators = np.ones((batch, len(scales)))
     for name, comp in partial:

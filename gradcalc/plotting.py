@@ -295,6 +295,8 @@ def build(
             result = check.differentiate(expr, flat, wrt=[variable], autograd=False)
         except DomainError as error:
             result = error
+        if hasattr(result, "columns"):  # jacobian.Jacobian
+            raise UsageError("plots a function with one value; this one is vector-valued")
     a, b = window or window_around(x0)
     if isinstance(result, DomainError):
         value, status, reason = None, verdict.Status.UNDEFINED, str(result)

@@ -112,9 +112,9 @@ class Session:
 
             at = [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--at", "-a")]
             result = differentiate(words[1], at, autograd=False)
-            symbolic = result.partials[0].symbolic
-            if isinstance(symbolic, str) and not result.partials[0].truncated:
-                self.ans = symbolic
+            partials = getattr(result, "partials", [])  # a Jacobian has none to remember
+            if partials and isinstance(partials[0].symbolic, str) and not partials[0].truncated:
+                self.ans = partials[0].symbolic
         except Exception:
             pass
 

@@ -196,7 +196,58 @@ def verdict(result) -> Text:
     return Text(f"{mark} ", style=f"bold {style}") + Text(result.reason)
 
 
+MAX_SIDE = 8  # Jacobian rows and columns shown; --json has them all
+
+
+def jacobian_view(result, digits: int | None = None) -> Group:
+    """A vector-valued expression: its Jacobian as a matrix (SymPy's), each
+    method's largest difference from it, then the verdict."""
+    import numpy as np
+
+    header = Text("f = ", style="bold") + Text(result.expression)
+    header += Text(f"  at {_point(result, digits)}")
+    value = Text("f = ", style="bold") + Text(numbers.fmt(list(result.value), digits))
+    rows, columns = result.rows[:MAX_SIDE], result.columns[:MAX_SIDE]
+    matrix = Table(
+        title=f"Jacobian ∂fᵢ/∂xⱼ ({len(result.rows)}×{len(result.columns)}, SymPy)",
+        title_justify="left",
+    )
+    matrix.add_column("")
+    for column in columns:
+        matrix.add_column(column, justify="right")
+    for i, row in enumerate(rows):
+        cells = [numbers.fmt(_finite(v), digits) for v in result.sympy[i, : len(columns)]]
+        matrix.add_row(row, *cells)
+    methods = Table()
+    methods.add_column("method")
+    methods.add_column("max |error| vs SymPy", justify="right")
+    compared = [
+        ("autograd, reverse mode (torch.func.jacrev)", result.autograd_reverse),
+        ("autograd, forward mode (torch.func.jacfwd)", result.autograd_forward),
+        ("finite differences (float64)", result.finite_difference),
+    ]
+    for name, found in compared:
+        if found is not None:
+            with np.errstate(invalid="ignore"):
+                worst = np.nanmax(np.abs(found - result.sympy)) if found.size else 0.0
+            methods.add_row(name, numbers.fmt(_finite(worst), 2))
+    parts: list[RenderableType] = [header, value, matrix]
+    if len(result.rows) > len(rows) or len(result.columns) > len(columns):
+        parts.append(Text(f"(the first {MAX_SIDE} rows and columns; --json has all)", style="dim"))
+    parts.append(methods)
+    for note in result.notes:
+        parts.append(Text(f"note: {note}", style="dim"))
+    parts.append(verdict(result))
+    return Group(*parts)
+
+
+def _finite(value):
+    return float(value) if value == value and abs(value) != float("inf") else None
+
+
 def view(result, digits: int | None = None) -> Group:
+    if hasattr(result, "columns"):  # a vector-valued expression (jacobian.Jacobian)
+        return jacobian_view(result, digits)
     header = (
         Text("f = ", style="bold")
         + Text(result.expression)

@@ -1,0 +1,189 @@
+"""The Jacobian of a vector-valued expression (softmax(x), log_softmax(x),
+x*y over vectors): one row per output element, one column per input
+(a scalar variable, or each element of a vector variable), by four methods
+compared entry by entry:
+
+- SymPy: each output element differentiated by each input, evaluated at the
+  point (30 digits, rounded to float64);
+- autograd in reverse mode (`torch.func.jacrev`) and in forward mode
+  (`torch.func.jacfwd`): two independent torch computations;
+- finite differences, one output element at a time (numeric.finite_difference).
+
+The verdict is verdict.judge's, over every entry: autograd by both modes
+within AUTOGRAD_TOLERANCE of SymPy, finite differences within theirs; a kink
+of some node at the point makes it not differentiable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import numeric, verdict
+from .parsing import Expression
+
+
+@dataclass
+class Jacobian:
+    expression: str
+    variables: list[str]
+    wrt: list[str]
+    point: dict
+    dtype: str
+    value: list[float]
+    rows: list[str]  # f[0], f[1], ...
+    columns: list[str]  # x, or x[0], x[1], ... for a vector variable
+    symbolic: list[list[str]]
+    sympy: np.ndarray  # (rows, columns); NaN where not a finite real
+    autograd_reverse: np.ndarray | None  # None: --no-autograd
+    autograd_forward: np.ndarray | None
+    finite_difference: np.ndarray
+    finite_difference_error: np.ndarray
+    finite_difference_checked: np.ndarray  # bool per entry: a clean step existed
+    status: str
+    reason: str
+    kinks: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tree: Expression | None = None
+    order: int = 1
+
+    @property
+    def agree(self) -> bool:
+        return self.status == verdict.Status.AGREE
+
+    @property
+    def differentiable(self) -> bool:
+        return self.status not in (verdict.Status.KINK, verdict.Status.UNDEFINED)
+
+
+def columns_of(names: list[str], shapes: dict) -> list[tuple[str, int | None]]:
+    """(variable, element) for each column: element None for a scalar."""
+    out: list[tuple[str, int | None]] = []
+    for name in names:
+        size = shapes[name]
+        out.extend([(name, None)] if size is None else [(name, i) for i in range(size)])
+    return out
+
+
+def _label(name: str, element: int | None) -> str:
+    return name if element is None else f"{name}[{element}]"
+
+
+def compute(
+    symbolic,
+    expr: Expression,
+    f: list,
+    symbols: dict,
+    subs: dict,
+    point: dict,
+    names,
+    shapes,
+    dtype: str,
+    autograd: bool,
+    value: list,
+    notes: list,
+) -> Jacobian:
+    """The Jacobian of `f` (the elements of a vector-valued expression, built
+    by the engine `symbolic`) at `point`, by every method, and its verdict."""
+    columns = columns_of(names, shapes)
+    rows = len(f)
+    sympy = np.full((rows, len(columns)), np.nan)
+    texts = [["" for _ in columns] for _ in range(rows)]
+    for j, (name, element) in enumerate(columns):
+        symbol = symbols[name] if element is None else symbols[name][element]
+        for i, item in enumerate(f):
+            derivative = symbolic.derivative(item, (symbol,))
+            texts[i][j] = symbolic.text(derivative)
+            number, _why = symbolic.value_at(derivative, subs)
+            if number is not None:
+                sympy[i, j] = number
+    reverse = forward = None
+    if autograd:
+        reverse, forward = _autograd(expr, point, names, columns, dtype)
+    else:
+        notes.append("autograd skipped (--no-autograd): torch was not imported")
+    batch = numeric.as_batch(point)
+    frozen = numeric.detached_values(expr, batch)
+    partials = [((name, element or 0),) for name, element in columns]
+    fd = np.empty((rows, len(columns)))
+    fd_error = np.empty((rows, len(columns)))
+    clean = np.empty((rows, len(columns)), dtype=bool)
+    for i in range(rows):
+        found = numeric.finite_difference(expr, batch, partials, frozen, row=i)
+        for j, (estimate, error, ok) in enumerate(found):
+            fd[i, j], fd_error[i, j], clean[i, j] = estimate[0], error[0], ok[0]
+    _values, kinks = _kinks(expr, batch, frozen, names, shapes)
+    status, reason = _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype)
+    return Jacobian(
+        expr.source, list(expr.variables), list(names), point, dtype, value,
+        [f"f[{i}]" for i in range(rows)], [_label(n, e) for n, e in columns], texts, sympy,
+        reverse, forward, fd, fd_error, clean, status, reason, kinks, notes, expr,
+    )  # fmt: skip
+
+
+def _autograd(expr, point, names, columns, dtype):
+    """(reverse, forward): jacrev's and jacfwd's Jacobians, (rows, columns)."""
+    import torch
+    from torch.func import jacfwd, jacrev
+
+    from . import autograd
+
+    leaves = {n: torch.tensor(v, dtype=autograd.DTYPES[dtype]) for n, v in point.items()}
+
+    def function(*inputs):
+        given = dict(leaves)
+        given.update(zip(names, inputs))
+        return autograd.build(expr, given, dtype).reshape(-1)
+
+    inputs = tuple(leaves[n] for n in names)
+    argnums = tuple(range(len(names)))
+    found = []
+    for transform in (jacrev, jacfwd):
+        parts = transform(function, argnums=argnums)(*inputs)
+        blocks = [p.detach().to(torch.float64).numpy().reshape(p.shape[0], -1) for p in parts]
+        found.append(np.concatenate(blocks, axis=1))
+    return found[0], found[1]
+
+
+def _kinks(expr, batch, frozen, names, shapes):
+    values = numeric.evaluate(expr, batch, frozen, keep=True)
+    return values, numeric.find_kinks(expr, batch, values, frozen, names, shapes).get(0, [])
+
+
+def _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype):
+    """(status, reason) over every entry, by verdict.judge's precedence."""
+    code = None
+    tolerance = verdict.AUTOGRAD_TOLERANCE[dtype]
+    finite = np.isfinite(sympy)
+    autograd_ok = True
+    for matrix in (reverse, forward):
+        if matrix is None:
+            continue
+        autograd_ok &= bool(np.all(finite & tolerance.allows(matrix, np.where(finite, sympy, 0))))
+    fd_tolerance = verdict.FINITE_DIFFERENCE_TOLERANCE
+    slack = np.minimum(verdict.FD_ERROR_SLACK * fd_error, verdict.FD_SLACK_CAP * np.abs(sympy))
+    fd_ok = bool(
+        np.all(~clean | (finite & fd_tolerance.allows(fd, np.where(finite, sympy, 0), slack)))
+    )
+    if kinks:
+        code = verdict.KINK
+    elif not np.all(finite):
+        code = verdict.UNDEFINED
+    elif autograd_ok and fd_ok:
+        code = verdict.AGREE
+    else:
+        code = verdict.DISAGREE
+    status = verdict.STATUSES[code]
+    if code == verdict.KINK:
+        where = ", ".join(sorted({str(getattr(k, "node", k)) for k in kinks}))
+        return status, f"not differentiable here (a kink at {where})"
+    if code == verdict.UNDEFINED:
+        return status, "SymPy's Jacobian is not finite at this point"
+    methods = "SymPy, autograd (reverse and forward mode) and finite differences"
+    if reverse is None:
+        methods = "SymPy and finite differences"
+    if code == verdict.AGREE:
+        return status, f"{methods} agree on every entry"
+    worst = np.nanmax(np.abs((reverse if reverse is not None else fd) - sympy))
+    return status, f"the methods differ on some entries (by up to {worst:.3g})"
