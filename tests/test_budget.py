@@ -117,13 +117,11 @@ def _cpu_seconds_of(command: list) -> tuple:
 
 
 def test_the_default_budget_counts_cpu_seconds_of_computing():
-    # A slow expression (its 4th derivative takes minutes) is answered within
-    # the 10 s a user waits, with the budget's one line.
-    started = time.monotonic()
+    # A slow expression (its 4th derivative takes minutes) is answered with
+    # the budget's one line after 5 s of CPU, however loaded the machine.
     cpu, code, stderr = _cpu_seconds_of(
         [sys.executable, "-m", "gradcalc", "diff", DEEP.format(name="x"), "--at", "0.5", "-n", "4"]
     )
-    assert time.monotonic() - started < 10.0
     assert code == 3
     assert stderr == (
         "gradcalc: error: computing used more than 5 s of CPU time (the time budget; "

@@ -63,11 +63,14 @@ def test_vector_mean_matches_the_notebook():
     assert result.status == "agree"
 
 
-def test_vector_valued_expression_differentiates_its_sum():
+def test_vector_valued_expression_is_differentiated_as_a_jacobian():
     result = differentiate("x**2", ["x=[1,2,3]"])
-    assert only(result).autograd == [2.0, 4.0, 6.0]
     assert result.value == [1.0, 4.0, 9.0]
-    assert "sum" in result.notes[0]
+    diagonal = [[2.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 6.0]]
+    assert result.sympy.tolist() == result.autograd_reverse.tolist() == diagonal
+    assert result.autograd_forward.tolist() == diagonal
+    # The sum stays available, written out: torch's y.backward(torch.ones_like(y)).
+    assert only(differentiate("sum(x**2)", ["x=[1,2,3]"])).autograd == [2.0, 4.0, 6.0]
 
 
 def test_gradient_over_several_variables_and_wrt():

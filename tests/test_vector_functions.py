@@ -1,0 +1,190 @@
+"""The functions of whole vectors (dot, norm, logsumexp, softmax, log_softmax,
+prod, cross_entropy) against an independent reference: mpmath's 40-digit
+numerical derivative of the table's mpmath column, element by element, at
+points inside the domain; at their kinks the verdict; and the Jacobians of
+the vector-valued ones, by every method (SymPy, torch.func.jacrev and jacfwd,
+finite differences)."""
+
+import json
+
+import mpmath
+import numpy as np
+import pytest
+
+from gradcalc.check import differentiate
+from gradcalc.functions import FUNCTIONS, TABLE
+
+REFERENCE_DIGITS = 40
+SYMBOLIC_RTOL = 1e-13  # SymPy at 30 digits, rounded to float64
+AUTOGRAD_RTOL = 1e-12  # torch float64: a few ulps through a few operations
+FINITE_DIFFERENCE_RTOL = 1e-7
+ABS = 1e-14
+
+# name -> (expression, the point's vectors and scalars, the mpmath function of them)
+SCALAR_CASES = {
+    "dot": ("dot(w, x)", {"w": [1.0, -2.0, 0.5], "x": [3.0, 4.0, -1.5]}),
+    "norm": ("norm(x)", {"x": [3.0, -4.0, 1.25]}),
+    "logsumexp": ("logsumexp(x)", {"x": [1.0, 2.0, 3.0]}),
+    "prod": ("prod(x)", {"x": [2.0, -3.0, 0.5]}),
+    "cross_entropy": ("cross_entropy(x, 1)", {"x": [0.3, -1.2, 2.0, 0.7]}),
+}
+MAP_CASES = {
+    "softmax": ("softmax(x)", {"x": [1.0, 2.0, 3.0]}),
+    "log_softmax": ("log_softmax(x)", {"x": [0.5, -1.0, 2.5, 0.0]}),
+}
+
+
+def test_every_function_of_whole_vectors_is_checked_here():
+    vector = {f.name for f in FUNCTIONS if f.vector}
+    assert vector == set(SCALAR_CASES) | set(MAP_CASES)
+
+
+def _mp_function(name, point):
+    """The table's mpmath column as a function of the flattened inputs."""
+    names = list(point)
+    sizes = [len(point[n]) for n in names]
+    extra = {"cross_entropy": (1,), "norm": ()}.get(name, ())
+
+    def f(*flat):
+        args, at = [], 0
+        for size in sizes:
+            args.append(list(flat[at : at + size]))
+            at += size
+        return TABLE[name].mpmath(mpmath, *args, *extra)
+
+    flat = [mpmath.mpf(v) for n in names for v in point[n]]
+    return f, flat, names, sizes
+
+
+def _reference_gradient(name, point, output=None):
+    f, flat, _names, _sizes = _mp_function(name, point)
+    g = f if output is None else (lambda *a: f(*a)[output])
+    with mpmath.workdps(REFERENCE_DIGITS):
+        return [
+            float(mpmath.diff(g, flat, [1 if j == i else 0 for j in range(len(flat))]))
+            for i in range(len(flat))
+        ]
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_CASES))
+def test_gradient_of_a_vector_function_matches_mpmath(name):
+    text, point = SCALAR_CASES[name]
+    result = differentiate(text, [",".join(f"{k}={v}" for k, v in point.items())])
+    assert result.status == "agree", result.reason
+    reference = _reference_gradient(name, point)
+    found = {p.wrt[0]: p for p in result.partials}
+    at = 0
+    for variable, values in point.items():
+        partial = found[variable]
+        expected = reference[at : at + len(values)]
+        at += len(values)
+        assert partial.sympy == pytest.approx(expected, rel=SYMBOLIC_RTOL, abs=ABS)
+        assert partial.autograd == pytest.approx(expected, rel=AUTOGRAD_RTOL, abs=ABS)
+        assert partial.finite_difference == pytest.approx(
+            expected, rel=FINITE_DIFFERENCE_RTOL, abs=1e-9
+        )
+
+
+@pytest.mark.parametrize("name", sorted(MAP_CASES))
+def test_jacobian_of_a_vector_valued_function_matches_mpmath_by_every_method(name):
+    text, point = MAP_CASES[name]
+    result = differentiate(text, [",".join(f"{k}={v}" for k, v in point.items())])
+    assert result.status == "agree", result.reason
+    n = len(point["x"])
+    reference = np.array([_reference_gradient(name, point, output=i) for i in range(n)])
+    assert result.rows == [f"f[{i}]" for i in range(n)]
+    assert result.columns == [f"x[{j}]" for j in range(n)]
+    np.testing.assert_allclose(result.sympy, reference, rtol=SYMBOLIC_RTOL, atol=ABS)
+    np.testing.assert_allclose(result.autograd_reverse, reference, rtol=AUTOGRAD_RTOL, atol=ABS)
+    np.testing.assert_allclose(result.autograd_forward, reference, rtol=AUTOGRAD_RTOL, atol=ABS)
+    np.testing.assert_allclose(result.finite_difference, reference, rtol=1e-7, atol=1e-9)
+
+
+def test_the_gradient_of_logsumexp_is_softmax(cli):
+    run = cli("diff", "logsumexp(x)", "--at", "x=[1,2,3]", "--json")
+    assert run.exit_code == 0
+    x = np.array([1.0, 2.0, 3.0])
+    softmax = np.exp(x) / np.exp(x).sum()  # numpy's, independent of the engines
+    gradient = run.json["gradient"]["x"]
+    for method in ("sympy", "autograd", "finite_difference"):
+        np.testing.assert_allclose(gradient[method], softmax, rtol=1e-9, atol=1e-12)
+
+
+def test_the_jacobian_of_softmax_is_diag_s_minus_s_s_transposed(cli):
+    run = cli("diff", "softmax(x)", "--at", "x=[1,2,3]", "--json")
+    assert run.exit_code == 0
+    document = run.json
+    from conftest import validate
+
+    validate(document, "diff.schema.json")
+    assert "gradient" not in document and "derivatives" not in document
+    jacobian = document["jacobian"]
+    assert jacobian["rows"] == ["f[0]", "f[1]", "f[2]"]
+    assert jacobian["columns"] == ["x[0]", "x[1]", "x[2]"]
+    x = np.array([1.0, 2.0, 3.0])
+    s = np.exp(x) / np.exp(x).sum()
+    expected = np.diag(s) - np.outer(s, s)
+    for method in ("sympy", "autograd_reverse", "autograd_forward"):
+        np.testing.assert_allclose(jacobian[method], expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(jacobian["finite_difference"], expected, rtol=1e-7, atol=1e-9)
+    assert jacobian["finite_difference_checked"] == [[True] * 3] * 3
+    assert document["status"] == "agree" and document["value"] == pytest.approx(s, rel=1e-15)
+
+
+def test_dot_gives_each_vector_the_other(cli):
+    run = cli("diff", "dot(w,x)", "--at", "w=[1,2],x=[3,4]", "--json")
+    assert run.exit_code == 0
+    gradient = run.json["gradient"]
+    for method in ("sympy", "autograd", "finite_difference"):
+        assert gradient["w"][method] == pytest.approx([3, 4], rel=1e-9)
+        assert gradient["x"][method] == pytest.approx([1, 2], rel=1e-9)
+
+
+def test_a_jacobian_over_a_vector_and_a_scalar_has_a_column_each():
+    result = differentiate("x*y", ["x=[1,2],y=3"])
+    assert result.columns == ["x[0]", "x[1]", "y"]
+    assert result.sympy.tolist() == [[3.0, 0.0, 1.0], [0.0, 3.0, 2.0]]
+    assert result.autograd_forward.tolist() == [[3.0, 0.0, 1.0], [0.0, 3.0, 2.0]]
+
+
+@pytest.mark.parametrize(
+    "expression, at",
+    [("norm(x)", "x=[0,0]"), ("norm(x)", "x=[0,0,0]"), ("norm(w - x)", "w=[1,2],x=[1,2]")],
+)
+def test_norm_at_zero_is_a_kink_and_its_nan_is_traced(cli, expression, at):
+    run = cli("diff", expression, "--at", at, "--json")
+    assert run.exit_code == 1
+    document = run.json
+    assert document["status"] == "not_differentiable" and not document["differentiable"]
+    (note,) = [n for n in document["notes"] if n.startswith("autograd's NaN")]
+    assert "0·∞ through norm at 0" in note and f"at {expression};" in note
+    assert "sqrt(sum((" in note and "^2) + 1e-12)" in note
+
+
+def test_sqrt_of_a_square_at_its_zero_is_traced(cli):
+    run = cli("diff", "sqrt((x-1)^2)", "--at", "1", "--json")
+    assert run.exit_code == 1
+    (note,) = [n for n in run.json["notes"] if n.startswith("autograd's NaN")]
+    assert "sqrt((x-1)^2 + 1e-12)" in note
+
+
+@pytest.mark.parametrize(
+    "expression, at, words",
+    [
+        ("cross_entropy(x, 3)", "x=[1,2,3]", "k is a class index 0 to 2, not 3"),
+        ("cross_entropy(x, 0.5)", "x=[1,2,3]", "k is a class index 0 to 2, not 0.5"),
+        ("dot(w, x)", "w=[1,2],x=[1,2,3]", "vector variables have different lengths [2, 3]"),
+    ],
+)
+def test_vector_function_misuse_is_one_line_exit_2(cli, expression, at, words):
+    run = cli("diff", expression, "--at", at)
+    assert run.exit_code == 2 and run.stderr.strip().endswith(words), run.stderr
+
+
+def test_many_points_refuse_functions_of_whole_vectors(cli):
+    run = cli("diff", "softmax(x)", "--points", "-", "--json", input=b"x\n1\n")
+    assert run.exit_code == 2
+    assert json.loads(run.stdout)["error"]["message"] == (
+        "softmax(...) takes whole vectors: many points give one number per variable "
+        "(a vector goes in --at)"
+    )
