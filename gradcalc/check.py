@@ -244,7 +244,7 @@ def differentiate(
     from . import cas
 
     # Long vectors: one symbol per vector, evaluated over arrays (see vectors).
-    elementwise = vectors.applies(shapes, order)
+    elementwise = vectors.applies(expr, shapes, order)
     symbolic = cas.sympy() if elementwise else cas.choose(expr, any_size=not autograd)
     notes = []
     if symbolic.ENGINE == "symengine":

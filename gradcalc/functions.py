@@ -234,6 +234,33 @@ def _np_any_zero(np, x, *_):
     return np.any(x == 0, axis=-1, keepdims=True)
 
 
+def _position(i, length: int) -> int:
+    """x[i]'s element: an integer 0 <= i < length (negative counts from the end)."""
+    from .errors import UsageError
+
+    value = float(i)
+    if not value.is_integer() or not -length <= value < length:
+        raise UsageError(f"index {value:g} is outside a vector of {length} (0 to {length - 1})")
+    return int(value) % length
+
+
+def _np_index(np, x, i):
+    position = _position(np.ravel(i)[0], x.shape[-1])
+    return x[..., position : position + 1]
+
+
+def _np_vector(np, *parts):
+    rows = max(np.shape(p)[0] if np.ndim(p) == 2 else 1 for p in parts)
+    blocks = [
+        np.broadcast_to(
+            np.reshape(p, (-1, np.shape(p)[-1]) if np.ndim(p) else (1, 1)),
+            (rows, np.shape(p)[-1] if np.ndim(p) else 1),
+        )
+        for p in parts
+    ]
+    return np.concatenate(blocks, axis=-1)
+
+
 OPERATORS = [
     Function(
         "add",
@@ -295,6 +322,28 @@ OPERATORS = [
         samples=((1.5, 2.5), (0.7, -1.3)),
         at_kink=_never,
         side=_power_side,
+    ),
+    Function(
+        "index",
+        (2, 2),
+        lambda sp, x, i: _elements(x)[_position(i, len(_elements(x)))],
+        lambda t, x, i: x.reshape(-1)[_position(i, x.numel())],
+        _np_index,
+        lambda mp, x, i: x[int(i)],
+        "x[i]: element i of a vector (from 0; x[-1] is the last)",
+        operator="[]",
+        vector="reduce",
+    ),
+    Function(
+        "vector",
+        (1, None),
+        lambda sp, *parts: [e for p in parts for e in _elements(p)],
+        lambda t, *parts: t.cat([p.reshape(-1) for p in parts]),
+        _np_vector,
+        lambda mp, *parts: [e for p in parts for e in (p if isinstance(p, list) else [p])],
+        "[a, b, ...]: a vector of its elements (its derivative is a Jacobian)",
+        operator="[,]",
+        vector="map",
     ),
     Function(
         "neg",

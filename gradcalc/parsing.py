@@ -99,7 +99,7 @@ _TOKEN = re.compile(
     (?P<space>\s+)
   | (?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z][A-Za-z0-9_]*)
-  | (?P<op>\*\*|//|[-+*/^(),])
+  | (?P<op>\*\*|//|[-+*/^(),\[\]])
     """,
     # ASCII: \d and \s would take Bengali, full-width and mathematical digits
     # and Unicode spaces (x*৪ read as x*4).
@@ -108,8 +108,6 @@ _TOKEN = re.compile(
 
 _BAD_CHARS = {
     ".": "attribute access is not part of the grammar",
-    "[": "brackets are not part of the grammar (a vector value goes in --at x=[1,2,3])",
-    "]": "brackets are not part of the grammar",
     "{": "braces are not part of the grammar",
     "}": "braces are not part of the grammar",
     "'": "strings are not part of the grammar",
@@ -304,6 +302,8 @@ class _Parser:
         """Pop one operator's operands off the output and push its node."""
         if pending.kind == "paren":
             raise ParseError("unclosed '('", pending.token.column)
+        if pending.kind == "call" and pending.func.name == "vector":
+            raise ParseError("unclosed '['", pending.token.column)
         if pending.kind == "call":
             raise ParseError(f"unclosed '(' of {pending.func.name}", pending.token.column)
         count = 1 if pending.kind == "prefix" else 2
@@ -402,6 +402,11 @@ class _Parser:
                 raise ParseError("empty parentheses", token.column)
             self.stack.append(_Pending("paren", token))
             return i + 1, True
+        if token.text == "[":  # a vector: [a, b, ...]
+            if tokens[i + 1].text == "]":
+                raise ParseError("an empty vector '[]'", token.column)
+            self.stack.append(_Pending("call", token, func=TABLE["vector"]))
+            return i + 1, True
         if token.text in ("-", "+"):
             self.stack.append(_Pending("prefix", token, precedence=_PREFIX_PRECEDENCE))
             return i + 1, True
@@ -421,9 +426,11 @@ class _Parser:
             return i + 1, True
         if token.text == "//":
             raise ParseError("floor division '//' is not supported", token.column)
-        if token.text == ")":
+        if token.text in (")", "]"):
             self._close(token)
             return i + 1, False
+        if token.text == "[":
+            return self._index(token, self.tokens, i), False
         if token.text == ",":
             self._comma(token)
             return i + 1, True
@@ -463,8 +470,15 @@ class _Parser:
         while self.stack and self.stack[-1].kind in ("binary", "prefix"):
             self._reduce(self.stack.pop())
         if not self.stack:
-            raise ParseError("unmatched ')'", token.column)
+            raise ParseError(f"unmatched '{token.text}'", token.column)
         pending = self.stack.pop()
+        opened = "[" if pending.kind == "call" and pending.func.name == "vector" else "("
+        if (opened == "[") != (token.text == "]"):
+            raise ParseError(
+                f"'{pending.token.text}' at column {pending.token.column} is closed by "
+                f"'{token.text}'",
+                token.column,
+            )
         if pending.kind == "call":
             pending.argc += 1
             self._call(pending, token)
@@ -472,6 +486,23 @@ class _Parser:
             # A parenthesised group keeps its node; its span takes the parentheses.
             node, depth, _, _ = self.output.pop()
             self.output.append((node, depth, pending.token.start, token.start + 1))
+
+    def _index(self, token, tokens, i) -> int:
+        """x[i] right after a value: element i (an integer literal, from 0;
+        negative from the end) of the vector before it."""
+        number, close = tokens[i + 1], tokens[i + 2] if i + 2 < len(tokens) else tokens[-1]
+        sign = ""
+        if number.text == "-":
+            sign, number, close = "-", tokens[i + 2], tokens[i + 3]
+        if number.kind != "num" or not number.text.isdigit() or close.text != "]":
+            raise ParseError(
+                "an index is a whole number in brackets right after a vector: x[0], x[-1]",
+                token.column,
+            )
+        leaf = self._node("num", (), sign + number.text, number.start, close.start)
+        operand = self.output.pop()
+        self.output.append(self._node("index", (operand, leaf), None, operand[2], close.start + 1))
+        return i + (4 if sign else 3)
 
     def _comma(self, token):
         while self.stack and self.stack[-1].kind in ("binary", "prefix"):
@@ -553,6 +584,10 @@ def to_text(root: Node) -> str:
         func = TABLE[node.op]
         if func.operator is None:
             text[id(node)] = f"{node.op}({', '.join(args)})"
+        elif node.op == "index":
+            text[id(node)] = f"{args[0]}[{args[1]}]"
+        elif node.op == "vector":
+            text[id(node)] = f"[{', '.join(args)}]"
         elif node.op == "neg":
             text[id(node)] = f"(-{args[0]})"
         else:

@@ -38,10 +38,13 @@ SAMPLED = 32  # components whose finite differences are checked past SMALL (each
 SEED = 0  # the sample and the direction are reproducible
 
 
-def applies(shapes: dict, order: int) -> bool:
+def applies(expr, shapes: dict, order: int) -> bool:
     """Whether `differentiate` takes this module's path: first derivatives
-    with some vector variable longer than SMALL."""
-    return order == 1 and any(s is not None and s > SMALL for s in shapes.values())
+    with some vector variable longer than SMALL, in an expression of
+    elementwise functions, means and sums (not dot, softmax, x[i], ...: those
+    take the per-component path)."""
+    long = order == 1 and any(s is not None and s > SMALL for s in shapes.values())
+    return long and not any(TABLE[n.op].vector for n in expr.nodes if n.op in TABLE)
 
 
 def sample(n: int) -> list[int]:

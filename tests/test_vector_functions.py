@@ -188,3 +188,37 @@ def test_many_points_refuse_functions_of_whole_vectors(cli):
         "softmax(...) takes whole vectors: many points give one number per variable "
         "(a vector goes in --at)"
     )
+
+
+def test_a_list_of_expressions_is_differentiated_as_a_jacobian(cli):
+    run = cli("diff", "[x*y, sin(x)]", "--at", "x=0.5,y=2", "--json")
+    assert run.exit_code == 0
+    jacobian = run.json["jacobian"]
+    assert jacobian["rows"] == ["f[0]", "f[1]"] and jacobian["columns"] == ["x", "y"]
+    expected = [[2.0, 0.5], [np.cos(0.5), 0.0]]  # by hand: d(xy) = (y, x), d sin x = (cos x, 0)
+    for method in ("sympy", "autograd_reverse", "autograd_forward"):
+        np.testing.assert_allclose(jacobian[method], expected, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(jacobian["finite_difference"], expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "expression, at, gradient",
+    [
+        ("x[0]*x[1]", "x=[3,4]", [4.0, 3.0]),
+        ("x[-1]^2", "x=[3,4]", [0.0, 8.0]),
+        ("softmax(x)[0]", "x=[0,0]", [0.25, -0.25]),
+        ("sum([x, 2*x])", "x=[1,2]", [3.0, 3.0]),
+    ],
+)
+def test_indexing_picks_one_element(expression, at, gradient):
+    result = differentiate(expression, [at])
+    assert result.status == "agree", result.reason
+    (partial,) = result.partials
+    assert partial.sympy == pytest.approx(gradient, rel=1e-15, abs=1e-300)
+    assert partial.autograd == pytest.approx(gradient, rel=1e-15, abs=1e-300)
+
+
+def test_an_index_past_the_end_is_one_line_exit_2(cli):
+    run = cli("diff", "x[2]", "--at", "x=[1,2]")
+    assert run.exit_code == 2
+    assert run.stderr == "gradcalc: error: index 2 is outside a vector of 2 (0 to 1)\n"
