@@ -168,3 +168,23 @@ def test_an_overflow_inside_evalf_is_an_answer_not_a_crash(cli):
     run = cli("diff", "erfc(x)", "--at", "-1e300")
     assert run.exit_code in (0, 1, 3)
     assert "internal error" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "expression, x, reference",
+    [
+        # cos(x)/x - sin(x)/x**2: two terms of 1e300 whose difference is -x/3
+        ("sin(x)/x", 1e-300, lambda mp, x: mp.diff(lambda t: mp.sin(t) / t, x)),
+        ("sin(x)/x", 1e-10, lambda mp, x: mp.diff(lambda t: mp.sin(t) / t, x)),
+        ("(exp(x)-1)/x", 1e-200, lambda mp, x: mp.diff(lambda t: mp.expm1(t) / t, x)),
+        # SymPy's own evaluation of erfc overflows here; mpmath's does not.
+        ("erfc(x)", -1e300, lambda mp, x: mp.diff(mp.erfc, x)),
+    ],
+)
+def test_the_symbolic_reference_survives_cancellation(expression, x, reference):
+    import mpmath
+
+    result = differentiate(expression, {"x": x})
+    with mpmath.workdps(1300):
+        expected = float(reference(mpmath, mpmath.mpf(x)))
+    assert result.partials[0].sympy == pytest.approx(expected, rel=1e-13, abs=1e-320)

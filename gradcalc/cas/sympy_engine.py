@@ -115,14 +115,41 @@ def value_at(f, substitutions: dict):
         lambda e: isinstance(e, sp.Derivative) and e.expr.func in (sp.sign, sp.Heaviside),
         lambda e: sp.S.Zero,
     )
-    # Float substitution evaluates at PRECISION digits as the tree is rebuilt
-    # (an exact substitution of 3 into x**(10**10) would build a huge integer).
+    value, why = _value_at(f, substitutions, PRECISION)
+    if value is None or not _small(f):
+        return value, why
+    # Cancellation: cos(x)/x - sin(x)/x**2 at 1e-300 subtracts two numbers of
+    # 1e300 to get -3e-301, which 30 digits cannot. SymPy's adaptive evalf
+    # (working precision raised until the result has its digits) says.
     try:
-        result = _away_from_spikes(f.xreplace(substitutions)).evalf(PRECISION)
+        checked = f.evalf(PRECISION, subs=substitutions, maxn=MAX_PRECISION)
+        exact = float(checked)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return value, why
+    if math.isfinite(exact) and abs(exact - value) > 1e-15 * abs(exact):
+        return exact, None
+    return value, why
+
+
+MAX_PRECISION = 2_000  # digits: cancellations down from 1e±600 and more
+SMALL_TREE = 2_000  # nodes of a derivative re-evaluated for cancellation
+
+
+def _small(f) -> bool:
+    return all(count <= SMALL_TREE for count, _ in enumerate(sp.preorder_traversal(f)))
+
+
+def _value_at(f, substitutions: dict, digits: int):
+    # Float substitution evaluates at `digits` as the tree is rebuilt (an
+    # exact substitution of 3 into x**(10**10) would build a huge integer).
+    try:
+        result = _away_from_spikes(f.xreplace(substitutions)).evalf(digits)
     except ZeroDivisionError:
         return None, "infinite (division by zero)"
     except OverflowError:
-        return None, "not evaluable here (OverflowError)"
+        # SymPy's own evaluation of erfc(-1e300) converts a huge integer to a
+        # float; mpmath's functions take such arguments.
+        return _by_mpmath(f, substitutions, digits)
     except (ValueError, TypeError) as error:
         return None, f"not evaluable here ({type(error).__name__})"
     if result.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
@@ -139,6 +166,22 @@ def value_at(f, substitutions: dict):
     if not math.isfinite(value):
         return None, "overflows float64" if math.isinf(value) else "not a number"
     return value, None
+
+
+def _by_mpmath(f, substitutions: dict, digits: int):
+    import mpmath
+
+    symbols = sorted(substitutions, key=str)
+    try:
+        function = sp.lambdify(symbols, f, modules="mpmath")
+        with mpmath.workdps(digits):
+            value = function(*(mpmath.mpf(substitutions[s]) for s in symbols))
+        number = float(value)
+    except Exception as error:  # a name mpmath lacks (relu, ...), or its own overflow
+        return None, f"not evaluable here ({type(error).__name__})"
+    if not math.isfinite(number):
+        return None, "overflows float64" if math.isinf(number) else "not a number"
+    return number, None
 
 
 def substitutions(symbols: dict, point: dict) -> dict:
