@@ -117,8 +117,16 @@ def first_nonfinite(expr, values: dict):
     depends = depends_on(expr, set(expr.variables))
     built = {id(n): engine.number(float(np.ravel(values[id(n)])[0])) for n in expr.nodes}
     for node in reversed(expr.nodes):
-        if node.is_leaf or node.op == "detach" or TABLE[node.op].reduces or TABLE[node.op].vector:
-            continue  # (a function of whole vectors: nantrace looks at norm itself)
+        if node.is_leaf or node.op == "detach" or TABLE[node.op].reduces:
+            continue
+        if TABLE[node.op].vector:
+            for position, arg in enumerate(node.args):
+                if depends[id(arg)] and TABLE[node.op].vector == "reduce":
+                    arguments = [values[id(a)] for a in node.args]
+                    local = whole_vector_local(node.op, position, arguments)
+                    if not np.all(np.isfinite(local)):
+                        return node, arg
+            continue
         for position, arg in enumerate(node.args):
             if not depends[id(arg)]:
                 continue
@@ -136,6 +144,54 @@ def first_nonfinite(expr, values: dict):
                 if engine.value_at(rule, at)[0] is None:
                     return node, arg
     return None
+
+
+def whole_vector_rule(op: str, position: int, arity: int):
+    """(placeholders, rule) of a function of whole vectors that gives a number
+    (dot, norm, logsumexp, prod, cross_entropy, x[i]): its derivative by its
+    argument `position`, in vector notation, for views (softmax(u) for
+    logsumexp). None for an argument that carries no gradient (k, i, p)."""
+    import sympy as sp
+
+    u, a, b, k = (sp.Symbol(name, real=True) for name in ("u", "a", "b", "k"))
+    function = sp.Function
+    rules = {
+        ("dot", 0): ((a, b), b),
+        ("dot", 1): ((a, b), a),
+        ("norm", 0): ((u,), u / function("norm")(u)) if arity == 1 else ((u, k), sp.sign(u)),
+        ("logsumexp", 0): ((u,), function("softmax")(u)),
+        ("prod", 0): ((u,), function("prod")(u) / u),
+        ("cross_entropy", 0): ((u, k), function("softmax")(u) - function("onehot")(k)),
+        ("index", 0): ((u, k), function("onehot")(k)),
+    }
+    return rules.get((op, position))
+
+
+def whole_vector_local(op: str, position: int, arguments: list) -> np.ndarray:
+    """The local derivative of a function of whole vectors that gives a
+    number, by the elements of its argument `position`, at the arguments'
+    values (arrays): SymPy's derivative element by element, NaN where it is
+    not finite (norm at 0: x/norm(x) is 0/0)."""
+    import sympy as sp
+
+    from .cas import sympy_engine as engine
+
+    built: list = []
+    elements: list = []
+    for i, value in enumerate(arguments):
+        flat = np.ravel(np.asarray(value, dtype=np.float64))
+        if i == position:
+            elements = [sp.Symbol(f"e{j}", real=True) for j in range(flat.size)]
+            built.append(elements if flat.size > 1 else elements[0])
+        else:
+            numbers = [engine.number(float(v)) for v in flat]
+            built.append(numbers if flat.size > 1 else numbers[0])
+    builder = TABLE[op].sympy
+    assert builder is not None, op
+    f = builder(sp, *built)
+    at = {e: engine.number(float(v)) for e, v in zip(elements, np.ravel(arguments[position]))}
+    found = [engine.value_at(sp.diff(f, e), at)[0] for e in elements]
+    return np.array([np.nan if v is None else v for v in found], dtype=np.float64)
 
 
 Contribution = Callable[[Any, int, Any], Any]

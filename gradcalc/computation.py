@@ -110,7 +110,7 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
         "the graph and the steps write each node's local derivative element by element, and "
         "this one mixes the elements (its derivative is a gradient or a Jacobian, which diff "
         "gives)",
-        allowed=("dot",),
+        allowed=tuple(f.name for f in TABLE.values() if f.vector == "reduce"),
     )
     if isinstance(at, dict):
         specs = [",".join(f"{k}={_spec(v)}" for k, v in at.items())] if at else []
@@ -237,11 +237,16 @@ def _local_derivatives(expr, index, edges, nodes, values, shapes, vector, depend
     import sympy as sp
 
     from .cas import sympy_engine as symbolic
+    from .cas import tree
 
     # Each sub-expression as SymPy, every variable scalar (vectors elementwise),
     # to write local derivatives in terms of the inputs.
     scalars = {n.value: sp.Symbol(str(n.value), real=True) for n in expr.nodes if n.op == "var"}
-    texts = symbolic.build(expr, scalars, keep=True)
+    # Functions of whole vectors stay unevaluated: norm(x), x[0] as written.
+    unevaluated = {
+        name: (lambda *a, name=name: _written(name, a)) for name, f in TABLE.items() if f.vector
+    }
+    texts = tree.build(expr, scalars, sp, {**symbolic.SPECIAL, **unevaluated}, keep=True)
     for node in expr.nodes:
         func = TABLE.get(node.op)
         for position, child in enumerate(node.args):
@@ -255,6 +260,21 @@ def _local_derivatives(expr, index, edges, nodes, values, shapes, vector, depend
                 n = shapes[id(child)] if vector[id(child)] else 1
                 placeholders = symbolic.placeholders(["u"])
                 generic = sp.Integer(1) / n if node.op == "mean" else sp.Integer(1)
+            elif func is not None and func.vector:  # dot, norm, logsumexp, ...: a number
+                rule = backward.whole_vector_rule(node.op, position, len(node.args))
+                assert rule is not None, (node.op, position)  # (k, i and p carry no gradient)
+                placeholders, generic = list(rule[0]), rule[1]
+                arguments = [values[id(a)] for a in node.args]
+                local = backward.whole_vector_local(node.op, position, arguments)
+                edge.generic, edge.placeholders = generic, tuple(placeholders)
+                names = [str(p) for p in placeholders]
+                edge.forward_generic = forward_text(node.op, names)
+                edge.local_generic = sp.sstr(generic)
+                edge.local_symbolic = sp.sstr(
+                    generic.xreplace({p: texts[id(a)] for p, a in zip(placeholders, node.args)})
+                )
+                edge.local_value = _tolist(local) if vector[id(child)] else float(local[0])
+                continue
             else:
                 placeholders, generic = backward.local_rule(
                     symbolic.ENGINE_INSTANCE, node.op, len(node.args), position, exponent
@@ -277,11 +297,25 @@ def _local_derivatives(expr, index, edges, nodes, values, shapes, vector, depend
                     edge.local_value = _tolist(share) if vector[id(child)] else float(share.sum())
 
 
+def _written(name: str, args) -> Any:
+    """`name(args)` as an unevaluated SymPy function (x[i] for an index),
+    for the local derivatives' texts."""
+    import sympy as sp
+
+    if name == "index":
+        return sp.Symbol(f"{sp.sstr(args[0])}[{sp.sstr(args[1])}]", real=True)
+    return sp.Function(name)(*args)
+
+
 def forward_text(op: str, names: list) -> str:
     """An operation written on its inputs' names: sin(u), a*b, u**2."""
     func = TABLE[op]
     if op == "neg":
         return f"-{names[0]}"
+    if op == "index":
+        return f"{names[0]}[{names[1]}]"
+    if op == "vector":
+        return f"[{', '.join(names)}]"
     if func.operator is not None:
         return f"{names[0]}{func.operator}{names[1]}"
     return f"{func.name}({', '.join(names)})"

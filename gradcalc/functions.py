@@ -153,11 +153,12 @@ def _elements(x) -> list:
 
 def _sympy_norm(sp, x, p=None):
     xs = _elements(x)
-    if p is None or p == 2:
+    order = 2.0 if p is None else float(p)  # (SymPy's Float(1.0) == 1 is False)
+    if order == 2:
         return sp.sqrt(sp.Add(*[v**2 for v in xs]))
-    if p == 1:
+    if order == 1:
         return sp.Add(*[sp.Abs(v) for v in xs])
-    raise ValueError("norm(x, p): p is 1 or 2")
+    raise ValueError(f"norm(x, p): p is 1 or 2, not {order:g}")
 
 
 def _sympy_logsumexp(sp, x):

@@ -57,7 +57,7 @@ def trace(expr, values: dict, point: dict, dtype: str = "float64") -> Trace | No
     values ({id(node): array}); None when no node explains the NaN."""
     from . import backward
 
-    found = backward.first_nonfinite(expr, values) or _norm_at_zero(expr, values)
+    found = backward.first_nonfinite(expr, values)
     if found is None:
         return None
     node, arg = found
@@ -65,22 +65,6 @@ def trace(expr, values: dict, point: dict, dtype: str = "float64") -> Trace | No
     rewrite = _rewrite(expr, node, arg)
     gradient = _gradient(rewrite, point, dtype) if rewrite is not None else None
     return Trace(node.brief, arg.brief, pattern, rewrite, gradient)
-
-
-def _norm_at_zero(expr, values: dict):
-    """(node, argument) of the first 2-norm, from the output down, whose
-    vector is 0 there while it depends on a variable: its derivative
-    x/norm(x) is 0/0."""
-    import numpy as np
-
-    from .backward import depends_on
-
-    depends = depends_on(expr, set(expr.variables))
-    for node in reversed(expr.nodes):
-        arg = node.args[0] if node.op == "norm" and len(node.args) == 1 else None
-        if arg is not None and depends[id(arg)] and np.all(np.asarray(values[id(arg)]) == 0):
-            return node, arg
-    return None
 
 
 def _rewrite(expr, node, arg) -> str | None:

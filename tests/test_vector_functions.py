@@ -222,3 +222,28 @@ def test_an_index_past_the_end_is_one_line_exit_2(cli):
     run = cli("diff", "x[2]", "--at", "x=[1,2]")
     assert run.exit_code == 2
     assert run.stderr == "gradcalc: error: index 2 is outside a vector of 2 (0 to 1)\n"
+
+
+def test_the_graph_writes_logsumexps_local_derivative_as_softmax():
+    from gradcalc.computation import build
+
+    graph = build("logsumexp(x)", "x=[1,2,3]")
+    (edge,) = graph.edges
+    x = np.array([1.0, 2.0, 3.0])
+    softmax = np.exp(x) / np.exp(x).sum()
+    assert edge.local_generic == "softmax(u)"
+    np.testing.assert_allclose(edge.local_value, softmax, rtol=1e-15)
+    assert graph.agree and all(node.agree for node in graph.nodes)
+
+
+def test_the_graph_marks_norm_at_zero_where_the_nan_starts(cli):
+    run = cli("graph", "1 + norm(x)", "--at", "x=[0,0]", "--format", "json")
+    assert run.exit_code == 1
+    marked = [n["expression"] for n in run.json["nodes"] if n.get("nan_source")]
+    assert marked == ["norm(x)"]
+
+
+def test_the_graph_refuses_a_function_whose_derivative_is_a_jacobian(cli):
+    run = cli("graph", "sum(softmax(x))", "--at", "x=[1,2]")
+    assert run.exit_code == 2
+    assert run.stderr.startswith("gradcalc: error: softmax(...) takes whole vectors: the graph")

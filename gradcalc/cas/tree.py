@@ -121,6 +121,8 @@ def _apply(node, args, module, special):
     if TABLE[node.op].reduces:
         return TABLE[node.op].sympy(module, args[0])
     if TABLE[node.op].vector:
+        if node.op in special:  # (the graph writes them unevaluated)
+            return special[node.op](*args)
         return _whole_vectors(node, args, module)
     return _broadcast(lambda *a: build_operation(node.op, list(a), module, special), args, node)
 
