@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 
+from .errors import PointError
 from .functions import CONSTANTS, TABLE
 from .parsing import Expression, Node
 
@@ -66,7 +67,13 @@ def _evaluate_node(node: Node, point, values, frozen):
     if node.op == "var":
         return point[node.value]
     args = [values[id(a)] for a in node.args]
-    return np.asarray(TABLE[node.op].numpy(np, *args), dtype=np.float64)
+    try:
+        return np.asarray(TABLE[node.op].numpy(np, *args), dtype=np.float64)
+    except ValueError:  # numpy's broadcast: [a, b] against a vector of 3
+        lengths = sorted({np.shape(a)[-1] for a in args if np.ndim(a) and np.shape(a)[-1] > 1})
+        if len(lengths) < 2:
+            raise
+        raise PointError(f"vectors of different lengths {lengths} meet in {node.brief}") from None
 
 
 def first_undefined(expr: Expression, point: dict):

@@ -174,6 +174,11 @@ def test_sqrt_of_a_square_at_its_zero_is_traced(cli):
         ("cross_entropy(x, 3)", "x=[1,2,3]", "k is a class index 0 to 2, not 3"),
         ("cross_entropy(x, 0.5)", "x=[1,2,3]", "k is a class index 0 to 2, not 0.5"),
         ("dot(w, x)", "w=[1,2],x=[1,2,3]", "vector variables have different lengths [2, 3]"),
+        (
+            "[x[0], y] - x",
+            "x=[1,2,3],y=1",
+            "vectors of different lengths [2, 3] meet in [x[0], y] - x",
+        ),
     ],
 )
 def test_vector_function_misuse_is_one_line_exit_2(cli, expression, at, words):
