@@ -23,6 +23,9 @@ CASES = {
     "graph-tree": ["graph", "x*x + sin(x)", "--at", "2"],
     "graph-dot": ["graph", "x*y", "--at", "x=2,y=3", "--format", "dot"],
     "perceptron": ["perceptron", "--x", "6.7", "--y", "0"],
+    "diff-jacobian": ["diff", "softmax(x)", "--at", "x=[1,2,3]"],
+    "diff-norm-nan": ["diff", "norm(x)", "--at", "x=[0,0]"],
+    "graph-logsumexp": ["graph", "logsumexp(x) + x[0]", "--at", "x=[1,2]"],
 }
 
 

@@ -85,7 +85,8 @@ def _method_table(rows) -> Table:
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("|error|\nvs SymPy", justify="right", no_wrap=True)
     for row in rows:
-        table.add_row(*row)
+        # Text, not markup: "[undefined, undefined]" would read as a style tag.
+        table.add_row(*(Text(cell) for cell in row))
     return table
 
 
@@ -136,9 +137,9 @@ def _partials_table(result, digits, symbolic: bool) -> Table:
         table.add_row(
             _label(partial),
             *([_symbolic(partial.symbolic)] if symbolic else []),
-            numbers.cell(partial.sympy, digits),
-            "skipped" if _skipped(partial) else numbers.cell(partial.autograd, digits),
-            numbers.cell(partial.finite_difference, digits),
+            Text(numbers.cell(partial.sympy, digits)),
+            Text("skipped" if _skipped(partial) else numbers.cell(partial.autograd, digits)),
+            Text(numbers.cell(partial.finite_difference, digits)),
             "✓" if partial.agree else "✗",
         )
     return table
