@@ -176,8 +176,7 @@ def _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype):
         code = verdict.DISAGREE
     status = verdict.STATUSES[code]
     if code == verdict.KINK:
-        where = ", ".join(sorted({str(getattr(k, "node", k)) for k in kinks}))
-        return status, f"not differentiable here (a kink at {where})"
+        return status, verdict.kink_words(kinks)
     if code == verdict.UNDEFINED:
         return status, "SymPy's Jacobian is not finite at this point"
     methods = "SymPy, autograd (reverse and forward mode) and finite differences"
