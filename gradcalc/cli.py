@@ -38,6 +38,12 @@ class Loss(str, Enum):
     ce = "ce"
 
 
+class DiffFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    latex = "latex"
+
+
 class GraphFormat(str, Enum):
     tree = "tree"
     dot = "dot"
@@ -650,6 +656,8 @@ def _order(value: int) -> int:
         "gradcalc diff 'sin(x**2)' --at 3",
         "gradcalc diff 'x**2*y' --at x=1,y=2 --order 2",
         "echo 'tanh(x)' | gradcalc diff - --at 0.5 --steps",
+        "gradcalc diff 'sin(x**2)' --explain --format latex",
+        "gradcalc diff 'sin(x**2)' --answer '2*x*cos(x**2)'",
     ),
 )
 def diff(
@@ -710,6 +718,36 @@ def diff(
             show_default=False,
         ),
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Derive it step by step as a textbook does, each rule named and each step "
+            "checked against SymPy (no --at needed; a failed check exits 70).",
+        ),
+    ] = False,
+    answer: Annotated[
+        str | None,
+        typer.Option(
+            "--answer",
+            metavar="EXPR",
+            help="Check a derivative written by hand: exit 0 when it is right, 1 when wrong "
+            "(with a point where it differs and the step it departs from).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        DiffFormat,
+        typer.Option(
+            "--format",
+            help="text, or markdown ($...$ math) or latex (an align* environment) for the "
+            "derivative and --explain.",
+        ),
+    ] = DiffFormat.text,
+    pretty: Annotated[
+        bool,
+        typer.Option("--pretty", help="Draw the derivative in SymPy's two-dimensional form."),
+    ] = False,
     json: Json = False,
 ):
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
@@ -727,6 +765,22 @@ def diff(
                 "--steps, --graph, --plot and --no-autograd take one point (--at), not --points"
             )
         return _diff_many(expression, points, wrt, order, dtype.value, json, digits)
+    if explain or answer is not None or pretty or output_format != DiffFormat.text:
+        return _diff_explained(
+            expression,
+            at,
+            wrt,
+            order,
+            dtype.value,
+            full,
+            no_autograd,
+            explain,
+            answer,
+            output_format.value,
+            pretty,
+            digits,
+            json,
+        )
     from .check import differentiate
 
     result = differentiate(
@@ -769,6 +823,52 @@ def diff(
     if drawn:
         sys.stdout.write("\n" + drawn)
     return _exit_code(result.status)
+
+
+def _diff_explained(
+    expression,
+    at,
+    wrt,
+    order,
+    dtype,
+    full,
+    no_autograd,
+    explain,
+    answer,
+    output_format,
+    pretty,
+    digits,
+    json,
+) -> int:
+    """diff --explain / --answer / --format / --pretty (gradcalc.explained)."""
+    from .explained import run
+
+    outcome = run(
+        expression,
+        at,
+        wrt,
+        order,
+        dtype,
+        explain=explain,
+        answer=answer,
+        form=output_format,
+        pretty=pretty,
+        full=full,
+        autograd=not no_autograd,
+        digits=digits,
+        json=json,
+        status_code=_exit_code,
+    )
+    if outcome.document is not None:
+        _emit(outcome.document)
+    elif outcome.text is not None:
+        with _Writing():
+            sys.stdout.write(outcome.text)
+    else:
+        _show(outcome.renderable)
+    if outcome.failure:
+        return _report("step_check", outcome.failure, outcome.code, False)
+    return outcome.code
 
 
 def _open_points(source: str):
