@@ -357,7 +357,6 @@ class _Walk:
         )
 
     def _quotient(self, f, x, u, v):
-        sp = self.sp
         du, nu = self.d(u, x)
         dv, nv = self.d(v, x)
         number = len(self.steps) + 1
@@ -544,26 +543,30 @@ def equal(a, b, rng: random.Random | None = None) -> str:
     """'symbolic' when a - b is 0 once rewritten, 'numeric' when it is 0 at
     CHECK_POINTS random points (30 digits), 'failed' when it is not, and
     'unverifiable' when no point has both defined."""
-    sp = _sp()
-    difference = a - b
-    if difference == 0:
+    if symbolically_zero(a - b):
         return "symbolic"
-    for rewrite in (sp.expand, sp.cancel):
-        try:
-            if rewrite(difference) == 0:
-                return "symbolic"
-        except (TypeError, ValueError, NotImplementedError, RecursionError):
-            pass
-    if sp.count_ops(difference) <= SIMPLIFY_OPS:
-        try:
-            if sp.simplify(difference) == 0:
-                return "symbolic"
-        except (TypeError, ValueError, NotImplementedError, RecursionError):
-            pass
     found = differing_point(a, b, rng)
     if found is None:
         return "numeric"
     return "unverifiable" if found == "none" else "failed"
+
+
+def symbolically_zero(difference) -> bool:
+    """0 as built, after expand or cancel, or after simplify when it is small
+    (simplify on a large difference can take minutes)."""
+    sp = _sp()
+    if difference == 0:
+        return True
+    rewrites = [sp.expand, sp.cancel]
+    if sp.count_ops(difference) <= SIMPLIFY_OPS:
+        rewrites.append(sp.simplify)
+    for rewrite in rewrites:
+        try:
+            if rewrite(difference) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError, RecursionError):
+            continue
+    return False
 
 
 def sample_points(symbols: list, rng: random.Random, count: int = CHECK_TRIES):
@@ -625,10 +628,12 @@ def walk(f, symbols: dict, wanted: list[tuple], mutation=None, taken: set = froz
             walker.section = len(sections)
             before = len(walker.steps)
             result, last = walker.d(function, x)
-            derivative = sp.diff(function, x)
+            # SymPy's own derivative of that order is the reference; the
+            # next order differentiates SymPy's derivative of this one.
+            derivative = sp.diff(f, *[symbols[n] for n in wrt[: k + 1]])
             numbers = [s.number for s in walker.steps[before:]]
             sections.append(Section(wrt[: k + 1], function, derivative, result, numbers, last))
-            function = derivative  # the next order differentiates SymPy's derivative
+            function = sp.diff(function, x)
     return walker, sections
 
 
@@ -655,7 +660,7 @@ def explain(
     from .parsing import Expression as Parsed
     from .parsing import parse
 
-    sp = _sp()
+    _sp()
     expr = expression if isinstance(expression, Parsed) else parse(expression)
     names = validate(expr, wrt, order, "float64")
     if order > 2:
@@ -727,7 +732,7 @@ def exact_value(derivative, point: dict) -> tuple:
     """(exact value at `point` (Symbol -> exact number) when it is short, or
     None; its float, or None when it is not a finite real)."""
     sp = _sp()
-    number = value(derivative, {s: sp.Float(v, 30) for s, v in point.items()})
+    number = value(derivative, {s: sp.Float(v.evalf(30), 30) for s, v in point.items()})
     try:
         exact = derivative.xreplace(point)
         exact = sp.nsimplify(exact) if exact.is_Float else exact
@@ -751,4 +756,4 @@ def failure_message(explanation: Explanation) -> str | None:
     return None
 
 
-__all__ = ["Explanation", "Section", "Step", "StepCheckError", "explain", "RULE_NAMES"]
+__all__ = ["RULE_NAMES", "Explanation", "Section", "Step", "StepCheckError", "explain"]

@@ -139,8 +139,9 @@ def _numbers_md(result, digits) -> str:
     for partial in result.partials:
         name = "d/d" + "".join(partial.wrt)
         cells = [
-            numbers.fmt(getattr(partial, key), digits)
+            "skipped" if value is None and key == "autograd" else numbers.fmt(value, digits)
             for key in ("sympy", "autograd", "finite_difference")
+            for value in [getattr(partial, key)]
         ]
         rows.append(f"| {name} | " + " | ".join(cells) + f" | {'yes' if partial.agree else 'no'} |")
     rows.append("")

@@ -470,8 +470,8 @@ def explanation(explained) -> dict:
             "wrt": list(section.wrt),
             "function": sp.sstr(section.function),
             "symbolic": sp.sstr(section.derivative),
-            "latex": f"{latex_operator(section.wrt, partial)} {sp.latex(section.function)} = "
-            f"{sp.latex(section.derivative)}",
+            "latex": f"{latex_operator(section.wrt, partial)}\\left({sp.latex(explained.function)}"
+            f"\\right) = {sp.latex(section.derivative)}",
             "result": sp.sstr(section.result),
             "steps": list(section.steps),
         }
@@ -538,12 +538,12 @@ def _strict(document):
 __all__ = [
     "SCHEMA_VERSION",
     "accumulate",
+    "answer",
     "diff",
     "dumps",
     "error",
     "explained",
     "explanation",
-    "answer",
     "graph",
     "perceptron",
     "put_number",

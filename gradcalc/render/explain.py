@@ -97,8 +97,16 @@ def _equation(step, partial: bool, full: bool) -> str:
 
 
 def _pretty(before, var, after) -> str:
+    """d/dvar before = after in two dimensions; `var` may be a tuple (d²/dx dy)."""
     sp = _sp()
-    return sp.pretty(sp.Eq(sp.Derivative(before, var), after, evaluate=False), use_unicode=True)
+    variables = var if isinstance(var, tuple) else (var,)
+    return sp.pretty(
+        sp.Eq(sp.Derivative(before, *variables), after, evaluate=False), use_unicode=True
+    )
+
+
+def _wrt_symbols(explanation, section) -> tuple:
+    return tuple(explanation.symbols[name] for name in section.wrt)
 
 
 def _value_line(explanation, index: int, section, digits) -> str | None:
@@ -186,8 +194,9 @@ def pretty_result(explanation):
     """Each derivative in SymPy's two-dimensional Unicode form (--pretty)."""
     lines = []
     for section in explanation.sections:
-        variable = explanation.symbols[section.wrt[-1]]
-        rendered = _pretty(section.function, variable, section.derivative)
+        rendered = _pretty(
+            explanation.function, _wrt_symbols(explanation, section), section.derivative
+        )
         lines.extend(Text(row) for row in rendered.split("\n"))
         lines.append(Text(""))
     return Group(*lines)
@@ -235,7 +244,7 @@ def markdown(explanation, verdict=None, steps: bool = True, digits=None) -> str:
         op = latex_operator(section.wrt, partial)
         f = sp.latex(explanation.function)
         if steps:
-            out.append(f"**${op} {f}$, step by step**")
+            out.append(f"**${op} \\left({f}\\right)$, step by step**")
             out.append("")
             for n in section.steps:
                 step = explanation.steps[n - 1]
@@ -244,9 +253,9 @@ def markdown(explanation, verdict=None, steps: bool = True, digits=None) -> str:
                 if step.rule not in OWN_RULES:
                     out.append(f"   `{_md_escape(step.how)}`")
                 if step.note:
-                    out.append(f"   <br>{_md_escape(step.note)}")
+                    out.append(f"   *{_md_escape(step.note)}*")
             out.append("")
-        lhs = f"{op} {sp.latex(section.function)}"
+        lhs = rf"{op} \left({sp.latex(explanation.function)}\right)"
         out.append(f"$${lhs} = {sp.latex(section.derivative)}$$")
         out.append("")
         value = _value_latex(explanation, index)
@@ -318,7 +327,8 @@ def latex(explanation, verdict=None, steps: bool = True, digits=None) -> str:
                     rf" && {label_tex}"
                 )
         op = latex_operator(section.wrt, partial)
-        rows.append(rf"{op} {sp.latex(section.function)} &= {sp.latex(section.derivative)}")
+        function = sp.latex(explanation.function)
+        rows.append(rf"{op} \left({function}\right) &= {sp.latex(section.derivative)}")
         value = _exact_row(explanation, index, section, partial)
         if value:
             rows.append(value)
@@ -340,7 +350,7 @@ def _exact_row(explanation, index: int, section, partial: bool) -> str | None:
         f"{_latex_name(name)} = {sp.latex(value)}" for name, value in _point_items(explanation)
     )
     op = latex_operator(section.wrt, partial)
-    lhs = rf"\left.{op} {sp.latex(explanation.function)}\right|_{{{point}}}"
+    lhs = rf"\left.{op} \left({sp.latex(explanation.function)}\right)\right|_{{{point}}}"
     shown = numbers.fmt(number)
     if exact is not None and sp.sstr(exact) != shown:
         return rf"{lhs} &= {sp.latex(exact)} \approx {shown}"
