@@ -813,7 +813,7 @@ def diff(
         if steps:
             from .render.steps import view as steps_view
 
-            parts.append(steps_view(model, result.wrt, full, digits))
+            parts.append(steps_view(model, result.wrt, full, digits, order))
         if graph:
             from .render.graph import tree
 

@@ -25,7 +25,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import GradcalcError, UsageError
+from .errors import UsageError
 
 FRESH = ["u", "v", "w", "p", "q", "s", "t", "g", "h"]  # names for an inner function
 SIMPLIFY_OPS = 60  # differences with more operations than this are checked numerically
@@ -33,23 +33,6 @@ CHECK_POINTS = 4  # random points a numeric check needs, each agreeing
 CHECK_TRIES = 60  # points drawn before a numeric check gives up
 RELATIVE = 1e-15  # agreement of two 30-digit values, relative to the larger
 MAX_STEPS = 400  # steps of one explanation; past it the expression is too large to explain
-
-
-class StepCheckError(GradcalcError):
-    """A step of an explanation disagrees with SymPy's derivative: a bug in a
-    rule, never the user's input."""
-
-    kind = "step_check"
-
-    def __init__(self, message: str, step: Step):
-        super().__init__(message)
-        self.step = step
-
-    @property
-    def exit_code(self):  # type: ignore[override]
-        from .errors import ExitCode
-
-        return ExitCode.INTERNAL
 
 
 @dataclass
@@ -616,7 +599,9 @@ def _exact_value(f, point: dict):
 # -- the driver --------------------------------------------------------------
 
 
-def walk(f, symbols: dict, wanted: list[tuple], mutation=None, taken: set = frozenset()):
+def walk(
+    f, symbols: dict, wanted: list[tuple], mutation=None, taken: set | frozenset = frozenset()
+):
     """The walk over each wanted derivative (a tuple of names, by order)."""
     sp = _sp()
     walker = _Walk(sp, set(taken), mutation)
@@ -717,10 +702,11 @@ def exact_point(symbols: dict, at, expr) -> dict:
         point = points.resolve(list([at] if isinstance(at, str) else at), expr.variables)
     exact = {}
     for name, symbol in symbols.items():
-        number = point[name]
-        if np.ndim(number) != 0:
-            raise UsageError("--explain takes scalar variables (a vector point has no exact value)")
-        number = float(number)
+        if np.ndim(point[name]) != 0:
+            raise UsageError(
+                "takes scalar values with --explain (a vector has no exact value)", option="at"
+            )
+        number = float(point[name])
         guess = sp.nsimplify(sp.Float(repr(number)), [sp.pi, sp.E], rational=False)
         if float(guess) != number:
             guess = sp.Rational(repr(number))
@@ -756,4 +742,4 @@ def failure_message(explanation: Explanation) -> str | None:
     return None
 
 
-__all__ = ["RULE_NAMES", "Explanation", "Section", "Step", "StepCheckError", "explain"]
+__all__ = ["RULE_NAMES", "Explanation", "Section", "Step", "explain"]

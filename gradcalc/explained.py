@@ -110,7 +110,7 @@ def run(
 
     from .render.explain import answer_text, pretty_result, text
 
-    parts = []
+    parts: list = []
     if result is not None:
         from .render.diff import view
 

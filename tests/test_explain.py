@@ -487,3 +487,35 @@ def test_subprocess_explain_latex():
     run = run_subprocess("diff", "exp(3x)", "--explain", "--format", "latex")
     assert run.returncode == 0
     assert r"\text{(3) chain rule, } u = 3 x" in run.stdout
+
+
+# -- --steps notation -----------------------------------------------------------
+
+
+def test_steps_write_total_and_local_derivatives_apart(cli):
+    run = cli("diff", "x*sin(x)", "--at", "2", "--steps")
+    assert run.exit_code == 0
+    assert "  dz/dx = ∂z/∂x + ∂z/∂u · ∂u/∂x\n" in run.stdout
+    assert "∂z/∂x = ∂z/∂x" not in run.stdout
+
+
+def test_steps_have_no_repeated_equal_values(cli):
+    run = cli("diff", "x+y", "--at", "x=1,y=2", "--steps")
+    lines = run.stdout.split("\n")
+    start = lines.index("  dz/dx = ∂z/∂x")
+    assert lines[start : start + 4] == [
+        "  dz/dx = ∂z/∂x",
+        "          = 1",
+        "  dz/dy = ∂z/∂y",
+        "          = 1",
+    ]
+
+
+def test_steps_with_order_2_say_what_they_show(cli):
+    run = cli("diff", "x^3", "--at", "2", "--steps", "--order", "2")
+    assert run.exit_code == 0
+    assert "(the first derivative's chain rule, at the point: the order-2 derivatives are in" in (
+        run.stdout
+    )
+    plain = cli("diff", "x^3", "--at", "2", "--steps")
+    assert "first derivative's chain rule" not in plain.stdout
