@@ -650,6 +650,9 @@ def explain(
     names = validate(expr, wrt, order, "float64")
     if order > 2:
         raise UsageError(f"with --explain must be 1 or 2, not {order}", option="order")
+    from . import budget
+
+    budget.computing()  # SymPy is imported: from here the time budget runs
     f, symbols = build(expr)
     wanted = wanted_derivatives(names, order)
     walker, sections = walk(f, symbols, wanted, taken=set(expr.variables))
