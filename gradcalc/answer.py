@@ -13,6 +13,7 @@ the answer names the step.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import explain as explaining
@@ -105,7 +106,7 @@ def check(explanation: explaining.Explanation, text: str) -> Verdict:
     symbolic = explaining.symbolically_zero(answer - truth)
     if symbolic:
         return Verdict(text, True, "symbolic", message="right: it equals the derivative")
-    found = _compare(answer, truth, ANSWER_POINTS)
+    found = _compare(answer, truth, ANSWER_POINTS, domain=explanation.function)
     if found is None:
         return Verdict(
             text,
@@ -148,12 +149,19 @@ def _points(symbols: list, rng: random.Random):
         yield point
 
 
-def _compare(answer, truth, wanted: int, symbols=None):
-    """None: equal at `wanted` points where both are defined; 'none': no
-    such point; else (point, answer there, derivative there)."""
-    symbols = symbols or sorted(answer.free_symbols | truth.free_symbols, key=lambda s: s.name)
+def _compare(answer, truth, wanted: int, symbols=None, domain=None):
+    """None: equal at `wanted` points where both are defined (and the
+    function, `domain`, is a finite real); 'none': no such point; else
+    (point, answer there, derivative there)."""
+    free = answer.free_symbols | truth.free_symbols
+    if domain is not None:
+        free |= domain.free_symbols
+    symbols = symbols or sorted(free, key=lambda s: s.name)
+    points: Iterable = list(_points(symbols, random.Random(0)))
+    if domain is not None:
+        points = explaining.in_domain(domain, list(points))
     agreeing = 0
-    for point in _points(symbols, random.Random(0)):
+    for point in points:
         mine, theirs = explaining.value(answer, point), explaining.value(truth, point)
         if mine is None or theirs is None:
             continue
@@ -175,13 +183,14 @@ def _departure(explanation, section, answer, verdict: Verdict) -> None:
     walker, _ = explaining.walk(explanation.function, explanation.symbols, wanted, taken=taken)
     mine = set(section.steps)
     slips = [(n, slip) for n, slip in walker.slips if n in mine][:MAX_SLIPS]
-    symbols = sorted(answer.free_symbols | section.derivative.free_symbols, key=lambda s: s.name)
+    free = answer.free_symbols | section.derivative.free_symbols | explanation.function.free_symbols
+    symbols = sorted(free, key=lambda s: s.name)
     for number, slip in slips:
         _, sections = explaining.walk(
             explanation.function, explanation.symbols, wanted, (number, slip), taken
         )
         slipped = next(s for s in sections if s.wrt == section.wrt)
-        if _compare(answer, slipped.result, 6, symbols) is None:
+        if _compare(answer, slipped.result, 6, symbols, explanation.function) is None:
             step = explanation.steps[number - 1]
             verdict.step, verdict.rule, verdict.slip = number, step.rule, slip
             verdict.message = f"wrong: it departs at step {number} ({step.rule} rule): " + _words(

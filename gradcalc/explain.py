@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UsageError
+from .errors import DomainError, TooLargeError, UsageError
 
 FRESH = ["u", "v", "w", "p", "q", "s", "t", "g", "h"]  # names for an inner function
-SIMPLIFY_OPS = 60  # differences with more operations than this are checked numerically
+SIMPLIFY_OPS = 60  # differences with more operations than this are not simplified
+EXPAND_OPS = 150  # ... nor expanded or cancelled: they are checked numerically
 CHECK_POINTS = 4  # random points a numeric check needs, each agreeing
 CHECK_TRIES = 60  # points drawn before a numeric check gives up
 RELATIVE = 1e-15  # agreement of two 30-digit values, relative to the larger
@@ -55,6 +57,8 @@ class Step:
 
 
 RULE_NAMES = (
+    "variable",
+    "constant",
     "sum",
     "constant multiple",
     "power",
@@ -225,9 +229,9 @@ class _Walk:
 
     def _record(self, rule, before, var, after, how, note="", uses=(), slips=()):
         if len(self.steps) >= MAX_STEPS:
-            raise UsageError(
-                f"the expression needs more than {MAX_STEPS} steps to explain; "
-                "--explain is for expressions a person reads"
+            raise TooLargeError(
+                f"the expression needs more than {MAX_STEPS} steps to explain "
+                "(explanations are limited to that many: they are for a person to read)"
             )
         number = len(self.steps) + 1
         step = Step(number, rule, before, var, after, how, note, sorted(set(uses)), self.section)
@@ -235,6 +239,15 @@ class _Walk:
         for slip in slips:
             self.slips.append((number, slip))
         return step
+
+    def leaf(self, f, x, derivative) -> int:
+        """The step of a section that is a variable or a constant (no rule
+        below it): d/dx x = 1, d/dx c = 0."""
+        if f == x:
+            how = f"d/d{x}({x}) = 1"
+            return self._record("variable", f, x, derivative, how).number
+        how = f"a constant (it does not depend on {x}) has derivative 0"
+        return self._record("constant", f, x, derivative, how).number
 
     def _slipped(self, number: int, slip: str) -> bool:
         return self.mutation == (number, slip)
@@ -513,22 +526,25 @@ class _Walk:
 # -- checking ----------------------------------------------------------------
 
 
-def check_step(step: Step, rng: random.Random | None = None) -> None:
-    """Set step.checked / step.check against SymPy's derivative of `before`."""
+def check_step(step: Step, rng: random.Random | None = None, domain=None) -> None:
+    """Set step.checked / step.check against SymPy's derivative of `before`,
+    compared where `domain` (by default `before`) is real, every part of it:
+    for a step by a variable of the expression, the expression itself (its
+    derivatives, SymPy's, may hold re() and im() of parts that are real there)."""
     sp = _sp()
     truth = sp.diff(step.before, step.var)
-    method = equal(step.after, truth, rng)
+    method = equal(step.after, truth, rng, domain=step.before if domain is None else domain)
     step.checked = method in ("symbolic", "numeric")
     step.check = method
 
 
-def equal(a, b, rng: random.Random | None = None) -> str:
+def equal(a, b, rng: random.Random | None = None, domain=None) -> str:
     """'symbolic' when a - b is 0 once rewritten, 'numeric' when it is 0 at
     CHECK_POINTS random points (30 digits), 'failed' when it is not, and
     'unverifiable' when no point has both defined."""
     if symbolically_zero(a - b):
         return "symbolic"
-    found = differing_point(a, b, rng)
+    found = differing_point(a, b, rng, domain=domain)
     if found is None:
         return "numeric"
     return "unverifiable" if found == "none" else "failed"
@@ -540,8 +556,9 @@ def symbolically_zero(difference) -> bool:
     sp = _sp()
     if difference == 0:
         return True
-    rewrites = [sp.expand, sp.cancel]
-    if sp.count_ops(difference) <= SIMPLIFY_OPS:
+    size = sp.count_ops(difference)
+    rewrites = [sp.expand, sp.cancel] if size <= EXPAND_OPS else []
+    if size <= SIMPLIFY_OPS:
         rewrites.append(sp.simplify)
     for rewrite in rewrites:
         try:
@@ -552,14 +569,48 @@ def symbolically_zero(difference) -> bool:
     return False
 
 
-def sample_points(symbols: list, rng: random.Random, count: int = CHECK_TRIES):
+def sample_points(symbols: list, rng: random.Random, count: int = CHECK_TRIES) -> list:
     """Points where expressions over `symbols` are tried: most within
     [-3, 3] (and some in (0, 1), where inverse trig lives, and past 1,
     where acosh does), at 30-digit Floats."""
     sp = _sp()
-    for i in range(count):
-        low, high = [(-3.0, 3.0), (0.05, 0.95), (1.05, 4.0), (-0.95, -0.05)][i % 4]
-        yield {s: sp.Float(rng.uniform(low, high), 30) for s in symbols}
+    spans = [(-3.0, 3.0), (0.05, 0.95), (1.05, 4.0), (-0.95, -0.05)]
+    return [
+        {s: sp.Float(rng.uniform(*spans[i % len(spans)]), 30) for s in symbols}
+        for i in range(count)
+    ]
+
+
+def in_domain(f, points: list) -> Iterable:
+    """The points where f is real, every part of it included (real_at). All
+    points at once in float64 with numpy (each shared part evaluated once:
+    NaN, from a part outside its real domain, spreads to the whole); where
+    numpy cannot evaluate one of its heads, point by point, lazily."""
+    import numpy as np
+
+    from .cas import sympy_engine
+
+    if not points:
+        return []
+    arrays = {s: np.array([float(p[s]) for p in points]) for s in points[0]}
+    try:
+        with np.errstate(all="ignore"):
+            values = sympy_engine.evaluate_numpy(f, arrays)
+        finite = np.broadcast_to(np.isfinite(values), (len(points),))
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        return _LazyDomain(f, points)
+    # float64 can overflow where 30 digits do not: those points are left out.
+    return [p for p, ok in zip(points, finite) if ok]
+
+
+class _LazyDomain:
+    """The points where real_at(f) holds, found as they are asked for."""
+
+    def __init__(self, f, points):
+        self.f, self.points = f, points
+
+    def __iter__(self):
+        return (p for p in self.points if real_at(self.f, p))
 
 
 def value(f, point: dict):
@@ -570,18 +621,45 @@ def value(f, point: dict):
     return number
 
 
+DOMAIN_PARTS = 40  # sub-expressions of a function checked to be real at a point
+
+
+def real_at(f, point: dict) -> bool:
+    """f and its function calls and powers are finite reals at `point`: the
+    real domain, where torch and numpy compute it (abs(acosh(y)) at y = 0.5 is
+    real in SymPy, through a complex acosh, but outside that domain)."""
+    sp = _sp()
+    if value(f, point) is None:
+        return False
+    parts = [
+        e
+        for e in sp.preorder_traversal(f)
+        if (isinstance(e, sp.Function) or e.is_Pow) and e.free_symbols
+    ]
+    return all(value(e, point) is not None for e in parts[:DOMAIN_PARTS])
+
+
 def close(a: float, b: float, relative: float = RELATIVE) -> bool:
     return abs(a - b) <= relative * max(1.0, abs(a), abs(b))
 
 
-def differing_point(a, b, rng: random.Random | None = None, relative: float = RELATIVE):
-    """None when a and b agree at CHECK_POINTS points where both are defined;
+def differing_point(
+    a, b, rng: random.Random | None = None, relative: float = RELATIVE, domain=None
+):
+    """None when a and b agree at CHECK_POINTS points where both are defined
+    (and `domain`, the function they are derivatives of, is a finite real);
     'none' when no such points were found; else (point, value a, value b)."""
     rng = rng or random.Random(0)
-    symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+    free = a.free_symbols | b.free_symbols
+    if domain is not None:
+        free |= domain.free_symbols
+    symbols = sorted(free, key=lambda s: s.name)
+    points: Iterable = sample_points(symbols, rng)
+    if domain is not None:
+        points = in_domain(domain, list(points))
     agreeing = 0
-    for point in sample_points(symbols, rng):
-        va, vb = _exact_value(a, point), _exact_value(b, point)
+    for point in points:
+        va, vb = value(a, point), value(b, point)
         if va is None or vb is None:
             continue
         if not close(va, vb, relative):
@@ -590,10 +668,6 @@ def differing_point(a, b, rng: random.Random | None = None, relative: float = RE
         if agreeing >= CHECK_POINTS:
             return None
     return None if agreeing else "none"
-
-
-def _exact_value(f, point: dict):
-    return value(f, point)
 
 
 # -- the driver --------------------------------------------------------------
@@ -613,6 +687,8 @@ def walk(
             walker.section = len(sections)
             before = len(walker.steps)
             result, last = walker.d(function, x)
+            if last is None:  # x itself, or a constant: its one-line rule
+                last = walker.leaf(function, x, result)
             # SymPy's own derivative of that order is the reference; the
             # next order differentiates SymPy's derivative of this one.
             derivative = sp.diff(f, *[symbols[n] for n in wrt[: k + 1]])
@@ -646,6 +722,7 @@ def explain(
     from .parsing import parse
 
     _sp()
+    sp = _sp()
     expr = expression if isinstance(expression, Parsed) else parse(expression)
     names = validate(expr, wrt, order, "float64")
     if order > 2:
@@ -654,6 +731,8 @@ def explain(
 
     budget.computing()  # SymPy is imported: from here the time budget runs
     f, symbols = build(expr)
+    if f.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise DomainError(f"{expr.source} is not finite anywhere: it reads as {sp.sstr(f)}")
     wanted = wanted_derivatives(names, order)
     walker, sections = walk(f, symbols, wanted, taken=set(expr.variables))
     explanation = Explanation(
@@ -668,8 +747,9 @@ def explain(
     )
     if check:
         rng = random.Random(0)
+        variables = set(symbols.values())
         for step in explanation.steps:
-            check_step(step, rng)
+            check_step(step, rng, f if step.var in variables else None)
     if at:
         point = exact_point(symbols, at, expr)
         explanation.point = {symbol.name: number for symbol, number in point.items()}

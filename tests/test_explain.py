@@ -519,3 +519,35 @@ def test_steps_with_order_2_say_what_they_show(cli):
     )
     plain = cli("diff", "x^3", "--at", "2", "--steps")
     assert "first derivative's chain rule" not in plain.stdout
+
+
+def test_a_variable_or_a_constant_alone_still_gets_its_step():
+    assert [(s.rule, s.after) for s in explain("x").steps] == [("variable", 1)]
+    explained = explain("x*y", wrt=["x"], order=2)
+    assert [s.rule for s in explained.steps] == ["constant multiple", "constant"]
+    assert explained.steps[-1].after == 0
+
+
+def test_steps_are_checked_in_the_real_domain():
+    # SymPy's d/dy |acosh(y)| holds re() and im(): equal to the step where
+    # acosh(y) is real (y > 1), not at y = 0.5 where only the modulus is.
+    explained = explain("abs(acosh(y))")
+    assert explained.checked
+    assert explained.steps[-1].check == "numeric"
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["cot(pi)*x", "--explain"], 3, "cot(pi)*x is not finite anywhere"),
+        (
+            ["+".join(f"sin({k}*x^{k})" for k in range(1, 120)), "--explain"],
+            2,
+            "needs more than 400 steps to explain",
+        ),
+    ],
+)
+def test_explain_limits(cli, args, code, message):
+    run = cli("diff", *args)
+    assert run.exit_code == code
+    assert message in run.stderr
