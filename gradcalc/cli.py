@@ -762,6 +762,11 @@ def diff(
             raise UsageError(
                 "--steps, --graph, --plot and --no-autograd take one point (--at), not --points"
             )
+        if explain or answer is not None or pretty or output_format != DiffFormat.text:
+            raise UsageError(
+                "--explain, --answer, --format and --pretty take one point (--at) or none, "
+                "not --points"
+            )
         return _diff_many(expression, points, wrt, order, dtype.value, json, digits)
     if explain or answer is not None or pretty or output_format != DiffFormat.text:
         return _diff_explained(

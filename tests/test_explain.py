@@ -551,3 +551,18 @@ def test_explain_limits(cli, args, code, message):
     run = cli("diff", *args)
     assert run.exit_code == code
     assert message in run.stderr
+
+
+def test_second_order_text_names_the_second_derivative_of_the_expression(cli):
+    run = cli("diff", "sin(x^2)", "--explain", "--order", "2")
+    assert run.exit_code == 0
+    out = run.stdout
+    assert "d²/dx² sin(x**2): the derivative by x of d/dx = 2*x*cos(x**2), step by step" in out
+    assert "  d²/dx² sin(x**2) = -4*x**2*sin(x**2) + 2*cos(x**2)\n" in out
+    assert "(step 2)" in out.split("d²/dx²")[1]  # x**2's derivative, reused
+
+
+def test_explain_is_not_for_many_points(cli):
+    run = cli("diff", "x^2", "--explain", "--points", "-", input="x\n1\n")
+    assert run.exit_code == 2
+    assert "--explain, --answer, --format and --pretty take one point (--at) or none" in run.stderr

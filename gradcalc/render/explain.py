@@ -155,7 +155,7 @@ def text(explanation, verdict=None, full: bool = False, pretty: bool = False, di
                 lines.append(Text("       " + _cut(step.how, full), style="dim"))
             if step.note:
                 lines.append(Text("       " + step.note, style="dim"))
-        result = f"  {op} {_cut(sp.sstr(section.function), full)} = "
+        result = f"  {op} {_cut(sp.sstr(explanation.function), full)} = "
         if pretty:
             lines.append(Text("  Result:", style="bold"))
             rendered = _pretty(
