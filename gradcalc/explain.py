@@ -34,6 +34,7 @@ EXPAND_OPS = 150  # ... nor expanded or cancelled: they are checked numerically
 CHECK_POINTS = 4  # random points a numeric check needs, each agreeing
 CHECK_TRIES = 60  # points drawn before a numeric check gives up
 RELATIVE = 1e-15  # agreement of two 30-digit values, relative to the larger
+SHORT = 80  # characters of a part or sub-derivative written out in a step's `how`
 MAX_STEPS = 400  # steps of one explanation; past it the expression is too large to explain
 
 
@@ -170,6 +171,14 @@ NOTES = {
 }
 
 
+def _short(text: str) -> str:
+    """A part of an expression, cut in the middle past SHORT characters."""
+    if len(text) <= SHORT:
+        return text
+    half = SHORT // 2 - 2
+    return f"{text[:half]} … {text[-half:]}"
+
+
 def _is_sigmoid(sp, f):
     """1/(1 + exp(-u)) -> u, else None."""
     if not (f.is_Pow and f.exp == -1 and f.base.is_Add and len(f.base.args) == 2):
@@ -253,9 +262,14 @@ class _Walk:
         return self.mutation == (number, slip)
 
     def _ref(self, name: str, part, derivative, number) -> str:
+        """u = ..., u' = ... (step n): a long derivative is named by its step
+        only, so that a large expression's steps stay readable."""
         sp = self.sp
+        text = sp.sstr(derivative)
+        if number and len(text) > SHORT:
+            return f"{name} = {_short(sp.sstr(part))}, {name}' from step {number}"
         where = f" (step {number})" if number else ""
-        return f"{name} = {sp.sstr(part)}, {name}' = {sp.sstr(derivative)}{where}"
+        return f"{name} = {_short(sp.sstr(part))}, {name}' = {text}{where}"
 
     def _derive(self, f, x):
         sp = self.sp

@@ -566,3 +566,12 @@ def test_explain_is_not_for_many_points(cli):
     run = cli("diff", "x^2", "--explain", "--points", "-", input="x\n1\n")
     assert run.exit_code == 2
     assert "--explain, --answer, --format and --pretty take one point (--at) or none" in run.stderr
+
+
+def test_markdown_notes_keep_their_asterisks(cli):
+    from markdown_it import MarkdownIt
+
+    run = cli("diff", "sigmoid(2x)", "--explain", "--format", "markdown")
+    html = MarkdownIt().render(run.stdout)
+    assert "written out: exp(-u)/(1 + exp(-u))**2</li>" in html
+    assert "<em>" not in html

@@ -231,7 +231,13 @@ def _difference_words(verdict, digits=None) -> str:
 
 
 def _md_escape(text: str) -> str:
+    """For inside a code span."""
     return text.replace("`", "'")
+
+
+def _md_text(text: str) -> str:
+    """Plain text whose *, _, [, <, ` and \\ Markdown must not read as markup."""
+    return "".join("\\" + c if c in "\\`*_[]<>" else c for c in text)
 
 
 def markdown(explanation, verdict=None, steps: bool = True, digits=None) -> str:
@@ -253,7 +259,7 @@ def markdown(explanation, verdict=None, steps: bool = True, digits=None) -> str:
                 if step.rule not in OWN_RULES:
                     out.append(f"   `{_md_escape(step.how)}`")
                 if step.note:
-                    out.append(f"   *{_md_escape(step.note)}*")
+                    out.append(f"   {_md_text(step.note)}")
             out.append("")
         lhs = rf"{op} \left({sp.latex(explanation.function)}\right)"
         out.append(f"$${lhs} = {sp.latex(section.derivative)}$$")
@@ -270,9 +276,9 @@ def markdown(explanation, verdict=None, steps: bool = True, digits=None) -> str:
 
 def _md_verdict(verdict, digits=None) -> str:
     head = "✅" if verdict.right else "❌"
-    line = f"{head} Your answer `{_md_escape(verdict.answer)}`: {_md_escape(verdict.message)}"
+    line = f"{head} Your answer `{_md_escape(verdict.answer)}`: {_md_text(verdict.message)}"
     if verdict.point is not None:
-        line += "  \n" + _md_escape(_difference_words(verdict, digits).strip())
+        line += "  \n" + _md_text(_difference_words(verdict, digits).strip())
     return line
 
 
