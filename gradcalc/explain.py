@@ -556,7 +556,7 @@ def equal(a, b, rng: random.Random | None = None, domain=None) -> str:
     """'symbolic' when a - b is 0 once rewritten, 'numeric' when it is 0 at
     CHECK_POINTS random points (30 digits), 'failed' when it is not, and
     'unverifiable' when no point has both defined."""
-    if symbolically_zero(a - b):
+    if a == b or symbolically_zero(a - b):  # the same tree (even one SymPy cannot evaluate)
         return "symbolic"
     found = differing_point(a, b, rng, domain=domain)
     if found is None:
@@ -583,14 +583,17 @@ def symbolically_zero(difference) -> bool:
     return False
 
 
+# Where points are drawn, in turn: the first and last spans bound the search.
+SPANS = [(-20.0, 20.0), (-3.0, 3.0), (0.05, 0.95), (1.05, 4.0), (-0.95, -0.05), (4.0, 100.0)]
+
+
 def sample_points(symbols: list, rng: random.Random, count: int = CHECK_TRIES) -> list:
     """Points where expressions over `symbols` are tried: most within
-    [-3, 3] (and some in (0, 1), where inverse trig lives, and past 1,
-    where acosh does), at 30-digit Floats."""
+    [-3, 3] (and some in (0, 1), where inverse trig lives, past 1, where acosh
+    does, and far out, for a domain far from 0), at 30-digit Floats."""
     sp = _sp()
-    spans = [(-3.0, 3.0), (0.05, 0.95), (1.05, 4.0), (-0.95, -0.05)]
     return [
-        {s: sp.Float(rng.uniform(*spans[i % len(spans)]), 30) for s in symbols}
+        {s: sp.Float(rng.uniform(*SPANS[i % len(SPANS)]), 30) for s in symbols}
         for i in range(count)
     ]
 
@@ -613,8 +616,10 @@ def in_domain(f, points: list) -> Iterable:
         finite = np.broadcast_to(np.isfinite(values), (len(points),))
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         return _LazyDomain(f, points)
-    # float64 can overflow where 30 digits do not: those points are left out.
-    return [p for p, ok in zip(points, finite) if ok]
+    # float64 can overflow where 30 digits do not: those points are left out;
+    # and underflow (log(gelu(-9)) is log(-0.0) in float64, of a negative
+    # number at 30 digits): the points numpy keeps are confirmed at 30 digits.
+    return (p for p, ok in zip(points, finite) if ok and value(f, p) is not None)
 
 
 class _LazyDomain:
@@ -744,9 +749,23 @@ def explain(
     from . import budget
 
     budget.computing()  # SymPy is imported: from here the time budget runs
-    f, symbols = build(expr)
+    try:
+        f, symbols = build(expr)
+    except (ValueError, TypeError, ZeroDivisionError) as error:
+        # SymPy refuses Max(zoo, ...) and the like as it builds them.
+        raise DomainError(f"{expr.source} is not finite anywhere ({error})") from None
     if f.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise DomainError(f"{expr.source} is not finite anywhere: it reads as {sp.sstr(f)}")
+    if check and not any(
+        True
+        for _ in in_domain(
+            f, sample_points(sorted(f.free_symbols, key=lambda s: s.name), random.Random(0))
+        )
+    ):
+        raise DomainError(
+            f"{expr.source} is not a finite real number at any of the {CHECK_TRIES} points "
+            f"tried in [{SPANS[0][0]:g}, {SPANS[-1][1]:g}], where the steps would be checked"
+        )
     wanted = wanted_derivatives(names, order)
     walker, sections = walk(f, symbols, wanted, taken=set(expr.variables))
     explanation = Explanation(

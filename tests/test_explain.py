@@ -541,6 +541,11 @@ def test_steps_are_checked_in_the_real_domain():
     [
         (["cot(pi)*x", "--explain"], 3, "cot(pi)*x is not finite anywhere"),
         (
+            ["sqrt(-1-x^2)", "--explain"],
+            3,
+            "sqrt(-1-x^2) is not a finite real number at any of the 60 points tried in [-20, 100]",
+        ),
+        (
             ["+".join(f"sin({k}*x^{k})" for k in range(1, 120)), "--explain"],
             2,
             "needs more than 400 steps to explain",
@@ -575,3 +580,8 @@ def test_markdown_notes_keep_their_asterisks(cli):
     html = MarkdownIt().render(run.stdout)
     assert "written out: exp(-u)/(1 + exp(-u))**2</li>" in html
     assert "<em>" not in html
+
+
+def test_a_step_the_same_as_sympys_is_checked_even_where_sympy_cannot_evaluate_it():
+    # d/du 0**u is SymPy's 0**u*log(0): the step writes the same tree.
+    assert explain("(x-x)^(x^2)").checked
