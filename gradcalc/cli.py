@@ -769,6 +769,11 @@ def diff(
             )
         return _diff_many(expression, points, wrt, order, dtype.value, json, digits)
     if explain or answer is not None or pretty or output_format != DiffFormat.text:
+        if steps or graph or plot:
+            raise UsageError(
+                "--steps, --graph and --plot are not shown with --explain, --answer, --format "
+                "or --pretty: run them apart"
+            )
         return _diff_explained(
             expression,
             at,

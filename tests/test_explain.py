@@ -585,3 +585,9 @@ def test_markdown_notes_keep_their_asterisks(cli):
 def test_a_step_the_same_as_sympys_is_checked_even_where_sympy_cannot_evaluate_it():
     # d/du 0**u is SymPy's 0**u*log(0): the step writes the same tree.
     assert explain("(x-x)^(x^2)").checked
+
+
+def test_explain_refuses_the_views_it_does_not_show(cli):
+    run = cli("diff", "x^2", "--explain", "--at", "1", "--steps")
+    assert run.exit_code == 2
+    assert "--steps, --graph and --plot are not shown with --explain" in run.stderr
