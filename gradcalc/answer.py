@@ -30,6 +30,10 @@ SLIP_WORDS = {
     "outer not differentiated": "the chain rule's outer function was not differentiated: "
     "F'(u) = {outer}, not F(u), multiplies du/d{x}",
     "product of derivatives": "the product rule is u'·v + u·v', not u'·v'",
+    "product term missing": "a term of the product rule is missing: it is the sum, over the "
+    "factors, of each one's derivative times the others",
+    "coefficient missing": "the power rule brings the exponent down as a factor: "
+    "d/d{var}({before}) = {after}",
     "sign": "the derivative of {before} has the wrong sign: it is {after}",
     "quotient sign": "the quotient rule subtracts: (u'·v - u·v')/v**2, not (u'·v + u·v')/v**2",
     "order": "the quotient rule's numerator is u'·v - u·v', not u·v' - u'·v",

@@ -407,6 +407,8 @@ class _Walk:
         after = true
         if self._slipped(number, "product of derivatives"):
             after = sp.Mul(*[da for da, _ in derived])
+        elif self._slipped(number, "product term missing"):
+            after = sp.Add(*terms[:-1])
         names = FRESH[: len(factors)] if len(factors) <= len(FRESH) else None
         if names and len(factors) == 2:
             formula = "u'·v + u·v'"
@@ -423,7 +425,7 @@ class _Walk:
             true,
             f"{formula} with " + "; ".join(refs),
             uses=[n for _, n in derived if n],
-            slips=["product of derivatives"],
+            slips=["product of derivatives", "product term missing"],
         )
         return after, number
 
@@ -473,7 +475,9 @@ class _Walk:
             how = f"n·{u}**(n - 1) with n = {sp.sstr(exponent)}"
             if self._slipped(number, "exponent not lowered"):
                 slipped_outer = exponent * u**exponent
-            slips = ["exponent not lowered", "sign"]
+            elif self._slipped(number, "coefficient missing"):
+                slipped_outer = u ** (exponent - 1)
+            slips = ["exponent not lowered", "coefficient missing", "sign"]
         elif rule == "exponential":
             how = f"a**{u}·log(a) with a = {sp.sstr(f.args[0])}"
             if self._slipped(number, "log factor"):

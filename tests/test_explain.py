@@ -225,6 +225,8 @@ def test_equivalent_answers_exit_0(cli, expression, answer):
         ("(x+1)/(x-1)", "2x/(x-1)^2", 3, "quotient sign"),
         ("cos(3x)", "sin(3x)*3", 1, "sign"),
         ("x^2 + sin(x)", "2x", 3, "drop term"),
+        ("x*sin(x)", "sin(x)", 2, "product term missing"),
+        ("x^5", "x^4", 1, "coefficient missing"),
     ],
 )
 def test_wrong_answers_exit_1_with_a_point_and_the_step(cli, expression, answer, step, slip):
@@ -591,3 +593,15 @@ def test_explain_refuses_the_views_it_does_not_show(cli):
     run = cli("diff", "x^2", "--explain", "--at", "1", "--steps")
     assert run.exit_code == 2
     assert "--steps, --graph and --plot are not shown with --explain" in run.stderr
+
+
+def test_answer_at_a_point_is_added_to_the_diff_document(cli):
+    run = cli("diff", "x*sin(x)", "--at", "2", "--answer", "cos(x)", "--json", "--no-autograd")
+    assert run.exit_code == 1
+    validate(run.json, "diff.schema.json")
+    assert run.json["status"] == "agree"
+    assert (run.json["answer"]["right"], run.json["answer"]["slip"]) == (
+        False,
+        "product of derivatives",
+    )
+    assert "explanation" not in run.json
