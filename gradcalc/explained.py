@@ -131,13 +131,14 @@ def _numbers_md(result, digits) -> str:
     if result is None:
         return ""
     from .render import numbers
+    from .render.explain import _md_text, operator
 
     rows = [
         "| derivative | SymPy | autograd | finite differences | agree |",
         "| --- | --- | --- | --- | --- |",
     ]
     for partial in result.partials:
-        name = "d/d" + "".join(partial.wrt)
+        name = operator(partial.wrt, len(result.variables) > 1)
         cells = [
             "skipped" if value is None and key == "autograd" else numbers.fmt(value, digits)
             for key in ("sympy", "autograd", "finite_difference")
@@ -145,5 +146,5 @@ def _numbers_md(result, digits) -> str:
         ]
         rows.append(f"| {name} | " + " | ".join(cells) + f" | {'yes' if partial.agree else 'no'} |")
     rows.append("")
-    rows.append(f"Verdict: **{result.status}** — {result.reason}")
+    rows.append(f"Verdict: **{result.status}** — {_md_text(result.reason)}")
     return "\n".join(rows) + "\n\n"

@@ -605,3 +605,13 @@ def test_answer_at_a_point_is_added_to_the_diff_document(cli):
         "product of derivatives",
     )
     assert "explanation" not in run.json
+
+
+def test_markdown_table_of_the_methods_at_a_point(cli):
+    from markdown_it import MarkdownIt
+
+    run = cli("diff", "x^3", "--format", "markdown", "--at", "2", "--order", "2", "--no-autograd")
+    assert run.exit_code == 0
+    assert run.stdout.split("\n")[2] == "| d²/dx² | 12 | skipped | 12 | yes |"
+    html = MarkdownIt().enable("table").render(run.stdout)
+    assert "<td>d²/dx²</td>" in html and "<td>12</td>" in html
