@@ -615,3 +615,43 @@ def test_markdown_table_of_the_methods_at_a_point(cli):
     assert run.stdout.split("\n")[2] == "| d²/dx² | 12 | skipped | 12 | yes |"
     html = MarkdownIt().enable("table").render(run.stdout)
     assert "<td>d²/dx²</td>" in html and "<td>12</td>" in html
+
+
+def _random_expression(rng, depth):
+    unary = [f.name for f in FUNCTIONS if f.arity == (1, 1) and not f.reduces]
+    if depth == 0 or rng.random() < 0.25:
+        return rng.choice(["x", "x", "y", "2", "3", "0.5", "pi"])
+    roll = rng.random()
+    if roll < 0.1:
+        name = rng.choice(["atan2", "min", "max", "log", "leaky_relu"])
+        return f"{name}({_random_expression(rng, depth - 1)}, {_random_expression(rng, depth - 1)})"
+    if roll < 0.4:
+        return f"{rng.choice(unary)}({_random_expression(rng, depth - 1)})"
+    op = rng.choice(["+", "-", "*", "/", "^"])
+    right = _random_expression(rng, depth - 1)
+    if op == "^":
+        right = rng.choice(["2", "3", "-1", "0.5", "x", right])
+    return f"({_random_expression(rng, depth - 1)}){op}({right})"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_expressions_every_step_checked(seed):
+    import random
+
+    from gradcalc.errors import DomainError, UsageError
+
+    rng = random.Random(seed)
+    expression = _random_expression(rng, 3)
+    while not any(name in expression for name in ("x", "y")):
+        expression = _random_expression(rng, 3)
+    try:
+        explained = explain(expression, order=1 + seed % 2)
+    except (DomainError, UsageError):
+        return  # real nowhere, not finite anywhere, or no variable left: exit 3 or 2
+    assert explained.checked, (
+        expression,
+        [(s.number, s.rule, s.check) for s in explained.failed()],
+    )
+    for section in explained.sections:
+        last = explained.steps[section.last - 1]
+        assert explaining.equal(last.after, section.derivative) in ("symbolic", "numeric")
