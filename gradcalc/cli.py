@@ -38,6 +38,12 @@ class Loss(str, Enum):
     ce = "ce"
 
 
+class DiffFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    latex = "latex"
+
+
 class GraphFormat(str, Enum):
     tree = "tree"
     dot = "dot"
@@ -405,11 +411,25 @@ _ENGINES = {
 
 
 def _engines(name: str, params: dict) -> tuple:
-    if name == "diff" and params.get("no_autograd"):
-        return ()
-    if name == "diff" and params.get("points") is not None:
+    if name != "diff":
+        return _ENGINES.get(name, ())
+    symbolic = ("sympy",) if _explaining(params) else ()  # explain.py works in SymPy
+    if params.get("no_autograd") or (symbolic and not params.get("at")):
+        return symbolic  # a symbolic explanation needs no torch
+    if params.get("points") is not None:
         return ("sympy", "torch")
-    return _ENGINES.get(name, ())
+    return (*symbolic, "torch")
+
+
+def _explaining(params: dict) -> bool:
+    """diff --explain, --answer, --pretty or --format markdown|latex."""
+    form = _value(params.get("output_format"))
+    return bool(
+        params.get("explain")
+        or params.get("answer") is not None
+        or params.get("pretty")
+        or form not in (None, "text")
+    )
 
 
 def _start_computing(name: str, params: dict) -> None:
@@ -749,6 +769,36 @@ def diff(
             show_default=False,
         ),
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Derive it step by step as a textbook does, each rule named and each step "
+            "checked against SymPy (no --at needed; a failed check exits 70).",
+        ),
+    ] = False,
+    answer: Annotated[
+        str | None,
+        typer.Option(
+            "--answer",
+            metavar="EXPR",
+            help="Check a derivative written by hand: exit 0 when it is right, 1 when wrong "
+            "(with a point where it differs and the step it departs from).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        DiffFormat,
+        typer.Option(
+            "--format",
+            help="text, or markdown ($...$ math) or latex (an align* environment) for the "
+            "derivative and --explain.",
+        ),
+    ] = DiffFormat.text,
+    pretty: Annotated[
+        bool,
+        typer.Option("--pretty", help="Draw the derivative in SymPy's two-dimensional form."),
+    ] = False,
     json: Json = False,
 ):
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
@@ -765,7 +815,33 @@ def diff(
             raise UsageError(
                 "--steps, --graph, --plot and --no-autograd take one point (--at), not --points"
             )
+        if explain or answer is not None or pretty or output_format != DiffFormat.text:
+            raise UsageError(
+                "--explain, --answer, --format and --pretty take one point (--at) or none, "
+                "not --points"
+            )
         return _diff_many(expression, points, wrt, order, dtype.value, json, digits)
+    if explain or answer is not None or pretty or output_format != DiffFormat.text:
+        if steps or graph or plot:
+            raise UsageError(
+                "--steps, --graph and --plot are not shown with --explain, --answer, --format "
+                "or --pretty: run them apart"
+            )
+        return _diff_explained(
+            expression,
+            at,
+            wrt,
+            order,
+            dtype.value,
+            full,
+            no_autograd,
+            explain,
+            answer,
+            output_format.value,
+            pretty,
+            digits,
+            json,
+        )
     from .check import differentiate
 
     result = differentiate(
@@ -803,7 +879,7 @@ def diff(
         if steps:
             from .render.steps import view as steps_view
 
-            parts.append(steps_view(model, result.wrt, full, digits))
+            parts.append(steps_view(model, result.wrt, full, digits, order))
         if graph:
             from .render.graph import tree
 
@@ -813,6 +889,52 @@ def diff(
     if drawn:
         sys.stdout.write("\n" + drawn)
     return _exit_code(result.status)
+
+
+def _diff_explained(
+    expression,
+    at,
+    wrt,
+    order,
+    dtype,
+    full,
+    no_autograd,
+    explain,
+    answer,
+    output_format,
+    pretty,
+    digits,
+    json,
+) -> int:
+    """diff --explain / --answer / --format / --pretty (gradcalc.explained)."""
+    from .explained import run
+
+    outcome = run(
+        expression,
+        at,
+        wrt,
+        order,
+        dtype,
+        explain=explain,
+        answer=answer,
+        form=output_format,
+        pretty=pretty,
+        full=full,
+        autograd=not no_autograd,
+        digits=digits,
+        json=json,
+        status_code=_exit_code,
+    )
+    if outcome.document is not None:
+        _emit(outcome.document)
+    elif outcome.text is not None:
+        with _Writing():
+            sys.stdout.write(outcome.text)
+    else:
+        _show(outcome.renderable)
+    if outcome.failure:
+        return _report("step_check", outcome.failure, outcome.code, False)
+    return outcome.code
 
 
 def _open_points(source: str):

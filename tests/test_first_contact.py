@@ -44,6 +44,8 @@ SAMPLES = {
     "classes": ("3", 3),
     "range_": ("-1:1", "-1:1"),  # plot --range
     "output": ("p.svg", "p.svg"),
+    "answer": ("2*x", "2*x"),  # diff --answer
+    "output_format": ("latex", "latex"),  # diff --format (graph's is `format`)
 }
 # What each command needs besides the option under test.
 REQUIRED = {

@@ -86,13 +86,15 @@ def _paths(graph, leaf_index) -> list:
 
 def _chain(graph, leaf, names, digits=None) -> list:
     target = names[0]
+    # d: the total derivative (every path); ∂: one operation's local derivative.
+    total = f"d{target}/d{leaf.expression}"
     paths = _paths(graph, leaf.index)
     if not paths:
-        return [Text(f"  ∂{target}/∂{leaf.expression} = 0 (no path)")]
+        return [Text(f"  {total} = 0 (no path)")]
     if len(paths) > MAX_PATHS:
         return [
             Text(
-                f"  ∂{target}/∂{leaf.expression} = sum over more than {MAX_PATHS} paths "
+                f"  {total} = sum over more than {MAX_PATHS} paths "
                 f"= {plain(leaf.adjoint, digits)} (see gradcalc graph)"
             )
         ]
@@ -107,16 +109,15 @@ def _chain(graph, leaf, names, digits=None) -> list:
             factors.append(factor)
         symbols.append(" · ".join(factors))
         values.append(" · ".join(_paren(plain(e.local_value, digits)) for e in path))
-    head = f"  ∂{target}/∂{leaf.expression} = "
-    lines = [
-        Text(head + " + ".join(symbols)),
-        Text(
-            " " * len(head)
-            + "= "
-            + " + ".join(f"({v})" if repeated and "·" in v else v for v in values)
-        ),
-    ]
-    lines.append(Text(" " * len(head) + f"= {plain(leaf.adjoint, digits)}", style="bold"))
+    head = f"  {total} = "
+    lines = [Text(head + " + ".join(symbols))]
+    final = plain(leaf.adjoint, digits)
+    # Each line says something new: no "= 1 = 1" when a path is one factor
+    # whose value is the result.
+    product = " + ".join(f"({v})" if repeated and "·" in v else v for v in values)
+    if product != final:
+        lines.append(Text(" " * len(head) + "= " + product))
+    lines.append(Text(" " * len(head) + f"= {final}", style="bold"))
     return lines
 
 
@@ -129,10 +130,18 @@ def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def view(graph, wrt: list, full: bool = False, digits: int | None = None) -> Group:
+def view(graph, wrt: list, full: bool = False, digits: int | None = None, order: int = 1) -> Group:
     names = _names(graph)
-    lines = [
-        Text("Chain rule, step by step", style="bold"),
+    lines = [Text("Chain rule, step by step", style="bold")]
+    if order > 1:
+        lines.append(
+            Text(
+                f"(the first derivative's chain rule, at the point: the order-{order} "
+                "derivatives are in the table above; --explain --order 2 derives the "
+                "second derivative step by step)"
+            )
+        )
+    lines += [
         Text("Forward pass (each intermediate named):"),
     ]
     operations = [n for n in reversed(graph.nodes) if n.kind == "operation"]
@@ -159,7 +168,12 @@ def view(graph, wrt: list, full: bool = False, digits: int | None = None) -> Gro
     for edge in graph.edges:
         if edge.local_generic is not None and edge.target in shown:
             lines.append(_local_line(graph, edge, names, digits))
-    lines.append(Text("Chain rule (sum over paths of the products of local derivatives):"))
+    lines.append(
+        Text(
+            "Chain rule: the total derivative d is the sum over paths of the products of "
+            "local derivatives ∂ (one operation, its other inputs held fixed):"
+        )
+    )
     leaves = {node.expression: node for node in graph.nodes if node.kind == "variable"}
     for name in wrt:
         lines.extend(_chain(graph, leaves[name], names, digits))
