@@ -243,6 +243,11 @@ class Worker:
         self.serve, self.memory = serve, memory
         self.pid: int | None = None
 
+    def ready(self) -> None:
+        """Fork the child now (while the user types), not at the first request."""
+        if self.pid is None:
+            self._start()
+
     def ask(self, request, on_overrun=None, on_signal=None) -> tuple[int, bytes, bytes]:
         """(exit code, stdout, stderr) of one request."""
         import pickle

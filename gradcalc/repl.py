@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from .session import HELP, QUIT, Session, typer_commands
+from .session import HELP, QUIT, Session, prepare, typer_commands
 
 
 def history_path() -> Path:
@@ -28,6 +28,7 @@ def history_path() -> Path:
 
 def main(as_json: bool = False) -> int:
     _warm_up()
+    prepare()
     session = Session(json=as_json)
     if sys.stdin.isatty() and sys.stdout.isatty():
         return _interactive(session)

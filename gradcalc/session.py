@@ -156,6 +156,11 @@ def run(words: list[str], as_json: bool = False) -> Answer:
     return Answer(" ".join(words), words, code, stdout, stderr)
 
 
+def prepare() -> None:
+    """Start the worker ahead of the first request (see budget.Worker.ready)."""
+    _worker().ready()
+
+
 @functools.cache
 def _worker():
     from . import budget
