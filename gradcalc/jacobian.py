@@ -43,6 +43,9 @@ class Jacobian:
     finite_difference_checked: np.ndarray  # bool per entry: a clean step existed
     status: str
     reason: str
+    # The gradient of the sum of f's elements (torch's y.backward(ones)), the
+    # Jacobian's column sums: its formula per column.
+    sum_symbolic: list[str] = field(default_factory=list)
     kinks: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tree: Expression | None = None
@@ -113,12 +116,17 @@ def compute(
         found = numeric.finite_difference(expr, batch, partials, frozen, row=i)
         for j, (estimate, error, ok) in enumerate(found):
             fd[i, j], fd_error[i, j], clean[i, j] = estimate[0], error[0], ok[0]
+    total = sum(f[1:], f[0])
+    sum_texts = [
+        symbolic.text(symbolic.derivative(total, (symbols[n] if e is None else symbols[n][e],)))
+        for n, e in columns
+    ]
     _values, kinks = _kinks(expr, batch, frozen, names, shapes)
     status, reason = _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype)
     return Jacobian(
         expr.source, list(expr.variables), list(names), point, dtype, value,
         [f"f[{i}]" for i in range(rows)], [_label(n, e) for n, e in columns], texts, sympy,
-        reverse, forward, fd, fd_error, clean, status, reason, kinks, notes, expr,
+        reverse, forward, fd, fd_error, clean, status, reason, sum_texts, kinks, notes, expr,
     )  # fmt: skip
 
 

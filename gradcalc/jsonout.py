@@ -161,6 +161,7 @@ def jacobian(result) -> dict:
             "finite_difference_error": _matrix(result.finite_difference_error),
             "finite_difference_checked": result.finite_difference_checked.tolist(),
         },
+        "gradient": _sum_gradient(result),
         "agree": result.agree,
         "differentiable": result.differentiable,
         "status": result.status,
@@ -170,6 +171,39 @@ def jacobian(result) -> dict:
         "notes": list(result.notes),
     }
     return _strict(document)
+
+
+def _sum_gradient(result) -> dict:
+    """A Jacobian document's `gradient`: of the sum of f's elements (torch's
+    y.backward(torch.ones_like(y))), each method's column sums, by variable."""
+    import numpy as np
+
+    gradient: dict = {}
+    columns = np.arange(len(result.columns))
+    for name in result.wrt:
+        mine = [j for j in columns if result.columns[j].split("[")[0] == name]
+        vector = result.columns[mine[0]] != name
+
+        def shaped(values, mine=mine, vector=vector):
+            out = [float(v) for v in values[mine]]
+            return out if vector else out[0]
+
+        def summed(matrix):
+            return None if matrix is None else shaped(matrix.sum(axis=0))
+
+        autograd = summed(result.autograd_reverse)
+        numbers = {
+            "sympy": summed(result.sympy),
+            "autograd": SKIPPED if autograd is None else autograd,
+            "finite_difference": summed(result.finite_difference),
+            "finite_difference_error": shaped(np.abs(result.finite_difference_error).sum(axis=0)),
+            "finite_difference_checked": bool(result.finite_difference_checked[:, mine].all()),
+        }
+        texts = [result.sum_symbolic[j] for j in mine]
+        symbolic = texts if vector else texts[0]
+        entry = _derivative((name,), symbolic, numbers, result.agree)
+        gradient[name] = {k: v for k, v in entry.items() if k not in ("wrt", "order")}
+    return gradient
 
 
 def diff(result) -> dict:
