@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import itertools
 import math
 import os
 import re
@@ -36,6 +37,13 @@ class Loss(str, Enum):
     bce = "bce"
     mse = "mse"
     ce = "ce"
+
+
+class DiffFormat(str, Enum):
+    """diff's output forms (besides --json); csv: --points only."""
+
+    text = "text"
+    csv = "csv"
 
 
 class GraphFormat(str, Enum):
@@ -689,6 +697,7 @@ def _order(value: int) -> int:
         "gradcalc diff 'sin(x**2)' --at 3",
         "gradcalc diff 'x**2*y' --at x=1,y=2 --order 2",
         "echo 'tanh(x)' | gradcalc diff - --at 0.5 --steps",
+        "gradcalc diff 'x**2*y' --points points.csv --format csv",
     ),
 )
 def diff(
@@ -749,12 +758,28 @@ def diff(
             show_default=False,
         ),
     ] = None,
+    format: Annotated[
+        DiffFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="text|csv",
+            help="text: the table (default). csv, with --points: one header line, then "
+            "per point its input line, the point, f, each method's derivative "
+            "(sympy:x, autograd:x, finite_difference:x per partial) and the status.",
+        ),
+    ] = DiffFormat.text,
     json: Json = False,
 ):
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
     differences), and whether they agree."""
     if expression == "-" and points == "-":
         raise UsageError("stdin can hold the expression or the points, not both")
+    if format is DiffFormat.csv:
+        if points is None:
+            raise UsageError("--format csv writes one row per point: give --points FILE")
+        if json:
+            raise UsageError("--format csv and --json are two forms: choose one")
     expression = _expression(expression)
     if plot and order != 1:
         raise UsageError("--plot draws the first derivative: not with --order above 1")
@@ -765,7 +790,8 @@ def diff(
             raise UsageError(
                 "--steps, --graph, --plot and --no-autograd take one point (--at), not --points"
             )
-        return _diff_many(expression, points, wrt, order, dtype.value, json, digits)
+        form = "json" if json else format.value
+        return _diff_many(expression, points, wrt, order, dtype.value, form, digits)
     from .check import differentiate
 
     result = differentiate(
@@ -826,7 +852,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _diff_many(expression, source, wrt, order, dtype, json, digits=None) -> int:
+def _diff_many(expression, source, wrt, order, dtype, form: str, digits=None) -> int:
     """Answer the points chunk by chunk as they are read: the first lines of
     the answer come long before a large input is read, and memory stays
     bounded by a chunk."""
@@ -841,7 +867,7 @@ def _diff_many(expression, source, wrt, order, dtype, json, digits=None) -> int:
             expression, chunks, wrt, order, dtype, before=budget.computing
         )
         counts = _with_progress(
-            lambda progress: _answer_points(answers, json, progress, digits), _lines_in(stream)
+            lambda progress: _answer_points(answers, form, progress, digits), _lines_in(stream)
         )
     finally:
         if source != "-":
@@ -857,19 +883,25 @@ def _diff_many(expression, source, wrt, order, dtype, json, digits=None) -> int:
 WRITE_LINES = 4096  # NDJSON lines written at a time (about 4 MB)
 
 
-def _answer_points(answers, json: bool, progress, digits=None) -> dict:
-    """NDJSON written chunk by chunk as each is answered, or a table of the
-    first and last points once all are; returns the count of each verdict."""
+def _answer_points(answers, form: str, progress, digits=None) -> dict:
+    """NDJSON or CSV (`form` "json" or "csv") written chunk by chunk as each
+    is answered, or ("text") a table of the first and last points once all
+    are; returns the count of each verdict."""
     from . import batch, budget
 
     counts: dict = {}
-    if json:
+    if form in ("json", "csv"):
+        from .csvout import header_line, rows
         from .jsonout import diff_lines
 
-        for many in answers:
+        for index, many in enumerate(answers):
             with _Writing():
                 budget.computed()  # writing: the reader sets the pace
-            _write_bytes(diff_lines(many, chunk=WRITE_LINES))
+            if form == "csv":
+                head = [header_line(many)] if index == 0 else []
+                _write_bytes(itertools.chain(head, rows(many, chunk=WRITE_LINES)))
+            else:
+                _write_bytes(diff_lines(many, chunk=WRITE_LINES))
             with _Writing():
                 sys.stdout.flush()
             for status, count in many.counts().items():
