@@ -432,9 +432,22 @@ def _start_computing(name: str, params: dict) -> None:
 
         image.image_format(params["output"])  # a wrong name fails before the import
         image.prepare()
-    for module in _engines(name, params):
+    engines = _engines(name, params)
+    for module in engines:
         importlib.import_module(module)
+    if "torch" in engines:
+        _fit_threads(params)
     budget.computing()
+
+
+def _fit_threads(params: dict) -> None:
+    """torch's threads for the largest work this run hands it at once: a
+    --points chunk, else one point (a vector of at most MAX_VECTOR)."""
+    from . import threads
+    from .batch import CHUNK
+    from .points import MAX_VECTOR
+
+    threads.fit(CHUNK if params.get("points") is not None else MAX_VECTOR)
 
 
 class GradcalcCommand(TyperCommand):
