@@ -575,9 +575,11 @@ Json = Annotated[
 
 
 def _digits(value: int | None) -> int | None:
+    if value is None:
+        return None  # importing the views (Rich) would cost --json 0.1 s
     from .render.numbers import MAX_DIGITS
 
-    if value is not None and not 1 <= value <= MAX_DIGITS:
+    if not 1 <= value <= MAX_DIGITS:
         raise typer.BadParameter(f"must be a whole number from 1 to {MAX_DIGITS}")
     return value
 

@@ -51,15 +51,23 @@ def rows(many, chunk: int = 50_000):
 
 def _rows(many, start: int, stop: int) -> bytes:
     where = slice(start, stop)
-    columns = [[str(int(line)).encode() for line in many.points.lines[where]]]
+    columns = [_integers(many.points.lines[where])]
     columns += [numbers(many.points.columns[n][where]) for n in many.variables]
     columns.append(numbers(many.value[where]))
     for partial in many.partials:
         columns += [numbers(getattr(partial, method)[where]) for method in METHODS]
     statuses = [status.encode() for status in STATUSES]
     columns.append([statuses[code] for code in many.codes[where].tolist()])
-    template = b",".join([b"%s"] * len(columns)) + b"\n"
-    return b"".join([template % row for row in zip(*columns)])
+    if stop <= start:
+        return b""
+    return b"\n".join([b",".join(row) for row in zip(*columns)]) + b"\n"
+
+
+def _integers(array) -> list[bytes]:
+    import orjson
+
+    array = np.ascontiguousarray(array, dtype=np.int64)
+    return orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
 
 
 _NONFINITE = {"nan": b"nan", "inf": b"inf", "-inf": b"-inf"}
