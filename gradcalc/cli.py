@@ -710,9 +710,8 @@ def _order(value: int) -> int:
     short_help="Derivative or gradient at a point, three ways, and whether they agree.",
     epilog=_examples(
         "gradcalc diff 'sin(x**2)' --at 3",
-        "gradcalc diff 'x**2*y' --at x=1,y=2 --order 2",
         "echo 'tanh(x)' | gradcalc diff - --at 0.5 --steps",
-        "gradcalc diff 'x**2*y' --points points.csv --format csv",
+        """echo '{"x": 2}' | gradcalc diff 'x**3' --points - --format csv""",
     ),
 )
 def diff(
@@ -776,8 +775,7 @@ def diff(
     format: Annotated[
         DiffFormat,
         typer.Option(
-            "--format",
-            "-f",
+            "--format",  # no short form: -f stays free for an expression like -f*x
             metavar="text|csv",
             help="text: the table (default). csv, with --points: one header line, then "
             "per point its input line, the point, f, each method's derivative "

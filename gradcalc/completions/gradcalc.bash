@@ -32,7 +32,7 @@ _gradcalc() {
         "diff --digits") :; return ;;
         "diff --timeout") :; return ;;
         "diff --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
-        "diff --format"|"diff -f") _gradcalc_reply -W 'text csv'; return ;;
+        "diff --format") _gradcalc_reply -W 'text csv'; return ;;
         "graph --at"|"graph -a") :; return ;;
         "graph --format"|"graph -f") _gradcalc_reply -W 'tree dot mermaid json'; return ;;
         "graph --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
@@ -61,7 +61,7 @@ _gradcalc() {
     case "$cmd" in
         accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --format -f --json --help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --format --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
         perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --train --lr --dtype --classes --digits --timeout --json --help -h' ;;

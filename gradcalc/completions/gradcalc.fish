@@ -32,7 +32,7 @@ complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l plot -d 'Draw f, i
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l digits -x -d 'Significant digits of the numbers shown, 1 to 17 (17: every digit of a float64). Default 10, fewer when a table would not fit.'
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l timeout -x -d 'Time budget: seconds of CPU time for computing (0: none), and at most as long waiting for input; past it the run ends with exit 3. Default 5, and for --points 5 per chunk of 50,000 points.'
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l points -rF -d 'Many points from a file (\'-\' for stdin): CSV with a header of variable names, or JSON Lines ({"x": 1} per line). Answered vectorized; with --json, one JSON object per line (NDJSON).'
-complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l format -s f -xa 'text csv' -d 'text: the table (default). csv, with --points: one header line, then per point its input line, the point, f, each method\'s derivative (sympy:x, autograd:x, finite_difference:x per partial) and the status.'
+complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l format -xa 'text csv' -d 'text: the table (default). csv, with --points: one header line, then per point its input line, the point, f, each method\'s derivative (sympy:x, autograd:x, finite_difference:x per partial) and the status.'
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l json -d 'Print one strict JSON document (see schemas/).'
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l help -s h -d 'Show this message and exit.'
 complete -c gradcalc -n '__fish_seen_subcommand_from functions' -l json -d 'Print one strict JSON document (see schemas/).'
