@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 
-SERIAL_BELOW = 2_000_000  # elements per operation under which one thread is faster
+SERIAL_BELOW = 2_000_000  # elements per operation below which torch gets one thread
 
 
 def fit(elements: int) -> int:
