@@ -141,7 +141,7 @@ def _batches(blocks, size):
         numbered = range(first, first + len(block))
         if block and min(block)[:1] in (b"", b" ", b"\t"):  # a blank line, perhaps
             kept = [(n, line) for n, line in zip(numbered, block) if line.strip(_ASCII_BLANK)]
-            numbered, block = [n for n, _ in kept], [line for _, line in kept]  # type: ignore[assignment]
+            numbered, block = [n for n, _ in kept], [line for _, line in kept]
         start = 0
         while start < len(block):
             take = size - len(lines)
