@@ -60,46 +60,57 @@ def read_chunks(stream, source: str = "points", size: int = CHUNK, waiting=None)
     \\n (a \\r before it is dropped); nothing else splits a line, so line numbers
     are an editor's. A UTF-8 byte-order mark is skipped. Numbers are plain
     ASCII decimals. Each read that may block runs inside `waiting()`."""
-    lines = _lines(stream, source, waiting)
-    header = None
-    for number, line in lines:
-        if number is not None and line.strip(_ASCII_BLANK):
-            header = number, line
+    blocks = _blocks(stream, source, waiting)
+    header = rest = None
+    for first, lines in blocks:
+        if first is None:
+            continue
+        for i, line in enumerate(lines):
+            if line.strip(_ASCII_BLANK):
+                header, rest = (first + i, line), (first + i + 1, lines[i + 1 :])
+                break
+        if header is not None:
             break
     if header is None:
         raise PointError(f"{source}: no points")
+    remaining = itertools.chain([rest], blocks)
     if header[1].lstrip(_ASCII_BLANK).startswith(b"{"):
-        yield from _json_chunks(itertools.chain([header], lines), source, size)
+        yield from _json_chunks(
+            itertools.chain([(header[0], [header[1]])], remaining), source, size
+        )
     else:
-        yield from _csv_chunks(header, lines, source, size)
+        yield from _csv_chunks(header, remaining, source, size)
 
 
-def _lines(stream, source, waiting):
-    """(number, bytes) for each line, with a flag after the last complete
-    line of what has arrived so far: (None, None) means "the input pauses
-    here"."""
+def _blocks(stream, source, waiting):
+    """(number of the first line, [lines]) for each block read, and (None,
+    None) after the last complete line of what has arrived so far: "the input
+    pauses here". Whole blocks, not a line at a time: a million lines are
+    split and numbered by a few calls, not a million."""
     import select
 
     fd = _fileno(stream)
-    pending, number, first = b"", 0, True
+    pending, number = b"", 0
     while True:
         with waiting() if waiting is not None else contextlib.nullcontext():
             block = stream.read1(BLOCK) if hasattr(stream, "read1") else stream.read(BLOCK)
-        if first and block:
-            first = False
-            if block.startswith(_BOM):
-                block = block[len(_BOM) :]
         if not block:
             break
-        *complete, pending = (pending + block).split(b"\n")
-        for line in complete:
-            number += 1
-            yield number, line[:-1] if line.endswith(b"\r") else line
+        data = pending + block
+        *complete, pending = data.split(b"\n")
+        if complete:
+            if number == 0:  # a byte-order mark may open the first line
+                complete[0] = complete[0].removeprefix(_BOM)
+            if b"\r" in data:
+                complete = [line[:-1] if line.endswith(b"\r") else line for line in complete]
+            yield number + 1, complete
+            number += len(complete)
         if fd is not None and not select.select([fd], [], [], PAUSE_SECONDS)[0]:
             yield None, None  # the input pauses: answer what is here
     if pending:
-        number += 1
-        yield number, pending[:-1] if pending.endswith(b"\r") else pending
+        if number == 0:
+            pending = pending.removeprefix(_BOM)
+        yield number + 1, [pending.removesuffix(b"\r")]
 
 
 def _fileno(stream):
@@ -116,24 +127,32 @@ def _text(line: bytes, number: int, source: str) -> str:
         raise PointError(f"{source} line {number}: not UTF-8 text") from None
 
 
-def _batches(lines, size):
-    """Lists of (number, line) of up to `size` non-blank lines, cut early where
-    the input pauses."""
-    batch = []
-    for number, line in lines:
-        if number is None:
-            if batch:
-                yield batch
-                batch = []
+def _batches(blocks, size):
+    """(numbers, lines) of up to `size` non-blank lines from `_blocks`, cut
+    early where the input pauses."""
+    numbers: list = []
+    lines: list = []
+    for first, block in blocks:
+        if first is None:
+            if lines:
+                yield numbers, lines
+                numbers, lines = [], []
             continue
-        if not line.strip(_ASCII_BLANK):
-            continue  # blank lines are not points
-        batch.append((number, line))
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        numbered = range(first, first + len(block))
+        if block and min(block)[:1] in (b"", b" ", b"\t"):  # a blank line, perhaps
+            kept = [(n, line) for n, line in zip(numbered, block) if line.strip(_ASCII_BLANK)]
+            numbered, block = [n for n, _ in kept], [line for _, line in kept]
+        start = 0
+        while start < len(block):
+            take = size - len(lines)
+            lines.extend(block[start : start + take])
+            numbers.extend(numbered[start : start + take])
+            start += take
+            if len(lines) >= size:
+                yield numbers, lines
+                numbers, lines = [], []
+    if lines:
+        yield numbers, lines
 
 
 def _csv_chunks(header, lines, source, size):
@@ -149,14 +168,14 @@ def _csv_chunks(header, lines, source, size):
 
 
 def _csv_table(batch, names, source) -> Points:
-    numbers = np.array([number for number, _ in batch])
-    body = b",".join(line for _, line in batch)
+    numbers, lines = np.array(batch[0]), batch[1]
+    body = b",".join(lines)
     table = None
     if _PLAIN_CSV.fullmatch(body):  # fast path: every field a plain number
         try:
             flat = np.array(body.split(b","), dtype=np.float64)
-            if flat.size == len(batch) * len(names):
-                table = flat.reshape(len(batch), len(names))
+            if flat.size == len(lines) * len(names):
+                table = flat.reshape(len(lines), len(names))
         except ValueError:
             pass
     if table is None:
@@ -168,7 +187,7 @@ def _csv_table(batch, names, source) -> Points:
 def _csv_slow(batch, names, source):
     """Line by line, to name the first bad line."""
     rows = []
-    for number, line in batch:
+    for number, line in zip(*batch):
         fields = [f.strip(" \t") for f in _text(line, number, source).split(",")]
         if len(fields) != len(names):
             raise PointError(
@@ -201,7 +220,7 @@ def _json_chunks(lines, source, size):
     names = None
     for batch in _batches(lines, size):
         rows, numbers = [], []
-        for number, line in batch:
+        for number, line in zip(*batch):
             item = _json_point(line, number, source)
             if names is None:
                 names = list(item)

@@ -299,7 +299,8 @@ def differentiate(
     # Smooth here although a part of it sits on its kink (cos(abs(x)) at 0):
     # SymPy's formula at the point uses sign(0) = 0; its two-sided limit is
     # the derivative.
-    if suspects and not kinks and chained is None and _reference_by_limits(at, measured, notes):
+    smooth_here = suspects and not kinks and chained is None and vectorized is None
+    if smooth_here and _reference_by_limits(at, measured, notes):
         checks = [verdict.compare(m, dtype, order) for m in methods]
     code = verdict.judge(checks, np.array([bool(kinks)]), np.array([False]))[0]
     if code in (verdict.UNDEFINED, verdict.DISAGREE) and chained is None and vectorized is None:

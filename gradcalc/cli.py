@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import itertools
 import math
 import os
 import re
@@ -39,9 +40,17 @@ class Loss(str, Enum):
 
 
 class DiffFormat(str, Enum):
+    """diff's output forms (besides --json): text, Markdown and LaTeX for one
+    point or an explanation; csv for --points."""
+
     text = "text"
     markdown = "markdown"
     latex = "latex"
+    csv = "csv"
+
+
+# The --format values that write one point (or an explanation), not --points.
+_ONE_POINT_FORMATS = (DiffFormat.markdown, DiffFormat.latex)
 
 
 class GraphFormat(str, Enum):
@@ -428,7 +437,7 @@ def _explaining(params: dict) -> bool:
         params.get("explain")
         or params.get("answer") is not None
         or params.get("pretty")
-        or form not in (None, "text")
+        or form in ("markdown", "latex")
     )
 
 
@@ -444,9 +453,22 @@ def _start_computing(name: str, params: dict) -> None:
 
         image.image_format(params["output"])  # a wrong name fails before the import
         image.prepare()
-    for module in _engines(name, params):
+    engines = _engines(name, params)
+    for module in engines:
         importlib.import_module(module)
+    if "torch" in engines:
+        _fit_threads(params)
     budget.computing()
+
+
+def _fit_threads(params: dict) -> None:
+    """torch's threads for the largest work this run hands it at once: a
+    --points chunk, else one point (a vector of at most MAX_VECTOR)."""
+    from . import threads
+    from .batch import CHUNK
+    from .points import MAX_VECTOR
+
+    threads.fit(CHUNK if params.get("points") is not None else MAX_VECTOR)
 
 
 class GradcalcCommand(TyperCommand):
@@ -574,9 +596,11 @@ Json = Annotated[
 
 
 def _digits(value: int | None) -> int | None:
+    if value is None:
+        return None  # importing the views (Rich) would cost --json 0.1 s
     from .render.numbers import MAX_DIGITS
 
-    if value is not None and not 1 <= value <= MAX_DIGITS:
+    if not 1 <= value <= MAX_DIGITS:
         raise typer.BadParameter(f"must be a whole number from 1 to {MAX_DIGITS}")
     return value
 
@@ -707,8 +731,8 @@ def _order(value: int) -> int:
     short_help="Derivative or gradient at a point, three ways, and whether they agree.",
     epilog=_examples(
         "gradcalc diff 'sin(x**2)' --at 3",
-        "gradcalc diff 'x**2*y' --at x=1,y=2 --order 2",
         "echo 'tanh(x)' | gradcalc diff - --at 0.5 --steps",
+        """echo '{"x": 2}' | gradcalc diff 'x**3' --points - --format csv""",
     ),
 )
 def diff(
@@ -790,9 +814,12 @@ def diff(
     output_format: Annotated[
         DiffFormat,
         typer.Option(
-            "--format",
-            help="text, or markdown ($...$ math) or latex (an align* environment) for the "
-            "derivative and --explain.",
+            "--format",  # no short form: -f stays free for an expression like -f*x
+            metavar="text|markdown|latex|csv",
+            help="text: the table (default); markdown ($...$ math) or latex (an align* "
+            "environment) for the derivative and --explain; csv, with --points: one header "
+            "line, then per point its input line, the point, f, each method's derivative "
+            "(sympy:x, autograd:x, finite_difference:x per partial) and the status.",
         ),
     ] = DiffFormat.text,
     pretty: Annotated[
@@ -805,6 +832,11 @@ def diff(
     differences), and whether they agree."""
     if expression == "-" and points == "-":
         raise UsageError("stdin can hold the expression or the points, not both")
+    if output_format is DiffFormat.csv:
+        if points is None:
+            raise UsageError("--format csv writes one row per point: give --points FILE")
+        if json:
+            raise UsageError("--format csv and --json are two forms: choose one")
     expression = _expression(expression)
     if plot and order != 1:
         raise UsageError("--plot draws the first derivative: not with --order above 1")
@@ -815,12 +847,13 @@ def diff(
             raise UsageError(
                 "--steps, --graph, --plot and --no-autograd take one point (--at), not --points"
             )
-        if explain or answer is not None or pretty or output_format != DiffFormat.text:
+        if explain or answer is not None or pretty or output_format in _ONE_POINT_FORMATS:
             raise UsageError(
-                "--explain, --answer, --format and --pretty take one point (--at) or none, "
-                "not --points"
+                "--explain, --answer, --format markdown|latex and --pretty take one point "
+                "(--at) or none, not --points"
             )
-        return _diff_many(expression, points, wrt, order, dtype.value, json, digits)
+        form = "json" if json else output_format.value
+        return _diff_many(expression, points, wrt, order, dtype.value, form, digits)
     if explain or answer is not None or pretty or output_format != DiffFormat.text:
         if steps or graph or plot:
             raise UsageError(
@@ -953,7 +986,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _diff_many(expression, source, wrt, order, dtype, json, digits=None) -> int:
+def _diff_many(expression, source, wrt, order, dtype, form: str, digits=None) -> int:
     """Answer the points chunk by chunk as they are read: the first lines of
     the answer come long before a large input is read, and memory stays
     bounded by a chunk."""
@@ -968,7 +1001,7 @@ def _diff_many(expression, source, wrt, order, dtype, json, digits=None) -> int:
             expression, chunks, wrt, order, dtype, before=budget.computing
         )
         counts = _with_progress(
-            lambda progress: _answer_points(answers, json, progress, digits), _lines_in(stream)
+            lambda progress: _answer_points(answers, form, progress, digits), _lines_in(stream)
         )
     finally:
         if source != "-":
@@ -984,19 +1017,25 @@ def _diff_many(expression, source, wrt, order, dtype, json, digits=None) -> int:
 WRITE_LINES = 4096  # NDJSON lines written at a time (about 4 MB)
 
 
-def _answer_points(answers, json: bool, progress, digits=None) -> dict:
-    """NDJSON written chunk by chunk as each is answered, or a table of the
-    first and last points once all are; returns the count of each verdict."""
+def _answer_points(answers, form: str, progress, digits=None) -> dict:
+    """NDJSON or CSV (`form` "json" or "csv") written chunk by chunk as each
+    is answered, or ("text") a table of the first and last points once all
+    are; returns the count of each verdict."""
     from . import batch, budget
 
     counts: dict = {}
-    if json:
+    if form in ("json", "csv"):
+        from .csvout import header_line, rows
         from .jsonout import diff_lines
 
-        for many in answers:
+        for index, many in enumerate(answers):
             with _Writing():
                 budget.computed()  # writing: the reader sets the pace
-            _write_bytes(diff_lines(many, chunk=WRITE_LINES))
+            if form == "csv":
+                head = [header_line(many)] if index == 0 else []
+                _write_bytes(itertools.chain(head, rows(many, chunk=WRITE_LINES)))
+            else:
+                _write_bytes(diff_lines(many, chunk=WRITE_LINES))
             with _Writing():
                 sys.stdout.flush()
             for status, count in many.counts().items():

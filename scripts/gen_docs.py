@@ -10,6 +10,7 @@ run and their real output pasted in.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from pathlib import Path
@@ -74,7 +75,8 @@ def run_example(command: str) -> str:
 
     words = shlex.split(command)
     assert words[0] == "gradcalc", command
-    result = CliRunner().invoke(app, words[1:], env={"NO_COLOR": "1", "COLUMNS": "80"})
+    with contextlib.chdir(ROOT):  # examples name files under examples/
+        result = CliRunner().invoke(app, words[1:], env={"NO_COLOR": "1", "COLUMNS": "80"})
     output = "\n".join(line.rstrip() for line in (result.stdout + result.stderr).splitlines())
     return f"```console\n$ {command}\n{output}\n```\n"
 

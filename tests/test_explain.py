@@ -579,7 +579,10 @@ def test_second_order_text_names_the_second_derivative_of_the_expression(cli):
 def test_explain_is_not_for_many_points(cli):
     run = cli("diff", "x^2", "--explain", "--points", "-", input="x\n1\n")
     assert run.exit_code == 2
-    assert "--explain, --answer, --format and --pretty take one point (--at) or none" in run.stderr
+    assert (
+        "--explain, --answer, --format markdown|latex and --pretty take one point (--at) or none"
+        in run.stderr
+    )
 
 
 def test_markdown_notes_keep_their_asterisks(cli):

@@ -30,7 +30,7 @@ SAMPLES = {
     "digits": ("4", 4),
     "timeout": ("7", 7.0),
     "points": ("pts.csv", "pts.csv"),
-    "format": ("dot", "dot"),
+    "format": ("dot", "dot"),  # graph's; diff's is in COMMAND_SAMPLES
     "x": ("1", "1"),
     "y": ("0", "0"),
     "w": ("2", "2"),
@@ -47,6 +47,14 @@ SAMPLES = {
     "answer": ("2*x", "2*x"),  # diff --answer
     "output_format": ("latex", "latex"),  # diff --format (graph's is `format`)
 }
+# Where a command's option takes other values than SAMPLES gives.
+COMMAND_SAMPLES = {("diff", "format"): ("csv", "csv")}
+
+
+def _sample(name: str, param) -> tuple:
+    return COMMAND_SAMPLES.get((name, param.name)) or SAMPLES.get(param.name, ("?", None))
+
+
 # What each command needs besides the option under test.
 REQUIRED = {
     "diff": ["-x^2"],  # a negative expression: must stay the expression
@@ -104,7 +112,7 @@ def _plain(value):
 CASES = [
     (name, param, form)
     for name, param in OPTIONS
-    for form in _spellings(param, SAMPLES.get(param.name, ("?", None))[0])
+    for form in _spellings(param, _sample(name, param)[0])
 ]
 
 
@@ -118,7 +126,7 @@ def test_every_option_has_a_sample_value():
 )
 def test_every_option_parses_in_every_spelling(name, param, form):
     params = _parse(name, [*form, *REQUIRED[name]])
-    expected = True if param.is_flag else SAMPLES[param.name][1]
+    expected = True if param.is_flag else _sample(name, param)[1]
     assert _plain(params[param.name]) == expected
     if "expression" in params:
         assert params["expression"].strip() == "-x^2"

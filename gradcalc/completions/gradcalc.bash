@@ -33,7 +33,7 @@ _gradcalc() {
         "diff --timeout") :; return ;;
         "diff --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "diff --answer") :; return ;;
-        "diff --format") _gradcalc_reply -W 'text markdown latex'; return ;;
+        "diff --format") _gradcalc_reply -W 'text markdown latex csv'; return ;;
         "graph --at"|"graph -a") :; return ;;
         "graph --format"|"graph -f") _gradcalc_reply -W 'tree dot mermaid json'; return ;;
         "graph --dtype") _gradcalc_reply -W 'float64 float32'; return ;;

@@ -34,7 +34,7 @@ complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l timeout -x -d 'Tim
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l points -rF -d 'Many points from a file (\'-\' for stdin): CSV with a header of variable names, or JSON Lines ({"x": 1} per line). Answered vectorized; with --json, one JSON object per line (NDJSON).'
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l explain -d 'Derive it step by step as a textbook does, each rule named and each step checked against SymPy (no --at needed; a failed check exits 70).'
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l answer -x -d 'Check a derivative written by hand: exit 0 when it is right, 1 when wrong (with a point where it differs and the step it departs from).'
-complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l format -xa 'text markdown latex' -d 'text, or markdown ($...$ math) or latex (an align* environment) for the derivative and --explain.'
+complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l format -xa 'text markdown latex csv' -d 'text: the table (default); markdown ($...$ math) or latex (an align* environment) for the derivative and --explain; csv, with --points: one header line, then per point its input line, the point, f, each method\'s derivative (sympy:x, autograd:x, finite_difference:x per partial) and the status.'
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l pretty -d 'Draw the derivative in SymPy\'s two-dimensional form.'
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l json -d 'Print one strict JSON document (see schemas/).'
 complete -c gradcalc -n '__fish_seen_subcommand_from diff' -l help -s h -d 'Show this message and exit.'

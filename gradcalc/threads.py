@@ -1,0 +1,41 @@
+"""How many threads torch's operations use: by the size of the work.
+
+torch starts one intra-op thread per core and splits an operation over them
+once its tensors pass a small grain. On gradcalc's work that seldom pays and
+can cost a great deal: the threads wake, wait for a core (the machine is
+shared) and meet again, per operation. Measured 2026-11-28 on the 2-core
+machine with `python benchmarks/threads.py` (forward and backward of a 3-term
+expression in two variables, median of alternated runs):
+
+    points      load 2.5-3.4             load 0.9
+                1 thread   2 threads     1 thread   2 threads
+    1           0.26 ms    0.26 ms       0.26 ms    0.26 ms
+    1,000       0.31 ms    0.36 ms       0.30 ms    0.30 ms
+    10,000      0.56 ms    60 ms         0.55 ms    0.51 ms
+    50,000      3.5-8 ms   10-520 ms     2.4 ms     1.6 ms
+    1,000,000   75 ms      190 ms        58 ms      34 ms
+
+A second thread saves at best 0.8 ms on a 50,000-point chunk (16 ms over a
+million points) and loses up to half a second per chunk when the cores are
+busy. So one thread below SERIAL_BELOW elements per operation, which is all
+that gradcalc's CLI ever hands torch at once (one point, a vector of at most
+points.MAX_VECTOR elements, a --points chunk of batch.CHUNK); the library
+leaves torch's setting to its caller.
+"""
+
+from __future__ import annotations
+
+import os
+
+SERIAL_BELOW = 2_000_000  # elements per operation below which torch gets one thread
+
+
+def fit(elements: int) -> int:
+    """Set torch's intra-op threads for operations over `elements` values;
+    returns the count set."""
+    import torch
+
+    wanted = 1 if elements < SERIAL_BELOW else max(1, os.cpu_count() or 1)
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+    return wanted

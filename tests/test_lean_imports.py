@@ -1,0 +1,91 @@
+"""What a one-shot `diff` imports: SymPy only where SymEngine cannot do the
+job (cas.choose), Rich only for a table, torch only with autograd."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("rich", "sympy", "torch")
+SUM24 = "+".join(f"sin({k}*x)" for k in range(1, 25))  # large: SymEngine takes it
+
+# (arguments, modules imported of HEAVY, [(wrt, symbolic text, value)], f's value).
+# The texts are today's output (captured before the work on issue 19); the
+# values are the closed forms, computed here with math.
+CASES = [
+    (
+        ["diff", "sin(x**2)", "--at", "3", "--no-autograd"],
+        [],
+        [(["x"], "2*x*cos(x**2)", 6 * math.cos(9))],
+        math.sin(9),
+    ),
+    (
+        ["diff", "exp(2x)*log(x)", "--at", "3", "--no-autograd"],
+        [],
+        [
+            (
+                ["x"],
+                "exp(2*x)/x + 2*exp(2*x)*log(x)",
+                math.exp(6) / 3 + 2 * math.exp(6) * math.log(3),
+            )
+        ],
+        math.exp(6) * math.log(3),
+    ),
+    (
+        ["diff", "tan(x)*y**2", "--at", "x=1,y=2", "--no-autograd", "--order", "2"],
+        [],
+        [
+            (["x", "x"], "2*y**2*tan(x)*(1 + tan(x)**2)", 8 * math.tan(1) / math.cos(1) ** 2),
+            (["x", "y"], "2*y*(1 + tan(x)**2)", 4 / math.cos(1) ** 2),
+            (["y", "y"], "2*tan(x)", 2 * math.tan(1)),
+        ],
+        4 * math.tan(1),
+    ),
+    (
+        ["diff", SUM24, "--at", "0.3"],
+        ["torch"],
+        [
+            (
+                ["x"],
+                " + ".join(["cos(x)"] + [f"{k}*cos({k}*x)" for k in range(2, 25)]),
+                sum(k * math.cos(0.3 * k) for k in range(1, 25)),
+            )
+        ],
+        sum(math.sin(0.3 * k) for k in range(1, 25)),
+    ),
+]
+
+
+def _run(args):
+    code = (
+        "import contextlib, io, sys\nfrom gradcalc.cli import app\nout = io.StringIO()\n"
+        f"try:\n    with contextlib.redirect_stdout(out):\n        app({args!r})\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        f"print(out.getvalue().strip())\nprint(code, [m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    *document, last = process.stdout.strip().splitlines()
+    return "\n".join(document), last
+
+
+@pytest.mark.parametrize(("args", "imported", "derivatives", "value"), CASES)
+def test_symengine_paths_import_no_sympy_and_keep_their_output(args, imported, derivatives, value):
+    document, last = _run([*args, "--json"])
+    assert last == f"0 {imported!r}"
+    answer = json.loads(document)
+    assert answer["value"] == pytest.approx(value, rel=1e-14)
+    assert [d["wrt"] for d in answer["derivatives"]] == [wrt for wrt, _, _ in derivatives]
+    for got, (_, text, number) in zip(answer["derivatives"], derivatives):
+        assert got["symbolic"] == text
+        assert got["sympy"] == pytest.approx(number, rel=1e-13)
+
+
+def test_a_table_imports_rich_and_json_does_not():
+    _, last = _run(["diff", "x**3", "--at", "2", "--no-autograd"])
+    assert last == "0 ['rich']"
+    _, last = _run(["diff", "x**3", "--at", "2", "--no-autograd", "--json", "--digits", "5"])
+    assert last == "0 ['rich']"  # --digits is checked against the views' limit
+    _, last = _run(["diff", "x**3", "--at", "2", "--no-autograd", "--json"])
+    assert last == "0 []"
