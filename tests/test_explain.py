@@ -644,7 +644,10 @@ def _random_expression(rng, depth):
     return f"({_random_expression(rng, depth - 1)}){op}({right})"
 
 
-@pytest.mark.parametrize("seed", range(40))
+# 12 seeds in the default run; all 40 with `pytest -m heavy` (some take 15 s).
+@pytest.mark.parametrize(
+    "seed", [pytest.param(s, marks=pytest.mark.heavy) if s >= 12 else s for s in range(40)]
+)
 def test_random_expressions_every_step_checked(seed):
     import random
 
