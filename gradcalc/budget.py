@@ -252,17 +252,12 @@ class Worker:
         """(exit code, stdout, stderr) of one request."""
         import pickle
 
-        if self.pid is None:
-            self._start()
-        assert self.pid is not None
         message = pickle.dumps(request)
-        try:
-            os.write(self._requests, len(message).to_bytes(8, "little") + message)
-        except OSError:  # the child is gone: start afresh
-            self.close()
-            self._start()
-            assert self.pid is not None
-            os.write(self._requests, len(message).to_bytes(8, "little") + message)
+        if not self._send(len(message).to_bytes(8, "little") + message):
+            self._start()  # it died between requests (killed for memory, say): afresh
+            if not self._send(len(message).to_bytes(8, "little") + message):
+                raise OSError("the worker process cannot be started")
+        assert self.pid is not None
         watch = _Watch(self.pid, self.memory, on_overrun, on_signal)
         code = watch.run(self._ready, keep_open=True)
         stdout, stderr = (_read_all(fd) for fd in self._outputs)
@@ -271,6 +266,27 @@ class Worker:
         elif resident_bytes(self.pid) > self.RETIRE_BYTES:
             self.close()
         return code, stdout, stderr
+
+    def _send(self, data: bytes) -> bool:
+        """Hand the child a request; False when there is no live child (the
+        write would meet a closed pipe: SIGPIPE is held off meanwhile, since
+        a one-shot run's default action for it would end this process)."""
+        if self.pid is None:
+            self._start()
+        assert self.pid is not None
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(self.pid, os.WNOHANG)[0] == self.pid:
+                self._forget()  # it died since its last answer
+                return False
+        previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        try:
+            os.write(self._requests, data)
+            return True
+        except OSError:
+            self.close()
+            return False
+        finally:
+            signal.signal(signal.SIGPIPE, previous)
 
     def _start(self) -> None:
         sys.stdout.flush()

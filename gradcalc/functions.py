@@ -44,6 +44,9 @@ class Function:
     # (dot, norm, logsumexp, prod, cross_entropy); "map": a vector as long as
     # its argument (softmax, log_softmax).
     vector: str | None = None
+    # Argument positions that must be numbers, not expressions of the
+    # variables (norm's p, cross_entropy's class k): the parser refuses them.
+    constants: tuple = ()
     operator: str | None = None  # infix/prefix spelling for operators
     # SymEngine differentiates it and evaluates it at numbers (cas.choose).
     symengine: bool = True
@@ -151,6 +154,21 @@ def _elements(x) -> list:
     return list(x) if isinstance(x, list) else [x]
 
 
+def _pairs(a, b) -> list:
+    """dot's pairs of elements: two vectors of one length."""
+    a, b = _elements(a), _elements(b)
+    if len(a) != len(b):
+        raise ValueError(f"dot(a, b) takes two vectors of one length, not {len(a)} and {len(b)}")
+    return list(zip(a, b))
+
+
+def _indexed(x, i):
+    """x[i]: an element of a vector (a number has no elements to pick)."""
+    if not isinstance(x, list):
+        raise ValueError("[i] picks an element of a vector, and this is a number")
+    return x[_position(i, len(x))]
+
+
 def _sympy_norm(sp, x, p=None):
     xs = _elements(x)
     order = 2.0 if p is None else float(p)  # (SymPy's Float(1.0) == 1 is False)
@@ -158,7 +176,7 @@ def _sympy_norm(sp, x, p=None):
         return sp.sqrt(sp.Add(*[v**2 for v in xs]))
     if order == 1:
         return sp.Add(*[sp.Abs(v) for v in xs])
-    raise ValueError(f"norm(x, p): p is 1 or 2, not {order:g}")
+    raise ValueError(f"norm(x, p): p is 1 or 2, not {order!r}")
 
 
 def _sympy_logsumexp(sp, x):
@@ -327,7 +345,7 @@ OPERATORS = [
     Function(
         "index",
         (2, 2),
-        lambda sp, x, i: _elements(x)[_position(i, len(_elements(x)))],
+        lambda sp, x, i: _indexed(x, i),
         lambda t, x, i: x.reshape(-1)[_position(i, x.numel())],
         _np_index,
         lambda mp, x, i: x[int(i)],
@@ -855,7 +873,7 @@ FUNCTIONS = [
     Function(
         "dot",
         (2, 2),
-        lambda sp, a, b: sp.Add(*[u * v for u, v in zip(_elements(a), _elements(b), strict=True)]),
+        lambda sp, a, b: sp.Add(*[u * v for u, v in _pairs(a, b)]),
         lambda t, a, b: (a * b).sum(),
         lambda np, a, b: np.sum(a * b, axis=-1, keepdims=True),
         lambda mp, a, b: mp.fsum(u * v for u, v in zip(a, b, strict=True)),
@@ -872,7 +890,7 @@ FUNCTIONS = [
         lambda mp, x, p=2: (
             mp.fsum(abs(v) for v in x) if p == 1 else mp.sqrt(mp.fsum(v * v for v in x))
         ),
-        "2-norm of a vector, sqrt(Σ x²); norm(x, 1) is Σ |x|",
+        "2-norm of a vector, sqrt(Σ x²); norm(x, 1) is the sum of |x|",
         domain="all vectors (a kink where x = 0; norm(x, 1) where any element is 0)",
         kink="corner",
         at_kink=lambda np, x, p=None: (
@@ -882,6 +900,7 @@ FUNCTIONS = [
         ),
         vector="reduce",
         symengine=False,
+        constants=(1,),
     ),
     Function(
         "logsumexp",
@@ -938,6 +957,7 @@ FUNCTIONS = [
         domain="k an integer class index, 0 <= k < len(logits)",
         vector="reduce",
         symengine=False,
+        constants=(1,),
     ),
     Function(
         "bce",

@@ -342,6 +342,13 @@ class _Parser:
             )
         operands = self.output[-argc:]
         del self.output[-argc:]
+        for position in func.constants:
+            if position < argc and any(n.op == "var" for n in _postorder(operands[position][0])):
+                raise ParseError(
+                    f"{func.name}()'s argument {position + 1} is a number, not an expression "
+                    "of the variables",
+                    operands[position][0].start + 1,
+                )
         self.output.append(
             self._node(func.name, operands, None, pending.token.start, close.start + 1)
         )
@@ -490,10 +497,13 @@ class _Parser:
     def _index(self, token, tokens, i) -> int:
         """x[i] right after a value: element i (an integer literal, from 0;
         negative from the end) of the vector before it."""
-        number, close = tokens[i + 1], tokens[i + 2] if i + 2 < len(tokens) else tokens[-1]
+        def at(k):  # the token k places on, or the end
+            return tokens[min(i + k, len(tokens) - 1)]
+
+        number, close = at(1), at(2)
         sign = ""
         if number.text == "-":
-            sign, number, close = "-", tokens[i + 2], tokens[i + 3]
+            sign, number, close = "-", at(2), at(3)
         if number.kind != "num" or not number.text.isdigit() or close.text != "]":
             raise ParseError(
                 "an index is a whole number in brackets right after a vector: x[0], x[-1]",

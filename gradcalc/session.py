@@ -20,6 +20,7 @@ import functools
 import json
 import re
 import shlex
+import sys
 from dataclasses import dataclass, field
 
 from .errors import ExitCode
@@ -67,8 +68,9 @@ class Session:
         if words[0] not in commands and words[0] not in SHORTCUTS:
             # A bare expression: the whole line is the expression.
             words = ["diff", text] + [w for spec in self.point for w in ("--at", spec)]
-        if self.json and words[0] in commands and "--json" not in words:
-            words.append("--json")
+        if self.json and _takes_json(words[0]) and "--json" not in words:
+            # Right after the command: at the end it could be a value (`--at --json`).
+            words.insert(1, "--json")
         return words
 
     def handle(self, line: str) -> Answer | None:
@@ -90,6 +92,9 @@ class Session:
         assert words is not None
         answer = run(words, self.json)
         answer.line = line
+        if self.json and not _takes_json(words[0]):  # one document a line, whatever it is
+            document = {"schema_version": 1, "output": answer.stdout, "exit_code": answer.code}
+            answer.stdout = json.dumps(document, ensure_ascii=False) + "\n"
         self.worst = max(self.worst, answer.code) if answer.code != 130 else self.worst
         if words[0] == "diff" and answer.code in (0, 1):
             self._remember(words)
@@ -106,17 +111,19 @@ class Session:
         return Answer(line, [], ExitCode.INPUT, "", f"gradcalc: error: {message}\n")
 
     def _remember(self, words: list[str]) -> None:
-        """`ans` becomes the first derivative of the last diff's expression."""
-        try:
-            from .check import differentiate
-
-            at = [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--at", "-a")]
-            result = differentiate(words[1], at, autograd=False)
-            partials = getattr(result, "partials", [])  # a Jacobian has none to remember
-            if partials and isinstance(partials[0].symbolic, str) and not partials[0].truncated:
-                self.ans = partials[0].symbolic
+        """`ans` becomes the first derivative of the last diff's expression,
+        worked out by the worker within a budget (a Ctrl-C there leaves `ans`
+        as it was)."""
+        try:  # the expression, as Click reads the line (options may come first)
+            command = _command().commands["diff"]
+            expression = command.make_context("diff", list(words[1:])).params["expression"]
         except Exception:
-            pass
+            return
+        if expression == "-":
+            return
+        code, out, _ = _worker().ask([_ANS, expression], on_signal=lambda message, code: code)
+        if code == 0 and out:
+            self.ans = out.decode("utf-8")
 
 
 def _said(text: str, as_json: bool) -> str:
@@ -138,19 +145,21 @@ def run(words: list[str], as_json: bool = False) -> Answer:
         return ExitCode.UNDEFINED
 
     def on_signal(message: str, code: int) -> int:
-        if code != ExitCode.INTERRUPTED:
-            overrun.append(message)
+        overrun.append(message)
         return code
 
     code, out, err = _worker().ask(list(words), on_overrun=on_overrun, on_signal=on_signal)
     stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     if overrun:
         message = overrun[0]
-        stderr += f"gradcalc: error: {message}\n"
-        if as_json:
+        cancelled = code == ExitCode.INTERRUPTED
+        if not cancelled:  # (the prompt says a cancelled answer's line itself)
+            stderr += f"gradcalc: error: {message}\n"
+        if as_json:  # one document per request, whatever ended it
             from .jsonout import dumps, error
 
-            stdout += dumps(error("budget", message)) + "\n"
+            kind = "interrupted" if cancelled else "budget"
+            stdout += dumps(error(kind, "cancelled" if cancelled else message)) + "\n"
     if as_json:
         stdout = _with_exit_code(stdout, code)
     return Answer(" ".join(words), words, code, stdout, stderr)
@@ -168,9 +177,40 @@ def _worker():
     return budget.Worker(_serve)
 
 
+_ANS = "\0ans"  # a request for `ans`, never a command line (no word holds NUL)
+
+
 def _serve(words: list[str]) -> int:
-    """In the worker: one command line, as `gradcalc WORDS` answers it."""
+    """In the worker: one command line, as `gradcalc WORDS` answers it; or
+    [_ANS, expression]: the text of its first derivative by its first
+    variable (nothing for a vector-valued one or a huge formula)."""
+    if words[:1] == [_ANS]:
+        return _derivative_text(words[1])
     return int(_command().main(args=words, prog_name="gradcalc", standalone_mode=False))
+
+
+def _derivative_text(expression: str) -> int:
+    from . import budget, cas
+    from .parsing import parse
+
+    budget.computing()
+    expr = parse(expression)
+    if not expr.variables:
+        return 1
+    engine = cas.sympy()
+    symbols = engine.symbols_for(expr.variables, {})
+    f = engine.build(expr, symbols)
+    if isinstance(f, list):
+        return 1
+    text = engine.text(engine.derivative(f, (symbols[expr.variables[0]],)))
+    if len(text) > MAX_ANS:
+        return 1
+    budget.computed()
+    sys.stdout.write(text)
+    return 0
+
+
+MAX_ANS = 2_000  # characters of a derivative `ans` stands for
 
 
 @functools.cache
@@ -180,6 +220,11 @@ def _command():
     from .cli import app
 
     return typer.main.get_command(app)
+
+
+def _takes_json(name: str) -> bool:
+    command = _command().commands.get(name)
+    return command is not None and any(p.name == "json" for p in command.params)
 
 
 def typer_commands() -> list[str]:

@@ -297,3 +297,19 @@ def test_a_worker_answers_request_after_request_in_one_child_within_the_budget()
         assert worker.ask(("pid",))[0] == 0
     finally:
         worker.close()
+
+
+def test_a_worker_killed_between_requests_is_replaced_even_where_sigpipe_kills():
+    # cli.main restores SIGPIPE's default action (a closed pipe ends the run
+    # quietly): writing a request to a dead worker must not end the session.
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    worker = budget.Worker(_serve)
+    try:
+        first = int(worker.ask(("pid",))[1])
+        os.kill(first, signal.SIGKILL)  # as the kernel's OOM killer would
+        time.sleep(0.2)
+        code, out, _ = worker.ask(("pid",))
+        assert code == 0 and int(out) not in (first, os.getpid())
+    finally:
+        worker.close()
+        signal.signal(signal.SIGPIPE, previous)

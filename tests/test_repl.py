@@ -82,6 +82,20 @@ def test_budget_per_request_overrun_is_one_error_document():
     assert follow["exit_code"] == 0
 
 
+def test_piped_json_is_one_document_a_line_whatever_the_line():
+    session = Session(json=True)
+    # --json goes right after the command: at the end it would be --at's value.
+    missing = json.loads(session.handle("diff x --at").stdout)
+    assert missing["error"]["message"] == "Option '--at' requires an argument."
+    assert missing["exit_code"] == 2
+    # A command without --json: its output, inside a document.
+    script = json.loads(session.handle("completion bash").stdout)
+    assert script["exit_code"] == 0 and script["output"].startswith("# bash completion")
+    # `ans` is worked out by the worker, from the expression Click reads.
+    session.handle("diff --json 'sin(x**2)' --at 3")
+    assert session.ans == "2*x*cos(x**2)"
+
+
 pexpect = pytest.importorskip("pexpect")
 
 

@@ -183,11 +183,34 @@ def test_sqrt_of_a_square_at_its_zero_is_traced(cli):
             "x=[1,2,3],y=1",
             "vectors of different lengths [2, 3] meet in [x[0], y] - x",
         ),
+        (
+            "norm(x, y)",
+            "x=[1,2],y=1",
+            "norm()'s argument 2 is a number, not an expression of the variables at column 9",
+        ),
+        (
+            "cross_entropy(x, y)",
+            "x=[1,2,3],y=[1,2,0]",
+            "cross_entropy()'s argument 2 is a number, not an expression of the variables "
+            "at column 18",
+        ),
+        (
+            "x[-",
+            "x=[1,2]",
+            "an index is a whole number in brackets right after a vector: x[0], x[-1] at column 2",
+        ),
+        ("x^2[0]", "x=[1,2]", "2[0]: [i] picks an element of a vector, and this is a number"),
+        (
+            "dot(x, y)",
+            "x=[1,2],y=3",
+            "dot(x, y): dot(a, b) takes two vectors of one length, not 2 and 1",
+        ),
+        ("norm(x, 1.5)", "x=[1,2]", "norm(x, 1.5): norm(x, p): p is 1 or 2, not 1.5"),
     ],
 )
 def test_vector_function_misuse_is_one_line_exit_2(cli, expression, at, words):
     run = cli("diff", expression, "--at", at)
-    assert run.exit_code == 2 and run.stderr.strip().endswith(words), run.stderr
+    assert run.exit_code == 2 and run.stderr.splitlines()[0].endswith(words), run.stderr
 
 
 def test_many_points_refuse_functions_of_whole_vectors(cli):
