@@ -176,6 +176,12 @@ def whole_vector_local(op: str, position: int, arguments: list) -> np.ndarray:
 
     from .cas import sympy_engine as engine
 
+    if op == "norm" and len(arguments) == 1:
+        # x/norm(x) as torch's sqrt(Σx²) computes it: SymPy would write the
+        # norm of one number as Abs, whose derivative at 0 is a finite sign(0).
+        x = np.ravel(np.asarray(arguments[0], dtype=np.float64))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return x / np.sqrt(np.sum(x * x))
     built: list = []
     elements: list = []
     for i, value in enumerate(arguments):

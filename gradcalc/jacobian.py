@@ -121,8 +121,14 @@ def compute(
         symbolic.text(symbolic.derivative(total, (symbols[n] if e is None else symbols[n][e],)))
         for n, e in columns
     ]
-    _values, kinks = _kinks(expr, batch, frozen, names, shapes)
+    values, kinks = _kinks(expr, batch, frozen, names, shapes)
     status, reason = _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype)
+    if any(m is not None and not np.all(np.isfinite(m)) for m in (reverse, forward)):
+        from . import nantrace
+
+        traced = nantrace.trace(expr, values, point, dtype)
+        if traced is not None:
+            notes.append(f"autograd's NaN: {traced.words()}")
     return Jacobian(
         expr.source, list(expr.variables), list(names), point, dtype, value,
         [f"f[{i}]" for i in range(rows)], [_label(n, e) for n, e in columns], texts, sympy,
@@ -192,5 +198,20 @@ def _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype):
         methods = "SymPy and finite differences"
     if code == verdict.AGREE:
         return status, f"{methods} agree on every entry"
-    worst = np.nanmax(np.abs((reverse if reverse is not None else fd) - sympy))
-    return status, f"the methods differ on some entries (by up to {worst:.3g})"
+    differing = []
+    for name, matrix, ok in (
+        ("autograd (reverse mode)", reverse, autograd_ok),
+        ("autograd (forward mode)", forward, autograd_ok),
+        ("finite differences", fd if not fd_ok else None, fd_ok),
+    ):
+        if matrix is None or ok:
+            continue
+        gap = np.abs(matrix - sympy)
+        if not np.any(gap > 0) and np.all(np.isfinite(matrix)):
+            continue
+        i, j = np.unravel_index(np.nanargmax(np.where(np.isfinite(gap), gap, np.inf)), gap.shape)
+        differing.append(
+            f"{name}: off by up to {gap[i, j]:.3g} (row {i}, column {j}: "
+            f"{matrix[i, j]:.12g} against SymPy's {sympy[i, j]:.12g})"
+        )
+    return status, "the methods disagree: " + "; ".join(differing)

@@ -136,6 +136,32 @@ def _matrix(values) -> list | None:
     return [[float(v) if math.isfinite(v) else None for v in row] for row in values.tolist()]
 
 
+def _jacobian_matrices(result) -> dict:
+    """rows, columns, the formulas and each method's matrix, null where not
+    finite with `<method>_nonfinite` saying what (as put_number does)."""
+    import numpy as np
+
+    body: dict = {
+        "rows": list(result.rows),
+        "columns": list(result.columns),
+        "symbolic": [list(row) for row in result.symbolic],
+    }
+    for key, values in (
+        ("sympy", result.sympy),
+        ("autograd_reverse", result.autograd_reverse),
+        ("autograd_forward", result.autograd_forward),
+        ("finite_difference", result.finite_difference),
+        ("finite_difference_error", result.finite_difference_error),
+    ):
+        body[key] = _matrix(values)
+        if values is not None and not np.all(np.isfinite(values)):
+            bad = values[~np.isfinite(values)]
+            what = {"undefined" if key == "sympy" else _describe(float(v)) for v in bad}
+            body[key + "_nonfinite"] = ", ".join(sorted(what))
+    body["finite_difference_checked"] = result.finite_difference_checked.tolist()
+    return body
+
+
 def jacobian(result) -> dict:
     """`diff --json` of a vector-valued expression: its Jacobian by every
     method (diff.schema.json, `jacobian`), in place of `gradient`."""
@@ -150,17 +176,7 @@ def jacobian(result) -> dict:
         "dtype": result.dtype,
         "order": 1,
         "value": [float(v) for v in result.value],
-        "jacobian": {
-            "rows": list(result.rows),
-            "columns": list(result.columns),
-            "symbolic": [list(row) for row in result.symbolic],
-            "sympy": _matrix(result.sympy),
-            "autograd_reverse": _matrix(result.autograd_reverse),
-            "autograd_forward": _matrix(result.autograd_forward),
-            "finite_difference": _matrix(result.finite_difference),
-            "finite_difference_error": _matrix(result.finite_difference_error),
-            "finite_difference_checked": result.finite_difference_checked.tolist(),
-        },
+        "jacobian": _jacobian_matrices(result),
         "gradient": _sum_gradient(result),
         "agree": result.agree,
         "differentiable": result.differentiable,

@@ -279,3 +279,25 @@ def test_the_graph_refuses_a_function_whose_derivative_is_a_jacobian(cli):
     run = cli("graph", "sum(softmax(x))", "--at", "x=[1,2]")
     assert run.exit_code == 2
     assert run.stderr.startswith("gradcalc: error: softmax(...) takes whole vectors: the graph")
+
+
+def test_a_jacobian_says_why_an_entry_is_null_and_traces_autograds_nan(cli):
+    run = cli("diff", "[norm(x), x[0]]", "--at", "x=[0,0]", "--json")
+    assert run.exit_code == 1
+    document = run.json
+    from conftest import validate
+
+    validate(document, "diff.schema.json")
+    jacobian = document["jacobian"]
+    assert jacobian["sympy"] == [[None, None], [1.0, 0.0]]
+    assert jacobian["sympy_nonfinite"] == "undefined"
+    assert jacobian["autograd_reverse_nonfinite"] == "nan"
+    (note,) = [n for n in document["notes"] if n.startswith("autograd's NaN")]
+    assert "0·∞ through norm at 0" in note
+
+
+def test_the_norm_of_one_number_at_zero_is_traced_as_torch_computes_it(cli):
+    run = cli("diff", "norm(x)", "--at", "0", "--json")
+    assert run.exit_code == 1
+    (note,) = [n for n in run.json["notes"] if n.startswith("autograd's NaN")]
+    assert note.startswith("autograd's NaN: 0·∞ through norm at 0")
