@@ -900,7 +900,9 @@ def diff(
     parts = [view(result, digits)]
     if (steps or graph) and no_autograd:
         raise UsageError("--steps and --graph show torch's graph: drop --no-autograd")
-    if (steps or graph) and hasattr(result, "columns"):
+    from .jacobian import Jacobian
+
+    if (steps or graph) and isinstance(result, Jacobian):
         raise UsageError(
             "--steps and --graph follow one output; this expression is vector-valued "
             "(its Jacobian is the answer): wrap it in sum(...) for the graph of the sum"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import DomainError, UsageError
+from .jacobian import Jacobian
 
 STEPS = np.logspace(-16, 0, 161)  # 10 a decade
 # Error at or above this fraction of |f′| is no estimate at all (x + h == x):
@@ -110,7 +111,7 @@ def curve(expression, at=None, wrt=None) -> ErrorCurve:
     expr = expression if isinstance(expression, Expression) else parse(expression)
     variable = variable_along(expr, wrt)
     result = check.differentiate(expr, at, wrt=[variable], autograd=False)
-    if hasattr(result, "columns"):  # jacobian.Jacobian
+    if isinstance(result, Jacobian):
         raise UsageError("plots a function with one value; this one is vector-valued")
     if any(shape is not None for shape in (v.shape or None for v in result.point.values())):
         raise UsageError("plots scalar variables only (a vector variable was given)", option="at")

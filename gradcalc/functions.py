@@ -1015,4 +1015,5 @@ def refuse_whole_vectors(expr, why: str, allowed: tuple = (), option: str | None
         if function is not None and function.vector and node.op not in allowed:
             from .errors import UsageError
 
-            raise UsageError(f"{node.op}(...) takes whole vectors: {why}", option=option)
+            name = "[...]" if node.op == "vector" else f"{node.op}(...)"
+            raise UsageError(f"{name} takes whole vectors: {why}", option=option)

@@ -224,7 +224,9 @@ def _sum_gradient(result) -> dict:
 
 def diff(result) -> dict:
     """`diff --json` at one point."""
-    if hasattr(result, "columns"):  # a vector-valued expression (jacobian.Jacobian)
+    from .jacobian import Jacobian
+
+    if isinstance(result, Jacobian):  # a vector-valued expression
         return jacobian(result)
     head = {
         "expression": result.expression,

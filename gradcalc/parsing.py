@@ -497,6 +497,7 @@ class _Parser:
     def _index(self, token, tokens, i) -> int:
         """x[i] right after a value: element i (an integer literal, from 0;
         negative from the end) of the vector before it."""
+
         def at(k):  # the token k places on, or the end
             return tokens[min(i + k, len(tokens) - 1)]
 

@@ -21,6 +21,7 @@ import numpy as np
 from . import numeric
 from .errors import DomainError, UsageError
 from .functions import TABLE
+from .jacobian import Jacobian
 from .parsing import Expression, parse
 
 SAMPLES = 801  # odd: a centred window samples the point itself
@@ -295,7 +296,7 @@ def build(
             result = check.differentiate(expr, flat, wrt=[variable], autograd=False)
         except DomainError as error:
             result = error
-        if hasattr(result, "columns"):  # jacobian.Jacobian
+        if isinstance(result, Jacobian):
             raise UsageError("plots a function with one value; this one is vector-valued")
     a, b = window or window_around(x0)
     if isinstance(result, DomainError):

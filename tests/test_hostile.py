@@ -115,7 +115,20 @@ def test_hostile_input(expression, at, code, tmp_path, warm):
 
 # One of each kind, as a real process: a size limit, an exact number refused,
 # a payload, a confusable, a non-finite point, a domain error, a success.
-IN_A_PROCESS = [CASES[6], CASES[9], CASES[15], CASES[24], CASES[44], CASES[48], CASES[14]]
+IN_A_PROCESS = [
+    case
+    for case in CASES
+    if case[0]
+    in (
+        "sin(" * 500 + "x" + ")" * 500,
+        "(1/9)**(9**9)*x",
+        "__import__('os').system('touch /tmp/gradcalc-hostile')",
+        "\u0445**2",
+        "x**x",
+        "x**(10**59)",
+    )
+    or case[1] == "1e999"
+]
 
 
 @pytest.mark.parametrize("expression, at, code", IN_A_PROCESS)

@@ -247,7 +247,9 @@ def _finite(value):
 
 
 def view(result, digits: int | None = None) -> Group:
-    if hasattr(result, "columns"):  # a vector-valued expression (jacobian.Jacobian)
+    from ..jacobian import Jacobian
+
+    if isinstance(result, Jacobian):  # a vector-valued expression
         return jacobian_view(result, digits)
     header = (
         Text("f = ", style="bold")
