@@ -33,7 +33,6 @@ class GradcalcError(Exception):
         # library says "order must be ...", the CLI "--order must be ...". A
         # message that names them elsewhere writes "{order}" where each goes.
         self.options = (option,) if isinstance(option, str) else tuple(option or ())
-        self.option = self.options[0] if self.options else None
         self.detail = message
         self.message = self.worded(str)
         super().__init__(self.message)
