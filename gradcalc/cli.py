@@ -453,12 +453,27 @@ def _start_computing(name: str, params: dict) -> None:
 
         image.image_format(params["output"])  # a wrong name fails before the import
         image.prepare()
-    engines = _engines(name, params)
+    engines = _engines(name, params) if _parses(params.get("expression")) else ()
     for module in engines:
         importlib.import_module(module)
     if "torch" in engines:
         _fit_threads(params)
     budget.computing()
+
+
+def _parses(text) -> bool:
+    """Whether the expression parses (or comes from stdin, or there is none):
+    one that does not is reported before torch's second of importing."""
+    if not isinstance(text, str) or text.strip() == "-":
+        return True
+    from .errors import GradcalcError
+    from .parsing import parse
+
+    try:
+        parse(text)
+    except GradcalcError:
+        return False
+    return True
 
 
 def _fit_threads(params: dict) -> None:
