@@ -137,7 +137,7 @@ def test_an_ascii_terminal_gets_ascii_not_silence():
 
 
 def test_ascii_json_stays_the_same_json():
-    expression = "x"
+    expression = "sum(x)"
     process = _run(
         ["diff", expression, "--at", "x=[1,2]", "--json"], env={"PYTHONIOENCODING": "ascii"}
     )
