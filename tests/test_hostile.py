@@ -115,19 +115,16 @@ def test_hostile_input(expression, at, code, tmp_path, warm):
 
 # One of each kind, as a real process: a size limit, an exact number refused,
 # a payload, a confusable, a non-finite point, a domain error, a success.
+# As real processes too: a size limit, a code payload, a domain error.
 IN_A_PROCESS = [
     case
     for case in CASES
     if case[0]
     in (
         "sin(" * 500 + "x" + ")" * 500,
-        "(1/9)**(9**9)*x",
         "__import__('os').system('touch /tmp/gradcalc-hostile')",
-        "\u0445**2",
         "x**x",
-        "x**(10**59)",
     )
-    or case[1] == "1e999"
 ]
 
 
