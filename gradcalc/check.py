@@ -281,7 +281,7 @@ def differentiate(
         autograd_values = _autograd(expr, point, dtype, wanted)
     else:
         autograd_values = [None] * len(wanted)
-        notes.append("autograd skipped (--no-autograd): torch was not imported")
+        notes.append(verdict.AUTOGRAD_SKIPPED)
     frozen = numeric.detached_values(expr, batch)
     chained = _chained(symbolic, expr, point, names, shapes, order, full, notes)
     at = _At(symbolic, expr, f_scalar, symbols, subs, point, batch, frozen, shapes, full, chained)

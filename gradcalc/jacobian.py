@@ -105,7 +105,7 @@ def compute(
     if autograd:
         reverse, forward = _autograd(expr, point, names, columns, dtype)
     else:
-        notes.append("autograd skipped (--no-autograd): torch was not imported")
+        notes.append(verdict.AUTOGRAD_SKIPPED)
     batch = numeric.as_batch(point)
     frozen = numeric.detached_values(expr, batch)
     partials = [((name, element or 0),) for name, element in columns]

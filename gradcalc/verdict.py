@@ -114,6 +114,8 @@ AGREE, DISAGREE, KINK, UNDEFINED = range(len(STATUSES))
 
 AGREED = "SymPy, autograd and finite differences agree"
 AGREED_WITHOUT_AUTOGRAD = "the symbolic derivative and finite differences agree"
+# The note of a run without autograd (the API's autograd=False, the CLI's --no-autograd).
+AUTOGRAD_SKIPPED = "autograd not asked for: torch was not imported"
 
 
 @dataclass
