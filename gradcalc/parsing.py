@@ -573,15 +573,25 @@ def _postorder(root: Node) -> list:
     return order
 
 
+_LAST: dict = {}  # the last text parsed -> its Expression (never changed once built)
+
+
 def parse(source: str) -> Expression:
-    """Parse expression text into an `Expression` (raises `ParseError`)."""
+    """Parse expression text into an `Expression` (raises `ParseError`). The
+    last one is kept: the command line checks that the text parses before
+    importing torch (cli._parses), then the command parses it again."""
     if not isinstance(source, str):
         raise ParseError("expression must be text")
+    if source in _LAST:
+        return _LAST[source]
     try:
-        return _Parser(source).parse()
+        expr = _Parser(source).parse()
     except ParseError as error:
         error.text = source if error.text is None else error.text  # for the caret
         raise
+    _LAST.clear()
+    _LAST[source] = expr
+    return expr
 
 
 def to_text(root: Node) -> str:

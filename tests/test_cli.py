@@ -247,3 +247,14 @@ def test_an_escaped_bug_is_one_line_and_exit_70(monkeypatch, cli):
     assert run.exit_code == 70
     assert run.stderr.startswith("gradcalc: error: internal error: ValueError: boom")
     assert run.stderr.count("\n") == 1
+
+
+def test_the_expression_is_parsed_once_though_checked_before_torch(cli, monkeypatch):
+    from gradcalc import parsing
+
+    built = []
+    parser = parsing._Parser
+    monkeypatch.setattr(parsing, "_Parser", lambda text: built.append(text) or parser(text))
+    text = "sin(x**2) + 0*" + "x*" * 50 + "x"  # not parsed by any earlier test
+    assert cli("diff", text, "--at", "3", "--json").exit_code == 0
+    assert built.count(text) == 1
