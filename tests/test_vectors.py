@@ -206,18 +206,24 @@ def test_a_kink_in_one_component_is_found_there_only():
     )
 
 
-def test_kinks_are_probed_only_where_a_node_sits_on_its_kink(monkeypatch):
-    # 10,000 elements, one on abs's kink: probed along that one, not 10,000
-    # (each probe evaluates f over every element: all would be quadratic).
-    probed = []
+@pytest.fixture
+def probed(monkeypatch):
+    """The components numeric.one_sided is asked to probe, in order."""
+    components: list = []
     one_sided = numeric.one_sided
     monkeypatch.setattr(
         numeric,
         "one_sided",
         lambda expr, point, name, comp, *rest: (
-            probed.append(comp) or one_sided(expr, point, name, comp, *rest)
+            components.append(comp) or one_sided(expr, point, name, comp, *rest)
         ),
     )
+    return components
+
+
+def test_kinks_are_probed_only_where_a_node_sits_on_its_kink(probed):
+    # 10,000 elements, one on abs's kink: probed along that one, not 10,000
+    # (each probe evaluates f over every element: all would be quadratic).
     x = np.linspace(-3, 3, 10_000)
     x[4321] = 0.0
     batch = numeric.as_batch({"x": x})
@@ -228,18 +234,7 @@ def test_kinks_are_probed_only_where_a_node_sits_on_its_kink(monkeypatch):
     assert set(probed) == {4321}
 
 
-def test_a_reduced_node_on_its_kink_is_probed_along_a_bounded_number_of_components(
-    monkeypatch,
-):
-    probed = []
-    one_sided = numeric.one_sided
-    monkeypatch.setattr(
-        numeric,
-        "one_sided",
-        lambda expr, point, name, comp, *rest: (
-            probed.append(comp) or one_sided(expr, point, name, comp, *rest)
-        ),
-    )
+def test_a_reduced_node_on_its_kink_is_probed_along_a_bounded_number_of_components(probed):
     x = np.linspace(-3, 3, 1_000)  # its mean is 0: abs(mean(x)) sits on its kink
     batch = numeric.as_batch({"x": x})
     expr = parse("abs(mean(x))")
