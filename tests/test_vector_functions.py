@@ -301,3 +301,18 @@ def test_the_norm_of_one_number_at_zero_is_traced_as_torch_computes_it(cli):
     assert run.exit_code == 1
     (note,) = [n for n in run.json["notes"] if n.startswith("autograd's NaN")]
     assert note.startswith("autograd's NaN: 0·∞ through norm at 0")
+
+
+def test_a_jacobian_disagreement_names_each_method_entry_and_value(cli):
+    # (exp(x)-1)/x at 1e-7 in float64 loses half its digits to cancellation:
+    # torch's and the finite differences' values are off; SymPy's is not.
+    run = cli("diff", "[(exp(x)-1)/x, x]", "--at", "x=1e-7", "--json")
+    assert run.exit_code == 1
+    document = run.json
+    with mpmath.workdps(50):
+        exact = float(mpmath.diff(lambda t: mpmath.expm1(t) / t, mpmath.mpf("1e-7")))
+    assert document["jacobian"]["sympy"] == [[pytest.approx(exact, rel=1e-13)], [1.0]]
+    assert document["status"] == "disagree" and document["differentiable"]
+    reason = document["reason"]
+    assert reason.startswith("the methods disagree: autograd (reverse mode): off by up to ")
+    assert "finite differences: off by up to" in reason and "row 0, column 0" in reason
