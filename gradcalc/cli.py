@@ -453,7 +453,7 @@ def _start_computing(name: str, params: dict) -> None:
 
         image.image_format(params["output"])  # a wrong name fails before the import
         image.prepare()
-    engines = _engines(name, params) if _parses(params.get("expression")) else ()
+    engines = _engines(name, params) if _reads(params) else ()
     for module in engines:
         importlib.import_module(module)
     if "torch" in engines:
@@ -461,16 +461,22 @@ def _start_computing(name: str, params: dict) -> None:
     budget.computing()
 
 
-def _parses(text) -> bool:
-    """Whether the expression parses (or comes from stdin, or there is none):
-    one that does not is reported before torch's second of importing."""
+def _reads(params: dict) -> bool:
+    """Whether the expression parses and its --at points read (or it comes
+    from stdin, or there is none): input that does not is reported before
+    torch's second of importing. The command reads them again, and raises."""
+    text = params.get("expression")
     if not isinstance(text, str) or text.strip() == "-":
         return True
     from .errors import GradcalcError
     from .parsing import parse
 
     try:
-        parse(text)
+        variables = parse(text).variables
+        if params.get("at"):
+            from . import points
+
+            points.resolve(list(params["at"]), variables)
     except GradcalcError:
         return False
     return True

@@ -573,13 +573,14 @@ def _postorder(root: Node) -> list:
     return order
 
 
-_LAST: dict = {}  # the last text parsed -> its Expression (never changed once built)
+_LAST: dict = {}  # the last few texts parsed -> their Expressions (never changed once built)
+_KEPT = 4  # the expression and the constants of its --at values
 
 
 def parse(source: str) -> Expression:
     """Parse expression text into an `Expression` (raises `ParseError`). The
-    last one is kept: the command line checks that the text parses before
-    importing torch (cli._parses), then the command parses it again."""
+    last few are kept: the command line checks that the text and its points
+    read before importing torch (cli._reads), then the command parses them again."""
     if not isinstance(source, str):
         raise ParseError("expression must be text")
     if source in _LAST:
@@ -589,7 +590,8 @@ def parse(source: str) -> Expression:
     except ParseError as error:
         error.text = source if error.text is None else error.text  # for the caret
         raise
-    _LAST.clear()
+    if len(_LAST) >= _KEPT:
+        del _LAST[next(iter(_LAST))]
     _LAST[source] = expr
     return expr
 

@@ -89,3 +89,18 @@ def test_a_table_imports_rich_and_json_does_not():
     assert last == "0 ['rich']"  # --digits is checked against the views' limit
     _, last = _run(["diff", "x**3", "--at", "2", "--no-autograd", "--json"])
     assert last == "0 []"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "sin(", "--at", "1"],  # the expression does not parse
+        ["diff", "x", "--at", "1q"],  # a point that is not a number
+        ["diff", "x*y", "--at", "x=1"],  # a variable with no value
+        ["graph", "x", "--at", "z=1"],  # a name that is not a variable
+    ],
+)
+def test_input_that_does_not_read_is_reported_before_torch_is_imported(args):
+    """A typo costs no second of importing torch (cli._reads)."""
+    _, last = _run(args)
+    assert last == "2 []"
