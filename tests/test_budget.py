@@ -221,14 +221,23 @@ def test_an_explicit_timeout_bounds_all_of_the_points():
     assert child.watch._overrun().startswith("computing used more than 5 s of CPU time")
 
 
-def test_points_have_a_budget_by_default():
-    """--points with no --timeout once ran unbounded: a chunk now has 5 s."""
-    process = _gradcalc(
-        "diff", DEEP.format(name="x"), "--points", "-", "-n", "4", stdin=subprocess.PIPE
-    )
-    _stdout, stderr = process.communicate(b"x\n0.5\n", timeout=120)
-    assert process.returncode == 3
-    assert stderr.startswith(b"gradcalc: error: one chunk of points used more than 5 s of CPU")
+@pytest.mark.parametrize(
+    ("timeout", "budgets"),
+    [
+        ((), ["budget 5.0 default run", "budget 5.0 default chunk"]),
+        (("--timeout", "2"), ["budget 2.0 explicit run"]),
+    ],
+)
+def test_points_have_a_budget_by_default(cli, monkeypatch, timeout, budgets):
+    """--points with no --timeout once ran unbounded: each chunk now gets the
+    default budget (what the watch does with it: the tests above; the default
+    in a real process: test_the_default_budget_counts_cpu_seconds_of_computing)."""
+    said = []
+    monkeypatch.setattr(budget, "_say", said.append)
+    run = cli("diff", "x**2", "--points", "-", "--json", *timeout, input="x\n1\n2\n")
+    assert run.exit_code == 0
+    assert [word for word in said if word.startswith("budget")] == budgets
+    assert said.count("compute") >= 2  # the command's start, then the chunk's
 
 
 @pytest.mark.heavy

@@ -163,7 +163,7 @@ def test_no_color_means_no_markup_even_on_a_terminal():
     import os
     import pty
 
-    command = [sys.executable, "-m", "gradcalc", "diff", "x**2", "--at", "3"]
+    command = [sys.executable, "-m", "gradcalc", "diff", "x**2", "--at", "3", "--no-autograd"]
     pid, fd = pty.fork()
     if pid == 0:  # the child: stdout is the terminal
         os.environ["NO_COLOR"] = "1"
@@ -208,7 +208,7 @@ def test_subprocess_exit_codes():
 
 
 def test_subprocess_no_colour_when_piped():
-    process = run_subprocess("diff", "x**2", "--at", "2", env={"FORCE_COLOR": ""})
+    process = run_subprocess("diff", "x**2", "--at", "2", "--no-autograd", env={"FORCE_COLOR": ""})
     assert "\x1b[" not in process.stdout
 
 

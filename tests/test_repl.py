@@ -3,6 +3,7 @@ JSON, bad lines answered and the stream going on, the worst status) and in a
 real terminal (pexpect: typing, completion, history, Ctrl-C during a long
 answer, Ctrl-D)."""
 
+import errno
 import json
 import os
 import shutil
@@ -100,6 +101,19 @@ pexpect = pytest.importorskip("pexpect")
 
 
 @pytest.mark.slow
+def _writer_once_read(fifo, seconds=60):
+    """A writing end of `fifo`, opened once a reader has it open (until then
+    a non-blocking open fails with ENXIO)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as error:
+            if error.errno != errno.ENXIO or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def test_interactive_session_in_a_terminal(tmp_path):
     env = dict(
         os.environ,
@@ -119,7 +133,7 @@ def test_interactive_session_in_a_terminal(tmp_path):
     child.expect("gradcalc>")
 
     def type_(text):  # as a person does: after the prompt has drawn
-        time.sleep(0.2)
+        time.sleep(0.05)
         child.send(text)
 
     # Typing a command line: the same answer as the one-shot CLI.
@@ -144,15 +158,16 @@ def test_interactive_session_in_a_terminal(tmp_path):
     child.expect("gradcalc>")
     # Ctrl-C during a long answer cancels it; the session goes on.
     type_(f"diff 'sin(x)*exp(x)' --points {points}\r")
-    time.sleep(1.5)
+    writer = _writer_once_read(points)  # the answer has opened its points: it is under way
     child.sendintr()
     child.expect("cancelled; the session goes on")
+    os.close(writer)
     child.expect("gradcalc>")
     type_("diff x*x --at 3\r")
     child.expect("AccumulateGrad|agree")
     child.expect("gradcalc>")
     # Ctrl-D leaves.
-    time.sleep(0.5)
+    time.sleep(0.1)
     child.sendeof()
     child.expect(pexpect.EOF)
     child.close()
@@ -164,12 +179,13 @@ def test_interactive_session_in_a_terminal(tmp_path):
         sys.executable, ["-m", "gradcalc", "repl"], env=env, encoding="utf-8", timeout=60
     )
     again.expect("gradcalc>")
-    time.sleep(0.5)
+    time.sleep(0.1)
     again.send("\x1b[A")  # Up
     again.expect("diff x\\*x --at 3")
     again.send("\r")
+    again.expect("AccumulateGrad|agree")  # its answer, then the next prompt
     again.expect("gradcalc>")
-    time.sleep(0.5)
+    time.sleep(0.1)
     again.sendeof()
     again.expect(pexpect.EOF)
 
