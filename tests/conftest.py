@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gradcalc.cli import app
+from gradcalc.cli import RECURSION_LIMIT, app
+
+# The CLI raises the recursion limit on its first run (for SymPy); raised here
+# once, so that no test sees it change under it (Hypothesis warns when it does).
+sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "gradcalc" / "schemas"
