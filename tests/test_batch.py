@@ -13,10 +13,10 @@ from gradcalc.batch import differentiate_many, read
 from gradcalc.errors import PointError
 
 
-def test_stdin_csv_gives_one_json_line_per_point():
-    process = run_subprocess("diff", "x**2", "--points", "-", "--json", input="x\n1\n2\n3\n")
-    assert process.returncode == 0
-    lines = process.stdout.splitlines()
+def test_stdin_csv_gives_one_json_line_per_point(cli):
+    run = cli("diff", "x**2", "--points", "-", "--json", input="x\n1\n2\n3\n")
+    assert run.exit_code == 0
+    lines = run.stdout.splitlines()
     assert len(lines) == 3
     documents = [json.loads(line) for line in lines]
     assert [d["gradient"]["x"]["sympy"] for d in documents] == [2.0, 4.0, 6.0]
@@ -160,13 +160,13 @@ def test_readme_jq_pipeline():
     assert process.stdout.split() == ["2", "4", "6"]
 
 
-def test_piped_output_has_no_escape_codes():
-    process = run_subprocess(
-        "diff", "x**2", "--points", "-", input="x\n1\n2\n", env={"TERM": "xterm-256color"}
-    )
-    assert "\x1b[" not in process.stdout
-    assert process.returncode == 0, process.stderr
-    assert process.stdout.count("✓") == 2  # one verdict mark per point
+def test_piped_output_has_no_escape_codes(cli):
+    # In-process, its output is a pipe as well (a real one: test_cli's
+    # test_subprocess_no_colour_when_piped); no NO_COLOR here.
+    run = cli("diff", "x**2", "--points", "-", input="x\n1\n2\n", env={"TERM": "xterm-256color"})
+    assert "\x1b[" not in run.stdout
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.count("✓") == 2  # one verdict mark per point
 
 
 @pytest.mark.parametrize("chunk", [7, 1000])  # 7: several chunks

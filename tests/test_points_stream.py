@@ -168,24 +168,22 @@ def test_read_names_a_non_utf8_line():
         list(read_chunks(io.BytesIO(b"x\n1\n\xff\n"), "points"))
 
 
-def test_the_table_of_many_points_counts_every_chunk(tmp_path):
+def test_the_table_of_many_points_counts_every_chunk(cli, tmp_path):
     from gradcalc import batch
 
     count = batch.CHUNK * 2 + 7
     path = tmp_path / "points.csv"
     path.write_text("x\n" + "\n".join(str(k - 5) for k in range(count)) + "\n")
     started = time.monotonic()
-    process = run_subprocess(
-        "diff", "abs(x)", "--points", str(path), env={"NO_COLOR": "1", "COLUMNS": "200"}
-    )
+    run = cli("diff", "abs(x)", "--points", str(path), env={"NO_COLOR": "1", "COLUMNS": "200"})
     assert time.monotonic() - started < 120
-    assert process.returncode == 1
-    out = process.stdout.splitlines()
+    assert run.exit_code == 1
+    out = run.stdout.splitlines()
     assert f"{count} points: {count - 1} agree, 1 not differentiable" in out
     rows = [line for line in out if line.startswith("│")]
     first = rows[0].split("│")[1:-1]
     last = rows[-1].split("│")[1:-1]
     assert first[0].strip() == "2" and first[1].strip() == "-5"
     assert last[0].strip() == str(count + 1) and last[1].strip() == str(count - 6)
-    assert process.stderr == f"gradcalc: 1 not differentiable of {count} points\n"
+    assert run.stderr == f"gradcalc: 1 not differentiable of {count} points\n"
     assert os.path.getsize(path) > 0
