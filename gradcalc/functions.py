@@ -134,6 +134,8 @@ def _pole_side(np, a, b):
 
 def _power_side(np, a, b):
     # a ** b with b < 0: which side of the pole at a = 0; no pole for b >= 0.
+    if np.size(b) == 1 and not b < 0:  # a constant exponent without a pole: one piece
+        return np.zeros(np.shape(b))
     return np.where(b < 0, np.sign(a), 0.0)
 
 
