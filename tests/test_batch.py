@@ -197,3 +197,32 @@ def test_points_with_a_timeout_stream_every_line():
         4.0,
         6.0,
     ]
+
+
+def test_plain_numbers_read_exactly_as_float_reads_them():
+    """The fast path (orjson's parser) against float(), bit for bit: random
+    doubles as repr and as 25 digits, long integers, and the forms JSON does
+    not take (left to numpy), -0 among them."""
+    import random
+    import struct
+
+    rng = random.Random(7)
+    texts = [
+        "-0",
+        "-0.0",
+        "1.",
+        ".5",
+        "+1",
+        "007",
+        " 2 ",
+        "1e-400",
+        "123456789012345678901234567890",
+    ]
+    while len(texts) < 30_000:
+        x = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
+        if np.isfinite(x):
+            texts += [repr(x), f"{x:.25e}", str(rng.randint(-(10**30), 10**30))]
+    for lines in (texts, texts[9:]):  # with the odd forms, and JSON's syntax alone
+        got = read("x\n" + "\n".join(lines) + "\n", "points").columns["x"]
+        want = np.array([float(t) for t in lines])
+        assert got.view(np.int64).tolist() == want.view(np.int64).tolist()
