@@ -184,8 +184,9 @@ def _csv_table(batch, names, source) -> Points:
     return Points(names, {name: table[:, j].copy() for j, name in enumerate(names)}, numbers)
 
 
-# A field that is the integer -0: JSON reads it as 0, without its sign.
-_MINUS_ZERO = re.compile(rb"(?:^|,)[ \t]*-0+[ \t]*(?:,|$)")
+# An integer -0 (no digit, point or exponent after it): JSON reads it as 0,
+# without its sign.
+_MINUS_ZERO = re.compile(rb"-0+(?![0-9.eE])")
 
 
 def _plain_numbers(body: bytes) -> np.ndarray:
