@@ -5,12 +5,10 @@ against gradcalc's own per-component path, an independent method."""
 
 from __future__ import annotations
 
-import json
-
 import mpmath
 import numpy as np
 import pytest
-from conftest import run_subprocess, validate
+from conftest import validate
 
 from gradcalc import check, jsonout, numeric, points, vectors
 from gradcalc.functions import TABLE
@@ -257,14 +255,12 @@ def test_plain_vector_elements_read_as_the_parser_reads_them():
 
 
 @pytest.mark.slow
-def test_ten_thousand_elements_through_the_cli():
+def test_ten_thousand_elements_through_the_cli(cli):
     x = np.round(np.linspace(-5, 5, 10_000), 3)
     spec = "x=[" + ",".join(repr(float(v)) for v in x) + "]"
-    run = run_subprocess(
-        "diff", "sum((x - mean(x))**2) + mean(sin(x))", "--at", spec, "--json", "--timeout", "60"
-    )
-    assert run.returncode == 0, run.stderr
-    document = json.loads(run.stdout)
+    run = cli("diff", "sum((x - mean(x))**2) + mean(sin(x))", "--at", spec, "--json")
+    assert run.exit_code == 0, run.stderr
+    document = run.json
     validate(document, "diff.schema.json")
     reference = 2 * (x - x.mean()) + np.cos(x) / x.size
     np.testing.assert_allclose(
