@@ -703,54 +703,6 @@ def _write_bytes(chunks) -> None:
                 sys.stdout.write(chunk.decode())
 
 
-class _Formatter:
-    """Formats one chunk's answer (an iterable of bytes, made as it is
-    iterated) on a second thread while the next chunk is read and computed:
-    on two cores the two overlap. The bytes are written by the caller's
-    thread (`flush`) and only between computations, in the budget's write
-    phase: a run stopped for overrunning its budget is stopped while it
-    computes, never in the middle of a line. One chunk at a time, so memory
-    holds at most one chunk's formatted answer beyond the one computed."""
-
-    def __init__(self):
-        self._thread = None
-        self._pieces: list | None = None
-        self._failure: BaseException | None = None
-
-    @property
-    def pending(self) -> bool:
-        return self._thread is not None or self._pieces is not None
-
-    def hand(self, chunks) -> None:
-        import threading
-
-        self.flush()
-
-        def target():
-            try:
-                self._pieces = list(chunks)
-            except BaseException as failure:  # raised again by flush, in the caller's thread
-                self._failure = failure
-
-        self._thread = threading.Thread(target=target, daemon=True)
-        self._thread.start()
-
-    def flush(self) -> None:
-        """Wait for the chunk handed over, and write it."""
-        if self._thread is not None:
-            while self._thread.is_alive():
-                self._thread.join(0.05)  # short waits: Ctrl-C still reaches this thread
-            self._thread = None
-        if self._failure is not None:
-            failure, self._failure = self._failure, None
-            raise failure
-        if self._pieces is not None:
-            pieces, self._pieces = self._pieces, None
-            _write_bytes(pieces)
-            with _Writing():
-                sys.stdout.flush()
-
-
 def _show(renderable) -> None:
     with _Writing():
         _print(renderable)
@@ -1066,25 +1018,13 @@ def _diff_many(expression, source, wrt, order, dtype, form: str, digits=None) ->
     budget.per_chunk()
     with budget.waiting():  # opening a FIFO waits for its writer
         stream, name = _open_points(source)
-    formatter = _Formatter()
-
-    @contextlib.contextmanager
-    def waiting():
-        # A read that would block: what is answered goes out first (the
-        # producer may be waiting for it), then the wait has no time limit.
-        if formatter.pending and not _readable(stream):
-            formatter.flush()
-        with budget.waiting():
-            yield
-
     try:
-        chunks = batch.read_chunks(stream, name, waiting=waiting)
+        chunks = batch.read_chunks(stream, name, waiting=budget.waiting)
         answers = batch.differentiate_stream(
             expression, chunks, wrt, order, dtype, before=budget.computing
         )
         counts = _with_progress(
-            lambda progress: _answer_points(answers, form, progress, formatter, digits),
-            _lines_in(stream),
+            lambda progress: _answer_points(answers, form, progress, digits), _lines_in(stream)
         )
     finally:
         if source != "-":
@@ -1100,22 +1040,10 @@ def _diff_many(expression, source, wrt, order, dtype, form: str, digits=None) ->
 WRITE_LINES = 4096  # NDJSON lines written at a time (about 4 MB)
 
 
-def _readable(stream) -> bool:
-    """Whether a read of `stream` would not block (a regular file, a pipe
-    with data; a stream without a descriptor counts as readable)."""
-    import select
-
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return True
-    return bool(select.select([fd], [], [], 0)[0])
-
-
-def _answer_points(answers, form: str, progress, formatter, digits=None) -> dict:
+def _answer_points(answers, form: str, progress, digits=None) -> dict:
     """NDJSON or CSV (`form` "json" or "csv") written chunk by chunk as each
-    is answered (through `formatter`, a `_Formatter`), or ("text") a table of
-    the first and last points once all are; returns the count of each verdict."""
+    is answered, or ("text") a table of the first and last points once all
+    are; returns the count of each verdict."""
     from . import batch, budget
 
     counts: dict = {}
@@ -1123,25 +1051,20 @@ def _answer_points(answers, form: str, progress, formatter, digits=None) -> dict
         from .csvout import header_line, rows
         from .jsonout import diff_lines
 
-        try:
-            for index, many in enumerate(answers):
-                with _Writing():
-                    budget.computed()  # writing: the reader sets the pace
-                # The previous chunk is written, formatted while this one was
-                # computed; this one is formatted while the next is.
-                if form == "csv":
-                    head = [header_line(many)] if index == 0 else []
-                    formatter.hand(itertools.chain(head, rows(many, chunk=WRITE_LINES)))
-                else:
-                    formatter.hand(diff_lines(many, chunk=WRITE_LINES))
-                for status, count in many.counts().items():
-                    counts[status] = counts.get(status, 0) + count
-                if progress is not None:
-                    progress(len(many.points))
-        except Exception:
-            formatter.flush()  # the answers before an input error come before it
-            raise
-        formatter.flush()
+        for index, many in enumerate(answers):
+            with _Writing():
+                budget.computed()  # writing: the reader sets the pace
+            if form == "csv":
+                head = [header_line(many)] if index == 0 else []
+                _write_bytes(itertools.chain(head, rows(many, chunk=WRITE_LINES)))
+            else:
+                _write_bytes(diff_lines(many, chunk=WRITE_LINES))
+            with _Writing():
+                sys.stdout.flush()
+            for status, count in many.counts().items():
+                counts[status] = counts.get(status, 0) + count
+            if progress is not None:
+                progress(len(many.points))
         return counts
     from .render.many import HEAD, view
 

@@ -40,47 +40,6 @@ def test_the_first_answer_comes_before_the_input_ends():
         process.wait()
 
 
-NEWLINE = b"\n"
-
-
-def test_a_whole_chunk_is_answered_before_more_input_comes():
-    """A chunk's answer is formatted while the next chunk is computed, and
-    written between computations; when the input then pauses, what is
-    answered goes out before the wait (the producer may be waiting for it)."""
-    from gradcalc.batch import CHUNK
-
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gradcalc", "diff", "x**2", "--points", "-", "--format", "csv"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-    )
-    try:
-        process.stdin.write(b"x\n" + b"".join(b"%d\n" % k for k in range(CHUNK)))
-        process.stdin.flush()  # exactly one chunk, and the input stays open
-        received = b""
-        while received.count(NEWLINE) < CHUNK + 1:  # the header and a row per point
-            ready, _, _ = select.select([process.stdout], [], [], 60)
-            assert ready, f"{received.count(NEWLINE)} lines while the input is still open"
-            received += os.read(process.stdout.fileno(), 1 << 20)
-        last = received.splitlines()[-1].decode().split(",")  # the last point's row
-        n = CHUNK - 1
-        assert last[:5] + last[-1:] == [
-            str(CHUNK + 1),
-            f"{n}.0",
-            f"{n * n}.0",
-            *[f"{2 * n}.0"] * 2,
-            "agree",
-        ]
-        process.stdin.close()
-        assert process.stdout.read() == b""
-        assert process.wait(timeout=60) == 0
-    finally:
-        process.kill()
-        process.wait()
-
-
 def _peak_megabytes(points: int) -> tuple:
     """Feed `points` points through gradcalc in a fresh process that reports
     its children's peak resident memory (the worker's included)."""
