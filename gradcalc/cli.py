@@ -477,6 +477,7 @@ def _reads(params: dict) -> bool:
             from . import points
 
             points.resolve(list(params["at"]), variables)
+            parse(text)  # the newest parse again, after the points' constants
     except GradcalcError:
         return False
     return True

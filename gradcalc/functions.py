@@ -134,7 +134,9 @@ def _pole_side(np, a, b):
 
 def _power_side(np, a, b):
     # a ** b with b < 0: which side of the pole at a = 0; no pole for b >= 0.
-    if np.size(b) == 1 and not b < 0:  # a constant exponent without a pole: one piece
+    # A constant exponent without a pole: one piece, said once (the size-1
+    # side that numeric._crossing reads as "nothing to cross").
+    if np.size(b) == 1 and not b < 0:
         return np.zeros(np.shape(b))
     return np.where(b < 0, np.sign(a), 0.0)
 

@@ -175,7 +175,9 @@ def _one_partial(expr, point, partial, frozen, step_factors, jitter=None, row=No
     pieces: dict = {}
     f = evaluate(expr, moved, held, sides=pieces, jitter=jitter)
     if row is None:
-        f = f[:, 0] if f.shape[-1] == 1 else f.sum(axis=-1)  # a scalar's sum is itself
+        # A scalar's value itself (its sum would turn -0.0 into 0.0; the
+        # weighted stencil below comes out the same either way).
+        f = f[:, 0] if f.shape[-1] == 1 else f.sum(axis=-1)
     else:
         f = f[:, row]
     f = f.reshape(batch, len(scales), len(combos))

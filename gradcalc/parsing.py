@@ -584,6 +584,7 @@ def parse(source: str) -> Expression:
     if not isinstance(source, str):
         raise ParseError("expression must be text")
     if source in _LAST:
+        _LAST[source] = _LAST.pop(source)  # the newest again: kept longest
         return _LAST[source]
     try:
         expr = _Parser(source).parse()

@@ -100,7 +100,6 @@ def test_piped_json_is_one_document_a_line_whatever_the_line():
 pexpect = pytest.importorskip("pexpect")
 
 
-@pytest.mark.slow
 def _writer_once_read(fifo, seconds=60):
     """A writing end of `fifo`, opened once a reader has it open (until then
     a non-blocking open fails with ENXIO)."""
@@ -114,6 +113,7 @@ def _writer_once_read(fifo, seconds=60):
             time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_interactive_session_in_a_terminal(tmp_path):
     env = dict(
         os.environ,
