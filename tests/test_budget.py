@@ -241,6 +241,18 @@ def test_points_have_a_budget_by_default(cli, monkeypatch, timeout, budgets):
 
 
 @pytest.mark.heavy
+def test_points_have_a_budget_by_default_in_a_real_process():
+    """The same as a user meets it: --points with no --timeout once ran
+    unbounded; a chunk now stops after 5 s of CPU (heavy: it spends them)."""
+    process = _gradcalc(
+        "diff", DEEP.format(name="x"), "--points", "-", "-n", "4", stdin=subprocess.PIPE
+    )
+    _stdout, stderr = process.communicate(b"x\n0.5\n", timeout=120)
+    assert process.returncode == 3
+    assert stderr.startswith(b"gradcalc: error: one chunk of points used more than 5 s of CPU")
+
+
+@pytest.mark.heavy
 def test_fifty_concurrent_runs_on_a_small_machine_all_answer():
     """Under load (50 at once on 2 cores) the CPU budget holds where a
     wall-clock one failed 12 of 50."""
