@@ -166,7 +166,10 @@ def _one_partial(expr, point, partial, frozen, step_factors, jitter=None, row=No
     shifts = {}
     for position, (name, comp) in enumerate(partial):
         h = exact[(name, comp)]  # (batch, scales)
-        offsets = h[:, :, None] * _OFFSETS[combos[:, position]][None, None, :]
+        # h[:, :, None] * offsets[None, None, :], as two flat arrays of the
+        # same products: numpy broadcasts slowly over an inner axis of 4.
+        along = _OFFSETS[combos[:, position]]
+        offsets = np.repeat(h.reshape(-1), len(along)) * np.tile(along, h.size)
         key = (name, comp)
         shifts[key] = shifts.get(key, 0.0) + offsets.reshape(batch, -1)
     moved, held = _moved(
