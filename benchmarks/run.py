@@ -282,6 +282,18 @@ def main() -> int:
     if qalc:
         q = [qalc, "-t", "diff(sin(x^2), x, 1, 3)"]
         case("symbolic", "qalc -t diff(sin(x^2), x, 1, 3)", q)
+        # What the symbolic-only mode cannot do without, against qalc: numpy
+        # (the finite differences and the verdict), Typer and SymEngine, with
+        # one OpenBLAS thread as the CLI asks (threads.serial_blas).
+        blas = "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); "
+        for modules in ("numpy", "typer, numpy, symengine"):
+            case(
+                "symbolic",
+                f"floor: python -c 'import {modules}'",
+                [PY, "-c", blas + f"import {modules}"],
+                q,
+                stdout=subprocess.DEVNULL,  # computes no value
+            )
         case(
             "symbolic",
             "gradcalc diff --no-autograd --json",

@@ -1723,6 +1723,10 @@ def main() -> None:
     memory budget (see budget.py); --help, --version and completion do not."""
     import signal
 
+    from . import threads
+
+    threads.serial_blas()  # before anything imports numpy
+
     # A closed pipe ends the run at once, quietly, as for any Unix filter.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     closed = _standard_streams()
