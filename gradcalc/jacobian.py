@@ -92,15 +92,21 @@ def compute(
     columns = columns_of(names, shapes)
     rows = len(f)
     sympy = np.full((rows, len(columns)), np.nan)
-    texts = [["" for _ in columns] for _ in range(rows)]
-    for j, (name, element) in enumerate(columns):
-        symbol = symbols[name] if element is None else symbols[name][element]
-        for i, item in enumerate(f):
-            derivative = symbolic.derivative(item, (symbol,))
-            texts[i][j] = symbolic.text(derivative)
+    wrt = [symbols[n] if element is None else symbols[n][element] for n, element in columns]
+    derivatives = [[symbolic.derivative(item, (symbol,)) for symbol in wrt] for item in f]
+    for i, row in enumerate(derivatives):
+        for j, derivative in enumerate(row):
             number, _why = symbolic.value_at(derivative, subs)
             if number is not None:
                 sympy[i, j] = number
+    total = sum(f[1:], f[0])
+    # Printed together: the entries share their sub-expressions (softmax's sum).
+    printed = symbolic.texts(
+        [d for row in derivatives for d in row] + [symbolic.derivative(total, (s,)) for s in wrt]
+    )
+    width = len(columns)
+    texts = [printed[i * width : (i + 1) * width] for i in range(rows)]
+    sum_texts = printed[rows * width :]
     reverse = forward = None
     if autograd:
         reverse, forward = _autograd(expr, point, names, columns, dtype)
@@ -116,11 +122,6 @@ def compute(
         found = numeric.finite_difference(expr, batch, partials, frozen, row=i)
         for j, (estimate, error, ok) in enumerate(found):
             fd[i, j], fd_error[i, j], clean[i, j] = estimate[0], error[0], ok[0]
-    total = sum(f[1:], f[0])
-    sum_texts = [
-        symbolic.text(symbolic.derivative(total, (symbols[n] if e is None else symbols[n][e],)))
-        for n, e in columns
-    ]
     values, kinks = _kinks(expr, batch, frozen, names, shapes)
     status, reason = _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype)
     if any(m is not None and not np.all(np.isfinite(m)) for m in (reverse, forward)):

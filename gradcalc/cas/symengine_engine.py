@@ -88,6 +88,10 @@ def text(f) -> str:
     return str(f)
 
 
+def texts(fs: list) -> list[str]:
+    return [str(f) for f in fs]
+
+
 def number(value: float):
     """A float64 value as a SymEngine number."""
     import symengine as se
@@ -124,6 +128,7 @@ class SymEngineEngine:
     substitutions = staticmethod(substitutions)
     value_at = staticmethod(value_at)
     text = staticmethod(text)
+    texts = staticmethod(texts)
     number = staticmethod(number)
     operation = staticmethod(operation)
     placeholders = staticmethod(placeholders)
