@@ -197,11 +197,12 @@ def derivative_text(engine, d, full: bool, tree_nodes: int = 0):
         return engine.text(d)[:MAX_SYMBOLIC] + " …", True
     shown: list[str] = []
     length = 0
+    show = engine.printer()  # the terms share sub-expressions (softmax's sum)
     for term in d.args:
         if _size_at_least(term, PRINTABLE_NODES) >= PRINTABLE_NODES:
-            piece = engine.text(term)[: MAX_SYMBOLIC // 4] + "…"
+            piece = show(term)[: MAX_SYMBOLIC // 4] + "…"
         else:
-            piece = engine.text(term)
+            piece = show(term)
         if shown and length + len(piece) > MAX_SYMBOLIC:
             break
         shown.append(f"({piece})" if joiner == "*" and len(term.args) > 1 else piece)

@@ -101,12 +101,9 @@ def compute(
                 sympy[i, j] = number
     total = sum(f[1:], f[0])
     # Printed together: the entries share their sub-expressions (softmax's sum).
-    printed = symbolic.texts(
-        [d for row in derivatives for d in row] + [symbolic.derivative(total, (s,)) for s in wrt]
-    )
-    width = len(columns)
-    texts = [printed[i * width : (i + 1) * width] for i in range(rows)]
-    sum_texts = printed[rows * width :]
+    show = symbolic.printer()
+    texts = [[show(d) for d in row] for row in derivatives]
+    sum_texts = [show(symbolic.derivative(total, (s,))) for s in wrt]
     reverse = forward = None
     if autograd:
         reverse, forward = _autograd(expr, point, names, columns, dtype)

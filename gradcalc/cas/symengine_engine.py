@@ -88,8 +88,8 @@ def text(f) -> str:
     return str(f)
 
 
-def texts(fs: list) -> list[str]:
-    return [str(f) for f in fs]
+def printer():
+    return str
 
 
 def number(value: float):
@@ -128,7 +128,7 @@ class SymEngineEngine:
     substitutions = staticmethod(substitutions)
     value_at = staticmethod(value_at)
     text = staticmethod(text)
-    texts = staticmethod(texts)
+    printer = staticmethod(printer)
     number = staticmethod(number)
     operation = staticmethod(operation)
     placeholders = staticmethod(placeholders)

@@ -145,7 +145,7 @@ def _value_at(f, substitutions: dict, digits: int):
     # Float substitution evaluates at `digits` as the tree is rebuilt (an
     # exact substitution of 3 into x**(10**10) would build a huge integer).
     try:
-        result = _away_from_spikes(f.xreplace(substitutions)).evalf(digits)
+        result = _away_from_spikes(_substitute(f, substitutions)).evalf(digits)
     except ZeroDivisionError:
         return None, "infinite (division by zero)"
     except OverflowError:
@@ -168,6 +168,30 @@ def _value_at(f, substitutions: dict, digits: int):
     if not math.isfinite(value):
         return None, "overflows float64" if math.isinf(value) else "not a number"
     return value, None
+
+
+def _substitute(f, rule: dict):
+    """f.xreplace(rule), each repeated sub-expression rebuilt once: the
+    gradient of dot(x, softmax(x)) holds softmax's sum over x in every term,
+    and xreplace rebuilds (and evaluates) every copy. The same expression:
+    this is Basic._xreplace's walk, remembering what it built."""
+    built: dict = {}
+
+    def walk(e):
+        try:
+            return built[e]
+        except KeyError:
+            pass
+        if e in rule:
+            out = rule[e]
+        else:
+            args = [walk(a) if isinstance(a, sp.Basic) else a for a in e.args]
+            changed = any(new is not old for new, old in zip(args, e.args))
+            out = e.func(*args) if changed else e
+        built[e] = out
+        return out
+
+    return walk(f)
 
 
 def _by_mpmath(f, substitutions: dict, digits: int):
@@ -217,15 +241,17 @@ def leaf(node):
 
 
 def text(f) -> str:
-    return sp.sstr(f)
+    """sstr's text of `f`, each repeated sub-expression printed once (the
+    gradient of dot(x, softmax(x)) over 32 elements holds softmax's 32-term
+    sum 1,024 times: sstr took 3.2 s for its texts)."""
+    return _SharedPrinter().doprint(f)
 
 
-def texts(fs: list) -> list[str]:
-    """`text` of each of `fs`, by one printer that prints each repeated
-    sub-expression once: the 961 entries of softmax's Jacobian over 31
-    elements all hold its 31-term sum (sstr took 3.3 s for them, this 0.1)."""
-    printer = _SharedPrinter()
-    return [printer.doprint(f) for f in fs]
+def printer():
+    """A `text` function that prints what its calls share once: the 961
+    entries of softmax's Jacobian over 31 elements all hold its 31-term sum
+    (sstr took 3.3 s for them, one printer 0.1 s)."""
+    return _SharedPrinter().doprint
 
 
 class _SharedPrinter(StrPrinter):
@@ -314,7 +340,7 @@ class SymPyEngine:
     substitutions = staticmethod(substitutions)
     value_at = staticmethod(value_at)
     text = staticmethod(text)
-    texts = staticmethod(texts)
+    printer = staticmethod(printer)
     number = staticmethod(number)
     operation = staticmethod(operation)
     placeholders = staticmethod(placeholders)
