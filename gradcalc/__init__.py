@@ -14,7 +14,7 @@ as tables in Jupyter::
 torch) are imported lazily, so importing this package stays cheap.
 """
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"
 
 __all__ = [
     "GradcalcError",
