@@ -21,7 +21,7 @@ from .parsing import Expression, parse
 from .verdict import STATUSES, Status
 
 CHUNK = 50_000  # points answered together
-BATCH_STEP_FACTORS = (1.0, 1e-3)  # fewer step sizes than one point gets: speed
+BATCH_STEP_FACTORS = numeric.FEW_STEP_FACTORS  # fewer step sizes than one point gets: speed
 
 
 @dataclass

@@ -278,9 +278,12 @@ class Vectorized:
         checked = np.zeros(count, dtype=bool)
         chosen = sample(count) if vector else [0]
         components = [((name, i),) for i in chosen]
-        for i, (estimate, error, clean) in zip(
-            chosen, numeric.finite_difference(self.expr, at.batch, components, at.frozen)
-        ):
+        # Past SMALL elements each sampled component's differences evaluate f
+        # over the whole vector: two step sizes, as --points takes (the one
+        # direction below keeps all nine).
+        steps = numeric.FEW_STEP_FACTORS if vector and count > SMALL else numeric.STEP_FACTORS
+        found = numeric.finite_difference(self.expr, at.batch, components, at.frozen, steps)
+        for i, (estimate, error, clean) in zip(chosen, found):
             fd[i], fd_error[i], checked[i] = estimate[0], error[0], clean[0]
         label = (lambda i: f"d/d{name}[{i}]") if vector else (lambda i: f"d/d{name}")
         labels = [label(i) for i in range(count)]

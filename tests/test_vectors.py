@@ -270,3 +270,23 @@ def test_ten_thousand_elements_through_the_cli(cli):
         document["gradient"]["x"]["autograd"], reference, rtol=1e-9, atol=1e-12
     )
     assert document["status"] == "agree"
+
+
+def test_a_long_vectors_sampled_components_take_two_step_sizes(monkeypatch):
+    # Each sampled component's differences evaluate f over the whole vector:
+    # two step sizes there (as --points), all nine for the one direction and
+    # for a short vector's components.
+    seen = []
+    real = numeric.finite_difference
+
+    def spy(expr, point, partials, frozen=None, step_factors=numeric.STEP_FACTORS, **kwargs):
+        seen.append((len(partials), tuple(step_factors)))
+        return real(expr, point, partials, frozen, step_factors, **kwargs)
+
+    monkeypatch.setattr(numeric, "finite_difference", spy)
+    result = check.differentiate("mean(x**2)", {"x": [1 + k / 7 for k in range(100)]})
+    assert result.status == "agree"
+    assert seen == [(vectors.SAMPLED, numeric.FEW_STEP_FACTORS)]
+    seen.clear()
+    check.differentiate("mean(x**2)", {"x": [1.0, 2.0, 3.0]})
+    assert seen and all(steps == numeric.STEP_FACTORS for _, steps in seen)
