@@ -160,7 +160,9 @@ def _autograd(expr, point, names, columns, dtype):
 
 def _kinks(expr, batch, frozen, names, shapes):
     values = numeric.evaluate(expr, batch, frozen, keep=True)
-    return values, numeric.find_kinks(expr, batch, values, frozen, names, shapes).get(0, [])
+    # Each element's own kinks: two of them may cancel in the sum ([abs(x), -abs(x)]).
+    found = numeric.find_kinks(expr, batch, values, frozen, names, shapes, per_output=True)
+    return values, found.get(0, [])
 
 
 def _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype):

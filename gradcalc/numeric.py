@@ -259,9 +259,19 @@ def _crossing(expr, point, frozen, pieces, scales: int, combos: int, at_kink: bo
     return crossing
 
 
-def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None, step: float = 1e-6):
+def one_sided(
+    expr: Expression,
+    point: dict,
+    name: str,
+    comp: int,
+    frozen=None,
+    step: float = 1e-6,
+    per_output: bool = False,
+):
     """Left and right derivative estimates, and left and right limits of the
-    value, along one variable component, at every point of the batch.
+    value, along one variable component, at every point of the batch: arrays
+    of shape (batch,), of the sum of a vector-valued expression's elements,
+    or with `per_output` (batch, elements), of each element.
     Second-order one-sided stencils with relative step `step`."""
     if frozen is None:
         frozen = detached_values(expr, point)
@@ -272,7 +282,17 @@ def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None, 
     tiny = 1e-13 * np.maximum(1.0, np.abs(x))
     offsets = np.stack([0 * h, h, 2 * h, -h, -2 * h, tiny, -tiny, tiny / 10, -tiny / 10], axis=1)
     moved, held = _moved(point, frozen, {(name, comp): offsets.reshape(-1)}, 9)
-    f = evaluate(expr, moved, held).sum(axis=-1).reshape(len(x), 9).T
+    f = evaluate(expr, moved, held)
+    if not per_output:
+        return {key: value[:, 0] for key, value in _sides(f.sum(axis=-1)[:, None], x, h).items()}
+    return _sides(f, x, h)
+
+
+def _sides(f, x, h) -> dict:
+    """one_sided's estimates from f at the 9 offsets of each point: f of
+    shape (batch * 9, k), the results (batch, k)."""
+    f = f.reshape(len(x), 9, -1).transpose(1, 0, 2)  # (offset, point, element)
+    h = h[:, None]
     with np.errstate(all="ignore"):  # inf - inf is nan, and the verdict says so
         right = (-3 * f[0] + 4 * f[1] - f[2]) / (2 * h)
         left = (3 * f[0] - 4 * f[3] + f[4]) / (2 * h)
@@ -280,7 +300,7 @@ def one_sided(expr: Expression, point: dict, name: str, comp: int, frozen=None, 
     # Continuity: both one-sided limits equal the value. A jump (sign at 0)
     # or a removable discontinuity (sign(x)**2 at 0) keeps its size as the
     # step shrinks; a continuous function's change shrinks with it.
-    jump = np.zeros(len(x), dtype=bool)
+    jump = np.zeros(f[0].shape, dtype=bool)
     for a, b, a_small, b_small in ((5, 6, 7, 8), (5, 0, 7, 0), (6, 0, 8, 0)):
         gap, gap_small = np.abs(f[a] - f[b]), np.abs(f[a_small] - f[b_small])
         jump |= (gap > 1e-7 * scale) & (gap_small > 0.5 * gap)
@@ -355,8 +375,12 @@ def find_kinks(
     names: list,
     shapes: dict,
     anywhere: bool = False,
+    per_output: bool = False,
 ) -> dict:
-    """Kinks and jumps at every point of a batch: {row: [Kink, ...]}.
+    """Kinks and jumps at every point of a batch: {row: [Kink, ...]}. Of the
+    sum of a vector-valued expression's elements, or with `per_output` of
+    each element (a Jacobian's rows: kinks of two elements may cancel in
+    their sum, as in [abs(x), -abs(x)]).
 
     Probed where a non-smooth function (abs, relu, max...) sits on its kink,
     or, with `anywhere`, at every row (for kinks the table cannot see, like
@@ -380,9 +404,9 @@ def find_kinks(
     with np.errstate(all="ignore"):
         for name in names:
             for comp in probes if shapes.get(name) else [0]:
-                sides = one_sided(expr, sub, name, comp, held)
-                finer = one_sided(expr, sub, name, comp, held, 1e-8)
-                settled = np.ones(probed.size, dtype=bool)
+                sides = one_sided(expr, sub, name, comp, held, per_output=per_output)
+                finer = one_sided(expr, sub, name, comp, held, 1e-8, per_output)
+                settled = np.ones(sides["left"].shape, dtype=bool)
                 for key in ("left", "right"):
                     settled &= np.isfinite(sides[key]) & np.isfinite(finer[key])
                     settled &= np.abs(sides[key] - finer[key]) <= SETTLED * np.maximum(
@@ -395,13 +419,14 @@ def find_kinks(
                 stays = np.abs(finer["left"] - finer["right"]) >= 0.5 * apart
                 corner = settled & stays & ~KINK_TOLERANCE.allows(sides["left"], sides["right"])
                 label = name if shapes.get(name) is None else f"{name}[{comp}]"
-                for i in np.flatnonzero(sides["jump"] | corner):
-                    row = int(probed[i])
-                    at = [n.brief for n, m in suspects if m[row]]
+                for i in zip(*np.nonzero(sides["jump"] | corner)):
+                    row = int(probed[i[0]])
+                    briefs = dict.fromkeys(n.brief for n, m in suspects if m[row])
+                    at = ", ".join(briefs) or "the expression"
                     jump = bool(sides["jump"][i])
                     found.setdefault(row, []).append(
                         Kink(
-                            ", ".join(at) or "the expression",
+                            f"{at} in f[{i[1]}]" if per_output else at,
                             label,
                             None if jump else float(sides["left"][i]),
                             None if jump else float(sides["right"][i]),

@@ -233,6 +233,51 @@ def test_a_list_of_expressions_is_differentiated_as_a_jacobian(cli):
     np.testing.assert_allclose(jacobian["finite_difference"], expected, rtol=1e-9, atol=1e-12)
 
 
+# Each element has a corner at the point, but their sum is smooth there: the
+# corners cancel. A Jacobian is differentiable only if every element is.
+# (mpmath's one-sided derivatives below decide it, not gradcalc.)
+CANCELLING_CORNERS = [
+    ("[abs(x), -abs(x)]", {"x": 0.0}, [lambda x: abs(x), lambda x: -abs(x)]),
+    ("[relu(x), -relu(x)]", {"x": 0.0}, [lambda x: max(x, 0), lambda x: -max(x, 0)]),
+    ("[abs(x) + x, x - abs(x)]", {"x": 0.0}, [lambda x: abs(x) + x, lambda x: x - abs(x)]),
+    (
+        "[max(x, y), min(x, y)]",
+        {"x": 1.5, "y": 1.5},
+        [lambda x: max(x, mpmath.mpf(1.5)), lambda x: min(x, mpmath.mpf(1.5))],
+    ),
+]
+
+
+@pytest.mark.parametrize("expression, at, elements", CANCELLING_CORNERS)
+def test_a_jacobian_is_not_differentiable_where_an_element_has_a_corner(
+    expression, at, elements, cli
+):
+    with mpmath.workdps(60):
+        x = mpmath.mpf(at["x"])
+        h = mpmath.mpf("1e-30")
+        corners = []
+        for i, element in enumerate(elements):
+            left = (element(x) - element(x - h)) / h
+            right = (element(x + h) - element(x)) / h
+            if abs(left - right) > 0.5:
+                corners.append((f"f[{i}]", float(left), float(right)))
+        total = [(sum(e(x) for e in elements) - sum(e(x - h) for e in elements)) / h]
+        total.append((sum(e(x + h) for e in elements) - sum(e(x) for e in elements)) / h)
+        assert abs(total[0] - total[1]) < 1e-20  # the sum alone has no corner
+    assert len(corners) == len(elements)  # every element has its corner
+    point = ",".join(f"{k}={v}" for k, v in at.items())
+    run = cli("diff", expression, "--at", point, "--json", "--no-autograd")
+    assert run.exit_code == 1
+    assert run.json["status"] == "not_differentiable"
+    along_x = [k for k in run.json["kinks"] if k["wrt"] == "x"]
+    found = sorted(
+        (k["at"].rsplit(" in ", 1)[1], k["left_derivative"], k["right_derivative"]) for k in along_x
+    )
+    assert [row for row, _, _ in found] == [row for row, _, _ in sorted(corners)]
+    for (_, left, right), (_, want_left, want_right) in zip(found, sorted(corners)):
+        assert (left, right) == pytest.approx((want_left, want_right), abs=1e-6)
+
+
 @pytest.mark.parametrize(
     "expression, at, gradient",
     [

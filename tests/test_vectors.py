@@ -212,8 +212,8 @@ def probed(monkeypatch):
     monkeypatch.setattr(
         numeric,
         "one_sided",
-        lambda expr, point, name, comp, *rest: (
-            components.append(comp) or one_sided(expr, point, name, comp, *rest)
+        lambda expr, point, name, comp, *rest, **named: (
+            components.append(comp) or one_sided(expr, point, name, comp, *rest, **named)
         ),
     )
     return components
