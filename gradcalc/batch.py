@@ -628,6 +628,7 @@ def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, resul
                     finite_difference=fd.reshape(size, 1),
                     finite_difference_error=fd_error.reshape(size, 1),
                     fd_checked=clean.reshape(size, 1),
+                    order=len(w),
                 )
             )
     checks = [verdict.compare(m, dtype, len(wanted[0])) for m in methods]
@@ -644,7 +645,7 @@ def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, resul
         column["finite_difference"][where] = m.finite_difference[:, 0]
         column["finite_difference_error"][where] = m.finite_difference_error[:, 0]
         column["agree"][where] = check.agree[:, 0]
-        column["finite_difference_checked"][where] = m.fd_checked[:, 0]
+        column["finite_difference_checked"][where] = m.fd_counted[:, 0]
     for i in np.flatnonzero(codes != verdict.AGREE):
         index = start + int(i)
         if kinks.get(int(i)):

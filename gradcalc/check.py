@@ -334,6 +334,8 @@ def differentiate(
     partials = []
     for (partial, m), check in zip(measured, checks):
         partial.agree = bool(np.all(check.agree))
+        if m.fd_unresolved is not None and m.fd_unresolved.any():  # taken, but decided nothing
+            partial.finite_difference_checked = False
         partial.problems = [words for _, words in verdict.problems(m, check, 0)]
         partials.append(partial)
     status = verdict.STATUSES[code]
@@ -517,6 +519,7 @@ def _partial(at: _At, wrt, grad, notes: list):
         finite_difference_error=np.array([[err for _, err, _ in fds]]),
         sympy_why=whys,
         fd_checked=np.array([[clean for _, _, clean in fds]]),
+        order=len(wrt),
     )
     vector = at.shapes[wrt[0]] is not None
 

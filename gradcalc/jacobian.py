@@ -40,7 +40,7 @@ class Jacobian:
     autograd_forward: np.ndarray | None
     finite_difference: np.ndarray
     finite_difference_error: np.ndarray
-    finite_difference_checked: np.ndarray  # bool per entry: a clean step existed
+    finite_difference_checked: np.ndarray  # bool per entry: a clean, decisive step existed
     status: str
     reason: str
     # The gradient of the sum of f's elements (torch's y.backward(ones)), the
@@ -120,6 +120,7 @@ def compute(
         for j, (estimate, error, ok) in enumerate(found):
             fd[i, j], fd_error[i, j], clean[i, j] = estimate[0], error[0], ok[0]
     values, kinks = _kinks(expr, batch, frozen, names, shapes)
+    clean &= verdict.decisive(fd, fd_error, sympy, 1)  # neither confirms nor refutes
     status, reason = _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype)
     if any(m is not None and not np.all(np.isfinite(m)) for m in (reverse, forward)):
         from . import nantrace
@@ -176,7 +177,7 @@ def _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype):
             continue
         autograd_ok &= bool(np.all(finite & tolerance.allows(matrix, np.where(finite, sympy, 0))))
     fd_tolerance = verdict.FINITE_DIFFERENCE_TOLERANCE
-    slack = np.minimum(verdict.FD_ERROR_SLACK * fd_error, verdict.FD_SLACK_CAP * np.abs(sympy))
+    slack = verdict.fd_slack(fd_error, sympy)
     fd_ok = bool(
         np.all(~clean | (finite & fd_tolerance.allows(fd, np.where(finite, sympy, 0), slack)))
     )
@@ -196,6 +197,23 @@ def _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype):
     methods = "SymPy, autograd (reverse and forward mode) and finite differences"
     if reverse is None:
         methods = "SymPy and finite differences"
+    if code == verdict.AGREE and not clean.all():
+        checked = "SymPy and autograd (reverse and forward mode)" if reverse is not None else None
+        unchecked = f"{int((~clean).sum())} of the {clean.size} entries"
+        if checked is None:
+            start = (
+                "nothing checked the symbolic Jacobian here"
+                if not clean.any()
+                else "the symbolic Jacobian and finite differences agree where they were checked"
+            )
+            return status, (
+                f"{start}; finite differences not checked on {unchecked} (a kink or a pole "
+                "nearby, or their own error estimate too wide to decide)"
+            )
+        return status, (
+            f"{checked} agree on every entry; finite differences not checked on {unchecked} "
+            "(a kink or a pole nearby, or their own error estimate too wide to decide)"
+        )
     if code == verdict.AGREE:
         return status, f"{methods} agree on every entry"
     differing = []

@@ -103,13 +103,20 @@ def _base_steps(point: dict, order: int) -> dict:
     against rounding (eps/h^order); it grows only logarithmically with |x|
     (as numdifftools does), so sin(x) at 1e6 is not stepped over whole periods,
     but never below what float64 can resolve at x."""
+    return {name: np.maximum(*_step_limits(value, order)) for name, value in point.items()}
+
+
+def _step_limits(value, order: int):
+    """(the step asked for, the shortest step float64 resolves at `value`)."""
     scale = EPS ** (1.0 / (4 + order))
-    return {
-        name: np.maximum(
-            scale * np.maximum(1.0, np.log1p(np.abs(value))), 1e3 * np.spacing(np.abs(value))
-        )
-        for name, value in point.items()
-    }
+    return scale * np.maximum(1.0, np.log1p(np.abs(value))), 1e3 * np.spacing(np.abs(value))
+
+
+# Where float64 forces a step this many times longer than the one asked for
+# (|x| past about 1e13), the stencil may step over what f does between its
+# points (sin(x) at 1e16: a step of 2,000, whole periods): its error estimate
+# cannot be trusted, and is reported as unbounded (see `finite_difference`).
+FORCED_STEP = 10.0
 
 
 def finite_difference(
@@ -212,7 +219,11 @@ def _one_partial(expr, point, partial, frozen, step_factors, jitter=None, row=No
     best = np.argmin(errors, axis=1)
     rows = np.arange(batch)
     fine, coarse = estimates[rows, best, 1], estimates[rows, best, 0]
-    return fine + (fine - coarse) / 15.0, errors[rows, best], clean
+    error = errors[rows, best]
+    for name, comp in set(partial):
+        asked, floor = _step_limits(point[name][:, comp], order)
+        error = np.where(floor > FORCED_STEP * asked, np.inf, error)
+    return fine + (fine - coarse) / 15.0, error, clean
 
 
 def _largest(a):

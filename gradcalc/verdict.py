@@ -19,11 +19,13 @@ The statuses, one definition each (README "Verdicts" says the same):
   N for ``--order N``, settle and stay apart beyond `KINK_TOLERANCE`.
 - ``disagree``: the point is smooth and the reference finite, but autograd or
   finite differences differ from it beyond their named tolerance (autograd's
-  own NaN included). Where the difference is within float64's reach at the
-  point, the words say so.
+  own NaN included; finite differences beyond it plus FD_ERROR_SLACK times
+  their own error estimate). Where the difference is within float64's reach
+  at the point, the words say so.
 - ``agree``: none of the above. A finite difference that could not be taken
-  without crossing a kink (or leaving the domain) is "not checked": it
-  neither agrees nor disagrees.
+  without crossing a kink (or leaving the domain), or that decides nothing
+  (`decisive`: too unsure to confirm, too close to refute), is "not
+  checked": it neither agrees nor disagrees.
 
 Precedence, strongest first: undefined function, kink, undefined derivative,
 disagree, agree.
@@ -97,8 +99,38 @@ def tolerances(dtype: str, order: int) -> dict:
 
 def fd_slack(error_estimate, reference):
     """What finite differences are allowed beyond their tolerance: their own
-    error estimate, capped (floats and numpy arrays alike)."""
-    return np.minimum(FD_ERROR_SLACK * error_estimate, FD_SLACK_CAP * (1 + np.abs(reference)))
+    error estimate, capped; none where the estimate is unbounded (floats and
+    numpy arrays alike)."""
+    error_estimate = np.asarray(error_estimate)
+    capped = np.minimum(FD_ERROR_SLACK * error_estimate, FD_SLACK_CAP * (1 + np.abs(reference)))
+    return np.where(np.isfinite(error_estimate), capped, 0.0)
+
+
+def decisive(finite_difference, error_estimate, reference, order: int):
+    """Where finite differences decide anything: they confirm the reference
+    (within their tolerance plus their capped error estimate) or refute it
+    (off by more than their tolerance plus FD_ERROR_SLACK times their own
+    estimate, uncapped). Between the two, their own estimate is too wide to
+    confirm and the gap too small to refute: x at 1e12 is 0.9978 ± 0.0087,
+    since float64 rounds f's values there (1e12) by 1e-4 over a step of 0.12.
+    Where the reference is not finite there is nothing to weigh (bool arrays)."""
+    tolerance = finite_difference_tolerance(order)
+    with np.errstate(invalid="ignore"):
+        confirms = tolerance.allows(
+            finite_difference, reference, fd_slack(error_estimate, reference)
+        )
+        refutes = ~tolerance.allows(
+            finite_difference, reference, FD_ERROR_SLACK * np.asarray(error_estimate)
+        )
+    return confirms | refutes | ~np.isfinite(reference)
+
+
+# Why finite differences did not count where their own estimate was too wide.
+UNRESOLVED = (
+    "their own error estimate is too wide to confirm the value "
+    f"({FD_ERROR_SLACK:g}× it passes {FD_SLACK_CAP:g} of it) and the gap too small to refute "
+    "it: float64 cannot resolve the difference at the steps taken"
+)
 
 
 class Status:
@@ -155,6 +187,21 @@ class Methods:
     # (point, component, method) -> how far the method's own value moves when
     # the point moves by a few ulps: float64's reach there (see FLOAT64_REACH).
     float64_noise: dict[tuple[int, int, str], float] | None = None
+    order: int = 1  # of the derivative: its finite differences' tolerance
+    # True where finite differences were taken cleanly but decide nothing
+    # (`decisive`); set by `compare`.
+    fd_unresolved: np.ndarray | None = None
+
+    @property
+    def fd_counted(self) -> np.ndarray:
+        """Where finite differences count (JSON `finite_difference_checked`):
+        taken cleanly, and deciding (after `compare`)."""
+        counted = np.ones(np.shape(self.sympy), dtype=bool)
+        if self.fd_checked is not None:
+            counted = counted & self.fd_checked
+        if self.fd_unresolved is not None:
+            counted = counted & ~self.fd_unresolved
+        return counted
 
 
 @dataclass
@@ -187,9 +234,11 @@ def compare(methods: Methods, dtype: str, order: int) -> Checks:
                 methods.autograd, reference
             )
         fd = methods.finite_difference
-        unchecked = (
-            np.zeros_like(sympy_finite) if methods.fd_checked is None else ~methods.fd_checked
+        clean = np.ones_like(sympy_finite) if methods.fd_checked is None else methods.fd_checked
+        methods.fd_unresolved = clean & ~decisive(
+            fd, methods.finite_difference_error, reference, order
         )
+        unchecked = ~methods.fd_counted
         fd_finite = np.isfinite(fd) | unchecked
         slack = fd_slack(methods.finite_difference_error, reference)
         fd_close = unchecked | (
@@ -285,6 +334,22 @@ def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str
 UNCHECKED_SHOWN = 8  # derivatives named in "not checked here (...)" before a count
 
 
+def _unchecked_whys(methods: list[Methods], point: int) -> list[str]:
+    """Why finite differences were not checked at a point, each reason once."""
+    whys: list[str] = []
+    for m in methods:
+        off = ~m.fd_counted[point]
+        unresolved = off & (m.fd_unresolved[point] if m.fd_unresolved is not None else False)
+        if unresolved.any():
+            whys.append(UNRESOLVED)
+        if (off & ~unresolved).any():
+            whys.append(
+                m.fd_unchecked_why
+                or "every step would cross a kink or a pole nearby, or leave the domain"
+            )
+    return list(dict.fromkeys(whys))
+
+
 def reason(
     code: int,
     point: int,
@@ -301,24 +366,22 @@ def reason(
         return kink_words(kinks)
     if code == AGREE:
         unchecked = [
-            label
-            for m in methods
-            if m.fd_checked is not None
-            for c, label in enumerate(m.labels)
-            if not m.fd_checked[point, c]
+            label for m in methods for c, label in enumerate(m.labels) if not m.fd_counted[point, c]
         ]
-        if unchecked and autograd:
-            whys = [m.fd_unchecked_why for m in methods if m.fd_unchecked_why]
+        if unchecked:
             shown = unchecked[:UNCHECKED_SHOWN]
             if len(unchecked) > len(shown):
                 shown.append(f"and {len(unchecked) - len(shown):,} more")
+            start = (
+                "SymPy and autograd agree"
+                if autograd
+                else "nothing checked the symbolic derivative here"
+            )
             return (
-                "SymPy and autograd agree; finite differences not checked here ("
+                f"{start}; finite differences not checked here ("
                 + ", ".join(shown)
                 + "): "
-                + "; ".join(
-                    whys or ["every step would cross a kink or a pole nearby, or leave the domain"]
-                )
+                + "; ".join(_unchecked_whys(methods, point))
             )
         return AGREED if autograd else AGREED_WITHOUT_AUTOGRAD
     listed = [p for m, c in zip(methods, checks) for p in problems(m, c, point)]

@@ -15,6 +15,7 @@ import os
 import random
 from fractions import Fraction
 
+import mpmath
 import pytest
 import reference
 
@@ -188,3 +189,51 @@ def test_the_symbolic_reference_survives_cancellation(expression, x, reference):
     with mpmath.workdps(1300):
         expected = float(reference(mpmath, mpmath.mpf(x)))
     assert result.partials[0].sympy == pytest.approx(expected, rel=1e-13, abs=1e-320)
+
+
+# Far from 0, float64 cannot take the short steps finite differences need: at
+# 1e12 f's values (about 1e12) round by 1e-4 over a step of 0.12, and past
+# 1e13 float64 forces steps of thousands (sin(x) at 1e16 is stepped over
+# whole periods). The derivative is exact by hand or by mpmath; the finite
+# differences must then neither confirm nor refute it: "agree" (SymPy and
+# autograd), finite differences not checked, exit 0.
+FAR = [
+    ("x", "1e12", lambda x: 1),
+    ("x", "-1e12", lambda x: 1),
+    ("x", "123456789012.5", lambda x: 1),
+    ("3*x+1", "1e11", lambda x: 3),
+    ("x**2", "1e12", lambda x: 2 * x),
+    ("sin(x)", "1e16", mpmath.cos),
+    ("sin(x)", "1e22", mpmath.cos),
+    ("cos(x)", "1e22", lambda x: -mpmath.sin(x)),
+    ("sin(x)", "1e300", mpmath.cos),
+]
+
+
+@pytest.mark.parametrize("expression, at, derivative", FAR)
+def test_finite_differences_that_cannot_resolve_far_points_are_not_checked(
+    expression, at, derivative, cli
+):
+    run = cli("diff", expression, "--at", at, "--json")
+    assert run.exit_code == 0, run.output
+    (d,) = run.json["derivatives"]
+    with mpmath.workdps(60):
+        exact = float(derivative(mpmath.mpf(float(at))))
+    assert d["sympy"] == pytest.approx(exact, rel=1e-15)
+    assert d["autograd"] == pytest.approx(exact, rel=1e-12)
+    assert run.json["status"] == "agree" and not d["finite_difference_checked"]
+    assert "finite differences not checked" in run.json["reason"]
+
+
+def test_finite_differences_still_confirm_what_they_can_far_away(cli):
+    # x at 1e16: float64 forces a step of 2,000, but x's differences are exact.
+    run = cli("diff", "x", "--at", "1e16", "--json")
+    (d,) = run.json["derivatives"]
+    assert (run.exit_code, d["finite_difference"], d["finite_difference_checked"]) == (0, 1, True)
+    # and still refute beyond their own error estimate: (exp(x) - 1)/x at 1e-7
+    # cancels half its digits, and the finite differences are off by far more
+    # than they say (their error is below 0.1, their gap above 10).
+    run = cli("diff", "(exp(x)-1)/x", "--at", "1e-7", "--json", "--no-autograd")
+    (d,) = run.json["derivatives"]
+    assert abs(d["finite_difference"] - d["sympy"]) > 40 * d["finite_difference_error"]
+    assert run.json["status"] == "disagree" and run.exit_code == 1

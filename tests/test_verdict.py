@@ -73,12 +73,29 @@ def test_tolerances_are_the_named_ones():
     assert loose == "agree"
 
 
-def test_finite_differences_are_allowed_their_own_error_estimate_capped():
-    # 1e-5 off: beyond rtol 1e-6, inside 4x an error estimate of 3e-6 ...
+def test_finite_differences_confirm_within_their_capped_estimate_and_refute_beyond_it():
+    # 1e-5 off: beyond rtol 1e-6, inside 4x an error estimate of 3e-6: confirmed.
     (allowed,), _ = _judge(_methods([1.0], [1.0], [1.0 + 1e-5], fd_error=3e-6))
-    # ... but a wild estimate is capped at 1e-4 relative.
-    (capped,), _ = _judge(_methods([1.0], [1.0], [1.01], fd_error=1.0))
-    assert (allowed, capped) == ("agree", "disagree")
+    # 0.5 off with an estimate of 0.01: beyond 4x their own estimate: refuted.
+    (refuted,), _ = _judge(_methods([1.0], [1.0], [1.5], fd_error=0.01))
+    assert (allowed, refuted) == ("agree", "disagree")
+
+
+def test_finite_differences_too_unsure_to_confirm_or_refute_are_not_checked():
+    # 0.01 off with an estimate of 1.0: the estimate passes the 1e-4 cap, so it
+    # cannot confirm; the gap is inside 4x the estimate, so it cannot refute.
+    methods = _methods([1.0, 1.0], [1.0, 1.0], [1.01, 1.0], fd_error=[1.0, float("inf")])
+    statuses, checks = _judge(methods)
+    assert statuses == ["agree", "agree"]
+    assert methods.fd_counted[:, 0].tolist() == [False, True]  # an exact 1.0 confirms
+    words = verdict.reason(verdict.AGREE, 0, [methods], checks, [])
+    assert words == (
+        "SymPy and autograd agree; finite differences not checked here (d/dx): "
+        + verdict.UNRESOLVED
+    )
+    # Unbounded (float64 forced too long a step): no slack; 1e-5 off is not confirmed.
+    methods = _methods([1.0], [1.0], [1.0 + 1e-5], fd_error=float("inf"))
+    assert _judge(methods)[0] == ["agree"] and not methods.fd_counted[0, 0]
 
 
 def test_precedence_undefined_function_then_kink_then_undefined_derivative_then_disagree():
