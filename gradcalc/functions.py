@@ -141,6 +141,16 @@ def _power_side(np, a, b):
     return np.where(b < 0, np.sign(a), 0.0)
 
 
+def _period_side(np, x):
+    # cot, csc: which of the intervals between poles (k*pi) x is in.
+    return np.floor(x / math.pi)
+
+
+def _half_period_side(np, x):
+    # tan, sec: the same, between the poles at pi/2 + k*pi.
+    return np.floor((x - math.pi / 2) / math.pi)
+
+
 def _branch_side(np, y, x):
     # atan2 jumps from pi to -pi across the negative x axis (y = 0, x < 0).
     return np.where(x < 0, np.sign(y), 0.0)
@@ -411,6 +421,8 @@ FUNCTIONS = [
         lambda mp, x: mp.tan(x),
         "tangent",
         domain="x != pi/2 + k*pi",
+        at_kink=_never,
+        side=_half_period_side,
         samples=((0.7,), (-1.1,)),
     ),
     Function(
@@ -422,6 +434,8 @@ FUNCTIONS = [
         lambda mp, x: mp.sec(x),
         "secant, 1/cos",
         domain="x != pi/2 + k*pi",
+        at_kink=_never,
+        side=_half_period_side,
         samples=((0.7,), (-1.1,)),
     ),
     Function(
@@ -433,6 +447,8 @@ FUNCTIONS = [
         lambda mp, x: mp.csc(x),
         "cosecant, 1/sin",
         domain="x != k*pi",
+        at_kink=_never,
+        side=_period_side,
         samples=((0.7,), (-1.1,)),
     ),
     Function(
@@ -444,6 +460,8 @@ FUNCTIONS = [
         lambda mp, x: mp.cot(x),
         "cotangent, 1/tan",
         domain="x != k*pi",
+        at_kink=_never,
+        side=_period_side,
         samples=((0.7,), (-1.1,)),
     ),
     Function(
