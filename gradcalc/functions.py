@@ -860,7 +860,9 @@ FUNCTIONS = [
         (3, 3),
         lambda sp, x, lo, hi: sp.Max(lo, sp.Min(hi, x)),
         lambda t, x, lo, hi: t.clamp(x, lo, hi),
-        lambda np, x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+        # Undefined past its domain (lo > hi): SymPy's Max(lo, Min(hi, x)) and
+        # torch's clamp would give lo and hi there.
+        lambda np, x, lo, hi: np.where(lo <= hi, np.minimum(np.maximum(x, lo), hi), np.nan),
         lambda mp, x, lo, hi: max(lo, min(hi, x)),
         "x clipped to [lo, hi]: clamp(x, lo, hi)",
         domain="lo <= hi (kinks where x = lo or x = hi)",

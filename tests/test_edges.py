@@ -267,3 +267,13 @@ def test_finite_differences_do_not_step_across_a_trigonometric_pole(expression, 
     # Away from the poles the finite differences still check.
     far = cli("diff", expression, "--at", repr(x + 0.5), "--json")
     assert far.json["derivatives"][0]["finite_difference_checked"] and far.exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["diff", "graph"])
+def test_clamp_past_its_domain_is_undefined_in_every_command(command, cli):
+    # lo > hi: SymPy's Max(lo, Min(hi, x)) is lo, torch's clamp hi; the table
+    # says clamp is defined for lo <= hi, and every command says so alike.
+    run = cli(command, "clamp(x, 1, 0)", "--at", "0.5", "--json")
+    assert run.exit_code == 3
+    assert run.json["error"]["kind"] == "domain"
+    assert cli(command, "clamp(x, 0, 1)", "--at", "0.5", "--json").exit_code == 0
