@@ -75,11 +75,34 @@ def _rewrite(expr, node, arg) -> str | None:
     if node.op == "norm":  # sqrt(Σ x²) with ε under the root
         inner = source[arg.start : arg.end]
         return source[: node.start] + f"sqrt(sum(({inner})^2) + {EPSILON})" + source[node.end :]
-    inner = f"{source[arg.start : arg.end]} + {EPSILON}"
-    wrapped = source[arg.start - 1 : arg.start] == "(" and source[arg.end : arg.end + 1] == ")"
+    span = _argument_span(source, node, arg)
+    if span is None:
+        return None
+    start, end = span
+    inner = f"{source[start:end]} + {EPSILON}"
+    wrapped = source[start - 1 : start] == "(" and source[end : end + 1] == ")"
     if node.op == "pow" and not wrapped:  # a base needs parentheses; a call has its own
         inner = f"({inner})"
-    return source[: arg.start] + inner + source[arg.end :]
+    return source[:start] + inner + source[end:]
+
+
+def _argument_span(source: str, node, arg) -> tuple[int, int] | None:
+    """Where `arg` (the first argument of a call, a power's base) is written
+    inside `node`. One variable is one leaf of the tree, and its span is its
+    first occurrence (x*cbrt(x): the x before *), so a span outside the
+    node's own is found again inside it: after the call's "(", or at the
+    start of the power (inside its parenthesis). None if it is not there."""
+    if node.start <= arg.start and arg.end <= node.end:
+        return arg.start, arg.end
+    text = source[arg.start : arg.end]
+    if node.op == "pow":
+        starts = [node.start, node.start + 1]
+    else:
+        starts = [source.find("(", node.start, node.end) + 1]
+    for start in starts:
+        if start > 0 and source[start : start + len(text)] == text:
+            return start, start + len(text)
+    return None
 
 
 def _gradient(text: str, point: dict, dtype: str) -> dict | None:
