@@ -629,9 +629,10 @@ def _derivative_kinks(at: _At, wanted, orders, where: str, nearby: set | None = 
                 found_here = limits.corners(sides, verdict.KINK_TOLERANCE)
                 if found_here:
                     # A corner at the point stays at every scale; one a little way
-                    # off (sqrt((x - c)**2) near c) is gone at the smallest steps.
+                    # off (sqrt((x - c)**2) near c, sqrt(x**2) at 1e-14) is gone
+                    # at the smallest steps (shorter than |x| itself for a small x).
                     closer = limits.approach(
-                        at.engine, d, at.symbols, at.point, along, at.clean, limits.CLOSEST
+                        at.engine, d, at.symbols, at.point, along, at.clean, limits.CLOSEST, True
                     )
                     kept = {label for label, _, _ in limits.corners(closer, verdict.KINK_TOLERANCE)}
                     if nearby is not None:

@@ -72,18 +72,28 @@ class Side:
 
 
 def approach(
-    engine, formula, symbols: dict, point: dict, along: list, clean=None, candidates=CANDIDATES
+    engine,
+    formula,
+    symbols: dict,
+    point: dict,
+    along: list,
+    clean=None,
+    candidates=CANDIDATES,
+    own_scale: bool = False,
 ) -> list[Side]:
     """The formula's behaviour near `point` ({name: array}) from both sides
-    along each (name, component) in `along`. `clean(name, comp, offsets)`,
+    along each (name, component) in `along`, at distances `candidates` times
+    max(1, |x|), or with `own_scale` times |x| where 0 < |x| < 1 (1e-13 from
+    x = 1e-14 is past 0). `clean(name, comp, offsets)`,
     when given, says which offsets stay on the point's own smooth piece of
     every non-smooth sub-expression: the three largest such distances are
     used (a kink nearby must not be mistaken for the point's behaviour)."""
     sides = []
     for name, comp, label in along:
         x = float(np.reshape(point[name], -1)[comp])
+        scale = abs(x) if own_scale and 0 < abs(x) < 1 else max(1.0, abs(x))
         for direction in (-1, 1):
-            offsets = np.array([direction * step * max(1.0, abs(x)) for step in candidates])
+            offsets = np.array([direction * step * scale for step in candidates])
             if clean is not None:
                 kept = offsets[clean(name, comp, offsets)]
                 offsets = kept[: len(STEPS)] if len(kept) >= len(STEPS) else offsets[-len(STEPS) :]

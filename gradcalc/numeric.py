@@ -278,25 +278,44 @@ def one_sided(
     frozen=None,
     step: float = 1e-6,
     per_output: bool = False,
+    relative: bool = False,
 ):
     """Left and right derivative estimates, and left and right limits of the
     value, along one variable component, at every point of the batch: arrays
     of shape (batch,), of the sum of a vector-valued expression's elements,
     or with `per_output` (batch, elements), of each element.
-    Second-order one-sided stencils with relative step `step`."""
+    Second-order one-sided stencils with step `step` times max(1, |x|), or
+    with `relative` times |x| itself (x != 0)."""
     if frozen is None:
         frozen = detached_values(expr, point)
     x = point[name][:, comp]
-    h = step * np.maximum(1.0, np.abs(x))
+    scale = np.abs(x) if relative else np.maximum(1.0, np.abs(x))
+    h = step * scale
     # Continuity is probed this close, inside the point's own piece even when
     # another kink is 1e-12 away (relu(x) at 1e-12 in one component).
-    tiny = 1e-13 * np.maximum(1.0, np.abs(x))
+    tiny = 1e-13 * scale
     offsets = np.stack([0 * h, h, 2 * h, -h, -2 * h, tiny, -tiny, tiny / 10, -tiny / 10], axis=1)
     moved, held = _moved(point, frozen, {(name, comp): offsets.reshape(-1)}, 9)
     f = evaluate(expr, moved, held)
     if not per_output:
         return {key: value[:, 0] for key, value in _sides(f.sum(axis=-1)[:, None], x, h).items()}
     return _sides(f, x, h)
+
+
+def _corner(sides: dict, finer: dict):
+    """Where the one-sided slopes at two step sizes settle and stay apart.
+    A corner's two slopes stay apart as the step shrinks; slopes that differ
+    only by a term that vanishes with the step (abs(x)**1.5 at 0: ±0.6·√h)
+    meet at the point."""
+    from .verdict import KINK_TOLERANCE
+
+    settled = np.ones(sides["left"].shape, dtype=bool)
+    for key in ("left", "right"):
+        settled &= np.isfinite(sides[key]) & np.isfinite(finer[key])
+        settled &= np.abs(sides[key] - finer[key]) <= SETTLED * np.maximum(1.0, np.abs(sides[key]))
+    apart = np.abs(sides["left"] - sides["right"])
+    stays = np.abs(finer["left"] - finer["right"]) >= 0.5 * apart
+    return settled & stays & ~KINK_TOLERANCE.allows(sides["left"], sides["right"])
 
 
 def _sides(f, x, h) -> dict:
@@ -398,7 +417,7 @@ def find_kinks(
     sqrt(x**2) at 0), along every variable component in `names`. A corner is
     reported only when both one-sided slopes are finite and settle as the
     step shrinks (a diverging slope, as abs(x)**0.5 at 0, is no corner)."""
-    from .verdict import KINK_TOLERANCE, Kink
+    from .verdict import Kink
 
     suspects = nodes_at_kink(expr, values)
     rows = next(iter(point.values())).shape[0]
@@ -416,19 +435,20 @@ def find_kinks(
         for name in names:
             for comp in probes if shapes.get(name) else [0]:
                 sides = one_sided(expr, sub, name, comp, held, per_output=per_output)
-                finer = one_sided(expr, sub, name, comp, held, 1e-8, per_output)
-                settled = np.ones(sides["left"].shape, dtype=bool)
-                for key in ("left", "right"):
-                    settled &= np.isfinite(sides[key]) & np.isfinite(finer[key])
-                    settled &= np.abs(sides[key] - finer[key]) <= SETTLED * np.maximum(
-                        1.0, np.abs(sides[key])
-                    )
-                # A corner's two slopes stay apart as the step shrinks; slopes
-                # that differ only by a term that vanishes with the step
-                # (abs(x)**1.5 at 0: ±0.6·√h) meet at the point.
-                apart = np.abs(sides["left"] - sides["right"])
-                stays = np.abs(finer["left"] - finer["right"]) >= 0.5 * apart
-                corner = settled & stays & ~KINK_TOLERANCE.allows(sides["left"], sides["right"])
+                corner = _corner(sides, one_sided(expr, sub, name, comp, held, 1e-8, per_output))
+                # Steps of 1e-6 reach past a kink closer than that to a small
+                # x (sqrt(x**2) at 1e-14 has its kink at 0): there a kink must
+                # hold with steps shorter than |x| too, or it is not at x.
+                x = sub[name][:, comp]
+                small = (x != 0) & (np.abs(x) < 1)
+                if np.any(small) and np.any(sides["jump"] | corner):
+                    closer = [
+                        one_sided(expr, sub, name, comp, held, s, per_output, relative=True)
+                        for s in (1e-6, 1e-8)
+                    ]
+                    small = small.reshape(-1, *([1] * (corner.ndim - 1)))
+                    corner &= ~small | _corner(*closer)
+                    sides["jump"] = sides["jump"] & (~small | closer[0]["jump"])
                 label = name if shapes.get(name) is None else f"{name}[{comp}]"
                 for i in zip(*np.nonzero(sides["jump"] | corner)):
                     row = int(probed[i[0]])

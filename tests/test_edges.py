@@ -277,3 +277,39 @@ def test_clamp_past_its_domain_is_undefined_in_every_command(command, cli):
     assert run.exit_code == 3
     assert run.json["error"]["kind"] == "domain"
     assert cli(command, "clamp(x, 0, 1)", "--at", "0.5", "--json").exit_code == 0
+
+
+# A kink a little way from a small x: the probes and limits step past it
+# (1e-13 from 1e-14 is past 0) unless they shrink with |x|. mpmath decides,
+# with steps far shorter than |x| (its default ones would step past 0 too).
+NEAR_SMALL = [
+    ("sqrt(x^2)", 1e-14, 1),
+    ("sqrt(x^2)", -1e-14, 1),
+    ("sqrt(x^2)", 1e-17, 1),
+    ("x*sqrt(x^2)", 1e-14, 2),
+]
+AT_SMALL = [  # the kink is at the point: still found
+    ("sqrt((x - 2^-40)^2)", 2.0**-40, 1),
+    ("abs(x - 2^-46)", 2.0**-46, 1),
+    ("sqrt(x^2)", 0.0, 1),
+]
+
+
+@pytest.mark.parametrize("expression, x0, order", NEAR_SMALL)
+def test_a_kink_near_a_small_point_is_not_at_it(expression, x0, order):
+    with mpmath.workdps(60):
+        exact = mpmath.diff(
+            lambda t: reference.value(expression, {"x": t}),
+            mpmath.mpf(x0),
+            order,
+            h=abs(mpmath.mpf(x0)) * mpmath.mpf(10) ** -20,
+        )
+    result = differentiate(expression, {"x": x0}, order=order)
+    assert result.status == "agree", result.reason
+    assert result.partials[0].sympy == pytest.approx(float(exact), rel=1e-12)
+
+
+@pytest.mark.parametrize("expression, x0, order", AT_SMALL)
+def test_a_kink_at_a_small_point_is_still_found(expression, x0, order):
+    assert reference.one_variable_verdict(expression, "x", x0, order)[0] == "not_differentiable"
+    assert differentiate(expression, {"x": x0}, order=order).status == "not_differentiable"
