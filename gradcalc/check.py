@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import limits, numeric, points, vectors, verdict
+from .cas import OVERFLOWS
 from .errors import DomainError, UsageError
 from .functions import TABLE
 from .parsing import Expression, parse
@@ -502,7 +503,7 @@ def _partial(at: _At, wrt, grad, notes: list):
             d = at.engine.derivative(at.f, tuple(at.symbol(n, c) for n, c in component))
             text, truncated = derivative_text(at.engine, d, at.full, len(at.expr.nodes))
             number, why = at.engine.value_at(d, at.subs)
-            if number is None:
+            if number is None and not (why or "").startswith(OVERFLOWS):
                 number, why = _reference_near(at, d, component, why, notes)
         texts.append(text)
         any_truncated = any_truncated or truncated

@@ -313,3 +313,26 @@ def test_a_kink_near_a_small_point_is_not_at_it(expression, x0, order):
 def test_a_kink_at_a_small_point_is_still_found(expression, x0, order):
     assert reference.one_variable_verdict(expression, "x", x0, order)[0] == "not_differentiable"
     assert differentiate(expression, {"x": x0}, order=order).status == "not_differentiable"
+
+
+@pytest.mark.parametrize(
+    "expression, at, derivative",
+    [
+        ("1/x", "1e-160", lambda x: -1 / x**2),
+        ("exp(x)/x", "1e-160", lambda x: mpmath.exp(x) * (x - 1) / x**2),
+    ],
+)
+def test_a_derivative_past_float64s_range_is_named_so_not_a_divergence(
+    expression, at, derivative, cli
+):
+    # About -1e320 at 1e-160: finite (mpmath), beyond float64's 1.8e308. The
+    # derivative does not diverge there; float64 cannot hold it.
+    with mpmath.workdps(40):
+        exact = derivative(mpmath.mpf(at))
+    assert mpmath.isfinite(exact) and abs(exact) > 1e308
+    run = cli("diff", expression, "--at", at, "--json")
+    assert run.exit_code == 3 and run.json["status"] == "undefined"
+    reason = run.json["reason"]
+    assert "beyond float64's range (" in reason and "diverges" not in reason
+    shown = mpmath.mpf(reason.split("beyond float64's range (")[1].split(")")[0])
+    assert abs(shown - exact) <= 1e-3 * abs(exact)

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+# How value_at says a derivative is a finite number that float64 cannot hold
+# (-1/x**2 at 1e-160): not a divergence, and no limit is looked for.
+OVERFLOWS = "finite but beyond float64's range"
+
 
 class Engine(Protocol):
     """What `check`, `batch`, `chainrule`, `backward` and `graph` use of a CAS."""

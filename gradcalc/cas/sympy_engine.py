@@ -14,7 +14,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from ..parsing import Expression
-from . import tree
+from . import OVERFLOWS, tree
 
 NAME, ENGINE = "SymPy", "sympy"  # for people; for Result.engine
 PRECISION = 30  # digits used by evalf
@@ -166,7 +166,9 @@ def _value_at(f, substitutions: dict, digits: int):
     except TypeError:
         return None, f"not a finite number ({sp.sstr(result)})"
     if not math.isfinite(value):
-        return None, "overflows float64" if math.isinf(value) else "not a number"
+        if math.isinf(value):
+            return None, f"{OVERFLOWS} ({sp.sstr(sp.Float(real, 4))})"
+        return None, "not a number"
     return value, None
 
 
