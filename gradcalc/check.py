@@ -678,6 +678,14 @@ def _explain_autograd(at: _At, values: dict, methods: list, dtype: str, notes: l
             )
         bad = ~np.isfinite(m.autograd) & np.isfinite(m.sympy)
         m.autograd_why = {(p, c): words for p, c in zip(*np.nonzero(bad))}
+        # An infinity where the derivative itself is past the dtype's largest
+        # number (exp(x) at 100 in float32: 2.7e43 > 3.4e38) is an overflow.
+        largest = float(np.finfo(dtype).max)
+        for p, c in zip(*np.nonzero(bad & np.isinf(m.autograd) & (np.abs(m.sympy) > largest))):
+            m.autograd_why[(p, c)] = (
+                f"the derivative, {m.sympy[p, c]:.4g}, is beyond {dtype}'s range "
+                f"(its largest number is {largest:.4g}): torch's {dtype} overflows"
+            )
 
 
 __all__ = ["Kink", "Partial", "Result", "differentiate"]
