@@ -131,6 +131,13 @@ def _undefined_message(node, values, point) -> str:
     bad = value[~np.isfinite(value)][0]
     if node.op == "num":
         return f"the number {node.brief} is too large for float64"
+    for arg in node.args:
+        if _underflowed(arg, values):
+            return (
+                f"{node.brief} cannot be evaluated in float64 at {_point_text(point)}: "
+                f"{arg.brief} is not 0 there, but below float64's smallest number "
+                "(4.9e-324) it rounds to 0"
+            )
     func = TABLE[node.op]
     if np.isnan(bad):
         # The table's domain in this call's own terms: asin(2*x) is defined
@@ -152,6 +159,16 @@ def _undefined_message(node, values, point) -> str:
     else:
         why = "is infinite (beyond float64's range, or a pole)"
     return f"{node.brief} {why} at {_point_text(point)}"
+
+
+def _underflowed(node, values) -> bool:
+    """The node is 0 in float64 where it cannot be 0: a product, quotient or
+    power of numbers that are not 0, or an exponential (x**2 at 1e-200)."""
+    if node.op not in ("mul", "div", "pow", "exp") or np.any(np.asarray(values[id(node)]) != 0):
+        return False
+    inputs = [np.asarray(values[id(a)]) for a in node.args]
+    nonzero = {"mul": inputs, "div": inputs[:1], "pow": inputs[:1], "exp": []}[node.op]
+    return all(np.all((v != 0) & np.isfinite(v)) for v in nonzero)
 
 
 _DOMAIN_NAMES = {"div": ("a", "b"), "atan2": ("y", "x"), "log": ("x", "b")}

@@ -350,3 +350,23 @@ def test_float32_overflow_is_named_as_such(expression, at, derivative, cli):
     run = cli("diff", expression, "--at", at, "--dtype", "float32", "--json")
     assert run.exit_code == 1 and run.json["status"] == "disagree"
     assert "beyond float32's range" in run.json["reason"] and "0·∞" not in run.json["reason"]
+
+
+@pytest.mark.parametrize(
+    "expression, at",
+    [
+        ("sin(x)^2/x^2", "x=1e-200"),
+        ("x*y/(x^2 + y^2)", "x=1e-200,y=1e-200"),
+        ("log(x*x)", "x=1e-200"),
+    ],
+)
+def test_an_underflow_is_named_not_called_a_domain_error(expression, at, cli):
+    # mpmath: the function is finite there; float64 rounds a product to 0.
+    point = {k: mpmath.mpf(v) for k, v in (p.split("=") for p in at.split(","))}
+    with mpmath.workdps(40):
+        assert mpmath.isfinite(reference.value(expression, point))
+    run = cli("diff", expression, "--at", at)
+    assert run.exit_code == 3
+    assert "cannot be evaluated in float64" in run.stderr and "rounds to 0" in run.stderr
+    assert "defined for" not in run.stderr and "division by zero" not in run.stderr
+    assert "division by zero" in cli("diff", "1/x", "--at", "0").stderr  # a true 0 stays one
