@@ -1346,6 +1346,14 @@ def _numbers(text: str, option: str) -> list:
     return [number(part, option) for part in text.split(",")]
 
 
+def _number(text: str, option: str) -> float:
+    """One number (a list of several is refused, not cut to its first)."""
+    numbers = _numbers(text, option)
+    if len(numbers) != 1:
+        raise UsageError(f"{option} takes one number, not {len(numbers)}")
+    return numbers[0]
+
+
 @app.command(
     cls=GradcalcCommand,
     short_help="One neuron: the manual chain rule beside autograd, and training.",
@@ -1402,8 +1410,8 @@ def perceptron(
             "--train",
             metavar="N",
             min=0,
-            help="Gradient-descent steps to take, updating with manual and autograd "
-            "gradients side by side.",
+            help="Gradient-descent steps to take (at most 100,000), updating with manual "
+            "and autograd gradients side by side.",
         ),
     ] = 0,
     old_steps: Annotated[
@@ -1443,7 +1451,7 @@ def perceptron(
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
     torch autograd's, and optional training epochs. With --loss ce, K neurons: softmax and
     cross-entropy, (ŷ − onehot(y))·xᵀ by hand beside autograd."""
-    from .neuron import shaped, train
+    from .neuron import MAX_STEPS, shaped, train
 
     if old_steps is not None:
         sys.stderr.write(
@@ -1451,6 +1459,8 @@ def perceptron(
             f"{old_steps} (diff --steps means the chain rule)\n"
         )
         epochs = old_steps if epochs == 0 else epochs
+    if epochs > MAX_STEPS:  # (the library names its own parameter, steps)
+        raise UsageError(f"must be between 0 and {MAX_STEPS:,}, not {epochs:,}", option="epochs")
     features = _numbers(x, "--x")
     if loss is Loss.ce:
         return _softmax_layer(features, y, w, b, classes, dtype.value, epochs, lr, digits, json)
@@ -1458,9 +1468,9 @@ def perceptron(
         raise UsageError("--classes goes with --loss ce")
     neuron = train(
         features if len(features) > 1 else features[0],
-        _numbers(y, "--y")[0],
+        _number(y, "--y"),
         None if w is None else _numbers(w, "--w"),
-        _numbers(b, "--b")[0],
+        _number(b, "--b"),
         loss.value,
         epsilon,
         dtype.value,
@@ -1484,7 +1494,7 @@ def _softmax_layer(features, y, w, b, classes, dtype, epochs, lr, digits, json) 
     rows = None if w is None else [_numbers(row, "--w") for row in w.split(";")]
     biases = None if b in (None, "0") else _numbers(b, "--b")
     count = classes or (len(rows) if rows else 2)
-    layer = train(features, _numbers(y, "--y")[0], count, rows, biases, dtype, epochs, lr)
+    layer = train(features, _number(y, "--y"), count, rows, biases, dtype, epochs, lr)
     if json:
         from .jsonout import softmax_layer as document
 

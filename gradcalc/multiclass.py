@@ -13,9 +13,11 @@ Autograd: torch's `cross_entropy` on the same logits, in the same dtype.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .errors import UsageError
+from .neuron import parted
 from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 MAX_CLASSES = 1000
@@ -78,7 +80,7 @@ def train(
     if len(w) != classes or any(len(row) != len(x) for row in w):
         raise UsageError(
             f"needs {classes} rows of {len(x)} weights (one row per class, rows separated "
-            f"by ';'), not {len(w)} rows of {sorted({len(r) for r in w})} weights",
+            f"by ';'), not rows of {' and '.join(str(len(r)) for r in w)} weights",
             option="w",
         )
     b = [0.0] * classes if b is None else list(b)
@@ -86,6 +88,8 @@ def train(
         raise UsageError(f"needs {classes} values (one per class), not {len(b)}", option="b")
     if not 0 <= epochs <= MAX_EPOCHS:
         raise UsageError(f"must be between 0 and {MAX_EPOCHS}, not {epochs}", option="epochs")
+    if not math.isfinite(lr):
+        raise UsageError(f"must be a finite number, not {lr}", option="lr")
     checked_dtype(dtype)
     first = _pass(x, int(y), w, b, dtype)
     agree, worst = _compare(first, dtype)
@@ -97,6 +101,8 @@ def train(
     layer = SoftmaxLayer(x, int(y), w, b, dtype, first, agree, reason, worst, lr)
     if epochs:
         layer.history, layer.trajectories_agree = _descend(layer, epochs, lr)
+        if not layer.trajectories_agree:
+            layer.reason = f"{layer.reason} on the first pass; {parted(layer.history, dtype)}"
     return layer
 
 

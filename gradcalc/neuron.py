@@ -100,6 +100,8 @@ def train(
         raise UsageError(f"must be between 0 and 0.5, not {epsilon:g}", option="epsilon")
     if not 0 <= steps <= MAX_STEPS:
         raise UsageError(f"must be between 0 and {MAX_STEPS}, not {steps}", option="steps")
+    if not math.isfinite(lr):
+        raise UsageError(f"must be a finite number, not {lr}", option="lr")
     checked_dtype(dtype)
 
     first = _pass(x, float(y), w, float(b), loss, epsilon, dtype)
@@ -109,7 +111,24 @@ def train(
     )
     if steps:
         neuron.history, neuron.trajectories_agree = _descend(neuron, steps, lr)
+        if not neuron.trajectories_agree:
+            losses = [(e.step, e.autograd["loss"], e.manual["loss"]) for e in neuron.history]
+            neuron.reason = f"{neuron.reason} on the first pass; {parted(losses, dtype)}"
     return neuron
+
+
+def parted(losses, dtype: str) -> str:
+    """Where training's two runs (by autograd's and by the manual updates)
+    part: the first (epoch, autograd's loss, the manual loss) that differs
+    beyond the tolerance or is not finite."""
+    tolerance = AUTOGRAD_TOLERANCE[dtype]
+    for epoch, a, m in losses:
+        if not (math.isfinite(a) and math.isfinite(m)) or not tolerance.allows(a, m):
+            return (
+                f"training parts from epoch {epoch} (loss {a:.6g} by autograd's updates, "
+                f"{m:.6g} by the manual ones)"
+            )
+    return "training's weights part beyond the tolerance"
 
 
 def _pass(x, y, w, b, loss, epsilon, dtype) -> Pass:

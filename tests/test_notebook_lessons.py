@@ -199,3 +199,32 @@ def test_perceptron_subprocess():
 
     document = json.loads(process.stdout)
     assert document["gradients"]["w"]["manual"] == NOTEBOOK_MANUAL_DW
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["--lr", "nan", "--epochs", "2"], "--lr must be a finite number, not nan"),
+        (["--lr", "inf"], "--lr must be a finite number, not inf"),
+        (["--b", "1,2"], "--b takes one number, not 2"),
+        (["--y", "0,1"], "--y takes one number, not 2"),
+        (["--epochs", "100001"], "--epochs must be between 0 and 100,000, not 100,001"),
+    ],
+)
+def test_perceptron_refuses_what_it_cannot_take_with_exit_2(arguments, words, cli):
+    run = cli(
+        "perceptron", "--x", "1", *(["--y", "0"] if "--y" not in arguments else []), *arguments
+    )
+    assert run.exit_code == 2 and words in run.stderr, run.stderr
+
+
+def test_training_that_parts_says_where_and_exits_1(cli):
+    from gradcalc.neuron import MAX_STEPS
+
+    assert f"(at most {MAX_STEPS:,})" in " ".join(cli("perceptron", "--help").stdout.split())
+    # lr 1e300: the manual updates overflow to nan at epoch 2, autograd's loss
+    # is clamped at epsilon: the first pass agrees, training does not.
+    run = cli("perceptron", "--x", "1", "--y", "0", "--lr", "1e300", "--epochs", "3", "--json")
+    assert run.exit_code == 1
+    assert run.json["agree"] is False and run.json["trajectories_agree"] is False
+    assert "on the first pass; training parts from epoch " in run.json["reason"]
