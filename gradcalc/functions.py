@@ -237,7 +237,15 @@ def _np_logsumexp(np, x):
 def _np_norm(np, x, p=None):
     if p is not None and np.all(np.asarray(p) == 1):
         return np.sum(np.abs(x), axis=-1, keepdims=True)
-    return np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
+    plain = np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
+    # Past about 1e154 the squares overflow (below 1e-154 they underflow):
+    # there, scaled by the largest element (norm([1e200, 1e200]) is 1.4e200).
+    big = np.max(np.abs(x), axis=-1, keepdims=True)
+    odd = (~np.isfinite(plain) | ((plain < 1e-150) & (big > 0))) & np.isfinite(big)
+    if not np.any(odd):
+        return plain
+    scaled = big * np.sqrt(np.sum((x / np.where(odd, big, 1.0)) ** 2, axis=-1, keepdims=True))
+    return np.where(odd, scaled, plain)
 
 
 def _np_cross_entropy(np, logits, k):

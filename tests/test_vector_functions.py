@@ -361,3 +361,14 @@ def test_a_jacobian_disagreement_names_each_method_entry_and_value(cli):
     reason = document["reason"]
     assert reason.startswith("the methods disagree: autograd (reverse mode): off by up to ")
     assert "finite differences: off by up to" in reason and "row 0, column 0" in reason
+
+
+@pytest.mark.parametrize("scale", ["1e200", "1e160", "1e-170"])
+def test_norm_is_finite_where_its_squares_are_not(scale, cli):
+    # The squares overflow (underflow) in float64; the norm itself does not.
+    run = cli("diff", "norm(x)", "--at", f"x=[{scale},{scale}]", "--json")
+    assert run.exit_code in (0, 1)  # a value, not "undefined" (exit 3)
+    with mpmath.workdps(30):
+        exact = mpmath.sqrt(2) * mpmath.mpf(scale)
+    assert run.json["value"] == pytest.approx(float(exact), rel=1e-15)
+    assert run.json["derivatives"][0]["sympy"] == pytest.approx([2**-0.5, 2**-0.5], rel=1e-15)
