@@ -60,6 +60,8 @@ def accumulate(
         if output.requires_grad:
             output.backward()
         grads.append({name: _value(leaf.grad, leaf) for name, leaf in leaves.items()})
+        if len(grads) == 1:
+            _check_finite(expr, grads[0])
 
     gradient = grads[0]
     expected = [
@@ -86,6 +88,20 @@ def accumulate(
         agree,
         _explain(zero_grad, passes),
     )
+
+
+def _check_finite(expr, gradient: dict) -> None:
+    """Nothing adds up where the gradient itself is not finite (sqrt(x) at
+    0): "undefined" (exit 3), as `diff` says of the same point."""
+    import math
+
+    for name, value in gradient.items():
+        bad = [v for v in _flat(value) if not math.isfinite(v)]
+        if bad:
+            raise DomainError(
+                f"autograd's gradient of {expr.source} along {name} is {bad[0]} at this "
+                "point (not a finite number): there is nothing to accumulate"
+            )
 
 
 def _value(grad, leaf):

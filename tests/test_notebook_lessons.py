@@ -228,3 +228,12 @@ def test_training_that_parts_says_where_and_exits_1(cli):
     assert run.exit_code == 1
     assert run.json["agree"] is False and run.json["trajectories_agree"] is False
     assert "on the first pass; training parts from epoch " in run.json["reason"]
+
+
+@pytest.mark.parametrize("expression, word", [("sqrt(x)", "inf"), ("sqrt(x**4)", "nan")])
+def test_accumulating_a_gradient_that_is_not_finite_is_exit_3(expression, word, cli):
+    run = cli("accumulate", expression, "--at", "0", "--json")
+    assert run.exit_code == 3
+    assert run.json["error"]["kind"] == "domain"
+    assert f"along x is {word} at this point" in run.json["error"]["message"]
+    assert cli("accumulate", expression, "--at", "1").exit_code == 0
