@@ -53,6 +53,8 @@ def _warm_up() -> None:
 
 def _piped(session: Session) -> int:
     for line in sys.stdin:
+        if line.strip() in QUIT:  # the session ends here, as at the prompt
+            break
         answer = session.handle(line)
         if answer is None:
             continue
@@ -60,8 +62,6 @@ def _piped(session: Session) -> int:
         sys.stdout.flush()
         sys.stderr.write(answer.stderr)
         sys.stderr.flush()
-        if answer.words[:1] and answer.words[0] in QUIT:
-            break
     return session.worst
 
 

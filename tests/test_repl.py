@@ -231,3 +231,12 @@ def test_the_screen_in_tmux(tmp_path):
         assert text.count("gradcalc>") == 2
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+
+
+@pytest.mark.parametrize("word", ["quit", "exit"])
+def test_quit_ends_a_piped_session_as_it_ends_one_at_the_prompt(word):
+    # The lines after it are not run: 'log(x)' at 0 would make the status 3.
+    run = _repl("--json", input=f"diff x^2 --at 2\n{word}\ndiff 'log(x)' --at 0\n")
+    (document,) = [json.loads(line) for line in run.stdout.splitlines()]
+    assert document["exit_code"] == 0 and run.returncode == 0, run.stderr
+    assert run.stderr == ""
