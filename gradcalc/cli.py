@@ -517,14 +517,15 @@ def _no_type(ctx=None):
 
 def _usage_hint(message: str, commands) -> str:
     """Click's message, with what to type instead when the mistake is a known one."""
-    match = re.search(r"No such command '(.*)'", message)
+    match = re.search(r"No such command '(.*?)'\.(?: Did you mean '(.*?)'\?)?", message)
     if match:
-        word = match.group(1)
+        word, close = match.groups()
+        known = " (commands: " + ", ".join(sorted(commands)) + ")"
+        if close:  # a typo of a command
+            return f"no command {word!r}; did you mean {close!r}?{known}"
         return (
             f"no command {word!r}; to differentiate an expression, write: "
-            f"gradcalc diff {shlex.quote(word)} --at ... (commands: "
-            + ", ".join(sorted(commands))
-            + ")"
+            f"gradcalc diff {shlex.quote(word)} --at ...{known}"
         )
     return message
 

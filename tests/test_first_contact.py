@@ -623,3 +623,18 @@ def test_completion_short_help_and_version_import_nothing_heavy(args):
     )
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert process.stdout.strip().endswith("[]"), process.stdout[-300:]
+
+
+@pytest.mark.parametrize(
+    "word, words",
+    [
+        ("dif", "no command 'dif'; did you mean 'diff'? (commands: "),
+        ("grap", "no command 'grap'; did you mean 'graph'? (commands: "),
+        ("sin(x)", "no command 'sin(x)'; to differentiate an expression, write: gradcalc diff "),
+    ],
+)
+def test_an_unknown_command_gets_one_clean_line(word, words, cli):
+    run = cli(word, "x", "--at", "1")
+    assert run.exit_code == 2
+    (line,) = run.stderr.splitlines()
+    assert words in line and "Did you mean" not in line  # Click's words, read once
