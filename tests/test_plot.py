@@ -4,6 +4,7 @@ the images, as a reader would check them."""
 from __future__ import annotations
 
 import math
+import os
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -481,3 +482,14 @@ def test_real_process_plot(tmp_path):
     run = run_subprocess("plot", "x**2", "--at", "1", env={"NO_COLOR": "1", "COLUMNS": "80"})
     assert run.returncode == 0, run.stderr
     assert "⠤⠤ tangent: slope 2\n" in run.stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_an_image_that_cannot_be_written_for_a_full_disk_is_exit_74(tmp_path, cli):
+    full = tmp_path / "full.svg"
+    full.symlink_to("/dev/full")
+    run = cli("plot", "x", "--at", "1", "--output", str(full))
+    assert run.exit_code == 74 and "No space left on device" in run.stderr
+    # A path that names no file is the user's to fix: exit 2.
+    missing = cli("plot", "x", "--at", "1", "--output", str(tmp_path / "no" / "a.svg"))
+    assert missing.exit_code == 2

@@ -11,11 +11,12 @@ image. Every artist a reader looks for has a gid (an id in the SVG):
 
 from __future__ import annotations
 
+import errno
 import os
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import OutputError, UsageError
 
 FORMATS = ("svg", "png", "pdf")
 EXTRA = "plot"
@@ -291,13 +292,19 @@ def _fitted(axes, curve, series, fit, gid: str) -> None:
     )
 
 
+# A path that names no writable file is the user's to fix (exit 2); a
+# write that fails on the way (a full disk) is an output error (exit 74).
+_PATH_ERRORS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
 def _save(figure, path: str, kind: str) -> None:
     try:
         figure.savefig(path, format=kind, metadata=METADATA[kind])
     except OSError as error:
-        raise UsageError(
-            f"cannot write '{path}': {error.strerror or error}", option="output"
-        ) from None
+        words = f"cannot write '{path}': {error.strerror or error}"
+        if error.errno in _PATH_ERRORS:
+            raise UsageError(words, option="output") from None
+        raise OutputError(words) from None
 
 
 __all__ = ["FORMATS", "error_curve", "function", "image_format", "prepare"]
