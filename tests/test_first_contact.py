@@ -592,15 +592,17 @@ def test_ctrl_c_finishes_the_progress_line_before_the_message(tmp_path):
     assert re.search(rb"0/120000", before)
 
 
-@pytest.mark.parametrize("columns", ["60", "80", "100"])
+@pytest.mark.parametrize("columns", ["30", "45", "60", "80", "100"])
 @pytest.mark.parametrize(
     "args",
     [
         ["perceptron", "--x", "1,2,3", "--w", "0.1,0.2,0.3", "--y", "1", "--epochs", "3"],
         ["accumulate", "x*y", "--at", "x=1.234567891234,y=2"],
         ["diff", "x**2*y + sin(y)*x/7", "--at", "x=1.1,y=2.3", "--order", "2"],
+        ["diff", "x**2*y*z + sin(y)*exp(z)", "--at", "x=1.1,y=2.3,z=0.7", "--order", "2"],
+        ["diff", "softmax(x)", "--at", "x=[1.5,2.25,3.125]"],
     ],
-    ids=["perceptron", "accumulate", "hessian"],
+    ids=["perceptron", "accumulate", "hessian", "hessian3", "jacobian"],
 )
 def test_no_view_cuts_a_number_to_fit(cli, args, columns):
     """Rich marks what it truncates with '…': no view may need it."""
@@ -608,6 +610,8 @@ def test_no_view_cuts_a_number_to_fit(cli, args, columns):
     assert run.exit_code == 0, run.stderr
     assert "…" not in run.stdout, run.stdout
     assert max(len(line) for line in run.stdout.splitlines()) <= int(columns)
+    if "softmax(x)" in args:  # every entry whole, to its last digit at full width
+        assert "-0.1600689383" in run.stdout.replace("\n", " ") or columns in ("30", "45")
     assert "-0.1978161114" in run.stdout or "perceptron" not in args
 
 

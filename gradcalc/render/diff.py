@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..verdict import Status
-from . import Fit, numbers
+from . import Fit, fit_table, numbers
 
 _MARK = {
     Status.AGREE: ("✓", "green"),
@@ -209,19 +209,22 @@ def jacobian_view(result, digits: int | None = None) -> Group:
     header += Text(f"  at {_point(result, digits)}")
     value = Text("f = ", style="bold") + Text(numbers.fmt(list(result.value), digits))
     rows, columns = result.rows[:MAX_SIDE], result.columns[:MAX_SIDE]
-    matrix = Table(
-        title=f"Jacobian ∂fᵢ/∂xⱼ ({len(result.rows)}×{len(result.columns)}, SymPy)",
-        title_justify="left",
-    )
-    matrix.add_column("")
-    for column in columns:
-        matrix.add_column(column, justify="right")
-    for i, row in enumerate(rows):
-        cells = [numbers.fmt(_finite(v), digits) for v in result.sympy[i, : len(columns)]]
-        matrix.add_row(row, *cells)
+
+    def matrix(shown: int | None) -> Table:
+        # Numbers whole in their columns, or fewer digits, or a line a row (fit_table).
+        table = Table()
+        table.add_column("", no_wrap=True)
+        for column in columns:
+            table.add_column(column, justify="right", no_wrap=True)
+        for i, row in enumerate(rows):
+            cells = [numbers.fmt(_finite(v), shown) for v in result.sympy[i, : len(columns)]]
+            table.add_row(row, *cells)
+        return table
+
+    title = Text(f"Jacobian ∂fᵢ/∂xⱼ ({len(result.rows)}×{len(result.columns)}, SymPy)")
     methods = Table()
-    methods.add_column("method")
-    methods.add_column("max |error| vs SymPy", justify="right")
+    methods.add_column("method", overflow="fold")  # a long word folds, never cut
+    methods.add_column("max |error|\nvs SymPy", justify="right", no_wrap=True)
     compared = [
         ("autograd, reverse mode (torch.func.jacrev)", result.autograd_reverse),
         ("autograd, forward mode (torch.func.jacfwd)", result.autograd_forward),
@@ -232,7 +235,7 @@ def jacobian_view(result, digits: int | None = None) -> Group:
             with np.errstate(invalid="ignore"):
                 worst = np.nanmax(np.abs(found - result.sympy)) if found.size else 0.0
             methods.add_row(name, numbers.fmt(_finite(worst), 2))
-    parts: list[RenderableType] = [header, value, matrix]
+    parts: list[RenderableType] = [header, value, title, fit_table(matrix, digits)]
     if len(result.rows) > len(rows) or len(result.columns) > len(columns):
         parts.append(Text(f"(the first {MAX_SIDE} rows and columns; --json has all)", style="dim"))
     parts.append(methods)
@@ -285,12 +288,17 @@ _KINDS = {
 def hessian_view(hessian, digits=None) -> Group:
     """The full symmetric Hessian (SymPy's), its eigenvalues, and what kind
     of point it is."""
-    table = Table(box=None, show_edge=False, pad_edge=False)
-    table.add_column("H", style="bold")
-    for name in hessian.variables:
-        table.add_column(name, justify="right", no_wrap=True)
-    for name, row in zip(hessian.variables, hessian.matrix):
-        table.add_row(name, *[numbers.fmt(v, digits) for v in row])
+
+    def matrix(shown: int | None) -> Table:
+        # Numbers whole in their columns, or fewer digits, or a line a row (fit_table).
+        table = Table(box=None, show_edge=False, pad_edge=False)
+        table.add_column("H", style="bold", no_wrap=True)
+        for name in hessian.variables:
+            table.add_column(name, justify="right", no_wrap=True)
+        for name, row in zip(hessian.variables, hessian.matrix):
+            table.add_row(name, *[numbers.fmt(v, shown) for v in row])
+        return table
+
     eigenvalues = ", ".join(numbers.fmt(v, digits) for v in hessian.eigenvalues)
     if hessian.critical:
         kind = f"The point is {_KINDS[hessian.classification]}"
@@ -299,7 +307,7 @@ def hessian_view(hessian, digits=None) -> Group:
         kind = f"Not a critical point: the gradient is ({gradient})"
     return Group(
         Text("Hessian (SymPy), every entry:", style="bold"),
-        table,
+        fit_table(matrix, digits),
         Text(f"eigenvalues: {eigenvalues}"),
         Text(f"{kind} (|value| ≤ {hessian.tolerance:.0e} counts as 0)."),
     )
