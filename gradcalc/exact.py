@@ -58,5 +58,7 @@ def at(symbolic, point: dict) -> str | None:
     )
     if exact.is_Number or exact.atoms(sp.Float):
         return None  # a rational number says no more than the float beside it
+    if exact.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        return None  # SymPy's names for what is not a number (zoo: 1/0); the table says
     text = sp.sstr(exact)
     return text if len(text) <= MAX_SHOWN else None
