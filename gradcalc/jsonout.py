@@ -17,6 +17,7 @@ from .verdict import AGREED
 
 SCHEMA_VERSION = 1
 SKIPPED = object()  # a method that was not run (diff --no-autograd)
+NOT_CHECKED = object()  # a finite difference not taken (a long vector's unsampled components)
 
 
 def dumps(document: dict) -> str:
@@ -29,13 +30,15 @@ def _describe(value) -> str:
         return "undefined"
     if value is SKIPPED:
         return "skipped"
+    if value is NOT_CHECKED:
+        return "not checked"
     if math.isnan(value):
         return "nan"
     return "inf" if value > 0 else "-inf"
 
 
 def _finite(value):
-    return value is not None and value is not SKIPPED and math.isfinite(value)
+    return value is not None and value not in (SKIPPED, NOT_CHECKED) and math.isfinite(value)
 
 
 def put_number(document: dict, key: str, value) -> None:
@@ -70,10 +73,20 @@ def _derivative(wrt, symbolic, numbers: dict, agree: bool, put=put_number, extra
     entry = {"wrt": list(wrt), "order": len(wrt), "symbolic": symbolic}
     entry.update(extra or {})
     for key in METHOD_KEYS:
-        put(entry, key, numbers[key])
+        value = numbers[key]
+        if key == "finite_difference" and numbers.get("finite_difference_checked") is False:
+            # null there is "not checked", not "undefined"
+            value = _unchecked(value)
+        put(entry, key, value)
     entry["finite_difference_checked"] = numbers.get("finite_difference_checked", True)
     entry["agree"] = agree
     return entry
+
+
+def _unchecked(value):
+    if isinstance(value, list):
+        return [NOT_CHECKED if v is None else v for v in value]
+    return NOT_CHECKED if value is None else value
 
 
 def _diff_document(head: dict, value, derivatives: list, verdict: dict, put=put_number) -> dict:

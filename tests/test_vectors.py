@@ -290,3 +290,10 @@ def test_a_long_vectors_sampled_components_take_two_step_sizes(monkeypatch):
     seen.clear()
     check.differentiate("mean(x**2)", {"x": [1.0, 2.0, 3.0]})
     assert seen and all(steps == numeric.STEP_FACTORS for _, steps in seen)
+
+
+def test_unsampled_finite_differences_are_not_checked_not_undefined(cli):
+    at = "x=[" + ",".join(str(1 + k / 7) for k in range(100)) + "]"
+    (d,) = cli("diff", "mean(x**2)", "--at", at, "--json").json["derivatives"]
+    assert d["finite_difference"].count(None) == 100 - vectors.SAMPLED
+    assert d["finite_difference_nonfinite"] == "not checked"
