@@ -677,9 +677,23 @@ DiffTimeout = Annotated[float, _timeout_option("Default 5 for --at, none for --p
 def _expression(text: str) -> str:
     """'-' reads the expression from stdin (one line, surrounding blanks dropped)."""
     if text == "-":
-        text = sys.stdin.read().strip()
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise UsageError(
+                    f"the expression on stdin is not UTF-8 text (byte {error.start + 1})"
+                ) from None
+        text = data.strip()
         if not text:
             raise UsageError("no expression on stdin (EXPR '-' reads it from there)")
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > 1:  # two expressions would read as their product
+            raise UsageError(
+                f"stdin holds {len(lines)} lines; EXPR '-' reads one expression "
+                "(gradcalc repl answers one a line)"
+            )
     elif text.startswith(" -"):
         text = text[1:]  # the blank _protect_negative_expressions put there
     return text

@@ -651,3 +651,17 @@ def test_sympys_names_for_not_a_number_never_show(expression, cli):
     run = cli("diff", expression, "--at", "0", env={"NO_COLOR": "1"})
     for word in ("zoo", "= oo", "= -oo", "nan at the point"):
         assert word not in run.stdout, run.stdout
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"sin(x)\ncos(x)\n", "stdin holds 2 lines; EXPR '-' reads one expression"),
+        (b"\xff\n", "the expression on stdin is not UTF-8 text (byte 1)"),
+    ],
+)
+def test_an_expression_on_stdin_is_one_line_of_text(data, words, cli):
+    # Two lines would read as the product sin(x)*cos(x); a stray byte as U+DCFF.
+    run = cli("diff", "-", "--at", "1", input=data)
+    assert run.exit_code == 2 and words in run.stderr, run.stderr
+    assert cli("diff", "-", "--at", "3", "--json", input=b"  sin(x**2) \n\n").exit_code == 0
