@@ -279,9 +279,13 @@ class GradcalcGroup(TyperGroup):
         parsed = getattr(self, "_parsed", None)
         if parsed:
             return bool(parsed.get("json")) or _value(parsed.get("format")) == "json"
-        if not args or args[0] not in self.commands:
+        if not args:
             return False
-        options, machine = self.options(args[0]), False
+        options, machine = self.options(args[0]) if args[0] in self.commands else {}, False
+        if "json" not in {getattr(p, "name", None) for p in options.values()}:
+            # No such command, or one without --json (completion): asked for
+            # JSON all the same, the error comes as JSON.
+            return "--json" in (args[: args.index("--")] if "--" in args else args)
         words = iter(args[1:])
         for word in words:
             if word == "--":

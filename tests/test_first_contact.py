@@ -665,3 +665,17 @@ def test_an_expression_on_stdin_is_one_line_of_text(data, words, cli):
     run = cli("diff", "-", "--at", "1", input=data)
     assert run.exit_code == 2 and words in run.stderr, run.stderr
     assert cli("diff", "-", "--at", "3", "--json", input=b"  sin(x**2) \n\n").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["nonexistent", "--json"], "no command 'nonexistent'"),
+        (["dif", "x", "--json"], "did you mean 'diff'?"),
+        (["completion", "bash", "--json"], "No such option: --json"),
+    ],
+)
+def test_asked_for_json_an_error_comes_as_json_whatever_the_command(args, words, cli):
+    run = cli(*args)
+    assert run.exit_code == 2
+    assert run.json["error"]["kind"] == "usage" and words in run.json["error"]["message"]
