@@ -1225,7 +1225,7 @@ def plot(
             "-o",
             metavar="FILE",
             help="Write an image instead: FILE.svg, .png or .pdf "
-            "(needs pip install 'gradcalc[plot]').",
+            "(needs pip install 'gradcalc\\[plot]').",
             show_default=False,
         ),
     ] = None,

@@ -44,8 +44,9 @@ class Cmd:
 
 
 def one_line(text: str | None) -> str:
-    """Docstrings wrap; completion menus show one row per candidate."""
-    return " ".join((text or "").split())
+    """Docstrings wrap; completion menus show one row per candidate. Help is
+    Rich markup, where a literal '[' is written '\\[' (gradcalc\\[plot]): as typed."""
+    return " ".join((text or "").replace("\\[", "[").split())
 
 
 def wants_files(param, help_text: str) -> bool:

@@ -679,3 +679,8 @@ def test_asked_for_json_an_error_comes_as_json_whatever_the_command(args, words,
     run = cli(*args)
     assert run.exit_code == 2
     assert run.json["error"]["kind"] == "usage" and words in run.json["error"]["message"]
+
+
+def test_plot_help_names_the_extra_to_install(cli):
+    # Rich read "[plot]" as a style tag and printed 'gradcalc'.
+    assert "pip install 'gradcalc[plot]'" in " ".join(cli("plot", "--help").stdout.split())
