@@ -662,20 +662,24 @@ def _budget_seconds(ctx: typer.Context, value: float) -> float:
     return value
 
 
-def _timeout_option(default: str) -> typer.models.OptionInfo:
+def _timeout_option(rest: str) -> typer.models.OptionInfo:
     return typer.Option(
         "--timeout",
         metavar="SECONDS",
         callback=_budget_seconds,
-        help="Time budget: seconds of CPU time for computing (0: none), and at most "
-        "as long waiting for input; past it the run ends with exit 3. Default 5, and for "
-        "--points 5 per chunk of 50,000 points.",
+        help="Time budget: seconds of CPU time for computing (0: none)" + rest,
         show_default=False,
     )
 
 
-Timeout = Annotated[float, _timeout_option("Default 5.")]
-DiffTimeout = Annotated[float, _timeout_option("Default 5 for --at, none for --points.")]
+Timeout = Annotated[float, _timeout_option("; past it the run ends with exit 3. Default 5.")]
+DiffTimeout = Annotated[
+    float,
+    _timeout_option(
+        ", and at most as long waiting for --points input; past it the run ends with "
+        "exit 3. Default 5, and for --points 5 per chunk of 50,000 points."
+    ),
+]
 
 
 def _expression(text: str) -> str:
