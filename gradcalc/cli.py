@@ -885,6 +885,11 @@ def diff(
     expression = _expression(expression)
     if plot and order != 1:
         raise UsageError("--plot draws the first derivative: not with --order above 1")
+    if json and (steps or graph or plot):
+        raise UsageError(
+            "--steps, --graph and --plot are text under the table: not with --json "
+            "(graph --format json has the graph, plot --json the curves)"
+        )
     if points is not None:
         if at:
             raise UsageError("give either --at or --points, not both")
@@ -932,8 +937,6 @@ def diff(
         autograd=not no_autograd,
     )
     if json:
-        if plot:
-            raise UsageError("--plot draws under the table: not with --json (see plot --json)")
         from .jsonout import diff as document
 
         _emit(document(result))
@@ -1344,6 +1347,8 @@ def graph(
     and torch's own grad_fn view with its retained gradients."""
     from . import computation as graph_model
 
+    if json and format not in (GraphFormat.tree, GraphFormat.json):
+        raise UsageError(f"--json and --format {format.value} are two forms: choose one")
     model = graph_model.build(_expression(expression), at or [], dtype.value)
     if json or format is GraphFormat.json:
         from .jsonout import graph as document

@@ -684,3 +684,18 @@ def test_asked_for_json_an_error_comes_as_json_whatever_the_command(args, words,
 def test_plot_help_names_the_extra_to_install(cli):
     # Rich read "[plot]" as a style tag and printed 'gradcalc'.
     assert "pip install 'gradcalc[plot]'" in " ".join(cli("plot", "--help").stdout.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "x", "--at", "1", "--steps", "--json"],
+        ["diff", "x", "--at", "1", "--graph", "--json"],
+        ["graph", "x", "--at", "1", "--format", "dot", "--json"],
+        ["graph", "x", "--at", "1", "--format", "mermaid", "--json"],
+    ],
+)
+def test_an_option_json_would_drop_is_refused_not_ignored(args, cli):
+    # The JSON document has no chain-rule steps, and one run prints one form.
+    run = cli(*args)
+    assert run.exit_code == 2 and run.json["error"]["kind"] == "usage"

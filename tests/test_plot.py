@@ -250,7 +250,7 @@ def test_diff_plot_with_several_variables_needs_wrt(cli):
     "args, message",
     [
         (["diff", "x", "--at", "1", "--plot", "--order", "2"], "--plot draws the first"),
-        (["diff", "x", "--at", "1", "--plot", "--json"], "--plot draws under the table"),
+        (["diff", "x", "--at", "1", "--plot", "--json"], "are text under the table"),
         (["plot", "x", "--at", "1", "--range", "2:1"], "--range '2:1': needs finite a < b"),
         (["plot", "x", "--at", "1", "--range", "1"], "--range '1' is not a range a:b"),
         (["plot", "x", "--at", "1", "-o", "x.gif"], "must end in .svg, .png or .pdf"),
