@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from .errors import ExitCode
 
 QUIT = ("quit", "exit")
+HELP_WORDS = {"--help", "-h"}
 SHORTCUTS = ("at", "help", *QUIT)
 HELP = """\
 Lines are gradcalc command lines without 'gradcalc':
@@ -92,12 +93,13 @@ class Session:
         assert words is not None
         answer = run(words, self.json)
         answer.line = line
-        if self.json and not _takes_json(words[0]):  # one document a line, whatever it is
+        printed_json = answer.stdout.lstrip().startswith("{")
+        if self.json and not (_takes_json(words[0]) and printed_json):  # one document a line
             document = {"schema_version": 1, "output": answer.stdout, "exit_code": answer.code}
             answer.stdout = json.dumps(document, ensure_ascii=False) + "\n"
         self.worst = max(self.worst, answer.code) if answer.code != 130 else self.worst
-        if words[0] == "diff" and answer.code in (0, 1):
-            self._remember(words)
+        if words[0] == "diff" and answer.code in (0, 1) and not HELP_WORDS & set(words):
+            self._remember(words)  # (reading --help would print the help again)
         return answer
 
     def _refused(self, line, message) -> Answer:

@@ -240,3 +240,13 @@ def test_quit_ends_a_piped_session_as_it_ends_one_at_the_prompt(word):
     (document,) = [json.loads(line) for line in run.stdout.splitlines()]
     assert document["exit_code"] == 0 and run.returncode == 0, run.stderr
     assert run.stderr == ""
+
+
+def test_help_in_a_session_is_printed_once_and_is_a_document_under_json(capsys):
+    # Reading the line for `ans` once parsed --help again and printed it.
+    session = Session()
+    answer = session.handle("diff --help")
+    assert answer.stdout.count("Usage: gradcalc diff") == 1
+    assert capsys.readouterr().out == ""
+    document = json.loads(Session(json=True).handle("diff --help").stdout)
+    assert document["exit_code"] == 0 and "Usage: gradcalc diff" in document["output"]
