@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from .errors import ParseError, PointError
+from .errors import ParseError, PointError, TooLargeError
 from .parsing import MAX_DIGITS, parse
 
 MAX_VECTOR = 10_000  # elements in one vector variable
@@ -54,6 +54,10 @@ def number(text: str, where: str) -> float:
         expr = parse(source)
     except ParseError as error:
         raise _error(where, f": {source!r} is not a number ({error.message})") from None
+    except TooLargeError as error:  # more digits than a number may have: its kind stays
+        raise TooLargeError(
+            f"{where}: {error}", option="at" if where.startswith("{at}") else None
+        ) from None
     if expr.variables:
         names = "" if [source] == expr.variables else f" (it names {', '.join(expr.variables)})"
         raise _error(where, f": {source!r} is not a number{names}")

@@ -699,3 +699,9 @@ def test_an_option_json_would_drop_is_refused_not_ignored(args, cli):
     # The JSON document has no chain-rule steps, and one run prints one form.
     run = cli(*args)
     assert run.exit_code == 2 and run.json["error"]["kind"] == "usage"
+
+
+@pytest.mark.parametrize("value", ["1" * 61, "1e99999"])
+def test_a_too_long_at_value_names_its_option(value, cli):
+    run = cli("diff", "x", "--at", f"x={value}")
+    assert run.exit_code == 2 and run.stderr.startswith("gradcalc: error: --at x: number at")
