@@ -42,6 +42,9 @@ class GraphNode:
     detached: bool = False  # no gradient reaches it (under a detach)
     depends: bool = True  # depends on a variable; a constant sub-tree carries no gradient
     nan_source: bool = False  # where torch's backward pass first meets 0·∞ (nantrace)
+    # What the gradient becomes there: "NaN" (0·∞) or "infinite" (an infinite
+    # local derivative times a finite, non-zero upstream gradient: sqrt(x) at 0).
+    nan_kind: str = "NaN"
     inputs: list = field(default_factory=list)  # edge indices, by argument position
     consumers: list = field(default_factory=list)  # edge indices
 
@@ -206,10 +209,16 @@ def _mark_nan_source(expr, order, index, nodes, values, notes) -> None:
 
     found = backward.first_nonfinite(expr, values)
     if found is not None:
-        nodes[index[id(found[0])]].nan_source = True
+        grads = np.concatenate(
+            [np.ravel(np.asarray(leaf.torch_grad, dtype=float)) for leaf in leaves]
+        )
+        kind = "NaN" if np.any(np.isnan(grads)) else "infinite"
+        node = nodes[index[id(found[0])]]
+        node.nan_source, node.nan_kind = True, kind
         notes.append(
-            f"torch's gradient becomes NaN at {found[0].brief}: its derivative is infinite at "
-            f"{found[1].brief} = {float(np.ravel(values[id(found[1])])[0]):g} (0·∞)"
+            f"torch's gradient becomes {kind} at {found[0].brief}: its derivative is infinite at "
+            f"{found[1].brief} = {float(np.ravel(values[id(found[1])])[0]):g}"
+            + (" (0·∞)" if kind == "NaN" else "")
         )
 
 

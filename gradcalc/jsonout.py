@@ -398,6 +398,8 @@ def graph(model) -> dict:
         entry["grad_fn"] = node.grad_fn
         entry["detached"] = node.detached
         entry["nan_source"] = node.nan_source
+        if node.nan_source:
+            entry["nan_kind"] = node.nan_kind
         if node.depends:
             gradient: dict = {}
             put_number(gradient, "chain_rule", node.adjoint if node.adjoint is not None else 0.0)

@@ -176,3 +176,27 @@ def test_one_precision_rule_everywhere(cli, args, shown):
         assert number in run.stdout
     for longer in ("-0.91113", "-5.4668", "0.41212"):
         assert longer not in run.stdout
+
+
+@pytest.mark.parametrize(
+    "expression, by_torch, kind",
+    [
+        ("sqrt(x)", lambda t, x: t.sqrt(x), "infinite"),
+        ("sqrt(x**4)", lambda t, x: t.sqrt(x**4), "NaN"),
+        ("x*sqrt(x)", lambda t, x: x * t.sqrt(x), "NaN"),
+    ],
+)
+def test_the_graph_says_whether_autograds_gradient_turns_nan_or_infinite(
+    expression, by_torch, kind, cli
+):
+    # torch's own .grad at 0 decides: sqrt(x) gives inf (1·∞), sqrt(x**4) nan (0·∞).
+    import math
+
+    import torch
+
+    x = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    by_torch(torch, x).backward()
+    assert {"NaN": math.isnan, "infinite": math.isinf}[kind](x.grad.item())
+    run = cli("graph", expression, "--at", "0", env={"NO_COLOR": "1", "COLUMNS": "200"})
+    assert f"torch's gradient becomes {kind} at" in run.stdout
+    assert ("(0·∞)" in run.stdout) == (kind == "NaN")

@@ -33,7 +33,8 @@ def _node_text(graph, node, full=False, digits=None) -> Text:
     if not node.depends:
         return text + Text("  constant", style="dim")
     if node.nan_source:
-        text += Text("  ← autograd's NaN starts here (0·∞)", style="bold red")
+        words = "NaN starts here (0·∞)" if node.nan_kind == "NaN" else "infinity starts here"
+        text += Text(f"  ← autograd's {words}", style="bold red")
     if node.grad_fn:
         text += Text(f"  {node.grad_fn}", style="cyan")
     elif node.detached or node.op == "detach":
