@@ -430,7 +430,7 @@ def find_kinks(
         return found
     sub = {n: v[probed] for n, v in point.items()}
     held = {k: v[probed] if np.ndim(v) and np.shape(v)[0] == rows else v for k, v in frozen.items()}
-    probes = _kink_components(suspects, values, probed, shapes)
+    probes = _kink_components(suspects, values, probed, shapes, point if anywhere else None)
     with np.errstate(all="ignore"):
         for name in names:
             for comp in probes if shapes.get(name) else [0]:
@@ -473,14 +473,22 @@ def find_kinks(
 MAX_PROBED = 64  # vector components probed for kinks, at most (each probe costs O(n))
 
 
-def _kink_components(suspects: list, values: dict, rows, shapes: dict) -> list:
+def _kink_components(
+    suspects: list, values: dict, rows, shapes: dict, point: dict | None = None
+) -> list:
     """The vector components to probe for kinks. Up to MAX_PROBED elements,
     all of them; past that (one probe per component would be quadratic),
     those where an elementwise non-smooth node sits on its kink, or all when
-    a reduced one does (abs(mean(x))), the first MAX_PROBED of them."""
+    a reduced one does (abs(mean(x))), the first MAX_PROBED of them. With no
+    such node and `point` (a kink no table entry announces: sqrt(sum(x**2))
+    at 0), the MAX_PROBED components nearest 0, where such kinks sit."""
     length = max((n for n in shapes.values() if n is not None), default=1)
     if length <= MAX_PROBED:
         return list(range(length))
+    if not suspects and point is not None:
+        vectors = [v[rows] for v in point.values() if v.shape[-1] == length]
+        nearest = np.min([np.abs(v).min(axis=0) for v in vectors], axis=0)
+        return sorted(int(i) for i in np.argsort(nearest, kind="stable")[:MAX_PROBED])
     on = np.zeros(length, dtype=bool)
     for node, _ in suspects:
         args = [values[id(a)] for a in node.args]

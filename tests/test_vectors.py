@@ -297,3 +297,17 @@ def test_unsampled_finite_differences_are_not_checked_not_undefined(cli):
     (d,) = cli("diff", "mean(x**2)", "--at", at, "--json").json["derivatives"]
     assert d["finite_difference"].count(None) == 100 - vectors.SAMPLED
     assert d["finite_difference_nonfinite"] == "not checked"
+
+
+@pytest.mark.parametrize(
+    "expression, values",
+    [("sqrt(sum(x**2))", [0.0] * 65), ("sum(sqrt(x**2))", [float(k) for k in range(65)])],
+)
+def test_a_long_vector_with_a_kink_no_table_entry_announces(expression, values):
+    # Past 64 elements (the elementwise path) the hidden kink was never probed:
+    # "undefined" and "disagree". Along x[0] at 0 both one-sided slopes of f
+    # are -1 and 1 (|x[0]| near 0), by hand.
+    result = check.differentiate(expression, {"x": values})
+    assert result.status == "not_differentiable", result.reason
+    first = next(k for k in result.kinks if k.wrt == "x[0]")
+    assert (first.left, first.right) == pytest.approx((-1.0, 1.0), abs=1e-6)
