@@ -343,10 +343,10 @@ def differentiate(
             code = verdict.judge(checks, np.array([False]), np.array([False]))[0]
     if code in (verdict.UNDEFINED, verdict.DISAGREE) and vectorized is not None:
         # A long vector: a kink no table entry announces (sqrt(sum(x**2)) at
-        # 0, sum(sqrt(x**2))), probed on f itself along its first components.
-        hidden = numeric.find_kinks(expr, batch, values, frozen, names, shapes, anywhere=True)
-        if hidden.get(0):
-            kinks = hidden[0]
+        # 0, sum(sqrt(x**2))), probed on f itself along the components nearest 0.
+        found = numeric.find_kinks(expr, batch, values, frozen, names, shapes, anywhere=True)
+        if found.get(0):
+            kinks = found[0]
             code = verdict.judge(checks, np.array([True]), np.array([False]))[0]
     if code == verdict.DISAGREE and suspects:
         for m in methods:
