@@ -222,7 +222,8 @@ class Vectorized:
             for reduction, adjoint in zip(self.reductions, adjoints):
                 if adjoint != 0 and reduction.element.has(symbol):
                     d = sp.diff(reduction.element, symbol)
-                    total = total + adjoint * float(reduction.scale) * self._over(d)
+                    with np.errstate(invalid="ignore"):  # ∞·0 at a kink: NaN, said later
+                        total = total + adjoint * float(reduction.scale) * self._over(d)
             return total
         out = self._scalar(sp.diff(self.root, symbol)) if self.root.has(symbol) else 0.0
         for reduction, adjoint in zip(self.reductions, adjoints):
