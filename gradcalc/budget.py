@@ -258,10 +258,17 @@ class Worker:
             if not self._send(len(message).to_bytes(8, "little") + message):
                 raise OSError("the worker process cannot be started")
         assert self.pid is not None
-        watch = _Watch(self.pid, self.memory, on_overrun, on_signal)
-        code = watch.run(self._ready, keep_open=True)
+        watch = None
+        try:
+            watch = _Watch(self.pid, self.memory, on_overrun, on_signal)
+            code = watch.run(self._ready, keep_open=True)
+        except KeyboardInterrupt:
+            # Ctrl-C after the request went out but before the watch listened
+            # (the answer may already have begun, its input open): the same cancel.
+            _end(self.pid)
+            code = (on_signal or (lambda message, code: code))("interrupted", _INTERRUPTED)
         stdout, stderr = (_read_all(fd) for fd in self._outputs)
-        if watch.answered is None:
+        if watch is None or watch.answered is None:
             self._forget()  # it died, or was ended: the next request forks anew
         elif resident_bytes(self.pid) > self.RETIRE_BYTES:
             self.close()

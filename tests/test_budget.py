@@ -335,3 +335,26 @@ def test_a_worker_killed_between_requests_is_replaced_even_where_sigpipe_kills()
     finally:
         worker.close()
         signal.signal(signal.SIGPIPE, previous)
+
+
+def test_a_ctrl_c_before_the_watch_listens_cancels_the_answer_not_the_session(monkeypatch):
+    # The request is out and the answer may have begun (a repl's Ctrl-C came
+    # as its points file opened), but the watch has not started listening:
+    # the same cancel as during the watch (130), and the session goes on.
+    worker = budget.Worker(_serve)
+    try:
+        first = int(worker.ask(("pid",))[1])
+        listen = budget._Watch.run
+
+        def interrupted_first(self, *args, **kwargs):
+            monkeypatch.setattr(budget._Watch, "run", listen)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(budget._Watch, "run", interrupted_first)
+        signals = []
+        code, _, _ = worker.ask(("spin", 0), on_signal=lambda m, c: signals.append(m) or c)
+        assert (code, signals) == (130, ["interrupted"])
+        code, out, _ = worker.ask(("pid",))  # a fresh child answers the next request
+        assert code == 0 and int(out) != first
+    finally:
+        worker.close()
