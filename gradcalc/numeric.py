@@ -318,6 +318,17 @@ def _corner(sides: dict, finer: dict):
     return settled & stays & ~KINK_TOLERANCE.allows(sides["left"], sides["right"])
 
 
+def _smooth(sides: dict, finer: dict):
+    """Where the one-sided slopes at two step sizes settle and are equal."""
+    from .verdict import KINK_TOLERANCE
+
+    settled = np.ones(sides["left"].shape, dtype=bool)
+    for key in ("left", "right"):
+        settled &= np.isfinite(sides[key]) & np.isfinite(finer[key])
+        settled &= np.abs(sides[key] - finer[key]) <= SETTLED * np.maximum(1.0, np.abs(sides[key]))
+    return settled & KINK_TOLERANCE.allows(sides["left"], sides["right"])
+
+
 def _sides(f, x, h) -> dict:
     """one_sided's estimates from f at the 9 offsets of each point: f of
     shape (batch * 9, k), the results (batch, k)."""
@@ -447,7 +458,7 @@ def find_kinks(
                         for s in (1e-6, 1e-8)
                     ]
                     small = small.reshape(-1, *([1] * (corner.ndim - 1)))
-                    corner &= ~small | _corner(*closer)
+                    corner &= ~small | ~_smooth(*closer)  # noise there drops nothing
                     sides["jump"] = sides["jump"] & (~small | closer[0]["jump"])
                 label = name if shapes.get(name) is None else f"{name}[{comp}]"
                 for i in zip(*np.nonzero(sides["jump"] | corner)):

@@ -370,3 +370,12 @@ def test_an_underflow_is_named_not_called_a_domain_error(expression, at, cli):
     assert "cannot be evaluated in float64" in run.stderr and "rounds to 0" in run.stderr
     assert "defined for" not in run.stderr and "division by zero" not in run.stderr
     assert "division by zero" in cli("diff", "1/x", "--at", "0").stderr  # a true 0 stays one
+
+
+@pytest.mark.parametrize(
+    "expression", ["exp(abs(x - 2^-20))", "abs(x - 2^-20) + 1", "1 + min(x, 2^-20)"]
+)
+def test_a_kink_at_a_small_point_is_found_where_f_is_not_small(expression):
+    # f near 1 there: probes shorter than |x| drown in rounding and must not drop it.
+    assert reference.one_variable_verdict(expression, "x", 2.0**-20)[0] == "not_differentiable"
+    assert differentiate(expression, {"x": 2.0**-20}).status == "not_differentiable"
