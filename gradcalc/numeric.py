@@ -113,7 +113,7 @@ def _step_limits(value, order: int):
 
 
 # Where float64 forces a step this many times longer than the one asked for
-# (|x| past about 1e13), the stencil may step over what f does between its
+# (|x| past 2^40, about 1.1e12), the stencil may step over what f does between its
 # points (sin(x) at 1e16: a step of 2,000, whole periods): its error estimate
 # cannot be trusted, and is reported as unbounded (see `finite_difference`).
 FORCED_STEP = 10.0

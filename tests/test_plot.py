@@ -493,3 +493,5 @@ def test_an_image_that_cannot_be_written_for_a_full_disk_is_exit_74(tmp_path, cl
     # A path that names no file is the user's to fix: exit 2.
     missing = cli("plot", "x", "--at", "1", "--output", str(tmp_path / "no" / "a.svg"))
     assert missing.exit_code == 2
+    long = cli("plot", "x", "--at", "1", "--output", str(tmp_path / ("a" * 300 + ".svg")))
+    assert long.exit_code == 2 and "too long" in long.stderr

@@ -294,7 +294,10 @@ def _fitted(axes, curve, series, fit, gid: str) -> None:
 
 # A path that names no writable file is the user's to fix (exit 2); a
 # write that fails on the way (a full disk) is an output error (exit 74).
-_PATH_ERRORS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS}
+_PATH_ERRORS = {
+    errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS,
+    errno.ENAMETOOLONG, errno.ELOOP,
+}  # fmt: skip
 
 
 def _save(figure, path: str, kind: str) -> None:
