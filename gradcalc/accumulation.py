@@ -42,7 +42,7 @@ def accumulate(
     if not expr.variables:
         raise UsageError(f"{expr.source!r} has no variables: nothing accumulates a gradient")
     checked_dtype(dtype)
-    point = points.resolve([at] if isinstance(at, str) else list(at or []), expr.variables)
+    point = points.point(at, expr.variables)
 
     from . import autograd, numeric
 

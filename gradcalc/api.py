@@ -127,8 +127,10 @@ def diff(
     autograd: bool = True,
     full: bool = False,
 ) -> Diff:
-    """The derivative of `expression` at `at` ({"x": 3} or "x=3"), three ways,
-    and the verdict: `gradcalc diff`."""
+    """The derivative of `expression` at `at`, three ways, and the verdict:
+    `gradcalc diff`. `at` is a number (one variable), a dict of numbers,
+    lists or numpy arrays by name ({"x": 3}, {"x": [1, 2, 3]}), a string as
+    `--at` takes it ("x=3,y=2"), or a list of such strings."""
     from .check import differentiate
 
     return Diff(differentiate(expression, at, wrt, order, dtype, full, autograd))
@@ -176,20 +178,7 @@ def accumulate(
     """What repeated backward() does to .grad: `gradcalc accumulate`."""
     from .accumulation import accumulate as run
 
-    return Accumulate(run(expression, _specs(at), passes, zero_grad, dtype))
-
-
-def _specs(at: Any):
-    """{"x": 2, "y": [1, 2]} as the `--at` text the point readers take."""
-    if not isinstance(at, dict):
-        return at
-
-    def text(value):
-        if isinstance(value, (list, tuple)):
-            return "[" + ",".join(repr(float(v)) for v in value) + "]"
-        return repr(float(value))
-
-    return [",".join(f"{name}={text(value)}" for name, value in at.items())] if at else []
+    return Accumulate(run(expression, at, passes, zero_grad, dtype))
 
 
 def _Null():

@@ -83,18 +83,7 @@ def _point_text(point: dict) -> str:
 
 
 def _as_point(at, variables) -> dict:
-    if isinstance(at, dict):
-        specs = []
-        for name, value in at.items():
-            if np.ndim(value) == 0:
-                value = repr(float(value))  # exact: repr round-trips
-            else:
-                value = "[" + ",".join(repr(float(v)) for v in np.ravel(value)) + "]"
-            specs.append(f"{name}={value}")
-        return points.resolve([",".join(specs)] if specs else [], variables)
-    if isinstance(at, str):
-        at = [at]
-    return points.resolve(list(at or []), variables)
+    return points.point(at, variables)
 
 
 def validate(expr: Expression, wrt, order: int, dtype: str) -> list:

@@ -115,11 +115,7 @@ def build(expression, at=None, dtype: str = "float64") -> Graph:
         "gives)",
         allowed=tuple(f.name for f in TABLE.values() if f.vector == "reduce"),
     )
-    if isinstance(at, dict):
-        specs = [",".join(f"{k}={_spec(v)}" for k, v in at.items())] if at else []
-    else:
-        specs = [at] if isinstance(at, str) else list(at or [])
-    point = points.resolve(specs, expr.variables)
+    point = points.point(at, expr.variables)
     batch = numeric.as_batch(point)
     bad, values = numeric.first_undefined(expr, batch)
     if bad is not None:
@@ -220,13 +216,6 @@ def _mark_nan_source(expr, order, index, nodes, values, notes) -> None:
             f"{found[1].brief} = {float(np.ravel(values[id(found[1])])[0]):g}"
             + (" (0·∞)" if kind == "NaN" else "")
         )
-
-
-def _spec(value):
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim:
-        return "[" + ",".join(repr(float(v)) for v in array.ravel()) + "]"
-    return repr(float(array))
 
 
 def _is_vector(node, point, values) -> bool:

@@ -819,7 +819,7 @@ def exact_point(symbols: dict, at, expr) -> dict:
     if isinstance(at, dict):
         point = {k: np.asarray(v, dtype=float) for k, v in at.items()}
     else:
-        point = points.resolve(list([at] if isinstance(at, str) else at), expr.variables)
+        point = points.point(at, expr.variables)
     exact = {}
     for name, symbol in symbols.items():
         if np.ndim(point[name]) != 0:

@@ -151,47 +151,4 @@ def _evaluate_as(engine, f, arrays, dtype):
     return np.broadcast_to(value, next(iter(arrays.values())).shape).astype(dtype)
 
 
-def document(result: ErrorCurve) -> dict:
-    """The `plot --fd-error --json` document (schemas/fd_error.schema.json)."""
-    from .jsonout import SCHEMA_VERSION
-
-    def number(v):
-        return float(v) if v is not None and np.isfinite(v) else None
-
-    def fit(f: Fit) -> dict:
-        return {
-            "slope": number(f.slope),
-            "expected": f.expected,
-            "fitted_from": f.low,
-            "fitted_to": f.high,
-        }
-
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "expression": result.expression,
-        "variable": result.variable,
-        "point": result.point,
-        "derivative": result.derivative,
-        "steps": [float(h) for h in result.steps],
-        "series": [
-            {
-                "dtype": s.dtype,
-                "stencil": s.stencil,
-                "error": [number(e) for e in s.error],
-                "best_step": s.best_step,
-                "best_error": s.best_error,
-                "truncation": fit(s.truncation),
-                "rounding": fit(s.rounding),
-            }
-            for s in result.series
-        ],
-        "chosen_step": {
-            "step": result.chosen_step,
-            "stencil": "five_point",
-            "dtype": "float64",
-            "error": result.chosen_error,
-        },
-    }
-
-
-__all__ = ["ErrorCurve", "Fit", "Series", "curve", "document"]
+__all__ = ["ErrorCurve", "Fit", "Series", "curve"]

@@ -284,7 +284,7 @@ def build(
 
     expr = expression if isinstance(expression, Expression) else parse(expression)
     variable = variable_along(expr, wrt)
-    point = check._as_point(at, expr.variables)
+    point = points.point(at, expr.variables)
     shapes = points.shapes(point)
     if any(shape is not None for shape in shapes.values()):
         raise UsageError("plots scalar variables only (a vector variable was given)", option="at")
@@ -443,49 +443,6 @@ def over_points(expression, points, wrt=None, progress=None) -> PointsPlot:
     )
 
 
-def document(plot: Plot) -> dict:
-    """The `plot --json` document (schemas/plot.schema.json): the series
-    the views draw."""
-    from .jsonout import SCHEMA_VERSION
-
-    def numbers(values) -> list:
-        return [float(v) for v in values]
-
-    def pieces(found) -> list:
-        return [{"x": numbers(p.x), "y": numbers(p.y)} for p in found]
-
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "expression": plot.expression,
-        "variable": plot.variable,
-        "point": dict(plot.point),
-        "value": plot.value,
-        "status": plot.status,
-        "reason": plot.reason,
-        "window": list(plot.window),
-        "y_limits": list(plot.y_limits),
-        "curve": pieces(plot.curve),
-        "tangents": [
-            {
-                "side": t.side,
-                "slope": t.slope,
-                "at": t.at,
-                "value": t.value,
-                "from": t.start,
-                "to": t.stop,
-            }
-            for t in plot.tangents
-        ],
-        "derivative": None
-        if plot.derivative is None
-        else {
-            "symbolic": plot.derivative_text,
-            "pieces": pieces(plot.derivative),
-        },
-        "marks": [{"kind": m.kind, "x": m.x, "to": m.stop} for m in plot.marks],
-    }
-
-
 __all__ = [
     "Mark",
     "Piece",
@@ -493,7 +450,6 @@ __all__ = [
     "PointsPlot",
     "Tangent",
     "build",
-    "document",
     "over_points",
     "parse_range",
     "window_around",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -100,7 +102,7 @@ def value(text: str, where: str):
     return np.array(number(source, where))
 
 
-def resolve(specs: list, variables: list) -> dict:
+def resolve(specs: list, variables: list) -> Point:
     """Combine the point's specifications (the CLI's `--at` options, the
     API's `at`) into {name: array} covering every variable. Messages name
     the parameter `at`; the CLI spells it as its flag."""
@@ -131,6 +133,11 @@ def resolve(specs: list, variables: list) -> dict:
                     option="at",
                 )
             _put(point, name, value(text, "{at} " + name))
+    return _complete(point, variables)
+
+
+def _complete(point: dict, variables: list) -> Point:
+    """Every variable has a value, and vectors have one length."""
     missing = [name for name in variables if name not in point]
     if missing:
         raise PointError(
@@ -143,7 +150,7 @@ def resolve(specs: list, variables: list) -> dict:
     lengths = {v.size for v in point.values() if v.ndim == 1}
     if len(lengths) > 1:
         raise PointError(f"vector variables have different lengths {sorted(lengths)}")
-    return {name: point[name] for name in variables}
+    return Point((name, np.asarray(point[name], dtype=float)) for name in variables)
 
 
 def _put(point, name, array):
@@ -152,10 +159,88 @@ def _put(point, name, array):
     point[name] = array
 
 
-def shapes(point: dict) -> dict:
+class Point(dict):
+    """A point: each variable's value as a float64 array, 0-d for a scalar
+    and 1-d for a vector, in the expression's order of variables. Built once,
+    by `point()`, from what the user wrote; read everywhere as a dict (a dict
+    subclass, so code that takes {name: array} takes a Point as it is)."""
+
+    def __repr__(self) -> str:
+        return f"Point({as_json(self)})"
+
+
+AT_ACCEPTS = (
+    "a number (one variable), a dict of numbers, lists or arrays by name, "
+    "a string such as 'x=3,y=[1,2]', or a list of such strings"
+)
+
+
+def point(at: Any, variables: list) -> Point:
+    """The point `at` names for an expression of `variables`, resolved once:
+    a Point as it is; a number (an expression of one variable); a dict of
+    numbers, lists or numpy arrays by name; a string like the CLI's `--at`
+    ('x=3,y=[1,2]', or '3' for one variable); a list of such strings; or
+    nothing (None, []) for an expression without variables."""
+    if isinstance(at, Point):
+        return resolve_values(dict(at), variables)
+    if at is None:
+        return resolve([], variables)
+    if isinstance(at, str):
+        return resolve([at], variables)
+    if isinstance(at, Mapping):
+        return resolve_values(dict(at), variables)
+    if isinstance(at, (list, tuple)) and all(isinstance(spec, str) for spec in at):
+        return resolve(list(at), variables)
+    if isinstance(at, (int, float, np.integer, np.floating)) and not isinstance(at, bool):
+        if len(variables) != 1:
+            raise PointError(
+                f"{{at}} {at!r} gives no name, but the expression has "
+                f"variables {', '.join(variables) or '(none)'}: give a dict of values by name",
+                option="at",
+            )
+        return resolve_values({variables[0]: at}, variables)
+    raise TypeError(f"at must be {AT_ACCEPTS}; not {type(at).__name__}")
+
+
+def resolve_values(values: dict, variables: list) -> Point:
+    """A point from numbers by name (the API's dict): no text on the way."""
+    resolved: dict = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or name not in variables:
+            known = ", ".join(variables) or "none"
+            raise PointError(
+                f"{{at}}: {name!r} is not a variable of the expression (its variables: {known})",
+                option="at",
+            )
+        resolved[name] = _array(name, value)
+    return _complete(resolved, variables)
+
+
+def _array(name: str, value: Any) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"at[{name!r}] must be a number or a list or array of numbers, "
+            f"not {type(value).__name__}"
+        ) from None
+    if array.ndim > 1:
+        raise PointError(f"{{at}} {name}: vectors are one-dimensional", option="at")
+    if array.ndim == 1 and array.size == 0:
+        raise PointError(f"{{at}} {name}: empty vector", option="at")
+    if array.size > MAX_VECTOR:
+        raise PointError(
+            f"{{at}} {name}: {array.size} elements; the limit is {MAX_VECTOR}", option="at"
+        )
+    if not np.all(np.isfinite(array)):
+        raise PointError(f"{{at}} {name}: not a finite number", option="at")
+    return array
+
+
+def shapes(point: Mapping) -> dict:
     """name -> vector length, or None for a scalar."""
     return {name: (v.size if v.ndim == 1 else None) for name, v in point.items()}
 
 
-def as_json(point: dict) -> dict:
+def as_json(point: Mapping) -> dict:
     return {name: (v.tolist() if v.ndim else float(v)) for name, v in point.items()}

@@ -14,8 +14,9 @@ import gc
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
-from .session import HELP, QUIT, Session, prepare, typer_commands
+from .session import HELP, QUIT, Session, command_names, prepare
 
 
 def history_path() -> Path:
@@ -26,10 +27,11 @@ def history_path() -> Path:
     return Path(base) / "gradcalc" / "history"
 
 
-def main(as_json: bool = False) -> int:
+def main(command: Any, as_json: bool = False) -> int:
+    """The session: `command` is the app's Click group, which answers each line."""
     _warm_up()
-    prepare()
-    session = Session(json=as_json)
+    prepare(command)
+    session = Session(command=command, json=as_json)
     if sys.stdin.isatty() and sys.stdout.isatty():
         return _interactive(session)
     return _piped(session)
@@ -73,7 +75,7 @@ def _interactive(session: Session) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     prompt: PromptSession = PromptSession(
         history=FileHistory(str(path)),
-        completer=_completer(),
+        completer=_completer(session.command),
         complete_while_typing=False,
     )
     sys.stdout.write("gradcalc repl: type help for the shortcuts, Ctrl-D to leave\n")
@@ -109,15 +111,12 @@ def _read(prompt) -> str:
     return " ".join(lines)
 
 
-def _completer():
+def _completer(group: Any) -> Any:
     """Commands, each command's options, and function names."""
-    import typer
     from prompt_toolkit.completion import Completer, Completion
 
-    from .cli import app
     from .functions import BY_NAME, CONSTANTS
 
-    group = typer.main.get_command(app)
     options = {
         name: sorted(
             opt
@@ -127,7 +126,7 @@ def _completer():
         )
         for name, command in group.commands.items()
     }
-    commands = sorted(typer_commands()) + ["at", "help", "quit"]
+    commands = sorted(command_names(group)) + ["at", "help", "quit"]
     names = sorted(set(BY_NAME) | set(CONSTANTS))
 
     class Words(Completer):

@@ -22,6 +22,7 @@ import re
 import shlex
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import ExitCode
 
@@ -51,6 +52,11 @@ class Answer:
 
 @dataclass
 class Session:
+    """A session's state. `command` is the app's Click group, handed down by
+    the repl command (the session never imports the CLI): each line is
+    answered by it, in the worker."""
+
+    command: Any
     json: bool = False  # every request answers with --json (one document a line)
     point: list[str] = field(default_factory=list)  # --at specs for bare expressions
     ans: str | None = None  # the last derivative's text
@@ -65,11 +71,11 @@ class Session:
         if self.ans is not None:
             text = re.sub(r"\bans\b", f"({self.ans})", text)
         words = shlex.split(text)
-        commands = set(typer_commands())
+        commands = set(command_names(self.command))
         if words[0] not in commands and words[0] not in SHORTCUTS:
             # A bare expression: the whole line is the expression.
             words = ["diff", text] + [w for spec in self.point for w in ("--at", spec)]
-        if self.json and _takes_json(words[0]) and "--json" not in words:
+        if self.json and _takes_json(self.command, words[0]) and "--json" not in words:
             # Right after the command: at the end it could be a value (`--at --json`).
             words.insert(1, "--json")
         return words
@@ -91,10 +97,12 @@ class Session:
         except ValueError as error:  # shlex: an unclosed quote
             return self._refused(line, f"cannot read the line: {error}")
         assert words is not None
-        answer = run(words, self.json)
+        answer = run(self.command, words, self.json)
         answer.line = line
         printed_json = answer.stdout.lstrip().startswith("{")
-        if self.json and not (_takes_json(words[0]) and printed_json):  # one document a line
+        if self.json and not (
+            _takes_json(self.command, words[0]) and printed_json
+        ):  # one document a line
             document = {"schema_version": 1, "output": answer.stdout, "exit_code": answer.code}
             answer.stdout = json.dumps(document, ensure_ascii=False) + "\n"
         self.worst = max(self.worst, answer.code) if answer.code != 130 else self.worst
@@ -117,13 +125,15 @@ class Session:
         worked out by the worker within a budget (a Ctrl-C there leaves `ans`
         as it was)."""
         try:  # the expression, as Click reads the line (options may come first)
-            command = _command().commands["diff"]
-            expression = command.make_context("diff", list(words[1:])).params["expression"]
+            diff = self.command.commands["diff"]
+            expression = diff.make_context("diff", list(words[1:])).params["expression"]
         except Exception:
             return
         if expression == "-":
             return
-        code, out, _ = _worker().ask([_ANS, expression], on_signal=lambda message, code: code)
+        code, out, _ = _worker(self.command).ask(
+            [_ANS, expression], on_signal=lambda message, code: code
+        )
         if code == 0 and out:
             self.ans = out.decode("utf-8")
 
@@ -134,7 +144,7 @@ def _said(text: str, as_json: bool) -> str:
     return text + "\n"
 
 
-def run(words: list[str], as_json: bool = False) -> Answer:
+def run(command: Any, words: list[str], as_json: bool = False) -> Answer:
     """One command line, answered by the session's warm worker (a child of
     this process, see budget.Worker) within the one-shot command's budget;
     its stdout and stderr captured. Under `as_json`, every JSON document it
@@ -150,7 +160,7 @@ def run(words: list[str], as_json: bool = False) -> Answer:
         overrun.append(message)
         return code
 
-    code, out, err = _worker().ask(list(words), on_overrun=on_overrun, on_signal=on_signal)
+    code, out, err = _worker(command).ask(list(words), on_overrun=on_overrun, on_signal=on_signal)
     stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     if overrun:
         message = overrun[0]
@@ -167,28 +177,28 @@ def run(words: list[str], as_json: bool = False) -> Answer:
     return Answer(" ".join(words), words, code, stdout, stderr)
 
 
-def prepare() -> None:
+def prepare(command: Any) -> None:
     """Start the worker ahead of the first request (see budget.Worker.ready)."""
-    _worker().ready()
+    _worker(command).ready()
 
 
 @functools.cache
-def _worker():
+def _worker(command: Any) -> Any:
     from . import budget
 
-    return budget.Worker(_serve)
+    return budget.Worker(functools.partial(_serve, command))
 
 
 _ANS = "\0ans"  # a request for `ans`, never a command line (no word holds NUL)
 
 
-def _serve(words: list[str]) -> int:
+def _serve(command: Any, words: list[str]) -> int:
     """In the worker: one command line, as `gradcalc WORDS` answers it; or
     [_ANS, expression]: the text of its first derivative by its first
     variable (nothing for a vector-valued one or a huge formula)."""
     if words[:1] == [_ANS]:
         return _derivative_text(words[1])
-    return int(_command().main(args=words, prog_name="gradcalc", standalone_mode=False))
+    return int(command.main(args=words, prog_name="gradcalc", standalone_mode=False))
 
 
 def _derivative_text(expression: str) -> int:
@@ -215,23 +225,14 @@ def _derivative_text(expression: str) -> int:
 MAX_ANS = 2_000  # characters of a derivative `ans` stands for
 
 
-@functools.cache
-def _command():
-    import typer
-
-    from .cli import app
-
-    return typer.main.get_command(app)
+def _takes_json(command: Any, name: str) -> bool:
+    subcommand = command.commands.get(name)
+    return subcommand is not None and any(p.name == "json" for p in subcommand.params)
 
 
-def _takes_json(name: str) -> bool:
-    command = _command().commands.get(name)
-    return command is not None and any(p.name == "json" for p in command.params)
-
-
-def typer_commands() -> list[str]:
-    """The names of gradcalc's commands."""
-    return list(_command().commands)
+def command_names(command: Any) -> list[str]:
+    """The names of the app's commands."""
+    return list(command.commands)
 
 
 def _with_exit_code(text: str, code: int) -> str:

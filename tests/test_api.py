@@ -3,6 +3,7 @@ that print through Rich and display in Jupyter."""
 
 import json
 
+import numpy as np
 import pytest
 
 import gradcalc
@@ -79,3 +80,50 @@ def test_point_errors_name_the_parameter_and_the_cli_its_flag(cli, at, library, 
     run = cli("diff", "x*y", "--at", at, "--no-autograd")
     expected = flag or library.replace("at ", "--at ")
     assert run.exit_code == 2 and run.stderr == f"gradcalc: error: {expected}\n"
+
+
+# The point, in every form the API takes: each resolves once to the same
+# numbers as the CLI's --at text (an independent spelling of the same point).
+SIN_X2_AT_3 = -5.466781571308062  # 6*cos(9), as mpmath gives it to float64
+POINT_TOLERANCE = 1e-15
+
+
+@pytest.mark.parametrize("at", [3, 3.0, {"x": 3}, "x=3", "3", ["x=3"], {"x": np.float64(3)}])
+def test_every_form_of_a_point(at):
+    document = gradcalc.diff("sin(x**2)", at=at).to_dict()
+    assert document["point"] == {"x": 3.0}
+    assert document["gradient"]["x"]["sympy"] == pytest.approx(SIN_X2_AT_3, rel=POINT_TOLERANCE)
+
+
+@pytest.mark.parametrize("vector", [[1, 2, 3], (1, 2, 3), np.array([1.0, 2.0, 3.0])])
+def test_a_vector_point_from_a_list_or_an_array(vector):
+    document = gradcalc.diff("mean(x**2)", at={"x": vector}).to_dict()
+    assert document["point"] == {"x": [1.0, 2.0, 3.0]}
+    assert document["gradient"]["x"]["sympy"] == pytest.approx([2 / 3, 4 / 3, 2.0])
+
+
+def test_a_dict_point_is_not_turned_into_text():
+    """A float that text would round (0.1 + 0.2) reaches the engines exactly."""
+    value = 0.1 + 0.2
+    document = gradcalc.diff("x**2", at={"x": value}).to_dict()
+    assert document["point"]["x"] == value
+    assert document["gradient"]["x"]["autograd"] == 2 * value
+
+
+@pytest.mark.parametrize("at", [object(), 3j, True, b"x=3", {"x": "a"}, {"x": [[1, 2]]}])
+def test_a_wrong_type_names_at_and_what_it_accepts(at):
+    with pytest.raises((TypeError, gradcalc.GradcalcError)) as raised:
+        gradcalc.diff("sin(x)", at=at)
+    assert "at" in str(raised.value)
+    if isinstance(raised.value, TypeError) and not isinstance(at, dict):
+        assert "a dict of numbers" in str(raised.value)
+
+
+def test_a_bare_number_for_several_variables_is_refused():
+    with pytest.raises(gradcalc.GradcalcError, match="gives no name"):
+        gradcalc.diff("x*y", at=3)
+
+
+def test_graph_and_accumulate_take_the_same_points():
+    assert gradcalc.graph("x*y", at={"x": 2, "y": 3}).to_dict()["point"] == {"x": 2.0, "y": 3.0}
+    assert gradcalc.accumulate("x**2", at=2).to_dict()["point"] == {"x": 2.0}

@@ -173,7 +173,7 @@ def test_piped_output_has_no_escape_codes(cli):
 def test_ndjson_fast_lines_equal_full_documents(chunk):
     """The template writer (orjson numbers) against the full dict writer
     (json.dumps), point by point, in order, with a kink among them."""
-    from gradcalc.jsonout import _point_document, diff_lines
+    from gradcalc.jsonout import diff_lines, point_document
 
     values = [-1.5, -1e-05, 0.0, 1e-05, 2.5e16, 3.0] + np.linspace(-2, 2, 37).tolist()
     many = differentiate_many("x**3 - relu(x)", read("x\n" + "\n".join(map(repr, values))))
@@ -181,7 +181,7 @@ def test_ndjson_fast_lines_equal_full_documents(chunk):
     assert len(lines) == len(values)
     for index, line in enumerate(lines):
         document = json.loads(line)
-        assert document == json.loads(json.dumps(_point_document(many, index)))
+        assert document == json.loads(json.dumps(point_document(many, index)))
         assert document["point"]["x"] == values[index]
     assert json.loads(lines[2])["status"] == "not_differentiable"  # relu at 0: full writer
 

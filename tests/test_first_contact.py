@@ -17,6 +17,7 @@ from conftest import run_subprocess, validate
 from typer._click import Context
 
 from gradcalc.cli import app
+from gradcalc.cli.argv import protect_negative_expressions
 
 GROUP = typer.main.get_command(app)
 COMMANDS = sorted(GROUP.commands)
@@ -97,7 +98,7 @@ def _spellings(param, value):
 def _parse(name, words):
     """What Click parses from `gradcalc NAME WORDS...`, after gradcalc's own
     argv pre-processing (the real path, without running the command)."""
-    args = GROUP._protect_negative_expressions([name, *words])
+    args = protect_negative_expressions([name, *words], GROUP.commands, GROUP.help_names)
     root = Context(GROUP, info_name="gradcalc")
     command = GROUP.get_command(root, name)
     return command.make_context(name, args[1:], parent=root).params

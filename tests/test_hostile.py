@@ -5,10 +5,14 @@ import json
 import time
 
 import pytest
+import typer
 from conftest import run_subprocess
 
 from gradcalc import session
+from gradcalc.cli import app
 from gradcalc.errors import TooLargeError
+
+GROUP = typer.main.get_command(app)  # the app the repl command hands its session
 
 LIMIT = int(TooLargeError.exit_code)  # an input past a size limit (issue 13 makes it 2)
 
@@ -107,7 +111,7 @@ def test_hostile_input(expression, at, code, tmp_path, warm):
     # same time and memory budget (session.run), without paying for a fresh
     # interpreter per case; the cases below run as real processes too.
     started = time.monotonic()
-    answer = session.run(["diff", expression, "--at", at, "--json"], as_json=True)
+    answer = session.run(GROUP, ["diff", expression, "--at", at, "--json"], as_json=True)
     elapsed = time.monotonic() - started
     document = _checked(answer.code, answer.stdout, answer.stderr, code, elapsed, tmp_path)
     assert document.pop("exit_code") == code  # what the session adds to each document

@@ -12,8 +12,12 @@ import sys
 import time
 
 import pytest
+import typer
 
+from gradcalc.cli import app
 from gradcalc.session import Session
+
+GROUP = typer.main.get_command(app)  # the app the repl command hands its session
 
 LINES = [
     'diff "x^2" --at 1',
@@ -53,7 +57,7 @@ def test_piped_json_equals_the_one_shot_cli_key_for_key(cli):
 
 
 def test_a_bad_line_never_ends_the_stream():
-    session = Session(json=True)
+    session = Session(command=GROUP, json=True)
     answers = [session.handle(line) for line in ['diff "x^2 --at 1', "diff x^2 --at 2"]]
     first, second = (json.loads(a.stdout) for a in answers)
     assert first["error"]["kind"] == "usage" and first["exit_code"] == 2
@@ -62,7 +66,7 @@ def test_a_bad_line_never_ends_the_stream():
 
 
 def test_shortcuts_bare_expression_at_and_ans():
-    session = Session(json=True)
+    session = Session(command=GROUP, json=True)
     assert json.loads(session.handle("at x=3").stdout)["message"] == "point: x=3"
     bare = json.loads(session.handle("sin(x**2)").stdout)
     assert bare["point"] == {"x": 3.0}
@@ -74,7 +78,7 @@ def test_shortcuts_bare_expression_at_and_ans():
 
 
 def test_budget_per_request_overrun_is_one_error_document():
-    session = Session(json=True)
+    session = Session(command=GROUP, json=True)
     answer = session.handle("diff '(1/9)**(9**9)*x' --at 1 --timeout 0.5")
     (document,) = [json.loads(line) for line in answer.stdout.splitlines()]
     assert document["exit_code"] in (2, 3)
@@ -84,7 +88,7 @@ def test_budget_per_request_overrun_is_one_error_document():
 
 
 def test_piped_json_is_one_document_a_line_whatever_the_line():
-    session = Session(json=True)
+    session = Session(command=GROUP, json=True)
     # --json goes right after the command: at the end it would be --at's value.
     missing = json.loads(session.handle("diff x --at").stdout)
     assert missing["error"]["message"] == "Option '--at' requires an argument."
@@ -244,9 +248,9 @@ def test_quit_ends_a_piped_session_as_it_ends_one_at_the_prompt(word):
 
 def test_help_in_a_session_is_printed_once_and_is_a_document_under_json(capsys):
     # Reading the line for `ans` once parsed --help again and printed it.
-    session = Session()
+    session = Session(command=GROUP)
     answer = session.handle("diff --help")
     assert answer.stdout.count("Usage: gradcalc diff") == 1
     assert capsys.readouterr().out == ""
-    document = json.loads(Session(json=True).handle("diff --help").stdout)
+    document = json.loads(Session(command=GROUP, json=True).handle("diff --help").stdout)
     assert document["exit_code"] == 0 and "Usage: gradcalc diff" in document["output"]

@@ -1,5 +1,6 @@
 """`diff --explain`, `--answer`, `--format markdown|latex`, `--pretty`: the
-library calls behind them and the choice of view, for `cli.diff`'s one branch.
+library calls behind them and the choice of view (the flags that go together
+are checked before, in diffrules).
 
 Without `--at` nothing numeric runs (torch is never imported): the
 explanation is symbolic. With `--at`, `check.differentiate` gives the usual
@@ -11,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ExitCode, UsageError
+from ..errors import ExitCode
+from .group import exit_code
 
 
 @dataclass
@@ -23,9 +25,6 @@ class Outcome:
     renderable: Any = None  # Rich, for text
     code: int = ExitCode.OK
     failure: str | None = None  # a step failed its check: one line, exit 70
-
-
-FORMATS = ("text", "markdown", "latex")
 
 
 def run(
@@ -43,46 +42,31 @@ def run(
     autograd: bool,
     digits: int | None,
     json: bool,
-    status_code,
 ) -> Outcome:
-    """`status_code` maps a verdict status to the exit code (the CLI's)."""
-    from . import explain as explaining
-    from .parsing import parse
+    from .. import explain as explaining
+    from ..parsing import parse
 
-    if form not in FORMATS:
-        raise UsageError(f"must be one of {', '.join(FORMATS)}, not {form!r}", option="format")
-    if pretty and form != "text":
-        raise UsageError(
-            "draws in the terminal: not with --format markdown or latex", option="pretty"
-        )
-    if json and (form != "text" or pretty):
-        raise UsageError("--json is the document itself: not with --format or --pretty")
     expr = parse(expression)
     result = None
     if at:
-        from .check import differentiate
+        from ..check import differentiate
 
         result = differentiate(
             expr, at, wrt=wrt, order=order, dtype=dtype, full=full, autograd=autograd
         )
-    if order > 2:
-        raise UsageError(
-            f"with --explain, --answer, --format or --pretty must be 1 or 2, not {order}",
-            option="order",
-        )
     explained = explaining.explain(expr, wrt=wrt, order=order, at=at or None)
     verdict = None
     if answer is not None:
-        from .answer import check
+        from ..answer import check
 
         verdict = check(explained, answer)
-    code = ExitCode.OK if result is None else status_code(result.status)
+    code = ExitCode.OK if result is None else exit_code(result.status)
     if verdict is not None and not verdict.right:
         code = ExitCode.DISAGREE
     failure = explaining.failure_message(explained) if explain else None
     outcome = Outcome(code=ExitCode.INTERNAL if failure else code, failure=failure)
     if json:
-        from . import jsonout
+        from .. import jsonout
 
         if result is None:
             outcome.document = jsonout.explained(explained, verdict)
@@ -97,22 +81,22 @@ def run(
             outcome.document = document
         return outcome
     if form == "markdown":
-        from .render.explain import markdown
+        from ..render.explain import markdown
 
         outcome.text = _numbers_md(result, digits) + markdown(explained, verdict, explain, digits)
         return outcome
     if form == "latex":
-        from .render.explain import latex
+        from ..render.explain import latex
 
         outcome.text = latex(explained, verdict, explain, digits)
         return outcome
     from rich.console import Group
 
-    from .render.explain import answer_text, pretty_result, text
+    from ..render.explain import answer_text, pretty_result, text
 
     parts: list = []
     if result is not None:
-        from .render.diff import view
+        from ..render.diff import view
 
         parts.append(view(result, digits))
     if explain:
@@ -130,8 +114,8 @@ def _numbers_md(result, digits) -> str:
     """With --at, the three methods as a Markdown table above the math."""
     if result is None:
         return ""
-    from .render import numbers
-    from .render.explain import _md_text, operator
+    from ..render import numbers
+    from ..render.explain import _md_text, operator
 
     rows = [
         "| derivative | SymPy | autograd | finite differences | agree |",

@@ -1,0 +1,7 @@
+"""One module a command: its options, its flag rules, one library call, one view.
+
+`COMMANDS` is the order `gradcalc --help` lists them in."""
+
+from . import accumulate, completion, diff, functions, graph, perceptron, plot, repl
+
+COMMANDS = (diff, plot, graph, perceptron, accumulate, functions, completion, repl)

@@ -1,0 +1,166 @@
+"""`gradcalc diff`: the derivative at a point three ways and the verdict; or
+over a file's points; or explained step by step."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
+from ...errors import UsageError
+from ..diffrules import DiffFlags
+from ..group import exit_code
+from ..inputs import expression_text
+from ..options import (
+    AnswerOption,
+    At,
+    DiffFormat,
+    DiffFormatOption,
+    DiffTimeout,
+    DType,
+    DTypeOption,
+    Explain,
+    Expression,
+    FittedDigits,
+    Full,
+    GraphFlag,
+    Json,
+    NoAutograd,
+    Order,
+    PlotFlag,
+    PointsFile,
+    Pretty,
+    Steps,
+    Wrt,
+    examples,
+)
+from ..output import Writing, draw_function, emit, show
+
+SETTINGS = {
+    "short_help": "Derivative or gradient at a point, three ways, and whether they agree.",
+    "epilog": examples(
+        "gradcalc diff 'sin(x**2)' --at 3",
+        "echo 'tanh(x)' | gradcalc diff - --at 0.5 --steps",
+        """echo '{"x": 2}' | gradcalc diff 'x**3' --points - --format csv""",
+    ),
+}
+
+
+def diff(
+    ctx: typer.Context,
+    expression: Expression,
+    at: At = None,
+    wrt: Wrt = None,
+    order: Order = 1,
+    dtype: DTypeOption = DType.float64,
+    steps: Steps = False,
+    graph: GraphFlag = False,
+    full: Full = False,
+    no_autograd: NoAutograd = False,
+    plot: PlotFlag = False,
+    digits: FittedDigits = None,
+    timeout: DiffTimeout = DEFAULT_TIMEOUT,
+    points: PointsFile = None,
+    explain: Explain = False,
+    answer: AnswerOption = None,
+    output_format: DiffFormatOption = DiffFormat.text,
+    pretty: Pretty = False,
+    json: Json = False,
+) -> int:
+    """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
+    differences), and whether they agree."""
+    flags = DiffFlags.read(ctx.params)
+    flags.check()
+    text = expression_text(expression)
+    if points is not None:
+        from ..manypoints import answer_points
+
+        form = "json" if json else output_format.value
+        return answer_points(text, points, wrt, order, dtype.value, form, digits)
+    if flags.explaining:
+        return _explained(ctx.params | {"expression": text})
+    from ...check import differentiate
+
+    result = differentiate(
+        text,
+        at or [],
+        wrt=wrt,
+        order=order,
+        dtype=dtype.value,
+        full=full,
+        autograd=not no_autograd,
+    )
+    if json:
+        from ...jsonout import diff as document
+
+        emit(document(result))
+        return exit_code(result.status)
+    table = _table(result, flags, full, digits, dtype.value)
+    drawn = draw_function(result.tree, result.point, result.wrt, None, True, result) if plot else ""
+    show(table)
+    if drawn:
+        sys.stdout.write("\n" + drawn)
+    return exit_code(result.status)
+
+
+def _table(result: Any, flags: DiffFlags, full: bool, digits: int | None, dtype: str) -> Any:
+    """The table, then the chain rule's steps and the graph when asked for."""
+    from rich.console import Group
+
+    from ...jacobian import Jacobian
+    from ...render.diff import view
+
+    parts = [view(result, digits)]
+    if not (flags.steps or flags.graph):
+        return Group(*parts)
+    if isinstance(result, Jacobian):
+        raise UsageError(
+            "--steps and --graph follow one output; this expression is vector-valued "
+            "(its Jacobian is the answer): wrap it in sum(...) for the graph of the sum"
+        )
+    from ... import computation as graph_model
+
+    model = graph_model.build(result.tree, result.point, dtype)
+    if flags.steps:
+        from ...render.steps import view as steps_view
+
+        parts.append(steps_view(model, result.wrt, full, digits, flags.order))
+    if flags.graph:
+        from ...render.graph import tree
+
+        parts.append(tree(model, full, digits))
+    return Group(*parts)
+
+
+def _explained(params: dict) -> int:
+    """diff --explain / --answer / --format / --pretty."""
+    from ..explaining import run
+    from ..report import report
+
+    outcome = run(
+        params["expression"],
+        params["at"],
+        params["wrt"],
+        params["order"],
+        params["dtype"].value,
+        explain=params["explain"],
+        answer=params["answer"],
+        form=params["output_format"].value,
+        pretty=params["pretty"],
+        full=params["full"],
+        autograd=not params["no_autograd"],
+        digits=params["digits"],
+        json=params["json"],
+    )
+    if outcome.document is not None:
+        emit(outcome.document)
+    elif outcome.text is not None:
+        with Writing():
+            sys.stdout.write(outcome.text)
+    else:
+        show(outcome.renderable)
+    if outcome.failure:
+        return report("step_check", outcome.failure, outcome.code, False)
+    return outcome.code

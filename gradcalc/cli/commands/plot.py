@@ -1,0 +1,161 @@
+"""`gradcalc plot`: f, its tangent and f′ around the point, in the terminal or
+as an image; the derivative over a file's points; or finite differences'
+error against the step."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ...errors import ExitCode, UsageError
+from ..group import exit_code
+from ..inputs import expression_text, open_points
+from ..options import At, Expression, Timeout, examples
+from ..output import emit, terminal
+
+SETTINGS = {
+    "short_help": "f, its tangent at the point and f′, in the terminal or as an image.",
+    "epilog": examples(
+        "gradcalc plot 'sin(x**2)' --at 3",
+        "gradcalc plot 'abs(x)' --at 0 --range -1:1 --output abs.svg",
+        "gradcalc plot 'sin(x)' --at 1 --fd-error --json",
+    ),
+}
+
+
+def plot(
+    expression: Expression,
+    at: At = None,
+    wrt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--wrt",
+            "-w",
+            metavar="NAME",
+            help="The variable along which to draw (the others are held at the point). "
+            "Needed when there are several.",
+            show_default=False,
+        ),
+    ] = None,
+    range_: Annotated[
+        str | None,
+        typer.Option(
+            "--range",
+            "-r",
+            metavar="A:B",
+            help="The window of the variable, e.g. -2:2. Default: around the point.",
+            show_default=False,
+        ),
+    ] = None,
+    no_derivative: Annotated[
+        bool, typer.Option("--no-derivative", help="Leave out the panel of f′.")
+    ] = False,
+    fd_error: Annotated[
+        bool,
+        typer.Option(
+            "--fd-error",
+            help="Instead: the error of finite differences against the step h (log-log), "
+            "central, forward and five-point, in float64 and float32.",
+        ),
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write an image instead: FILE.svg, .png or .pdf "
+            "(needs pip install 'gradcalc\\[plot]').",
+            show_default=False,
+        ),
+    ] = None,
+    points: Annotated[
+        str | None,
+        typer.Option(
+            "--points",
+            metavar="FILE",
+            help="Draw the derivative at every point of a file ('-' for stdin; "
+            "as diff --points reads it).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Timeout = 5.0,
+    json: Annotated[
+        bool,
+        typer.Option("--json", help="The plotted data as one strict JSON document (see schemas/)."),
+    ] = False,
+) -> int:
+    """Draw f around the point with its tangent there, f′ below it, kinks and
+    undefined points marked; or (--fd-error) the error of finite differences
+    against the step."""
+    from ...plotting import parse_range
+
+    if expression == "-" and points == "-":
+        raise UsageError("stdin can hold the expression or the points, not both")
+    text = expression_text(expression)
+    window = parse_range(range_) if range_ is not None else None
+    if output is not None and json:
+        raise UsageError("give either --output or --json, not both")
+    if points is not None:
+        if at or fd_error or json or output:
+            raise UsageError(
+                "--points draws in the terminal: without --at, --fd-error, --json, --output"
+            )
+        return _over_points(text, points, wrt)
+    if fd_error:
+        return _error_curve(text, at or [], wrt, json, output)
+    from ...plotting import build
+
+    drawn = build(text, at or [], wrt, window, not no_derivative)
+    if json:
+        from ...jsonout import plot as document
+
+        emit(document(drawn))
+    elif output is not None:
+        from ...render import image
+
+        image.function(drawn, output)
+    else:
+        from ...render.plot import function
+
+        width, color = terminal()
+        sys.stdout.write(function(drawn, width, color))
+    return exit_code(drawn.status)
+
+
+def _over_points(expression: str, source: str, wrt: list[str] | None) -> int:
+    from ... import batch
+    from ...plotting import over_points
+    from ...render.plot import over_points as view
+
+    stream, name = open_points(source)
+    with stream:
+        text = stream.read().decode("utf-8", "surrogateescape")
+    on_points = over_points(expression, batch.read(text, name), wrt)
+    width, color = terminal()
+    sys.stdout.write(view(on_points, width, color))
+    return ExitCode.OK
+
+
+def _error_curve(
+    expression: str, at: list[str], wrt: list[str] | None, json: bool, output: str | None
+) -> int:
+    from ... import fderror
+
+    curve = fderror.curve(expression, at, wrt)
+    if json:
+        from ...jsonout import fd_error as document
+
+        emit(document(curve))
+    elif output is not None:
+        from ...render import image
+
+        image.error_curve(curve, output)
+    else:
+        from ...render.plot import error_curve
+
+        width, color = terminal()
+        sys.stdout.write(error_curve(curve, width, color))
+    return ExitCode.OK

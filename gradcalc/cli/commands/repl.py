@@ -1,0 +1,37 @@
+"""`gradcalc repl`: one warm session, many answers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..options import examples
+
+SETTINGS = {
+    "epilog": examples(
+        "gradcalc repl",
+        "echo 'diff x^2 --at 1' | gradcalc repl --json",
+    ),
+}
+
+
+def repl(
+    ctx: typer.Context,
+    json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Answer every line with --json: one JSON document per input line (NDJSON), "
+            "each with its exit status in `exit_code`.",
+        ),
+    ] = False,
+) -> int:
+    """One warm session, many answers: gradcalc command lines without 'gradcalc', at a prompt
+    (history, completion, Ctrl-C cancels an answer) or one per line from a pipe. A bare
+    expression is diff at the last point; 'at x=3' sets it; 'ans' is the last derivative."""
+    from ...repl import main as session
+
+    # The session answers each line with this same app, handed down (the
+    # repl never imports the CLI).
+    return session(ctx.find_root().command, json)

@@ -1,0 +1,127 @@
+"""Which of diff's flags go together, in one place: the rules that refuse a
+combination, and what a combination computes with (its engines)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UsageError
+from .argv import choice_value
+
+ONE_POINT_FORMATS = ("markdown", "latex")  # --format values that write one point
+
+
+@dataclass(frozen=True)
+class DiffFlags:
+    """diff's options as the rules read them: what was asked, not the values."""
+
+    expression_from_stdin: bool
+    points: str | None  # --points FILE ('-': stdin)
+    at: bool
+    order: int
+    form: str  # --format
+    json: bool
+    steps: bool
+    graph: bool
+    plot: bool
+    no_autograd: bool
+    explain: bool
+    answer: bool
+    pretty: bool
+
+    @classmethod
+    def read(cls, params: dict) -> DiffFlags:
+        """From Click's parsed options (the command's and the start-up's)."""
+        return cls(
+            expression_from_stdin=params.get("expression") == "-",
+            points=params.get("points"),
+            at=bool(params.get("at")),
+            order=params.get("order") or 1,
+            form=choice_value(params.get("output_format")) or "text",
+            json=bool(params.get("json")),
+            steps=bool(params.get("steps")),
+            graph=bool(params.get("graph")),
+            plot=bool(params.get("plot")),
+            no_autograd=bool(params.get("no_autograd")),
+            explain=bool(params.get("explain")),
+            answer=params.get("answer") is not None,
+            pretty=bool(params.get("pretty")),
+        )
+
+    @property
+    def explaining(self) -> bool:
+        """--explain, --answer, --pretty or --format markdown|latex: the
+        explained path (symbolic; with --at, the table above it)."""
+        return self.explain or self.answer or self.pretty or self.form in ONE_POINT_FORMATS
+
+    @property
+    def drawn_under_table(self) -> bool:
+        return self.steps or self.graph or self.plot
+
+    def check(self) -> None:
+        """Refuse a combination that cannot be answered, naming the flags."""
+        if self.expression_from_stdin and self.points == "-":
+            raise UsageError("stdin can hold the expression or the points, not both")
+        if self.form == "csv":
+            if self.points is None:
+                raise UsageError("--format csv writes one row per point: give --points FILE")
+            if self.json:
+                raise UsageError("--format csv and --json are two forms: choose one")
+        if self.plot and self.order != 1:
+            raise UsageError("--plot draws the first derivative: not with --order above 1")
+        if self.json and self.drawn_under_table:
+            raise UsageError(
+                "--steps, --graph and --plot are text under the table: not with --json "
+                "(graph --format json has the graph, plot --json the curves)"
+            )
+        if self.points is not None:
+            self._check_points()
+        elif self.explaining:
+            self._check_explaining()
+        elif (self.steps or self.graph) and self.no_autograd:
+            raise UsageError("--steps and --graph show torch's graph: drop --no-autograd")
+
+    def _check_points(self) -> None:
+        if self.at:
+            raise UsageError("give either --at or --points, not both")
+        if self.steps or self.graph or self.no_autograd or self.plot:
+            raise UsageError(
+                "--steps, --graph, --plot and --no-autograd take one point (--at), not --points"
+            )
+        if self.explaining:
+            raise UsageError(
+                "--explain, --answer, --format markdown|latex and --pretty take one point "
+                "(--at) or none, not --points"
+            )
+
+    def _check_explaining(self) -> None:
+        if self.drawn_under_table:
+            raise UsageError(
+                "--steps, --graph and --plot are not shown with --explain, --answer, --format "
+                "or --pretty: run them apart"
+            )
+        if self.pretty and self.form != "text":
+            raise UsageError(
+                "draws in the terminal: not with --format markdown or latex", option="pretty"
+            )
+        if self.json and (self.form != "text" or self.pretty):
+            raise UsageError("--json is the document itself: not with --format or --pretty")
+        if self.order > 2:
+            raise UsageError(
+                f"with --explain, --answer, --format or --pretty must be 1 or 2, not {self.order}",
+                option="order",
+            )
+
+    def engines(self) -> tuple:
+        """The modules this run computes with, imported before its budget starts."""
+        symbolic = ("sympy",) if self.explaining else ()  # explanations work in SymPy
+        if self.no_autograd or (symbolic and not self.at):
+            return symbolic  # a symbolic explanation needs no torch
+        if self.points is not None:
+            return ("sympy", "torch")
+        return (*symbolic, "torch")
+
+
+def diff_engines(params: dict) -> tuple[Any, ...]:
+    return DiffFlags.read(params).engines()

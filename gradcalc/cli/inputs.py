@@ -1,0 +1,60 @@
+"""Input the commands read themselves: an expression from stdin ('-'), the
+--points stream, and the numbers of perceptron's options."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ..errors import PointError, UsageError
+
+
+def expression_text(text: str) -> str:
+    """'-' reads the expression from stdin (one line, surrounding blanks dropped)."""
+    if text == "-":
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise UsageError(
+                    f"the expression on stdin is not UTF-8 text (byte {error.start + 1})"
+                ) from None
+        text = data.strip()
+        if not text:
+            raise UsageError("no expression on stdin (EXPR '-' reads it from there)")
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > 1:  # two expressions would read as their product
+            raise UsageError(
+                f"stdin holds {len(lines)} lines; EXPR '-' reads one expression "
+                "(gradcalc repl answers one a line)"
+            )
+    elif text.startswith(" -"):
+        text = text[1:]  # the blank argv.protect_negative_expressions put there
+    return text
+
+
+def open_points(source: str) -> tuple[Any, str]:
+    """The binary stream of --points (stdin for '-'), and the name for messages."""
+    if source == "-":
+        if sys.stdin is None:
+            raise PointError("--points -: standard input is closed")
+        return sys.stdin.buffer, "stdin"
+    try:
+        return open(source, "rb"), source
+    except OSError as error:
+        raise PointError(f"--points {source}: {error.strerror or error}") from None
+
+
+def numbers(text: str, option: str) -> list:
+    from ..points import number
+
+    return [number(part, option) for part in text.split(",")]
+
+
+def one_number(text: str, option: str) -> float:
+    """One number (a list of several is refused, not cut to its first)."""
+    values = numbers(text, option)
+    if len(values) != 1:
+        raise UsageError(f"{option} takes one number, not {len(values)}")
+    return values[0]

@@ -1,0 +1,245 @@
+"""Options declared once and shared by the commands (one `Annotated` type
+each), with the choices as enums: the signature of a command is its spec."""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+
+class DType(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+class Loss(str, Enum):
+    bce = "bce"
+    mse = "mse"
+    ce = "ce"
+
+
+class DiffFormat(str, Enum):
+    """diff's output forms (besides --json): text, Markdown and LaTeX for one
+    point or an explanation; csv for --points."""
+
+    text = "text"
+    markdown = "markdown"
+    latex = "latex"
+    csv = "csv"
+
+
+# The --format values that write one point (or an explanation), not --points.
+ONE_POINT_FORMATS = (DiffFormat.markdown, DiffFormat.latex)
+
+
+class GraphFormat(str, Enum):
+    tree = "tree"
+    dot = "dot"
+    mermaid = "mermaid"
+    json = "json"
+
+
+def examples(*lines: str) -> str:
+    """A help screen's closing examples, one paragraph each."""
+    return "Examples:\n\n" + "\n\n".join(lines)
+
+
+Expression = Annotated[
+    str,
+    typer.Argument(
+        metavar="EXPR",
+        help="The expression, e.g. 'sin(x**2)', 'x^2*y', '3(x+1)', 'mean(x**2)'; "
+        "'-' reads it from stdin. See 'gradcalc functions'.",
+        show_default=False,
+    ),
+]
+At = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        "-a",
+        metavar="POINT",
+        help="The point: 3 (one variable), x=3,y=2, x=[1,2,3] (a vector); "
+        "values may be constant expressions like pi/4. Repeatable.",
+        show_default=False,
+    ),
+]
+Wrt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--wrt",
+        "-w",
+        metavar="NAMES",
+        help="Differentiate with respect to these variables only "
+        "(comma-separated or repeated). Default: all.",
+        show_default=False,
+    ),
+]
+DTypeOption = Annotated[
+    DType,
+    typer.Option(
+        "--dtype",
+        metavar="float64|float32",
+        help="Precision of the autograd pass: float64 for a tight cross-check, "
+        "float32 as PyTorch uses by default. Finite differences always use float64.",
+    ),
+]
+Json = Annotated[
+    bool, typer.Option("--json", help="Print one strict JSON document (see schemas/).")
+]
+
+
+def _digits(value: int | None) -> int | None:
+    if value is None:
+        return None  # importing the views (Rich) would cost --json 0.1 s
+    from ..render.numbers import MAX_DIGITS
+
+    if not 1 <= value <= MAX_DIGITS:
+        raise typer.BadParameter(f"must be a whole number from 1 to {MAX_DIGITS}")
+    return value
+
+
+def _digits_option(fitted: str = "") -> typer.models.OptionInfo:
+    return typer.Option(
+        "--digits",  # no short form: -d stays free for an expression like -d*x
+        metavar="N",
+        callback=_digits,
+        help="Significant digits of the numbers shown, 1 to 17 (17: every digit of a "
+        f"float64). Default 10{fitted}.",
+        show_default=False,
+    )
+
+
+Digits = Annotated[int | None, _digits_option()]
+FittedDigits = Annotated[int | None, _digits_option(", fewer when a table would not fit")]
+
+
+def _budget_seconds(ctx: typer.Context, value: float) -> float:
+    # The one reader of --timeout: the budget (budget.py) learns it here, after
+    # Click has parsed the command line (the last --timeout wins, as for any
+    # option), and tells the parent process that watches the clocks.
+    if not math.isfinite(value) or value < 0:
+        raise typer.BadParameter("must be a number of seconds, 0 or more (0: no budget)")
+    from .. import budget
+
+    # Typer vendors Click: its ParameterSource is matched by name.
+    source = ctx.get_parameter_source("timeout")
+    given = getattr(source, "name", "DEFAULT") != "DEFAULT"
+    budget.set_timeout(value, explicit=given)
+    return value
+
+
+def _timeout_option(rest: str) -> typer.models.OptionInfo:
+    return typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        callback=_budget_seconds,
+        help="Time budget: seconds of CPU time for computing (0: none)" + rest,
+        show_default=False,
+    )
+
+
+Timeout = Annotated[float, _timeout_option("; past it the run ends with exit 3. Default 5.")]
+DiffTimeout = Annotated[
+    float,
+    _timeout_option(
+        ", and at most as long waiting for --points input; past it the run ends with "
+        "exit 3. Default 5, and for --points 5 per chunk of 50,000 points."
+    ),
+]
+
+
+# diff's own options.
+def _order(value: int) -> int:
+    if not 1 <= value <= 4:
+        raise typer.BadParameter(f"{value} is not an order gradcalc computes: 1, 2, 3 or 4")
+    return value
+
+
+Order = Annotated[
+    int,
+    typer.Option(
+        "--order",
+        "-n",
+        metavar="N",
+        callback=_order,
+        help="Derivative order, 1 to 4; 2 gives the Hessian.",
+    ),
+]
+Steps = Annotated[
+    bool,
+    typer.Option(
+        "--steps",
+        help="Write out the chain rule: named intermediates, local derivatives, products.",
+    ),
+]
+GraphFlag = Annotated[
+    bool, typer.Option("--graph", help="Show the computation graph tree under the table.")
+]
+Full = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Show all of a large derivative, its steps and graph instead of eliding.",
+    ),
+]
+NoAutograd = Annotated[
+    bool,
+    typer.Option(
+        "--no-autograd",
+        help="Symbolic and finite differences only: never imports torch (faster start).",
+    ),
+]
+PlotFlag = Annotated[
+    bool,
+    typer.Option(
+        "--plot", help="Draw f, its tangent and f′ under the table (one variable: --wrt)."
+    ),
+]
+PointsFile = Annotated[
+    str | None,
+    typer.Option(
+        "--points",
+        metavar="FILE",
+        help="Many points from a file ('-' for stdin): CSV with a header of "
+        'variable names, or JSON Lines ({"x": 1} per line). Answered vectorized; with '
+        "--json, one JSON object per line (NDJSON).",
+        show_default=False,
+    ),
+]
+Explain = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        help="Derive it step by step as a textbook does, each rule named and each step "
+        "checked against SymPy (no --at needed; a failed check exits 70).",
+    ),
+]
+AnswerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--answer",
+        metavar="EXPR",
+        help="Check a derivative written by hand: exit 0 when it is right, 1 when wrong "
+        "(with a point where it differs and the step it departs from).",
+        show_default=False,
+    ),
+]
+DiffFormatOption = Annotated[
+    DiffFormat,
+    typer.Option(
+        "--format",  # no short form: -f stays free for an expression like -f*x
+        metavar="text|markdown|latex|csv",
+        help="text: the table (default); markdown ($...$ math) or latex (an align* "
+        "environment) for the derivative and --explain; csv, with --points: one header "
+        "line, then per point its input line, the point, f, each method's derivative "
+        "(sympy:x, autograd:x, finite_difference:x per partial) and the status.",
+    ),
+]
+Pretty = Annotated[
+    bool,
+    typer.Option("--pretty", help="Draw the derivative in SymPy's two-dimensional form."),
+]

@@ -1,0 +1,74 @@
+"""Errors as the user reads them: one line on stderr, the input echoed safely,
+a caret under the column, and the error document under a machine format."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shlex
+import sys
+from collections.abc import Iterable
+
+from ..errors import GradcalcError, OutputError
+
+MAX_MESSAGE = 1_000  # characters of an error message: input echoed in it is cut
+
+
+def printable(message: str) -> str:
+    """One line, at most MAX_MESSAGE characters, control characters escaped:
+    a message echoes input (an expression, a file name), which must neither
+    flood the terminal nor drive it (ESC sequences)."""
+    message = " ".join(str(message).split())
+    message = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message
+    )
+    if len(message) > MAX_MESSAGE:
+        half = MAX_MESSAGE // 2 - 20
+        cut = len(message) - 2 * half
+        message = f"{message[:half]} …[{cut} characters cut]… {message[-half:]}"
+    return message
+
+
+def report(
+    error_kind: str,
+    message: str,
+    code: int,
+    machine: bool,
+    column: int | None = None,
+    context: str = "",
+) -> int:
+    """One line on stderr (then `context`, e.g. a caret under the column);
+    under a machine format (--json, --format json) also the error document
+    on stdout (not when stdout itself is what failed)."""
+    from ..jsonout import dumps, error
+
+    message = printable(message)
+    if machine and error_kind != OutputError.kind:
+        with contextlib.suppress(OSError, ValueError):  # stdout may be what failed
+            sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
+    sys.stderr.write(f"gradcalc: error: {message}\n{context}")
+    return code
+
+
+def caret(error: GradcalcError) -> str:
+    """The expression and a caret under the error's column (for a reader;
+    JSON has `column`). Nothing for a long or multi-line expression."""
+    column, text = getattr(error, "column", None), getattr(error, "text", None)
+    if column is None or not text or len(text) > 200 or not text.isprintable():
+        return ""
+    return f"  {text}\n  {' ' * (column - 1)}^\n"
+
+
+def usage_hint(message: str, commands: Iterable[str]) -> str:
+    """Click's message, with what to type instead when the mistake is a known one."""
+    match = re.search(r"No such command '(.*?)'\.(?: Did you mean '(.*?)'\?)?", message)
+    if match:
+        word, close = match.groups()
+        known = " (commands: " + ", ".join(sorted(commands)) + ")"
+        if close:  # a typo of a command
+            return f"no command {word!r}; did you mean {close!r}?{known}"
+        return (
+            f"no command {word!r}; to differentiate an expression, write: "
+            f"gradcalc diff {shlex.quote(word)} --at ...{known}"
+        )
+    return message

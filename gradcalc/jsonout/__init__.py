@@ -1,0 +1,59 @@
+"""Every `--json` document, one builder each, and strict encoding (RFC 8259:
+no NaN/Infinity). Each builder's schema is beside it in gradcalc/schemas/.
+
+Every document carries `schema_version`; a number that is not finite is
+written as null with the reason beside it under `<key>_nonfinite`.
+
+| document | builder | schema |
+| --- | --- | --- |
+| any error | `error` | error.schema.json |
+| diff | `diff` | diff.schema.json |
+| diff --points | `diff_lines` (NDJSON), a line a point | diff.schema.json |
+| diff --explain, --answer | `explained` (`explanation`, `answer`) | explain.schema.json |
+| graph | `graph` | graph.schema.json |
+| perceptron | `perceptron` | perceptron.schema.json |
+| perceptron --loss ce | `softmax_layer` | perceptron-ce.schema.json |
+| accumulate | `accumulate` | accumulate.schema.json |
+| plot | `plot` | plot.schema.json |
+| plot --fd-error | `fd_error` | fd_error.schema.json |
+| functions | `functions` | functions.schema.json |
+"""
+
+from .encoding import (
+    NOT_CHECKED,
+    SCHEMA_VERSION,
+    SKIPPED,
+    dumps,
+    error,
+    put_number,
+)
+from .explaining import answer, explained, explanation
+from .graphs import graph
+from .manypoints import diff_lines, point_document
+from .onepoint import diff, jacobian
+from .plots import fd_error, plot
+from .table import functions
+from .training import accumulate, perceptron, softmax_layer
+
+__all__ = [
+    "NOT_CHECKED",
+    "SCHEMA_VERSION",
+    "SKIPPED",
+    "accumulate",
+    "answer",
+    "diff",
+    "diff_lines",
+    "dumps",
+    "error",
+    "explained",
+    "explanation",
+    "fd_error",
+    "functions",
+    "graph",
+    "jacobian",
+    "perceptron",
+    "plot",
+    "point_document",
+    "put_number",
+    "softmax_layer",
+]

@@ -1,0 +1,91 @@
+"""`diff --explain --json` and `--answer --json`: the steps and the grade."""
+
+from __future__ import annotations
+
+from .encoding import SCHEMA_VERSION, put_number, strict
+
+
+def explanation(explained) -> dict:
+    """The fields `diff --explain` adds (explain.schema.json, and inside
+    diff.schema.json with --at): every step, each derivative, the exact values."""
+    import sympy as sp
+
+    from ..render.explain import latex_operator, step_latex
+
+    partial = len(explained.variables) > 1
+    steps = []
+    for step in explained.steps:
+        entry = {
+            "step": step.number,
+            "section": step.section,
+            "rule": step.rule,
+            "wrt": str(step.var),
+            "before": sp.sstr(step.before),
+            "after": sp.sstr(step.after),
+            "latex": step_latex(step),
+            "how": step.how,
+            "note": step.note,
+            "uses": list(step.uses),
+            "checked": step.checked,
+            "check": step.check,
+        }
+        if step.inner is not None:
+            entry["let"] = {"name": str(step.inner[0]), "expression": sp.sstr(step.inner[1])}
+        steps.append(entry)
+    derivatives = []
+    for index, section in enumerate(explained.sections):
+        entry = {
+            "wrt": list(section.wrt),
+            "function": sp.sstr(section.function),
+            "symbolic": sp.sstr(section.derivative),
+            "latex": f"{latex_operator(section.wrt, partial)}\\left({sp.latex(explained.function)}"
+            f"\\right) = {sp.latex(section.derivative)}",
+            "result": sp.sstr(section.result),
+            "steps": list(section.steps),
+        }
+        if explained.exact:
+            exact, number = explained.exact[index]
+            entry["exact"] = None if exact is None else sp.sstr(exact)
+            put_number(entry, "exact_value", number)
+        derivatives.append(entry)
+    return {
+        "explanation": steps,
+        "symbolic_derivatives": derivatives,
+        "checked": explained.checked,
+    }
+
+
+def answer(verdict) -> dict:
+    """`diff --answer`: whether the hand-written derivative is right."""
+    body: dict = {
+        "answer": verdict.answer,
+        "right": verdict.right,
+        "method": verdict.method,
+        "message": verdict.message,
+    }
+    if verdict.point is not None:
+        body["point"] = dict(verdict.point)
+        put_number(body, "answer_value", verdict.answer_value)
+        put_number(body, "derivative_value", verdict.derivative_value)
+        put_number(body, "difference", verdict.difference)
+    if verdict.step is not None:
+        body["step"] = verdict.step
+        body["rule"] = verdict.rule
+        body["slip"] = verdict.slip
+    return {"answer": body}
+
+
+def explained(explained, verdict=None) -> dict:
+    """`diff --explain` / `--answer` without a point: the symbolic document
+    (explain.schema.json)."""
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "expression": explained.expression,
+        "variables": list(explained.variables),
+        "wrt": list(explained.wrt),
+        "order": explained.order,
+    }
+    document.update(explanation(explained))
+    if verdict is not None:
+        document.update(answer(verdict))
+    return strict(document)

@@ -1,0 +1,97 @@
+"""`plot --json` and `plot --fd-error --json`: the series the views draw."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .encoding import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from ..fderror import ErrorCurve, Fit
+    from ..plotting import Plot
+
+
+def plot(drawn: Plot) -> dict:
+    """The `plot --json` document (schemas/drawn.schema.json): the series
+    the views draw."""
+
+    def numbers(values) -> list:
+        return [float(v) for v in values]
+
+    def pieces(found) -> list:
+        return [{"x": numbers(p.x), "y": numbers(p.y)} for p in found]
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "expression": drawn.expression,
+        "variable": drawn.variable,
+        "point": dict(drawn.point),
+        "value": drawn.value,
+        "status": drawn.status,
+        "reason": drawn.reason,
+        "window": list(drawn.window),
+        "y_limits": list(drawn.y_limits),
+        "curve": pieces(drawn.curve),
+        "tangents": [
+            {
+                "side": t.side,
+                "slope": t.slope,
+                "at": t.at,
+                "value": t.value,
+                "from": t.start,
+                "to": t.stop,
+            }
+            for t in drawn.tangents
+        ],
+        "derivative": None
+        if drawn.derivative is None
+        else {
+            "symbolic": drawn.derivative_text,
+            "pieces": pieces(drawn.derivative),
+        },
+        "marks": [{"kind": m.kind, "x": m.x, "to": m.stop} for m in drawn.marks],
+    }
+
+
+def fd_error(result: ErrorCurve) -> dict:
+    """The `plot --fd-error --json` document (schemas/fd_error.schema.json)."""
+
+    def number(v):
+        return float(v) if v is not None and np.isfinite(v) else None
+
+    def fit(f: Fit) -> dict:
+        return {
+            "slope": number(f.slope),
+            "expected": f.expected,
+            "fitted_from": f.low,
+            "fitted_to": f.high,
+        }
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "expression": result.expression,
+        "variable": result.variable,
+        "point": result.point,
+        "derivative": result.derivative,
+        "steps": [float(h) for h in result.steps],
+        "series": [
+            {
+                "dtype": s.dtype,
+                "stencil": s.stencil,
+                "error": [number(e) for e in s.error],
+                "best_step": s.best_step,
+                "best_error": s.best_error,
+                "truncation": fit(s.truncation),
+                "rounding": fit(s.rounding),
+            }
+            for s in result.series
+        ],
+        "chosen_step": {
+            "step": result.chosen_step,
+            "stencil": "five_point",
+            "dtype": "float64",
+            "error": result.chosen_error,
+        },
+    }
