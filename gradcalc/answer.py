@@ -47,7 +47,7 @@ SLIP_WORDS = {
 
 
 @dataclass
-class Verdict:
+class Grade:
     """What --answer found."""
 
     answer: str
@@ -102,17 +102,17 @@ def target(explanation: explaining.Explanation) -> explaining.Section:
     return finals[0]
 
 
-def check(explanation: explaining.Explanation, text: str) -> Verdict:
-
+def grade(explanation: explaining.Explanation, text: str) -> Grade:
+    """Grade a hand-written derivative `text` against the explanation's."""
     answer = parse_answer(text, explanation)
     section = target(explanation)
     truth = section.derivative
     symbolic = explaining.symbolically_zero(answer - truth)
     if symbolic:
-        return Verdict(text, True, "symbolic", message="right: it equals the derivative")
+        return Grade(text, True, "symbolic", message="right: it equals the derivative")
     found = _compare(answer, truth, ANSWER_POINTS, domain=explanation.function)
     if found is None:
-        return Verdict(
+        return Grade(
             text,
             True,
             "numeric",
@@ -120,14 +120,14 @@ def check(explanation: explaining.Explanation, text: str) -> Verdict:
             "are defined",
         )
     if found == "none":
-        return Verdict(
+        return Grade(
             text,
             False,
             "numeric",
             message="wrong: there is no point where both it and the derivative are defined",
         )
     point, mine, theirs = found
-    verdict = Verdict(
+    wrong = Grade(
         text,
         False,
         "numeric",
@@ -135,8 +135,8 @@ def check(explanation: explaining.Explanation, text: str) -> Verdict:
         answer_value=mine,
         derivative_value=theirs,
     )
-    _departure(explanation, section, answer, verdict)
-    return verdict
+    _departure(explanation, section, answer, wrong)
+    return wrong
 
 
 def _points(symbols: list, rng: random.Random):
@@ -177,7 +177,7 @@ def _compare(answer, truth, wanted: int, symbols=None, domain=None):
     return None if agreeing else "none"
 
 
-def _departure(explanation, section, answer, verdict: Verdict) -> None:
+def _departure(explanation, section, answer, wrong: Grade) -> None:
     """Name the first step whose slip gives the answer; else the section's
     last step."""
     import sympy as sp
@@ -196,18 +196,18 @@ def _departure(explanation, section, answer, verdict: Verdict) -> None:
         slipped = next(s for s in sections if s.wrt == section.wrt)
         if _compare(answer, slipped.result, 6, symbols, explanation.function) is None:
             step = explanation.steps[number - 1]
-            verdict.step, verdict.rule, verdict.slip = number, step.rule, slip
-            verdict.message = f"wrong: it departs at step {number} ({step.rule} rule): " + _words(
+            wrong.step, wrong.rule, wrong.slip = number, step.rule, slip
+            wrong.message = f"wrong: it departs at step {number} ({step.rule} rule): " + _words(
                 slip, step, explanation
             )
             return
     last = section.last
     if last is None:
-        verdict.message = f"wrong: the derivative is {sp.sstr(section.derivative)}"
+        wrong.message = f"wrong: the derivative is {sp.sstr(section.derivative)}"
         return
     step = explanation.steps[last - 1]
-    verdict.step, verdict.rule = last, step.rule
-    verdict.message = (
+    wrong.step, wrong.rule = last, step.rule
+    wrong.message = (
         f"wrong: it matches no single slip of one step; step {last} ({step.rule} rule) "
         f"gives {sp.sstr(step.after)}"
     )
@@ -231,4 +231,4 @@ def _words(slip: str, step, explanation) -> str:
     return SLIP_WORDS[slip].format(**fields)
 
 
-__all__ = ["Verdict", "check"]
+__all__ = ["Grade", "grade"]

@@ -1479,7 +1479,8 @@ def perceptron(
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside
     torch autograd's, and optional training epochs. With --loss ce, K neurons: softmax and
     cross-entropy, (ŷ − onehot(y))·xᵀ by hand beside autograd."""
-    from .neuron import MAX_STEPS, shaped, train
+    from .limits import MAX_EPOCHS as MAX_STEPS
+    from .neuron import shaped, train
 
     if old_steps is not None:
         sys.stderr.write(
