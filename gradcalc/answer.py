@@ -6,7 +6,7 @@ after a cheap rewrite, or `simplify` on a small difference), then at
 ANSWER_POINTS points where both are defined. A wrong answer gets the first
 point found where they differ, both values there, and the step of the
 explanation where it departs: the walk is redone with one slip made at one
-step at a time (explain._Walk's `mutation`), and the first slip that gives
+step at a time (derivation.Walk's `mutation`), and the first slip that gives
 the answer names the step.
 """
 
@@ -16,8 +16,10 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import explain as explaining
+from . import derivation, equivalence
+from .derivation import Section
 from .errors import ParseError, UsageError
+from .explain import Explanation
 
 ANSWER_POINTS = 24  # points where a numerically equivalent answer must agree
 ANSWER_TRIES = 200  # points drawn to find them
@@ -68,7 +70,7 @@ class Grade:
         return self.answer_value - self.derivative_value
 
 
-def parse_answer(text: str, explanation: explaining.Explanation):
+def parse_answer(text: str, explanation: Explanation):
     """The answer as a SymPy expression over the explanation's symbols."""
     from .cas import sympy_engine
     from .parsing import parse
@@ -90,7 +92,7 @@ def parse_answer(text: str, explanation: explaining.Explanation):
     return built
 
 
-def target(explanation: explaining.Explanation) -> explaining.Section:
+def target(explanation: Explanation) -> Section:
     """The one derivative an answer is compared with: the last asked for."""
     finals = [s for s in explanation.sections if len(s.wrt) == explanation.order]
     if len(finals) != 1:
@@ -102,12 +104,12 @@ def target(explanation: explaining.Explanation) -> explaining.Section:
     return finals[0]
 
 
-def grade(explanation: explaining.Explanation, text: str) -> Grade:
+def grade(explanation: Explanation, text: str) -> Grade:
     """Grade a hand-written derivative `text` against the explanation's."""
     answer = parse_answer(text, explanation)
     section = target(explanation)
     truth = section.derivative
-    symbolic = explaining.symbolically_zero(answer - truth)
+    symbolic = equivalence.symbolically_zero(answer - truth)
     if symbolic:
         return Grade(text, True, "symbolic", message="right: it equals the derivative")
     found = _compare(answer, truth, ANSWER_POINTS, domain=explanation.function)
@@ -163,18 +165,8 @@ def _compare(answer, truth, wanted: int, symbols=None, domain=None):
     symbols = symbols or sorted(free, key=lambda s: s.name)
     points: Iterable = list(_points(symbols, random.Random(0)))
     if domain is not None:
-        points = explaining.in_domain(domain, list(points))
-    agreeing = 0
-    for point in points:
-        mine, theirs = explaining.value(answer, point), explaining.value(truth, point)
-        if mine is None or theirs is None:
-            continue
-        if not explaining.close(mine, theirs, ANSWER_RELATIVE):
-            return point, mine, theirs
-        agreeing += 1
-        if agreeing >= wanted:
-            return None
-    return None if agreeing else "none"
+        points = equivalence.in_domain(domain, list(points))
+    return equivalence.first_difference(answer, truth, points, wanted, ANSWER_RELATIVE)
 
 
 def _departure(explanation, section, answer, wrong: Grade) -> None:
@@ -184,13 +176,13 @@ def _departure(explanation, section, answer, wrong: Grade) -> None:
 
     wanted = [s.wrt for s in explanation.sections if len(s.wrt) == explanation.order]
     taken = set(explanation.variables)
-    walker, _ = explaining.walk(explanation.function, explanation.symbols, wanted, taken=taken)
+    walker, _ = derivation.walk(explanation.function, explanation.symbols, wanted, taken=taken)
     mine = set(section.steps)
     slips = [(n, slip) for n, slip in walker.slips if n in mine][:MAX_SLIPS]
     free = answer.free_symbols | section.derivative.free_symbols | explanation.function.free_symbols
     symbols = sorted(free, key=lambda s: s.name)
     for number, slip in slips:
-        _, sections = explaining.walk(
+        _, sections = derivation.walk(
             explanation.function, explanation.symbols, wanted, (number, slip), taken
         )
         slipped = next(s for s in sections if s.wrt == section.wrt)
