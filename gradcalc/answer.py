@@ -6,7 +6,7 @@ after a cheap rewrite, or `simplify` on a small difference), then at
 ANSWER_POINTS points where both are defined. A wrong answer gets the first
 point found where they differ, both values there, and the step of the
 explanation where it departs: the walk is redone with one slip made at one
-step at a time (explain._Walk's `mutation`), and the first slip that gives
+step at a time (derivation.Walk's `mutation`), and the first slip that gives
 the answer names the step.
 """
 
@@ -16,8 +16,10 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import explain as explaining
+from . import derivation, equivalence
+from .derivation import Section
 from .errors import ParseError, UsageError
+from .explain import Explanation
 
 ANSWER_POINTS = 24  # points where a numerically equivalent answer must agree
 ANSWER_TRIES = 200  # points drawn to find them
@@ -47,7 +49,7 @@ SLIP_WORDS = {
 
 
 @dataclass
-class Verdict:
+class Grade:
     """What --answer found."""
 
     answer: str
@@ -68,7 +70,7 @@ class Verdict:
         return self.answer_value - self.derivative_value
 
 
-def parse_answer(text: str, explanation: explaining.Explanation):
+def parse_answer(text: str, explanation: Explanation):
     """The answer as a SymPy expression over the explanation's symbols."""
     from .cas import sympy_engine
     from .parsing import parse
@@ -90,7 +92,7 @@ def parse_answer(text: str, explanation: explaining.Explanation):
     return built
 
 
-def target(explanation: explaining.Explanation) -> explaining.Section:
+def target(explanation: Explanation) -> Section:
     """The one derivative an answer is compared with: the last asked for."""
     finals = [s for s in explanation.sections if len(s.wrt) == explanation.order]
     if len(finals) != 1:
@@ -102,17 +104,17 @@ def target(explanation: explaining.Explanation) -> explaining.Section:
     return finals[0]
 
 
-def check(explanation: explaining.Explanation, text: str) -> Verdict:
-
+def grade(explanation: Explanation, text: str) -> Grade:
+    """Grade a hand-written derivative `text` against the explanation's."""
     answer = parse_answer(text, explanation)
     section = target(explanation)
     truth = section.derivative
-    symbolic = explaining.symbolically_zero(answer - truth)
+    symbolic = equivalence.symbolically_zero(answer - truth)
     if symbolic:
-        return Verdict(text, True, "symbolic", message="right: it equals the derivative")
+        return Grade(text, True, "symbolic", message="right: it equals the derivative")
     found = _compare(answer, truth, ANSWER_POINTS, domain=explanation.function)
     if found is None:
-        return Verdict(
+        return Grade(
             text,
             True,
             "numeric",
@@ -120,14 +122,14 @@ def check(explanation: explaining.Explanation, text: str) -> Verdict:
             "are defined",
         )
     if found == "none":
-        return Verdict(
+        return Grade(
             text,
             False,
             "numeric",
             message="wrong: there is no point where both it and the derivative are defined",
         )
     point, mine, theirs = found
-    verdict = Verdict(
+    wrong = Grade(
         text,
         False,
         "numeric",
@@ -135,8 +137,8 @@ def check(explanation: explaining.Explanation, text: str) -> Verdict:
         answer_value=mine,
         derivative_value=theirs,
     )
-    _departure(explanation, section, answer, verdict)
-    return verdict
+    _departure(explanation, section, answer, wrong)
+    return wrong
 
 
 def _points(symbols: list, rng: random.Random):
@@ -163,51 +165,41 @@ def _compare(answer, truth, wanted: int, symbols=None, domain=None):
     symbols = symbols or sorted(free, key=lambda s: s.name)
     points: Iterable = list(_points(symbols, random.Random(0)))
     if domain is not None:
-        points = explaining.in_domain(domain, list(points))
-    agreeing = 0
-    for point in points:
-        mine, theirs = explaining.value(answer, point), explaining.value(truth, point)
-        if mine is None or theirs is None:
-            continue
-        if not explaining.close(mine, theirs, ANSWER_RELATIVE):
-            return point, mine, theirs
-        agreeing += 1
-        if agreeing >= wanted:
-            return None
-    return None if agreeing else "none"
+        points = equivalence.in_domain(domain, list(points))
+    return equivalence.first_difference(answer, truth, points, wanted, ANSWER_RELATIVE)
 
 
-def _departure(explanation, section, answer, verdict: Verdict) -> None:
+def _departure(explanation, section, answer, wrong: Grade) -> None:
     """Name the first step whose slip gives the answer; else the section's
     last step."""
     import sympy as sp
 
     wanted = [s.wrt for s in explanation.sections if len(s.wrt) == explanation.order]
     taken = set(explanation.variables)
-    walker, _ = explaining.walk(explanation.function, explanation.symbols, wanted, taken=taken)
+    walker, _ = derivation.walk(explanation.function, explanation.symbols, wanted, taken=taken)
     mine = set(section.steps)
     slips = [(n, slip) for n, slip in walker.slips if n in mine][:MAX_SLIPS]
     free = answer.free_symbols | section.derivative.free_symbols | explanation.function.free_symbols
     symbols = sorted(free, key=lambda s: s.name)
     for number, slip in slips:
-        _, sections = explaining.walk(
+        _, sections = derivation.walk(
             explanation.function, explanation.symbols, wanted, (number, slip), taken
         )
         slipped = next(s for s in sections if s.wrt == section.wrt)
         if _compare(answer, slipped.result, 6, symbols, explanation.function) is None:
             step = explanation.steps[number - 1]
-            verdict.step, verdict.rule, verdict.slip = number, step.rule, slip
-            verdict.message = f"wrong: it departs at step {number} ({step.rule} rule): " + _words(
+            wrong.step, wrong.rule, wrong.slip = number, step.rule, slip
+            wrong.message = f"wrong: it departs at step {number} ({step.rule} rule): " + _words(
                 slip, step, explanation
             )
             return
     last = section.last
     if last is None:
-        verdict.message = f"wrong: the derivative is {sp.sstr(section.derivative)}"
+        wrong.message = f"wrong: the derivative is {sp.sstr(section.derivative)}"
         return
     step = explanation.steps[last - 1]
-    verdict.step, verdict.rule = last, step.rule
-    verdict.message = (
+    wrong.step, wrong.rule = last, step.rule
+    wrong.message = (
         f"wrong: it matches no single slip of one step; step {last} ({step.rule} rule) "
         f"gives {sp.sstr(step.after)}"
     )
@@ -231,4 +223,4 @@ def _words(slip: str, step, explanation) -> str:
     return SLIP_WORDS[slip].format(**fields)
 
 
-__all__ = ["Verdict", "check"]
+__all__ = ["Grade", "grade"]

@@ -10,7 +10,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit statuses (SPEC §6), one meaning each."""
+    """Process exit statuses, one meaning each (the exit codes, as documented in the README)."""
 
     OK = 0  # computed, every method agrees
     DISAGREE = 1  # computed, but methods disagree or the point is a kink

@@ -17,11 +17,11 @@ import math
 from dataclasses import dataclass, field
 
 from .errors import UsageError
+from .limits import MAX_EPOCHS
 from .neuron import parted
 from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 MAX_CLASSES = 1000
-MAX_EPOCHS = 100_000
 
 
 @dataclass

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UsageError
+from .limits import MAX_EPOCHS
 from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 LOSSES = ("bce", "mse")
-MAX_STEPS = 100_000
 
 
 @dataclass
@@ -98,8 +98,8 @@ def train(
         )
     if not 0.0 < epsilon < 0.5:
         raise UsageError(f"must be between 0 and 0.5, not {epsilon:g}", option="epsilon")
-    if not 0 <= steps <= MAX_STEPS:
-        raise UsageError(f"must be between 0 and {MAX_STEPS}, not {steps}", option="steps")
+    if not 0 <= steps <= MAX_EPOCHS:
+        raise UsageError(f"must be between 0 and {MAX_EPOCHS}, not {steps}", option="steps")
     if not math.isfinite(lr):
         raise UsageError(f"must be a finite number, not {lr}", option="lr")
     checked_dtype(dtype)

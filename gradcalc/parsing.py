@@ -1,7 +1,8 @@
 """Expression text -> a small tree of `Node`s, without eval.
 
-The grammar (SPEC §3) is parsed by our own tokenizer and an iterative
-shunting-yard parser, so no user text ever reaches Python's or SymPy's
+The grammar (Python/SymPy syntax, `^` as power, implicit multiplication after
+a number or ')'; the README's input section) is parsed by our own tokenizer and
+an iterative shunting-yard parser, so no user text ever reaches Python's or SymPy's
 evaluator, and deep nesting cannot exhaust Python's stack.
 
 The tree is the *original* expression: SymPy (which rewrites `x*x` as

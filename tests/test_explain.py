@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 from conftest import SCHEMAS, run_subprocess, validate
 
+from gradcalc import derivation, equivalence
 from gradcalc import explain as explaining
 from gradcalc.explain import explain
 from gradcalc.functions import FUNCTIONS
@@ -359,14 +360,14 @@ def test_the_schemas_share_their_definitions():
 
 
 def test_a_failing_step_is_shown_and_exits_70_naming_it(cli, monkeypatch):
-    real = explaining._Walk._record
+    real = derivation.Walk._record
 
     def wrong_product(self, rule, before, var, after, *args, **kwargs):
         if rule == "product":
             after = after + 1  # a broken rule
         return real(self, rule, before, var, after, *args, **kwargs)
 
-    monkeypatch.setattr(explaining._Walk, "_record", wrong_product)
+    monkeypatch.setattr(derivation.Walk, "_record", wrong_product)
     run = cli("diff", "x*sin(x)", "--explain")
     assert run.exit_code == 70
     assert "✗ FAILED its check (failed)" in run.stdout
@@ -667,4 +668,4 @@ def test_random_expressions_every_step_checked(seed):
     )
     for section in explained.sections:
         last = explained.steps[section.last - 1]
-        assert explaining.equal(last.after, section.derivative) in ("symbolic", "numeric")
+        assert equivalence.equal(last.after, section.derivative) in ("symbolic", "numeric")

@@ -219,9 +219,9 @@ def test_perceptron_refuses_what_it_cannot_take_with_exit_2(arguments, words, cl
 
 
 def test_training_that_parts_says_where_and_exits_1(cli):
-    from gradcalc.neuron import MAX_STEPS
+    from gradcalc.limits import MAX_EPOCHS
 
-    assert f"(at most {MAX_STEPS:,})" in " ".join(cli("perceptron", "--help").stdout.split())
+    assert f"(at most {MAX_EPOCHS:,})" in " ".join(cli("perceptron", "--help").stdout.split())
     # lr 1e300: the manual updates overflow to nan at epoch 2, autograd's loss
     # is clamped at epsilon: the first pass agrees, training does not.
     run = cli("perceptron", "--x", "1", "--y", "0", "--lr", "1e300", "--epochs", "3", "--json")

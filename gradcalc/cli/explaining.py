@@ -57,9 +57,9 @@ def run(
     explained = explaining.explain(expr, wrt=wrt, order=order, at=at or None)
     verdict = None
     if answer is not None:
-        from ..answer import check
+        from ..answer import grade
 
-        verdict = check(explained, answer)
+        verdict = grade(explained, answer)
     code = ExitCode.OK if result is None else exit_code(result.status)
     if verdict is not None and not verdict.right:
         code = ExitCode.DISAGREE

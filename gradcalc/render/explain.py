@@ -127,9 +127,9 @@ def _point_items(explanation):
     return [(name, value) for name, value in explanation.point.items()]
 
 
-def text(explanation, verdict=None, full: bool = False, pretty: bool = False, digits=None):
+def text(explanation, grade=None, full: bool = False, pretty: bool = False, digits=None):
     """The explanation as Rich text: each section's steps, its result, and
-    the exact value at the point; then the answer's verdict."""
+    the exact value at the point; then the answer's grade."""
     sp = _sp()
     partial = _partial(explanation)
     lines: list = []
@@ -185,8 +185,8 @@ def text(explanation, verdict=None, full: bool = False, pretty: bool = False, di
         lines.append(
             Text(f"Every step checked against SymPy's derivative ({_methods(explanation)}).")
         )
-    if verdict is not None:
-        lines.append(answer_text(verdict, digits))
+    if grade is not None:
+        lines.append(answer_text(grade, digits))
     return Group(*lines)
 
 
@@ -211,19 +211,19 @@ def _methods(explanation) -> str:
     return ", ".join(f"{n} {method}" for method, n in sorted(counts.items()))
 
 
-def answer_text(verdict, digits=None) -> Text:
-    words = [f"Your answer {verdict.answer}: {verdict.message}"]
-    if verdict.point is not None:
-        words.append(_difference_words(verdict, digits))
-    return Text("\n".join(words), style="bold green" if verdict.right else "bold red")
+def answer_text(grade, digits=None) -> Text:
+    words = [f"Your answer {grade.answer}: {grade.message}"]
+    if grade.point is not None:
+        words.append(_difference_words(grade, digits))
+    return Text("\n".join(words), style="bold green" if grade.right else "bold red")
 
 
-def _difference_words(verdict, digits=None) -> str:
-    point = ", ".join(f"{k} = {numbers.fmt(v, digits)}" for k, v in verdict.point.items())
+def _difference_words(grade, digits=None) -> str:
+    point = ", ".join(f"{k} = {numbers.fmt(v, digits)}" for k, v in grade.point.items())
     return (
-        f"  at {point}: your answer is {numbers.fmt(verdict.answer_value, digits)}, the "
-        f"derivative {numbers.fmt(verdict.derivative_value, digits)} (difference "
-        f"{numbers.fmt(verdict.difference, digits)})"
+        f"  at {point}: your answer is {numbers.fmt(grade.answer_value, digits)}, the "
+        f"derivative {numbers.fmt(grade.derivative_value, digits)} (difference "
+        f"{numbers.fmt(grade.difference, digits)})"
     )
 
 
@@ -240,7 +240,7 @@ def _md_text(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_[]<>" else c for c in text)
 
 
-def markdown(explanation, verdict=None, steps: bool = True, digits=None) -> str:
+def markdown(explanation, grade=None, steps: bool = True, digits=None) -> str:
     """Markdown with $...$ math (GitHub, Jupyter): a numbered list of steps
     and each derivative as display math."""
     sp = _sp()
@@ -268,17 +268,17 @@ def markdown(explanation, verdict=None, steps: bool = True, digits=None) -> str:
         if value:
             out.append(f"At ${value}$.")
             out.append("")
-    if verdict is not None:
-        out.append(_md_verdict(verdict, digits))
+    if grade is not None:
+        out.append(_md_grade(grade, digits))
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _md_verdict(verdict, digits=None) -> str:
-    head = "✅" if verdict.right else "❌"
-    line = f"{head} Your answer `{_md_escape(verdict.answer)}`: {_md_text(verdict.message)}"
-    if verdict.point is not None:
-        line += "  \n" + _md_text(_difference_words(verdict, digits).strip())
+def _md_grade(grade, digits=None) -> str:
+    head = "✅" if grade.right else "❌"
+    line = f"{head} Your answer `{_md_escape(grade.answer)}`: {_md_text(grade.message)}"
+    if grade.point is not None:
+        line += "  \n" + _md_text(_difference_words(grade, digits).strip())
     return line
 
 
@@ -309,7 +309,7 @@ def _tex_text(words: str) -> str:
     return words
 
 
-def latex(explanation, verdict=None, steps: bool = True, digits=None) -> str:
+def latex(explanation, grade=None, steps: bool = True, digits=None) -> str:
     """An align* environment (amsmath): one line per step with its rule, then
     each derivative, and its exact value at the point."""
     sp = _sp()
@@ -340,8 +340,8 @@ def latex(explanation, verdict=None, steps: bool = True, digits=None) -> str:
             rows.append(value)
     body = " \\\\\n".join("  " + row for row in rows)
     out = [r"\begin{align*}", body, r"\end{align*}"]
-    if verdict is not None:
-        out.append("% " + verdict.message.replace("\n", " "))
+    if grade is not None:
+        out.append("% " + grade.message.replace("\n", " "))
     return "\n".join(out) + "\n"
 
 

@@ -20,7 +20,7 @@ from ..errors import OutputError, UsageError
 
 FORMATS = ("svg", "png", "pdf")
 EXTRA = "plot"
-STYLE = {
+MATPLOTLIB_RC = {  # every image's look: fonts, sizes, reproducible SVG
     "font.family": "DejaVu Sans",
     "mathtext.fontset": "dejavusans",
     "font.size": 10,
@@ -104,7 +104,7 @@ def function(plot, path: str) -> None:
     """f, its tangent(s), the point and the marks; f′ in a panel below."""
     plt = _pyplot()
     kind = image_format(path)
-    with plt.rc_context(STYLE):
+    with plt.rc_context(MATPLOTLIB_RC):
         rows = 2 if plot.derivative else 1
         figure, axes = plt.subplots(
             rows,
@@ -213,7 +213,7 @@ def error_curve(curve, path: str) -> None:
     kind = image_format(path)
     styles = {"float64": "-", "float32": "--"}
     colours = {"central": "#1f77b4", "forward": "#2ca02c", "five_point": "#9467bd"}
-    with plt.rc_context(STYLE):
+    with plt.rc_context(MATPLOTLIB_RC):
         figure, axes = plt.subplots(figsize=(7.2, 5.0))
         for s in curve.series:
             keep = np.isfinite(s.error) & (s.error > 0)

@@ -153,7 +153,7 @@ def perceptron(
 
 def _epochs(epochs: int, old_steps: int | None) -> int:
     """--epochs, or its deprecated spelling --steps (with a note), within the limit."""
-    from ...neuron import MAX_STEPS
+    from ...limits import MAX_EPOCHS
 
     if old_steps is not None:
         sys.stderr.write(
@@ -161,8 +161,8 @@ def _epochs(epochs: int, old_steps: int | None) -> int:
             f"{old_steps} (diff --steps means the chain rule)\n"
         )
         epochs = old_steps if epochs == 0 else epochs
-    if epochs > MAX_STEPS:  # (the library names its own parameter, steps)
-        raise UsageError(f"must be between 0 and {MAX_STEPS:,}, not {epochs:,}", option="epochs")
+    if epochs > MAX_EPOCHS:
+        raise UsageError(f"must be between 0 and {MAX_EPOCHS:,}, not {epochs:,}", option="epochs")
     return epochs
 
 
