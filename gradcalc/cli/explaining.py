@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ExitCode
+from ..parsing import Expression, parse
 from .group import exit_code
 
 
@@ -27,87 +28,112 @@ class Outcome:
     failure: str | None = None  # a step failed its check: one line, exit 70
 
 
-def run(
-    expression: str,
-    at: list | None,
-    wrt,
-    order: int,
-    dtype: str,
-    *,
-    explain: bool,
-    answer: str | None,
-    form: str,
-    pretty: bool,
-    full: bool,
-    autograd: bool,
-    digits: int | None,
-    json: bool,
-) -> Outcome:
-    from .. import explain as explaining
-    from ..parsing import parse
+@dataclass(frozen=True)
+class Asked:
+    """What diff's explained path was asked for, besides the derivative."""
 
-    expr = parse(expression)
+    explain: bool  # --explain: the steps
+    answer: str | None  # --answer EXPR: a hand-written derivative to grade
+    form: str  # --format: text, markdown or latex
+    pretty: bool
+    full: bool
+    digits: int | None
+    json: bool
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the library gave: the table (with --at), the steps, the grade."""
+
+    result: Any  # check.differentiate's, or None without --at
+    explained: Any  # explain.Explanation
+    grade: Any  # answer.Grade, or None without --answer
+
+
+def run(
+    expression: Any, at: Any, wrt: Any, order: int, dtype: str, autograd: bool, asked: Asked
+) -> Outcome:
+    """The library calls (differentiate with --at, explain, grade) and the view."""
+    from .. import explain as explaining
+
+    expr = expression if isinstance(expression, Expression) else parse(expression)
     result = None
     if at:
         from ..check import differentiate
 
         result = differentiate(
-            expr, at, wrt=wrt, order=order, dtype=dtype, full=full, autograd=autograd
+            expr, at, wrt=wrt, order=order, dtype=dtype, full=asked.full, autograd=autograd
         )
     explained = explaining.explain(expr, wrt=wrt, order=order, at=at or None)
-    verdict = None
-    if answer is not None:
-        from ..answer import grade
+    grade = None
+    if asked.answer is not None:
+        from ..answer import grade as graded
 
-        verdict = grade(explained, answer)
-    code = ExitCode.OK if result is None else exit_code(result.status)
-    if verdict is not None and not verdict.right:
-        code = ExitCode.DISAGREE
-    failure = explaining.failure_message(explained) if explain else None
-    outcome = Outcome(code=ExitCode.INTERNAL if failure else code, failure=failure)
-    if json:
-        from .. import jsonout
+        grade = graded(explained, asked.answer)
+    found = Found(result, explained, grade)
+    failure = explaining.failure_message(explained) if asked.explain else None
+    outcome = Outcome(code=ExitCode.INTERNAL if failure else _code(found), failure=failure)
+    if asked.json:
+        outcome.document = _document(found, asked)
+    elif asked.form in ("markdown", "latex"):
+        outcome.text = _math(found, asked)
+    else:
+        outcome.renderable = _view(found, asked)
+    return outcome
 
-        if result is None:
-            outcome.document = jsonout.explained(explained, verdict)
-            if not explain:
-                outcome.document.pop("explanation")
-        else:
-            document = jsonout.diff(result)
-            if explain:
-                document.update(jsonout.explanation(explained))
-            if verdict is not None:
-                document.update(jsonout.answer(verdict))
-            outcome.document = document
-        return outcome
-    if form == "markdown":
-        from ..render.explain import markdown
 
-        outcome.text = _numbers_md(result, digits) + markdown(explained, verdict, explain, digits)
-        return outcome
-    if form == "latex":
+def _code(found: Found) -> int:
+    if found.grade is not None and not found.grade.right:
+        return ExitCode.DISAGREE
+    return ExitCode.OK if found.result is None else exit_code(found.result.status)
+
+
+def _document(found: Found, asked: Asked) -> dict:
+    from .. import jsonout
+
+    if found.result is None:
+        document = jsonout.explained(found.explained, found.grade)
+        if not asked.explain:
+            document.pop("explanation")
+        return document
+    document = jsonout.diff(found.result)
+    if asked.explain:
+        document.update(jsonout.explanation(found.explained))
+    if found.grade is not None:
+        document.update(jsonout.answer(found.grade))
+    return document
+
+
+def _math(found: Found, asked: Asked) -> str:
+    """Markdown ($...$ math, the table first with --at) or LaTeX (align*)."""
+    if asked.form == "latex":
         from ..render.explain import latex
 
-        outcome.text = latex(explained, verdict, explain, digits)
-        return outcome
+        return latex(found.explained, found.grade, asked.explain, asked.digits)
+    from ..render.explain import markdown
+
+    steps = markdown(found.explained, found.grade, asked.explain, asked.digits)
+    return _numbers_md(found.result, asked.digits) + steps
+
+
+def _view(found: Found, asked: Asked) -> Any:
     from rich.console import Group
 
     from ..render.explain import answer_text, pretty_result, text
 
     parts: list = []
-    if result is not None:
+    if found.result is not None:
         from ..render.diff import view
 
-        parts.append(view(result, digits))
-    if explain:
-        parts.append(text(explained, verdict, full, pretty, digits))
+        parts.append(view(found.result, asked.digits))
+    if asked.explain:
+        parts.append(text(found.explained, found.grade, asked.full, asked.pretty, asked.digits))
     else:
-        if pretty:
-            parts.append(pretty_result(explained))
-        if verdict is not None:
-            parts.append(answer_text(verdict, digits))
-    outcome.renderable = Group(*parts)
-    return outcome
+        if asked.pretty:
+            parts.append(pretty_result(found.explained))
+        if found.grade is not None:
+            parts.append(answer_text(found.grade, asked.digits))
+    return Group(*parts)
 
 
 def _numbers_md(result, digits) -> str:

@@ -149,7 +149,7 @@ class GradcalcCommand(TyperCommand):
         # Click has parsed every option: from here an error knows the format.
         ctx.meta.setdefault(startup.PARSED, {}).update(ctx.params)
         if self.name in startup.ENGINES:
-            startup.start_computing(self.name, ctx.params)
+            startup.start_computing(self.name, ctx.params, ctx.meta)
         return super().invoke(ctx)
 
 

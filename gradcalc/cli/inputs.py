@@ -29,9 +29,27 @@ def expression_text(text: str) -> str:
                 f"stdin holds {len(lines)} lines; EXPR '-' reads one expression "
                 "(gradcalc repl answers one a line)"
             )
-    elif text.startswith(" -"):
-        text = text[1:]  # the blank argv.protect_negative_expressions put there
-    return text
+    return unprotected(text)
+
+
+def unprotected(text: str) -> str:
+    """The expression without the blank argv.protect_negative_expressions
+    put before a leading minus."""
+    return text[1:] if text.startswith(" -") else text
+
+
+def expression_and_point(ctx: Any, expression: str, at: list[str] | None) -> tuple[Any, Any]:
+    """The expression and the point, as read before the imports (see
+    startup.read_ahead) when they read: an Expression and a Point, never
+    read again. Otherwise the text and the --at specifications as given, for
+    the library to read once, and to raise on in its own order."""
+    from .startup import INPUT
+
+    text = expression_text(expression)
+    ahead = ctx.meta.get(INPUT)
+    if ahead is None or ahead.text != text:
+        return text, list(at or [])
+    return ahead.expression, ahead.point if ahead.point is not None else list(at or [])
 
 
 def open_points(source: str) -> tuple[Any, str]:

@@ -8,7 +8,7 @@ import typer
 
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
 from ...errors import ExitCode
-from ..inputs import expression_text
+from ..inputs import expression_and_point
 from ..options import At, Digits, DType, DTypeOption, Expression, Json, Timeout, examples
 from ..output import emit, show
 
@@ -22,6 +22,7 @@ SETTINGS = {
 
 
 def accumulate(
+    ctx: typer.Context,
     expression: Expression,
     at: At = None,
     passes: Annotated[
@@ -44,7 +45,8 @@ def accumulate(
     """What repeated backward() does to .grad: it accumulates unless zeroed."""
     from ...accumulation import accumulate as run
 
-    result = run(expression_text(expression), at or [], passes, zero_grad, dtype.value)
+    expr, point = expression_and_point(ctx, expression, at)
+    result = run(expr, point, passes, zero_grad, dtype.value)
     if json:
         from ...jsonout import accumulate as document
 

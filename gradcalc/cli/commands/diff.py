@@ -12,7 +12,7 @@ from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
 from ...errors import UsageError
 from ..diffrules import DiffFlags
 from ..group import exit_code
-from ..inputs import expression_text
+from ..inputs import expression_and_point
 from ..options import (
     AnswerOption,
     At,
@@ -73,19 +73,19 @@ def diff(
     differences), and whether they agree."""
     flags = DiffFlags.read(ctx.params)
     flags.check()
-    text = expression_text(expression)
+    expr, point = expression_and_point(ctx, expression, at)
     if points is not None:
         from ..manypoints import answer_points
 
         form = "json" if json else output_format.value
-        return answer_points(text, points, wrt, order, dtype.value, form, digits)
+        return answer_points(expr, points, wrt, order, dtype.value, form, digits)
     if flags.explaining:
-        return _explained(ctx.params | {"expression": text})
+        return _explained(ctx.params | {"expression": expr, "at": point})
     from ...check import differentiate
 
     result = differentiate(
-        text,
-        at or [],
+        expr,
+        point,
         wrt=wrt,
         order=order,
         dtype=dtype.value,
@@ -136,23 +136,26 @@ def _table(result: Any, flags: DiffFlags, full: bool, digits: int | None, dtype:
 
 def _explained(params: dict) -> int:
     """diff --explain / --answer / --format / --pretty."""
-    from ..explaining import run
+    from ..explaining import Asked, run
     from ..report import report
 
+    asked = Asked(
+        explain=params["explain"],
+        answer=params["answer"],
+        form=params["output_format"].value,
+        pretty=params["pretty"],
+        full=params["full"],
+        digits=params["digits"],
+        json=params["json"],
+    )
     outcome = run(
         params["expression"],
         params["at"],
         params["wrt"],
         params["order"],
         params["dtype"].value,
-        explain=params["explain"],
-        answer=params["answer"],
-        form=params["output_format"].value,
-        pretty=params["pretty"],
-        full=params["full"],
-        autograd=not params["no_autograd"],
-        digits=params["digits"],
-        json=params["json"],
+        not params["no_autograd"],
+        asked,
     )
     if outcome.document is not None:
         emit(outcome.document)

@@ -10,7 +10,7 @@ import typer
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
 from ...errors import ExitCode, UsageError
 from ..group import exit_code
-from ..inputs import expression_text
+from ..inputs import expression_and_point
 from ..options import (
     At,
     Digits,
@@ -34,6 +34,7 @@ SETTINGS = {
 
 
 def graph(
+    ctx: typer.Context,
     expression: Expression,
     at: At = None,
     format: Annotated[
@@ -60,8 +61,8 @@ def graph(
 
     if json and format not in (GraphFormat.tree, GraphFormat.json):
         raise UsageError(f"--json and --format {format.value} are two forms: choose one")
-    text = expression_text(expression)
-    model = graph_model.build(text, at or [], dtype.value)
+    expr, point = expression_and_point(ctx, expression, at)
+    model = graph_model.build(expr, point, dtype.value)
     if json or format is GraphFormat.json:
         from ...jsonout import graph as document
 

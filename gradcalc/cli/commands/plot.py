@@ -5,13 +5,13 @@ error against the step."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ...errors import ExitCode, UsageError
 from ..group import exit_code
-from ..inputs import expression_text, open_points
+from ..inputs import expression_and_point, open_points
 from ..options import At, Expression, Timeout, examples
 from ..output import emit, terminal
 
@@ -26,6 +26,7 @@ SETTINGS = {
 
 
 def plot(
+    ctx: typer.Context,
     expression: Expression,
     at: At = None,
     wrt: Annotated[
@@ -94,7 +95,7 @@ def plot(
 
     if expression == "-" and points == "-":
         raise UsageError("stdin can hold the expression or the points, not both")
-    text = expression_text(expression)
+    expr, point = expression_and_point(ctx, expression, at)
     window = parse_range(range_) if range_ is not None else None
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
@@ -103,12 +104,12 @@ def plot(
             raise UsageError(
                 "--points draws in the terminal: without --at, --fd-error, --json, --output"
             )
-        return _over_points(text, points, wrt)
+        return _over_points(expr, points, wrt)
     if fd_error:
-        return _error_curve(text, at or [], wrt, json, output)
+        return _error_curve(expr, point, wrt, json, output)
     from ...plotting import build
 
-    drawn = build(text, at or [], wrt, window, not no_derivative)
+    drawn = build(expr, point, wrt, window, not no_derivative)
     if json:
         from ...jsonout import plot as document
 
@@ -125,7 +126,7 @@ def plot(
     return exit_code(drawn.status)
 
 
-def _over_points(expression: str, source: str, wrt: list[str] | None) -> int:
+def _over_points(expression: Any, source: str, wrt: list[str] | None) -> int:
     from ... import batch
     from ...plotting import over_points
     from ...render.plot import over_points as view
@@ -140,7 +141,7 @@ def _over_points(expression: str, source: str, wrt: list[str] | None) -> int:
 
 
 def _error_curve(
-    expression: str, at: list[str], wrt: list[str] | None, json: bool, output: str | None
+    expression: Any, at: Any, wrt: list[str] | None, json: bool, output: str | None
 ) -> int:
     from ... import fderror
 
