@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .diffrules import diff_engines
+from .diff_rules import diff_engines
 from .inputs import unprotected
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from .encoding import (
     error,
     put_number,
 )
-from .explaining import answer, explained, explanation
+from .explanation import answer, explained, explanation
 from .graphs import graph
 from .manypoints import diff_lines, point_document
 from .onepoint import diff, jacobian

@@ -10,7 +10,7 @@ import typer
 
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
 from ...errors import UsageError
-from ..diffrules import DiffFlags
+from ..diff_rules import DiffFlags
 from ..group import exit_code
 from ..inputs import expression_and_point
 from ..options import (
@@ -75,7 +75,7 @@ def diff(
     flags.check()
     expr, point = expression_and_point(ctx, expression, at)
     if points is not None:
-        from ..manypoints import answer_points
+        from ..diff_points import answer_points
 
         form = "json" if json else output_format.value
         return answer_points(expr, points, wrt, order, dtype.value, form, digits)
@@ -136,7 +136,7 @@ def _table(result: Any, flags: DiffFlags, full: bool, digits: int | None, dtype:
 
 def _explained(params: dict) -> int:
     """diff --explain / --answer / --format / --pretty."""
-    from ..explaining import Asked, run
+    from ..diff_explain import Asked, run
     from ..report import report
 
     asked = Asked(

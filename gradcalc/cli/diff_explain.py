@@ -1,6 +1,6 @@
 """`diff --explain`, `--answer`, `--format markdown|latex`, `--pretty`: the
 library calls behind them and the choice of view (the flags that go together
-are checked before, in diffrules).
+are checked before, in diff_rules).
 
 Without `--at` nothing numeric runs (torch is never imported): the
 explanation is symbolic. With `--at`, `check.differentiate` gives the usual
