@@ -50,6 +50,29 @@ class Found:
     grade: Any  # answer.Grade, or None without --answer
 
 
+def explained(params: dict) -> Outcome:
+    """The explained path for diff's parsed options (`expression` and `at`
+    as read once, see inputs.expression_and_point)."""
+    asked = Asked(
+        explain=params["explain"],
+        answer=params["answer"],
+        form=params["output_format"].value,
+        pretty=params["pretty"],
+        full=params["full"],
+        digits=params["digits"],
+        json=params["json"],
+    )
+    return run(
+        params["expression"],
+        params["at"],
+        params["wrt"],
+        params["order"],
+        params["dtype"].value,
+        not params["no_autograd"],
+        asked,
+    )
+
+
 def run(
     expression: Any, at: Any, wrt: Any, order: int, dtype: str, autograd: bool, asked: Asked
 ) -> Outcome:

@@ -243,3 +243,144 @@ Pretty = Annotated[
     bool,
     typer.Option("--pretty", help="Draw the derivative in SymPy's two-dimensional form."),
 ]
+
+
+# perceptron's own options.
+Features = Annotated[
+    str,
+    typer.Option(
+        "--x",
+        metavar="X",
+        help="Input feature(s): 6.7, or 1,2,3 for several.",
+        show_default=False,
+    ),
+]
+Label = Annotated[
+    str,
+    typer.Option(
+        "--y", metavar="Y", help="The true label (in [0, 1] for bce).", show_default=False
+    ),
+]
+Weights = Annotated[
+    str | None,
+    typer.Option(
+        "--w",
+        metavar="W",
+        help="Weight(s), one per feature. Default: 1 each.",
+        show_default=False,
+    ),
+]
+Bias = Annotated[str, typer.Option("--b", metavar="B", help="Bias.")]
+LossOption = Annotated[
+    Loss,
+    typer.Option(
+        "--loss",
+        metavar="bce|mse|ce",
+        help="bce: binary cross-entropy with the notebook's clamp; mse: squared error; "
+        "ce: softmax and cross-entropy over --classes K (then --y is a class index, "
+        "--w K rows separated by ';', --b K biases).",
+    ),
+]
+Epsilon = Annotated[
+    float,
+    typer.Option("--epsilon", metavar="EPS", help="The clamp of bce: ŷ is kept in [ε, 1 - ε]."),
+]
+Epochs = Annotated[
+    int,
+    typer.Option(
+        "--epochs",
+        "--train",
+        metavar="N",
+        min=0,
+        help="Gradient-descent steps to take (at most 100,000), updating with manual "
+        "and autograd gradients side by side.",
+    ),
+]
+OldSteps = Annotated[
+    int | None,
+    typer.Option(
+        "--steps",
+        hidden=True,
+        min=0,
+        help="Deprecated spelling of --epochs (diff --steps is the chain rule).",
+    ),
+]
+LearningRate = Annotated[
+    float, typer.Option("--lr", metavar="RATE", help="Learning rate for --epochs.")
+]
+NeuronDType = Annotated[
+    DType,
+    typer.Option(
+        "--dtype",
+        metavar="float64|float32",
+        help="Precision of torch's forward and backward pass: float64 for an exact "
+        "comparison with the manual chain rule, float32 for the notebook's own figures.",
+    ),
+]
+Classes = Annotated[
+    int | None,
+    typer.Option(
+        "--classes",
+        metavar="K",
+        help="With --loss ce: the number of classes (default: the rows of --w, else 2).",
+        show_default=False,
+    ),
+]
+
+
+# plot's own options.
+AlongVariable = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--wrt",
+        "-w",
+        metavar="NAME",
+        help="The variable along which to draw (the others are held at the point). "
+        "Needed when there are several.",
+        show_default=False,
+    ),
+]
+Window = Annotated[
+    str | None,
+    typer.Option(
+        "--range",
+        "-r",
+        metavar="A:B",
+        help="The window of the variable, e.g. -2:2. Default: around the point.",
+        show_default=False,
+    ),
+]
+NoDerivative = Annotated[bool, typer.Option("--no-derivative", help="Leave out the panel of f′.")]
+FdError = Annotated[
+    bool,
+    typer.Option(
+        "--fd-error",
+        help="Instead: the error of finite differences against the step h (log-log), "
+        "central, forward and five-point, in float64 and float32.",
+    ),
+]
+ImageFile = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write an image instead: FILE.svg, .png or .pdf "
+        "(needs pip install 'gradcalc\\[plot]').",
+        show_default=False,
+    ),
+]
+PlotPoints = Annotated[
+    str | None,
+    typer.Option(
+        "--points",
+        metavar="FILE",
+        help="Draw the derivative at every point of a file ('-' for stdin; "
+        "as diff --points reads it).",
+        show_default=False,
+    ),
+]
+PlotJson = Annotated[
+    bool,
+    typer.Option("--json", help="The plotted data as one strict JSON document (see schemas/)."),
+]

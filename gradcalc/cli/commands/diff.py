@@ -136,27 +136,10 @@ def _table(result: Any, flags: DiffFlags, full: bool, digits: int | None, dtype:
 
 def _explained(params: dict) -> int:
     """diff --explain / --answer / --format / --pretty."""
-    from ..diff_explain import Asked, run
+    from ..diff_explain import explained
     from ..report import report
 
-    asked = Asked(
-        explain=params["explain"],
-        answer=params["answer"],
-        form=params["output_format"].value,
-        pretty=params["pretty"],
-        full=params["full"],
-        digits=params["digits"],
-        json=params["json"],
-    )
-    outcome = run(
-        params["expression"],
-        params["at"],
-        params["wrt"],
-        params["order"],
-        params["dtype"].value,
-        not params["no_autograd"],
-        asked,
-    )
+    outcome = explained(params)
     if outcome.document is not None:
         emit(outcome.document)
     elif outcome.text is not None:

@@ -4,14 +4,30 @@ or (--loss ce) a softmax layer's; optional training epochs."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
 from ...errors import ExitCode, UsageError
 from ..inputs import numbers, one_number
-from ..options import Digits, DType, Json, Loss, Timeout, examples
+from ..options import (
+    Bias,
+    Classes,
+    Digits,
+    DType,
+    Epochs,
+    Epsilon,
+    Features,
+    Json,
+    Label,
+    LearningRate,
+    Loss,
+    LossOption,
+    NeuronDType,
+    OldSteps,
+    Timeout,
+    Weights,
+    examples,
+)
 from ..output import emit, show
 
 SETTINGS = {
@@ -25,86 +41,17 @@ SETTINGS = {
 
 
 def perceptron(
-    x: Annotated[
-        str,
-        typer.Option(
-            "--x",
-            metavar="X",
-            help="Input feature(s): 6.7, or 1,2,3 for several.",
-            show_default=False,
-        ),
-    ],
-    y: Annotated[
-        str,
-        typer.Option(
-            "--y", metavar="Y", help="The true label (in [0, 1] for bce).", show_default=False
-        ),
-    ],
-    w: Annotated[
-        str | None,
-        typer.Option(
-            "--w",
-            metavar="W",
-            help="Weight(s), one per feature. Default: 1 each.",
-            show_default=False,
-        ),
-    ] = None,
-    b: Annotated[str, typer.Option("--b", metavar="B", help="Bias.")] = "0",
-    loss: Annotated[
-        Loss,
-        typer.Option(
-            "--loss",
-            metavar="bce|mse|ce",
-            help="bce: binary cross-entropy with the notebook's clamp; mse: squared error; "
-            "ce: softmax and cross-entropy over --classes K (then --y is a class index, "
-            "--w K rows separated by ';', --b K biases).",
-        ),
-    ] = Loss.bce,
-    epsilon: Annotated[
-        float,
-        typer.Option("--epsilon", metavar="EPS", help="The clamp of bce: ŷ is kept in [ε, 1 - ε]."),
-    ] = 1e-8,
-    epochs: Annotated[
-        int,
-        typer.Option(
-            "--epochs",
-            "--train",
-            metavar="N",
-            min=0,
-            help="Gradient-descent steps to take (at most 100,000), updating with manual "
-            "and autograd gradients side by side.",
-        ),
-    ] = 0,
-    old_steps: Annotated[
-        int | None,
-        typer.Option(
-            "--steps",
-            hidden=True,
-            min=0,
-            help="Deprecated spelling of --epochs (diff --steps is the chain rule).",
-        ),
-    ] = None,
-    lr: Annotated[
-        float, typer.Option("--lr", metavar="RATE", help="Learning rate for --epochs.")
-    ] = 0.1,
-    dtype: Annotated[
-        DType,
-        typer.Option(
-            "--dtype",
-            metavar="float64|float32",
-            help="Precision of torch's forward and backward pass: float64 for an exact "
-            "comparison with the manual chain rule, float32 for the notebook's own figures.",
-        ),
-    ] = DType.float64,
-    classes: Annotated[
-        int | None,
-        typer.Option(
-            "--classes",
-            metavar="K",
-            help="With --loss ce: the number of classes (default: the rows of --w, else 2).",
-            show_default=False,
-        ),
-    ] = None,
+    x: Features,
+    y: Label,
+    w: Weights = None,
+    b: Bias = "0",
+    loss: LossOption = Loss.bce,
+    epsilon: Epsilon = 1e-8,
+    epochs: Epochs = 0,
+    old_steps: OldSteps = None,
+    lr: LearningRate = 0.1,
+    dtype: NeuronDType = DType.float64,
+    classes: Classes = None,
     digits: Digits = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
     json: Json = False,

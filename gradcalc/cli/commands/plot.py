@@ -5,14 +5,26 @@ error against the step."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from ...errors import ExitCode, UsageError
 from ..group import exit_code
 from ..inputs import expression_and_point, open_points
-from ..options import At, Expression, Timeout, examples
+from ..options import (
+    AlongVariable,
+    At,
+    Expression,
+    FdError,
+    ImageFile,
+    NoDerivative,
+    PlotJson,
+    PlotPoints,
+    Timeout,
+    Window,
+    examples,
+)
 from ..output import emit, terminal
 
 SETTINGS = {
@@ -29,64 +41,14 @@ def plot(
     ctx: typer.Context,
     expression: Expression,
     at: At = None,
-    wrt: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--wrt",
-            "-w",
-            metavar="NAME",
-            help="The variable along which to draw (the others are held at the point). "
-            "Needed when there are several.",
-            show_default=False,
-        ),
-    ] = None,
-    range_: Annotated[
-        str | None,
-        typer.Option(
-            "--range",
-            "-r",
-            metavar="A:B",
-            help="The window of the variable, e.g. -2:2. Default: around the point.",
-            show_default=False,
-        ),
-    ] = None,
-    no_derivative: Annotated[
-        bool, typer.Option("--no-derivative", help="Leave out the panel of f′.")
-    ] = False,
-    fd_error: Annotated[
-        bool,
-        typer.Option(
-            "--fd-error",
-            help="Instead: the error of finite differences against the step h (log-log), "
-            "central, forward and five-point, in float64 and float32.",
-        ),
-    ] = False,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write an image instead: FILE.svg, .png or .pdf "
-            "(needs pip install 'gradcalc\\[plot]').",
-            show_default=False,
-        ),
-    ] = None,
-    points: Annotated[
-        str | None,
-        typer.Option(
-            "--points",
-            metavar="FILE",
-            help="Draw the derivative at every point of a file ('-' for stdin; "
-            "as diff --points reads it).",
-            show_default=False,
-        ),
-    ] = None,
+    wrt: AlongVariable = None,
+    range_: Window = None,
+    no_derivative: NoDerivative = False,
+    fd_error: FdError = False,
+    output: ImageFile = None,
+    points: PlotPoints = None,
     timeout: Timeout = 5.0,
-    json: Annotated[
-        bool,
-        typer.Option("--json", help="The plotted data as one strict JSON document (see schemas/)."),
-    ] = False,
+    json: PlotJson = False,
 ) -> int:
     """Draw f around the point with its tangent there, f′ below it, kinks and
     undefined points marked; or (--fd-error) the error of finite differences
