@@ -1,19 +1,40 @@
 """Generated documentation must not drift from the code."""
 
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import typer.main
 from conftest import ROOT
 
+from gradcalc.cli import app
 
-def test_readme_tables_are_fresh():
-    """README's generated sections (the function and exit-code tables, the
+GENERATOR = ROOT / "scripts" / "gen_docs.py"
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gen_docs = load("gen_docs", GENERATOR)
+
+
+# --- the pages' generated sections and examples ------------------------------
+
+
+@pytest.mark.parametrize("page", gen_docs.pages())
+def test_page_is_fresh(page):
+    """A page's generated sections (the function and exit-code tables, the
     examples' output) are what scripts/gen_docs.py makes of them now: run in
     this process, as the script runs its examples in its own."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gen_docs", ROOT / "scripts" / "gen_docs.py")
-    gen_docs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen_docs)
-    current = (ROOT / "README.md").read_text()
-    assert gen_docs.render(current) == current, "README.md is stale: run scripts/gen_docs.py"
+    current = (ROOT / page).read_text()
+    assert gen_docs.render(current, page) == current, f"{page} is stale: run scripts/gen_docs.py"
 
 
 def test_readme_quick_start_is_two_commands():
@@ -23,3 +44,77 @@ def test_readme_quick_start_is_two_commands():
     assert len(commands) == 2
     assert 'gradcalc diff "sin(x**2)" --at 3' in commands[0]
     assert "pytest" in commands[1]
+
+
+# --- docs/cli.md, the --help of every command ---------------------------------
+
+
+def live_commands():
+    """{command: option spellings} straight from Click; the root is under ""."""
+    group = typer.main.get_command(app)
+    ctx = group.make_context("gradcalc", [], resilient_parsing=True)
+
+    def spellings(command, context):
+        return {
+            name
+            for p in command.get_params(context)
+            if p.param_type_name == "option" and not p.hidden
+            for name in p.opts + p.secondary_opts
+        }
+
+    tree = {"": spellings(group, ctx)}
+    for name, sub in group.commands.items():
+        if not sub.hidden:
+            context = sub.make_context(name, [], parent=ctx, resilient_parsing=True)
+            tree[name] = spellings(sub, context)
+    return tree
+
+
+def cli_sections():
+    """{command: its help text} as docs/cli.md shows them; the root under ""."""
+    text = (ROOT / gen_docs.CLI_PAGE).read_text()
+    found = re.findall(r"^## gradcalc ?(\S*)\n\n```text\n(.*?)^```", text, re.M | re.S)
+    return dict(found)
+
+
+def test_cli_reference_is_fresh():
+    current = (ROOT / gen_docs.CLI_PAGE).read_text()
+    assert gen_docs.cli_reference() == current, "docs/cli.md is stale: run scripts/gen_docs.py cli"
+
+
+@pytest.mark.parametrize("seed", ["0", "1"])
+def test_cli_reference_check_passes_as_a_script(seed):
+    """As a script, in a fresh process, under two hash seeds: set ordering
+    must not leak into the page."""
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    process = subprocess.run(
+        [sys.executable, str(GENERATOR), "--check", "cli"], capture_output=True, text=True, env=env
+    )
+    assert process.returncode == 0, process.stderr
+
+
+def test_cli_reference_has_every_command_and_option():
+    """Read against Click's own tree, not the generator's list: a command
+    missing from the page, or an option missing from its command's help."""
+    sections = cli_sections()
+    live = live_commands()
+    assert sorted(sections) == sorted(live)
+    for name, options in live.items():
+        help_text = sections[name]
+        assert f"Usage: gradcalc {name}".rstrip() in help_text, name
+        for option in options:
+            assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", help_text), (name, option)
+        assert "\x1b[" not in help_text
+        assert max(len(line) for line in help_text.splitlines()) <= 100
+
+
+def test_check_reports_a_stale_cli_reference(tmp_path, monkeypatch):
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / gen_docs.CLI_PAGE
+    page.write_text((ROOT / gen_docs.CLI_PAGE).read_text())
+    monkeypatch.setattr(gen_docs, "ROOT", tmp_path)
+    assert gen_docs.stale(["cli"]) == []
+    page.write_text(page.read_text().replace("--wrt", "--with-respect-to", 1))
+    assert gen_docs.stale(["cli"]) == [gen_docs.CLI_PAGE]
+    page.unlink()
+    assert gen_docs.stale(["cli"]) == [gen_docs.CLI_PAGE]
