@@ -1,10 +1,13 @@
 """Generated documentation must not drift from the code."""
 
+import datetime
 import importlib.util
+import json
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer.main
@@ -16,13 +19,16 @@ GENERATOR = ROOT / "scripts" / "gen_docs.py"
 
 
 def load(name, path):
+    """A script as a module (registered first: its dataclasses look it up)."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
 gen_docs = load("gen_docs", GENERATOR)
+benchmark = load("benchmark_run", ROOT / "benchmarks" / "run.py")
 
 
 # --- the pages' generated sections and examples ------------------------------
@@ -118,3 +124,61 @@ def test_check_reports_a_stale_cli_reference(tmp_path, monkeypatch):
     assert gen_docs.stale(["cli"]) == [gen_docs.CLI_PAGE]
     page.unlink()
     assert gen_docs.stale(["cli"]) == [gen_docs.CLI_PAGE]
+
+
+# --- docs/benchmarks.md, from benchmarks/results.json --------------------------
+
+
+def recorded():
+    return json.loads(benchmark.RESULTS.read_text())
+
+
+def test_benchmark_page_is_fresh():
+    """The page is what benchmarks/run.py renders from the recorded results."""
+    current = benchmark.PAGE.read_text()
+    assert benchmark.render(recorded()) == current, (
+        "docs/benchmarks.md is stale: run python benchmarks/run.py --render"
+    )
+
+
+def test_benchmark_check_flag_reports_freshness():
+    process = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 0, process.stdout + process.stderr
+
+
+def test_benchmark_results_have_a_row_for_every_benchmark():
+    """One recorded row per row the benchmark defines (qalc's included), in its
+    order, with the baseline and target the benchmark gives it now."""
+    planned = benchmark.plan(Path("work"), qalc="qalc")
+    rows = recorded()["rows"]
+    assert [(r["case"], r["label"]) for r in rows] == [(b.case, b.label) for b in planned]
+    for row, bench in zip(rows, planned):
+        assert row["against"] == bench.against, row["label"]
+        assert row["target"] == bench.target, row["label"]
+        assert row["memory_target_mb"] == bench.memory, row["label"]
+
+
+def test_benchmark_results_are_measurements():
+    """Every row has a median (or ran past the limit), min ≤ median ≤ max where
+    recorded, a peak, and a ratio only where it has a baseline; the run says
+    when and where it was measured."""
+    results = recorded()
+    datetime.date.fromisoformat(results["measured"])
+    assert results["command"].startswith("python benchmarks/run.py")
+    machine = results["machine"]
+    assert machine["cores"] >= 1 and machine["python"] and machine["torch"]
+    for row in results["rows"]:
+        seconds = row["seconds"]
+        if row["timed_out"]:
+            assert seconds["median"] is None, row["label"]
+        else:
+            assert seconds["median"] > 0, row["label"]
+            known = [seconds[k] for k in ("min", "median", "max") if seconds[k] is not None]
+            assert known == sorted(known), row["label"]
+        assert row["peak_mb"] > 0, row["label"]
+        if row["ratio"] is not None:
+            assert row["against"] and row["ratio"] > 0, row["label"]
