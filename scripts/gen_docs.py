@@ -80,8 +80,8 @@ def exit_codes_table() -> str:
 
 # Each generated section, the one page it lives on, and what builds it.
 SECTIONS: dict[str, tuple[str, Callable[[], str]]] = {
-    "functions": ("README.md", functions_table),
-    "exit-codes": ("README.md", exit_codes_table),
+    "functions": ("docs/expressions.md", functions_table),
+    "exit-codes": ("docs/exit-codes.md", exit_codes_table),
 }
 
 EXAMPLE = re.compile(r"(<!-- BEGIN example: (.+?) -->\n).*?(<!-- END example -->)", re.S)

@@ -5,6 +5,8 @@ import importlib.util
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +52,50 @@ def test_readme_quick_start_is_two_commands():
     assert len(commands) == 2
     assert 'gradcalc diff "sin(x**2)" --at 3' in commands[0]
     assert "pytest" in commands[1]
+
+
+def shell_examples():
+    """(page, command, shown output) of every hand-written console example
+    (outside the generated ones) whose command is a pipeline."""
+    found = []
+    for page in gen_docs.pages():
+        text = gen_docs.EXAMPLE.sub("", (ROOT / page).read_text())
+        for block in re.findall(r"^```console\n(.*?)^```", text, re.M | re.S):
+            first, *shown = block.splitlines()
+            if first.startswith("$ ") and "|" in first:
+                found.append((page, first[2:], shown))
+    return found
+
+
+SHELL_EXAMPLES = shell_examples()
+
+
+def test_shell_examples_are_found():
+    pages = {page for page, _, _ in SHELL_EXAMPLES}
+    assert {"README.md", "docs/repl.md", "docs/plots.md", "docs/vectors.md"} <= pages
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+@pytest.mark.parametrize(
+    ("page", "command", "shown"),
+    SHELL_EXAMPLES,
+    ids=[f"{p}:{c[:30]}" for p, c, _ in SHELL_EXAMPLES],
+)
+def test_shell_example_prints_what_the_page_shows(page, command, shown):
+    """Run for real, gradcalc as this Python's `-m gradcalc`, from the top of
+    the checkout: the output is what the page shows."""
+    gradcalc = f"{shlex.quote(sys.executable)} -m gradcalc"
+    runnable = re.sub(r"(^|\|\s*)gradcalc\b", lambda m: m.group(1) + gradcalc, command)
+    assert runnable != command
+    process = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", runnable],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert process.stdout.splitlines() == shown, process.stderr
 
 
 # --- docs/cli.md, the --help of every command ---------------------------------
