@@ -68,6 +68,27 @@ def test_relative_links_resolve(page):
     assert not broken, f"{page}: " + "; ".join(broken)
 
 
+def linked_files(page):
+    """The repository-relative files a page links to."""
+    source = ROOT / page
+    out = set()
+    for target in relative_links(page):
+        path_part = target.partition("#")[0]
+        if path_part:
+            out.add((source.parent / path_part).resolve().relative_to(ROOT.resolve()).as_posix())
+    return out
+
+
+@pytest.mark.parametrize("index", ["README.md", "docs/README.md"])
+def test_every_docs_page_is_linked_from_the_indexes(index):
+    """README.md and docs/README.md each link every page of docs/, and README.md
+    the project's own documents."""
+    wanted = set(PAGES) - {"README.md", index}
+    if index == "README.md":
+        wanted |= {"ARCHITECTURE.md", "SECURITY.md", "CHANGELOG.md"}
+    assert sorted(wanted - linked_files(index)) == []
+
+
 def test_link_checker_sees_links_and_anchors(tmp_path):
     """The checker's own parts, on a made-up page: links in prose are found,
     links in code are not, and anchors are GitHub's."""
