@@ -2,32 +2,51 @@
 
     python benchmarks/run.py            # every case, 3 runs each (median)
     python benchmarks/run.py --runs 5 --only small,nest100
+    python benchmarks/run.py --save     # every case; record them (results.json, the page)
+    python benchmarks/run.py --render   # docs/benchmarks.md from results.json, measuring nothing
+    python benchmarks/run.py --check    # exit 1 if docs/benchmarks.md is stale
 
 Each command runs as a fresh process (start-up included, as a user sees it);
 peak memory is the process's maximum resident set. Ratios compare against the
 baseline named in each row; a row with a target runs its baseline command in
 alternation with it, so that a drifting machine moves both alike. The targets
-are the issues' (see README).
+are the ones docs/speed.md discusses.
 Not part of the test suite: the machines are too noisy for timed asserts.
 
 gradcalc runs as the `gradcalc` console script of this Python's environment
 (`python -m gradcalc` when there is none). Its package is byte-compiled first,
 as `pip install` does: an editable install under PYTHONDONTWRITEBYTECODE=1
 would otherwise compile every module on every run.
+
+`--save` records each row's minimum, median and maximum time, its peak
+memory, ratio and target, with the date and the machine's facts, in
+benchmarks/results.json, and renders docs/benchmarks.md from it (`render`);
+a test holds the page to the file and the file to the rows `plan` defines.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import datetime
+import json
 import os
+import platform
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.json"
+PAGE = HERE.parent / "docs" / "benchmarks.md"
+POINTS = 1_000_000  # rows of the million case
+BIG = 10_000_000  # rows of the memory case
 
 PY = sys.executable
 _SCRIPT = Path(PY).with_name("gradcalc")
@@ -169,9 +188,10 @@ def _once(command, stdin=None, stdout=subprocess.DEVNULL, keep=None):
 
 
 def measure(command, runs, against=None, **kwargs):
-    """Median wall time (s) and peak RSS (MB) of `command` over `runs` runs,
-    and with `against` (a baseline command) the baseline's median measured
-    in alternation with it, so that a drifting machine moves both alike."""
+    """Wall times (s, one per run) and peak RSS (MB) of `command` over `runs`
+    runs, and with `against` (a baseline command) the baseline's median
+    measured in alternation with it, so that a drifting machine moves both
+    alike. A run past LIMIT_SECONDS (inf) ends the series."""
     times, peaks, baseline = [], [], []
     for run in range(runs):
         if against is not None:
@@ -181,7 +201,7 @@ def measure(command, runs, against=None, **kwargs):
         peaks.append(peak)
         if seconds == float("inf"):
             break
-    return (statistics.median(times), max(peaks), statistics.median(baseline) if baseline else None)
+    return times, max(peaks), statistics.median(baseline) if baseline else None
 
 
 def points_file(work: Path, count: int) -> Path:
@@ -198,24 +218,392 @@ def points_file(work: Path, count: int) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Bench:
+    """One row of the benchmark as planned: what runs, and against what.
+
+    The ratio's baseline is either `alternate`, a command run in alternation
+    with this one, or `after`, the (case, label) of an earlier row whose
+    median is the baseline; `against` says which in words."""
+
+    case: str
+    label: str
+    command: tuple[str, ...]
+    against: str = ""
+    alternate: tuple[str, ...] | None = None
+    after: tuple[str, str] | None = None
+    target: float | None = None  # ratio not to pass
+    memory: int | None = None  # peak MB not to pass
+    runs: int | None = None  # overrides --runs
+    quiet: bool = False  # stdout to /dev/null even in a case that checks values
+    points: int | None = None  # needs points_file(work, points)
+
+
+FLOOR_ROW = ("floor", "import torch, sympy, typer, rich")
+
+
+def vector_point(n: int) -> str:
+    return "x=[" + ",".join(f"{1 + k / 7:.3f}" for k in range(n)) + "]"
+
+
+def plan(work: Path, qalc: str | None, points: int = POINTS, big: int = BIG) -> list[Bench]:
+    """Every row the benchmark runs, in order (the qalc rows only with qalc).
+    Files under `work` are named here and written by `main`."""
+    rows = [Bench(*FLOOR_ROW, tuple(FLOOR))]
+    minimal = (PY, str(work / "minimal_app.py"), "--help")
+    typer_app = "minimal two-command Typer app --help"
+    rows.append(Bench("help", typer_app, minimal))
+    for label, extra, target in (("--help", "--help", 1.3), ("--version", "--version", None)):
+        rows.append(
+            Bench(
+                "help",
+                f"gradcalc {label}",
+                (*GRADCALC, extra),
+                typer_app,
+                alternate=minimal,
+                target=target,
+            )
+        )
+    rows.append(Bench("small", "import torch", tuple(TORCH), quiet=True))
+    for label, extra, target in (("--json", ["--json"], 1.1), ("table", [], 1.1)):
+        rows.append(
+            Bench(
+                "small",
+                f"gradcalc diff sin(x**2) --at 3 {label}",
+                (*GRADCALC, "diff", EXPRESSIONS["small"], "--at", "3", *extra),
+                "import torch",
+                alternate=tuple(TORCH),
+                target=target,
+                quiet=not extra,
+            )
+        )
+    if qalc:
+        q = (qalc, "-t", "diff(sin(x^2), x, 1, 3)")
+        rows.append(Bench("symbolic", "qalc -t diff(sin(x^2), x, 1, 3)", q))
+        # What the symbolic-only mode cannot do without, against qalc: numpy
+        # (the finite differences and the verdict), Typer and SymEngine, with
+        # one OpenBLAS thread as the CLI asks (threads.serial_blas).
+        blas = "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); "
+        for modules in ("numpy", "typer, numpy, symengine"):
+            rows.append(
+                Bench(
+                    "symbolic",
+                    f"floor: python -c 'import {modules}'",
+                    (PY, "-c", blas + f"import {modules}"),
+                    "qalc",
+                    alternate=q,
+                    quiet=True,  # computes no value
+                )
+            )
+        no_autograd = (*GRADCALC, "diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd")
+        rows.append(
+            Bench(
+                "symbolic",
+                "gradcalc diff --no-autograd --json",
+                (*no_autograd, "--json"),
+                "qalc",
+                alternate=q,
+                target=1.5,
+            )
+        )
+        rows.append(
+            Bench(
+                "symbolic",
+                "gradcalc diff --no-autograd (table)",
+                no_autograd,
+                "qalc",
+                alternate=q,
+                quiet=True,
+            )
+        )
+    for name in ("nest100", "product200", "sum2000"):
+        command = (*GRADCALC, "diff", EXPRESSIONS[name], "--at", "0.5", "--json")
+        if name != "sum2000":
+            gradcalc_row = Bench(
+                name,
+                "gradcalc diff --at 0.5",
+                command,
+                FLOOR_ROW[1],
+                alternate=tuple(FLOOR),
+                target=1.5,
+            )
+        else:
+            gradcalc_row = Bench(
+                name, "gradcalc diff --at 0.5", command, "the floor row", after=FLOOR_ROW
+            )
+        rows.append(gradcalc_row)
+        text = str(work / f"{name}.txt")
+        for label, anchor in (
+            ("plain SymPy diff + evalf", "sympy"),
+            ("SymEngine diff + subs", "symengine"),
+            ("raw torch autograd", "torch"),
+        ):
+            script = str(work / f"{anchor}_anchor.py")
+            rows.append(Bench(name, label, (PY, script, text), "the floor row", after=FLOOR_ROW))
+    # A product of n factors: its derivative formula has n² factors; each
+    # ratio is against the product of half as many (2.0 is linear).
+    previous: tuple[str, str] | None = None
+    for n in (875, 1750, 3500, 7000):
+        text = "*".join(f"(1+x/{k}**2)" for k in range(1, n + 1))
+        label = f"{n}-factor product, --no-autograd"
+        rows.append(
+            Bench(
+                "wide",
+                label,
+                (
+                    *GRADCALC,
+                    "diff",
+                    text,
+                    "--at",
+                    "0.5",
+                    "--no-autograd",
+                    "--json",
+                    "--timeout",
+                    "0",
+                ),
+                f"the {n // 2}-factor row" if previous else "",
+                after=previous,
+            )
+        )
+        previous = ("wide", label)
+    # One vector variable of 10,000 elements (the documented limit) against
+    # the same expression at 3 elements: the ratio is what length costs.
+    for text in VECTOR_EXPRESSIONS:
+        scalar = ("--at", "a=0.5") if "*a" in text or "a*" in text else ()
+        short = (*GRADCALC, "diff", text, "--at", vector_point(3), *scalar, "--json")
+        long = (
+            *GRADCALC,
+            "diff",
+            text,
+            "--at",
+            vector_point(10_000),
+            *scalar,
+            "--json",
+            "--timeout",
+            "0",
+        )
+        rows.append(
+            Bench(
+                "vectors",
+                f"10,000 vs 3 elements: {text}",
+                long,
+                "the same at 3 elements",
+                alternate=short,
+                target=1.5,
+            )
+        )
+    one_point = (*GRADCALC, "diff", "sin(x**2)", "--at", "3", "--json")
+    csv = str(work / f"points{points}.csv")
+    for label, extra, target in (
+        ("table", (), None),
+        ("--json", ("--json",), 3.0),
+        ("--format csv", ("--format", "csv"), 2.0),
+    ):
+        rows.append(
+            Bench(
+                "million",
+                f"--points ({points:,} rows), {label}",
+                (*GRADCALC, "diff", "sin(x**2)", "--points", csv, *extra),
+                "gradcalc diff sin(x**2) --at 3 --json",
+                alternate=one_point,
+                target=target,
+                points=points,
+            )
+        )
+    # Peak memory whatever the output; one run each (a minute or more).
+    csv = str(work / f"points{big}.csv")
+    for label, extra in (
+        ("table", ()),
+        ("--json", ("--json",)),
+        ("--format csv", ("--format", "csv")),
+    ):
+        rows.append(
+            Bench(
+                "tenmillion",
+                f"--points ({big:,} rows), {label}",
+                (*GRADCALC, "diff", "sin(x**2)", "--points", csv, *extra),
+                memory=1024,
+                runs=1,
+                points=big,
+            )
+        )
+    return rows
+
+
+# --- the recorded results and their page --------------------------------------
+
+
+def row_key(row: dict) -> tuple[str, str]:
+    return row["case"], row["label"]
+
+
+def seconds_text(value: float | None, timed_out: bool) -> str:
+    if timed_out:
+        return f"> {LIMIT_SECONDS:.0f}"
+    return "—" if value is None else f"{value:.2f}"
+
+
+HOW = (
+    "`python benchmarks/run.py` times gradcalc side by side with its anchors in one run — "
+    'the import floors (`python -c "import torch"`, `python -c "import torch, sympy, typer, '
+    'rich"`), a minimal two-command Typer app, qalc (when installed), plain SymPy diff + '
+    "evalf, SymEngine and raw torch autograd — each a fresh process (start-up included), "
+    "median of `--runs N` (3 by default; the ten-million rows run once), with each "
+    "process's peak resident memory. A row with a ratio target runs its baseline command in "
+    "alternation with it, so a drifting machine moves both alike (its ratio is against that "
+    "alternated baseline). The *against* column names each ratio's baseline: a command run "
+    "in alternation with the row, or an earlier row (its median). Every command of a case "
+    "that computes a derivative prints its value, shown in brackets beside it; the benchmark "
+    "stops at the first value that differs from another of its case (the SymPy anchor once "
+    "differentiated with respect to another `x` than the text's, and timed only the "
+    "parsing). gradcalc runs as the installed `gradcalc` script, byte-compiled first as "
+    "`pip install` does. `--only small,million` picks cases; it is not part of the test "
+    "suite (timings on shared machines are noisy: ±20% between runs here).",
+    "`python benchmarks/run.py --save` measures every case (it refuses `--only`, and needs "
+    "qalc) and records the results in `benchmarks/results.json`, then renders this page from "
+    "them; `--render` renders it again without measuring.",
+)
+
+
+def wrap(text: str) -> str:
+    """A paragraph of the page, wrapped as the hand-written pages are; code
+    spans are not broken."""
+    import textwrap
+
+    return textwrap.fill(text, 88, break_long_words=False, break_on_hyphens=False)
+
+
+def render(results: dict) -> str:
+    """docs/benchmarks.md from the recorded results (benchmarks/results.json)."""
+    machine = results["machine"]
+    where = machine.get("description") or "a machine"
+    load = machine.get("load_average")
+    if load:
+        where += f" (load average {load['start']:g} at the start, {load['end']:g} at the end)"
+    facts = [
+        f"{machine['cores']} cores",
+        f"Python {machine['python']}",
+        f"torch {machine['torch']}",
+    ]
+    if machine.get("platform"):
+        facts.append(machine["platform"])
+    when = results["measured"] + (f" ({results['session']})" if results.get("session") else "")
+    lines = [
+        "# Benchmark results",
+        "",
+        "<!-- generated by benchmarks/run.py --render from benchmarks/results.json;",
+        "     do not edit -->",
+        "",
+        wrap(f"Measured on {when} with `{results['command']}` on {where}: {', '.join(facts)}."),
+    ]
+    if machine.get("uptime_at_end"):
+        lines += ["", f"`uptime` at the end: `{machine['uptime_at_end']}`."]
+    for note in results.get("notes", []):
+        lines += ["", wrap(note)]
+    lines += [
+        "",
+        "What these figures say about gradcalc, and why it is as fast as it is:",
+        "[speed](speed.md).",
+        "",
+        "## How they are measured",
+        "",
+        *(line for paragraph in HOW for line in (wrap(paragraph), "")),
+        "## Results",
+        "",
+        "| case | command | min s | median s | max s | peak MB | ratio | against | target |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in results["rows"]:
+        label = row["label"]
+        if row.get("value") is not None:
+            label += f" [{row['value']:.12g}]"
+        timed_out = bool(row.get("timed_out"))
+        seconds = row["seconds"]
+        if row.get("ratio") is not None:
+            ratio = f"{row['ratio']:.2f}"
+        else:
+            ratio = "inf" if timed_out and row.get("against") else ""
+        if row.get("memory_target_mb") is not None:
+            goal = f"≤ {row['memory_target_mb']} MB peak"
+        elif row.get("target") is not None:
+            goal = f"≤ {row['target']:g}"
+        else:
+            goal = ""
+        cells = [
+            row["case"],
+            label,
+            seconds_text(seconds.get("min"), timed_out and seconds.get("min") is None),
+            seconds_text(seconds.get("median"), timed_out),
+            seconds_text(seconds.get("max"), timed_out),
+            f"{row['peak_mb']:.0f}",
+            ratio,
+            row.get("against") or "",
+            goal,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def machine_facts(description: str, load_start: float) -> dict:
+    torch_version = subprocess.run(
+        [PY, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True
+    ).stdout.strip()
+    uptime = shutil.which("uptime")
+    return {
+        "description": description,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch_version,
+        "platform": platform.platform(),
+        "load_average": {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)},
+        "uptime_at_end": (
+            subprocess.run([uptime], capture_output=True, text=True).stdout.strip()
+            if uptime
+            else None
+        ),
+    }
+
+
+def write_page(results: dict) -> None:
+    PAGE.write_text(render(results))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", default="", help="comma-separated case names")
-    parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--big", type=int, default=10_000_000, help="rows of the memory case")
+    parser.add_argument("--points", type=int, default=POINTS)
+    parser.add_argument("--big", type=int, default=BIG, help="rows of the memory case")
+    parser.add_argument(
+        "--save", action="store_true", help="record the results and render docs/benchmarks.md"
+    )
+    parser.add_argument("--machine", default="", help="with --save: the machine, in words")
+    parser.add_argument("--note", default="", help="with --save: when, in words (a session)")
+    parser.add_argument(
+        "--render", action="store_true", help="render docs/benchmarks.md from results.json"
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 if the page is stale")
     options = parser.parse_args()
+    if options.render or options.check:
+        wanted = render(json.loads(RESULTS.read_text()))
+        if options.check:
+            if not PAGE.exists() or PAGE.read_text() != wanted:
+                print("docs/benchmarks.md is stale: run python benchmarks/run.py --render")
+                return 1
+            return 0
+        PAGE.write_text(wanted)
+        return 0
     only = set(filter(None, options.only.split(",")))
+    qalc = shutil.which("qalc")
+    if options.save and (only or not qalc):
+        parser.error("--save records every case (qalc's too): drop --only, install qalc")
     import gradcalc
 
     compileall.compile_dir(Path(gradcalc.__file__).parent, quiet=1)
     work = Path(tempfile.mkdtemp(prefix="gradcalc-bench-"))
-    files = {}
     for name, text in EXPRESSIONS.items():
-        files[name] = work / f"{name}.txt"
-        files[name].write_text(text)
-    app = work / "minimal_app.py"
-    app.write_text(MINIMAL_TYPER_APP)
+        (work / f"{name}.txt").write_text(text)
+    (work / "minimal_app.py").write_text(MINIMAL_TYPER_APP)
     for name, text in (
         ("sympy", SYMPY_ANCHOR),
         ("symengine", SYMENGINE_ANCHOR),
@@ -223,191 +611,89 @@ def main() -> int:
     ):
         (work / f"{name}_anchor.py").write_text(text)
 
-    rows = []
+    load_start = os.getloadavg()[0]
+    benches = [
+        b for b in plan(work, qalc, options.points, options.big) if not only or b.case in only
+    ]
+    files_left = {b.points: sum(c.points == b.points for c in benches) for b in benches if b.points}
+    medians: dict[tuple[str, str], float] = {}
     computed: dict = {n: [] for n in CHECKED}
-
-    def case(name, label, command, baseline=None, target=None, memory=None, **kwargs):
-        """Time `command`. `baseline` is a command (re-run in alternation with
-        it for the ratio) or a number of seconds; `memory` a peak in MB not to
-        pass. In a case that computes a derivative (CHECKED), the value each
-        command printed is shown beside its label and must agree with every
-        other command's of the case (else the benchmark stops there)."""
-        if only and name not in only:
-            return None
-        against = baseline if isinstance(baseline, list) else None
+    rows = []
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {options.runs} runs each")
+    for bench in benches:
+        name, label = bench.case, bench.label
+        if bench.points and not (work / f"points{bench.points}.csv").exists():
+            points_file(work, bench.points)
         printed: list = []
-        if "stdout" not in kwargs and name in computed:
+        kwargs: dict = {}
+        if bench.quiet:
+            kwargs["stdout"] = subprocess.DEVNULL
+        elif name in computed:
             kwargs["keep"] = printed
-        seconds, peak, alongside = measure(
-            command, kwargs.pop("runs", options.runs), against, **kwargs
+        times, peak, alongside = measure(
+            list(bench.command), bench.runs or options.runs, bench.alternate, **kwargs
         )
+        seconds = statistics.median(times)
+        timed_out = seconds == float("inf")
+        value = None
         if printed:
             value = value_of(printed[0])
-            if value is None and seconds != float("inf"):
+            if value is None and not timed_out:
                 raise SystemExit(f"{name}: {label} printed no value: it failed")
             if value is not None:
                 agree_with(name, label, value, computed[name])
                 computed[name].append((label, value))
-                label = f"{label} [{value:.12g}]"
-        base = alongside if against else baseline
+        base = alongside if bench.alternate else medians.get(bench.after) if bench.after else None
         ratio = seconds / base if base else None
-        rows.append((name, label, seconds, peak, ratio, target, memory))
+        medians[(name, label)] = seconds
+        if bench.points:
+            files_left[bench.points] -= 1
+            if not files_left[bench.points]:
+                (work / f"points{bench.points}.csv").unlink()
+        finite = [t for t in times if t != float("inf")]
+        rows.append(
+            {
+                "case": name,
+                "label": label,
+                "value": value,
+                "seconds": {
+                    "min": min(finite) if finite else None,
+                    "median": None if timed_out else seconds,
+                    "max": None if timed_out else max(times),
+                },
+                "timed_out": timed_out,
+                "runs": len(times),
+                "peak_mb": round(peak, 1),
+                "ratio": None if ratio is None or timed_out else ratio,
+                "against": bench.against,
+                "target": bench.target,
+                "memory_target_mb": bench.memory,
+            }
+        )
+        shown = label + (f" [{value:.12g}]" if value is not None else "")
         print(
-            f"  {name:12} {label:60} {seconds:7.3f} s {peak:7.0f} MB"
+            f"  {name:12} {shown:60} {seconds:7.3f} s {peak:7.0f} MB"
             + (f"  ratio {ratio:5.2f}" if ratio else "")
-            + (f"  (target ≤ {target})" if target else "")
-            + (f"  (target ≤ {memory} MB)" if memory else ""),
+            + (f"  (target ≤ {bench.target:g})" if bench.target else "")
+            + (f"  (target ≤ {bench.memory} MB)" if bench.memory else ""),
             flush=True,
         )
-        return seconds
-
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {options.runs} runs each")
-    # Rows with a target are timed in alternation with their baseline command.
-    floor = case("floor", "import torch, sympy, typer, rich", FLOOR) or 1.0
-    minimal = [PY, str(app), "--help"]
-    case("help", "minimal two-command Typer app --help", minimal)
-    case("help", "gradcalc --help", GRADCALC + ["--help"], minimal, 1.3)
-    case("help", "gradcalc --version", GRADCALC + ["--version"], minimal)
-    case("small", "import torch", TORCH, stdout=subprocess.DEVNULL)
-    for label, extra, target in (("--json", ["--json"], 1.1), ("table", [], 1.1)):
-        case(
-            "small",
-            f"gradcalc diff sin(x**2) --at 3 {label}",
-            GRADCALC + ["diff", EXPRESSIONS["small"], "--at", "3", *extra],
-            TORCH,
-            target,
-            **({"stdout": subprocess.DEVNULL} if not extra else {}),
-        )
-    qalc = shutil.which("qalc")
-    if qalc:
-        q = [qalc, "-t", "diff(sin(x^2), x, 1, 3)"]
-        case("symbolic", "qalc -t diff(sin(x^2), x, 1, 3)", q)
-        # What the symbolic-only mode cannot do without, against qalc: numpy
-        # (the finite differences and the verdict), Typer and SymEngine, with
-        # one OpenBLAS thread as the CLI asks (threads.serial_blas).
-        blas = "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); "
-        for modules in ("numpy", "typer, numpy, symengine"):
-            case(
-                "symbolic",
-                f"floor: python -c 'import {modules}'",
-                [PY, "-c", blas + f"import {modules}"],
-                q,
-                stdout=subprocess.DEVNULL,  # computes no value
-            )
-        case(
-            "symbolic",
-            "gradcalc diff --no-autograd --json",
-            GRADCALC + ["diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd", "--json"],
-            q,
-            1.5,
-        )
-        case(
-            "symbolic",
-            "gradcalc diff --no-autograd (table)",
-            GRADCALC + ["diff", EXPRESSIONS["small"], "--at", "3", "--no-autograd"],
-            q,
-            stdout=subprocess.DEVNULL,
-        )
-    for name in ("nest100", "product200", "sum2000"):
-        target = 1.5 if name != "sum2000" else None
-        case(
-            name,
-            "gradcalc diff --at 0.5",
-            GRADCALC + ["diff", EXPRESSIONS[name], "--at", "0.5", "--json"],
-            FLOOR if target else floor,
-            target,
-        )
-        case(
-            name,
-            "plain SymPy diff + evalf",
-            [PY, str(work / "sympy_anchor.py"), str(files[name])],
-            floor,
-        )
-        case(
-            name,
-            "SymEngine diff + subs",
-            [PY, str(work / "symengine_anchor.py"), str(files[name])],
-            floor,
-        )
-        case(
-            name, "raw torch autograd", [PY, str(work / "torch_anchor.py"), str(files[name])], floor
-        )
-    if not only or "wide" in only:
-        # A product of n factors: its derivative formula has n² factors; each
-        # ratio is against the product of half as many (2.0 is linear).
-        previous = None
-        for n in (875, 1750, 3500, 7000):
-            text = "*".join(f"(1+x/{k}**2)" for k in range(1, n + 1))
-            seconds = case(
-                "wide",
-                f"{n}-factor product, --no-autograd",
-                GRADCALC
-                + ["diff", text, "--at", "0.5", "--no-autograd", "--json", "--timeout", "0"],
-                previous,
-            )
-            previous = seconds
-    if not only or "vectors" in only:
-        # One vector variable of 10,000 elements (the documented limit) against
-        # the same expression at 3 elements: the ratio is what length costs.
-        def at(n):
-            return "x=[" + ",".join(f"{1 + k / 7:.3f}" for k in range(n)) + "]"
-
-        for text in VECTOR_EXPRESSIONS:
-            scalar = ["--at", "a=0.5"] if "*a" in text or "a*" in text else []
-            short = GRADCALC + ["diff", text, "--at", at(3), *scalar, "--json"]
-            long = GRADCALC + [
-                "diff",
-                text,
-                "--at",
-                at(10_000),
-                *scalar,
-                "--json",
-                "--timeout",
-                "0",
-            ]
-            case("vectors", f"10,000 vs 3 elements: {text}", long, short, 1.5)
-    if not only or "million" in only:
-        csv = points_file(work, options.points)
-        one_point = GRADCALC + ["diff", "sin(x**2)", "--at", "3", "--json"]
-        for label, extra, target in (
-            ("table", [], None),
-            ("--json", ["--json"], 3),
-            ("--format csv", ["--format", "csv"], 2),
-        ):
-            case(
-                "million",
-                f"--points ({options.points:,} rows), {label}",
-                GRADCALC + ["diff", "sin(x**2)", "--points", str(csv), *extra],
-                one_point,
-                target,
-            )
-        csv.unlink()
-    if not only or "tenmillion" in only:
-        # Peak memory whatever the output; one run each (a minute or more).
-        csv = points_file(work, options.big)
-        for label, extra in (
-            ("table", []),
-            ("--json", ["--json"]),
-            ("--format csv", ["--format", "csv"]),
-        ):
-            case(
-                "tenmillion",
-                f"--points ({options.big:,} rows), {label}",
-                GRADCALC + ["diff", "sin(x**2)", "--points", str(csv), *extra],
-                memory=1024,
-                runs=1,
-            )
     shutil.rmtree(work, ignore_errors=True)
-    print("\n| case | command | seconds | peak MB | ratio | target |")
-    print("| --- | --- | ---: | ---: | ---: | --- |")
-    for name, label, seconds, peak, ratio, target, memory in rows:
-        shown = f"> {LIMIT_SECONDS:.0f}" if seconds == float("inf") else f"{seconds:.2f}"
-        goal = f"≤ {target}" if target is not None else ""
-        goal = f"≤ {memory} MB peak" if memory is not None else goal
-        print(
-            f"| {name} | {label} | {shown} | {peak:.0f} | "
-            f"{'' if ratio is None else f'{ratio:.2f}'} | {goal} |"
-        )
+    results = {
+        "schema": 1,
+        "measured": datetime.date.today().isoformat(),
+        "session": options.note,
+        "command": shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]),
+        "machine": machine_facts(options.machine, load_start),
+        "notes": [],
+        "rows": rows,
+    }
+    print()
+    print(render(results).split("## Results\n\n", 1)[1])
+    if options.save:
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        write_page(results)
+        print(f"recorded in {RESULTS.relative_to(HERE.parent)}, {PAGE.relative_to(HERE.parent)}")
     return 0
 
 
