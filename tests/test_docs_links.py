@@ -149,18 +149,9 @@ def mentions(files):
 
 
 def test_no_tracked_file_names_an_outside_file():
-    # gradcalc/ is cleaned in the restructuring branch: its docstrings still cite
-    # sections of an outside document. test_package_names_no_outside_file below
-    # covers it, expected to fail until then.
-    files = [(n, t) for n, t in tracked_text_files() if not n.startswith("gradcalc/")]
+    files = list(tracked_text_files())
     assert len(files) > 50  # the listing worked
-    assert mentions(files) == []
-
-
-@pytest.mark.xfail(strict=False, reason="gradcalc/ is cleaned in the restructuring branch")
-def test_package_names_no_outside_file():
-    files = [(n, t) for n, t in tracked_text_files() if n.startswith("gradcalc/")]
-    assert files
+    assert any(name.startswith("gradcalc/") for name, _ in files)
     assert mentions(files) == []
 
 
@@ -234,11 +225,6 @@ def resolve(dotted):
         else:
             raise AttributeError(f"{dotted}: no {part}")
     return obj
-
-
-# Both pass on today's layout. Should a restructuring move a module or a name
-# before ARCHITECTURE.md is rewritten, mark them
-# pytest.mark.xfail(strict=False, reason="ARCHITECTURE.md is rewritten with the new layout").
 
 
 def test_architecture_module_paths_exist():
