@@ -177,7 +177,7 @@ class Question:
     point: dict[str, np.ndarray]
     shapes: dict[str, int | None]
     batch: dict[str, np.ndarray]  # the point as numeric's batch of one
-    values: dict  # every node's value at the point (numeric.first_undefined)
+    node_values: dict  # every node's value at the point (numeric.first_undefined)
     order: int
     dtype: str
     full: bool
@@ -270,7 +270,7 @@ def differentiate(
         point=point,
         shapes=shapes,
         batch=batch,
-        values=values,
+        node_values=values,
         order=order,
         dtype=dtype,
         full=full,
@@ -370,7 +370,7 @@ def _measure(question: Question, formula: Formula) -> Measurements:
     notes.extend(note for d in derivatives for note in d.notes)
     if question.autograd:
         methods, traced = measure.autograd_whys(
-            site, question.values, [d.methods for d in derivatives], question.dtype
+            site, question.node_values, [d.methods for d in derivatives], question.dtype
         )
         derivatives = [replace(d, methods=m) for d, m in zip(derivatives, methods)]
         notes.extend(traced)
@@ -401,7 +401,7 @@ def _chain_rule(question: Question, engine: Engine) -> tuple[measure.Chained | N
 def _kinks(question: Question, site: Site) -> tuple[list[Kink], str]:
     """The kinks at the point (numeric.find_kinks), and the parts sitting on
     their kink there, by name."""
-    expr, values = question.expr, question.values
+    expr, values = question.expr, question.node_values
     kinks = numeric.find_kinks(
         expr, question.batch, values, site.frozen, question.names, question.shapes
     ).get(0, [])
@@ -430,7 +430,7 @@ def _compare(question: Question, measured: Measurements) -> Comparison:
         # A long vector: a kink no table entry announces (sqrt(sum(x**2)) at
         # 0, sum(sqrt(x**2))), probed on f itself along the components nearest 0.
         found = numeric.find_kinks(
-            question.expr, question.batch, question.values, site.frozen, question.names,
+            question.expr, question.batch, question.node_values, site.frozen, question.names,
             question.shapes, anywhere=True,
         )  # fmt: skip
         return Comparison(checks=tuple(checks), kinks=found.get(0) or measured.kinks)

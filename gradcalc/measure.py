@@ -156,6 +156,7 @@ def derivative(site: Site, wrt: tuple[str, ...], grad: np.ndarray | None) -> Mea
     references = [s.value for s in symbolic]
     autograd = None if grad is None else [float(g) for g in np.ravel(grad)]
     labels = ["d/d" + "".join(site.label(n, c) for n, c in component) for component in components]
+    # As the engine (or the chain rule) worded them; not every failure has words.
     whys: dict = {(0, i): s.why for i, s in enumerate(symbolic) if s.value is None}
     methods = Methods(
         labels=labels,
@@ -186,13 +187,14 @@ def derivative(site: Site, wrt: tuple[str, ...], grad: np.ndarray | None) -> Mea
 def _symbolic(site: Site, wrt: tuple[str, ...], component: Component) -> _Symbolic:
     if site.chained is not None:
         number, why = site.chained[wrt[0]]
-        return _Symbolic(WIDE_TEXT, True, number, why)
+        return _Symbolic(text=WIDE_TEXT, truncated=True, value=number, why=why)
     d = site.formula(component)
     text, truncated = derivative_text(site.engine, d, site.full, len(site.expr.nodes))
     number, why = site.engine.value_at(d, site.subs)
     if number is None and not (why or "").startswith(OVERFLOWS):
-        return _reference_near(site, d, component, _Symbolic(text, truncated, None, why))
-    return _Symbolic(text, truncated, number, why)
+        failed = _Symbolic(text=text, truncated=truncated, value=None, why=why)
+        return _reference_near(site, d, component, failed)
+    return _Symbolic(text=text, truncated=truncated, value=number, why=why)
 
 
 def _reference_near(site: Site, d: Any, component: Component, failed: _Symbolic) -> _Symbolic:
@@ -302,7 +304,19 @@ def derivative_kinks(
                 for label, left, right in corners:
                     if (label, k) not in seen:
                         seen.add((label, k))
-                        found.append(Kink(where, label, left, right, False, value, value, value, k))
+                        found.append(
+                            Kink(
+                                node=where,
+                                wrt=label,
+                                left=left,
+                                right=right,
+                                jump=False,
+                                left_value=value,
+                                right_value=value,
+                                value=value,
+                                order=k,
+                            )
+                        )
     return found, nearby
 
 
