@@ -118,7 +118,7 @@ class Vectorized:
 
         scale = sp.Rational(1, self.length) if kind == "mean" else sp.S.One
         symbol = sp.Dummy(f"R{len(self.reductions)}", real=True)
-        self.reductions.append(Reduction(symbol, element, kind, scale))
+        self.reductions.append(Reduction(symbol=symbol, element=element, kind=kind, scale=scale))
         return symbol
 
     def _build(self) -> tuple[Any, bool]:

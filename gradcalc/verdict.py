@@ -1,10 +1,11 @@
 """The verdict: how the three methods are compared, and what a point is called.
 
-This module is the one place that decides. `judge` takes the methods' numbers
-(arrays over points and components, so one point and `--points` go through
-the same code) and the kink findings, and returns one status per point;
-`reason` writes the words for a status from the same data. Nothing here
-evaluates anything: the numbers come from `check` and `batch`, the kinks from
+This module is the one place that decides. `weigh` compares the methods'
+numbers (arrays over points and components, so one point and `--points` go
+through the same code) with their tolerances; `judge` takes those checks and
+the kink findings and returns one status per point; `reason` writes the words
+for a status from the same data. Nothing here evaluates anything: the numbers
+come from `check` (through `measure`) and `batch`, the kinks from
 `numeric.find_kinks`.
 
 The statuses, one definition each (README "Verdicts" says the same):
