@@ -423,6 +423,8 @@ def _compare(question: Question, measured: Measurements) -> Comparison:
         verdict.weigh(d.methods, question.dtype, question.order) for d in measured.derivatives
     ]
     site = measured.site
+    # At odds: what judge would call disagree or undefined, were there no
+    # kink. The probes need a derivative formula; the chain rule's path has none.
     at_odds = not measured.kinks and not all(np.all(c.agree) for c in checks)
     if not at_odds or site.chained is not None:
         return Comparison(checks=tuple(checks), kinks=measured.kinks)
