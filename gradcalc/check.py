@@ -3,49 +3,37 @@
 1. SymPy: the symbolic derivative of the parsed tree, evaluated with evalf.
 2. torch autograd on a graph built from the same tree.
 3. Central finite differences of the numpy-evaluated function.
+
+It runs in three stages, each once: measure (every derivative by the three
+methods, and the kinks at the point; the numbers come from measure.py) →
+compare (each method against SymPy's reference; where they are at odds, the
+kink that explains it) → judge (verdict.judge's status, and its words).
+Frozen records carry what one stage hands the next.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import limits, numeric, points, vectors, verdict
-from .cas import OVERFLOWS
+from . import measure, numeric, points, vectors, verdict
 from .errors import DomainError, UsageError
-from .functions import TABLE
-from .parsing import Expression, parse
-from .verdict import Kink, Status, checked_dtype
+from .functions import TABLE, Function
+from .measure import Site
+from .parsing import Expression, Node, parse
+from .partials import Measured, Partial
+from .verdict import Checks, Kink, Methods, Status, checked_dtype
 
 if TYPE_CHECKING:
+    from .cas import Engine
     from .jacobian import Jacobian
 
 MAX_ORDER = 4
-
-
-@dataclass
-class Partial:
-    """One derivative: d^order f / d wrt[0] ... d wrt[-1]. For a vector
-    variable (order 1) each value is a list over its components."""
-
-    wrt: tuple[str, ...]
-    symbolic: str | list[str]
-    sympy: float | list[float | None] | None  # None: not a finite real (see problems)
-    autograd: float | list[float | None] | None  # None: not run (--no-autograd)
-    finite_difference: float | list[float]
-    finite_difference_error: float | list[float]
-    agree: bool
-    problems: list[str] = field(default_factory=list)  # words, when not agree
-    truncated: bool = False  # `symbolic` shows only the leading terms
-    finite_difference_checked: bool = True  # False: no clean step (see numeric)
-
-    @property
-    def order(self) -> int:
-        return len(self.wrt)
 
 
 @dataclass
@@ -86,7 +74,7 @@ def _as_point(at, variables) -> dict:
     return points.point(at, variables)
 
 
-def validate(expr: Expression, wrt, order: int, dtype: str) -> list:
+def validate(expr: Expression, wrt: Iterable[str] | None, order: int, dtype: str) -> list[str]:
     """The options every driver (one point, many points) checks alike; returns
     the variables to differentiate by."""
     checked_dtype(dtype)
@@ -95,7 +83,7 @@ def validate(expr: Expression, wrt, order: int, dtype: str) -> list:
     return _validate_wrt(wrt, expr)
 
 
-def _validate_wrt(wrt, expr: Expression) -> list:
+def _validate_wrt(wrt: Iterable[str] | None, expr: Expression) -> list[str]:
     if not expr.variables:
         raise UsageError(f"{expr.source!r} has no variables: there is nothing to differentiate")
     if not wrt:
@@ -115,7 +103,7 @@ def _validate_wrt(wrt, expr: Expression) -> list:
     return names
 
 
-def _undefined_message(node, values, point) -> str:
+def _undefined_message(node: Node, values: dict, point: dict) -> str:
     value = np.asarray(values[id(node)]).reshape(-1)
     bad = value[~np.isfinite(value)][0]
     if node.op == "num":
@@ -150,7 +138,7 @@ def _undefined_message(node, values, point) -> str:
     return f"{node.brief} {why} at {_point_text(point)}"
 
 
-def _underflowed(node, values) -> bool:
+def _underflowed(node: Node, values: dict) -> bool:
     """The node is 0 in float64 where it cannot be 0: a product, quotient or
     power of numbers that are not 0, or an exponential (x**2 at 1e-200)."""
     if node.op not in ("mul", "div", "pow", "exp") or np.any(np.asarray(values[id(node)]) != 0):
@@ -163,59 +151,75 @@ def _underflowed(node, values) -> bool:
 _DOMAIN_NAMES = {"div": ("a", "b"), "atan2": ("y", "x"), "log": ("x", "b")}
 
 
-def _domain_of(node, func) -> str:
+def _domain_of(node: Node, func: Function) -> str:
     names = _DOMAIN_NAMES.get(node.op, ("x",))
     texts = {name: arg.brief for name, arg in zip(names, node.args)}
     return re.sub(r"\b[abxy]\b", lambda m: texts.get(m.group(), m.group()), func.domain)
 
 
-MAX_SYMBOLIC = 4000  # characters of a derivative's text shown without `full`
-PRINTABLE_NODES = 3000  # a derivative this small is printed whole, cheaply
-UNPRINTED_TREE = 2000  # past this many operations the derivative is not printed without `full`
+@dataclass(frozen=True)
+class Question:
+    """What `differentiate` was asked, resolved: every stage reads it."""
+
+    expr: Expression
+    names: list[str]  # the variables to differentiate by
+    point: dict[str, np.ndarray]
+    shapes: dict[str, int | None]
+    batch: dict[str, np.ndarray]  # the point as numeric's batch of one
+    node_values: dict  # every node's value at the point (numeric.first_undefined)
+    order: int
+    dtype: str
+    full: bool
+    autograd: bool
+
+    @property
+    def wanted(self) -> list[tuple[str, ...]]:
+        """The derivatives to take, each as the variables it is taken by."""
+        if self.order == 1:
+            return [(name,) for name in self.names]
+        return list(itertools.combinations_with_replacement(self.names, self.order))
 
 
-def _size_at_least(f, limit: int) -> int:
-    """Nodes of f, counted up to `limit` (bounded work however large f is)."""
-    count, stack = 0, [f]
-    while stack and count < limit:
-        node = stack.pop()
-        count += 1
-        stack.extend(node.args)
-    return count
+@dataclass(frozen=True)
+class Formula:
+    """The expression in the computer algebra system, and its value there."""
+
+    engine: Engine
+    f: Any  # summed when vector-valued; None on vectors' path
+    symbols: dict
+    subs: dict  # the engine's substitutions for the point
+    value: float | list[float]
+    vectorized: vectors.Vectorized | None  # long vectors: their elementwise form instead
+    notes: tuple[str, ...]
 
 
-def derivative_text(engine, d, full: bool, tree_nodes: int = 0):
-    """(text, truncated): the derivative printed whole when it is small or
-    `full`; otherwise its leading terms, printed one at a time, and a count of
-    the rest — printing all of a huge derivative takes longer than computing it
-    (and past UNPRINTED_TREE operations even listing its terms does)."""
-    if not full and tree_nodes > UNPRINTED_TREE:
-        return (
-            f"(not printed: the expression has {tree_nodes} operations; "
-            "--full prints its derivative)"
-        ), True
-    if full or _size_at_least(d, PRINTABLE_NODES) < PRINTABLE_NODES:
-        text = engine.text(d)
-        if full or len(text) <= MAX_SYMBOLIC:
-            return text, False
-        return text[:MAX_SYMBOLIC] + " …", True
-    joiner = {"Add": " + ", "Mul": "*"}.get(type(d).__name__)
-    if joiner is None or not d.args:
-        return engine.text(d)[:MAX_SYMBOLIC] + " …", True
-    shown: list[str] = []
-    length = 0
-    show = engine.printer()  # the terms share sub-expressions (softmax's sum)
-    for term in d.args:
-        if _size_at_least(term, PRINTABLE_NODES) >= PRINTABLE_NODES:
-            piece = show(term)[: MAX_SYMBOLIC // 4] + "…"
-        else:
-            piece = show(term)
-        if shown and length + len(piece) > MAX_SYMBOLIC:
-            break
-        shown.append(f"({piece})" if joiner == "*" and len(term.args) > 1 else piece)
-        length += len(piece)
-    rest = len(d.args) - len(shown)
-    return joiner.join(shown) + f"{joiner}… ({rest} more terms; --full shows all)", True
+@dataclass(frozen=True)
+class Measurements:
+    """Stage 1: every derivative by the three methods, and the kinks at the point."""
+
+    site: Site
+    derivatives: tuple[Measured, ...]  # in the order of Question.wanted
+    kinks: list[Kink]
+    suspects: str  # the non-smooth parts sitting on their kink ("abs(x), relu(y)"), or ""
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Stage 2: each derivative's methods against SymPy, and the kinks found."""
+
+    checks: tuple[Checks, ...]  # one per derivative
+    kinks: list[Kink]  # at the point, or where the methods' disagreement led
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Stage 3: the status and its words, and each derivative as reported."""
+
+    status: str
+    reason: str
+    partials: list[Partial]
+    notes: tuple[str, ...]
 
 
 def differentiate(
@@ -249,456 +253,301 @@ def differentiate(
     if node is not None:
         raise DomainError(_undefined_message(node, values, point))
 
+    question = Question(
+        expr=expr,
+        names=names,
+        point=point,
+        shapes=shapes,
+        batch=batch,
+        node_values=values,
+        order=order,
+        dtype=dtype,
+        full=full,
+        autograd=autograd,
+    )
+    formula = _formula(question)
+    if not isinstance(formula, Formula):
+        return formula  # a vector-valued expression's Jacobian, judged whole by jacobian
+    measured = _measure(question, formula)
+    compared = _compare(question, measured)
+    judged = _judge(question, measured, compared)
+    return _result(question, formula, measured, compared, judged)
+
+
+def _formula(question: Question) -> Formula | Jacobian:
+    """f in the computer algebra system (for long vectors, in vectors'
+    elementwise form) and its value at the point; for a vector-valued f at
+    order 1, its Jacobian instead."""
     from . import cas
 
+    expr, point = question.expr, question.point
     # Long vectors: one symbol per vector, evaluated over arrays (see vectors).
-    elementwise = vectors.applies(expr, shapes, order)
-    symbolic = cas.sympy() if elementwise else cas.choose(expr, any_size=not autograd)
+    elementwise = vectors.applies(expr, question.shapes, question.order)
+    symbolic = cas.sympy() if elementwise else cas.choose(expr, any_size=not question.autograd)
     notes = []
     if symbolic.ENGINE == "symengine":
         notes.append("SymEngine differentiated it and evaluated the derivative in float64")
-    vectorized = vectors.Vectorized(expr, point, notes) if elementwise else None
-    if vectorized is not None:
-        symbols, f_scalar, subs, value = {}, None, {}, vectorized.value()
-    else:
-        symbols = symbolic.symbols_for(expr.variables, shapes)
-        f = symbolic.build(expr, symbols)
-        if isinstance(f, list) and order == 1:
-            from . import jacobian
-
-            subs = symbolic.substitutions(symbols, point)
-            value = _sympy_value(symbolic, f, subs, expr, point)
-            return jacobian.compute(
-                symbolic, expr, f, symbols, subs, point, names, shapes, dtype, autograd, value,
-                notes,
-            )  # fmt: skip
-        if isinstance(f, list):
-            notes.append(
-                "the expression is vector-valued; its derivatives of order 2 and more are of "
-                "the sum of its elements, as torch's y.backward(torch.ones_like(y))"
-            )
-        f_scalar = sum(f[1:], f[0]) if isinstance(f, list) else f
-        subs = symbolic.substitutions(symbols, point)
-        value = _sympy_value(symbolic, f, subs, expr, point)
-
-    if order == 1:
-        wanted = [(name,) for name in names]
-    else:
-        wanted = list(itertools.combinations_with_replacement(names, order))
-    if autograd:
-        autograd_values = _autograd(expr, point, dtype, wanted)
-    else:
-        autograd_values = [None] * len(wanted)
-        notes.append(verdict.AUTOGRAD_SKIPPED)
-    frozen = numeric.detached_values(expr, batch)
-    chained = _chained(symbolic, expr, point, names, shapes, order, full, notes)
-    at = _At(symbolic, expr, f_scalar, symbols, subs, point, batch, frozen, shapes, full, chained)
-    at.vectors = vectorized
-    measured = [_partial(at, w, grad, notes) for w, grad in zip(wanted, autograd_values)]
-    methods = [m for _, m in measured]
-    if autograd:
-        _explain_autograd(at, values, methods, dtype, notes)
-    checks = [verdict.compare(m, dtype, order) for m in methods]
-    kinks = numeric.find_kinks(expr, batch, values, frozen, names, shapes).get(0, [])
-    suspects = ", ".join(n.brief for n, _ in numeric.nodes_at_kink(expr, values))
-    if suspects and order > 1 and not kinks and chained is None:
-        # f is smooth to first order here; a derivative of f may not be.
-        kinks = _derivative_kinks(at, wanted, range(2, order + 1), suspects)
-    # Smooth here although a part of it sits on its kink (cos(abs(x)) at 0):
-    # SymPy's formula at the point uses sign(0) = 0; its two-sided limit is
-    # the derivative.
-    smooth_here = suspects and not kinks and chained is None and vectorized is None
-    if smooth_here and _reference_by_limits(at, measured, notes):
-        checks = [verdict.compare(m, dtype, order) for m in methods]
-    code = verdict.judge(checks, np.array([bool(kinks)]), np.array([False]))[0]
-    if code in (verdict.UNDEFINED, verdict.DISAGREE) and chained is None and vectorized is None:
-        # Methods at odds: perhaps a kink no table entry announces (sqrt(x**2)
-        # at 0), found where the derivative's one-sided limits differ.
-        nearby: set = set()
-        hidden = _derivative_kinks(
-            at, wanted, range(1, order + 1), suspects or "the expression", nearby
+    if elementwise:
+        vectorized = vectors.Vectorized(expr, point)
+        notes.extend(vectorized.notes)
+        return Formula(
+            engine=symbolic,
+            f=None,
+            symbols={},
+            subs={},
+            value=vectorized.value(),
+            vectorized=vectorized,
+            notes=tuple(notes),
         )
-        if hidden:
-            kinks = hidden
-            code = verdict.judge(checks, np.array([True]), np.array([False]))[0]
-        elif nearby:
-            # A kink a little way off (closer than the steps): the finite
-            # differences straddle it, so they check nothing here.
-            for m in methods:
-                for c, label in enumerate(m.labels):
-                    if any(name in label[3:] for name in nearby) and m.fd_checked is not None:
-                        m.fd_checked[0, c] = False
-            checks = [verdict.compare(m, dtype, order) for m in methods]
-            code = verdict.judge(checks, np.array([False]), np.array([False]))[0]
-    if code in (verdict.UNDEFINED, verdict.DISAGREE) and vectorized is not None:
+    symbols = symbolic.symbols_for(expr.variables, question.shapes)
+    f = symbolic.build(expr, symbols)
+    subs = symbolic.substitutions(symbols, point)
+    values = _sympy_values(symbolic, f if isinstance(f, list) else [f], subs, expr, point)
+    if isinstance(f, list) and question.order == 1:
+        from . import jacobian
+
+        return jacobian.compute(
+            symbolic, expr, f, symbols, subs, point, question.names, question.shapes,
+            question.dtype, question.autograd, values, notes,
+        )  # fmt: skip
+    if isinstance(f, list):
+        notes.append(
+            "the expression is vector-valued; its derivatives of order 2 and more are of "
+            "the sum of its elements, as torch's y.backward(torch.ones_like(y))"
+        )
+    return Formula(
+        engine=symbolic,
+        f=sum(f[1:], f[0]) if isinstance(f, list) else f,
+        symbols=symbols,
+        subs=subs,
+        value=values if isinstance(f, list) else values[0],
+        vectorized=None,
+        notes=tuple(notes),
+    )
+
+
+def _measure(question: Question, formula: Formula) -> Measurements:
+    """Stage 1: every derivative by autograd, finite differences and SymPy,
+    and the kinks at the point. Where f is smooth although a part of it
+    sits on its kink (cos(abs(x)) at 0), SymPy's formula at the point uses
+    sign(0) = 0: its two-sided limit is the reference instead."""
+    expr, wanted = question.expr, question.wanted
+    notes = list(formula.notes)
+    grads: list[np.ndarray | None] = [None] * len(wanted)
+    if question.autograd:
+        grads = list(measure.autograd_values(expr, question.point, question.dtype, wanted))
+    else:
+        notes.append(verdict.AUTOGRAD_SKIPPED)
+    frozen = numeric.detached_values(expr, question.batch)
+    chained, chained_note = _chain_rule(question, formula.engine)
+    notes.extend([chained_note] if chained_note else [])
+    site = Site(
+        expr=expr,
+        point=question.point,
+        batch=question.batch,
+        frozen=frozen,
+        shapes=question.shapes,
+        engine=formula.engine,
+        f=formula.f,
+        symbols=formula.symbols,
+        subs=formula.subs,
+        full=question.full,
+        chained=chained,
+        vectorized=formula.vectorized,
+    )
+    derivatives = [measure.derivative(site, w, grad) for w, grad in zip(wanted, grads)]
+    notes.extend(note for d in derivatives for note in d.notes)
+    if question.autograd:
+        methods, traced = measure.autograd_whys(
+            site, question.node_values, [d.methods for d in derivatives], question.dtype
+        )
+        derivatives = [replace(d, methods=m) for d, m in zip(derivatives, methods)]
+        notes.extend(traced)
+    kinks, suspects = _kinks(question, site)
+    if suspects and not kinks and chained is None and formula.vectorized is None:
+        derivatives, limited = measure.references_by_limits(site, derivatives)
+        notes.extend(limited)
+    return Measurements(
+        site=site,
+        derivatives=tuple(derivatives),
+        kinks=kinks,
+        suspects=suspects,
+        notes=tuple(notes),
+    )
+
+
+def _chain_rule(question: Question, engine: Engine) -> tuple[measure.Chained | None, str | None]:
+    """First derivatives of scalar variables by the chain rule, where the
+    product is too wide to build the formula of (and `full` does not ask
+    for it)."""
+    if question.order > 1 or question.full:
+        return None, None
+    if any(shape is not None for shape in question.shapes.values()):
+        return None, None
+    return measure.chain_rule(engine, question.expr, question.point, question.names)
+
+
+def _kinks(question: Question, site: Site) -> tuple[list[Kink], str]:
+    """The kinks at the point (numeric.find_kinks), and the parts sitting on
+    their kink there, by name."""
+    expr, values = question.expr, question.node_values
+    kinks = numeric.find_kinks(
+        expr, question.batch, values, site.frozen, question.names, question.shapes
+    ).get(0, [])
+    suspects = ", ".join(n.brief for n, _ in numeric.nodes_at_kink(expr, values))
+    if suspects and question.order > 1 and not kinks and site.chained is None:
+        # f is smooth to first order here; a derivative of f may not be.
+        kinks, _ = measure.derivative_kinks(
+            site, question.wanted, range(2, question.order + 1), suspects
+        )
+    return kinks, suspects
+
+
+def _compare(question: Question, measured: Measurements) -> Comparison:
+    """Stage 2: each method against SymPy's reference, with its tolerance.
+    Where they are at odds at a point without a kink, the kink that may
+    explain it: one no table entry announces, or one close by that the
+    finite differences straddle."""
+    checks = [
+        verdict.weigh(d.methods, question.dtype, question.order) for d in measured.derivatives
+    ]
+    site = measured.site
+    # At odds: what judge would call disagree or undefined, were there no
+    # kink. The probes need a derivative formula; the chain rule's path has none.
+    at_odds = not measured.kinks and not all(np.all(c.agree) for c in checks)
+    if not at_odds or site.chained is not None:
+        return Comparison(checks=tuple(checks), kinks=measured.kinks)
+    if site.vectorized is not None:
         # A long vector: a kink no table entry announces (sqrt(sum(x**2)) at
         # 0, sum(sqrt(x**2))), probed on f itself along the components nearest 0.
-        found = numeric.find_kinks(expr, batch, values, frozen, names, shapes, anywhere=True)
-        if found.get(0):
-            kinks = found[0]
-            code = verdict.judge(checks, np.array([True]), np.array([False]))[0]
-    if code == verdict.DISAGREE and suspects:
-        for m in methods:
-            m.autograd_convention = suspects
-    if code == verdict.DISAGREE and all(s is None for s in shapes.values()):
-        _float64_noise(at, methods, wanted, dtype, autograd)
+        found = numeric.find_kinks(
+            question.expr, question.batch, question.node_values, site.frozen, question.names,
+            question.shapes, anywhere=True,
+        )  # fmt: skip
+        return Comparison(checks=tuple(checks), kinks=found.get(0) or measured.kinks)
+    # Perhaps a kink no table entry announces (sqrt(x**2) at 0), found where
+    # the derivative's one-sided limits differ.
+    hidden, nearby = measure.derivative_kinks(
+        site,
+        question.wanted,
+        range(1, question.order + 1),
+        measured.suspects or "the expression",
+    )
+    if hidden:
+        return Comparison(checks=tuple(checks), kinks=hidden)
+    if nearby:
+        # A kink a little way off (closer than the steps): the finite
+        # differences straddle it, so they check nothing here.
+        checks = [
+            check.uncounting(_straddling(d.methods.labels, nearby))
+            for check, d in zip(checks, measured.derivatives)
+        ]
+    return Comparison(checks=tuple(checks), kinks=measured.kinks)
+
+
+def _straddling(labels: list[str], nearby: set[str]) -> np.ndarray:
+    """(1, components): the derivatives along a variable with a kink nearby."""
+    return np.array([[any(name in label[3:] for name in nearby) for label in labels]])
+
+
+def _judge(question: Question, measured: Measurements, compared: Comparison) -> Judgement:
+    """Stage 3: the status, by verdict.judge's precedence, and its words."""
+    checks = list(compared.checks)
+    code = verdict.judge(checks, np.array([bool(compared.kinks)]), np.array([False]))[0]
+    methods = [d.methods for d in measured.derivatives]
+    if code == verdict.DISAGREE:
+        methods = _disagreement(question, measured, methods)
+    notes = measured.notes
     if code == verdict.UNDEFINED:  # a safe rewrite cannot help a derivative that diverges
-        notes[:] = [n for n in notes if not n.startswith("autograd's NaN")]
-    reason = verdict.reason(code, 0, methods, checks, kinks, autograd)
-    partials = []
-    for (partial, m), check in zip(measured, checks):
-        partial.agree = bool(np.all(check.agree))
-        if m.fd_unresolved is not None and m.fd_unresolved.any():  # taken, but decided nothing
-            partial.finite_difference_checked = False
-        partial.problems = [words for _, words in verdict.problems(m, check, 0)]
-        partials.append(partial)
-    status = verdict.STATUSES[code]
+        notes = tuple(n for n in notes if not n.startswith("autograd's NaN"))
+    return Judgement(
+        status=verdict.STATUSES[code],
+        reason=verdict.reason(code, 0, methods, checks, compared.kinks, question.autograd),
+        partials=[
+            _reported(d.partial, m, check)
+            for d, m, check in zip(measured.derivatives, methods, checks)
+        ],
+        notes=notes,
+    )
+
+
+def _disagreement(
+    question: Question, measured: Measurements, methods: list[Methods]
+) -> list[Methods]:
+    """The Methods of a disagreement, with what its words say: the
+    subgradient convention autograd took where a part sits on its kink, and
+    float64's own reach at a point of scalars."""
+    if measured.suspects:
+        methods = [replace(m, autograd_convention=measured.suspects) for m in methods]
+    if all(s is None for s in question.shapes.values()):
+        noise = measure.float64_noise(
+            measured.site, methods, question.wanted, question.dtype, question.autograd
+        )
+        methods = [replace(m, float64_noise=n) for m, n in zip(methods, noise)]
+    return methods
+
+
+def _reported(partial: Partial, methods: Methods, check: Checks) -> Partial:
+    """A derivative as the result shows it, with what the comparison found."""
+    return replace(
+        partial,
+        agree=bool(np.all(check.agree)),
+        # Finite differences taken cleanly but deciding nothing are not a check.
+        finite_difference_checked=partial.finite_difference_checked
+        and not check.fd_unresolved.any(),
+        problems=[words for _, words in verdict.problems(methods, check, 0)],
+    )
+
+
+def _result(
+    question: Question,
+    formula: Formula,
+    measured: Measurements,
+    compared: Comparison,
+    judged: Judgement,
+) -> Result:
+    site = measured.site
     hessian = None
-    if order == 2 and chained is None:
+    if question.order == 2 and site.chained is None:
         from .hessian import classify
 
         gradient = [
-            at.engine.value_at(at.engine.derivative(f_scalar, (at.symbol(n, 0),)), subs)[0]
-            for n in names
+            site.engine.value_at(site.formula(((n, 0),)), site.subs)[0] for n in question.names
         ]
-        hessian = classify(names, partials, gradient)
+        hessian = classify(question.names, judged.partials, gradient)
+    expr = question.expr
     return Result(
         expression=expr.source,
         variables=list(expr.variables),
-        wrt=names,
-        point=point,
-        dtype=dtype,
-        order=order,
-        value=value,
-        partials=partials,
-        kinks=kinks,
-        status=status,
-        reason=reason,
-        notes=notes,
+        wrt=question.names,
+        point=question.point,
+        dtype=question.dtype,
+        order=question.order,
+        value=formula.value,
+        partials=judged.partials,
+        kinks=compared.kinks,
+        status=judged.status,
+        reason=judged.reason,
+        notes=list(judged.notes),
         tree=expr,
         hessian=hessian,
-        engine=symbolic.ENGINE,
-        chain_rule=chained is not None,
-        elementwise=vectorized is not None,
+        engine=formula.engine.ENGINE,
+        chain_rule=site.chained is not None,
+        elementwise=formula.vectorized is not None,
     )
 
 
-def _chained(symbolic, expr, point, names, shapes, order, full, notes):
-    """For a product too wide to expand (see chainrule): {name: (value, why)}
-    by the chain rule over the computer algebra system's derivative of each
-    operation, or None when the derivative formula is built as usual (first
-    derivatives of scalar variables only)."""
-    from . import chainrule
-
-    if order > 1 or full or any(shape is not None for shape in shapes.values()):
-        return None
-    factors = chainrule.widest_product(expr)
-    if factors <= symbolic.WIDE_FACTORS:
-        return None
-    values, whys = chainrule.gradient(expr, point, names, symbolic)
-    notes.append(
-        f"the derivative formula would hold about {factors**2:,} factors (a product "
-        f"of {factors:,} differentiates into one term per factor): instead, "
-        f"{symbolic.NAME} differentiated each operation and the chain rule combined "
-        "them in float64; --full builds the formula"
-    )
-    return {name: (values[name], whys.get(name)) for name in names}
-
-
-WIDE_TEXT = "(not built: see the note; --full builds the derivative formula)"
-
-
-def _sympy_value(symbolic, f, subs, expr, point):
-    items = f if isinstance(f, list) else [f]
+def _sympy_values(
+    symbolic: Engine, items: list[Any], subs: dict, expr: Expression, point: dict
+) -> list[float]:
+    """The values of `items` (f, or the elements of a vector-valued f) at the point."""
     out = []
     for item in items:
         number, why = symbolic.value_at(item, subs)
         if number is None:
             raise DomainError(f"{expr.source} is {why} at {_point_text(point)}")
         out.append(number)
-    return out if isinstance(f, list) else out[0]
-
-
-def _autograd(expr, point, dtype, wanted, jitter=None):
-    import torch
-
-    from . import autograd
-
-    leaves = autograd.leaves_for(point, dtype)
-    output = autograd.scalar_output(autograd.build(expr, leaves, dtype, jitter=jitter))
-    grads = autograd.derivatives(output, leaves, wanted)
-    # force=True: a second derivative through abs() comes back as a ZeroTensor.
-    return [g.to(dtype=torch.float64).numpy(force=True) for g in grads]
-
-
-JITTER_TRIALS = 8  # re-runs with one more rounding error per operation
-
-
-def _float64_noise(at, methods, wanted, dtype, autograd: bool) -> None:
-    """How far autograd's and the finite differences' own values move when
-    every operation makes one more rounding error (numeric.evaluate's and
-    autograd.build's `jitter`, seeded: the words are reproducible): float64's
-    reach at this point. A disagreement within it is float64's limit, and
-    `verdict.problems` says so."""
-    rng = np.random.default_rng(0)
-    components = [tuple((n, 0) for n in w) for w in wanted]
-    spread: dict = {}
-    for _ in range(JITTER_TRIALS):
-        fds = numeric.finite_difference(at.expr, at.batch, components, at.frozen, jitter=rng)
-        for i, m in enumerate(methods):
-            moved = abs(float(fds[i][0][0]) - m.finite_difference[0, 0])
-            key = (i, "finite differences")
-            spread[key] = max(spread.get(key, 0.0), moved)
-        if autograd:
-            grads = _autograd(at.expr, at.point, dtype, wanted, jitter=rng)
-            for i, m in enumerate(methods):
-                if m.autograd is not None:
-                    moved = abs(float(np.ravel(grads[i])[0]) - m.autograd[0, 0])
-                    key = (i, "autograd")
-                    spread[key] = max(spread.get(key, 0.0), moved)
-    for i, m in enumerate(methods):
-        m.float64_noise = {(0, 0, method): value for (j, method), value in spread.items() if j == i}
-
-
-@dataclass
-class _At:
-    """Everything the per-derivative steps share about the point."""
-
-    engine: Any  # a cas.Engine
-    expr: Expression
-    f: Any  # the expression in the engine (summed when vector-valued)
-    symbols: dict
-    subs: dict
-    point: dict
-    batch: dict
-    frozen: dict
-    shapes: dict
-    full: bool
-    chained: dict | None
-    vectors: Any = None  # a vectors.Vectorized: long vectors take its path
-
-    def components(self, wrt) -> list:
-        """(name, component) tuples, one per derivative to take."""
-        if self.shapes[wrt[0]] is None:
-            return [tuple((name, 0) for name in wrt)]
-        return [((wrt[0], i),) for i in range(self.shapes[wrt[0]])]
-
-    def symbol(self, name, comp):
-        symbol = self.symbols[name]
-        return symbol[comp] if isinstance(symbol, list) else symbol
-
-    def clean(self, name, comp, offsets):
-        """Which offsets keep every non-smooth sub-expression on its piece."""
-        return numeric.same_piece(self.expr, self.batch, name, comp, offsets, self.frozen)
-
-    def label(self, name, comp) -> str:
-        return f"{name}[{comp}]" if self.shapes[name] is not None else name
-
-
-def _partial(at: _At, wrt, grad, notes: list):
-    """One derivative by the three methods: the Partial to show, and the
-    Methods (arrays of shape (1, components)) for the verdict."""
-    if at.vectors is not None:
-        return at.vectors.partial(at, wrt, grad, notes)
-    components = at.components(wrt)
-    fds = [
-        (float(estimate[0]), float(error[0]), bool(clean[0]))
-        for estimate, error, clean in numeric.finite_difference(
-            at.expr, at.batch, components, at.frozen
-        )
-    ]
-    texts, references, whys, any_truncated = [], [], {}, False
-    for i, component in enumerate(components):
-        if at.chained is not None:
-            text, truncated = WIDE_TEXT, True
-            number, why = at.chained[wrt[0]]
-        else:
-            d = at.engine.derivative(at.f, tuple(at.symbol(n, c) for n, c in component))
-            text, truncated = derivative_text(at.engine, d, at.full, len(at.expr.nodes))
-            number, why = at.engine.value_at(d, at.subs)
-            if number is None and not (why or "").startswith(OVERFLOWS):
-                number, why = _reference_near(at, d, component, why, notes)
-        texts.append(text)
-        any_truncated = any_truncated or truncated
-        references.append(number)
-        if number is None:
-            whys[(0, i)] = why
-    autograd = None if grad is None else [float(g) for g in np.ravel(grad)]
-    labels = ["d/d" + "".join(at.label(n, c) for n, c in component) for component in components]
-    methods = verdict.Methods(
-        labels=labels,
-        sympy=np.array([[np.nan if r is None else r for r in references]]),
-        autograd=None if autograd is None else np.array([autograd]),
-        finite_difference=np.array([[fd for fd, _, _ in fds]]),
-        finite_difference_error=np.array([[err for _, err, _ in fds]]),
-        sympy_why=whys,
-        fd_checked=np.array([[clean for _, _, clean in fds]]),
-        order=len(wrt),
-    )
-    vector = at.shapes[wrt[0]] is not None
-
-    def shaped(items):
-        return list(items) if vector else items[0]
-
-    partial = Partial(
-        wrt=tuple(wrt),
-        symbolic=shaped(texts),
-        sympy=shaped(references),
-        autograd=shaped(autograd if autograd is not None else [None] * len(components)),
-        finite_difference=shaped([fd for fd, _, _ in fds]),
-        finite_difference_error=shaped([err for _, err, _ in fds]),
-        finite_difference_checked=all(clean for _, _, clean in fds),
-        agree=True,
-        truncated=any_truncated,
-    )
-    return partial, methods
-
-
-def _along(at: _At, names) -> list:
-    """(name, component, label) for every scalar direction of `names`."""
-    return [
-        (name, comp, at.label(name, comp)) for name in names for comp in range(at.shapes[name] or 1)
-    ]
-
-
-def _reference_near(at: _At, d, component, why: str, notes: list):
-    """The derivative where its formula fails at the point itself (0/0, 0·∞):
-    0 where the function is constant near the point along every variable
-    of the derivative; else the one limit the formula reaches from every
-    side that converges (a removable singularity). (value, why) as value_at;
-    the value None says why there is none (it diverges, or cannot tell)."""
-    label = "d/d" + "".join(at.label(n, c) for n, c in component)
-    if all(numeric.locally_constant(at.expr, at.batch, n, c, at.frozen) for n, c in component):
-        notes.append(
-            f"{label}: SymPy's formula is {why} at the point, but the function is constant "
-            "near it along that variable: the derivative is 0"
-        )
-        return 0.0, None
-    sides = limits.approach(
-        at.engine, d, at.symbols, at.point, _along(at, at.expr.variables), at.clean
-    )
-    limit = limits.common_limit(sides)
-    if limit is not None:
-        notes.append(
-            f"{label}: SymPy's formula is {why} at the point (a removable singularity); "
-            f"its limit there, from every side it can be approached, is {limit:.12g}"
-        )
-        return limit, None
-    diverging = limits.diverging(sides)
-    if diverging:
-        side = diverging[0]
-        return None, (
-            f"infinite: the derivative diverges approaching the point along {side.wrt} "
-            f"from the {'right' if side.direction > 0 else 'left'}"
-        )
-    return None, why
-
-
-def _reference_by_limits(at: _At, measured, notes: list) -> bool:
-    """Where f is smooth at a point on which a non-smooth part sits, replace
-    each reference that its formula's two-sided limit contradicts; True if
-    any was replaced."""
-    changed = False
-    for partial, methods in measured:
-        components = at.components(partial.wrt)
-        for c, component in enumerate(components):
-            d = at.engine.derivative(at.f, tuple(at.symbol(n, k) for n, k in component))
-            sides = limits.approach(
-                at.engine, d, at.symbols, at.point, _along(at, at.expr.variables), at.clean
-            )
-            limit = limits.common_limit(sides)
-            here = methods.sympy[0, c]
-            if limit is None or (np.isfinite(here) and verdict.KINK_TOLERANCE.allows(limit, here)):
-                continue
-            label = methods.labels[c]
-            notes.append(
-                f"{label}: SymPy's formula at the point takes sign(0) = 0 where a part of the "
-                f"expression sits on its kink; the function is smooth here and the formula's "
-                f"limit on every side is {limit:.12g}, the reference"
-            )
-            methods.sympy[0, c] = limit
-            if isinstance(partial.sympy, list):
-                partial.sympy[c] = limit
-            else:
-                partial.sympy = limit
-            changed = True
-    return changed
-
-
-def _derivative_kinks(at: _At, wanted, orders, where: str, nearby: set | None = None) -> list:
-    """Kinks of the derivatives: for each order k in `orders` and each
-    derivative of order k on the way to those `wanted`, the variables along
-    which its one-sided limits converge to different values (a kink of the
-    (k-1)-th derivative; k = 1 is a corner of f)."""
-    found, seen = [], set()
-    value = float(numeric.evaluate(at.expr, at.batch, at.frozen).sum())
-    for wrt in wanted:
-        for k in orders:
-            if k > len(wrt):
-                continue
-            for component in at.components(wrt[:k]):
-                d = at.engine.derivative(at.f, tuple(at.symbol(n, c) for n, c in component))
-                along = [(n, c, at.label(n, c)) for n, c in dict.fromkeys(component)]
-                sides = limits.approach(at.engine, d, at.symbols, at.point, along, at.clean)
-                found_here = limits.corners(sides, verdict.KINK_TOLERANCE)
-                if found_here:
-                    # A corner at the point stays at every scale; one a little way
-                    # off (sqrt((x - c)**2) near c, sqrt(x**2) at 1e-14) is gone
-                    # at the smallest steps (shorter than |x| itself for a small x).
-                    closer = limits.approach(
-                        at.engine, d, at.symbols, at.point, along, at.clean, limits.CLOSEST, True
-                    )
-                    kept = {label for label, _, _ in limits.corners(closer, verdict.KINK_TOLERANCE)}
-                    if nearby is not None:
-                        nearby.update(label for label, _, _ in found_here if label not in kept)
-                    found_here = [corner for corner in found_here if corner[0] in kept]
-                for label, left, right in found_here:
-                    if (label, k) not in seen:
-                        seen.add((label, k))
-                        found.append(Kink(where, label, left, right, False, value, value, value, k))
-    return found
-
-
-def _explain_autograd(at: _At, values: dict, methods: list, dtype: str, notes: list) -> None:
-    """Where autograd's number is not finite but SymPy's is, name the node of
-    torch's backward pass where the gradient stopped being finite (0·∞), and
-    the safe rewrite (nantrace)."""
-    from . import nantrace
-
-    traced: nantrace.Trace | None = None
-    looked = False
-    for m in methods:
-        if m.autograd is None:
-            continue
-        if np.all(np.isfinite(m.autograd)):
-            continue
-        if not looked:
-            looked = True
-            traced = nantrace.trace(at.expr, values, at.point, dtype)
-            if traced is not None:
-                notes.append(f"autograd's NaN: {traced.words()}")
-        if traced is not None:
-            words = (
-                f"torch's backward pass meets {traced.pattern} at {traced.node}, though the "
-                "function and its derivative are finite here (autograd's own NaN, not the "
-                "function's; see the note for the safe form)"
-            )
-        else:
-            words = (
-                "torch's backward pass met 0·∞ or ∞−∞ among its intermediate derivatives, "
-                "though the function and its derivative are finite here (autograd's own NaN, "
-                "not the function's)"
-            )
-        bad = ~np.isfinite(m.autograd) & np.isfinite(m.sympy)
-        m.autograd_why = {(p, c): words for p, c in zip(*np.nonzero(bad))}
-        # An infinity where the derivative itself is past the dtype's largest
-        # number (exp(x) at 100 in float32: 2.7e43 > 3.4e38) is an overflow.
-        largest = float(np.finfo(dtype).max)
-        for p, c in zip(*np.nonzero(bad & np.isinf(m.autograd) & (np.abs(m.sympy) > largest))):
-            m.autograd_why[(p, c)] = (
-                f"the derivative, {m.sympy[p, c]:.4g}, is beyond {dtype}'s range "
-                f"(its largest number is {largest:.4g}): torch's {dtype} overflows"
-            )
+    return out
 
 
 __all__ = ["Kink", "Partial", "Result", "differentiate"]

@@ -25,20 +25,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import numeric, verdict
 from .errors import DomainError
 from .functions import TABLE
+from .numbers import MAX_SHOWN
+from .partials import Measured, Partial, shaped
+
+if TYPE_CHECKING:
+    from .parsing import Expression
 
 SMALL = 64  # vectors up to this length take the per-component path
 SAMPLED = 32  # components whose finite differences are checked past SMALL (each costs O(n))
 SEED = 0  # the sample and the direction are reproducible
 
 
-def applies(expr, shapes: dict, order: int) -> bool:
+def applies(expr: Expression, shapes: dict[str, int | None], order: int) -> bool:
     """Whether `differentiate` takes this module's path: first derivatives
     with some vector variable longer than SMALL, in an expression of
     elementwise functions, means and sums (not dot, softmax, x[i], ...: those
@@ -52,14 +57,12 @@ def sample(n: int) -> list[int]:
     table shows) and a seeded random choice of the rest, SAMPLED in all."""
     if n <= SAMPLED:
         return list(range(n))
-    from .render.numbers import MAX_SHOWN
-
     first = list(range(MAX_SHOWN))
     rest = np.random.default_rng(SEED).choice(np.arange(MAX_SHOWN, n), SAMPLED - MAX_SHOWN, False)
     return first + sorted(int(i) for i in rest)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reduction:
     """R = scale · Σ_i element(x_i)."""
 
@@ -67,14 +70,13 @@ class Reduction:
     element: Any  # h: the SymPy element expression
     kind: str  # "mean" or "sum"
     scale: Any  # SymPy Rational: 1/n or 1
-    value: float = math.nan
 
 
 class Vectorized:
     """An expression over long vector variables, built once and evaluated
     over arrays: its value and the gradient along each variable."""
 
-    def __init__(self, expr, point: dict, notes: list):
+    def __init__(self, expr: Expression, point: dict[str, np.ndarray]) -> None:
         import sympy as sp
 
         self.expr = expr
@@ -85,6 +87,7 @@ class Vectorized:
         self.reductions: list[Reduction] = []
         root, vector = self._build()
         self.vector_valued = vector
+        notes = []
         if vector:  # the implicit sum of a vector-valued output, as backward(ones)
             notes.append(
                 "the expression is vector-valued; derivatives are of the sum of its "
@@ -99,26 +102,26 @@ class Vectorized:
             )
             for name in expr.variables
         }
-        for reduction in self.reductions:
+        for reduction in self.reductions:  # inner ones first: each needs those inside it
             total = math.fsum(self._over(reduction.element))
-            reduction.value = float(reduction.scale) * total
-            self.arrays[reduction.symbol] = reduction.value
+            self.arrays[reduction.symbol] = float(reduction.scale) * total
         notes.append(
             f"vectors of {self.length:,} elements: the derivative is one elementwise formula "
             "(each mean or sum a number), evaluated over the elements in float64"
         )
+        self.notes = tuple(notes)  # for the result's notes, in this order
 
     # -- building ---------------------------------------------------------
 
-    def _reduce(self, element, kind: str):
+    def _reduce(self, element: Any, kind: str) -> Any:
         import sympy as sp
 
         scale = sp.Rational(1, self.length) if kind == "mean" else sp.S.One
         symbol = sp.Dummy(f"R{len(self.reductions)}", real=True)
-        self.reductions.append(Reduction(symbol, element, kind, scale))
+        self.reductions.append(Reduction(symbol=symbol, element=element, kind=kind, scale=scale))
         return symbol
 
-    def _build(self):
+    def _build(self) -> tuple[Any, bool]:
         """The root's element expression, and whether it is a vector."""
         import sympy as sp
 
@@ -161,7 +164,7 @@ class Vectorized:
 
     # -- evaluating -------------------------------------------------------
 
-    def _over(self, element) -> np.ndarray:
+    def _over(self, element: Any) -> np.ndarray:
         """An element expression at every element: shape (n,)."""
         import sympy as sp
 
@@ -178,14 +181,14 @@ class Vectorized:
             values = np.array(np.nan)
         return np.broadcast_to(np.asarray(values, dtype=np.float64), (self.length,))
 
-    def _scalar(self, expression) -> float:
+    def _scalar(self, expression: Any) -> float:
         return float(self._over(expression)[0])
 
-    def value(self):
+    def value(self) -> float | list[float]:
         """f at the point (a list for a vector-valued expression)."""
         if self.vector_valued:
             values = self._over(self.element_root)
-            out: float | list = [float(v) for v in values]
+            out: float | list[float] = [float(v) for v in values]
         else:
             out = self._scalar(self.root)
             values = np.array([out])
@@ -211,7 +214,7 @@ class Vectorized:
             adjoints[k] = total
         return adjoints
 
-    def gradient(self, name: str):
+    def gradient(self, name: str) -> np.ndarray | float:
         """∂f/∂name at the point: an array (n,) for a vector, else a float."""
         import sympy as sp
 
@@ -239,7 +242,7 @@ class Vectorized:
 
         symbol = self.symbols[name]
 
-        def reduced(r: Reduction, d):  # c·Σ_i d(x_i), spelled as the reduction
+        def reduced(r: Reduction, d: Any) -> Any:  # c·Σ_i d(x_i), spelled as the reduction
             return sp.Function(r.kind)(d)
 
         adjoints: list = [sp.S.Zero] * len(self.reductions)
@@ -265,35 +268,45 @@ class Vectorized:
 
     # -- the three methods, for check ---------------------------------------
 
-    def partial(self, at, wrt, grad, notes: list):
-        """(Partial, Methods) for one first derivative, as check._partial."""
-        from .check import Partial
-
+    def partial(
+        self, wrt: tuple[str, ...], grad: np.ndarray | None, batch: dict, frozen: dict
+    ) -> Measured:
+        """One first derivative by the three methods, as check measures one
+        on the per-component path."""
         name = wrt[0]
         vector = name in self.vectors
         reference = np.atleast_1d(np.asarray(self.gradient(name), dtype=np.float64))
         autograd = None if grad is None else np.ravel(np.asarray(grad, dtype=np.float64))
         count = reference.size
-        fd = np.full(count, np.nan)
-        fd_error = np.full(count, np.nan)
-        checked = np.zeros(count, dtype=bool)
         chosen = sample(count) if vector else [0]
-        components = [((name, i),) for i in chosen]
-        # Past SMALL elements each sampled component's differences evaluate f
-        # over the whole vector: two step sizes, as --points takes (the one
-        # direction below keeps all nine).
-        steps = numeric.FEW_STEP_FACTORS if vector and count > SMALL else numeric.STEP_FACTORS
-        found = numeric.finite_difference(self.expr, at.batch, components, at.frozen, steps)
-        for i, (estimate, error, clean) in zip(chosen, found):
-            fd[i], fd_error[i], checked[i] = estimate[0], error[0], clean[0]
+        fd, fd_error, checked = self._differences(name, chosen, count, batch, frozen)
+        partial = Partial(
+            wrt=tuple(wrt),
+            symbolic=self.formula(name),
+            sympy=shaped([float(v) if np.isfinite(v) else None for v in reference], vector),
+            autograd=shaped(
+                [None] * count if autograd is None else [float(v) for v in autograd], vector
+            ),
+            finite_difference=shaped(
+                [float(v) if c or np.isfinite(v) else None for v, c in zip(fd, checked)], vector
+            ),
+            finite_difference_error=shaped(
+                [float(v) if np.isfinite(v) else None for v in fd_error], vector
+            ),
+            finite_difference_checked=bool(checked.all()),
+            agree=True,
+        )
         label = (lambda i: f"d/d{name}[{i}]") if vector else (lambda i: f"d/d{name}")
         labels = [label(i) for i in range(count)]
         whys = {
             (0, int(i)): "infinite or undefined" for i in np.flatnonzero(~np.isfinite(reference))
         }
+        notes = []
         unsampled = count - len(chosen)
         if unsampled:
-            exact, torch, estimate, error, clean = self._directional(at, name, reference, autograd)
+            exact, torch, estimate, error, clean = self._directional(
+                name, reference, autograd, batch, frozen
+            )
             labels.append(f"d/d{name}·v")
             reference = np.append(reference, exact)
             autograd = None if autograd is None else np.append(autograd, torch)
@@ -301,7 +314,7 @@ class Vectorized:
             checked = np.append(checked, clean)
             notes.append(
                 f"finite differences: {len(chosen)} of the {count:,} components of {name} "
-                f"(the first {min(len(chosen), 8)} and a seeded random sample), and the "
+                f"(the first {min(len(chosen), MAX_SHOWN)} and a seeded random sample), and the "
                 f"derivative along one seeded random direction v (d/d{name}·v: the gradient "
                 f"dotted with v against a finite difference of f along v); the other "
                 f"{unsampled:,} components are not checked one by one"
@@ -320,42 +333,47 @@ class Vectorized:
                 else None
             ),
         )
-        n = count
-        values = reference[:n]
-        autograd_values = [None] * n if autograd is None else [float(v) for v in autograd[:n]]
-
-        def shaped(items):
-            return list(items) if vector else items[0]
-
-        partial = Partial(
-            wrt=tuple(wrt),
-            symbolic=self.formula(name),
-            sympy=shaped([float(v) if np.isfinite(v) else None for v in values]),
-            autograd=shaped(autograd_values),
-            finite_difference=shaped(
-                [float(v) if c or np.isfinite(v) else None for v, c in zip(fd[:n], checked[:n])]
-            ),
-            finite_difference_error=shaped(
-                [float(v) if np.isfinite(v) else None for v in fd_error[:n]]
-            ),
-            finite_difference_checked=bool(checked[:n].all()),
-            agree=True,
-        )
         if vector:
             notes.append(
                 f"∂f/∂{name} is one formula for every element ({name} in it stands for each "
                 f"{name}[i]; mean(...) and sum(...) are numbers at the point)"
             )
-        return partial, methods
+        return Measured(partial=partial, methods=methods, notes=tuple(notes))
 
-    def _directional(self, at, name: str, reference, autograd):
+    def _differences(
+        self, name: str, chosen: list[int], count: int, batch: dict, frozen: dict
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(estimate, error, clean) over all `count` components, NaN (and not
+        clean) outside those `chosen`."""
+        fd = np.full(count, np.nan)
+        fd_error = np.full(count, np.nan)
+        checked = np.zeros(count, dtype=bool)
+        components = [((name, i),) for i in chosen]
+        # Past SMALL elements each sampled component's differences evaluate f
+        # over the whole vector: two step sizes, as --points takes (the one
+        # direction keeps all nine).
+        vector = name in self.vectors
+        steps = numeric.FEW_STEP_FACTORS if vector and count > SMALL else numeric.STEP_FACTORS
+        found = numeric.finite_difference(self.expr, batch, components, frozen, steps)
+        for i, (estimate, error, clean) in zip(chosen, found):
+            fd[i], fd_error[i], checked[i] = estimate[0], error[0], clean[0]
+        return fd, fd_error, checked
+
+    def _directional(
+        self,
+        name: str,
+        reference: np.ndarray,
+        autograd: np.ndarray | None,
+        batch: dict,
+        frozen: dict,
+    ) -> tuple[float, float, float, float, bool]:
         """(∇f·v, autograd·v, finite difference along v, its error, clean)
         for a seeded random direction v over `name`'s components."""
         v = np.random.default_rng(SEED).standard_normal(self.length)
         v /= np.linalg.norm(v)
         exact = float(np.dot(reference, v))
         torch = float(np.dot(autograd, v)) if autograd is not None else math.nan
-        estimate, error, clean = directional(self.expr, at.batch, at.frozen, name, v)
+        estimate, error, clean = directional(self.expr, batch, frozen, name, v)
         return exact, torch, estimate, error, clean
 
 
@@ -363,7 +381,9 @@ _OFFSETS = np.array([-2.0, -1.0, 1.0, 2.0])
 _WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
 
 
-def directional(expr, batch: dict, frozen: dict, name: str, direction) -> tuple:
+def directional(
+    expr: Expression, batch: dict, frozen: dict, name: str, direction: np.ndarray
+) -> tuple[float, float, bool]:
     """(estimate, error estimate, clean) of d/dt f(x + t·v) at t = 0: the
     5-point stencil with Richardson extrapolation of numeric.finite_difference,
     over the same step factors, never taking a step that crosses a kink."""

@@ -1,10 +1,11 @@
 """The verdict: how the three methods are compared, and what a point is called.
 
-This module is the one place that decides. `judge` takes the methods' numbers
-(arrays over points and components, so one point and `--points` go through
-the same code) and the kink findings, and returns one status per point;
-`reason` writes the words for a status from the same data. Nothing here
-evaluates anything: the numbers come from `check` and `batch`, the kinks from
+This module is the one place that decides. `weigh` compares the methods'
+numbers (arrays over points and components, so one point and `--points` go
+through the same code) with their tolerances; `judge` takes those checks and
+the kink findings and returns one status per point; `reason` writes the words
+for a status from the same data. Nothing here evaluates anything: the numbers
+come from `check` (through `measure`) and `batch`, the kinks from
 `numeric.find_kinks`.
 
 The statuses, one definition each (README "Verdicts" says the same):
@@ -33,9 +34,12 @@ disagree, agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+
+Numbers = float | np.ndarray  # the comparisons take one number or arrays alike
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class Tolerance:
     rtol: float
     atol: float
 
-    def allows(self, value, reference, slack=0.0):
+    def allows(self, value: Numbers, reference: Numbers, slack: Numbers = 0.0) -> Any:
         """|value - reference| within the tolerance (floats or arrays)."""
         return np.abs(value - reference) <= self.atol + self.rtol * np.abs(reference) + slack
 
@@ -97,7 +101,7 @@ def tolerances(dtype: str, order: int) -> dict:
     }
 
 
-def fd_slack(error_estimate, reference):
+def fd_slack(error_estimate: Numbers, reference: Numbers) -> np.ndarray:
     """What finite differences are allowed beyond their tolerance: their own
     error estimate, capped; none where the estimate is unbounded (floats and
     numpy arrays alike)."""
@@ -106,7 +110,9 @@ def fd_slack(error_estimate, reference):
     return np.where(np.isfinite(error_estimate), capped, 0.0)
 
 
-def decisive(finite_difference, error_estimate, reference, order: int):
+def decisive(
+    finite_difference: Numbers, error_estimate: Numbers, reference: Numbers, order: int
+) -> Any:
     """Where finite differences decide anything: they confirm the reference
     (within their tolerance plus their capped error estimate) or refute it
     (off by more than their tolerance plus FD_ERROR_SLACK times their own
@@ -189,13 +195,14 @@ class Methods:
     float64_noise: dict[tuple[int, int, str], float] | None = None
     order: int = 1  # of the derivative: its finite differences' tolerance
     # True where finite differences were taken cleanly but decide nothing
-    # (`decisive`); set by `compare`.
+    # (`decisive`); recorded by `compare` (`weigh` leaves the Methods alone).
     fd_unresolved: np.ndarray | None = None
 
     @property
     def fd_counted(self) -> np.ndarray:
         """Where finite differences count (JSON `finite_difference_checked`):
-        taken cleanly, and deciding (after `compare`)."""
+        taken cleanly, and deciding (after `compare`; `Checks.fd_counted`
+        says the same without it)."""
         counted = np.ones(np.shape(self.sympy), dtype=bool)
         if self.fd_checked is not None:
             counted = counted & self.fd_checked
@@ -204,22 +211,36 @@ class Methods:
         return counted
 
 
-@dataclass
+@dataclass(frozen=True)
 class Checks:
-    """What `compare` found for one Methods: bool arrays (points, components)."""
+    """What `weigh` found for one Methods: bool arrays (points, components)."""
 
     sympy_finite: np.ndarray
     autograd_finite: np.ndarray
     autograd_close: np.ndarray
     fd_finite: np.ndarray
     fd_close: np.ndarray
+    fd_counted: np.ndarray  # where finite differences count (see Methods.fd_counted)
+    fd_unresolved: np.ndarray  # taken cleanly, but deciding nothing (`decisive`)
 
     @property
     def agree(self) -> np.ndarray:
         return self.sympy_finite & self.autograd_close & self.fd_close
 
+    def uncounting(self, where: np.ndarray) -> Checks:
+        """The same checks with finite differences not counted `where`: the
+        same as weighing them with `fd_checked` False there (a kink found
+        close by after they were taken: every step straddles it)."""
+        return replace(
+            self,
+            fd_finite=self.fd_finite | where,
+            fd_close=self.fd_close | where,
+            fd_counted=self.fd_counted & ~where,
+            fd_unresolved=self.fd_unresolved & ~where,
+        )
 
-def compare(methods: Methods, dtype: str, order: int) -> Checks:
+
+def weigh(methods: Methods, dtype: str, order: int) -> Checks:
     """Each method against SymPy with its named tolerance (autograd by dtype,
     finite differences by order plus their own capped error estimate)."""
     reference = methods.sympy
@@ -235,16 +256,30 @@ def compare(methods: Methods, dtype: str, order: int) -> Checks:
             )
         fd = methods.finite_difference
         clean = np.ones_like(sympy_finite) if methods.fd_checked is None else methods.fd_checked
-        methods.fd_unresolved = clean & ~decisive(
-            fd, methods.finite_difference_error, reference, order
-        )
-        unchecked = ~methods.fd_counted
-        fd_finite = np.isfinite(fd) | unchecked
+        unresolved = clean & ~decisive(fd, methods.finite_difference_error, reference, order)
+        counted = clean & ~unresolved
+        fd_finite = np.isfinite(fd) | ~counted
         slack = fd_slack(methods.finite_difference_error, reference)
-        fd_close = unchecked | (
+        fd_close = ~counted | (
             np.isfinite(fd) & finite_difference_tolerance(order).allows(fd, reference, slack)
         )
-    return Checks(sympy_finite, autograd_finite, autograd_close, fd_finite, fd_close)
+    return Checks(
+        sympy_finite=sympy_finite,
+        autograd_finite=autograd_finite,
+        autograd_close=autograd_close,
+        fd_finite=fd_finite,
+        fd_close=fd_close,
+        fd_counted=counted,
+        fd_unresolved=unresolved,
+    )
+
+
+def compare(methods: Methods, dtype: str, order: int) -> Checks:
+    """`weigh`, also recording `fd_unresolved` on `methods`, for callers
+    that read `Methods.fd_counted` rather than `Checks.fd_counted`."""
+    checks = weigh(methods, dtype, order)
+    methods.fd_unresolved = checks.fd_unresolved
+    return checks
 
 
 def judge(checks: list[Checks], kink: np.ndarray, undefined: np.ndarray) -> np.ndarray:
@@ -334,12 +369,12 @@ def problems(methods: Methods, check: Checks, point: int) -> list[tuple[str, str
 UNCHECKED_SHOWN = 8  # derivatives named in "not checked here (...)" before a count
 
 
-def _unchecked_whys(methods: list[Methods], point: int) -> list[str]:
+def _unchecked_whys(methods: list[Methods], checks: list[Checks], point: int) -> list[str]:
     """Why finite differences were not checked at a point, each reason once."""
     whys: list[str] = []
-    for m in methods:
-        off = ~m.fd_counted[point]
-        unresolved = off & (m.fd_unresolved[point] if m.fd_unresolved is not None else False)
+    for m, check in zip(methods, checks):
+        off = ~check.fd_counted[point]
+        unresolved = off & check.fd_unresolved[point]
         if unresolved.any():
             whys.append(UNRESOLVED)
         if (off & ~unresolved).any():
@@ -348,6 +383,30 @@ def _unchecked_whys(methods: list[Methods], point: int) -> list[str]:
                 or "every step would cross a kink or a pole nearby, or leave the domain"
             )
     return list(dict.fromkeys(whys))
+
+
+def _agreed(methods: list[Methods], checks: list[Checks], point: int, autograd: bool) -> str:
+    """The words for agree: which finite differences did not count, and why."""
+    unchecked = [
+        label
+        for m, check in zip(methods, checks)
+        for c, label in enumerate(m.labels)
+        if not check.fd_counted[point, c]
+    ]
+    if not unchecked:
+        return AGREED if autograd else AGREED_WITHOUT_AUTOGRAD
+    shown = unchecked[:UNCHECKED_SHOWN]
+    if len(unchecked) > len(shown):
+        shown.append(f"and {len(unchecked) - len(shown):,} more")
+    start = (
+        "SymPy and autograd agree" if autograd else "nothing checked the symbolic derivative here"
+    )
+    return (
+        f"{start}; finite differences not checked here ("
+        + ", ".join(shown)
+        + "): "
+        + "; ".join(_unchecked_whys(methods, checks, point))
+    )
 
 
 def reason(
@@ -365,25 +424,7 @@ def reason(
     if code == KINK:
         return kink_words(kinks)
     if code == AGREE:
-        unchecked = [
-            label for m in methods for c, label in enumerate(m.labels) if not m.fd_counted[point, c]
-        ]
-        if unchecked:
-            shown = unchecked[:UNCHECKED_SHOWN]
-            if len(unchecked) > len(shown):
-                shown.append(f"and {len(unchecked) - len(shown):,} more")
-            start = (
-                "SymPy and autograd agree"
-                if autograd
-                else "nothing checked the symbolic derivative here"
-            )
-            return (
-                f"{start}; finite differences not checked here ("
-                + ", ".join(shown)
-                + "): "
-                + "; ".join(_unchecked_whys(methods, point))
-            )
-        return AGREED if autograd else AGREED_WITHOUT_AUTOGRAD
+        return _agreed(methods, checks, point, autograd)
     listed = [p for m, c in zip(methods, checks) for p in problems(m, c, point)]
     if code == UNDEFINED:
         nonfinite = [words for kind, words in listed if kind == NONFINITE]

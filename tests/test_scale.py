@@ -10,7 +10,9 @@ from test_functions_table import CASES, _expression
 
 from gradcalc import cas, chainrule
 from gradcalc.cas import symengine_engine as fastsym
-from gradcalc.check import MAX_SYMBOLIC, WIDE_TEXT, differentiate
+from gradcalc.check import differentiate
+from gradcalc.formula_text import MAX_SYMBOLIC
+from gradcalc.measure import WIDE_TEXT
 from gradcalc.numeric import as_batch
 from gradcalc.parsing import MAX_DEPTH, MAX_LENGTH, parse
 from gradcalc.verdict import Status

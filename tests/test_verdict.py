@@ -137,3 +137,19 @@ def test_without_autograd_only_two_methods_are_compared():
     assert verdict.reason(verdict.AGREE, 0, [methods], checks, [], autograd=False) == (
         "the symbolic derivative and finite differences agree"
     )
+
+
+@pytest.mark.parametrize("dropped", [[True, False, False], [False, True, True], [True] * 3])
+def test_uncounting_is_weighing_without_those_finite_differences(dropped):
+    # check drops the finite differences a kink close by spoils after weighing
+    # once; the checks must be those of weighing without them in the first place.
+    methods = _methods(
+        [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.5, 1.01, 1.0], fd_error=[0.01, 1.0, 0.0]
+    )
+    methods.fd_checked = np.array([[True], [True], [False]])
+    where = np.array(dropped).reshape(-1, 1)
+    uncounted = verdict.weigh(methods, "float64", 1).uncounting(where)
+    methods.fd_checked = methods.fd_checked & ~where
+    weighed = verdict.weigh(methods, "float64", 1)
+    for name in ("fd_finite", "fd_close", "fd_counted", "fd_unresolved", "agree"):
+        assert getattr(uncounted, name).tolist() == getattr(weighed, name).tolist(), name
