@@ -12,6 +12,10 @@ from typing import Any
 
 from .verdict import Methods
 
+# A vector's components a table shows before eliding: `vectors` computes
+# (and samples) those exactly, and render/numbers.py shows that many.
+MAX_SHOWN = 8
+
 
 @dataclass(frozen=True)
 class Partial:

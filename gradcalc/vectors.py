@@ -32,8 +32,7 @@ import numpy as np
 from . import numeric, verdict
 from .errors import DomainError
 from .functions import TABLE
-from .numbers import MAX_SHOWN
-from .partials import Measured, Partial, shaped
+from .partials import MAX_SHOWN, Measured, Partial, shaped
 
 if TYPE_CHECKING:
     from .parsing import Expression

@@ -31,3 +31,17 @@ def test_the_library_never_imports_its_views(graph):
     for view in ("gradcalc.render", "gradcalc.jsonout", "gradcalc.cli"):
         for library in ("gradcalc.check", "gradcalc.vectors", "gradcalc.plotting"):
             assert not graph.chain_exists(library, view, as_packages=True), (library, view)
+
+
+def test_every_module_has_a_layer(graph):
+    """A module left out of the contract would escape it: each top-level
+    module and package of gradcalc is named in one layer."""
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    (contract,) = config["tool"]["importlinter"]["contracts"]
+    placed = [name.strip() for layer in contract["layers"] for name in layer.split(":")]
+    assert len(placed) == len(set(placed))
+    top = {m for m in graph.modules if m.count(".") == 1 and not m.endswith("__main__")}
+    assert sorted(top - set(placed)) == []

@@ -4,9 +4,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PointError, UsageError
+
+if TYPE_CHECKING:
+    from ..parsing import Expression
+    from ..points import Point
 
 
 def expression_text(text: str) -> str:
@@ -43,8 +48,6 @@ def expression_and_point(ctx: Any, expression: str, at: list[str] | None) -> tup
     startup.read_ahead) when they read: an Expression and a Point, never
     read again. Otherwise the text and the --at specifications as given, for
     the library to read once, and to raise on in its own order."""
-    from .startup import INPUT
-
     text = expression_text(expression)
     ahead = ctx.meta.get(INPUT)
     if ahead is None or ahead.text != text:
@@ -76,3 +79,43 @@ def one_number(text: str, option: str) -> float:
     if len(values) != 1:
         raise UsageError(f"{option} takes one number, not {len(values)}")
     return values[0]
+
+
+INPUT = "gradcalc.input"  # key of Click's context meta: the input read ahead
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """The command's expression and point, read once before the imports."""
+
+    text: str  # the expression as the command reads it
+    expression: Expression
+    point: Point | None  # None: no --at
+
+
+def given_text(params: dict) -> str | None:
+    """The expression's text on the command line (None: none, or stdin's)."""
+    text = params.get("expression")
+    if not isinstance(text, str) or text.strip() == "-":
+        return None
+    return unprotected(text)
+
+
+def read_ahead(params: dict) -> ReadAhead | None:
+    """The expression parsed and its --at points resolved, or None when
+    there is no expression on the command line or it (or a point) does not
+    read: the command then reads them itself and raises, in its own order."""
+    from .. import points
+    from ..errors import GradcalcError
+    from ..parsing import parse
+
+    text = given_text(params)
+    if text is None:
+        return None
+    try:
+        expression = parse(text)
+        at = params.get("at")
+        point = points.point(list(at), expression.variables) if at else None
+    except GradcalcError:
+        return None
+    return ReadAhead(text, expression, point)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 
-MAX_SHOWN = 8  # vector elements shown before eliding
+from ..partials import MAX_SHOWN  # vector elements shown before eliding
+
 DEFAULT_DIGITS = 10
 MAX_DIGITS = 17  # float64 round-trips at 17 significant digits
 FIT_DIGITS = 6  # the fewest digits a table drops to, to fit, when --digits is not given
