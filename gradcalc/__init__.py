@@ -14,6 +14,8 @@ as tables in Jupyter::
 torch) are imported lazily, so importing this package stays cheap.
 """
 
+from typing import Any
+
 __version__ = "0.3.1"
 
 __all__ = [
@@ -28,7 +30,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # Lazy public API: `import gradcalc` must not pull in SymPy or torch.
     if name in ("diff", "graph", "perceptron", "accumulate"):
         from . import api

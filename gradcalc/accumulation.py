@@ -9,6 +9,7 @@ every pass shows the gradient itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from . import points
 from .errors import DomainError, UsageError
@@ -17,24 +18,30 @@ from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 MAX_PASSES = 10_000
 
+Gradient = float | list[float]  # one variable's: a scalar's, or a vector's elements
+
 
 @dataclass
 class Accumulation:
     expression: str
-    variables: list
-    point: dict
+    variables: list[str]
+    point: points.Point
     dtype: str
     passes: int
     zero_grad: bool
-    gradient: dict  # name -> one pass's gradient (float or list)
-    grads: list  # per pass: name -> .grad after that pass
-    expected: list  # per pass: name -> what the explanation predicts
+    gradient: dict[str, Gradient]  # name -> one pass's gradient
+    grads: list[dict[str, Gradient]]  # per pass: name -> .grad after that pass
+    expected: list[dict[str, Gradient]]  # per pass: name -> what the explanation predicts
     agree: bool
     explanation: str
 
 
 def accumulate(
-    expression, at=None, passes: int = 3, zero_grad: bool = False, dtype: str = "float64"
+    expression: str | Expression,
+    at: Any = None,
+    passes: int = 3,
+    zero_grad: bool = False,
+    dtype: str = "float64",
 ) -> Accumulation:
     expr = expression if isinstance(expression, Expression) else parse(expression)
     if not 1 <= passes <= MAX_PASSES:
@@ -44,25 +51,12 @@ def accumulate(
     checked_dtype(dtype)
     point = points.point(at, expr.variables)
 
-    from . import autograd, numeric
+    from . import numeric
 
     bad, _ = numeric.first_undefined(expr, numeric.as_batch(point))
     if bad is not None:
         raise DomainError(f"{bad.brief} is not finite at this point")
-    leaves = autograd.leaves_for(point, dtype)
-    grads = []
-    for _ in range(passes):
-        if zero_grad:
-            for leaf in leaves.values():
-                if leaf.grad is not None:
-                    leaf.grad.zero_()  # optimizer.zero_grad() does this
-        output = autograd.scalar_output(autograd.build(expr, leaves, dtype))
-        if output.requires_grad:
-            output.backward()
-        grads.append({name: _value(leaf.grad, leaf) for name, leaf in leaves.items()})
-        if len(grads) == 1:
-            _check_finite(expr, grads[0])
-
+    grads = _backward_passes(expr, point, passes, zero_grad, dtype)
     gradient = grads[0]
     expected = [
         {name: _times(g, 1 if zero_grad else k + 1) for name, g in gradient.items()}
@@ -90,7 +84,30 @@ def accumulate(
     )
 
 
-def _check_finite(expr, gradient: dict) -> None:
+def _backward_passes(
+    expr: Expression, point: points.Point, passes: int, zero_grad: bool, dtype: str
+) -> list[dict[str, Gradient]]:
+    """Each pass: the graph rebuilt, backward() called, and every leaf's
+    .grad read (zeroed first under `zero_grad`)."""
+    from . import autograd
+
+    leaves = autograd.leaves_for(point, dtype)
+    grads = []
+    for _ in range(passes):
+        if zero_grad:
+            for leaf in leaves.values():
+                if leaf.grad is not None:
+                    leaf.grad.zero_()  # optimizer.zero_grad() does this
+        output = autograd.scalar_output(autograd.build(expr, leaves, dtype))
+        if output.requires_grad:
+            output.backward()
+        grads.append({name: _value(leaf.grad, leaf) for name, leaf in leaves.items()})
+        if len(grads) == 1:
+            _check_finite(expr, grads[0])
+    return grads
+
+
+def _check_finite(expr: Expression, gradient: dict[str, Gradient]) -> None:
     """Nothing adds up where the gradient itself is not finite (sqrt(x) at
     0): "undefined" (exit 3), as `diff` says of the same point."""
     import math
@@ -104,18 +121,19 @@ def _check_finite(expr, gradient: dict) -> None:
             )
 
 
-def _value(grad, leaf):
+def _value(grad: Any, leaf: Any) -> Gradient:
+    """A leaf's .grad (torch tensors) as a float or a list: zeros when None."""
     if grad is None:
         return 0.0 if leaf.dim() == 0 else [0.0] * leaf.numel()
     values = grad.detach().double()
     return values.item() if values.dim() == 0 else values.tolist()
 
 
-def _times(value, factor):
+def _times(value: Gradient, factor: int) -> Gradient:
     return [v * factor for v in value] if isinstance(value, list) else value * factor
 
 
-def _flat(value):
+def _flat(value: Gradient) -> list[float]:
     return value if isinstance(value, list) else [value]
 
 

@@ -9,34 +9,37 @@ attributes not defined here are read from them (`result.status`,
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 
 class Answer:
     """A library result with its JSON document and its Rich view."""
 
-    def __init__(self, result: Any):
+    def __init__(self, result: Any) -> None:
         self.result = result
 
-    def to_dict(self) -> dict:  # pragma: no cover - each kind defines it
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - each kind defines it
         raise NotImplementedError
 
-    def __rich__(self):  # pragma: no cover - each kind defines it
+    def __rich__(self) -> RenderableType:  # pragma: no cover - each kind defines it
         raise NotImplementedError
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.result, name)
 
     def _repr_html_(self) -> str:
-        from rich.console import Console
+        return self._recorded().export_html(inline_styles=True, code_format="<pre>{code}</pre>")
 
-        console = Console(record=True, width=100, file=_Null(), force_terminal=False)
-        console.print(self.__rich__())
-        return console.export_html(inline_styles=True, code_format="<pre>{code}</pre>")
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+    def _repr_mimebundle_(
+        self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+    ) -> dict[str, str]:
         bundle = {"text/plain": self._plain(), "text/html": self._repr_html_()}
         latex = self._latex()
         if latex:
@@ -44,11 +47,16 @@ class Answer:
         return bundle
 
     def _plain(self) -> str:
+        return self._recorded().export_text()
+
+    def _recorded(self) -> Console:
+        """The Rich view printed to a console that records it (and writes
+        nowhere that is seen)."""
         from rich.console import Console
 
-        console = Console(record=True, width=100, file=_Null(), force_terminal=False)
+        console = Console(record=True, width=100, file=io.StringIO(), force_terminal=False)
         console.print(self.__rich__())
-        return console.export_text()
+        return console
 
     def _latex(self) -> str | None:
         return None
@@ -58,12 +66,12 @@ class Answer:
 
 
 class Diff(Answer):
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         from .jsonout import diff
 
         return diff(self.result)
 
-    def __rich__(self):
+    def __rich__(self) -> RenderableType:
         from .render.diff import view
 
         return view(self.result)
@@ -94,24 +102,24 @@ class Diff(Answer):
 
 
 class Graph(Answer):
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         from .jsonout import graph
 
         return graph(self.result)
 
-    def __rich__(self):
+    def __rich__(self) -> RenderableType:
         from .render.graph import tree
 
         return tree(self.result, False)
 
 
 class Perceptron(Answer):
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         from .jsonout import perceptron
 
         return perceptron(self.result)
 
-    def __rich__(self):
+    def __rich__(self) -> RenderableType:
         from .neuron import shaped
         from .render.perceptron import view
 
@@ -161,28 +169,25 @@ def perceptron(
 
 
 class Accumulate(Answer):
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         from .jsonout import accumulate
 
         return accumulate(self.result)
 
-    def __rich__(self):
+    def __rich__(self) -> RenderableType:
         from .render.accumulate import view
 
         return view(self.result)
 
 
 def accumulate(
-    expression: str, at: Any = None, passes: int = 3, zero_grad: bool = False, dtype="float64"
+    expression: str,
+    at: Any = None,
+    passes: int = 3,
+    zero_grad: bool = False,
+    dtype: str = "float64",
 ) -> Accumulate:
     """What repeated backward() does to .grad: `gradcalc accumulate`."""
     from .accumulation import accumulate as run
 
     return Accumulate(run(expression, at, passes, zero_grad, dtype))
-
-
-def _Null():
-    """A stream that keeps nothing: Rich records the output itself."""
-    import io
-
-    return io.StringIO()

@@ -12,12 +12,18 @@ largest of the steps its five-point stencil tries) is marked.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import DomainError, UsageError
 from .jacobian import Jacobian
+
+if TYPE_CHECKING:
+    from .parsing import Expression
 
 STEPS = np.logspace(-16, 0, 161)  # 10 a decade
 # Error at or above this fraction of |f′| is no estimate at all (x + h == x):
@@ -57,7 +63,7 @@ class Series:
 class ErrorCurve:
     expression: str
     variable: str
-    point: dict
+    point: dict[str, float]
     derivative: float
     steps: np.ndarray
     series: list[Series]
@@ -65,7 +71,8 @@ class ErrorCurve:
     chosen_error: float  # |gradcalc's finite difference − exact|
 
 
-def _fit(steps, error, low, high, expected) -> Fit:
+def _fit(steps: np.ndarray, error: np.ndarray, low: float, high: float, expected: float) -> Fit:
+    """The slope of log(error) against log(h) over [low, high]."""
     inside = (steps >= low) & (steps <= high) & np.isfinite(error) & (error > 0)
     if inside.sum() < 3:
         return Fit(None, expected, float(low), float(high))
@@ -73,7 +80,10 @@ def _fit(steps, error, low, high, expected) -> Fit:
     return Fit(float(slope), expected, float(low), float(high))
 
 
-def _series(slope_at, exact, x0, dtype, stencil) -> Series:
+def _series(
+    f_at: Callable[[np.ndarray], np.ndarray], exact: float, x0: float, dtype: str, stencil: str
+) -> Series:
+    """One stencil's error at every step, in `dtype`, and its two regimes."""
     offsets, weights, order = STENCILS[stencil]
     kind = np.dtype(dtype).type
     x = kind(x0)
@@ -81,7 +91,7 @@ def _series(slope_at, exact, x0, dtype, stencil) -> Series:
     total = np.zeros_like(h)
     with np.errstate(all="ignore"):
         for offset, weight in zip(offsets, weights):
-            total = total + kind(weight) * slope_at((x + kind(offset) * h).astype(kind))
+            total = total + kind(weight) * f_at((x + kind(offset) * h).astype(kind))
         estimate = total / h
         error = np.abs(estimate.astype(np.float64) - exact)
     error = np.where(np.isfinite(error), error, np.nan)
@@ -100,7 +110,9 @@ def _series(slope_at, exact, x0, dtype, stencil) -> Series:
     return Series(dtype, stencil, error, best_step, float(error[best]), truncation, rounding)
 
 
-def curve(expression, at=None, wrt=None) -> ErrorCurve:
+def curve(
+    expression: str | Expression, at: Any = None, wrt: Sequence[str] | None = None
+) -> ErrorCurve:
     """The error curves of every stencil in both dtypes at the point `at`,
     along one variable (`wrt`, needed when there are several)."""
     from . import check, numeric
@@ -125,12 +137,12 @@ def curve(expression, at=None, wrt=None) -> ErrorCurve:
     symbols = engine.symbols_for(expr.variables, {n: None for n in expr.variables})
     f = engine.build(expr, symbols)
 
-    def slope_at(x):
+    def f_at(x: np.ndarray) -> np.ndarray:
         arrays = {symbols[n]: x.dtype.type(v) for n, v in point.items() if n != variable}
         arrays[symbols[variable]] = x
         return _evaluate_as(engine, f, arrays, x.dtype)
 
-    series = [_series(slope_at, exact, point[variable], d, s) for d in DTYPES for s in STENCILS]
+    series = [_series(f_at, exact, point[variable], d, s) for d in DTYPES for s in STENCILS]
     base = numeric._base_steps(numeric.as_batch(point), 1)[variable]
     return ErrorCurve(
         expression=expr.source,
@@ -144,7 +156,9 @@ def curve(expression, at=None, wrt=None) -> ErrorCurve:
     )
 
 
-def _evaluate_as(engine, f, arrays, dtype):
+def _evaluate_as(
+    engine: ModuleType, f: Any, arrays: dict[Any, np.ndarray], dtype: np.dtype
+) -> np.ndarray:
     """f in `dtype` throughout: evaluate_numpy keeps the arrays' dtype until
     its final conversion (numpy keeps float32 · Python float in float32)."""
     value = engine.evaluate_numpy(f, arrays)

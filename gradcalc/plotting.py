@@ -14,7 +14,9 @@ the two one-sided tangents are drawn. f′ is the symbolic derivative
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,11 +26,17 @@ from .functions import TABLE
 from .jacobian import Jacobian
 from .parsing import Expression, parse
 
+if TYPE_CHECKING:
+    from .batch import Points
+    from .check import Result
+
 SAMPLES = 801  # odd: a centred window samples the point itself
 BISECTIONS = 60  # halvings to pin a piece boundary down to a few ulps
 POLE_MARGIN = 0.05  # of the y range: a midpoint this far outside its ends is a pole
 FINE = 64  # samples inside a segment whose ends are both far off the chart
 POLE_GROWTH = 4.0  # f that far past both ends inside a segment: a pole
+
+Along = Callable[[np.ndarray], np.ndarray]  # f (or f′) along the slice: xs -> values
 
 
 @dataclass
@@ -70,7 +78,7 @@ class Mark:
 class Plot:
     expression: str
     variable: str
-    point: dict  # name -> float: the point; the others are held there
+    point: dict[str, float]  # the point; the other variables are held there
     at: float  # the plotted variable's value at the point
     value: float | None  # f at the point (None: undefined there)
     window: tuple[float, float]
@@ -114,10 +122,10 @@ def parse_range(text: str) -> tuple[float, float]:
 class _Slice:
     """f along one variable, the others held at the point."""
 
-    def __init__(self, expr: Expression, point: dict, variable: str):
+    def __init__(self, expr: Expression, point: dict[str, float], variable: str) -> None:
         self.expr, self.point, self.variable = expr, point, variable
 
-    def batch(self, xs: np.ndarray) -> dict:
+    def batch(self, xs: np.ndarray) -> dict[str, np.ndarray]:
         n = xs.size
         held = {
             name: np.repeat(np.atleast_1d(v).reshape(1, -1), n, axis=0)
@@ -172,10 +180,26 @@ def _boundaries(piece_of: _Slice, xs: np.ndarray) -> list[tuple[float, float]]:
     return sorted(cuts)
 
 
-def _trace(fn, xs: np.ndarray, cuts: list, drop: np.ndarray, limits) -> list[Piece]:
-    """Sample `fn` at xs (less `drop`) and at both ends of every cut, and
-    split the line where it is cut, not finite, or has a pole between two
-    samples."""
+@dataclass
+class _Sampling:
+    """Where f is sampled along the slice, where its curve is cut (see
+    _boundaries), and which samples sit on a kink (left out of the line)."""
+
+    xs: np.ndarray
+    cuts: list[tuple[float, float]]
+    on_kink: np.ndarray
+
+
+def _sampling(along: _Slice, xs: np.ndarray) -> _Sampling:
+    _, on_kink = along.pieces(xs)
+    return _Sampling(xs, _boundaries(along, xs), on_kink)
+
+
+def _trace(fn: Along, sampled: _Sampling, limits: tuple[float, float]) -> list[Piece]:
+    """Sample `fn` at the samples (less those on a kink) and at both ends of
+    every cut, and split the line where it is cut, not finite, or has a
+    pole between two samples."""
+    xs, cuts, drop = sampled.xs, sampled.cuts, sampled.on_kink
     ends = np.array([x for cut in cuts for x in cut])
     x = np.concatenate([xs[~drop], ends])
     cut_after = np.concatenate([np.zeros((~drop).sum(), bool), np.tile([True, False], len(cuts))])
@@ -194,7 +218,7 @@ def _trace(fn, xs: np.ndarray, cuts: list, drop: np.ndarray, limits) -> list[Pie
     return pieces
 
 
-def _poles(fn, x: np.ndarray, y: np.ndarray, limits) -> np.ndarray:
+def _poles(fn: Along, x: np.ndarray, y: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
     """Per segment: does f blow up between its two samples?
 
     Past an odd pole (1/x) the midpoint lands on the other branch, far
@@ -225,8 +249,9 @@ def _poles(fn, x: np.ndarray, y: np.ndarray, limits) -> np.ndarray:
     return pole
 
 
-def _undefined(fn, xs: np.ndarray, ys: np.ndarray, pieces: list[Piece], cuts: list) -> list[Mark]:
+def _undefined(fn: Along, sampled: _Sampling, ys: np.ndarray, pieces: list[Piece]) -> list[Mark]:
     """Stretches of non-finite samples, and poles between two pieces."""
+    xs, cuts = sampled.xs, sampled.cuts
     marks = []
     bad = ~np.isfinite(ys)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], bad.astype(int), [0]])))
@@ -242,7 +267,7 @@ def _undefined(fn, xs: np.ndarray, ys: np.ndarray, pieces: list[Piece], cuts: li
     return marks
 
 
-def _pole_in(fn, low: float, high: float) -> float:
+def _pole_in(fn: Along, low: float, high: float) -> float:
     """Where |f| is largest between two samples: the pole, to a few
     hundredths of their distance."""
     fine = np.linspace(low, high, 257)
@@ -265,12 +290,12 @@ def _y_limits(ys: np.ndarray, value: float | None) -> tuple[float, float]:
 
 
 def build(
-    expression,
-    at=None,
-    wrt=None,
+    expression: str | Expression,
+    at: Any = None,
+    wrt: Sequence[str] | None = None,
     window: tuple[float, float] | None = None,
     derivative: bool = True,
-    result=None,
+    result: Result | None = None,
     samples: int = SAMPLES,
 ) -> Plot:
     """The plot of `expression` along one variable around the point `at`.
@@ -280,7 +305,7 @@ def build(
     computing it again. Raises UsageError for a vector variable or a bad
     choice of variable; a point where f is undefined is drawn, with no
     tangent (status "undefined")."""
-    from . import check, points, verdict
+    from . import points, verdict
 
     expr = expression if isinstance(expression, Expression) else parse(expression)
     variable = variable_along(expr, wrt)
@@ -290,20 +315,15 @@ def build(
         raise UsageError("plots scalar variables only (a vector variable was given)", option="at")
     flat = {name: float(v) for name, v in point.items()}
     x0 = flat[variable]
-    tangents: list[Tangent] = []
-    if result is None:
-        try:
-            result = check.differentiate(expr, flat, wrt=[variable], autograd=False)
-        except DomainError as error:
-            result = error
-        if isinstance(result, Jacobian):
-            raise UsageError("plots a function with one value; this one is vector-valued")
+    checked = _differentiated(expr, flat, variable) if result is None else result
     a, b = window or window_around(x0)
-    if isinstance(result, DomainError):
-        value, status, reason = None, verdict.Status.UNDEFINED, str(result)
+    value: float | None
+    tangents: list[Tangent] = []
+    if isinstance(checked, DomainError):
+        value, status, reason = None, verdict.Status.UNDEFINED, str(checked)
     else:
-        value, status, reason = float(np.sum(result.value)), result.status, result.reason
-        tangents = _tangents(result, variable, x0, value, a, b)
+        value, status, reason = float(np.sum(checked.value)), checked.status, checked.reason
+        tangents = _tangents(checked, variable, x0, value, (a, b))
 
     xs = np.linspace(a, b, samples)
     if a < x0 < b and not np.any(xs == x0):
@@ -311,20 +331,11 @@ def build(
     along = _Slice(expr, flat, variable)
     ys = along.values(xs)
     y_limits = _y_limits(ys, value)
-    span = y_limits[1] - y_limits[0]
-    cuts = _boundaries(along, xs)
-    _, on_kink = along.pieces(xs)
-    curve = _trace(along.values, xs, cuts, on_kink, y_limits)
-    marks = _undefined(along.values, xs, ys, curve, cuts)
-    for lo, hi in cuts:
-        left, right = along.values(np.array([lo, hi]))
-        jump = not np.isclose(left, right, rtol=1e-6, atol=1e-9 * max(1.0, span))
-        marks.append(Mark("jump" if jump else "corner", 0.5 * (lo + hi)))
-    marks.sort(key=lambda m: m.x)
-
-    slopes, slope_text, notes = None, None, []
-    if derivative:
-        slopes, slope_text, notes = _derivative_pieces(along, xs, cuts, on_kink)
+    sampled = _sampling(along, xs)
+    curve = _trace(along.values, sampled, y_limits)
+    slopes, slope_text, notes = (
+        _derivative_pieces(along, sampled) if derivative else (None, None, [])
+    )
     return Plot(
         expression=expr.source,
         variable=variable,
@@ -337,31 +348,73 @@ def build(
         derivative=slopes,
         derivative_text=slope_text,
         tangents=tangents,
-        marks=marks,
+        marks=_marks(along, sampled, ys, curve, y_limits),
         status=str(status),
         reason=reason,
         notes=notes,
     )
 
 
-def _tangents(result, variable, x0, value, a, b) -> list[Tangent]:
+def _differentiated(
+    expr: Expression, point: dict[str, float], variable: str
+) -> Result | DomainError:
+    """The point's `check.Result` along `variable`, or the DomainError that
+    says f is undefined there."""
+    from . import check
+
+    try:
+        result = check.differentiate(expr, point, wrt=[variable], autograd=False)
+    except DomainError as error:
+        return error
+    if isinstance(result, Jacobian):
+        raise UsageError("plots a function with one value; this one is vector-valued")
+    return result
+
+
+def _marks(
+    along: _Slice,
+    sampled: _Sampling,
+    ys: np.ndarray,
+    curve: list[Piece],
+    y_limits: tuple[float, float],
+) -> list[Mark]:
+    """Where the curve is undefined, jumps or has a corner, left to right."""
+    span = y_limits[1] - y_limits[0]
+    marks = _undefined(along.values, sampled, ys, curve)
+    for lo, hi in sampled.cuts:
+        left, right = along.values(np.array([lo, hi]))
+        jump = not np.isclose(left, right, rtol=1e-6, atol=1e-9 * max(1.0, span))
+        marks.append(Mark("jump" if jump else "corner", 0.5 * (lo + hi)))
+    marks.sort(key=lambda m: m.x)
+    return marks
+
+
+def _tangents(
+    result: Result, variable: str, x0: float, value: float, window: tuple[float, float]
+) -> list[Tangent]:
+    """The tangent at the point over the window; at a corner, the two
+    one-sided ones, each on its side."""
+    a, b = window
     corner = [k for k in result.kinks if k.wrt == variable and not k.jump and k.order == 1]
     if corner:
         kink = corner[0]
+        assert kink.left is not None and kink.right is not None  # a corner, not a jump
         at_value = kink.value if kink.value is not None else value
         return [
             Tangent(x0, at_value, float(kink.left), "left", a, x0),
             Tangent(x0, at_value, float(kink.right), "right", x0, b),
         ]
-    slope = result.partials[0].sympy
-    if slope is None or not np.isfinite(slope):
+    slope = result.partials[0].sympy  # a scalar variable's: a number, or None
+    if slope is None or isinstance(slope, list) or not np.isfinite(slope):
         return []
     return [Tangent(x0, value, float(slope), "both", a, b)]
 
 
-def _derivative_pieces(along: _Slice, xs, cuts, on_kink):
+def _derivative_pieces(
+    along: _Slice, sampled: _Sampling
+) -> tuple[list[Piece] | None, str | None, list[str]]:
     """f′ along the slice: SymPy's derivative, evaluated with numpy; not
-    drawn where f itself is undefined."""
+    drawn where f itself is undefined. (pieces, f′'s text, notes)."""
     from .cas import sympy_engine as engine
 
     expr, point, variable = along.expr, along.point, along.variable
@@ -370,16 +423,16 @@ def _derivative_pieces(along: _Slice, xs, cuts, on_kink):
     d = engine.derivative(f, (symbols[variable],))
     held = {symbols[n]: v for n, v in point.items() if n != variable}
 
-    def slope(x):
+    def slope(x: np.ndarray) -> np.ndarray:
         arrays = {**held, symbols[variable]: x}
         slopes = np.broadcast_to(engine.evaluate_numpy(d, arrays), x.shape).astype(np.float64)
         return np.where(np.isfinite(along.values(x)), slopes, np.nan)
 
     try:
-        ys = slope(xs)
+        ys = slope(sampled.xs)
     except (ValueError, TypeError):
         return None, None, [f"f′ = {engine.text(d)} has no numpy evaluation: not drawn"]
-    return _trace(slope, xs, cuts, on_kink, _y_limits(ys, None)), engine.text(d), []
+    return _trace(slope, sampled, _y_limits(ys, None)), engine.text(d), []
 
 
 def derivative_limits(plot: Plot) -> tuple[float, float]:
@@ -403,21 +456,21 @@ class PointsPlot:
     derivative_text: str
 
 
-def over_points(expression, points, wrt=None, progress=None) -> PointsPlot:
+def over_points(
+    expression: str | Expression,
+    points: Points,
+    wrt: Sequence[str] | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> PointsPlot:
     """The derivative along one variable at every point of `points`
     (a `batch.Points`), as `diff --points` computes it."""
-    from . import batch, check
+    from . import batch
 
     expr = expression if isinstance(expression, Expression) else parse(expression)
-    names = check.validate(expr, wrt, 1, "float64")
-    if len(names) != 1:
-        raise UsageError(
-            f"must name the one variable to draw along: one of {', '.join(names)}",
-            option="wrt",
-        )
-    many = batch.differentiate_many(expr, points, [names[0]], 1, "float64", progress)
+    variable = variable_along(expr, wrt)
+    many = batch.differentiate_many(expr, points, [variable], 1, "float64", progress)
     column = many.partials[0]
-    x = np.asarray(points.columns[names[0]], dtype=np.float64).reshape(-1)
+    x = np.asarray(points.columns[variable], dtype=np.float64).reshape(-1)
     slopes = np.asarray(column.sympy, dtype=np.float64).reshape(x.size, -1).sum(axis=-1)
     a, b = float(np.min(x)), float(np.max(x))
     if a == b:
@@ -425,14 +478,12 @@ def over_points(expression, points, wrt=None, progress=None) -> PointsPlot:
     curve = None
     if len(expr.variables) == 1:
         xs = np.linspace(a, b, SAMPLES)
-        along = _Slice(expr, {names[0]: 0.0}, names[0])
-        cuts = _boundaries(along, xs)
-        _, on_kink = along.pieces(xs)
-        curve, _, _ = _derivative_pieces(along, xs, cuts, on_kink)
+        along = _Slice(expr, {variable: 0.0}, variable)
+        curve, _, _ = _derivative_pieces(along, _sampling(along, xs))
     shown = np.concatenate([slopes[np.isfinite(slopes)]] + [p.y for p in curve or []])
     return PointsPlot(
         expression=expr.source,
-        variable=names[0],
+        variable=variable,
         x=x,
         derivative=slopes,
         statuses=[many.status(i) for i in range(x.size)],
@@ -456,7 +507,7 @@ __all__ = [
 ]
 
 
-def variable_along(expr, wrt) -> str:
+def variable_along(expr: Expression, wrt: Sequence[str] | None) -> str:
     """The one variable a plot (or an error curve) is drawn along."""
     from . import check
 

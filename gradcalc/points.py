@@ -20,7 +20,7 @@ MAX_VECTOR = 10_000  # elements in one vector variable
 BLANK = " \t\n\r\f\v"  # ASCII whitespace: str.strip() would also drop U+3000 and no-break spaces
 
 
-def _split_top_level(text: str) -> list:
+def _split_top_level(text: str) -> list[str]:
     """Split on commas that are not inside brackets or parentheses."""
     parts: list[str] = []
     current: list[str] = []
@@ -85,7 +85,8 @@ def _element(text: str, where: str) -> float:
     return number(text, where)  # everything else, and every error, as for a scalar
 
 
-def value(text: str, where: str):
+def value(text: str, where: str) -> np.ndarray:
+    """A 0-d array for a number, a 1-d one for a vector `[1, 2, 3]`."""
     source = text.strip(BLANK)
     if source.startswith("["):
         if not source.endswith("]"):
@@ -102,11 +103,11 @@ def value(text: str, where: str):
     return np.array(number(source, where))
 
 
-def resolve(specs: list, variables: list) -> Point:
+def resolve(specs: list[str], variables: list[str]) -> Point:
     """Combine the point's specifications (the CLI's `--at` options, the
     API's `at`) into {name: array} covering every variable. Messages name
     the parameter `at`; the CLI spells it as its flag."""
-    point: dict = {}
+    point: dict[str, np.ndarray] = {}
     for spec in specs:
         if "=" not in spec.split("[")[0]:
             if len(variables) != 1:
@@ -136,7 +137,7 @@ def resolve(specs: list, variables: list) -> Point:
     return _complete(point, variables)
 
 
-def _complete(point: dict, variables: list) -> Point:
+def _complete(point: dict[str, np.ndarray], variables: list[str]) -> Point:
     """Every variable has a value, and vectors have one length."""
     missing = [name for name in variables if name not in point]
     if missing:
@@ -153,13 +154,13 @@ def _complete(point: dict, variables: list) -> Point:
     return Point((name, np.asarray(point[name], dtype=float)) for name in variables)
 
 
-def _put(point, name, array):
+def _put(point: dict[str, np.ndarray], name: str, array: np.ndarray) -> None:
     if name in point:
         raise PointError(f"{{at}}: {name} is given twice", option="at")
     point[name] = array
 
 
-class Point(dict):
+class Point(dict[str, np.ndarray]):
     """A point: each variable's value as a float64 array, 0-d for a scalar
     and 1-d for a vector, in the expression's order of variables. Built once,
     by `point()`, from what the user wrote; read everywhere as a dict (a dict
@@ -175,7 +176,7 @@ AT_ACCEPTS = (
 )
 
 
-def point(at: Any, variables: list) -> Point:
+def point(at: Any, variables: list[str]) -> Point:
     """The point `at` names for an expression of `variables`, resolved once:
     a Point as it is; a number (an expression of one variable); a dict of
     numbers, lists or numpy arrays by name; a string like the CLI's `--at`
@@ -202,9 +203,9 @@ def point(at: Any, variables: list) -> Point:
     raise TypeError(f"at must be {AT_ACCEPTS}; not {type(at).__name__}")
 
 
-def resolve_values(values: dict, variables: list) -> Point:
+def resolve_values(values: Mapping[Any, Any], variables: list[str]) -> Point:
     """A point from numbers by name (the API's dict): no text on the way."""
-    resolved: dict = {}
+    resolved: dict[str, np.ndarray] = {}
     for name, value in values.items():
         if not isinstance(name, str) or name not in variables:
             known = ", ".join(variables) or "none"
@@ -237,10 +238,11 @@ def _array(name: str, value: Any) -> np.ndarray:
     return array
 
 
-def shapes(point: Mapping) -> dict:
+def shapes(point: Mapping[str, np.ndarray]) -> dict[str, int | None]:
     """name -> vector length, or None for a scalar."""
     return {name: (v.size if v.ndim == 1 else None) for name, v in point.items()}
 
 
-def as_json(point: Mapping) -> dict:
+def as_json(point: Mapping[str, np.ndarray]) -> dict[str, float | list[float]]:
+    """The point in a JSON document: a number, or a list for a vector."""
     return {name: (v.tolist() if v.ndim else float(v)) for name, v in point.items()}

@@ -13,10 +13,16 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .session import HELP, QUIT, Session, command_names, prepare
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+    from prompt_toolkit.document import Document
 
 
 def history_path() -> Path:
@@ -73,7 +79,7 @@ def _interactive(session: Session) -> int:
 
     path = history_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    prompt: PromptSession = PromptSession(
+    prompt: PromptSession[str] = PromptSession(
         history=FileHistory(str(path)),
         completer=_completer(session.command),
         complete_while_typing=False,
@@ -102,7 +108,7 @@ def _interactive(session: Session) -> int:
         sys.stderr.flush()
 
 
-def _read(prompt) -> str:
+def _read(prompt: PromptSession[str]) -> str:
     """One entry: lines ending in a backslash continue on the next."""
     lines = [prompt.prompt("gradcalc> ")]
     while lines[-1].endswith("\\"):
@@ -111,7 +117,7 @@ def _read(prompt) -> str:
     return " ".join(lines)
 
 
-def _completer(group: Any) -> Any:
+def _completer(group: Any) -> Completer:
     """Commands, each command's options, and function names."""
     from prompt_toolkit.completion import Completer, Completion
 
@@ -130,7 +136,9 @@ def _completer(group: Any) -> Any:
     names = sorted(set(BY_NAME) | set(CONSTANTS))
 
     class Words(Completer):
-        def get_completions(self, document, complete_event):
+        def get_completions(
+            self, document: Document, complete_event: CompleteEvent
+        ) -> Iterator[Completion]:
             text = document.text_before_cursor
             word = document.get_word_before_cursor(WORD=True)
             before = text[: len(text) - len(word)].split()

@@ -22,9 +22,12 @@ import re
 import shlex
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ExitCode
+
+if TYPE_CHECKING:
+    from .budget import Worker
 
 QUIT = ("quit", "exit")
 HELP_WORDS = {"--help", "-h"}
@@ -110,7 +113,7 @@ class Session:
             self._remember(words)  # (reading --help would print the help again)
         return answer
 
-    def _refused(self, line, message) -> Answer:
+    def _refused(self, line: str, message: str) -> Answer:
         self.worst = max(self.worst, ExitCode.INPUT)
         if self.json:
             from .jsonout import dumps, error
@@ -183,7 +186,7 @@ def prepare(command: Any) -> None:
 
 
 @functools.cache
-def _worker(command: Any) -> Any:
+def _worker(command: Any) -> Worker:
     from . import budget
 
     return budget.Worker(functools.partial(_serve, command))

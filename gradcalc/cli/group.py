@@ -66,19 +66,23 @@ class GradcalcGroup(TyperGroup):
             plain_help(command.get_params(ctx))  # its --help option is made here, too
         return command
 
-    def make_context(self, info_name: str | None, args: list, parent: Any = None, **extra: Any):
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:  # Click's Context (vendored by Typer: no public type to name)
         context = super().make_context(info_name, args, parent=parent, **extra)
         # Shared with the subcommand's context, which leaves its parsed
         # options there (GradcalcCommand.invoke) for the error report.
         self._parsed = context.meta.setdefault(startup.PARSED, {})
         return context
 
-    def machine(self, args: list) -> bool:
+    def machine(self, args: list[str]) -> bool:
         """Does this run answer in a machine format (--json, --format json)?"""
         parsed = getattr(self, "_parsed", None) or {}
         return argv.asks_machine_format(args, parsed, self.commands, self.help_names)
 
-    def _invoke(self, args: list, prog_name: str | None, complete_var: str | None, **extra: Any):
+    def _invoke(
+        self, args: list[str], prog_name: str | None, complete_var: str | None, **extra: Any
+    ) -> int:
         def work() -> Any:
             return super(GradcalcGroup, self).main(
                 args=args,
@@ -106,7 +110,7 @@ class GradcalcGroup(TyperGroup):
         except Exception as error:
             return self._failed(error, args)
 
-    def _failed(self, error: Exception, args: list) -> int:
+    def _failed(self, error: Exception, args: list[str]) -> int:
         """The exit code of a run that raised `error`, with its one-line report."""
         if isinstance(error, GradcalcError):
             machine = self.machine(args)

@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from typing import Any
 
 SCHEMA_VERSION = 1
 SKIPPED = object()  # a method that was not run (diff --no-autograd)
 NOT_CHECKED = object()  # a finite difference not taken (a long vector's unsampled components)
 
+# How a builder writes one number into a document: put_number, or the NDJSON
+# template's writer of slot names (manypoints).
+Put = Callable[[dict[str, Any], str, Any], None]
 
-def dumps(document: dict) -> str:
+
+def dumps(document: dict[str, Any]) -> str:
     # allow_nan=False: a NaN that slipped through is a bug, not output.
     return json.dumps(document, allow_nan=False, ensure_ascii=False)
 
 
-def describe(value) -> str:
+def describe(value: Any) -> str:
+    """Why a number is not in the document: undefined, skipped, nan, inf..."""
     if value is None:
         return "undefined"
     if value is SKIPPED:
@@ -31,11 +38,11 @@ def describe(value) -> str:
     return "inf" if value > 0 else "-inf"
 
 
-def finite(value):
+def finite(value: Any) -> bool:
     return value is not None and value not in (SKIPPED, NOT_CHECKED) and math.isfinite(value)
 
 
-def put_number(document: dict, key: str, value) -> None:
+def put_number(document: dict[str, Any], key: str, value: Any) -> None:
     """document[key] = value, or null plus `<key>_nonfinite` when it is not
     finite. Lists are cleaned element by element."""
     if isinstance(value, list):
@@ -51,15 +58,15 @@ def put_number(document: dict, key: str, value) -> None:
         document[key + "_nonfinite"] = describe(value)
 
 
-def error(kind: str, message: str, column=None) -> dict:
+def error(kind: str, message: str, column: int | None = None) -> dict[str, Any]:
     """The document for any command's error under --json (error.schema.json)."""
-    body = {"kind": kind, "message": message}
+    body: dict[str, Any] = {"kind": kind, "message": message}
     if column is not None:
         body["column"] = column
     return {"schema_version": SCHEMA_VERSION, "error": body}
 
 
-def strict(document):
+def strict(document: Any) -> Any:
     """Replace any non-finite float left anywhere with null (defence in depth;
     the builders above already do it with reasons)."""
     if isinstance(document, dict):

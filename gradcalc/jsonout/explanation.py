@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .encoding import SCHEMA_VERSION, put_number, strict
 
+if TYPE_CHECKING:
+    from ..answer import Grade
+    from ..explain import Explanation
 
-def explanation(explained) -> dict:
+
+def explanation(explained: Explanation) -> dict[str, Any]:
     """The fields `diff --explain` adds (explain.schema.json, and inside
     diff.schema.json with --at): every step, each derivative, the exact values."""
     import sympy as sp
@@ -13,9 +19,9 @@ def explanation(explained) -> dict:
     from ..render.explain import latex_operator, step_latex
 
     partial = len(explained.variables) > 1
-    steps = []
+    steps: list[dict[str, Any]] = []
     for step in explained.steps:
-        entry = {
+        entry: dict[str, Any] = {
             "step": step.number,
             "section": step.section,
             "rule": step.rule,
@@ -32,7 +38,7 @@ def explanation(explained) -> dict:
         if step.inner is not None:
             entry["let"] = {"name": str(step.inner[0]), "expression": sp.sstr(step.inner[1])}
         steps.append(entry)
-    derivatives = []
+    derivatives: list[dict[str, Any]] = []
     for index, section in enumerate(explained.sections):
         entry = {
             "wrt": list(section.wrt),
@@ -55,9 +61,9 @@ def explanation(explained) -> dict:
     }
 
 
-def answer(verdict) -> dict:
+def answer(verdict: Grade) -> dict[str, Any]:
     """`diff --answer`: whether the hand-written derivative is right."""
-    body: dict = {
+    body: dict[str, Any] = {
         "answer": verdict.answer,
         "right": verdict.right,
         "method": verdict.method,
@@ -75,10 +81,10 @@ def answer(verdict) -> dict:
     return {"answer": body}
 
 
-def explained(explained, verdict=None) -> dict:
+def explained(explained: Explanation, verdict: Grade | None = None) -> dict[str, Any]:
     """`diff --explain` / `--answer` without a point: the symbolic document
     (explain.schema.json)."""
-    document = {
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "expression": explained.expression,
         "variables": list(explained.variables),

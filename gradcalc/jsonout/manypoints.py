@@ -4,6 +4,8 @@ at a time from a template."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,8 +13,13 @@ from ..verdict import AGREED
 from .encoding import dumps, strict
 from .onepoint import METHOD_KEYS, derivative_document, diff_document
 
+if TYPE_CHECKING:
+    from ..batch import Many
 
-def _many_head(many, index) -> dict:
+
+def _many_head(many: Many, index: int | str) -> dict[str, Any]:
+    """The fields before `value`: of point `index`, or with `index` (a slot
+    name) in place of the line and of each coordinate."""
     return {
         "line": index if isinstance(index, str) else int(many.points.lines[index]),
         "expression": many.expression,
@@ -27,7 +34,7 @@ def _many_head(many, index) -> dict:
     }
 
 
-def point_document(many, index: int) -> dict:
+def point_document(many: Many, index: int) -> dict[str, Any]:
     """The full document of one point of `diff --points`, for any status."""
     derivatives = [
         derivative_document(
@@ -55,28 +62,30 @@ def point_document(many, index: int) -> dict:
 _SLOT = re.compile(r'"@(\w+)@"')  # a number's place in the template
 
 
-def _template(many) -> tuple[bytes, list[str]]:
+def _template(many: Many) -> tuple[bytes, list[str]]:
     """The NDJSON line of a point that agrees, as a %-template built by the
-    same `_diff_document` as every other line, with each number's slot named:
+    same `diff_document` as every other line, with each number's slot named:
     (template, the column name of each %s in order)."""
     slot = "@{}@".format
 
-    def put(document, key, value):
+    def put(document: dict[str, Any], key: str, value: Any) -> None:
         document[key] = value
 
     derivatives = [
-        derivative_document(p.wrt, p.symbolic, {k: slot(f"{k}{i}") for k in METHOD_KEYS}, True, put)
+        derivative_document(
+            p.wrt, p.symbolic, {k: slot(f"{k}{i}") for k in METHOD_KEYS}, True, put=put
+        )
         for i, p in enumerate(many.partials)
     ]
     head = _many_head(many, slot("line"))
     head["point"] = {n: slot(f"point{j}") for j, n in enumerate(many.variables)}
     verdict = {"status": "agree", "reason": AGREED, "kinks": [], "notes": []}
-    text = dumps(diff_document(head, slot("value"), derivatives, verdict, put))
+    text = dumps(diff_document(head, slot("value"), derivatives, verdict, put=put))
     text = text.replace("%", "%%")
     return (_SLOT.sub("%s", text) + "\n").encode(), _SLOT.findall(text)
 
 
-def diff_lines(many, chunk: int = 50_000):
+def diff_lines(many: Many, chunk: int = 50_000) -> Iterator[bytes]:
     """NDJSON for `diff --points`: one document per point, the same fields as a
     single `diff --json` plus `line` (the input line). Yields UTF-8 bytes of up
     to `chunk` lines, so memory stays bounded. Points that agree are written by
@@ -86,7 +95,7 @@ def diff_lines(many, chunk: int = 50_000):
         yield _format_chunk(many, template, slots, start, min(len(many.points), start + chunk))
 
 
-def _format_chunk(many, template: bytes, slots: list, start, stop) -> bytes:
+def _format_chunk(many: Many, template: bytes, slots: list[str], start: int, stop: int) -> bytes:
     """The NDJSON lines of points start..stop: the template filled in for
     each run of agreeing points; the rare other point written in full."""
     named = {"line": many.points.lines, "value": many.value}
@@ -110,7 +119,7 @@ def _format_chunk(many, template: bytes, slots: list, start, stop) -> bytes:
     return b"".join(out)
 
 
-def _written(array) -> list:
+def _written(array: np.ndarray) -> list[bytes]:
     """Each number of a 1-d array as JSON text (bytes), shortest round-trip
     form. orjson's float formatting (Ryu) is about 18 times faster than
     repr(), which was most of the time of a million-point run."""

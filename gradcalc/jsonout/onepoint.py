@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import points
-from .encoding import NOT_CHECKED, SCHEMA_VERSION, SKIPPED, describe, put_number, strict
+from .encoding import NOT_CHECKED, SCHEMA_VERSION, SKIPPED, Put, describe, put_number, strict
+
+if TYPE_CHECKING:
+    from ..check import Result
+    from ..hessian import Hessian
+    from ..jacobian import Jacobian
+    from ..verdict import Kink
 
 METHOD_KEYS = ("sympy", "autograd", "finite_difference", "finite_difference_error")
 
 
 def derivative_document(
-    wrt, symbolic, numbers: dict, agree: bool, put=put_number, extra=None
-) -> dict:
-    """One entry of `derivatives` (and, without wrt/order, of `gradient`)."""
-    entry = {"wrt": list(wrt), "order": len(wrt), "symbolic": symbolic}
+    wrt: Sequence[str],
+    symbolic: str | list[str],
+    numbers: dict[str, Any],
+    agree: bool,
+    *,
+    put: Put = put_number,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One entry of `derivatives` (and, without wrt/order, of `gradient`):
+    `numbers` holds each method's value (METHOD_KEYS) and whether the
+    finite difference was checked; `extra` fields follow `symbolic`."""
+    entry: dict[str, Any] = {"wrt": list(wrt), "order": len(wrt), "symbolic": symbolic}
     entry.update(extra or {})
     for key in METHOD_KEYS:
         value = numbers[key]
@@ -29,13 +45,20 @@ def derivative_document(
     return entry
 
 
-def _unchecked(value):
+def _unchecked(value: Any) -> Any:
     if isinstance(value, list):
         return [NOT_CHECKED if v is None else v for v in value]
     return NOT_CHECKED if value is None else value
 
 
-def diff_document(head: dict, value, derivatives: list, verdict: dict, put=put_number) -> dict:
+def diff_document(
+    head: dict[str, Any],
+    value: Any,
+    derivatives: list[dict[str, Any]],
+    verdict: dict[str, Any],
+    *,
+    put: Put = put_number,
+) -> dict[str, Any]:
     """The one `diff --json` document, for one point and for each line of
     `--points` alike: `head` (expression ... order), the value, the
     derivatives, then the verdict's fields (status, reason, kinks, notes)."""
@@ -60,10 +83,10 @@ def diff_document(head: dict, value, derivatives: list, verdict: dict, put=put_n
     return document
 
 
-def _hessian(hessian) -> dict:
+def _hessian(hessian: Hessian) -> dict[str, Any]:
     """--order 2: the full matrix by each method, eigenvalues, and what
     kind of point it is (diff.schema.json, `hessian`)."""
-    document: dict = {"variables": list(hessian.variables), "gradient": hessian.gradient}
+    document: dict[str, Any] = {"variables": list(hessian.variables), "gradient": hessian.gradient}
     document["matrix"] = hessian.matrix
     document["autograd"] = hessian.autograd
     document["finite_difference"] = hessian.finite_difference
@@ -74,7 +97,7 @@ def _hessian(hessian) -> dict:
     return document
 
 
-def _kink(kink) -> dict:
+def _kink(kink: Kink) -> dict[str, Any]:
     return {
         "at": kink.node,
         "wrt": kink.wrt,
@@ -88,18 +111,18 @@ def _kink(kink) -> dict:
     }
 
 
-def _matrix(values) -> list | None:
+def _matrix(values: np.ndarray | None) -> list[list[float | None]] | None:
     """Rows of floats, null where not finite (the verdict says why)."""
     if values is None:
         return None
     return [[float(v) if math.isfinite(v) else None for v in row] for row in values.tolist()]
 
 
-def _jacobian_matrices(result) -> dict:
+def _jacobian_matrices(result: Jacobian) -> dict[str, Any]:
     """rows, columns, the formulas and each method's matrix, null where not
     finite with `<method>_nonfinite` saying what (as put_number does)."""
 
-    body: dict = {
+    body: dict[str, Any] = {
         "rows": list(result.rows),
         "columns": list(result.columns),
         "symbolic": [list(row) for row in result.symbolic],
@@ -120,7 +143,7 @@ def _jacobian_matrices(result) -> dict:
     return body
 
 
-def jacobian(result) -> dict:
+def jacobian(result: Jacobian) -> dict[str, Any]:
     """`diff --json` of a vector-valued expression: its Jacobian by every
     method (diff.schema.json, `jacobian`), in place of `gradient`."""
     from ..verdict import tolerances
@@ -147,21 +170,23 @@ def jacobian(result) -> dict:
     return strict(document)
 
 
-def _sum_gradient(result) -> dict:
+def _sum_gradient(result: Jacobian) -> dict[str, Any]:
     """A Jacobian document's `gradient`: of the sum of f's elements (torch's
     y.backward(torch.ones_like(y))), each method's column sums, by variable."""
 
-    gradient: dict = {}
-    columns = np.arange(len(result.columns))
+    gradient: dict[str, Any] = {}
+    columns = range(len(result.columns))
     for name in result.wrt:
         mine = [j for j in columns if result.columns[j].split("[")[0] == name]
         vector = result.columns[mine[0]] != name
 
-        def shaped(values, mine=mine, vector=vector):
+        def shaped(
+            values: np.ndarray, mine: list[int] = mine, vector: bool = vector
+        ) -> float | list[float]:
             out = [float(v) for v in values[mine]]
             return out if vector else out[0]
 
-        def summed(matrix):
+        def summed(matrix: np.ndarray | None) -> float | list[float] | None:
             return None if matrix is None else shaped(matrix.sum(axis=0))
 
         autograd = summed(result.autograd_reverse)
@@ -179,7 +204,7 @@ def _sum_gradient(result) -> dict:
     return gradient
 
 
-def diff(result) -> dict:
+def diff(result: Result | Jacobian) -> dict[str, Any]:
     """`diff --json` at one point."""
     from ..jacobian import Jacobian
 
@@ -195,7 +220,7 @@ def diff(result) -> dict:
     }
     derivatives = []
     for partial in result.partials:
-        autograd = partial.autograd
+        autograd: Any = partial.autograd  # a value, or SKIPPED when not run
         skipped = autograd is None or (isinstance(autograd, list) and autograd[0] is None)
         if skipped and not partial.problems and partial.sympy is not None:
             autograd = [SKIPPED] * len(autograd) if isinstance(autograd, list) else SKIPPED

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -10,17 +11,17 @@ from .encoding import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from ..fderror import ErrorCurve, Fit
-    from ..plotting import Plot
+    from ..plotting import Piece, Plot
 
 
-def plot(drawn: Plot) -> dict:
+def plot(drawn: Plot) -> dict[str, Any]:
     """The `plot --json` document (schemas/drawn.schema.json): the series
     the views draw."""
 
-    def numbers(values) -> list:
+    def numbers(values: Iterable[Any]) -> list[float]:
         return [float(v) for v in values]
 
-    def pieces(found) -> list:
+    def pieces(found: list[Piece]) -> list[dict[str, list[float]]]:
         return [{"x": numbers(p.x), "y": numbers(p.y)} for p in found]
 
     return {
@@ -55,13 +56,13 @@ def plot(drawn: Plot) -> dict:
     }
 
 
-def fd_error(result: ErrorCurve) -> dict:
+def fd_error(result: ErrorCurve) -> dict[str, Any]:
     """The `plot --fd-error --json` document (schemas/fd_error.schema.json)."""
 
-    def number(v):
+    def number(v: float | None) -> float | None:
         return float(v) if v is not None and np.isfinite(v) else None
 
-    def fit(f: Fit) -> dict:
+    def fit(f: Fit) -> dict[str, Any]:
         return {
             "slope": number(f.slope),
             "expected": f.expected,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from .encoding import SCHEMA_VERSION
 
+if TYPE_CHECKING:
+    from ..functions import Function
 
-def functions(table, constants: dict) -> dict:
+
+def functions(table: Iterable[Function], constants: dict[str, tuple]) -> dict[str, Any]:
     """`functions --json`: each function's spellings, arguments, domain and
     description, and the constants."""
     from ..render.functions import arity_text

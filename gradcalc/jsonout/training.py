@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .. import points
 from .encoding import SCHEMA_VERSION, put_number, strict
 
+if TYPE_CHECKING:
+    from ..accumulation import Accumulation, Gradient
+    from ..multiclass import SoftmaxLayer
+    from ..neuron import Neuron
 
-def perceptron(neuron) -> dict:
+
+def perceptron(neuron: Neuron) -> dict[str, Any]:
     from ..neuron import shaped
 
     first = neuron.first
-    document = {
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "x": shaped(neuron, neuron.x),
         "y": neuron.y,
@@ -47,10 +54,10 @@ def perceptron(neuron) -> dict:
     return strict(document)
 
 
-def softmax_layer(layer) -> dict:
+def softmax_layer(layer: SoftmaxLayer) -> dict[str, Any]:
     """`perceptron --loss ce` (perceptron-ce.schema.json)."""
     first = layer.first
-    document: dict = {
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "x": list(layer.x),
         "y": layer.y,
@@ -80,10 +87,10 @@ def softmax_layer(layer) -> dict:
     return strict(document)
 
 
-def accumulate(result) -> dict:
+def accumulate(result: Accumulation) -> dict[str, Any]:
     single = len(result.variables) == 1
 
-    def per_pass(rows):
+    def per_pass(rows: list[dict[str, Gradient]]) -> list[Any]:
         return [row[result.variables[0]] if single else dict(row) for row in rows]
 
     return strict(
