@@ -36,8 +36,9 @@ def test_the_library_never_imports_its_views(graph):
 def test_every_module_has_a_layer(graph):
     """A module left out of the contract would escape it: each top-level
     module and package of gradcalc is named in one layer."""
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     config = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     (contract,) = config["tool"]["importlinter"]["contracts"]
