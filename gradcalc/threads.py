@@ -19,7 +19,7 @@ A second thread saves at best 0.8 ms on a 50,000-point chunk (16 ms over a
 million points) and loses up to half a second per chunk when the cores are
 busy. So one thread below SERIAL_BELOW elements per operation, which is all
 that gradcalc's CLI ever hands torch at once (one point, a vector of at most
-points.MAX_VECTOR elements, a --points chunk of batch.CHUNK); the library
+points.MAX_VECTOR elements, a --points chunk of pointsfile.CHUNK); the library
 leaves torch's setting to its caller.
 
 numpy's OpenBLAS starts its own thread per core when numpy is imported. The
