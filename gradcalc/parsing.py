@@ -13,18 +13,14 @@ the graph view see the same operations the user wrote.
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ParseError, TooLargeError, UnknownNameError
 from .functions import BY_NAME, CONSTANTS, TABLE
+from .tokenizer import MAX_DIGITS, MAX_EXPONENT, MAX_LENGTH, Token, tokenize
 
-MAX_LENGTH = 100_000  # characters of expression text
 MAX_DEPTH = 400  # nesting of the parsed tree (parentheses, calls, operators)
-MAX_DIGITS = 60  # digits in one numeric literal
-MAX_EXPONENT = 1000  # size of a literal's exponent, net of its decimal places
 
 # Names a reader (or SymPy's own printer, whose output we show) would take for
 # something else. Variables become plain `Symbol(name)`s and no text is ever
@@ -95,131 +91,6 @@ class Expression:
         return self.source
 
 
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
-  | (?P<name>[A-Za-z][A-Za-z0-9_]*)
-  | (?P<op>\*\*|//|[-+*/^(),\[\]])
-    """,
-    # ASCII: \d and \s would take Bengali, full-width and mathematical digits
-    # and Unicode spaces (x*৪ read as x*4).
-    re.VERBOSE | re.ASCII,
-)
-
-_BAD_CHARS = {
-    ".": "attribute access is not part of the grammar",
-    "{": "braces are not part of the grammar",
-    "}": "braces are not part of the grammar",
-    "'": "strings are not part of the grammar",
-    '"': "strings are not part of the grammar",
-    "=": "'=' is not part of the grammar (no keyword arguments or assignments)",
-    "_": "names start with a letter",
-    ":": "':' is not part of the grammar",
-    ";": "';' is not part of the grammar",
-    "%": "'%' (modulo) is not supported",
-    "@": "'@' is not part of the grammar",
-    "!": "'!' (factorial) is not supported",
-    "<": "comparisons are not part of the grammar",
-    ">": "comparisons are not part of the grammar",
-    "&": "'&' is not part of the grammar",
-    "|": "'|' is not part of the grammar; write abs(x)",
-    "~": "'~' is not part of the grammar",
-    "\\": "'\\' is not part of the grammar",
-    "#": "comments are not part of the grammar",
-    "$": "'$' is not part of the grammar",
-    "`": "'`' is not part of the grammar",
-}
-
-
-@dataclass
-class _Token:
-    kind: str  # num, name, op, end
-    text: str
-    start: int
-
-    @property
-    def column(self) -> int:
-        return self.start + 1
-
-
-def tokenize(source: str) -> list:
-    if len(source) > MAX_LENGTH:
-        raise TooLargeError(
-            f"expression is {len(source)} characters long; the limit is {MAX_LENGTH}"
-        )
-    tokens = []
-    pos = 0
-    while pos < len(source):
-        match = _TOKEN.match(source, pos)
-        if match is None:
-            _bad_character(source, pos)  # raises
-        assert match is not None
-        kind = str(match.lastgroup)
-        text = match.group()
-        if kind == "num":
-            _check_number(source, text, pos, match.end())
-        if kind != "space":
-            tokens.append(_Token(kind, text, pos))
-        pos = match.end()
-    tokens.append(_Token("end", "", len(source)))
-    return tokens
-
-
-def _bad_character(source: str, pos: int):
-    char = source[pos]
-    if char == "." and pos > 0 and (source[pos - 1].isalnum() or source[pos - 1] in ")]"):
-        raise ParseError("attribute access '.' is not part of the grammar", pos + 1)
-    if char in _BAD_CHARS:
-        raise ParseError(f"unexpected {char!r}: {_BAD_CHARS[char]}", pos + 1)
-    if not char.isascii():
-        name = unicodedata.name(char, "unnamed character")
-        raise ParseError(
-            f"unexpected character {char!r} (U+{ord(char):04X} {name}); "
-            "expressions are plain ASCII",
-            pos + 1,
-        )
-    raise ParseError(f"unexpected character {char!r}", pos + 1)
-
-
-def _check_number(source: str, text: str, start: int, end: int):
-    following = source[end : end + 1]
-    if text == "0" and following in ("x", "X", "o", "O", "b", "B"):
-        raise ParseError(
-            "hexadecimal, octal and binary literals are not supported; write decimal numbers",
-            start + 1,
-        )
-    if following in ("j", "J") and not source[end + 1 : end + 2].isalnum():
-        raise ParseError(
-            f"complex literal {text}{following} is not supported (real numbers only); "
-            f"for a variable named {following}, write {text}*{following}",
-            start + 1,
-        )
-    mantissa, _, exponent = text.lower().partition("e")
-    digits = sum(c.isdigit() for c in mantissa)
-    if digits > MAX_DIGITS:
-        raise TooLargeError(
-            f"number at column {start + 1} has {digits} digits; the limit is {MAX_DIGITS}"
-        )
-    _check_exponent(mantissa, exponent, start)
-
-
-def _check_exponent(mantissa: str, exponent: str, start: int):
-    """A literal is built exactly (1e-300 is 1/10**300), so its exponent is
-    bounded like its digits, and read only when short enough to read
-    (1e-99999999999999999999 is refused, not computed)."""
-    if not exponent:
-        return
-    short = len(exponent.lstrip("+-").lstrip("0")) <= 6
-    scale = int(exponent) - len(mantissa.partition(".")[2]) if short else None
-    if scale is None or abs(scale) > MAX_EXPONENT:
-        shown = exponent if len(exponent) <= 20 else exponent[:20] + "…"
-        raise TooLargeError(
-            f"number at column {start + 1} has the exponent {shown}; the limit is "
-            f"±{MAX_EXPONENT} (numbers are exact: 1e-5000 would be 1/10**5000)"
-        )
-
-
 # Binary operators: precedence and right-associativity. Implicit
 # multiplication is "*" with the same precedence.
 _BINARY = {
@@ -244,7 +115,7 @@ class _Pending:
     """An entry of the operator stack."""
 
     kind: str  # "binary", "prefix", "paren", "call"
-    token: _Token
+    token: Token
     op: str = ""
     precedence: int = 0
     right: bool = False
@@ -276,7 +147,7 @@ class _Parser:
         node = Node(op, tuple(entry[0] for entry in args), value, start, end, self.source)
         return node, depth, start, end
 
-    def _leaf(self, token: _Token):
+    def _leaf(self, token: Token):
         name = token.text
         if token.kind == "num":
             return self._node("num", (), name, token.start, token.start + len(name))
@@ -290,7 +161,7 @@ class _Parser:
             )
         return self.variables[name], 1, token.start, end
 
-    def _check_variable_name(self, token: _Token):
+    def _check_variable_name(self, token: Token):
         name = token.text
         if name in BY_NAME:
             raise ParseError(f"{name} is a function: write {name}(...)", token.column)
@@ -331,7 +202,7 @@ class _Parser:
             f"for {other}, write that"
         )
 
-    def _call(self, pending: _Pending, close: _Token):
+    def _call(self, pending: _Pending, close: Token):
         func = pending.func
         low, high = func.arity
         argc = pending.argc
@@ -545,7 +416,7 @@ def _power_of_call(source: str, tokens: list, i: int) -> str:
     return f"{name.text}(...){power.text}N for a power of {name.text}(...)"
 
 
-def _unknown_function(token: _Token, source: str, paren: _Token) -> UnknownNameError:
+def _unknown_function(token: Token, source: str, paren: Token) -> UnknownNameError:
     close = difflib.get_close_matches(token.text, list(BY_NAME), n=1)
     product = f"{token.text}*{_group(source, paren.start)}"
     if close:
@@ -618,3 +489,19 @@ def to_text(root: Node) -> str:
         else:
             text[id(node)] = f"({args[0]} {func.operator} {args[1]})"
     return text[id(root)]
+
+
+# MAX_LENGTH, MAX_DIGITS and MAX_EXPONENT are the tokenizer's; points.py and
+# tests still import them from here.
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_DIGITS",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "RESERVED",
+    "Expression",
+    "Node",
+    "parse",
+    "to_text",
+    "tokenize",
+]
