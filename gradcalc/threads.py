@@ -34,12 +34,13 @@ BLAS (MKL) does not read the variable.
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
 
 SERIAL_BELOW = 2_000_000  # elements per operation below which torch gets one thread
 BLAS_THREADS = "OPENBLAS_NUM_THREADS"  # read by numpy's OpenBLAS when numpy is imported
 
 
-def serial_blas(environ=os.environ) -> None:
+def serial_blas(environ: MutableMapping[str, str] = os.environ) -> None:
     """One OpenBLAS thread for numpy, unless `environ` already sets the count.
     Only takes effect before numpy's first import (the CLI calls it first)."""
     environ.setdefault(BLAS_THREADS, "1")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NoReturn
 
 from .errors import ParseError, TooLargeError
 
@@ -77,8 +78,7 @@ def tokenize(source: str) -> list[Token]:
     while pos < len(source):
         match = _TOKEN.match(source, pos)
         if match is None:
-            _bad_character(source, pos)  # raises
-        assert match is not None
+            _bad_character(source, pos)
         kind = str(match.lastgroup)
         text = match.group()
         if kind == "num":
@@ -90,7 +90,7 @@ def tokenize(source: str) -> list[Token]:
     return tokens
 
 
-def _bad_character(source: str, pos: int):
+def _bad_character(source: str, pos: int) -> NoReturn:
     char = source[pos]
     if char == "." and pos > 0 and (source[pos - 1].isalnum() or source[pos - 1] in ")]"):
         raise ParseError("attribute access '.' is not part of the grammar", pos + 1)
@@ -106,7 +106,7 @@ def _bad_character(source: str, pos: int):
     raise ParseError(f"unexpected character {char!r}", pos + 1)
 
 
-def _check_number(source: str, text: str, start: int, end: int):
+def _check_number(source: str, text: str, start: int, end: int) -> None:
     following = source[end : end + 1]
     if text == "0" and following in ("x", "X", "o", "O", "b", "B"):
         raise ParseError(
@@ -128,7 +128,7 @@ def _check_number(source: str, text: str, start: int, end: int):
     _check_exponent(mantissa, exponent, start)
 
 
-def _check_exponent(mantissa: str, exponent: str, start: int):
+def _check_exponent(mantissa: str, exponent: str, start: int) -> None:
     """A literal is built exactly (1e-300 is 1/10**300), so its exponent is
     bounded like its digits, and read only when short enough to read
     (1e-99999999999999999999 is refused, not computed)."""
