@@ -7,6 +7,7 @@ memory stays bounded by the chunk, not the input.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,12 @@ class Many:
 
 
 def differentiate_many(
-    expression, points: Points, wrt=None, order: int = 1, dtype: str = "float64", progress=None
+    expression: str | Expression,
+    points: Points,
+    wrt: Sequence[str] | None = None,
+    order: int = 1,
+    dtype: str = "float64",
+    progress: Callable[[int], object] | None = None,
 ) -> Many:
     """Every point of `points`, vectorized, in chunks of CHUNK."""
     plan = _Plan(expression, points.names, wrt, order, dtype)
@@ -74,16 +80,21 @@ def differentiate_many(
 
 
 def differentiate_stream(
-    expression, chunks, wrt=None, order: int = 1, dtype: str = "float64", before=None
-):
+    expression: str | Expression,
+    chunks: Iterable[Points],
+    wrt: Sequence[str] | None = None,
+    order: int = 1,
+    dtype: str = "float64",
+    before: Callable[[], object] | None = None,
+) -> Iterator[Many]:
     """A `Many` for each chunk of points from `chunks` (an iterator of Points,
     as `read_chunks` gives), answered as it arrives: memory stays bounded by
     one chunk, whatever the input's length. `before()` is called before each
     chunk is computed (the budget's clock)."""
-    chunks = iter(chunks)
-    first = next(chunks)
+    arriving = iter(chunks)
+    first = next(arriving)
     plan = _Plan(expression, first.names, wrt, order, dtype)
-    for points in itertools.chain([first], chunks):
+    for points in itertools.chain([first], arriving):
         if before is not None:
             before()
         result = plan.empty(points)
@@ -95,7 +106,14 @@ class _Plan:
     """What every chunk shares: the parsed expression, the derivatives wanted
     and their symbolic forms, built once."""
 
-    def __init__(self, expression, columns, wrt, order, dtype):
+    def __init__(
+        self,
+        expression: str | Expression,
+        columns: list[str],
+        wrt: Sequence[str] | None,
+        order: int,
+        dtype: str,
+    ) -> None:
         from .check import validate
         from .functions import refuse_whole_vectors
 
@@ -127,6 +145,7 @@ class _Plan:
         self.expr, self.names, self.dtype, self.order = expr, names, dtype, order
         self.wanted, self.symbols = wanted, symbols
         self.derivatives = [symbolic.derivative(f, tuple(symbols[n] for n in w)) for w in wanted]
+        self.columns: list[dict[str, np.ndarray]] = []  # each derivative's, by `empty`
 
     def empty(self, points: Points) -> Many:
         count = len(points)
@@ -155,17 +174,7 @@ class _Plan:
 
     def answer(self, points: Points, start: int, stop: int, result: Many) -> None:
         chunk = {n: points.columns[n][start:stop].reshape(-1, 1) for n in self.expr.variables}
-        _answer_chunk(
-            self.expr,
-            chunk,
-            self.symbols,
-            self.derivatives,
-            self.wanted,
-            self.dtype,
-            start,
-            result,
-            self.columns,
-        )
+        _Chunk(self, chunk, start, result).answer()
 
     def finished(self, result: Many) -> Many:
         from .cas import sympy_engine as symbolic
@@ -183,7 +192,7 @@ class Tally:
     the first `keep` reasons. `summary()` is a `Many` the table view reads as
     it reads a whole one (its arrays answer only at the kept rows)."""
 
-    def __init__(self, keep: int):
+    def __init__(self, keep: int) -> None:
         self.keep, self.count = keep, 0
         self.first: Any = None  # the first chunk's Many
         self.found = np.zeros(len(STATUSES), dtype=np.int64)
@@ -211,7 +220,7 @@ class Tally:
     def summary(self) -> Many:
         first, rows, count = self.first, self.rows, self.count
 
-        def sampled(*key) -> Any:  # stands where the view reads an array
+        def sampled(*key: Any) -> Any:  # stands where the view reads an array
             return _Sampled(count, rows, key)
 
         points = Points(
@@ -273,13 +282,13 @@ def _row(many: Many, i: int) -> dict:
 class _Sampled:
     """An array of `length` entries that answers only at the kept rows."""
 
-    def __init__(self, length: int, rows: dict, key: tuple):
+    def __init__(self, length: int, rows: dict, key: tuple) -> None:
         self.length, self.rows, self.key = length, rows, key
 
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         return self.rows[int(index) % self.length if index < 0 else int(index)][self.key]
 
 
@@ -290,112 +299,157 @@ class _Summary(Many):
         return self.found
 
 
-def _answer_chunk(expr, chunk, symbols, derivatives, wanted, dtype, start, result, columns):
-    from . import autograd
-    from .cas import sympy_engine as symbolic
+class _Chunk:
+    """One chunk of points ({name: (size, 1) array}) answered into `result`
+    from its index `start`, with what `plan` built once for every chunk."""
 
-    size = next(iter(chunk.values())).shape[0]
-    where = slice(start, start + size)
-    values = numeric.evaluate(expr, chunk, keep=True)
-    undefined = np.zeros(size, dtype=bool)
-    for node in expr.nodes:  # children first: the first undefined node names the cause
-        bad = ~np.all(np.isfinite(values[id(node)]), axis=-1) & ~undefined
-        for i in np.flatnonzero(bad):
-            result.undefined_at[start + i] = f"{node.text} is not finite here"
-        undefined |= bad
-    result.value[where] = values[id(expr.root)].sum(axis=-1)
+    def __init__(
+        self, plan: _Plan, points: dict[str, np.ndarray], start: int, result: Many
+    ) -> None:
+        self.plan, self.points, self.start, self.result = plan, points, start, result
+        self.size = next(iter(points.values())).shape[0]
+        self.where = slice(start, start + self.size)
 
-    arrays = {symbols[n]: chunk[n][:, 0] for n in chunk}
-    leaves = autograd.leaves_for({n: chunk[n][:, 0] for n in chunk}, dtype)
-    output = autograd.build(expr, leaves, dtype, batched=True)
-    grads = autograd.derivatives(output, leaves, wanted)
-    frozen = numeric.detached_values(expr, chunk)
-    partials = [tuple((n, 0) for n in w) for w in wanted]
-    fds = numeric.finite_difference(expr, chunk, partials, frozen, BATCH_STEP_FACTORS)
-    methods = []
-    with np.errstate(all="ignore"):
-        for w, d, grad, (fd, fd_error, clean) in zip(wanted, derivatives, grads, fds):
-            reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
-            methods.append(
-                verdict.Methods(
-                    labels=["d/d" + "".join(w)],
-                    sympy=reference.reshape(size, 1),
-                    autograd=grad.double().numpy(force=True).reshape(size, 1),
-                    finite_difference=fd.reshape(size, 1),
-                    finite_difference_error=fd_error.reshape(size, 1),
-                    fd_checked=clean.reshape(size, 1),
-                    order=len(w),
-                )
-            )
-    checks = [verdict.compare(m, dtype, len(wanted[0])) for m in methods]
-    names = sorted({n for w in wanted for n in w})
-    shapes = {n: None for n in chunk}
-    kinks = numeric.find_kinks(expr, chunk, values, frozen, names, shapes)
-    kink = np.zeros(size, dtype=bool)
-    kink[list(kinks)] = True
-    codes = verdict.judge(checks, kink, undefined)
-    result.codes[where] = codes
-    for column, m, check in zip(columns, methods, checks):
-        column["sympy"][where] = m.sympy[:, 0]
-        column["autograd"][where] = m.autograd[:, 0]
-        column["finite_difference"][where] = m.finite_difference[:, 0]
-        column["finite_difference_error"][where] = m.finite_difference_error[:, 0]
-        column["agree"][where] = check.agree[:, 0]
-        column["finite_difference_checked"][where] = m.fd_counted[:, 0]
-    for i in np.flatnonzero(codes != verdict.AGREE):
-        index = start + int(i)
-        if kinks.get(int(i)):
-            result.kinks[index] = kinks[int(i)]
-        result.reasons[index] = verdict.reason(
-            int(codes[i]),
-            int(i),
-            methods,
-            checks,
-            kinks.get(int(i), []),
-            undefined=result.undefined_at.get(index),
+    def answer(self) -> None:
+        plan, points = self.plan, self.points
+        expr, wanted = plan.expr, plan.wanted
+        values, undefined = self._forward()
+        grads = self._autograd()
+        frozen = numeric.detached_values(expr, points)
+        methods = self._methods(grads, frozen)
+        checks = [verdict.compare(m, plan.dtype, len(wanted[0])) for m in methods]
+        names = sorted({n for w in wanted for n in w})
+        shapes = {n: None for n in points}
+        kinks = numeric.find_kinks(expr, points, values, frozen, names, shapes)
+        kink = np.zeros(self.size, dtype=bool)
+        kink[list(kinks)] = True
+        codes = verdict.judge(checks, kink, undefined)
+        self.result.codes[self.where] = codes
+        self._record(methods, checks)
+        self._explain(codes, methods, checks, kinks)
+        suspects = np.zeros(self.size, dtype=bool)
+        for _, mask in numeric.nodes_at_kink(expr, values):
+            suspects |= mask
+        unusual = (codes == verdict.DISAGREE) | ((codes == verdict.UNDEFINED) & ~undefined)
+        if len(wanted[0]) > 1:
+            unusual |= suspects & (codes == verdict.AGREE)  # a kink of a derivative?
+        self._decide_one_by_one(np.flatnonzero(unusual), names)
+
+    def _forward(self) -> tuple[dict, np.ndarray]:
+        """Every node's values, and where f is not finite (the first node,
+        children first, that is not names the cause)."""
+        expr, result = self.plan.expr, self.result
+        values = numeric.evaluate(expr, self.points, keep=True)
+        undefined = np.zeros(self.size, dtype=bool)
+        for node in expr.nodes:
+            bad = ~np.all(np.isfinite(values[id(node)]), axis=-1) & ~undefined
+            for i in np.flatnonzero(bad):
+                result.undefined_at[self.start + i] = f"{node.text} is not finite here"
+            undefined |= bad
+        result.value[self.where] = values[id(expr.root)].sum(axis=-1)
+        return values, undefined
+
+    def _autograd(self) -> list:
+        from . import autograd
+
+        plan = self.plan
+        leaves = autograd.leaves_for({n: v[:, 0] for n, v in self.points.items()}, plan.dtype)
+        output = autograd.build(plan.expr, leaves, plan.dtype, batched=True)
+        return autograd.derivatives(output, leaves, plan.wanted)
+
+    def _methods(self, grads: list, frozen: dict) -> list[verdict.Methods]:
+        """SymPy's, autograd's and finite differences' values of each
+        derivative wanted, side by side."""
+        from .cas import sympy_engine as symbolic
+
+        plan, size = self.plan, self.size
+        arrays = {plan.symbols[n]: v[:, 0] for n, v in self.points.items()}
+        partials = [tuple((n, 0) for n in w) for w in plan.wanted]
+        fds = numeric.finite_difference(
+            plan.expr, self.points, partials, frozen, BATCH_STEP_FACTORS
         )
-    suspects = np.zeros(size, dtype=bool)
-    for _, mask in numeric.nodes_at_kink(expr, values):
-        suspects |= mask
-    unusual = (codes == verdict.DISAGREE) | ((codes == verdict.UNDEFINED) & ~undefined)
-    if len(wanted[0]) > 1:
-        unusual |= suspects & (codes == verdict.AGREE)  # a kink of a derivative?
-    _decide_one_by_one(expr, chunk, np.flatnonzero(unusual), names, dtype, start, result, columns)
+        methods = []
+        with np.errstate(all="ignore"):
+            for w, d, grad, (fd, fd_error, clean) in zip(plan.wanted, plan.derivatives, grads, fds):
+                reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
+                methods.append(
+                    verdict.Methods(
+                        labels=["d/d" + "".join(w)],
+                        sympy=reference.reshape(size, 1),
+                        autograd=grad.double().numpy(force=True).reshape(size, 1),
+                        finite_difference=fd.reshape(size, 1),
+                        finite_difference_error=fd_error.reshape(size, 1),
+                        fd_checked=clean.reshape(size, 1),
+                        order=len(w),
+                    )
+                )
+        return methods
+
+    def _record(self, methods: list[verdict.Methods], checks: list) -> None:
+        """Each derivative's columns, at the chunk's rows."""
+        where = self.where
+        for column, m, check in zip(self.plan.columns, methods, checks):
+            assert m.autograd is not None  # --points always runs autograd
+            column["sympy"][where] = m.sympy[:, 0]
+            column["autograd"][where] = m.autograd[:, 0]
+            column["finite_difference"][where] = m.finite_difference[:, 0]
+            column["finite_difference_error"][where] = m.finite_difference_error[:, 0]
+            column["agree"][where] = check.agree[:, 0]
+            column["finite_difference_checked"][where] = m.fd_counted[:, 0]
+
+    def _explain(self, codes: np.ndarray, methods: list, checks: list, kinks: dict) -> None:
+        """The reason for every point that does not agree, and its kinks."""
+        result = self.result
+        for i in np.flatnonzero(codes != verdict.AGREE):
+            index = self.start + int(i)
+            if kinks.get(int(i)):
+                result.kinks[index] = kinks[int(i)]
+            result.reasons[index] = verdict.reason(
+                int(codes[i]),
+                int(i),
+                methods,
+                checks,
+                kinks.get(int(i), []),
+                undefined=result.undefined_at.get(index),
+            )
+
+    def _decide_one_by_one(self, rows: np.ndarray, names: list[str]) -> None:
+        """The points the vectorized pass cannot settle (a disagreement, a
+        derivative that is not finite where the function is, a possible kink of
+        a higher derivative) are decided by `check.differentiate`, point by
+        point, so that --points and a single diff give the same verdict: limits
+        of removable singularities, derivatives' one-sided limits, autograd's
+        0·∞ traced. Past MAX_ONE_BY_ONE per run the vectorized verdict stands
+        (and `one_by_one_skipped` counts them)."""
+        from .check import Result, differentiate
+
+        result = self.result
+        for row in rows:
+            if result.one_by_one >= MAX_ONE_BY_ONE:
+                result.one_by_one_skipped += 1
+                continue
+            result.one_by_one += 1
+            index = self.start + int(row)
+            point = {n: float(v[row, 0]) for n, v in self.points.items()}
+            single = differentiate(
+                self.plan.expr, point, wrt=names, order=result.order, dtype=self.plan.dtype
+            )
+            assert isinstance(single, Result)  # scalar variables: never a Jacobian
+            result.codes[index] = STATUSES.index(single.status)
+            result.reasons[index] = single.reason
+            result.kinks[index] = single.kinks
+            for column, partial in zip(self.plan.columns, single.partials):
+                column["sympy"][index] = np.nan if partial.sympy is None else partial.sympy
+                column["agree"][index] = partial.agree
+                column["finite_difference_checked"][index] = partial.finite_difference_checked
+            if single.status == Status.AGREE:
+                result.reasons.pop(index, None)
 
 
 MAX_ONE_BY_ONE = 500  # unusual points decided by the one-point driver, per run
 
 
-def _decide_one_by_one(expr, chunk, rows, names, dtype, start, result, columns):
-    """The points the vectorized pass cannot settle (a disagreement, a
-    derivative that is not finite where the function is, a possible kink of
-    a higher derivative) are decided by `check.differentiate`, point by
-    point, so that --points and a single diff give the same verdict: limits
-    of removable singularities, derivatives' one-sided limits, autograd's
-    0·∞ traced. Past MAX_ONE_BY_ONE per run the vectorized verdict stands
-    (and `one_by_one_skipped` counts them)."""
-    from .check import differentiate
-
-    for row in rows:
-        if result.one_by_one >= MAX_ONE_BY_ONE:
-            result.one_by_one_skipped += 1
-            continue
-        result.one_by_one += 1
-        index = start + int(row)
-        point = {n: float(chunk[n][row, 0]) for n in chunk}
-        single = differentiate(expr, point, wrt=names, order=result.order, dtype=dtype)
-        result.codes[index] = STATUSES.index(single.status)
-        result.reasons[index] = single.reason
-        result.kinks[index] = single.kinks
-        for column, partial in zip(columns, single.partials):
-            column["sympy"][index] = np.nan if partial.sympy is None else partial.sympy
-            column["agree"][index] = partial.agree
-            column["finite_difference_checked"][index] = partial.finite_difference_checked
-        if single.status == Status.AGREE:
-            result.reasons.pop(index, None)
-
-
-def worst_status(result) -> str:
+def worst_status(result: Many | dict[str, int]) -> str:
     """The status of the worst point, by the verdict's precedence, from a
     `Many` or from counts of each status."""
     counts = result if isinstance(result, dict) else result.counts()

@@ -10,7 +10,10 @@ import contextlib
 import itertools
 import json
 import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 
@@ -25,7 +28,7 @@ class Points:
     columns: dict  # name -> float64 array
     lines: np.ndarray  # 1-based line number of each point in the input
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.lines)
 
 
@@ -48,26 +51,25 @@ _PLAIN_CSV = re.compile(rb"[0-9eE.+\-, \t\n]*")  # every field a plain number, m
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
-def read_chunks(stream, source: str = "points", size: int = CHUNK, waiting=None):
+# A block of lines as `_blocks` reads them: (the number of the first line,
+# the lines), or (None, []) where the input pauses.
+Block = tuple[int | None, list[bytes]]
+# Lines `_batches` gathers for one chunk: (their numbers, the lines).
+Batch = tuple[list[int], list[bytes]]
+Waiting = Callable[[], AbstractContextManager[object]]
+
+
+def read_chunks(
+    stream: BinaryIO, source: str = "points", size: int = CHUNK, waiting: Waiting | None = None
+) -> Iterator[Points]:
     """Points from a binary stream, up to `size` at a time, as they arrive: a
     chunk is answered as soon as it is full or the input pauses, so memory
     stays bounded by a chunk and the first answers come early. Lines end at
     \\n (a \\r before it is dropped); nothing else splits a line, so line numbers
     are an editor's. A UTF-8 byte-order mark is skipped. Numbers are plain
     ASCII decimals. Each read that may block runs inside `waiting()`."""
-    blocks = _blocks(stream, source, waiting)
-    header = rest = None
-    for first, lines in blocks:
-        if first is None:
-            continue
-        for i, line in enumerate(lines):
-            if line.strip(_ASCII_BLANK):
-                header, rest = (first + i, line), (first + i + 1, lines[i + 1 :])
-                break
-        if header is not None:
-            break
-    if header is None:
-        raise PointError(f"{source}: no points")
+    blocks = _blocks(stream, waiting)
+    header, rest = _first_line(blocks, source)
     remaining = itertools.chain([rest], blocks)
     if header[1].lstrip(_ASCII_BLANK).startswith(b"{"):
         yield from _json_chunks(
@@ -77,9 +79,21 @@ def read_chunks(stream, source: str = "points", size: int = CHUNK, waiting=None)
         yield from _csv_chunks(header, remaining, source, size)
 
 
-def _blocks(stream, source, waiting):
+def _first_line(blocks: Iterator[Block], source: str) -> tuple[tuple[int, bytes], Block]:
+    """The first line that is not blank, (number, line), and the rest of its
+    block; `blocks` goes on after that block."""
+    for first, lines in blocks:
+        if first is None:
+            continue
+        for i, line in enumerate(lines):
+            if line.strip(_ASCII_BLANK):
+                return (first + i, line), (first + i + 1, lines[i + 1 :])
+    raise PointError(f"{source}: no points")
+
+
+def _blocks(stream: BinaryIO, waiting: Waiting | None) -> Iterator[Block]:
     """(number of the first line, [lines]) for each block read, and (None,
-    None) after the last complete line of what has arrived so far: "the input
+    []) after the last complete line of what has arrived so far: "the input
     pauses here". Whole blocks, not a line at a time: a million lines are
     split and numbered by a few calls, not a million."""
     import select
@@ -101,14 +115,14 @@ def _blocks(stream, source, waiting):
             yield number + 1, complete
             number += len(complete)
         if fd is not None and not select.select([fd], [], [], PAUSE_SECONDS)[0]:
-            yield None, None  # the input pauses: answer what is here
+            yield None, []  # the input pauses: answer what is here
     if pending:
         if number == 0:
             pending = pending.removeprefix(_BOM)
         yield number + 1, [pending.removesuffix(b"\r")]
 
 
-def _fileno(stream):
+def _fileno(stream: BinaryIO) -> int | None:
     try:
         return stream.fileno()
     except (AttributeError, OSError, ValueError):
@@ -122,18 +136,18 @@ def _text(line: bytes, number: int, source: str) -> str:
         raise PointError(f"{source} line {number}: not UTF-8 text") from None
 
 
-def _batches(blocks, size):
+def _batches(blocks: Iterable[Block], size: int) -> Iterator[Batch]:
     """(numbers, lines) of up to `size` non-blank lines from `_blocks`, cut
     early where the input pauses."""
-    numbers: list = []
-    lines: list = []
+    numbers: list[int] = []
+    lines: list[bytes] = []
     for first, block in blocks:
         if first is None:
             if lines:
                 yield numbers, lines
                 numbers, lines = [], []
             continue
-        numbered = range(first, first + len(block))
+        numbered: Sequence[int] = range(first, first + len(block))
         if block and min(block)[:1] in (b"", b" ", b"\t"):  # a blank line, perhaps
             kept = [(n, line) for n, line in zip(numbered, block) if line.strip(_ASCII_BLANK)]
             numbered, block = [n for n, _ in kept], [line for _, line in kept]
@@ -150,7 +164,9 @@ def _batches(blocks, size):
         yield numbers, lines
 
 
-def _csv_chunks(header, lines, source, size):
+def _csv_chunks(
+    header: tuple[int, bytes], lines: Iterable[Block], source: str, size: int
+) -> Iterator[Points]:
     number, text = header
     names = [name.strip(" \t") for name in _text(text, number, source).split(",")]
     _check_names(names, source, number)
@@ -162,7 +178,7 @@ def _csv_chunks(header, lines, source, size):
         raise PointError(f"{source}: a header but no points")
 
 
-def _csv_table(batch, names, source) -> Points:
+def _csv_table(batch: Batch, names: list[str], source: str) -> Points:
     numbers, lines = np.array(batch[0]), batch[1]
     body = b",".join(lines)
     table = None
@@ -199,7 +215,7 @@ def _plain_numbers(body: bytes) -> np.ndarray:
     return np.array(body.split(b","), dtype=np.float64)
 
 
-def _csv_slow(batch, names, source):
+def _csv_slow(batch: Batch, names: list[str], source: str) -> np.ndarray:
     """Line by line, to name the first bad line."""
     rows = []
     for number, line in zip(*batch):
@@ -231,8 +247,8 @@ def _cut(text: str) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-def _json_chunks(lines, source, size):
-    names = None
+def _json_chunks(lines: Iterable[Block], source: str, size: int) -> Iterator[Points]:
+    names: list[str] | None = None
     for batch in _batches(lines, size):
         rows, numbers = [], []
         for number, line in zip(*batch):
@@ -247,6 +263,7 @@ def _json_chunks(lines, source, size):
                 )
             rows.append([_json_number(item[name], name, number, source) for name in names])
             numbers.append(number)
+        assert names is not None  # the batch's first line named them
         table = np.array(rows, dtype=np.float64)
         _check_finite(table, numbers, names, source)
         yield Points(
@@ -276,7 +293,7 @@ def _json_point(line: bytes, number: int, source: str) -> dict:
 
 
 class _HugeInteger(ValueError):
-    def __init__(self, digits: int):
+    def __init__(self, digits: int) -> None:
         super().__init__(digits)
         self.digits = digits
 
@@ -288,7 +305,7 @@ def _json_integer(text: str) -> float:
     return value
 
 
-def _json_number(value, name: str, number: int, source: str) -> float:
+def _json_number(value: object, name: str, number: int, source: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PointError(
             f"{source} line {number}: {name}={_cut(json.dumps(value))} is not a number"
@@ -296,7 +313,7 @@ def _json_number(value, name: str, number: int, source: str) -> float:
     return float(value)
 
 
-def _check_names(names, source, line):
+def _check_names(names: list[str], source: str, line: int) -> None:
     seen = set()
     for name in names:
         if (
@@ -310,7 +327,9 @@ def _check_names(names, source, line):
         seen.add(name)
 
 
-def _check_finite(table, numbers, names, source):
+def _check_finite(
+    table: np.ndarray, numbers: Sequence[int] | np.ndarray, names: list[str], source: str
+) -> None:
     bad = ~np.isfinite(table)
     if bad.any():
         row, column = np.argwhere(bad)[0]
