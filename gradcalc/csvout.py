@@ -95,7 +95,6 @@ _NONFINITE = {"nan": b"nan", "inf": b"inf", "-inf": b"-inf"}
 
 
 def numbers(array: np.ndarray) -> list[bytes]:
-
     """Each float64 of a 1-d array as its shortest round-trip text (orjson's
     Ryu formatting: about 18 times faster than repr() over a million points);
     non-finite ones as nan, inf, -inf (orjson writes them as null)."""
