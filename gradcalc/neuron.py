@@ -254,9 +254,11 @@ def _descend(neuron: Neuron, steps: int, lr: float) -> tuple[list[Step], bool]:
     for step in range(steps + 1):
         entry = {}
         updates = {}
+        found: dict[str, tuple[float, list[float], float]] = {}  # name -> (loss, w, b)
         for name, (w, b) in state.items():
             result = _pass(problem, w, b)
             entry[name] = {"loss": result.loss, "w": _shape(w, neuron.vector), "b": b}
+            found[name] = (result.loss, w, b)
             grad_w, grad_b = (
                 (result.autograd_w, result.autograd_b)
                 if name == "autograd"
@@ -264,15 +266,12 @@ def _descend(neuron: Neuron, steps: int, lr: float) -> tuple[list[Step], bool]:
             )
             updates[name] = ([wi - lr * gi for wi, gi in zip(w, grad_w)], b - lr * grad_b)
         history.append(Step(step, entry["autograd"], entry["manual"]))
-        a, m = entry["autograd"], entry["manual"]
-        pairs = [(a["loss"], m["loss"]), (a["b"], m["b"])] + list(zip(_flat(a["w"]), _flat(m["w"])))
+        (loss_a, w_a, b_a), (loss_m, w_m, b_m) = found["autograd"], found["manual"]
+        pairs = [(loss_a, loss_m), (b_a, b_m), *zip(w_a, w_m)]
         agree = agree and all(tolerance.allows(got, want) for got, want in pairs)
+
         state = updates
     return history, agree
-
-
-def _flat(value: float | list[float]) -> list[float]:
-    return value if isinstance(value, list) else [value]
 
 
 def _shape(values: list[float], vector: bool) -> float | list[float]:
