@@ -59,12 +59,14 @@ def _local_line(
     in_names = sp.sstr(edge.generic.xreplace(by_name))
     suffix = f"[arg {edge.position + 1}]" if _parallel(graph, edge) else ""
     line = f"∂{target}/∂{source}{suffix} = {in_names}"
-    scalar = all(not isinstance(n.value, list) for n in inputs)
-    if scalar and edge.generic.atoms(sp.Function):
+    values = [n.value for n in inputs]
+    scalars = [v for v in values if not isinstance(v, list)]
+    if len(scalars) == len(values) and edge.generic.atoms(sp.Function):
         by_value = {
-            p: sp.Symbol(plain(n.value, digits) if n.value >= 0 else f"({plain(n.value, digits)})")
-            for p, n in zip(edge.placeholders, inputs)
+            p: sp.Symbol(plain(v, digits) if v >= 0 else f"({plain(v, digits)})")
+            for p, v in zip(edge.placeholders, scalars)
         }
+
         # A negative value is a symbol named "(-0.75)"; alone in a call it needs
         # no second pair of parentheses.
         line += " = " + re.sub(
