@@ -42,10 +42,10 @@ def main() -> int:
     import typer
 
     from gradcalc.cli import app
-    from gradcalc.repl import _warm_up
+    from gradcalc.repl import warm_up
     from gradcalc.session import Session
 
-    _warm_up()
+    warm_up()
     session = Session(command=typer.main.get_command(app))
     session.handle(lines[0])  # the first answer of a session primes caches
     times = []

@@ -13,11 +13,13 @@ the answer names the step.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from . import derivation, equivalence
-from .derivation import Section
+from .derivation import Section, Step
+from .equivalence import Found
 from .errors import ParseError, UsageError
 from .explain import Explanation
 
@@ -70,7 +72,7 @@ class Grade:
         return self.answer_value - self.derivative_value
 
 
-def parse_answer(text: str, explanation: Explanation):
+def parse_answer(text: str, explanation: Explanation) -> Any:
     """The answer as a SymPy expression over the explanation's symbols."""
     from .cas import sympy_engine
     from .parsing import parse
@@ -141,7 +143,7 @@ def grade(explanation: Explanation, text: str) -> Grade:
     return wrong
 
 
-def _points(symbols: list, rng: random.Random):
+def _points(symbols: list, rng: random.Random) -> Iterator[dict]:
     """Readable points (two decimals) spread over the usual domains."""
     import sympy as sp
 
@@ -155,7 +157,9 @@ def _points(symbols: list, rng: random.Random):
         yield point
 
 
-def _compare(answer, truth, wanted: int, symbols=None, domain=None):
+def _compare(
+    answer: Any, truth: Any, wanted: int, symbols: list | None = None, domain: Any = None
+) -> Found:
     """None: equal at `wanted` points where both are defined (and the
     function, `domain`, is a finite real); 'none': no such point; else
     (point, answer there, derivative there)."""
@@ -169,7 +173,7 @@ def _compare(answer, truth, wanted: int, symbols=None, domain=None):
     return equivalence.first_difference(answer, truth, points, wanted, ANSWER_RELATIVE)
 
 
-def _departure(explanation, section, answer, wrong: Grade) -> None:
+def _departure(explanation: Explanation, section: Section, answer: Any, wrong: Grade) -> None:
     """Name the first step whose slip gives the answer; else the section's
     last step."""
     import sympy as sp
@@ -205,7 +209,7 @@ def _departure(explanation, section, answer, wrong: Grade) -> None:
     )
 
 
-def _words(slip: str, step, explanation) -> str:
+def _words(slip: str, step: Step, explanation: Explanation) -> str:
     import sympy as sp
 
     fields = {

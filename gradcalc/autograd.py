@@ -7,10 +7,16 @@ SinBackward0 over PowBackward0, as in the notebook.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import torch
 
 from .functions import CONSTANTS, TABLE
 from .parsing import Expression
+
+if TYPE_CHECKING:
+    import numpy as np
+
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -29,8 +35,8 @@ def build(
     dtype: str,
     keep: bool = False,
     batched: bool = False,
-    jitter=None,
-):
+    jitter: np.random.Generator | None = None,
+) -> Any:
     """Run the forward pass. Returns the root tensor, or with `keep` a dict
     id(node) -> tensor for every node. With `batched`, each leaf holds many
     scalar points along its one axis, so reductions (mean, sum of a scalar)
@@ -63,13 +69,13 @@ def build(
     return values if keep else values[id(expr.root)]
 
 
-def scalar_output(root):
+def scalar_output(root: torch.Tensor) -> torch.Tensor:
     """The scalar that backward starts from: a vector output is summed,
     which is `y.backward(torch.ones_like(y))`."""
     return root if root.dim() == 0 else root.sum()
 
 
-def derivatives(output, leaves: dict, partials: list) -> list:
+def derivatives(output: torch.Tensor, leaves: dict, partials: list) -> list[torch.Tensor]:
     """Values of each partial (a tuple of variable names, one per
     differentiation) as float tensors detached from the graph."""
     cache = {(): output}

@@ -14,12 +14,16 @@ through the graph `diff --steps`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .functions import TABLE
+
+if TYPE_CHECKING:
+    from .cas import Engine
+    from .parsing import Expression, Node
 
 _RULES: dict[tuple, tuple[list, Any]] = {}
 
@@ -34,7 +38,9 @@ def placeholder_names(count: int) -> list[str]:
     return [f"a{i + 1}" for i in range(count)]
 
 
-def local_rule(engine, op: str, arity: int, position: int, exponent=None) -> tuple[list, Any]:
+def local_rule(
+    engine: Engine, op: str, arity: int, position: int, exponent: Any = None
+) -> tuple[list, Any]:
     """(placeholders, ∂op/∂(input at `position`)) as a formula of `engine`
     (a `cas.Engine`) in the placeholders, cached.
 
@@ -58,7 +64,7 @@ def local_rule(engine, op: str, arity: int, position: int, exponent=None) -> tup
 TIES = {"max": np.max, "min": np.min}
 
 
-def tie_share(op: str, position: int, args: list):
+def tie_share(op: str, position: int, args: list) -> np.ndarray | None:
     """The local derivative of max/min with respect to argument `position`
     where arguments tie for the extreme, by torch's convention (so that the
     graph's gradients are torch's): max(a, b, c) is max(max(a, b), c), and
@@ -88,7 +94,7 @@ def tie_share(op: str, position: int, args: list):
     return share[position].reshape(-1)
 
 
-def constant_exponent(node, depends: dict, built: dict):
+def constant_exponent(node: Node, depends: dict, built: dict) -> Any:
     """The exponent to write into the rule for `node`'s base (see
     `local_rule`), or None: only a power whose exponent is constant."""
     if node.op == "pow" and not depends[id(node.args[1])]:
@@ -96,7 +102,7 @@ def constant_exponent(node, depends: dict, built: dict):
     return None
 
 
-def depends_on(expr, names) -> dict[int, bool]:
+def depends_on(expr: Expression, names: Collection[str]) -> dict[int, bool]:
     """id(node) -> whether the node depends on any of the variables `names`."""
     depends: dict[int, bool] = {}
     for node in expr.nodes:
@@ -106,7 +112,7 @@ def depends_on(expr, names) -> dict[int, bool]:
     return depends
 
 
-def first_nonfinite(expr, values: dict):
+def first_nonfinite(expr: Expression, values: dict) -> tuple[Node, Node] | None:
     """(node, argument) for the first edge of the backward pass, from the
     output down, whose local derivative is not finite at the forward
     `values` ({id(node): float64 array}) although the value is: where
@@ -146,7 +152,7 @@ def first_nonfinite(expr, values: dict):
     return None
 
 
-def whole_vector_rule(op: str, position: int, arity: int):
+def whole_vector_rule(op: str, position: int, arity: int) -> tuple[tuple, Any] | None:
     """(placeholders, rule) of a function of whole vectors that gives a number
     (dot, norm, logsumexp, prod, cross_entropy, x[i]): its derivative by its
     argument `position`, in vector notation, for views (softmax(u) for
@@ -203,7 +209,7 @@ def whole_vector_local(op: str, position: int, arguments: list) -> np.ndarray:
 Contribution = Callable[[Any, int, Any], Any]
 
 
-def sweep(expr, seed, contribution: Contribution) -> dict[int, Any]:
+def sweep(expr: Expression, seed: Any, contribution: Contribution) -> dict[int, Any]:
     """The backward sweep: adjoints by the chain rule, from the output (whose
     adjoint is `seed`) back to the leaves, parents before children.
 

@@ -33,6 +33,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any, NoReturn, TextIO
 
 DEFAULT_SECONDS = 5.0  # CPU seconds of computing: one point, or one chunk of --points
 WALL_FACTOR = 10.0  # wall-clock ceiling of computing, in multiples of the CPU budget
@@ -45,6 +48,11 @@ POLL_SECONDS = 0.02
 # Exit statuses the parent gives for a child that did not exit by itself
 # (the codes are errors.ExitCode's; budget.py stays free of the library).
 _UNDEFINED, _INTERNAL, _INTERRUPTED = 3, 70, 130
+
+# Reports the parent's side calls: an overrun (its message) and a child a
+# signal ended (its message and exit code); each returns the exit code to give.
+OnOverrun = Callable[[str], int]
+OnSignal = Callable[[str, int], int]
 
 
 def resident_bytes(pid: int) -> int:
@@ -107,7 +115,7 @@ def computing() -> None:
 
 
 @contextlib.contextmanager
-def waiting():
+def waiting() -> Iterator[None]:
     """Around a read of input: the clock is the wait's, bounded only by an
     explicit --timeout; afterwards the phase before it goes on."""
     _say("wait")
@@ -131,22 +139,24 @@ class _Held(io.StringIO):
     isatty() and encoding for the real stream, so colour, width and
     character set still follow it."""
 
-    def __init__(self, real):
+    def __init__(self, real: TextIO) -> None:
         super().__init__()
         self.real = real
 
-    def isatty(self):
+    def isatty(self) -> bool:
         return self.real.isatty()
 
-    def fileno(self):
+    def fileno(self) -> int:
         return self.real.fileno()
 
+    # typeshed declares these plain attributes of TextIOBase; at run time
+    # they are read-only, and here they are the real stream's.
     @property
-    def encoding(self):
+    def encoding(self) -> str:  # type: ignore[override]
         return self.real.encoding
 
     @property
-    def errors(self):
+    def errors(self) -> str | None:  # type: ignore[override]
         return self.real.errors
 
 
@@ -179,7 +189,12 @@ def _die_with_parent(parent: int) -> None:
         os._exit(_INTERRUPTED)
 
 
-def run(work, memory: int = MEMORY_BYTES, on_overrun=None, on_signal=None) -> int:
+def run(
+    work: Callable[[], int],
+    memory: int = MEMORY_BYTES,
+    on_overrun: OnOverrun | None = None,
+    on_signal: OnSignal | None = None,
+) -> int:
     """Run `work()` (returns an exit code) in a child process within the
     budget (see the module's docstring); stdout is held back until the work
     releases it (`release`, `computed`). `on_overrun(message)` reports an
@@ -239,7 +254,7 @@ class Worker:
 
     RETIRE_BYTES = 1024**3  # a child grown past this is replaced after its answer
 
-    def __init__(self, serve, memory: int = MEMORY_BYTES):
+    def __init__(self, serve: Callable[[Any], int], memory: int = MEMORY_BYTES) -> None:
         self.serve, self.memory = serve, memory
         self.pid: int | None = None
 
@@ -248,7 +263,12 @@ class Worker:
         if self.pid is None:
             self._start()
 
-    def ask(self, request, on_overrun=None, on_signal=None) -> tuple[int, bytes, bytes]:
+    def ask(
+        self,
+        request: Any,
+        on_overrun: OnOverrun | None = None,
+        on_signal: OnSignal | None = None,
+    ) -> tuple[int, bytes, bytes]:
         """(exit code, stdout, stderr) of one request."""
         import pickle
 
@@ -311,7 +331,7 @@ class Worker:
         os.close(ready_write)
         self.pid = pid
 
-    def _child(self, parent: int, requests: int, ready: int):
+    def _child(self, parent: int, requests: int, ready: int) -> NoReturn:
         global _ready_fd
         _die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C
@@ -386,12 +406,15 @@ class _Watch:
     """The parent's side: follows the child's phases and ends it past its
     budget, or when the parent itself is told to stop."""
 
-    def __init__(self, pid, memory, on_overrun, on_signal):
+    def __init__(
+        self, pid: int, memory: int, on_overrun: OnOverrun | None, on_signal: OnSignal | None
+    ) -> None:
         self.pid, self.memory = pid, memory
         self.answered: int | None = None  # a Worker's "done CODE"
-        self.on_overrun = on_overrun or (lambda message: _UNDEFINED)
-        self.on_signal = on_signal or (lambda message, code: code)
-        self.seconds, self.explicit, self.chunk = DEFAULT_SECONDS, False, False
+        self.on_overrun: OnOverrun = on_overrun or (lambda message: _UNDEFINED)
+        self.on_signal: OnSignal = on_signal or (lambda message, code: code)
+        self.seconds: float | None = DEFAULT_SECONDS  # None: no time budget
+        self.explicit, self.chunk = False, False
         self.phase = self.resume = "start"
         self.spent_cpu = self.spent_wall = self.spent_wait = 0.0
         self.mark_cpu, self.mark_wall = self._cpu(), time.monotonic()
@@ -400,12 +423,14 @@ class _Watch:
         cpu = cpu_seconds(self.pid)
         return time.monotonic() if cpu is None else cpu  # no /proc: wall-clock time
 
-    def run(self, ready_read, keep_open: bool = False) -> int:
+    def run(self, ready_read: int, keep_open: bool = False) -> int:
         """Watch until the child exits (or, for a Worker, says it is done);
         its exit code, or what on_overrun / on_signal make of its end."""
         stopping = {}
 
-        def stop(number, frame):  # SIGTERM, SIGHUP: end the child first
+        def stop(number: int, frame: FrameType | None) -> None:
+            """SIGTERM, SIGHUP: end the child first."""
+
             stopping["signal"] = number
             _end(self.pid)
             signal.signal(number, signal.SIG_DFL)
@@ -501,7 +526,7 @@ class _Watch:
             )
         return None
 
-    def _exit_code(self, status) -> int:
+    def _exit_code(self, status: int) -> int:
         if not os.WIFSIGNALED(status):
             return os.waitstatus_to_exitcode(status)
         number = os.WTERMSIG(status)
@@ -531,7 +556,7 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _listen(ready_read, timeout: float):
+def _listen(ready_read: int, timeout: float) -> tuple[bytes, bool]:
     """What the child says within `timeout` seconds, waking as soon as it
     speaks: (words, closed). `closed` means its end of the pipe is shut, so
     the child has exited (or is exiting)."""

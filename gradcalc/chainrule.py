@@ -14,12 +14,17 @@ Scalar variables and first derivatives only (`check` decides).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from . import backward
 from .cas import tree
 
+if TYPE_CHECKING:
+    from .cas import Engine
+    from .parsing import Expression, Node
 
-def widest_product(expr) -> int:
+
+def widest_product(expr: Expression) -> int:
     """The number of factors depending on a variable in the widest product
     (divisors included) of `expr`: its derivative formula holds about the
     square of it."""
@@ -33,7 +38,9 @@ def widest_product(expr) -> int:
     return widest
 
 
-def gradient(expr, point: dict, names: list, engine):
+def gradient(
+    expr: Expression, point: dict, names: list, engine: Engine
+) -> tuple[dict[str, float | None], dict[str, str]]:
     """d expr / d name for each of `names` (scalar variables) at `point`
     ({name: array}), with `engine` a `cas.Engine` (SymEngine or SymPy,
     whichever `check` chose). Returns ({name: float or None}, {name: why not})."""
@@ -55,7 +62,8 @@ def gradient(expr, point: dict, names: list, engine):
                     )
                 value = engine.number(number)
         values[id(node)] = value
-    found, whys = {}, {}
+    found: dict[str, float | None] = {}
+    whys: dict[str, str] = {}
     for name in names:
         found[name], why = _one_variable(expr, values, variable, name, engine)
         if why is not None:
@@ -67,12 +75,15 @@ class _Stop(Exception):
     """The sweep cannot go on: the reason is its message."""
 
 
-def _one_variable(expr, values, variable, name, engine):
+def _one_variable(
+    expr: Expression, values: dict, variable: dict, name: str, engine: Engine
+) -> tuple[float | None, str | None]:
     """(d expr / d name, None), or (None, why not), by the one backward sweep
     over each operation's local derivative (see backward)."""
     depends = backward.depends_on(expr, {name})
 
-    def contribution(node, position, adjoint):
+    def contribution(node: Node, position: int, adjoint: float) -> float | None:
+
         arg = node.args[position]
         if not depends[id(arg)] or adjoint == 0.0:
             return None

@@ -70,10 +70,6 @@ def _point_text(point: dict) -> str:
     return ", ".join(f"{k}={points.as_json({k: v})[k]}" for k, v in point.items())
 
 
-def _as_point(at, variables) -> dict:
-    return points.point(at, variables)
-
-
 def validate(expr: Expression, wrt: Iterable[str] | None, order: int, dtype: str) -> list[str]:
     """The options every driver (one point, many points) checks alike; returns
     the variables to differentiate by."""
@@ -223,9 +219,9 @@ class Judgement:
 
 
 def differentiate(
-    expression,
-    at=None,
-    wrt=None,
+    expression: str | Expression,
+    at: Any = None,
+    wrt: Iterable[str] | None = None,
     order: int = 1,
     dtype: str = "float64",
     full: bool = False,
@@ -233,7 +229,8 @@ def differentiate(
 ) -> Result | Jacobian:
     """Differentiate `expression` at the point `at` three ways and compare.
 
-    `at` is a dict {name: number or list} or a list of `--at` strings.
+    `at` is anything `points.point` takes: a Point, a number (one variable),
+    a dict of numbers or arrays by name, `--at` text or a list of it.
     Raises ParseError/PointError/UsageError for bad input and DomainError
     when the function itself is undefined at the point. With autograd=False
     torch is never imported (symbolic and finite differences only), and
@@ -241,7 +238,7 @@ def differentiate(
     """
     expr = expression if isinstance(expression, Expression) else parse(expression)
     names = validate(expr, wrt, order, dtype)
-    point = _as_point(at, expr.variables)
+    point = points.point(at, expr.variables)
     shapes = points.shapes(point)
     if order > 1 and any(shapes[n] is not None for n in names):
         raise UsageError(

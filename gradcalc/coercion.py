@@ -15,8 +15,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
+
+if TYPE_CHECKING:
+    from typer._click import Context
+    from typer.models import ParameterInfo
 
 try:  # Typer's coercion layer (private; pinned by pyproject's typer range)
     from typer._click.exceptions import BadParameter
@@ -26,19 +31,20 @@ except ImportError:  # another Typer: keep its own coercion, only slower
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+N = TypeVar("N", int, float)
 
 
 class NotPlain(Exception):
     """The value needs Typer's full coercion (or its error message)."""
 
 
-def _in_range(number, info):
+def _in_range(number: N, info: ParameterInfo) -> N:
     if (info.min is not None and number < info.min) or (info.max is not None and number > info.max):
         raise NotPlain
     return number
 
 
-def refusal(value: Any, annotation: Any, info) -> str | None:
+def refusal(value: Any, annotation: Any, info: ParameterInfo) -> str | None:
     """Why `value` is refused, in words about the option (not pydantic's);
     None when there is nothing plainer to say."""
     if get_origin(annotation) is list:
@@ -63,37 +69,69 @@ def refusal(value: Any, annotation: Any, info) -> str | None:
     return None
 
 
-def plain_value(value: Any, annotation: Any, info) -> Any:
+def plain_value(value: Any, annotation: Any, info: ParameterInfo) -> Any:
     """`value` as `annotation`, for the forms whose conversion is unambiguous;
     raises NotPlain for everything else."""
-    if get_origin(annotation) in (list, list):
+    if get_origin(annotation) is list:
         (item,) = get_args(annotation)
         if not isinstance(value, (list, tuple)):
             raise NotPlain
         return [plain_value(each, item, info) for each in value]
-    if annotation is str and isinstance(value, str):
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return _plain_member(value, annotation, info)
+    convert = _PLAIN.get(annotation)
+    if convert is None:
+        raise NotPlain
+    return convert(value, info)
+
+
+def _plain_str(value: Any, info: ParameterInfo) -> str:
+    if isinstance(value, str):
         return value
-    if annotation is bool and type(value) is bool:
+    raise NotPlain
+
+
+def _plain_bool(value: Any, info: ParameterInfo) -> bool:
+    if type(value) is bool:
         return value
-    if annotation is int and not info.clamp:
+    raise NotPlain
+
+
+def _plain_int(value: Any, info: ParameterInfo) -> int:
+    if not info.clamp:
         if type(value) is int:
             return _in_range(value, info)
         if isinstance(value, str) and _INTEGER.fullmatch(value):
             return _in_range(int(value), info)
-    if annotation is float and not info.clamp:
+    raise NotPlain
+
+
+def _plain_float(value: Any, info: ParameterInfo) -> float:
+    if not info.clamp:
         if type(value) is float and math.isfinite(value):
             return _in_range(value, info)
         if isinstance(value, str) and _DECIMAL.fullmatch(value):
             number = float(value)
             if math.isfinite(number):
                 return _in_range(number, info)
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        if isinstance(value, annotation):
-            return value
-        if isinstance(value, str) and info.case_sensitive:
-            member = annotation._value2member_map_.get(value)
-            if member is not None:
-                return member
+    raise NotPlain
+
+
+_PLAIN: dict[type, Callable[[Any, ParameterInfo], Any]] = {
+    str: _plain_str,
+    bool: _plain_bool,
+    int: _plain_int,
+    float: _plain_float,
+}
+
+
+def _plain_member(value: Any, annotation: type[Enum], info: ParameterInfo) -> Enum:
+    if isinstance(value, annotation):
+        return value
+    if isinstance(value, str) and info.case_sensitive:
+        member = annotation._value2member_map_.get(value)
+        if member is not None:
+            return member
     raise NotPlain
 
 
@@ -102,7 +140,7 @@ if RuntimeParam is not None:
     class PlainRuntimeParam(RuntimeParam):
         """Typer's runtime coercion contract, met without pydantic for plain values."""
 
-        def _coerce_value(self, value, param, ctx):
+        def _coerce_value(self, value: Any, param: Any, ctx: Context) -> Any:
             info = self.parameter_info
             if info.parser is None:
                 try:

@@ -18,15 +18,21 @@ rules are in README's "Many points" section.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .verdict import STATUSES
+
+if TYPE_CHECKING:
+    from .batch import Many
 
 METHODS = ("sympy", "autograd", "finite_difference")
 FIXED = ("line", "f", "status")  # columns whose names a variable must not take
 
 
-def header(many) -> list[str]:
+def header(many: Many) -> list[str]:
     """The column names for a `batch.Many` (the same for every chunk)."""
     names = ["line"]
     names += [f"point:{n}" if n in FIXED else n for n in many.variables]
@@ -37,11 +43,11 @@ def header(many) -> list[str]:
     return names
 
 
-def header_line(many) -> bytes:
+def header_line(many: Many) -> bytes:
     return (",".join(header(many)) + "\n").encode()
 
 
-def rows(many, chunk: int = 50_000):
+def rows(many: Many, chunk: int = 50_000) -> Iterator[bytes]:
     """The rows of a `batch.Many` as UTF-8 bytes, up to `chunk` rows at a
     time (memory stays bounded by them); no header (see `header_line`)."""
     count = len(many.points)
@@ -49,7 +55,7 @@ def rows(many, chunk: int = 50_000):
         yield _rows(many, start, min(count, start + chunk))
 
 
-def _rows(many, start: int, stop: int) -> bytes:
+def _rows(many: Many, start: int, stop: int) -> bytes:
     import orjson
 
     count = stop - start
@@ -78,7 +84,7 @@ def _rows(many, start: int, stop: int) -> bytes:
     return b"".join(cells)
 
 
-def _integers(array) -> list[bytes]:
+def _integers(array: np.ndarray) -> list[bytes]:
     import orjson
 
     array = np.ascontiguousarray(array, dtype=np.int64)
@@ -88,7 +94,7 @@ def _integers(array) -> list[bytes]:
 _NONFINITE = {"nan": b"nan", "inf": b"inf", "-inf": b"-inf"}
 
 
-def numbers(array) -> list[bytes]:
+def numbers(array: np.ndarray) -> list[bytes]:
     """Each float64 of a 1-d array as its shortest round-trip text (orjson's
     Ryu formatting: about 18 times faster than repr() over a million points);
     non-finite ones as nan, inf, -inf (orjson writes them as null)."""

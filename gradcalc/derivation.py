@@ -15,7 +15,9 @@ answer depart"); `Walk.slips` lists every slip the walk could make.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from .errors import TooLargeError
@@ -24,6 +26,10 @@ from .rulebook import FAMILY, NOTES, relu_argument, sigmoid_argument, softplus_a
 FRESH = ["u", "v", "w", "p", "q", "s", "t", "g", "h"]  # names for an inner function
 SHORT = 80  # characters of a part or sub-derivative written out in a step's `how`
 MAX_STEPS = 400  # steps of one explanation; past it the expression is too large to explain
+
+# A derivative as the walk finds it: (the derivative, the number of the step
+# that gives it, or None for a variable or a constant: no rule was needed).
+Derived = tuple[Any, int | None]
 
 
 @dataclass
@@ -58,7 +64,7 @@ class Section:
     last: int | None  # the step whose `after` is the result
 
 
-def _sp():
+def _sp() -> ModuleType:
     import sympy
 
     return sympy
@@ -82,10 +88,12 @@ class Walk:
     (answer.py's "where does the student's answer depart"); the steps are
     numbered the same with or without it."""
 
-    def __init__(self, sp, taken: set, mutation: tuple[int, str] | None = None):
+    def __init__(
+        self, sp: ModuleType, taken: set[str], mutation: tuple[int, str] | None = None
+    ) -> None:
         self.sp = sp
         self.steps: list[Step] = []
-        self.done: dict = {}  # (f, var) -> (derivative, step number or None)
+        self.done: dict[tuple[Any, Any], Derived] = {}  # (f, var) -> its Derived
         self.section = 0
         self.mutation = mutation
         self.fresh = [n for n in FRESH if n not in taken] + [
@@ -93,7 +101,7 @@ class Walk:
         ]
         self.slips: list[tuple[int, str]] = []  # every (step, slip) a mutation could make
 
-    def d(self, f, x):
+    def d(self, f: Any, x: Any) -> Derived:
         """(derivative, step number or None) of f by x."""
         key = (f, x)
         if key in self.done:
@@ -102,20 +110,33 @@ class Walk:
         self.done[key] = result
         return result
 
-    def _record(self, rule, before, var, after, how, note="", uses=(), slips=()):
+    def _record(
+        self,
+        rule: str,
+        before: Any,
+        var: Any,
+        after: Any,
+        how: str,
+        uses: Iterable[int] = (),
+        slips: Iterable[str] = (),
+    ) -> Step:
+        """Step `rule`: d/d`var` `before` = `after`, told by `how` (and the
+        rule's note); `uses` the earlier steps it builds on, `slips` the
+        mistakes answer.py may make at it."""
         if len(self.steps) >= MAX_STEPS:
             raise TooLargeError(
                 f"the expression needs more than {MAX_STEPS} steps to explain "
                 "(explanations are limited to that many: they are for a person to read)"
             )
         number = len(self.steps) + 1
+        note = NOTES.get(rule, "")
         step = Step(number, rule, before, var, after, how, note, sorted(set(uses)), self.section)
         self.steps.append(step)
         for slip in slips:
             self.slips.append((number, slip))
         return step
 
-    def leaf(self, f, x, derivative) -> int:
+    def leaf(self, f: Any, x: Any, derivative: Any) -> int:
         """The step of a section that is a variable or a constant (no rule
         below it): d/dx x = 1, d/dx c = 0."""
         if f == x:
@@ -127,7 +148,7 @@ class Walk:
     def _slipped(self, number: int, slip: str) -> bool:
         return self.mutation == (number, slip)
 
-    def _ref(self, name: str, part, derivative, number) -> str:
+    def _ref(self, name: str, part: Any, derivative: Any, number: int | None) -> str:
         """u = ..., u' = ... (step n): a long derivative is named by its step
         only, so that a large expression's steps stay readable."""
         sp = self.sp
@@ -137,21 +158,15 @@ class Walk:
         where = f" (step {number})" if number else ""
         return f"{name} = {_short(sp.sstr(part))}, {name}' = {text}{where}"
 
-    def _derive(self, f, x):
+    def _derive(self, f: Any, x: Any) -> Derived:
         sp = self.sp
         if f == x:
             return sp.S.One, None
         if not f.has(x):
             return sp.S.Zero, None
-        inner = sigmoid_argument(sp, f)
-        if inner is not None:
-            return self._function(f, x, "sigmoid", [inner], lambda u: 1 / (1 + sp.exp(-u)))
-        inner = softplus_argument(sp, f)
-        if inner is not None:
-            return self._function(f, x, "softplus", [inner], lambda u: sp.log(1 + sp.exp(u)))
-        inner = relu_argument(sp, f)
-        if inner is not None:
-            return self._function(f, x, "relu", [inner], lambda u: sp.Max(0, u))
+        named = self._named_shape(f, x)
+        if named is not None:
+            return named
         if f.is_Add:
             return self._sum(f, x)
         if f.is_Mul:
@@ -161,20 +176,38 @@ class Walk:
         if isinstance(f, (sp.Min, sp.Max)):
             return self._several(f, x, "min/max")
         if isinstance(f, sp.Function):
-            name = type(f).__name__
-            family = FAMILY.get(name, "function")
-            if family == "detach":
-                return self._detach(f, x)
-            if len(f.args) == 1:
-                return self._function(f, x, family, list(f.args), lambda u: f.func(u))
-            return self._several(f, x, family)
+            return self._call(f, x)
         # Anything else SymPy can differentiate (a Derivative, Piecewise): one
         # step, named by what it is.
         after = sp.diff(f, x)
         step = self._record("function", f, x, after, f"SymPy's derivative of {type(f).__name__}")
         return after, step.number
 
-    def _sum(self, f, x):
+    def _named_shape(self, f: Any, x: Any) -> Derived | None:
+        """sigmoid, softplus, relu: functions a student names, which SymPy
+        spells out (1/(1 + exp(-u)), ...), derived by their own rule."""
+        sp = self.sp
+        shapes: list[tuple[str, Callable[[Any, Any], Any], Callable[[Any], Any]]] = [
+            ("sigmoid", sigmoid_argument, lambda u: 1 / (1 + sp.exp(-u))),
+            ("softplus", softplus_argument, lambda u: sp.log(1 + sp.exp(u))),
+            ("relu", relu_argument, lambda u: sp.Max(0, u)),
+        ]
+        for rule, argument, build in shapes:
+            inner = argument(sp, f)
+            if inner is not None:
+                return self._function(f, x, rule, [inner], build)
+        return None
+
+    def _call(self, f: Any, x: Any) -> Derived:
+        """F(g1, ...): its family's rule and the chain rule (detach: 0)."""
+        family = FAMILY.get(type(f).__name__, "function")
+        if family == "detach":
+            return self._detach(f, x)
+        if len(f.args) == 1:
+            return self._function(f, x, family, list(f.args), lambda u: f.func(u))
+        return self._several(f, x, family)
+
+    def _sum(self, f: Any, x: Any) -> Derived:
         sp = self.sp
         parts, pieces, uses = [], [], []
         for term in f.args:
@@ -197,7 +230,7 @@ class Walk:
         self._record("sum", f, x, sp.Add(*parts), how, uses=uses, slips=slips)
         return after, number
 
-    def _mul(self, f, x):
+    def _mul(self, f: Any, x: Any) -> Derived:
         sp = self.sp
         constants = [a for a in f.args if not a.has(x)]
         if constants:
@@ -223,7 +256,7 @@ class Walk:
             return self._quotient(f, x, sp.Mul(*numerator), sp.Mul(*denominator))
         return self._product(f, x, list(f.args))
 
-    def _is_reciprocal(self, a) -> bool:
+    def _is_reciprocal(self, a: Any) -> bool:
         sp = self.sp
         return (
             a.is_Pow
@@ -232,7 +265,7 @@ class Walk:
             and sigmoid_argument(sp, a) is None  # a sigmoid is a factor of its own
         )
 
-    def _quotient(self, f, x, u, v):
+    def _quotient(self, f: Any, x: Any, u: Any, v: Any) -> Derived:
         du, nu = self.d(u, x)
         dv, nv = self.d(v, x)
         number = len(self.steps) + 1
@@ -261,7 +294,7 @@ class Walk:
         )
         return after, number
 
-    def _product(self, f, x, factors):
+    def _product(self, f: Any, x: Any, factors: list) -> Derived:
         sp = self.sp
         derived = [self.d(a, x) for a in factors]
         number = len(self.steps) + 1
@@ -295,7 +328,7 @@ class Walk:
         )
         return after, number
 
-    def _pow(self, f, x):
+    def _pow(self, f: Any, x: Any) -> Derived:
         sp = self.sp
         base, exponent = f.args
         if not exponent.has(x):
@@ -321,12 +354,14 @@ class Walk:
         step = self._record("general power", f, x, after, how, uses=[n for n in (nu, nv) if n])
         return after, step.number
 
-    def _detach(self, f, x):
+    def _detach(self, f: Any, x: Any) -> Derived:
         sp = self.sp
-        step = self._record("detach", f, x, sp.S.Zero, "detach(u)' = 0", NOTES["detach"])
+        step = self._record("detach", f, x, sp.S.Zero, "detach(u)' = 0")
         return sp.S.Zero, step.number
 
-    def _function(self, f, x, rule, args, build):
+    def _function(
+        self, f: Any, x: Any, rule: str, args: list, build: Callable[[Any], Any]
+    ) -> Derived:
         """f = F(g) for a one-argument F: F's own rule in a fresh variable u
         (or in x itself when g is x), then the chain rule."""
         sp = self.sp
@@ -352,7 +387,7 @@ class Walk:
         else:
             how = f"d/d{u}({sp.sstr(outer)}) = {sp.sstr(outer_d)}"
             slips = ["sign"]
-        self._record(rule, outer, u, outer_d, how, NOTES.get(rule, ""), slips=slips)
+        self._record(rule, outer, u, outer_d, how, slips=slips)
         if g == x:
             return slipped_outer, number
         dg, ng = self.d(g, x)
@@ -381,7 +416,7 @@ class Walk:
         step.inner, step.inner_derivative = (u, g), dg
         return after, chain_number
 
-    def _several(self, f, x, family):
+    def _several(self, f: Any, x: Any, family: str) -> Derived:
         """F(g1, g2, ...): the chain rule through each argument."""
         sp = self.sp
         terms, refs, uses = [], [], []
@@ -395,10 +430,10 @@ class Walk:
                 uses.append(ng)
         after = sp.Add(*terms)
         how = "F'(a1, a2, ...) = Σ ∂F/∂ai·ai' with " + "; ".join(refs)
-        step = self._record(family, f, x, after, how, NOTES.get(family, ""), uses=uses)
+        step = self._record(family, f, x, after, how, uses=uses)
         return after, step.number
 
-    def _fresh_name(self, f) -> str:
+    def _fresh_name(self, f: Any) -> str:
         sp = self.sp
         used = {s.name for s in f.free_symbols}
         for name in self.fresh:
@@ -408,8 +443,12 @@ class Walk:
 
 
 def walk(
-    f, symbols: dict, wanted: list[tuple], mutation=None, taken: set | frozenset = frozenset()
-):
+    f: Any,
+    symbols: dict,
+    wanted: list[tuple],
+    mutation: tuple[int, str] | None = None,
+    taken: set[str] | frozenset[str] = frozenset(),
+) -> tuple[Walk, list[Section]]:
     """The walk over each wanted derivative (a tuple of names, by order)."""
     sp = _sp()
     walker = Walk(sp, set(taken), mutation)

@@ -9,7 +9,8 @@ compute it).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from types import ModuleType
 from typing import Any, Literal
 
 SIMPLIFY_OPS = 60  # differences with more operations than this are not simplified
@@ -23,13 +24,13 @@ RELATIVE = 1e-15  # agreement of two 30-digit values, relative to the larger
 Found = tuple[dict, float, float] | Literal["none"] | None
 
 
-def _sp():
+def _sp() -> ModuleType:
     import sympy
 
     return sympy
 
 
-def equal(a, b, rng: random.Random | None = None, domain=None) -> str:
+def equal(a: Any, b: Any, rng: random.Random | None = None, domain: Any = None) -> str:
     """'symbolic' when a - b is 0 once rewritten, 'numeric' when it is 0 at
     CHECK_POINTS random points (30 digits), 'failed' when it is not, and
     'unverifiable' when no point has both defined."""
@@ -41,7 +42,7 @@ def equal(a, b, rng: random.Random | None = None, domain=None) -> str:
     return "unverifiable" if found == "none" else "failed"
 
 
-def symbolically_zero(difference) -> bool:
+def symbolically_zero(difference: Any) -> bool:
     """0 as built, after expand or cancel, or after simplify when it is small
     (simplify on a large difference can take minutes)."""
     sp = _sp()
@@ -64,7 +65,7 @@ def symbolically_zero(difference) -> bool:
 SPANS = [(-20.0, 20.0), (-3.0, 3.0), (0.05, 0.95), (1.05, 4.0), (-0.95, -0.05), (4.0, 100.0)]
 
 
-def sample_points(symbols: list, rng: random.Random, count: int = CHECK_TRIES) -> list:
+def sample_points(symbols: list, rng: random.Random, count: int = CHECK_TRIES) -> list[dict]:
     """Points where expressions over `symbols` are tried: most within
     [-3, 3] (and some in (0, 1), where inverse trig lives, past 1, where acosh
     does, and far out, for a domain far from 0), at 30-digit Floats."""
@@ -75,7 +76,7 @@ def sample_points(symbols: list, rng: random.Random, count: int = CHECK_TRIES) -
     ]
 
 
-def in_domain(f, points: list) -> Iterable:
+def in_domain(f: Any, points: list[dict]) -> Iterable[dict]:
     """The points where f is real, every part of it included (real_at). All
     points at once in float64 with numpy (each shared part evaluated once:
     NaN, from a part outside its real domain, spreads to the whole); where
@@ -102,14 +103,14 @@ def in_domain(f, points: list) -> Iterable:
 class _LazyDomain:
     """The points where real_at(f) holds, found as they are asked for."""
 
-    def __init__(self, f, points):
+    def __init__(self, f: Any, points: list[dict]) -> None:
         self.f, self.points = f, points
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict]:
         return (p for p in self.points if real_at(self.f, p))
 
 
-def value(f, point: dict):
+def value(f: Any, point: dict) -> float | None:
     """f at `point` as a 30-digit value, or None where it is not a finite real."""
     from .cas import sympy_engine
 
@@ -120,7 +121,7 @@ def value(f, point: dict):
 DOMAIN_PARTS = 40  # sub-expressions of a function checked to be real at a point
 
 
-def real_at(f, point: dict) -> bool:
+def real_at(f: Any, point: dict) -> bool:
     """f and its function calls and powers are finite reals at `point`: the
     real domain, where torch and numpy compute it (abs(acosh(y)) at y = 0.5 is
     real in SymPy, through a complex acosh, but outside that domain)."""

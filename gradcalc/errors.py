@@ -6,6 +6,7 @@ to the process exit status in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 
@@ -37,7 +38,7 @@ class GradcalcError(Exception):
         self.message = self.worded(str)
         super().__init__(self.message)
 
-    def worded(self, spell) -> str:
+    def worded(self, spell: Callable[[str], str]) -> str:
         """The message with each parameter spelled by `spell` (the CLI passes
         one that writes a flag: "order" -> "--order")."""
         text = self.detail

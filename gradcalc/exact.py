@@ -16,14 +16,14 @@ MAX_SHOWN = 24  # characters of exact value shown
 MAX_MAGNITUDE = 1000  # point values tried
 
 
-def _exact_number(value: float):
+def _exact_number(value: float) -> Fraction | None:
     fraction = Fraction(value).limit_denominator(4)  # 3, 1/2, 3/4: no 33/10
     if float(fraction) != value or abs(fraction) > MAX_MAGNITUDE:
         return None
     return fraction
 
 
-def at(symbolic, point: dict) -> str | None:
+def at(symbolic: object, point: dict) -> str | None:
     """The derivative text `symbolic` at `point` ({name: array}) in exact
     form, or None when there is no short exact form to add."""
     if not isinstance(symbolic, str) or len(symbolic) > MAX_TEXT:

@@ -15,12 +15,15 @@ softplus, relu) are recognised by their shape.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from .derivation import Section, Step, walk, wanted_derivatives
 from .equivalence import CHECK_TRIES, SPANS, equal, in_domain, sample_points, value
 from .errors import DomainError, UsageError
+from .parsing import Expression
 from .rulebook import RULE_NAMES
 
 
@@ -45,13 +48,13 @@ class Explanation:
         return [step for step in self.steps if not step.checked]
 
 
-def _sp():
+def _sp() -> ModuleType:
     import sympy
 
     return sympy
 
 
-def check_step(step: Step, rng: random.Random | None = None, domain=None) -> None:
+def check_step(step: Step, rng: random.Random | None = None, domain: Any = None) -> None:
     """Set step.checked / step.check against SymPy's derivative of `before`,
     compared where `domain` (by default `before`) is real, every part of it:
     for a step by a variable of the expression, the expression itself (its
@@ -64,10 +67,10 @@ def check_step(step: Step, rng: random.Random | None = None, domain=None) -> Non
 
 
 def explain(
-    expression,
-    wrt=None,
+    expression: str | Expression,
+    wrt: str | Sequence[str] | None = None,
     order: int = 1,
-    at=None,
+    at: dict | str | list[str] | None = None,
     check: bool = True,
 ) -> Explanation:
     """Explain the derivative(s) of `expression` (text or a parsed Expression)
@@ -77,12 +80,10 @@ def explain(
     the end. Raises ParseError/UsageError/PointError for bad input; never
     imports torch."""
     from .check import validate
-    from .parsing import Expression as Parsed
     from .parsing import parse
 
-    _sp()
     sp = _sp()
-    expr = expression if isinstance(expression, Parsed) else parse(expression)
+    expr = expression if isinstance(expression, Expression) else parse(expression)
     names = validate(expr, wrt, order, "float64")
     if order > 2:
         raise UsageError(f"with --explain must be 1 or 2, not {order}", option="order")
@@ -130,7 +131,7 @@ def explain(
     return explanation
 
 
-def build(expr):
+def build(expr: Expression) -> tuple[Any, dict]:
     """The SymPy expression of a parsed one, over real symbols."""
     from .cas import sympy_engine
 
@@ -144,7 +145,7 @@ def build(expr):
 MAX_EXACT = 40  # characters of an exact value shown beside its float
 
 
-def exact_point(symbols: dict, at, expr) -> dict:
+def exact_point(symbols: dict, at: dict | str | list[str], expr: Expression) -> dict:
     """name -> exact SymPy number for the point: 3 -> 3, 0.25 -> 1/4,
     0.7853981633974483 -> pi/4 (when that is what the float is)."""
     import numpy as np
@@ -170,7 +171,7 @@ def exact_point(symbols: dict, at, expr) -> dict:
     return exact
 
 
-def exact_value(derivative, point: dict) -> tuple:
+def exact_value(derivative: Any, point: dict) -> tuple[Any, float | None]:
     """(exact value at `point` (Symbol -> exact number) when it is short, or
     None; its float, or None when it is not a finite real)."""
     sp = _sp()

@@ -6,7 +6,7 @@ one-sided ones) until rounding takes over (eps·|f|/h). Each stencil is
 evaluated in float64 and in float32 (the whole evaluation in that dtype,
 through SymPy's formula evaluated with numpy), against the exact derivative
 (SymPy's, from `check.differentiate`). The slopes of both regimes are
-fitted on log–log axes; gradcalc's own step (`numeric._base_steps`, the
+fitted on log–log axes; gradcalc's own step (`numeric.base_steps`, the
 largest of the steps its five-point stencil tries) is marked.
 """
 
@@ -143,7 +143,7 @@ def curve(
         return _evaluate_as(engine, f, arrays, x.dtype)
 
     series = [_series(f_at, exact, point[variable], d, s) for d in DTYPES for s in STENCILS]
-    base = numeric._base_steps(numeric.as_batch(point), 1)[variable]
+    base = numeric.base_steps(numeric.as_batch(point), 1)[variable]
     return ErrorCurve(
         expression=expr.source,
         variable=variable,

@@ -16,8 +16,10 @@ Torch builders see plain 0-d or 1-d tensors of one point.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -60,43 +62,43 @@ class Function:
         return self.sympy_heads or (self.name,)
 
 
-def _erf_np(np, x, fn=math.erf):
+def _erf_np(np: ModuleType, x: Any, fn: Callable[[float], float] = math.erf) -> Any:
     # numpy has no erf; math.erf is correctly rounded to ~1 ulp. frompyfunc
     # loops in C over Python floats, acceptable for this one rare function.
     return np.frompyfunc(fn, 1, 1)(x).astype(float)
 
 
-def _sympy_leaky(sp, x, slope=None):
+def _sympy_leaky(sp: ModuleType, x: Any, slope: Any = None) -> Any:
     # slope·x + (1 - slope)·max(0, x): one formula for any slope, whose
     # derivative SymPy writes with Heaviside (numpy-evaluable, see heads).
     slope = sp.Rational(1, 100) if slope is None else slope
     return slope * x + (1 - slope) * sp.Max(0, x)
 
 
-def _sympy_log(sp, x, base=None):
+def _sympy_log(sp: ModuleType, x: Any, base: Any = None) -> Any:
     return sp.log(x) if base is None else sp.log(x) / sp.log(base)
 
 
-def _torch_log(t, x, base=None):
+def _torch_log(t: ModuleType, x: Any, base: Any = None) -> Any:
     return t.log(x) if base is None else t.log(x) / t.log(base)
 
 
-def _np_log(np, x, base=None):
+def _np_log(np: ModuleType, x: Any, base: Any = None) -> Any:
     return np.log(x) if base is None else np.log(x) / np.log(base)
 
 
-def _mp_log(mp, x, base=None):
+def _mp_log(mp: ModuleType, x: Any, base: Any = None) -> Any:
     return mp.log(x) if base is None else mp.log(x) / mp.log(base)
 
 
-def _fold(op, args):
+def _fold(op: Callable[[Any, Any], Any], args: Sequence[Any]) -> Any:
     result = args[0]
     for arg in args[1:]:
         result = op(result, arg)
     return result
 
 
-def _ties(np, *args):
+def _ties(np: ModuleType, *args: Any) -> Any:
     # max/min are not differentiable where two arguments tie.
     out = np.zeros(np.broadcast_shapes(*(np.shape(a) for a in args)), dtype=bool)
     for i, a in enumerate(args):
@@ -107,56 +109,56 @@ def _ties(np, *args):
     return out
 
 
-def _which(np, pick, *args):
+def _which(np: ModuleType, pick: Callable[..., Any], *args: Any) -> Any:
     # The index of the argument max/min picks: its smooth piece.
     shape = np.broadcast_shapes(*[np.shape(a) for a in args])  # np.broadcast: 64 at most
     stacked = np.stack([np.broadcast_to(a, shape) for a in args])
     return pick(stacked, axis=0).astype(float)
 
 
-def _sign_side(np, x, *_):
+def _sign_side(np: ModuleType, x: Any, *_: Any) -> Any:
     return np.sign(x)
 
 
-def _at_zero(np, x, *_):
+def _at_zero(np: ModuleType, x: Any, *_: Any) -> Any:
     return x == 0  # 1e-300 is on a piece, as 1e-3 is
 
 
-def _never(np, *args):
+def _never(np: ModuleType, *args: Any) -> Any:
     # No kink of the function's own (see `side`: a pole or a branch is not a kink).
     return np.zeros(np.broadcast_shapes(*[np.shape(a) for a in args]), dtype=bool)
 
 
-def _pole_side(np, a, b):
+def _pole_side(np: ModuleType, a: Any, b: Any) -> Any:
     # a / b: which side of b = 0 (a pole) the point is on.
     return np.sign(b) + 0 * a
 
 
-def _power_side(np, a, b):
+def _power_side(np: ModuleType, a: Any, b: Any) -> Any:
     # a ** b with b < 0: which side of the pole at a = 0; no pole for b >= 0.
     # A constant exponent without a pole: one piece, said once (the size-1
-    # side that numeric._crossing reads as "nothing to cross").
+    # side that numeric.crosses_piece reads as "nothing to cross").
     if np.size(b) == 1 and not b < 0:
         return np.zeros(np.shape(b))
     return np.where(b < 0, np.sign(a), 0.0)
 
 
-def _period_side(np, x):
+def _period_side(np: ModuleType, x: Any) -> Any:
     # cot, csc: which of the intervals between poles (k*pi) x is in.
     return np.floor(x / math.pi)
 
 
-def _half_period_side(np, x):
+def _half_period_side(np: ModuleType, x: Any) -> Any:
     # tan, sec: the same, between the poles at pi/2 + k*pi.
     return np.floor((x - math.pi / 2) / math.pi)
 
 
-def _branch_side(np, y, x):
+def _branch_side(np: ModuleType, y: Any, x: Any) -> Any:
     # atan2 jumps from pi to -pi across the negative x axis (y = 0, x < 0).
     return np.where(x < 0, np.sign(y), 0.0)
 
 
-def _on_branch_cut(np, y, x):
+def _on_branch_cut(np: ModuleType, y: Any, x: Any) -> Any:
     return (y == 0) & (x < 0)
 
 
@@ -164,11 +166,11 @@ def _on_branch_cut(np, y, x):
 # Their SymPy builders take a list of elements (a scalar is a vector of one).
 
 
-def _elements(x) -> list:
+def _elements(x: Any) -> list:
     return list(x) if isinstance(x, list) else [x]
 
 
-def _pairs(a, b) -> list:
+def _pairs(a: Any, b: Any) -> list:
     """dot's pairs of elements: two vectors of one length."""
     a, b = _elements(a), _elements(b)
     if len(a) != len(b):
@@ -176,14 +178,14 @@ def _pairs(a, b) -> list:
     return list(zip(a, b))
 
 
-def _indexed(x, i):
+def _indexed(x: Any, i: Any) -> Any:
     """x[i]: an element of a vector (a number has no elements to pick)."""
     if not isinstance(x, list):
         raise ValueError("[i] picks an element of a vector, and this is a number")
     return x[_position(i, len(x))]
 
 
-def _sympy_norm(sp, x, p=None):
+def _sympy_norm(sp: ModuleType, x: Any, p: Any = None) -> Any:
     xs = _elements(x)
     order = 2.0 if p is None else float(p)  # (SymPy's Float(1.0) == 1 is False)
     if order == 2:
@@ -193,22 +195,22 @@ def _sympy_norm(sp, x, p=None):
     raise ValueError(f"norm(x, p): p is 1 or 2, not {order!r}")
 
 
-def _sympy_logsumexp(sp, x):
+def _sympy_logsumexp(sp: ModuleType, x: Any) -> Any:
     return sp.log(sp.Add(*[sp.exp(v) for v in _elements(x)]))
 
 
-def _sympy_softmax(sp, x):
+def _sympy_softmax(sp: ModuleType, x: Any) -> Any:
     xs = _elements(x)
     total = sp.Add(*[sp.exp(v) for v in xs])
     return [sp.exp(v) / total for v in xs]
 
 
-def _sympy_log_softmax(sp, x):
+def _sympy_log_softmax(sp: ModuleType, x: Any) -> Any:
     xs = _elements(x)
     return [v - _sympy_logsumexp(sp, xs) for v in xs]
 
 
-def _class_index(k, length: int) -> int:
+def _class_index(k: Any, length: int) -> int:
     """cross_entropy's class: an integer constant 0 <= k < length."""
     from .errors import UsageError
 
@@ -223,18 +225,18 @@ def _class_index(k, length: int) -> int:
     return int(value)
 
 
-def _sympy_cross_entropy(sp, logits, k):
+def _sympy_cross_entropy(sp: ModuleType, logits: Any, k: Any) -> Any:
     xs = _elements(logits)
     return -_sympy_log_softmax(sp, xs)[_class_index(k, len(xs))]
 
 
-def _np_logsumexp(np, x):
+def _np_logsumexp(np: ModuleType, x: Any) -> Any:
     top = np.max(x, axis=-1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     return top + np.log(np.sum(np.exp(x - top), axis=-1, keepdims=True))
 
 
-def _np_norm(np, x, p=None):
+def _np_norm(np: ModuleType, x: Any, p: Any = None) -> Any:
     if p is not None and np.all(np.asarray(p) == 1):
         return np.sum(np.abs(x), axis=-1, keepdims=True)
     plain = np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
@@ -248,14 +250,14 @@ def _np_norm(np, x, p=None):
     return np.where(odd, scaled, plain)
 
 
-def _np_cross_entropy(np, logits, k):
+def _np_cross_entropy(np: ModuleType, logits: Any, k: Any) -> Any:
     index = np.broadcast_to(np.asarray(k), logits.shape[:-1] + (1,)).astype(int)
     index = np.clip(index, 0, logits.shape[-1] - 1)
     log_softmax = logits - _np_logsumexp(np, logits)
     return -np.take_along_axis(log_softmax, index, axis=-1)
 
 
-def _torch_norm(t, x, p=None):
+def _torch_norm(t: ModuleType, x: Any, p: Any = None) -> Any:
     # As written, sqrt(Σ x²): the form whose gradient at 0 is NaN (0·∞), which
     # the NaN trace names (torch.linalg.vector_norm answers a subgradient 0).
     if p is not None and float(p) == 1:
@@ -263,19 +265,19 @@ def _torch_norm(t, x, p=None):
     return t.sqrt((x * x).sum())
 
 
-def _mp_logsumexp(mp, x):
+def _mp_logsumexp(mp: ModuleType, x: Any) -> Any:
     return mp.log(mp.fsum(mp.exp(v) for v in x))
 
 
-def _np_all_zero(np, x, *_):
+def _np_all_zero(np: ModuleType, x: Any, *_: Any) -> Any:
     return np.all(x == 0, axis=-1, keepdims=True)
 
 
-def _np_any_zero(np, x, *_):
+def _np_any_zero(np: ModuleType, x: Any, *_: Any) -> Any:
     return np.any(x == 0, axis=-1, keepdims=True)
 
 
-def _position(i, length: int) -> int:
+def _position(i: Any, length: int) -> int:
     """x[i]'s element: an integer 0 <= i < length (negative counts from the end)."""
     from .errors import UsageError
 
@@ -285,12 +287,12 @@ def _position(i, length: int) -> int:
     return int(value) % length
 
 
-def _np_index(np, x, i):
+def _np_index(np: ModuleType, x: Any, i: Any) -> Any:
     position = _position(np.ravel(i)[0], x.shape[-1])
     return x[..., position : position + 1]
 
 
-def _np_vector(np, *parts):
+def _np_vector(np: ModuleType, *parts: Any) -> Any:
     rows = max(np.shape(p)[0] if np.ndim(p) == 2 else 1 for p in parts)
     blocks = [
         np.broadcast_to(
@@ -1039,9 +1041,12 @@ for _f in FUNCTIONS:
 del _f, _alias
 
 
-def refuse_whole_vectors(expr, why: str, allowed: tuple = (), option: str | None = None) -> None:
-    """A UsageError naming the first function of whole vectors in `expr`
-    (dot, softmax, ...) that a path cannot take, and `why`."""
+def refuse_whole_vectors(
+    expr: Any, why: str, allowed: tuple = (), option: str | None = None
+) -> None:
+    """A UsageError naming the first function of whole vectors in `expr` (a
+    parsing.Expression: this module sits below the parser) that a path
+    cannot take (dot, softmax, ...), and `why`."""
     for node in expr.nodes:
         function = TABLE.get(node.op)
         if function is not None and function.vector and node.op not in allowed:

@@ -30,7 +30,7 @@ class Hessian:
     tolerance: float  # what counts as 0, absolute
 
 
-def classify(variables, partials, gradient) -> Hessian | None:
+def classify(variables: list[str], partials: list, gradient: list) -> Hessian | None:
     """The Hessian of `partials` (check.Partial, order 2, scalar variables,
     one per distinct pair), or None when an entry is not a finite number."""
     index = {name: i for i, name in enumerate(variables)}

@@ -17,11 +17,15 @@ of some node at the point makes it not differentiable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import numeric, verdict
 from .parsing import Expression
+
+if TYPE_CHECKING:
+    from .cas import Engine
 
 
 @dataclass
@@ -74,14 +78,14 @@ def _label(name: str, element: int | None) -> str:
 
 
 def compute(
-    symbolic,
+    symbolic: Engine,
     expr: Expression,
     f: list,
     symbols: dict,
     subs: dict,
     point: dict,
-    names,
-    shapes,
+    names: list[str],
+    shapes: dict,
     dtype: str,
     autograd: bool,
     value: list,
@@ -121,7 +125,8 @@ def compute(
             fd[i, j], fd_error[i, j], clean[i, j] = estimate[0], error[0], ok[0]
     values, kinks = _kinks(expr, batch, frozen, names, shapes)
     clean &= verdict.decisive(fd, fd_error, sympy, 1)  # neither confirms nor refutes
-    status, reason = _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype)
+    entries = _Entries(sympy, reverse, forward, fd, fd_error, clean)
+    status, reason = _verdict(entries, kinks, dtype)
     if any(m is not None and not np.all(np.isfinite(m)) for m in (reverse, forward)):
         from . import nantrace
 
@@ -135,7 +140,9 @@ def compute(
     )  # fmt: skip
 
 
-def _autograd(expr, point, names, columns, dtype):
+def _autograd(
+    expr: Expression, point: dict, names: list[str], columns: list, dtype: str
+) -> tuple[np.ndarray, np.ndarray]:
     """(reverse, forward): jacrev's and jacfwd's Jacobians, (rows, columns)."""
     import torch
     from torch.func import jacfwd, jacrev
@@ -144,7 +151,7 @@ def _autograd(expr, point, names, columns, dtype):
 
     leaves = {n: torch.tensor(v, dtype=autograd.DTYPES[dtype]) for n, v in point.items()}
 
-    def function(*inputs):
+    def function(*inputs: torch.Tensor) -> torch.Tensor:
         given = dict(leaves)
         given.update(zip(names, inputs))
         return autograd.build(expr, given, dtype).reshape(-1)
@@ -159,68 +166,84 @@ def _autograd(expr, point, names, columns, dtype):
     return found[0], found[1]
 
 
-def _kinks(expr, batch, frozen, names, shapes):
+def _kinks(
+    expr: Expression, batch: dict, frozen: dict, names: list[str], shapes: dict
+) -> tuple[dict, list]:
     values = numeric.evaluate(expr, batch, frozen, keep=True)
     # Each element's own kinks: two of them may cancel in the sum ([abs(x), -abs(x)]).
     found = numeric.find_kinks(expr, batch, values, frozen, names, shapes, per_output=True)
     return values, found.get(0, [])
 
 
-def _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype):
+@dataclass
+class _Entries:
+    """Every method's Jacobian at the point, (rows, columns)."""
+
+    sympy: np.ndarray  # NaN where not a finite real
+    reverse: np.ndarray | None  # autograd's, None with --no-autograd
+    forward: np.ndarray | None
+    fd: np.ndarray
+    fd_error: np.ndarray
+    clean: np.ndarray  # bool: finite differences taken cleanly, and decisive
+
+
+def _verdict(entries: _Entries, kinks: list, dtype: str) -> tuple[str, str]:
     """(status, reason) over every entry, by verdict.judge's precedence."""
-    code = None
+    sympy, clean = entries.sympy, entries.clean
     tolerance = verdict.AUTOGRAD_TOLERANCE[dtype]
     finite = np.isfinite(sympy)
     autograd_ok = True
-    for matrix in (reverse, forward):
+    for matrix in (entries.reverse, entries.forward):
         if matrix is None:
             continue
         autograd_ok &= bool(np.all(finite & tolerance.allows(matrix, np.where(finite, sympy, 0))))
     fd_tolerance = verdict.FINITE_DIFFERENCE_TOLERANCE
-    slack = verdict.fd_slack(fd_error, sympy)
+    slack = verdict.fd_slack(entries.fd_error, sympy)
     fd_ok = bool(
-        np.all(~clean | (finite & fd_tolerance.allows(fd, np.where(finite, sympy, 0), slack)))
+        np.all(
+            ~clean | (finite & fd_tolerance.allows(entries.fd, np.where(finite, sympy, 0), slack))
+        )
     )
     if kinks:
-        code = verdict.KINK
-    elif not np.all(finite):
-        code = verdict.UNDEFINED
-    elif autograd_ok and fd_ok:
-        code = verdict.AGREE
-    else:
-        code = verdict.DISAGREE
-    status = verdict.STATUSES[code]
-    if code == verdict.KINK:
-        return status, verdict.kink_words(kinks)
-    if code == verdict.UNDEFINED:
-        return status, "SymPy's Jacobian is not finite at this point"
-    methods = "SymPy, autograd (reverse and forward mode) and finite differences"
-    if reverse is None:
-        methods = "SymPy and finite differences"
-    if code == verdict.AGREE and not clean.all():
-        checked = "SymPy and autograd (reverse and forward mode)" if reverse is not None else None
-        unchecked = f"{int((~clean).sum())} of the {clean.size} entries"
-        if checked is None:
-            start = (
-                "nothing checked the symbolic Jacobian here"
-                if not clean.any()
-                else "the symbolic Jacobian and finite differences agree where they were checked"
-            )
-            return status, (
-                f"{start}; finite differences not checked on {unchecked} (a kink or a pole "
-                "nearby, or their own error estimate too wide to decide)"
-            )
-        return status, (
-            f"{checked} agree on every entry; finite differences not checked on {unchecked} "
-            "(a kink or a pole nearby, or their own error estimate too wide to decide)"
+        return verdict.STATUSES[verdict.KINK], verdict.kink_words(kinks)
+    if not np.all(finite):
+        return verdict.STATUSES[verdict.UNDEFINED], "SymPy's Jacobian is not finite at this point"
+    if autograd_ok and fd_ok:
+        return verdict.STATUSES[verdict.AGREE], _agreement(entries)
+    return verdict.STATUSES[verdict.DISAGREE], _disagreement(entries, autograd_ok, fd_ok)
+
+
+def _agreement(entries: _Entries) -> str:
+    """The reason when every method agrees, and where finite differences
+    were not checked."""
+    clean = entries.clean
+    if clean.all():
+        if entries.reverse is None:
+            return "SymPy and finite differences agree on every entry"
+        return (
+            "SymPy, autograd (reverse and forward mode) and finite differences agree on every entry"
         )
-    if code == verdict.AGREE:
-        return status, f"{methods} agree on every entry"
+    unchecked = (
+        f"finite differences not checked on {int((~clean).sum())} of the {clean.size} "
+        "entries (a kink or a pole nearby, or their own error estimate too wide to decide)"
+    )
+    if entries.reverse is not None:
+        return f"SymPy and autograd (reverse and forward mode) agree on every entry; {unchecked}"
+    if not clean.any():
+        return f"nothing checked the symbolic Jacobian here; {unchecked}"
+    return (
+        f"the symbolic Jacobian and finite differences agree where they were checked; {unchecked}"
+    )
+
+
+def _disagreement(entries: _Entries, autograd_ok: bool, fd_ok: bool) -> str:
+    """The reason when a method disagrees: how far off each one is, and where."""
+    sympy = entries.sympy
     differing = []
     for name, matrix, ok in (
-        ("autograd (reverse mode)", reverse, autograd_ok),
-        ("autograd (forward mode)", forward, autograd_ok),
-        ("finite differences", fd if not fd_ok else None, fd_ok),
+        ("autograd (reverse mode)", entries.reverse, autograd_ok),
+        ("autograd (forward mode)", entries.forward, autograd_ok),
+        ("finite differences", entries.fd if not fd_ok else None, fd_ok),
     ):
         if matrix is None or ok:
             continue
@@ -232,4 +255,4 @@ def _verdict(sympy, reverse, forward, fd, fd_error, clean, kinks, dtype):
             f"{name}: off by up to {gap[i, j]:.3g} (row {i}, column {j}: "
             f"{matrix[i, j]:.12g} against SymPy's {sympy[i, j]:.12g})"
         )
-    return status, "the methods disagree: " + "; ".join(differing)
+    return "the methods disagree: " + "; ".join(differing)

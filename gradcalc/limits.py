@@ -14,7 +14,9 @@ each side is classified: it converges (to a limit), diverges, is undefined
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -75,14 +77,27 @@ class Side:
         return c + (c - b) * ratio / (1 - ratio)
 
 
+class Evaluator(Protocol):
+    """What `approach` uses of a cas.Engine."""
+
+    def substitutions(self, symbols: dict, point: dict) -> dict: ...
+    def value_at(self, f: Any, substitutions: dict) -> tuple[float | None, str | None]: ...
+
+
+class Tolerance(Protocol):
+    """What `corners` uses of a verdict.Tolerance."""
+
+    def allows(self, value: Any, reference: Any, slack: Any = ...) -> Any: ...
+
+
 def approach(
-    engine,
-    formula,
+    engine: Evaluator,
+    formula: Any,
     symbols: dict,
     point: dict,
     along: list,
-    clean=None,
-    candidates=CANDIDATES,
+    clean: Callable[[str, int, np.ndarray], np.ndarray] | None = None,
+    candidates: tuple[float, ...] = CANDIDATES,
     own_scale: bool = False,
 ) -> list[Side]:
     """The formula's behaviour near `point` ({name: array}) from both sides
@@ -129,7 +144,7 @@ def common_limit(sides: list[Side]) -> float | None:
     return None
 
 
-def corners(sides: list[Side], tolerance) -> list[tuple[str, float, float]]:
+def corners(sides: list[Side], tolerance: Tolerance) -> list[tuple[str, float, float]]:
     """(wrt, left limit, right limit) for each variable along which both
     sides converge to limits `tolerance` does not call equal."""
     found = []

@@ -106,7 +106,7 @@ def train(
     return layer
 
 
-def _pass(x, y, w, b, dtype) -> SoftmaxPass:
+def _pass(x: list[float], y: int, w: list[list[float]], b: list[float], dtype: str) -> SoftmaxPass:
     import torch
 
     from .autograd import DTYPES
@@ -137,7 +137,7 @@ def _pass(x, y, w, b, dtype) -> SoftmaxPass:
     )
 
 
-def _compare(result: SoftmaxPass, dtype) -> tuple[bool, float]:
+def _compare(result: SoftmaxPass, dtype: str) -> tuple[bool, float]:
     tolerance = AUTOGRAD_TOLERANCE[dtype]
     pairs = [
         (m, a) for mrow, arow in zip(result.manual_w, result.autograd_w) for m, a in zip(mrow, arow)
@@ -146,7 +146,10 @@ def _compare(result: SoftmaxPass, dtype) -> tuple[bool, float]:
     return all(bool(tolerance.allows(a, m)) for m, a in pairs), worst
 
 
-def _descend(layer: SoftmaxLayer, epochs: int, lr: float):
+def _descend(
+    layer: SoftmaxLayer, epochs: int, lr: float
+) -> tuple[list[tuple[int, float, float]], bool]:
+
     tolerance = AUTOGRAD_TOLERANCE[layer.dtype]
     state = {"autograd": (layer.w, layer.b), "manual": (layer.w, layer.b)}
     history, agree = [], True

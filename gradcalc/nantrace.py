@@ -13,6 +13,10 @@ at the same point.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .parsing import Expression, Node
 
 EPSILON = "1e-12"
 
@@ -35,7 +39,7 @@ class Trace:
         return text
 
 
-def _short(value) -> str:
+def _short(value: float | list[float]) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(f"{v:.6g}" for v in value) + "]"
     return f"{value:.6g}"
@@ -52,7 +56,7 @@ _PATTERNS = {
 }
 
 
-def trace(expr, values: dict, point: dict, dtype: str = "float64") -> Trace | None:
+def trace(expr: Expression, values: dict, point: dict, dtype: str = "float64") -> Trace | None:
     """The trace for `expr` at `point`, where `values` are numpy's forward
     values ({id(node): array}); None when no node explains the NaN."""
     from . import backward
@@ -67,7 +71,7 @@ def trace(expr, values: dict, point: dict, dtype: str = "float64") -> Trace | No
     return Trace(node.brief, arg.brief, pattern, rewrite, gradient)
 
 
-def _rewrite(expr, node, arg) -> str | None:
+def _rewrite(expr: Expression, node: Node, arg: Node) -> str | None:
     """The source with ε added to the argument where its derivative blows up."""
     if node.op not in _PATTERNS:
         return None
@@ -86,7 +90,7 @@ def _rewrite(expr, node, arg) -> str | None:
     return source[:start] + inner + source[end:]
 
 
-def _argument_span(source: str, node, arg) -> tuple[int, int] | None:
+def _argument_span(source: str, node: Node, arg: Node) -> tuple[int, int] | None:
     """Where `arg` (the first argument of a call, a power's base) is written
     inside `node`. One variable is one leaf of the tree, and its span is its
     first occurrence (x*cbrt(x): the x before *), so a span outside the
@@ -120,7 +124,7 @@ def _gradient(text: str, point: dict, dtype: str) -> dict | None:
         grads = autograd.derivatives(output, leaves, [(n,) for n in expr.variables])
     except (GradcalcError, KeyError, RuntimeError):
         return None
-    found = {}
+    found: dict[str, float | list[float]] = {}
     for name, grad in zip(expr.variables, grads):
         value = np.ravel(grad.double().numpy(force=True))
         found[name] = float(value[0]) if np.ndim(point[name]) == 0 else value.tolist()

@@ -13,14 +13,21 @@ notebook's chain rule literally, in the same dtype and operation order:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
 
 from .errors import UsageError
 from .limits import MAX_EPOCHS
 from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 LOSSES = ("bce", "mse")
+Numbers = float | list[float] | tuple[float, ...]  # one feature, or several
 
 
 @dataclass
@@ -64,7 +71,19 @@ class Neuron:
     trajectories_agree: bool = True
 
 
-def _features(values, name) -> list:
+@dataclass(frozen=True)
+class _Problem:
+    """What every pass shares: the features, the label, the loss (and its
+    clamp) and the dtype; only w and b move."""
+
+    x: list[float]
+    y: float
+    loss: str
+    epsilon: float
+    dtype: str
+
+
+def _features(values: Numbers, name: str) -> list[float]:
     values = [float(v) for v in (values if isinstance(values, (list, tuple)) else [values])]
     if not values:
         raise UsageError(f"--{name} needs at least one number")
@@ -76,16 +95,24 @@ def _count(n: int, noun: str) -> str:
 
 
 def train(
-    x, y, w=None, b=0.0, loss="bce", epsilon=1e-8, dtype="float64", steps=0, lr=0.1
+    x: Numbers,
+    y: float,
+    w: Numbers | None = None,
+    b: float = 0.0,
+    loss: str = "bce",
+    epsilon: float = 1e-8,
+    dtype: str = "float64",
+    steps: int = 0,
+    lr: float = 0.1,
 ) -> Neuron:
     """The neuron at (w, b), and optionally `steps` of gradient descent."""
     vector = isinstance(x, (list, tuple)) and len(x) > 1
-    x = _features(x, "x")
-    w = [1.0] * len(x) if w is None else _features(w, "w")
-    if len(w) != len(x):
+    features = _features(x, "x")
+    weights = [1.0] * len(features) if w is None else _features(w, "w")
+    if len(weights) != len(features):
         raise UsageError(
-            f"{{w}} has {_count(len(w), 'weight')} but {{x}} has {_count(len(x), 'feature')}: "
-            "give one weight per feature",
+            f"{{w}} has {_count(len(weights), 'weight')} but {{x}} has "
+            f"{_count(len(features), 'feature')}: give one weight per feature",
             option=("w", "x"),
         )
     if loss not in LOSSES:
@@ -104,10 +131,21 @@ def train(
         raise UsageError(f"must be a finite number, not {lr}", option="lr")
     checked_dtype(dtype)
 
-    first = _pass(x, float(y), w, float(b), loss, epsilon, dtype)
+    first = _pass(_Problem(features, float(y), loss, epsilon, dtype), weights, float(b))
     agree, reason = _compare(first, dtype, loss)
     neuron = Neuron(
-        x, float(y), w, float(b), loss, epsilon, dtype, vector, first, agree, reason, lr
+        features,
+        float(y),
+        weights,
+        float(b),
+        loss,
+        epsilon,
+        dtype,
+        vector,
+        first,
+        agree,
+        reason,
+        lr,
     )
     if steps:
         neuron.history, neuron.trajectories_agree = _descend(neuron, steps, lr)
@@ -117,7 +155,7 @@ def train(
     return neuron
 
 
-def parted(losses, dtype: str) -> str:
+def parted(losses: Iterable[tuple[int, float, float]], dtype: str) -> str:
     """Where training's two runs (by autograd's and by the manual updates)
     part: the first (epoch, autograd's loss, the manual loss) that differs
     beyond the tolerance or is not finite."""
@@ -131,14 +169,15 @@ def parted(losses, dtype: str) -> str:
     return "training's weights part beyond the tolerance"
 
 
-def _pass(x, y, w, b, loss, epsilon, dtype) -> Pass:
+def _pass(problem: _Problem, w: list[float], b: float) -> Pass:
     import torch
 
     from .autograd import DTYPES
 
-    kind = DTYPES[dtype]
-    xs = torch.tensor(x, dtype=kind)
-    target = torch.tensor(y, dtype=kind)
+    kind = DTYPES[problem.dtype]
+    loss, epsilon = problem.loss, problem.epsilon
+    xs = torch.tensor(problem.x, dtype=kind)
+    target = torch.tensor(problem.y, dtype=kind)
     weights = torch.tensor(w, dtype=kind, requires_grad=True)
     bias = torch.tensor(b, dtype=kind, requires_grad=True)
 
@@ -173,20 +212,20 @@ def _pass(x, y, w, b, loss, epsilon, dtype) -> Pass:
     )
 
 
-def _loss(torch, y_hat, target, loss, epsilon):
+def _loss(torch: ModuleType, y_hat: Tensor, target: Tensor, loss: str, epsilon: float) -> Tensor:
     if loss == "mse":
         return (y_hat - target) ** 2
     prediction = torch.clamp(y_hat, epsilon, 1 - epsilon)  # to prevent log(0)
     return -(target * torch.log(prediction) + (1 - target) * torch.log(1 - prediction))
 
 
-def _grad(tensor):
+def _grad(tensor: Tensor) -> Tensor:
     """A leaf's .grad after backward() (always set there)."""
     assert tensor.grad is not None
     return tensor.grad
 
 
-def _compare(result: Pass, dtype, loss):
+def _compare(result: Pass, dtype: str, loss: str) -> tuple[bool, str]:
     tolerance = AUTOGRAD_TOLERANCE[dtype]
     pairs = list(zip(result.manual_w, result.autograd_w)) + [(result.manual_b, result.autograd_b)]
     if all(tolerance.allows(a, m) for m, a in pairs):
@@ -207,16 +246,19 @@ def _compare(result: Pass, dtype, loss):
     return False, f"the manual chain rule and autograd differ by up to {worst:.3g}"
 
 
-def _descend(neuron: Neuron, steps: int, lr: float):
+def _descend(neuron: Neuron, steps: int, lr: float) -> tuple[list[Step], bool]:
     tolerance = AUTOGRAD_TOLERANCE[neuron.dtype]
+    problem = _Problem(neuron.x, neuron.y, neuron.loss_name, neuron.epsilon, neuron.dtype)
     state = {"autograd": (list(neuron.w), neuron.b), "manual": (list(neuron.w), neuron.b)}
     history, agree = [], True
     for step in range(steps + 1):
         entry = {}
         updates = {}
+        found: dict[str, tuple[float, list[float], float]] = {}  # name -> (loss, w, b)
         for name, (w, b) in state.items():
-            result = _pass(neuron.x, neuron.y, w, b, neuron.loss_name, neuron.epsilon, neuron.dtype)
+            result = _pass(problem, w, b)
             entry[name] = {"loss": result.loss, "w": _shape(w, neuron.vector), "b": b}
+            found[name] = (result.loss, w, b)
             grad_w, grad_b = (
                 (result.autograd_w, result.autograd_b)
                 if name == "autograd"
@@ -224,21 +266,18 @@ def _descend(neuron: Neuron, steps: int, lr: float):
             )
             updates[name] = ([wi - lr * gi for wi, gi in zip(w, grad_w)], b - lr * grad_b)
         history.append(Step(step, entry["autograd"], entry["manual"]))
-        a, m = entry["autograd"], entry["manual"]
-        pairs = [(a["loss"], m["loss"]), (a["b"], m["b"])] + list(zip(_flat(a["w"]), _flat(m["w"])))
+        (loss_a, w_a, b_a), (loss_m, w_m, b_m) = found["autograd"], found["manual"]
+        pairs = [(loss_a, loss_m), (b_a, b_m), *zip(w_a, w_m)]
         agree = agree and all(tolerance.allows(got, want) for got, want in pairs)
+
         state = updates
     return history, agree
 
 
-def _flat(value):
-    return value if isinstance(value, list) else [value]
-
-
-def _shape(values, vector):
+def _shape(values: list[float], vector: bool) -> float | list[float]:
     return list(values) if vector else values[0]
 
 
-def shaped(neuron: Neuron, values):
+def shaped(neuron: Neuron, values: Sequence[float]) -> float | list[float]:
     """A per-feature list as the user gave it: a number for one feature."""
     return list(values) if neuron.vector else values[0]

@@ -8,6 +8,7 @@ This is the third, independent method: it only ever evaluates the function
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +36,8 @@ def evaluate(
     frozen: dict | None = None,
     keep: bool = False,
     sides: dict | None = None,
-    jitter=None,
-):
+    jitter: np.random.Generator | None = None,
+) -> Any:
     """Evaluate at a batch of points.
 
     `point` maps variable names to arrays of shape (batch, k). `frozen` maps
@@ -61,7 +62,7 @@ def evaluate(
     return values if keep else values[id(expr.root)]
 
 
-def _evaluate_node(node: Node, point, values, frozen):
+def _evaluate_node(node: Node, point: dict, values: dict, frozen: dict | None) -> np.ndarray:
     if frozen is not None and id(node) in frozen:
         return frozen[id(node)]
     if node.op == "num":
@@ -80,7 +81,7 @@ def _evaluate_node(node: Node, point, values, frozen):
         raise PointError(f"vectors of different lengths {lengths} meet in {node.brief}") from None
 
 
-def first_undefined(expr: Expression, point: dict):
+def first_undefined(expr: Expression, point: dict) -> tuple[Node | None, dict]:
     """The first node (children first) whose value is not finite, or None."""
     values = evaluate(expr, point, keep=True)
     for node in expr.nodes:
@@ -98,7 +99,7 @@ def detached_values(expr: Expression, point: dict) -> dict:
     return {id(n): values[id(n)] for n in expr.nodes if n.op == "detach"}
 
 
-def _base_steps(point: dict, order: int) -> dict:
+def base_steps(point: dict, order: int) -> dict:
     """The largest step tried: eps^(1/(4+order)) balances truncation (h^4)
     against rounding (eps/h^order); it grows only logarithmically with |x|
     (as numdifftools does), so sin(x) at 1e6 is not stepped over whole periods,
@@ -106,7 +107,7 @@ def _base_steps(point: dict, order: int) -> dict:
     return {name: np.maximum(*_step_limits(value, order)) for name, value in point.items()}
 
 
-def _step_limits(value, order: int):
+def _step_limits(value: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
     """(the step asked for, the shortest step float64 resolves at `value`)."""
     scale = EPS ** (1.0 / (4 + order))
     return scale * np.maximum(1.0, np.log1p(np.abs(value))), 1e3 * np.spacing(np.abs(value))
@@ -123,11 +124,11 @@ def finite_difference(
     expr: Expression,
     point: dict,
     partials: list,
-    frozen=None,
-    step_factors=STEP_FACTORS,
-    jitter=None,
+    frozen: dict | None = None,
+    step_factors: tuple[float, ...] = STEP_FACTORS,
+    jitter: np.random.Generator | None = None,
     row: int | None = None,
-):
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Central differences for each partial, at every point of a batch.
 
     `point` maps names to arrays of shape (batch, k). Each partial is a tuple
@@ -150,7 +151,7 @@ def finite_difference(
         ]
 
 
-def _moved(point: dict, frozen: dict, shifts: dict, rows: int):
+def _moved(point: dict, frozen: dict, shifts: dict, rows: int) -> tuple[dict, dict]:
     """Every point of the batch repeated `rows` times and moved by `shifts`
     ({(name, comp): offsets of shape (batch * rows,)}): arrays of (batch * rows, k)."""
     moved = {name: np.repeat(value, rows, axis=0) for name, value in point.items()}
@@ -160,10 +161,18 @@ def _moved(point: dict, frozen: dict, shifts: dict, rows: int):
     return moved, held
 
 
-def _one_partial(expr, point, partial, frozen, step_factors, jitter=None, row=None):
+def _one_partial(
+    expr: Expression,
+    point: dict,
+    partial: tuple,
+    frozen: dict,
+    step_factors: tuple[float, ...],
+    jitter: np.random.Generator | None = None,
+    row: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = len(partial)
     batch = next(iter(point.values())).shape[0]
-    steps = _base_steps(point, order)
+    steps = base_steps(point, order)
     combos = np.array(list(itertools.product(range(len(_OFFSETS)), repeat=order)))
     weights = np.prod(_WEIGHTS[combos], axis=1)
     scales = np.array([f * s for f in step_factors for s in (1.0, 0.5)])
@@ -174,7 +183,7 @@ def _one_partial(expr, point, partial, frozen, step_factors, jitter=None, row=No
         x = point[name][:, comp][:, None]  # (batch, 1)
         exact[(name, comp)] = (x + steps[name][:, comp][:, None] * scales[None, :]) - x
     # Offsets along each differentiation, for every (point, scale, combo).
-    shifts = {}
+    shifts: dict[tuple[str, int], Any] = {}
     for position, (name, comp) in enumerate(partial):
         h = exact[(name, comp)]  # (batch, scales)
         # h[:, :, None] * offsets[None, None, :], as two flat arrays of the
@@ -210,9 +219,10 @@ def _one_partial(expr, point, partial, frozen, step_factors, jitter=None, row=No
     errors = np.where(np.isfinite(errors), errors, np.inf)
     # A node on its kink at the point counts too: every stencil straddles it,
     # so no step is clean there (the kink check speaks for the point).
-    crossing = _crossing(expr, point, frozen, pieces, len(scales), len(combos), at_kink=True)
-    crossing = crossing.reshape(batch, len(step_factors), 2).any(axis=2)
-    clean = ~crossing.all(axis=1) & np.isfinite(errors).any(axis=1)
+    crossing = crosses_piece(expr, point, frozen, pieces, len(scales), len(combos), at_kink=True)
+    crossing = np.any(crossing.reshape(batch, len(step_factors), 2), axis=2)
+    clean = ~np.all(crossing, axis=1) & np.any(np.isfinite(errors), axis=1)
+
     # A step whose stencil crosses a kink measures both pieces at once: it is
     # not taken while a clean one exists.
     errors = np.where(crossing & clean[:, None], np.inf, errors)
@@ -226,7 +236,7 @@ def _one_partial(expr, point, partial, frozen, step_factors, jitter=None, row=No
     return fine + (fine - coarse) / 15.0, error, clean
 
 
-def _largest(a):
+def _largest(a: np.ndarray) -> np.ndarray:
     """np.max over the last, short axis (a stencil's values), as elementwise
     maxima of its slices: the same numbers, about 3 times faster than numpy's
     reduction over an inner axis of 4 (8 -> 3 ms on 50,000 points)."""
@@ -236,11 +246,20 @@ def _largest(a):
     return largest
 
 
-def _crossing(expr, point, frozen, pieces, scales: int, combos: int, at_kink: bool = False):
-    """(batch, scales): whether the stencil of each step puts some non-smooth
-    node (abs, relu, max...) on another smooth piece than the point's own.
-    A node sitting on its kink at the point is left out unless `at_kink`
-    (moving off a kink is what one-sided probes do)."""
+def crosses_piece(
+    expr: Expression,
+    point: dict,
+    frozen: dict | None,
+    pieces: dict,
+    scales: int,
+    combos: int,
+    at_kink: bool = False,
+) -> np.ndarray:
+    """(batch, scales): whether
+    the stencil of each step puts some non-smooth
+       node (abs, relu, max...) on another smooth piece than the point's own.
+       A node sitting on its kink at the point is left out unless `at_kink`
+       (moving off a kink is what one-sided probes do)."""
     batch = next(iter(point.values())).shape[0]
     crossing = np.zeros((batch, scales), dtype=bool)
     # One piece for the point and every step (x**2's exponent has no pole):
@@ -275,11 +294,11 @@ def one_sided(
     point: dict,
     name: str,
     comp: int,
-    frozen=None,
+    frozen: dict | None = None,
     step: float = 1e-6,
     per_output: bool = False,
     relative: bool = False,
-):
+) -> dict[str, np.ndarray]:
     """Left and right derivative estimates, and left and right limits of the
     value, along one variable component, at every point of the batch: arrays
     of shape (batch,), of the sum of a vector-valued expression's elements,
@@ -302,7 +321,7 @@ def one_sided(
     return _sides(f, x, h)
 
 
-def _corner(sides: dict, finer: dict):
+def _corner(sides: dict, finer: dict) -> np.ndarray:
     """Where the one-sided slopes at two step sizes settle and stay apart.
     A corner's two slopes stay apart as the step shrinks; slopes that differ
     only by a term that vanishes with the step (abs(x)**1.5 at 0: ±0.6·√h)
@@ -318,7 +337,7 @@ def _corner(sides: dict, finer: dict):
     return settled & stays & ~KINK_TOLERANCE.allows(sides["left"], sides["right"])
 
 
-def _smooth(sides: dict, finer: dict):
+def _smooth(sides: dict, finer: dict) -> np.ndarray:
     """Where the one-sided slopes at two step sizes settle and are equal."""
     from .verdict import KINK_TOLERANCE
 
@@ -329,7 +348,7 @@ def _smooth(sides: dict, finer: dict):
     return settled & KINK_TOLERANCE.allows(sides["left"], sides["right"])
 
 
-def _sides(f, x, h) -> dict:
+def _sides(f: np.ndarray, x: np.ndarray, h: np.ndarray) -> dict[str, np.ndarray]:
     """one_sided's estimates from f at the 9 offsets of each point: f of
     shape (batch * 9, k), the results (batch, k)."""
     f = f.reshape(len(x), 9, -1).transpose(1, 0, 2)  # (offset, point, element)
@@ -355,7 +374,14 @@ def _sides(f, x, h) -> dict:
     }
 
 
-def same_piece(expr: Expression, point: dict, name: str, comp: int, offsets, frozen=None):
+def same_piece(
+    expr: Expression,
+    point: dict,
+    name: str,
+    comp: int,
+    offsets: Any,
+    frozen: dict | None = None,
+) -> np.ndarray:
     """For a one-point batch: whether moving that variable component by each
     of `offsets` keeps every non-smooth sub-expression (abs, relu, max...) on
     the point's own smooth piece (one bool per offset). A node sitting on its
@@ -365,13 +391,15 @@ def same_piece(expr: Expression, point: dict, name: str, comp: int, offsets, fro
     moved, held = _moved(point, frozen, {(name, comp): offsets}, len(offsets))
     pieces: dict = {}
     evaluate(expr, moved, held, sides=pieces)
-    return ~_crossing(expr, point, frozen, pieces, len(offsets), 1)[0]
+    return ~crosses_piece(expr, point, frozen, pieces, len(offsets), 1)[0]
 
 
 NEAR = tuple(10.0**-k for k in range(3, 16))  # 1e-3 ... 1e-15, relative to max(1, |x|)
 
 
-def locally_constant(expr: Expression, point: dict, name: str, comp: int, frozen=None) -> bool:
+def locally_constant(
+    expr: Expression, point: dict, name: str, comp: int, frozen: dict | None = None
+) -> bool:
     """Whether f keeps exactly its value at the point (a one-point batch)
     when that variable component moves a little either way, on the point's
     own piece: a piece clipped flat, as relu(x) for x < 0. The derivative
@@ -485,8 +513,8 @@ MAX_PROBED = 64  # vector components probed for kinks, at most (each probe costs
 
 
 def _kink_components(
-    suspects: list, values: dict, rows, shapes: dict, point: dict | None = None
-) -> list:
+    suspects: list, values: dict, rows: np.ndarray, shapes: dict, point: dict | None = None
+) -> list[int]:
     """The vector components to probe for kinks. Up to MAX_PROBED elements,
     all of them; past that (one probe per component would be quadratic),
     those where an elementwise non-smooth node sits on its kink, or all when

@@ -13,18 +13,15 @@ the graph view see the same operations the user wrote.
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ParseError, TooLargeError, UnknownNameError
-from .functions import BY_NAME, CONSTANTS, TABLE
+from .functions import BY_NAME, CONSTANTS, TABLE, Function
+from .tokenizer import MAX_DIGITS, MAX_EXPONENT, MAX_LENGTH, Token, tokenize
 
-MAX_LENGTH = 100_000  # characters of expression text
 MAX_DEPTH = 400  # nesting of the parsed tree (parentheses, calls, operators)
-MAX_DIGITS = 60  # digits in one numeric literal
-MAX_EXPONENT = 1000  # size of a literal's exponent, net of its decimal places
 
 # Names a reader (or SymPy's own printer, whose output we show) would take for
 # something else. Variables become plain `Symbol(name)`s and no text is ever
@@ -95,131 +92,6 @@ class Expression:
         return self.source
 
 
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
-  | (?P<name>[A-Za-z][A-Za-z0-9_]*)
-  | (?P<op>\*\*|//|[-+*/^(),\[\]])
-    """,
-    # ASCII: \d and \s would take Bengali, full-width and mathematical digits
-    # and Unicode spaces (x*৪ read as x*4).
-    re.VERBOSE | re.ASCII,
-)
-
-_BAD_CHARS = {
-    ".": "attribute access is not part of the grammar",
-    "{": "braces are not part of the grammar",
-    "}": "braces are not part of the grammar",
-    "'": "strings are not part of the grammar",
-    '"': "strings are not part of the grammar",
-    "=": "'=' is not part of the grammar (no keyword arguments or assignments)",
-    "_": "names start with a letter",
-    ":": "':' is not part of the grammar",
-    ";": "';' is not part of the grammar",
-    "%": "'%' (modulo) is not supported",
-    "@": "'@' is not part of the grammar",
-    "!": "'!' (factorial) is not supported",
-    "<": "comparisons are not part of the grammar",
-    ">": "comparisons are not part of the grammar",
-    "&": "'&' is not part of the grammar",
-    "|": "'|' is not part of the grammar; write abs(x)",
-    "~": "'~' is not part of the grammar",
-    "\\": "'\\' is not part of the grammar",
-    "#": "comments are not part of the grammar",
-    "$": "'$' is not part of the grammar",
-    "`": "'`' is not part of the grammar",
-}
-
-
-@dataclass
-class _Token:
-    kind: str  # num, name, op, end
-    text: str
-    start: int
-
-    @property
-    def column(self) -> int:
-        return self.start + 1
-
-
-def tokenize(source: str) -> list:
-    if len(source) > MAX_LENGTH:
-        raise TooLargeError(
-            f"expression is {len(source)} characters long; the limit is {MAX_LENGTH}"
-        )
-    tokens = []
-    pos = 0
-    while pos < len(source):
-        match = _TOKEN.match(source, pos)
-        if match is None:
-            _bad_character(source, pos)  # raises
-        assert match is not None
-        kind = str(match.lastgroup)
-        text = match.group()
-        if kind == "num":
-            _check_number(source, text, pos, match.end())
-        if kind != "space":
-            tokens.append(_Token(kind, text, pos))
-        pos = match.end()
-    tokens.append(_Token("end", "", len(source)))
-    return tokens
-
-
-def _bad_character(source: str, pos: int):
-    char = source[pos]
-    if char == "." and pos > 0 and (source[pos - 1].isalnum() or source[pos - 1] in ")]"):
-        raise ParseError("attribute access '.' is not part of the grammar", pos + 1)
-    if char in _BAD_CHARS:
-        raise ParseError(f"unexpected {char!r}: {_BAD_CHARS[char]}", pos + 1)
-    if not char.isascii():
-        name = unicodedata.name(char, "unnamed character")
-        raise ParseError(
-            f"unexpected character {char!r} (U+{ord(char):04X} {name}); "
-            "expressions are plain ASCII",
-            pos + 1,
-        )
-    raise ParseError(f"unexpected character {char!r}", pos + 1)
-
-
-def _check_number(source: str, text: str, start: int, end: int):
-    following = source[end : end + 1]
-    if text == "0" and following in ("x", "X", "o", "O", "b", "B"):
-        raise ParseError(
-            "hexadecimal, octal and binary literals are not supported; write decimal numbers",
-            start + 1,
-        )
-    if following in ("j", "J") and not source[end + 1 : end + 2].isalnum():
-        raise ParseError(
-            f"complex literal {text}{following} is not supported (real numbers only); "
-            f"for a variable named {following}, write {text}*{following}",
-            start + 1,
-        )
-    mantissa, _, exponent = text.lower().partition("e")
-    digits = sum(c.isdigit() for c in mantissa)
-    if digits > MAX_DIGITS:
-        raise TooLargeError(
-            f"number at column {start + 1} has {digits} digits; the limit is {MAX_DIGITS}"
-        )
-    _check_exponent(mantissa, exponent, start)
-
-
-def _check_exponent(mantissa: str, exponent: str, start: int):
-    """A literal is built exactly (1e-300 is 1/10**300), so its exponent is
-    bounded like its digits, and read only when short enough to read
-    (1e-99999999999999999999 is refused, not computed)."""
-    if not exponent:
-        return
-    short = len(exponent.lstrip("+-").lstrip("0")) <= 6
-    scale = int(exponent) - len(mantissa.partition(".")[2]) if short else None
-    if scale is None or abs(scale) > MAX_EXPONENT:
-        shown = exponent if len(exponent) <= 20 else exponent[:20] + "…"
-        raise TooLargeError(
-            f"number at column {start + 1} has the exponent {shown}; the limit is "
-            f"±{MAX_EXPONENT} (numbers are exact: 1e-5000 would be 1/10**5000)"
-        )
-
-
 # Binary operators: precedence and right-associativity. Implicit
 # multiplication is "*" with the same precedence.
 _BINARY = {
@@ -244,26 +116,31 @@ class _Pending:
     """An entry of the operator stack."""
 
     kind: str  # "binary", "prefix", "paren", "call"
-    token: _Token
+    token: Token
     op: str = ""
     precedence: int = 0
     right: bool = False
     argc: int = 0
-    func: Any = None  # a call's functions.Function
+    func: Function | None = None  # a call's
     implicit: bool = False  # a product written without '*' (2x, (a)(b))
 
 
+# An entry of the output stack: (node, depth, start, end), the span with
+# any parentheses around the node.
+Entry = tuple[Node, int, int, int]
+
+
 class _Parser:
-    def __init__(self, source: str):
+    def __init__(self, source: str) -> None:
         self.source = source
         self.tokens = tokenize(source)
-        self.output: list = []  # (Node, depth, start, end): span with parentheses
-        self.stack: list = []
-        self.variables: dict = {}
-        self.readings: list = []
+        self.output: list[Entry] = []
+        self.stack: list[_Pending] = []
+        self.variables: dict[str, Node] = {}
+        self.readings: list[str] = []
 
     # -- building nodes -------------------------------------------------
-    def _node(self, op, args, value, start, end):
+    def _node(self, op: str, args: Sequence[Entry], value: Any, start: int, end: int) -> Entry:
         depth = 1 + max((entry[1] for entry in args), default=0)
         if op in _CHAINS and args[0][0].op in _CHAINS[op]:
             # a + b + c + ... is a chain, not nesting: it costs no stack anywhere.
@@ -276,7 +153,7 @@ class _Parser:
         node = Node(op, tuple(entry[0] for entry in args), value, start, end, self.source)
         return node, depth, start, end
 
-    def _leaf(self, token: _Token):
+    def _leaf(self, token: Token) -> Entry:
         name = token.text
         if token.kind == "num":
             return self._node("num", (), name, token.start, token.start + len(name))
@@ -290,7 +167,7 @@ class _Parser:
             )
         return self.variables[name], 1, token.start, end
 
-    def _check_variable_name(self, token: _Token):
+    def _check_variable_name(self, token: Token) -> None:
         name = token.text
         if name in BY_NAME:
             raise ParseError(f"{name} is a function: write {name}(...)", token.column)
@@ -299,13 +176,13 @@ class _Parser:
                 f"{name!r} is reserved ({RESERVED[name]}); use another name", token.column
             )
 
-    def _reduce(self, pending: _Pending):
+    def _reduce(self, pending: _Pending) -> None:
         """Pop one operator's operands off the output and push its node."""
         if pending.kind == "paren":
             raise ParseError("unclosed '('", pending.token.column)
-        if pending.kind == "call" and pending.func.name == "vector":
+        if pending.func is not None and pending.func.name == "vector":
             raise ParseError("unclosed '['", pending.token.column)
-        if pending.kind == "call":
+        if pending.func is not None:
             raise ParseError(f"unclosed '(' of {pending.func.name}", pending.token.column)
         count = 1 if pending.kind == "prefix" else 2
         operands = self.output[-count:]
@@ -321,7 +198,7 @@ class _Parser:
         if pending.implicit and operands[0][0].op in ("div", "pow"):
             self._note_reading(operands[0][0], operands[1][0], start, end)
 
-    def _note_reading(self, left: Node, right: Node, start: int, end: int):
+    def _note_reading(self, left: Node, right: Node, start: int, end: int) -> None:
         """'1/2x' is (1/2)*x, as in Python; say so, and how to write 1/(2*x)."""
         a, b = (self.source[n.start : n.end] for n in left.args)
         operator = self.source[left.args[0].end : left.args[1].start].strip(" ()")
@@ -331,8 +208,9 @@ class _Parser:
             f"for {other}, write that"
         )
 
-    def _call(self, pending: _Pending, close: _Token):
+    def _call(self, pending: _Pending, close: Token) -> None:
         func = pending.func
+        assert func is not None  # a call's entry holds its function
         low, high = func.arity
         argc = pending.argc
         if argc < low or (high is not None and argc > high):
@@ -358,7 +236,7 @@ class _Parser:
     def parse(self) -> Expression:
         tokens = self.tokens
         expect_operand = True
-        previous = None
+        previous = tokens[0]  # the token before the current one (a value comes first)
         i = 0
         while True:
             token = tokens[i]
@@ -378,33 +256,14 @@ class _Parser:
             self.source.strip(), root, sorted(self.variables), _postorder(root), self.readings
         )
 
-    def _operand(self, token, tokens, i):
-        """In a place where a value must start."""
+    def _operand(self, token: Token, tokens: list[Token], i: int) -> tuple[int, bool]:
+        """In a place where a value must start: (the next token's index,
+        whether a value must start there too)."""
         if token.kind == "num":
             self.output.append(self._leaf(token))
             return i + 1, False
         if token.kind == "name":
-            func = BY_NAME.get(token.text)
-            following = tokens[i + 1]
-            if following.text == "(" and func is None and token.text not in CONSTANTS:
-                raise _unknown_function(token, self.source, following)
-            if func is not None:
-                if following.text in ("^", "**"):
-                    raise ParseError(
-                        f"{token.text}{following.text}N(...) is not part of the grammar: "
-                        f"write {_power_of_call(self.source, tokens, i)}",
-                        following.column,
-                    )
-                if following.text != "(":
-                    raise ParseError(
-                        f"{token.text} is a function: write {token.text}(...)", token.column
-                    )
-                if tokens[i + 2].text == ")":
-                    raise ParseError(f"{func.name}() needs an argument", following.column)
-                self.stack.append(_Pending("call", token, func=func))
-                return i + 2, True
-            self.output.append(self._leaf(token))
-            return i + 1, False
+            return self._name(token, tokens, i)
         if token.text == "(":
             if tokens[i + 1].text == ")":
                 raise ParseError("empty parentheses", token.column)
@@ -425,7 +284,30 @@ class _Parser:
             )
         raise ParseError(f"expected a value before {token.text!r}", token.column)
 
-    def _after_operand(self, token, previous, i):
+    def _name(self, token: Token, tokens: list[Token], i: int) -> tuple[int, bool]:
+        """A name where a value must start: a function's call opens, or a
+        constant or variable is a value."""
+        func = BY_NAME.get(token.text)
+        following = tokens[i + 1]
+        if following.text == "(" and func is None and token.text not in CONSTANTS:
+            raise _unknown_function(token, self.source, following)
+        if func is None:
+            self.output.append(self._leaf(token))
+            return i + 1, False
+        if following.text in ("^", "**"):
+            raise ParseError(
+                f"{token.text}{following.text}N(...) is not part of the grammar: "
+                f"write {_power_of_call(self.source, tokens, i)}",
+                following.column,
+            )
+        if following.text != "(":
+            raise ParseError(f"{token.text} is a function: write {token.text}(...)", token.column)
+        if tokens[i + 2].text == ")":
+            raise ParseError(f"{func.name}() needs an argument", following.column)
+        self.stack.append(_Pending("call", token, func=func))
+        return i + 2, True
+
+    def _after_operand(self, token: Token, previous: Token, i: int) -> tuple[int, bool]:
         """After a complete value: an operator, ')' or ',' or the end."""
         if token.kind == "end":
             return i, False
@@ -460,7 +342,7 @@ class _Parser:
             token.column,
         )
 
-    def _push_binary(self, token, spelling, implicit: bool = False):
+    def _push_binary(self, token: Token, spelling: str, implicit: bool = False) -> None:
         op, precedence, right = _BINARY[spelling]
         while self.stack:
             top = self.stack[-1]
@@ -474,13 +356,13 @@ class _Parser:
             _Pending("binary", token, op=op, precedence=precedence, right=right, implicit=implicit)
         )
 
-    def _close(self, token):
+    def _close(self, token: Token) -> None:
         while self.stack and self.stack[-1].kind in ("binary", "prefix"):
             self._reduce(self.stack.pop())
         if not self.stack:
             raise ParseError(f"unmatched '{token.text}'", token.column)
         pending = self.stack.pop()
-        opened = "[" if pending.kind == "call" and pending.func.name == "vector" else "("
+        opened = "[" if pending.func is not None and pending.func.name == "vector" else "("
         if (opened == "[") != (token.text == "]"):
             raise ParseError(
                 f"'{pending.token.text}' at column {pending.token.column} is closed by "
@@ -495,11 +377,11 @@ class _Parser:
             node, depth, _, _ = self.output.pop()
             self.output.append((node, depth, pending.token.start, token.start + 1))
 
-    def _index(self, token, tokens, i) -> int:
+    def _index(self, token: Token, tokens: list[Token], i: int) -> int:
         """x[i] right after a value: element i (an integer literal, from 0;
         negative from the end) of the vector before it."""
 
-        def at(k):  # the token k places on, or the end
+        def at(k: int) -> Token:  # the token k places on, or the end
             return tokens[min(i + k, len(tokens) - 1)]
 
         number, close = at(1), at(2)
@@ -516,7 +398,7 @@ class _Parser:
         self.output.append(self._node("index", (operand, leaf), None, operand[2], close.start + 1))
         return i + (4 if sign else 3)
 
-    def _comma(self, token):
+    def _comma(self, token: Token) -> None:
         while self.stack and self.stack[-1].kind in ("binary", "prefix"):
             self._reduce(self.stack.pop())
         if not self.stack or self.stack[-1].kind != "call":
@@ -535,7 +417,7 @@ def _group(source: str, open_at: int) -> str:
     return source[open_at:]
 
 
-def _power_of_call(source: str, tokens: list, i: int) -> str:
+def _power_of_call(source: str, tokens: list[Token], i: int) -> str:
     """sin^2(x) -> sin(x)^2: the power goes after the call."""
     name, power, exponent = tokens[i], tokens[i + 1], tokens[i + 2]
     after = tokens[i + 3] if exponent.kind != "end" else exponent
@@ -545,7 +427,7 @@ def _power_of_call(source: str, tokens: list, i: int) -> str:
     return f"{name.text}(...){power.text}N for a power of {name.text}(...)"
 
 
-def _unknown_function(token: _Token, source: str, paren: _Token) -> UnknownNameError:
+def _unknown_function(token: Token, source: str, paren: Token) -> UnknownNameError:
     close = difflib.get_close_matches(token.text, list(BY_NAME), n=1)
     product = f"{token.text}*{_group(source, paren.start)}"
     if close:
@@ -555,7 +437,7 @@ def _unknown_function(token: _Token, source: str, paren: _Token) -> UnknownNameE
     return UnknownNameError(f"unknown function {token.text!r}{hint}", token.column)
 
 
-def _postorder(root: Node) -> list:
+def _postorder(root: Node) -> list[Node]:
     """Nodes with children before parents, each once (iterative)."""
     order, seen = [], set()
     stack = [(root, False)]
@@ -618,3 +500,19 @@ def to_text(root: Node) -> str:
         else:
             text[id(node)] = f"({args[0]} {func.operator} {args[1]})"
     return text[id(root)]
+
+
+# MAX_LENGTH, MAX_DIGITS and MAX_EXPONENT are the tokenizer's; points.py and
+# tests still import them from here.
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_DIGITS",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "RESERVED",
+    "Expression",
+    "Node",
+    "parse",
+    "to_text",
+    "tokenize",
+]

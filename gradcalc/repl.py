@@ -35,7 +35,7 @@ def history_path() -> Path:
 
 def main(command: Any, as_json: bool = False) -> int:
     """The session: `command` is the app's Click group, which answers each line."""
-    _warm_up()
+    warm_up()
     prepare(command)
     session = Session(command=command, json=as_json)
     if sys.stdin.isatty() and sys.stdout.isatty():
@@ -43,7 +43,7 @@ def main(command: Any, as_json: bool = False) -> int:
     return _piped(session)
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """The imports every answer needs, once, before the first request."""
     import numpy  # noqa: F401
     import sympy  # noqa: F401

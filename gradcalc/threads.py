@@ -19,7 +19,7 @@ A second thread saves at best 0.8 ms on a 50,000-point chunk (16 ms over a
 million points) and loses up to half a second per chunk when the cores are
 busy. So one thread below SERIAL_BELOW elements per operation, which is all
 that gradcalc's CLI ever hands torch at once (one point, a vector of at most
-points.MAX_VECTOR elements, a --points chunk of batch.CHUNK); the library
+points.MAX_VECTOR elements, a --points chunk of pointsfile.CHUNK); the library
 leaves torch's setting to its caller.
 
 numpy's OpenBLAS starts its own thread per core when numpy is imported. The
@@ -34,12 +34,13 @@ BLAS (MKL) does not read the variable.
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
 
 SERIAL_BELOW = 2_000_000  # elements per operation below which torch gets one thread
 BLAS_THREADS = "OPENBLAS_NUM_THREADS"  # read by numpy's OpenBLAS when numpy is imported
 
 
-def serial_blas(environ=os.environ) -> None:
+def serial_blas(environ: MutableMapping[str, str] = os.environ) -> None:
     """One OpenBLAS thread for numpy, unless `environ` already sets the count.
     Only takes effect before numpy's first import (the CLI calls it first)."""
     environ.setdefault(BLAS_THREADS, "1")

@@ -403,8 +403,8 @@ def directional(
         rounding = numeric.EPS * np.max(np.abs(f), axis=1) * np.sum(np.abs(_WEIGHTS)) / scales
         errors = errors + rounding.reshape(-1, 2)[:, 1]
         errors = np.where(np.isfinite(errors), errors, np.inf)
-    crossing = numeric._crossing(expr, batch, frozen, pieces, scales.size, 4, at_kink=True)
-    crossing = crossing.reshape(-1, 2).any(axis=1)
+    crosses = numeric.crosses_piece(expr, batch, frozen, pieces, scales.size, 4, at_kink=True)
+    crossing = np.asarray(crosses).reshape(-1, 2).any(axis=1)
     clean = bool(~crossing.all() & np.isfinite(errors).any())
     errors = np.where(crossing, np.inf, errors) if clean else errors
     best = int(np.argmin(errors))

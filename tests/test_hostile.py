@@ -100,9 +100,9 @@ def _checked(code, stdout, stderr, expected, elapsed, tmp_path):
 
 @pytest.fixture(scope="module")
 def warm():
-    from gradcalc.repl import _warm_up
+    from gradcalc.repl import warm_up
 
-    _warm_up()  # as the repl does: each answer's child starts with torch imported
+    warm_up()  # as the repl does: each answer's child starts with torch imported
 
 
 @pytest.mark.parametrize("expression, at, code", CASES)

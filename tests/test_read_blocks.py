@@ -1,4 +1,4 @@
-"""batch.read_chunks reads whole blocks: line numbers, blank lines, \\r\\n and
+"""pointsfile.read_chunks reads whole blocks: line numbers, blank lines, \\r\\n and
 chunk boundaries come out as a line-by-line reading gives them."""
 
 import io
@@ -6,7 +6,7 @@ import io
 import numpy as np
 import pytest
 
-from gradcalc import batch
+from gradcalc import pointsfile
 
 TEXT = "\ufeffx,y\r\n1,2\r\n\r\n \t\n3.5, -1\n  4,5\n\n6e-1,7\n8,9\r\n10,11"  # no final newline
 
@@ -26,9 +26,9 @@ def _by_hand(text):
 @pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 20])
 @pytest.mark.parametrize("size", [1, 2, 4, 50_000])
 def test_blocks_and_chunks_number_lines_as_an_editor_does(monkeypatch, block, size):
-    monkeypatch.setattr(batch, "BLOCK", block)
+    monkeypatch.setattr(pointsfile, "BLOCK", block)
     stream = io.BufferedReader(io.BytesIO(TEXT.encode()))
-    chunks = list(batch.read_chunks(stream, "p", size=size))
+    chunks = list(pointsfile.read_chunks(stream, "p", size=size))
     assert all(len(c) <= size for c in chunks)
     got = [
         (int(n), float(x), float(y))
@@ -39,15 +39,15 @@ def test_blocks_and_chunks_number_lines_as_an_editor_does(monkeypatch, block, si
 
 
 def test_a_bad_line_is_named_by_its_number_across_blocks(monkeypatch):
-    monkeypatch.setattr(batch, "BLOCK", 5)
+    monkeypatch.setattr(pointsfile, "BLOCK", 5)
     text = "x\n1\n\n2\n3\nfour\n5\n"
-    with pytest.raises(batch.PointError, match="line 6: x='four' is not a number"):
-        list(batch.read_chunks(io.BufferedReader(io.BytesIO(text.encode())), "p"))
+    with pytest.raises(pointsfile.PointError, match="line 6: x='four' is not a number"):
+        list(pointsfile.read_chunks(io.BufferedReader(io.BytesIO(text.encode())), "p"))
 
 
 def test_json_lines_read_in_blocks(monkeypatch):
-    monkeypatch.setattr(batch, "BLOCK", 4)
+    monkeypatch.setattr(pointsfile, "BLOCK", 4)
     text = '\n{"x": 1}\n\n{"x": 2.5}\r\n'
-    (chunk,) = batch.read_chunks(io.BufferedReader(io.BytesIO(text.encode())), "p")
+    (chunk,) = pointsfile.read_chunks(io.BufferedReader(io.BytesIO(text.encode())), "p")
     assert chunk.lines.tolist() == [2, 4]
     assert np.array_equal(chunk.columns["x"], [1.0, 2.5])

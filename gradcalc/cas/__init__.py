@@ -10,7 +10,11 @@ imports SymPy or SymEngine until an engine is asked for.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..parsing import Expression
+
 
 # How value_at says a derivative is a finite number that float64 cannot hold
 # (-1/x**2 at 1e-160): not a divergence, and no limit is looked for.
@@ -49,7 +53,7 @@ def symengine() -> Engine:
     return symengine_engine.ENGINE_INSTANCE
 
 
-def choose(expr, any_size: bool = False) -> Engine:
+def choose(expr: Expression, any_size: bool = False) -> Engine:
     """SymEngine when it can differentiate every function of `expr` and the
     tree is large (or, with `any_size`, whatever its size: the symbolic-only
     mode wants speed); SymPy otherwise."""

@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import cmath
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..functions import TABLE
 from . import tree
+
+if TYPE_CHECKING:
+    from ..parsing import Expression, Node
 
 NAME, ENGINE = "SymEngine", "symengine"  # for people; for Result.engine
 LARGE = 60  # tree nodes above which SymEngine takes over
@@ -25,7 +30,7 @@ LARGE = 60  # tree nodes above which SymEngine takes over
 WIDE_FACTORS = 500
 
 
-def suits(expr, any_size: bool = False) -> bool:
+def suits(expr: Expression, any_size: bool = False) -> bool:
     """SymEngine can differentiate every function in `expr`, and the tree is
     large (or size does not matter: the symbolic-only mode wants speed)."""
     big = any_size or len(expr.nodes) > LARGE
@@ -35,7 +40,7 @@ def suits(expr, any_size: bool = False) -> bool:
 def symbols_for(variables: list, shapes: dict) -> dict:
     import symengine as se
 
-    out = {}
+    out: dict[str, Any] = {}
     for name in variables:
         length = shapes.get(name)
         out[name] = (
@@ -46,13 +51,13 @@ def symbols_for(variables: list, shapes: dict) -> dict:
     return out
 
 
-def build(expr, symbols: dict):
+def build(expr: Expression, symbols: dict) -> Any:
     import symengine as se
 
     return tree.build(expr, symbols, se)
 
 
-def derivative(f, symbols: tuple):
+def derivative(f: Any, symbols: tuple) -> Any:
     import symengine as se
 
     return se.diff(f, *symbols)
@@ -69,7 +74,7 @@ def substitutions(symbols: dict, point: dict) -> dict:
     return subs
 
 
-def value_at(f, substitutions: dict):
+def value_at(f: Any, substitutions: dict) -> tuple[float | None, str | None]:
     """Float value at the point; (None, reason) when not a finite real."""
     try:
         number = complex(f.subs(substitutions))
@@ -84,22 +89,22 @@ def value_at(f, substitutions: dict):
     return number.real, None
 
 
-def text(f) -> str:
+def text(f: Any) -> str:
     return str(f)
 
 
-def printer():
+def printer() -> Callable[[Any], str]:
     return str
 
 
-def number(value: float):
+def number(value: float) -> Any:
     """A float64 value as a SymEngine number."""
     import symengine as se
 
     return se.RealDouble(value)
 
 
-def operation(op: str, args: list):
+def operation(op: str, args: list) -> Any:
     """One operation of the function table on SymEngine arguments."""
     import symengine as se
 
@@ -112,7 +117,8 @@ def placeholders(names: list) -> list:
     return [se.Symbol(name) for name in names]
 
 
-def leaf(node):
+def leaf(node: Node) -> Any:
+
     import symengine as se
 
     return tree.build_leaf(node, se)

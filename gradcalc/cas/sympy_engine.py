@@ -9,12 +9,19 @@ symbols, never by exact substitution.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from ..parsing import Expression
+from ..parsing import Expression, Node
 from . import OVERFLOWS, tree
+
+if TYPE_CHECKING:
+    import numpy as np
+
 
 NAME, ENGINE = "SymPy", "sympy"  # for people; for Result.engine
 PRECISION = 30  # digits used by evalf
@@ -32,19 +39,19 @@ class cbrt(sp.Function):
 
     nargs = 1
 
-    def fdiff(self, argindex=1):
+    def fdiff(self, argindex: int = 1) -> Any:
         return 1 / (3 * cbrt(self.args[0]) ** 2)
 
     @classmethod
-    def eval(cls, arg):
+    def eval(cls, arg: Any) -> Any:
         if arg.is_Number and arg.is_real:
             return sp.sign(arg) * sp.Abs(arg) ** sp.Rational(1, 3)
         return None
 
-    def _eval_is_real(self):
+    def _eval_is_real(self) -> bool | None:
         return self.args[0].is_real
 
-    def _eval_evalf(self, prec):
+    def _eval_evalf(self, prec: int) -> Any:
         # mpmath's cbrt is the principal (complex) root: take the real one.
         value = self.args[0]._eval_evalf(prec)
         if value is None or not value.is_Number:
@@ -57,19 +64,19 @@ class detach(sp.Function):
 
     nargs = 1
 
-    def fdiff(self, argindex=1):
+    def fdiff(self, argindex: int = 1) -> Any:
         return sp.S.Zero
 
-    def _eval_is_real(self):
+    def _eval_is_real(self) -> bool | None:
         return self.args[0].is_real
 
-    def _eval_evalf(self, prec):
+    def _eval_evalf(self, prec: int) -> Any:
         return self.args[0]._eval_evalf(prec)
 
 
 def symbols_for(variables: list, shapes: dict) -> dict:
     """name -> Symbol, or a list of Symbols for a vector variable."""
-    out = {}
+    out: dict[str, Any] = {}
     for name in variables:
         length = shapes.get(name)
         if length is None:
@@ -79,26 +86,29 @@ def symbols_for(variables: list, shapes: dict) -> dict:
     return out
 
 
-def build(expr: Expression, symbols: dict, keep: bool = False):
+def build(expr: Expression, symbols: dict, keep: bool = False) -> Any:
     """The SymPy expression (or list, for a vector-valued one); with `keep`,
     a dict id(node) -> SymPy expression for every node."""
     return tree.build(expr, symbols, sp, SPECIAL, keep)
 
 
-SPECIAL = {"detach": lambda a: detach(a), "cbrt": lambda a: cbrt(a)}
+SPECIAL: dict[str, Callable[[Any], Any]] = {
+    "detach": lambda a: detach(a),
+    "cbrt": lambda a: cbrt(a),
+}
 
 
-def derivative(f, symbols: tuple):
+def derivative(f: Any, symbols: tuple) -> Any:
     """d^n f / d symbols[0] ... d symbols[-1]."""
     return sp.diff(f, *symbols)
 
 
-def _away_from_spikes(f):
+def _away_from_spikes(f: Any) -> Any:
     """DiracDelta(c) is 0 wherever c is not 0, but SymPy leaves it unevaluated
     when c is a constant it cannot decide (1.25 - tan(cos(1))): decide it at
     PRECISION digits. At c = 0 it stays (and the value is not finite)."""
 
-    def decided(*args):
+    def decided(*args: Any) -> Any:
         spike = sp.DiracDelta(*args)
         at = args[0].evalf(PRECISION)
         return sp.S.Zero if at.is_number and at.is_nonzero else spike
@@ -108,7 +118,7 @@ def _away_from_spikes(f):
     return f.replace(sp.DiracDelta, decided)
 
 
-def value_at(f, substitutions: dict):
+def value_at(f: Any, substitutions: dict) -> tuple[float | None, str | None]:
     """Float value of f at the point; (None, reason) when it is not a finite real."""
     # SymPy leaves d/du sign(g(u)) unevaluated when g is not a symbol; away
     # from g = 0 it is 0 (at g = 0 the kink check speaks, not this value).
@@ -137,11 +147,11 @@ MAX_PRECISION = 2_000  # digits: cancellations down from 1e±600 and more
 SMALL_TREE = 2_000  # nodes of a derivative re-evaluated for cancellation
 
 
-def _small(f) -> bool:
+def _small(f: Any) -> bool:
     return all(count <= SMALL_TREE for count, _ in enumerate(sp.preorder_traversal(f)))
 
 
-def _value_at(f, substitutions: dict, digits: int):
+def _value_at(f: Any, substitutions: dict, digits: int) -> tuple[float | None, str | None]:
     # Float substitution evaluates at `digits` as the tree is rebuilt (an
     # exact substitution of 3 into x**(10**10) would build a huge integer).
     try:
@@ -172,14 +182,14 @@ def _value_at(f, substitutions: dict, digits: int):
     return value, None
 
 
-def _substitute(f, rule: dict):
+def _substitute(f: Any, rule: dict) -> Any:
     """f.xreplace(rule), each repeated sub-expression rebuilt once: the
     gradient of dot(x, softmax(x)) holds softmax's sum over x in every term,
     and xreplace rebuilds (and evaluates) every copy. The same expression:
     this is Basic._xreplace's walk, remembering what it built."""
     built: dict = {}
 
-    def walk(e):
+    def walk(e: Any) -> Any:
         try:
             return built[e]
         except KeyError:
@@ -196,7 +206,7 @@ def _substitute(f, rule: dict):
     return walk(f)
 
 
-def _by_mpmath(f, substitutions: dict, digits: int):
+def _by_mpmath(f: Any, substitutions: dict, digits: int) -> tuple[float | None, str | None]:
     import mpmath
 
     symbols = sorted(substitutions, key=str)
@@ -224,12 +234,12 @@ def substitutions(symbols: dict, point: dict) -> dict:
     return subs
 
 
-def number(value: float):
+def number(value: float) -> Any:
     """A float64 value as a SymPy Float."""
     return sp.Float(value, PRECISION)
 
 
-def operation(op: str, args: list):
+def operation(op: str, args: list) -> Any:
     """One operation of the function table on SymPy arguments."""
     return tree.build_operation(op, args, sp, SPECIAL)
 
@@ -238,18 +248,18 @@ def placeholders(names: list) -> list:
     return [sp.Symbol(name, real=True) for name in names]
 
 
-def leaf(node):
+def leaf(node: Node) -> Any:
     return tree.build_leaf(node, sp)
 
 
-def text(f) -> str:
+def text(f: Any) -> str:
     """sstr's text of `f`, each repeated sub-expression printed once (the
     gradient of dot(x, softmax(x)) over 32 elements holds softmax's 32-term
     sum 1,024 times: sstr took 3.2 s for its texts)."""
     return _SharedPrinter().doprint(f)
 
 
-def printer():
+def printer() -> Callable[[Any], str]:
     """A `text` function that prints what its calls share once: the 961
     entries of softmax's Jacobian over 31 elements all hold its 31-term sum
     (sstr took 3.3 s for them, one printer 0.1 s)."""
@@ -262,11 +272,11 @@ class _SharedPrinter(StrPrinter):
     sits (str.py's one context, the nesting level, only tells a top-level
     Float from a nested one; the top level is never remembered)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self._seen: dict = {}
 
-    def _print(self, expr, **kwargs) -> str:
+    def _print(self, expr: Any, **kwargs: Any) -> str:
         if self._print_level == 0 or kwargs:
             return super()._print(expr, **kwargs)
         key = (type(expr), expr)
@@ -279,7 +289,7 @@ class _SharedPrinter(StrPrinter):
             return super()._print(expr)
 
 
-def evaluate_numpy(f, arrays: dict):
+def evaluate_numpy(f: Any, arrays: dict) -> np.ndarray:
     """Evaluate a SymPy expression in float64 at many points at once.
 
     `arrays` maps Symbols to numpy arrays. The walk is iterative and shares
@@ -293,7 +303,7 @@ def evaluate_numpy(f, arrays: dict):
     # SymPy class name -> numpy builder, from the function table.
     heads = dict(DERIVATIVE_HEADS)
     heads.update({head: fn.numpy for fn in FUNCTIONS for head in fn.heads})
-    done = {}
+    done: dict = {}
     stack = [(f, False)]
     with np.errstate(all="ignore"):
         while stack:
@@ -313,7 +323,7 @@ def evaluate_numpy(f, arrays: dict):
     return np.asarray(done[f], dtype=np.float64)
 
 
-def _numpy_node(np, node, args, heads):
+def _numpy_node(np: ModuleType, node: Any, args: list, heads: dict) -> Any:
     if node.is_Add:
         return sum(args[1:], args[0])
     if node.is_Mul:

@@ -133,10 +133,10 @@ def _math(found: Found, asked: Asked) -> str:
         from ..render.explain import latex
 
         return latex(found.explained, found.grade, asked.explain, asked.digits)
-    from ..render.explain import markdown
+    from ..render.explain import markdown, table_markdown
 
     steps = markdown(found.explained, found.grade, asked.explain, asked.digits)
-    return _numbers_md(found.result, asked.digits) + steps
+    return table_markdown(found.result, asked.digits) + steps
 
 
 def _view(found: Found, asked: Asked) -> Any:
@@ -157,27 +157,3 @@ def _view(found: Found, asked: Asked) -> Any:
         if found.grade is not None:
             parts.append(answer_text(found.grade, asked.digits))
     return Group(*parts)
-
-
-def _numbers_md(result, digits) -> str:
-    """With --at, the three methods as a Markdown table above the math."""
-    if result is None:
-        return ""
-    from ..render import numbers
-    from ..render.explain import _md_text, operator
-
-    rows = [
-        "| derivative | SymPy | autograd | finite differences | agree |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for partial in result.partials:
-        name = operator(partial.wrt, len(result.variables) > 1)
-        cells = [
-            "skipped" if value is None and key == "autograd" else numbers.fmt(value, digits)
-            for key in ("sympy", "autograd", "finite_difference")
-            for value in [getattr(partial, key)]
-        ]
-        rows.append(f"| {name} | " + " | ".join(cells) + f" | {'yes' if partial.agree else 'no'} |")
-    rows.append("")
-    rows.append(f"Verdict: **{result.status}** — {_md_text(result.reason)}")
-    return "\n".join(rows) + "\n\n"

@@ -1,7 +1,9 @@
 """Views: functions that take library results and *return* Rich renderables.
 The CLI prints them once."""
 
-from rich.console import Group, RenderableType
+from collections.abc import Callable, Iterator
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -9,13 +11,13 @@ from rich.text import Text
 UNBOUNDED = 100_000  # columns: to measure what a layout needs, unconstrained
 
 
-def titled(title, table: RenderableType) -> Group:
+def titled(title: str | Text, table: RenderableType) -> Group:
     """A table under its title line. (Rich pads a table's own title out to
     the table's width: trailing spaces on every line of piped output.)"""
     return Group(title if isinstance(title, Text) else Text(title, style="italic"), table)
 
 
-def needed(console, options, renderable) -> int:
+def needed(console: Console, options: ConsoleOptions, renderable: RenderableType) -> int:
     """The width `renderable` needs with nothing cut: a table's no-wrap
     columns (its numbers) at their widest cell, the others at their longest
     word. (Rich's own minimum counts words in no-wrap columns too, and then
@@ -39,20 +41,22 @@ class Fit:
     numbers sit whole in their columns, then narrower ones, and last a
     layout that fits anything. The last is used when none fits."""
 
-    def __init__(self, *layouts):
+    def __init__(self, *layouts: RenderableType) -> None:
         self.layouts = layouts
 
-    def choose(self, console, options):
+    def choose(self, console: Console, options: ConsoleOptions) -> RenderableType:
         wide = options.update_width(UNBOUNDED)
         for layout in self.layouts[:-1]:
             if needed(console, wide, layout) <= options.max_width:
                 return layout
         return self.layouts[-1]
 
-    def __rich_console__(self, console, options):
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[RenderableType]:
         yield self.choose(console, options)
 
-    def __rich_measure__(self, console, options):
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, self.choose(console, options))
 
 
@@ -70,12 +74,12 @@ def table_lines(table: Table) -> Group:
     return Group(*lines)
 
 
-def fit_table(make, digits) -> Fit:
+def fit_table(make: Callable[[int | None], Table], digits: int | None) -> Fit:
     """`make(digits)` (a Table) as it fits: at `digits`, at fewer when the
     user did not choose, else one line a row."""
     from .numbers import FIT_DIGITS
 
-    layouts = [make(digits)]
+    layouts: list[RenderableType] = [make(digits)]
     if digits is None:
         layouts.append(make(FIT_DIGITS))
     layouts.append(table_lines(make(digits)))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from . import fit_table, numbers, titled
 
+if TYPE_CHECKING:
+    from ..accumulation import Accumulation
 
-def _table(result, digits) -> Table:
+
+def _table(result: Accumulation, digits: int | None) -> Table:
     table = Table()
     table.add_column("pass", justify="right", no_wrap=True)
     for name in result.variables:
@@ -24,7 +29,8 @@ def _table(result, digits) -> Table:
     return table
 
 
-def view(result, digits: int | None = None) -> Group:
+def view(result: Accumulation, digits: int | None = None) -> Group:
+
     how = "zeroing .grad before each pass" if result.zero_grad else "without zeroing .grad"
     mark, style = ("✓", "green") if result.agree else ("✗", "red")
     return Group(

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from ..verdict import Status
 from . import Fit, fit_table, numbers
+
+if TYPE_CHECKING:
+    from ..check import Partial, Result
+    from ..hessian import Hessian
+    from ..jacobian import Jacobian
+
+# A method's row of a derivative's table: (method, value, |error| vs SymPy).
+Row = tuple[str, str, str]
 
 _MARK = {
     Status.AGREE: ("✓", "green"),
@@ -20,22 +31,22 @@ _MARK = {
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _label(partial) -> str:
+def _label(partial: Partial) -> str:
     return derivative_label(partial.wrt)
 
 
-def derivative_label(wrt) -> str:
+def derivative_label(wrt: Sequence[str]) -> str:
     """∂f/∂x, ∂²f/∂x∂y, ∂²f/∂x²."""
-    wrt = list(wrt)
-    power = "" if len(wrt) == 1 else str(len(wrt)).translate(_SUPERSCRIPT)
+    names = list(wrt)
+    power = "" if len(names) == 1 else str(len(names)).translate(_SUPERSCRIPT)
     below = []
-    for name in dict.fromkeys(wrt):
-        count = wrt.count(name)
+    for name in dict.fromkeys(names):
+        count = names.count(name)
         below.append(f"∂{name}" + (str(count).translate(_SUPERSCRIPT) if count > 1 else ""))
     return f"∂{power}f/" + "".join(below)
 
 
-def _point(result, digits=None) -> str:
+def _point(result: Result | Jacobian, digits: int | None = None) -> str:
     from ..points import as_json
 
     return ", ".join(f"{k} = {numbers.fmt(v, digits)}" for k, v in as_json(result.point).items())
@@ -49,19 +60,19 @@ _ENGINE_LABEL = {
 }
 
 
-def _engine_label(result) -> str:
+def _engine_label(result: Result) -> str:
     if result.elementwise:
         return "SymPy (elementwise, float64)"
     return _ENGINE_LABEL[result.engine, result.chain_rule]
 
 
-def _skipped(partial) -> bool:
+def _skipped(partial: Partial) -> bool:
     return partial.autograd is None or (
         isinstance(partial.autograd, list) and all(v is None for v in partial.autograd)
     )
 
 
-def _rows(result, partial, digits) -> list:
+def _rows(result: Result, partial: Partial, digits: int | None) -> list[Row]:
     """(method, value, |error| vs SymPy) for one derivative."""
     skipped = _skipped(partial)
     return [
@@ -79,7 +90,7 @@ def _rows(result, partial, digits) -> list:
     ]
 
 
-def _method_table(rows) -> Table:
+def _method_table(rows: list[Row]) -> Table:
     table = Table()
     table.add_column("method")
     table.add_column("value", justify="right", no_wrap=True)
@@ -90,7 +101,7 @@ def _method_table(rows) -> Table:
     return table
 
 
-def _method_lines(rows) -> Group:
+def _method_lines(rows: list[Row]) -> Group:
     """The narrow layout: one method a line (a vector below its name)."""
     lines = []
     for method, value, error in rows:
@@ -103,7 +114,7 @@ def _method_lines(rows) -> Group:
     return Group(*lines)
 
 
-def partial_table(result, partial, digits=None) -> Group:
+def partial_table(result: Result, partial: Partial, digits: int | None = None) -> Group:
     layouts: list[RenderableType] = [_method_table(_rows(result, partial, digits))]
     if digits is None:
         layouts.append(_method_table(_rows(result, partial, numbers.FIT_DIGITS)))
@@ -115,7 +126,7 @@ def partial_table(result, partial, digits=None) -> Group:
     return Group(title, Fit(*layouts))
 
 
-def _exact(result, partial):
+def _exact(result: Result, partial: Partial) -> str | None:
     """6*cos(9) beside the float, when SymPy differentiated (SymEngine's
     runs do not import SymPy; see README)."""
     if result.engine != "sympy" or result.chain_rule or result.elementwise:
@@ -125,7 +136,7 @@ def _exact(result, partial):
     return at(partial.symbolic, result.point)
 
 
-def _partials_table(result, digits, symbolic: bool) -> Table:
+def _partials_table(result: Result, digits: int | None, symbolic: bool) -> Table:
     table = Table()
     table.add_column("derivative", no_wrap=True)
     if symbolic:
@@ -145,13 +156,13 @@ def _partials_table(result, digits, symbolic: bool) -> Table:
     return table
 
 
-def _formulas(result) -> list:
+def _formulas(result: Result) -> list[Text]:
     return [
         Text(f"{_label(p)} = ", style="bold") + Text(_symbolic(p.symbolic)) for p in result.partials
     ]
 
 
-def _partials_lines(result, digits) -> Group:
+def _partials_lines(result: Result, digits: int | None) -> Group:
     lines = []
     for partial in result.partials:
         lines.append(
@@ -167,7 +178,7 @@ def _partials_lines(result, digits) -> Group:
     return Group(*lines)
 
 
-def partials_table(result, digits=None) -> Fit:
+def partials_table(result: Result, digits: int | None = None) -> Fit:
     """Several derivatives (a gradient or a Hessian): one row each; when
     that is too wide, the formulas above a table of numbers, then fewer
     digits, then one derivative after another."""
@@ -183,7 +194,7 @@ def partials_table(result, digits=None) -> Fit:
     return Fit(*layouts)
 
 
-def _symbolic(symbolic) -> str:
+def _symbolic(symbolic: str | list[str]) -> str:
     if isinstance(symbolic, list):
         shown = symbolic[: numbers.MAX_SHOWN]
         more = len(symbolic) - len(shown)
@@ -191,7 +202,7 @@ def _symbolic(symbolic) -> str:
     return symbolic
 
 
-def verdict(result) -> Text:
+def verdict(result: Result | Jacobian) -> Text:
     """The mark and the reason, which says in words what was found."""
     mark, style = _MARK[result.status]
     return Text(f"{mark} ", style=f"bold {style}") + Text(result.reason)
@@ -200,7 +211,7 @@ def verdict(result) -> Text:
 MAX_SIDE = 8  # Jacobian rows and columns shown; --json has them all
 
 
-def jacobian_view(result, digits: int | None = None) -> Group:
+def jacobian_view(result: Jacobian, digits: int | None = None) -> Group:
     """A vector-valued expression: its Jacobian as a matrix (SymPy's), each
     method's largest difference from it, then the verdict."""
     import numpy as np
@@ -245,11 +256,11 @@ def jacobian_view(result, digits: int | None = None) -> Group:
     return Group(*parts)
 
 
-def _finite(value):
+def _finite(value: Any) -> float | None:
     return float(value) if value == value and abs(value) != float("inf") else None
 
 
-def view(result, digits: int | None = None) -> Group:
+def view(result: Result | Jacobian, digits: int | None = None) -> Group:
     from ..jacobian import Jacobian
 
     if isinstance(result, Jacobian):  # a vector-valued expression
@@ -285,7 +296,7 @@ _KINDS = {
 }
 
 
-def hessian_view(hessian, digits=None) -> Group:
+def hessian_view(hessian: Hessian, digits: int | None = None) -> Group:
     """The full symmetric Hessian (SymPy's), its eigenvalues, and what kind
     of point it is."""
 

@@ -6,10 +6,19 @@ and values come from explain.py, answer.py and check.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 from rich.console import Group
 from rich.text import Text
 
 from . import numbers
+
+if TYPE_CHECKING:
+    from ..answer import Grade
+    from ..derivation import Section, Step
+    from ..explain import Explanation
 
 MAX_SHOWN = 300  # characters of a step's expression shown without --full
 SUPERSCRIPTS = {2: "²", 3: "³", 4: "⁴"}
@@ -33,7 +42,7 @@ OWN_RULES = {
 }
 
 
-def _sp():
+def _sp() -> ModuleType:
     import sympy
 
     return sympy
@@ -46,7 +55,7 @@ def _cut(text: str, full: bool) -> str:
     return f"{text[:half]} …[{len(text) - 2 * half} characters; --full shows all]… {text[-half:]}"
 
 
-def operator(wrt, partial: bool) -> str:
+def operator(wrt: Sequence[str], partial: bool) -> str:
     """d/dx, ∂/∂y, d²/dx², ∂²/∂x∂y."""
     d = "∂" if partial else "d"
     order = len(wrt)
@@ -58,7 +67,7 @@ def operator(wrt, partial: bool) -> str:
     return f"{d}{power}/" + "".join(f"{d}{name}" for name in wrt)
 
 
-def latex_operator(wrt, partial: bool) -> str:
+def latex_operator(wrt: Sequence[str], partial: bool) -> str:
     d = r"\partial " if partial else "d"
     order = len(wrt)
     top = d if order == 1 else f"{d.strip()}^{{{order}}}"
@@ -73,22 +82,22 @@ def _latex_name(name: str) -> str:
     return _sp().latex(_sp().Symbol(name))
 
 
-def step_latex(step) -> str:
+def step_latex(step: Step) -> str:
     """The step as one LaTeX equation: \\frac{d}{dx}\\left(before\\right) = after."""
     sp = _sp()
     op = latex_operator((str(step.var),), False)
     return rf"{op}\left({sp.latex(step.before)}\right) = {sp.latex(step.after)}"
 
 
-def _partial(explanation) -> bool:
+def _partial(explanation: Explanation) -> bool:
     return len(explanation.variables) > 1
 
 
-def _mark(step) -> str:
+def _mark(step: Step) -> str:
     return f"✓ {step.check}" if step.checked else f"✗ FAILED its check ({step.check})"
 
 
-def _equation(step, partial: bool, full: bool) -> str:
+def _equation(step: Step, partial: bool, full: bool) -> str:
     sp = _sp()
     d = "∂" if partial and step.rule not in OWN_RULES | {"power", "exponential"} else "d"
     return (
@@ -96,7 +105,7 @@ def _equation(step, partial: bool, full: bool) -> str:
     )
 
 
-def _pretty(before, var, after) -> str:
+def _pretty(before: Any, var: Any, after: Any) -> str:
     """d/dvar before = after in two dimensions; `var` may be a tuple (d²/dx dy)."""
     sp = _sp()
     variables = var if isinstance(var, tuple) else (var,)
@@ -105,11 +114,11 @@ def _pretty(before, var, after) -> str:
     )
 
 
-def _wrt_symbols(explanation, section) -> tuple:
+def _wrt_symbols(explanation: Explanation, section: Section) -> tuple:
     return tuple(explanation.symbols[name] for name in section.wrt)
 
 
-def _value_line(explanation, index: int, section, digits) -> str | None:
+def _value_line(explanation: Explanation, index: int, digits: int | None) -> str | None:
     if not explanation.exact:
         return None
     exact, number = explanation.exact[index]
@@ -123,16 +132,22 @@ def _value_line(explanation, index: int, section, digits) -> str | None:
     return f"at {point}: {shown}"
 
 
-def _point_items(explanation):
+def _point_items(explanation: Explanation) -> list[tuple[str, Any]]:
     return [(name, value) for name, value in explanation.point.items()]
 
 
-def text(explanation, grade=None, full: bool = False, pretty: bool = False, digits=None):
+def text(
+    explanation: Explanation,
+    grade: Grade | None = None,
+    full: bool = False,
+    pretty: bool = False,
+    digits: int | None = None,
+) -> Group:
     """The explanation as Rich text: each section's steps, its result, and
     the exact value at the point; then the answer's grade."""
     sp = _sp()
     partial = _partial(explanation)
-    lines: list = []
+    lines: list[Text] = []
     for index, section in enumerate(explanation.sections):
         op = operator(section.wrt, partial)
         head = f"{op} {_cut(sp.sstr(explanation.function), full)}"
@@ -145,30 +160,9 @@ def text(explanation, grade=None, full: bool = False, pretty: bool = False, digi
         if not steps:
             lines.append(Text("  (no rule needed: the derivative of a variable or constant)"))
         for step in steps:
-            lines.append(Text(f"  {step.number}. {step.rule} rule   {_mark(step)}"))
-            if pretty:
-                for row in _pretty(step.before, step.var, step.after).split("\n"):
-                    lines.append(Text("       " + row))
-            else:
-                lines.append(Text("       " + _equation(step, partial, full)))
-            if step.rule not in OWN_RULES:
-                lines.append(Text("       " + _cut(step.how, full), style="dim"))
-            if step.note:
-                lines.append(Text("       " + step.note, style="dim"))
-        result = f"  {op} {_cut(sp.sstr(explanation.function), full)} = "
-        if pretty:
-            lines.append(Text("  Result:", style="bold"))
-            rendered = _pretty(
-                section.function, explanation.symbols[section.wrt[-1]], section.derivative
-            )
-            lines.extend(Text("    " + row) for row in rendered.split("\n"))
-        else:
-            shown = sp.sstr(section.result)
-            sympy_form = sp.sstr(section.derivative)
-            lines.append(Text(result + _cut(shown, full), style="bold"))
-            if shown != sympy_form:
-                lines.append(Text(f"    (SymPy writes it {_cut(sympy_form, full)})"))
-        value = _value_line(explanation, index, section, digits)
+            lines.extend(_step_lines(step, partial, full, pretty))
+        lines.extend(_result_lines(explanation, section, op, full, pretty))
+        value = _value_line(explanation, index, digits)
         if value:
             lines.append(Text("  " + value, style="bold"))
     count = len(explanation.steps)
@@ -190,9 +184,48 @@ def text(explanation, grade=None, full: bool = False, pretty: bool = False, digi
     return Group(*lines)
 
 
-def pretty_result(explanation):
+def _step_lines(step: Step, partial: bool, full: bool, pretty: bool) -> list[Text]:
+    """A step: its number, rule and check; its equation; how the rule was
+    applied (unless that repeats the equation) and its note."""
+    lines = [Text(f"  {step.number}. {step.rule} rule   {_mark(step)}")]
+    if pretty:
+        lines.extend(
+            Text("       " + row) for row in _pretty(step.before, step.var, step.after).split("\n")
+        )
+    else:
+        lines.append(Text("       " + _equation(step, partial, full)))
+    if step.rule not in OWN_RULES:
+        lines.append(Text("       " + _cut(step.how, full), style="dim"))
+    if step.note:
+        lines.append(Text("       " + step.note, style="dim"))
+    return lines
+
+
+def _result_lines(
+    explanation: Explanation, section: Section, op: str, full: bool, pretty: bool
+) -> list[Text]:
+    """A section's result (and SymPy's own form of it, when that differs)."""
+    sp = _sp()
+    if pretty:
+        rendered = _pretty(
+            section.function, explanation.symbols[section.wrt[-1]], section.derivative
+        )
+        return [Text("  Result:", style="bold")] + [
+            Text("    " + row) for row in rendered.split("\n")
+        ]
+    result = f"  {op} {_cut(sp.sstr(explanation.function), full)} = "
+    shown = sp.sstr(section.result)
+    sympy_form = sp.sstr(section.derivative)
+    lines = [Text(result + _cut(shown, full), style="bold")]
+    if shown != sympy_form:
+        lines.append(Text(f"    (SymPy writes it {_cut(sympy_form, full)})"))
+    return lines
+
+
+def pretty_result(explanation: Explanation) -> Group:
     """Each derivative in SymPy's two-dimensional Unicode form (--pretty)."""
-    lines = []
+    lines: list[Text] = []
+
     for section in explanation.sections:
         rendered = _pretty(
             explanation.function, _wrt_symbols(explanation, section), section.derivative
@@ -202,7 +235,7 @@ def pretty_result(explanation):
     return Group(*lines)
 
 
-def _methods(explanation) -> str:
+def _methods(explanation: Explanation) -> str:
     counts: dict = {}
     for step in explanation.steps:
         counts[step.check] = counts.get(step.check, 0) + 1
@@ -211,14 +244,15 @@ def _methods(explanation) -> str:
     return ", ".join(f"{n} {method}" for method, n in sorted(counts.items()))
 
 
-def answer_text(grade, digits=None) -> Text:
+def answer_text(grade: Grade, digits: int | None = None) -> Text:
     words = [f"Your answer {grade.answer}: {grade.message}"]
     if grade.point is not None:
         words.append(_difference_words(grade, digits))
     return Text("\n".join(words), style="bold green" if grade.right else "bold red")
 
 
-def _difference_words(grade, digits=None) -> str:
+def _difference_words(grade: Grade, digits: int | None = None) -> str:
+    assert grade.point is not None  # a wrong answer's point
     point = ", ".join(f"{k} = {numbers.fmt(v, digits)}" for k, v in grade.point.items())
     return (
         f"  at {point}: your answer is {numbers.fmt(grade.answer_value, digits)}, the "
@@ -240,7 +274,12 @@ def _md_text(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_[]<>" else c for c in text)
 
 
-def markdown(explanation, grade=None, steps: bool = True, digits=None) -> str:
+def markdown(
+    explanation: Explanation,
+    grade: Grade | None = None,
+    steps: bool = True,
+    digits: int | None = None,
+) -> str:
     """Markdown with $...$ math (GitHub, Jupyter): a numbered list of steps
     and each derivative as display math."""
     sp = _sp()
@@ -274,7 +313,7 @@ def markdown(explanation, grade=None, steps: bool = True, digits=None) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _md_grade(grade, digits=None) -> str:
+def _md_grade(grade: Grade, digits: int | None = None) -> str:
     head = "✅" if grade.right else "❌"
     line = f"{head} Your answer `{_md_escape(grade.answer)}`: {_md_text(grade.message)}"
     if grade.point is not None:
@@ -282,7 +321,7 @@ def _md_grade(grade, digits=None) -> str:
     return line
 
 
-def _value_latex(explanation, index: int) -> str | None:
+def _value_latex(explanation: Explanation, index: int) -> str | None:
     if not explanation.exact:
         return None
     sp = _sp()
@@ -309,7 +348,12 @@ def _tex_text(words: str) -> str:
     return words
 
 
-def latex(explanation, grade=None, steps: bool = True, digits=None) -> str:
+def latex(
+    explanation: Explanation,
+    grade: Grade | None = None,
+    steps: bool = True,
+    digits: int | None = None,
+) -> str:
     """An align* environment (amsmath): one line per step with its rule, then
     each derivative, and its exact value at the point."""
     sp = _sp()
@@ -345,7 +389,8 @@ def latex(explanation, grade=None, steps: bool = True, digits=None) -> str:
     return "\n".join(out) + "\n"
 
 
-def _exact_row(explanation, index: int, section, partial: bool) -> str | None:
+def _exact_row(explanation: Explanation, index: int, section: Section, partial: bool) -> str | None:
+
     if not explanation.exact:
         return None
     sp = _sp()
@@ -361,3 +406,24 @@ def _exact_row(explanation, index: int, section, partial: bool) -> str | None:
     if exact is not None and sp.sstr(exact) != shown:
         return rf"{lhs} &= {sp.latex(exact)} \approx {shown}"
     return rf"{lhs} &= {shown}"
+
+
+def table_markdown(result: Any, digits: int | None) -> str:
+    """With --at, the three methods as a Markdown table above the math."""
+    if result is None:
+        return ""
+    rows = [
+        "| derivative | SymPy | autograd | finite differences | agree |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for partial in result.partials:
+        name = operator(partial.wrt, len(result.variables) > 1)
+        cells = [
+            "skipped" if value is None and key == "autograd" else numbers.fmt(value, digits)
+            for key in ("sympy", "autograd", "finite_difference")
+            for value in [getattr(partial, key)]
+        ]
+        rows.append(f"| {name} | " + " | ".join(cells) + f" | {'yes' if partial.agree else 'no'} |")
+    rows.append("")
+    rows.append(f"Verdict: **{result.status}** — {_md_text(result.reason)}")
+    return "\n".join(rows) + "\n\n"

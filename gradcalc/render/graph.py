@@ -7,11 +7,17 @@ node (its value, torch's grad_fn and the total gradient reaching it).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
 from . import numbers
+
+if TYPE_CHECKING:
+    from ..computation import Graph, GraphEdge, GraphNode
+
 
 MAX_DEPTH = 12  # tree levels shown without --full
 MAX_NODES = 200  # tree lines shown without --full
@@ -25,7 +31,9 @@ def abbreviate(text: str, full: bool = False) -> str:
     return text[:half] + "…" + text[-half:]
 
 
-def _node_text(graph, node, full=False, digits=None) -> Text:
+def _node_text(
+    graph: Graph, node: GraphNode, full: bool = False, digits: int | None = None
+) -> Text:
     expression = abbreviate(node.expression, full)
     if node.kind == "constant":
         return Text(expression, style="bold") + Text("  constant", style="dim")
@@ -52,7 +60,7 @@ def _node_text(graph, node, full=False, digits=None) -> Text:
     return text
 
 
-def _edge_text(edge, digits=None) -> Text:
+def _edge_text(edge: GraphEdge, digits: int | None = None) -> Text:
     if edge.local_generic is None:
         return Text("")
     return Text(
@@ -62,16 +70,17 @@ def _edge_text(edge, digits=None) -> Text:
     )
 
 
-def _local(edge) -> str:
+def _local(edge: GraphEdge) -> str:
     """∂sin(u)/∂u = cos(u); ∂(a*b)/∂a = b."""
     forward = edge.forward_generic
+    assert forward is not None  # set with local_generic, which the callers checked
     if not forward.endswith(")") or forward.startswith("-"):
         forward = f"({forward})"
     name = str(edge.placeholders[edge.position])
     return f"∂{forward}/∂{name} = {edge.local_generic}"
 
 
-def tree(graph, full: bool = False, digits: int | None = None) -> Group:
+def tree(graph: Graph, full: bool = False, digits: int | None = None) -> Group:
     root = graph.output
     top = Tree(Text("f = ") + _node_text(graph, root, full, digits))
     stack = [(top, root, 0)]
@@ -110,7 +119,7 @@ def tree(graph, full: bool = False, digits: int | None = None) -> Group:
     return Group(*parts)
 
 
-def _count_below(graph, node) -> int:
+def _count_below(graph: Graph, node: GraphNode) -> int:
     seen, stack = set(), [node]
     while stack:
         current = stack.pop()
@@ -122,7 +131,7 @@ def _count_below(graph, node) -> int:
     return len(seen)
 
 
-def _leaf_sums(graph, digits=None) -> list:
+def _leaf_sums(graph: Graph, digits: int | None = None) -> list:
     """x.grad = 3 + 3 = 6 for leaves reached along several edges."""
     lines = []
     for node in graph.nodes:
@@ -146,7 +155,7 @@ def _leaf_sums(graph, digits=None) -> list:
     return lines
 
 
-def _label_lines(node, digits=None) -> list:
+def _label_lines(node: GraphNode, digits: int | None = None) -> list:
     if node.kind == "constant":
         return [node.expression, "constant"]
     lines = [f"{node.expression} = {numbers.fmt(node.value, digits)}"]
@@ -165,7 +174,7 @@ def _dot_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def dot(graph, digits: int | None = None) -> str:
+def dot(graph: Graph, digits: int | None = None) -> str:
     lines = [
         "digraph gradcalc {",
         "  rankdir=BT;",
@@ -193,7 +202,7 @@ def _mermaid_escape(text: str) -> str:
     )
 
 
-def mermaid(graph, digits: int | None = None) -> str:
+def mermaid(graph: Graph, digits: int | None = None) -> str:
     lines = ["flowchart BT"]
     for node in graph.nodes:
         label = "<br/>".join(_mermaid_escape(line) for line in _label_lines(node, digits))

@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import errno
 import os
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import OutputError, UsageError
+
+if TYPE_CHECKING:
+    from ..fderror import ErrorCurve, Fit, Series
+    from ..plotting import Plot
+
 
 FORMATS = ("svg", "png", "pdf")
 EXTRA = "plot"
@@ -54,7 +61,7 @@ def image_format(path: str) -> str:
     return extension
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     """matplotlib's pyplot on the Agg backend, or a one-line error naming the extra."""
     try:
         import matplotlib
@@ -100,7 +107,7 @@ def _latex(expression: str) -> str | None:
         return None
 
 
-def function(plot, path: str) -> None:
+def function(plot: Plot, path: str) -> None:
     """f, its tangent(s), the point and the marks; f′ in a panel below."""
     plt = _pyplot()
     kind = image_format(path)
@@ -170,7 +177,7 @@ def function(plot, path: str) -> None:
         plt.close(figure)
 
 
-def _var_f(plot) -> str:
+def _var_f(plot: Plot) -> str:
     return f"f({plot.variable})"
 
 
@@ -180,7 +187,7 @@ def _number(value: float) -> str:
     return fmt(value, 4).replace("e", r"\times 10^{") + ("}" if "e" in fmt(value, 4) else "")
 
 
-def _marks(axes, plot) -> None:
+def _marks(axes: Any, plot: Plot) -> None:
     counts: dict = {}
     for mark in plot.marks:
         n = counts[mark.kind] = counts.get(mark.kind, -1) + 1
@@ -205,7 +212,7 @@ def _marks(axes, plot) -> None:
         )
 
 
-def error_curve(curve, path: str) -> None:
+def error_curve(curve: ErrorCurve, path: str) -> None:
     """Total error against h on log–log axes, the fitted slopes in the
     legend and drawn over the range they were fitted on, gradcalc's step
     marked."""
@@ -271,7 +278,7 @@ def error_curve(curve, path: str) -> None:
         plt.close(figure)
 
 
-def _fitted(axes, curve, series, fit, gid: str) -> None:
+def _fitted(axes: Any, curve: ErrorCurve, series: Series, fit: Fit, gid: str) -> None:
     """The fitted power law over the range it was fitted on, thin and dotted."""
     if fit.slope is None:
         return
@@ -300,7 +307,7 @@ _PATH_ERRORS = {
 }  # fmt: skip
 
 
-def _save(figure, path: str, kind: str) -> None:
+def _save(figure: Any, path: str, kind: str) -> None:
     try:
         figure.savefig(path, format=kind, metadata=METADATA[kind])
     except OSError as error:

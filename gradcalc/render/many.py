@@ -3,6 +3,8 @@ long) and a summary of the verdicts."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -10,6 +12,9 @@ from rich.text import Text
 from ..verdict import Status
 from . import Fit, numbers
 from .diff import derivative_label
+
+if TYPE_CHECKING:
+    from ..batch import Many, PartialColumns
 
 HEAD = 10  # rows shown at each end of a long table
 _SHORT = {
@@ -20,21 +25,23 @@ _SHORT = {
 }
 
 
-def _shown_rows(count: int) -> list:
+def _shown_rows(count: int) -> list[int | None]:
     """Row indices, with None where the middle of a long table is elided."""
     if count <= 2 * HEAD + 1:
         return list(range(count))
     return list(range(HEAD)) + [None] + list(range(count - HEAD, count))
 
 
-def _methods(partial, index, digits, all_methods: bool) -> list:
+def _methods(
+    partial: PartialColumns, index: int, digits: int | None, all_methods: bool
+) -> list[str]:
     values = [partial.sympy[index]]
     if all_methods:
         values += [partial.autograd[index], partial.finite_difference[index]]
     return [numbers.fmt(v, digits) for v in values]
 
 
-def _table(many, digits, all_methods: bool) -> RenderableType:
+def _table(many: Many, digits: int | None, all_methods: bool) -> RenderableType:
     table = Table()
     table.add_column("line", justify="right", no_wrap=True)
     for name in many.variables:
@@ -72,7 +79,7 @@ def _table(many, digits, all_methods: bool) -> RenderableType:
     )
 
 
-def _lines(many, digits) -> Group:
+def _lines(many: Many, digits: int | None) -> Group:
     """The narrowest layout: one line a point, wrapping between values."""
     lines = []
     for index in _shown_rows(len(many.points)):
@@ -93,7 +100,8 @@ def _lines(many, digits) -> Group:
     return Group(*lines)
 
 
-def view(many, digits: int | None = None) -> Group:
+def view(many: Many, digits: int | None = None) -> Group:
+
     fewer = [numbers.FIT_DIGITS] if digits is None else []
     layouts: list[RenderableType] = [_table(many, d, True) for d in [digits, *fewer]]
     layouts += [_table(many, d, False) for d in [digits, *fewer]]

@@ -16,6 +16,8 @@ between elements, and views fall back to fewer digits or another layout
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from ..partials import MAX_SHOWN  # vector elements shown before eliding
 
@@ -26,7 +28,7 @@ ERROR_DIGITS = 2
 VECTOR_LINE = 40  # characters of a vector per line before it breaks between elements
 
 
-def fmt(value, digits: int | None = None) -> str:
+def fmt(value: Any, digits: int | None = None) -> str:
     """`value` under the precision rule (a list as a vector)."""
     digits = DEFAULT_DIGITS if digits is None else digits
     if value is None:
@@ -43,7 +45,7 @@ def fmt(value, digits: int | None = None) -> str:
     return f"{value:.{digits}g}"
 
 
-def vector(values, digits: int | None = None, width: int | None = None) -> str:
+def vector(values: Sequence[Any], digits: int | None = None, width: int | None = None) -> str:
     """[a, b, c, … n more]; with `width`, broken into lines between elements."""
     shown = [fmt(v, digits) for v in list(values)[:MAX_SHOWN]]
     more = len(values) - MAX_SHOWN
@@ -62,14 +64,14 @@ def vector(values, digits: int | None = None, width: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def cell(value, digits: int | None = None) -> str:
+def cell(value: Any, digits: int | None = None) -> str:
     """A table cell: a number, or a vector broken between elements."""
     if isinstance(value, (list, tuple)):
         return vector(value, digits, VECTOR_LINE)
     return fmt(value, digits)
 
 
-def error(value, reference) -> str:
+def error(value: Any, reference: Any) -> str:
     """|value - reference|, elementwise maximum for vectors."""
     if isinstance(value, (list, tuple)):
         # A method's own None is a component it did not compute (a long

@@ -3,16 +3,27 @@ side by side, and the training trajectory."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from . import fit_table, numbers, titled
 
+if TYPE_CHECKING:
+    from ..multiclass import SoftmaxLayer
+    from ..neuron import Neuron
+
+# neuron.shaped: a per-feature list as the user gave it (a number for one feature).
+Shaped = Callable[["Neuron", Sequence[float]], "float | list[float]"]
+
+
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values) -> str:
+def sparkline(values: Sequence[float]) -> str:
     finite = [v for v in values if v == v]
     if not finite:
         return ""
@@ -24,7 +35,7 @@ def sparkline(values) -> str:
     )
 
 
-def _classes_table(layer, digits) -> Table:
+def _classes_table(layer: SoftmaxLayer, digits: int | None) -> Table:
     first = layer.first
     table = Table()
     for name in ("class", "z", "ŷ", "onehot", "dL/db by hand", "dL/db autograd"):
@@ -41,7 +52,7 @@ def _classes_table(layer, digits) -> Table:
     return table
 
 
-def _weights_table(layer, digits) -> Table:
+def _weights_table(layer: SoftmaxLayer, digits: int | None) -> Table:
     first = layer.first
     table = Table()
     table.add_column("dL/dW", no_wrap=True)
@@ -59,7 +70,7 @@ def _weights_table(layer, digits) -> Table:
     return table
 
 
-def softmax_view(layer, digits=None) -> Group:
+def softmax_view(layer: SoftmaxLayer, digits: int | None = None) -> Group:
     """`perceptron --loss ce`: logits, probabilities and the bias gradient per
     class, then the weight gradient by hand and by autograd."""
     first = layer.first
@@ -91,7 +102,7 @@ def softmax_view(layer, digits=None) -> Group:
     return Group(*parts)
 
 
-def _loss_text(neuron) -> str:
+def _loss_text(neuron: Neuron) -> str:
     if neuron.loss_name == "bce":
         return (
             f"L = -(y·log(p) + (1 - y)·log(1 - p)), p = clamp(ŷ, ε, 1 - ε), ε = {neuron.epsilon:g}"
@@ -99,7 +110,7 @@ def _loss_text(neuron) -> str:
     return "L = (ŷ - y)²"
 
 
-def _forward(neuron, shaped, digits) -> Table:
+def _forward(neuron: Neuron, shaped: Shaped, digits: int | None) -> Table:
     first = neuron.first
     table = Table()
     table.add_column("quantity")
@@ -117,7 +128,7 @@ def _forward(neuron, shaped, digits) -> Table:
     return table
 
 
-def _chain(neuron, shaped, digits) -> Table:
+def _chain(neuron: Neuron, shaped: Shaped, digits: int | None) -> Table:
     first = neuron.first
     table = Table()
     table.add_column("step", no_wrap=True)
@@ -131,7 +142,7 @@ def _chain(neuron, shaped, digits) -> Table:
     return table
 
 
-def _gradients(neuron, shaped, digits) -> Table:
+def _gradients(neuron: Neuron, shaped: Shaped, digits: int | None) -> Table:
     first = neuron.first
     table = Table()
     table.add_column("", no_wrap=True)
@@ -151,7 +162,7 @@ def _gradients(neuron, shaped, digits) -> Table:
     return table
 
 
-def view(neuron, shaped, digits: int | None = None) -> Group:
+def view(neuron: Neuron, shaped: Shaped, digits: int | None = None) -> Group:
     header = Text(
         f"one neuron: z = w·x + b, ŷ = sigmoid(z); {_loss_text(neuron)}  [{neuron.dtype}]"
     )
@@ -181,7 +192,7 @@ def view(neuron, shaped, digits: int | None = None) -> Group:
     return Group(*parts)
 
 
-def _history_table(neuron, digits) -> Table:
+def _history_table(neuron: Neuron, digits: int | None) -> Table:
     table = Table()
     for heading in ("step", "loss", "w", "b", "manual loss"):
         table.add_column(heading, justify="right", no_wrap=True)
@@ -202,7 +213,7 @@ def _history_table(neuron, digits) -> Table:
     return table
 
 
-def _history(neuron, digits=None) -> Group:
+def _history(neuron: Neuron, digits: int | None = None) -> Group:
     losses = [s.autograd["loss"] for s in neuron.history]
     title = f"gradient descent, lr = {neuron.lr:g} (autograd trajectory; manual alongside)"
     return Group(

@@ -8,10 +8,16 @@ is the caller's (the terminal's COLUMNS)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .numbers import fmt
+
+if TYPE_CHECKING:
+    from ..fderror import ErrorCurve
+    from ..plotting import Plot, PointsPlot
 
 AXES = 14  # columns plotille adds left of its canvas (y tick labels), and
 ARROW = 5  # right of it "-> (label)"
@@ -22,23 +28,32 @@ COLOURS = {"f": "cyan", "tangent": "yellow", "derivative": "magenta", "mark": "r
 MARKERS = {"point": "o", "corner": "^", "jump": "^", "undefined": "x"}
 
 
-def _tick(low, high) -> str:
+def _tick(low: float, high: float) -> str:
     if abs(low) < 1e-9 * abs(high - low):  # 0, off by rounding in plotille's steps
         low = 0.0
     return fmt(float(low), TICK_DIGITS)
 
 
-def _figure(width: int, height: int, color: bool, x_limits, y_limits, x_label: str, y_label: str):
+class _Axes(NamedTuple):
+    """What a figure spans, and its axes' labels."""
+
+    x_limits: Sequence[float]
+    y_limits: Sequence[float]
+    x_label: str
+    y_label: str
+
+
+def _figure(width: int, height: int, color: bool, axes: _Axes) -> Any:
     import plotille
 
     figure = plotille.Figure()
-    figure.width = max(MIN_WIDTH, width - AXES - ARROW - len(x_label))
+    figure.width = max(MIN_WIDTH, width - AXES - ARROW - len(axes.x_label))
     figure.height = height
     figure.with_colors = color
     figure.origin = False
-    figure.set_x_limits(min_=x_limits[0], max_=x_limits[1])
-    figure.set_y_limits(min_=y_limits[0], max_=y_limits[1])
-    figure.x_label, figure.y_label = x_label, y_label
+    figure.set_x_limits(min_=axes.x_limits[0], max_=axes.x_limits[1])
+    figure.set_y_limits(min_=axes.y_limits[0], max_=axes.y_limits[1])
+    figure.x_label, figure.y_label = axes.x_label, axes.y_label
     figure.x_ticks_fkt = figure.y_ticks_fkt = _tick
     figure.linesep = "\n"
     return figure
@@ -54,7 +69,7 @@ def _wrap(lines: list, width: int) -> list:
     return folded
 
 
-def _visible(x, y, limits) -> list:
+def _visible(x: np.ndarray, y: np.ndarray, limits: Sequence[float]) -> list:
     """The parts of the polyline (x, y) inside limits[0] <= y <= limits[1],
     cut exactly where it leaves and enters. plotille rasterises a line dot by
     dot along its whole length, so a segment to y = 1e10 (near a pole of f′)
@@ -91,7 +106,7 @@ def _visible(x, y, limits) -> list:
     return [([p[0] for p in run], [p[1] for p in run]) for run in runs]
 
 
-def _draw(figure, x, y, limits, colour: str) -> None:
+def _draw(figure: Any, x: np.ndarray, y: np.ndarray, limits: Sequence[float], colour: str) -> None:
     for xs, ys in _visible(np.asarray(x, float), np.asarray(y, float), limits):
         figure.plot(xs, ys, lc=colour)
 
@@ -104,10 +119,10 @@ def _paint(text: str, colour: str, color: bool) -> str:
     return plotille.color(text, fg=colour, mode="names")
 
 
-def function(plot, width: int = 80, color: bool = False, height: int = 16) -> str:
+def function(plot: Plot, width: int = 80, color: bool = False, height: int = 16) -> str:
     """f with its tangent(s) at the point, the point and the marks; then f′
     in a panel of its own (when the plot has it); then a legend."""
-    figure = _figure(width, height, color, plot.window, plot.y_limits, plot.variable, "f")
+    figure = _figure(width, height, color, _Axes(plot.window, plot.y_limits, plot.variable, "f"))
     for piece in plot.curve:
         _draw(figure, piece.x, piece.y, plot.y_limits, COLOURS["f"])
     for tangent in plot.tangents:
@@ -118,16 +133,9 @@ def function(plot, width: int = 80, color: bool = False, height: int = 16) -> st
     if plot.derivative:
         from ..plotting import derivative_limits
 
-        lower = _figure(
-            width,
-            max(6, height // 2),
-            color,
-            plot.window,
-            derivative_limits(plot),
-            plot.variable,
-            "f'",
-        )
         limits = derivative_limits(plot)
+        axes = _Axes(plot.window, limits, plot.variable, "f'")
+        lower = _figure(width, max(6, height // 2), color, axes)
         for piece in plot.derivative:
             _draw(lower, piece.x, piece.y, limits, COLOURS["derivative"])
         parts.append(lower.show())
@@ -140,7 +148,7 @@ def _trimmed(parts: list) -> str:
     return "\n".join(line.rstrip() for line in "\n".join(parts).split("\n")) + "\n"
 
 
-def _marks(figure, plot) -> None:
+def _marks(figure: Any, plot: Plot) -> None:
     low, high = plot.y_limits
     for mark in plot.marks:
         y = min(max(0.0, low), high) if mark.kind == "undefined" else _value_near(plot, mark.x)
@@ -152,19 +160,19 @@ def _marks(figure, plot) -> None:
         figure.scatter([plot.at], [plot.value], lc=COLOURS["mark"], marker=MARKERS["point"])
 
 
-def _value_near(plot, x: float) -> float | None:
+def _value_near(plot: Plot, x: float) -> float | None:
     for piece in plot.curve:
         if piece.x[0] <= x <= piece.x[-1] or np.isclose(piece.x[-1], x, atol=1e-12):
             return float(piece.y[np.argmin(np.abs(piece.x - x))])
     return None
 
 
-def _title(plot) -> str:
+def _title(plot: Plot) -> str:
     at = f"{plot.variable} = {fmt(plot.at)}"
     return f"f({plot.variable}) = {plot.label()}, around {at}"
 
 
-def _legend(plot, color: bool, width: int = 80) -> str:
+def _legend(plot: Plot, color: bool, width: int = 80) -> str:
     entries = [("⠤⠤ f", COLOURS["f"])]
     for tangent in plot.tangents:
         side = "" if tangent.side == "both" else f" ({tangent.side}-sided)"
@@ -188,7 +196,7 @@ def _legend(plot, color: bool, width: int = 80) -> str:
     )
 
 
-def error_curve(curve, width: int = 80, color: bool = False, height: int = 18) -> str:
+def error_curve(curve: ErrorCurve, width: int = 80, color: bool = False, height: int = 18) -> str:
     """log10 of the error against log10 h, one line per stencil and dtype,
     gradcalc's step marked; the fitted slopes listed under it."""
     series = [s for s in curve.series if s.stencil != "five_point" or s.dtype == "float64"]
@@ -197,9 +205,8 @@ def error_curve(curve, width: int = 80, color: bool = False, height: int = 18) -
     low = math.floor(np.log10(positive.min())) if positive.size else -16
     high = math.ceil(np.log10(positive.max())) if positive.size else 0
     log_h = np.log10(curve.steps)
-    figure = _figure(
-        width, height, color, (log_h[0], log_h[-1]), (low, high), "log10 h", "log10 error"
-    )
+    axes = _Axes((log_h[0], log_h[-1]), (low, high), "log10 h", "log10 error")
+    figure = _figure(width, height, color, axes)
     palette = {
         ("float64", "central"): "cyan",
         ("float64", "forward"): "blue",
@@ -235,10 +242,11 @@ def error_curve(curve, width: int = 80, color: bool = False, height: int = 18) -
     return _trimmed(lines)
 
 
-def over_points(plot, width: int = 80, color: bool = False, height: int = 16) -> str:
+def over_points(plot: PointsPlot, width: int = 80, color: bool = False, height: int = 16) -> str:
     """The derivative at each point of a file (o: the methods agree, x: not),
     over f′'s curve when f has one variable."""
-    figure = _figure(width, height, color, plot.window, plot.y_limits, plot.variable, "f'")
+    figure = _figure(width, height, color, _Axes(plot.window, plot.y_limits, plot.variable, "f'"))
+
     for piece in plot.curve or []:
         _draw(figure, piece.x, piece.y, plot.y_limits, COLOURS["derivative"])
     finite = np.isfinite(plot.derivative)

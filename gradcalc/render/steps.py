@@ -8,25 +8,30 @@ shown in those names, with the values put in where that says something
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
 
 from . import numbers
 
+if TYPE_CHECKING:
+    from ..computation import Graph, GraphEdge, GraphNode
+
+
 NAMES = ["u", "v", "w", "p", "q", "r", "s", "t", "g", "h"]
 MAX_PATHS = 16  # products written out per variable; more are summed silently
 MAX_LINES = 60  # intermediates listed without --full
 
 
-def plain(value, digits=None) -> str:
+def plain(value: Any, digits: int | None = None) -> str:
     """A number under the one precision rule (numbers.fmt); a vector elided."""
     if isinstance(value, list):
         return numbers.vector(value, digits)
     return numbers.fmt(value, digits)
 
 
-def _names(graph) -> dict:
+def _names(graph: Graph) -> dict:
     taken = set(graph.variables)
     pool = [n for n in NAMES if n not in taken]
     pool += [f"u{i}" for i in range(1, len(graph.nodes) + 1) if f"u{i}" not in taken]
@@ -43,7 +48,9 @@ def _names(graph) -> dict:
     return names
 
 
-def _local_line(graph, edge, names, digits=None) -> Text:
+def _local_line(
+    graph: Graph, edge: GraphEdge, names: dict[int, str], digits: int | None = None
+) -> Text:
     import sympy as sp
 
     target, source = names[edge.target], names[edge.source]
@@ -52,12 +59,14 @@ def _local_line(graph, edge, names, digits=None) -> Text:
     in_names = sp.sstr(edge.generic.xreplace(by_name))
     suffix = f"[arg {edge.position + 1}]" if _parallel(graph, edge) else ""
     line = f"∂{target}/∂{source}{suffix} = {in_names}"
-    scalar = all(not isinstance(n.value, list) for n in inputs)
-    if scalar and edge.generic.atoms(sp.Function):
+    values = [n.value for n in inputs]
+    scalars = [v for v in values if not isinstance(v, list)]
+    if len(scalars) == len(values) and edge.generic.atoms(sp.Function):
         by_value = {
-            p: sp.Symbol(plain(n.value, digits) if n.value >= 0 else f"({plain(n.value, digits)})")
-            for p, n in zip(edge.placeholders, inputs)
+            p: sp.Symbol(plain(v, digits) if v >= 0 else f"({plain(v, digits)})")
+            for p, v in zip(edge.placeholders, scalars)
         }
+
         # A negative value is a symbol named "(-0.75)"; alone in a call it needs
         # no second pair of parentheses.
         line += " = " + re.sub(
@@ -68,7 +77,7 @@ def _local_line(graph, edge, names, digits=None) -> Text:
     return Text("  " + line)
 
 
-def _paths(graph, leaf_index) -> list:
+def _paths(graph: Graph, leaf_index: int) -> list:
     """Every path of edges from the output down to the leaf (capped)."""
     paths: list[list] = []
     stack: list[tuple[int, list]] = [(0, [])]
@@ -84,7 +93,7 @@ def _paths(graph, leaf_index) -> list:
     return paths
 
 
-def _chain(graph, leaf, names, digits=None) -> list:
+def _chain(graph: Graph, leaf: GraphNode, names: dict[int, str], digits: int | None = None) -> list:
     target = names[0]
     # d: the total derivative (every path); ∂: one operation's local derivative.
     total = f"d{target}/d{leaf.expression}"
@@ -121,7 +130,7 @@ def _chain(graph, leaf, names, digits=None) -> list:
     return lines
 
 
-def _parallel(graph, edge) -> bool:
+def _parallel(graph: Graph, edge: GraphEdge) -> bool:
     """Several edges between the same two nodes (x*x)."""
     return sum(1 for e in graph.edges if e.source == edge.source and e.target == edge.target) > 1
 
@@ -130,7 +139,9 @@ def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def view(graph, wrt: list, full: bool = False, digits: int | None = None, order: int = 1) -> Group:
+def view(
+    graph: Graph, wrt: list, full: bool = False, digits: int | None = None, order: int = 1
+) -> Group:
     names = _names(graph)
     lines = [Text("Chain rule, step by step", style="bold")]
     if order > 1:
