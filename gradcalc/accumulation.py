@@ -13,7 +13,7 @@ from typing import Any
 
 from . import points
 from .errors import DomainError, UsageError
-from .parsing import Expression, parse
+from .parsing import Expression, as_expression
 from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 MAX_PASSES = 10_000
@@ -43,7 +43,7 @@ def accumulate(
     zero_grad: bool = False,
     dtype: str = "float64",
 ) -> Accumulation:
-    expr = expression if isinstance(expression, Expression) else parse(expression)
+    expr = as_expression(expression)
     if not 1 <= passes <= MAX_PASSES:
         raise UsageError(f"must be between 1 and {MAX_PASSES}, not {passes}", option="passes")
     if not expr.variables:

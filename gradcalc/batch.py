@@ -15,7 +15,7 @@ import numpy as np
 
 from . import numeric, verdict
 from .errors import PointError
-from .parsing import Expression, parse
+from .parsing import Expression, as_expression
 from .pointsfile import CHUNK, Points, read, read_chunks
 from .verdict import STATUSES, Status
 
@@ -117,7 +117,7 @@ class _Plan:
         from .check import validate
         from .functions import refuse_whole_vectors
 
-        expr = expression if isinstance(expression, Expression) else parse(expression)
+        expr = as_expression(expression)
         names = validate(expr, wrt, order, dtype)
         refuse_whole_vectors(
             expr, "many points give one number per variable (a vector goes in {at})", option="at"

@@ -25,7 +25,7 @@ from . import measure, numeric, points, vectors, verdict
 from .errors import DomainError, UsageError
 from .functions import TABLE, Function
 from .measure import Site
-from .parsing import Expression, Node, parse
+from .parsing import Expression, Node, as_expression
 from .partials import Measured, Partial
 from .verdict import Checks, Kink, Methods, Status, checked_dtype
 
@@ -236,7 +236,7 @@ def differentiate(
     torch is never imported (symbolic and finite differences only), and
     SymEngine is preferred wherever it can differentiate.
     """
-    expr = expression if isinstance(expression, Expression) else parse(expression)
+    expr = as_expression(expression)
     names = validate(expr, wrt, order, dtype)
     point = points.point(at, expr.variables)
     shapes = points.shapes(point)

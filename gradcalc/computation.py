@@ -21,7 +21,7 @@ import numpy as np
 from . import backward, numeric, points
 from .errors import DomainError
 from .functions import TABLE, refuse_whole_vectors
-from .parsing import Expression, Node, parse
+from .parsing import Expression, Node, as_expression
 from .verdict import AUTOGRAD_TOLERANCE
 
 Number = float | list[float]  # a scalar, or a vector's elements
@@ -139,7 +139,7 @@ def _tolist(array: Any) -> Number:
 def build(expression: str | Expression, at: Any = None, dtype: str = "float64") -> Graph:
     """Trace `expression` at the point: forward values, local derivatives,
     adjoints, and torch's grad_fn view."""
-    expr = expression if isinstance(expression, Expression) else parse(expression)
+    expr = as_expression(expression)
     refuse_whole_vectors(
         expr,
         "the graph and the steps write each node's local derivative element by element, and "

@@ -23,7 +23,7 @@ from typing import Any
 from .derivation import Section, Step, walk, wanted_derivatives
 from .equivalence import CHECK_TRIES, SPANS, equal, in_domain, sample_points, value
 from .errors import DomainError, UsageError
-from .parsing import Expression
+from .parsing import Expression, as_expression
 from .rulebook import RULE_NAMES
 
 
@@ -80,10 +80,9 @@ def explain(
     the end. Raises ParseError/UsageError/PointError for bad input; never
     imports torch."""
     from .check import validate
-    from .parsing import parse
 
     sp = _sp()
-    expr = expression if isinstance(expression, Expression) else parse(expression)
+    expr = as_expression(expression)
     names = validate(expr, wrt, order, "float64")
     if order > 2:
         raise UsageError(f"with --explain must be 1 or 2, not {order}", option="order")

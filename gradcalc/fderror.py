@@ -117,10 +117,10 @@ def curve(
     along one variable (`wrt`, needed when there are several)."""
     from . import check, numeric
     from .cas import sympy_engine as engine
-    from .parsing import Expression, parse
+    from .parsing import as_expression
     from .plotting import variable_along
 
-    expr = expression if isinstance(expression, Expression) else parse(expression)
+    expr = as_expression(expression)
     variable = variable_along(expr, wrt)
     result = check.differentiate(expr, at, wrt=[variable], autograd=False)
     if isinstance(result, Jacobian):

@@ -460,6 +460,12 @@ _LAST: dict = {}  # the last few texts parsed -> their Expressions (never change
 _KEPT = 4  # the expression and the constants of its --at values
 
 
+def as_expression(expression: str | Expression) -> Expression:
+    """What every library function taking an expression reads it with: an
+    Expression (already parsed, e.g. by the command line) as it is, text parsed."""
+    return expression if isinstance(expression, Expression) else parse(expression)
+
+
 def parse(source: str) -> Expression:
     """Parse expression text into an `Expression` (raises `ParseError`). The
     last few are kept: the command line checks that the text and its points

@@ -24,7 +24,7 @@ from . import numeric
 from .errors import DomainError, UsageError
 from .functions import TABLE
 from .jacobian import Jacobian
-from .parsing import Expression, parse
+from .parsing import Expression, as_expression
 
 if TYPE_CHECKING:
     from .batch import Points
@@ -307,7 +307,7 @@ def build(
     tangent (status "undefined")."""
     from . import points, verdict
 
-    expr = expression if isinstance(expression, Expression) else parse(expression)
+    expr = as_expression(expression)
     variable = variable_along(expr, wrt)
     point = points.point(at, expr.variables)
     shapes = points.shapes(point)
@@ -466,7 +466,7 @@ def over_points(
     (a `batch.Points`), as `diff --points` computes it."""
     from . import batch
 
-    expr = expression if isinstance(expression, Expression) else parse(expression)
+    expr = as_expression(expression)
     variable = variable_along(expr, wrt)
     many = batch.differentiate_many(expr, points, [variable], 1, "float64", progress)
     column = many.partials[0]

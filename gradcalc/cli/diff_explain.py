@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ExitCode
-from ..parsing import Expression, parse
+from ..parsing import as_expression
 from .group import exit_code
 
 
@@ -79,7 +79,7 @@ def run(
     """The library calls (differentiate with --at, explain, grade) and the view."""
     from .. import explain as explaining
 
-    expr = expression if isinstance(expression, Expression) else parse(expression)
+    expr = as_expression(expression)
     result = None
     if at:
         from ..check import differentiate
