@@ -16,7 +16,7 @@ import numpy as np
 from . import numeric, verdict
 from .errors import PointError
 from .parsing import Expression, as_expression
-from .pointsfile import CHUNK, Points, read, read_chunks
+from .pointsfile import CHUNK, Points
 from .verdict import STATUSES, Status
 
 BATCH_STEP_FACTORS = numeric.FEW_STEP_FACTORS  # fewer step sizes than one point gets: speed
@@ -457,17 +457,11 @@ def worst_status(result: Many | dict[str, int]) -> str:
     return STATUSES[max(present)] if present else Status.AGREE
 
 
-# CHUNK, Points, read and read_chunks live in pointsfile.py; cli.py and
-# plotting.py still reach them through this module.
 __all__ = [
-    "CHUNK",
     "STATUSES",
     "Many",
-    "Points",
     "Tally",
     "differentiate_many",
     "differentiate_stream",
-    "read",
-    "read_chunks",
     "worst_status",
 ]

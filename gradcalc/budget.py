@@ -103,7 +103,7 @@ def per_chunk(seconds: float = DEFAULT_SECONDS) -> None:
 
 def computing() -> None:
     """Called by the command line once a command's heavy imports are done
-    (cli._start_computing), and for --points before each chunk: from here
+    (cli.startup.start_computing), and for --points before each chunk: from here
     the CPU budget runs, and the garbage collector (see `run`). What was
     imported is frozen first: the collector never walks those objects again
     (its first pass over them cost 140-150 ms). Outside a budgeted child,

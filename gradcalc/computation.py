@@ -136,9 +136,16 @@ def _tolist(array: Any) -> Number:
     return float(array[0]) if array.size == 1 else [float(v) for v in array]
 
 
-def build(expression: str | Expression, at: Any = None, dtype: str = "float64") -> Graph:
+def build(
+    expression: str | Expression,
+    at: Any = None,
+    dtype: str = "float64",
+    verdict: tuple[str, str] | None = None,
+) -> Graph:
     """Trace `expression` at the point: forward values, local derivatives,
-    adjoints, and torch's grad_fn view."""
+    adjoints, and torch's grad_fn view; with the point's verdict (status,
+    reason) as `gradcalc diff` gives it there, computed unless the caller has
+    it (`verdict`: diff --steps/--graph, which has just differentiated)."""
     expr = as_expression(expression)
     refuse_whole_vectors(
         expr,
@@ -162,9 +169,11 @@ def build(expression: str | Expression, at: Any = None, dtype: str = "float64") 
         )
     agree = _compare(trace, dtype)
     _mark_nan_source(trace, notes)
-    from .check import differentiate
+    if verdict is None:
+        from .check import differentiate
 
-    verdict = differentiate(expr, point, dtype=dtype)
+        judged = differentiate(expr, point, dtype=dtype)
+        verdict = (judged.status, judged.reason)
     return Graph(
         expression=expr.source,
         variables=list(expr.variables),
@@ -174,8 +183,8 @@ def build(expression: str | Expression, at: Any = None, dtype: str = "float64") 
         edges=trace.edges,
         agree=agree,
         notes=notes,
-        status=verdict.status,
-        reason=verdict.reason,
+        status=verdict[0],
+        reason=verdict[1],
     )
 
 

@@ -13,7 +13,7 @@ joined by ':' (`sympy:x:y`). A variable named `line`, `f` or `status` is
 headed `point:NAME`, so every header is unique. Numbers are the shortest text
 that reads back as the same float64 (what `float()` and `repr()` agree on);
 a number that is not finite is `nan`, `inf` or `-inf`. The header and the
-rules are in README's "Many points" section.
+rules are in docs/many-points.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Typed errors raised by the library, and the exit codes they map to.
 
-Nothing here knows about the CLI: `cli.py` maps `GradcalcError.exit_code`
+Nothing here knows about the CLI: `cli/group.py` maps `GradcalcError.exit_code`
 to the process exit status in one place.
 """
 
@@ -11,7 +11,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit statuses, one meaning each (the exit codes, as documented in the README)."""
+    """Process exit statuses, one meaning each (docs/exit-codes.md lists them)."""
 
     OK = 0  # computed, every method agrees
     DISAGREE = 1  # computed, but methods disagree or the point is a kink

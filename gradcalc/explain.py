@@ -76,7 +76,7 @@ def explain(
     """Explain the derivative(s) of `expression` (text or a parsed Expression)
     by `wrt` (every variable when None) to `order` (1 or 2): every step checked.
 
-    `at`: a point (dict name -> number, or --at strings) for the exact value at
+    `at`: a point (anything `points.point` takes) for the exact value at
     the end. Raises ParseError/UsageError/PointError for bad input; never
     imports torch."""
     from .check import validate
@@ -123,7 +123,7 @@ def explain(
         variables = set(symbols.values())
         for step in explanation.steps:
             check_step(step, rng, f if step.var in variables else None)
-    if at:
+    if at is not None and not (isinstance(at, (list, tuple, dict)) and not at):
         point = exact_point(symbols, at, expr)
         explanation.point = {symbol.name: number for symbol, number in point.items()}
         explanation.exact = [exact_value(s.derivative, point) for s in sections]
@@ -144,7 +144,7 @@ def build(expr: Expression) -> tuple[Any, dict]:
 MAX_EXACT = 40  # characters of an exact value shown beside its float
 
 
-def exact_point(symbols: dict, at: dict | str | list[str], expr: Expression) -> dict:
+def exact_point(symbols: dict, at: Any, expr: Expression) -> dict:
     """name -> exact SymPy number for the point: 3 -> 3, 0.25 -> 1/4,
     0.7853981633974483 -> pi/4 (when that is what the float is)."""
     import numpy as np
@@ -152,10 +152,7 @@ def exact_point(symbols: dict, at: dict | str | list[str], expr: Expression) -> 
     from . import points
 
     sp = _sp()
-    if isinstance(at, dict):
-        point = {k: np.asarray(v, dtype=float) for k, v in at.items()}
-    else:
-        point = points.point(at, expr.variables)
+    point = points.point(at, expr.variables)
     exact = {}
     for name, symbol in symbols.items():
         if np.ndim(point[name]) != 0:

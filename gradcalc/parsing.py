@@ -1,7 +1,7 @@
 """Expression text -> a small tree of `Node`s, without eval.
 
 The grammar (Python/SymPy syntax, `^` as power, implicit multiplication after
-a number or ')'; the README's input section) is parsed by our own tokenizer and
+a number or ')'; docs/expressions.md) is parsed by our own tokenizer and
 an iterative shunting-yard parser, so no user text ever reaches Python's or SymPy's
 evaluator, and deep nesting cannot exhaust Python's stack.
 
@@ -456,10 +456,6 @@ def _postorder(root: Node) -> list[Node]:
     return order
 
 
-_LAST: dict = {}  # the last few texts parsed -> their Expressions (never changed once built)
-_KEPT = 4  # the expression and the constants of its --at values
-
-
 def as_expression(expression: str | Expression) -> Expression:
     """What every library function taking an expression reads it with: an
     Expression (already parsed, e.g. by the command line) as it is, text parsed."""
@@ -467,22 +463,14 @@ def as_expression(expression: str | Expression) -> Expression:
 
 
 def parse(source: str) -> Expression:
-    """Parse expression text into an `Expression` (raises `ParseError`). The
-    last few are kept: the command line checks that the text and its points
-    read before importing torch (cli._reads), then the command parses them again."""
+    """Parse expression text into an `Expression` (raises `ParseError`)."""
     if not isinstance(source, str):
         raise ParseError("expression must be text")
-    if source in _LAST:
-        _LAST[source] = _LAST.pop(source)  # the newest again: kept longest
-        return _LAST[source]
     try:
         expr = _Parser(source).parse()
     except ParseError as error:
         error.text = source if error.text is None else error.text  # for the caret
         raise
-    if len(_LAST) >= _KEPT:
-        del _LAST[next(iter(_LAST))]
-    _LAST[source] = expr
     return expr
 
 

@@ -27,8 +27,8 @@ from .jacobian import Jacobian
 from .parsing import Expression, as_expression
 
 if TYPE_CHECKING:
-    from .batch import Points
     from .check import Result
+    from .pointsfile import Points
 
 SAMPLES = 801  # odd: a centred window samples the point itself
 BISECTIONS = 60  # halvings to pin a piece boundary down to a few ulps
@@ -463,7 +463,7 @@ def over_points(
     progress: Callable[[int], object] | None = None,
 ) -> PointsPlot:
     """The derivative along one variable at every point of `points`
-    (a `batch.Points`), as `diff --points` computes it."""
+    (a `pointsfile.Points`), as `diff --points` computes it."""
     from . import batch
 
     expr = as_expression(expression)

@@ -183,6 +183,8 @@ def point(at: Any, variables: list[str]) -> Point:
     ('x=3,y=[1,2]', or '3' for one variable); a list of such strings; or
     nothing (None, []) for an expression without variables."""
     if isinstance(at, Point):
+        if list(at) == list(variables):
+            return at  # resolved once already, for these variables
         return resolve_values(dict(at), variables)
     if at is None:
         return resolve([], variables)
@@ -190,9 +192,14 @@ def point(at: Any, variables: list[str]) -> Point:
         return resolve([at], variables)
     if isinstance(at, Mapping):
         return resolve_values(dict(at), variables)
-    if isinstance(at, (list, tuple)) and all(isinstance(spec, str) for spec in at):
-        return resolve(list(at), variables)
-    if isinstance(at, (int, float, np.integer, np.floating)) and not isinstance(at, bool):
+    if isinstance(at, (list, tuple)):
+        if all(isinstance(spec, str) for spec in at):
+            return resolve(list(at), variables)
+        raise TypeError(
+            f"at must be {AT_ACCEPTS}; a list holds such strings, not numbers "
+            "(a vector goes in a dict: at={'x': [1, 2, 3]})"
+        )
+    if _is_number(at):
         if len(variables) != 1:
             raise PointError(
                 f"{{at}} {at!r} gives no name, but the expression has "
@@ -217,14 +224,37 @@ def resolve_values(values: Mapping[Any, Any], variables: list[str]) -> Point:
     return _complete(resolved, variables)
 
 
+def _is_number(value: Any) -> bool:
+    """A real number (a Python or numpy number, or a 0-d array), not a bool."""
+    kind = np.asarray(value).dtype.kind if isinstance(value, np.ndarray) else None
+    if kind is not None:
+        return value.ndim == 0 and kind in "iuf"
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+_OF_KIND = {"U": " of text", "S": " of bytes", "b": " of bools", "O": " of mixed values"}
+
+
 def _array(name: str, value: Any) -> np.ndarray:
+    """A value of the API's dict: numbers only (text, bools and other
+    objects are refused, not converted)."""
     try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+        given = np.asarray(value)
+    except (TypeError, ValueError):  # a ragged list
+        given = np.asarray([], dtype=object)
+    if given.dtype.kind not in "iuf" or (given.size == 0 and given.ndim == 0):
         raise TypeError(
             f"at[{name!r}] must be a number or a list or array of numbers, "
             f"not {type(value).__name__}"
-        ) from None
+            + (
+                _OF_KIND.get(given.dtype.kind, "")
+                if isinstance(value, (list, tuple, np.ndarray))
+                else ""
+            )
+        )
+    array = given.astype(float)
     if array.ndim > 1:
         raise PointError(f"{{at}} {name}: vectors are one-dimensional", option="at")
     if array.ndim == 1 and array.size == 0:

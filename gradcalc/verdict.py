@@ -8,7 +8,7 @@ for a status from the same data. Nothing here evaluates anything: the numbers
 come from `check` (through `measure`) and `batch`, the kinks from
 `numeric.find_kinks`.
 
-The statuses, one definition each (README "Verdicts" says the same):
+The statuses, one definition each (docs/verdicts.md says the same):
 
 - ``undefined``: the function itself is not finite (or not real) at the
   point (decided before any derivative is taken), or the reference derivative

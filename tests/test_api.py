@@ -127,3 +127,57 @@ def test_a_bare_number_for_several_variables_is_refused():
 def test_graph_and_accumulate_take_the_same_points():
     assert gradcalc.graph("x*y", at={"x": 2, "y": 3}).to_dict()["point"] == {"x": 2.0, "y": 3.0}
     assert gradcalc.accumulate("x**2", at=2).to_dict()["point"] == {"x": 2.0}
+
+
+@pytest.mark.parametrize(
+    ("at", "words"),
+    [
+        ({"x": "3"}, "not str"),  # text is not converted to a number
+        ({"x": True}, "not bool"),
+        ({"x": [1, "a"]}, "not list of text"),
+        ({"x": None}, "not NoneType"),
+        ([3], "a vector goes in a dict"),
+    ],
+)
+def test_values_that_are_not_numbers_are_refused_not_converted(at, words):
+    with pytest.raises(TypeError, match="at") as raised:
+        gradcalc.diff("sum(x)", at=at)
+    assert words in str(raised.value)
+
+
+def test_a_zero_dimensional_array_is_a_number():
+    document = gradcalc.diff("sin(x**2)", at=np.array(3.0)).to_dict()
+    assert document["gradient"]["x"]["sympy"] == pytest.approx(SIN_X2_AT_3, rel=POINT_TOLERANCE)
+
+
+def test_an_explanation_reads_its_point_as_diff_does():
+    """explain's exact value takes the same point forms, and names a wrong one."""
+    from gradcalc import explain
+    from gradcalc.errors import PointError
+
+    assert explain.explain("x**2", at={"x": 0}).point == {"x": 0}  # 0 is a point, not none
+    with pytest.raises(PointError, match="'y' is not a variable"):
+        explain.explain("x**2", at={"y": 3})
+
+
+def test_a_point_is_built_once_on_the_command_line(monkeypatch):
+    """diff, graph and diff --steps resolve --at once (before torch is imported);
+    the library takes that Point as it is."""
+    from typer.testing import CliRunner
+
+    from gradcalc import points
+    from gradcalc.cli import app
+
+    calls = []
+    resolve = points.resolve
+    monkeypatch.setattr(points, "resolve", lambda *a: calls.append(a) or resolve(*a))
+    for args in (
+        ["diff", "sin(x)", "--at", "3"],
+        ["diff", "sin(x)", "--at", "3", "--steps"],
+        ["graph", "x*x", "--at", "3"],
+        ["accumulate", "x*x", "--at", "3"],
+    ):
+        calls.clear()
+        result = CliRunner().invoke(app, args, env={"NO_COLOR": "1"})
+        assert result.exit_code == 0, result.output
+        assert len(calls) == 1, args

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, run_subprocess, validate
 
-from gradcalc.batch import differentiate_many, read
+from gradcalc.batch import differentiate_many
 from gradcalc.errors import PointError
+from gradcalc.pointsfile import read
 
 
 def test_stdin_csv_gives_one_json_line_per_point(cli):

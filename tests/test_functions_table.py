@@ -99,7 +99,8 @@ def test_many_points_match_mpmath_and_agree(func):
     evaluated over arrays, batched autograd and finite differences) gives
     the same verdict and, within the same tolerances, the same numbers as
     mpmath at every sample of the function."""
-    from gradcalc.batch import differentiate_many, read
+    from gradcalc.batch import differentiate_many
+    from gradcalc.pointsfile import read
 
     arity = len(func.samples[0])
     samples = [s for s in func.samples if len(s) == arity]

@@ -266,9 +266,9 @@ def test_bad_plot_options_exit_2_with_one_line(cli, args, message):
 def test_plot_over_points_draws_each_derivative(cli, tmp_path):
     source = tmp_path / "points.csv"
     source.write_text("x\n-1\n0.5\n2\n")
-    from gradcalc import batch
+    from gradcalc import pointsfile
 
-    drawn = plotting.over_points("x**3", batch.read(source.read_text()))
+    drawn = plotting.over_points("x**3", pointsfile.read(source.read_text()))
     np.testing.assert_allclose(drawn.derivative, 3 * np.array([-1.0, 0.5, 2.0]) ** 2)
     assert drawn.window == (-1.0, 2.0) and drawn.statuses == ["agree"] * 3
     run = cli("plot", "x**3", "--points", str(source), env=NO_COLOR)

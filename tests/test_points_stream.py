@@ -12,8 +12,8 @@ import time
 import pytest
 from conftest import ROOT, run_subprocess
 
-from gradcalc.batch import read
 from gradcalc.errors import PointError
+from gradcalc.pointsfile import CHUNK, read
 
 
 def test_the_first_answer_comes_before_the_input_ends():
@@ -145,16 +145,14 @@ def test_blank_lines_keep_line_numbers():
 
 
 def test_a_bad_line_after_answers_stops_with_its_error_last(tmp_path):
-    from gradcalc import batch
-
     path = tmp_path / "points.csv"
-    path.write_text("x\n" + "1\n" * (batch.CHUNK + 10) + "oops\n")
+    path.write_text("x\n" + "1\n" * (CHUNK + 10) + "oops\n")
     process = run_subprocess("diff", "x**2", "--points", str(path), "--json")
     lines = process.stdout.splitlines()
     assert process.returncode == 2
-    assert len(lines) == batch.CHUNK + 1  # the first chunk, answered, then the error
+    assert len(lines) == CHUNK + 1  # the first chunk, answered, then the error
     assert json.loads(lines[-1])["error"]["message"] == (
-        f"{path} line {batch.CHUNK + 12}: x='oops' is not a number "
+        f"{path} line {CHUNK + 12}: x='oops' is not a number "
         "(plain ASCII decimals: 1000, -2.5, 1e-3)"
     )
 
@@ -162,16 +160,14 @@ def test_a_bad_line_after_answers_stops_with_its_error_last(tmp_path):
 def test_read_names_a_non_utf8_line():
     import io
 
-    from gradcalc.batch import read_chunks
+    from gradcalc.pointsfile import read_chunks
 
     with pytest.raises(PointError, match=r"^points line 3: not UTF-8 text$"):
         list(read_chunks(io.BytesIO(b"x\n1\n\xff\n"), "points"))
 
 
 def test_the_table_of_many_points_counts_every_chunk(cli, tmp_path):
-    from gradcalc import batch
-
-    count = batch.CHUNK * 2 + 7
+    count = CHUNK * 2 + 7
     path = tmp_path / "points.csv"
     path.write_text("x\n" + "\n".join(str(k - 5) for k in range(count)) + "\n")
     started = time.monotonic()

@@ -56,3 +56,17 @@ def test_no_function_or_module_is_too_long():
 def test_the_walk_sees_methods_and_nested_functions():
     source = "class A:\n    def f(self):\n        def g():\n            pass\n"
     assert list(_functions(ast.parse(source))) == [("A.f", 3), ("A.f.g", 2)]
+
+
+MAX_COMMAND = 150  # lines of one command's module: options, one library call, one view
+
+
+def test_every_command_module_is_short():
+    commands = sorted((PACKAGE / "cli" / "commands").glob("*.py"))
+    assert len(commands) >= 8  # every command has its module
+    long = [
+        f"{_name(path)}: {length} lines"
+        for path in commands
+        if (length := len(path.read_text(encoding="utf-8").splitlines())) > MAX_COMMAND
+    ]
+    assert long == []

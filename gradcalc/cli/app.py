@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -50,6 +51,26 @@ def _root(
     """A gradient calculator you can trust."""
 
 
+def _command_class(module: ModuleType) -> type[GradcalcCommand]:
+    """The command's class, with what its module says it computes with
+    (`ENGINES`, or `engines(params)` when that depends on the options) and
+    what it checks before (`prepare(params)`)."""
+    engines = getattr(module, "engines", None)
+    if engines is None and hasattr(module, "ENGINES"):
+        fixed = module.ENGINES
+
+        def engines(params: dict) -> tuple[str, ...]:
+            return fixed
+
+    prepare = getattr(module, "prepare", None)
+    attributes = {
+        "engines": None if engines is None else staticmethod(engines),
+        "prepare": None if prepare is None else staticmethod(prepare),
+    }
+    name = module.__name__.rsplit(".", 1)[1]
+    return type(f"{name.title()}Command", (GradcalcCommand,), attributes)
+
+
 for _module in COMMANDS:
     _name = _module.__name__.rsplit(".", 1)[1]
-    app.command(cls=GradcalcCommand, **_module.SETTINGS)(getattr(_module, _name))
+    app.command(cls=_command_class(_module), **_module.SETTINGS)(getattr(_module, _name))

@@ -9,6 +9,7 @@ three-way table and verdict, and the explanation ends with the exact value.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,24 @@ class Found:
     result: Any  # check.differentiate's, or None without --at
     explained: Any  # explain.Explanation
     grade: Any  # answer.Grade, or None without --answer
+
+
+def answer_explained(params: dict) -> int:
+    """diff --explain / --answer / --format / --pretty, printed; the exit code."""
+    from .output import Writing, emit, show
+    from .report import report
+
+    outcome = explained(params)
+    if outcome.document is not None:
+        emit(outcome.document)
+    elif outcome.text is not None:
+        with Writing():
+            sys.stdout.write(outcome.text)
+    else:
+        show(outcome.renderable)
+    if outcome.failure:
+        return report("step_check", outcome.failure, outcome.code, False)
+    return outcome.code
 
 
 def explained(params: dict) -> Outcome:

@@ -30,13 +30,13 @@ def answer_points(
     """Answer the points chunk by chunk as they are read: the first lines of
     the answer come long before a large input is read, and memory stays
     bounded by a chunk."""
-    from .. import batch, budget
+    from .. import batch, budget, pointsfile
 
     budget.per_chunk()
     with budget.waiting():  # opening a FIFO waits for its writer
         stream, name = open_points(source)
     try:
-        chunks = batch.read_chunks(stream, name, waiting=budget.waiting)
+        chunks = pointsfile.read_chunks(stream, name, waiting=budget.waiting)
         answers = batch.differentiate_stream(
             expression, chunks, wrt, order, dtype, before=budget.computing
         )

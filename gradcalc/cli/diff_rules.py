@@ -4,7 +4,6 @@ combination, and what a combination computes with (its engines)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..errors import UsageError
 from .argv import choice_value
@@ -82,6 +81,14 @@ class DiffFlags:
         elif (self.steps or self.graph) and self.no_autograd:
             raise UsageError("--steps and --graph show torch's graph: drop --no-autograd")
 
+    def check_answer(self, vector_valued: bool) -> None:
+        """The rule that depends on the answer: --steps and --graph follow one output."""
+        if vector_valued and (self.steps or self.graph):
+            raise UsageError(
+                "--steps and --graph follow one output; this expression is vector-valued "
+                "(its Jacobian is the answer): wrap it in sum(...) for the graph of the sum"
+            )
+
     def _check_points(self) -> None:
         if self.at:
             raise UsageError("give either --at or --points, not both")
@@ -121,7 +128,3 @@ class DiffFlags:
         if self.points is not None:
             return ("sympy", "torch")
         return (*symbolic, "torch")
-
-
-def diff_engines(params: dict) -> tuple[Any, ...]:
-    return DiffFlags.read(params).engines()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -149,11 +150,20 @@ class GradcalcGroup(TyperGroup):
 
 
 class GradcalcCommand(TyperCommand):
+    """A command. app.py makes one class per command from its module:
+    `engines(params)`, the modules it computes with (None: it computes
+    nothing under a budget), and `prepare(params)`, checks to make before them."""
+
+    engines: Callable[[dict], tuple[str, ...]] | None = None
+    prepare: Callable[[dict], None] | None = None
+
     def invoke(self, ctx: Any) -> Any:
         # Click has parsed every option: from here an error knows the format.
         ctx.meta.setdefault(startup.PARSED, {}).update(ctx.params)
-        if self.name in startup.ENGINES:
-            startup.start_computing(self.name, ctx.params, ctx.meta)
+        if self.prepare is not None:
+            self.prepare(ctx.params)
+        if self.engines is not None:
+            startup.start_computing(self.engines, ctx.params, ctx.meta)
         return super().invoke(ctx)
 
 

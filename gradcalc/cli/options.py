@@ -31,10 +31,6 @@ class DiffFormat(str, Enum):
     csv = "csv"
 
 
-# The --format values that write one point (or an explanation), not --points.
-ONE_POINT_FORMATS = (DiffFormat.markdown, DiffFormat.latex)
-
-
 class GraphFormat(str, Enum):
     tree = "tree"
     dot = "dot"

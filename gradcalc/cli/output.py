@@ -39,7 +39,7 @@ class ClosedPipe(Exception):
 
 class Writing:
     """Around a write to stdout: a failed write becomes OutputError, a closed
-    pipe _ClosedPipe."""
+    pipe ClosedPipe."""
 
     def __enter__(self) -> Writing:
         return self

@@ -33,7 +33,7 @@ def with_progress(work: Callable[[Any], Any], total: int) -> Any:
     """Run `work(progress)` with a progress bar on stderr when stderr is a
     terminal and the input is long: it shows the count of points done and
     is drawn at once (ten times a second after that)."""
-    from ..batch import CHUNK
+    from ..pointsfile import CHUNK
 
     if total <= CHUNK or not sys.stderr.isatty():
         return work(None)

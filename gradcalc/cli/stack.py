@@ -36,6 +36,3 @@ def deep(work: Callable[[], Any]) -> Any:
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
-
-
-# What an attached short-option value (-a3, -wx, -n2, -fdot) must look like

@@ -128,7 +128,7 @@ def partial_table(result: Result, partial: Partial, digits: int | None = None) -
 
 def _exact(result: Result, partial: Partial) -> str | None:
     """6*cos(9) beside the float, when SymPy differentiated (SymEngine's
-    runs do not import SymPy; see README)."""
+    runs do not import SymPy; see docs/methods.md)."""
     if result.engine != "sympy" or result.chain_rule or result.elementwise:
         return None
     from ..exact import at

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 
 FORMATS = ("svg", "png", "pdf")
-EXTRA = "plot"
 MATPLOTLIB_RC = {  # every image's look: fonts, sizes, reproducible SVG
     "font.family": "DejaVu Sans",
     "mathtext.fontset": "dejavusans",

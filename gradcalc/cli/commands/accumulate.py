@@ -12,6 +12,7 @@ from ..inputs import expression_and_point
 from ..options import At, Digits, DType, DTypeOption, Expression, Json, Timeout, examples
 from ..output import emit, show
 
+ENGINES = ("torch",)  # what it computes with, imported before its budget starts
 SETTINGS = {
     "epilog": examples(
         "gradcalc accumulate 'x**2' --at 2 --passes 3",

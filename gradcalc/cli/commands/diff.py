@@ -9,7 +9,6 @@ from typing import Any
 import typer
 
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
-from ...errors import UsageError
 from ..diff_rules import DiffFlags
 from ..group import exit_code
 from ..inputs import expression_and_point
@@ -36,7 +35,13 @@ from ..options import (
     Wrt,
     examples,
 )
-from ..output import Writing, draw_function, emit, show
+from ..output import draw_function, emit, show
+
+
+def engines(params: dict) -> tuple[str, ...]:
+    """What these flags compute with (see DiffFlags.engines)."""
+    return DiffFlags.read(params).engines()
+
 
 SETTINGS = {
     "short_help": "Derivative or gradient at a point, three ways, and whether they agree.",
@@ -80,7 +85,9 @@ def diff(
         form = "json" if json else output_format.value
         return answer_points(expr, points, wrt, order, dtype.value, form, digits)
     if flags.explaining:
-        return _explained(ctx.params | {"expression": expr, "at": point})
+        from ..diff_explain import answer_explained
+
+        return answer_explained(ctx.params | {"expression": expr, "at": point})
     from ...check import differentiate
 
     result = differentiate(
@@ -115,14 +122,14 @@ def _table(result: Any, flags: DiffFlags, full: bool, digits: int | None, dtype:
     parts = [view(result, digits)]
     if not (flags.steps or flags.graph):
         return Group(*parts)
-    if isinstance(result, Jacobian):
-        raise UsageError(
-            "--steps and --graph follow one output; this expression is vector-valued "
-            "(its Jacobian is the answer): wrap it in sum(...) for the graph of the sum"
-        )
+    flags.check_answer(vector_valued=isinstance(result, Jacobian))
     from ... import computation as graph_model
 
-    model = graph_model.build(result.tree, result.point, dtype)
+    # The graph's verdict is the table's when the table is its question (the
+    # first derivative by every variable): differentiated once, not twice.
+    same = flags.order == 1 and list(result.wrt) == list(result.variables)
+    verdict = (result.status, result.reason) if same else None
+    model = graph_model.build(result.tree, result.point, dtype, verdict)
     if flags.steps:
         from ...render.steps import view as steps_view
 
@@ -132,21 +139,3 @@ def _table(result: Any, flags: DiffFlags, full: bool, digits: int | None, dtype:
 
         parts.append(tree(model, full, digits))
     return Group(*parts)
-
-
-def _explained(params: dict) -> int:
-    """diff --explain / --answer / --format / --pretty."""
-    from ..diff_explain import explained
-    from ..report import report
-
-    outcome = explained(params)
-    if outcome.document is not None:
-        emit(outcome.document)
-    elif outcome.text is not None:
-        with Writing():
-            sys.stdout.write(outcome.text)
-    else:
-        show(outcome.renderable)
-    if outcome.failure:
-        return report("step_check", outcome.failure, outcome.code, False)
-    return outcome.code

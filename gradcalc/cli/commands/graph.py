@@ -23,6 +23,7 @@ from ..options import (
 )
 from ..output import Writing, emit, show
 
+ENGINES = ("torch",)  # what it computes with, imported before its budget starts
 SETTINGS = {
     "short_help": "The computation graph: values, local derivatives, gradients, grad_fn.",
     "epilog": examples(

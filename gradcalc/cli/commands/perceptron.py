@@ -30,6 +30,7 @@ from ..options import (
 )
 from ..output import emit, show
 
+ENGINES = ("torch",)  # what it computes with, imported before its budget starts
 SETTINGS = {
     "short_help": "One neuron: the manual chain rule beside autograd, and training.",
     "epilog": examples(

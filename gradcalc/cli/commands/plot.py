@@ -27,6 +27,7 @@ from ..options import (
 )
 from ..output import emit, terminal
 
+ENGINES = ("numpy",)  # what it computes with, imported before its budget starts
 SETTINGS = {
     "short_help": "f, its tangent at the point and f′, in the terminal or as an image.",
     "epilog": examples(
@@ -35,6 +36,15 @@ SETTINGS = {
         "gradcalc plot 'sin(x)' --at 1 --fd-error --json",
     ),
 }
+
+
+def prepare(params: dict) -> None:
+    """An image's name is checked, and matplotlib imported, before the budget."""
+    if params.get("output"):
+        from ...render import image
+
+        image.image_format(params["output"])  # a wrong name fails before the import
+        image.prepare()
 
 
 def plot(
@@ -89,14 +99,14 @@ def plot(
 
 
 def _over_points(expression: Any, source: str, wrt: list[str] | None) -> int:
-    from ... import batch
+    from ... import pointsfile
     from ...plotting import over_points
     from ...render.plot import over_points as view
 
     stream, name = open_points(source)
     with stream:
         text = stream.read().decode("utf-8", "surrogateescape")
-    on_points = over_points(expression, batch.read(text, name), wrt)
+    on_points = over_points(expression, pointsfile.read(text, name), wrt)
     width, color = terminal()
     sys.stdout.write(view(on_points, width, color))
     return ExitCode.OK
