@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import ExitCode
+from .errors import BudgetError, ExitCode
 
 if TYPE_CHECKING:
     from .budget import Worker
@@ -106,8 +106,9 @@ class Session:
         if self.json and not (
             _takes_json(self.command, words[0]) and printed_json
         ):  # one document a line
-            document = {"schema_version": 1, "output": answer.stdout, "exit_code": answer.code}
-            answer.stdout = json.dumps(document, ensure_ascii=False) + "\n"
+            from . import jsonout
+
+            answer.stdout = jsonout.dumps(jsonout.repl_output(answer.stdout, answer.code)) + "\n"
         self.worst = max(self.worst, answer.code) if answer.code != 130 else self.worst
         if words[0] == "diff" and answer.code in (0, 1) and not HELP_WORDS & set(words):
             self._remember(words)  # (reading --help would print the help again)
@@ -116,11 +117,10 @@ class Session:
     def _refused(self, line: str, message: str) -> Answer:
         self.worst = max(self.worst, ExitCode.INPUT)
         if self.json:
-            from .jsonout import dumps, error
+            from . import jsonout
 
-            document = error("usage", message)
-            document["exit_code"] = int(ExitCode.INPUT)
-            return Answer(line, [], ExitCode.INPUT, dumps(document) + "\n", "")
+            document = jsonout.with_exit_code(jsonout.error("usage", message), ExitCode.INPUT)
+            return Answer(line, [], ExitCode.INPUT, jsonout.dumps(document) + "\n", "")
         return Answer(line, [], ExitCode.INPUT, "", f"gradcalc: error: {message}\n")
 
     def _remember(self, words: list[str]) -> None:
@@ -143,7 +143,9 @@ class Session:
 
 def _said(text: str, as_json: bool) -> str:
     if as_json:
-        return json.dumps({"schema_version": 1, "message": text, "exit_code": 0}) + "\n"
+        from . import jsonout
+
+        return jsonout.dumps(jsonout.repl_message(text)) + "\n"
     return text + "\n"
 
 
@@ -157,7 +159,7 @@ def run(command: Any, words: list[str], as_json: bool = False) -> Answer:
 
     def on_overrun(message: str) -> int:
         overrun.append(message)
-        return ExitCode.UNDEFINED
+        return BudgetError.exit_code
 
     def on_signal(message: str, code: int) -> int:
         overrun.append(message)
@@ -239,6 +241,9 @@ def command_names(command: Any) -> list[str]:
 
 
 def _with_exit_code(text: str, code: int) -> str:
+    """Each JSON document a command printed, with its exit status."""
+    from . import jsonout
+
     lines = []
     for line in text.splitlines():
         try:
@@ -247,7 +252,6 @@ def _with_exit_code(text: str, code: int) -> str:
             lines.append(line)
             continue
         if isinstance(document, dict):
-            document["exit_code"] = code
-            line = json.dumps(document, ensure_ascii=False, allow_nan=False)
+            line = jsonout.dumps(jsonout.with_exit_code(document, code))
         lines.append(line)
     return "".join(line + "\n" for line in lines)

@@ -254,3 +254,17 @@ def test_help_in_a_session_is_printed_once_and_is_a_document_under_json(capsys):
     assert capsys.readouterr().out == ""
     document = json.loads(Session(command=GROUP, json=True).handle("diff --help").stdout)
     assert document["exit_code"] == 0 and "Usage: gradcalc diff" in document["output"]
+
+
+def test_the_sessions_own_documents_follow_their_schema():
+    """`at` and `help` answer with a message, a command without --json with its
+    text as `output`; each one document, valid against repl.schema.json."""
+    from conftest import validate
+
+    session = Session(command=GROUP, json=True)
+    said = json.loads(session.handle("at x=3").stdout)
+    assert said == {"schema_version": 1, "message": "point: x=3", "exit_code": 0}
+    validate(said, "repl.schema.json")
+    printed = json.loads(session.handle("completion bash").stdout)
+    assert printed["exit_code"] == 0 and printed["output"].startswith("#")
+    validate(printed, "repl.schema.json")

@@ -134,16 +134,8 @@ def _document(found: Found, asked: Asked) -> dict:
     from .. import jsonout
 
     if found.result is None:
-        document = jsonout.explained(found.explained, found.grade)
-        if not asked.explain:
-            document.pop("explanation")
-        return document
-    document = jsonout.diff(found.result)
-    if asked.explain:
-        document.update(jsonout.explanation(found.explained))
-    if found.grade is not None:
-        document.update(jsonout.answer(found.grade))
-    return document
+        return jsonout.explained(found.explained, found.grade, steps=asked.explain)
+    return jsonout.explained_at_point(found.result, found.explained, found.grade, asked.explain)
 
 
 def _math(found: Found, asked: Asked) -> str:

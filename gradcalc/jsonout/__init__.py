@@ -10,6 +10,7 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | diff | `diff` | diff.schema.json |
 | diff --points | `diff_lines` (NDJSON), a line a point | diff.schema.json |
 | diff --explain, --answer | `explained` (`explanation`, `answer`) | explain.schema.json |
+| the same, at a point | `explained_at_point` | diff.schema.json |
 | graph | `graph` | graph.schema.json |
 | perceptron | `perceptron` | perceptron.schema.json |
 | perceptron --loss ce | `softmax_layer` | perceptron-ce.schema.json |
@@ -17,6 +18,7 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | plot | `plot` | plot.schema.json |
 | plot --fd-error | `fd_error` | fd_error.schema.json |
 | functions | `functions` | functions.schema.json |
+| repl --json | `repl_message`, `repl_output`, `with_exit_code` | repl.schema.json |
 """
 
 from .encoding import (
@@ -27,11 +29,12 @@ from .encoding import (
     error,
     put_number,
 )
-from .explanation import answer, explained, explanation
+from .explanation import answer, explained, explained_at_point, explanation
 from .graphs import graph
 from .manypoints import diff_lines, point_document
 from .onepoint import diff, jacobian
 from .plots import fd_error, plot
+from .session_lines import repl_message, repl_output, with_exit_code
 from .table import functions
 from .training import accumulate, perceptron, softmax_layer
 
@@ -46,6 +49,7 @@ __all__ = [
     "dumps",
     "error",
     "explained",
+    "explained_at_point",
     "explanation",
     "fd_error",
     "functions",
@@ -55,5 +59,8 @@ __all__ = [
     "plot",
     "point_document",
     "put_number",
+    "repl_message",
+    "repl_output",
     "softmax_layer",
+    "with_exit_code",
 ]

@@ -81,9 +81,11 @@ def answer(verdict: Grade) -> dict[str, Any]:
     return {"answer": body}
 
 
-def explained(explained: Explanation, verdict: Grade | None = None) -> dict[str, Any]:
+def explained(
+    explained: Explanation, verdict: Grade | None = None, steps: bool = True
+) -> dict[str, Any]:
     """`diff --explain` / `--answer` without a point: the symbolic document
-    (explain.schema.json)."""
+    (explain.schema.json); its steps unless `steps` is False (--answer alone)."""
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "expression": explained.expression,
@@ -91,7 +93,25 @@ def explained(explained: Explanation, verdict: Grade | None = None) -> dict[str,
         "wrt": list(explained.wrt),
         "order": explained.order,
     }
-    document.update(explanation(explained))
+    symbolic = explanation(explained)
+    if not steps:  # --answer alone: the derivatives without their derivation
+        del symbolic["explanation"]
+    document.update(symbolic)
     if verdict is not None:
         document.update(answer(verdict))
     return strict(document)
+
+
+def explained_at_point(
+    result: Any, explained: Explanation, verdict: Grade | None, steps: bool
+) -> dict[str, Any]:
+    """`diff --explain` / `--answer` at a point: diff's document (diff.schema.json)
+    with the steps (--explain) and the grade (--answer) beside the numbers."""
+    from .onepoint import diff
+
+    document = diff(result)
+    if steps:
+        document.update(explanation(explained))
+    if verdict is not None:
+        document.update(answer(verdict))
+    return document
