@@ -317,7 +317,7 @@ class _Chunk:
         grads = self._autograd()
         frozen = numeric.detached_values(expr, points)
         methods = self._methods(grads, frozen)
-        checks = [verdict.compare(m, plan.dtype, len(wanted[0])) for m in methods]
+        checks = [verdict.weigh(m, plan.dtype, len(wanted[0])) for m in methods]
         names = sorted({n for w in wanted for n in w})
         shapes = {n: None for n in points}
         kinks = numeric.find_kinks(expr, points, values, frozen, names, shapes)
@@ -395,7 +395,7 @@ class _Chunk:
             column["finite_difference"][where] = m.finite_difference[:, 0]
             column["finite_difference_error"][where] = m.finite_difference_error[:, 0]
             column["agree"][where] = check.agree[:, 0]
-            column["finite_difference_checked"][where] = m.fd_counted[:, 0]
+            column["finite_difference_checked"][where] = check.fd_counted[:, 0]
 
     def _explain(self, codes: np.ndarray, methods: list, checks: list, kinks: dict) -> None:
         """The reason for every point that does not agree, and its kinks."""

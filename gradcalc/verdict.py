@@ -194,21 +194,6 @@ class Methods:
     # the point moves by a few ulps: float64's reach there (see FLOAT64_REACH).
     float64_noise: dict[tuple[int, int, str], float] | None = None
     order: int = 1  # of the derivative: its finite differences' tolerance
-    # True where finite differences were taken cleanly but decide nothing
-    # (`decisive`); recorded by `compare` (`weigh` leaves the Methods alone).
-    fd_unresolved: np.ndarray | None = None
-
-    @property
-    def fd_counted(self) -> np.ndarray:
-        """Where finite differences count (JSON `finite_difference_checked`):
-        taken cleanly, and deciding (after `compare`; `Checks.fd_counted`
-        says the same without it)."""
-        counted = np.ones(np.shape(self.sympy), dtype=bool)
-        if self.fd_checked is not None:
-            counted = counted & self.fd_checked
-        if self.fd_unresolved is not None:
-            counted = counted & ~self.fd_unresolved
-        return counted
 
 
 @dataclass(frozen=True)
@@ -220,7 +205,7 @@ class Checks:
     autograd_close: np.ndarray
     fd_finite: np.ndarray
     fd_close: np.ndarray
-    fd_counted: np.ndarray  # where finite differences count (see Methods.fd_counted)
+    fd_counted: np.ndarray  # where they count (JSON finite_difference_checked): clean, deciding
     fd_unresolved: np.ndarray  # taken cleanly, but deciding nothing (`decisive`)
 
     @property
@@ -272,14 +257,6 @@ def weigh(methods: Methods, dtype: str, order: int) -> Checks:
         fd_counted=counted,
         fd_unresolved=unresolved,
     )
-
-
-def compare(methods: Methods, dtype: str, order: int) -> Checks:
-    """`weigh`, also recording `fd_unresolved` on `methods`, for callers
-    that read `Methods.fd_counted` rather than `Checks.fd_counted`."""
-    checks = weigh(methods, dtype, order)
-    methods.fd_unresolved = checks.fd_unresolved
-    return checks
 
 
 def judge(checks: list[Checks], kink: np.ndarray, undefined: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ def _methods(sympy, autograd, fd, fd_error=0.0):
 
 def _judge(methods, kink=None, undefined=None, dtype="float64", order=1):
     points = methods.sympy.shape[0]
-    checks = [verdict.compare(methods, dtype, order)]
+    checks = [verdict.weigh(methods, dtype, order)]
     kink = np.zeros(points, bool) if kink is None else np.array(kink)
     undefined = np.zeros(points, bool) if undefined is None else np.array(undefined)
     return [verdict.STATUSES[c] for c in verdict.judge(checks, kink, undefined)], checks
@@ -87,7 +87,7 @@ def test_finite_differences_too_unsure_to_confirm_or_refute_are_not_checked():
     methods = _methods([1.0, 1.0], [1.0, 1.0], [1.01, 1.0], fd_error=[1.0, float("inf")])
     statuses, checks = _judge(methods)
     assert statuses == ["agree", "agree"]
-    assert methods.fd_counted[:, 0].tolist() == [False, True]  # an exact 1.0 confirms
+    assert checks[0].fd_counted[:, 0].tolist() == [False, True]  # an exact 1.0 confirms
     words = verdict.reason(verdict.AGREE, 0, [methods], checks, [])
     assert words == (
         "SymPy and autograd agree; finite differences not checked here (d/dx): "
@@ -95,7 +95,8 @@ def test_finite_differences_too_unsure_to_confirm_or_refute_are_not_checked():
     )
     # Unbounded (float64 forced too long a step): no slack; 1e-5 off is not confirmed.
     methods = _methods([1.0], [1.0], [1.0 + 1e-5], fd_error=float("inf"))
-    assert _judge(methods)[0] == ["agree"] and not methods.fd_counted[0, 0]
+    statuses, checks = _judge(methods)
+    assert statuses == ["agree"] and not checks[0].fd_counted[0, 0]
 
 
 def test_precedence_undefined_function_then_kink_then_undefined_derivative_then_disagree():
