@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 MAX_ORDER = 4
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
     expression: str
     variables: list[str]

@@ -171,7 +171,7 @@ class Kink:
     order: int = 1  # a kink of the (order - 1)-th derivative: 1 is a corner of f
 
 
-@dataclass
+@dataclass(frozen=True)
 class Methods:
     """One derivative (d/dx, or ∂²/∂x∂y) by the three methods, at every point:
     arrays of shape (points, components); components is 1 for scalars."""

@@ -2,6 +2,8 @@
 methods and kink findings, no engine involved. One test per status and one
 for the precedence between them."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -53,7 +55,7 @@ def test_each_status_from_the_numbers(sympy, autograd, fd, expected):
 
 def test_a_finite_difference_not_taken_cleanly_is_not_checked():
     methods = _methods([2.0, 2.0], [2.0, 2.0], [0.5, 0.5])
-    methods.fd_checked = np.array([[False], [True]])
+    methods = replace(methods, fd_checked=np.array([[False], [True]]))
     statuses, checks = _judge(methods)
     assert statuses == ["agree", "disagree"]
     assert verdict.reason(verdict.AGREE, 0, [methods], checks, []) == (
@@ -111,7 +113,7 @@ def test_precedence_undefined_function_then_kink_then_undefined_derivative_then_
 
 def test_reasons_are_built_from_the_decision():
     methods = _methods([2.0, 2.0, NAN], [2.5, 2.0, 1.0], [2.0, 2.0, 1.0])
-    methods.sympy_why = {(2, 0): "infinite (division by zero)"}
+    methods = replace(methods, sympy_why={(2, 0): "infinite (division by zero)"})
     statuses, checks = _judge(methods)
     assert statuses == ["disagree", "agree", "undefined"]
     words = [
@@ -147,10 +149,10 @@ def test_uncounting_is_weighing_without_those_finite_differences(dropped):
     methods = _methods(
         [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.5, 1.01, 1.0], fd_error=[0.01, 1.0, 0.0]
     )
-    methods.fd_checked = np.array([[True], [True], [False]])
+    methods = replace(methods, fd_checked=np.array([[True], [True], [False]]))
     where = np.array(dropped).reshape(-1, 1)
     uncounted = verdict.weigh(methods, "float64", 1).uncounting(where)
-    methods.fd_checked = methods.fd_checked & ~where
+    methods = replace(methods, fd_checked=methods.fd_checked & ~where)
     weighed = verdict.weigh(methods, "float64", 1)
     for name in ("fd_finite", "fd_close", "fd_counted", "fd_unresolved", "agree"):
         assert getattr(uncounted, name).tolist() == getattr(weighed, name).tolist(), name
