@@ -8,7 +8,7 @@ import pytest
 from gradcalc.check import differentiate
 from gradcalc.errors import DomainError, PointError, TooLargeError, UsageError
 
-# The notebook prints these (shared/reference/autograd-notebook.txt).
+# The autograd notebook gradcalc grew from prints these.
 NOTEBOOK_SIN_SQUARE_AT_2 = -2.6145744834544478
 NOTEBOOK_SIN_SQUARE_AT_3 = -5.466781571308061
 NOTEBOOK_PRINTED_DIGITS = 1e-4  # the notebook's tensors print 4 decimals
