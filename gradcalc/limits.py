@@ -34,10 +34,6 @@ LIMITS_AGREE = 1e-7  # relative: two sides' limits this close are one limit
 # are not told apart (higher-order terms stay in the extrapolated value).
 UNSURE = 0.1
 
-# Not a limit of a derivative: the most training epochs `perceptron` takes,
-# one cap for the neuron (its `steps`) and the softmax layer (its `epochs`).
-MAX_EPOCHS = 100_000
-
 
 @dataclass
 class Side:

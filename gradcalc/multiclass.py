@@ -17,8 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from .errors import UsageError
-from .limits import MAX_EPOCHS
-from .neuron import parted
+from .neuron import MAX_EPOCHS, parted
 from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
 
 MAX_CLASSES = 1000

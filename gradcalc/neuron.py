@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
 
 from .errors import UsageError
-from .limits import MAX_EPOCHS
 from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
+
+# The most training epochs `perceptron` takes: one cap for the neuron (its
+# `steps`) and the softmax layer (its `epochs`).
+MAX_EPOCHS = 100_000
 
 LOSSES = ("bce", "mse")
 Numbers = float | list[float] | tuple[float, ...]  # one feature, or several

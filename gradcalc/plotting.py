@@ -103,22 +103,6 @@ def window_around(at: float) -> tuple[float, float]:
     return at - half, at + half
 
 
-def parse_range(text: str) -> tuple[float, float]:
-    """'a:b' -> (a, b), a < b, both finite."""
-    from .points import resolve
-
-    parts = text.split(":")
-    if len(parts) != 2:
-        raise UsageError(f"'{text}' is not a range a:b (e.g. -2:2)", option="range")
-    try:
-        a, b = (float(resolve([f"t={p.strip()}"], ["t"])["t"]) for p in parts)
-    except Exception:
-        raise UsageError(f"'{text}' is not a range a:b of numbers", option="range") from None
-    if not (np.isfinite(a) and np.isfinite(b) and a < b):
-        raise UsageError(f"'{text}': needs finite a < b", option="range")
-    return a, b
-
-
 class _Slice:
     """f along one variable, the others held at the point."""
 
@@ -502,7 +486,6 @@ __all__ = [
     "Tangent",
     "build",
     "over_points",
-    "parse_range",
     "window_around",
 ]
 

@@ -18,7 +18,7 @@ from typer._click.exceptions import BadParameter
 from typer._coercion import build_runtime_param
 
 from gradcalc.cli import app
-from gradcalc.coercion import NotPlain, PlainRuntimeParam, plain_value
+from gradcalc.cli.coercion import NotPlain, PlainRuntimeParam, plain_value
 
 # Raw values as Click hands them over: strings from the command line, and
 # the declared defaults (ints, floats, enum members, None).
@@ -105,7 +105,7 @@ def test_plain_coercion_matches_typer(command, param, context):
 
 
 def test_every_parameter_gets_the_plain_coercion():
-    from gradcalc.coercion import plain
+    from gradcalc.cli.coercion import plain
 
     names = []
     for command, param, _ in PARAMETERS:

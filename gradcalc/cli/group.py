@@ -13,9 +13,9 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from ..coercion import plain
 from ..errors import BudgetError, ExitCode, GradcalcError
 from . import argv, startup
+from .coercion import plain
 from .output import ClosedPipe, finish_output
 from .progress import stop_progress
 from .report import caret, report, usage_hint

@@ -55,6 +55,26 @@ def expression_and_point(ctx: Any, expression: str, at: list[str] | None) -> tup
     return ahead.expression, ahead.point if ahead.point is not None else list(at or [])
 
 
+def window(text: str) -> tuple[float, float]:
+    """plot --range 'a:b' -> (a, b), a < b, each a number or a constant
+    expression (pi/2) as --at reads one."""
+    import math
+
+    from ..errors import GradcalcError
+    from ..points import number
+
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise UsageError(f"'{text}' is not a range a:b (e.g. -2:2)", option="range")
+    try:
+        a, b = (number(part, "range") for part in parts)
+    except GradcalcError:
+        raise UsageError(f"'{text}' is not a range a:b of numbers", option="range") from None
+    if not (math.isfinite(a) and math.isfinite(b) and a < b):
+        raise UsageError(f"'{text}': needs finite a < b", option="range")
+    return a, b
+
+
 def open_points(source: str) -> tuple[Any, str]:
     """The binary stream of --points (stdin for '-'), and the name for messages."""
     if source == "-":

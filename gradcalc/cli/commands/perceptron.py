@@ -101,7 +101,7 @@ def perceptron(
 
 def _epochs(epochs: int, old_steps: int | None) -> int:
     """--epochs, or its deprecated spelling --steps (with a note), within the limit."""
-    from ...limits import MAX_EPOCHS
+    from ...neuron import MAX_EPOCHS
 
     if old_steps is not None:
         sys.stderr.write(

@@ -11,7 +11,7 @@ import typer
 
 from ...errors import ExitCode, UsageError
 from ..group import exit_code
-from ..inputs import expression_and_point, open_points
+from ..inputs import expression_and_point, open_points, window
 from ..options import (
     AlongVariable,
     At,
@@ -63,12 +63,10 @@ def plot(
     """Draw f around the point with its tangent there, f′ below it, kinks and
     undefined points marked; or (--fd-error) the error of finite differences
     against the step."""
-    from ...plotting import parse_range
-
     if expression == "-" and points == "-":
         raise UsageError("stdin can hold the expression or the points, not both")
     expr, point = expression_and_point(ctx, expression, at)
-    window = parse_range(range_) if range_ is not None else None
+    drawn_window = window(range_) if range_ is not None else None
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
     if points is not None:
@@ -81,7 +79,7 @@ def plot(
         return _error_curve(expr, point, wrt, json, output)
     from ...plotting import build
 
-    drawn = build(expr, point, wrt, window, not no_derivative)
+    drawn = build(expr, point, wrt, drawn_window, not no_derivative)
     if json:
         from ...jsonout import plot as document
 
