@@ -18,7 +18,7 @@ from ..parsing import as_expression
 from .group import exit_code
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """What the command prints and how it ends."""
 
@@ -31,8 +31,13 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Asked:
-    """What diff's explained path was asked for, besides the derivative."""
+    """What diff's explained path was asked for: the derivative, and how to
+    show it."""
 
+    wrt: Any  # --wrt: the variables, or None for all
+    order: int
+    dtype: str
+    autograd: bool  # not --no-autograd
     explain: bool  # --explain: the steps
     answer: str | None  # --answer EXPR: a hand-written derivative to grade
     form: str  # --format: text, markdown or latex
@@ -73,6 +78,10 @@ def explained(params: dict) -> Outcome:
     """The explained path for diff's parsed options (`expression` and `at`
     as read once, see inputs.expression_and_point)."""
     asked = Asked(
+        wrt=params["wrt"],
+        order=params["order"],
+        dtype=params["dtype"].value,
+        autograd=not params["no_autograd"],
         explain=params["explain"],
         answer=params["answer"],
         form=params["output_format"].value,
@@ -81,20 +90,10 @@ def explained(params: dict) -> Outcome:
         digits=params["digits"],
         json=params["json"],
     )
-    return run(
-        params["expression"],
-        params["at"],
-        params["wrt"],
-        params["order"],
-        params["dtype"].value,
-        not params["no_autograd"],
-        asked,
-    )
+    return run(params["expression"], params["at"], asked)
 
 
-def run(
-    expression: Any, at: Any, wrt: Any, order: int, dtype: str, autograd: bool, asked: Asked
-) -> Outcome:
+def run(expression: Any, at: Any, asked: Asked) -> Outcome:
     """The library calls (differentiate with --at, explain, grade) and the view."""
     from .. import explain as explaining
 
@@ -104,9 +103,15 @@ def run(
         from ..check import differentiate
 
         result = differentiate(
-            expr, at, wrt=wrt, order=order, dtype=dtype, full=asked.full, autograd=autograd
+            expr,
+            at,
+            wrt=asked.wrt,
+            order=asked.order,
+            dtype=asked.dtype,
+            full=asked.full,
+            autograd=asked.autograd,
         )
-    explained = explaining.explain(expr, wrt=wrt, order=order, at=at or None)
+    explained = explaining.explain(expr, wrt=asked.wrt, order=asked.order, at=at or None)
     grade = None
     if asked.answer is not None:
         from ..answer import grade as graded
@@ -114,14 +119,12 @@ def run(
         grade = graded(explained, asked.answer)
     found = Found(result, explained, grade)
     failure = explaining.failure_message(explained) if asked.explain else None
-    outcome = Outcome(code=ExitCode.INTERNAL if failure else _code(found), failure=failure)
+    code = ExitCode.INTERNAL if failure else _code(found)
     if asked.json:
-        outcome.document = _document(found, asked)
-    elif asked.form in ("markdown", "latex"):
-        outcome.text = _math(found, asked)
-    else:
-        outcome.renderable = _view(found, asked)
-    return outcome
+        return Outcome(document=_document(found, asked), code=code, failure=failure)
+    if asked.form in ("markdown", "latex"):
+        return Outcome(text=_math(found, asked), code=code, failure=failure)
+    return Outcome(renderable=_view(found, asked), code=code, failure=failure)
 
 
 def _code(found: Found) -> int:

@@ -107,17 +107,12 @@ def terminal() -> tuple[int, bool]:
     return shutil.get_terminal_size().columns, color
 
 
-def draw_function(
-    expression: Any,
-    at: Any,
-    wrt: Any,
-    window: tuple[float, float] | None,
-    derivative: bool,
-    result: Any = None,
-) -> str:
-    """f, its tangent and f′ drawn as text for this terminal."""
+def draw_tangent(result: Any) -> str:
+    """diff --plot: f, its tangent at the point and f′, drawn as text for this
+    terminal from diff's own result (nothing differentiated again)."""
     from ..plotting import build
     from ..render.plot import function
 
     width, color = terminal()
-    return function(build(expression, at, wrt, window, derivative, result), width, color)
+    drawn = build(result.tree, result.point, result.wrt, None, True, result)
+    return function(drawn, width, color)

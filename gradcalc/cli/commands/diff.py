@@ -35,7 +35,7 @@ from ..options import (
     Wrt,
     examples,
 )
-from ..output import draw_function, emit, show
+from ..output import draw_tangent, emit, show
 
 
 def engines(params: dict) -> tuple[str, ...]:
@@ -105,7 +105,7 @@ def diff(
         emit(document(result))
         return exit_code(result.status)
     table = _table(result, flags, full, digits, dtype.value)
-    drawn = draw_function(result.tree, result.point, result.wrt, None, True, result) if plot else ""
+    drawn = draw_tangent(result) if plot else ""
     show(table)
     if drawn:
         sys.stdout.write("\n" + drawn)
