@@ -141,7 +141,10 @@ def diff(
     `--at` takes it ("x=3,y=2"), or a list of such strings."""
     from .check import differentiate
 
-    return Diff(differentiate(expression, at, wrt, order, dtype, full, autograd))
+    result = differentiate(
+        expression, at, wrt=wrt, order=order, dtype=dtype, full=full, autograd=autograd
+    )
+    return Diff(result)
 
 
 def graph(expression: str, at: Any = None, dtype: str = "float64") -> Graph:

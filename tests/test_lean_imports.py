@@ -101,6 +101,6 @@ def test_a_table_imports_rich_and_json_does_not():
     ],
 )
 def test_input_that_does_not_read_is_reported_before_torch_is_imported(args):
-    """A typo costs no second of importing torch (cli._reads)."""
+    """A typo costs no second of importing torch (cli.inputs.read_ahead)."""
     _, last = _run(args)
     assert last == "2 []"
