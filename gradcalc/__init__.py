@@ -16,7 +16,7 @@ torch) are imported lazily, so importing this package stays cheap.
 
 from typing import Any
 
-__version__ = "0.3.1"
+__version__ = "0.4.0"
 
 __all__ = [
     "GradcalcError",
