@@ -219,7 +219,7 @@ def test_perceptron_refuses_what_it_cannot_take_with_exit_2(arguments, words, cl
 
 
 def test_training_that_parts_says_where_and_exits_1(cli):
-    from gradcalc.limits import MAX_EPOCHS
+    from gradcalc.neuron import MAX_EPOCHS
 
     assert f"(at most {MAX_EPOCHS:,})" in " ".join(cli("perceptron", "--help").stdout.split())
     # lr 1e300: the manual updates overflow to nan at epoch 2, autograd's loss
