@@ -167,3 +167,24 @@ def test_a_numpy_warning_never_reaches_stderr():
     process = _run(["diff", "x**(10**59)", "--at", "1"])
     assert process.returncode == 0  # finite differences overflow: not checked
     assert process.stderr == ""
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_every_description_shows_whole_in_the_functions_table(cli, columns):
+    """Brackets are text, not Rich markup ('x clipped to [lo, hi]',
+    'softmax(logits)[k]'), and a long word folds instead of being cut."""
+    from gradcalc.functions import FUNCTIONS
+
+    run = cli("functions", env={"NO_COLOR": "1", "COLUMNS": columns})
+    assert run.exit_code == 0
+    cells = {"domain": [], "description": []}
+    for line in run.stdout.splitlines():
+        parts = line.split("│")
+        if len(parts) == 6:  # │ function │ arguments │ domain │ description │
+            cells["domain"].append(parts[3])
+            cells["description"].append(parts[4])
+    shown = {key: "".join("".join(values).split()) for key, values in cells.items()}
+    for f in FUNCTIONS:
+        assert "".join(f.doc.split()) in shown["description"], f.name
+        assert "".join(f.domain.split()) in shown["domain"], f.name
+    assert "…" not in run.stdout

@@ -15,10 +15,16 @@ def arity_text(arity: tuple[int, int | None]) -> str:
 
 
 def view(functions: Iterable[Any]) -> Any:
+    """One row a function. Every cell is Text, never markup: a description
+    like "x clipped to [lo, hi]" or "softmax(logits)[k]" is shown whole."""
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table("function", "arguments", "domain", "description")
+    table = Table()
+    for header in ("function", "arguments", "domain", "description"):
+        table.add_column(header, overflow="fold")  # a long word folds, never cut
     for f in functions:
-        table.add_row("/".join((f.name,) + f.aliases), arity_text(f.arity), f.domain, f.doc)
+        cells = ("/".join((f.name,) + f.aliases), arity_text(f.arity), f.domain, f.doc)
+        table.add_row(*(Text(cell) for cell in cells))
     table.add_row("pi, e/E", "", "", "constants")
     return table
