@@ -230,6 +230,10 @@ def _compare(trace: _Trace, dtype: str) -> bool:
     for node, parsed in zip(trace.nodes, trace.order):
         if not trace.depends[id(parsed)] or node.detached:
             continue  # constants carry no gradient to compare
+        if node.kind == "operation" and node.grad_fn is None:
+            # Computed from detached values only (detach(x)^2): torch does not
+            # track it, so it has no .grad to compare, by design.
+            continue
         mine = np.ravel(np.asarray(node.adjoint if node.adjoint is not None else 0.0))
         theirs = np.ravel(np.asarray(node.torch_grad if node.torch_grad is not None else 0.0))
         if mine.shape != theirs.shape:

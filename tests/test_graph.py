@@ -200,3 +200,25 @@ def test_the_graph_says_whether_autograds_gradient_turns_nan_or_infinite(
     run = cli("graph", expression, "--at", "0", env={"NO_COLOR": "1", "COLUMNS": "200"})
     assert f"torch's gradient becomes {kind} at" in run.stdout
     assert ("(0·∞)" in run.stdout) == (kind == "NaN")
+
+
+# detach(u) passes no gradient: the derivative through it is 0, by hand.
+DETACHED = [
+    ("x + detach(x)^2", {"x": 1.0}, {"x": 1.0}),
+    ("sin(detach(x)^2) + x*detach(x)", {"x": 0.5}, {"x": 0.5}),
+    ("x*y + detach(y)^3", {"x": 1.0, "y": 2.0}, {"x": 2.0, "y": 1.0}),
+]
+
+
+@pytest.mark.parametrize(("expression", "point", "by_hand"), DETACHED)
+def test_a_node_torch_does_not_track_is_not_compared(cli, expression, point, by_hand):
+    """A node computed from detached values only has no grad_fn and no .grad:
+    the graph agrees, and its exit code says what its status says."""
+    at = ",".join(f"{name}={value}" for name, value in point.items())
+    run = cli("graph", expression, "--at", at, "--format", "json")
+    document = run.json
+    assert (document["status"], document["agree"], run.exit_code) == ("agree", True, 0)
+    leaves = {n["label"]: n["gradient"] for n in document["nodes"] if n["kind"] == "variable"}
+    for name, gradient in by_hand.items():
+        assert leaves[name]["chain_rule"] == pytest.approx(gradient, rel=1e-12)
+        assert leaves[name]["torch"] == pytest.approx(gradient, rel=1e-12)
