@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, validate
 
 from gradcalc.errors import ExitCode
 
@@ -188,3 +188,21 @@ def test_every_description_shows_whole_in_the_functions_table(cli, columns):
         assert "".join(f.doc.split()) in shown["description"], f.name
         assert "".join(f.domain.split()) in shown["domain"], f.name
     assert "…" not in run.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("graph", "x", "--at", "1", "--json", "-f", "bogus"),
+        ("graph", "x", "--at", "1", "-f", "bogus", "--json"),
+        ("diff", "x", "--at", "1", "--json", "--format", "bogus"),
+    ],
+)
+def test_a_bad_choice_under_json_is_reported_as_json(cli, args):
+    """--json asked for the error as JSON, whichever option comes after it."""
+    run = cli(*args)
+    assert run.exit_code == 2
+    document = json.loads(run.stdout)
+    assert document["error"]["kind"] == "usage"
+    assert "'bogus' is not one of" in document["error"]["message"]
+    validate(document, "error.schema.json")

@@ -131,7 +131,7 @@ def _words_ask_json(words: Any, options: dict) -> bool:
         if param.name == "json":
             machine = True
         elif param.name == "format":
-            machine = (attached or next(words, "")) == "json"
+            machine = machine or (attached or next(words, "")) == "json"
         elif not (param.is_flag or attached):
             next(words, None)
     return machine
