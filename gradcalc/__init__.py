@@ -49,3 +49,8 @@ def __getattr__(name: str) -> Any:
 
         return GradcalcError
     raise AttributeError(f"module 'gradcalc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API, for `dir(gradcalc)` and IPython's Tab (its names load lazily)."""
+    return sorted({name for name in globals() if name.startswith("__")} | set(__all__))

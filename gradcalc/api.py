@@ -61,6 +61,10 @@ class Answer:
     def _latex(self) -> str | None:
         return None
 
+    def __str__(self) -> str:
+        """The table a terminal shows (`print(result)`), without colour."""
+        return self._plain()
+
     def __repr__(self) -> str:
         return f"<gradcalc {type(self).__name__} {self.to_dict().get('status', '')}>"
 

@@ -181,3 +181,16 @@ def test_a_point_is_built_once_on_the_command_line(monkeypatch):
         result = CliRunner().invoke(app, args, env={"NO_COLOR": "1"})
         assert result.exit_code == 0, result.output
         assert len(calls) == 1, args
+
+
+def test_printing_a_result_shows_the_table_a_terminal_shows(cli):
+    shown = str(gradcalc.diff("sin(x**2)", at=3))
+    run = cli("diff", "sin(x**2)", "--at", "3", env={"NO_COLOR": "1", "COLUMNS": "100"})
+    assert [line.rstrip() for line in shown.splitlines()] == run.stdout.splitlines()
+    assert repr(gradcalc.diff("sin(x**2)", at=3)) == "<gradcalc Diff agree>"
+
+
+def test_dir_lists_the_public_api():
+    public = [name for name in dir(gradcalc) if not name.startswith("_")]
+    assert public == sorted(n for n in gradcalc.__all__ if not n.startswith("_"))
+    assert {"diff", "graph", "perceptron", "accumulate"} <= set(public)
