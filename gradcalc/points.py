@@ -50,7 +50,9 @@ def number(text: str, where: str) -> float:
     source = text.strip(BLANK)
     if not source:
         raise _error(where, ": missing value")
-    if source.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+    if source.lower().lstrip("+-") in ("nan", "inf", "infinity") or (
+        _PLAIN.fullmatch(source) and math.isinf(float(source))
+    ):
         raise _error(where, f": {source!r} is not a finite number")
     try:
         expr = parse(source)

@@ -9,6 +9,7 @@ here, with the column, before anything is built.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -126,6 +127,11 @@ def _check_number(source: str, text: str, start: int, end: int) -> None:
             f"number at column {start + 1} has {digits} digits; the limit is {MAX_DIGITS}"
         )
     _check_exponent(mantissa, exponent, start)
+    if math.isinf(float(text)):  # exact for SymPy, but no method can evaluate it
+        raise TooLargeError(
+            f"number at column {start + 1} ({text}) is past float64's range "
+            "(about 1.8e308): autograd and finite differences cannot take it"
+        )
 
 
 def _check_exponent(mantissa: str, exponent: str, start: int) -> None:

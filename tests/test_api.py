@@ -194,3 +194,15 @@ def test_dir_lists_the_public_api():
     public = [name for name in dir(gradcalc) if not name.startswith("_")]
     assert public == sorted(n for n in gradcalc.__all__ if not n.startswith("_"))
     assert {"diff", "graph", "perceptron", "accumulate"} <= set(public)
+
+
+@pytest.mark.parametrize(
+    ("at", "words"),
+    [
+        ({"x": [[1, 2], [3, 4]]}, "vectors are one-dimensional"),  # never flattened
+        ({"x=5,y": 2}, "'x=5,y' is not a variable"),  # a key is a name, never --at text
+    ],
+)
+def test_a_dict_point_is_names_and_vectors_only(at, words):
+    with pytest.raises(gradcalc.GradcalcError, match=words):
+        gradcalc.diff("sum(x*y)", at=at)

@@ -155,7 +155,7 @@ def test_non_ascii_digits_and_spaces_are_parse_errors(text, char, column):
         ("1e-5000*x", "-5000"),
         ("1e-99999999999999999999*x", "-" + "9" * 19 + "…"),
         ("1e" + "9" * 30 + "*x", "9" * 20 + "…"),
-        ("0.5e1001*x", None),  # 5e1000: within, net of its decimal place
+        ("0.5e-999*x", None),  # 5e-1000: within, net of its decimal place
     ],
 )
 def test_a_literal_exponent_is_bounded_before_anything_is_built(text, shown):
@@ -217,3 +217,25 @@ def test_the_depth_rule_is_the_one_security_md_states():
         parse("sin(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH)
     parse("(" * 5000 + "x" + ")" * 5000)
     parse("+".join(["x"] * 5000))
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["1e999", "2e308", "1.8e308", "179769313486231580793728971405303415079934867229867895250e253"],
+)
+def test_a_number_past_float64s_range_is_an_input_limit(cli, literal):
+    """Exit 2, kind too_large, with its column: no method but SymPy could take it
+    (float64's largest, 1.7976931348623157e308, is math's own constant)."""
+    import sys
+
+    assert float(literal) > sys.float_info.max or float(literal) == float("inf")
+    run = cli("diff", f"{literal}*x", "--at", "1", "--json")
+    assert run.exit_code == 2
+    error = run.json["error"]
+    assert error["kind"] == "too_large" and "column 1" in error["message"]
+
+
+def test_float64s_largest_number_is_taken(cli):
+    run = cli("diff", "1.7976931348623157e308*x", "--at", "1", "--json")
+    assert run.exit_code == 0
+    assert run.json["gradient"]["x"]["sympy"] == 1.7976931348623157e308
