@@ -84,7 +84,11 @@ def _torch_log(t: ModuleType, x: Any, base: Any = None) -> Any:
 
 
 def _np_log(np: ModuleType, x: Any, base: Any = None) -> Any:
-    return np.log(x) if base is None else np.log(x) / np.log(base)
+    if base is None:
+        return np.log(x)
+    # Base 0 is outside the domain, though log(x)/log(0) = log(x)/-inf is a
+    # finite 0: NaN says so (the numeric evaluation decides what is undefined).
+    return np.log(x) / np.where(np.asarray(base) > 0, np.log(base), np.nan)
 
 
 def _mp_log(mp: ModuleType, x: Any, base: Any = None) -> Any:

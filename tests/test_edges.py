@@ -11,6 +11,7 @@ every order up to N at 50 digits); gradcalc must give the same
 `differentiable` flag and, where differentiable, the same derivative.
 """
 
+import json
 import math
 import os
 import random
@@ -379,3 +380,21 @@ def test_a_kink_at_a_small_point_is_found_where_f_is_not_small(expression):
     # f near 1 there: probes shorter than |x| drown in rounding and must not drop it.
     assert reference.one_variable_verdict(expression, "x", 2.0**-20)[0] == "not_differentiable"
     assert differentiate(expression, {"x": 2.0**-20}).status == "not_differentiable"
+
+
+@pytest.mark.parametrize("at", ["x=2,b=0", "x=0.5,b=0", "x=2,b=-1"])
+def test_log_to_a_base_outside_its_domain_is_undefined(cli, at):
+    """log(x, b) needs b > 0 and b != 1: at b = 0 log(x)/log(0) is a finite 0
+    in float64, which is no value of the function (exit 3, not agree)."""
+    run = cli("diff", "log(x, b)", "--at", at, "--json")
+    assert run.exit_code == 3
+    assert run.json["error"]["kind"] == "domain"
+    many = cli(
+        "diff",
+        "log(x, b)",
+        "--points",
+        "-",
+        "--json",
+        input=f"x,b\n{at.replace('x=', '').replace('b=', '')}\n",
+    )
+    assert json.loads(many.stdout.splitlines()[0])["status"] == "undefined"
