@@ -2,6 +2,8 @@
 JSON, no file written, and an answer within the 10 s a user will wait."""
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -165,3 +167,32 @@ def test_timeout_also_bounds_many_points(tmp_path):
     # The error follows the answers written before the budget ran out.
     last = _strict(process.stdout.splitlines()[-1])
     assert last["error"]["message"].startswith("computing used more than 0.1 s of CPU time")
+
+
+@pytest.mark.parametrize(
+    ("stdin", "words"),
+    [
+        (" " * 1_000_000 + "x\n", "more than 100000 characters"),  # blanks count
+        ("x+" * 60_000 + "x\n", "120002 characters long"),  # the newline too
+    ],
+)
+def test_an_expression_on_stdin_is_bounded_before_it_is_stripped(cli, stdin, words):
+    run = cli("diff", "-", "--at", "1", "--json", input=stdin)
+    assert run.exit_code == 2
+    error = run.json["error"]
+    assert error["kind"] == "too_large" and words in error["message"]
+
+
+def test_an_endless_stdin_is_refused_without_reading_it_all():
+    """/dev/zero as the expression: refused after reading what the limit
+    allows (a budget-free bound: the run ends by itself, whatever the load)."""
+    with open("/dev/zero", "rb") as zero:
+        run = subprocess.run(
+            [sys.executable, "-m", "gradcalc", "diff", "-", "--at", "1"],
+            stdin=zero,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 2
+    assert "more than 100000 characters" in run.stderr

@@ -7,7 +7,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PointError, UsageError
+from ..errors import PointError, TooLargeError, UsageError
+from ..parsing import MAX_LENGTH
 
 if TYPE_CHECKING:
     from ..parsing import Expression
@@ -16,25 +17,52 @@ if TYPE_CHECKING:
 
 def expression_text(text: str) -> str:
     """'-' reads the expression from stdin (one line, surrounding blanks dropped)."""
-    if text == "-":
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-        if isinstance(data, bytes):
-            try:
-                data = data.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise UsageError(
-                    f"the expression on stdin is not UTF-8 text (byte {error.start + 1})"
-                ) from None
-        text = data.strip()
-        if not text:
-            raise UsageError("no expression on stdin (EXPR '-' reads it from there)")
-        lines = [line for line in text.splitlines() if line.strip()]
-        if len(lines) > 1:  # two expressions would read as their product
+    if text != "-":
+        return unprotected(text)
+    text = _stdin_text().strip()
+    if not text:
+        raise UsageError("no expression on stdin (EXPR '-' reads it from there)")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > 1:  # two expressions would read as their product
+        raise UsageError(
+            f"stdin holds {len(lines)} lines; EXPR '-' reads one expression "
+            "(gradcalc repl answers one a line)"
+        )
+    return text
+
+
+# UTF-8 takes at most 4 bytes a character: reading this much decides the limit
+# without reading an endless stdin (/dev/zero) to its end.
+_MOST_BYTES = 4 * MAX_LENGTH + 1
+
+
+def _stdin_text() -> str:
+    """stdin as text, at most MAX_LENGTH characters (blanks count: the limit
+    bounds what is read, not what is left after stripping)."""
+    if sys.stdin is None:
+        raise UsageError("no expression on stdin: standard input is closed")
+    buffer = getattr(sys.stdin, "buffer", None)
+    data = buffer.read(_MOST_BYTES) if buffer is not None else sys.stdin.read(_MOST_BYTES)
+    if isinstance(data, bytes):
+        if len(data) >= _MOST_BYTES:
+            raise _too_long(None)
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as error:
             raise UsageError(
-                f"stdin holds {len(lines)} lines; EXPR '-' reads one expression "
-                "(gradcalc repl answers one a line)"
-            )
-    return unprotected(text)
+                f"the expression on stdin is not UTF-8 text (byte {error.start + 1})"
+            ) from None
+    if len(data) > MAX_LENGTH:
+        raise _too_long(len(data))
+    return data
+
+
+def _too_long(characters: int | None) -> TooLargeError:
+    """None: more than could be read."""
+    size = f"more than {MAX_LENGTH}" if characters is None else str(characters)
+    return TooLargeError(
+        f"the expression on stdin is {size} characters long; the limit is {MAX_LENGTH}"
+    )
 
 
 def unprotected(text: str) -> str:
