@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -279,7 +279,11 @@ def _json_point(line: bytes, number: int, source: str) -> dict:
     try:
         # Integers become floats as they are read, never Python ints past the
         # int-to-text limit (4,300 digits).
-        item = json.loads(_text(line, number, source), parse_int=_json_integer)
+        item = json.loads(
+            _text(line, number, source), parse_int=_json_integer, object_pairs_hook=_once_each
+        )
+    except _DuplicateName as error:  # as a CSV header naming a column twice is
+        raise PointError(f"{source} line {number}: {error.name} appears twice") from None
     except _HugeInteger as error:
         raise PointError(
             f"{source} line {number}: an integer of {error.digits} digits is beyond float64's range"
@@ -289,6 +293,24 @@ def _json_point(line: bytes, number: int, source: str) -> dict:
         raise PointError(f"{source} line {number}: not JSON ({reason})") from None
     if not isinstance(item, dict):
         raise PointError(f'{source} line {number}: expected an object like {{"x": 1}}')
+    return item
+
+
+class _DuplicateName(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object whose names are all different (json keeps the last of two)."""
+    item = dict(pairs)
+    if len(item) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise _DuplicateName(name)
+            seen.add(name)
     return item
 
 

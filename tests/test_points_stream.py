@@ -183,3 +183,19 @@ def test_the_table_of_many_points_counts_every_chunk(cli, tmp_path):
     assert last[0].strip() == str(count + 1) and last[1].strip() == str(count - 6)
     assert run.stderr == f"gradcalc: 1 not differentiable of {count} points\n"
     assert os.path.getsize(path) > 0
+
+
+@pytest.mark.parametrize(
+    ("expression", "text", "line"),
+    [
+        ("x**2", '{"x": 1, "x": 2}\n', 1),
+        ("x*y", '{"x": 0, "y": 0}\n{"x": 1, "y": 2, "x": 3}\n', 2),
+        ("x**2", "x,x\n1,2\n", 1),
+    ],
+)
+def test_a_name_given_twice_is_refused_in_either_format(cli, expression, text, line):
+    """A JSON Lines point naming x twice is refused as a CSV header naming it
+    twice is (json would keep the last value silently)."""
+    run = cli("diff", expression, "--points", "-", input=text)
+    assert run.exit_code == 2
+    assert f"stdin line {line}: x appears twice" in run.stderr
