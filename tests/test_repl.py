@@ -268,3 +268,12 @@ def test_the_sessions_own_documents_follow_their_schema():
     printed = json.loads(session.handle("completion bash").stdout)
     assert printed["exit_code"] == 0 and printed["output"].startswith("#")
     validate(printed, "repl.schema.json")
+
+
+def test_blank_lines_and_comments_answer_nothing_under_json():
+    """One document per line that asks something, as --help and docs/repl.md say."""
+    session = Session(command=GROUP, json=True)
+    assert session.handle("") is None and session.handle("   ") is None
+    assert session.handle("# a note to self") is None
+    answered = session.handle("diff x^2 --at 1")
+    assert answered is not None and len(answered.stdout.splitlines()) == 1

@@ -72,5 +72,5 @@ complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l points -rF -d 'Dra
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l timeout -x -d 'Time budget: seconds of CPU time for computing (0: none); past it the run ends with exit 3. Default 5.'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l json -d 'The plotted data as one strict JSON document (see schemas/).'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l help -s h -d 'Show this message and exit.'
-complete -c gradcalc -n '__fish_seen_subcommand_from repl' -l json -d 'Answer every line with --json: one JSON document per input line (NDJSON), each with its exit status in `exit_code`.'
+complete -c gradcalc -n '__fish_seen_subcommand_from repl' -l json -d 'Answer every line with --json: one JSON document per line that asks something (NDJSON; blank lines and # comments answer nothing), each with its exit status in `exit_code`.'
 complete -c gradcalc -n '__fish_seen_subcommand_from repl' -l help -s h -d 'Show this message and exit.'

@@ -22,8 +22,9 @@ def repl(
         bool,
         typer.Option(
             "--json",
-            help="Answer every line with --json: one JSON document per input line (NDJSON), "
-            "each with its exit status in `exit_code`.",
+            help="Answer every line with --json: one JSON document per line that asks "
+            "something (NDJSON; blank lines and # comments answer nothing), each with its "
+            "exit status in `exit_code`.",
         ),
     ] = False,
 ) -> int:
