@@ -485,13 +485,62 @@ def test_real_process_plot(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-def test_an_image_that_cannot_be_written_for_a_full_disk_is_exit_74(tmp_path, cli):
-    full = tmp_path / "full.svg"
-    full.symlink_to("/dev/full")
-    run = cli("plot", "x", "--at", "1", "--output", str(full))
-    assert run.exit_code == 74 and "No space left on device" in run.stderr
-    # A path that names no file is the user's to fix: exit 2.
+def test_a_path_that_names_no_writable_file_is_exit_2(tmp_path, cli):
+    # A path that names no file is the user's to fix: exit 2 (a full disk is
+    # exit 74: test_a_write_that_fails_leaves_the_old_file_as_it_was).
     missing = cli("plot", "x", "--at", "1", "--output", str(tmp_path / "no" / "a.svg"))
     assert missing.exit_code == 2
     long = cli("plot", "x", "--at", "1", "--output", str(tmp_path / ("a" * 300 + ".svg")))
     assert long.exit_code == 2 and "too long" in long.stderr
+
+
+# --output writes one file, whole or not at all, and replaces only when asked.
+
+
+def _plot_to(cli, path, *extra):
+    return cli("plot", "sin(x)", "--at", "1", "--output", str(path), *extra)
+
+
+def test_an_existing_file_is_replaced_only_with_force(cli, tmp_path):
+    target = tmp_path / "f.svg"
+    target.write_text("mine")
+    run = _plot_to(cli, target)
+    assert run.exit_code == 2 and "exists: add --force to replace it" in run.stderr
+    assert target.read_text() == "mine"
+    run = _plot_to(cli, target, "--force")
+    assert run.exit_code == 0 and target.read_text().startswith("<?xml")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.svg"]  # no temporary left
+
+
+def test_a_symbolic_link_is_never_written_through(cli, tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("secret")
+    link = tmp_path / "link.svg"
+    link.symlink_to(victim)
+    run = _plot_to(cli, link)
+    assert run.exit_code == 2 and "is a symbolic link" in run.stderr
+    run = _plot_to(cli, link, "--force")  # the link itself is replaced
+    assert run.exit_code == 0
+    assert victim.read_text() == "secret" and not link.is_symlink()
+    dangling = tmp_path / "dangling.svg"
+    dangling.symlink_to(tmp_path / "nowhere.svg")
+    run = _plot_to(cli, dangling)
+    assert run.exit_code == 2 and not (tmp_path / "nowhere.svg").exists()
+
+
+def test_a_write_that_fails_leaves_the_old_file_as_it_was(cli, tmp_path, monkeypatch):
+    import errno
+
+    from matplotlib.figure import Figure
+
+    def full_disk(self, path, **options):
+        Path(path).write_text("<svg partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    target = tmp_path / "f.svg"
+    target.write_text("the old image")
+    run = _plot_to(cli, target, "--force")
+    assert run.exit_code == 74 and "No space left on device" in run.stderr
+    assert target.read_text() == "the old image"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.svg"]

@@ -366,6 +366,14 @@ ImageFile = Annotated[
         show_default=False,
     ),
 ]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="With --output: replace FILE if it exists (a symbolic link is replaced "
+        "itself, never written through).",
+    ),
+]
 PlotPoints = Annotated[
     str | None,
     typer.Option(

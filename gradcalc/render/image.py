@@ -11,14 +11,16 @@ image. Every artist a reader looks for has a gid (an id in the SVG):
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import tempfile
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import OutputError, UsageError
+from ..errors import GradcalcError, OutputError, UsageError
 
 if TYPE_CHECKING:
     from ..fderror import ErrorCurve, Fit, Series
@@ -106,7 +108,7 @@ def _latex(expression: str) -> str | None:
         return None
 
 
-def function(plot: Plot, path: str) -> None:
+def function(plot: Plot, path: str, replace: bool = False) -> None:
     """f, its tangent(s), the point and the marks; f′ in a panel below."""
     plt = _pyplot()
     kind = image_format(path)
@@ -172,7 +174,7 @@ def function(plot: Plot, path: str) -> None:
             bottom.legend(loc="best")
         axes[-1][0].set_xlabel(f"${plot.variable}$")
         figure.tight_layout()
-        _save(figure, path, kind)
+        _save(figure, path, kind, replace)
         plt.close(figure)
 
 
@@ -211,7 +213,7 @@ def _marks(axes: Any, plot: Plot) -> None:
         )
 
 
-def error_curve(curve: ErrorCurve, path: str) -> None:
+def error_curve(curve: ErrorCurve, path: str, replace: bool = False) -> None:
     """Total error against h on log–log axes, the fitted slopes in the
     legend and drawn over the range they were fitted on, gradcalc's step
     marked."""
@@ -273,7 +275,7 @@ def error_curve(curve: ErrorCurve, path: str) -> None:
         axes.grid(True, which="major", linewidth=0.4, alpha=0.5)
         axes.legend(loc="lower left", fontsize=7, title="truncation, rounding slopes")
         figure.tight_layout()
-        _save(figure, path, kind)
+        _save(figure, path, kind, replace)
         plt.close(figure)
 
 
@@ -306,14 +308,50 @@ _PATH_ERRORS = {
 }  # fmt: skip
 
 
-def _save(figure: Any, path: str, kind: str) -> None:
+def refuse_to_replace(path: str, replace: bool) -> None:
+    """An existing file, or a symbolic link (dangling or not), is replaced
+    only when asked (--force)."""
+    if replace or not os.path.lexists(path):
+        return
+    what = "is a symbolic link" if os.path.islink(path) else "exists"
+    raise UsageError(f"'{path}' {what}: add --force to replace it", option="output")
+
+
+def _save(figure: Any, path: str, kind: str, replace: bool) -> None:
+    """The image written whole or not at all: to a temporary file beside
+    `path`, then renamed over it (a rename replaces a symbolic link itself,
+    never its target; a failed write leaves what was there as it was)."""
+    folder, name = os.path.split(path)
     try:
-        figure.savefig(path, format=kind, metadata=METADATA[kind])
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{name}.", suffix=".part", dir=folder or "."
+        )
     except OSError as error:
-        words = f"cannot write '{path}': {error.strerror or error}"
-        if error.errno in _PATH_ERRORS:
-            raise UsageError(words, option="output") from None
-        raise OutputError(words) from None
+        raise _write_error(path, error) from None
+    try:
+        os.close(descriptor)
+        os.chmod(temporary, 0o666 & ~_umask())  # as a file opened for writing would be
+        figure.savefig(temporary, format=kind, metadata=METADATA[kind])
+        refuse_to_replace(path, replace)  # (it may have appeared meanwhile)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise _write_error(path, error) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
-__all__ = ["FORMATS", "error_curve", "function", "image_format", "prepare"]
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_error(path: str, error: OSError) -> GradcalcError:
+    words = f"cannot write '{path}': {error.strerror or error}"
+    if error.errno in _PATH_ERRORS:
+        return UsageError(words, option="output")
+    return OutputError(words)
+
+
+__all__ = ["FORMATS", "error_curve", "function", "image_format", "prepare", "refuse_to_replace"]

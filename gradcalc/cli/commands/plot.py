@@ -17,6 +17,7 @@ from ..options import (
     At,
     Expression,
     FdError,
+    Force,
     ImageFile,
     NoDerivative,
     PlotJson,
@@ -44,6 +45,7 @@ def prepare(params: dict) -> None:
         from ...render import image
 
         image.image_format(params["output"])  # a wrong name fails before the import
+        image.refuse_to_replace(params["output"], params.get("force", False))
         image.prepare()
 
 
@@ -56,6 +58,7 @@ def plot(
     no_derivative: NoDerivative = False,
     fd_error: FdError = False,
     output: ImageFile = None,
+    force: Force = False,
     points: PlotPoints = None,
     timeout: Timeout = 5.0,
     json: PlotJson = False,
@@ -76,7 +79,7 @@ def plot(
             )
         return _over_points(expr, points, wrt)
     if fd_error:
-        return _error_curve(expr, point, wrt, json, output)
+        return _error_curve(expr, point, wrt, json, output, force)
     from ...plotting import build
 
     drawn = build(expr, point, wrt, drawn_window, not no_derivative)
@@ -87,7 +90,7 @@ def plot(
     elif output is not None:
         from ...render import image
 
-        image.function(drawn, output)
+        image.function(drawn, output, replace=force)
     else:
         from ...render.plot import function
 
@@ -111,7 +114,7 @@ def _over_points(expression: Any, source: str, wrt: list[str] | None) -> int:
 
 
 def _error_curve(
-    expression: Any, at: Any, wrt: list[str] | None, json: bool, output: str | None
+    expression: Any, at: Any, wrt: list[str] | None, json: bool, output: str | None, force: bool
 ) -> int:
     from ... import fderror
 
@@ -123,7 +126,7 @@ def _error_curve(
     elif output is not None:
         from ...render import image
 
-        image.error_curve(curve, output)
+        image.error_curve(curve, output, replace=force)
     else:
         from ...render.plot import error_curve
 
