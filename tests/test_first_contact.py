@@ -190,11 +190,13 @@ def test_every_help_screen(cli, name, flag):
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-def test_help_examples_run(cli):
+def test_help_examples_run(cli, tmp_path, monkeypatch):
     """The examples on the help screens are real commands (those without a
-    pipe or a redirection are run here)."""
+    pipe or a redirection are run here, in a folder of their own: one writes
+    an image)."""
     import shlex
 
+    monkeypatch.chdir(tmp_path)
     for name in [None, *COMMANDS]:
         text = cli(*([name] if name else []), "--help").stdout
         tail = [line.strip() for line in text.splitlines() if line.strip()]
