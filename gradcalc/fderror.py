@@ -95,6 +95,12 @@ def _series(
         estimate = total / h
         error = np.abs(estimate.astype(np.float64) - exact)
     error = np.where(np.isfinite(error), error, np.nan)
+    if np.all(np.isnan(error)):  # exp(x) at 100 in float32: f itself overflows
+        raise DomainError(
+            f"the {stencil.replace('_', '-')} difference is not finite in {dtype} at any step "
+            f"at {x0:g} (f or its steps are past {dtype}'s range there): "
+            "the error curve cannot be drawn"
+        )
     best = int(np.nanargmin(error))
     best_step = float(STEPS[best])
     eps = float(np.finfo(kind).eps)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import numeric
-from .errors import DomainError, UsageError
+from .errors import DomainError, TooLargeError, UsageError
 from .functions import TABLE
 from .jacobian import Jacobian
 from .parsing import Expression, as_expression
@@ -269,8 +269,23 @@ def _y_limits(ys: np.ndarray, value: float | None) -> tuple[float, float]:
     lo, hi = np.percentile(finite, [2, 98])
     if value is not None and np.isfinite(value):
         lo, hi = min(lo, value), max(hi, value)
-    pad = 0.1 * (hi - lo) if hi > lo else max(1.0, abs(lo))
-    return float(lo - pad), float(hi + pad)
+    with np.errstate(over="ignore"):
+        pad = 0.1 * (hi - lo) if hi > lo else max(1.0, abs(lo))
+        bottom, top = lo - pad, hi + pad
+    # Near float64's largest the margin would overflow: the bulk itself, then.
+    return float(bottom if np.isfinite(bottom) else lo), float(top if np.isfinite(top) else hi)
+
+
+def _drawable(what: str, low: float, high: float) -> None:
+    """A plot's axis is a float64 span: one wider than float64 holds cannot be
+    drawn (its scale overflows)."""
+    with np.errstate(over="ignore"):
+        span = high - low
+    if not np.isfinite(span):
+        raise TooLargeError(
+            f"{what} span {low:g} to {high:g}, wider than float64 can draw "
+            "(about 1.8e308): choose a narrower --range"
+        )
 
 
 def build(
@@ -301,6 +316,7 @@ def build(
     x0 = flat[variable]
     checked = _differentiated(expr, flat, variable) if result is None else result
     a, b = window or window_around(x0)
+    _drawable("the window", a, b)
     value: float | None
     tangents: list[Tangent] = []
     if isinstance(checked, DomainError):
@@ -315,6 +331,7 @@ def build(
     along = _Slice(expr, flat, variable)
     ys = along.values(xs)
     y_limits = _y_limits(ys, value)
+    _drawable("f's values across the window", *y_limits)
     sampled = _sampling(along, xs)
     curve = _trace(along.values, sampled, y_limits)
     slopes, slope_text, notes = (

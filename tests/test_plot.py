@@ -544,3 +544,35 @@ def test_a_write_that_fails_leaves_the_old_file_as_it_was(cli, tmp_path, monkeyp
     assert run.exit_code == 74 and "No space left on device" in run.stderr
     assert target.read_text() == "the old image"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.svg"]
+
+
+# Ordinary input near float64's ends: an answer or a clear one-line error,
+# never exit 70 (each of these raised inside numpy, plotille or json).
+NEAR_THE_ENDS = [
+    (("plot", "exp(x)", "--at", "100", "--fd-error"), 3, "not finite in float32"),
+    (("plot", "exp(x)", "--at", "100", "--fd-error", "--json"), 3, "not finite in float32"),
+    (("plot", "x", "--at", "0", "--range", "-1e308:1e308"), 2, "wider than float64"),
+    (("plot", "x", "--at", "0", "--range", "-1e308:1e308", "--json"), 2, "wider than float64"),
+    (("plot", "x*y", "--at", "x=1,y=1e308", "--wrt", "x", "--json"), 2, "wider than float64"),
+    (("plot", "x**2", "--at", "1e154"), 0, "undefined at"),
+    (("diff", "x**2", "--at", "1e154", "--plot"), 0, "undefined at"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "words"), NEAR_THE_ENDS)
+def test_near_float64s_ends_a_plot_answers_or_says_why(cli, args, code, words):
+    run = cli(*args)
+    assert run.exit_code == code, run.stderr
+    assert words in run.stdout + run.stderr
+    assert "internal error" not in run.stderr
+
+
+def test_where_x_squared_leaves_float64_is_marked_undefined(cli):
+    """The mark sits where x**2 passes float64's largest: x = sqrt(max)."""
+    import math
+
+    document = cli("plot", "x**2", "--at", "1e154", "--json").json
+    (mark,) = [m for m in document["marks"] if m["kind"] == "undefined"]
+    edge = math.sqrt(sys.float_info.max)
+    spacing = (document["window"][1] - document["window"][0]) / 400
+    assert abs(mark["x"] - edge) <= spacing

@@ -107,7 +107,9 @@ def _visible(x: np.ndarray, y: np.ndarray, limits: Sequence[float]) -> list:
 
 
 def _draw(figure: Any, x: np.ndarray, y: np.ndarray, limits: Sequence[float], colour: str) -> None:
-    for xs, ys in _visible(np.asarray(x, float), np.asarray(y, float), limits):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    shown = np.isfinite(x) & np.isfinite(y)  # a tangent near float64's end overflows
+    for xs, ys in _visible(x[shown], y[shown], limits):
         figure.plot(xs, ys, lc=colour)
 
 
