@@ -68,7 +68,7 @@ def read_chunks(
     \\n (a \\r before it is dropped); nothing else splits a line, so line numbers
     are an editor's. A UTF-8 byte-order mark is skipped. Numbers are plain
     ASCII decimals. Each read that may block runs inside `waiting()`."""
-    blocks = _blocks(stream, waiting)
+    blocks = _blocks(stream, source, waiting)
     header, rest = _first_line(blocks, source)
     remaining = itertools.chain([rest], blocks)
     if header[1].lstrip(_ASCII_BLANK).startswith(b"{"):
@@ -91,7 +91,7 @@ def _first_line(blocks: Iterator[Block], source: str) -> tuple[tuple[int, bytes]
     raise PointError(f"{source}: no points")
 
 
-def _blocks(stream: BinaryIO, waiting: Waiting | None) -> Iterator[Block]:
+def _blocks(stream: BinaryIO, source: str, waiting: Waiting | None) -> Iterator[Block]:
     """(number of the first line, [lines]) for each block read, and (None,
     []) after the last complete line of what has arrived so far: "the input
     pauses here". Whole blocks, not a line at a time: a million lines are
@@ -102,7 +102,12 @@ def _blocks(stream: BinaryIO, waiting: Waiting | None) -> Iterator[Block]:
     pending, number = b"", 0
     while True:
         with waiting() if waiting is not None else contextlib.nullcontext():
-            block = stream.read1(BLOCK) if hasattr(stream, "read1") else stream.read(BLOCK)
+            try:
+                block = stream.read1(BLOCK) if hasattr(stream, "read1") else stream.read(BLOCK)
+            except OSError as error:  # /proc/self/mem, a failing disk: the input's fault
+                reason = error.strerror or str(error)
+                where = f"past line {number}" if number else "it"
+                raise PointError(f"{source}: cannot read {where}: {reason}") from None
         if not block:
             break
         data = pending + block

@@ -10,6 +10,7 @@ line, answered in order; the exit status is the worst of them.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import OutputError
 from .session import HELP, QUIT, Session, command_names, prepare
 
 if TYPE_CHECKING:
@@ -66,11 +68,24 @@ def _piped(session: Session) -> int:
         answer = session.handle(line)
         if answer is None:
             continue
-        sys.stdout.write(answer.stdout)
-        sys.stdout.flush()
-        sys.stderr.write(answer.stderr)
-        sys.stderr.flush()
+        _show(answer.stdout, answer.stderr)
     return session.worst
+
+
+def _show(out: str, err: str) -> None:
+    """An answer's output and messages. stdout that cannot be written ends the
+    session as any command's failed write does (exit 74; a reader that went
+    away ends it quietly); messages that cannot be written are lost alone."""
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"cannot write the output: {error.strerror or error}") from None
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(err)
+        sys.stderr.flush()
 
 
 def _interactive(session: Session) -> int:
@@ -100,12 +115,8 @@ def _interactive(session: Session) -> int:
         answer = session.handle(line)
         if answer is None:
             continue
-        sys.stdout.write(answer.stdout)
-        sys.stderr.write(answer.stderr)
-        if answer.code == 130:
-            sys.stderr.write("gradcalc: cancelled; the session goes on\n")
-        sys.stdout.flush()
-        sys.stderr.flush()
+        cancelled = "gradcalc: cancelled; the session goes on\n" if answer.code == 130 else ""
+        _show(answer.stdout, answer.stderr + cancelled)
 
 
 def _read(prompt: PromptSession[str]) -> str:

@@ -2,9 +2,11 @@
 JSON, no file written, and an answer within the 10 s a user will wait."""
 
 import json
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import typer
@@ -196,3 +198,32 @@ def test_an_endless_stdin_is_refused_without_reading_it_all():
         )
     assert run.returncode == 2
     assert "more than 100000 characters" in run.stderr
+
+
+def _shell(command: str) -> subprocess.CompletedProcess:
+    """A real process under a shell (for its redirections), the package first on the path."""
+    return subprocess.run(
+        ["bash", "-c", command.replace("gradcalc", f"{sys.executable} -m gradcalc")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "words"),
+    [
+        # A file that cannot be read is the input's fault: exit 2, named.
+        ("gradcalc diff 'x**2' --points /proc/self/mem", 2, "/proc/self/mem: cannot read it"),
+        # The repl's answers that cannot be written: exit 74, as any command's.
+        ("printf 'diff x --at 1\\n' | gradcalc repl > /dev/full", 74, "cannot write the output"),
+        # An error that cannot be said on stderr still ends with its own code.
+        ("gradcalc diff 'log(x)' --at 0 2>/dev/full", 3, ""),
+    ],
+)
+def test_failing_files_and_streams_get_their_documented_code(command, code, words):
+    run = _shell(command)
+    assert run.returncode == code, run.stderr
+    assert words in run.stderr
+    assert "internal error" not in run.stderr

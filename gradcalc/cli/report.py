@@ -46,7 +46,9 @@ def report(
     if machine and error_kind != OutputError.kind:
         with contextlib.suppress(OSError, ValueError):  # stdout may be what failed
             sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
-    sys.stderr.write(f"gradcalc: error: {message}\n{context}")
+    with contextlib.suppress(OSError, ValueError):  # unsaid, the code still tells
+        sys.stderr.write(f"gradcalc: error: {message}\n{context}")
+        sys.stderr.flush()
     return code
 
 
