@@ -258,3 +258,11 @@ def test_the_expression_is_parsed_once_though_checked_before_torch(cli, monkeypa
     text = "sin(x**2) + 0*" + "x*" * 50 + "x"  # not parsed by any earlier test
     assert cli("diff", text, "--at", "3", "--json").exit_code == 0
     assert built.count(text) == 1
+
+
+def test_training_has_one_spelling(cli):
+    """--train read as a flag that took a number (`--train --epochs 5` said
+    "'--epochs' is not a whole number"): --epochs is the one spelling."""
+    run = cli("perceptron", "--x", "6.7", "--y", "0", "--train", "--epochs", "5")
+    assert run.exit_code == 2 and "No such option: --train" in run.stderr
+    assert cli("perceptron", "--x", "6.7", "--y", "0", "--epochs", "5").exit_code == 0

@@ -284,8 +284,7 @@ Epsilon = Annotated[
 Epochs = Annotated[
     int,
     typer.Option(
-        "--epochs",
-        "--train",
+        "--epochs",  # one spelling: "--train" read as a flag that took a number
         metavar="N",
         min=0,
         help="Gradient-descent steps to take (at most 100,000), updating with manual "

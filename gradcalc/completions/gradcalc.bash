@@ -45,7 +45,7 @@ _gradcalc() {
         "perceptron --b") :; return ;;
         "perceptron --loss") _gradcalc_reply -W 'bce mse ce'; return ;;
         "perceptron --epsilon") :; return ;;
-        "perceptron --epochs"|"perceptron --train") :; return ;;
+        "perceptron --epochs") :; return ;;
         "perceptron --lr") :; return ;;
         "perceptron --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
         "perceptron --classes") :; return ;;
@@ -65,7 +65,7 @@ _gradcalc() {
         diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --explain --answer --format --pretty --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
-        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --train --lr --dtype --classes --digits --timeout --json --help -h' ;;
+        perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --lr --dtype --classes --digits --timeout --json --help -h' ;;
         plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --fd-error --output -o --force --points --timeout --json --help -h' ;;
         repl) _gradcalc_reply -W '--json --help -h' ;;
     esac

@@ -54,7 +54,7 @@ complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l w -x -d 'Wei
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l b -x -d 'Bias.'
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l loss -xa 'bce mse ce' -d 'bce: binary cross-entropy with the notebook\'s clamp; mse: squared error; ce: softmax and cross-entropy over --classes K (then --y is a class index, --w K rows separated by \';\', --b K biases).'
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l epsilon -x -d 'The clamp of bce: ŷ is kept in [ε, 1 - ε].'
-complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l epochs -l train -x -d 'Gradient-descent steps to take (at most 100,000), updating with manual and autograd gradients side by side.'
+complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l epochs -x -d 'Gradient-descent steps to take (at most 100,000), updating with manual and autograd gradients side by side.'
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l lr -x -d 'Learning rate for --epochs.'
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l dtype -xa 'float64 float32' -d 'Precision of torch\'s forward and backward pass: float64 for an exact comparison with the manual chain rule, float32 for the notebook\'s own figures.'
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l classes -x -d 'With --loss ce: the number of classes (default: the rows of --w, else 2).'
