@@ -229,3 +229,33 @@ def test_plain_numbers_read_exactly_as_float_reads_them():
         got = read("x\n" + "\n".join(lines) + "\n", "points").columns["x"]
         want = np.array([float(t) for t in lines])
         assert got.view(np.int64).tolist() == want.view(np.int64).tolist()
+
+
+# Rows whose finite differences could not check the agreement are decided by
+# the one-point driver: a row's verdict is the single point's (its SymPy value
+# the 30-digit one, not float64's, which cancellation spoils like autograd's).
+FLOAT64_ROUNDING = 1e-15  # a formula evaluated in float64 against its 30-digit value
+CANCELLING = [
+    ("(x+0.1)**3 - x**3", [1e10, 1.0, -3e9]),
+    ("(x+1)**2 - x**2", [1e12, 2.0]),
+    ("sin(x**2)", [3.0, 0.5]),
+]
+
+
+@pytest.mark.parametrize(("expression", "xs"), CANCELLING)
+def test_a_rows_verdict_is_the_single_points(cli, expression, xs):
+    text = "x\n" + "".join(f"{x!r}\n" for x in xs)
+    rows = [
+        json.loads(line)
+        for line in cli(
+            "diff", expression, "--points", "-", "--json", input=text
+        ).stdout.splitlines()
+    ]
+    for x, row in zip(xs, rows):
+        single = cli("diff", expression, "--at", f"x={x!r}", "--json").json
+        assert row["status"] == single["status"], x
+        mine, theirs = row["gradient"]["x"], single["gradient"]["x"]
+        if mine["finite_difference_checked"]:  # vectorized: SymPy's formula in float64
+            assert mine["sympy"] == pytest.approx(theirs["sympy"], rel=FLOAT64_ROUNDING)
+        else:  # decided one by one: the single point's 30-digit value itself
+            assert mine["sympy"] == theirs["sympy"], x
