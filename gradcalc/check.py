@@ -283,7 +283,7 @@ def _formula(question: Question) -> Formula | Jacobian:
     symbolic = cas.sympy() if elementwise else cas.choose(expr, any_size=not question.autograd)
     notes = []
     if symbolic.ENGINE == "symengine":
-        notes.append("SymEngine differentiated it and evaluated the derivative in float64")
+        notes.append("SymEngine differentiated it and evaluated the derivative in 30 digits")
     if elementwise:
         vectorized = vectors.Vectorized(expr, point)
         notes.extend(vectorized.notes)

@@ -242,3 +242,24 @@ def test_huge_exact_powers_are_refused_quickly():
         differentiate("9**9**9*x", ["1"])
     with pytest.raises(DomainError):  # float evaluation, never exact substitution
         differentiate("x**(10**10)", ["3"])
+
+
+# With --no-autograd (SymEngine) the symbolic value is the 30-digit one too:
+# float64 would cancel 3(x + 1/10)^2 - 3x^2 at 1e10 to 6000017408.
+@pytest.mark.parametrize(
+    ("expression", "x", "derivative"),
+    [
+        ("(x+0.1)**3 - x**3", 1e10, lambda mp, x: 3 * (x + mp.mpf(1) / 10) ** 2 - 3 * x**2),
+        ("sin(x**2)", 3.0, lambda mp, x: 2 * x * mp.cos(x**2)),
+        ("exp(x) - exp(x - 1e-10)", 5.0, lambda mp, x: mp.exp(x) - mp.exp(x - mp.mpf("1e-10"))),
+    ],
+)
+def test_the_symbolic_value_is_30_digits_without_autograd(cli, expression, x, derivative):
+    import mpmath
+
+    mpmath.mp.dps = 50
+    truth = float(derivative(mpmath, mpmath.mpf(x)))  # the point's exact binary value
+    document = cli("diff", expression, "--at", f"x={x!r}", "--no-autograd", "--json").json
+    assert document["gradient"]["x"]["sympy"] == truth
+    with_autograd = cli("diff", expression, "--at", f"x={x!r}", "--json").json
+    assert with_autograd["gradient"]["x"]["sympy"] == truth
