@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .errors import PointError
+from .errors import PointError, TooLargeError
 
 CHUNK = 50_000  # points read, and answered, together
 
@@ -45,6 +45,7 @@ def read(text: str, source: str = "points") -> Points:
 BLOCK = 1 << 20  # bytes read at a time
 PAUSE_SECONDS = 0.05  # input that stops this long gets what has arrived answered
 MAX_BRACKETS = 64  # in one JSON line; a point is a flat object, {"x": 1}
+MAX_LINE = 1 << 20  # bytes of one line: a point is names and numbers, never this long
 _BOM = b"\xef\xbb\xbf"
 _ASCII_BLANK = b" \t"
 _PLAIN_CSV = re.compile(rb"[0-9eE.+\-, \t\n]*")  # every field a plain number, maybe
@@ -112,6 +113,11 @@ def _blocks(stream: BinaryIO, source: str, waiting: Waiting | None) -> Iterator[
             break
         data = pending + block
         *complete, pending = data.split(b"\n")
+        if len(pending) > MAX_LINE:  # /dev/zero, a binary file: no line ends
+            raise TooLargeError(
+                f"{source} line {number + len(complete) + 1}: longer than "
+                f"{MAX_LINE:,} bytes without ending; a point is one short line"
+            )
         if complete:
             if number == 0:  # a byte-order mark may open the first line
                 complete[0] = complete[0].removeprefix(_BOM)

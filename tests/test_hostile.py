@@ -227,3 +227,13 @@ def test_failing_files_and_streams_get_their_documented_code(command, code, word
     assert run.returncode == code, run.stderr
     assert words in run.stderr
     assert "internal error" not in run.stderr
+
+
+def test_points_without_line_ends_are_refused_at_once():
+    """--points /dev/zero (no line ever ends): refused past MAX_LINE bytes,
+    not read for minutes."""
+    from gradcalc.pointsfile import MAX_LINE
+
+    run = _shell("gradcalc diff 'x**2' --points /dev/zero")
+    assert run.returncode == 2
+    assert f"/dev/zero line 1: longer than {MAX_LINE:,} bytes" in run.stderr

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import cmath
 import math
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..functions import TABLE
