@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .budget import Worker
 
 QUIT = ("quit", "exit")
+MAX_LINE = 110_000  # characters of a session line: an expression's limit, and its options
 HELP_WORDS = {"--help", "-h"}
 SHORTCUTS = ("at", "help", *QUIT)
 HELP = """\
@@ -88,6 +89,13 @@ class Session:
         text = line.strip()
         if not text or text.startswith("#"):
             return None
+        if len(line) > MAX_LINE:  # read here, in the session, outside every budget
+            return self._refused(
+                line,
+                f"the line is {len(line)} characters long; the limit is {MAX_LINE} "
+                "(an expression's 100000, and its options)",
+                kind="too_large",
+            )
         first = text.split()[0]
         if first == "at":
             self.point = [spec for spec in text.split()[1:]]
@@ -114,12 +122,12 @@ class Session:
             self._remember(words)  # (reading --help would print the help again)
         return answer
 
-    def _refused(self, line: str, message: str) -> Answer:
+    def _refused(self, line: str, message: str, kind: str = "usage") -> Answer:
         self.worst = max(self.worst, ExitCode.INPUT)
         if self.json:
             from . import jsonout
 
-            document = jsonout.with_exit_code(jsonout.error("usage", message), ExitCode.INPUT)
+            document = jsonout.with_exit_code(jsonout.error(kind, message), ExitCode.INPUT)
             return Answer(line, [], ExitCode.INPUT, jsonout.dumps(document) + "\n", "")
         return Answer(line, [], ExitCode.INPUT, "", f"gradcalc: error: {message}\n")
 

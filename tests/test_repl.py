@@ -277,3 +277,15 @@ def test_blank_lines_and_comments_answer_nothing_under_json():
     assert session.handle("# a note to self") is None
     answered = session.handle("diff x^2 --at 1")
     assert answered is not None and len(answered.stdout.splitlines()) == 1
+
+
+def test_a_line_past_the_limit_is_refused_before_it_is_split():
+    """A 2 MB line spent 74 s in shlex in the session, outside every budget."""
+    from gradcalc.session import MAX_LINE
+
+    session = Session(command=GROUP, json=True)
+    answer = session.handle("diff " + "x+" * 1_000_000 + "x --at 1")
+    document = json.loads(answer.stdout)
+    assert document["error"]["kind"] == "too_large" and document["exit_code"] == 2
+    assert f"the limit is {MAX_LINE}" in document["error"]["message"]
+    assert session.worst == 2 and answer.words == []  # never split into words
