@@ -54,7 +54,9 @@ class Answer:
         nowhere that is seen)."""
         from rich.console import Console
 
-        console = Console(record=True, width=100, file=io.StringIO(), force_terminal=False)
+        console = Console(
+            record=True, width=100, file=io.StringIO(), force_terminal=False, force_jupyter=False
+        )
         console.print(self.__rich__())
         return console
 

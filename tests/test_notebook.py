@@ -32,6 +32,11 @@ def test_example_notebook_runs_and_shows_the_notebooks_numbers(tmp_path, monkeyp
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    # Each result displays once, as the cell's result: the Rich console that
+    # records it must not display it by itself as well (it did, twice a cell).
+    kinds = [[o["output_type"] for o in c.get("outputs", [])] for c in notebook.cells]
+    assert all("display_data" not in cell for cell in kinds), kinds
+    assert all(cell.count("execute_result") <= 1 for cell in kinds), kinds
     texts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
