@@ -83,19 +83,7 @@ def plot(
     from ...plotting import build
 
     drawn = build(expr, point, wrt, drawn_window, not no_derivative)
-    if json:
-        from ...jsonout import plot as document
-
-        emit(document(drawn))
-    elif output is not None:
-        from ...render import image
-
-        image.function(drawn, output, replace=force)
-    else:
-        from ...render.plot import function
-
-        width, color = terminal()
-        sys.stdout.write(function(drawn, width, color))
+    _show("function", drawn, json, output, force)
     return exit_code(drawn.status)
 
 
@@ -118,18 +106,27 @@ def _error_curve(
 ) -> int:
     from ... import fderror
 
-    curve = fderror.curve(expression, at, wrt)
-    if json:
-        from ...jsonout import fd_error as document
+    _show("error_curve", fderror.curve(expression, at, wrt), json, output, force)
+    return ExitCode.OK
 
-        emit(document(curve))
+
+# Each drawing's three views: its JSON document, its image, its terminal text.
+_DOCUMENTS = {"function": "plot", "error_curve": "fd_error"}
+
+
+def _show(view: str, drawing: Any, json: bool, output: str | None, force: bool) -> None:
+    """A plot (`function`) or an error curve (`error_curve`) as JSON, an image
+    (--output) or text for this terminal."""
+    if json:
+        from ... import jsonout
+
+        emit(getattr(jsonout, _DOCUMENTS[view])(drawing))
     elif output is not None:
         from ...render import image
 
-        image.error_curve(curve, output, replace=force)
+        getattr(image, view)(drawing, output, replace=force)
     else:
-        from ...render.plot import error_curve
+        from ...render import plot as text
 
         width, color = terminal()
-        sys.stdout.write(error_curve(curve, width, color))
-    return ExitCode.OK
+        sys.stdout.write(getattr(text, view)(drawing, width, color))
