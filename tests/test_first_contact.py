@@ -709,3 +709,15 @@ def test_an_option_json_would_drop_is_refused_not_ignored(args, cli):
 def test_a_too_long_at_value_names_its_option(value, cli):
     run = cli("diff", "x", "--at", f"x={value}")
     assert run.exit_code == 2 and run.stderr.startswith("gradcalc: error: --at x: number at")
+
+
+@pytest.mark.parametrize("name", ["diff", "graph", "plot", "accumulate", "completion"])
+def test_the_usage_line_names_its_argument_plainly(cli, name):
+    """EXPR, as Click writes it: Typer's {EXPR} reads as a set of choices."""
+    usage = next(line for line in cli(name, "--help").stdout.splitlines() if "Usage:" in line)
+    argument = "bash|zsh|fish" if name == "completion" else "EXPR"
+    assert usage.split()[2:] == [
+        name,
+        "[OPTIONS]",
+        argument,
+    ]  # (CliRunner names the program "root")

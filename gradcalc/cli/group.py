@@ -4,6 +4,7 @@ for CliRunner alike."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import warnings
@@ -169,11 +170,20 @@ class GradcalcCommand(TyperCommand):
 
 def plain_help(params: list) -> list:
     """Plain coercion (see coercion.py), and help without Typer's type
-    labels: flags show no `<bool>`, arguments no `<str>`."""
+    labels: flags show no `<bool>`, arguments no `<str>`; and a required
+    argument named in the usage line as Click names it (`EXPR`, not Typer's
+    `{EXPR}`, which reads as a set of choices)."""
     for param in plain(params):
         if param.param_type_name == "argument" or getattr(param, "is_flag", False):
             param.display_type_rich = _no_type
+        if param.param_type_name == "argument":
+            param._usage_display_name = functools.partial(_usage_name, param)
     return params
+
+
+def _usage_name(param: Any) -> str:
+    name = param.display_name_raw if param.required else f"[{param.display_name_raw}]"
+    return name + ("..." if param.nargs != 1 else "")
 
 
 def _no_type(ctx: Any = None) -> None:
