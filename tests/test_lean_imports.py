@@ -104,3 +104,16 @@ def test_input_that_does_not_read_is_reported_before_torch_is_imported(args):
     """A typo costs no second of importing torch (cli.inputs.read_ahead)."""
     _, last = _run(args)
     assert last == "2 []"
+
+
+def test_the_command_line_reads_no_expression_module_before_it_needs_one():
+    """`--help`, `--version` and completion import the CLI, its errors and the
+    budget that runs it, and nothing of the library that reads or computes (the
+    parser comes with the first expression)."""
+    code = (
+        "import sys\nimport gradcalc.cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith('gradcalc.')"
+        " and not m.startswith('gradcalc.cli')))"
+    )
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert process.stdout.strip() == "['gradcalc.budget', 'gradcalc.errors']", process.stderr

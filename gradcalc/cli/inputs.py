@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import PointError, TooLargeError, UsageError
-from ..parsing import MAX_LENGTH
 
 if TYPE_CHECKING:
     from ..parsing import Expression
@@ -31,20 +30,20 @@ def expression_text(text: str) -> str:
     return text
 
 
-# UTF-8 takes at most 4 bytes a character: reading this much decides the limit
-# without reading an endless stdin (/dev/zero) to its end.
-_MOST_BYTES = 4 * MAX_LENGTH + 1
-
-
 def _stdin_text() -> str:
     """stdin as text, at most MAX_LENGTH characters (blanks count: the limit
     bounds what is read, not what is left after stripping)."""
+    from ..parsing import MAX_LENGTH  # (not at import: --help reads no expression)
+
+    # UTF-8 takes at most 4 bytes a character: reading this much decides the
+    # limit without reading an endless stdin (/dev/zero) to its end.
+    most_bytes = 4 * MAX_LENGTH + 1
     if sys.stdin is None:
         raise UsageError("no expression on stdin: standard input is closed")
     buffer = getattr(sys.stdin, "buffer", None)
-    data = buffer.read(_MOST_BYTES) if buffer is not None else sys.stdin.read(_MOST_BYTES)
+    data = buffer.read(most_bytes) if buffer is not None else sys.stdin.read(most_bytes)
     if isinstance(data, bytes):
-        if len(data) >= _MOST_BYTES:
+        if len(data) >= most_bytes:
             raise _too_long(None)
         try:
             data = data.decode("utf-8")
@@ -59,6 +58,8 @@ def _stdin_text() -> str:
 
 def _too_long(characters: int | None) -> TooLargeError:
     """None: more than could be read."""
+    from ..parsing import MAX_LENGTH
+
     size = f"more than {MAX_LENGTH}" if characters is None else str(characters)
     return TooLargeError(
         f"the expression on stdin is {size} characters long; the limit is {MAX_LENGTH}"
