@@ -34,6 +34,13 @@ class Accumulation:
     expected: list[dict[str, Gradient]]  # per pass: name -> what the explanation predicts
     agree: bool
     explanation: str
+    # The one-point verdict's words where autograd's gradient is not finite
+    # though the derivative is (sqrt(x**4) at 0): "disagree", as `diff` says.
+    disagreement: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "agree" if self.agree else "disagree"
 
 
 def accumulate(
@@ -58,12 +65,13 @@ def accumulate(
         raise DomainError(f"{bad.brief} is not finite at this point")
     grads = _backward_passes(expr, point, passes, zero_grad, dtype)
     gradient = grads[0]
+    disagreement = _not_finite(expr, point, gradient, dtype)
     expected = [
         {name: _times(g, 1 if zero_grad else k + 1) for name, g in gradient.items()}
         for k in range(passes)
     ]
     tolerance = AUTOGRAD_TOLERANCE[dtype]
-    agree = all(
+    agree = disagreement is None and all(
         tolerance.allows(a, e)
         for got, want in zip(grads, expected)
         for name in got
@@ -81,6 +89,7 @@ def accumulate(
         expected,
         agree,
         _explain(zero_grad, passes),
+        disagreement,
     )
 
 
@@ -102,23 +111,34 @@ def _backward_passes(
         if output.requires_grad:
             output.backward()
         grads.append({name: _value(leaf.grad, leaf) for name, leaf in leaves.items()})
-        if len(grads) == 1:
-            _check_finite(expr, grads[0])
     return grads
 
 
-def _check_finite(expr: Expression, gradient: dict[str, Gradient]) -> None:
-    """Nothing adds up where the gradient itself is not finite (sqrt(x) at
-    0): "undefined" (exit 3), as `diff` says of the same point."""
+def _not_finite(
+    expr: Expression, point: points.Point, gradient: dict[str, Gradient], dtype: str
+) -> str | None:
+    """Where autograd's gradient is not finite, the one-point verdict speaks,
+    so `accumulate` and `diff` say the same of a point: the derivative
+    undefined there (sqrt(x) at 0) is "undefined" (DomainError, exit 3);
+    finite, it is autograd's own NaN (sqrt(x**4) at 0): "disagree", with
+    diff's words. None where the gradient is finite."""
     import math
 
-    for name, value in gradient.items():
-        bad = [v for v in _flat(value) if not math.isfinite(v)]
-        if bad:
-            raise DomainError(
-                f"autograd's gradient of {expr.source} along {name} is {bad[0]} at this "
-                "point (not a finite number): there is nothing to accumulate"
-            )
+    bad = [
+        (name, v) for name, value in gradient.items() for v in _flat(value) if not math.isfinite(v)
+    ]
+    if not bad:
+        return None
+    from .check import differentiate
+
+    single = differentiate(expr, point, dtype=dtype)
+    if single.status == "disagree":
+        return single.reason
+    name, value = bad[0]
+    raise DomainError(
+        f"autograd's gradient of {expr.source} along {name} is {value} at this "
+        f"point (not a finite number): there is nothing to accumulate ({single.reason})"
+    )
 
 
 def _value(grad: Any, leaf: Any) -> Gradient:

@@ -449,7 +449,7 @@ class _Chunk:
                 column["sympy"][index] = np.nan if partial.sympy is None else partial.sympy
                 column["agree"][index] = partial.agree
                 column["finite_difference_checked"][index] = partial.finite_difference_checked
-            if single.status == Status.AGREE:
+            if single.reason == verdict.AGREED:  # the default words: not stored
                 result.reasons.pop(index, None)
 
 

@@ -38,6 +38,10 @@ class Function:
     # (np, *args) -> which smooth piece the arguments are on (a number per
     # element): a finite-difference step must not change it (numeric.py).
     side: Callable | None = None
+    # (np, *args) -> a quantity that is 0 where f or its derivatives are
+    # singular (a pole, a branch point): a finite-difference stencil may not
+    # reach within its own length of that place (numeric.near_singular).
+    singular: Callable | None = None
     aliases: tuple = ()
     reduces: bool = False  # vector -> scalar (mean, sum)
     # A function of whole vectors: its builders take lists (SymPy), 1-D
@@ -145,6 +149,18 @@ def _power_side(np: ModuleType, a: Any, b: Any) -> Any:
     if np.size(b) == 1 and not b < 0:
         return np.zeros(np.shape(b))
     return np.where(b < 0, np.sign(a), 0.0)
+
+
+def _power_singular(np: ModuleType, a: Any, b: Any) -> Any:
+    # a ** b is singular (itself or a derivative) at a = 0 unless b is a
+    # whole number >= 0; inf (never 0) there.
+    whole = (b >= 0) & (b == np.floor(b))
+    return np.where(whole, np.inf, a)
+
+
+def _log_singular(np: ModuleType, x: Any, base: Any = None) -> Any:
+    # log(x) at x = 0; log(x, b) also at b = 1 (log(b) = 0) and b = 0.
+    return x if base is None else x * np.log(np.abs(base)) * base
 
 
 def _period_side(np: ModuleType, x: Any) -> Any:
@@ -355,6 +371,7 @@ OPERATORS = [
         samples=((1.5, -0.25),),
         at_kink=_never,
         side=_pole_side,
+        singular=lambda np, a, b: b + 0 * a,
     ),
     Function(
         "pow",
@@ -369,6 +386,7 @@ OPERATORS = [
         samples=((1.5, 2.5), (0.7, -1.3)),
         at_kink=_never,
         side=_power_side,
+        singular=_power_singular,
     ),
     Function(
         "index",
@@ -438,6 +456,7 @@ FUNCTIONS = [
         at_kink=_never,
         side=_half_period_side,
         samples=((0.7,), (-1.1,)),
+        singular=lambda np, x: np.cos(x),
     ),
     Function(
         "sec",
@@ -451,6 +470,7 @@ FUNCTIONS = [
         at_kink=_never,
         side=_half_period_side,
         samples=((0.7,), (-1.1,)),
+        singular=lambda np, x: np.cos(x),
     ),
     Function(
         "csc",
@@ -464,6 +484,7 @@ FUNCTIONS = [
         at_kink=_never,
         side=_period_side,
         samples=((0.7,), (-1.1,)),
+        singular=lambda np, x: np.sin(x),
     ),
     Function(
         "cot",
@@ -477,6 +498,7 @@ FUNCTIONS = [
         at_kink=_never,
         side=_period_side,
         samples=((0.7,), (-1.1,)),
+        singular=lambda np, x: np.sin(x),
     ),
     Function(
         "asin",
@@ -488,6 +510,7 @@ FUNCTIONS = [
         "inverse sine",
         domain="-1 <= x <= 1 (derivative: -1 < x < 1)",
         samples=((0.3,), (-0.8,)),
+        singular=lambda np, x: 1 - x * x,
     ),
     Function(
         "acos",
@@ -499,6 +522,7 @@ FUNCTIONS = [
         "inverse cosine",
         domain="-1 <= x <= 1 (derivative: -1 < x < 1)",
         samples=((0.3,), (-0.8,)),
+        singular=lambda np, x: 1 - x * x,
     ),
     Function(
         "atan",
@@ -575,6 +599,7 @@ FUNCTIONS = [
         "inverse hyperbolic cosine",
         domain="x >= 1 (derivative: x > 1)",
         samples=((1.7,), (4.0,)),
+        singular=lambda np, x: x - 1,
     ),
     Function(
         "atanh",
@@ -586,6 +611,7 @@ FUNCTIONS = [
         "inverse hyperbolic tangent",
         domain="-1 < x < 1",
         samples=((0.3,), (-0.8,)),
+        singular=lambda np, x: 1 - x * x,
     ),
     Function(
         "exp",
@@ -608,6 +634,7 @@ FUNCTIONS = [
         domain="x > 0 (and b > 0, b != 1)",
         samples=((0.7,), (3.0, 2.0)),
         aliases=("ln",),
+        singular=_log_singular,
     ),
     Function(
         "log2",
@@ -619,6 +646,7 @@ FUNCTIONS = [
         "logarithm to base 2",
         domain="x > 0",
         samples=((0.7,), (5.0,)),
+        singular=lambda np, x: x,
     ),
     Function(
         "log10",
@@ -630,6 +658,7 @@ FUNCTIONS = [
         "logarithm to base 10",
         domain="x > 0",
         samples=((0.7,), (5.0,)),
+        singular=lambda np, x: x,
     ),
     Function(
         "sqrt",
@@ -641,6 +670,7 @@ FUNCTIONS = [
         "square root",
         domain="x >= 0 (derivative: x > 0)",
         samples=((0.7,), (5.0,)),
+        singular=lambda np, x: x,
     ),
     # SymPy's cbrt is complex for x < 0: cas/sympy_engine.py brings its own real one.
     Function(
@@ -656,6 +686,7 @@ FUNCTIONS = [
         at_kink=_never,
         side=_sign_side,  # its derivative is infinite at 0: no stencil straddles it
         symengine=False,
+        singular=lambda np, x: x,
     ),
     Function(
         "abs",

@@ -12,11 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import PointError
-from .functions import CONSTANTS, TABLE
+from .evaluation import EPS, detached_values, evaluate, first_undefined, rounding_noise
+from .functions import TABLE
 from .parsing import Expression, Node
-
-EPS = np.finfo(np.float64).eps
 
 # Central 5-point stencil for a first derivative: O(h^4) truncation error.
 _OFFSETS = np.array([-2.0, -1.0, 1.0, 2.0])
@@ -28,75 +26,6 @@ STEP_FACTORS = tuple(10.0**-k for k in range(9))  # 1 down to 1e-8
 # point; each sampled component of a long vector): 4 times less work, and the
 # error estimate still says how far to trust the one chosen.
 FEW_STEP_FACTORS = (1.0, 1e-3)
-
-
-def evaluate(
-    expr: Expression,
-    point: dict,
-    frozen: dict | None = None,
-    keep: bool = False,
-    sides: dict | None = None,
-    jitter: np.random.Generator | None = None,
-) -> Any:
-    """Evaluate at a batch of points.
-
-    `point` maps variable names to arrays of shape (batch, k). `frozen` maps
-    id(node) to a value used instead of evaluating that node (detach).
-    Returns the root's array, or with `keep` a dict id(node) -> array. With
-    `sides` (a dict), also records for every non-smooth node (abs, max...)
-    which smooth piece its arguments are on (the table's `side`). With
-    `jitter` (a numpy Generator), every operation's value is multiplied by
-    1 + u·eps, u uniform in [-1, 1]: one more rounding error each, as float64
-    might have made, to measure how far rounding can move a result.
-    """
-    values: dict = {}
-    with np.errstate(all="ignore"):
-        for node in expr.nodes:
-            values[id(node)] = _evaluate_node(node, point, values, frozen)
-            if jitter is not None and node.args:
-                value = values[id(node)]
-                values[id(node)] = value * (1 + EPS * jitter.uniform(-1, 1, np.shape(value)))
-            func = TABLE.get(node.op)
-            if sides is not None and func is not None and func.side is not None:
-                sides[id(node)] = func.side(np, *[values[id(a)] for a in node.args])
-    return values if keep else values[id(expr.root)]
-
-
-def _evaluate_node(node: Node, point: dict, values: dict, frozen: dict | None) -> np.ndarray:
-    if frozen is not None and id(node) in frozen:
-        return frozen[id(node)]
-    if node.op == "num":
-        return np.array([[float(node.value)]])
-    if node.op == "const":
-        return np.array([[CONSTANTS[node.value][1]]])
-    if node.op == "var":
-        return point[node.value]
-    args = [values[id(a)] for a in node.args]
-    try:
-        return np.asarray(TABLE[node.op].numpy(np, *args), dtype=np.float64)
-    except ValueError:  # numpy's broadcast: [a, b] against a vector of 3
-        lengths = sorted({np.shape(a)[-1] for a in args if np.ndim(a) and np.shape(a)[-1] > 1})
-        if len(lengths) < 2:
-            raise
-        raise PointError(f"vectors of different lengths {lengths} meet in {node.brief}") from None
-
-
-def first_undefined(expr: Expression, point: dict) -> tuple[Node | None, dict]:
-    """The first node (children first) whose value is not finite, or None."""
-    values = evaluate(expr, point, keep=True)
-    for node in expr.nodes:
-        if not np.all(np.isfinite(values[id(node)])):
-            return node, values
-    return None, values
-
-
-def detached_values(expr: Expression, point: dict) -> dict:
-    """Values of every detach(...) node at the base point: held fixed while
-    finite differences move the variables."""
-    if not any(node.op == "detach" for node in expr.nodes):
-        return {}
-    values = evaluate(expr, point, keep=True)
-    return {id(n): values[id(n)] for n in expr.nodes if n.op == "detach"}
 
 
 def base_steps(point: dict, order: int) -> dict:
@@ -196,7 +125,8 @@ def _one_partial(
         point, frozen, {k: v.reshape(-1) for k, v in shifts.items()}, len(scales) * len(combos)
     )
     pieces: dict = {}
-    f = evaluate(expr, moved, held, sides=pieces, jitter=jitter)
+    poles: dict = {}
+    f = evaluate(expr, moved, held, sides=pieces, jitter=jitter, singular=poles)
     if row is None:
         # A scalar's value itself (its sum would turn -0.0 into 0.0; the
         # weighted stencil below comes out the same either way).
@@ -211,12 +141,17 @@ def _one_partial(
     estimates = estimates.reshape(batch, len(step_factors), 2)
     # Richardson: the O(h^4) error of D(h) is about 16/15 |D(h) - D(h/2)|.
     errors = np.abs(estimates[..., 0] - estimates[..., 1]) * (16.0 / 15.0)
-    # Rounding: each value carries ~eps*|f|, amplified by sum|w| / h^order.
-    rounding = (EPS * _largest(np.abs(f)) * np.sum(np.abs(weights)) / denominators).reshape(
+    # Rounding: eps*|f| or the bound on f's own rounding, amplified by sum|w| / h^order.
+    noise = np.maximum(EPS * _largest(np.abs(f)), rounding_noise(expr, point, frozen, row)[:, None])
+    rounding = (noise * np.sum(np.abs(weights)) / denominators).reshape(
         batch, len(step_factors), 2
     )[..., 1]
     errors = errors + rounding
     errors = np.where(np.isfinite(errors), errors, np.inf)
+    # A stencil reaching toward a pole or branch point: its Taylor series, and
+    # so its error estimate, no longer hold. Not taken.
+    near = near_singular(expr, point, frozen, poles, len(scales), len(combos))
+    errors = np.where(np.any(near.reshape(batch, len(step_factors), 2), axis=2), np.inf, errors)
     # A node on its kink at the point counts too: every stencil straddles it,
     # so no step is clean there (the kink check speaks for the point).
     crossing = crosses_piece(expr, point, frozen, pieces, len(scales), len(combos), at_kink=True)
@@ -234,6 +169,39 @@ def _one_partial(
         asked, floor = _step_limits(point[name][:, comp], order)
         error = np.where(floor > FORCED_STEP * asked, np.inf, error)
     return fine + (fine - coarse) / 15.0, error, clean
+
+
+# A stencil may move a quantity that is 0 at a singular place by at most this
+# fraction of its value at the point (about its step over its distance to it).
+NEAR_SINGULAR = 0.1
+
+
+def near_singular(
+    expr: Expression, point: dict, frozen: dict | None, moved: dict, scales: int, combos: int
+) -> np.ndarray:
+    """(batch, scales): whether each step's stencil moves some node's
+    singular quantity (`Function.singular`: the denominator of a / b, the
+    argument of log or sqrt, cos(x) of tan(x)) by more than NEAR_SINGULAR of
+    its value at the point: it reaches toward a pole across a distance
+    comparable to its own, as 1/x**2 at 1e-7 with a step of 1e-4 does (an
+    even pole has no sign change for `crosses_piece` to see)."""
+    batch = next(iter(point.values())).shape[0]
+    near = np.zeros((batch, scales), dtype=bool)
+    if not moved:
+        return near
+    here: dict = {}
+    evaluate(expr, point, frozen, singular=here)
+    with np.errstate(all="ignore"):
+        for key, value in moved.items():
+            base = np.asarray(here[key], dtype=np.float64)
+            value = np.asarray(value, dtype=np.float64)
+            if value.ndim < 2 or value.shape[0] != batch * scales * combos:  # constant
+                continue
+            value = value.reshape(batch, scales, combos, -1)
+            base = np.broadcast_to(base, (batch, value.shape[-1]))[:, None, None, :]
+            reach = np.abs(value - base) > NEAR_SINGULAR * np.abs(base)
+            near |= reach.any(axis=(2, 3))
+    return near
 
 
 def _largest(a: np.ndarray) -> np.ndarray:
@@ -418,19 +386,57 @@ def locally_constant(
 def nodes_at_kink(expr: Expression, values: dict) -> list:
     """(node, mask) for nodes of non-smooth functions (abs, relu, max, sign...)
     sitting exactly on their kink at some points of the batch; mask has shape
-    (batch,)."""
+    (batch,). A tie that holds all around the point is no kink: `min(x, x)`,
+    `abs(x - x)`, `min(relu(x), x)` at x = 1 are smooth there (`_tied_around`)."""
     found = []
+    nearby: list[dict] | None = None
     for node in expr.nodes:
         func = TABLE.get(node.op)
         if func is None or func.at_kink is None:
             continue
-        args = [values[id(a)] for a in node.args]
-        # broadcast_shapes, unlike np.broadcast, takes more than 64 arrays: max(x, ...).
-        shape = np.broadcast_shapes(*(np.shape(a) for a in args))
-        mask = np.any(np.broadcast_to(func.at_kink(np, *args), shape), axis=-1)
+        mask = _on_kink(func, node, values)
+        if np.any(mask) and nearby is None:
+            nearby = _nearby_values(expr, values)
+        if np.any(mask):
+            for moved in nearby or []:
+                mask = mask & ~_on_kink(func, node, moved)
         if np.any(mask):
             found.append((node, mask))
     return found
+
+
+def _on_kink(func: Any, node: Node, values: dict) -> np.ndarray:
+    args = [values[id(a)] for a in node.args]
+    # broadcast_shapes, unlike np.broadcast, takes more than 64 arrays: max(x, ...).
+    shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    return np.asarray(np.any(np.broadcast_to(func.at_kink(np, *args), shape), axis=-1))
+
+
+# Where a tie is tested for holding all around the point: every variable
+# component moved at once, by these fractions of max(1, |x|), in random
+# directions (seeded: the same answer every run).
+AROUND = (1e-3, 1e-6)
+
+
+def _nearby_values(expr: Expression, values: dict) -> list[dict]:
+    """Every node's values at points moved a little from the batch's own,
+    all variables at once; none where a detach(...) holds a value fixed
+    (its tie with the live sub-expression is a real one)."""
+    if any(node.op == "detach" for node in expr.nodes):
+        return []
+    variables = {n.value: values[id(n)] for n in expr.nodes if n.op == "var"}
+    rng = np.random.default_rng(0)
+    moved = []
+    for fraction in AROUND:
+        point = {}
+        for name, x in variables.items():
+            x = np.asarray(x, dtype=np.float64)
+            sign = rng.choice((-1.0, 1.0), size=x.shape)
+            point[name] = x + sign * rng.uniform(0.5, 1.0, x.shape) * fraction * np.maximum(
+                1, abs(x)
+            )
+        moved.append(evaluate(expr, point, keep=True))
+    return moved
 
 
 SETTLED = 1e-3  # one-sided slopes at two steps closer than this (relative) have settled

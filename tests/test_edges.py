@@ -23,6 +23,7 @@ import reference
 
 from gradcalc.check import differentiate
 from gradcalc.errors import DomainError
+from gradcalc.verdict import FD_ERROR_SLACK
 
 POINTS = [Fraction(0), Fraction(1, 2), Fraction(-3, 4), Fraction(5, 4), Fraction(3, 1)]
 INNER = [  # (text with x, exact function)
@@ -232,13 +233,15 @@ def test_finite_differences_still_confirm_what_they_can_far_away(cli):
     run = cli("diff", "x", "--at", "1e16", "--json")
     (d,) = run.json["derivatives"]
     assert (run.exit_code, d["finite_difference"], d["finite_difference_checked"]) == (0, 1, True)
-    # and still refute beyond their own error estimate: (exp(x) - 1)/x at 1e-7
-    # cancels half its digits, and the finite differences are off by far more
-    # than they say (their error is below 0.1, their gap above 10).
+    # and their error estimate stays honest where f cancels: (exp(x) - 1)/x at
+    # 1e-7 loses half its digits in float64, so no step resolves the
+    # derivative (0.5 + x/6); the estimate says so (it covers the gap), and
+    # the finite differences are not checked, never a refutation of SymPy.
     run = cli("diff", "(exp(x)-1)/x", "--at", "1e-7", "--json", "--no-autograd")
     (d,) = run.json["derivatives"]
-    assert abs(d["finite_difference"] - d["sympy"]) > 40 * d["finite_difference_error"]
-    assert run.json["status"] == "disagree" and run.exit_code == 1
+    assert abs(d["finite_difference"] - d["sympy"]) <= FD_ERROR_SLACK * d["finite_difference_error"]
+    assert run.json["status"] == "agree" and run.exit_code == 0
+    assert not d["finite_difference_checked"]
 
 
 # The float next to a pole of tan, sec, cot or csc: the derivative is finite

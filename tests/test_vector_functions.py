@@ -350,7 +350,8 @@ def test_the_norm_of_one_number_at_zero_is_traced_as_torch_computes_it(cli):
 
 def test_a_jacobian_disagreement_names_each_method_entry_and_value(cli):
     # (exp(x)-1)/x at 1e-7 in float64 loses half its digits to cancellation:
-    # torch's and the finite differences' values are off; SymPy's is not.
+    # torch's value is off; SymPy's is not; finite differences cannot resolve
+    # it (their error estimate counts the rounding of f's terms): not checked.
     run = cli("diff", "[(exp(x)-1)/x, x]", "--at", "x=1e-7", "--json")
     assert run.exit_code == 1
     document = run.json
@@ -360,7 +361,7 @@ def test_a_jacobian_disagreement_names_each_method_entry_and_value(cli):
     assert document["status"] == "disagree" and document["differentiable"]
     reason = document["reason"]
     assert reason.startswith("the methods disagree: autograd (reverse mode): off by up to ")
-    assert "finite differences: off by up to" in reason and "row 0, column 0" in reason
+    assert "row 0, column 0" in reason and "finite differences: off" not in reason
 
 
 @pytest.mark.parametrize("scale", ["1e200", "1e160", "1e-170"])

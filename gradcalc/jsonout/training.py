@@ -107,6 +107,8 @@ def accumulate(result: Accumulation) -> dict[str, Any]:
             "grads_by_variable": {n: [row[n] for row in result.grads] for n in result.variables},
             "expected": per_pass(result.expected),
             "agree": result.agree,
+            "status": result.status,
             "explanation": result.explanation,
+            "reason": result.disagreement,
         }
     )

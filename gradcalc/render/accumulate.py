@@ -38,5 +38,5 @@ def view(result: Accumulation, digits: int | None = None) -> Group:
             f"{result.expression}: backward() {result.passes} times, {how}",
             fit_table(lambda d: _table(result, d), digits),
         ),
-        Text(f"{mark} {result.explanation}", style=style),
+        Text(f"{mark} {result.disagreement or result.explanation}", style=style),
     )
