@@ -285,6 +285,40 @@ def _torch_norm(t: ModuleType, x: Any, p: Any = None) -> Any:
     return t.sqrt((x * x).sum())
 
 
+def _np_prod(np: ModuleType, x: Any) -> Any:
+    # The product, never overflowing or underflowing partway when the result
+    # is in range ([1e200, 1e200, 1e-300] is 1e100): the elements' mantissas
+    # multiplied with the running product renormalized, the exponents summed.
+    plain = np.prod(x, axis=-1, keepdims=True)
+    if np.all(np.isfinite(plain) & ((plain != 0) | np.any(x == 0, axis=-1, keepdims=True))):
+        return plain
+    mantissas, exponents = np.frexp(np.asarray(x, dtype=np.float64))
+    product = np.ones(np.shape(x)[:-1] + (1,))
+    total = np.sum(exponents, axis=-1, keepdims=True)
+    for k in range(np.shape(x)[-1]):
+        product, shift = np.frexp(product * mantissas[..., k : k + 1])
+        total = total + shift
+    return np.ldexp(product, np.clip(total, -(2**31), 2**31 - 1).astype(np.int64))
+
+
+def _torch_prod(t: ModuleType, x: Any) -> Any:
+    # The same in torch, differentiably: each element scaled by an exact power
+    # of two (held constant: its gradient flows through x), the mantissas'
+    # product, then the powers of two put back; where torch's own product
+    # is in range all the way, torch's own (x.prod()).
+    plain = x.prod()
+    if t.isfinite(plain) and (plain != 0 or bool((x == 0).any())):
+        return plain
+    _, exponents = t.frexp(x.detach())
+    scaled = (x * t.exp2(-exponents.to(x.dtype))).prod()
+    _, shift = t.frexp(scaled.detach())
+    mantissa = scaled * t.exp2(-shift.to(x.dtype))
+    power = exponents.sum() + shift
+    # 2**power in two halves: each in range when the product is.
+    half = t.div(power, 2, rounding_mode="floor")
+    return mantissa * t.exp2(half.to(x.dtype)) * t.exp2((power - half).to(x.dtype))
+
+
 def _mp_logsumexp(mp: ModuleType, x: Any) -> Any:
     return mp.log(mp.fsum(mp.exp(v) for v in x))
 
@@ -1008,8 +1042,8 @@ FUNCTIONS = [
         "prod",
         (1, 1),
         lambda sp, x: sp.Mul(*_elements(x)),
-        lambda t, x: x.prod(),
-        lambda np, x: np.prod(x, axis=-1, keepdims=True),
+        _torch_prod,
+        _np_prod,
         lambda mp, x: mp.fprod(x),
         "product of a vector's elements",
         vector="reduce",

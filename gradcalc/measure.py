@@ -354,6 +354,8 @@ def autograd_whys(
     out, notes = [], []
     traced: Trace | None = None
     looked = False
+    overflow = _torch_overflow(site, values, methods, dtype)
+    notes.extend([overflow] if overflow else [])
     for m in methods:
         if m.autograd is None or np.all(np.isfinite(m.autograd)):
             out.append(m)
@@ -365,6 +367,39 @@ def autograd_whys(
                 notes.append(f"autograd's NaN: {traced.words()}")
         out.append(replace(m, autograd_why=_autograd_why(m, m.autograd, traced, dtype)))
     return out, notes
+
+
+def _torch_overflow(site: Site, values: dict, methods: list[Methods], dtype: str) -> str | None:
+    """Where autograd is off and torch's own forward pass leaves the dtype's
+    range at a node whose value is finite (norm(x) at 1e200: torch's
+    sqrt(sum(x*x)) squares past 1.3e154), the note naming that node; the
+    gradient through an infinity is not the derivative."""
+    off = [
+        m
+        for m in methods
+        if m.autograd is not None
+        and np.any(np.isfinite(m.sympy) & ~np.isclose(m.autograd, m.sympy, rtol=1e-6, atol=0))
+    ]
+    if not off:
+        return None
+    from . import autograd
+
+    leaves = autograd.leaves_for(site.point, dtype)
+    forward = autograd.build(site.expr, leaves, dtype, keep=True)
+    for node in site.expr.nodes:
+        mine = forward.get(id(node))
+        if mine is None or id(node) not in values:
+            continue
+        torch_value = mine.detach().double().numpy(force=True)
+        numpy_value = np.asarray(values[id(node)], dtype=np.float64)
+        if not np.all(np.isfinite(torch_value)) and np.all(np.isfinite(numpy_value)):
+            shown = float(np.reshape(numpy_value, -1)[0])
+            return (
+                f"autograd: torch's {dtype} overflows at {node.brief} (its forward value there "
+                f"is not finite, while the function's is {shown:.6g}): the gradient through it "
+                "is not the derivative"
+            )
+    return None
 
 
 def _autograd_why(

@@ -52,7 +52,11 @@ _PATTERNS = {
     "log": "0·∞ through log at 0 (its derivative 1/u is infinite there)",
     "log2": "0·∞ through log2 at 0",
     "log10": "0·∞ through log10 at 0",
-    "norm": "0·∞ through norm at 0 (its derivative x/norm(x) is 0/0 there)",
+    "norm": (
+        "0·∞ through norm at 0: gradcalc builds norm(x) in torch as sqrt(sum(x*x)), whose "
+        "derivative x/norm(x) is 0/0 there (torch.linalg.vector_norm answers the "
+        "subgradient 0 instead)"
+    ),
 }
 
 

@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import math
+import sys
 
+import mpmath
 import numpy as np
 import pytest
 import reference
@@ -178,3 +180,34 @@ def test_no_autograd_names_what_finite_differences_did_check(cli):
     assert 0 < counted < 3, run.json
     assert "nothing checked" not in run.json["reason"]
     assert run.json["reason"].startswith("the symbolic derivative and finite differences agree")
+
+
+@pytest.mark.parametrize(
+    "values", [[1e200, 1e200, 1e-300], [1e-200, 1e-200, 1e300], [1e300, 1e300, 1e-300, 1e-300]]
+)
+def test_prod_does_not_overflow_partway(cli, values):
+    # The product is in range; its partial products are not (mpmath: exact).
+    text = "[" + ",".join(repr(v) for v in values) + "]"
+    run = cli("diff", "prod(x)", "--at", f"x={text}", "--json")
+    with mpmath.workdps(50):
+        exact = mpmath.fprod(mpmath.mpf(v) for v in values)
+        partials = [exact / mpmath.mpf(v) for v in values]
+    assert run.json["value"] == pytest.approx(float(exact), rel=1e-15)
+    in_range = [abs(p) < sys.float_info.max for p in partials]
+    gradient = run.json["gradient"]["x"]
+    for k, ok in enumerate(in_range):
+        if ok:
+            assert gradient["autograd"][k] == pytest.approx(float(partials[k]), rel=1e-12)
+    # a partial past float64's largest number is said to be (undefined), not wrong
+    assert run.json["status"] == ("agree" if all(in_range) else "undefined")
+
+
+def test_norm_names_torchs_own_forms(cli):
+    run = cli("diff", "norm(x)", "--at", "x=[1e200,1e200]", "--json")
+    assert run.json["status"] == "disagree"
+    assert any("torch's float64 overflows at norm(x)" in note for note in run.json["notes"])
+    run = cli("diff", "norm(x)", "--at", "x=[0,0]", "--json")
+    (note,) = run.json["notes"]
+    assert (
+        "as sqrt(sum(x*x))" in note and "torch.linalg.vector_norm answers the subgradient 0" in note
+    )
