@@ -216,7 +216,7 @@ def _reference_near(site: Site, d: Any, component: Component, failed: _Symbolic)
     sides = limits.approach(
         site.engine, d, site.symbols, site.point, site.along(site.expr.variables), site.clean
     )
-    limit = limits.common_limit(sides)
+    limit = _settled(site, d, limits.common_limit(sides))
     if limit is not None:
         note = (
             f"{label}: SymPy's formula is {why} at the point (a removable singularity); "
@@ -236,6 +236,28 @@ def _reference_near(site: Site, d: Any, component: Component, failed: _Symbolic)
     return failed
 
 
+def _settled(site: Site, formula: Any, limit: float | None) -> float | None:
+    """`limit` when probes two steps closer in reach the same one: a limit
+    read from probes longer than the formula's own scale (cos(x**-2) near
+    0.05 turns over every 1e-4; the first probe is 1e-3 away) is a chance
+    value, and the closer probes, inside that scale, give another."""
+    if limit is None:
+        return None
+    closer = limits.approach(
+        site.engine,
+        formula,
+        site.symbols,
+        site.point,
+        site.along(site.expr.variables),
+        site.clean,
+        candidates=limits.CANDIDATES[2:],
+    )
+    again = limits.common_limit(closer)
+    if again is None or not verdict.KINK_TOLERANCE.allows(again, limit):
+        return None
+    return limit
+
+
 def references_by_limits(site: Site, measured: list[Measured]) -> tuple[list[Measured], list[str]]:
     """Where f is smooth at a point on which a non-smooth part sits, each
     reference its formula's two-sided limit contradicts, replaced by that
@@ -252,7 +274,7 @@ def references_by_limits(site: Site, measured: list[Measured]) -> tuple[list[Mea
                 site.along(site.expr.variables),
                 site.clean,
             )
-            limit = limits.common_limit(sides)
+            limit = _settled(site, site.formula(component), limits.common_limit(sides))
             here = item.methods.sympy[0, c]
             if limit is None or (np.isfinite(here) and verdict.KINK_TOLERANCE.allows(limit, here)):
                 continue

@@ -50,6 +50,27 @@ def test_a_tie_of_a_function_with_itself_is_no_kink(expression, x):
     assert _close(partial.autograd, exact, SYMPY_AGREES)
 
 
+# A real tie (abs and max at their corners, f smooth) where the derivative
+# oscillates faster than the first limit probe's distance: no limit is read
+# from probes longer than the formula's own scale.
+OSCILLATING = [
+    "sin(x**(-2)) + abs(x - 0.052734375)**2",
+    "sin(x**(-2)) + max(x, 0.052734375)**2 - max(x, 0.052734375)**2",
+    "cos(3/x**2) * exp(-1) + relu(x - 0.052734375)**2",
+]
+
+
+@pytest.mark.parametrize("expression", OSCILLATING)
+def test_no_limit_is_taken_from_probes_past_the_formulas_scale(expression):
+    x = 0.052734375
+    kind, exact = reference.one_variable_verdict(expression, "x", x)
+    assert kind == "differentiable"
+    result = differentiate(expression, {"x": x})
+    (partial,) = result.partials
+    assert _close(partial.sympy, exact, SYMPY_AGREES), result.notes
+    assert result.status == "agree", result.reason
+
+
 def test_a_real_tie_is_still_a_kink():
     # min(x, 2x - 1) at 1: two different functions meet; mpmath's one-sided
     # derivatives are 2 and 1.
