@@ -12,7 +12,12 @@ What is counted (the child says through a pipe which phase it is in):
   run fail; `--timeout S` seconds (DEFAULT_SECONDS when not given; for
   `--points`, DEFAULT_SECONDS per chunk of points unless --timeout is given).
   A separate wall-clock ceiling, WALL_FACTOR times as long, catches a child
-  that is blocked rather than computing.
+  that is blocked rather than computing: it counts only the time the child
+  spends neither on a CPU nor waiting in the run queue for one (Linux's
+  per-thread schedstat), so it scales with the load as the CPU budget does:
+  30 runs at once on 2 cores wait for the CPUs far past 60 s, and are not
+  blocked. Where schedstat cannot tell, the ceiling is scaled by the load
+  average per CPU instead.
 - waiting for input (`waiting()`): not computing. Unbounded unless
   `--timeout` was given, and then at most that many seconds, wall-clock.
 - writing the answer (`computed()`): the reader sets the pace; no clock.
@@ -63,6 +68,31 @@ def resident_bytes(pid: int) -> int:
             return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def runnable_seconds(pid: int) -> float | None:
+    """Seconds process `pid`'s threads have spent on a CPU or waiting in the
+    run queue for one (Linux's schedstat, summed over its threads): the time
+    it was not blocked. None where /proc cannot tell."""
+    try:
+        total = 0
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
+                with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as stream:
+                    running, waiting = stream.read().split()[:2]
+                total += int(running) + int(waiting)
+        return total / 1e9
+    except (OSError, ValueError):
+        return None
+
+
+def load_factor() -> float:
+    """The 1-minute load average per CPU, at least 1: how much longer than
+    alone a run takes on this machine now."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:
+        return 1.0
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -527,6 +557,17 @@ class _Watch:
         self.phase = self.resume = "start"
         self.spent_cpu = self.spent_wall = self.spent_wait = 0.0
         self.mark_cpu, self.mark_wall = self._cpu(), time.monotonic()
+        self.mark_runnable = runnable_seconds(pid)  # None: schedstat cannot tell
+
+    def _blocked(self, wall: float) -> float:
+        """Of `wall` seconds since the mark, those the child spent blocked:
+        neither on a CPU nor waiting for one. Without schedstat, all of them."""
+        if self.mark_runnable is None:
+            return wall
+        now = runnable_seconds(self.pid)
+        if now is None:
+            return wall
+        return wall - min(wall, max(0.0, now - self.mark_runnable))
 
     def _cpu(self) -> float:
         cpu = cpu_seconds(self.pid)
@@ -584,10 +625,12 @@ class _Watch:
         # Close the current stretch ...
         if self.phase == "compute":
             self.spent_cpu += cpu - self.mark_cpu
-            self.spent_wall += now - self.mark_wall
+            self.spent_wall += self._blocked(now - self.mark_wall)
         elif self.phase == "wait":
             self.spent_wait += now - self.mark_wall
         self.mark_cpu, self.mark_wall = cpu, now
+        if self.mark_runnable is not None:
+            self.mark_runnable = runnable_seconds(self.pid)
         if words[0] == "done" and len(words) == 2:
             self.answered = int(words[1])
             return
@@ -628,12 +671,29 @@ class _Watch:
                 f"{what} used more than {self.seconds:g} s of CPU time (the time budget; "
                 f"raise it with {self.advice})"
             )
+        return self._wall_overrun(what, wall)
+
+    def _wall_overrun(self, what: str, wall: float) -> str | None:
+        """The wall-clock ceiling of computing, `wall` seconds into this stretch."""
+        assert self.seconds is not None
         ceiling = max(WALL_MINIMUM, WALL_FACTOR * self.seconds)
-        if self.spent_wall + wall > ceiling:
+        if self.spent_wall + wall <= ceiling:
+            return None  # (blocked time is at most the wall-clock time: no need to read it)
+        if self.mark_runnable is None:
+            scaled = ceiling * load_factor()
+            if self.spent_wall + wall > scaled:
+                return (
+                    f"{what} took longer than {scaled:g} s of wall-clock time without using "
+                    f"its {self.seconds:g} s of CPU time (the wall-clock ceiling, {ceiling:g} s "
+                    "times the load per CPU: the machine is overloaded or the work is blocked)"
+                )
+            return None
+        if self.spent_wall + self._blocked(wall) > ceiling:
             return (
-                f"{what} took longer than {ceiling:g} s of wall-clock time without using its "
-                f"{self.seconds:g} s of CPU time (the wall-clock ceiling: the machine is "
-                "overloaded or the work is blocked)"
+                f"{what} was blocked for longer than {ceiling:g} s of wall-clock time, neither "
+                f"computing nor waiting for a CPU, without using its {self.seconds:g} s of CPU "
+                "time (the wall-clock ceiling: the work is stuck; time spent waiting for a busy "
+                "machine's CPUs is not counted)"
             )
         return None
 

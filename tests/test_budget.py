@@ -191,9 +191,80 @@ def test_the_wall_clock_ceiling_is_separate_and_says_so():
     assert child.watch._overrun() is None  # a loaded machine: slow, but not computing more
     child.later(2)
     assert child.watch._overrun() == (
-        "computing took longer than 60 s of wall-clock time without using its 5 s of CPU "
-        "time (the wall-clock ceiling: the machine is overloaded or the work is blocked)"
+        "computing was blocked for longer than 60 s of wall-clock time, neither computing "
+        "nor waiting for a CPU, without using its 5 s of CPU time (the wall-clock ceiling: "
+        "the work is stuck; time spent waiting for a busy machine's CPUs is not counted)"
     )
+
+
+def test_time_spent_waiting_for_a_cpu_is_not_blocked(monkeypatch):
+    """30 runs at once on 2 cores wait in the run queue far past 60 s: that
+    is load, which the ceiling scales with, not a blocked child."""
+    child = _FakeChild()
+    child.hear("budget", "5.0", "default", "run")
+    child.hear("compute")
+    start = child.watch.mark_runnable
+    # 10 minutes of wall-clock time, of which 541 s runnable (on a CPU or queued for one).
+    monkeypatch.setattr(budget, "runnable_seconds", lambda pid: start + 541.0)
+    child.later(600)
+    assert child.watch._overrun() is None  # 59 s blocked: under the ceiling
+    child.later(2)
+    assert child.watch._overrun().startswith("computing was blocked for longer than 60 s")
+
+
+def test_without_schedstat_the_ceiling_scales_with_the_load_average(monkeypatch):
+    child = _FakeChild()
+    child.watch.mark_runnable = None  # /proc cannot tell
+    monkeypatch.setattr(budget, "load_factor", lambda: 3.0)  # a load of 6 on 2 CPUs
+    child.hear("budget", "5.0", "default", "run")
+    child.hear("compute")
+    child.later(179)
+    assert child.watch._overrun() is None
+    child.later(2)
+    assert child.watch._overrun() == (
+        "computing took longer than 180 s of wall-clock time without using its 5 s of CPU "
+        "time (the wall-clock ceiling, 60 s times the load per CPU: the machine is "
+        "overloaded or the work is blocked)"
+    )
+
+
+def _starved_or_blocked(how: str) -> int:
+    """In a budgeted child on CPU 0: spend 0.05 s of CPU at the lowest
+    priority (beside a busy process on the same CPU: starved), or sleep 3 s
+    (blocked). The exit code budget.run gives."""
+
+    def work() -> int:
+        os.sched_setaffinity(0, {0})
+        os.nice(19)
+        budget.set_timeout(1.0, explicit=True)
+        budget.computing()
+        if how == "sleep":
+            time.sleep(3)
+        else:
+            deadline = time.process_time() + 0.05
+            while time.process_time() < deadline:
+                pass
+        return 0
+
+    return budget.run(work)
+
+
+def test_a_starved_child_answers_and_a_blocked_one_is_ended(monkeypatch):
+    """The ceiling in a real child: 1 s here (the CPU budget is 1 s)."""
+    monkeypatch.setattr(budget, "WALL_MINIMUM", 1.0)
+    monkeypatch.setattr(budget, "WALL_FACTOR", 1.0)
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        os.sched_setaffinity(hog.pid, {0})
+        started = time.monotonic()
+        assert _starved_or_blocked("spin") == 0
+        starved = time.monotonic() - started
+        assert _starved_or_blocked("sleep") == 3
+    finally:
+        hog.kill()
+        hog.wait()
+    # It did wait past the ceiling for its 0.05 s of CPU (else the test proves nothing).
+    assert starved > 1.0
 
 
 def test_each_chunk_of_points_gets_its_own_default_budget():
@@ -358,3 +429,23 @@ def test_a_ctrl_c_before_the_watch_listens_cancels_the_answer_not_the_session(mo
         assert code == 0 and int(out) != first
     finally:
         worker.close()
+
+
+@pytest.mark.heavy
+def test_thirty_concurrent_softmax_runs_all_answer():
+    """The field report: 30 of `diff 'softmax(x)'` on 16 elements at once (6.7 s
+    alone) all ended at the 60 s wall-clock ceiling, waiting for 2 cores. The
+    ceiling counts only blocked time now: every one answers."""
+    values = ",".join(str(0.1 * k) for k in range(16))
+    runs = [
+        _gradcalc("diff", "softmax(x)", "--at", f"x=[{values}]", stdin=subprocess.DEVNULL)
+        for _ in range(30)
+    ]
+    started = time.monotonic()
+    results = [(run.wait(timeout=1800), run.stderr.read()) for run in runs]
+    elapsed = time.monotonic() - started
+    for run in runs:
+        run.stdout.close()
+        run.stderr.close()
+    print(f"30 concurrent runs: {elapsed:.0f} s wall-clock, load {os.getloadavg()}")
+    assert [code for code, _ in results] == [0] * 30, [e for _, e in results if e][:3]
