@@ -138,12 +138,21 @@ def _timeout_option(rest: str) -> typer.models.OptionInfo:
     )
 
 
-Timeout = Annotated[float, _timeout_option("; past it the run ends with exit 3. Default 5.")]
+ComputeTimeout = Annotated[  # a command that reads no input
+    float, _timeout_option("; past it the run ends with exit 3. Default 5.")
+]
+Timeout = Annotated[
+    float,
+    _timeout_option(
+        ", and at most as long waiting for input on stdin (EXPR '-'); past it the run "
+        "ends with exit 3. Default 5."
+    ),
+]
 DiffTimeout = Annotated[
     float,
     _timeout_option(
-        ", and at most as long waiting for --points input; past it the run ends with "
-        "exit 3. Default 5, and for --points 5 per chunk of 50,000 points."
+        ", and at most as long waiting for input (EXPR '-', --points); past it the run "
+        "ends with exit 3. Default 5, and for --points 5 per chunk of 50,000 points."
     ),
 ]
 
