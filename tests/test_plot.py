@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, run_subprocess, validate
 
-from gradcalc import fderror, plotting
+from gradcalc import fderror, plotting, pointsfile
 from gradcalc.render import plot as terminal
 
 REFERENCES = Path(__file__).resolve().parent / "plots"
@@ -694,3 +694,16 @@ def test_a_window_that_cannot_be_drawn_is_exit_2(cli, args, line):
     assert run.exit_code == 2 and run.stderr == line
     run = cli(*args, "--json", env=NO_COLOR)
     assert run.exit_code == 2 and run.json["error"]["kind"] == "usage"
+
+
+def test_plot_over_points_honours_range(cli, tmp_path):
+    points = tmp_path / "points.csv"
+    points.write_text("x\n-3\n-1\n0.5\n1\n4\n")
+    drawn = plotting.over_points("x**2", pointsfile.read(points.read_text(), "p"), window=(-2, 2))
+    assert drawn.window == (-2, 2) and drawn.outside == 2
+    np.testing.assert_array_equal(drawn.x, [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(drawn.derivative, [-2.0, 1.0, 2.0])  # 2x, by hand
+    run = cli("plot", "x**2", "--points", str(points), "--range", "-2:2", env=NO_COLOR)
+    assert run.exit_code == 0
+    assert "o  d/dx at 3 points" in run.stdout
+    assert "2 more points outside --range, not drawn" in run.stdout

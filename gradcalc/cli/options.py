@@ -352,7 +352,8 @@ Window = Annotated[
         metavar="A:B",
         help="The window of the variable, e.g. -2:2; it must hold the point (else exit 2). "
         "Default: around the point. With --fd-error: the range of the step h, e.g. "
-        "1e-12:1 (default 1e-16:1).",
+        "1e-12:1 (default 1e-16:1). With --points: the window drawn (default: the points' "
+        "span); points outside it are counted, not drawn.",
         show_default=False,
     ),
 ]
