@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_subprocess, validate
+from conftest import HANG_GUARD_SECONDS, ROOT, run_subprocess, validate
 
 from gradcalc import fderror, plotting, pointsfile
 from gradcalc.render import plot as terminal
@@ -472,7 +472,11 @@ def test_help_and_terminal_plot_do_not_import_matplotlib():
     import subprocess
 
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n['plotille']\n"
