@@ -37,7 +37,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     if name == "differentiate":
-        from .check import differentiate
+        from .pointcheck import differentiate
 
         return differentiate
     if name == "parse":

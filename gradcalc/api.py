@@ -145,7 +145,7 @@ def diff(
     `gradcalc diff`. `at` is a number (one variable), a dict of numbers,
     lists or numpy arrays by name ({"x": 3}, {"x": [1, 2, 3]}), a string as
     `--at` takes it ("x=3,y=2"), or a list of such strings."""
-    from .check import differentiate
+    from .pointcheck import differentiate
 
     result = differentiate(
         expression, at, wrt=wrt, order=order, dtype=dtype, full=full, autograd=autograd

@@ -5,7 +5,7 @@ as h shrinks the truncation error falls (h² for central differences, h for
 one-sided ones) until rounding takes over (eps·|f|/h). Each stencil is
 evaluated in float64 and in float32 (the whole evaluation in that dtype,
 through SymPy's formula evaluated with numpy), against the exact derivative
-(SymPy's, from `check.differentiate`). The slopes of both regimes are
+(SymPy's, from `pointcheck.differentiate`). The slopes of both regimes are
 fitted on log–log axes; gradcalc's own step (`numeric.base_steps`, the
 largest of the steps its five-point stencil tries) is marked.
 """
@@ -121,14 +121,14 @@ def curve(
 ) -> ErrorCurve:
     """The error curves of every stencil in both dtypes at the point `at`,
     along one variable (`wrt`, needed when there are several)."""
-    from . import check, numeric
+    from . import numeric, pointcheck
     from .cas import sympy_engine as engine
     from .parsing import as_expression
     from .plotting import variable_along
 
     expr = as_expression(expression)
     variable = variable_along(expr, wrt)
-    result = check.differentiate(expr, at, wrt=[variable], autograd=False)
+    result = pointcheck.differentiate(expr, at, wrt=[variable], autograd=False)
     if isinstance(result, Jacobian):
         raise UsageError("plots a function with one value; this one is vector-valued")
     if any(shape is not None for shape in (v.shape or None for v in result.point.values())):

@@ -3,7 +3,7 @@ library calls behind them and the choice of view (the flags that go together
 are checked before, in diff_rules).
 
 Without `--at` nothing numeric runs (torch is never imported): the
-explanation is symbolic. With `--at`, `check.differentiate` gives the usual
+explanation is symbolic. With `--at`, `pointcheck.differentiate` gives the usual
 three-way table and verdict, and the explanation ends with the exact value.
 """
 
@@ -51,7 +51,7 @@ class Asked:
 class Found:
     """What the library gave: the table (with --at), the steps, the grade."""
 
-    result: Any  # check.differentiate's, or None without --at
+    result: Any  # pointcheck.differentiate's, or None without --at
     explained: Any  # explain.Explanation
     grade: Any  # answer.Grade, or None without --answer
 
@@ -100,7 +100,7 @@ def run(expression: Any, at: Any, asked: Asked) -> Outcome:
     expr = as_expression(expression)
     result = None
     if at:
-        from ..check import differentiate
+        from ..pointcheck import differentiate
 
         result = differentiate(
             expr,

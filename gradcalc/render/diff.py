@@ -13,9 +13,9 @@ from ..verdict import Status
 from . import Fit, fit_table, numbers
 
 if TYPE_CHECKING:
-    from ..check import Partial, Result
     from ..hessian import Hessian
     from ..jacobian import Jacobian
+    from ..pointcheck import Partial, Result
 
 # A method's row of a derivative's table: (method, value, |error| vs SymPy).
 Row = tuple[str, str, str]

@@ -1,7 +1,7 @@
 """Views of an explanation (`diff --explain`) and of a derivative (`diff
 --format markdown|latex`, `--pretty`): Rich text, Markdown with `$...$` math,
 and LaTeX in an `align*` environment (amsmath). Views only: the steps, checks
-and values come from explain.py, answer.py and check.py.
+and values come from explain.py, answer.py and pointcheck.py.
 """
 
 from __future__ import annotations

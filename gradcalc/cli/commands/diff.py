@@ -88,7 +88,7 @@ def diff(
         from ..diff_explain import answer_explained
 
         return answer_explained(ctx.params | {"expression": expr, "at": point})
-    from ...check import differentiate
+    from ...pointcheck import differentiate
 
     result = differentiate(
         expr,
