@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..verdict import Status
 from . import Fit, fit_table, numbers
+from .html import Formula
 
 if TYPE_CHECKING:
     from ..check import Partial, Result
@@ -119,11 +120,7 @@ def partial_table(result: Result, partial: Partial, digits: int | None = None) -
     if digits is None:
         layouts.append(_method_table(_rows(result, partial, numbers.FIT_DIGITS)))
     layouts.append(_method_lines(_rows(result, partial, digits)))
-    title = Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic))
-    exact = _exact(result, partial)
-    if exact is not None:
-        title += Text(f" = {exact} at the point")
-    return Group(title, Fit(*layouts))
+    return Group(_formula(result, partial, _exact(result, partial)), Fit(*layouts))
 
 
 def _exact(result: Result, partial: Partial) -> str | None:
@@ -147,7 +144,7 @@ def _partials_table(result: Result, digits: int | None, symbolic: bool) -> Table
     for partial in result.partials:
         table.add_row(
             _label(partial),
-            *([_symbolic(partial.symbolic)] if symbolic else []),
+            *([_formula(result, partial, label=False)] if symbolic else []),
             Text(numbers.cell(partial.sympy, digits)),
             Text("skipped" if _skipped(partial) else numbers.cell(partial.autograd, digits)),
             Text(numbers.cell(partial.finite_difference, digits)),
@@ -156,18 +153,22 @@ def _partials_table(result: Result, digits: int | None, symbolic: bool) -> Table
     return table
 
 
+def _formula(
+    result: Result, partial: Partial, exact: str | None = None, label: bool = True
+) -> Formula:
+    """∂f/∂x = its formula: text in a terminal, typeset in Jupyter."""
+    shapes = {name: v.size for name, v in result.point.items() if v.ndim}
+    return Formula(partial, shapes, exact, label)
+
+
 def _formulas(result: Result) -> list[Text]:
-    return [
-        Text(f"{_label(p)} = ", style="bold") + Text(_symbolic(p.symbolic)) for p in result.partials
-    ]
+    return [_formula(result, p) for p in result.partials]
 
 
 def _partials_lines(result: Result, digits: int | None) -> Group:
-    lines = []
+    lines: list[Text] = []
     for partial in result.partials:
-        lines.append(
-            Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic))
-        )
+        lines.append(_formula(result, partial))
         for method, value, _ in _rows(result, partial, digits):
             if "\n" in value:
                 lines.append(Text(f"  {method}:"))
@@ -194,7 +195,7 @@ def partials_table(result: Result, digits: int | None = None) -> Fit:
     return Fit(*layouts)
 
 
-def _symbolic(symbolic: str | list[str]) -> str:
+def symbolic_text(symbolic: str | list[str]) -> str:
     if isinstance(symbolic, list):
         shown = symbolic[: numbers.MAX_SHOWN]
         more = len(symbolic) - len(shown)
