@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..verdict import Status
 from . import Fit, fit_table, numbers
-from .html import Formula
+from .html import Typeset, derivative_latex, formula_latex
 
 if TYPE_CHECKING:
     from ..check import Partial, Result
@@ -91,9 +91,11 @@ def _rows(result: Result, partial: Partial, digits: int | None) -> list[Row]:
     ]
 
 
-def _method_table(rows: list[Row]) -> Table:
+def _method_table(rows: list[Row], whole: bool = False) -> Table:
+    """The methods' rows; `whole`: the method names unwrapped too (the
+    layout with whole vectors is chosen only when everything in it fits)."""
     table = Table()
-    table.add_column("method")
+    table.add_column("method", no_wrap=whole)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("|error|\nvs SymPy", justify="right", no_wrap=True)
     for row in rows:
@@ -116,7 +118,9 @@ def _method_lines(rows: list[Row]) -> Group:
 
 
 def partial_table(result: Result, partial: Partial, digits: int | None = None) -> Group:
-    layouts: list[RenderableType] = [_method_table(_rows(result, partial, digits))]
+    with numbers.whole_vectors():  # a vector broken only where it does not fit
+        layouts: list[RenderableType] = [_method_table(_rows(result, partial, digits), whole=True)]
+    layouts.append(_method_table(_rows(result, partial, digits)))
     if digits is None:
         layouts.append(_method_table(_rows(result, partial, numbers.FIT_DIGITS)))
     layouts.append(_method_lines(_rows(result, partial, digits)))
@@ -153,6 +157,42 @@ def _partials_table(result: Result, digits: int | None, symbolic: bool) -> Table
     return table
 
 
+class Formula(Typeset):
+    """A derivative's line, `∂f/∂x = 2*x*cos(x**2) = 6*cos(9) at the point`:
+    plain text in a terminal, LaTeX in HTML. It keeps what it was made of so
+    the LaTeX is built only when HTML is asked for (SymPy is imported then)."""
+
+    def __init__(
+        self,
+        partial: Partial,
+        shapes: Mapping[str, int],
+        exact: str | None = None,
+        label: bool = True,
+    ) -> None:
+        super().__init__()
+        self.wrt = tuple(partial.wrt)
+        # A formula cut short is text in both views.
+        self.symbolic = None if partial.truncated else partial.symbolic
+        self.exact = exact
+        self.shapes = dict(shapes)
+        self.label = label
+        if label:
+            self.append(f"{derivative_label(self.wrt)} = ", style="bold")
+        self.append(symbolic_text(partial.symbolic))
+        if exact is not None:
+            self.append(f" = {exact} at the point")
+
+    def latex(self) -> str | None:
+        """`\\frac{\\partial f}{\\partial x} = 2 x \\cos(...)`, or None when a
+        formula cannot be typeset (cut short, or not in the grammar)."""
+        body = formula_latex(self.symbolic, self.shapes)
+        if body is None:
+            return None
+        out = rf"{derivative_latex(self.wrt)} = {body}" if self.label else body
+        exact = formula_latex(self.exact, {}) if self.exact is not None else None
+        return out + (rf" = {exact} \text{{ at the point}}" if exact is not None else "")
+
+
 def _formula(
     result: Result, partial: Partial, exact: str | None = None, label: bool = True
 ) -> Formula:
@@ -183,7 +223,12 @@ def partials_table(result: Result, digits: int | None = None) -> Fit:
     """Several derivatives (a gradient or a Hessian): one row each; when
     that is too wide, the formulas above a table of numbers, then fewer
     digits, then one derivative after another."""
-    layouts: list[RenderableType] = [
+    with numbers.whole_vectors():  # a vector broken only where it does not fit
+        layouts: list[RenderableType] = [
+            _partials_table(result, digits, symbolic=True),
+            Group(*_formulas(result), _partials_table(result, digits, symbolic=False)),
+        ]
+    layouts += [
         _partials_table(result, digits, symbolic=True),
         Group(*_formulas(result), _partials_table(result, digits, symbolic=False)),
     ]

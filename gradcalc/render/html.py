@@ -3,7 +3,7 @@ written as HTML elements rather than as characters in a `<pre>`.
 
 A Rich `Table` becomes a `<table>` (Jupyter styles it as it does pandas'),
 a `Tree` nested lists, a `Text` a paragraph with its colours, a `Fit` its
-first (widest) layout, since a browser folds a table itself. A `Formula` (a
+first (widest) layout, since a browser folds a table itself. A `Typeset` text (a
 derivative's line) is typeset: its LaTeX between `$...$`, which Jupyter's
 MathJax renders inside HTML. (Jupyter shows only the HTML when a result also
 offers `text/latex`, so the LaTeX has to be in the HTML.) Every piece of
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
@@ -26,49 +26,16 @@ from rich.tree import Tree
 
 from . import UNBOUNDED, Fit
 
-if TYPE_CHECKING:
-    from ..partials import Partial
-
 # Jupyter's table style reads `text-align` per cell; everything else is its own.
 _ALIGN = {"right": "right", "center": "center"}
 
 
-class Formula(Text):
-    """A derivative's line, `∂f/∂x = 2*x*cos(x**2) = 6*cos(9) at the point`:
-    plain text in a terminal, LaTeX in HTML. It keeps what it was made of so
-    the LaTeX is built only when HTML is asked for (SymPy is imported then)."""
+class Typeset(Text):
+    """Text that HTML shows typeset: `latex()` is its LaTeX, or None to show
+    the text (a derivative's line, `render.diff.Formula`)."""
 
-    def __init__(
-        self,
-        partial: Partial,
-        shapes: Mapping[str, int],
-        exact: str | None = None,
-        label: bool = True,
-    ) -> None:
-        from .diff import derivative_label, symbolic_text
-
-        super().__init__()
-        self.wrt = tuple(partial.wrt)
-        # A formula cut short is text in both views.
-        self.symbolic = None if partial.truncated else partial.symbolic
-        self.exact = exact
-        self.shapes = dict(shapes)
-        self.label = label
-        if label:
-            self.append(f"{derivative_label(self.wrt)} = ", style="bold")
-        self.append(symbolic_text(partial.symbolic))
-        if exact is not None:
-            self.append(f" = {exact} at the point")
-
-    def latex(self) -> str | None:
-        """`\\frac{\\partial f}{\\partial x} = 2 x \\cos(...)`, or None when a
-        formula cannot be typeset (cut short, or not in the grammar)."""
-        body = formula_latex(self.symbolic, self.shapes)
-        if body is None:
-            return None
-        out = rf"{derivative_latex(self.wrt)} = {body}" if self.label else body
-        exact = formula_latex(self.exact, {}) if self.exact is not None else None
-        return out + (rf" = {exact} \text{{ at the point}}" if exact is not None else "")
+    def latex(self) -> str | None:  # pragma: no cover - each kind defines it
+        return None
 
 
 def derivative_latex(wrt: Sequence[str]) -> str:
@@ -166,7 +133,7 @@ def _inline(console: Console, renderable: Any) -> str:
     """Text (or a table's cell) as escaped HTML with its colours and bold.
     A line break inside a cell (a vector broken between elements, a
     two-line heading) is a space: the browser folds the cell itself."""
-    if isinstance(renderable, Formula):
+    if isinstance(renderable, Typeset):
         latex = renderable.latex()
         if latex is not None:
             return f"${html.escape(latex)}$"
