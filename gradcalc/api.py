@@ -2,10 +2,10 @@
 
 Each returns a result object whose `.to_dict()` is exactly the CLI's `--json`
 document, which prints through Rich in a terminal (`rich.print(result)`), and
-which displays as a table in Jupyter (`_repr_html_`, with the derivative in
-LaTeX in `_repr_mimebundle_`). The library's own results stay reachable:
-attributes not defined here are read from them (`result.status`,
-`result.partials`, ...)."""
+which displays in Jupyter as HTML tables with the derivative typeset
+(`_repr_html_`, render/html.py; the LaTeX alone is `text/latex`). The
+library's own results stay reachable: attributes not defined here are read
+from them (`result.status`, `result.partials`, ...)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,11 @@ class Answer:
         return getattr(self.result, name)
 
     def _repr_html_(self) -> str:
-        return self._recorded().export_html(inline_styles=True, code_format="<pre>{code}</pre>")
+        """The view as HTML elements: tables as `<table>`, a derivative
+        typeset as `$...$` LaTeX (MathJax renders it in Jupyter)."""
+        from .render.html import to_html
+
+        return to_html(self.__rich__())
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
@@ -83,27 +87,21 @@ class Diff(Answer):
         return view(self.result)
 
     def _latex(self) -> str | None:
-        """The derivatives as LaTeX: \\frac{\\partial f}{\\partial x} = ... (scalars)."""
-        from .cas import sympy_engine
-        from .errors import GradcalcError
-        from .parsing import parse
+        """The derivatives as LaTeX: \\frac{\\partial f}{\\partial x} = ... (the
+        same formulas the HTML typesets); None for a Jacobian or a formula
+        cut short."""
+        from .render.html import derivative_latex, formula_latex
 
+        partials = getattr(self.result, "partials", None)
+        if not partials:  # a Jacobian: its table says it
+            return None
+        shapes = {name: v.size for name, v in self.result.point.items() if v.ndim}
         lines = []
-        for partial in getattr(self.result, "partials", None) or [None]:
-            if partial is None:  # a Jacobian: its table says it
+        for partial in partials:
+            body = None if partial.truncated else formula_latex(partial.symbolic, shapes)
+            if body is None:
                 return None
-            if not isinstance(partial.symbolic, str) or partial.truncated:
-                return None
-            try:
-                expr = parse(partial.symbolic)
-            except GradcalcError:
-                return None
-            import sympy
-
-            built = sympy_engine.build(expr, sympy_engine.symbols_for(expr.variables, {}))
-            below = " ".join(rf"\partial {name}" for name in partial.wrt)
-            power = "" if len(partial.wrt) == 1 else f"^{{{len(partial.wrt)}}}"
-            lines.append(rf"\frac{{\partial{power} f}}{{{below}}} = {sympy.latex(built)}")
+            lines.append(f"{derivative_latex(partial.wrt)} = {body}")
         return "$" + r" \quad ".join(lines) + "$"
 
 

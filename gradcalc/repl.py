@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import OutputError
+from .folding import fold_text, width_of
 from .session import HELP, QUIT, Session, command_names, prepare
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def _interactive(session: Session) -> int:
         if line.strip() in QUIT:
             return session.worst
         if line.strip() == "help":
-            sys.stdout.write(HELP + "\n")
+            sys.stdout.write(fold_text(HELP, width_of(sys.stdout)) + "\n")
             continue
         answer = session.handle(line)
         if answer is None:
