@@ -19,6 +19,7 @@ from typing import Any
 __version__ = "0.4.0"
 
 __all__ = [
+    "BudgetError",
     "GradcalcError",
     "__version__",
     "accumulate",
@@ -44,10 +45,10 @@ def __getattr__(name: str) -> Any:
         from .parsing import parse
 
         return parse
-    if name == "GradcalcError":
-        from .errors import GradcalcError
+    if name in ("GradcalcError", "BudgetError"):
+        from . import errors
 
-        return GradcalcError
+        return getattr(errors, name)
     raise AttributeError(f"module 'gradcalc' has no attribute {name!r}")
 
 

@@ -316,6 +316,13 @@ def build(
     x0 = flat[variable]
     checked = _differentiated(expr, flat, variable) if result is None else result
     a, b = window or window_around(x0)
+    if not a <= x0 <= b:
+        # Widening the window silently would draw what was not asked for.
+        raise UsageError(
+            f"{a:g}:{b:g} leaves out the point {variable}={x0:g}: "
+            "a window must hold the point (widen it, or move --at)",
+            option="range",
+        )
     _drawable("the window", a, b)
     value: float | None
     tangents: list[Tangent] = []

@@ -341,7 +341,9 @@ Window = Annotated[
         "--range",
         "-r",
         metavar="A:B",
-        help="The window of the variable, e.g. -2:2. Default: around the point.",
+        help="The window of the variable, e.g. -2:2; it must hold the point (else exit 2). "
+        "Default: around the point. With --fd-error: the range of the step h, e.g. "
+        "1e-12:1 (default 1e-16:1).",
         show_default=False,
     ),
 ]

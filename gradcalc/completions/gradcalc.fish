@@ -64,7 +64,7 @@ complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l json -d 'Pri
 complete -c gradcalc -n '__fish_seen_subcommand_from perceptron' -l help -s h -d 'Show this message and exit.'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l at -s a -x -d 'The point: 3 (one variable), x=3,y=2, x=[1,2,3] (a vector); values may be constant expressions like pi/4. Repeatable.'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l wrt -s w -x -d 'The variable along which to draw (the others are held at the point). Needed when there are several.'
-complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l range -s r -x -d 'The window of the variable, e.g. -2:2. Default: around the point.'
+complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l range -s r -x -d 'The window of the variable, e.g. -2:2; it must hold the point (else exit 2). Default: around the point. With --fd-error: the range of the step h, e.g. 1e-12:1 (default 1e-16:1).'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l no-derivative -d 'Leave out the panel of f′.'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l fd-error -d 'Instead: the error of finite differences against the step h (log-log), central, forward and five-point, in float64 and float32.'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l output -s o -x -d 'Write an image instead: FILE.svg, .png or .pdf (needs pip install \'gradcalc[plot]\').'

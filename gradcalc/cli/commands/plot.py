@@ -69,7 +69,7 @@ def plot(
     if expression == "-" and points == "-":
         raise UsageError("stdin can hold the expression or the points, not both")
     expr, point = expression_and_point(ctx, expression, at)
-    drawn_window = window(range_) if range_ is not None else None
+    shown = window(range_) if range_ is not None else None
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
     if points is not None:
@@ -79,10 +79,10 @@ def plot(
             )
         return _over_points(expr, points, wrt)
     if fd_error:
-        return _error_curve(expr, point, wrt, json, output, force)
+        return _error_curve(expr, point, wrt, shown, (json, output, force))
     from ...plotting import build
 
-    drawn = build(expr, point, wrt, drawn_window, not no_derivative)
+    drawn = build(expr, point, wrt, shown, not no_derivative)
     _show("function", drawn, json, output, force)
     return exit_code(drawn.status)
 
@@ -102,11 +102,16 @@ def _over_points(expression: Any, source: str, wrt: list[str] | None) -> int:
 
 
 def _error_curve(
-    expression: Any, at: Any, wrt: list[str] | None, json: bool, output: str | None, force: bool
+    expression: Any,
+    at: Any,
+    wrt: list[str] | None,
+    steps: tuple[float, float] | None,
+    how: tuple[bool, str | None, bool],
 ) -> int:
+    """--fd-error: `steps` is --range, the range of h; `how` is (json, output, force)."""
     from ... import fderror
 
-    _show("error_curve", fderror.curve(expression, at, wrt), json, output, force)
+    _show("error_curve", fderror.curve(expression, at, wrt, steps), *how)
     return ExitCode.OK
 
 
