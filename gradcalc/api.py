@@ -200,3 +200,38 @@ def accumulate(
     from .accumulation import accumulate as run
 
     return Accumulate(run(expression, at, passes, zero_grad, dtype))
+
+
+class Check(Answer):
+    """`gradcalc check`'s result: `to_dict()` is `gradcalc check --json`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from .jsonout.usercheck import check
+
+        return check(self.result)
+
+    def __rich__(self) -> RenderableType:
+        from .render.usercheck import view
+
+        return view(self.result)
+
+
+def check(
+    function: Any,
+    *,
+    at: Any = None,
+    random: int | None = None,
+    seed: int = 0,
+    shape: Any = None,
+    **point: Any,
+) -> Check:
+    """The gradients of your own PyTorch `function`, checked: `gradcalc check`.
+    The point by parameter name, as keywords (`check(f, x=tensor, w=[1, 2])`)
+    or as `at` (a dict, or `--at` text); `random` points (around it, or of
+    `shape`: {"x": (3, 4)}) report the worst."""
+    from .usercode.run import check as run
+
+    if point and at is not None:
+        raise TypeError("give the point as keywords or as at=, not both")
+    result = run(function, at if at is not None else (point or None), random, seed, shape)
+    return Check(result)
