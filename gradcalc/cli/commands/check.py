@@ -16,12 +16,14 @@ from ..output import emit, show
 ENGINES = ("torch",)  # what it computes with, imported before its budget starts
 SETTINGS = {
     "epilog": examples(
-        "gradcalc check losses.py:huber --at 'x=[0.5,-2,3],y=[1,0,2]'",
-        "gradcalc check layers.py:MyLinear.apply --at 'x=[[1,2],[3,4]],w=[[1,0],[0,1]]' --json",
-        "gradcalc check mypkg.ops:softplus --random 20 --seed 1 --shape x=3,4",
+        "gradcalc check gradcalc.usercode.examples:softplus --at x=[0.5,-2,3]",
+        "gradcalc check gradcalc.usercode.examples:wrong_square --at x=[1,2]",
+        "gradcalc check gradcalc.usercode.examples:softplus --random 5 --shape x=3,4",
     ),
+    "short_help": "Check the gradients of your own PyTorch function (runs your file).",
     "help": (
-        "Check the gradients of your own PyTorch function NAME in PATH.py (or package.module): "
+        "Check the gradients of your own PyTorch function NAME in PATH.py (or package.module; "
+        "losses.py:huber, mypkg.ops:softplus, model.py:Net.forward): "
         "reverse mode (torch.autograd.grad), forward mode (torch.func.jacfwd) where it "
         "works, and finite differences, at float64 tensors built from the point. "
         "WARNING: this imports and runs PATH.py (its top level, then NAME), as python or "
