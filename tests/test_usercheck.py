@@ -326,3 +326,19 @@ def test_a_real_process(tmp_path):
     assert result.returncode == 1
     assert json.loads(result.stdout)["status"] == "disagree"
     assert os.path.exists(DATA)
+
+
+def test_a_custom_function_is_checked_alone(check):
+    document = check("wrong_input", "x=[1,2],y=[3,4]").json
+    alone = document["custom_functions"][0]["check"]
+    assert alone["status"] == "disagree" and alone["inputs"] == {"x": False, "y": True}
+    assert document["reason"].endswith("WrongInput.backward is wrong for its input x")
+    assert document["methods"]["forward"] is None
+    assert document["methods"]["forward_unsupported"].startswith("RuntimeError: ")
+
+
+def test_a_correct_custom_function_is_not_checked_again(check):
+    document = check("product", "x=[1,2],y=[0.5,3]").json
+    assert document["custom_functions"] == [
+        {"name": "Product", "file": str(DATA), "line": line_of("class Product(")}
+    ]

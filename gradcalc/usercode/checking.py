@@ -208,6 +208,11 @@ def _judged(target: Target, m: Measured) -> Result:
         custom_functions(m.judged),
     )
     status, reason = _verdict(findings)
+    if status == Status.DISAGREE or findings.nan:
+        from .custom import blamed, check_each
+
+        check_each(m.judged, findings.customs, 0)
+        reason += blamed(findings.customs)
     precision = _precision(precision_off, m) if m.autograd64 is not None else None
     return Result(
         target.spec,

@@ -120,6 +120,7 @@ def forward(setup: Setup) -> tuple[dict[str, np.ndarray] | None, str]:
             jac = jacfwd(positional, argnums=tuple(range(len(names))))(*tensors.values())
     except Exception as error:  # the function's own limits: reported, not raised
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        first = first.split(" For more details")[0]  # torch's link, not the reason
         return None, f"{type(error).__name__}: {first}"[:200]
     rows = setup.rows
     return {
