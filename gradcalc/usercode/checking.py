@@ -5,8 +5,9 @@ custom autograd.Functions on the path, the float32 precision)."""
 
 from __future__ import annotations
 
+import functools
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,15 @@ import torch
 from ..verdict import Status
 from . import judge
 from .judge import Findings, Mismatch
-from .methods import Differences, Setup, choose_rows, finite_differences, forward, reverse
+from .methods import (
+    Differences,
+    Ran,
+    Setup,
+    choose_rows,
+    finite_differences,
+    forward,
+    reverse,
+)
 from .target import Target, UserCodeError
 
 
@@ -76,6 +85,7 @@ class Measured:
     forward: dict[str, np.ndarray] | None
     forward_method: str
     differences: dict[str, Differences]
+    judged_out: torch.Tensor  # the judged run's output (its graph names the custom Functions)
 
     @property
     def reference(self) -> dict[str, np.ndarray]:
@@ -88,15 +98,17 @@ class Measured:
 
 
 def check_point(target: Target, values: dict[str, np.ndarray], seed: int = 0) -> Result:
-    setup, out = _setup(target, values, seed)
-    autograd, out = reverse(setup)
+    setup, ran = _setup(target, values, seed)
+    autograd, out = reverse(setup, ran)
     value = out.detach().double().numpy()
     if not np.all(np.isfinite(value)):
         return _undefined(target, setup, out, "the function's value is not finite at the point")
     wide = _widened(setup) if setup.dtype != torch.float64 else None
-    judged = wide[0] if wide else setup
+    judged, judged_out = (wide[0], wide[2]) if wide else (setup, out)
     forward_values, forward_method = forward(judged)
-    base = judged.rows @ (wide[2] if wide else value).reshape(-1)
+    if forward_values is None:  # what jacfwd could not do, vmap will not either
+        judged = replace(judged, vmaps=False)
+    base = judged.rows @ judged_out.detach().double().numpy().reshape(-1)
     differences = {name: finite_differences(judged, base, name) for name in values}
     measured = Measured(
         setup,
@@ -107,30 +119,36 @@ def check_point(target: Target, values: dict[str, np.ndarray], seed: int = 0) ->
         forward_values,
         forward_method,
         differences,
+        judged_out,
     )
     return _judged(target, measured)
 
 
-def _setup(target: Target, values: dict[str, np.ndarray], seed: int) -> tuple[Setup, torch.Tensor]:
+def _setup(target: Target, values: dict[str, np.ndarray], seed: int) -> tuple[Setup, Ran]:
     """The dtype the function takes: float64, or float32 when float64
-    inputs fail where float32 ones work (a module's float32 weights)."""
-    setup = Setup(target.function, target.source_file, values, torch.float64, np.eye(1))
+    inputs fail where float32 ones work (a module's float32 weights), or when
+    it casts its inputs down itself; and that first forward pass."""
+    fn, where = target.function, target.source_file
+    setup = Setup(fn, where, values, torch.float64, np.eye(1))
     try:
-        out = setup.call(setup.tensors())
+        tensors = setup.tensors(grad=True)
+        out = setup.call(tensors)
     except UserCodeError as first:
         try:
-            setup = Setup(target.function, target.source_file, values, torch.float32, np.eye(1))
-            out = setup.call(setup.tensors())
+            setup = Setup(fn, where, values, torch.float32, np.eye(1))
+            tensors = setup.tensors(grad=True)
+            out = setup.call(tensors)
         except UserCodeError:
             raise first from None
-    if out.dtype != torch.float64:  # it casts its inputs down: it computes in float32
-        setup = Setup(target.function, target.source_file, values, torch.float32, np.eye(1))
-        out = setup.call(setup.tensors())
+    if out.dtype != torch.float64 and setup.dtype == torch.float64:
+        setup = Setup(fn, where, values, torch.float32, np.eye(1))
+        tensors = setup.tensors(grad=True)
+        out = setup.call(tensors)
     rows = choose_rows(out.numel(), seed)
-    return Setup(target.function, target.source_file, values, setup.dtype, rows), out
+    return Setup(fn, where, values, setup.dtype, rows), (tensors, out)
 
 
-def _widened(setup: Setup) -> tuple[Setup, dict[str, np.ndarray], np.ndarray] | None:
+def _widened(setup: Setup) -> tuple[Setup, dict[str, np.ndarray], torch.Tensor] | None:
     """Code written for float32, run again in float64 (recorder.Float64):
     its reverse mode and output, or None where it cannot be run so."""
     wide = Setup(setup.function, setup.user_file, setup.values, torch.float64, setup.rows, True)
@@ -140,7 +158,7 @@ def _widened(setup: Setup) -> tuple[Setup, dict[str, np.ndarray], np.ndarray] | 
         return None
     if out.dtype != torch.float64 or not bool(torch.isfinite(out).all()):
         return None
-    return wide, autograd, out.detach().numpy()
+    return wide, autograd, out
 
 
 def _undefined(target: Target, setup: Setup, out: torch.Tensor, reason: str) -> Result:
@@ -205,7 +223,7 @@ def _judged(target: Target, m: Measured) -> Result:
         found,
         _kinks(inputs, output),
         _nan_trace(m.judged, m.reference),
-        custom_functions(m.judged),
+        custom_functions(m.judged_out),
     )
     status, reason = _verdict(findings)
     if status == Status.DISAGREE or findings.nan:
@@ -267,21 +285,21 @@ def _nan_trace(judged: Setup, reference: dict[str, np.ndarray]) -> dict[str, Any
     return trace(judged, bad_rows[0])
 
 
-def custom_functions(setup: Setup) -> list[dict[str, Any]]:
+def custom_functions(out: torch.Tensor) -> list[dict[str, Any]]:
     """The custom torch.autograd.Function classes on the graph's path."""
-    tensors = setup.tensors(grad=True)
-    out = setup.call(tensors)
     from .nans import _nodes
 
     found: dict[str, dict[str, Any]] = {}
     for node in _nodes(out.grad_fn) if out.grad_fn is not None else []:
         cls = getattr(node, "_forward_cls", None)
         if cls is not None and cls.__qualname__ not in found:
-            found[cls.__qualname__] = {"name": cls.__qualname__, **_defined(cls)}
+            found[cls.__qualname__] = {"name": cls.__qualname__, **dict(_defined(cls))}
     return list(found.values())
 
 
+@functools.cache
 def _defined(cls: type) -> dict[str, Any]:
+    # (inspect parses the file to find a class: once a class, not once a check)
     try:
         file = inspect.getsourcefile(cls)
         line = inspect.getsourcelines(cls)[1]

@@ -36,6 +36,7 @@ class Setup:
     dtype: torch.dtype  # what the inputs are handed in
     rows: np.ndarray  # (rows, output elements)
     wide: bool = False  # run under recorder.Float64 (code written for float32, widened)
+    vmaps: bool = True  # False once torch.func has failed on it: the loops, at once
 
     def tensors(
         self, grad: bool = False, dtype: torch.dtype | None = None
@@ -81,11 +82,17 @@ def choose_rows(outputs: int, seed: int) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def reverse(setup: Setup) -> tuple[dict[str, np.ndarray], torch.Tensor]:
+Ran = tuple[dict[str, torch.Tensor], torch.Tensor]  # a forward pass: its inputs and output
+
+
+def reverse(setup: Setup, ran: Ran | None = None) -> tuple[dict[str, np.ndarray], torch.Tensor]:
     """Reverse mode: one backward pass a row; an input the output does not
-    use gets zeros (allow_unused)."""
-    tensors = setup.tensors(grad=True)
-    out = setup.call(tensors)
+    use gets zeros (allow_unused). `ran`: a forward pass with inputs that
+    require grad, already made (saves one)."""
+    if ran is None:
+        tensors = setup.tensors(grad=True)
+        ran = tensors, setup.call(tensors)
+    tensors, out = ran
     if not out.requires_grad:
         return {n: np.zeros((len(setup.rows), v.size)) for n, v in setup.values.items()}, out
     flat = out.reshape(-1)
@@ -199,21 +206,55 @@ def _values(
     setup: Setup, name: str, h: np.ndarray, dtype: torch.dtype, only: np.ndarray | None = None
 ) -> np.ndarray:
     """rows @ f(x + offset·h e_j) for each offset and element j: (offsets, rows, n);
-    NaN for elements not in `only`."""
+    NaN for elements not in `only`. In one call through torch.func.vmap where
+    the function allows it (far fewer Python calls), else point by point."""
     base = setup.tensors(dtype=dtype)
     x = base[name].reshape(-1)
     n = x.numel()
-    offsets = OFFSETS
-    found = np.full((len(offsets), len(setup.rows), n), np.nan)
+    wanted = np.ones(n, dtype=bool) if only is None else only
+    columns = np.flatnonzero(wanted)
+    shifts = torch.tensor(np.outer(OFFSETS, h[columns]).reshape(-1), dtype=x.dtype)
+    moved = x.repeat(len(OFFSETS) * len(columns), 1)
+    which = torch.tensor(np.tile(columns, len(OFFSETS)))
+    moved[torch.arange(len(moved)), which] += shifts
+    # The step actually taken may differ from h by rounding in float32: the
+    # estimates divide by h, so the perturbation is made exact above (step()).
     rows = torch.tensor(setup.rows, dtype=torch.float64)
-    with torch.no_grad():
-        for j in range(n):
-            if only is not None and not only[j]:
-                continue
-            for k, offset in enumerate(offsets):
-                moved = x.clone()
-                moved[j] = x[j] + float(offset * h[j])
-                tensors = dict(base) | {name: moved.reshape(base[name].shape)}
-                out = setup.call(tensors, "evaluating").reshape(-1).double()
-                found[k, :, j] = (rows @ out).numpy()
+    values = _batched(setup, name, base, moved, rows)
+    if values is None:
+        values = np.stack([_one(setup, name, base, point, rows) for point in moved])
+    found = np.full((len(OFFSETS), len(setup.rows), n), np.nan)
+    found[:, :, columns] = values.reshape(len(OFFSETS), len(columns), -1).transpose(0, 2, 1)
     return found
+
+
+MAX_BATCH = 2_000_000  # elements of the moved inputs handed to vmap at once
+
+
+def _batched(
+    setup: Setup, name: str, base: dict, moved: torch.Tensor, rows: torch.Tensor
+) -> np.ndarray | None:
+    """Every moved point at once through torch.func.vmap, or None where the
+    function does not vmap (data-dependent control flow, a custom Function
+    without vmap support, randomness) or the batch would be large."""
+    if moved.numel() > MAX_BATCH or not setup.vmaps:
+        return None
+    shape = base[name].shape
+
+    def one(point: torch.Tensor) -> torch.Tensor:
+        tensors = dict(base) | {name: point.reshape(shape)}
+        return rows @ output_tensor(setup.function(**tensors)).reshape(-1).double()
+
+    try:
+        with torch.no_grad(), setup.mode():
+            return torch.func.vmap(one)(moved).numpy()
+    except Exception:  # the function's own limits; the loop reports a real error
+        return None
+
+
+def _one(
+    setup: Setup, name: str, base: dict, point: torch.Tensor, rows: torch.Tensor
+) -> np.ndarray:
+    with torch.no_grad():
+        tensors = dict(base) | {name: point.reshape(base[name].shape)}
+        return (rows @ setup.call(tensors, "evaluating").reshape(-1).double()).numpy()
