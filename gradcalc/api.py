@@ -223,6 +223,7 @@ def check(
     random: int | None = None,
     seed: int = 0,
     shape: Any = None,
+    symbolic: bool = True,
     **point: Any,
 ) -> Check:
     """The gradients of your own PyTorch `function`, checked: `gradcalc check`.
@@ -233,5 +234,6 @@ def check(
 
     if point and at is not None:
         raise TypeError("give the point as keywords or as at=, not both")
-    result = run(function, at if at is not None else (point or None), random, seed, shape)
+    given = at if at is not None else (point or None)
+    result = run(function, given, random, seed, shape, symbolic)
     return Check(result)

@@ -342,3 +342,26 @@ def test_a_correct_custom_function_is_not_checked_again(check):
     assert document["custom_functions"] == [
         {"name": "Product", "file": str(DATA), "line": line_of("class Product(")}
     ]
+
+
+def test_a_traced_function_gets_sympys_derivative(check):
+    x, w = np.array([1.0, 2.0, -0.5]), np.array([3.0, -1.0, 0.25])
+    document = check("smooth", "x=[1,2,-0.5],w=[3,-1,0.25]").json
+    symbolic = document["symbolic"]
+    assert symbolic["formula"] == "(sum((sin(x)*w)) + mean(exp((-(x)**((2.0))))))"
+    assert symbolic["agree"] is True and symbolic["derivatives"]["w"][0] == "sin(x[0])"
+    hand_x = np.cos(x) * w - 2 * x * np.exp(-(x**2)) / 3
+    np.testing.assert_allclose(document["gradient"]["x"]["sympy"], hand_x, rtol=1e-14)
+    assert document["reason"] == "SymPy, autograd, forward mode and finite differences agree"
+
+
+def test_an_operation_outside_the_table_stops_the_tracing(check):
+    document = check("logsumexp", "x=[1,2,3]").json
+    assert document["symbolic"]["formula"] is None
+    assert "logsumexp" in document["symbolic"]["reason"]
+    assert "sympy" not in document["gradient"]["x"]
+
+
+def test_no_symbolic(check):
+    document = check("smooth", "x=[1,2],w=[3,4]", extra=("--no-symbolic",)).json
+    assert document["symbolic"] is None and "sympy" not in document["gradient"]["x"]

@@ -66,7 +66,7 @@ _gradcalc() {
     [[ $cur == -* ]] || return
     case "$cmd" in
         accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
-        check) _gradcalc_reply -W '--at -a --random --seed --shape --timeout --json --help -h' ;;
+        check) _gradcalc_reply -W '--at -a --random --seed --shape --no-symbolic --symbolic --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
         diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --explain --answer --format --pretty --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;

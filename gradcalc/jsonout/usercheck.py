@@ -49,6 +49,10 @@ def _input(result: Result, item: InputCheck) -> dict[str, Any]:
     if item.autograd_float64 is not None:
         nested(body, "autograd_float64", _shaped(result, item, item.autograd_float64))
     nested(body, "forward", None if item.forward is None else _shaped(result, item, item.forward))
+    if item.sympy is not None:
+        nested(body, "sympy", _shaped(result, item, item.sympy))
+        text = (result.symbolic or {}).get("derivatives", {}).get(item.name)
+        body["symbolic"] = np.array(text, dtype=object).reshape(item.shape).tolist()
     d = item.differences
     nested(body, "finite_difference", _shaped(result, item, d.estimate))
     nested(body, "finite_difference_error", _shaped(result, item, d.error))

@@ -40,6 +40,7 @@ class InputCheck:
     differences: Differences
     agree: bool
     differentiable: bool
+    sympy: np.ndarray | None = None  # SymPy's derivative of the traced formula
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Measured:
     forward_method: str
     differences: dict[str, Differences]
     judged_out: torch.Tensor  # the judged run's output (its graph names the custom Functions)
+    symbolic: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None  # symbolic.derivatives
 
     @property
     def reference(self) -> dict[str, np.ndarray]:
@@ -97,7 +99,11 @@ class Measured:
         return len(self.setup.rows) == self.out.numel() and self.out.dim() > 0
 
 
-def check_point(target: Target, values: dict[str, np.ndarray], seed: int = 0) -> Result:
+def check_point(
+    target: Target, values: dict[str, np.ndarray], seed: int = 0, symbolic: bool = False
+) -> Result:
+    """One point; with `symbolic`, SymPy's derivative too where the function
+    traces into gradcalc's function table (a scalar output, float64 code)."""
     setup, ran = _setup(target, values, seed)
     autograd, out = reverse(setup, ran)
     value = out.detach().double().numpy()
@@ -121,6 +127,10 @@ def check_point(target: Target, values: dict[str, np.ndarray], seed: int = 0) ->
         differences,
         judged_out,
     )
+    if symbolic and out.numel() == 1 and not judged.wide:
+        from .symbolic import derivatives
+
+        measured = replace(measured, symbolic=derivatives(judged))
     return _judged(target, measured)
 
 
@@ -196,7 +206,8 @@ def _judged(target: Target, m: Measured) -> Result:
         place = judge.Place(name, m.setup.values[name].shape, output)
         unknown = ~np.isfinite(d.estimate)  # undefined, not a disagreement
         oks = []
-        for method, values in (("autograd", m.reference), ("forward", m.forward)):
+        sympy = m.symbolic[1] if m.symbolic and m.symbolic[1] else None
+        for method, values in (("autograd", m.reference), ("forward", m.forward), ("sympy", sympy)):
             if values is None:
                 continue
             ok = judge.agrees(values[name], d.estimate, d.error, scale, judged_in) | d.kink
@@ -215,6 +226,7 @@ def _judged(target: Target, m: Measured) -> Result:
                 d,
                 bool(np.all(np.logical_and.reduce(oks) & ~unknown)),
                 not bool(d.kink.any()),
+                None if sympy is None else sympy[name],
             )
         )
     found.sort(key=lambda x: -np.nan_to_num(x.relative_error, nan=np.inf))
@@ -232,6 +244,11 @@ def _judged(target: Target, m: Measured) -> Result:
         check_each(m.judged, findings.customs, 0)
         reason += blamed(findings.customs)
     precision = _precision(precision_off, m) if m.autograd64 is not None else None
+    symbolic = None
+    if m.symbolic is not None:
+        symbolic = m.symbolic[0] | {
+            "agree": None if not m.symbolic[1] else not any(f.method == "sympy" for f in found)
+        }
     return Result(
         target.spec,
         target.name,
@@ -250,6 +267,7 @@ def _judged(target: Target, m: Measured) -> Result:
         findings.nan,
         findings.customs,
         precision,
+        symbolic=symbolic,
     )
 
 

@@ -42,6 +42,7 @@ def check(
     random: int | None = None,
     seed: int = 0,
     shape: dict[str, tuple[int, ...]] | list[str] | None = None,
+    symbolic: bool = True,
 ) -> Result:
     """Check `function`'s gradients at `at` ({name: number, list or tensor},
     or --at strings), or at `random` points (normal draws around `at`, or of
@@ -55,7 +56,7 @@ def check(
                 "{shape} is for {random} points; give the point with {at}",
                 option=("shape", "random", "at"),
             )
-        return check_point(target, inputs.covering(given, needed), seed)
+        return check_point(target, inputs.covering(given, needed), seed, symbolic)
     if not 1 <= random <= MAX_RANDOM:
         raise UsageError(f"must be from 1 to {MAX_RANDOM}", option="random")
     shapes = inputs.shapes(shape) if isinstance(shape, list) else dict(shape or {})
@@ -66,7 +67,7 @@ def check(
                 option="shape",
             )
     points = inputs.random_points(random, seed, given, shapes, needed)
-    results = [check_point(target, point, seed) for point in points]
+    results = [check_point(target, point, seed, symbolic) for point in points]
     worst = max(range(len(results)), key=lambda i: _badness(results[i]))
     counts = {s: sum(r.status == s for r in results) for s in SEVERITY}
     return replace(

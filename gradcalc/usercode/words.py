@@ -51,9 +51,9 @@ def reason(status: str, findings: Any) -> str:
                 c["name"] for c in customs
             )
     else:
-        ran = ["autograd"] + (
-            ["forward mode"] if all(i.forward is not None for i in inputs) else []
-        )
+        ran = ["SymPy"] if inputs and all(i.sympy is not None for i in inputs) else []
+        ran += ["autograd"]
+        ran += ["forward mode"] if all(i.forward is not None for i in inputs) else []
         text = ", ".join(ran) + " and finite differences agree"
     if nan:
         where = f"{nan['file']}:{nan['line']}" if nan.get("file") else "an operation"
@@ -62,7 +62,7 @@ def reason(status: str, findings: Any) -> str:
 
 
 def _method(method: str) -> str:
-    return {"autograd": "autograd", "forward": "forward mode"}.get(method, method)
+    return {"autograd": "autograd", "forward": "forward mode", "sympy": "SymPy"}.get(method, method)
 
 
 HEADER = ("input", "element", "autograd", "forward", "finite difference", "relative error", "")
@@ -114,7 +114,7 @@ def rows(result: Any, limit: int = 20) -> list[tuple[str, ...]]:
 
 
 def _values(result: Any, m: Any) -> tuple[str, str, str]:
-    ad = number(m.value) if m.method == "autograd" else ""
+    ad = number(m.value) if m.method in ("autograd", "sympy") else ""
     fw = number(m.value) if m.method == "forward" else ""
     return ad, fw, number(m.finite_difference)
 

@@ -76,12 +76,23 @@ Shape = Annotated[
 ]
 
 
+Symbolic = Annotated[
+    bool,
+    typer.Option(
+        "--symbolic/--no-symbolic",
+        help="Also trace the function into gradcalc's function table and compare "
+        "SymPy's derivative (a scalar output of float64 code).",
+    ),
+]
+
+
 def check(
     target: Target,
     at: Point = None,
     random: Random = None,
     seed: Seed = 0,
     shape: Shape = None,
+    symbolic: Symbolic = True,
     timeout: Timeout = DEFAULT_TIMEOUT,
     json: Json = False,
 ) -> int:
@@ -89,7 +100,7 @@ def check(
     from ...usercode.run import check as run
     from ..group import exit_code
 
-    result = run(target, list(at or []) or None, random, seed, list(shape or []) or None)
+    result = run(target, list(at or []) or None, random, seed, list(shape or []) or None, symbolic)
     if json:
         from ...jsonout import usercheck
 
