@@ -365,3 +365,25 @@ def test_an_operation_outside_the_table_stops_the_tracing(check):
 def test_no_symbolic(check):
     document = check("smooth", "x=[1,2],w=[3,4]", extra=("--no-symbolic",)).json
     assert document["symbolic"] is None and "sympy" not in document["gradient"]["x"]
+
+
+def test_a_module_is_called_by_its_forwards_parameters(check):
+    document = check("MODULE", "input=[0.5,-1,2]").json
+    assert (document["status"], document["dtype"], document["output_shape"]) == (
+        "agree",
+        "float32",
+        [2],
+    )
+
+
+def test_a_value_that_is_not_finite_is_undefined(check):
+    run = check("log_of", "x=[-1,2]")
+    assert run.exit_code == 3
+    assert run.json["status"] == "undefined"
+    assert run.json["reason"] == "the function's value is not finite at the point"
+
+
+def test_the_time_budget_applies():
+    result = run_subprocess("check", target("endless"), "--at", "x=1", "--timeout", "1")
+    assert result.returncode == 3
+    assert "CPU time" in result.stderr

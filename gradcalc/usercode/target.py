@@ -58,11 +58,20 @@ class Target:
         return parameters(self.function)
 
 
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    """A module (torch.nn.Module) is called through `__call__(*args)`: its
+    parameters are its `forward`'s."""
+    forward = getattr(function, "forward", None)
+    if callable(forward) and not inspect.isfunction(function):
+        return inspect.signature(forward)
+    return inspect.signature(function)
+
+
 def parameters(function: Callable[..., Any]) -> list[str]:
-    """The names the point must give: positional-or-keyword parameters without
-    a default (those with one may be given too; *args and **kwargs are not)."""
+    """The names the point may give: the parameters that take one tensor
+    (*args and **kwargs do not)."""
     try:
-        signature = inspect.signature(function)
+        signature = _signature(function)
     except (TypeError, ValueError):
         return []
     kinds = (
@@ -74,8 +83,9 @@ def parameters(function: Callable[..., Any]) -> list[str]:
 
 
 def required(function: Callable[..., Any]) -> list[str]:
+    """The parameters the point must give: those without a default."""
     try:
-        signature = inspect.signature(function)
+        signature = _signature(function)
     except (TypeError, ValueError):
         return []
     return [

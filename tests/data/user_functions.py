@@ -208,3 +208,15 @@ def raises(x):
 
 def helper(x):
     return x / math.nan if x.sum() > 1e9 else torch.linalg.inv(x)
+
+
+MODULE = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh())  # called as MODULE(input)
+
+
+def log_of(x):
+    return torch.log(x).sum()
+
+
+def endless(x):
+    while True:
+        x = x + 1
