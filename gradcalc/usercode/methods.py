@@ -228,7 +228,7 @@ def _values(
     return found
 
 
-MAX_BATCH = 2_000_000  # elements of the moved inputs handed to vmap at once
+MAX_BATCH = 2_000_000  # elements of moved inputs handed to vmap in one call
 
 
 def _batched(
@@ -236,10 +236,11 @@ def _batched(
 ) -> np.ndarray | None:
     """Every moved point at once through torch.func.vmap, or None where the
     function does not vmap (data-dependent control flow, a custom Function
-    without vmap support, randomness) or the batch would be large."""
-    if moved.numel() > MAX_BATCH or not setup.vmaps:
+    without vmap support, randomness). In chunks of at most MAX_BATCH elements."""
+    if not setup.vmaps:
         return None
     shape = base[name].shape
+    per_call = max(1, MAX_BATCH // max(1, moved.shape[1]))
 
     def one(point: torch.Tensor) -> torch.Tensor:
         tensors = dict(base) | {name: point.reshape(shape)}
@@ -247,7 +248,8 @@ def _batched(
 
     try:
         with torch.no_grad(), setup.mode():
-            return torch.func.vmap(one)(moved).numpy()
+            chunks = [torch.func.vmap(one)(part) for part in torch.split(moved, per_call)]
+        return torch.cat(chunks).numpy()
     except Exception:  # the function's own limits; the loop reports a real error
         return None
 
