@@ -52,6 +52,7 @@ CORRECT = [
     ("layer", "x=[0.1,0.2,-0.3]"),
     ("float32_code", "x=[1,2]"),
     ("double_where", "x=[-1,4]"),
+    ("float32_only", "x=[1,2,3,0.5]"),
 ]
 
 
@@ -387,3 +388,10 @@ def test_the_time_budget_applies():
     result = run_subprocess("check", target("endless"), "--at", "x=1", "--timeout", "1")
     assert result.returncode == 3
     assert "CPU time" in result.stderr
+
+
+def test_float32_code_that_cannot_be_widened_is_judged_in_float32(check):
+    document = check("float32_only", "x=[1,2,3,0.5]").json
+    assert (document["dtype"], document["judged_in"]) == ("float32", "float32")
+    assert document["precision"] is None and "autograd_float64" not in document["gradient"]["x"]
+    assert document["tolerance"]["rtol"] == 1e-3

@@ -220,3 +220,10 @@ def log_of(x):
 def endless(x):
     while True:
         x = x + 1
+
+
+def float32_only(x):
+    """float32 code that refuses float64: it cannot be widened, and is judged in float32."""
+    if x.dtype != torch.float32:
+        raise TypeError("float32 only")
+    return torch.logsumexp(x * 10, 0) + (torch.sin(x) * torch.exp(x / 3)).sum()
