@@ -246,3 +246,41 @@ def accumulate(
     from .accumulation import accumulate as run
 
     return Accumulate(_budgeted(lambda: run(expression, at, passes, zero_grad, dtype), timeout))
+
+
+class Check(Answer):
+    """`gradcalc check`'s result: `to_dict()` is `gradcalc check --json`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from .jsonout.usercheck import check
+
+        return check(self.result)
+
+    def __rich__(self) -> RenderableType:
+        from .render.usercheck import view
+
+        return view(self.result)
+
+
+def check(
+    function: Any,
+    *,
+    at: Any = None,
+    random: int | None = None,
+    seed: int = 0,
+    shape: Any = None,
+    symbolic: bool = True,
+    **point: Any,
+) -> Check:
+    """The gradients of your own PyTorch `function`, checked: `gradcalc check`.
+    The point by parameter name, as keywords (`check(f, x=tensor, w=[1, 2])`)
+    or as `at` (a dict, or `--at` text); `random` points (around it, or of
+    `shape`: {"x": (3, 4)}) report the worst. It runs your function in this
+    process, without the other calls' budget (`timeout=`): the code is yours."""
+    from .usercode.run import check as run
+
+    if point and at is not None:
+        raise TypeError("give the point as keywords or as at=, not both")
+    given = at if at is not None else (point or None)
+    result = run(function, given, random, seed, shape, symbolic)
+    return Check(result)

@@ -48,6 +48,9 @@ SAMPLES = {
     "output": ("p.svg", "p.svg"),
     "answer": ("2*x", "2*x"),  # diff --answer
     "output_format": ("latex", "latex"),  # diff --format (graph's is `format`)
+    "random": ("5", 5),  # check --random
+    "seed": ("2", 2),
+    "shape": ("x=3,4", ["x=3,4"]),
 }
 # Where a command's option takes other values than SAMPLES gives.
 COMMAND_SAMPLES = {("diff", "format"): ("csv", "csv")}
@@ -62,6 +65,7 @@ REQUIRED = {
     "diff": ["-x^2"],  # a negative expression: must stay the expression
     "graph": ["-x^2"],
     "accumulate": ["-x^2"],
+    "check": ["tests/data/user_functions.py:smooth"],
     "plot": ["-x^2"],
     "perceptron": ["--x", "1", "--y", "0"],
     "completion": ["bash"],

@@ -122,7 +122,9 @@ class GradcalcGroup(TyperGroup):
                 int(error.exit_code),
                 machine,
                 getattr(error, "column", None),
-                "" if machine else caret(error),  # a program reads `column`
+                # A program reads `column`; the user's own frames (gradcalc
+                # check) go to stderr either way.
+                ("" if machine else caret(error)) + _frames(error),
             )
         if isinstance(error, RecursionError):
             message = "ran out of stack: the expression nests too deeply for this machine"
@@ -166,6 +168,11 @@ class GradcalcCommand(TyperCommand):
         if self.engines is not None:
             startup.start_computing(self.engines, ctx.params, ctx.meta)
         return super().invoke(ctx)
+
+
+def _frames(error: GradcalcError) -> str:
+    context = getattr(error, "context", None)
+    return context() if callable(context) else ""
 
 
 def plain_help(params: list) -> list:

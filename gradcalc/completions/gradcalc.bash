@@ -16,7 +16,7 @@ _gradcalc() {
         [[ ${COMP_WORDS[i]} != -* ]] && { cmd="${COMP_WORDS[i]}"; break; }
     done
     if [[ -z $cmd ]]; then
-        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate completion diff functions graph perceptron plot repl'; fi
+        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate check completion diff functions graph perceptron plot repl'; fi
         return
     fi
     case "$cmd $prev" in
@@ -25,6 +25,11 @@ _gradcalc() {
         "accumulate --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
         "accumulate --digits") :; return ;;
         "accumulate --timeout") :; return ;;
+        "check --at"|"check -a") :; return ;;
+        "check --random") :; return ;;
+        "check --seed") :; return ;;
+        "check --shape") :; return ;;
+        "check --timeout") :; return ;;
         "diff --at"|"diff -a") :; return ;;
         "diff --wrt"|"diff -w") :; return ;;
         "diff --order"|"diff -n") :; return ;;
@@ -61,6 +66,7 @@ _gradcalc() {
     [[ $cur == -* ]] || return
     case "$cmd" in
         accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
+        check) _gradcalc_reply -W '--at -a --random --seed --shape --no-symbolic --symbolic --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
         diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --explain --answer --format --pretty --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;

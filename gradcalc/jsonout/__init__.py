@@ -15,6 +15,7 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | perceptron | `perceptron` | perceptron.schema.json |
 | perceptron --loss ce | `softmax_layer` | perceptron-ce.schema.json |
 | accumulate | `accumulate` | accumulate.schema.json |
+| check | `usercheck.check` | check.schema.json |
 | plot | `plot` | plot.schema.json |
 | plot --fd-error | `fd_error` | fd_error.schema.json |
 | functions | `functions` | functions.schema.json |
