@@ -136,7 +136,9 @@ def _interactive(session: Session) -> int:
         if answer is None:
             continue
         cancelled = "gradcalc: cancelled; the session goes on\n" if answer.code == 130 else ""
-        _show(answer.stdout, answer.stderr + cancelled)
+        # The worker wrote its errors to a pipe, as one line: folded here at
+        # spaces for this terminal, as a one-shot run's are.
+        _show(answer.stdout, fold_text(answer.stderr + cancelled, width_of(sys.stderr), 2))
 
 
 def _read(prompt: PromptSession[str]) -> str:

@@ -154,10 +154,14 @@ def test_errors_on_a_terminal_fold_at_spaces(columns):
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 @pytest.mark.slow
 @pytest.mark.parametrize("columns", [60, 80])
-def test_the_repl_help_folds_at_spaces(columns):
+def test_the_repl_help_and_its_errors_fold_at_spaces(columns):
     from gradcalc.session import HELP
 
-    shown = _tmux(columns, f"{sys.executable} -m gradcalc repl", ["help"], "Ctrl-C")
-    help_lines = shown[shown.index("Lines are") : shown.rindex("gradcalc>")]
+    shown = _tmux(columns, f"{sys.executable} -m gradcalc repl", ["help", "ans"], "gradcalc>", 3)
+    help_lines = shown[shown.index("Lines are") : shown.index("gradcalc> ans")]
     assert _words(help_lines) == _words(HELP)
-    assert "answer." in _words(help_lines)
+    error = "gradcalc: error: ans: no derivative yet (ans is the last diff's derivative)"
+    said = shown[shown.index("gradcalc> ans") + len("gradcalc> ans") : shown.rindex("gradcalc>")]
+    assert _words(said) == _words(error)
+    if columns < len(error):
+        assert said.strip().split("\n")[1].startswith("  ")  # folded, and indented
