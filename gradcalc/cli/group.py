@@ -112,13 +112,20 @@ class GradcalcGroup(TyperGroup):
         except Exception as error:
             return self._failed(error, args)
 
+    # An option named as the caller's syntax names it: the repl's session sets
+    # {"at": "at"} for a bare expression, whose point is its `at` shortcut.
+    option_spelling: dict[str, str] = {}  # noqa: RUF012 - replaced whole, never changed
+
+    def _spell(self, option: str) -> str:
+        return self.option_spelling.get(option) or "--" + option.replace("_", "-")
+
     def _failed(self, error: Exception, args: list[str]) -> int:
         """The exit code of a run that raised `error`, with its one-line report."""
         if isinstance(error, GradcalcError):
             machine = self.machine(args)
             return report(
                 error.kind,
-                error.worded(lambda option: "--" + option.replace("_", "-")),
+                error.worded(self._spell),
                 int(error.exit_code),
                 machine,
                 getattr(error, "column", None),

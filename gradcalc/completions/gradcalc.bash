@@ -59,10 +59,20 @@ _gradcalc() {
         "plot --at"|"plot -a") :; return ;;
         "plot --wrt"|"plot -w") :; return ;;
         "plot --range"|"plot -r") :; return ;;
-        "plot --output"|"plot -o") :; return ;;
+        "plot --output"|"plot -o") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "plot --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "plot --timeout") :; return ;;
     esac
+    # The first word after the subcommand that is no option: its choices.
+    local given=0 j
+    for ((j = i + 1; j < COMP_CWORD; j++)); do
+        [[ ${COMP_WORDS[j]} != -* ]] && ((given++))
+    done
+    if [[ $cur != -* ]] && ((given == 0)); then
+        case "$cmd" in
+            completion) _gradcalc_reply -W 'bash zsh fish'; return ;;
+        esac
+    fi
     [[ $cur == -* ]] || return
     case "$cmd" in
         accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
