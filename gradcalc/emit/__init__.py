@@ -62,7 +62,9 @@ def emit(
     _check_options(target, order, autograd_function)
     names = _names(expr, wrt)
     point = points.point(at, expr.variables) if at is not None and at != [] else None
-    shapes = points.shapes(point) if point is not None else {v: None for v in expr.variables}
+    shapes: dict[str, int | None] = {v: None for v in expr.variables}
+    if point is not None:
+        shapes = points.shapes(point)
     program = symbolic.build(expr, shapes, names, order)
     written = code.write(program, target, autograd_function)
     runner = "torch_function" if autograd_function else target
@@ -75,7 +77,7 @@ def emit(
             + f", {checked.note}): nothing emitted"
         )
     operations = {"emitted": program.emitted_operations, "naive": program.naive_operations}
-    header = _header(expr, program, written, target, checked, operations)
+    header = _header(expr, program, written, target, checked)
     return Emitted(
         code=header + written.text,
         function=written.function,
@@ -95,9 +97,14 @@ def _check_options(target: str, order: int, autograd_function: bool) -> None:
     if order not in (1, 2):
         raise UsageError(f"is 1 (the gradient) or 2 (the Hessian), not {order}", option="order")
     if autograd_function and target != "torch":
-        raise UsageError("writes a torch.autograd.Function: it goes with {to} torch", option=("function", "to"))
+        raise UsageError(
+            "writes a torch.autograd.Function: it goes with {to} torch", option=("function", "to")
+        )
     if autograd_function and order != 1:
-        raise UsageError("writes a first-order backward: it does not go with {order} 2", option=("function", "order"))
+        raise UsageError(
+            "writes a first-order backward: it does not go with {order} 2",
+            option=("function", "order"),
+        )
 
 
 def _names(expr: Expression, wrt: Iterable[str] | None) -> list[str]:
@@ -131,13 +138,20 @@ def _shown_source(expr: Expression) -> str:
     return to_text(expr.root)
 
 
-def _header(expr: Expression, program: Any, written: Any, target: str, checked: Any, operations: dict) -> str:
+def _header(expr: Expression, program: Any, written: Any, target: str, checked: Any) -> str:
     returns = "(f, grad, hessian)" if program.order == 2 else "(f, grad)"
     if target == "c":
-        returns = "f, grad" + (", hessian (row-major)" if program.order == 2 else "") + " through pointers"
+        returns = (
+            "f, grad"
+            + (", hessian (row-major)" if program.order == 2 else "")
+            + " through pointers"
+        )
     call = f"{written.function}({', '.join(program.arguments)})"
     if written.function == "EmittedFunction":
-        call, returns = f"EmittedFunction.apply({', '.join(program.arguments)})", "f; backward: the closed-form gradient"
+        call, returns = (
+            f"EmittedFunction.apply({', '.join(program.arguments)})",
+            "f; backward: the closed-form gradient",
+        )
     vectors = [f"{n} (length {k})" for n, k in program.shapes.items() if k is not None]
     lines = [
         f"gradcalc emit --to {target}: f = {_shown_source(expr)}",
@@ -146,7 +160,9 @@ def _header(expr: Expression, program: Any, written: Any, target: str, checked: 
     if vectors:
         lines.append("vectors: " + ", ".join(vectors))
     if checked.ran:
-        where = f"{checked.random_points} random in the domain" + (", and --at" if checked.at_point else "")
+        where = f"{checked.random_points} random in the domain" + (
+            ", and --at" if checked.at_point else ""
+        )
         lines.append(
             f"checked against SymPy at 30 digits at {checked.points} points ({where}): "
             f"largest relative error {checked.largest_error:.2g} ({checked.note})"
@@ -154,7 +170,8 @@ def _header(expr: Expression, program: Any, written: Any, target: str, checked: 
     else:
         lines.append(f"not checked: {checked.note}")
     lines.append(
-        f"operations: {operations['emitted']} emitted, {operations['naive']} in the naive tree "
+        f"operations: {program.emitted_operations} emitted, "
+        f"{program.naive_operations} in the naive tree "
         "(sympy.count_ops)"
     )
     if written.comment == " *":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import mpmath
 import numpy as np
@@ -100,7 +99,9 @@ def _sample(program: Program, inputs: dict[str, np.ndarray]) -> Sample | None:
         results = evaluate(program.reference, values)
     if results is None or not all(math.isfinite(float(r)) for r in results):
         return None
-    return Sample({k: np.asarray(v, dtype=float) for k, v in inputs.items()}, [float(r) for r in results])
+    return Sample(
+        {k: np.asarray(v, dtype=float) for k, v in inputs.items()}, [float(r) for r in results]
+    )
 
 
 def error(got: list[float], expected: list[float]) -> float:

@@ -21,9 +21,20 @@ IMPORTS = {
     "numpy": ["import numpy as np"],
     "torch": ["import torch"],
     # The function is checked in float64; JAX computes in float32 unless told.
-    "jax": ["import jax", "import jax.numpy as jnp", "", 'jax.config.update("jax_enable_x64", True)'],
+    "jax": [
+        "import jax",
+        "import jax.numpy as jnp",
+        "",
+        'jax.config.update("jax_enable_x64", True)',
+    ],
 }
-MODULE_NAMES = {"numpy": {"np"}, "torch": {"torch"}, "jax": {"jax", "jnp"}, "c": set(), "latex": set()}
+MODULE_NAMES = {
+    "numpy": {"np"},
+    "torch": {"torch"},
+    "jax": {"jax", "jnp"},
+    "c": set(),
+    "latex": set(),
+}
 C_HELPERS = {
     "gradcalc_logsumexp": (
         "static double gradcalc_logsumexp(int n, const double *v)\n{\n"
@@ -64,8 +75,7 @@ def check_names(program: Program, target: str, function: str) -> None:
         if name in taken:
             raise UsageError(
                 f"the variable {name!r} cannot be a name in {target} code "
-                f"(a keyword or a name the code uses); rename it",
-                option="to",
+                "(a keyword or a name the code uses); rename it"
             )
 
 

@@ -13,7 +13,9 @@ from .symbolic import Program
 
 class _Printer(LatexPrinter):
     def _print_LogSumExp(self, expr: Any) -> str:
-        return r"\operatorname{logsumexp}\left(" + ", ".join(map(self._print, expr.args)) + r"\right)"
+        return (
+            r"\operatorname{logsumexp}\left(" + ", ".join(map(self._print, expr.args)) + r"\right)"
+        )
 
     def _print_Softplus(self, expr: Any) -> str:
         return r"\operatorname{softplus}\left(" + self._print(expr.args[0]) + r"\right)"
@@ -32,7 +34,7 @@ def _name(text: str) -> str:
         return f"{sp.latex(sp.Symbol(base))}_{{{index}}}"
     stem = text.rstrip("0123456789")
     if stem and stem != text and not stem.endswith("_"):
-        return f"{stem}_{{{text[len(stem):]}}}"
+        return f"{stem}_{{{text[len(stem) :]}}}"
     return sp.latex(sp.Symbol(text))
 
 
@@ -44,7 +46,9 @@ def write(program: Program) -> str:
     lines = [rf"{printer.doprint(s)} &= {printer.doprint(v)}" for s, v in program.steps]
     lines.append(f"f &= {printer.doprint(program.value)}")
     for component, entry in zip(program.components, program.gradient):
-        lines.append(rf"\frac{{\partial f}}{{\partial {_name(component)}}} &= {printer.doprint(entry)}")
+        lines.append(
+            rf"\frac{{\partial f}}{{\partial {_name(component)}}} &= {printer.doprint(entry)}"
+        )
     for i, row in enumerate(program.hessian):
         for k, entry in enumerate(row):
             a, b = _name(program.components[i]), _name(program.components[i + k])

@@ -9,6 +9,7 @@ logsumexp, log1p, expm1), from one table a target (`SPELLINGS`).
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,17 +196,15 @@ def _c() -> dict[str, Spell]:
     return table
 
 
-PYTHON_KEYWORDS = frozenset(
-    "False None True and as assert async await break class continue def del elif else "
-    "except finally for from global if import in is lambda nonlocal not or pass raise "
-    "return try while with yield".split()
+PYTHON_KEYWORDS = frozenset(keyword.kwlist) | {"print"}
+# (one string split: 40 words read better as a sentence than as a list)
+_C_WORDS = (
+    "auto break case char const continue default do double else enum extern float for "
+    "goto if inline int long register restrict return short signed sizeof static struct "
+    "switch typedef union unsigned void volatile while _Bool _Complex _Imaginary bool "
+    "true false NAN INFINITY errno"
 )
-C_KEYWORDS = frozenset(
-    "auto break case char const continue default do double else enum extern float for goto "
-    "if inline int long register restrict return short signed sizeof static struct switch "
-    "typedef union unsigned void volatile while _Bool _Complex _Imaginary bool true false "
-    "NAN INFINITY errno".split()
-)
+C_KEYWORDS = frozenset(_C_WORDS.split())
 
 
 def _c_real(value: float) -> str:
@@ -288,7 +287,8 @@ class Printer:
         coefficient, factors = expr.as_coeff_mul()
         top, bottom = [], []
         if coefficient.is_Rational and coefficient != 1:
-            top.append(sp.Integer(coefficient.p))
+            if coefficient.p != 1:
+                top.append(sp.Integer(coefficient.p))
             if coefficient.q != 1:
                 bottom.append(sp.Integer(coefficient.q))
         elif coefficient != 1:
@@ -331,7 +331,11 @@ class Printer:
         spell = self.target.functions.get(name)
         if spell is None:
             why = WHY_NOT.get((self.target.name, name), f"no {self.target.name} spelling")
-            raise UsageError(f"{name}: {why}; emit it with another --to", option="to")
+            raise UsageError(
+                f"{name} cannot be written with {{to}} {self.target.name}: {why}; "
+                "choose another target",
+                option="to",
+            )
         return spell([self.text(a) for a in expr.args], expr)
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .reference import evaluate, upper
 from .code import Code
+from .reference import evaluate, upper
 from .symbolic import Program
 
 C_FLAGS = ["-std=c99", "-Wall", "-Werror", "-O2", "-fPIC", "-shared"]
@@ -86,7 +86,7 @@ def _torch_function(program: Program, code: Code, points: list[dict]) -> Results
         chosen = [t for name, t in zip(program.arguments, inputs) if name in wrt]
         grads = torch.autograd.grad(value, chosen)
         flat = torch.cat([g.reshape(-1) for g in grads]).detach().numpy()
-        outputs.append([float(value), *upper(program, flat, None)])
+        outputs.append([float(value.detach()), *upper(program, flat, None)])
         checked = checked and all(check(function, inputs) for check in TORCH_FUNCTION_CHECKS)
     return Results(outputs, True, "forward, backward and torch.autograd.gradcheck", checked)
 
@@ -148,7 +148,11 @@ def _latex(program: Program, code: Code, points: list[dict]) -> Results:
                 values.update({s: mpmath.mpf(float(v)) for s, v in pairs})
             for name, step in program.steps:
                 (values[name],) = evaluate([step], values) or [mpmath.nan]
-            entries = [program.value, *program.gradient, *(e for row in program.hessian for e in row)]
+            entries = [
+                program.value,
+                *program.gradient,
+                *(e for row in program.hessian for e in row),
+            ]
             got = evaluate(entries, values) or [mpmath.nan] * len(entries)
             outputs.append([float(v) for v in got])
     return Results(outputs, True, "the printed formulas evaluated in float64")

@@ -117,9 +117,7 @@ def symbols_for(arguments: list[str], shapes: dict[str, int | None]) -> dict:
     return sympy_engine.symbols_for(arguments, shapes)
 
 
-def build(
-    expr: Expression, shapes: dict[str, int | None], names: list[str], order: int
-) -> Program:
+def build(expr: Expression, shapes: dict[str, int | None], names: list[str], order: int) -> Program:
     """f, its gradient over `names` (and with order 2 its Hessian), shared
     sub-expressions found once, and the reference trees beside them."""
     symbols = symbols_for(expr.variables, shapes)
@@ -146,7 +144,10 @@ def build(
     naive = [reference_f] + reference[1:]
     if order == 2:
         hessian = [
-            [_stable(_clean(sp.diff(gradient[i], components[j]))) for j in range(i, len(components))]
+            [
+                _stable(_clean(sp.diff(gradient[i], components[j])))
+                for j in range(i, len(components))
+            ]
             for i in range(len(components))
         ]
         full = [[_clean(sp.diff(g, s)) for s in components] for g in reference[1:]]
