@@ -98,11 +98,12 @@ def _check_options(target: str, order: int, autograd_function: bool) -> None:
         raise UsageError(f"is 1 (the gradient) or 2 (the Hessian), not {order}", option="order")
     if autograd_function and target != "torch":
         raise UsageError(
-            "writes a torch.autograd.Function: it goes with {to} torch", option=("function", "to")
+            "{function} writes a torch.autograd.Function: it goes with {to} torch",
+            option=("function", "to"),
         )
     if autograd_function and order != 1:
         raise UsageError(
-            "writes a first-order backward: it does not go with {order} 2",
+            "{function} writes a first-order backward: it does not go with {order} 2",
             option=("function", "order"),
         )
 

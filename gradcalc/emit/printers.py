@@ -80,6 +80,19 @@ def _whole_vector(node: Any) -> str | None:
     return base
 
 
+def negated(text: str) -> str:
+    """-(text), written without a double minus: a printed term that starts
+    with '-' and holds no top-level sum is a negated product or atom."""
+    depth, top_level_sum = 0, False
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1, "[": 1, "]": -1}.get(char, 0)
+        if depth == 0 and text[i : i + 3] in (" + ", " - "):
+            top_level_sum = True
+    if text.startswith("-") and not top_level_sum:
+        return text[1:]
+    return f"-({text})" if top_level_sum or not text.isidentifier() else f"-{text}"
+
+
 def _numeric_python(module: str) -> dict[str, Spell]:
     m = module
     names = {
@@ -105,7 +118,7 @@ def _numeric_python(module: str) -> dict[str, Spell]:
 def _numpy() -> dict[str, Spell]:
     table = _numeric_python("np")
     table.update(
-        Sigmoid=lambda a, n: f"np.exp(-np.logaddexp(0.0, -({a[0]})))",
+        Sigmoid=lambda a, n: f"np.exp(-np.logaddexp(0.0, {negated(a[0])}))",
         LogSumExp=_logsumexp_python("np.array", "np.logaddexp.reduce({})"),
     )
     return table
@@ -189,7 +202,7 @@ def _c() -> dict[str, Spell]:
         sign=lambda a, n: f"((double)(({a[0]}) > 0) - (double)(({a[0]}) < 0))",
         Heaviside=lambda a, n: f"(({a[0]}) > 0 ? 1.0 : (({a[0]}) < 0 ? 0.0 : 0.5))",
         Softplus=lambda a, n: f"gradcalc_softplus({a[0]})",
-        Sigmoid=lambda a, n: f"(1.0/(1.0 + exp(-({a[0]}))))",
+        Sigmoid=lambda a, n: f"(1.0/(1.0 + exp({negated(a[0])})))",
         LogSumExp=logsumexp,
         detach=lambda a, n: a[0],
     )
