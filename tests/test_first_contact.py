@@ -47,6 +47,7 @@ SAMPLES = {
     "output": ("p.svg", "p.svg"),
     "answer": ("2*x", "2*x"),  # diff --answer
     "output_format": ("latex", "latex"),  # diff --format (graph's is `format`)
+    "to": ("c", "c"),  # emit --to
 }
 # Where a command's option takes other values than SAMPLES gives.
 COMMAND_SAMPLES = {("diff", "format"): ("csv", "csv")}
@@ -62,6 +63,7 @@ REQUIRED = {
     "graph": ["-x^2"],
     "accumulate": ["-x^2"],
     "plot": ["-x^2"],
+    "emit": ["-x^2", "--to", "c"],  # (the sample of --to too: the last one wins)
     "perceptron": ["--x", "1", "--y", "0"],
     "completion": ["bash"],
     "functions": [],

@@ -32,7 +32,6 @@ SETTINGS = {
         "gradcalc emit 'sin(x)*exp(y)' --to numpy",
         "gradcalc emit 'logsumexp(x) + y**2' --to c --at x=[1,2,3],y=0",
         "gradcalc emit 'softplus(w*x)' --to torch --function --wrt w",
-        "gradcalc emit 'x**2*y' --to jax --order 2 --output hessian.py",
     ),
 }
 
