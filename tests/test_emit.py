@@ -343,3 +343,13 @@ def test_real_process_prints_the_code():
     value, gradient = function(np.float64(2.0))
     assert (float(value), gradient.tolist()) == (8.0, [12.0])
     assert json.loads(run_subprocess("emit", "x", "--to", "c", "--json").stdout)["function"]
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch", "jax"])
+def test_plain_python_numbers_and_lists_are_accepted(target):
+    """f(0.5, [1, 2]) as a reader would first try it: Python numbers and a list."""
+    result = emit("logsumexp(x)*y", target, at="x=[1,2],y=0.5")
+    value, gradient = _load(result.code, result.function)([1.0, 2.0], 0.5)
+    want_value, want_gradient, _ = _reference(lambda a, b, y: _lse(a, b) * y, [1.0, 2.0, 0.5], 1)
+    _close(float(value), want_value)
+    _close(np.asarray(gradient, dtype=float), want_gradient)

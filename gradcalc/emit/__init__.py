@@ -13,7 +13,6 @@ then nothing is printed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -178,10 +177,6 @@ def _header(expr: Expression, program: Any, written: Any, target: str, checked: 
     if written.comment == " *":
         return "/*\n" + "".join(f" * {line}\n" for line in lines) + " */\n"
     return "".join(f"{written.comment} {line}\n" for line in lines)
-
-
-def finite(value: float) -> bool:
-    return math.isfinite(value)
 
 
 __all__ = ["TARGETS", "CertificateError", "Emitted", "emit"]

@@ -12,7 +12,7 @@ through ctypes, or, with no compiler, not run (said in the certificate).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import mpmath
 import numpy as np
@@ -43,7 +43,6 @@ class Certificate:
     ran: bool  # False: C without a compiler
     note: str  # how it ran (compiled with ..., gradcheck ...) or why it did not
     gradcheck: bool | None = None  # torch --function only
-    failures: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

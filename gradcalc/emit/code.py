@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import sympy as sp
 
 from ..errors import UsageError
 from .printers import TARGETS, printer
@@ -118,7 +115,8 @@ def _python(program: Program, target: str, function: str) -> str:
     p = printer(target)
     names = set(program.arguments) | {str(s) for s, _ in program.steps}
     value, grad, hessian = (fresh(n, names) for n in ("f", "grad", "hessian"))
-    body = [f"{INDENT}{s} = {p.text(v)}" for s, v in program.steps]
+    body = _conversions(program, target)
+    body += [f"{INDENT}{s} = {p.text(v)}" for s, v in program.steps]
     body.append(f"{INDENT}{value} = {p.text(program.value)}")
     body.append(f"{INDENT}{grad} = {_python_vector(program, target, program.gradient)}")
     results = [value, grad]
@@ -137,6 +135,21 @@ def _python(program: Program, target: str, function: str) -> str:
     lines = [*IMPORTS[target], "", "", f"def {function}({', '.join(program.arguments)}):", doc]
     lines += body + [f"{INDENT}return {', '.join(results)}", ""]
     return "\n".join(lines)
+
+
+def _conversions(program: Program, target: str) -> list[str]:
+    """Arguments made arrays first: a list for a vector (numpy, JAX), and in
+    torch a Python number (torch.sin takes tensors only) as a float64 tensor."""
+    vectors = [name for name in program.arguments if program.shapes.get(name) is not None]
+    if target == "torch":
+        names = ", ".join(program.arguments)
+        single = "," if len(program.arguments) == 1 else ""
+        return [
+            f"{INDENT}{names}{single} = (a if torch.is_tensor(a) else "
+            f"torch.tensor(a, dtype=torch.float64) for a in ({names}{single}))"
+        ]
+    module = "np" if target == "numpy" else "jnp"
+    return [f"{INDENT}{n} = {module}.asarray({n}, dtype={module}.float64)" for n in vectors]
 
 
 def _square(upper: list[list]) -> list[list]:
@@ -243,14 +256,6 @@ def _c(program: Program, function: str) -> str:
     helpers = [code for name, code in C_HELPERS.items() if name + "(" in text]
     head = f"void {function}({', '.join(parameters)})"
     return "\n".join(["#include <math.h>", "", *helpers, head, "{", text, "}", ""])
-
-
-def arguments_text(program: Program) -> str:
-    return ", ".join(program.arguments)
-
-
-def is_number(expr: Any) -> bool:
-    return isinstance(expr, sp.Basic) and expr.is_Number
 
 
 __all__ = ["Code", "function_name", "write"]
