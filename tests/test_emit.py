@@ -54,6 +54,8 @@ CASES = [
         lambda w0, w1, x0, x1: w0 * x0 + w1 * x1 + mp.sqrt(x0 * x0 + x1 * x1),
         1,
     ),
+    # Functions of constants (log(2) in the derivative): numbers, not torch.log(2).
+    ("2**x * log(y, 2)", {}, lambda x, y: mp.power(2, x) * mp.log(y, 2), 1),
     ("x**2*y + exp(x*y)", {}, lambda x, y: x**2 * y + mp.exp(x * y), 2),
     ("cross_entropy(z, 1) * s", {"z": 3}, lambda s, a, b, c: (_lse(a, b, c) - b) * s, 2),
 ]
@@ -157,7 +159,7 @@ def test_torch_code_matches_mpmath(case):
     _check_python(case, "torch", lambda v: torch.tensor(v, dtype=torch.float64))
 
 
-@pytest.mark.parametrize("case", [CASES[3], CASES[5]], ids=[IDS[3], IDS[5]])
+@pytest.mark.parametrize("case", [CASES[3], CASES[6]], ids=[IDS[3], IDS[6]])
 def test_jax_code_matches_mpmath(case):
     import jax.numpy as jnp
 
@@ -292,6 +294,7 @@ def test_output_file_is_not_overwritten_without_force(cli, tmp_path):
         (["softmax(x)", "--to", "numpy", "--at", "x=[1,2]"], "Jacobian"),
         (["x*y", "--to", "numpy", "--wrt", "z"], "'z' is not a variable"),
         (["x", "--to", "fortran"], "fortran"),
+        (["detach(x)*y", "--to", "torch", "--function"], "gradcheck refutes"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli, args, words):

@@ -60,6 +60,12 @@ def emit(
     expr = as_expression(expression)
     _check_options(target, order, autograd_function)
     names = _names(expr, wrt)
+    if autograd_function and any(node.op == "detach" for node in expr.nodes):
+        raise UsageError(
+            "{function}: with detach(...) the gradient is not f's derivative, which "
+            "torch.autograd.gradcheck refutes; emit it without {function}",
+            option="function",
+        )
     point = points.point(at, expr.variables) if at is not None and at != [] else None
     shapes: dict[str, int | None] = {v: None for v in expr.variables}
     if point is not None:
@@ -69,12 +75,7 @@ def emit(
     runner = "torch_function" if autograd_function else target
     checked = certificate.certify(program, written, runner, dict(point) if point else None)
     if not checked.passed:
-        raise CertificateError(
-            f"the emitted {target} code does not match SymPy (largest relative error "
-            f"{checked.largest_error:.3g} > {checked.tolerance:g}"
-            + ("" if checked.gradcheck is not False else "; gradcheck failed")
-            + f", {checked.note}): nothing emitted"
-        )
+        raise CertificateError(_failure(target, checked))
     operations = {"emitted": program.emitted_operations, "naive": program.naive_operations}
     header = _header(expr, program, written, target, checked)
     return Emitted(
@@ -87,6 +88,21 @@ def emit(
         order=order,
         certificate=checked,
         operations=operations,
+    )
+
+
+def _failure(target: str, checked: Any) -> str:
+    """Why the code is not emitted: its largest error, or gradcheck."""
+    reasons = []
+    if not checked.largest_error <= checked.tolerance:
+        reasons.append(
+            f"largest relative error {checked.largest_error:.3g} > {checked.tolerance:g}"
+        )
+    if checked.gradcheck is False:
+        reasons.append("torch.autograd.gradcheck failed")
+    return (
+        f"the emitted {target} code does not match SymPy ({'; '.join(reasons)}; "
+        f"{checked.note}): nothing emitted"
     )
 
 

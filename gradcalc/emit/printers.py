@@ -259,6 +259,10 @@ class Printer:
             return self._number(expr)
         if expr is sp.pi:
             return self.target.pi, ATOM
+        if expr.is_number and not expr.is_Rational and expr is not sp.E:
+            # log(2), sqrt(pi): a number (torch.log takes tensors only)
+            value = float(expr.evalf(20))
+            return self.target.real(value), (UNARY if value < 0 else ATOM)
         if expr is sp.E:
             return self.target.real(2.718281828459045), ATOM
         if expr.is_Add:
