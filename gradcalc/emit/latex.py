@@ -23,6 +23,12 @@ class _Printer(LatexPrinter):
     def _print_Sigmoid(self, expr: Any) -> str:
         return r"\sigma\left(" + self._print(expr.args[0]) + r"\right)"
 
+    def _print_log1p(self, expr: Any) -> str:
+        return r"\log\left(1 + " + self._print(expr.args[0]) + r"\right)"
+
+    def _print_expm1(self, expr: Any) -> str:
+        return r"\left(e^{" + self._print(expr.args[0]) + r"} - 1\right)"
+
     def _print_detach(self, expr: Any) -> str:
         return r"\operatorname{detach}\left(" + self._print(expr.args[0]) + r"\right)"
 
