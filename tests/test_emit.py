@@ -356,3 +356,30 @@ def test_plain_python_numbers_and_lists_are_accepted(target):
     want_value, want_gradient, _ = _reference(lambda a, b, y: _lse(a, b) * y, [1.0, 2.0, 0.5], 1)
     _close(float(value), want_value)
     _close(np.asarray(gradient, dtype=float), want_gradient)
+
+
+def _printable_rows():
+    from gradcalc.functions import FUNCTIONS
+
+    return [f for f in FUNCTIONS if not f.vector and not f.reduces]
+
+
+@pytest.mark.parametrize("function", _printable_rows(), ids=lambda f: f.name)
+def test_every_row_of_the_table_prints_in_every_target(function):
+    """A row added to the function table prints in every target, or is
+    refused by name (printers.WHY_NOT): never an unknown head."""
+    from gradcalc.emit import code, symbolic
+    from gradcalc.errors import UsageError
+    from gradcalc.parsing import parse
+
+    arguments = ["x", "y", "z"][: function.arity[0]]
+    expression = parse(f"{function.name}({', '.join(arguments)})")
+    program = symbolic.build(expression, {}, expression.variables, 2)
+    for target in ("numpy", "torch", "jax", "c", "latex"):
+        try:
+            text = code.write(program, target).text
+        except UsageError as error:
+            assert any((target, head) in printers.WHY_NOT for head in ("erf", "erfc")), error
+            continue
+        if target != "latex":
+            assert "Heaviside(" not in text and "LogSumExp(" not in text

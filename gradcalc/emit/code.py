@@ -144,9 +144,10 @@ def _conversions(program: Program, target: str) -> list[str]:
     if target == "torch":
         names = ", ".join(program.arguments)
         single = "," if len(program.arguments) == 1 else ""
+        a = fresh("a", program.arguments)
         return [
-            f"{INDENT}{names}{single} = (a if torch.is_tensor(a) else "
-            f"torch.tensor(a, dtype=torch.float64) for a in ({names}{single}))"
+            f"{INDENT}{names}{single} = ({a} if torch.is_tensor({a}) else "
+            f"torch.tensor({a}, dtype=torch.float64) for {a} in ({names}{single}))"
         ]
     module = "np" if target == "numpy" else "jnp"
     return [f"{INDENT}{n} = {module}.asarray({n}, dtype={module}.float64)" for n in vectors]
