@@ -383,3 +383,12 @@ def test_every_row_of_the_table_prints_in_every_target(function):
             continue
         if target != "latex":
             assert "Heaviside(" not in text and "LogSumExp(" not in text
+
+
+def test_a_sum_over_a_whole_vector_is_the_targets_own_reduction():
+    result = emit("mean(x**2)*y - dot(w, x)", "numpy", at="w=[1,2,3],x=[3,4,5],y=2")
+    assert "np.sum(x**2)" in result.code and "np.sum(-w*x)" in result.code
+    value, gradient = _load(result.code, result.function)([1, 2, 3], [3, 4, 5], 2)
+    assert float(value) == pytest.approx(50 / 3 * 2 - 26, rel=RELATIVE)
+    want = [-3, -4, -5, -1 + 4 * 3 / 3, -2 + 4 * 4 / 3, -3 + 4 * 5 / 3, 50 / 3]  # by hand
+    assert gradient.tolist() == pytest.approx(want, rel=RELATIVE)

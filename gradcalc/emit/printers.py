@@ -10,6 +10,7 @@ logsumexp, log1p, expm1), from one table a target (`SPELLINGS`).
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,7 +55,7 @@ class Target:
     power: Callable[[str, str], str]
     real: Callable[[float], str] = repr
     rational: Callable[[int, int], str] = lambda p, q: f"{p}/{q}"
-    vector: Callable[[str, list[str]], str] | None = None  # the whole vector x as one value
+    total: str | None = None  # the sum of a whole array ("np.sum({})"); None: term by term
     keywords: frozenset = field(default_factory=frozenset)
 
 
@@ -226,9 +227,20 @@ def _c_real(value: float) -> str:
 
 
 TARGETS = {
-    "numpy": Target("numpy", _numpy(), "np.pi", _python_power, keywords=PYTHON_KEYWORDS),
-    "torch": Target("torch", _torch(), "torch.pi", _python_power, keywords=PYTHON_KEYWORDS),
-    "jax": Target("jax", _jax(), "jnp.pi", _python_power, keywords=PYTHON_KEYWORDS),
+    "numpy": Target(
+        "numpy", _numpy(), "np.pi", _python_power, total="np.sum({})", keywords=PYTHON_KEYWORDS
+    ),
+    "torch": Target(
+        "torch",
+        _torch(),
+        "torch.pi",
+        _python_power,
+        total="torch.sum({})",
+        keywords=PYTHON_KEYWORDS,
+    ),
+    "jax": Target(
+        "jax", _jax(), "jnp.pi", _python_power, total="jnp.sum({})", keywords=PYTHON_KEYWORDS
+    ),
     "c": Target(
         "c",
         _c(),
@@ -241,6 +253,76 @@ TARGETS = {
 }
 
 WHY_NOT = {("numpy", "erf"): "numpy has no erf", ("numpy", "erfc"): "numpy has no erfc"}
+
+
+ELEMENT = re.compile(r"^(\w+)\[(\d+)\]$")
+ELEMENTWISE_NOT = {"LogSumExp"}  # heads that are not the same function on every element
+
+
+@dataclass(frozen=True)
+class Total:
+    """Σ_i template(x[i]) over every element of a vector, `x` in the template
+    standing for the whole array (the target's sum of an array expression)."""
+
+    template: Any
+
+
+def _elements(term: Any) -> dict[str, int]:
+    """vector name -> the one index of its elements in `term` (-1: several)."""
+    found: dict[str, int] = {}
+    for symbol in term.free_symbols:
+        match = ELEMENT.match(str(symbol))
+        if match:
+            name, index = match.group(1), int(match.group(2))
+            found[name] = index if found.get(name, index) == index else -1
+    return found
+
+
+def reductions(terms: list) -> list:
+    """The terms of a sum, each run of template(x[0]) + ... + template(x[n-1])
+    over a whole vector (and vectors beside it: w[i]*x[i]) made one `Total`."""
+    lengths: dict[str, int] = {}
+    for term in terms:
+        for symbol in term.free_symbols:
+            match = ELEMENT.match(str(symbol))
+            if match:
+                name = match.group(1)
+                lengths[name] = max(lengths.get(name, 0), int(match.group(2)) + 1)
+    remaining, out = list(terms), []
+    while remaining:
+        term = remaining.pop(0)
+        group = _group(term, remaining, lengths)
+        if group is None:
+            out.append(term)
+            continue
+        template, members = group
+        remaining = [t for t in remaining if not any(t is m for m in members)]
+        out.append(Total(template))
+    return out
+
+
+def _group(term: Any, others: list, lengths: dict[str, int]) -> tuple[Any, list] | None:
+    elements = _elements(term)
+    if not elements or any(i != 0 for i in elements.values()):
+        return None
+    size = {lengths[name] for name in elements}
+    if len(size) != 1 or size == {1}:
+        return None
+    if any(type(f).__name__ in ELEMENTWISE_NOT for f in term.atoms(sp.Function)):
+        return None
+    (length,) = size
+    whole = {sp.Symbol(f"{name}[0]", real=True): sp.Symbol(name) for name in elements}
+    template = term.xreplace(whole)
+    members = []
+    for i in range(1, length):
+        wanted = template.xreplace(
+            {sp.Symbol(name): sp.Symbol(f"{name}[{i}]", real=True) for name in elements}
+        )
+        match = next((t for t in others if t == wanted), None)
+        if match is None:
+            return None
+        members.append(match)
+    return template, members
 
 
 class Printer:
@@ -289,7 +371,15 @@ class Printer:
 
     def _sum(self, expr: Any) -> tuple[str, int]:
         text = ""
-        for i, term in enumerate(expr.as_ordered_terms()):
+        terms = expr.as_ordered_terms()
+        total = self.target.total
+        if total is not None:
+            terms = reductions(terms)
+        for i, term in enumerate(terms):
+            if isinstance(term, Total) and total is not None:
+                shown = total.format(self.text(term.template))
+                text = shown if i == 0 else f"{text} + {shown}"
+                continue
             negative = term.could_extract_minus_sign()
             shown = self._wrapped(-term if negative else term, SUM)
             if i == 0:
@@ -300,7 +390,8 @@ class Printer:
 
     def _product(self, expr: Any) -> tuple[str, int]:
         if expr.could_extract_minus_sign():
-            return f"-{self._wrapped(-expr, UNARY)}", UNARY
+            # -a*b is (-a)*b, the same float as -(a*b): negation is exact
+            return f"-{self._wrapped(-expr, SUM)}", UNARY
         coefficient, factors = expr.as_coeff_mul()
         top, bottom = [], []
         if coefficient.is_Rational and coefficient != 1:
