@@ -392,3 +392,27 @@ def test_a_sum_over_a_whole_vector_is_the_targets_own_reduction():
     assert float(value) == pytest.approx(50 / 3 * 2 - 26, rel=RELATIVE)
     want = [-3, -4, -5, -1 + 4 * 3 / 3, -2 + 4 * 4 / 3, -3 + 4 * 5 / 3, 50 / 3]  # by hand
     assert gradient.tolist() == pytest.approx(want, rel=RELATIVE)
+
+
+def test_names_the_code_needs_step_aside_for_the_variables():
+    """Variables called f, grad, t0 keep their names; the code's own move."""
+    result = emit("exp(t0*t1)*f*grad", "numpy")
+    assert "def value_and_grad(f, grad, t0, t1):" in result.code
+    assert "u0 = np.exp(t0*t1)" in result.code and "return f_, grad_" in result.code
+    value, gradient = _load(result.code, result.function)(2.0, 3.0, 0.5, 0.25)
+    product = np.exp(0.125)
+    assert float(value) == pytest.approx(6 * product, rel=RELATIVE)
+    want = [3 * product, 2 * product, 0.25 * 6 * product, 0.5 * 6 * product]
+    assert gradient.tolist() == pytest.approx(want, rel=RELATIVE)
+
+
+def test_without_a_compiler_c_is_printed_with_a_note(cli, monkeypatch):
+    from gradcalc.emit import runners
+
+    monkeypatch.setattr(runners.shutil, "which", lambda name: None)
+    run = cli("emit", "sin(x)", "--to", "c", "--json")
+    assert run.exit_code == 0
+    certificate = run.json["certificate"]
+    assert certificate["ran"] is False and certificate["largest_error"] is None
+    assert certificate["method"] == "not run: no C compiler (cc) on this machine"
+    assert " * not checked: not run: no C compiler (cc) on this machine\n" in run.json["code"]
