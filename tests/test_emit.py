@@ -416,3 +416,12 @@ def test_without_a_compiler_c_is_printed_with_a_note(cli, monkeypatch):
     assert certificate["ran"] is False and certificate["largest_error"] is None
     assert certificate["method"] == "not run: no C compiler (cc) on this machine"
     assert " * not checked: not run: no C compiler (cc) on this machine\n" in run.json["code"]
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch"])
+def test_a_vector_block_of_the_gradient_is_one_array_expression(target):
+    result = emit("mean(x**2)*y - dot(w, x)", target, at="w=[1,2,3],x=[3,4,5],y=2")
+    assert "-x, -w + 2*x*y/3" in result.code  # w's block, x's block
+    _, gradient = _load(result.code, result.function)([1.0, 2.0, 3.0], [3.0, 4.0, 5.0], 2.0)
+    want = [-3, -4, -5, -1 + 4 * 3 / 3, -2 + 4 * 4 / 3, -3 + 4 * 5 / 3, 50 / 3]  # by hand
+    assert np.asarray(gradient).tolist() == pytest.approx(want, rel=RELATIVE)

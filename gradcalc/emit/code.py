@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from .printers import TARGETS, printer
+from .printers import TARGETS, printer, vector_template
 from .symbolic import Program
 
 INDENT = "    "
@@ -118,7 +118,7 @@ def _python(program: Program, target: str, function: str) -> str:
     body = _conversions(program, target)
     body += [f"{INDENT}{s} = {p.text(v)}" for s, v in program.steps]
     body.append(f"{INDENT}{value} = {p.text(program.value)}")
-    body.append(f"{INDENT}{grad} = {_python_vector(program, target, program.gradient)}")
+    body.append(f"{INDENT}{grad} = {_gradient(program, target)}")
     results = [value, grad]
     if program.order == 2:
         rows = _square(program.hessian)
@@ -169,6 +169,39 @@ def _python_vector(program: Program, target: str, entries: list) -> str:
         f"torch.full_like({reference}, {p.text(e)})" if e.is_Number else p.text(e) for e in entries
     ]
     return f"torch.stack([{', '.join(texts)}])"
+
+
+def _gradient(program: Program, target: str) -> str:
+    """The gradient: a vector variable's block as one array expression when
+    its entries are one formula of the element (2*x/3 for 2*x[i]/3), the
+    scalars between them as they are; one array of entries otherwise."""
+    pieces: list[tuple[str, list]] = []  # ("block", [template]) or ("entries", [...])
+    position = 0
+    for name in program.arguments:
+        length = program.shapes.get(name)
+        if f"{name}[0]" not in program.components and name not in program.components:
+            continue
+        size = 1 if length is None else length
+        entries = program.gradient[position : position + size]
+        position += size
+        template = None if length is None else vector_template(entries, name, length)
+        if template is not None:
+            pieces.append(("block", [template]))
+        elif pieces and pieces[-1][0] == "entries":
+            pieces[-1][1].extend(entries)
+        else:
+            pieces.append(("entries", list(entries)))
+    if not any(kind == "block" for kind, _ in pieces):
+        return _python_vector(program, target, program.gradient)
+    p = printer(target)
+    texts = [
+        p.text(items[0]) if kind == "block" else _python_vector(program, target, items)
+        for kind, items in pieces
+    ]
+    if len(texts) == 1:
+        return texts[0]
+    join = {"numpy": "np.concatenate", "jax": "jnp.concatenate", "torch": "torch.cat"}[target]
+    return f"{join}([{', '.join(texts)}])"
 
 
 def _first_scalar(program: Program) -> str:

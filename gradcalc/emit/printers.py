@@ -325,6 +325,38 @@ def _group(term: Any, others: list, lengths: dict[str, int]) -> tuple[Any, list]
     return template, members
 
 
+def vector_template(entries: list, name: str, length: int) -> Any | None:
+    """template(x) when entries[i] (the block of `name`) is template(x[i])
+    for every i, x any vectors of that length (w[i]*x[i], or x[i] alone in
+    w's block of dot(w, x)); else None."""
+    first = entries[0]
+    elements = _elements(first)
+    if not elements or any(i != 0 for i in elements.values()):
+        return None
+    vectors = [v for v in elements if _length(entries, v) == length]
+    if len(vectors) != len(elements):
+        return None
+    if any(type(f).__name__ in ELEMENTWISE_NOT for f in first.atoms(sp.Function)):
+        return None
+    template = first.xreplace({sp.Symbol(f"{v}[0]", real=True): sp.Symbol(v) for v in vectors})
+    for i, entry in enumerate(entries[1:], start=1):
+        element = {sp.Symbol(v): sp.Symbol(f"{v}[{i}]", real=True) for v in vectors}
+        if template.xreplace(element) != entry:
+            return None
+    return template
+
+
+def _length(entries: list, vector: str) -> int:
+    """The length of `vector` as its elements in `entries` show it."""
+    indices = [
+        int(m.group(2))
+        for e in entries
+        for s in e.free_symbols
+        if (m := ELEMENT.match(str(s))) and m.group(1) == vector
+    ]
+    return max(indices, default=-1) + 1
+
+
 class Printer:
     """One target's printer: `text(expr)` is the code for a SymPy expression."""
 
