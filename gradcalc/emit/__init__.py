@@ -15,10 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ExitCode, GradcalcError, UsageError
 from ..parsing import Expression, as_expression
+
+if TYPE_CHECKING:
+    from .certificate import Certificate
+    from .code import Code
+    from .symbolic import Program
 
 TARGETS = ("numpy", "torch", "jax", "c", "latex")
 
@@ -39,7 +44,7 @@ class Emitted:
     gradient: list[str]  # what each gradient entry is the derivative by
     target: str
     order: int
-    certificate: Any  # certificate.Certificate
+    certificate: Certificate
     operations: dict[str, int]  # {"emitted": N, "naive": M}
 
 
@@ -91,7 +96,7 @@ def emit(
     )
 
 
-def _failure(target: str, checked: Any) -> str:
+def _failure(target: str, checked: Certificate) -> str:
     """Why the code is not emitted: its largest error, or gradcheck."""
     reasons = []
     if not checked.largest_error <= checked.tolerance:
@@ -154,7 +159,9 @@ def _shown_source(expr: Expression) -> str:
     return to_text(expr.root)
 
 
-def _header(expr: Expression, program: Any, written: Any, target: str, checked: Any) -> str:
+def _header(
+    expr: Expression, program: Program, written: Code, target: str, checked: Certificate
+) -> str:
     returns = "(f, grad, hessian)" if program.order == 2 else "(f, grad)"
     if target == "c":
         returns = (

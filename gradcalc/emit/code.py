@@ -184,7 +184,7 @@ def _gradient(program: Program, target: str) -> str:
         size = 1 if length is None else length
         entries = program.gradient[position : position + size]
         position += size
-        template = None if length is None else vector_template(entries, name, length)
+        template = None if length is None else vector_template(entries, length)
         if template is not None:
             pieces.append(("block", [template]))
         elif pieces and pieces[-1][0] == "entries":

@@ -325,8 +325,8 @@ def _group(term: Any, others: list, lengths: dict[str, int]) -> tuple[Any, list]
     return template, members
 
 
-def vector_template(entries: list, name: str, length: int) -> Any | None:
-    """template(x) when entries[i] (the block of `name`) is template(x[i])
+def vector_template(entries: list, length: int) -> Any | None:
+    """template(x) when entries[i] (a vector's block) is template(x[i])
     for every i, x any vectors of that length (w[i]*x[i], or x[i] alone in
     w's block of dot(w, x)); else None."""
     first = entries[0]
