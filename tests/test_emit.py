@@ -315,16 +315,23 @@ def test_emitted_python_is_ruff_clean(cli, tmp_path):
     if not os.path.exists(ruff):
         pytest.skip("no ruff")
     for i, args in enumerate(
-        [["--to", "numpy", "--order", "2"], ["--to", "torch", "--function"], ["--to", "jax"]]
+        [
+            ["--to", "numpy", "--order", "2"],
+            ["--to", "torch", "--function"],
+            ["--to", "jax"],
+            ["--to", "torch", "--order", "2"],
+        ]
     ):
-        run = cli(
-            "emit", "softplus(x)*y + logsumexp(z)", *args, "--at", "x=1,y=2,z=[1,2]", "--json"
-        )
+        expression = "softplus(x)*y + logsumexp(z)*sin(x*y) + dot(z, z)"  # long lines
+        run = cli("emit", expression, *args, "--at", "x=1,y=2,z=[1,2,3]", "--json")
         assert run.exit_code == 0, run.stdout
         path = tmp_path / f"emitted{i}.py"
         path.write_text(run.json["code"])
         done = subprocess.run(
-            [ruff, "check", "--isolated", str(path)], capture_output=True, text=True
+            # pycodestyle and pyflakes whole, at a 100-column limit
+            [ruff, "check", "--isolated", "--select", "E,F,W", "--line-length", "100", str(path)],
+            capture_output=True,
+            text=True,
         )
         assert done.returncode == 0, done.stdout
 

@@ -199,7 +199,9 @@ def _header(
     )
     if written.comment == " *":
         return "/*\n" + "".join(f" * {line}\n" for line in lines) + " */\n"
-    return "".join(f"{written.comment} {line}\n" for line in lines)
+    from .wrapping import wrap
+
+    return "".join(wrap(f"{written.comment} {line}") + "\n" for line in lines)
 
 
 __all__ = ["TARGETS", "CertificateError", "Emitted", "emit"]

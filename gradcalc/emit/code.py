@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import UsageError
 from .printers import TARGETS, printer, vector_template
 from .symbolic import Program
+from .wrapping import wrap
 
 INDENT = "    "
 IMPORTS = {
@@ -94,8 +96,8 @@ def write(program: Program, target: str, autograd_function: bool = False) -> Cod
     if target == "c":
         return Code(_c(program, function), function, " *")
     if autograd_function:
-        return Code(_torch_function(program, function), function, "#")
-    return Code(_python(program, target, function), function, "#")
+        return Code(wrap(_torch_function(program, function)), function, "#")
+    return Code(wrap(_python(program, target, function)), function, "#")
 
 
 def _needed(program: Program, outputs: list) -> list:
@@ -116,6 +118,9 @@ def _python(program: Program, target: str, function: str) -> str:
     names = set(program.arguments) | {str(s) for s, _ in program.steps}
     value, grad, hessian = (fresh(n, names) for n in ("f", "grad", "hessian"))
     body = _conversions(program, target)
+    entries = [*program.gradient, *(e for row in program.hessian for e in row)]
+    if target == "torch" and any(e.is_Number for e in entries):
+        body.append(f"{INDENT}{_zero(program)} = torch.zeros_like({_first_scalar(program)})")
     body += [f"{INDENT}{s} = {p.text(v)}" for s, v in program.steps]
     body.append(f"{INDENT}{value} = {p.text(program.value)}")
     body.append(f"{INDENT}{grad} = {_gradient(program, target)}")
@@ -131,7 +136,7 @@ def _python(program: Program, target: str, function: str) -> str:
         body.append(f"{INDENT}{hessian} = {matrix}")
         results.append(hessian)
     order = "gradient and Hessian" if program.order == 2 else "gradient"
-    doc = f'{INDENT}"""f, its {order} over ({", ".join(program.components)}), at one point."""'
+    doc = f'{INDENT}"""f and its {order} at one point (see the header for the order)."""'
     lines = [*IMPORTS[target], "", "", f"def {function}({', '.join(program.arguments)}):", doc]
     lines += body + [f"{INDENT}return {', '.join(results)}", ""]
     return "\n".join(lines)
@@ -164,11 +169,21 @@ def _python_vector(program: Program, target: str, entries: list) -> str:
     if target != "torch":
         module = "np" if target == "numpy" else "jnp"
         return f"{module}.array([{', '.join(p.text(e) for e in entries)}])"
-    reference = _first_scalar(program)
-    texts = [
-        f"torch.full_like({reference}, {p.text(e)})" if e.is_Number else p.text(e) for e in entries
-    ]
+    zero = _zero(program)
+    texts = [_constant(zero, e, p) if e.is_Number else p.text(e) for e in entries]
     return f"torch.stack([{', '.join(texts)}])"
+
+
+def _zero(program: Program) -> str:
+    """The name of a tensor 0 of the arguments' dtype and device (torch.stack
+    takes tensors, not numbers)."""
+    return fresh("zero", set(program.arguments) | {str(s) for s, _ in program.steps})
+
+
+def _constant(zero: str, number: Any, p: Any) -> str:
+    if number == 0:
+        return zero
+    return f"{zero} - {p.text(-number)}" if number < 0 else f"{zero} + {p.text(number)}"
 
 
 def _gradient(program: Program, target: str) -> str:
