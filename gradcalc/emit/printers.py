@@ -458,6 +458,9 @@ class Printer:
         if exponent.is_Rational and exponent < 0:
             return f"{self._one()}/{self._wrapped(base ** (-exponent), PRODUCT)}", PRODUCT
         if self.target.name == "c":
+            if exponent == 2 and (base.is_Symbol or base.is_Function):
+                square = self._wrapped(base, PRODUCT)
+                return f"{square}*{square}", PRODUCT  # (pow(x, 2.0) reads worse)
             return self.target.power(self.text(base), self.text(exponent)), ATOM
         return self.target.power(self._wrapped(base, POWER), self._wrapped(exponent, POWER)), POWER
 
