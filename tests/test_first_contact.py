@@ -51,6 +51,7 @@ SAMPLES = {
     "random": ("5", 5),  # check --random
     "seed": ("2", 2),
     "shape": ("x=3,4", ["x=3,4"]),
+    "to": ("c", "c"),  # emit --to
 }
 # Where a command's option takes other values than SAMPLES gives.
 COMMAND_SAMPLES = {("diff", "format"): ("csv", "csv")}
@@ -67,6 +68,7 @@ REQUIRED = {
     "accumulate": ["-x^2"],
     "check": ["tests/data/user_functions.py:smooth"],
     "plot": ["-x^2"],
+    "emit": ["-x^2", "--to", "c"],  # (the sample of --to too: the last one wins)
     "perceptron": ["--x", "1", "--y", "0"],
     "completion": ["bash"],
     "functions": [],

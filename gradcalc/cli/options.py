@@ -417,3 +417,84 @@ PlotJson = Annotated[
     bool,
     typer.Option("--json", help="The plotted data as one strict JSON document (see schemas/)."),
 ]
+
+
+# emit's own options.
+class EmitTarget(str, Enum):
+    numpy = "numpy"
+    torch = "torch"
+    jax = "jax"
+    c = "c"
+    latex = "latex"
+
+
+CHOICE_HELP.update(
+    {
+        EmitTarget.numpy: "a NumPy function",
+        EmitTarget.torch: "a torch function (--function: an autograd.Function)",
+        EmitTarget.jax: "a JAX function",
+        EmitTarget.c: "C99 with math.h",
+        EmitTarget.latex: "LaTeX: an align* environment",
+    }
+)
+
+To = Annotated[
+    EmitTarget,
+    typer.Option(
+        "--to",
+        "-t",
+        metavar="numpy|torch|jax|c|latex",
+        help="The language of the code: a NumPy, torch or JAX function, C99 with math.h, "
+        "or LaTeX (an align* environment).",
+        show_default=False,
+    ),
+]
+
+
+def _emit_order(value: int) -> int:
+    if value not in (1, 2):
+        raise typer.BadParameter(f"{value} is not an order emit writes: 1 or 2")
+    return value
+
+
+EmitOrder = Annotated[
+    int,
+    typer.Option(
+        "--order",
+        "-n",
+        metavar="N",
+        callback=_emit_order,
+        help="1: f and its gradient; 2: f, its gradient and its Hessian.",
+    ),
+]
+AutogradFunction = Annotated[
+    bool,
+    typer.Option(
+        "--function",
+        help="With --to torch: a torch.autograd.Function subclass whose backward is the "
+        "closed-form gradient (call it as EmittedFunction.apply(...)).",
+    ),
+]
+CodeFile = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the code to FILE (whole or not at all) instead of stdout; an existing "
+        "FILE is replaced only with --force.",
+        show_default=False,
+    ),
+]
+EmitAt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        "-a",
+        metavar="POINT",
+        help="A point where the code is also checked (x=1,y=2); a vector variable's value "
+        "(x=[1,2,3]) gives the length the code takes. Repeatable.",
+        show_default=False,
+    ),
+]
+EmitTimeout = Annotated[float, _timeout_option("; past it the run ends with exit 3. Default 60.")]

@@ -19,9 +19,11 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | plot | `plot` | plot.schema.json |
 | plot --fd-error | `fd_error` | fd_error.schema.json |
 | functions | `functions` | functions.schema.json |
+| emit | `emitted` | emit.schema.json |
 | repl --json | `repl_message`, `repl_output`, `with_exit_code` | repl.schema.json |
 """
 
+from .emitted import emitted
 from .encoding import (
     NOT_CHECKED,
     SCHEMA_VERSION,
@@ -48,6 +50,7 @@ __all__ = [
     "diff",
     "diff_lines",
     "dumps",
+    "emitted",
     "error",
     "explained",
     "explained_at_point",
