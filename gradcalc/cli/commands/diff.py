@@ -11,7 +11,7 @@ import typer
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
 from ..diff_rules import DiffFlags
 from ..group import exit_code
-from ..inputs import expression_and_point
+from ..inputs import derivative_asked, expression_and_point
 from ..options import (
     AnswerOption,
     At,
@@ -26,6 +26,7 @@ from ..options import (
     Full,
     GraphFlag,
     Json,
+    LatexFlag,
     NoAutograd,
     Order,
     PlotFlag,
@@ -73,12 +74,14 @@ def diff(
     output_format: DiffFormatOption = DiffFormat.text,
     pretty: Pretty = False,
     json: Json = False,
+    latex: LatexFlag = False,
 ) -> int:
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
     differences), and whether they agree."""
     flags = DiffFlags.read(ctx.params)
     flags.check()
     expr, point = expression_and_point(ctx, expression, at)
+    wrt, order = derivative_asked(expr, wrt, order)
     if points is not None:
         from ..diff_points import answer_points
 
@@ -87,7 +90,8 @@ def diff(
     if flags.explaining:
         from ..diff_explain import answer_explained
 
-        return answer_explained(ctx.params | {"expression": expr, "at": point})
+        asked = {"expression": expr, "at": point, "wrt": wrt, "order": order}
+        return answer_explained(ctx.params | asked)
     from ...check import differentiate
 
     result = differentiate(
