@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
+from ..diff_implicit import answer_implicit
 from ..diff_rules import DiffFlags
 from ..group import exit_code
 from ..inputs import derivative_asked, expression_and_point
@@ -25,6 +26,7 @@ from ..options import (
     FittedDigits,
     Full,
     GraphFlag,
+    Implicit,
     Json,
     LatexFlag,
     NoAutograd,
@@ -48,7 +50,7 @@ SETTINGS = {
     "short_help": "Derivative or gradient at a point, three ways, and whether they agree.",
     "epilog": examples(
         "gradcalc diff 'sin(x**2)' --at 3",
-        "echo 'tanh(x)' | gradcalc diff - --at 0.5 --steps",
+        "gradcalc diff 'x^2 + y^2 = 25' --implicit y --at x=3,y=4",
         """echo '{"x": 2}' | gradcalc diff 'x**3' --points - --format csv""",
     ),
 }
@@ -75,11 +77,14 @@ def diff(
     pretty: Pretty = False,
     json: Json = False,
     latex: LatexFlag = False,
+    implicit: Implicit = None,
 ) -> int:
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
     differences), and whether they agree."""
     flags = DiffFlags.read(ctx.params)
     flags.check()
+    if implicit is not None:
+        return answer_implicit(ctx.params)
     expr, point = expression_and_point(ctx, expression, at)
     wrt, order = derivative_asked(expr, wrt, order)
     if points is not None:
