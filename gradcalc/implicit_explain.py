@@ -120,35 +120,26 @@ def explain(lhs: Any, rhs: Any, x: Any, y: Any, order: int, text: str) -> Implic
     )
     results = [sp.sstr(found)]
     if order == 2:
-        again = sp.diff(found, x) + sp.diff(found, y) * prime
-        truth = _with_function(found, x, y, prime)
-        steps.append(
-            _step(
-                steps,
-                "chain rule on y",
-                f"d/d{x} ({sp.sstr(found)})",
-                again,
-                truth,
-                f"{y}″ = d/d{x} {prime}: ∂/∂{x} + ∂/∂{y}·{prime}",
-                rng,
-                uses=[4],
-            )
-        )
-        second = sp.factor(sp.cancel(sp.together(again.subs(prime, found))))
-        steps.append(
-            _step(
-                steps,
-                "put y′ in",
-                sp.sstr(again),
-                second,
-                sp.idiff(lhs - rhs, y, x, 2),
-                f"{prime} = {sp.sstr(found)} (step 4)",
-                rng,
-                uses=[4, 5],
-            )
-        )
-        results.append(sp.sstr(second))
+        results.append(_second(lhs - rhs, x, y, prime, found, steps, rng))
     return ImplicitExplanation(text, x.name, y.name, order, steps, results)
+
+
+def _second(f: Any, x: Any, y: Any, prime: Any, found: Any, steps: list, rng: random.Random) -> str:
+    """y″: y′ (`found`, step 4) differentiated again by the chain rule on y,
+    then y′ put in; the steps appended."""
+    import sympy as sp
+
+    again = sp.diff(found, x) + sp.diff(found, y) * prime
+    truth = _with_function(found, x, y, prime)
+    how = f"{y}″ = d/d{x} {prime}: ∂/∂{x} + ∂/∂{y}·{prime}"
+    steps.append(
+        _step(steps, "chain rule on y", f"d/d{x} ({sp.sstr(found)})", again, truth, how, rng, [4])
+    )
+    second = sp.factor(sp.cancel(sp.together(again.subs(prime, found))))
+    how = f"{prime} = {sp.sstr(found)} (step 4)"
+    idiff = sp.idiff(f, y, x, 2)
+    steps.append(_step(steps, "put y′ in", sp.sstr(again), second, idiff, how, rng, [4, 5]))
+    return str(sp.sstr(second))
 
 
 def _with_function(side: Any, x: Any, y: Any, prime: Any) -> Any:
