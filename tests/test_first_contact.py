@@ -46,6 +46,7 @@ SAMPLES = {
     "range_": ("-1:1", "-1:1"),  # plot --range
     "output": ("p.svg", "p.svg"),
     "answer": ("2*x", "2*x"),  # diff --answer
+    "implicit": ("y", "y"),  # diff --implicit
     "output_format": ("latex", "latex"),  # diff --format (graph's is `format`)
 }
 # Where a command's option takes other values than SAMPLES gives.
