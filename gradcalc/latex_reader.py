@@ -38,7 +38,10 @@ FUNCTIONS = {
     "artanh": "atanh", "arctanh": "atanh",
     "exp": "exp", "ln": "log", "log": "log", "lg": "log10",
     "sgn": "sign", "erf": "erf", "max": "max", "min": "min",
+    "sech": "sech", "csch": "csch", "coth": "coth",
 }  # fmt: skip
+# Functions gradcalc's table has not, read as the reciprocal of one it has.
+RECIPROCALS = {"sech": "cosh", "csch": "sinh", "coth": "tanh"}
 # f^{-1} read as the inverse function, as textbooks write it.
 INVERSES = {
     "sin": "asin", "cos": "acos", "tan": "atan",
@@ -124,6 +127,7 @@ class Reader:
         self.tokens = tokens(latex)
         self.i = 0
         self.bars = 0  # |...| open around the current place
+        self.fractions = 0  # \\frac's arguments open around it (where \\partial may be)
 
     # -- tokens --------------------------------------------------------------
     @property
@@ -345,6 +349,8 @@ class Reader:
         name = token.text[1:]
         if name == "pi":
             return Node("const", "pi", (), token.start)
+        if name == "partial" and self.fractions:
+            return Node("var", "∂", (), token.start)  # \\frac{\\partial}{\\partial x}
         if name in ("lvert", "vert"):
             node = self.expression()
             self.expect("\\rvert" if name == "lvert" else "\\vert", token)
@@ -382,11 +388,19 @@ class Reader:
 
     def fraction(self) -> Node:
         token = self.take()
+        self.fractions += 1
         top = self.argument()
         bottom = self.argument()
+        self.fractions -= 1
         derivative = _derivative_operator(top, bottom)
         if derivative is not None:
             return Node("deriv", derivative, (self.operand(),), token.start)
+        if _has_partial(top) or _has_partial(bottom) or _leibniz(top, bottom):
+            raise ParseError(
+                "a derivative is written \\frac{d}{dx}(...), what it differentiates after it "
+                "(for dy/dx of an equation: diff --implicit y)",
+                token.column,
+            )
         return Node("div", None, (top, bottom), token.start)
 
     def operand(self) -> Node:
@@ -429,14 +443,16 @@ class Reader:
         token = self.take()
         opened = self.expect("{")
         letters = []
-        while self.peek.kind == "word":
-            letters.append(self.take().text)
+        while self.peek.kind == "word" or self.peek.text[1:] in FUNCTIONS:
+            letters.append(self.take().text.lstrip("\\"))  # (sin, spelled as a word)
         self.expect("}", opened)
         word = "".join(letters)
         if word in FUNCTIONS or word == "sqrt":
             return self.function(FUNCTIONS.get(word, word), word, token)
         if not word:
             raise ParseError(f"{token.text}{{}} names nothing", opened.column)
+        if word in BY_NAME or word in RECIPROCALS:
+            return self.function(word, word, token)
         if token.text == "\\operatorname":
             if word not in BY_NAME:
                 raise ParseError(
@@ -463,6 +479,9 @@ class Reader:
         if base is not None:
             args = (args[0], base)
         call = Node("call", function, args, token.start)
+        if function in RECIPROCALS:  # sech x is 1/cosh(x)
+            call = Node("call", RECIPROCALS[function], args, token.start)
+            call = Node("div", None, (Node("num", "1", (), token.start), call), token.start)
         return call if power is None else Node("pow", None, (call, power), token.start)
 
     def arguments(self, name: str) -> tuple:
@@ -516,8 +535,20 @@ def _derivative_operator(top: Node, bottom: Node) -> tuple[str, int] | None:
     return str(variable.payload), order
 
 
+def _has_partial(node: Node) -> bool:
+    return (node.kind == "var" and node.payload == "∂") or any(_has_partial(a) for a in node.args)
+
+
+def _leibniz(top: Node, bottom: Node) -> bool:
+    """dy/dx written as a fraction: d times something over d times a variable."""
+    return (
+        all(part.kind == "mul" and _d_power(part.args[0]) == 1 for part in (top, bottom))
+        and bottom.args[1].kind == "var"
+    )
+
+
 def _d_power(node: Node) -> int | None:
-    if node.kind == "var" and node.payload == "d":
+    if node.kind == "var" and node.payload in ("d", "∂"):
         return 1
     if node.kind == "pow" and _d_power(node.args[0]) == 1 and node.args[1].kind == "num":
         text = str(node.args[1].payload)

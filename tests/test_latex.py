@@ -20,7 +20,7 @@ from gradcalc.parsing import parse
 AT_POINTS = 1e-12  # relative agreement at random points when SymPy cannot simplify
 POINTS = 6  # random points tried per formula
 
-x, y, t, theta, x1, x2 = sp.symbols("x y t theta x_1 x_2", real=True)
+x, y, t, theta, sigma, x1, x2 = sp.symbols("x y t theta sigma x_1 x_2", real=True)
 E = sp.E
 
 # (LaTeX as a textbook writes it, the formula meant, written with SymPy by hand).
@@ -67,6 +67,13 @@ TEXTBOOK = [
     (r"$\sqrt{x} e^{\sqrt{x}}$", sp.sqrt(x) * sp.exp(sp.sqrt(x))),
     (r"x^{x}", x**x),
     (r"\mathrm{e}^{x} \, \sin x", sp.exp(x) * sp.sin(x)),
+    (r"\operatorname{sech}^2 x", sp.sech(x) ** 2),
+    (r"\ln|x|", sp.log(sp.Abs(x))),
+    (r"\left(\frac{1}{2}\right)^x", sp.Rational(1, 2) ** x),
+    (r"\exp\left(-\frac{x^2}{2\sigma^2}\right)", sp.exp(-(x**2) / (2 * sigma**2))),
+    (r"\sin x^2", sp.sin(x**2)),
+    (r"\tan^{-1}(x) + \coth x", sp.atan(x) + sp.coth(x)),
+    (r"\mathrm{sigmoid}(x)", 1 / (1 + sp.exp(-x))),
 ]
 
 
@@ -130,6 +137,9 @@ def test_a_derivative_operator_asks_for_that_derivative(cli):
         "text": "d/dx (x**2*y)",
     }
     assert abs(document["gradient"]["x"]["sympy"] - 2 * 3 * 2) < 1e-12
+    partial = cli("diff", r"\frac{\partial}{\partial y}(x^2 y^3)", "--at", "x=2,y=1", "--json")
+    assert partial.json["wrt"] == ["y"]
+    assert abs(partial.json["gradient"]["y"]["sympy"] - 3 * 4) < 1e-12
     second = cli("diff", r"\frac{d^2}{dx^2} x^4", "--at", "2", "--json", "--no-autograd")
     assert second.json["order"] == 2
     assert abs(second.json["derivatives"][0]["sympy"] - 12 * 2**2) < 1e-12
@@ -154,6 +164,8 @@ MALFORMED = [
     (r"x \cdot", 8, "ends too early"),
     (r"{x+1", 5, "is not closed"),
     (r"x^{2}^{3}", 6, "double superscript"),
+    (r"\frac{dy}{dx}", 1, "a derivative is written \\frac{d}{dx}(...)"),
+    (r"x + \partial x", 5, "partial derivatives are asked with --wrt"),
 ]
 
 
