@@ -100,23 +100,38 @@ def equation(text: str, latex: bool | None = None, known: list[str] | None = Non
     if len(equals) > 1:
         raise ParseError("an equation has one '='", equals[1] + 1, text)
     at = equals[0]
-    sides = _sides(text, at, latex)
-    if (
-        known is not None
-        and not latex
-        and not all(set(side.variables) <= set(known) for side in sides)
-    ):
-        try:
-            product = _sides(text, at, True)
-        except ParseError:
-            product = sides
-        if all(set(side.variables) <= set(known) for side in product):
-            sides = product
+    try:
+        sides = _sides(text, at, latex)
+    except ParseError:
+        if latex or known is None:
+            raise
+        sides = _as_products(text, at, known, None)
+    if known is not None and not latex:
+        sides = _as_products(text, at, known, sides)
     lhs, rhs = sides
     read_as = None
     if lhs.latex is not None or rhs.latex is not None:
         read_as = f"{lhs.source} = {rhs.source}"
     return Equation(text.strip(), lhs, rhs, read_as)
+
+
+def _as_products(
+    text: str, at: int, known: list[str], sides: tuple[Expression, Expression] | None
+) -> tuple[Expression, Expression]:
+    """The sides read as LaTeX (xy, x y: products) when the grammar's reading
+    names a variable the point does not give, or does not read (`sides`
+    None), and LaTeX's reading names only the point's variables."""
+    if sides is not None and all(set(side.variables) <= set(known) for side in sides):
+        return sides
+    try:
+        product = _sides(text, at, True)
+    except ParseError:
+        product = None
+    if product is not None and all(set(side.variables) <= set(known) for side in product):
+        return product
+    if sides is None:
+        return _sides(text, at, None)  # raises the grammar's own error
+    return sides
 
 
 def _sides(text: str, at: int, latex: bool | None) -> tuple[Expression, Expression]:
@@ -197,6 +212,10 @@ def differentiate(
     _check_regular(f, symbols[x], symbols[y], values, point)
     formula = derivatives[-1]
     symbolic = _float(formula.xreplace(values).evalf(30))
+    from . import cas
+    from .formula_text import derivative_text
+
+    shown, _ = derivative_text(cas.sympy(), formula, full=False)
     numeric, y_solved, failure = _numeric(f, symbols, x, y, point, order)
     status, reason = _verdict(symbolic, numeric, failure)
     return Implicit(
@@ -208,7 +227,7 @@ def differentiate(
         lhs_value=lhs_value,
         rhs_value=rhs_value,
         on_curve_tolerance=tolerance,
-        formula=sp.sstr(formula),
+        formula=shown,
         symbolic=symbolic,
         numeric=numeric,
         y_solved=y_solved,

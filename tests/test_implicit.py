@@ -165,6 +165,10 @@ def test_letters_side_by_side_read_as_a_product_and_said(cli):
     assert run.json["read_as"] == {"latex": "x^3 + y^3 = 6xy", "text": "x**3 + y**3 = 6*x*y"}
     text = cli("diff", "x^3 + y^3 = 6xy", "--implicit", "y", "--at", "x=3,y=3")
     assert text.stdout.startswith("read as: x**3 + y**3 = 6*x*y\n")
+    spaced = cli("diff", "log(x y) = x - y", "--implicit", "y", "--at", "x=1,y=1", "--json")
+    assert spaced.json["lhs"] == "log(x*y)"
+    # y' = y(x - 1)/(x(y + 1)) ... at (1, 1): (1 - 1/x)/(1 + 1/y) = 0
+    assert abs(spaced.json["derivative"]["sympy"]) < 1e-15
 
 
 def test_a_latex_error_on_the_right_side_has_its_caret_there(cli):
