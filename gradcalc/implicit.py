@@ -216,7 +216,7 @@ def differentiate(
     from .formula_text import derivative_text
 
     shown, _ = derivative_text(cas.sympy(), formula, full=False)
-    numeric, y_solved, failure = _numeric(f, symbols, x, y, point, order)
+    numeric, y_solved, failure = _numeric(eq, x, y, point, order)
     status, reason = _verdict(symbolic, numeric, failure)
     return Implicit(
         equation=eq,
@@ -353,25 +353,23 @@ def _check_regular(f: Any, x: Any, y: Any, values: dict, point: dict) -> None:
 
 
 def _numeric(
-    f: Any, symbols: dict, x: str, y: str, point: dict, order: int
+    eq: Equation, x: str, y: str, point: dict, order: int
 ) -> tuple[float | None, float | None, str | None]:
     """(the derivative, y at the point's x, why it failed): y solved by
     findroot from the point's y, for x's near the point, differentiated by
-    mpmath.diff."""
+    mpmath.diff. F is evaluated from the parsed sides by the function table's
+    mpmath builders: nothing of SymPy's."""
     import mpmath
-    import sympy as sp
 
-    names = list(point)
-    function = sp.lambdify([symbols[n] for n in names], f, modules="mpmath")
     start = point[y]
 
     def solved(xv: Any) -> Any:
-        args = {n: mpmath.mpf(point[n]) for n in names}
+        args = {n: mpmath.mpf(v) for n, v in point.items()}
         args[x] = xv
 
         def residual(yv: Any) -> Any:
             args[y] = yv
-            return function(*(args[n] for n in names))
+            return mp_value(eq.lhs, args) - mp_value(eq.rhs, args)
 
         return mpmath.findroot(residual, mpmath.mpf(start))
 
@@ -382,6 +380,31 @@ def _numeric(
     except (ValueError, ZeroDivisionError, TypeError, OverflowError) as error:
         return None, None, f"findroot could not solve for {y} near the point ({error})"
     return _float(value), _float(y_there), None
+
+
+def mp_value(expr: Expression, point: dict) -> Any:
+    """The expression at `point` (name -> mpf) in mpmath, by the function
+    table's mpmath builders (ValueError where it is not a real number)."""
+    import mpmath
+
+    from .functions import TABLE
+
+    values: dict[int, Any] = {}
+    for node in expr.nodes:
+        if node.op == "num":
+            result = mpmath.mpf(node.value)
+        elif node.op == "const":
+            result = mpmath.pi if node.value == "pi" else mpmath.e
+        elif node.op == "var":
+            result = point[node.value]
+        else:
+            result = TABLE[node.op].mpmath(mpmath, *[values[id(a)] for a in node.args])
+        if isinstance(result, mpmath.mpc):
+            if abs(result.imag) > mpmath.eps * (1 + abs(result.real)) * 100:
+                raise ValueError(f"{node.brief} is not real there")
+            result = result.real
+        values[id(node)] = result
+    return values[id(expr.root)]
 
 
 def _verdict(symbolic: float | None, numeric: float | None, failure: str | None) -> tuple:
