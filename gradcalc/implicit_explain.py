@@ -136,7 +136,7 @@ def _second(f: Any, x: Any, y: Any, prime: Any, found: Any, steps: list, rng: ra
         _step(steps, "chain rule on y", f"d/d{x} ({sp.sstr(found)})", again, truth, how, rng, [4])
     )
     second = sp.factor(sp.cancel(sp.together(again.subs(prime, found))))
-    how = f"{prime} = {sp.sstr(found)} (step 4)"
+    how = f"{prime} = {sp.sstr(found)}"
     idiff = sp.idiff(f, y, x, 2)
     steps.append(_step(steps, "put y′ in", sp.sstr(again), second, idiff, how, rng, [4, 5]))
     return str(sp.sstr(second))
