@@ -186,3 +186,17 @@ def test_a_real_process():
     assert json.loads(run.stdout)["derivative"]["sympy"] == -0.75
     off = run_subprocess("diff", "x^2 + y^2 = 25", "--implicit", "y", "--at", "x=3,y=4.1")
     assert off.returncode == 2 and "not on the curve" in off.stderr
+
+
+def test_a_step_that_fails_its_check_exits_70(cli, monkeypatch):
+    from gradcalc import implicit_explain
+
+    real = implicit_explain._with_function
+
+    def wrong(side, x, y, prime):
+        return real(side, x, y, prime) + 1  # a broken reference: every chain step fails
+
+    monkeypatch.setattr(implicit_explain, "_with_function", wrong)
+    run = cli("diff", "x^2 + y^2 = 25", "--implicit", "y", "--explain")
+    assert run.exit_code == 70
+    assert "step 1 (chain rule on y) failed its check" in run.stderr

@@ -43,6 +43,8 @@ def answer_implicit(params: dict) -> int:
 
 
 def _explained(equation: Any, params: dict) -> Any:
+    import sympy  # noqa: F401  (imported before the budget starts, as explain does)
+
     from .. import budget, implicit
     from ..implicit_explain import explain
 
