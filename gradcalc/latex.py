@@ -123,22 +123,30 @@ class _Printer:
             self.binary(node)
 
     def binary(self, node: Node) -> None:
-        left, right = node.args
         mine = _PRECEDENCE[node.kind]
         if node.kind == "pow":
+            left, right = node.args
             self.wrapped(left, left.kind not in ("var", "const", "call") and not _plain_num(left))
             self.put("**", node.start)
             self.wrapped(
                 right, right.kind not in ("var", "const", "call") and not _plain_num(right)
             )
             return
+        # A chain (a + b - c, a*b/c) is printed along its left spine, not
+        # recursed into: a sum of 20,000 terms is a chain that deep.
+        links = []
+        while node.kind not in ("pow", "neg") and _PRECEDENCE.get(node.kind) == mine:
+            links.append(node)
+            node = node.args[0]
         self.wrapped(
-            left, _PRECEDENCE.get(left.kind, 9) < mine or (left.kind == "neg" and mine > 1)
+            node, _PRECEDENCE.get(node.kind, 9) < mine or (node.kind == "neg" and mine > 1)
         )
-        self.put(_SYMBOL[node.kind], node.start)
-        tighter = _PRECEDENCE.get(right.kind, 9)
-        needs = tighter < mine or (tighter == mine and node.kind in ("sub", "div", "mul"))
-        self.wrapped(right, needs or right.kind == "neg")
+        for link in reversed(links):
+            right = link.args[1]
+            self.put(_SYMBOL[link.kind], link.start)
+            tighter = _PRECEDENCE.get(right.kind, 9)
+            needs = tighter < mine or (tighter == mine and link.kind in ("sub", "div", "mul"))
+            self.wrapped(right, needs or right.kind == "neg")
 
     def wrapped(self, node: Node, parentheses: bool) -> None:
         if parentheses:

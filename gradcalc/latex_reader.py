@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import ParseError
+from .errors import ParseError, TooLargeError
 from .functions import BY_NAME
 
 _TOKEN = re.compile(
@@ -21,6 +21,8 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.ASCII | re.DOTALL,
 )
+
+MAX_NESTING = 400  # values inside values, as the grammar's own MAX_DEPTH
 
 # Commands that only space or size what follows: read as nothing.
 _SILENT = {
@@ -128,6 +130,7 @@ class Reader:
         self.i = 0
         self.bars = 0  # |...| open around the current place
         self.fractions = 0  # \\frac's arguments open around it (where \\partial may be)
+        self.depth = 0  # values open around the current place (value())
 
     # -- tokens --------------------------------------------------------------
     @property
@@ -163,7 +166,7 @@ class Reader:
             closing = token.text in (")", "]", "}", "\\right") or token.text in _OPEN.values()
             what = f"unmatched {_shown(token)}" if closing else f"unexpected {_shown(token)}"
             raise ParseError(what, token.column)
-        _no_inner_derivative(left, top=True)
+        _no_inner_derivative(left)
         return left
 
     def expression(self) -> Node:
@@ -261,6 +264,19 @@ class Reader:
         return node
 
     def value(self) -> Node:
+        """One value, each nested one read by a call: MAX_NESTING of them at most."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise TooLargeError(
+                    f"the LaTeX nests more than {MAX_NESTING} levels deep at column "
+                    f"{self.peek.column}"
+                )
+            return self._value()
+        finally:
+            self.depth -= 1
+
+    def _value(self) -> Node:
         token = self.peek
         if token.kind == "num":
             self.take()
@@ -536,7 +552,13 @@ def _derivative_operator(top: Node, bottom: Node) -> tuple[str, int] | None:
 
 
 def _has_partial(node: Node) -> bool:
-    return (node.kind == "var" and node.payload == "∂") or any(_has_partial(a) for a in node.args)
+    stack = [node]
+    while stack:
+        part = stack.pop()
+        if part.kind == "var" and part.payload == "∂":
+            return True
+        stack.extend(part.args)
+    return False
 
 
 def _leibniz(top: Node, bottom: Node) -> bool:
@@ -556,14 +578,16 @@ def _d_power(node: Node) -> int | None:
     return None
 
 
-def _no_inner_derivative(node: Node, top: bool) -> None:
-    """\\frac{d}{dx} applies to the whole expression: gradcalc differentiates it."""
-    if node.kind == "deriv" and not top:
-        raise ParseError(
-            "\\frac{d}{dx} applies to the whole expression here (gradcalc differentiates "
-            "it): write it first, or differentiate the parts apart",
-            node.start + 1,
-        )
-    inner = node.args[0:1] if node.kind == "deriv" else node.args
-    for arg in inner:
-        _no_inner_derivative(arg, top=False)
+def _no_inner_derivative(root: Node) -> None:
+    """\\frac{d}{dx} applies to the whole expression: gradcalc differentiates it.
+    (Walked with a stack: a sum of 20,000 terms is a chain that deep.)"""
+    stack = [(root, True)]
+    while stack:
+        node, top = stack.pop()
+        if node.kind == "deriv" and not top:
+            raise ParseError(
+                "\\frac{d}{dx} applies to the whole expression here (gradcalc differentiates "
+                "it): write it first, or differentiate the parts apart",
+                node.start + 1,
+            )
+        stack.extend((arg, False) for arg in node.args)

@@ -276,3 +276,15 @@ def test_a_real_process_reads_latex():
     assert document["read_as"]["text"] == "sin(x**2)/(1 + x)"
     exact = 6 * math.cos(9) / 4 - math.sin(9) / 16
     assert abs(document["gradient"]["x"]["sympy"] - exact) < 1e-12
+
+
+def test_a_long_chain_reads_and_deep_nesting_is_refused(cli):
+    terms = 20_000
+    long_sum = r"\sin x" + " + x" * terms
+    run = cli("diff", long_sum, "--at", "1", "--no-autograd", "--json")
+    assert run.exit_code == 0
+    assert abs(run.json["gradient"]["x"]["sympy"] - (terms + math.cos(1))) < 1e-9
+    deep = r"\sqrt{" * 500 + "x" + "}" * 500
+    refused = cli("diff", deep, "--at", "1")
+    assert refused.exit_code == 2
+    assert "nests more than 400 levels deep" in refused.stderr
