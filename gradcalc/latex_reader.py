@@ -41,13 +41,17 @@ FUNCTIONS = {
     "exp": "exp", "ln": "log", "log": "log", "lg": "log10",
     "sgn": "sign", "erf": "erf", "max": "max", "min": "min",
     "sech": "sech", "csch": "csch", "coth": "coth",
+    "arccot": "acot", "arcsec": "asec", "arccsc": "acsc",
 }  # fmt: skip
 # Functions gradcalc's table has not, read as the reciprocal of one it has.
 RECIPROCALS = {"sech": "cosh", "csch": "sinh", "coth": "tanh"}
+# ... or as one it has of the reciprocal, as SymPy defines them: acot(x) = atan(1/x).
+OF_RECIPROCAL = {"acot": "atan", "asec": "acos", "acsc": "asin"}
 # f^{-1} read as the inverse function, as textbooks write it.
 INVERSES = {
     "sin": "asin", "cos": "acos", "tan": "atan",
     "sinh": "asinh", "cosh": "acosh", "tanh": "atanh",
+    "cot": "acot", "sec": "asec", "csc": "acsc",
 }  # fmt: skip
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -160,7 +164,10 @@ class Reader:
         if self.peek.text == "=":
             equals = self.take()
             right = self.expression()
-            left = Node("eq", None, (left, right), equals.start)
+            # f(x) = ... names the function it defines: read what it is.
+            left = (
+                right if _names_a_function(left) else Node("eq", None, (left, right), equals.start)
+            )
         if self.peek.kind != "end":
             token = self.peek
             closing = token.text in (")", "]", "}", "\\right") or token.text in _OPEN.values()
@@ -467,7 +474,7 @@ class Reader:
             return self.function(FUNCTIONS.get(word, word), word, token)
         if not word:
             raise ParseError(f"{token.text}{{}} names nothing", opened.column)
-        if word in BY_NAME or word in RECIPROCALS:
+        if word in BY_NAME or word in RECIPROCALS or word in OF_RECIPROCAL:
             return self.function(word, word, token)
         if token.text == "\\operatorname":
             if word not in BY_NAME:
@@ -494,10 +501,7 @@ class Reader:
         args = self.arguments(name)
         if base is not None:
             args = (args[0], base)
-        call = Node("call", function, args, token.start)
-        if function in RECIPROCALS:  # sech x is 1/cosh(x)
-            call = Node("call", RECIPROCALS[function], args, token.start)
-            call = Node("div", None, (Node("num", "1", (), token.start), call), token.start)
+        call = _call(function, args, token.start)
         return call if power is None else Node("pow", None, (call, power), token.start)
 
     def arguments(self, name: str) -> tuple:
@@ -529,8 +533,31 @@ class Reader:
         return token.text in ("(", "|", "\\left", "\\sqrt") or token.text[1:] in FUNCTIONS
 
 
+def _call(function: str, args: tuple, start: int) -> Node:
+    """function(args), or what it is made of (sech x: 1/cosh(x); acot x: atan(1/x))."""
+    one = Node("num", "1", (), start)
+    if function in RECIPROCALS:
+        inner = Node("call", RECIPROCALS[function], args, start)
+        return Node("div", None, (one, inner), start)
+    if function in OF_RECIPROCAL:
+        over = Node("div", None, (one, args[0]), start)
+        return Node("call", OF_RECIPROCAL[function], (over,), start)
+    return Node("call", function, args, start)
+
+
 def _shown(token: _Token) -> str:
     return "the end" if token.kind == "end" else repr(token.text)
+
+
+def _names_a_function(node: Node) -> bool:
+    """f(x), g(t): one letter applied to one variable, as a definition starts."""
+    return (
+        node.kind == "mul"
+        and node.args[0].kind == "var"
+        and len(str(node.args[0].payload)) == 1
+        and node.args[1].kind == "var"
+        and node.args[1].start > node.args[0].start + 1  # f(x), not fx
+    )
 
 
 def _is_minus_one(node: Node) -> bool:

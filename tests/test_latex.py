@@ -74,6 +74,8 @@ TEXTBOOK = [
     (r"\sin x^2", sp.sin(x**2)),
     (r"\tan^{-1}(x) + \coth x", sp.atan(x) + sp.coth(x)),
     (r"\mathrm{sigmoid}(x)", 1 / (1 + sp.exp(-x))),
+    (r"f(x) = \frac{x}{1 + x^2}", x / (1 + x**2)),  # a definition: what f is
+    (r"\cot^{-1} x + \arcsec(x + 1)", sp.acot(x) + sp.asec(x + 1)),
 ]
 
 
