@@ -10,6 +10,20 @@ from dataclasses import dataclass
 
 from .errors import ParseError, TooLargeError
 from .functions import BY_NAME
+from .latex_words import (
+    DIVIDE,
+    FUNCTIONS,
+    GREEK,
+    INVERSES,
+    MULTIPLY,
+    OF_RECIPROCAL,
+    OPEN,
+    RECIPROCALS,
+    SILENT,
+    TEXT,
+    UNSUPPORTED,
+    VARIANTS,
+)
 
 _TOKEN = re.compile(
     r"""
@@ -23,57 +37,6 @@ _TOKEN = re.compile(
 )
 
 MAX_NESTING = 400  # values inside values, as the grammar's own MAX_DEPTH
-
-# Commands that only space or size what follows: read as nothing.
-_SILENT = {
-    "\\,", "\\;", "\\:", "\\!", "\\ ", "\\quad", "\\qquad", "\\displaystyle", "\\textstyle",
-    "\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr",
-    "\\biggl", "\\biggr", "\\Biggl", "\\Biggr", "\\limits", "\\nolimits",
-}  # fmt: skip
-
-# \name -> gradcalc's function (one argument).
-FUNCTIONS = {
-    "sin": "sin", "cos": "cos", "tan": "tan", "sec": "sec", "csc": "csc", "cot": "cot",
-    "arcsin": "asin", "arccos": "acos", "arctan": "atan",
-    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "arsinh": "asinh", "arcsinh": "asinh", "arcosh": "acosh", "arccosh": "acosh",
-    "artanh": "atanh", "arctanh": "atanh",
-    "exp": "exp", "ln": "log", "log": "log", "lg": "log10",
-    "sgn": "sign", "erf": "erf", "max": "max", "min": "min",
-    "sech": "sech", "csch": "csch", "coth": "coth",
-    "arccot": "acot", "arcsec": "asec", "arccsc": "acsc",
-}  # fmt: skip
-# Functions gradcalc's table has not, read as the reciprocal of one it has.
-RECIPROCALS = {"sech": "cosh", "csch": "sinh", "coth": "tanh"}
-# ... or as one it has of the reciprocal, as SymPy defines them: acot(x) = atan(1/x).
-OF_RECIPROCAL = {"acot": "atan", "asec": "acos", "acsc": "asin"}
-# f^{-1} read as the inverse function, as textbooks write it.
-INVERSES = {
-    "sin": "asin", "cos": "acos", "tan": "atan",
-    "sinh": "asinh", "cosh": "acosh", "tanh": "atanh",
-    "cot": "acot", "sec": "asec", "csc": "acsc",
-}  # fmt: skip
-_GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi",
-    "Omega",
-}  # fmt: skip
-_VARIANTS = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varrho": "rho"}
-_UNSUPPORTED = {
-    "infty": "infinity is not a value gradcalc computes with",
-    "sum": "sums (\\sum) are not supported",
-    "prod": "products (\\prod) are not supported",
-    "int": "integrals are not supported",
-    "lim": "limits are not supported",
-    "partial": "partial derivatives are asked with --wrt, not written",
-    "pm": "'±' is two expressions; write one",
-    "mp": "'∓' is two expressions; write one",
-}
-_TEXT = ("\\mathrm", "\\text", "\\mathit", "\\operatorname", "\\textrm", "\\rm")
-_OPEN = {"(": ")", "[": "]", "\\{": "\\}", "\\lbrace": "\\rbrace", "\\langle": "\\rangle"}
-_MULTIPLY = ("\\cdot", "\\times", "*", "\\ast")
-_DIVIDE = ("/", "\\div")
 
 
 @dataclass
@@ -111,7 +74,7 @@ def tokens(latex: str) -> list[_Token]:
         kind, text = str(match.lastgroup), match.group()
         if kind == "word":
             tokens += _word(text, pos)
-        elif kind != "space" and text not in _SILENT:
+        elif kind != "space" and text not in SILENT:
             tokens.append(_Token(kind, text, pos))
         pos = match.end()
     tokens.append(_Token("end", "", len(latex)))
@@ -170,7 +133,7 @@ class Reader:
             )
         if self.peek.kind != "end":
             token = self.peek
-            closing = token.text in (")", "]", "}", "\\right") or token.text in _OPEN.values()
+            closing = token.text in (")", "]", "}", "\\right") or token.text in OPEN.values()
             what = f"unmatched {_shown(token)}" if closing else f"unexpected {_shown(token)}"
             raise ParseError(what, token.column)
         _no_inner_derivative(left)
@@ -196,9 +159,9 @@ class Reader:
         node = self.factor()
         while True:
             token = self.peek
-            if token.text in _MULTIPLY or token.text in _DIVIDE:
+            if token.text in MULTIPLY or token.text in DIVIDE:
                 self.take()
-                kind = "mul" if token.text in _MULTIPLY else "div"
+                kind = "mul" if token.text in MULTIPLY else "div"
                 node = Node(kind, None, (node, self.signed_factor()), token.start)
             elif self.starts_value(token):
                 if node.kind == "num" and token.kind == "num":
@@ -221,7 +184,7 @@ class Reader:
         if token.text == "|":
             return self.bars == 0
         if token.kind == "command":
-            return token.text not in _MULTIPLY + _DIVIDE and not token.text.startswith("\\right")
+            return token.text not in MULTIPLY + DIVIDE and not token.text.startswith("\\right")
         return token.text in ("(", "[", "{")
 
     def factor(self) -> Node:
@@ -290,7 +253,7 @@ class Reader:
             return Node("num", token.text, (), token.start)
         if token.kind == "word":
             return self.letter()
-        if token.text in ("(", "[", "{") or token.text in _OPEN:
+        if token.text in ("(", "[", "{") or token.text in OPEN:
             return self.bracketed()
         if token.text == "|":
             return self.bars_around()
@@ -333,7 +296,7 @@ class Reader:
 
     def bracketed(self) -> Node:
         opened = self.take()
-        close = _OPEN.get(opened.text, "}")
+        close = OPEN.get(opened.text, "}")
         if self.peek.text == close:
             raise ParseError(f"empty {opened.text}{close}", self.peek.column)
         node = self.expression()
@@ -360,9 +323,9 @@ class Reader:
         if name in FUNCTIONS:
             self.take()
             return self.function(FUNCTIONS[name], name, token)
-        if token.text in _TEXT:
+        if token.text in TEXT:
             return self.text_command()
-        if token.text in _OPEN:
+        if token.text in OPEN:
             return self.bracketed()
         return self.symbol()
 
@@ -378,13 +341,13 @@ class Reader:
             node = self.expression()
             self.expect("\\rvert" if name == "lvert" else "\\vert", token)
             return Node("call", "abs", (node,), token.start)
-        if name in _GREEK or name in _VARIANTS:
-            spelled = _VARIANTS.get(name, name)
+        if name in GREEK or name in VARIANTS:
+            spelled = VARIANTS.get(name, name)
             if self.peek.text == "_":
                 spelled += "_" + self.subscript()
             return Node("var", spelled, (), token.start)
-        if name in _UNSUPPORTED:
-            raise ParseError(f"\\{name}: {_UNSUPPORTED[name]}", token.column)
+        if name in UNSUPPORTED:
+            raise ParseError(f"\\{name}: {UNSUPPORTED[name]}", token.column)
         raise ParseError(f"unknown LaTeX command \\{name}", token.column)
 
     def left(self) -> Node:
@@ -431,7 +394,7 @@ class Reader:
         token = self.peek
         if token.kind == "end":
             raise ParseError("\\frac{d}{dx} of nothing: write what to differentiate", token.column)
-        if token.text in ("(", "[", "\\left") or token.text in _OPEN:
+        if token.text in ("(", "[", "\\left") or token.text in OPEN:
             return self.factor()
         return self.expression()
 
