@@ -47,6 +47,7 @@ SAMPLES = {
     "range_": ("-1:1", "-1:1"),  # plot --range
     "output": ("p.svg", "p.svg"),
     "answer": ("2*x", "2*x"),  # diff --answer
+    "implicit": ("y", "y"),  # diff --implicit
     "output_format": ("latex", "latex"),  # diff --format (graph's is `format`)
     "random": ("5", 5),  # check --random
     "seed": ("2", 2),

@@ -45,6 +45,7 @@ class Asked:
     full: bool
     digits: int | None
     json: bool
+    latex: bool = False  # --latex: the answer is LaTeX too
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def explained(params: dict) -> Outcome:
         full=params["full"],
         digits=params["digits"],
         json=params["json"],
+        latex=bool(params.get("latex")),
     )
     return run(params["expression"], params["at"], asked)
 
@@ -116,7 +118,7 @@ def run(expression: Any, at: Any, asked: Asked) -> Outcome:
     if asked.answer is not None:
         from ..answer import grade as graded
 
-        grade = graded(explained, asked.answer)
+        grade = graded(explained, asked.answer, latex=True if asked.latex else None)
     found = Found(result, explained, grade)
     failure = explaining.failure_message(explained) if asked.explain else None
     code = ExitCode.INTERNAL if failure else _code(found)

@@ -17,7 +17,7 @@ from typer.core import TyperCommand, TyperGroup
 from ..errors import BudgetError, ExitCode, GradcalcError
 from . import argv, startup
 from .coercion import plain
-from .output import ClosedPipe, finish_output
+from .output import ClosedPipe, finish_output, read_as
 from .progress import stop_progress
 from .report import caret, report, usage_hint
 from .stack import deep
@@ -170,6 +170,7 @@ class GradcalcCommand(TyperCommand):
     def invoke(self, ctx: Any) -> Any:
         # Click has parsed every option: from here an error knows the format.
         ctx.meta.setdefault(startup.PARSED, {}).update(ctx.params)
+        read_as(None)  # (a repl's worker answers one command after another)
         if self.prepare is not None:
             self.prepare(ctx.params)
         if self.engines is not None:

@@ -176,6 +176,16 @@ DiffTimeout = Annotated[
 ]
 
 
+LatexFlag = Annotated[
+    bool,
+    typer.Option(
+        "--latex",
+        help="Read EXPR (and --answer) as LaTeX: \\frac{\\sin x}{x}, 2x, e^{x}. Text with a "
+        "backslash or a brace is read as LaTeX without it. Shows what it reads as.",
+    ),
+]
+
+
 # diff's own options.
 def _order(value: int) -> int:
     if not 1 <= value <= 4:
@@ -261,6 +271,17 @@ DiffFormatOption = Annotated[
         "environment) for the derivative and --explain; csv, with --points: one header "
         "line, then per point its input line, the point, f, each method's derivative "
         "(sympy:x, autograd:x, finite_difference:x per partial) and the status.",
+    ),
+]
+Implicit = Annotated[
+    str | None,
+    typer.Option(
+        "--implicit",
+        metavar="NAME",
+        help="EXPR is an equation lhs = rhs defining NAME as a function of the other "
+        "variable: dy/dx there (--order 2: d²y/dx²), the point checked to lie on the "
+        "curve, and the derivative cross-checked by solving for NAME numerically.",
+        show_default=False,
     ),
 ]
 Pretty = Annotated[
