@@ -2,10 +2,10 @@
 
 Each returns a result object whose `.to_dict()` is exactly the CLI's `--json`
 document, which prints through Rich in a terminal (`rich.print(result)`), and
-which displays as a table in Jupyter (`_repr_html_`, with the derivative in
-LaTeX in `_repr_mimebundle_`). The library's own results stay reachable:
-attributes not defined here are read from them (`result.status`,
-`result.partials`, ...).
+which displays in Jupyter as HTML tables with the derivative typeset
+(`_repr_html_`, render/html.py; the LaTeX alone is `text/latex`). The
+library's own results stay reachable: attributes not defined here are read
+from them (`result.status`, `result.partials`, ...).
 
 Each function runs within the CLI's budget, on by default: `timeout=` CPU
 seconds (DEFAULT_TIMEOUT, the CLI's `--timeout` default), with its wall-clock
@@ -25,7 +25,7 @@ from .budget import DEFAULT_SECONDS
 DEFAULT_TIMEOUT = DEFAULT_SECONDS  # CPU seconds, as the CLI's --timeout
 # What the parent imports before the child starts (start-up is not computing,
 # as for a command): every function needs these; torch only when it is used.
-_ENGINES = ("numpy", "sympy", "gradcalc.check", "gradcalc.computation", "gradcalc.jsonout")
+_ENGINES = ("numpy", "sympy", "gradcalc.pointcheck", "gradcalc.computation", "gradcalc.jsonout")
 T = TypeVar("T")
 
 if TYPE_CHECKING:
@@ -50,7 +50,11 @@ class Answer:
         return getattr(self.result, name)
 
     def _repr_html_(self) -> str:
-        return self._recorded().export_html(inline_styles=True, code_format="<pre>{code}</pre>")
+        """The view as HTML elements: tables as `<table>`, a derivative
+        typeset as `$...$` LaTeX (MathJax renders it in Jupyter)."""
+        from .render.html import to_html
+
+        return to_html(self.__rich__())
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
@@ -116,27 +120,21 @@ class Diff(Answer):
         return view(self.result)
 
     def _latex(self) -> str | None:
-        """The derivatives as LaTeX: \\frac{\\partial f}{\\partial x} = ... (scalars)."""
-        from .cas import sympy_engine
-        from .errors import GradcalcError
-        from .parsing import parse
+        """The derivatives as LaTeX: \\frac{\\partial f}{\\partial x} = ... (the
+        same formulas the HTML typesets); None for a Jacobian or a formula
+        cut short."""
+        from .render.html import derivative_latex, formula_latex
 
+        partials = getattr(self.result, "partials", None)
+        if not partials:  # a Jacobian: its table says it
+            return None
+        shapes = {name: v.size for name, v in self.result.point.items() if v.ndim}
         lines = []
-        for partial in getattr(self.result, "partials", None) or [None]:
-            if partial is None:  # a Jacobian: its table says it
+        for partial in partials:
+            body = None if partial.truncated else formula_latex(partial.symbolic, shapes)
+            if body is None:
                 return None
-            if not isinstance(partial.symbolic, str) or partial.truncated:
-                return None
-            try:
-                expr = parse(partial.symbolic)
-            except GradcalcError:
-                return None
-            import sympy
-
-            built = sympy_engine.build(expr, sympy_engine.symbols_for(expr.variables, {}))
-            below = " ".join(rf"\partial {name}" for name in partial.wrt)
-            power = "" if len(partial.wrt) == 1 else f"^{{{len(partial.wrt)}}}"
-            lines.append(rf"\frac{{\partial{power} f}}{{{below}}} = {sympy.latex(built)}")
+            lines.append(f"{derivative_latex(partial.wrt)} = {body}")
         return "$" + r" \quad ".join(lines) + "$"
 
 
@@ -180,7 +178,7 @@ def diff(
     lists or numpy arrays by name ({"x": 3}, {"x": [1, 2, 3]}), a string as
     `--at` takes it ("x=3,y=2"), or a list of such strings. `timeout`: CPU
     seconds (None: no budget); past it, `gradcalc.BudgetError`."""
-    from .check import differentiate
+    from .pointcheck import differentiate
 
     def work() -> Any:
         return differentiate(
@@ -248,3 +246,41 @@ def accumulate(
     from .accumulation import accumulate as run
 
     return Accumulate(_budgeted(lambda: run(expression, at, passes, zero_grad, dtype), timeout))
+
+
+class Check(Answer):
+    """`gradcalc check`'s result: `to_dict()` is `gradcalc check --json`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from .jsonout.usercheck import check
+
+        return check(self.result)
+
+    def __rich__(self) -> RenderableType:
+        from .render.usercheck import view
+
+        return view(self.result)
+
+
+def check(
+    function: Any,
+    *,
+    at: Any = None,
+    random: int | None = None,
+    seed: int = 0,
+    shape: Any = None,
+    symbolic: bool = True,
+    **point: Any,
+) -> Check:
+    """The gradients of your own PyTorch `function`, checked: `gradcalc check`.
+    The point by parameter name, as keywords (`check(f, x=tensor, w=[1, 2])`)
+    or as `at` (a dict, or `--at` text); `random` points (around it, or of
+    `shape`: {"x": (3, 4)}) report the worst. It runs your function in this
+    process, without the other calls' budget (`timeout=`): the code is yours."""
+    from .usercode.run import check as run
+
+    if point and at is not None:
+        raise TypeError("give the point as keywords or as at=, not both")
+    given = at if at is not None else (point or None)
+    result = run(function, given, random, seed, shape, symbolic)
+    return Check(result)

@@ -18,7 +18,9 @@ class ExitCode(IntEnum):
     INPUT = 2  # usage, parse error, unknown name, malformed point, past a documented limit
     UNDEFINED = 3  # the math is undefined or not finite at the point, or past the budget
     INTERNAL = 70  # a bug escaped: one line, never a traceback
-    OUTPUT = 74  # the answer could not be written (full disk, closed stdout): sysexits' EX_IOERR
+    # The answer could not be written (full disk, closed stdout), or the repl's
+    # input read (EIO): sysexits' EX_IOERR.
+    OUTPUT = 74
     INTERRUPTED = 130  # Ctrl-C, SIGTERM, SIGHUP
     CLOSED_PIPE = 141  # the reader closed the pipe: killed by SIGPIPE, as `yes | head -1`
 
@@ -105,4 +107,12 @@ class OutputError(GradcalcError):
     reported on stderr only, since stdout is what failed."""
 
     kind = "output"
+    exit_code = ExitCode.OUTPUT
+
+
+class InputStreamError(GradcalcError):
+    """A session's input stream failed to read (EIO: its terminal went away):
+    the session cannot go on, and that is no success."""
+
+    kind = "input"
     exit_code = ExitCode.OUTPUT

@@ -5,7 +5,7 @@ as h shrinks the truncation error falls (h² for central differences, h for
 one-sided ones) until rounding takes over (eps·|f|/h). Each stencil is
 evaluated in float64 and in float32 (the whole evaluation in that dtype,
 through SymPy's formula evaluated with numpy), against the exact derivative
-(SymPy's, from `check.differentiate`). The slopes of both regimes are
+(SymPy's, from `pointcheck.differentiate`). The slopes of both regimes are
 fitted on log–log axes; gradcalc's own step (`numeric.base_steps`, the
 largest of the steps its five-point stencil tries) is marked.
 """
@@ -173,7 +173,7 @@ def curve(
     """The error curves of every stencil in both dtypes at the point `at`,
     along one variable (`wrt`, needed when there are several), over the
     steps h in `window` (--range; default 1e-16 to 1)."""
-    from . import check, numeric
+    from . import numeric, pointcheck
     from .cas import sympy_engine as engine
     from .parsing import as_expression
     from .plotting import variable_along
@@ -181,7 +181,7 @@ def curve(
     steps = steps_over(window)
     expr = as_expression(expression)
     variable = variable_along(expr, wrt)
-    result = check.differentiate(expr, at, wrt=[variable], autograd=False)
+    result = pointcheck.differentiate(expr, at, wrt=[variable], autograd=False)
     if isinstance(result, Jacobian):
         raise UsageError("plots a function with one value; this one is vector-valued")
     if any(shape is not None for shape in (v.shape or None for v in result.point.values())):

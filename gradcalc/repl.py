@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import OutputError
+from .errors import InputStreamError, OutputError
+from .folding import fold_text, width_of
 from .session import HELP, QUIT, Session, command_names, prepare
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def warm_up() -> None:
     import sympy  # noqa: F401
     import torch  # noqa: F401
 
-    from . import check, computation, jsonout  # noqa: F401
+    from . import computation, jsonout, pointcheck  # noqa: F401
     from .cas import sympy_engine  # noqa: F401
     from .render import diff  # noqa: F401
 
@@ -61,8 +62,25 @@ def warm_up() -> None:
     gc.freeze()
 
 
+def _lines() -> Iterator[str]:
+    """stdin's lines; a failed read (EIO) ends the session as an I/O error
+    (exit 74), never as a quiet end of input."""
+    while True:
+        try:
+            line = sys.stdin.readline()
+        except OSError as error:
+            raise _unreadable(error) from None
+        if not line:
+            return
+        yield line
+
+
+def _unreadable(error: OSError) -> InputStreamError:
+    return InputStreamError(f"cannot read the session's input: {error.strerror or error}")
+
+
 def _piped(session: Session) -> int:
-    for line in sys.stdin:
+    for line in _lines():
         if line.strip() in QUIT:  # the session ends here, as at the prompt
             break
         answer = session.handle(line)
@@ -107,16 +125,20 @@ def _interactive(session: Session) -> int:
             continue  # Ctrl-C at the prompt clears the line
         except EOFError:
             return session.worst
+        except OSError as error:  # the terminal went away (EIO): not a quiet end
+            raise _unreadable(error) from None
         if line.strip() in QUIT:
             return session.worst
         if line.strip() == "help":
-            sys.stdout.write(HELP + "\n")
+            sys.stdout.write(fold_text(HELP, width_of(sys.stdout)) + "\n")
             continue
         answer = session.handle(line)
         if answer is None:
             continue
         cancelled = "gradcalc: cancelled; the session goes on\n" if answer.code == 130 else ""
-        _show(answer.stdout, answer.stderr + cancelled)
+        # The worker wrote its errors to a pipe, as one line: folded here at
+        # spaces for this terminal, as a one-shot run's are.
+        _show(answer.stdout, fold_text(answer.stderr + cancelled, width_of(sys.stderr), 2))
 
 
 def _read(prompt: PromptSession[str]) -> str:
@@ -145,6 +167,7 @@ def _completer(group: Any) -> Completer:
     }
     commands = sorted(command_names(group)) + ["at", "help", "quit"]
     names = sorted(set(BY_NAME) | set(CONSTANTS))
+    choices = {name: _choices(command) for name, command in group.commands.items()}
 
     class Words(Completer):
         def get_completions(
@@ -155,6 +178,8 @@ def _completer(group: Any) -> Completer:
             before = text[: len(text) - len(word)].split()
             if not before:
                 candidates = commands + names
+            elif before[-1] in choices.get(before[0], {}):  # `--format <Tab>`: its choices
+                candidates = choices[before[0]][before[-1]]
             elif word.startswith("-"):
                 candidates = options.get(before[0], [])
             else:
@@ -166,6 +191,21 @@ def _completer(group: Any) -> Completer:
                     yield Completion(candidate, start_position=-len(word))
 
     return Words()
+
+
+def _choices(command: Any) -> dict[str, list[str]]:
+    """Each spelling of an option with a fixed set of values -> those values
+    (the same the shells' completion scripts offer)."""
+    out = {}
+    for param in command.params:
+        descriptor = getattr(param, "type_descriptor", None)
+        values = getattr(descriptor, "choices", None) or getattr(
+            getattr(param, "type", None), "choices", None
+        )
+        if values:
+            for spelling in param.opts:
+                out[spelling] = [str(getattr(v, "value", v)) for v in values]
+    return out
 
 
 def _tail(word: str) -> str:

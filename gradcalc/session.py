@@ -10,8 +10,12 @@ forks a fresh one, and the session goes on. The worker's output is captured
 and handed back whole.
 
 Shortcuts a calculator user expects, rewritten here into command lines:
-a bare expression means `diff EXPR --at <the last point>`; `at x=3` sets that
-point; `ans` in an expression is the last derivative computed.
+a bare expression means `diff EXPR --at <the session's point>`, given the
+values of the variables it has; `at x=3` sets x in that point (`at` alone
+clears it); `ans` in an expression is the last derivative shown, in its own
+shape (a vector's derivative a vector, several variables' the gradient), or
+a message that says why there is none. Errors about a bare expression's point
+speak the session's `at`, not `--at`.
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ Lines are gradcalc command lines without 'gradcalc':
   diff "sin(x**2)" --at 3      graph x*x --at 3      perceptron --x 6.7 --y 0
 Shortcuts:
   sin(x**2)        a bare expression: diff at the last point
-  at x=3           set the point for bare expressions (at x=1,y=2 for several)
-  ans              in an expression: the last derivative computed
+  at x=3           set x in the point for bare expressions (at x=1,y=2 for
+                   several; at alone clears it)
+  ans              in an expression: the last derivative shown (a vector's is
+                   a vector; with several variables, the gradient)
   help, quit       this text; leave (Ctrl-D too). Ctrl-C cancels a running answer."""
 
 
@@ -62,8 +68,11 @@ class Session:
 
     command: Any
     json: bool = False  # every request answers with --json (one document a line)
-    point: list[str] = field(default_factory=list)  # --at specs for bare expressions
+    # The point for bare expressions: name -> value text ("" -> a value
+    # without a name, for an expression of one variable).
+    point: dict[str, str] = field(default_factory=dict)
     ans: str | None = None  # the last derivative's text
+    no_ans: str = "ans: no derivative yet (ans is the last diff's derivative)"
     worst: int = 0  # the worst exit status so far
 
     def words_for(self, line: str) -> list[str] | None:
@@ -77,12 +86,45 @@ class Session:
         words = shlex.split(text)
         commands = set(command_names(self.command))
         if words[0] not in commands and words[0] not in SHORTCUTS:
-            # A bare expression: the whole line is the expression.
-            words = ["diff", text] + [w for spec in self.point for w in ("--at", spec)]
-        if self.json and _takes_json(self.command, words[0]) and "--json" not in words:
+            # A bare expression: the whole line is the expression, at the
+            # session's values of its variables; errors speak `at`.
+            spec = self._point_for(text)
+            words = [BARE, "diff", text] + (["--at", spec] if spec else [])
+        name = 1 if words[0] == BARE else 0
+        if self.json and _takes_json(self.command, words[name]) and "--json" not in words:
             # Right after the command: at the end it could be a value (`--at --json`).
-            words.insert(1, "--json")
+            words.insert(name + 1, "--json")
         return words
+
+    def _point_for(self, expression: str) -> str:
+        """The --at text of the session's point for `expression`: the values
+        of its own variables (a value left from another expression is no
+        error here)."""
+        if "" in self.point:
+            return self.point[""]
+        try:
+            from .parsing import parse
+
+            variables = set(parse(expression).variables)
+        except Exception:  # the worker reports what does not parse
+            variables = set(self.point)
+        return ",".join(f"{n}={v}" for n, v in self.point.items() if n in variables)
+
+    def _set_point(self, text: str) -> str:
+        """`at x=1,y=[1,2]`: each name's value set (a value without a name
+        replaces the point); `at` alone clears it. What the point now is."""
+        specs = _top_level_split(text)
+        if not specs:
+            self.point = {}
+        for spec in specs:
+            name, equals, value = spec.partition("=")
+            if equals and name.strip().isidentifier():
+                self.point.pop("", None)
+                self.point[name.strip()] = value.strip()
+            else:
+                self.point = {"": spec}
+        shown = ",".join(f"{n}={v}" if n else v for n, v in self.point.items())
+        return "point: " + (shown or "(none)")
 
     def handle(self, line: str) -> Answer | None:
         """Answer one session line (None for blank lines and comments)."""
@@ -98,11 +140,12 @@ class Session:
             )
         first = text.split()[0]
         if first == "at":
-            self.point = [spec for spec in text.split()[1:]]
-            said = "point: " + (" ".join(self.point) or "(none)")
+            said = self._set_point(text[2:].strip())
             return Answer(line, [], 0, _said(said, self.json), "")
         if first == "help":
             return Answer(line, [], 0, _said(HELP, self.json), "")
+        if self.ans is None and re.search(r"\bans\b", text):
+            return self._refused(line, self.no_ans)
         try:
             words = self.words_for(text)
         except ValueError as error:  # shlex: an unclosed quote
@@ -110,16 +153,17 @@ class Session:
         assert words is not None
         answer = run(self.command, words, self.json)
         answer.line = line
+        asked = words[1:] if words[0] == BARE else words
         printed_json = answer.stdout.lstrip().startswith("{")
         if self.json and not (
-            _takes_json(self.command, words[0]) and printed_json
+            _takes_json(self.command, asked[0]) and printed_json
         ):  # one document a line
             from . import jsonout
 
             answer.stdout = jsonout.dumps(jsonout.repl_output(answer.stdout, answer.code)) + "\n"
         self.worst = max(self.worst, answer.code) if answer.code != 130 else self.worst
-        if words[0] == "diff" and answer.code in (0, 1) and not HELP_WORDS & set(words):
-            self._remember(words)  # (reading --help would print the help again)
+        if asked[0] == "diff" and answer.code in (0, 1) and not HELP_WORDS & set(words):
+            self._remember(asked)  # (reading --help would print the help again)
         return answer
 
     def _refused(self, line: str, message: str, kind: str = "usage") -> Answer:
@@ -132,21 +176,32 @@ class Session:
         return Answer(line, [], ExitCode.INPUT, "", f"gradcalc: error: {message}\n")
 
     def _remember(self, words: list[str]) -> None:
-        """`ans` becomes the first derivative of the last diff's expression,
-        worked out by the worker within a budget (a Ctrl-C there leaves `ans`
-        as it was)."""
-        try:  # the expression, as Click reads the line (options may come first)
-            diff = self.command.commands["diff"]
-            expression = diff.make_context("diff", list(words[1:])).params["expression"]
-        except Exception:
-            return
-        if expression == "-":
-            return
+        """`ans` becomes the derivative the last diff showed, worked out by the
+        worker within a budget (a Ctrl-C there leaves `ans` as it was); or,
+        when an expression cannot hold it, `ans` says why."""
         code, out, _ = _worker(self.command).ask(
-            [_ANS, expression], on_signal=lambda message, code: code
+            [_ANS, *words[1:]], on_signal=lambda message, code: code
         )
-        if code == 0 and out:
-            self.ans = out.decode("utf-8")
+        if code != 0 or not out:
+            return
+        said = json.loads(out.decode("utf-8"))
+        self.ans = said.get("ans")
+        self.no_ans = "ans: " + said.get("why", "") if self.ans is None else self.no_ans
+
+
+def _top_level_split(text: str) -> list[str]:
+    """`x=1,y=[1,2]` -> ["x=1", "y=[1,2]"]: commas outside brackets and
+    parentheses (blanks separate specs too)."""
+    specs, depth, current = [], 0, ""
+    for c in text:
+        depth += (c in "([") - (c in ")]")
+        if depth == 0 and (c == "," or c.isspace()):
+            specs.append(current)
+            current = ""
+        else:
+            current += c
+    specs.append(current)
+    return [spec for spec in specs if spec.strip()]
 
 
 def _said(text: str, as_json: bool) -> str:
@@ -203,36 +258,81 @@ def _worker(command: Any) -> Worker:
 
 
 _ANS = "\0ans"  # a request for `ans`, never a command line (no word holds NUL)
+BARE = "\0bare"  # before a bare expression's command line: errors speak `at`
 
 
 def _serve(command: Any, words: list[str]) -> int:
-    """In the worker: one command line, as `gradcalc WORDS` answers it; or
-    [_ANS, expression]: the text of its first derivative by its first
-    variable (nothing for a vector-valued one or a huge formula)."""
+    """In the worker: one command line, as `gradcalc WORDS` answers it (after
+    BARE, with `--at` spelt as the session's `at`); or [_ANS, diff's words]:
+    what `ans` becomes (`ans_for`), as JSON."""
     if words[:1] == [_ANS]:
-        return _derivative_text(words[1])
-    return int(command.main(args=words, prog_name="gradcalc", standalone_mode=False))
+        return _ans(command, words[1:])
+    spelling = {"at": "at"} if words[:1] == [BARE] else {}
+    command.option_spelling = spelling  # read by the group when it words an error
+    args = words[1:] if spelling else words
+    return int(command.main(args=args, prog_name="gradcalc", standalone_mode=False))
 
 
-def _derivative_text(expression: str) -> int:
-    from . import budget, cas
-    from .parsing import parse
+def _ans(command: Any, words: list[str]) -> int:
+    """The last diff's derivative(s) again, as its line asked for them (the
+    options Click reads in it), so the text is the one it showed."""
+    from . import budget
+    from .errors import GradcalcError
+    from .pointcheck import differentiate
 
     budget.computing()
-    expr = parse(expression)
-    if not expr.variables:
+    try:
+        params = command.commands["diff"].make_context("diff", list(words)).params
+    except Exception:
         return 1
-    engine = cas.sympy()
-    symbols = engine.symbols_for(expr.variables, {})
-    f = engine.build(expr, symbols)
-    if isinstance(f, list):
-        return 1
-    text = engine.text(engine.derivative(f, (symbols[expr.variables[0]],)))
-    if len(text) > MAX_ANS:
-        return 1
+    if params["expression"] == "-" or not params["at"]:
+        said = {"why": "the last diff read its expression or points from a file or stdin"}
+    else:
+        try:
+            result = differentiate(
+                params["expression"],
+                params["at"],
+                wrt=params["wrt"] or None,
+                order=params["order"],
+                dtype=str(getattr(params["dtype"], "value", params["dtype"])),
+                autograd=not params["no_autograd"],  # (which also picks the CAS)
+            )
+            said = ans_for(result)
+        except GradcalcError as error:
+            said = {"why": f"the last diff's derivative could not be worked out ({error})"}
     budget.computed()
-    sys.stdout.write(text)
+    sys.stdout.write(json.dumps(said))
     return 0
+
+
+def ans_for(result: Any) -> dict[str, str]:
+    """{"ans": text} for the derivative `result` shows, in its own shape: one
+    derivative as it is (a vector's a vector, `[a, b, c]`), a gradient as the
+    vector of its partials in the order shown (a vector variable's spliced
+    in); else {"why": ...}, naming what an expression cannot hold."""
+    partials = getattr(result, "partials", None)
+    if not partials:
+        rows, columns = len(result.rows), len(result.columns)
+        return {
+            "why": f"the last derivative is a {rows}×{columns} Jacobian: an expression "
+            "holds a number or a vector, not a matrix"
+        }
+    if len(partials) > 1 and any(len(p.wrt) > 1 for p in partials):
+        return {
+            "why": f"the last diff showed {len(partials)} derivatives of order "
+            f"{len(partials[0].wrt)}, not one derivative or a gradient; "
+            "diff with --wrt to choose one"
+        }
+    if any(p.truncated or p.symbolic is None for p in partials):
+        return {"why": "the last derivative is too long to write out"}
+    items: list[str] = []
+    for p in partials:
+        items += p.symbolic if isinstance(p.symbolic, list) else [p.symbolic]
+    whole = len(partials) > 1 or isinstance(partials[0].symbolic, list)
+    text = "[" + ", ".join(items) + "]" if whole else items[0]
+    if len(text) > MAX_ANS:
+        return {"why": f"the last derivative is {len(text)} characters; ans holds {MAX_ANS}"}
+    return {"ans": text}
 
 
 MAX_ANS = 2_000  # characters of a derivative `ans` stands for

@@ -30,6 +30,7 @@ class Opt:
     takes_value: bool
     repeatable: bool
     choices: tuple[str, ...]
+    choice_help: tuple[str, ...]  # a line for each choice, for the menus that show one
     files: bool
 
 
@@ -41,6 +42,9 @@ class Cmd:
     help: str
     opts: tuple[Opt, ...]
     args: tuple[str, ...]  # positional names, "*" suffix for nargs=-1
+    # The first positional's choices and their help (completion's shell).
+    arg_choices: tuple[str, ...] = ()
+    arg_choice_help: tuple[str, ...] = ()
 
 
 def one_line(text: str | None) -> str:
@@ -53,7 +57,23 @@ def wants_files(param, help_text: str) -> bool:
     """Paths are usually typed as str here (so '-' can mean stdin), so besides the
     declared type, an option whose help says it reads a file completes files."""
     desc = param.type_descriptor
-    return desc.is_path or desc.is_file or re.search(r"\bfiles?\b", help_text) is not None
+    named = "FILE" in (param.metavar or "")  # --output FILE.svg: a name to write
+    return desc.is_path or desc.is_file or named or re.search(r"\bfiles?\b", help_text) is not None
+
+
+def choices_of(param) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The values a parameter takes (an enum's), and each one's line of help
+    from the CLI's one table of them."""
+    from gradcalc.cli.options import CHOICE_HELP
+
+    members = param.type_descriptor.choices or ()
+    missing = [m for m in members if m not in CHOICE_HELP]
+    if missing:
+        raise SystemExit(f"no help for {missing}: add it to CHOICE_HELP in cli/options.py")
+    return (
+        tuple(str(getattr(m, "value", m)) for m in members),
+        tuple(CHOICE_HELP[m] for m in members),
+    )
 
 
 def spellings(param) -> tuple[str, ...]:
@@ -67,13 +87,14 @@ def read_opt(param) -> Opt:
     """Flags and counters take no value; everything else does."""
     help_text = one_line(param.help)
     takes_value = not (param.is_flag or param.count)
-    choices = param.type_descriptor.choices or ()
+    choices, choice_help = choices_of(param)
     return Opt(
         names=spellings(param),
         help=help_text,
         takes_value=takes_value,
         repeatable=param.multiple,
-        choices=tuple(str(getattr(c, "value", c)) for c in choices),
+        choices=choices,
+        choice_help=choice_help,
         files=takes_value and not choices and wants_files(param, help_text),
     )
 
@@ -81,15 +102,15 @@ def read_opt(param) -> Opt:
 def read_cmd(name: str, command, ctx) -> Cmd:
     """get_params(ctx) adds the help option, whose names come from context settings."""
     params = [p for p in command.get_params(ctx) if not p.hidden]
+    arguments = [p for p in params if p.param_type_name == "argument"]
+    choices, choice_help = choices_of(arguments[0]) if arguments else ((), ())
     return Cmd(
         name=name,
         help=one_line(command.help),
         opts=tuple(read_opt(p) for p in params if p.param_type_name == "option"),
-        args=tuple(
-            p.name + ("*" if p.nargs == -1 else "")
-            for p in params
-            if p.param_type_name == "argument"
-        ),
+        args=tuple(p.name + ("*" if p.nargs == -1 else "") for p in arguments),
+        arg_choices=choices,
+        arg_choice_help=choice_help,
     )
 
 
@@ -141,6 +162,11 @@ def bash_script(root: Cmd, subs: list[Cmd]) -> str:
             )
             values.append(f"        {pattern}) {action}; return ;;")
     options = [f"        {c.name}) _{PROG}_reply -W {sh_quote(words(c.opts))} ;;" for c in subs]
+    positionals = [
+        f"        {c.name}) _{PROG}_reply -W {sh_quote(' '.join(c.arg_choices))}; return ;;"
+        for c in subs
+        if c.arg_choices
+    ]
     return "\n".join(
         [
             f"# bash completion for {PROG}: {HEADER}.",
@@ -168,6 +194,16 @@ def bash_script(root: Cmd, subs: list[Cmd]) -> str:
             '    case "$cmd $prev" in',
             *values,
             "    esac",
+            "    # The first word after the subcommand that is no option: its choices.",
+            "    local given=0 j",
+            "    for ((j = i + 1; j < COMP_CWORD; j++)); do",
+            "        [[ ${COMP_WORDS[j]} != -* ]] && ((given++))",
+            "    done",
+            "    if [[ $cur != -* ]] && ((given == 0)); then",
+            '        case "$cmd" in',
+            *("    " + p for p in positionals),
+            "        esac",
+            "    fi",
             "    [[ $cur == -* ]] || return",
             '    case "$cmd" in',
             *options,
@@ -185,16 +221,19 @@ def zsh_escape(text: str) -> str:
     return re.sub(r"([\\\[\]:])", r"\\\1", text)
 
 
+def zsh_described(choices: tuple[str, ...], helps: tuple[str, ...]) -> str:
+    """_arguments' ((value\\:description ...)): each value with its own line."""
+
+    def escape(text: str) -> str:
+        return re.sub(r"([\\ ()\[\]:'\"$`;&|<>])", r"\\\1", text)
+
+    return "((" + " ".join(f"{escape(c)}\\:{escape(h)}" for c, h in zip(choices, helps)) + "))"
+
+
 def zsh_specs(opt: Opt) -> list[str]:
     """One _arguments spec per spelling; aliases exclude each other unless repeatable."""
     if opt.choices:
-        action = (
-            ":"
-            + opt.names[0].lstrip("-")
-            + ":("
-            + " ".join(re.sub(r"([\\ ()])", r"\\\1", c) for c in opt.choices)
-            + ")"
-        )
+        action = ":" + opt.names[0].lstrip("-") + ":" + zsh_described(opt.choices, opt.choice_help)
     elif opt.takes_value:
         action = ":" + opt.names[0].lstrip("-") + ":" + ("_files" if opt.files else " ")
     else:
@@ -207,7 +246,12 @@ def zsh_arguments(cmd: Cmd, extra: list[str]) -> list[str]:
     """The _arguments call as continued lines, options first then positionals."""
     specs = [s for o in cmd.opts for s in zsh_specs(o)]
     specs += [
-        sh_quote(f"*:{a[:-1]}: ") if a.endswith("*") else sh_quote(f":{a}: ") for a in cmd.args
+        sh_quote(f"*:{a[:-1]}: ")
+        if a.endswith("*")
+        else sh_quote(f":{a}:{zsh_described(cmd.arg_choices, cmd.arg_choice_help)}")
+        if k == 0 and cmd.arg_choices
+        else sh_quote(f":{a}: ")
+        for k, a in enumerate(cmd.args)
     ]
     lines = ["  _arguments -s -S" + (" -C" if extra else "") + " \\"]
     lines += [f"    {s} \\" for s in specs + extra]
@@ -263,6 +307,16 @@ def fish_quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def fish_described(choices: tuple[str, ...], helps: tuple[str, ...]) -> str:
+    """-a's list with a description for each value (fish shows what follows
+    a tab): 'bce\\t"binary cross-entropy" mse\\t"squared error"'."""
+
+    def double(text: str) -> str:
+        return '"' + re.sub(r'(["$\\\\])', r"\\\1", text) + '"'
+
+    return fish_quote(" ".join(f"{double(c)}\\t{double(h)}" for c, h in zip(choices, helps)))
+
+
 def fish_flags(opt: Opt) -> str:
     """-l/-s/-o by spelling; -x for a value without files, -rF for files."""
     parts = []
@@ -272,10 +326,7 @@ def fish_flags(opt: Opt) -> str:
         else:
             parts.append(("-s " if len(name) == 2 else "-o ") + name[1:])
     if opt.choices:
-        choices = " ".join(
-            c if re.fullmatch(r"[\w.+=,:/-]+", c) else fish_quote(c) for c in opt.choices
-        )
-        parts.append(f"-xa {fish_quote(choices)}")
+        parts.append(f"-xa {fish_described(opt.choices, opt.choice_help)}")
     elif opt.files:
         parts.append("-rF")
     elif opt.takes_value:
@@ -293,6 +344,8 @@ def fish_script(root: Cmd, subs: list[Cmd]) -> str:
     for cmd in subs:
         seen = f"complete -c {PROG} -n '__fish_seen_subcommand_from {cmd.name}'"
         lines += [f"{seen} {fish_flags(o)} -d {fish_quote(o.help)}" for o in cmd.opts]
+        if cmd.arg_choices:
+            lines.append(f"{seen} -xa {fish_described(cmd.arg_choices, cmd.arg_choice_help)}")
     return "\n".join(lines) + "\n"
 
 

@@ -59,14 +59,16 @@ def exit_codes_table() -> str:
         "(not differentiable); the result says which, by how much, why",
         ExitCode.INPUT: "the input is wrong: usage, parse error, unknown function or "
         "variable, malformed point, input past a documented limit (length, nesting depth, "
-        "digits, exact power: kind `too_large`)",
+        "digits, exact power: kind `too_large`); for `gradcalc check`, also an exception "
+        "raised by the user's own code (kind `user_code`, with the user's own frames on "
+        "stderr)",
         ExitCode.UNDEFINED: "the math is undefined or not finite at the point (kind "
         "`domain`), or the work ran past its time or memory budget (kind `budget`; the "
         "message says which)",
         ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
         "traceback)",
         ExitCode.OUTPUT: "the answer could not be written (full disk, closed stdout, an "
-        "I/O error): one line on stderr",
+        "I/O error), or the repl's input could not be read (an I/O error): one line on stderr",
         ExitCode.INTERRUPTED: "interrupted (Ctrl-C, or SIGTERM or SIGHUP to the computation); "
         "one line on stderr. SIGTERM or SIGHUP to gradcalc itself ends it, and its "
         "computation, by that signal",

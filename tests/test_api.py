@@ -37,7 +37,7 @@ def test_jupyter_display_has_a_table_and_latex():
     assert (
         bundle["text/latex"] == r"$\frac{\partial f}{\partial x} = 2 x \cos{\left(x^{2} \right)}$"
     )
-    assert "<pre" in bundle["text/html"] and "-5.466781571" in bundle["text/html"]
+    assert "<table>" in bundle["text/html"] and "-5.466781571" in bundle["text/html"]
     assert "SymPy, autograd and finite differences agree" in bundle["text/plain"]
 
 

@@ -95,7 +95,8 @@ def bash_mentions(text):
     ).groups()
     found = {"": set(root.split())}
     for name in names.split():
-        line = re.search(rf"^\s+{re.escape(name)}\) _gradcalc_reply -W '([^']*)'", text, re.M)
+        # (A positional's choices end in "; return ;;", the options in " ;;".)
+        line = re.search(rf"^\s+{re.escape(name)}\) _gradcalc_reply -W '([^']*)' ;;$", text, re.M)
         found[name] = set(line.group(1).split()) if line else set()
     return found
 
@@ -232,3 +233,113 @@ def test_zsh_compinit_registers_gradcalc(tmp_path):
     )
     env = {**os.environ, "ZDOTDIR": str(tmp_path)}  # compinit's dump goes here, not $HOME
     subprocess.run(["zsh", "-f", "-c", script], check=True, env=env)
+
+
+# --- values: each shell offers files, positional choices, a line per choice ---
+
+LOSSES = {
+    "bce": "binary cross-entropy with the notebook's clamp",
+    "mse": "squared error",
+    "ce": "softmax and cross-entropy over --classes K",
+}
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("gradcalc completion ", ["bash", "zsh", "fish"]),
+        ("gradcalc completion z", ["zsh"]),
+        ("gradcalc completion bash ", []),  # one shell only
+    ],
+)
+def test_bash_completes_the_shell_of_completion(line, expected):
+    assert bash_complete(line) == expected
+
+
+def test_bash_completes_files_after_plot_output(tmp_path):
+    (tmp_path / "old-plot.svg").write_text("<svg/>")
+    assert bash_complete("gradcalc plot 'sin(x)' --at 1 --output old", cwd=tmp_path) == [
+        "old-plot.svg"
+    ]
+    assert bash_complete("gradcalc plot 'sin(x)' --at 1 -o old", cwd=tmp_path) == ["old-plot.svg"]
+
+
+def fish_described(line, cwd=ROOT):
+    command = f"source {FISH}; complete -C {line!r}"
+    process = subprocess.run(
+        ["fish", "--no-config", "-c", command], capture_output=True, text=True, check=True, cwd=cwd
+    )
+    return dict(
+        row.split("\t", 1) if "\t" in row else (row, "") for row in process.stdout.splitlines()
+    )
+
+
+@pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
+def test_fish_describes_each_value_on_its_own(tmp_path):
+    assert fish_described("gradcalc perceptron --loss ") == LOSSES
+    shells = fish_described("gradcalc completion ")
+    assert shells == {s: f"the completion script for {s}" for s in ("bash", "zsh", "fish")}
+    (tmp_path / "old-plot.svg").write_text("<svg/>")
+    assert "old-plot.svg" in fish_described("gradcalc plot x --at 1 --output old", tmp_path)
+
+
+def zsh_screen(tmp_path, line):
+    """What zsh shows after `line` and Tab (compinit on our script, in tmux)."""
+    session = f"gradcalc-zsh-{os.getpid()}"
+    setup = (
+        f"fpath=({SCRIPTS} $fpath); autoload -Uz compinit && compinit -u; "
+        "PS1='%% '; cd " + str(tmp_path) + "; clear"
+    )
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "20"]
+        + [f"env ZDOTDIR={tmp_path} zsh -f"],
+        check=True,
+    )
+
+    def screen():
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+        ).stdout
+
+    try:
+        import time
+
+        subprocess.run(["tmux", "send-keys", "-t", session, setup, "Enter"], check=True)
+        deadline = time.time() + 30
+        while not screen().startswith("%") and time.time() < deadline:
+            time.sleep(0.1)
+        subprocess.run(["tmux", "send-keys", "-t", session, line, "Tab"], check=True)
+        previous, deadline = "", time.time() + 30
+        while time.time() < deadline:  # until the menu has drawn and stays
+            time.sleep(0.3)
+            now = screen()
+            if now == previous and now.count("\n") and len(now.strip().splitlines()) > 1:
+                return now
+            previous = now
+        return screen()
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+
+
+@pytest.mark.skipif(not (shutil.which("zsh") and shutil.which("tmux")), reason="zsh, tmux")
+@pytest.mark.slow
+def test_zsh_menus_show_each_value_with_its_own_line(tmp_path):
+    shown = zsh_screen(tmp_path, "gradcalc perceptron --loss ")
+    for value, description in LOSSES.items():
+        assert re.search(rf"^{value} +-- {re.escape(description)}$", shown, re.M), shown
+    shown = zsh_screen(tmp_path, "gradcalc completion ")
+    for shell in ("bash", "zsh", "fish"):
+        assert re.search(rf"^{shell} +-- the completion script for {shell}$", shown, re.M), shown
+    (tmp_path / "old-plot.svg").write_text("<svg/>")
+    shown = zsh_screen(tmp_path, "gradcalc plot x --at 1 --output old")
+    assert "% gradcalc plot x --at 1 --output old-plot.svg" in shown
+
+
+def test_every_choice_has_its_own_line_of_help():
+    """The one table the scripts read: a line for each value of each option."""
+    from gradcalc.cli.options import CHOICE_HELP, DiffFormat, DType, GraphFormat, Loss, Shell
+
+    for kind in (DType, Loss, DiffFormat, GraphFormat, Shell):
+        helps = [CHOICE_HELP[member] for member in kind]
+        assert len(set(helps)) == len(helps), kind
+    assert {m.value: CHOICE_HELP[m] for m in Loss} == LOSSES

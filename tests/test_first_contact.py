@@ -47,7 +47,12 @@ SAMPLES = {
     "range_": ("-1:1", "-1:1"),  # plot --range
     "output": ("p.svg", "p.svg"),
     "answer": ("2*x", "2*x"),  # diff --answer
+    "implicit": ("y", "y"),  # diff --implicit
     "output_format": ("latex", "latex"),  # diff --format (graph's is `format`)
+    "random": ("5", 5),  # check --random
+    "seed": ("2", 2),
+    "shape": ("x=3,4", ["x=3,4"]),
+    "to": ("c", "c"),  # emit --to
 }
 # Where a command's option takes other values than SAMPLES gives.
 COMMAND_SAMPLES = {("diff", "format"): ("csv", "csv")}
@@ -62,7 +67,9 @@ REQUIRED = {
     "diff": ["-x^2"],  # a negative expression: must stay the expression
     "graph": ["-x^2"],
     "accumulate": ["-x^2"],
+    "check": ["tests/data/user_functions.py:smooth"],
     "plot": ["-x^2"],
+    "emit": ["-x^2", "--to", "c"],  # (the sample of --to too: the last one wins)
     "perceptron": ["--x", "1", "--y", "0"],
     "completion": ["bash"],
     "functions": [],

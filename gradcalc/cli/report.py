@@ -1,5 +1,6 @@
-"""Errors as the user reads them: one line on stderr, the input echoed safely,
-a caret under the column, and the error document under a machine format."""
+"""Errors as the user reads them: one line on stderr (folded at spaces on a
+terminal), the input echoed safely, a caret under the column, and the error
+document under a machine format."""
 
 from __future__ import annotations
 
@@ -40,14 +41,17 @@ def report(
     """One line on stderr (then `context`, e.g. a caret under the column);
     under a machine format (--json, --format json) also the error document
     on stdout (not when stdout itself is what failed)."""
+    from ..folding import fold, width_of
     from ..jsonout import dumps, error
 
     message = printable(message)
     if machine and error_kind != OutputError.kind:
         with contextlib.suppress(OSError, ValueError):  # stdout may be what failed
             sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
+    # On a terminal the line is folded at spaces, never mid-word (folding.py).
+    line = fold(f"gradcalc: error: {echoed(message)}", width_of(sys.stderr))
     with contextlib.suppress(OSError, ValueError):  # unsaid, the code still tells
-        sys.stderr.write(f"gradcalc: error: {echoed(message)}\n{context}")
+        sys.stderr.write(f"{line}\n{context}")
         sys.stderr.flush()
     return code
 

@@ -60,6 +60,31 @@ class Fit:
         return Measurement.get(console, options, self.choose(console, options))
 
 
+class Prose:
+    """A line of words folded at spaces to the width it is printed in, the
+    lines after the first indented by `hang` (so a step's explanation stays
+    under its step), units matching `keep` ("(step 2)") never split, and a
+    word is folded only when it is longer than a line."""
+
+    def __init__(self, text: str, hang: int, style: str = "", keep: str = r"\(step \d+\)") -> None:
+        self.text = text
+        self.hang = hang
+        self.style = style
+        self.keep = keep
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        from ..folding import fold, keep_together
+
+        lead = len(self.text) - len(self.text.lstrip(" "))
+        folded = fold(keep_together(self.text, self.keep), options.max_width, self.hang - lead)
+        for line in folded.split("\n"):
+            yield Text(line, style=self.style, overflow="fold")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        longest = max((len(w) for w in self.text.split()), default=0)
+        return Measurement(min(self.hang + longest, len(self.text)), len(self.text))
+
+
 def table_lines(table: Table) -> Group:
     """A table as one line a row ("label: heading value, heading value"),
     for a terminal too narrow for its columns: lines wrap only between
@@ -75,11 +100,14 @@ def table_lines(table: Table) -> Group:
 
 
 def fit_table(make: Callable[[int | None], Table], digits: int | None) -> Fit:
-    """`make(digits)` (a Table) as it fits: at `digits`, at fewer when the
-    user did not choose, else one line a row."""
-    from .numbers import FIT_DIGITS
+    """`make(digits)` (a Table) as it fits: its vectors each on one line,
+    then broken between elements, at fewer digits when the user did not
+    choose, else one line a row."""
+    from .numbers import FIT_DIGITS, whole_vectors
 
-    layouts: list[RenderableType] = [make(digits)]
+    with whole_vectors():
+        layouts: list[RenderableType] = [make(digits)]
+    layouts.append(make(digits))
     if digits is None:
         layouts.append(make(FIT_DIGITS))
     layouts.append(table_lines(make(digits)))

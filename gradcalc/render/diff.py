@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -11,11 +11,12 @@ from rich.text import Text
 
 from ..verdict import Status
 from . import Fit, fit_table, numbers
+from .html import Typeset, derivative_latex, formula_latex
 
 if TYPE_CHECKING:
-    from ..check import Partial, Result
     from ..hessian import Hessian
     from ..jacobian import Jacobian
+    from ..pointcheck import Partial, Result
 
 # A method's row of a derivative's table: (method, value, |error| vs SymPy).
 Row = tuple[str, str, str]
@@ -90,9 +91,11 @@ def _rows(result: Result, partial: Partial, digits: int | None) -> list[Row]:
     ]
 
 
-def _method_table(rows: list[Row]) -> Table:
+def _method_table(rows: list[Row], whole: bool = False) -> Table:
+    """The methods' rows; `whole`: the method names unwrapped too (the
+    layout with whole vectors is chosen only when everything in it fits)."""
     table = Table()
-    table.add_column("method")
+    table.add_column("method", no_wrap=whole)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("|error|\nvs SymPy", justify="right", no_wrap=True)
     for row in rows:
@@ -115,15 +118,13 @@ def _method_lines(rows: list[Row]) -> Group:
 
 
 def partial_table(result: Result, partial: Partial, digits: int | None = None) -> Group:
-    layouts: list[RenderableType] = [_method_table(_rows(result, partial, digits))]
+    with numbers.whole_vectors():  # a vector broken only where it does not fit
+        layouts: list[RenderableType] = [_method_table(_rows(result, partial, digits), whole=True)]
+    layouts.append(_method_table(_rows(result, partial, digits)))
     if digits is None:
         layouts.append(_method_table(_rows(result, partial, numbers.FIT_DIGITS)))
     layouts.append(_method_lines(_rows(result, partial, digits)))
-    title = Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic))
-    exact = _exact(result, partial)
-    if exact is not None:
-        title += Text(f" = {exact} at the point")
-    return Group(title, Fit(*layouts))
+    return Group(_formula(result, partial, _exact(result, partial)), Fit(*layouts))
 
 
 def _exact(result: Result, partial: Partial) -> str | None:
@@ -147,7 +148,7 @@ def _partials_table(result: Result, digits: int | None, symbolic: bool) -> Table
     for partial in result.partials:
         table.add_row(
             _label(partial),
-            *([_symbolic(partial.symbolic)] if symbolic else []),
+            *([_formula(result, partial, label=False)] if symbolic else []),
             Text(numbers.cell(partial.sympy, digits)),
             Text("skipped" if _skipped(partial) else numbers.cell(partial.autograd, digits)),
             Text(numbers.cell(partial.finite_difference, digits)),
@@ -156,18 +157,58 @@ def _partials_table(result: Result, digits: int | None, symbolic: bool) -> Table
     return table
 
 
+class Formula(Typeset):
+    """A derivative's line, `∂f/∂x = 2*x*cos(x**2) = 6*cos(9) at the point`:
+    plain text in a terminal, LaTeX in HTML. It keeps what it was made of so
+    the LaTeX is built only when HTML is asked for (SymPy is imported then)."""
+
+    def __init__(
+        self,
+        partial: Partial,
+        shapes: Mapping[str, int],
+        exact: str | None = None,
+        label: bool = True,
+    ) -> None:
+        super().__init__()
+        self.wrt = tuple(partial.wrt)
+        # A formula cut short is text in both views.
+        self.symbolic = None if partial.truncated else partial.symbolic
+        self.exact = exact
+        self.shapes = dict(shapes)
+        self.label = label
+        if label:
+            self.append(f"{derivative_label(self.wrt)} = ", style="bold")
+        self.append(symbolic_text(partial.symbolic))
+        if exact is not None:
+            self.append(f" = {exact} at the point")
+
+    def latex(self) -> str | None:
+        """`\\frac{\\partial f}{\\partial x} = 2 x \\cos(...)`, or None when a
+        formula cannot be typeset (cut short, or not in the grammar)."""
+        body = formula_latex(self.symbolic, self.shapes)
+        if body is None:
+            return None
+        out = rf"{derivative_latex(self.wrt)} = {body}" if self.label else body
+        exact = formula_latex(self.exact, {}) if self.exact is not None else None
+        return out + (rf" = {exact} \text{{ at the point}}" if exact is not None else "")
+
+
+def _formula(
+    result: Result, partial: Partial, exact: str | None = None, label: bool = True
+) -> Formula:
+    """∂f/∂x = its formula: text in a terminal, typeset in Jupyter."""
+    shapes = {name: v.size for name, v in result.point.items() if v.ndim}
+    return Formula(partial, shapes, exact, label)
+
+
 def _formulas(result: Result) -> list[Text]:
-    return [
-        Text(f"{_label(p)} = ", style="bold") + Text(_symbolic(p.symbolic)) for p in result.partials
-    ]
+    return [_formula(result, p) for p in result.partials]
 
 
 def _partials_lines(result: Result, digits: int | None) -> Group:
-    lines = []
+    lines: list[Text] = []
     for partial in result.partials:
-        lines.append(
-            Text(f"{_label(partial)} = ", style="bold") + Text(_symbolic(partial.symbolic))
-        )
+        lines.append(_formula(result, partial))
         for method, value, _ in _rows(result, partial, digits):
             if "\n" in value:
                 lines.append(Text(f"  {method}:"))
@@ -182,7 +223,12 @@ def partials_table(result: Result, digits: int | None = None) -> Fit:
     """Several derivatives (a gradient or a Hessian): one row each; when
     that is too wide, the formulas above a table of numbers, then fewer
     digits, then one derivative after another."""
-    layouts: list[RenderableType] = [
+    with numbers.whole_vectors():  # a vector broken only where it does not fit
+        layouts: list[RenderableType] = [
+            _partials_table(result, digits, symbolic=True),
+            Group(*_formulas(result), _partials_table(result, digits, symbolic=False)),
+        ]
+    layouts += [
         _partials_table(result, digits, symbolic=True),
         Group(*_formulas(result), _partials_table(result, digits, symbolic=False)),
     ]
@@ -194,7 +240,7 @@ def partials_table(result: Result, digits: int | None = None) -> Fit:
     return Fit(*layouts)
 
 
-def _symbolic(symbolic: str | list[str]) -> str:
+def symbolic_text(symbolic: str | list[str]) -> str:
     if isinstance(symbolic, list):
         shown = symbolic[: numbers.MAX_SHOWN]
         more = len(symbolic) - len(shown)

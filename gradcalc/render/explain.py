@@ -1,7 +1,7 @@
 """Views of an explanation (`diff --explain`) and of a derivative (`diff
 --format markdown|latex`, `--pretty`): Rich text, Markdown with `$...$` math,
 and LaTeX in an `align*` environment (amsmath). Views only: the steps, checks
-and values come from explain.py, answer.py and check.py.
+and values come from explain.py, answer.py and pointcheck.py.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 
-from . import numbers
+from . import Prose, numbers
 
 if TYPE_CHECKING:
     from ..answer import Grade
@@ -147,7 +147,7 @@ def text(
     the exact value at the point; then the answer's grade."""
     sp = _sp()
     partial = _partial(explanation)
-    lines: list[Text] = []
+    lines: list[RenderableType] = []
     for index, section in enumerate(explanation.sections):
         op = operator(section.wrt, partial)
         head = f"{op} {_cut(sp.sstr(explanation.function), full)}"
@@ -184,41 +184,42 @@ def text(
     return Group(*lines)
 
 
-def _step_lines(step: Step, partial: bool, full: bool, pretty: bool) -> list[Text]:
+def _step_lines(step: Step, partial: bool, full: bool, pretty: bool) -> list[RenderableType]:
     """A step: its number, rule and check; its equation; how the rule was
     applied (unless that repeats the equation) and its note."""
-    lines = [Text(f"  {step.number}. {step.rule} rule   {_mark(step)}")]
+    lines: list[RenderableType] = [Text(f"  {step.number}. {step.rule} rule   {_mark(step)}")]
     if pretty:
         lines.extend(
             Text("       " + row) for row in _pretty(step.before, step.var, step.after).split("\n")
         )
     else:
-        lines.append(Text("       " + _equation(step, partial, full)))
+        lines.append(Prose("       " + _equation(step, partial, full), 9))
     if step.rule not in OWN_RULES:
-        lines.append(Text("       " + _cut(step.how, full), style="dim"))
+        lines.append(Prose("       " + _cut(step.how, full), 9, style="dim"))
     if step.note:
-        lines.append(Text("       " + step.note, style="dim"))
+        lines.append(Prose("       " + step.note, 9, style="dim"))
     return lines
 
 
 def _result_lines(
     explanation: Explanation, section: Section, op: str, full: bool, pretty: bool
-) -> list[Text]:
+) -> list[RenderableType]:
     """A section's result (and SymPy's own form of it, when that differs)."""
     sp = _sp()
     if pretty:
         rendered = _pretty(
             section.function, explanation.symbols[section.wrt[-1]], section.derivative
         )
-        return [Text("  Result:", style="bold")] + [
-            Text("    " + row) for row in rendered.split("\n")
+        return [
+            Text("  Result:", style="bold"),
+            *(Text("    " + row) for row in rendered.split("\n")),
         ]
     result = f"  {op} {_cut(sp.sstr(explanation.function), full)} = "
     shown = sp.sstr(section.result)
     sympy_form = sp.sstr(section.derivative)
-    lines = [Text(result + _cut(shown, full), style="bold")]
+    lines: list[RenderableType] = [Prose(result + _cut(shown, full), 4, style="bold")]
     if shown != sympy_form:
-        lines.append(Text(f"    (SymPy writes it {_cut(sympy_form, full)})"))
+        lines.append(Prose(f"    (SymPy writes it {_cut(sympy_form, full)})", 5))
     return lines
 
 
@@ -245,7 +246,8 @@ def _methods(explanation: Explanation) -> str:
 
 
 def answer_text(grade: Grade, digits: int | None = None) -> Text:
-    words = [f"Your answer {grade.answer}: {grade.message}"]
+    read = f" (read as: {grade.read_as})" if grade.read_as is not None else ""
+    words = [f"Your answer {grade.answer}{read}: {grade.message}"]
     if grade.point is not None:
         words.append(_difference_words(grade, digits))
     return Text("\n".join(words), style="bold green" if grade.right else "bold red")
@@ -315,7 +317,8 @@ def markdown(
 
 def _md_grade(grade: Grade, digits: int | None = None) -> str:
     head = "✅" if grade.right else "❌"
-    line = f"{head} Your answer `{_md_escape(grade.answer)}`: {_md_text(grade.message)}"
+    read = f" (read as `{_md_escape(grade.read_as)}`)" if grade.read_as is not None else ""
+    line = f"{head} Your answer `{_md_escape(grade.answer)}`{read}: {_md_text(grade.message)}"
     if grade.point is not None:
         line += "  \n" + _md_text(_difference_words(grade, digits).strip())
     return line

@@ -15,8 +15,10 @@ between elements, and views fall back to fewer digits or another layout
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..partials import MAX_SHOWN  # vector elements shown before eliding
@@ -26,6 +28,20 @@ MAX_DIGITS = 17  # float64 round-trips at 17 significant digits
 FIT_DIGITS = 6  # the fewest digits a table drops to, to fit, when --digits is not given
 ERROR_DIGITS = 2
 VECTOR_LINE = 40  # characters of a vector per line before it breaks between elements
+
+# Set while a view builds its widest layout: vectors on one line (`Fit` tries
+# that layout first, so a vector is broken only where it does not fit).
+_WHOLE_VECTORS = contextvars.ContextVar("whole_vectors", default=False)
+
+
+@contextlib.contextmanager
+def whole_vectors() -> Iterator[None]:
+    """Within it, `cell` writes a vector on one line."""
+    token = _WHOLE_VECTORS.set(True)
+    try:
+        yield
+    finally:
+        _WHOLE_VECTORS.reset(token)
 
 
 def fmt(value: Any, digits: int | None = None) -> str:
@@ -65,9 +81,10 @@ def vector(values: Sequence[Any], digits: int | None = None, width: int | None =
 
 
 def cell(value: Any, digits: int | None = None) -> str:
-    """A table cell: a number, or a vector broken between elements."""
+    """A table cell: a number, or a vector broken between elements (whole
+    within `whole_vectors`)."""
     if isinstance(value, (list, tuple)):
-        return vector(value, digits, VECTOR_LINE)
+        return vector(value, digits, None if _WHOLE_VECTORS.get() else VECTOR_LINE)
     return fmt(value, digits)
 
 

@@ -19,6 +19,7 @@ from ..options import (
     FdError,
     Force,
     ImageFile,
+    LatexFlag,
     NoDerivative,
     PlotJson,
     PlotPoints,
@@ -26,7 +27,7 @@ from ..options import (
     Window,
     examples,
 )
-from ..output import emit, terminal
+from ..output import emit, reading_line, terminal
 
 ENGINES = ("numpy",)  # what it computes with, imported before its budget starts
 SETTINGS = {
@@ -62,6 +63,7 @@ def plot(
     points: PlotPoints = None,
     timeout: Timeout = 5.0,
     json: PlotJson = False,
+    latex: LatexFlag = False,
 ) -> int:
     """Draw f around the point with its tangent there, f′ below it, kinks and
     undefined points marked; or (--fd-error) the error of finite differences
@@ -99,7 +101,7 @@ def _over_points(
         text = stream.read().decode("utf-8", "surrogateescape")
     on_points = over_points(expression, pointsfile.read(text, name), wrt, window=shown)
     width, color = terminal()
-    sys.stdout.write(view(on_points, width, color))
+    sys.stdout.write(reading_line() + view(on_points, width, color))
     return ExitCode.OK
 
 
@@ -136,4 +138,4 @@ def _show(view: str, drawing: Any, json: bool, output: str | None, force: bool) 
         from ...render import plot as text
 
         width, color = terminal()
-        sys.stdout.write(getattr(text, view)(drawing, width, color))
+        sys.stdout.write(reading_line() + getattr(text, view)(drawing, width, color))

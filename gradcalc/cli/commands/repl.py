@@ -30,7 +30,8 @@ def repl(
 ) -> int:
     """One warm session, many answers: gradcalc command lines without 'gradcalc', at a prompt
     (history, completion, Ctrl-C cancels an answer) or one per line from a pipe. A bare
-    expression is diff at the last point; 'at x=3' sets it; 'ans' is the last derivative."""
+    expression is diff at the session's point; 'at x=3' sets x in it; 'ans' is the last
+    derivative shown."""
     from ...repl import main as session
 
     # The session answers each line with this same app, handed down (the
