@@ -5,6 +5,7 @@
     python benchmarks/run.py --save     # every case; record them (results.json, the page)
     python benchmarks/run.py --render   # docs/benchmarks.md from results.json, measuring nothing
     python benchmarks/run.py --check    # exit 1 if docs/benchmarks.md is stale
+    python benchmarks/run.py --usercheck  # gradcalc.check beside torch.autograd.gradcheck
 
 Each command runs as a fresh process (start-up included, as a user sees it);
 peak memory is the process's maximum resident set. Ratios compare against the
@@ -583,7 +584,18 @@ def main() -> int:
         "--render", action="store_true", help="render docs/benchmarks.md from results.json"
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if the page is stale")
+    parser.add_argument(
+        "--usercheck",
+        action="store_true",
+        help="gradcalc.check in-process beside torch.autograd.gradcheck (usercheck.py): "
+        "time, and the wrong backward passes each catches",
+    )
     options = parser.parse_args()
+    if options.usercheck:
+        sys.path.insert(0, str(HERE))
+        import usercheck
+
+        return usercheck.main(["--runs", str(max(options.runs, 10))])
     if options.render or options.check:
         wanted = render(json.loads(RESULTS.read_text()))
         if options.check:

@@ -9,6 +9,7 @@ as tables in Jupyter::
     result.to_dict()["gradient"]["x"]["sympy"]   # -5.466781571308062
     gradcalc.graph("x*x", at={"x": 3}).to_dict()["nodes"][0]["grad_fn"]   # 'MulBackward0'
     gradcalc.perceptron(x=6.7, y=0).first.manual_w    # [6.691763029237442]
+    gradcalc.check(my_loss, x=torch.tensor([1.0, 2.0])).status   # your own code's gradients
 
 `to_dict()` is exactly the CLI's `--json` document. Heavy modules (SymPy,
 torch) are imported lazily, so importing this package stays cheap.
@@ -19,9 +20,11 @@ from typing import Any
 __version__ = "0.4.0"
 
 __all__ = [
+    "BudgetError",
     "GradcalcError",
     "__version__",
     "accumulate",
+    "check",
     "diff",
     "differentiate",
     "graph",
@@ -32,22 +35,22 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # Lazy public API: `import gradcalc` must not pull in SymPy or torch.
-    if name in ("diff", "graph", "perceptron", "accumulate"):
+    if name in ("diff", "graph", "perceptron", "accumulate", "check"):
         from . import api
 
         return getattr(api, name)
     if name == "differentiate":
-        from .check import differentiate
+        from .pointcheck import differentiate
 
         return differentiate
     if name == "parse":
         from .parsing import parse
 
         return parse
-    if name == "GradcalcError":
-        from .errors import GradcalcError
+    if name in ("GradcalcError", "BudgetError"):
+        from . import errors
 
-        return GradcalcError
+        return getattr(errors, name)
     raise AttributeError(f"module 'gradcalc' has no attribute {name!r}")
 
 

@@ -129,7 +129,7 @@ def _not_finite(
     ]
     if not bad:
         return None
-    from .check import differentiate
+    from .pointcheck import differentiate
 
     single = differentiate(expr, point, dtype=dtype)
     if single.status == "disagree":

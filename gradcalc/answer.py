@@ -64,6 +64,7 @@ class Grade:
     rule: str | None = None
     slip: str | None = None
     message: str = ""
+    read_as: str | None = None  # a LaTeX answer, as gradcalc's grammar reads it
 
     @property
     def difference(self) -> float | None:
@@ -72,13 +73,14 @@ class Grade:
         return self.answer_value - self.derivative_value
 
 
-def parse_answer(text: str, explanation: Explanation) -> Any:
-    """The answer as a SymPy expression over the explanation's symbols."""
+def parse_answer(text: str, explanation: Explanation, latex: bool | None = None) -> Any:
+    """The answer as a SymPy expression over the explanation's symbols, and
+    what a LaTeX answer reads as (None for the grammar's own text)."""
     from .cas import sympy_engine
     from .parsing import parse
 
     try:
-        parsed = parse(text)
+        parsed = parse(text, latex=latex)
     except ParseError as error:
         raise UsageError(f"is not an expression: {error.message}", option="answer") from None
     unknown = [name for name in parsed.variables if name not in explanation.symbols]
@@ -91,7 +93,7 @@ def parse_answer(text: str, explanation: Explanation) -> Any:
     built = sympy_engine.build(parsed, {n: explanation.symbols[n] for n in parsed.variables})
     if isinstance(built, list):
         raise UsageError("must be a scalar expression", option="answer")
-    return built
+    return built, parsed.read_as
 
 
 def target(explanation: Explanation) -> Section:
@@ -106,9 +108,16 @@ def target(explanation: Explanation) -> Section:
     return finals[0]
 
 
-def grade(explanation: Explanation, text: str) -> Grade:
-    """Grade a hand-written derivative `text` against the explanation's."""
-    answer = parse_answer(text, explanation)
+def grade(explanation: Explanation, text: str, latex: bool | None = None) -> Grade:
+    """Grade a hand-written derivative `text` against the explanation's
+    (`latex`: as parse takes it; LaTeX is read as such anyway)."""
+    answer, read_as = parse_answer(text, explanation, latex)
+    graded = _graded(explanation, text, answer)
+    graded.read_as = read_as
+    return graded
+
+
+def _graded(explanation: Explanation, text: str, answer: Any) -> Grade:
     section = target(explanation)
     truth = section.derivative
     symbolic = equivalence.symbolically_zero(answer - truth)

@@ -5,13 +5,28 @@ document, which prints through Rich in a terminal (`rich.print(result)`), and
 which displays in Jupyter as HTML tables with the derivative typeset
 (`_repr_html_`, render/html.py; the LaTeX alone is `text/latex`). The
 library's own results stay reachable: attributes not defined here are read
-from them (`result.status`, `result.partials`, ...)."""
+from them (`result.status`, `result.partials`, ...).
+
+Each function runs within the CLI's budget, on by default: `timeout=` CPU
+seconds (DEFAULT_TIMEOUT, the CLI's `--timeout` default), with its wall-clock
+ceiling and its memory budget, in a forked child process whose result is
+handed back; past it, `gradcalc.BudgetError`. `timeout=None` computes here,
+without a budget."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import math
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .budget import DEFAULT_SECONDS
+
+DEFAULT_TIMEOUT = DEFAULT_SECONDS  # CPU seconds, as the CLI's --timeout
+# What the parent imports before the child starts (start-up is not computing,
+# as for a command): every function needs these; torch only when it is used.
+_ENGINES = ("numpy", "sympy", "gradcalc.pointcheck", "gradcalc.computation", "gradcalc.jsonout")
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -73,6 +88,24 @@ class Answer:
 
     def __repr__(self) -> str:
         return f"<gradcalc {type(self).__name__} {self.to_dict().get('status', '')}>"
+
+
+def _budgeted(work: Callable[[], T], timeout: float | None, torch: bool = True) -> T:
+    """`work()` within the budget `timeout` sets (see the module's docstring)."""
+    import importlib
+
+    from . import budget
+    from .errors import BudgetError
+
+    if timeout is None:
+        return work()
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout takes seconds (a number) or None, not {timeout!r}")
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds, or None, not {timeout!r}")
+    for module in (*_ENGINES, "torch") if torch else _ENGINES:
+        importlib.import_module(module)
+    return budget.call(work, float(timeout), BudgetError, advice="timeout=SECONDS, None for none")
 
 
 class Diff(Answer):
@@ -138,24 +171,33 @@ def diff(
     dtype: str = "float64",
     autograd: bool = True,
     full: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Diff:
     """The derivative of `expression` at `at`, three ways, and the verdict:
     `gradcalc diff`. `at` is a number (one variable), a dict of numbers,
     lists or numpy arrays by name ({"x": 3}, {"x": [1, 2, 3]}), a string as
-    `--at` takes it ("x=3,y=2"), or a list of such strings."""
-    from .check import differentiate
+    `--at` takes it ("x=3,y=2"), or a list of such strings. `timeout`: CPU
+    seconds (None: no budget); past it, `gradcalc.BudgetError`."""
+    from .pointcheck import differentiate
 
-    result = differentiate(
-        expression, at, wrt=wrt, order=order, dtype=dtype, full=full, autograd=autograd
-    )
-    return Diff(result)
+    def work() -> Any:
+        return differentiate(
+            expression, at, wrt=wrt, order=order, dtype=dtype, full=full, autograd=autograd
+        )
+
+    return Diff(_budgeted(work, timeout, torch=autograd))
 
 
-def graph(expression: str, at: Any = None, dtype: str = "float64") -> Graph:
-    """The computation graph at `at`: `gradcalc graph`."""
+def graph(
+    expression: str,
+    at: Any = None,
+    dtype: str = "float64",
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Graph:
+    """The computation graph at `at`: `gradcalc graph`. `timeout` as for `diff`."""
     from .computation import build
 
-    return Graph(build(expression, at, dtype))
+    return Graph(_budgeted(lambda: build(expression, at, dtype), timeout))
 
 
 def perceptron(
@@ -168,11 +210,15 @@ def perceptron(
     dtype: str = "float64",
     epochs: int = 0,
     lr: float = 0.1,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Perceptron:
-    """One neuron, by hand and by autograd: `gradcalc perceptron`."""
+    """One neuron, by hand and by autograd: `gradcalc perceptron`. `timeout`
+    as for `diff`."""
     from .neuron import train
 
-    return Perceptron(train(x, y, w, b, loss, epsilon, dtype, epochs, lr))
+    return Perceptron(
+        _budgeted(lambda: train(x, y, w, b, loss, epsilon, dtype, epochs, lr), timeout)
+    )
 
 
 class Accumulate(Answer):
@@ -193,8 +239,48 @@ def accumulate(
     passes: int = 3,
     zero_grad: bool = False,
     dtype: str = "float64",
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Accumulate:
-    """What repeated backward() does to .grad: `gradcalc accumulate`."""
+    """What repeated backward() does to .grad: `gradcalc accumulate`.
+    `timeout` as for `diff`."""
     from .accumulation import accumulate as run
 
-    return Accumulate(run(expression, at, passes, zero_grad, dtype))
+    return Accumulate(_budgeted(lambda: run(expression, at, passes, zero_grad, dtype), timeout))
+
+
+class Check(Answer):
+    """`gradcalc check`'s result: `to_dict()` is `gradcalc check --json`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from .jsonout.usercheck import check
+
+        return check(self.result)
+
+    def __rich__(self) -> RenderableType:
+        from .render.usercheck import view
+
+        return view(self.result)
+
+
+def check(
+    function: Any,
+    *,
+    at: Any = None,
+    random: int | None = None,
+    seed: int = 0,
+    shape: Any = None,
+    symbolic: bool = True,
+    **point: Any,
+) -> Check:
+    """The gradients of your own PyTorch `function`, checked: `gradcalc check`.
+    The point by parameter name, as keywords (`check(f, x=tensor, w=[1, 2])`)
+    or as `at` (a dict, or `--at` text); `random` points (around it, or of
+    `shape`: {"x": (3, 4)}) report the worst. It runs your function in this
+    process, without the other calls' budget (`timeout=`): the code is yours."""
+    from .usercode.run import check as run
+
+    if point and at is not None:
+        raise TypeError("give the point as keywords or as at=, not both")
+    given = at if at is not None else (point or None)
+    result = run(function, given, random, seed, shape, symbolic)
+    return Check(result)

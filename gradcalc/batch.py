@@ -114,8 +114,8 @@ class _Plan:
         order: int,
         dtype: str,
     ) -> None:
-        from .check import validate
         from .functions import refuse_whole_vectors
+        from .pointcheck import validate
 
         expr = as_expression(expression)
         names = validate(expr, wrt, order, dtype)
@@ -423,12 +423,12 @@ class _Chunk:
     def _decide_one_by_one(self, rows: np.ndarray, names: list[str]) -> None:
         """The points the vectorized pass cannot settle (a disagreement, a
         derivative that is not finite where the function is, a possible kink of
-        a higher derivative) are decided by `check.differentiate`, point by
+        a higher derivative) are decided by `pointcheck.differentiate`, point by
         point, so that --points and a single diff give the same verdict: limits
         of removable singularities, derivatives' one-sided limits, autograd's
         0·∞ traced. Past MAX_ONE_BY_ONE per run the vectorized verdict stands
         (and `one_by_one_skipped` counts them)."""
-        from .check import Result, differentiate
+        from .pointcheck import Result, differentiate
 
         result = self.result
         for row in rows:

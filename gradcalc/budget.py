@@ -12,7 +12,12 @@ What is counted (the child says through a pipe which phase it is in):
   run fail; `--timeout S` seconds (DEFAULT_SECONDS when not given; for
   `--points`, DEFAULT_SECONDS per chunk of points unless --timeout is given).
   A separate wall-clock ceiling, WALL_FACTOR times as long, catches a child
-  that is blocked rather than computing.
+  that is blocked rather than computing: it counts only the time the child
+  spends neither on a CPU nor waiting in the run queue for one (Linux's
+  per-thread schedstat), so it scales with the load as the CPU budget does:
+  30 runs at once on 2 cores wait for the CPUs far past 60 s, and are not
+  blocked. Where schedstat cannot tell, the ceiling is scaled by the load
+  average per CPU instead.
 - waiting for input (`waiting()`): not computing. Unbounded unless
   `--timeout` was given, and then at most that many seconds, wall-clock.
 - writing the answer (`computed()`): the reader sets the pace; no clock.
@@ -32,6 +37,7 @@ import io
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from types import FrameType
@@ -44,6 +50,7 @@ STARTUP_CPU_SECONDS = 60.0  # importing torch and SymPy takes about 3 s of CPU
 STARTUP_WALL_SECONDS = 600.0  # ... and longer on a crowded machine
 MEMORY_BYTES = 4 * 1024**3  # resident memory of the computation
 POLL_SECONDS = 0.02
+RAISE_IT_CLI = "--timeout SECONDS, 0 for none"  # how a budget is raised, as messages say
 
 # Exit statuses the parent gives for a child that did not exit by itself
 # (the codes are errors.ExitCode's; budget.py stays free of the library).
@@ -61,6 +68,31 @@ def resident_bytes(pid: int) -> int:
             return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def runnable_seconds(pid: int) -> float | None:
+    """Seconds process `pid`'s threads have spent on a CPU or waiting in the
+    run queue for one (Linux's schedstat, summed over its threads): the time
+    it was not blocked. None where /proc cannot tell."""
+    try:
+        total = 0
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
+                with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as stream:
+                    running, waiting = stream.read().split()[:2]
+                total += int(running) + int(waiting)
+        return total / 1e9
+    except (OSError, ValueError):
+        return None
+
+
+def load_factor() -> float:
+    """The 1-minute load average per CPU, at least 1: how much longer than
+    alone a run takes on this machine now."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:
+        return 1.0
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -240,6 +272,112 @@ def run(
     return _Watch(pid, memory, on_overrun, on_signal).run(ready_read)
 
 
+def call(
+    function: Callable[[], Any],
+    seconds: float,
+    overrun: Callable[[str], BaseException],
+    advice: str = RAISE_IT_CLI,
+    memory: int = MEMORY_BYTES,
+) -> Any:
+    """`function()` in a forked child within a budget of `seconds` of CPU time
+    (with its wall-clock ceiling) and `memory`, as a command's: the value it
+    returns, or the exception it raises, pickled back and returned or raised
+    here. Past the budget the child is ended and `overrun(message)` raised
+    (`advice` says in the message how to raise the budget); Ctrl-C ends the
+    child and raises KeyboardInterrupt. Where there is no fork, or no memfd
+    to carry the answer, `function()` runs here, unbudgeted."""
+    if not hasattr(os, "fork") or not hasattr(os, "memfd_create"):
+        return function()
+    answer = os.memfd_create("gradcalc-answer")
+    try:
+        pid, ready_read = _fork_for(function, seconds, answer)
+        watch = _Watch(pid, memory, None, None)
+        watch.advice = advice
+        ended: dict[str, tuple] = {}
+
+        def on_overrun(message: str) -> int:
+            ended["overrun"] = (message,)
+            return _UNDEFINED
+
+        def on_signal(message: str, code: int) -> int:
+            ended["signal"] = (message, code)
+            return code
+
+        watch.on_overrun, watch.on_signal = on_overrun, on_signal
+        code = watch.run(ready_read)
+        if "overrun" in ended:
+            raise overrun(ended["overrun"][0])
+        if "signal" in ended:
+            message, code = ended["signal"]
+            if code == _INTERRUPTED:
+                raise KeyboardInterrupt
+            raise RuntimeError(f"gradcalc's budgeted computation ended: {message}")
+        return _answer(answer, code)
+    finally:
+        os.close(answer)
+
+
+def _fork_for(function: Callable[[], Any], seconds: float, answer: int) -> tuple[int, int]:
+    """Fork the child of `call`: it computes within the budget and writes
+    ("value", pickle) or ("error", pickle, words) to the memfd `answer`.
+    (pid, the read end of the pipe it says its phases on)."""
+    global _ready_fd
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    ready_read, ready_write = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        os.close(ready_write)
+        return pid, ready_read
+    code = _INTERNAL
+    try:  # the child: never returns
+        import pickle
+
+        os.close(ready_read)
+        _die_with_parent(parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C
+        _ready_fd = ready_write
+        set_timeout(seconds, True)
+        computing()
+        try:
+            data = pickle.dumps(("value", function()))
+        except BaseException as error:  # handed to the caller, as if raised there
+            words = f"{type(error).__name__}: {error}"
+            try:
+                data = pickle.dumps(("error", pickle.dumps(error), words))
+            except Exception:
+                data = pickle.dumps(("error", b"", words))
+        _say("write")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(answer, view) :]
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _answer(answer: int, code: int) -> Any:
+    """What the child of `call` wrote: its value, or its exception raised."""
+    import pickle
+
+    size = os.fstat(answer).st_size
+    if code != 0 or not size:
+        raise RuntimeError(f"gradcalc's budgeted computation exited with status {code}")
+    kind, *rest = pickle.loads(os.pread(answer, size, 0))
+    if kind == "value":
+        return rest[0]
+    pickled, words = rest
+    try:
+        error = pickle.loads(pickled)
+    except Exception:
+        error = None
+    if isinstance(error, BaseException):
+        raise error
+    raise RuntimeError(words)
+
+
 class Worker:
     """A warm child that answers one request after another, each within the
     budget `run` gives a one-shot command (the same phases, clocks and
@@ -414,10 +552,22 @@ class _Watch:
         self.on_overrun: OnOverrun = on_overrun or (lambda message: _UNDEFINED)
         self.on_signal: OnSignal = on_signal or (lambda message, code: code)
         self.seconds: float | None = DEFAULT_SECONDS  # None: no time budget
+        self.advice = RAISE_IT_CLI  # how the caller raises the budget, in messages
         self.explicit, self.chunk = False, False
         self.phase = self.resume = "start"
         self.spent_cpu = self.spent_wall = self.spent_wait = 0.0
         self.mark_cpu, self.mark_wall = self._cpu(), time.monotonic()
+        self.mark_runnable = runnable_seconds(pid)  # None: schedstat cannot tell
+
+    def _blocked(self, wall: float) -> float:
+        """Of `wall` seconds since the mark, those the child spent blocked:
+        neither on a CPU nor waiting for one. Without schedstat, all of them."""
+        if self.mark_runnable is None:
+            return wall
+        now = runnable_seconds(self.pid)
+        if now is None:
+            return wall
+        return wall - min(wall, max(0.0, now - self.mark_runnable))
 
     def _cpu(self) -> float:
         cpu = cpu_seconds(self.pid)
@@ -436,7 +586,9 @@ class _Watch:
             signal.signal(number, signal.SIG_DFL)
             os.kill(os.getpid(), number)
 
-        previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+        previous = {}
+        if threading.current_thread() is threading.main_thread():  # (only it may set them)
+            previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
         pending = b""
         try:
             while True:
@@ -473,10 +625,12 @@ class _Watch:
         # Close the current stretch ...
         if self.phase == "compute":
             self.spent_cpu += cpu - self.mark_cpu
-            self.spent_wall += now - self.mark_wall
+            self.spent_wall += self._blocked(now - self.mark_wall)
         elif self.phase == "wait":
             self.spent_wait += now - self.mark_wall
         self.mark_cpu, self.mark_wall = cpu, now
+        if self.mark_runnable is not None:
+            self.mark_runnable = runnable_seconds(self.pid)
         if words[0] == "done" and len(words) == 2:
             self.answered = int(words[1])
             return
@@ -515,14 +669,31 @@ class _Watch:
         if self.spent_cpu + cpu > self.seconds:
             return (
                 f"{what} used more than {self.seconds:g} s of CPU time (the time budget; "
-                "raise it with --timeout SECONDS, 0 for none)"
+                f"raise it with {self.advice})"
             )
+        return self._wall_overrun(what, wall)
+
+    def _wall_overrun(self, what: str, wall: float) -> str | None:
+        """The wall-clock ceiling of computing, `wall` seconds into this stretch."""
+        assert self.seconds is not None
         ceiling = max(WALL_MINIMUM, WALL_FACTOR * self.seconds)
-        if self.spent_wall + wall > ceiling:
+        if self.spent_wall + wall <= ceiling:
+            return None  # (blocked time is at most the wall-clock time: no need to read it)
+        if self.mark_runnable is None:
+            scaled = ceiling * load_factor()
+            if self.spent_wall + wall > scaled:
+                return (
+                    f"{what} took longer than {scaled:g} s of wall-clock time without using "
+                    f"its {self.seconds:g} s of CPU time (the wall-clock ceiling, {ceiling:g} s "
+                    "times the load per CPU: the machine is overloaded or the work is blocked)"
+                )
+            return None
+        if self.spent_wall + self._blocked(wall) > ceiling:
             return (
-                f"{what} took longer than {ceiling:g} s of wall-clock time without using its "
-                f"{self.seconds:g} s of CPU time (the wall-clock ceiling: the machine is "
-                "overloaded or the work is blocked)"
+                f"{what} was blocked for longer than {ceiling:g} s of wall-clock time, neither "
+                f"computing nor waiting for a CPU, without using its {self.seconds:g} s of CPU "
+                "time (the wall-clock ceiling: the work is stuck; time spent waiting for a busy "
+                "machine's CPUs is not counted)"
             )
         return None
 

@@ -79,7 +79,7 @@ class Graph:
     edges: list[GraphEdge]
     agree: bool  # every node's chain-rule gradient matches torch's retained .grad
     notes: list[str] = field(default_factory=list)
-    # The point's verdict, the same as `gradcalc diff` gives there (check.py).
+    # The point's verdict, the same as `gradcalc diff` gives there (pointcheck.py).
     status: str = "agree"
     reason: str = ""
 
@@ -170,7 +170,7 @@ def build(
     agree = _compare(trace, dtype)
     _mark_nan_source(trace, notes)
     if verdict is None:
-        from .check import differentiate
+        from .pointcheck import differentiate
 
         judged = differentiate(expr, point, dtype=dtype)
         verdict = (judged.status, judged.reason)

@@ -79,7 +79,7 @@ def explain(
     `at`: a point (anything `points.point` takes) for the exact value at
     the end. Raises ParseError/UsageError/PointError for bad input; never
     imports torch."""
-    from .check import validate
+    from .pointcheck import validate
 
     sp = _sp()
     expr = as_expression(expression)

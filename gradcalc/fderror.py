@@ -5,7 +5,7 @@ as h shrinks the truncation error falls (h² for central differences, h for
 one-sided ones) until rounding takes over (eps·|f|/h). Each stencil is
 evaluated in float64 and in float32 (the whole evaluation in that dtype,
 through SymPy's formula evaluated with numpy), against the exact derivative
-(SymPy's, from `check.differentiate`). The slopes of both regimes are
+(SymPy's, from `pointcheck.differentiate`). The slopes of both regimes are
 fitted on log–log axes; gradcalc's own step (`numeric.base_steps`, the
 largest of the steps its five-point stencil tries) is marked.
 """
@@ -13,7 +13,7 @@ largest of the steps its five-point stencil tries) is marked.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .parsing import Expression
 
 STEPS = np.logspace(-16, 0, 161)  # 10 a decade
+PER_DECADE = 10  # steps a decade over a --range of h
 # Error at or above this fraction of |f′| is no estimate at all (x + h == x):
 # left out of the rounding fit.
 LOST = 0.5
@@ -57,6 +58,10 @@ class Series:
     best_error: float
     truncation: Fit
     rounding: Fit
+    # The largest step of the run, from the smallest step up, where the
+    # difference is exactly 0 (x ± h rounds to x, or f cannot tell x ± h
+    # apart): the error there is |f′| itself, a flat stretch. None: no such run.
+    flat_below: float | None = None
 
 
 @dataclass
@@ -69,6 +74,7 @@ class ErrorCurve:
     series: list[Series]
     chosen_step: float  # gradcalc's base step (five-point stencil, float64)
     chosen_error: float  # |gradcalc's finite difference − exact|
+    notes: list[str] = field(default_factory=list)  # what the curves alone do not say
 
 
 def _fit(steps: np.ndarray, error: np.ndarray, low: float, high: float, expected: float) -> Fit:
@@ -80,14 +86,35 @@ def _fit(steps: np.ndarray, error: np.ndarray, low: float, high: float, expected
     return Fit(float(slope), expected, float(low), float(high))
 
 
+def steps_over(window: tuple[float, float] | None) -> np.ndarray:
+    """The steps h: ten a decade over `window` (--range), 1e-16 to 1 by default."""
+    if window is None:
+        return STEPS.copy()
+    low, high = window
+    if not 0 < low < high:
+        raise UsageError(
+            f"with --fd-error the range is the step h's: needs 0 < a < b (e.g. 1e-12:1), "
+            f"not {low:g}:{high:g}",
+            option="range",
+        )
+    count = max(3, round(PER_DECADE * np.log10(high / low)) + 1)
+    return np.logspace(np.log10(low), np.log10(high), count)
+
+
 def _series(
-    f_at: Callable[[np.ndarray], np.ndarray], exact: float, x0: float, dtype: str, stencil: str
+    f_at: Callable[[np.ndarray], np.ndarray],
+    exact: float,
+    x0: float,
+    which: tuple[str, str],
+    steps: np.ndarray = STEPS,
 ) -> Series:
-    """One stencil's error at every step, in `dtype`, and its two regimes."""
+    """One stencil's error at every step, in a dtype (`which`: dtype,
+    stencil), and its two regimes."""
+    dtype, stencil = which
     offsets, weights, order = STENCILS[stencil]
     kind = np.dtype(dtype).type
     x = kind(x0)
-    h = STEPS.astype(kind)
+    h = steps.astype(kind)
     total = np.zeros_like(h)
     with np.errstate(all="ignore"):
         for offset, weight in zip(offsets, weights):
@@ -102,33 +129,59 @@ def _series(
             "the error curve cannot be drawn"
         )
     best = int(np.nanargmin(error))
-    best_step = float(STEPS[best])
+    best_step = float(steps[best])
     eps = float(np.finfo(kind).eps)
     rounding = _fit(
-        STEPS,
+        steps,
         np.where(error < LOST * max(abs(exact), eps), error, np.nan),
         100 * eps * max(1.0, abs(x0)),
         best_step / FIT_GAP,
         -1.0,
     )
     top = min(1.0, max(0.1 * max(1.0, abs(x0)), best_step * FIT_GAP**2))
-    truncation = _fit(STEPS, error, best_step * FIT_GAP, top, float(order))
-    return Series(dtype, stencil, error, best_step, float(error[best]), truncation, rounding)
+    truncation = _fit(steps, error, best_step * FIT_GAP, top, float(order))
+    zero = np.asarray(estimate == 0)
+    run = zero.size if zero.all() else int(np.argmin(zero))  # zeros from the smallest step
+    flat = float(steps[run - 1]) if run and exact != 0 else None
+    return Series(dtype, stencil, error, best_step, float(error[best]), truncation, rounding, flat)
+
+
+def _flat_notes(series: list[Series], x0: float, derivative: float) -> list[str]:
+    """One note per dtype with a flat stretch: why the error stops falling there."""
+    notes = []
+    for dtype in DTYPES:
+        flat = [s for s in series if s.dtype == dtype and s.flat_below is not None]
+        if not flat:
+            continue
+        bounds = ", ".join(f"{s.flat_below:.3g} ({s.stencil.replace('_', '-')})" for s in flat)
+        spacing = float(np.spacing(np.dtype(dtype).type(abs(x0))))
+        notes.append(
+            f"{dtype}: every difference is exactly 0 at h <= {bounds} "
+            f"(a step under {dtype}'s spacing at {x0:g}, {spacing:.3g}, vanishes in x ± h, "
+            f"or f rounds to the same value on both sides), so the error there is "
+            f"|f'| = {abs(derivative):.3g} itself: the flat stretch"
+        )
+    return notes
 
 
 def curve(
-    expression: str | Expression, at: Any = None, wrt: Sequence[str] | None = None
+    expression: str | Expression,
+    at: Any = None,
+    wrt: Sequence[str] | None = None,
+    window: tuple[float, float] | None = None,
 ) -> ErrorCurve:
     """The error curves of every stencil in both dtypes at the point `at`,
-    along one variable (`wrt`, needed when there are several)."""
-    from . import check, numeric
+    along one variable (`wrt`, needed when there are several), over the
+    steps h in `window` (--range; default 1e-16 to 1)."""
+    from . import numeric, pointcheck
     from .cas import sympy_engine as engine
     from .parsing import as_expression
     from .plotting import variable_along
 
+    steps = steps_over(window)
     expr = as_expression(expression)
     variable = variable_along(expr, wrt)
-    result = check.differentiate(expr, at, wrt=[variable], autograd=False)
+    result = pointcheck.differentiate(expr, at, wrt=[variable], autograd=False)
     if isinstance(result, Jacobian):
         raise UsageError("plots a function with one value; this one is vector-valued")
     if any(shape is not None for shape in (v.shape or None for v in result.point.values())):
@@ -148,17 +201,19 @@ def curve(
         arrays[symbols[variable]] = x
         return _evaluate_as(engine, f, arrays, x.dtype)
 
-    series = [_series(f_at, exact, point[variable], d, s) for d in DTYPES for s in STENCILS]
+    x0 = point[variable]
+    series = [_series(f_at, exact, x0, (d, s), steps) for d in DTYPES for s in STENCILS]
     base = numeric.base_steps(numeric.as_batch(point), 1)[variable]
     return ErrorCurve(
         expression=expr.source,
         variable=variable,
         point=point,
         derivative=float(exact),
-        steps=STEPS.copy(),
+        steps=steps,
         series=series,
         chosen_step=float(np.ravel(base)[0]),
         chosen_error=float(abs(float(np.sum(result.partials[0].finite_difference)) - exact)),
+        notes=_flat_notes(series, x0, float(exact)),
     )
 
 

@@ -31,7 +31,7 @@ class Hessian:
 
 
 def classify(variables: list[str], partials: list, gradient: list) -> Hessian | None:
-    """The Hessian of `partials` (check.Partial, order 2, scalar variables,
+    """The Hessian of `partials` (pointcheck.Partial, order 2, scalar variables,
     one per distinct pair), or None when an entry is not a finite number."""
     index = {name: i for i, name in enumerate(variables)}
     size = len(variables)

@@ -87,6 +87,21 @@ class Expression:
     # How an implicit product next to '/' or '^' was read, when a reader might
     # have meant otherwise: "1/2x is read as (1/2)*x; for 1/(2*x) write that".
     readings: list = field(default_factory=list)
+    # Read from LaTeX (latex.py): the LaTeX as written, `source` being what it
+    # reads as; and the derivative it asked for, \frac{d}{dx}: (variable, order).
+    latex: str | None = None
+    derivative: tuple[str, int] | None = None
+
+    @property
+    def read_as(self) -> str | None:
+        """What LaTeX input reads as (`read as: sin(x**2)/(1 + x)`), or None."""
+        if self.latex is None:
+            return None
+        if self.derivative is None:
+            return self.source
+        name, order = self.derivative
+        power = "" if order == 1 else f"^{order}"
+        return f"d{power}/d{name}{power} ({self.source})"
 
     def __str__(self) -> str:
         return self.source
@@ -462,15 +477,40 @@ def as_expression(expression: str | Expression) -> Expression:
     return expression if isinstance(expression, Expression) else parse(expression)
 
 
-def parse(source: str) -> Expression:
-    """Parse expression text into an `Expression` (raises `ParseError`)."""
+def parse(source: str, latex: bool | None = None) -> Expression:
+    """Parse expression text into an `Expression` (raises `ParseError`).
+
+    LaTeX (a backslash or a brace in the text, neither part of the grammar;
+    always with `latex=True`, never with False) is first translated into the
+    grammar (latex.py, imported only then), its errors placed under the LaTeX."""
     if not isinstance(source, str):
         raise ParseError("expression must be text")
+    if latex or (latex is None and looks_like_latex(source)):
+        return _parse_latex(source)
     try:
         expr = _Parser(source).parse()
     except ParseError as error:
         error.text = source if error.text is None else error.text  # for the caret
         raise
+    return expr
+
+
+def looks_like_latex(source: str) -> bool:
+    """LaTeX rather than the grammar: a backslash or a brace, neither of which
+    the grammar has."""
+    return "\\" in source or "{" in source
+
+
+def _parse_latex(source: str) -> Expression:
+    from .latex import translate
+
+    translation = translate(source)
+    try:
+        expr = _Parser(translation.text).parse()
+    except ParseError as error:
+        raise translation.located(error) from None
+    expr.latex = source.strip()
+    expr.derivative = translation.derivative
     return expr
 
 

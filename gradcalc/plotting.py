@@ -6,7 +6,7 @@ curve is sampled in float64 with `numeric.evaluate` and broken where f is
 undefined (a non-finite sample, or a pole between two samples) and where a
 non-smooth function changes piece (the table's `side`): no line is ever
 drawn across `1/x` at 0 or `sign(x)` at 0. The point's value and derivative
-come from `check.differentiate`, so the plot and `diff` agree; at a corner
+come from `pointcheck.differentiate`, so the plot and `diff` agree; at a corner
 the two one-sided tangents are drawn. f′ is the symbolic derivative
 (SymPy) evaluated with numpy over the same samples.
 """
@@ -27,7 +27,7 @@ from .jacobian import Jacobian
 from .parsing import Expression, as_expression
 
 if TYPE_CHECKING:
-    from .check import Result
+    from .pointcheck import Result
     from .pointsfile import Points
 
 SAMPLES = 801  # odd: a centred window samples the point itself
@@ -300,7 +300,7 @@ def build(
     """The plot of `expression` along one variable around the point `at`.
 
     `wrt` names the variable (needed when there are several); `result`, a
-    `check.Result` already computed at the point (diff --plot), saves
+    `pointcheck.Result` already computed at the point (diff --plot), saves
     computing it again. Raises UsageError for a vector variable or a bad
     choice of variable; a point where f is undefined is drawn, with no
     tangent (status "undefined")."""
@@ -316,6 +316,13 @@ def build(
     x0 = flat[variable]
     checked = _differentiated(expr, flat, variable) if result is None else result
     a, b = window or window_around(x0)
+    if not a <= x0 <= b:
+        # Widening the window silently would draw what was not asked for.
+        raise UsageError(
+            f"{a:g}:{b:g} leaves out the point {variable}={x0:g}: "
+            "a window must hold the point (widen it, or move --at)",
+            option="range",
+        )
     _drawable("the window", a, b)
     value: float | None
     tangents: list[Tangent] = []
@@ -359,12 +366,12 @@ def build(
 def _differentiated(
     expr: Expression, point: dict[str, float], variable: str
 ) -> Result | DomainError:
-    """The point's `check.Result` along `variable`, or the DomainError that
+    """The point's `pointcheck.Result` along `variable`, or the DomainError that
     says f is undefined there."""
-    from . import check
+    from . import pointcheck
 
     try:
-        result = check.differentiate(expr, point, wrt=[variable], autograd=False)
+        result = pointcheck.differentiate(expr, point, wrt=[variable], autograd=False)
     except DomainError as error:
         return error
     if isinstance(result, Jacobian):
@@ -509,9 +516,9 @@ __all__ = [
 
 def variable_along(expr: Expression, wrt: Sequence[str] | None) -> str:
     """The one variable a plot (or an error curve) is drawn along."""
-    from . import check
+    from . import pointcheck
 
-    names = check.validate(expr, wrt, 1, "float64")
+    names = pointcheck.validate(expr, wrt, 1, "float64")
     if len(names) != 1:
         raise UsageError(
             f"must name the one variable to draw along: one of {', '.join(names)}",

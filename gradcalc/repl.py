@@ -52,7 +52,7 @@ def warm_up() -> None:
     import sympy  # noqa: F401
     import torch  # noqa: F401
 
-    from . import check, computation, jsonout  # noqa: F401
+    from . import computation, jsonout, pointcheck  # noqa: F401
     from .cas import sympy_engine  # noqa: F401
     from .render import diff  # noqa: F401
 

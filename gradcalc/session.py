@@ -277,8 +277,8 @@ def _ans(command: Any, words: list[str]) -> int:
     """The last diff's derivative(s) again, as its line asked for them (the
     options Click reads in it), so the text is the one it showed."""
     from . import budget
-    from .check import differentiate
     from .errors import GradcalcError
+    from .pointcheck import differentiate
 
     budget.computing()
     try:

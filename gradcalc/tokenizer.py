@@ -39,7 +39,7 @@ _BAD_CHARS = {
     "}": "braces are not part of the grammar",
     "'": "strings are not part of the grammar",
     '"': "strings are not part of the grammar",
-    "=": "'=' is not part of the grammar (no keyword arguments or assignments)",
+    "=": "'=' is not part of an expression (an equation lhs = rhs is read by diff --implicit NAME)",
     "_": "names start with a letter",
     ":": "':' is not part of the grammar",
     ";": "';' is not part of the grammar",

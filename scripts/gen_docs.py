@@ -59,7 +59,9 @@ def exit_codes_table() -> str:
         "(not differentiable); the result says which, by how much, why",
         ExitCode.INPUT: "the input is wrong: usage, parse error, unknown function or "
         "variable, malformed point, input past a documented limit (length, nesting depth, "
-        "digits, exact power: kind `too_large`)",
+        "digits, exact power: kind `too_large`); for `gradcalc check`, also an exception "
+        "raised by the user's own code (kind `user_code`, with the user's own frames on "
+        "stderr)",
         ExitCode.UNDEFINED: "the math is undefined or not finite at the point (kind "
         "`domain`), or the work ran past its time or memory budget (kind `budget`; the "
         "message says which)",

@@ -29,9 +29,15 @@ def main() -> None:
         app, ["plot", "sin(x**2)", "--at", "3"], env={"NO_COLOR": "1", "COLUMNS": "80"}
     )
     (PLOTS / "sin_x2_at_3.txt").write_text(run.stdout, encoding="utf-8")
-    image.function(plotting.build("sin(x**2)", ["3"]), str(PLOTS / "sin_x2_at_3.png"))
-    image.function(plotting.build("abs(x)", ["0"], window=(-1.0, 1.0)), str(PLOTS / "abs_at_0.png"))
-    image.error_curve(fderror.curve("sin(x)", ["1"]), str(PLOTS / "fd_error_sin_at_1.png"))
+    image.function(plotting.build("sin(x**2)", ["3"]), str(PLOTS / "sin_x2_at_3.png"), replace=True)
+    image.function(
+        plotting.build("abs(x)", ["0"], window=(-1.0, 1.0)),
+        str(PLOTS / "abs_at_0.png"),
+        replace=True,
+    )
+    image.error_curve(
+        fderror.curve("sin(x)", ["1"]), str(PLOTS / "fd_error_sin_at_1.png"), replace=True
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,23 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "gradcalc" / "schemas"
 
+# How long a test waits for a real process before calling it a hang. A test
+# bounds time only by a budget gradcalc itself enforces: its CPU time (see
+# children_cpu_seconds), never the wall clock, which a loaded machine
+# stretches without limit (a run waiting for the CPUs is not ended, budget.py).
+# This guard is only there so that a hang fails instead of stalling the
+# suite: gradcalc's longest wall-clock ceiling, start-up's, and as much again.
+HANG_GUARD_SECONDS = 1200.0
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds used so far by this process's waited-for children and
+    their descendants (gradcalc's budgeted worker included)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
 
 def pytest_sessionstart(session):
     """Byte-compile gradcalc once, as `pip install` does for a regular install:
@@ -62,7 +79,7 @@ def run_subprocess(*args, input=None, env=None):
         capture_output=True,
         text=True,
         env=environment,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
     )
 
 

@@ -206,3 +206,65 @@ def test_dir_lists_the_public_api():
 def test_a_dict_point_is_names_and_vectors_only(at, words):
     with pytest.raises(gradcalc.GradcalcError, match=words):
         gradcalc.diff("sum(x*y)", at=at)
+
+
+# --- the budget: the CLI's, on by default ------------------------------------
+
+HARD = "sin(" * 399 + "x" + ")" * 399  # order 4: minutes of SymPy (field report)
+
+
+def test_the_api_has_the_clis_budget_on_by_default(monkeypatch):
+    from conftest import children_cpu_seconds
+
+    from gradcalc import api, budget
+
+    assert api.DEFAULT_TIMEOUT == budget.DEFAULT_SECONDS  # the CLI's --timeout default
+    gradcalc.diff("x", at=1)  # the imports, in this process, before the clock
+    before = children_cpu_seconds()
+    with pytest.raises(gradcalc.BudgetError) as raised:
+        gradcalc.diff(HARD, at={"x": 0.5}, order=4, timeout=0.5)
+    spent = children_cpu_seconds() - before
+    assert str(raised.value) == (
+        "computing used more than 0.5 s of CPU time (the time budget; raise it with "
+        "timeout=SECONDS, None for none)"
+    )
+    assert raised.value.kind == "budget" and raised.value.exit_code == 3
+    # Ended by the budget the program enforces: the child spent its 0.5 s of
+    # CPU, and not much more (the watch looks every 20 ms), however loaded the
+    # machine (the wall clock, which load stretches, is not asserted on).
+    assert 0.5 <= spent < 0.5 + 1.5
+    # The default is a budget too: the call is made in a budgeted child.
+    calls = []
+    monkeypatch.setattr(budget, "call", lambda work, seconds, *a, **k: calls.append(seconds))
+    gradcalc.diff("x", at=1)
+    assert calls == [budget.DEFAULT_SECONDS]
+
+
+def test_a_budgeted_call_answers_as_an_unbudgeted_one():
+    budgeted = gradcalc.diff("sin(x**2)", at={"x": 3})
+    assert budgeted.to_dict() == gradcalc.diff("sin(x**2)", at={"x": 3}, timeout=None).to_dict()
+    # 2x cos(x^2) at 3, by hand.
+    assert budgeted.to_dict()["gradient"]["x"]["sympy"] == pytest.approx(6 * np.cos(9), rel=1e-14)
+    for timeout in (None, 5):
+        with pytest.raises(gradcalc.GradcalcError) as raised:
+            gradcalc.diff("x+", at=1, timeout=timeout)
+        assert (raised.value.kind, raised.value.column) == ("parse", 3)  # its fields come back
+        assert str(raised.value) == "expression ends too early at column 3"
+        with pytest.raises(TypeError, match=r"^at must be a number .*; not object$"):
+            gradcalc.diff("x", at=object(), timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "timeout, error, words",
+    [
+        (0, ValueError, "timeout must be a positive number of seconds, or None, not 0"),
+        (-1.0, ValueError, "timeout must be a positive number of seconds, or None, not -1.0"),
+        (float("inf"), ValueError, "timeout must be a positive number of seconds"),
+        ("5", TypeError, "timeout takes seconds (a number) or None, not '5'"),
+        (True, TypeError, "timeout takes seconds (a number) or None, not True"),
+    ],
+)
+def test_a_timeout_that_is_not_seconds_is_refused(timeout, error, words):
+    with pytest.raises(error) as raised:
+        gradcalc.diff("x", at=1, timeout=timeout)
+    assert str(raised.value).startswith(words)

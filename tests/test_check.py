@@ -5,8 +5,8 @@ import math
 import mpmath
 import pytest
 
-from gradcalc.check import differentiate
 from gradcalc.errors import DomainError, PointError, TooLargeError, UsageError
+from gradcalc.pointcheck import differentiate
 
 # The autograd notebook gradcalc grew from prints these.
 NOTEBOOK_SIN_SQUARE_AT_2 = -2.6145744834544478

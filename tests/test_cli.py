@@ -237,12 +237,12 @@ def test_help_imports_neither_torch_nor_sympy():
 
 
 def test_an_escaped_bug_is_one_line_and_exit_70(monkeypatch, cli):
-    import gradcalc.check
+    import gradcalc.pointcheck
 
     def broken(*args, **kwargs):
         raise ValueError("boom")
 
-    monkeypatch.setattr(gradcalc.check, "differentiate", broken)
+    monkeypatch.setattr(gradcalc.pointcheck, "differentiate", broken)
     run = cli("diff", "x", "--at", "1")
     assert run.exit_code == 70
     assert run.stderr.startswith("gradcalc: error: internal error: ValueError: boom")

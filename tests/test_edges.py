@@ -21,8 +21,8 @@ import mpmath
 import pytest
 import reference
 
-from gradcalc.check import differentiate
 from gradcalc.errors import DomainError
+from gradcalc.pointcheck import differentiate
 from gradcalc.verdict import FD_ERROR_SLACK
 
 POINTS = [Fraction(0), Fraction(1, 2), Fraction(-3, 4), Fraction(5, 4), Fraction(3, 1)]

@@ -6,7 +6,7 @@ import json
 
 def test_long_vector_with_a_scalar_at_a_kink_is_judged(cli):
     # 1,000 elements (past 64: one symbol per vector); x[7] = 2.0 puts relu on
-    # its kink. (Before the guard in check.differentiate: exit 70, KeyError 'a'.)
+    # its kink. (Before the guard in pointcheck.differentiate: exit 70, KeyError 'a'.)
     elements = [float(f"{1 + k / 7:.3f}") for k in range(1000)]
     vector = "x=[" + ",".join(repr(v) for v in elements) + "]"
     run = cli("diff", "sum(relu(x - 2)*a) + x*mean(x)", "--at", vector, "--at", "a=0.5", "--json")

@@ -5,8 +5,8 @@ high-precision numerical derivative of the table's mpmath column."""
 import mpmath
 import pytest
 
-from gradcalc.check import differentiate
 from gradcalc.functions import FUNCTIONS, OPERATORS
+from gradcalc.pointcheck import differentiate
 
 REFERENCE_DIGITS = 40
 SYMBOLIC_RTOL = 1e-13  # SymPy at 30 digits, rounded to float64

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import validate
 
-from gradcalc.check import differentiate
+from gradcalc.pointcheck import differentiate
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def test_the_repl_is_handed_the_app(graph):
 
 def test_the_library_never_imports_its_views(graph):
     for view in ("gradcalc.render", "gradcalc.jsonout", "gradcalc.cli"):
-        for library in ("gradcalc.check", "gradcalc.vectors", "gradcalc.plotting"):
+        for library in ("gradcalc.pointcheck", "gradcalc.vectors", "gradcalc.plotting"):
             assert not graph.chain_exists(library, view, as_packages=True), (library, view)
 
 

@@ -117,3 +117,22 @@ def test_the_command_line_reads_no_expression_module_before_it_needs_one():
     )
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert process.stdout.strip() == "['gradcalc.budget', 'gradcalc.errors']", process.stderr
+
+
+def _library_modules(args):
+    code = (
+        "import contextlib, io, sys\nfrom gradcalc.cli import app\n"
+        f"try:\n    with contextlib.redirect_stdout(io.StringIO()):\n        app({args!r})\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "print(code, sorted(m for m in ('gradcalc.latex', 'gradcalc.latex_reader', "
+        "'gradcalc.implicit', 'mpmath.calculus') if m in sys.modules))"
+    )
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return process.stdout.strip().splitlines()[-1]
+
+
+def test_the_latex_reader_is_imported_only_for_latex():
+    plain = ["diff", "sin(x**2)", "--at", "3", "--no-autograd", "--json"]
+    assert _library_modules(plain) == "0 []"
+    latex = ["diff", r"\sin(x^2)", "--at", "3", "--no-autograd", "--json"]
+    assert _library_modules(latex) == "0 ['gradcalc.latex', 'gradcalc.latex_reader']"

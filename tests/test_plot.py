@@ -576,3 +576,121 @@ def test_where_x_squared_leaves_float64_is_marked_undefined(cli):
     edge = math.sqrt(sys.float_info.max)
     spacing = (document["window"][1] - document["window"][0]) / 400
     assert abs(mark["x"] - edge) <= spacing
+
+
+# --- field reports: kinks, the f′ panel, flat stretches, windows --------------
+
+
+def _svg_elements(path):
+    """Every element of an SVG with an id, in drawing order (later is on top)."""
+    return [e for e in ET.parse(path).getroot().iter() if e.get("id")]
+
+
+def _stroke(element) -> tuple:
+    """(colour, dashes) of the first stroked path inside an element."""
+    for path in element.iter("{http://www.w3.org/2000/svg}path"):
+        pairs = [part.split(":", 1) for part in (path.get("style") or "").split(";")]
+        style = {key.strip(): value.strip() for key, value in (p for p in pairs if len(p) == 2)}
+        if "stroke" in style:
+            return style["stroke"], style.get("stroke-dasharray", "")
+    return None, None
+
+
+def test_the_one_sided_tangents_read_apart_and_lie_above_f(cli, tmp_path):
+    out = tmp_path / "abs.svg"
+    run = cli("plot", "abs(x)", "--at", "0", "--range", "-1:1", "-o", str(out), env=NO_COLOR)
+    assert run.exit_code == 1
+    elements = _svg_elements(out)
+    order = {e.get("id"): i for i, e in enumerate(elements)}
+    by_id = {e.get("id"): e for e in elements}
+    left, right, curve = (_stroke(by_id[n]) for n in ("tangent-left", "tangent-right", "curve-0"))
+    assert left[0] != right[0] and left[1] != right[1]  # colour and dashes both differ
+    assert curve[0] not in (left[0], right[0])
+    # Drawn after (above) every piece of f, which they touch all along.
+    assert min(order["tangent-left"], order["tangent-right"]) > max(
+        order[n] for n in order if n.startswith("curve-")
+    )
+    assert "legend_1" in order  # the legend names them
+
+
+def test_the_derivative_panel_has_a_zero_line_and_the_point(cli, tmp_path):
+    out = tmp_path / "abs.svg"
+    cli("plot", "abs(x)", "--at", "0", "-o", str(out), env=NO_COLOR)
+    ids = {e.get("id") for e in _svg_elements(out)}
+    assert {"derivative-zero", "derivative-point-left", "derivative-point-right"} <= ids
+    out = tmp_path / "sin.svg"
+    cli("plot", "sin(x**2)", "--at", "3", "-o", str(out), env=NO_COLOR)
+    ids = {e.get("id") for e in _svg_elements(out)}
+    assert {"derivative-zero", "derivative-point-both"} <= ids
+
+
+def test_fd_error_explains_float32s_flat_stretch(cli, tmp_path):
+    run = cli("plot", "sin(x)", "--at", "1", "--fd-error", "--json", env=NO_COLOR)
+    validate(run.json, "fd_error.schema.json")
+    steps = np.array(run.json["steps"])
+    central = next(
+        s for s in run.json["series"] if (s["dtype"], s["stencil"]) == ("float32", "central")
+    )
+    # By hand in float32: every difference is exactly 0 up to flat_below, not past it.
+    x, h = np.float32(1), steps.astype(np.float32)
+    differences = np.sin(x + h) - np.sin(x - h)
+    last = int(np.flatnonzero(steps == central["flat_below"])[0])
+    assert np.all(differences[: last + 1] == 0) and differences[last + 1] != 0
+    np.testing.assert_array_equal(central["error"][: last + 1], math.cos(1))
+    assert h[last] < np.spacing(np.float32(1))  # under float32's spacing at 1
+    (note,) = [n for n in run.json["notes"] if n.startswith("float32")]
+    forward = next(
+        s for s in run.json["series"] if (s["dtype"], s["stencil"]) == ("float32", "forward")
+    )
+    assert note.startswith(
+        f"float32: every difference is exactly 0 at h <= {central['flat_below']:.3g} (central), "
+        f"{forward['flat_below']:.3g} (forward) "
+    )
+    assert "float32's spacing at 1, 1.19e-07" in note and "|f'| = 0.54" in note
+    text = cli("plot", "sin(x)", "--at", "1", "--fd-error", env=NO_COLOR).stdout
+    assert " ".join(f"note: {note}".split()) in " ".join(text.split())  # folded at 80
+    out = tmp_path / "error.svg"
+    cli("plot", "sin(x)", "--at", "1", "--fd-error", "-o", str(out), env=NO_COLOR)
+    assert "flat-float32" in {e.get("id") for e in _svg_elements(out)}
+
+
+def test_fd_error_without_a_flat_stretch_has_no_note(cli):
+    run = cli("plot", "x**2", "--at", "0.001", "--fd-error", "--range", "1e-3:1", "--json")
+    assert run.exit_code == 0 and run.json["notes"] == []
+    assert all(s["flat_below"] is None for s in run.json["series"])
+
+
+def test_fd_error_honours_range_as_the_steps(cli):
+    run = cli("plot", "sin(x)", "--at", "1", "--fd-error", "--range", "1e-8:1e-2", "--json")
+    assert run.exit_code == 0
+    validate(run.json, "fd_error.schema.json")
+    steps = np.array(run.json["steps"])
+    assert steps.size == 61 and steps[0] == pytest.approx(1e-8, rel=1e-12)
+    assert steps[-1] == pytest.approx(1e-2, rel=1e-12)
+    central = next(
+        s for s in run.json["series"] if (s["dtype"], s["stencil"]) == ("float64", "central")
+    )
+    by_hand = np.abs((np.sin(1 + steps) - np.sin(1 - steps)) / (2 * steps) - math.cos(1))
+    np.testing.assert_allclose(central["error"], by_hand, rtol=1e-6, atol=1e-17)
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (
+            ["plot", "x", "--at", "5", "--range", "-1:1"],
+            "gradcalc: error: --range -1:1 leaves out the point x=5: a window must hold "
+            "the point (widen it, or move --at)\n",
+        ),
+        (
+            ["plot", "sin(x)", "--at", "1", "--fd-error", "--range", "-1:1"],
+            "gradcalc: error: --range with --fd-error the range is the step h's: needs "
+            "0 < a < b (e.g. 1e-12:1), not -1:1\n",
+        ),
+    ],
+)
+def test_a_window_that_cannot_be_drawn_is_exit_2(cli, args, line):
+    run = cli(*args, env=NO_COLOR)
+    assert run.exit_code == 2 and run.stderr == line
+    run = cli(*args, "--json", env=NO_COLOR)
+    assert run.exit_code == 2 and run.json["error"]["kind"] == "usage"

@@ -13,6 +13,7 @@ import time
 
 import pytest
 import typer
+from conftest import HANG_GUARD_SECONDS
 
 from gradcalc.cli import app
 from gradcalc.session import Session
@@ -36,7 +37,7 @@ def _repl(*args, input, env=None):
         input=input,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD_SECONDS,
         env=dict(os.environ, **(env or {})),
     )
 
@@ -104,7 +105,7 @@ def test_piped_json_is_one_document_a_line_whatever_the_line():
 pexpect = pytest.importorskip("pexpect")
 
 
-def _writer_once_read(fifo, seconds=60):
+def _writer_once_read(fifo, seconds=HANG_GUARD_SECONDS):
     """A writing end of `fifo`, opened once a reader has it open (until then
     a non-blocking open fails with ENXIO)."""
     deadline = time.monotonic() + seconds
@@ -132,7 +133,11 @@ def test_interactive_session_in_a_terminal(tmp_path):
     points = tmp_path / "points.fifo"
     os.mkfifo(points)
     child = pexpect.spawn(
-        sys.executable, ["-m", "gradcalc", "repl"], env=env, encoding="utf-8", timeout=120
+        sys.executable,
+        ["-m", "gradcalc", "repl"],
+        env=env,
+        encoding="utf-8",
+        timeout=HANG_GUARD_SECONDS,
     )
     child.expect("gradcalc>")
 
@@ -180,7 +185,11 @@ def test_interactive_session_in_a_terminal(tmp_path):
     history = (tmp_path / "gradcalc" / "history").read_text()
     assert "diff x*x --at 3" in history
     again = pexpect.spawn(
-        sys.executable, ["-m", "gradcalc", "repl"], env=env, encoding="utf-8", timeout=60
+        sys.executable,
+        ["-m", "gradcalc", "repl"],
+        env=env,
+        encoding="utf-8",
+        timeout=HANG_GUARD_SECONDS,
     )
     again.expect("gradcalc>")
     time.sleep(0.1)
@@ -223,11 +232,11 @@ def test_the_screen_in_tmux(tmp_path):
                 ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
             ).stdout
 
-        deadline = time.time() + 60
+        deadline = time.time() + HANG_GUARD_SECONDS
         while "gradcalc>" not in screen() and time.time() < deadline:
             time.sleep(0.2)
         subprocess.run(["tmux", "send-keys", "-t", session, "diff x^2 --at 2", "Enter"], check=True)
-        deadline = time.time() + 60
+        deadline = time.time() + HANG_GUARD_SECONDS
         while screen().count("gradcalc>") < 2 and time.time() < deadline:
             time.sleep(0.2)
         text = screen()

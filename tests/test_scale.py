@@ -10,11 +10,11 @@ from test_functions_table import CASES, _expression
 
 from gradcalc import cas, chainrule
 from gradcalc.cas import symengine_engine as fastsym
-from gradcalc.check import differentiate
 from gradcalc.formula_text import MAX_SYMBOLIC
 from gradcalc.measure import WIDE_TEXT
 from gradcalc.numeric import as_batch
 from gradcalc.parsing import MAX_DEPTH, MAX_LENGTH, parse
+from gradcalc.pointcheck import differentiate
 from gradcalc.verdict import Status
 
 REFERENCE_RTOL = 1e-10  # float64 evaluation of a large derivative vs 40-digit mpmath

@@ -11,8 +11,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from gradcalc.check import differentiate
 from gradcalc.functions import FUNCTIONS, TABLE
+from gradcalc.pointcheck import differentiate
 
 REFERENCE_DIGITS = 40
 SYMBOLIC_RTOL = 1e-13  # SymPy at 30 digits, rounded to float64

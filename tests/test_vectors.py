@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import validate
 
-from gradcalc import check, jsonout, numeric, points, vectors
+from gradcalc import jsonout, numeric, pointcheck, points, vectors
 from gradcalc.functions import TABLE
 from gradcalc.parsing import parse
 
@@ -99,7 +99,7 @@ COMPARED = [*EXPRESSIONS, "sum(detach(x)*x) + mean(detach(x)**2)"]
 def test_gradient_matches_mpmath_past_the_per_component_path(expression):
     names = parse(expression).variables
     point = _point(names)
-    result = check.differentiate(expression, at=point)
+    result = pointcheck.differentiate(expression, at=point)
     assert result.elementwise and result.status == "agree", result.reason
     assert float(np.sum(result.value)) == pytest.approx(
         float(_mp_value(expression, {k: _mp(v) for k, v in point.items()})), rel=1e-13
@@ -124,12 +124,12 @@ def test_elementwise_path_matches_the_per_component_path(expression, monkeypatch
     # The per-component path (one SymPy derivative per component, 30 digits)
     # is an independent method: short vectors forced through vectors.py agree.
     point = _point(parse(expression).variables, length=5)
-    expanded = check.differentiate(expression, at=point)
+    expanded = pointcheck.differentiate(expression, at=point)
     summed = hasattr(expanded, "columns")  # vector-valued: a Jacobian when short
     if summed:  # a long vector's path differentiates the sum, as torch's backward(ones)
-        expanded = check.differentiate(f"sum({expression})", at=point)
+        expanded = pointcheck.differentiate(f"sum({expression})", at=point)
     monkeypatch.setattr(vectors, "SMALL", 0)
-    elementwise = check.differentiate(expression, at=point)
+    elementwise = pointcheck.differentiate(expression, at=point)
     assert not expanded.elementwise and elementwise.elementwise
     assert elementwise.status == expanded.status == "agree"
     value = np.sum(elementwise.value) if summed else elementwise.value
@@ -141,23 +141,23 @@ def test_elementwise_path_matches_the_per_component_path(expression, monkeypatch
 
 
 def test_short_vectors_keep_the_per_component_path():
-    result = check.differentiate("mean(x**2)", at={"x": [1, 2, 3]})
+    result = pointcheck.differentiate("mean(x**2)", at={"x": [1, 2, 3]})
     assert not result.elementwise
     assert result.partials[0].symbolic == ["2*x[0]/3", "2*x[1]/3", "2*x[2]/3"]
 
 
 def test_the_formula_is_elementwise_and_exact():
     point = _point(["x"])
-    result = check.differentiate("mean(x**2)", at=point)
+    result = pointcheck.differentiate("mean(x**2)", at=point)
     assert result.partials[0].symbolic == f"x/{LENGTH // 2}"
     assert any("one formula for every element" in note for note in result.notes)
-    result = check.differentiate("sum((x - mean(x))**2)", at=point)
+    result = pointcheck.differentiate("sum((x - mean(x))**2)", at=point)
     assert result.partials[0].symbolic == "2*x - 2*mean(x) + sum(-2*x + 2*mean(x))/80"
 
 
 def test_finite_differences_are_sampled_and_the_rest_not_checked():
     point = _point(["x"])
-    result = check.differentiate("mean(x**3)", at=point)
+    result = pointcheck.differentiate("mean(x**3)", at=point)
     partial = result.partials[0]
     chosen = vectors.sample(LENGTH)
     assert len(chosen) == vectors.SAMPLED and chosen[:8] == list(range(8))
@@ -192,7 +192,7 @@ def test_directional_derivative_matches_the_gradient():
 def test_a_kink_in_one_component_is_found_there_only():
     point = _point(["x"])
     point["x"][37] = 1.0
-    result = check.differentiate("sum(relu(x - 1)) + mean(x**2)", at=point)
+    result = pointcheck.differentiate("sum(relu(x - 1)) + mean(x**2)", at=point)
     assert result.status == "not_differentiable"
     assert [k.wrt for k in result.kinks] == ["x[37]"]
     assert (result.kinks[0].left, result.kinks[0].right) == pytest.approx((2 / 80, 1 + 2 / 80))
@@ -284,11 +284,11 @@ def test_a_long_vectors_sampled_components_take_two_step_sizes(monkeypatch):
         return real(expr, point, partials, frozen, step_factors, **kwargs)
 
     monkeypatch.setattr(numeric, "finite_difference", spy)
-    result = check.differentiate("mean(x**2)", {"x": [1 + k / 7 for k in range(100)]})
+    result = pointcheck.differentiate("mean(x**2)", {"x": [1 + k / 7 for k in range(100)]})
     assert result.status == "agree"
     assert seen == [(vectors.SAMPLED, numeric.FEW_STEP_FACTORS)]
     seen.clear()
-    check.differentiate("mean(x**2)", {"x": [1.0, 2.0, 3.0]})
+    pointcheck.differentiate("mean(x**2)", {"x": [1.0, 2.0, 3.0]})
     assert seen and all(steps == numeric.STEP_FACTORS for _, steps in seen)
 
 
@@ -307,7 +307,7 @@ def test_a_long_vector_with_a_kink_no_table_entry_announces(expression, values):
     # Past 64 elements (the elementwise path) the hidden kink was never probed:
     # "undefined" and "disagree". Along x[0] at 0 both one-sided slopes of f
     # are -1 and 1 (|x[0]| near 0), by hand.
-    result = check.differentiate(expression, {"x": values})
+    result = pointcheck.differentiate(expression, {"x": values})
     assert result.status == "not_differentiable", result.reason
     first = next(k for k in result.kinks if k.wrt == "x[0]")
     assert (first.left, first.right) == pytest.approx((-1.0, 1.0), abs=1e-6)

@@ -20,7 +20,7 @@ import pytest
 import reference
 
 from gradcalc import verdict
-from gradcalc.check import differentiate
+from gradcalc.pointcheck import differentiate
 
 SYMPY_AGREES = 1e-9  # relative: SymPy's 30-digit value against mpmath's 50
 

@@ -3,7 +3,7 @@ library calls behind them and the choice of view (the flags that go together
 are checked before, in diff_rules).
 
 Without `--at` nothing numeric runs (torch is never imported): the
-explanation is symbolic. With `--at`, `check.differentiate` gives the usual
+explanation is symbolic. With `--at`, `pointcheck.differentiate` gives the usual
 three-way table and verdict, and the explanation ends with the exact value.
 """
 
@@ -45,13 +45,14 @@ class Asked:
     full: bool
     digits: int | None
     json: bool
+    latex: bool = False  # --latex: the answer is LaTeX too
 
 
 @dataclass(frozen=True)
 class Found:
     """What the library gave: the table (with --at), the steps, the grade."""
 
-    result: Any  # check.differentiate's, or None without --at
+    result: Any  # pointcheck.differentiate's, or None without --at
     explained: Any  # explain.Explanation
     grade: Any  # answer.Grade, or None without --answer
 
@@ -89,6 +90,7 @@ def explained(params: dict) -> Outcome:
         full=params["full"],
         digits=params["digits"],
         json=params["json"],
+        latex=bool(params.get("latex")),
     )
     return run(params["expression"], params["at"], asked)
 
@@ -100,7 +102,7 @@ def run(expression: Any, at: Any, asked: Asked) -> Outcome:
     expr = as_expression(expression)
     result = None
     if at:
-        from ..check import differentiate
+        from ..pointcheck import differentiate
 
         result = differentiate(
             expr,
@@ -116,7 +118,7 @@ def run(expression: Any, at: Any, asked: Asked) -> Outcome:
     if asked.answer is not None:
         from ..answer import grade as graded
 
-        grade = graded(explained, asked.answer)
+        grade = graded(explained, asked.answer, latex=True if asked.latex else None)
     found = Found(result, explained, grade)
     failure = explaining.failure_message(explained) if asked.explain else None
     code = ExitCode.INTERNAL if failure else _code(found)

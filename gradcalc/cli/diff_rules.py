@@ -28,6 +28,7 @@ class DiffFlags:
     explain: bool
     answer: bool
     pretty: bool
+    implicit: bool = False  # --implicit NAME: EXPR is an equation
 
     @classmethod
     def read(cls, params: dict) -> DiffFlags:
@@ -46,6 +47,7 @@ class DiffFlags:
             explain=bool(params.get("explain")),
             answer=params.get("answer") is not None,
             pretty=bool(params.get("pretty")),
+            implicit=params.get("implicit") is not None,
         )
 
     @property
@@ -62,6 +64,9 @@ class DiffFlags:
         """Refuse a combination that cannot be answered, naming the flags."""
         if self.expression_from_stdin and self.points == "-":
             raise UsageError("stdin can hold the expression or the points, not both")
+        if self.implicit:
+            self._check_implicit()
+            return
         if self.form == "csv":
             if self.points is None:
                 raise UsageError("--format csv writes one row per point: give --points FILE")
@@ -87,6 +92,20 @@ class DiffFlags:
             raise UsageError(
                 "--steps and --graph follow one output; this expression is vector-valued "
                 "(its Jacobian is the answer): wrap it in sum(...) for the graph of the sum"
+            )
+
+    def _check_implicit(self) -> None:
+        others = self.points is not None or self.drawn_under_table or self.answer or self.pretty
+        if others or self.form != "text":
+            raise UsageError(
+                "--implicit answers at one point (--at), with --explain and --json: not with "
+                "--points, --steps, --graph, --plot, --answer, --pretty or --format"
+            )
+        if not self.at and not self.explain:
+            raise UsageError("--implicit needs the point on the curve: --at x=3,y=4")
+        if self.explain and self.order > 2:
+            raise UsageError(
+                f"with --implicit --explain must be 1 or 2, not {self.order}", option="order"
             )
 
     def _check_points(self) -> None:
@@ -122,6 +141,8 @@ class DiffFlags:
 
     def engines(self) -> tuple:
         """The modules this run computes with, imported before its budget starts."""
+        if self.implicit:
+            return ("sympy", "mpmath")
         symbolic = ("sympy",) if self.explaining else ()  # explanations work in SymPy
         if self.no_autograd or (symbolic and not self.at):
             return symbolic  # a symbolic explanation needs no torch

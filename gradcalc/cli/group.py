@@ -17,7 +17,7 @@ from typer.core import TyperCommand, TyperGroup
 from ..errors import BudgetError, ExitCode, GradcalcError
 from . import argv, startup
 from .coercion import plain
-from .output import ClosedPipe, finish_output
+from .output import ClosedPipe, finish_output, read_as
 from .progress import stop_progress
 from .report import caret, report, usage_hint
 from .stack import deep
@@ -129,7 +129,9 @@ class GradcalcGroup(TyperGroup):
                 int(error.exit_code),
                 machine,
                 getattr(error, "column", None),
-                "" if machine else caret(error),  # a program reads `column`
+                # A program reads `column`; the user's own frames (gradcalc
+                # check) go to stderr either way.
+                ("" if machine else caret(error)) + _frames(error),
             )
         if isinstance(error, RecursionError):
             message = "ran out of stack: the expression nests too deeply for this machine"
@@ -168,11 +170,17 @@ class GradcalcCommand(TyperCommand):
     def invoke(self, ctx: Any) -> Any:
         # Click has parsed every option: from here an error knows the format.
         ctx.meta.setdefault(startup.PARSED, {}).update(ctx.params)
+        read_as(None)  # (a repl's worker answers one command after another)
         if self.prepare is not None:
             self.prepare(ctx.params)
         if self.engines is not None:
             startup.start_computing(self.engines, ctx.params, ctx.meta)
         return super().invoke(ctx)
+
+
+def _frames(error: GradcalcError) -> str:
+    context = getattr(error, "context", None)
+    return context() if callable(context) else ""
 
 
 def plain_help(params: list) -> list:

@@ -77,11 +77,28 @@ def expression_and_point(ctx: Any, expression: str, at: list[str] | None) -> tup
     startup.read_ahead) when they read: an Expression and a Point, never
     read again. Otherwise the text and the --at specifications as given, for
     the library to read once, and to raise on in its own order."""
+    from .output import read_as
+
     text = expression_text(expression)
     ahead = ctx.meta.get(INPUT)
     if ahead is None or ahead.text != text:
-        return text, list(at or [])
+        from ..parsing import looks_like_latex, parse
+
+        forced = bool(ctx.params.get("latex"))
+        if not (forced or looks_like_latex(text)):
+            return text, list(at or [])
+        ahead = ReadAhead(text, parse(text, latex=forced or None), None)
+    read_as(ahead.expression)
     return ahead.expression, ahead.point if ahead.point is not None else list(at or [])
+
+
+def derivative_asked(expr: Any, wrt: list[str] | None, order: int) -> tuple[Any, int]:
+    """--wrt and --order, or what LaTeX's \\frac{d^n}{dx^n} asked for when they
+    are not given (the options win)."""
+    asked = getattr(expr, "derivative", None)
+    if asked is None:
+        return wrt, order
+    return (wrt or [asked[0]]), (order if order != 1 else asked[1])
 
 
 def window(text: str) -> tuple[float, float]:
@@ -162,7 +179,7 @@ def read_ahead(params: dict) -> ReadAhead | None:
     if text is None:
         return None
     try:
-        expression = parse(text)
+        expression = parse(text, latex=True if params.get("latex") else None)
         at = params.get("at")
         point = points.point(list(at), expression.variables) if at else None
     except GradcalcError:

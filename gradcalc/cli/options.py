@@ -176,6 +176,16 @@ DiffTimeout = Annotated[
 ]
 
 
+LatexFlag = Annotated[
+    bool,
+    typer.Option(
+        "--latex",
+        help="Read EXPR (and --answer) as LaTeX: \\frac{\\sin x}{x}, 2x, e^{x}. Text with a "
+        "backslash or a brace is read as LaTeX without it. Shows what it reads as.",
+    ),
+]
+
+
 # diff's own options.
 def _order(value: int) -> int:
     if not 1 <= value <= 4:
@@ -261,6 +271,17 @@ DiffFormatOption = Annotated[
         "environment) for the derivative and --explain; csv, with --points: one header "
         "line, then per point its input line, the point, f, each method's derivative "
         "(sympy:x, autograd:x, finite_difference:x per partial) and the status.",
+    ),
+]
+Implicit = Annotated[
+    str | None,
+    typer.Option(
+        "--implicit",
+        metavar="NAME",
+        help="EXPR is an equation lhs = rhs defining NAME as a function of the other "
+        "variable: dy/dx there (--order 2: d²y/dx²), the point checked to lie on the "
+        "curve, and the derivative cross-checked by solving for NAME numerically.",
+        show_default=False,
     ),
 ]
 Pretty = Annotated[
@@ -369,7 +390,9 @@ Window = Annotated[
         "--range",
         "-r",
         metavar="A:B",
-        help="The window of the variable, e.g. -2:2. Default: around the point.",
+        help="The window of the variable, e.g. -2:2; it must hold the point (else exit 2). "
+        "Default: around the point. With --fd-error: the range of the step h, e.g. "
+        "1e-12:1 (default 1e-16:1).",
         show_default=False,
     ),
 ]
@@ -415,3 +438,84 @@ PlotJson = Annotated[
     bool,
     typer.Option("--json", help="The plotted data as one strict JSON document (see schemas/)."),
 ]
+
+
+# emit's own options.
+class EmitTarget(str, Enum):
+    numpy = "numpy"
+    torch = "torch"
+    jax = "jax"
+    c = "c"
+    latex = "latex"
+
+
+CHOICE_HELP.update(
+    {
+        EmitTarget.numpy: "a NumPy function",
+        EmitTarget.torch: "a torch function (--function: an autograd.Function)",
+        EmitTarget.jax: "a JAX function",
+        EmitTarget.c: "C99 with math.h",
+        EmitTarget.latex: "LaTeX: an align* environment",
+    }
+)
+
+To = Annotated[
+    EmitTarget,
+    typer.Option(
+        "--to",
+        "-t",
+        metavar="numpy|torch|jax|c|latex",
+        help="The language of the code: a NumPy, torch or JAX function, C99 with math.h, "
+        "or LaTeX (an align* environment).",
+        show_default=False,
+    ),
+]
+
+
+def _emit_order(value: int) -> int:
+    if value not in (1, 2):
+        raise typer.BadParameter(f"{value} is not an order emit writes: 1 or 2")
+    return value
+
+
+EmitOrder = Annotated[
+    int,
+    typer.Option(
+        "--order",
+        "-n",
+        metavar="N",
+        callback=_emit_order,
+        help="1: f and its gradient; 2: f, its gradient and its Hessian.",
+    ),
+]
+AutogradFunction = Annotated[
+    bool,
+    typer.Option(
+        "--function",
+        help="With --to torch: a torch.autograd.Function subclass whose backward is the "
+        "closed-form gradient (call it as EmittedFunction.apply(...)).",
+    ),
+]
+CodeFile = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the code to FILE (whole or not at all) instead of stdout; an existing "
+        "FILE is replaced only with --force.",
+        show_default=False,
+    ),
+]
+EmitAt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        "-a",
+        metavar="POINT",
+        help="A point where the code is also checked (x=1,y=2); a vector variable's value "
+        "(x=[1,2,3]) gives the length the code takes. Repeatable.",
+        show_default=False,
+    ),
+]
+EmitTimeout = Annotated[float, _timeout_option("; past it the run ends with exit 3. Default 60.")]

@@ -51,9 +51,31 @@ class Writing:
             raise output_failure(failure) from None
 
 
+# What this run's LaTeX expression reads as: (the LaTeX, the reading), said
+# once with the output (`read_as`), and reset as each command starts.
+_READING: list[tuple[str, str]] = []
+
+
+def read_as(expression: Any) -> None:
+    """Remember what a LaTeX expression reads as (nothing for the grammar's
+    own text): the first Rich view says `read as: ...`, the first JSON
+    document has `read_as` (--points' NDJSON lines and graph's DOT/Mermaid,
+    written otherwise, do not)."""
+    latex = getattr(expression, "latex", None)
+    _READING[:] = [(latex, expression.read_as)] if latex is not None else []
+
+
+def reading_line() -> str:
+    """`read as: ...` and a newline, once, for a view written as plain text."""
+    return f"read as: {_READING.pop()[1]}\n" if _READING else ""
+
+
 def emit(document: dict) -> None:
     from ..jsonout import dumps
 
+    if _READING:
+        latex, reading = _READING.pop()
+        document = {**document, "read_as": {"latex": latex, "text": reading}}
     with Writing():
         sys.stdout.write(dumps(document) + "\n")
 
@@ -72,6 +94,11 @@ def write_bytes(chunks: Iterable[bytes]) -> None:
 
 
 def show(renderable: Any) -> None:
+    if _READING:
+        from rich.console import Group
+        from rich.text import Text
+
+        renderable = Group(Text(f"read as: {_READING.pop()[1]}", style="cyan"), renderable)
     with Writing():
         _print(renderable)
 

@@ -16,7 +16,7 @@ _gradcalc() {
         [[ ${COMP_WORDS[i]} != -* ]] && { cmd="${COMP_WORDS[i]}"; break; }
     done
     if [[ -z $cmd ]]; then
-        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate completion diff functions graph perceptron plot repl'; fi
+        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate check completion diff emit functions graph perceptron plot repl'; fi
         return
     fi
     case "$cmd $prev" in
@@ -25,6 +25,11 @@ _gradcalc() {
         "accumulate --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
         "accumulate --digits") :; return ;;
         "accumulate --timeout") :; return ;;
+        "check --at"|"check -a") :; return ;;
+        "check --random") :; return ;;
+        "check --seed") :; return ;;
+        "check --shape") :; return ;;
+        "check --timeout") :; return ;;
         "diff --at"|"diff -a") :; return ;;
         "diff --wrt"|"diff -w") :; return ;;
         "diff --order"|"diff -n") :; return ;;
@@ -34,6 +39,13 @@ _gradcalc() {
         "diff --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "diff --answer") :; return ;;
         "diff --format") _gradcalc_reply -W 'text markdown latex csv'; return ;;
+        "diff --implicit") :; return ;;
+        "emit --to"|"emit -t") _gradcalc_reply -W 'numpy torch jax c latex'; return ;;
+        "emit --wrt"|"emit -w") :; return ;;
+        "emit --order"|"emit -n") :; return ;;
+        "emit --at"|"emit -a") :; return ;;
+        "emit --output"|"emit -o") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
+        "emit --timeout") :; return ;;
         "graph --at"|"graph -a") :; return ;;
         "graph --format"|"graph -f") _gradcalc_reply -W 'tree dot mermaid json'; return ;;
         "graph --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
@@ -70,13 +82,15 @@ _gradcalc() {
     fi
     [[ $cur == -* ]] || return
     case "$cmd" in
-        accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
+        accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --latex --help -h' ;;
+        check) _gradcalc_reply -W '--at -a --random --seed --shape --no-symbolic --symbolic --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --explain --answer --format --pretty --json --help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --explain --answer --format --pretty --json --latex --implicit --help -h' ;;
+        emit) _gradcalc_reply -W '--to -t --wrt -w --order -n --at -a --function --output -o --force --timeout --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
-        graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
+        graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --latex --help -h' ;;
         perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --lr --dtype --classes --digits --timeout --json --help -h' ;;
-        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --fd-error --output -o --force --points --timeout --json --help -h' ;;
+        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --fd-error --output -o --force --points --timeout --json --latex --help -h' ;;
         repl) _gradcalc_reply -W '--json --help -h' ;;
     esac
 }

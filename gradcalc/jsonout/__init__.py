@@ -11,16 +11,20 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | diff --points | `diff_lines` (NDJSON), a line a point | diff.schema.json |
 | diff --explain, --answer | `explained` (`explanation`, `answer`) | explain.schema.json |
 | the same, at a point | `explained_at_point` | diff.schema.json |
+| diff --implicit | `implicit` | implicit.schema.json |
 | graph | `graph` | graph.schema.json |
 | perceptron | `perceptron` | perceptron.schema.json |
 | perceptron --loss ce | `softmax_layer` | perceptron-ce.schema.json |
 | accumulate | `accumulate` | accumulate.schema.json |
+| check | `usercheck.check` | check.schema.json |
 | plot | `plot` | plot.schema.json |
 | plot --fd-error | `fd_error` | fd_error.schema.json |
 | functions | `functions` | functions.schema.json |
+| emit | `emitted` | emit.schema.json |
 | repl --json | `repl_message`, `repl_output`, `with_exit_code` | repl.schema.json |
 """
 
+from .emitted import emitted
 from .encoding import (
     NOT_CHECKED,
     SCHEMA_VERSION,
@@ -31,6 +35,7 @@ from .encoding import (
 )
 from .explanation import answer, explained, explained_at_point, explanation
 from .graphs import graph
+from .implicit import implicit
 from .manypoints import diff_lines, point_document
 from .onepoint import diff, jacobian
 from .plots import fd_error, plot
@@ -47,6 +52,7 @@ __all__ = [
     "diff",
     "diff_lines",
     "dumps",
+    "emitted",
     "error",
     "explained",
     "explained_at_point",
@@ -54,6 +60,7 @@ __all__ = [
     "fd_error",
     "functions",
     "graph",
+    "implicit",
     "jacobian",
     "perceptron",
     "plot",

@@ -69,6 +69,8 @@ def answer(verdict: Grade) -> dict[str, Any]:
         "method": verdict.method,
         "message": verdict.message,
     }
+    if verdict.read_as is not None:
+        body["read_as"] = verdict.read_as
     if verdict.point is not None:
         body["point"] = dict(verdict.point)
         put_number(body, "answer_value", verdict.answer_value)

@@ -12,9 +12,9 @@ from .. import points
 from .encoding import NOT_CHECKED, SCHEMA_VERSION, SKIPPED, Put, describe, put_number, strict
 
 if TYPE_CHECKING:
-    from ..check import Result
     from ..hessian import Hessian
     from ..jacobian import Jacobian
+    from ..pointcheck import Result
     from ..verdict import Kink
 
 METHOD_KEYS = ("sympy", "autograd", "finite_difference", "finite_difference_error")

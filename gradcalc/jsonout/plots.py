@@ -86,6 +86,7 @@ def fd_error(result: ErrorCurve) -> dict[str, Any]:
                 "best_error": s.best_error,
                 "truncation": fit(s.truncation),
                 "rounding": fit(s.rounding),
+                "flat_below": s.flat_below,
             }
             for s in result.series
         ],
@@ -95,4 +96,5 @@ def fd_error(result: ErrorCurve) -> dict[str, Any]:
             "dtype": "float64",
             "error": result.chosen_error,
         },
+        "notes": list(result.notes),
     }

@@ -14,9 +14,9 @@ from . import Fit, fit_table, numbers
 from .html import Typeset, derivative_latex, formula_latex
 
 if TYPE_CHECKING:
-    from ..check import Partial, Result
     from ..hessian import Hessian
     from ..jacobian import Jacobian
+    from ..pointcheck import Partial, Result
 
 # A method's row of a derivative's table: (method, value, |error| vs SymPy).
 Row = tuple[str, str, str]

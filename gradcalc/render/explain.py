@@ -1,7 +1,7 @@
 """Views of an explanation (`diff --explain`) and of a derivative (`diff
 --format markdown|latex`, `--pretty`): Rich text, Markdown with `$...$` math,
 and LaTeX in an `align*` environment (amsmath). Views only: the steps, checks
-and values come from explain.py, answer.py and check.py.
+and values come from explain.py, answer.py and pointcheck.py.
 """
 
 from __future__ import annotations
@@ -246,7 +246,8 @@ def _methods(explanation: Explanation) -> str:
 
 
 def answer_text(grade: Grade, digits: int | None = None) -> Text:
-    words = [f"Your answer {grade.answer}: {grade.message}"]
+    read = f" (read as: {grade.read_as})" if grade.read_as is not None else ""
+    words = [f"Your answer {grade.answer}{read}: {grade.message}"]
     if grade.point is not None:
         words.append(_difference_words(grade, digits))
     return Text("\n".join(words), style="bold green" if grade.right else "bold red")
@@ -316,7 +317,8 @@ def markdown(
 
 def _md_grade(grade: Grade, digits: int | None = None) -> str:
     head = "✅" if grade.right else "❌"
-    line = f"{head} Your answer `{_md_escape(grade.answer)}`: {_md_text(grade.message)}"
+    read = f" (read as `{_md_escape(grade.read_as)}`)" if grade.read_as is not None else ""
+    line = f"{head} Your answer `{_md_escape(grade.answer)}`{read}: {_md_text(grade.message)}"
     if grade.point is not None:
         line += "  \n" + _md_text(_difference_words(grade, digits).strip())
     return line

@@ -5,8 +5,9 @@ only here, only when an image is asked for. The output is deterministic
 (Agg, bundled DejaVu fonts at fixed sizes, a fixed SVG hash salt, no dates
 or versions in the metadata), so a test can compare it with a reference
 image. Every artist a reader looks for has a gid (an id in the SVG):
-`curve-N`, `tangent-SIDE`, `point`, `derivative-N`, `mark-KIND-N`,
-`error-DTYPE-STENCIL`, `chosen-step`.
+`curve-N`, `tangent-SIDE`, `point`, `derivative-N`, `derivative-zero`,
+`derivative-point-SIDE`, `mark-KIND-N`, `error-DTYPE-STENCIL`, `flat-DTYPE`,
+`chosen-step`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ COLOURS = {
     "derivative": "#9467bd",
     "mark": "#d62728",
 }
+# Each tangent its own colour and dashes, so that the two one-sided tangents
+# at a corner read apart, and drawn above f (zorder), which they touch.
+TANGENTS = {
+    "both": {"color": COLOURS["tangent"], "linestyle": "--"},
+    "left": {"color": "#2ca02c", "linestyle": "--"},
+    "right": {"color": "#ff7f0e", "linestyle": "-."},
+}
+ABOVE_F = 3  # zorder: f is a line at 2
 
 
 def image_format(path: str) -> str:
@@ -138,11 +147,11 @@ def function(plot: Plot, path: str, replace: bool = False) -> None:
             top.plot(
                 x,
                 y,
-                color=COLOURS["tangent"],
-                linewidth=1.2,
-                linestyle="--",
+                linewidth=1.6,
+                zorder=ABOVE_F,
                 gid=f"tangent-{tangent.side}",
                 label=f"tangent{side}, slope ${_number(tangent.slope)}$",
+                **TANGENTS[tangent.side],
             )
         _marks(top, plot)
         top.set_xlim(*plot.window)
@@ -156,26 +165,46 @@ def function(plot: Plot, path: str, replace: bool = False) -> None:
         )
         top.set_title(_math(title, f"f({plot.variable}) = {plot.label()}"))
         if plot.derivative:
-            from ..plotting import derivative_limits
-
-            bottom = axes[1][0]
-            for i, piece in enumerate(plot.derivative):
-                bottom.plot(
-                    piece.x,
-                    piece.y,
-                    color=COLOURS["derivative"],
-                    linewidth=1.5,
-                    gid=f"derivative-{i}",
-                    label=f"$f'({plot.variable})$" if i == 0 else None,
-                )
-            bottom.set_ylim(*derivative_limits(plot))
-            bottom.set_ylabel(f"$f'({plot.variable})$")
-            bottom.grid(True, linewidth=0.4, alpha=0.5)
-            bottom.legend(loc="best")
+            _derivative_panel(axes[1][0], plot)
         axes[-1][0].set_xlabel(f"${plot.variable}$")
         figure.tight_layout()
         _save(figure, path, kind, replace)
         plt.close(figure)
+
+
+def _derivative_panel(bottom: Any, plot: Plot) -> None:
+    """f′ over the window, its zero line (where f′ = 0 f is flat), and the
+    point: f′ there, or at a corner each one-sided slope in its tangent's
+    colour."""
+    from ..plotting import derivative_limits
+
+    bottom.axhline(0.0, color="black", linewidth=0.8, alpha=0.7, gid="derivative-zero")
+    for i, piece in enumerate(plot.derivative or []):
+        bottom.plot(
+            piece.x,
+            piece.y,
+            color=COLOURS["derivative"],
+            linewidth=1.5,
+            gid=f"derivative-{i}",
+            label=f"$f'({plot.variable})$" if i == 0 else None,
+        )
+    for tangent in plot.tangents:
+        side = "" if tangent.side == "both" else f" ({tangent.side})"
+        bottom.plot(
+            [tangent.at],
+            [tangent.slope],
+            marker="o" if tangent.side != "left" else "s",
+            markersize=6,
+            linestyle="none",
+            zorder=ABOVE_F,
+            color=TANGENTS[tangent.side]["color"],
+            gid=f"derivative-point-{tangent.side}",
+            label=f"$f'${side} at the point, ${_number(tangent.slope)}$",
+        )
+    bottom.set_ylim(*derivative_limits(plot))
+    bottom.set_ylabel(f"$f'({plot.variable})$")
+    bottom.grid(True, linewidth=0.4, alpha=0.5)
+    bottom.legend(loc="best")
 
 
 def _var_f(plot: Plot) -> str:
@@ -208,6 +237,7 @@ def _marks(axes: Any, plot: Plot) -> None:
             markersize=6,
             color=COLOURS["mark"],
             linestyle="none",
+            zorder=ABOVE_F + 1,
             gid="point",
             label=f"$({_number(plot.at)},\\ {_number(plot.value)})$",
         )
@@ -240,6 +270,8 @@ def error_curve(curve: ErrorCurve, path: str, replace: bool = False) -> None:
             )
             for name, fit in (("truncation", s.truncation), ("rounding", s.rounding)):
                 _fitted(axes, curve, s, fit, f"fit-{s.dtype}-{s.stencil}-{name}")
+        _flat_stretches(axes, curve)
+        axes.set_xlim(curve.steps[0], curve.steps[-1])
         axes.axvline(
             curve.chosen_step,
             color=COLOURS["mark"],
@@ -277,6 +309,31 @@ def error_curve(curve: ErrorCurve, path: str, replace: bool = False) -> None:
         figure.tight_layout()
         _save(figure, path, kind, replace)
         plt.close(figure)
+
+
+FLAT = {"float64": "#bcbd22", "float32": "#7f7f7f"}  # shading of a flat stretch
+
+
+def _flat_stretches(axes: Any, curve: ErrorCurve) -> None:
+    """Shade, per dtype, the steps where every difference is exactly 0 (the
+    error is |f′| itself there: a flat line), and say why in the legend."""
+    for dtype, colour in FLAT.items():
+        below = [s.flat_below for s in curve.series if s.dtype == dtype and s.flat_below]
+        if below:
+            # To halfway (in log h) to the next step: a stretch of one step shows.
+            last = int(np.searchsorted(curve.steps, max(below)))
+            upto = float(
+                np.sqrt(curve.steps[last] * curve.steps[min(last + 1, curve.steps.size - 1)])
+            )
+            axes.axvspan(
+                curve.steps[0],
+                upto,
+                color=colour,
+                alpha=0.15,
+                linewidth=0,
+                gid=f"flat-{dtype}",
+                label=f"{dtype}: $x \\pm h$ rounds to $x$, difference 0, error $= |f'|$",
+            )
 
 
 def _fitted(axes: Any, curve: ErrorCurve, series: Series, fit: Fit, gid: str) -> None:

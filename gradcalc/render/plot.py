@@ -241,6 +241,7 @@ def error_curve(curve: ErrorCurve, width: int = 80, color: bool = False, height:
         f"error {fmt(curve.chosen_error, 3)}"
     )
     lines.extend(_paint(line, COLOURS["mark"], color) for line in _wrap([step_line], width))
+    lines.extend(_wrap([f"note: {note}" for note in curve.notes], width))
     return _trimmed(lines)
 
 

@@ -2,6 +2,17 @@
 
 `COMMANDS` is the order `gradcalc --help` lists them in."""
 
-from . import accumulate, completion, diff, functions, graph, perceptron, plot, repl
+from . import (
+    accumulate,
+    check,
+    completion,
+    diff,
+    emit,
+    functions,
+    graph,
+    perceptron,
+    plot,
+    repl,
+)
 
-COMMANDS = (diff, plot, graph, perceptron, accumulate, functions, completion, repl)
+COMMANDS = (diff, plot, graph, emit, perceptron, accumulate, check, functions, completion, repl)

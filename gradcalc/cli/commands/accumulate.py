@@ -9,7 +9,17 @@ import typer
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
 from ...errors import ExitCode
 from ..inputs import expression_and_point
-from ..options import At, Digits, DType, DTypeOption, Expression, Json, Timeout, examples
+from ..options import (
+    At,
+    Digits,
+    DType,
+    DTypeOption,
+    Expression,
+    Json,
+    LatexFlag,
+    Timeout,
+    examples,
+)
 from ..output import emit, show
 
 ENGINES = ("torch",)  # what it computes with, imported before its budget starts
@@ -42,6 +52,7 @@ def accumulate(
     digits: Digits = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
     json: Json = False,
+    latex: LatexFlag = False,
 ) -> int:
     """What repeated backward() does to .grad: it accumulates unless zeroed."""
     from ...accumulation import accumulate as run

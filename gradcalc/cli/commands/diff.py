@@ -9,9 +9,10 @@ from typing import Any
 import typer
 
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
+from ..diff_implicit import answer_implicit
 from ..diff_rules import DiffFlags
 from ..group import exit_code
-from ..inputs import expression_and_point
+from ..inputs import derivative_asked, expression_and_point
 from ..options import (
     AnswerOption,
     At,
@@ -25,7 +26,9 @@ from ..options import (
     FittedDigits,
     Full,
     GraphFlag,
+    Implicit,
     Json,
+    LatexFlag,
     NoAutograd,
     Order,
     PlotFlag,
@@ -47,7 +50,7 @@ SETTINGS = {
     "short_help": "Derivative or gradient at a point, three ways, and whether they agree.",
     "epilog": examples(
         "gradcalc diff 'sin(x**2)' --at 3",
-        "echo 'tanh(x)' | gradcalc diff - --at 0.5 --steps",
+        "gradcalc diff 'x^2 + y^2 = 25' --implicit y --at x=3,y=4",
         """echo '{"x": 2}' | gradcalc diff 'x**3' --points - --format csv""",
     ),
 }
@@ -73,12 +76,17 @@ def diff(
     output_format: DiffFormatOption = DiffFormat.text,
     pretty: Pretty = False,
     json: Json = False,
+    latex: LatexFlag = False,
+    implicit: Implicit = None,
 ) -> int:
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
     differences), and whether they agree."""
     flags = DiffFlags.read(ctx.params)
     flags.check()
+    if implicit is not None:
+        return answer_implicit(ctx.params)
     expr, point = expression_and_point(ctx, expression, at)
+    wrt, order = derivative_asked(expr, wrt, order)
     if points is not None:
         from ..diff_points import answer_points
 
@@ -87,8 +95,9 @@ def diff(
     if flags.explaining:
         from ..diff_explain import answer_explained
 
-        return answer_explained(ctx.params | {"expression": expr, "at": point})
-    from ...check import differentiate
+        asked = {"expression": expr, "at": point, "wrt": wrt, "order": order}
+        return answer_explained(ctx.params | asked)
+    from ...pointcheck import differentiate
 
     result = differentiate(
         expr,

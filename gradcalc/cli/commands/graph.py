@@ -18,6 +18,7 @@ from ..options import (
     DTypeOption,
     Expression,
     GraphFormat,
+    LatexFlag,
     Timeout,
     examples,
 )
@@ -55,6 +56,7 @@ def graph(
     digits: Digits = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
     json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    latex: LatexFlag = False,
 ) -> int:
     """The computation graph: forward values, local derivatives, gradients flowing back,
     and torch's own grad_fn view with its retained gradients."""

@@ -19,6 +19,7 @@ from ..options import (
     FdError,
     Force,
     ImageFile,
+    LatexFlag,
     NoDerivative,
     PlotJson,
     PlotPoints,
@@ -26,7 +27,7 @@ from ..options import (
     Window,
     examples,
 )
-from ..output import emit, terminal
+from ..output import emit, reading_line, terminal
 
 ENGINES = ("numpy",)  # what it computes with, imported before its budget starts
 SETTINGS = {
@@ -62,6 +63,7 @@ def plot(
     points: PlotPoints = None,
     timeout: Timeout = 5.0,
     json: PlotJson = False,
+    latex: LatexFlag = False,
 ) -> int:
     """Draw f around the point with its tangent there, f′ below it, kinks and
     undefined points marked; or (--fd-error) the error of finite differences
@@ -69,7 +71,7 @@ def plot(
     if expression == "-" and points == "-":
         raise UsageError("stdin can hold the expression or the points, not both")
     expr, point = expression_and_point(ctx, expression, at)
-    drawn_window = window(range_) if range_ is not None else None
+    shown = window(range_) if range_ is not None else None
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
     if points is not None:
@@ -79,10 +81,10 @@ def plot(
             )
         return _over_points(expr, points, wrt)
     if fd_error:
-        return _error_curve(expr, point, wrt, json, output, force)
+        return _error_curve(expr, point, wrt, shown, (json, output, force))
     from ...plotting import build
 
-    drawn = build(expr, point, wrt, drawn_window, not no_derivative)
+    drawn = build(expr, point, wrt, shown, not no_derivative)
     _show("function", drawn, json, output, force)
     return exit_code(drawn.status)
 
@@ -97,16 +99,21 @@ def _over_points(expression: Any, source: str, wrt: list[str] | None) -> int:
         text = stream.read().decode("utf-8", "surrogateescape")
     on_points = over_points(expression, pointsfile.read(text, name), wrt)
     width, color = terminal()
-    sys.stdout.write(view(on_points, width, color))
+    sys.stdout.write(reading_line() + view(on_points, width, color))
     return ExitCode.OK
 
 
 def _error_curve(
-    expression: Any, at: Any, wrt: list[str] | None, json: bool, output: str | None, force: bool
+    expression: Any,
+    at: Any,
+    wrt: list[str] | None,
+    steps: tuple[float, float] | None,
+    how: tuple[bool, str | None, bool],
 ) -> int:
+    """--fd-error: `steps` is --range, the range of h; `how` is (json, output, force)."""
     from ... import fderror
 
-    _show("error_curve", fderror.curve(expression, at, wrt), json, output, force)
+    _show("error_curve", fderror.curve(expression, at, wrt, steps), *how)
     return ExitCode.OK
 
 
@@ -129,4 +136,4 @@ def _show(view: str, drawing: Any, json: bool, output: str | None, force: bool) 
         from ...render import plot as text
 
         width, color = terminal()
-        sys.stdout.write(getattr(text, view)(drawing, width, color))
+        sys.stdout.write(reading_line() + getattr(text, view)(drawing, width, color))

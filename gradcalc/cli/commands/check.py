@@ -1,0 +1,112 @@
+"""`gradcalc check PATH.py:NAME`: the gradients of the user's own PyTorch code.
+
+The one command that runs code gradcalc did not write: it imports the file
+(running its top level, as `python PATH.py` or pytest would) and calls NAME."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
+from ..options import Json, Timeout, examples
+from ..output import emit, show
+
+ENGINES = ("torch",)  # what it computes with, imported before its budget starts
+SETTINGS = {
+    "epilog": examples(
+        "gradcalc check gradcalc.usercode.examples:softplus --at x=[0.5,-2,3]",
+        "gradcalc check gradcalc.usercode.examples:wrong_square --at x=[1,2]",
+        "gradcalc check gradcalc.usercode.examples:softplus --random 5 --shape x=3,4",
+    ),
+    "short_help": "Check the gradients of your own PyTorch function (runs your file).",
+    "help": (
+        "Check the gradients of your own PyTorch function NAME in PATH.py (or package.module; "
+        "losses.py:huber, mypkg.ops:softplus, model.py:Net.forward): "
+        "reverse mode (torch.autograd.grad), forward mode (torch.func.jacfwd) where it "
+        "works, and finite differences, at float64 tensors built from the point. "
+        "WARNING: this imports and runs PATH.py (its top level, then NAME), as python or "
+        "pytest would: check only code you trust. No other gradcalc command runs code. "
+        "Exit 0 agree, 1 disagree or not differentiable (a kink), 3 undefined or past "
+        "the budget, 2 bad use (no such file or name, a point that does not cover the "
+        "parameters, no tensor returned) or an exception raised by your code (shown "
+        "with your own frames only)."
+    ),
+}
+
+Target = Annotated[
+    str,
+    typer.Argument(
+        metavar="PATH.py:NAME",
+        help="The function: a file and a name in it "
+        "(NAME may be dotted: Class.method), or package.module:NAME.",
+        show_default=False,
+    ),
+]
+Point = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        "-a",
+        metavar="POINT",
+        show_default=False,
+        help="The point, by parameter name: x=[1,2,3],w=0.5; nested lists for a "
+        "tensor of more dimensions (x=[[1,2],[3,4]]). Repeatable.",
+    ),
+]
+Random = Annotated[
+    int | None,
+    typer.Option(
+        "--random",
+        metavar="N",
+        show_default=False,
+        help="Check N random points (normal draws, around --at when given) and report the worst.",
+    ),
+]
+Seed = Annotated[int, typer.Option("--seed", metavar="S", help="Seed of --random.")]
+Shape = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--shape",
+        metavar="NAME=N,M",
+        show_default=False,
+        help="A parameter's shape for --random without --at (x=3,4; x= a scalar). Repeatable.",
+    ),
+]
+
+
+Symbolic = Annotated[
+    bool,
+    typer.Option(
+        "--symbolic/--no-symbolic",
+        help="Also trace the function into gradcalc's function table and compare "
+        "SymPy's derivative (a scalar output of float64 code).",
+    ),
+]
+
+
+def check(
+    target: Target,
+    at: Point = None,
+    random: Random = None,
+    seed: Seed = 0,
+    shape: Shape = None,
+    symbolic: Symbolic = True,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    json: Json = False,
+) -> int:
+    """Check the gradients of your own PyTorch function (runs your file)."""
+    from ...usercode.run import check as run
+    from ..group import exit_code
+
+    result = run(target, list(at or []) or None, random, seed, list(shape or []) or None, symbolic)
+    if json:
+        from ...jsonout import usercheck
+
+        emit(usercheck.check(result))
+    else:
+        from ...render.usercheck import view
+
+        show(view(result))
+    return exit_code(result.status)
