@@ -387,3 +387,61 @@ PlotJson = Annotated[
     bool,
     typer.Option("--json", help="The plotted data as one strict JSON document (see schemas/)."),
 ]
+
+
+# taylor's own options.
+def _taylor_order(value: int) -> int:
+    from ..taylor import MAX_ORDER
+
+    if not 0 <= value <= MAX_ORDER:
+        raise typer.BadParameter(f"{value} is not a degree gradcalc expands to: 0 to {MAX_ORDER}")
+    return value
+
+
+TaylorOrder = Annotated[
+    int,
+    typer.Option(
+        "--order",
+        "-n",
+        metavar="N",
+        callback=_taylor_order,
+        help="The degree of the polynomial, 0 to 10.",
+    ),
+]
+
+
+def _positive(value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter("must be a positive number")
+    return value
+
+
+RadiusTolerance = Annotated[
+    float,
+    typer.Option(
+        "--tolerance",
+        metavar="TOL",
+        callback=_positive,
+        help="The radius is the distance from a within which |f − P| stays at most TOL "
+        "(absolute), on a geometric grid of distances, 16 a decade, both sides.",
+    ),
+]
+TaylorVariable = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--wrt",
+        "-w",
+        metavar="NAME",
+        help="The variable to expand in (the others are held at the point). "
+        "Needed when there are several.",
+        show_default=False,
+    ),
+]
+TaylorExplain = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        help="Derive each coefficient as f⁽ᵏ⁾(a)/k!: the derivatives step by step, each "
+        "rule named and each step checked against SymPy (a failed check exits 70).",
+    ),
+]

@@ -16,7 +16,7 @@ _gradcalc() {
         [[ ${COMP_WORDS[i]} != -* ]] && { cmd="${COMP_WORDS[i]}"; break; }
     done
     if [[ -z $cmd ]]; then
-        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate completion diff functions graph perceptron plot repl'; fi
+        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate completion diff functions graph perceptron plot repl taylor'; fi
         return
     fi
     case "$cmd $prev" in
@@ -57,6 +57,12 @@ _gradcalc() {
         "plot --output"|"plot -o") :; return ;;
         "plot --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "plot --timeout") :; return ;;
+        "taylor --at"|"taylor -a") :; return ;;
+        "taylor --order"|"taylor -n") :; return ;;
+        "taylor --wrt"|"taylor -w") :; return ;;
+        "taylor --tolerance") :; return ;;
+        "taylor --digits") :; return ;;
+        "taylor --timeout") :; return ;;
     esac
     [[ $cur == -* ]] || return
     case "$cmd" in
@@ -68,6 +74,7 @@ _gradcalc() {
         perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --lr --dtype --classes --digits --timeout --json --help -h' ;;
         plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --fd-error --output -o --force --points --timeout --json --help -h' ;;
         repl) _gradcalc_reply -W '--json --help -h' ;;
+        taylor) _gradcalc_reply -W '--at -a --order -n --wrt -w --tolerance --explain --digits --timeout --json --help -h' ;;
     esac
 }
 

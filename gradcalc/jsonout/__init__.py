@@ -18,6 +18,8 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | plot | `plot` | plot.schema.json |
 | plot --fd-error | `fd_error` | fd_error.schema.json |
 | functions | `functions` | functions.schema.json |
+| taylor | `taylor` | taylor.schema.json |
+| taylor --explain | `taylor_explained` | taylor-explain.schema.json |
 | repl --json | `repl_message`, `repl_output`, `with_exit_code` | repl.schema.json |
 """
 
@@ -36,6 +38,7 @@ from .onepoint import diff, jacobian
 from .plots import fd_error, plot
 from .session_lines import repl_message, repl_output, with_exit_code
 from .table import functions
+from .taylor import taylor, taylor_explained
 from .training import accumulate, perceptron, softmax_layer
 
 __all__ = [
@@ -62,5 +65,7 @@ __all__ = [
     "repl_message",
     "repl_output",
     "softmax_layer",
+    "taylor",
+    "taylor_explained",
     "with_exit_code",
 ]

@@ -2,6 +2,6 @@
 
 `COMMANDS` is the order `gradcalc --help` lists them in."""
 
-from . import accumulate, completion, diff, functions, graph, perceptron, plot, repl
+from . import accumulate, completion, diff, functions, graph, perceptron, plot, repl, taylor
 
-COMMANDS = (diff, plot, graph, perceptron, accumulate, functions, completion, repl)
+COMMANDS = (diff, taylor, plot, graph, perceptron, accumulate, functions, completion, repl)
