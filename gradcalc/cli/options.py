@@ -445,3 +445,33 @@ TaylorExplain = Annotated[
         "rule named and each step checked against SymPy (a failed check exits 70).",
     ),
 ]
+
+
+# diff's --certify and --direction.
+Certify = Annotated[
+    bool,
+    typer.Option(
+        "--certify",
+        help="Enclose each derivative's exact value in a ball with a rigorous radius "
+        "(Arb interval arithmetic, pip install 'gradcalc\\[certify]'), and say whether "
+        "autograd's and the finite differences' values fall inside.",
+    ),
+]
+Direction = Annotated[
+    str | None,
+    typer.Option(
+        "--direction",
+        metavar="VECTOR",
+        help="The directional derivative along VECTOR, e.g. [1,1] (one component per "
+        "variable, in order), normalized to length 1: the gradient's dot product, "
+        "checked by finite differences along the line.",
+        show_default=False,
+    ),
+]
+Unnormalized = Annotated[
+    bool,
+    typer.Option(
+        "--unnormalized",
+        help="With --direction: use VECTOR as given (∇f · v), not scaled to length 1.",
+    ),
+]

@@ -8,6 +8,7 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | --- | --- | --- |
 | any error | `error` | error.schema.json |
 | diff | `diff` | diff.schema.json |
+| diff --certify, --direction | `certified` (adds to `diff`'s) | diff.schema.json |
 | diff --points | `diff_lines` (NDJSON), a line a point | diff.schema.json |
 | diff --explain, --answer | `explained` (`explanation`, `answer`) | explain.schema.json |
 | the same, at a point | `explained_at_point` | diff.schema.json |
@@ -23,6 +24,7 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | repl --json | `repl_message`, `repl_output`, `with_exit_code` | repl.schema.json |
 """
 
+from .certified import certified
 from .encoding import (
     NOT_CHECKED,
     SCHEMA_VERSION,
@@ -47,6 +49,7 @@ __all__ = [
     "SKIPPED",
     "accumulate",
     "answer",
+    "certified",
     "diff",
     "diff_lines",
     "dumps",

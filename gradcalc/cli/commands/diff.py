@@ -1,5 +1,4 @@
-"""`gradcalc diff`: the derivative at a point three ways and the verdict; or
-over a file's points; or explained step by step."""
+"""`gradcalc diff`: the derivative at a point three ways and the verdict (--points, --explain)."""
 
 from __future__ import annotations
 
@@ -15,9 +14,11 @@ from ..inputs import expression_and_point
 from ..options import (
     AnswerOption,
     At,
+    Certify,
     DiffFormat,
     DiffFormatOption,
     DiffTimeout,
+    Direction,
     DType,
     DTypeOption,
     Explain,
@@ -32,6 +33,7 @@ from ..options import (
     PointsFile,
     Pretty,
     Steps,
+    Unnormalized,
     Wrt,
     examples,
 )
@@ -72,6 +74,9 @@ def diff(
     answer: AnswerOption = None,
     output_format: DiffFormatOption = DiffFormat.text,
     pretty: Pretty = False,
+    certify: Certify = False,
+    direction: Direction = None,
+    unnormalized: Unnormalized = False,
     json: Json = False,
 ) -> int:
     """Derivative or gradient at a point, three ways (SymPy, torch autograd, finite
@@ -99,6 +104,10 @@ def diff(
         full=full,
         autograd=not no_autograd,
     )
+    if flags.certify or flags.direction:  # the table, each ball, D_u f
+        from ..diff_extras import answer_extras
+
+        return answer_extras(result, ctx.params)
     if json:
         from ...jsonout import diff as document
 
