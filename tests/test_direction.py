@@ -62,9 +62,5 @@ def test_unnormalized_alone_is_refused(cli):
 def test_text(cli):
     run = cli("diff", "x*y", "--at", "x=1,y=2", "--direction", "[1,1]")
     assert run.exit_code == 0
-    assert (
-        "D_u f = ∇f · u, unit direction u = (0.7071067812, 0.7071067812)"
-        in " ".join(run.stdout.split())
-        or "D_u f = ∇f · u" in run.stdout
-    )
+    assert "unit direction u = (0.7071067812," in run.stdout
     assert "finite differences along the line: 2.121320344" in run.stdout

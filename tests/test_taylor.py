@@ -179,3 +179,10 @@ def test_real_process():
     run = run_subprocess("taylor", "cos(x)", "--at", "0", "-n", "4", "--json")
     assert run.returncode == 0, run.stderr
     assert '"exact_polynomial": "1 - 1/2*x**2 + 1/24*x**4"' in run.stdout
+
+
+def test_the_cli_limit_is_the_library_limit():
+    from gradcalc.cli.options import TAYLOR_MAX_ORDER
+    from gradcalc.taylor import MAX_ORDER
+
+    assert TAYLOR_MAX_ORDER == MAX_ORDER

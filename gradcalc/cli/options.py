@@ -390,11 +390,14 @@ PlotJson = Annotated[
 
 
 # taylor's own options.
-def _taylor_order(value: int) -> int:
-    from ..taylor import MAX_ORDER
+TAYLOR_MAX_ORDER = 10  # taylor.MAX_ORDER (not imported: parsing options imports no numpy)
 
-    if not 0 <= value <= MAX_ORDER:
-        raise typer.BadParameter(f"{value} is not a degree gradcalc expands to: 0 to {MAX_ORDER}")
+
+def _taylor_order(value: int) -> int:
+    if not 0 <= value <= TAYLOR_MAX_ORDER:
+        raise typer.BadParameter(
+            f"{value} is not a degree gradcalc expands to: 0 to {TAYLOR_MAX_ORDER}"
+        )
     return value
 
 
