@@ -74,6 +74,42 @@ class Mark:
     stop: float | None = None
 
 
+@dataclass(frozen=True)
+class TangentPlane:
+    """z = value + Σ gradient[v]·(v − point[v]): a function of two variables
+    at the point (SymPy's gradient, as diff gives it)."""
+
+    point: dict[str, float]
+    value: float
+    gradient: dict[str, float]
+
+    def equation(self, digits: int | None = 10) -> str:
+        def number(v: float) -> str:
+            if digits is not None:
+                return f"{v:.{digits}g}"
+            return str(int(v)) if float(v).is_integer() and abs(v) < 2**53 else repr(float(v))
+
+        text = f"z = {number(self.value)}"
+        for name, slope in self.gradient.items():
+            at = self.point[name]
+            shift = name if at == 0 else f"({name} {'-' if at > 0 else '+'} {number(abs(at))})"
+            size = number(abs(slope))
+            text += f" {'-' if slope < 0 else '+'} " + (shift if size == "1" else f"{size}*{shift}")
+        return text
+
+
+@dataclass(frozen=True)
+class TaylorCurve:
+    """The Taylor polynomial of degree `order` drawn over the window."""
+
+    order: int
+    polynomial: str  # every float64 digit (it reads back as an expression)
+    shown: str  # with 10 significant digits
+    status: str
+    reason: str
+    piece: Piece
+
+
 @dataclass
 class Plot:
     expression: str
@@ -91,6 +127,8 @@ class Plot:
     status: str  # the point's verdict (verdict.STATUSES), "undefined" if f is
     reason: str
     notes: list[str] = field(default_factory=list)
+    plane: TangentPlane | None = None  # f of two variables, differentiable at the point
+    taylor: TaylorCurve | None = None  # asked for (plot --taylor N)
 
     def label(self) -> str:
         held = [f"{n}={v:g}" for n, v in self.point.items() if n != self.variable]
@@ -296,6 +334,7 @@ def build(
     derivative: bool = True,
     result: Result | None = None,
     samples: int = SAMPLES,
+    taylor: int | None = None,
 ) -> Plot:
     """The plot of `expression` along one variable around the point `at`.
 
@@ -303,7 +342,9 @@ def build(
     `check.Result` already computed at the point (diff --plot), saves
     computing it again. Raises UsageError for a vector variable or a bad
     choice of variable; a point where f is undefined is drawn, with no
-    tangent (status "undefined")."""
+    tangent (status "undefined"). `taylor`: the degree of a Taylor
+    polynomial to draw too. A function of two variables carries its
+    tangent plane at the point."""
     from . import points, verdict
 
     expr = as_expression(expression)
@@ -319,11 +360,13 @@ def build(
     _drawable("the window", a, b)
     value: float | None
     tangents: list[Tangent] = []
+    plane = None
     if isinstance(checked, DomainError):
         value, status, reason = None, verdict.Status.UNDEFINED, str(checked)
     else:
         value, status, reason = float(np.sum(checked.value)), checked.status, checked.reason
         tangents = _tangents(checked, variable, x0, value, (a, b))
+        plane = _plane(checked, flat, value)
 
     xs = np.linspace(a, b, samples)
     if a < x0 < b and not np.any(xs == x0):
@@ -353,6 +396,36 @@ def build(
         status=str(status),
         reason=reason,
         notes=notes,
+        plane=plane,
+        taylor=None if taylor is None else _taylor(expr, flat, variable, taylor, xs),
+    )
+
+
+def _plane(result: Result, flat: dict[str, float], value: float) -> TangentPlane | None:
+    """The tangent plane of a function of two variables, where both partials
+    are finite and no kink stands at the point."""
+    slopes = {p.wrt[0]: p.sympy for p in result.partials if p.order == 1}
+    if len(flat) != 2 or set(slopes) != set(flat) or result.kinks:
+        return None
+    if not all(isinstance(s, float) and np.isfinite(s) for s in slopes.values()):
+        return None
+    gradient = {name: float(slopes[name]) for name in flat}  # type: ignore[arg-type]
+    return TangentPlane(dict(flat), value, gradient)
+
+
+def _taylor(
+    expr: Expression, flat: dict[str, float], variable: str, order: int, xs: np.ndarray
+) -> TaylorCurve:
+    from . import taylor
+
+    expanded = taylor.expand(expr, flat, order=order, wrt=[variable])
+    return TaylorCurve(
+        order=order,
+        polynomial=expanded.polynomial(),
+        shown=expanded.polynomial(10),
+        status=expanded.status,
+        reason=expanded.reason,
+        piece=Piece(xs, expanded.evaluate(xs)),
     )
 
 
@@ -364,7 +437,9 @@ def _differentiated(
     from . import check
 
     try:
-        result = check.differentiate(expr, point, wrt=[variable], autograd=False)
+        # Two variables: both partials, for the tangent plane.
+        wrt = list(expr.variables) if len(expr.variables) == 2 else [variable]
+        result = check.differentiate(expr, point, wrt=wrt, autograd=False)
     except DomainError as error:
         return error
     if isinstance(result, Jacobian):
@@ -405,7 +480,8 @@ def _tangents(
             Tangent(x0, at_value, float(kink.left), "left", a, x0),
             Tangent(x0, at_value, float(kink.right), "right", x0, b),
         ]
-    slope = result.partials[0].sympy  # a scalar variable's: a number, or None
+    along = [p for p in result.partials if p.wrt == (variable,)]
+    slope = along[0].sympy if along else None  # a scalar variable's: a number, or None
     if slope is None or isinstance(slope, list) or not np.isfinite(slope):
         return []
     return [Tangent(x0, value, float(slope), "both", a, b)]

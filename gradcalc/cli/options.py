@@ -478,3 +478,14 @@ Unnormalized = Annotated[
         help="With --direction: use VECTOR as given (∇f · v), not scaled to length 1.",
     ),
 ]
+PlotTaylor = Annotated[
+    int | None,
+    typer.Option(
+        "--taylor",
+        metavar="N",
+        callback=lambda value: None if value is None else _taylor_order(value),
+        help="Overlay the Taylor polynomial of degree N at the point (as gradcalc taylor "
+        "computes it), 0 to 10.",
+        show_default=False,
+    ),
+]

@@ -55,6 +55,7 @@ _gradcalc() {
         "plot --at"|"plot -a") :; return ;;
         "plot --wrt"|"plot -w") :; return ;;
         "plot --range"|"plot -r") :; return ;;
+        "plot --taylor") :; return ;;
         "plot --output"|"plot -o") :; return ;;
         "plot --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "plot --timeout") :; return ;;
@@ -73,7 +74,7 @@ _gradcalc() {
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
         perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --lr --dtype --classes --digits --timeout --json --help -h' ;;
-        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --fd-error --output -o --force --points --timeout --json --help -h' ;;
+        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --taylor --fd-error --output -o --force --points --timeout --json --help -h' ;;
         repl) _gradcalc_reply -W '--json --help -h' ;;
         taylor) _gradcalc_reply -W '--at -a --order -n --wrt -w --tolerance --explain --digits --timeout --json --help -h' ;;
     esac

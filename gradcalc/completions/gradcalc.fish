@@ -70,6 +70,7 @@ complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l at -s a -x -d 'The
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l wrt -s w -x -d 'The variable along which to draw (the others are held at the point). Needed when there are several.'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l range -s r -x -d 'The window of the variable, e.g. -2:2. Default: around the point.'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l no-derivative -d 'Leave out the panel of f′.'
+complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l taylor -x -d 'Overlay the Taylor polynomial of degree N at the point (as gradcalc taylor computes it), 0 to 10.'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l fd-error -d 'Instead: the error of finite differences against the step h (log-log), central, forward and five-point, in float64 and float32.'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l output -s o -x -d 'Write an image instead: FILE.svg, .png or .pdf (needs pip install \'gradcalc[plot]\').'
 complete -c gradcalc -n '__fish_seen_subcommand_from plot' -l force -d 'With --output: replace FILE if it exists (a symbolic link is replaced itself, never written through).'

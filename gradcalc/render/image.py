@@ -51,6 +51,7 @@ COLOURS = {
     "tangent": "#ff7f0e",
     "derivative": "#9467bd",
     "mark": "#d62728",
+    "taylor": "#2ca02c",
 }
 
 
@@ -144,6 +145,18 @@ def function(plot: Plot, path: str, replace: bool = False) -> None:
                 gid=f"tangent-{tangent.side}",
                 label=f"tangent{side}, slope ${_number(tangent.slope)}$",
             )
+        if plot.taylor is not None:
+            top.plot(
+                plot.taylor.piece.x,
+                plot.taylor.piece.y,
+                color=COLOURS["taylor"],
+                linewidth=1.2,
+                linestyle=":",
+                gid="taylor",
+                label=f"Taylor polynomial, degree {plot.taylor.order}",
+            )
+        if plot.plane is not None:  # a legend line of its own: the equation
+            top.plot([], [], " ", gid="tangent-plane", label=f"plane: {plot.plane.equation(4)}")
         _marks(top, plot)
         top.set_xlim(*plot.window)
         top.set_ylim(*plot.y_limits)

@@ -22,6 +22,7 @@ from ..options import (
     NoDerivative,
     PlotJson,
     PlotPoints,
+    PlotTaylor,
     Timeout,
     Window,
     examples,
@@ -35,6 +36,7 @@ SETTINGS = {
         "gradcalc plot 'sin(x**2)' --at 3",
         "gradcalc plot 'abs(x)' --at 0 --range -1:1 --output abs.svg",
         "gradcalc plot 'sin(x)' --at 1 --fd-error --json",
+        "gradcalc plot 'exp(x)' --at 0 --taylor 3 --range -3:3",
     ),
 }
 
@@ -56,6 +58,7 @@ def plot(
     wrt: AlongVariable = None,
     range_: Window = None,
     no_derivative: NoDerivative = False,
+    taylor: PlotTaylor = None,
     fd_error: FdError = False,
     output: ImageFile = None,
     force: Force = False,
@@ -72,6 +75,8 @@ def plot(
     drawn_window = window(range_) if range_ is not None else None
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
+    if taylor is not None and (fd_error or points is not None):
+        raise UsageError("--taylor draws over f at the point: not with --fd-error or --points")
     if points is not None:
         if at or fd_error or json or output:
             raise UsageError(
@@ -82,7 +87,7 @@ def plot(
         return _error_curve(expr, point, wrt, json, output, force)
     from ...plotting import build
 
-    drawn = build(expr, point, wrt, drawn_window, not no_derivative)
+    drawn = build(expr, point, wrt, drawn_window, not no_derivative, taylor=taylor)
     _show("function", drawn, json, output, force)
     return exit_code(drawn.status)
 
