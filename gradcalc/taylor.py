@@ -40,7 +40,7 @@ from .functions import TABLE
 from .parsing import Expression, as_expression
 from .verdict import Status, Tolerance
 
-MAX_ORDER = 10
+MAX_ORDER = 8  # autograd's nested graphs grow fast past it (see _autograd)
 DEFAULT_ORDER = 3
 DEFAULT_TOLERANCE = 1e-6
 DISTANCES = (1.0, 0.1, 0.01, 0.001)  # the h at which the remainder is measured
@@ -52,6 +52,7 @@ AUTOGRAD_TOLERANCE = verdict.AUTOGRAD_TOLERANCE["float64"]
 MPMATH_TOLERANCE = Tolerance(rtol=1e-12, atol=1e-15)
 MAX_EXACT = 40  # characters of a coefficient's exact form shown
 MAX_EXACT_POLYNOMIAL = 400
+MAX_EXACT_DERIVATIVE = 2_000  # characters of a derivative whose exact value is sought
 
 
 @dataclass(frozen=True)
@@ -245,34 +246,41 @@ def exact_number(value: float) -> Any:
 def _sympy(
     expr: Expression, flat: dict[str, float], variable: str, order: int
 ) -> tuple[list[Any], list[float | None]]:
-    """SymPy's coefficients: each exact (a SymPy number, or None when it is
-    long or not finite) and as a float, from k derivatives at 30 digits."""
-    import sympy as sp
+    """The computer algebra system's coefficients: each exact (a SymPy
+    number, or None when it is long or not finite) and as a float, from k
+    derivatives at 30 digits. SymEngine differentiates where it can take
+    every function (a derivative of order 6 swells: SymPy took seconds);
+    the exact form is SymPy's, for a short derivative."""
+    from . import cas
 
-    from .cas import sympy_engine as engine
-
+    engine = cas.choose(expr, any_size=True)
     symbols = engine.symbols_for(expr.variables, {})
     f = engine.build(expr, symbols)
     x = symbols[variable]
     subs = engine.substitutions(symbols, {n: np.float64(v) for n, v in flat.items()})
-    exact_point = {s: exact_number(flat[n]) for n, s in symbols.items()}
     exact: list[Any] = []
     floats: list[float | None] = []
     derivative = f
     for k in range(order + 1):
         if k:
-            derivative = sp.diff(derivative, x)
+            derivative = engine.derivative(derivative, (x,))
         value, _ = engine.value_at(derivative, subs)
         floats.append(None if value is None else value / math.factorial(k))
-        exact.append(_exact(derivative, exact_point, k) if value is not None else None)
+        exact.append(None if value is None else _exact(derivative, flat, k))
     return exact, floats
 
 
-def _exact(derivative: Any, point: dict, k: int) -> Any:
+def _exact(derivative: Any, flat: dict[str, float], k: int) -> Any:
+    """f^(k)(a)/k! exactly, when the derivative is short enough to ask SymPy."""
     import sympy as sp
 
+    if len(str(derivative)) > MAX_EXACT_DERIVATIVE:
+        return None
+    # A SymEngine expression converts through its own _sympy_ (no text is read).
+    formula = sp.sympify(derivative)
+    point = {s: exact_number(flat[s.name]) for s in formula.free_symbols}
     try:
-        number = sp.nsimplify(derivative.xreplace(point) / sp.factorial(k), rational=False)
+        number = formula.xreplace(point) / sp.factorial(k)
     except (TypeError, ValueError, ZeroDivisionError):
         return None
     if number.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.Float) or len(sp.sstr(number)) > MAX_EXACT:
@@ -310,8 +318,11 @@ def _exact_polynomial(exact: list[Any], variable: str, at: float) -> str | None:
 def _autograd(
     expr: Expression, flat: dict[str, float], variable: str, order: int
 ) -> list[float | None]:
-    """torch's coefficients: autograd.grad of the previous derivative, each
-    kept in the graph (create_graph) for the next; float64."""
+    """torch's coefficients, float64: autograd.grad of the previous
+    derivative, each kept in the graph (create_graph) for the next. Its cost
+    grows fast with the order (a graph of graphs: exp(sin(x))*atan(x**2)/
+    (1+x**2) takes 1.5 s at order 8, 30 s at 10), hence MAX_ORDER; nested
+    torch.func.jvp measured slower still (50 s at order 10)."""
     import torch
 
     from . import autograd

@@ -390,7 +390,7 @@ PlotJson = Annotated[
 
 
 # taylor's own options.
-TAYLOR_MAX_ORDER = 10  # taylor.MAX_ORDER (not imported: parsing options imports no numpy)
+TAYLOR_MAX_ORDER = 8  # taylor.MAX_ORDER (not imported: parsing options imports no numpy)
 
 
 def _taylor_order(value: int) -> int:
@@ -408,7 +408,7 @@ TaylorOrder = Annotated[
         "-n",
         metavar="N",
         callback=_taylor_order,
-        help="The degree of the polynomial, 0 to 10.",
+        help="The degree of the polynomial, 0 to 8.",
     ),
 ]
 
@@ -485,7 +485,7 @@ PlotTaylor = Annotated[
         metavar="N",
         callback=lambda value: None if value is None else _taylor_order(value),
         help="Overlay the Taylor polynomial of degree N at the point (as gradcalc taylor "
-        "computes it), 0 to 10.",
+        "computes it), 0 to 8.",
         show_default=False,
     ),
 ]
