@@ -109,6 +109,7 @@ def _arb_table(arb: Any) -> dict[str, Callable[..., Any]]:
         "cbrt": lambda x: x.sgn() * abs(x).root(3),
         "detach": lambda x: x,
         "Heaviside": lambda x, *half: _step(arb, x),
+        "DiracDelta": lambda x, *order: _spike(arb, x),
         "Max": lambda *xs: _fold(lambda a, b: a.max(b), xs),
         "Min": lambda *xs: _fold(lambda a, b: a.min(b), xs),
     }
@@ -120,6 +121,12 @@ def _step(arb: Any, x: Any) -> Any:
     if x < 0:
         return arb(0)
     raise Unsupported("Heaviside's ball straddles 0 (the step itself): Arb cannot decide it")
+
+
+def _spike(arb: Any, x: Any) -> Any:
+    if x > 0 or x < 0:
+        return arb(0)  # DiracDelta (sign's derivative) is 0 away from 0
+    raise Unsupported("DiracDelta's ball holds 0 (the spike itself): Arb cannot evaluate it")
 
 
 def _fold(op: Callable[[Any, Any], Any], items: tuple) -> Any:
@@ -235,6 +242,10 @@ def certify(result: Any) -> list[Certificate]:
     from .cas import sympy_engine as engine
 
     flint()  # the missing extra is said before any work
+    if getattr(result, "tree", None) is None:  # a Jacobian: several values
+        raise UsageError(
+            "takes a function with one value (this one is vector-valued)", option="certify"
+        )
     if result.tree is None or any(np.ndim(v) != 0 for v in result.point.values()):
         raise UsageError("takes scalar variables (a vector has no single ball)", option="certify")
     symbols = engine.symbols_for(result.tree.variables, {})

@@ -60,8 +60,12 @@ def parse(text: str) -> list[float]:
 
 def along(result: Any, text: str, normalize: bool = True) -> Directional:
     """D_u f at the point of a first-order `check.Result` (scalar variables)."""
-    names = list(result.wrt)
-    if result.order != 1 or any(np.ndim(v) != 0 for v in result.point.values()):
+    names = list(getattr(result, "wrt", []))
+    if (
+        getattr(result, "partials", None) is None
+        or result.order != 1
+        or any(np.ndim(v) != 0 for v in result.point.values())
+    ):
         raise UsageError("takes first derivatives of scalar variables", option="direction")
     given = parse(text)
     if len(given) != len(names):

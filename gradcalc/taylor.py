@@ -365,7 +365,7 @@ class MpFunction:
             else:
                 value = TABLE[node.op].mpmath(mp, *[values[id(a)] for a in node.args])
             if not isinstance(value, mp.mpf):
-                raise ValueError("not a real number")
+                value = mp.mpf(value)  # a builder's plain 0 (relu); a complex one raises
             values[id(node)] = value
         return values[id(self.expr.root)]
 
