@@ -397,7 +397,7 @@ def build(
         reason=reason,
         notes=notes,
         plane=plane,
-        taylor=None if taylor is None else _taylor(expr, flat, variable, taylor, xs),
+        taylor=None if taylor is None else _taylor(expr, flat, variable, taylor, xs, notes),
     )
 
 
@@ -414,11 +414,22 @@ def _plane(result: Result, flat: dict[str, float], value: float) -> TangentPlane
 
 
 def _taylor(
-    expr: Expression, flat: dict[str, float], variable: str, order: int, xs: np.ndarray
-) -> TaylorCurve:
+    expr: Expression,
+    flat: dict[str, float],
+    variable: str,
+    order: int,
+    xs: np.ndarray,
+    notes: list[str],
+) -> TaylorCurve | None:
+    """The Taylor polynomial along the slice; None (and a note) where f is
+    undefined at the point, which the plot still draws."""
     from . import taylor
 
-    expanded = taylor.expand(expr, flat, order=order, wrt=[variable])
+    try:
+        expanded = taylor.expand(expr, flat, order=order, wrt=[variable])
+    except DomainError as error:
+        notes.append(f"no Taylor polynomial: {error}")
+        return None
     return TaylorCurve(
         order=order,
         polynomial=expanded.polynomial(),

@@ -638,3 +638,9 @@ def test_no_tangent_plane_for_one_variable_or_at_a_kink(cli):
     assert "tangent_plane" not in cli("plot", "sin(x)", "--at", "1", "--json").json
     kinked = cli("plot", "abs(x) + y", "--at", "x=0,y=1", "--wrt", "y", "--json").json
     assert "tangent_plane" not in kinked
+
+
+def test_taylor_overlay_where_f_is_undefined_is_a_note(cli):
+    run = cli("plot", "log(x)", "--at", "0", "--range", "-1:2", "--taylor", "2")
+    assert run.exit_code == 3  # the plot's own verdict: f is undefined at the point
+    assert "no Taylor polynomial: log(x) is not finite at x=0" in run.stdout
