@@ -24,6 +24,7 @@ from . import numeric
 from .errors import DomainError, TooLargeError, UsageError
 from .functions import TABLE
 from .jacobian import Jacobian
+from .overlays import TangentPlane, TaylorCurve, tangent_plane, taylor_curve
 from .parsing import Expression, as_expression
 
 if TYPE_CHECKING:
@@ -72,42 +73,6 @@ class Mark:
     kind: str
     x: float
     stop: float | None = None
-
-
-@dataclass(frozen=True)
-class TangentPlane:
-    """z = value + Σ gradient[v]·(v − point[v]): a function of two variables
-    at the point (SymPy's gradient, as diff gives it)."""
-
-    point: dict[str, float]
-    value: float
-    gradient: dict[str, float]
-
-    def equation(self, digits: int | None = 10) -> str:
-        def number(v: float) -> str:
-            if digits is not None:
-                return f"{v:.{digits}g}"
-            return str(int(v)) if float(v).is_integer() and abs(v) < 2**53 else repr(float(v))
-
-        text = f"z = {number(self.value)}"
-        for name, slope in self.gradient.items():
-            at = self.point[name]
-            shift = name if at == 0 else f"({name} {'-' if at > 0 else '+'} {number(abs(at))})"
-            size = number(abs(slope))
-            text += f" {'-' if slope < 0 else '+'} " + (shift if size == "1" else f"{size}*{shift}")
-        return text
-
-
-@dataclass(frozen=True)
-class TaylorCurve:
-    """The Taylor polynomial of degree `order` drawn over the window."""
-
-    order: int
-    polynomial: str  # every float64 digit (it reads back as an expression)
-    shown: str  # with 10 significant digits
-    status: str
-    reason: str
-    piece: Piece
 
 
 @dataclass
@@ -366,7 +331,7 @@ def build(
     else:
         value, status, reason = float(np.sum(checked.value)), checked.status, checked.reason
         tangents = _tangents(checked, variable, x0, value, (a, b))
-        plane = _plane(checked, flat, value)
+        plane = tangent_plane(checked, flat, value)
 
     xs = np.linspace(a, b, samples)
     if a < x0 < b and not np.any(xs == x0):
@@ -377,9 +342,11 @@ def build(
     _drawable("f's values across the window", *y_limits)
     sampled = _sampling(along, xs)
     curve = _trace(along.values, sampled, y_limits)
+    overlay = None if taylor is None else taylor_curve(expr, flat, variable, taylor, xs)
     slopes, slope_text, notes = (
         _derivative_pieces(along, sampled) if derivative else (None, None, [])
     )
+    notes = notes + ([overlay] if isinstance(overlay, str) else [])
     return Plot(
         expression=expr.source,
         variable=variable,
@@ -397,46 +364,7 @@ def build(
         reason=reason,
         notes=notes,
         plane=plane,
-        taylor=None if taylor is None else _taylor(expr, flat, variable, taylor, xs, notes),
-    )
-
-
-def _plane(result: Result, flat: dict[str, float], value: float) -> TangentPlane | None:
-    """The tangent plane of a function of two variables, where both partials
-    are finite and no kink stands at the point."""
-    slopes = {p.wrt[0]: p.sympy for p in result.partials if p.order == 1}
-    if len(flat) != 2 or set(slopes) != set(flat) or result.kinks:
-        return None
-    if not all(isinstance(s, float) and np.isfinite(s) for s in slopes.values()):
-        return None
-    gradient = {name: float(slopes[name]) for name in flat}  # type: ignore[arg-type]
-    return TangentPlane(dict(flat), value, gradient)
-
-
-def _taylor(
-    expr: Expression,
-    flat: dict[str, float],
-    variable: str,
-    order: int,
-    xs: np.ndarray,
-    notes: list[str],
-) -> TaylorCurve | None:
-    """The Taylor polynomial along the slice; None (and a note) where f is
-    undefined at the point, which the plot still draws."""
-    from . import taylor
-
-    try:
-        expanded = taylor.expand(expr, flat, order=order, wrt=[variable])
-    except DomainError as error:
-        notes.append(f"no Taylor polynomial: {error}")
-        return None
-    return TaylorCurve(
-        order=order,
-        polynomial=expanded.polynomial(),
-        shown=expanded.polynomial(10),
-        status=expanded.status,
-        reason=expanded.reason,
-        piece=Piece(xs, expanded.evaluate(xs)),
+        taylor=overlay if isinstance(overlay, TaylorCurve) else None,
     )
 
 

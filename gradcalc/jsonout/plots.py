@@ -67,7 +67,7 @@ def plot(drawn: Plot) -> dict[str, Any]:
             "polynomial": drawn.taylor.polynomial,
             "status": drawn.taylor.status,
             "reason": drawn.taylor.reason,
-            "pieces": pieces([drawn.taylor.piece]),
+            "pieces": [{"x": numbers(drawn.taylor.x), "y": numbers(drawn.taylor.y)}],
         }
     return document
 

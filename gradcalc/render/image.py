@@ -147,8 +147,8 @@ def function(plot: Plot, path: str, replace: bool = False) -> None:
             )
         if plot.taylor is not None:
             top.plot(
-                plot.taylor.piece.x,
-                plot.taylor.piece.y,
+                plot.taylor.x,
+                plot.taylor.y,
                 color=COLOURS["taylor"],
                 linewidth=1.2,
                 linestyle=":",

@@ -137,8 +137,7 @@ def function(plot: Plot, width: int = 80, color: bool = False, height: int = 16)
         x, y = tangent.line()
         _draw(figure, x, y, plot.y_limits, COLOURS["tangent"])
     if plot.taylor is not None:
-        piece = plot.taylor.piece
-        _draw(figure, piece.x, piece.y, plot.y_limits, COLOURS["taylor"])
+        _draw(figure, plot.taylor.x, plot.taylor.y, plot.y_limits, COLOURS["taylor"])
     _marks(figure, plot)
     parts = [*_wrap([_title(plot)], width), figure.show()]
     if plot.derivative:
