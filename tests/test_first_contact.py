@@ -47,6 +47,9 @@ SAMPLES = {
     "output": ("p.svg", "p.svg"),
     "answer": ("2*x", "2*x"),  # diff --answer
     "output_format": ("latex", "latex"),  # diff --format (graph's is `format`)
+    "direction": ("[1,1]", "[1,1]"),  # diff --direction
+    "tolerance": ("0.001", 0.001),  # taylor --tolerance
+    "taylor": ("3", 3),  # plot --taylor
 }
 # Where a command's option takes other values than SAMPLES gives.
 COMMAND_SAMPLES = {("diff", "format"): ("csv", "csv")}
@@ -62,6 +65,7 @@ REQUIRED = {
     "graph": ["-x^2"],
     "accumulate": ["-x^2"],
     "plot": ["-x^2"],
+    "taylor": ["-x^2"],
     "perceptron": ["--x", "1", "--y", "0"],
     "completion": ["bash"],
     "functions": [],

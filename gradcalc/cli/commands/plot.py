@@ -36,7 +36,6 @@ SETTINGS = {
         "gradcalc plot 'sin(x**2)' --at 3",
         "gradcalc plot 'abs(x)' --at 0 --range -1:1 --output abs.svg",
         "gradcalc plot 'sin(x)' --at 1 --fd-error --json",
-        "gradcalc plot 'exp(x)' --at 0 --taylor 3 --range -3:3",
     ),
 }
 

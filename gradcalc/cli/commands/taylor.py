@@ -35,7 +35,6 @@ SETTINGS = {
     "and how far it holds.",
     "epilog": examples(
         "gradcalc taylor 'sin(x)' --at 0 --order 5",
-        "gradcalc taylor 'log(1+x)' --at 0 -n 6 --tolerance 1e-3",
         "gradcalc taylor 'exp(x)*y' --at x=1,y=2 --wrt x --json",
         "gradcalc taylor 'atan(x)' --at 1 -n 3 --explain",
     ),
