@@ -5,8 +5,10 @@ SymPy's derivative expression (the one `diff` evaluates in 30 digits) is
 walked node by node and evaluated with `flint.arb` balls: every operation
 returns a ball that is guaranteed to hold the exact result of the same
 operation on every number in its inputs' balls, so the final ball holds the
-derivative's exact value at the point (the point itself is exact: a float64
-is a dyadic rational). The working precision starts at `START_BITS` and is
+derivative's exact value at the point. A coordinate enters as its float64
+joined with the exact number it stands for (0.1 typed is 1/10, pi/4 is pi/4;
+3 and 0.5 are their float64): the ball holds the value at what was typed as
+well as at its float64. The working precision starts at `START_BITS` and is
 doubled until the radius is below `TARGET_RELATIVE` of the midpoint (or
 `MAX_BITS` is reached). The ball is then written as two float64s, midpoint
 and radius, the radius rounded outward so the float ball still holds Arb's.
@@ -145,11 +147,7 @@ def evaluate(f: Any, point: dict, bits: int) -> Any:
     saved = fl.ctx.prec
     fl.ctx.prec = bits
     try:
-        walker = _Walker(sp, fl.arb, point)
-        for node in sp.postorder_traversal(f):
-            if node not in walker.done:
-                walker.done[node] = walker.node(node)
-        return walker.done[f]
+        return _Walker(sp, fl.arb, point).ball_of(f)
     finally:
         fl.ctx.prec = saved
 
@@ -165,7 +163,7 @@ class _Walker:
     def leaf(self, node: Any) -> Any:
         sp, arb = self.sp, self.arb
         if node.is_Symbol:
-            return arb(float(self.point[node]))
+            return self.coordinate(float(self.point[node]))
         if node.is_Integer:
             return arb(int(node))
         if node.is_Rational:
@@ -177,6 +175,24 @@ class _Walker:
         if node.is_Float:
             return arb(str(node))  # a decimal SymPy kept: read at the working precision
         raise Unsupported(f"Arb has no {type(node).__name__}")
+
+    def coordinate(self, value: float) -> Any:
+        """A coordinate of the point as a ball: the float64 itself, joined
+        with the exact number it stands for when that differs (0.1 typed is
+        1/10, pi/4 is pi/4: `taylor.exact_number`), so that the ball holds
+        the derivative at what was typed as well as at its float64."""
+        from .taylor import exact_number
+
+        exact = exact_number(value)
+        if exact.is_Float or exact == value:
+            return self.arb(value)
+        return self.arb(value).union(self.ball_of(exact))
+
+    def ball_of(self, f: Any) -> Any:
+        for node in self.sp.postorder_traversal(f):
+            if node not in self.done:
+                self.done[node] = self.node(node)
+        return self.done[f]
 
     def node(self, node: Any) -> Any:
         if not node.args:

@@ -98,3 +98,28 @@ def test_without_python_flint_it_is_one_line_naming_the_extra(cli, monkeypatch):
 def test_refused_combinations(cli, extra):
     run = cli("diff", "x**2", "--certify", *extra, input='{"x": 1}\n')
     assert run.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "exact_point", "hand"),
+    [
+        (
+            "exp(x)*cos(x)",
+            "0.7",
+            lambda: mp.mpf("0.7"),
+            lambda x: mp.exp(x) * (mp.cos(x) - mp.sin(x)),
+        ),
+        ("1/(1-x)", "0.9", lambda: mp.mpf(9) / 10, lambda x: 1 / (1 - x) ** 2),
+        ("sin(x**2)", "pi/4", lambda: mp.pi / 4, lambda x: 2 * x * mp.cos(x**2)),
+        ("atan(x)", "0.1", lambda: mp.mpf(1) / 10, lambda x: 1 / (1 + x**2)),
+    ],
+)
+def test_ball_holds_the_value_at_what_was_typed_too(cli, expression, at, exact_point, hand):
+    """0.7 typed is 7/10, not its float64 neighbour: the ball holds the
+    derivative at both, and stays tight."""
+    (certificate,) = cli("diff", expression, "--at", at, "--certify", "--json").json["certificates"]
+    ball = certificate["ball"]
+    with mp.workdps(50):
+        for x in (exact_point(), mp.mpf(float(exact_point()))):
+            assert abs(hand(x) - mp.mpf(ball["midpoint"])) <= mp.mpf(ball["radius"])
+    assert ball["radius"] <= RELATIVE_RADIUS * abs(ball["midpoint"])
