@@ -477,6 +477,7 @@ class PointsPlot:
     y_limits: tuple[float, float]
     curve: list[Piece] | None
     derivative_text: str
+    outside: int = 0  # points outside the window (--range): not drawn
 
 
 def over_points(
@@ -484,9 +485,12 @@ def over_points(
     points: Points,
     wrt: Sequence[str] | None = None,
     progress: Callable[[int], object] | None = None,
+    window: tuple[float, float] | None = None,
 ) -> PointsPlot:
     """The derivative along one variable at every point of `points`
-    (a `pointsfile.Points`), as `diff --points` computes it."""
+    (a `pointsfile.Points`), as `diff --points` computes it, over `window`
+    (--range; default: the points' own span). Points outside it are counted
+    in `outside`, not drawn."""
     from . import batch
 
     expr = as_expression(expression)
@@ -495,9 +499,13 @@ def over_points(
     column = many.partials[0]
     x = np.asarray(points.columns[variable], dtype=np.float64).reshape(-1)
     slopes = np.asarray(column.sympy, dtype=np.float64).reshape(x.size, -1).sum(axis=-1)
-    a, b = float(np.min(x)), float(np.max(x))
+    a, b = window or (float(np.min(x)), float(np.max(x)))
     if a == b:
         a, b = window_around(a)
+    inside = (x >= a) & (x <= b)
+    outside = int(np.count_nonzero(~inside))
+    x, slopes = x[inside], slopes[inside]
+    statuses = [many.status(i) for i in np.flatnonzero(inside).tolist()]
     curve = None
     if len(expr.variables) == 1:
         xs = np.linspace(a, b, SAMPLES)
@@ -509,11 +517,12 @@ def over_points(
         variable=variable,
         x=x,
         derivative=slopes,
-        statuses=[many.status(i) for i in range(x.size)],
+        statuses=statuses,
         window=(a, b),
         y_limits=_y_limits(shown, None),
         curve=curve,
         derivative_text=str(column.symbolic),
+        outside=outside,
     )
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_subprocess, validate
+from conftest import HANG_GUARD_SECONDS, ROOT, run_subprocess, validate
 
-from gradcalc import fderror, plotting
+from gradcalc import fderror, plotting, pointsfile
 from gradcalc.render import plot as terminal
 
 REFERENCES = Path(__file__).resolve().parent / "plots"
@@ -472,7 +472,11 @@ def test_help_and_terminal_plot_do_not_import_matplotlib():
     import subprocess
 
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n['plotille']\n"
@@ -762,3 +766,16 @@ def test_taylor_overlay_where_f_is_undefined_is_a_note(cli):
     run = cli("plot", "log(x)", "--at", "0", "--range", "-1:2", "--taylor", "2")
     assert run.exit_code == 3  # the plot's own verdict: f is undefined at the point
     assert "no Taylor polynomial: log(x) is not finite at x=0" in run.stdout
+
+
+def test_plot_over_points_honours_range(cli, tmp_path):
+    points = tmp_path / "points.csv"
+    points.write_text("x\n-3\n-1\n0.5\n1\n4\n")
+    drawn = plotting.over_points("x**2", pointsfile.read(points.read_text(), "p"), window=(-2, 2))
+    assert drawn.window == (-2, 2) and drawn.outside == 2
+    np.testing.assert_array_equal(drawn.x, [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(drawn.derivative, [-2.0, 1.0, 2.0])  # 2x, by hand
+    run = cli("plot", "x**2", "--points", str(points), "--range", "-2:2", env=NO_COLOR)
+    assert run.exit_code == 0
+    assert "o  d/dx at 3 points" in run.stdout
+    assert "2 more points outside --range, not drawn" in run.stdout

@@ -166,12 +166,21 @@ def _timeout_option(rest: str) -> typer.models.OptionInfo:
     )
 
 
-Timeout = Annotated[float, _timeout_option("; past it the run ends with exit 3. Default 5.")]
+ComputeTimeout = Annotated[  # a command that reads no input
+    float, _timeout_option("; past it the run ends with exit 3. Default 5.")
+]
+Timeout = Annotated[
+    float,
+    _timeout_option(
+        ", and at most as long waiting for input on stdin (EXPR '-'); past it the run "
+        "ends with exit 3. Default 5."
+    ),
+]
 DiffTimeout = Annotated[
     float,
     _timeout_option(
-        ", and at most as long waiting for --points input; past it the run ends with "
-        "exit 3. Default 5, and for --points 5 per chunk of 50,000 points."
+        ", and at most as long waiting for input (EXPR '-', --points); past it the run "
+        "ends with exit 3. Default 5, and for --points 5 per chunk of 50,000 points."
     ),
 ]
 
@@ -392,7 +401,8 @@ Window = Annotated[
         metavar="A:B",
         help="The window of the variable, e.g. -2:2; it must hold the point (else exit 2). "
         "Default: around the point. With --fd-error: the range of the step h, e.g. "
-        "1e-12:1 (default 1e-16:1).",
+        "1e-12:1 (default 1e-16:1). With --points: the window drawn (default: the points' "
+        "span); points outside it are counted, not drawn.",
         show_default=False,
     ),
 ]

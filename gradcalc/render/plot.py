@@ -280,6 +280,9 @@ def over_points(plot: PointsPlot, width: int = 80, color: bool = False, height: 
     ]
     if plot.curve:
         entries.append((f"⠤⠤ f' = {plot.derivative_text}", "derivative"))
+    if plot.outside:
+        more = f"{plot.outside} more point{'s' if plot.outside > 1 else ''}"
+        entries.append((f"   {more} outside --range, not drawn", "mark"))
     legend = [
         _paint(line, COLOURS[key], color) for text, key in entries for line in _wrap([text], width)
     ]

@@ -83,7 +83,7 @@ def plot(
             raise UsageError(
                 "--points draws in the terminal: without --at, --fd-error, --json, --output"
             )
-        return _over_points(expr, points, wrt)
+        return _over_points(expr, points, wrt, shown)
     if fd_error:
         return _error_curve(expr, point, wrt, shown, (json, output, force))
     from ...plotting import build
@@ -93,7 +93,9 @@ def plot(
     return exit_code(drawn.status)
 
 
-def _over_points(expression: Any, source: str, wrt: list[str] | None) -> int:
+def _over_points(
+    expression: Any, source: str, wrt: list[str] | None, shown: tuple[float, float] | None
+) -> int:
     from ... import pointsfile
     from ...plotting import over_points
     from ...render.plot import over_points as view
@@ -101,7 +103,7 @@ def _over_points(expression: Any, source: str, wrt: list[str] | None) -> int:
     stream, name = open_points(source)
     with stream:
         text = stream.read().decode("utf-8", "surrogateescape")
-    on_points = over_points(expression, pointsfile.read(text, name), wrt)
+    on_points = over_points(expression, pointsfile.read(text, name), wrt, window=shown)
     width, color = terminal()
     sys.stdout.write(reading_line() + view(on_points, width, color))
     return ExitCode.OK
