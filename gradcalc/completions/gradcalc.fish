@@ -4,7 +4,7 @@ complete -c gradcalc -f
 complete -c gradcalc -n __fish_use_subcommand -l version -s V -d 'Print the version and exit.'
 complete -c gradcalc -n __fish_use_subcommand -l help -s h -d 'Show this message and exit.'
 complete -c gradcalc -n __fish_use_subcommand -a accumulate -d 'What repeated backward() does to .grad: it accumulates unless zeroed.'
-complete -c gradcalc -n __fish_use_subcommand -a check -d 'Check the gradients of your own PyTorch function NAME in PATH.py (or package.module; losses.py:huber, mypkg.ops:softplus, model.py:Net.forward): reverse mode (torch.autograd.grad), forward mode (torch.func.jacfwd) where it works, and finite differences, at float64 tensors built from the point. WARNING: this imports and runs PATH.py (its top level, then NAME), as python or pytest would: check only code you trust. No other gradcalc command runs code. Exit 0 agree, 1 disagree or not differentiable (a kink), 3 undefined or past the budget, 2 bad use (no such file or name, a point that does not cover the parameters, no tensor returned) or an exception raised by your code (shown with your own frames only).'
+complete -c gradcalc -n __fish_use_subcommand -a check -d 'Check the gradients of your own PyTorch function (runs your file).'
 complete -c gradcalc -n __fish_use_subcommand -a completion -d 'Print the shell completion script for bash, zsh or fish.'
 complete -c gradcalc -n __fish_use_subcommand -a diff -d 'Derivative or gradient at a point, three ways (SymPy, torch autograd, finite differences), and whether they agree.'
 complete -c gradcalc -n __fish_use_subcommand -a functions -d 'List the functions and constants expressions may use.'
