@@ -94,7 +94,7 @@ def _budgeted(work: Callable[[], T], timeout: float | None, torch: bool = True) 
     """`work()` within the budget `timeout` sets (see the module's docstring)."""
     import importlib
 
-    from . import budget
+    from . import budgeted
     from .errors import BudgetError
 
     if timeout is None:
@@ -105,7 +105,7 @@ def _budgeted(work: Callable[[], T], timeout: float | None, torch: bool = True) 
         raise ValueError(f"timeout must be a positive number of seconds, or None, not {timeout!r}")
     for module in (*_ENGINES, "torch") if torch else _ENGINES:
         importlib.import_module(module)
-    return budget.call(work, float(timeout), BudgetError, advice="timeout=SECONDS, None for none")
+    return budgeted.call(work, float(timeout), BudgetError, advice="timeout=SECONDS, None for none")
 
 
 class Diff(Answer):

@@ -12,12 +12,9 @@ What is counted (the child says through a pipe which phase it is in):
   run fail; `--timeout S` seconds (DEFAULT_SECONDS when not given; for
   `--points`, DEFAULT_SECONDS per chunk of points unless --timeout is given).
   A separate wall-clock ceiling, WALL_FACTOR times as long, catches a child
-  that is blocked rather than computing: it counts only the time the child
-  spends neither on a CPU nor waiting in the run queue for one (Linux's
-  per-thread schedstat), so it scales with the load as the CPU budget does:
-  30 runs at once on 2 cores wait for the CPUs far past 60 s, and are not
-  blocked. Where schedstat cannot tell, the ceiling is scaled by the load
-  average per CPU instead.
+  that is blocked rather than computing: it counts only time spent neither
+  on a CPU nor queued for one (procstat), so it scales with the load as the
+  CPU budget does (else it is scaled by the load average per CPU).
 - waiting for input (`waiting()`): not computing. Unbounded unless
   `--timeout` was given, and then at most that many seconds, wall-clock.
 - writing the answer (`computed()`): the reader sets the pace; no clock.
@@ -43,6 +40,9 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, NoReturn, TextIO
 
+# What /proc says of a process: called under these names here (tests replace them).
+from .procstat import cpu_seconds, load_factor, queued, resident_bytes, runnable_seconds
+
 DEFAULT_SECONDS = 5.0  # CPU seconds of computing: one point, or one chunk of --points
 WALL_FACTOR = 10.0  # wall-clock ceiling of computing, in multiples of the CPU budget
 WALL_MINIMUM = 60.0  # ... and never below this many seconds
@@ -60,51 +60,6 @@ _UNDEFINED, _INTERNAL, _INTERRUPTED = 3, 70, 130
 # signal ended (its message and exit code); each returns the exit code to give.
 OnOverrun = Callable[[str], int]
 OnSignal = Callable[[str, int], int]
-
-
-def resident_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as stream:
-            return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def runnable_seconds(pid: int) -> float | None:
-    """Seconds process `pid`'s threads have spent on a CPU or waiting in the
-    run queue for one (Linux's schedstat, summed over its threads): the time
-    it was not blocked. None where /proc cannot tell."""
-    try:
-        total = 0
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
-                with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as stream:
-                    running, waiting = stream.read().split()[:2]
-                total += int(running) + int(waiting)
-        return total / 1e9
-    except (OSError, ValueError):
-        return None
-
-
-def load_factor() -> float:
-    """The 1-minute load average per CPU, at least 1: how much longer than
-    alone a run takes on this machine now."""
-    try:
-        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
-    except OSError:
-        return 1.0
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of process `pid` (all its threads), or None
-    where /proc cannot tell."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stream:
-            fields = stream.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
 
 # -- the child's side ------------------------------------------------------
 
@@ -270,112 +225,6 @@ def run(
                 os._exit(code)
     os.close(ready_write)
     return _Watch(pid, memory, on_overrun, on_signal).run(ready_read)
-
-
-def call(
-    function: Callable[[], Any],
-    seconds: float,
-    overrun: Callable[[str], BaseException],
-    advice: str = RAISE_IT_CLI,
-    memory: int = MEMORY_BYTES,
-) -> Any:
-    """`function()` in a forked child within a budget of `seconds` of CPU time
-    (with its wall-clock ceiling) and `memory`, as a command's: the value it
-    returns, or the exception it raises, pickled back and returned or raised
-    here. Past the budget the child is ended and `overrun(message)` raised
-    (`advice` says in the message how to raise the budget); Ctrl-C ends the
-    child and raises KeyboardInterrupt. Where there is no fork, or no memfd
-    to carry the answer, `function()` runs here, unbudgeted."""
-    if not hasattr(os, "fork") or not hasattr(os, "memfd_create"):
-        return function()
-    answer = os.memfd_create("gradcalc-answer")
-    try:
-        pid, ready_read = _fork_for(function, seconds, answer)
-        watch = _Watch(pid, memory, None, None)
-        watch.advice = advice
-        ended: dict[str, tuple] = {}
-
-        def on_overrun(message: str) -> int:
-            ended["overrun"] = (message,)
-            return _UNDEFINED
-
-        def on_signal(message: str, code: int) -> int:
-            ended["signal"] = (message, code)
-            return code
-
-        watch.on_overrun, watch.on_signal = on_overrun, on_signal
-        code = watch.run(ready_read)
-        if "overrun" in ended:
-            raise overrun(ended["overrun"][0])
-        if "signal" in ended:
-            message, code = ended["signal"]
-            if code == _INTERRUPTED:
-                raise KeyboardInterrupt
-            raise RuntimeError(f"gradcalc's budgeted computation ended: {message}")
-        return _answer(answer, code)
-    finally:
-        os.close(answer)
-
-
-def _fork_for(function: Callable[[], Any], seconds: float, answer: int) -> tuple[int, int]:
-    """Fork the child of `call`: it computes within the budget and writes
-    ("value", pickle) or ("error", pickle, words) to the memfd `answer`.
-    (pid, the read end of the pipe it says its phases on)."""
-    global _ready_fd
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            stream.flush()
-    ready_read, ready_write = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid:
-        os.close(ready_write)
-        return pid, ready_read
-    code = _INTERNAL
-    try:  # the child: never returns
-        import pickle
-
-        os.close(ready_read)
-        _die_with_parent(parent)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C
-        _ready_fd = ready_write
-        set_timeout(seconds, True)
-        computing()
-        try:
-            data = pickle.dumps(("value", function()))
-        except BaseException as error:  # handed to the caller, as if raised there
-            words = f"{type(error).__name__}: {error}"
-            try:
-                data = pickle.dumps(("error", pickle.dumps(error), words))
-            except Exception:
-                data = pickle.dumps(("error", b"", words))
-        _say("write")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(answer, view) :]
-        code = 0
-    finally:
-        os._exit(code)
-
-
-def _answer(answer: int, code: int) -> Any:
-    """What the child of `call` wrote: its value, or its exception raised."""
-    import pickle
-
-    size = os.fstat(answer).st_size
-    if code != 0 or not size:
-        raise RuntimeError(f"gradcalc's budgeted computation exited with status {code}")
-    kind, *rest = pickle.loads(os.pread(answer, size, 0))
-    if kind == "value":
-        return rest[0]
-    pickled, words = rest
-    try:
-        error = pickle.loads(pickled)
-    except Exception:
-        error = None
-    if isinstance(error, BaseException):
-        raise error
-    raise RuntimeError(words)
 
 
 class Worker:
@@ -557,17 +406,17 @@ class _Watch:
         self.phase = self.resume = "start"
         self.spent_cpu = self.spent_wall = self.spent_wait = 0.0
         self.mark_cpu, self.mark_wall = self._cpu(), time.monotonic()
-        self.mark_runnable = runnable_seconds(pid)  # None: schedstat cannot tell
+        self.queued = queued  # is a thread of the child on a CPU or queued for one now?
+        self.blocked, self.sampled = 0.0, (time.monotonic(), runnable_seconds(pid))
+        self.schedstat = self.sampled[1] is not None  # else the load average scales
 
-    def _blocked(self, wall: float) -> float:
-        """Of `wall` seconds since the mark, those the child spent blocked:
-        neither on a CPU nor waiting for one. Without schedstat, all of them."""
-        if self.mark_runnable is None:
-            return wall
-        now = runnable_seconds(self.pid)
-        if now is None:
-            return wall
-        return wall - min(wall, max(0.0, now - self.mark_runnable))
+    def _sample(self) -> None:
+        """Add to `blocked` the time since the last sample off a CPU and out of its
+        queue (schedstat counts a queued wait once served: a thread in state R now is not)."""
+        now, runnable = time.monotonic(), runnable_seconds(self.pid)
+        (then, before), self.sampled = self.sampled, (now, runnable)
+        if runnable is not None and before is not None and not self.queued(self.pid):
+            self.blocked += max(0.0, now - then - max(0.0, runnable - before))
 
     def _cpu(self) -> float:
         cpu = cpu_seconds(self.pid)
@@ -625,12 +474,12 @@ class _Watch:
         # Close the current stretch ...
         if self.phase == "compute":
             self.spent_cpu += cpu - self.mark_cpu
-            self.spent_wall += self._blocked(now - self.mark_wall)
+            self._sample()
+            self.spent_wall += self.blocked if self.schedstat else now - self.mark_wall
         elif self.phase == "wait":
             self.spent_wait += now - self.mark_wall
         self.mark_cpu, self.mark_wall = cpu, now
-        if self.mark_runnable is not None:
-            self.mark_runnable = runnable_seconds(self.pid)
+        self.blocked, self.sampled = 0.0, (now, runnable_seconds(self.pid))
         if words[0] == "done" and len(words) == 2:
             self.answered = int(words[1])
             return
@@ -677,9 +526,11 @@ class _Watch:
         """The wall-clock ceiling of computing, `wall` seconds into this stretch."""
         assert self.seconds is not None
         ceiling = max(WALL_MINIMUM, WALL_FACTOR * self.seconds)
+        if self.schedstat:
+            self._sample()  # at every poll: the queue's state now counts
         if self.spent_wall + wall <= ceiling:
-            return None  # (blocked time is at most the wall-clock time: no need to read it)
-        if self.mark_runnable is None:
+            return None  # (blocked time is at most the wall-clock time)
+        if not self.schedstat:
             scaled = ceiling * load_factor()
             if self.spent_wall + wall > scaled:
                 return (
@@ -688,7 +539,7 @@ class _Watch:
                     "times the load per CPU: the machine is overloaded or the work is blocked)"
                 )
             return None
-        if self.spent_wall + self._blocked(wall) > ceiling:
+        if self.spent_wall + self.blocked > ceiling:
             return (
                 f"{what} was blocked for longer than {ceiling:g} s of wall-clock time, neither "
                 f"computing nor waiting for a CPU, without using its {self.seconds:g} s of CPU "

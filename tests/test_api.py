@@ -216,7 +216,7 @@ HARD = "sin(" * 399 + "x" + ")" * 399  # order 4: minutes of SymPy (field report
 def test_the_api_has_the_clis_budget_on_by_default(monkeypatch):
     from conftest import children_cpu_seconds
 
-    from gradcalc import api, budget
+    from gradcalc import api, budget, budgeted
 
     assert api.DEFAULT_TIMEOUT == budget.DEFAULT_SECONDS  # the CLI's --timeout default
     gradcalc.diff("x", at=1)  # the imports, in this process, before the clock
@@ -235,7 +235,7 @@ def test_the_api_has_the_clis_budget_on_by_default(monkeypatch):
     assert 0.5 <= spent < 0.5 + 1.5
     # The default is a budget too: the call is made in a budgeted child.
     calls = []
-    monkeypatch.setattr(budget, "call", lambda work, seconds, *a, **k: calls.append(seconds))
+    monkeypatch.setattr(budgeted, "call", lambda work, seconds, *a, **k: calls.append(seconds))
     gradcalc.diff("x", at=1)
     assert calls == [budget.DEFAULT_SECONDS]
 

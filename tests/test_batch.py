@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_subprocess, validate
+from conftest import HANG_GUARD_SECONDS, ROOT, run_subprocess, validate
 
 from gradcalc.batch import differentiate_many
 from gradcalc.errors import PointError
@@ -155,7 +155,7 @@ def test_readme_jq_pipeline():
         capture_output=True,
         text=True,
         cwd=ROOT,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert process.returncode == 0, process.stderr
     assert process.stdout.split() == ["2", "4", "6"]

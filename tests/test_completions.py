@@ -201,7 +201,7 @@ def bash_complete(line, cwd=ROOT):
         ("gradcalc di", ["diff"]),
         ("gradcalc per", ["perceptron"]),
         ("gradcalc diff x --dt", ["--dtype"]),
-        ("gradcalc diff x --di", ["--digits"]),
+        ("gradcalc diff x --di", ["--digits", "--direction"]),
         ("gradcalc graph x --format ", ["tree", "dot", "mermaid", "json"]),
         ("gradcalc perceptron --loss ", ["bce", "mse", "ce"]),
         ("gradcalc perceptron --epochs ", []),  # a number here, unlike diff's --steps flag

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import HANG_GUARD_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "corpus"
@@ -95,7 +96,7 @@ def _in_subprocess(case: Case) -> tuple[int, str, str]:
         text=True,
         env=environment,
         cwd=ROOT,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
     )
     return run.returncode, run.stdout, run.stderr
 

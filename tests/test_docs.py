@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from conftest import ROOT
+from conftest import HANG_GUARD_SECONDS, ROOT
 
 from gradcalc.cli import app
 
@@ -93,7 +93,7 @@ def test_shell_example_prints_what_the_page_shows(page, command, shown):
         capture_output=True,
         text=True,
         cwd=ROOT,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert process.stdout.splitlines() == shown, process.stderr
 

@@ -8,7 +8,7 @@ import subprocess
 import mpmath
 import pytest
 import sympy as sp
-from conftest import SCHEMAS, run_subprocess, validate
+from conftest import HANG_GUARD_SECONDS, SCHEMAS, run_subprocess, validate
 
 from gradcalc import derivation, equivalence
 from gradcalc import explain as explaining
@@ -432,7 +432,7 @@ def test_latex_compiles_with_pdflatex(cli, tmp_path):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert compiled.returncode == 0, compiled.stdout[-2000:]
     assert (tmp_path / "d.pdf").stat().st_size > 1000
@@ -480,7 +480,9 @@ def test_explain_without_a_point_never_imports_torch():
     )
     import sys
 
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_GUARD_SECONDS
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["symbolic_derivatives"][0]["symbolic"] == "2*x*cos(x**2)"
 

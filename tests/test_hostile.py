@@ -238,3 +238,97 @@ def test_points_without_line_ends_are_refused_at_once():
     run = _shell("gradcalc diff 'x**2' --points /dev/zero")
     assert run.returncode == 2
     assert f"/dev/zero line 1: longer than {MAX_LINE:,} bytes" in run.stderr
+
+
+# --- left alone before: stdin's wait, odd characters, a repeated --points ------
+
+
+def test_timeout_bounds_the_wait_for_an_expression_on_stdin(tmp_path):
+    """`diff -` with a stdin that never closes: --timeout bounds the wait (it
+    was counted as computing, and ended only by the 60 s wall-clock ceiling)."""
+    fifo = tmp_path / "expression"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR)  # holds it open: it never ends
+    try:
+        with open(fifo, "rb") as stdin:
+            before = children_cpu_seconds()
+            process = subprocess.run(
+                [sys.executable, "-m", "gradcalc", "diff", "-", "--at", "1", "--timeout", "1"],
+                stdin=stdin,
+                capture_output=True,
+                text=True,
+                timeout=HANG_GUARD_SECONDS,
+            )
+    finally:
+        os.close(writer)
+    assert process.returncode == 3
+    assert process.stderr == "gradcalc: error: waited longer than 1 s for input (--timeout)\n"
+    assert children_cpu_seconds() - before < ANSWER_WITHIN_CPU_SECONDS
+
+
+def test_a_no_break_space_gets_a_caret_under_its_escape(cli):
+    run = cli("diff", "x\xa0+1", "--at", "1")
+    assert run.exit_code == 2
+    assert run.stderr == (
+        "gradcalc: error: unexpected character '\\xa0' (U+00A0 NO-BREAK SPACE); expressions "
+        "are plain ASCII at column 2\n"
+        "  x\\xa0+1\n"
+        "   ^\n"
+    )
+
+
+@pytest.mark.parametrize("character", ["\u00d7", "\u2212", "\U0001d7d7"])
+def test_an_ascii_terminal_is_told_the_real_character(character):
+    """Under PYTHONIOENCODING=ascii the ASCII fallback wrote '×' as 'x': the
+    error named a character the expression does not hold."""
+    import unicodedata
+
+    code = f"U+{ord(character):04X}"
+    escape = f"\\u{ord(character):04x}" if ord(character) <= 0xFFFF else f"\\U{ord(character):08x}"
+    environment = {"PYTHONIOENCODING": "ascii"}
+    text = run_subprocess("diff", f"2{character}x", "--at", "1", env=environment)
+    assert text.returncode == 2
+    assert text.stderr == (
+        f"gradcalc: error: unexpected character '{escape}' ({code} "
+        f"{unicodedata.name(character)}); expressions are plain ASCII at column 2\n"
+        f"  2{escape}x\n"
+        "   ^\n"
+    )
+    machine = run_subprocess("diff", f"2{character}x", "--at", "1", "--json", env=environment)
+    assert machine.stdout.isascii()
+    message = json.loads(machine.stdout)["error"]["message"]  # the very character, escaped
+    assert message.startswith(f"unexpected character '{character}' ({code} ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "x", "--points", "a.csv", "--points", "b.csv"],
+        ["diff", "x", "--points=a.csv", "--json", "--points", "-"],
+        ["plot", "x", "--points", "a.csv", "--points", "a.csv"],
+    ],
+)
+def test_a_repeated_points_is_refused_not_silently_replaced(cli, args):
+    run = cli(*args)
+    assert run.exit_code == 2
+    line = (
+        "--points is given more than once; it reads one source of points (a second would "
+        "silently replace the first)"
+    )
+    if "--json" in args:
+        assert run.json["error"] == {"kind": "usage", "message": line}
+    assert run.stderr == f"gradcalc: error: {line}\n"
+
+
+def test_points_once_and_a_value_that_looks_like_points_are_fine(cli, tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("x\n1\n2\n")
+    run = cli("diff", "x**2", "--points", str(points), "--json")
+    assert run.exit_code == 0
+    assert [json.loads(line)["gradient"]["x"]["sympy"] for line in run.stdout.splitlines()] == [
+        2.0,
+        4.0,
+    ]
+    # "--points" as the value of another option is not a second --points.
+    run = cli("diff", "x", "--at", "--points", "--points", str(points))
+    assert run.exit_code == 2 and "more than once" not in run.stderr

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import HANG_GUARD_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "examples" / "notebook-lessons.ipynb"
@@ -31,7 +32,7 @@ def test_example_notebook_runs_and_shows_the_notebooks_numbers(tmp_path, monkeyp
     )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    nbclient.NotebookClient(notebook, timeout=HANG_GUARD_SECONDS, kernel_name="python3").execute()
     # Each result displays once, as the cell's result: the Rich console that
     # records it must not display it by itself as well (it did, twice a cell).
     kinds = [[o["output_type"] for o in c.get("outputs", [])] for c in notebook.cells]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, validate
+from conftest import HANG_GUARD_SECONDS, ROOT, validate
 
 from gradcalc.errors import ExitCode
 
@@ -26,7 +26,7 @@ def _run(args, stdout=None, stdin=subprocess.DEVNULL, env=None, **extra):
         text=True,
         cwd=ROOT,
         env=dict(os.environ, **(env or {})),
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
         **extra,
     )
 
@@ -73,7 +73,7 @@ def _closed(fd: int, args: list, input_text=None):
         capture_output=True,
         text=True,
         cwd=ROOT,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
     )
 
 
@@ -115,9 +115,9 @@ def _piped_to_head(args, input_text=None):
             producer.stdin.close()
         except BrokenPipeError:
             pass  # gradcalc ended before reading it all: the point of the test
-    line = head.communicate(timeout=120)[0]
+    line = head.communicate(timeout=HANG_GUARD_SECONDS)[0]
     stderr = producer.stderr.read()
-    return producer.wait(timeout=120), stderr, line
+    return producer.wait(timeout=HANG_GUARD_SECONDS), stderr, line
 
 
 def test_a_closed_pipe_ends_quietly_as_sigpipe_does():

@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, run_subprocess
+from conftest import HANG_GUARD_SECONDS, ROOT, run_subprocess
 
 from gradcalc import budget
 from gradcalc.errors import PointError
@@ -35,7 +35,7 @@ def test_the_first_answer_comes_before_the_input_ends():
         process.stdin.close()
         rest = process.stdout.read()
         assert json.loads(rest)["gradient"]["x"]["sympy"] == 8.0
-        assert process.wait(timeout=60) == 0
+        assert process.wait(timeout=HANG_GUARD_SECONDS) == 0
     finally:
         process.kill()
         process.wait()

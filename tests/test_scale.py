@@ -6,6 +6,7 @@ import sys
 
 import mpmath
 import pytest
+from conftest import HANG_GUARD_SECONDS
 from test_functions_table import CASES, _expression
 
 from gradcalc import cas, chainrule
@@ -142,7 +143,7 @@ def test_the_widest_product_the_parser_takes_is_answered():
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert process.returncode == 0, process.stderr
     gradient = json.loads(process.stdout)["gradient"]["x"]

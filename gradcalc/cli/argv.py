@@ -98,6 +98,34 @@ def protect_negative_expressions(
     return [" " + word if kind == "expression" else word for word, kind in zip(words, kinds)] + rest
 
 
+# Options that name an input: a second one would silently replace the first.
+ONCE_ONLY = ("points",)
+
+
+def given_twice(args: list, commands: Mapping[str, Any], help_names: list[str]) -> str | None:
+    """The spelling of a ONCE_ONLY option that `args` give more than once
+    (None: none is), read with the command's own option table."""
+    if not args or args[0] not in commands:
+        return None
+    options = option_table(commands[args[0]], help_names)
+    seen, takes_value = set(), False
+    for word in args[1:]:
+        if takes_value:  # the value of the option before, whatever it looks like
+            takes_value = False
+            continue
+        if word == "--":
+            break
+        kind = option_kind(word, options)
+        takes_value = kind == "takes value"
+        spelling = word.partition("=")[0] if word.startswith("--") else word[:2]
+        param = options.get(spelling) if kind != "argument" else None
+        if param is not None and param.name in ONCE_ONLY:
+            if param.name in seen:
+                return str(param.opts[0])
+            seen.add(param.name)
+    return None
+
+
 def asks_machine_format(
     args: list, parsed: dict, commands: Mapping[str, Any], help_names: list[str]
 ) -> bool:

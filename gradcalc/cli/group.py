@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from ..errors import BudgetError, ExitCode, GradcalcError
+from ..errors import BudgetError, ExitCode, GradcalcError, UsageError
 from . import argv, startup
 from .coercion import plain
 from .output import ClosedPipe, finish_output, read_as
@@ -86,6 +86,12 @@ class GradcalcGroup(TyperGroup):
         self, args: list[str], prog_name: str | None, complete_var: str | None, **extra: Any
     ) -> int:
         def work() -> Any:
+            twice = argv.given_twice(args, self.commands, self.help_names)
+            if twice is not None:
+                raise UsageError(
+                    f"{twice} is given more than once; it reads one source of points "
+                    "(a second would silently replace the first)"
+                )
             return super(GradcalcGroup, self).main(
                 args=args,
                 prog_name=prog_name,

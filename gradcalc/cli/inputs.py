@@ -40,8 +40,13 @@ def _stdin_text() -> str:
     most_bytes = 4 * MAX_LENGTH + 1
     if sys.stdin is None:
         raise UsageError("no expression on stdin: standard input is closed")
+    from .. import budget
+
     buffer = getattr(sys.stdin, "buffer", None)
-    data = buffer.read(most_bytes) if buffer is not None else sys.stdin.read(most_bytes)
+    # Waiting for the writer is not computing: unbounded, unless --timeout
+    # is given, which then bounds the wait too (as for --points).
+    with budget.waiting():
+        data = buffer.read(most_bytes) if buffer is not None else sys.stdin.read(most_bytes)
     if isinstance(data, bytes):
         if len(data) >= most_bytes:
             raise _too_long(None)

@@ -166,12 +166,21 @@ def _timeout_option(rest: str) -> typer.models.OptionInfo:
     )
 
 
-Timeout = Annotated[float, _timeout_option("; past it the run ends with exit 3. Default 5.")]
+ComputeTimeout = Annotated[  # a command that reads no input
+    float, _timeout_option("; past it the run ends with exit 3. Default 5.")
+]
+Timeout = Annotated[
+    float,
+    _timeout_option(
+        ", and at most as long waiting for input on stdin (EXPR '-'); past it the run "
+        "ends with exit 3. Default 5."
+    ),
+]
 DiffTimeout = Annotated[
     float,
     _timeout_option(
-        ", and at most as long waiting for --points input; past it the run ends with "
-        "exit 3. Default 5, and for --points 5 per chunk of 50,000 points."
+        ", and at most as long waiting for input (EXPR '-', --points); past it the run "
+        "ends with exit 3. Default 5, and for --points 5 per chunk of 50,000 points."
     ),
 ]
 
@@ -392,7 +401,8 @@ Window = Annotated[
         metavar="A:B",
         help="The window of the variable, e.g. -2:2; it must hold the point (else exit 2). "
         "Default: around the point. With --fd-error: the range of the step h, e.g. "
-        "1e-12:1 (default 1e-16:1).",
+        "1e-12:1 (default 1e-16:1). With --points: the window drawn (default: the points' "
+        "span); points outside it are counted, not drawn.",
         show_default=False,
     ),
 ]
@@ -519,3 +529,105 @@ EmitAt = Annotated[
     ),
 ]
 EmitTimeout = Annotated[float, _timeout_option("; past it the run ends with exit 3. Default 60.")]
+
+
+# taylor's own options.
+TAYLOR_MAX_ORDER = 8  # taylor.MAX_ORDER (not imported: parsing options imports no numpy)
+
+
+def _taylor_order(value: int) -> int:
+    if not 0 <= value <= TAYLOR_MAX_ORDER:
+        raise typer.BadParameter(
+            f"{value} is not a degree gradcalc expands to: 0 to {TAYLOR_MAX_ORDER}"
+        )
+    return value
+
+
+TaylorOrder = Annotated[
+    int,
+    typer.Option(
+        "--order",
+        "-n",
+        metavar="N",
+        callback=_taylor_order,
+        help="The degree of the polynomial, 0 to 8.",
+    ),
+]
+
+
+def _positive(value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter("must be a positive number")
+    return value
+
+
+RadiusTolerance = Annotated[
+    float,
+    typer.Option(
+        "--tolerance",
+        metavar="TOL",
+        callback=_positive,
+        help="The radius is the distance from a within which |f − P| stays at most TOL "
+        "(absolute), on a geometric grid of distances, 16 a decade, both sides.",
+    ),
+]
+TaylorVariable = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--wrt",
+        "-w",
+        metavar="NAME",
+        help="The variable to expand in (the others are held at the point). "
+        "Needed when there are several.",
+        show_default=False,
+    ),
+]
+TaylorExplain = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        help="Derive each coefficient as f⁽ᵏ⁾(a)/k!: the derivatives step by step, each "
+        "rule named and each step checked against SymPy (a failed check exits 70).",
+    ),
+]
+
+
+# diff's --certify and --direction.
+Certify = Annotated[
+    bool,
+    typer.Option(
+        "--certify",
+        help="Enclose each derivative's exact value in a ball with a rigorous radius "
+        "(Arb interval arithmetic, pip install 'gradcalc\\[certify]'), and say whether "
+        "autograd's and the finite differences' values fall inside.",
+    ),
+]
+Direction = Annotated[
+    str | None,
+    typer.Option(
+        "--direction",
+        metavar="VECTOR",
+        help="The directional derivative along VECTOR, e.g. [1,1] (one component per "
+        "variable, in order), normalized to length 1: the gradient's dot product, "
+        "checked by finite differences along the line.",
+        show_default=False,
+    ),
+]
+Unnormalized = Annotated[
+    bool,
+    typer.Option(
+        "--unnormalized",
+        help="With --direction: use VECTOR as given (∇f · v), not scaled to length 1.",
+    ),
+]
+PlotTaylor = Annotated[
+    int | None,
+    typer.Option(
+        "--taylor",
+        metavar="N",
+        callback=lambda value: None if value is None else _taylor_order(value),
+        help="Overlay the Taylor polynomial of degree N at the point (as gradcalc taylor "
+        "computes it), 0 to 8.",
+        show_default=False,
+    ),
+]

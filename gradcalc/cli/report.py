@@ -49,20 +49,52 @@ def report(
         with contextlib.suppress(OSError, ValueError):  # stdout may be what failed
             sys.stdout.write(dumps(error(error_kind, message, column)) + "\n")
     # On a terminal the line is folded at spaces, never mid-word (folding.py).
-    line = fold(f"gradcalc: error: {message}", width_of(sys.stderr))
+    line = fold(f"gradcalc: error: {echoed(message)}", width_of(sys.stderr))
     with contextlib.suppress(OSError, ValueError):  # unsaid, the code still tells
         sys.stderr.write(f"{line}\n{context}")
         sys.stderr.flush()
     return code
 
 
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def echoed(text: str, stream: object = None) -> str:
+    """`text` as stderr (or `stream`) can show it: a character its encoding
+    cannot hold is escaped (\\u00d7), never transliterated. An error echoes
+    the user's input, and the ASCII fallback's '×' -> 'x' would name another
+    character than the one at fault."""
+    encoding = getattr(stream if stream is not None else sys.stderr, "encoding", None)
+    encoding = (encoding or "utf-8").lower().replace("-", "").replace("_", "")
+    if encoding in ("utf8", "utf16", "utf32"):
+        return text
+    out = []
+    for char in text:
+        try:
+            char.encode(encoding)
+            out.append(char)
+        except (UnicodeEncodeError, LookupError):
+            out.append(_escape(char))
+    return "".join(out)
+
+
 def caret(error: GradcalcError) -> str:
     """The expression and a caret under the error's column (for a reader;
-    JSON has `column`). Nothing for a long or multi-line expression."""
+    JSON has `column`). A character that is not printable (a no-break space,
+    a control character), or that stderr cannot encode, is shown escaped
+    (\\u00a0), and the caret points at its escape. Nothing for a long
+    expression."""
     column, text = getattr(error, "column", None), getattr(error, "text", None)
-    if column is None or not text or len(text) > 200 or not text.isprintable():
+    if column is None or not text or len(text) > 200 or column > len(text) + 1:
         return ""
-    return f"  {text}\n  {' ' * (column - 1)}^\n"
+    # Escaped as the message escapes them (printable, above): '\xa0' in both.
+    shown = [
+        echoed(c) if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    ]
+    before = sum(len(piece) for piece in shown[: column - 1])
+    return f"  {''.join(shown)}\n  {' ' * before}^\n"
 
 
 def usage_hint(message: str, commands: Iterable[str]) -> str:

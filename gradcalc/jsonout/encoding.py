@@ -22,7 +22,17 @@ Put = Callable[[dict[str, Any], str, Any], None]
 
 def dumps(document: dict[str, Any]) -> str:
     # allow_nan=False: a NaN that slipped through is a bug, not output.
-    return json.dumps(document, allow_nan=False, ensure_ascii=False)
+    # To a stdout that cannot encode Unicode (PYTHONIOENCODING=ascii), JSON's
+    # own \u escapes: the same document, where the terminal's ASCII fallback
+    # would write another character ('×' as 'x').
+    return json.dumps(document, allow_nan=False, ensure_ascii=not _unicode_stdout())
+
+
+def _unicode_stdout() -> bool:
+    import sys
+
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
+    return encoding.startswith("utf")
 
 
 def describe(value: Any) -> str:

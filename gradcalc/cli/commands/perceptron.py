@@ -12,6 +12,7 @@ from ..inputs import numbers, one_number
 from ..options import (
     Bias,
     Classes,
+    ComputeTimeout,
     Digits,
     DType,
     Epochs,
@@ -24,7 +25,6 @@ from ..options import (
     LossOption,
     NeuronDType,
     OldSteps,
-    Timeout,
     Weights,
     examples,
 )
@@ -54,7 +54,7 @@ def perceptron(
     dtype: NeuronDType = DType.float64,
     classes: Classes = None,
     digits: Digits = None,
-    timeout: Timeout = DEFAULT_TIMEOUT,
+    timeout: ComputeTimeout = DEFAULT_TIMEOUT,
     json: Json = False,
 ) -> int:
     """One neuron (sigmoid + loss): the notebook's hand-derived chain-rule gradients beside

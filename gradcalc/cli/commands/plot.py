@@ -23,6 +23,7 @@ from ..options import (
     NoDerivative,
     PlotJson,
     PlotPoints,
+    PlotTaylor,
     Timeout,
     Window,
     examples,
@@ -57,6 +58,7 @@ def plot(
     wrt: AlongVariable = None,
     range_: Window = None,
     no_derivative: NoDerivative = False,
+    taylor: PlotTaylor = None,
     fd_error: FdError = False,
     output: ImageFile = None,
     force: Force = False,
@@ -74,22 +76,26 @@ def plot(
     shown = window(range_) if range_ is not None else None
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
+    if taylor is not None and (fd_error or points is not None):
+        raise UsageError("--taylor draws over f at the point: not with --fd-error or --points")
     if points is not None:
         if at or fd_error or json or output:
             raise UsageError(
                 "--points draws in the terminal: without --at, --fd-error, --json, --output"
             )
-        return _over_points(expr, points, wrt)
+        return _over_points(expr, points, wrt, shown)
     if fd_error:
         return _error_curve(expr, point, wrt, shown, (json, output, force))
     from ...plotting import build
 
-    drawn = build(expr, point, wrt, shown, not no_derivative)
+    drawn = build(expr, point, wrt, shown, not no_derivative, taylor=taylor)
     _show("function", drawn, json, output, force)
     return exit_code(drawn.status)
 
 
-def _over_points(expression: Any, source: str, wrt: list[str] | None) -> int:
+def _over_points(
+    expression: Any, source: str, wrt: list[str] | None, shown: tuple[float, float] | None
+) -> int:
     from ... import pointsfile
     from ...plotting import over_points
     from ...render.plot import over_points as view
@@ -97,7 +103,7 @@ def _over_points(expression: Any, source: str, wrt: list[str] | None) -> int:
     stream, name = open_points(source)
     with stream:
         text = stream.read().decode("utf-8", "surrogateescape")
-    on_points = over_points(expression, pointsfile.read(text, name), wrt)
+    on_points = over_points(expression, pointsfile.read(text, name), wrt, window=shown)
     width, color = terminal()
     sys.stdout.write(reading_line() + view(on_points, width, color))
     return ExitCode.OK

@@ -1,0 +1,121 @@
+"""A function called within a command's budget (budget.py): in a forked
+child, its result or its exception pickled back. The Python API's calls."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from . import budget
+
+
+def call(
+    function: Callable[[], Any],
+    seconds: float,
+    overrun: Callable[[str], BaseException],
+    advice: str = budget.RAISE_IT_CLI,
+    memory: int = budget.MEMORY_BYTES,
+) -> Any:
+    """`function()` in a forked child within a budget of `seconds` of CPU time
+    (with its wall-clock ceiling) and `memory`, as a command's: the value it
+    returns, or the exception it raises, pickled back and returned or raised
+    here. Past the budget the child is ended and `overrun(message)` raised
+    (`advice` says in the message how to raise the budget); Ctrl-C ends the
+    child and raises KeyboardInterrupt. Where there is no fork, or no memfd
+    to carry the answer, `function()` runs here, unbudgeted."""
+    if not hasattr(os, "fork") or not hasattr(os, "memfd_create"):
+        return function()
+    answer = os.memfd_create("gradcalc-answer")
+    try:
+        pid, ready_read = _fork_for(function, seconds, answer)
+        watch = budget._Watch(pid, memory, None, None)
+        watch.advice = advice
+        ended: dict[str, tuple] = {}
+
+        def on_overrun(message: str) -> int:
+            ended["overrun"] = (message,)
+            return budget._UNDEFINED
+
+        def on_signal(message: str, code: int) -> int:
+            ended["signal"] = (message, code)
+            return code
+
+        watch.on_overrun, watch.on_signal = on_overrun, on_signal
+        code = watch.run(ready_read)
+        if "overrun" in ended:
+            raise overrun(ended["overrun"][0])
+        if "signal" in ended:
+            message, code = ended["signal"]
+            if code == budget._INTERRUPTED:
+                raise KeyboardInterrupt
+            raise RuntimeError(f"gradcalc's budgeted computation ended: {message}")
+        return _answer(answer, code)
+    finally:
+        os.close(answer)
+
+
+def _fork_for(function: Callable[[], Any], seconds: float, answer: int) -> tuple[int, int]:
+    """Fork the child of `call`: it computes within the budget and writes
+    ("value", pickle) or ("error", pickle, words) to the memfd `answer`.
+    (pid, the read end of the pipe it says its phases on)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    ready_read, ready_write = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        os.close(ready_write)
+        return pid, ready_read
+    code = budget._INTERNAL
+    try:  # the child: never returns
+        import pickle
+
+        os.close(ready_read)
+        budget._die_with_parent(parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C
+        budget._ready_fd = ready_write
+        budget.set_timeout(seconds, True)
+        budget.computing()
+        try:
+            data = pickle.dumps(("value", function()))
+        except BaseException as error:  # handed to the caller, as if raised there
+            words = f"{type(error).__name__}: {error}"
+            try:
+                data = pickle.dumps(("error", pickle.dumps(error), words))
+            except Exception:
+                data = pickle.dumps(("error", b"", words))
+        budget._say("write")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(answer, view) :]
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _answer(answer: int, code: int) -> Any:
+    """What the child of `call` wrote: its value, or its exception raised."""
+    import pickle
+
+    size = os.fstat(answer).st_size
+    if code != 0 or not size:
+        raise RuntimeError(f"gradcalc's budgeted computation exited with status {code}")
+    kind, *rest = pickle.loads(os.pread(answer, size, 0))
+    if kind == "value":
+        return rest[0]
+    pickled, words = rest
+    try:
+        error = pickle.loads(pickled)
+    except Exception:
+        error = None
+    if isinstance(error, BaseException):
+        raise error
+    raise RuntimeError(words)
+
+
+__all__ = ["call"]
