@@ -38,34 +38,6 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-class Shell(str, Enum):
-    bash = "bash"
-    zsh = "zsh"
-    fish = "fish"
-
-
-# A line of help for each choice, which completion menus show beside it
-# (scripts/gen_completions.py refuses a choice without one).
-CHOICE_HELP: dict[Enum, str] = {
-    DType.float64: "double precision: a tight cross-check",
-    DType.float32: "single precision, PyTorch's default",
-    Loss.bce: "binary cross-entropy with the notebook's clamp",
-    Loss.mse: "squared error",
-    Loss.ce: "softmax and cross-entropy over --classes K",
-    DiffFormat.text: "the table (default)",
-    DiffFormat.markdown: "Markdown with $...$ math",
-    DiffFormat.latex: "LaTeX: an align* environment",
-    DiffFormat.csv: "with --points: a header, then a line a point",
-    GraphFormat.tree: "the tree in the terminal (default)",
-    GraphFormat.dot: "Graphviz DOT",
-    GraphFormat.mermaid: "Mermaid, for Markdown",
-    GraphFormat.json: "the JSON document (as --json)",
-    Shell.bash: "the completion script for bash",
-    Shell.zsh: "the completion script for zsh",
-    Shell.fish: "the completion script for fish",
-}
-
-
 def examples(*lines: str) -> str:
     """A help screen's closing examples, one paragraph each."""
     return "Examples:\n\n" + "\n\n".join(lines)
@@ -458,16 +430,6 @@ class EmitTarget(str, Enum):
     c = "c"
     latex = "latex"
 
-
-CHOICE_HELP.update(
-    {
-        EmitTarget.numpy: "a NumPy function",
-        EmitTarget.torch: "a torch function (--function: an autograd.Function)",
-        EmitTarget.jax: "a JAX function",
-        EmitTarget.c: "C99 with math.h",
-        EmitTarget.latex: "LaTeX: an align* environment",
-    }
-)
 
 To = Annotated[
     EmitTarget,
