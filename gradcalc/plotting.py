@@ -24,6 +24,7 @@ from . import numeric
 from .errors import DomainError, TooLargeError, UsageError
 from .functions import TABLE
 from .jacobian import Jacobian
+from .overlays import TangentPlane, TaylorCurve, tangent_plane, taylor_curve
 from .parsing import Expression, as_expression
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ class Plot:
     status: str  # the point's verdict (verdict.STATUSES), "undefined" if f is
     reason: str
     notes: list[str] = field(default_factory=list)
+    plane: TangentPlane | None = None  # f of two variables, differentiable at the point
+    taylor: TaylorCurve | None = None  # asked for (plot --taylor N)
 
     def label(self) -> str:
         held = [f"{n}={v:g}" for n, v in self.point.items() if n != self.variable]
@@ -296,6 +299,7 @@ def build(
     derivative: bool = True,
     result: Result | None = None,
     samples: int = SAMPLES,
+    taylor: int | None = None,
 ) -> Plot:
     """The plot of `expression` along one variable around the point `at`.
 
@@ -303,7 +307,9 @@ def build(
     `pointcheck.Result` already computed at the point (diff --plot), saves
     computing it again. Raises UsageError for a vector variable or a bad
     choice of variable; a point where f is undefined is drawn, with no
-    tangent (status "undefined")."""
+    tangent (status "undefined"). `taylor`: the degree of a Taylor
+    polynomial to draw too. A function of two variables carries its
+    tangent plane at the point."""
     from . import points, verdict
 
     expr = as_expression(expression)
@@ -326,11 +332,13 @@ def build(
     _drawable("the window", a, b)
     value: float | None
     tangents: list[Tangent] = []
+    plane = None
     if isinstance(checked, DomainError):
         value, status, reason = None, verdict.Status.UNDEFINED, str(checked)
     else:
         value, status, reason = float(np.sum(checked.value)), checked.status, checked.reason
         tangents = _tangents(checked, variable, x0, value, (a, b))
+        plane = tangent_plane(checked, flat, value)
 
     xs = np.linspace(a, b, samples)
     if a < x0 < b and not np.any(xs == x0):
@@ -341,9 +349,11 @@ def build(
     _drawable("f's values across the window", *y_limits)
     sampled = _sampling(along, xs)
     curve = _trace(along.values, sampled, y_limits)
+    overlay = None if taylor is None else taylor_curve(expr, flat, variable, taylor, xs)
     slopes, slope_text, notes = (
         _derivative_pieces(along, sampled) if derivative else (None, None, [])
     )
+    notes = notes + ([overlay] if isinstance(overlay, str) else [])
     return Plot(
         expression=expr.source,
         variable=variable,
@@ -360,6 +370,8 @@ def build(
         status=str(status),
         reason=reason,
         notes=notes,
+        plane=plane,
+        taylor=overlay if isinstance(overlay, TaylorCurve) else None,
     )
 
 
@@ -371,7 +383,9 @@ def _differentiated(
     from . import pointcheck
 
     try:
-        result = pointcheck.differentiate(expr, point, wrt=[variable], autograd=False)
+        # Two variables: both partials, for the tangent plane.
+        wrt = list(expr.variables) if len(expr.variables) == 2 else [variable]
+        result = pointcheck.differentiate(expr, point, wrt=wrt, autograd=False)
     except DomainError as error:
         return error
     if isinstance(result, Jacobian):
@@ -412,7 +426,8 @@ def _tangents(
             Tangent(x0, at_value, float(kink.left), "left", a, x0),
             Tangent(x0, at_value, float(kink.right), "right", x0, b),
         ]
-    slope = result.partials[0].sympy  # a scalar variable's: a number, or None
+    along = [p for p in result.partials if p.wrt == (variable,)]
+    slope = along[0].sympy if along else None  # a scalar variable's: a number, or None
     if slope is None or isinstance(slope, list) or not np.isfinite(slope):
         return []
     return [Tangent(x0, value, float(slope), "both", a, b)]

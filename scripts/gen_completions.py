@@ -64,12 +64,12 @@ def wants_files(param, help_text: str) -> bool:
 def choices_of(param) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The values a parameter takes (an enum's), and each one's line of help
     from the CLI's one table of them."""
-    from gradcalc.cli.options import CHOICE_HELP
+    from gradcalc.cli.choices import CHOICE_HELP
 
     members = param.type_descriptor.choices or ()
     missing = [m for m in members if m not in CHOICE_HELP]
     if missing:
-        raise SystemExit(f"no help for {missing}: add it to CHOICE_HELP in cli/options.py")
+        raise SystemExit(f"no help for {missing}: add it to CHOICE_HELP in cli/choices.py")
     return (
         tuple(str(getattr(m, "value", m)) for m in members),
         tuple(CHOICE_HELP[m] for m in members),

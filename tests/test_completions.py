@@ -201,7 +201,7 @@ def bash_complete(line, cwd=ROOT):
         ("gradcalc di", ["diff"]),
         ("gradcalc per", ["perceptron"]),
         ("gradcalc diff x --dt", ["--dtype"]),
-        ("gradcalc diff x --di", ["--digits"]),
+        ("gradcalc diff x --di", ["--digits", "--direction"]),
         ("gradcalc graph x --format ", ["tree", "dot", "mermaid", "json"]),
         ("gradcalc perceptron --loss ", ["bce", "mse", "ce"]),
         ("gradcalc perceptron --epochs ", []),  # a number here, unlike diff's --steps flag
@@ -337,7 +337,8 @@ def test_zsh_menus_show_each_value_with_its_own_line(tmp_path):
 
 def test_every_choice_has_its_own_line_of_help():
     """The one table the scripts read: a line for each value of each option."""
-    from gradcalc.cli.options import CHOICE_HELP, DiffFormat, DType, GraphFormat, Loss, Shell
+    from gradcalc.cli.choices import CHOICE_HELP, Shell
+    from gradcalc.cli.options import DiffFormat, DType, GraphFormat, Loss
 
     for kind in (DType, Loss, DiffFormat, GraphFormat, Shell):
         helps = [CHOICE_HELP[member] for member in kind]

@@ -53,6 +53,9 @@ SAMPLES = {
     "seed": ("2", 2),
     "shape": ("x=3,4", ["x=3,4"]),
     "to": ("c", "c"),  # emit --to
+    "direction": ("[1,1]", "[1,1]"),  # diff --direction
+    "tolerance": ("0.001", 0.001),  # taylor --tolerance
+    "taylor": ("3", 3),  # plot --taylor
 }
 # Where a command's option takes other values than SAMPLES gives.
 COMMAND_SAMPLES = {("diff", "format"): ("csv", "csv")}
@@ -70,6 +73,7 @@ REQUIRED = {
     "check": ["tests/data/user_functions.py:smooth"],
     "plot": ["-x^2"],
     "emit": ["-x^2", "--to", "c"],  # (the sample of --to too: the last one wins)
+    "taylor": ["-x^2"],
     "perceptron": ["--x", "1", "--y", "0"],
     "completion": ["bash"],
     "functions": [],

@@ -700,6 +700,74 @@ def test_a_window_that_cannot_be_drawn_is_exit_2(cli, args, line):
     assert run.exit_code == 2 and run.json["error"]["kind"] == "usage"
 
 
+# -- plot --taylor N and the tangent plane (issue 30) ---------------------------
+
+
+def test_taylor_overlay_is_the_polynomial_over_the_window(cli):
+    import math
+
+    run = cli("plot", "exp(x)", "--at", "0", "--taylor", "3", "--range", "-2:2", "--json")
+    assert run.exit_code == 0
+    document = run.json
+    validate(document, "plot.schema.json")
+    overlay = document["taylor"]
+    assert overlay["order"] == 3 and overlay["status"] == "agree"
+    assert overlay["polynomial"] == "1 + x + 0.5*x**2 + 0.16666666666666666*x**3"
+    (piece,) = overlay["pieces"]
+    for x, y in zip(piece["x"][::50], piece["y"][::50]):
+        assert abs(y - (1 + x + x**2 / 2 + x**3 / 6)) <= 1e-12 * max(1.0, abs(y))
+    assert piece["x"][0] == -2.0 and piece["x"][-1] == 2.0
+    assert not math.isclose(piece["y"][0], math.exp(-2.0))  # P, not f, far from 0
+
+
+def test_taylor_overlay_text_names_the_polynomial(cli):
+    run = cli("plot", "sin(x)", "--at", "0", "--taylor", "3")
+    assert run.exit_code == 0
+    assert "Taylor polynomial, degree 3: P(x) = x - 0.1666666667*x**3" in run.stdout
+
+
+def test_taylor_overlay_is_drawn_in_the_image(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "taylor.svg"
+    run = cli("plot", "cos(x)", "--at", "0", "--taylor", "4", "--output", str(path))
+    assert run.exit_code == 0
+    assert 'id="taylor"' in path.read_text()
+
+
+def test_taylor_not_with_fd_error(cli):
+    assert cli("plot", "sin(x)", "--at", "0", "--taylor", "2", "--fd-error").exit_code == 2
+
+
+def test_tangent_plane_of_two_variables(cli):
+    import math
+
+    run = cli("plot", "x**2*y + sin(y)", "--at", "x=1,y=2", "--wrt", "x", "--json")
+    document = run.json
+    validate(document, "plot.schema.json")
+    plane = document["tangent_plane"]
+    value = 2 + math.sin(2)
+    assert plane["value"] == pytest.approx(value, rel=1e-15)
+    assert plane["gradient"]["x"] == 4.0  # 2xy by hand
+    assert plane["gradient"]["y"] == pytest.approx(1 + math.cos(2), rel=1e-15)  # x**2 + cos y
+    assert plane["equation"] == (
+        f"z = {plane['value']!r} + 4*(x - 1) + {plane['gradient']['y']!r}*(y - 2)"
+    )
+    text = cli("plot", "x**2*y + sin(y)", "--at", "x=1,y=2", "--wrt", "x").stdout
+    assert "tangent plane at the point: z = 2.909297427 + 4*(x - 1) + 0.5838531635*(y - 2)" in text
+
+
+def test_no_tangent_plane_for_one_variable_or_at_a_kink(cli):
+    assert "tangent_plane" not in cli("plot", "sin(x)", "--at", "1", "--json").json
+    kinked = cli("plot", "abs(x) + y", "--at", "x=0,y=1", "--wrt", "y", "--json").json
+    assert "tangent_plane" not in kinked
+
+
+def test_taylor_overlay_where_f_is_undefined_is_a_note(cli):
+    run = cli("plot", "log(x)", "--at", "0", "--range", "-1:2", "--taylor", "2")
+    assert run.exit_code == 3  # the plot's own verdict: f is undefined at the point
+    assert "no Taylor polynomial: log(x) is not finite at x=0" in run.stdout
+
+
 def test_plot_over_points_honours_range(cli, tmp_path):
     points = tmp_path / "points.csv"
     points.write_text("x\n-3\n-1\n0.5\n1\n4\n")

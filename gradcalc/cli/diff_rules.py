@@ -29,6 +29,9 @@ class DiffFlags:
     answer: bool
     pretty: bool
     implicit: bool = False  # --implicit NAME: EXPR is an equation
+    certify: bool = False
+    direction: bool = False  # --direction VECTOR given
+    unnormalized: bool = False
 
     @classmethod
     def read(cls, params: dict) -> DiffFlags:
@@ -48,6 +51,9 @@ class DiffFlags:
             answer=params.get("answer") is not None,
             pretty=bool(params.get("pretty")),
             implicit=params.get("implicit") is not None,
+            certify=bool(params.get("certify")),
+            direction=params.get("direction") is not None,
+            unnormalized=bool(params.get("unnormalized")),
         )
 
     @property
@@ -79,12 +85,31 @@ class DiffFlags:
                 "--steps, --graph and --plot are text under the table: not with --json "
                 "(graph --format json has the graph, plot --json the curves)"
             )
+        self._check_extras()
         if self.points is not None:
             self._check_points()
         elif self.explaining:
             self._check_explaining()
         elif (self.steps or self.graph) and self.no_autograd:
             raise UsageError("--steps and --graph show torch's graph: drop --no-autograd")
+
+    def _check_extras(self) -> None:
+        """--certify and --direction: one point, the table, nothing drawn under it."""
+        if self.unnormalized and not self.direction:
+            raise UsageError("--unnormalized qualifies --direction: give --direction VECTOR")
+        if not (self.certify or self.direction):
+            return
+        if self.points is not None or self.explaining or self.drawn_under_table:
+            raise UsageError(
+                "--certify and --direction take one point and the table: not with --points, "
+                "--explain, --answer, --format, --pretty, --steps, --graph or --plot"
+            )
+        if self.direction and self.order != 1:
+            raise UsageError("--direction takes the gradient: --order 1")
+        if self.certify:
+            from ..certify import flint
+
+            flint()  # the missing extra is said before any import or work
 
     def check_answer(self, vector_valued: bool) -> None:
         """The rule that depends on the answer: --steps and --graph follow one output."""

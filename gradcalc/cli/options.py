@@ -38,34 +38,6 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-class Shell(str, Enum):
-    bash = "bash"
-    zsh = "zsh"
-    fish = "fish"
-
-
-# A line of help for each choice, which completion menus show beside it
-# (scripts/gen_completions.py refuses a choice without one).
-CHOICE_HELP: dict[Enum, str] = {
-    DType.float64: "double precision: a tight cross-check",
-    DType.float32: "single precision, PyTorch's default",
-    Loss.bce: "binary cross-entropy with the notebook's clamp",
-    Loss.mse: "squared error",
-    Loss.ce: "softmax and cross-entropy over --classes K",
-    DiffFormat.text: "the table (default)",
-    DiffFormat.markdown: "Markdown with $...$ math",
-    DiffFormat.latex: "LaTeX: an align* environment",
-    DiffFormat.csv: "with --points: a header, then a line a point",
-    GraphFormat.tree: "the tree in the terminal (default)",
-    GraphFormat.dot: "Graphviz DOT",
-    GraphFormat.mermaid: "Mermaid, for Markdown",
-    GraphFormat.json: "the JSON document (as --json)",
-    Shell.bash: "the completion script for bash",
-    Shell.zsh: "the completion script for zsh",
-    Shell.fish: "the completion script for fish",
-}
-
-
 def examples(*lines: str) -> str:
     """A help screen's closing examples, one paragraph each."""
     return "Examples:\n\n" + "\n\n".join(lines)
@@ -459,16 +431,6 @@ class EmitTarget(str, Enum):
     latex = "latex"
 
 
-CHOICE_HELP.update(
-    {
-        EmitTarget.numpy: "a NumPy function",
-        EmitTarget.torch: "a torch function (--function: an autograd.Function)",
-        EmitTarget.jax: "a JAX function",
-        EmitTarget.c: "C99 with math.h",
-        EmitTarget.latex: "LaTeX: an align* environment",
-    }
-)
-
 To = Annotated[
     EmitTarget,
     typer.Option(
@@ -529,3 +491,105 @@ EmitAt = Annotated[
     ),
 ]
 EmitTimeout = Annotated[float, _timeout_option("; past it the run ends with exit 3. Default 60.")]
+
+
+# taylor's own options.
+TAYLOR_MAX_ORDER = 8  # taylor.MAX_ORDER (not imported: parsing options imports no numpy)
+
+
+def _taylor_order(value: int) -> int:
+    if not 0 <= value <= TAYLOR_MAX_ORDER:
+        raise typer.BadParameter(
+            f"{value} is not a degree gradcalc expands to: 0 to {TAYLOR_MAX_ORDER}"
+        )
+    return value
+
+
+TaylorOrder = Annotated[
+    int,
+    typer.Option(
+        "--order",
+        "-n",
+        metavar="N",
+        callback=_taylor_order,
+        help="The degree of the polynomial, 0 to 8.",
+    ),
+]
+
+
+def _positive(value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter("must be a positive number")
+    return value
+
+
+RadiusTolerance = Annotated[
+    float,
+    typer.Option(
+        "--tolerance",
+        metavar="TOL",
+        callback=_positive,
+        help="The radius is the distance from a within which |f − P| stays at most TOL "
+        "(absolute), on a geometric grid of distances, 16 a decade, both sides.",
+    ),
+]
+TaylorVariable = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--wrt",
+        "-w",
+        metavar="NAME",
+        help="The variable to expand in (the others are held at the point). "
+        "Needed when there are several.",
+        show_default=False,
+    ),
+]
+TaylorExplain = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        help="Derive each coefficient as f⁽ᵏ⁾(a)/k!: the derivatives step by step, each "
+        "rule named and each step checked against SymPy (a failed check exits 70).",
+    ),
+]
+
+
+# diff's --certify and --direction.
+Certify = Annotated[
+    bool,
+    typer.Option(
+        "--certify",
+        help="Enclose each derivative's exact value in a ball with a rigorous radius "
+        "(Arb interval arithmetic, pip install 'gradcalc\\[certify]'), and say whether "
+        "autograd's and the finite differences' values fall inside.",
+    ),
+]
+Direction = Annotated[
+    str | None,
+    typer.Option(
+        "--direction",
+        metavar="VECTOR",
+        help="The directional derivative along VECTOR, e.g. [1,1] (one component per "
+        "variable, in order), normalized to length 1: the gradient's dot product, "
+        "checked by finite differences along the line.",
+        show_default=False,
+    ),
+]
+Unnormalized = Annotated[
+    bool,
+    typer.Option(
+        "--unnormalized",
+        help="With --direction: use VECTOR as given (∇f · v), not scaled to length 1.",
+    ),
+]
+PlotTaylor = Annotated[
+    int | None,
+    typer.Option(
+        "--taylor",
+        metavar="N",
+        callback=lambda value: None if value is None else _taylor_order(value),
+        help="Overlay the Taylor polynomial of degree N at the point (as gradcalc taylor "
+        "computes it), 0 to 8.",
+        show_default=False,
+    ),
+]

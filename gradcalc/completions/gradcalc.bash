@@ -16,7 +16,7 @@ _gradcalc() {
         [[ ${COMP_WORDS[i]} != -* ]] && { cmd="${COMP_WORDS[i]}"; break; }
     done
     if [[ -z $cmd ]]; then
-        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate check completion diff emit functions graph perceptron plot repl'; fi
+        if [[ $cur == -* ]]; then _gradcalc_reply -W '--version -V --help -h'; else _gradcalc_reply -W 'accumulate check completion diff emit functions graph perceptron plot repl taylor'; fi
         return
     fi
     case "$cmd $prev" in
@@ -39,6 +39,7 @@ _gradcalc() {
         "diff --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "diff --answer") :; return ;;
         "diff --format") _gradcalc_reply -W 'text markdown latex csv'; return ;;
+        "diff --direction") :; return ;;
         "diff --implicit") :; return ;;
         "emit --to"|"emit -t") _gradcalc_reply -W 'numpy torch jax c latex'; return ;;
         "emit --wrt"|"emit -w") :; return ;;
@@ -66,9 +67,16 @@ _gradcalc() {
         "plot --at"|"plot -a") :; return ;;
         "plot --wrt"|"plot -w") :; return ;;
         "plot --range"|"plot -r") :; return ;;
+        "plot --taylor") :; return ;;
         "plot --output"|"plot -o") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "plot --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "plot --timeout") :; return ;;
+        "taylor --at"|"taylor -a") :; return ;;
+        "taylor --order"|"taylor -n") :; return ;;
+        "taylor --wrt"|"taylor -w") :; return ;;
+        "taylor --tolerance") :; return ;;
+        "taylor --digits") :; return ;;
+        "taylor --timeout") :; return ;;
     esac
     # The first word after the subcommand that is no option: its choices.
     local given=0 j
@@ -85,13 +93,14 @@ _gradcalc() {
         accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --latex --help -h' ;;
         check) _gradcalc_reply -W '--at -a --random --seed --shape --no-symbolic --symbolic --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --explain --answer --format --pretty --json --latex --implicit --help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --explain --answer --format --pretty --certify --direction --unnormalized --json --latex --implicit --help -h' ;;
         emit) _gradcalc_reply -W '--to -t --wrt -w --order -n --at -a --function --output -o --force --timeout --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --latex --help -h' ;;
         perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --lr --dtype --classes --digits --timeout --json --help -h' ;;
-        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --fd-error --output -o --force --points --timeout --json --latex --help -h' ;;
+        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --taylor --fd-error --output -o --force --points --timeout --json --latex --help -h' ;;
         repl) _gradcalc_reply -W '--json --help -h' ;;
+        taylor) _gradcalc_reply -W '--at -a --order -n --wrt -w --tolerance --explain --digits --timeout --json --help -h' ;;
     esac
 }
 

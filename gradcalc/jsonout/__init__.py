@@ -8,6 +8,7 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | --- | --- | --- |
 | any error | `error` | error.schema.json |
 | diff | `diff` | diff.schema.json |
+| diff --certify, --direction | `certified` (adds to `diff`'s) | diff.schema.json |
 | diff --points | `diff_lines` (NDJSON), a line a point | diff.schema.json |
 | diff --explain, --answer | `explained` (`explanation`, `answer`) | explain.schema.json |
 | the same, at a point | `explained_at_point` | diff.schema.json |
@@ -21,9 +22,12 @@ written as null with the reason beside it under `<key>_nonfinite`.
 | plot --fd-error | `fd_error` | fd_error.schema.json |
 | functions | `functions` | functions.schema.json |
 | emit | `emitted` | emit.schema.json |
+| taylor | `taylor` | taylor.schema.json |
+| taylor --explain | `taylor_explained` | taylor-explain.schema.json |
 | repl --json | `repl_message`, `repl_output`, `with_exit_code` | repl.schema.json |
 """
 
+from .certified import certified
 from .emitted import emitted
 from .encoding import (
     NOT_CHECKED,
@@ -41,6 +45,7 @@ from .onepoint import diff, jacobian
 from .plots import fd_error, plot
 from .session_lines import repl_message, repl_output, with_exit_code
 from .table import functions
+from .taylor import taylor, taylor_explained
 from .training import accumulate, perceptron, softmax_layer
 
 __all__ = [
@@ -49,6 +54,7 @@ __all__ = [
     "SKIPPED",
     "accumulate",
     "answer",
+    "certified",
     "diff",
     "diff_lines",
     "dumps",
@@ -69,5 +75,7 @@ __all__ = [
     "repl_message",
     "repl_output",
     "softmax_layer",
+    "taylor",
+    "taylor_explained",
     "with_exit_code",
 ]

@@ -24,7 +24,7 @@ def plot(drawn: Plot) -> dict[str, Any]:
     def pieces(found: list[Piece]) -> list[dict[str, list[float]]]:
         return [{"x": numbers(p.x), "y": numbers(p.y)} for p in found]
 
-    return {
+    document = {
         "schema_version": SCHEMA_VERSION,
         "expression": drawn.expression,
         "variable": drawn.variable,
@@ -54,6 +54,22 @@ def plot(drawn: Plot) -> dict[str, Any]:
         },
         "marks": [{"kind": m.kind, "x": m.x, "to": m.stop} for m in drawn.marks],
     }
+    if drawn.plane is not None:
+        document["tangent_plane"] = {
+            "point": dict(drawn.plane.point),
+            "value": drawn.plane.value,
+            "gradient": dict(drawn.plane.gradient),
+            "equation": drawn.plane.equation(None),
+        }
+    if drawn.taylor is not None:
+        document["taylor"] = {
+            "order": drawn.taylor.order,
+            "polynomial": drawn.taylor.polynomial,
+            "status": drawn.taylor.status,
+            "reason": drawn.taylor.reason,
+            "pieces": [{"x": numbers(drawn.taylor.x), "y": numbers(drawn.taylor.y)}],
+        }
+    return document
 
 
 def fd_error(result: ErrorCurve) -> dict[str, Any]:

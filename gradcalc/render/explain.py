@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..explain import Explanation
 
 MAX_SHOWN = 300  # characters of a step's expression shown without --full
-SUPERSCRIPTS = {2: "²", 3: "³", 4: "⁴"}
+SUPERSCRIPTS = {2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹", 10: "¹⁰"}
 # Rules whose step is F(u) itself: their `how` repeats the equation.
 OWN_RULES = {
     "exp",

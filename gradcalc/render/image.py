@@ -52,6 +52,7 @@ COLOURS = {
     "tangent": "#ff7f0e",
     "derivative": "#9467bd",
     "mark": "#d62728",
+    "taylor": "#2ca02c",
 }
 # Each tangent its own colour and dashes, so that the two one-sided tangents
 # at a corner read apart, and drawn above f (zorder), which they touch.
@@ -153,6 +154,18 @@ def function(plot: Plot, path: str, replace: bool = False) -> None:
                 label=f"tangent{side}, slope ${_number(tangent.slope)}$",
                 **TANGENTS[tangent.side],
             )
+        if plot.taylor is not None:
+            top.plot(
+                plot.taylor.x,
+                plot.taylor.y,
+                color=COLOURS["taylor"],
+                linewidth=1.2,
+                linestyle=":",
+                gid="taylor",
+                label=f"Taylor polynomial, degree {plot.taylor.order}",
+            )
+        if plot.plane is not None:  # a legend line of its own: the equation
+            top.plot([], [], " ", gid="tangent-plane", label=f"plane: {plot.plane.equation(4)}")
         _marks(top, plot)
         top.set_xlim(*plot.window)
         top.set_ylim(*plot.y_limits)

@@ -24,7 +24,13 @@ ARROW = 5  # right of it "-> (label)"
 TICK_DIGITS = 4
 MIN_WIDTH = 20
 
-COLOURS = {"f": "cyan", "tangent": "yellow", "derivative": "magenta", "mark": "red"}
+COLOURS = {
+    "f": "cyan",
+    "tangent": "yellow",
+    "derivative": "magenta",
+    "mark": "red",
+    "taylor": "green",
+}
 MARKERS = {"point": "o", "corner": "^", "jump": "^", "undefined": "x"}
 
 
@@ -130,6 +136,8 @@ def function(plot: Plot, width: int = 80, color: bool = False, height: int = 16)
     for tangent in plot.tangents:
         x, y = tangent.line()
         _draw(figure, x, y, plot.y_limits, COLOURS["tangent"])
+    if plot.taylor is not None:
+        _draw(figure, plot.taylor.x, plot.taylor.y, plot.y_limits, COLOURS["taylor"])
     _marks(figure, plot)
     parts = [*_wrap([_title(plot)], width), figure.show()]
     if plot.derivative:
@@ -179,6 +187,14 @@ def _legend(plot: Plot, color: bool, width: int = 80) -> str:
     for tangent in plot.tangents:
         side = "" if tangent.side == "both" else f" ({tangent.side}-sided)"
         entries.append((f"⠤⠤ tangent{side}: slope {fmt(tangent.slope)}", COLOURS["tangent"]))
+    if plot.taylor is not None:
+        curve = plot.taylor
+        words = f"⠤⠤ Taylor polynomial, degree {curve.order}: P({plot.variable}) = {curve.shown}"
+        if curve.status != "agree":
+            words += f" ({curve.status}: {curve.reason})"
+        entries.append((words, COLOURS["taylor"]))
+    if plot.plane is not None:
+        entries.append((f"tangent plane at the point: {plot.plane.equation()}", ""))
     if plot.value is not None:
         point = f"{MARKERS['point']}  the point ({fmt(plot.at)}, {fmt(plot.value)})"
         entries.append((point, COLOURS["mark"]))

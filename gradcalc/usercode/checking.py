@@ -241,7 +241,7 @@ def _judged(target: Target, m: Measured) -> Result:
     if status == Status.DISAGREE or findings.nan:
         from .custom import blamed, check_each
 
-        check_each(m.judged, findings.customs, 0)
+        check_each(m.judged, findings.customs, check_point)
         reason += blamed(findings.customs)
     precision = _precision(precision_off, m) if m.autograd64 is not None else None
     symbolic = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -43,9 +43,10 @@ def _names(cls: type, count: int) -> list[str]:
     return [names[i] if i < len(names) else f"input{i}" for i in range(count)]
 
 
-def check_each(setup: Setup, customs: list[dict[str, Any]], seed: int) -> None:
+def check_each(setup: Setup, customs: list[dict[str, Any]], check: Callable[..., Any]) -> None:
     """Adds `check` (status, reason, each input's agree) to each entry of
-    `customs`, in place. Not within such a check (no Function inside a
+    `customs`, in place; `check(target, values)` is checking.check_point
+    (handed down: it calls this module). Not within such a check (no Function inside a
     Function's own check is checked again)."""
     if not customs or _ISOLATING.get():
         return
@@ -57,13 +58,14 @@ def check_each(setup: Setup, customs: list[dict[str, Any]], seed: int) -> None:
         for cls, args in found.items():
             entry = next((c for c in customs if c["name"] == cls.__qualname__), None)
             if entry is not None:
-                entry["check"] = _alone(cls, args, setup.user_file, seed)
+                entry["check"] = _alone(cls, args, setup.user_file, check)
     finally:
         _ISOLATING.reset(token)
 
 
-def _alone(cls: type, args: tuple, user_file: str | None, seed: int) -> dict[str, Any]:
-    from .checking import check_point
+def _alone(
+    cls: type, args: tuple, user_file: str | None, check: Callable[..., Any]
+) -> dict[str, Any]:
     from .target import Target
 
     names = _names(cls, len(args))
@@ -86,9 +88,7 @@ def _alone(cls: type, args: tuple, user_file: str | None, seed: int) -> dict[str
     )
     values = {n: args[i].detach().double().cpu().numpy() for n, i in positions.items()}
     try:
-        result = check_point(
-            Target(alone, cls.__qualname__, cls.__qualname__, user_file), values, seed
-        )
+        result = check(Target(alone, cls.__qualname__, cls.__qualname__, user_file), values)
     except Exception as error:  # the Function alone may not run as called: said, not raised
         return {
             "status": None,

@@ -13,6 +13,19 @@ from . import (
     perceptron,
     plot,
     repl,
+    taylor,
 )
 
-COMMANDS = (diff, plot, graph, emit, perceptron, accumulate, check, functions, completion, repl)
+COMMANDS = (
+    diff,
+    taylor,
+    plot,
+    graph,
+    emit,
+    perceptron,
+    accumulate,
+    check,
+    functions,
+    completion,
+    repl,
+)

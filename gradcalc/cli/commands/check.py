@@ -14,24 +14,24 @@ from ..options import ComputeTimeout, Json, examples
 from ..output import emit, show
 
 ENGINES = ("torch",)  # what it computes with, imported before its budget starts
+ABOUT = (
+    "NAME in PATH.py (or package.module; losses.py:huber, mypkg.ops:softplus, "
+    "model.py:net, a torch.nn.Module) is checked by reverse mode (torch.autograd.grad), "
+    "forward mode (torch.func.jacfwd) where it works, finite differences, and SymPy where "
+    "it traces, at float64 tensors built from the point. WARNING: this imports and runs "
+    "PATH.py (its top level, then NAME), as python or pytest would: check only code you "
+    "trust. No other gradcalc command runs code. Exit 0 agree, 1 disagree or not "
+    "differentiable (a kink), 3 undefined or past the budget, 2 bad use (no such file or "
+    "name, a point that does not cover the parameters, no tensor returned) or an exception"
+    " raised by your code (shown with your own frames only)."
+)
 SETTINGS = {
-    "epilog": examples(
+    "epilog": ABOUT
+    + "\n\n"
+    + examples(
         "gradcalc check gradcalc.usercode.examples:softplus --at x=[0.5,-2,3]",
         "gradcalc check gradcalc.usercode.examples:wrong_square --at x=[1,2]",
         "gradcalc check gradcalc.usercode.examples:softplus --random 5 --shape x=3,4",
-    ),
-    "short_help": "Check the gradients of your own PyTorch function (runs your file).",
-    "help": (
-        "Check the gradients of your own PyTorch function NAME in PATH.py (or package.module; "
-        "losses.py:huber, mypkg.ops:softplus, model.py:Net.forward): "
-        "reverse mode (torch.autograd.grad), forward mode (torch.func.jacfwd) where it "
-        "works, and finite differences, at float64 tensors built from the point. "
-        "WARNING: this imports and runs PATH.py (its top level, then NAME), as python or "
-        "pytest would: check only code you trust. No other gradcalc command runs code. "
-        "Exit 0 agree, 1 disagree or not differentiable (a kink), 3 undefined or past "
-        "the budget, 2 bad use (no such file or name, a point that does not cover the "
-        "parameters, no tensor returned) or an exception raised by your code (shown "
-        "with your own frames only)."
     ),
 }
 

@@ -1,5 +1,4 @@
-"""`gradcalc diff`: the derivative at a point three ways and the verdict; or
-over a file's points; or explained step by step."""
+"""`gradcalc diff`: the derivative at a point three ways and the verdict (--points, --explain)."""
 
 from __future__ import annotations
 
@@ -16,9 +15,11 @@ from ..inputs import derivative_asked, expression_and_point
 from ..options import (
     AnswerOption,
     At,
+    Certify,
     DiffFormat,
     DiffFormatOption,
     DiffTimeout,
+    Direction,
     DType,
     DTypeOption,
     Explain,
@@ -35,6 +36,7 @@ from ..options import (
     PointsFile,
     Pretty,
     Steps,
+    Unnormalized,
     Wrt,
     examples,
 )
@@ -75,6 +77,9 @@ def diff(
     answer: AnswerOption = None,
     output_format: DiffFormatOption = DiffFormat.text,
     pretty: Pretty = False,
+    certify: Certify = False,
+    direction: Direction = None,
+    unnormalized: Unnormalized = False,
     json: Json = False,
     latex: LatexFlag = False,
     implicit: Implicit = None,
@@ -108,6 +113,10 @@ def diff(
         full=full,
         autograd=not no_autograd,
     )
+    if flags.certify or flags.direction:  # the table, each ball, D_u f
+        from ..diff_extras import answer_extras
+
+        return answer_extras(result, ctx.params)
     if json:
         from ...jsonout import diff as document
 

@@ -23,6 +23,7 @@ from ..options import (
     NoDerivative,
     PlotJson,
     PlotPoints,
+    PlotTaylor,
     Timeout,
     Window,
     examples,
@@ -57,6 +58,7 @@ def plot(
     wrt: AlongVariable = None,
     range_: Window = None,
     no_derivative: NoDerivative = False,
+    taylor: PlotTaylor = None,
     fd_error: FdError = False,
     output: ImageFile = None,
     force: Force = False,
@@ -74,6 +76,8 @@ def plot(
     shown = window(range_) if range_ is not None else None
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
+    if taylor is not None and (fd_error or points is not None):
+        raise UsageError("--taylor draws over f at the point: not with --fd-error or --points")
     if points is not None:
         if at or fd_error or json or output:
             raise UsageError(
@@ -84,7 +88,7 @@ def plot(
         return _error_curve(expr, point, wrt, shown, (json, output, force))
     from ...plotting import build
 
-    drawn = build(expr, point, wrt, shown, not no_derivative)
+    drawn = build(expr, point, wrt, shown, not no_derivative, taylor=taylor)
     _show("function", drawn, json, output, force)
     return exit_code(drawn.status)
 
