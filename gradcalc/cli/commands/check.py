@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
-from ..options import Json, Timeout, examples
+from ..options import ComputeTimeout, Json, examples
 from ..output import emit, show
 
 ENGINES = ("torch",)  # what it computes with, imported before its budget starts
@@ -93,7 +93,7 @@ def check(
     seed: Seed = 0,
     shape: Shape = None,
     symbolic: Symbolic = True,
-    timeout: Timeout = DEFAULT_TIMEOUT,
+    timeout: ComputeTimeout = DEFAULT_TIMEOUT,
     json: Json = False,
 ) -> int:
     """Check the gradients of your own PyTorch function (runs your file)."""
