@@ -321,15 +321,7 @@ def build(
     flat = {name: float(v) for name, v in point.items()}
     x0 = flat[variable]
     checked = _differentiated(expr, flat, variable) if result is None else result
-    a, b = window or window_around(x0)
-    if not a <= x0 <= b:
-        # Widening the window silently would draw what was not asked for.
-        raise UsageError(
-            f"{a:g}:{b:g} leaves out the point {variable}={x0:g}: "
-            "a window must hold the point (widen it, or move --at)",
-            option="range",
-        )
-    _drawable("the window", a, b)
+    a, b = _holding(window or window_around(x0), variable, x0)
     value: float | None
     tangents: list[Tangent] = []
     plane = None
@@ -373,6 +365,20 @@ def build(
         plane=plane,
         taylor=overlay if isinstance(overlay, TaylorCurve) else None,
     )
+
+
+def _holding(window: tuple[float, float], variable: str, x0: float) -> tuple[float, float]:
+    """The window, when it holds the point and can be drawn; else a UsageError."""
+    a, b = window
+    if not a <= x0 <= b:
+        # Widening the window silently would draw what was not asked for.
+        raise UsageError(
+            f"{a:g}:{b:g} leaves out the point {variable}={x0:g}: "
+            "a window must hold the point (widen it, or move --at)",
+            option="range",
+        )
+    _drawable("the window", a, b)
+    return a, b
 
 
 def _differentiated(
