@@ -29,6 +29,17 @@ class DiffFormat(str, Enum):
     markdown = "markdown"
     latex = "latex"
     csv = "csv"
+    parquet = "parquet"
+
+
+class PointsFormat(str, Enum):
+    """--input-format: what --points holds (auto: by the file's extension)."""
+
+    auto = "auto"
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+    arrow = "arrow"
 
 
 class GraphFormat(str, Enum):
@@ -201,8 +212,9 @@ PointsFile = Annotated[
         "--points",
         metavar="FILE",
         help="Many points from a file ('-' for stdin): CSV with a header of "
-        'variable names, or JSON Lines ({"x": 1} per line). Answered vectorized; with '
-        "--json, one JSON object per line (NDJSON).",
+        'variable names, JSON Lines ({"x": 1} per line), Parquet or Arrow IPC (by the '
+        "extension, or --input-format). Answered vectorized; with --json, one JSON object "
+        "per line (NDJSON).",
         show_default=False,
     ),
 ]
@@ -228,11 +240,32 @@ DiffFormatOption = Annotated[
     DiffFormat,
     typer.Option(
         "--format",  # no short form: -f stays free for an expression like -f*x
-        metavar="text|markdown|latex|csv",
+        metavar="text|markdown|latex|csv|parquet",
         help="text: the table (default); markdown ($...$ math) or latex (an align* "
         "environment) for the derivative and --explain; csv, with --points: one header "
         "line, then per point its input line, the point, f, each method's derivative "
-        "(sympy:x, autograd:x, finite_difference:x per partial) and the status.",
+        "(sympy:x, autograd:x, finite_difference:x per partial) and the status; parquet: "
+        "the same columns in a Parquet file (needs --output FILE).",
+    ),
+]
+InputFormatOption = Annotated[
+    PointsFormat,
+    typer.Option(
+        "--input-format",
+        metavar="auto|csv|jsonl|parquet|arrow",
+        help="What --points holds. auto: by the extension (.csv; .jsonl, .ndjson; "
+        ".parquet; .arrow, .feather, .ipc), else CSV or JSON Lines by the first line.",
+    ),
+]
+PointsOutput = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="With --points: write the answers (--format csv|parquet or --json) to FILE, "
+        "whole or not at all (an existing FILE needs --force).",
+        show_default=False,
     ),
 ]
 Pretty = Annotated[

@@ -32,8 +32,10 @@ _gradcalc() {
         "diff --digits") :; return ;;
         "diff --timeout") :; return ;;
         "diff --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
+        "diff --input-format") _gradcalc_reply -W 'auto csv jsonl parquet arrow'; return ;;
+        "diff --output"|"diff -o") :; return ;;
         "diff --answer") :; return ;;
-        "diff --format") _gradcalc_reply -W 'text markdown latex csv'; return ;;
+        "diff --format") _gradcalc_reply -W 'text markdown latex csv parquet'; return ;;
         "graph --at"|"graph -a") :; return ;;
         "graph --format"|"graph -f") _gradcalc_reply -W 'tree dot mermaid json'; return ;;
         "graph --dtype") _gradcalc_reply -W 'float64 float32'; return ;;
@@ -62,7 +64,7 @@ _gradcalc() {
     case "$cmd" in
         accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --explain --answer --format --pretty --json --help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --input-format --output -o --force --explain --answer --format --pretty --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --help -h' ;;
         perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --lr --dtype --classes --digits --timeout --json --help -h' ;;

@@ -23,13 +23,17 @@ from ..options import (
     Explain,
     Expression,
     FittedDigits,
+    Force,
     Full,
     GraphFlag,
+    InputFormatOption,
     Json,
     NoAutograd,
     Order,
     PlotFlag,
     PointsFile,
+    PointsFormat,
+    PointsOutput,
     Pretty,
     Steps,
     Wrt,
@@ -68,6 +72,9 @@ def diff(
     digits: FittedDigits = None,
     timeout: DiffTimeout = DEFAULT_TIMEOUT,
     points: PointsFile = None,
+    input_format: InputFormatOption = PointsFormat.auto,
+    output: PointsOutput = None,
+    force: Force = False,
     explain: Explain = False,
     answer: AnswerOption = None,
     output_format: DiffFormatOption = DiffFormat.text,
@@ -83,7 +90,8 @@ def diff(
         from ..diff_points import answer_points
 
         form = "json" if json else output_format.value
-        return answer_points(expr, points, wrt, order, dtype.value, form, digits)
+        files = (input_format.value, output, force)
+        return answer_points(expr, points, wrt, order, dtype.value, form, digits, files)
     if flags.explaining:
         from ..diff_explain import answer_explained
 
