@@ -127,6 +127,36 @@ print(x.grad.item())
 """
 
 
+# gradcalc.points on a DataFrame of argv[1] rows, and its floor: numpy alone
+# evaluating f and its derivative on the same array. Each prints the seconds
+# of its timed part (after the imports and a warm-up) as its last word.
+FRAME_SETUP = """
+import sys, time
+import numpy as np, pandas as pd
+frame = pd.DataFrame({"x": np.random.default_rng(1).uniform(-3, 3, int(sys.argv[1]))})
+"""
+FRAME_FLOOR = (
+    FRAME_SETUP
+    + """
+x = frame["x"].to_numpy()
+np.sin(x[:10] ** 2)
+start = time.perf_counter()
+f = np.sin(x**2)
+d = 2 * x * np.cos(x**2)
+print("seconds", time.perf_counter() - start)
+"""
+)
+FRAME = (
+    FRAME_SETUP
+    + """
+import gradcalc
+gradcalc.points("sin(x**2)", frame.iloc[:10])
+start = time.perf_counter()
+answers = gradcalc.points("sin(x**2)", frame)
+print("seconds", time.perf_counter() - start)
+"""
+)
+
 LIMIT_SECONDS = 120.0  # an anchor slower than this is reported as "> 120 s", once
 VALUES_AGREE = 1e-6  # relative: float64 anchors through deep nesting round differently
 CHECKED = ("small", "symbolic", "nest100", "product200", "sum2000")  # cases with a value
@@ -157,10 +187,31 @@ def value_of(output: str) -> float | None:
     return float(text.split()[-1].replace("\u2212", "-"))  # qalc writes U+2212
 
 
-def _once(command, stdin=None, stdout=subprocess.DEVNULL, keep=None):
+def _first_line(command):
+    """(seconds until the first line of stdout arrives, peak RSS in MB): the
+    process is ended once that line is read."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - start
+    process.kill()
+    process.stdout.close()
+    _, _, usage = os.wait4(process.pid, 0)
+    if not line:
+        raise SystemExit(f"benchmark command printed nothing: {' '.join(command)[:200]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def _once(command, stdin=None, stdout=subprocess.DEVNULL, keep=None, mode=""):
     """(wall seconds, peak RSS in MB) of one run; seconds is inf past
     LIMIT_SECONDS. With `keep` (a list), the run's stdout is appended to it
-    (written to a file, so reading it costs the timed process nothing)."""
+    (written to a file, so reading it costs the timed process nothing).
+    `mode` "first_line": the time to the first line of stdout; "inner": the
+    seconds the command prints as its last word (timed in-process)."""
+    if mode == "first_line":
+        return _first_line(command)
+    if mode == "inner":
+        keep = []
     start = time.perf_counter()
     capture = tempfile.TemporaryFile() if keep is not None else None  # noqa: SIM115
     process = subprocess.Popen(
@@ -185,6 +236,8 @@ def _once(command, stdin=None, stdout=subprocess.DEVNULL, keep=None):
         capture.seek(0)
         keep.append(capture.read().decode())
         capture.close()
+    if mode == "inner":
+        elapsed = float(keep[-1].split()[-1])
     return elapsed, usage.ru_maxrss / 1024
 
 
@@ -197,6 +250,11 @@ def measure(command, runs, against=None, **kwargs):
     for run in range(runs):
         if against is not None:
             baseline.append(_once(against)[0])
+        if kwargs.get("mode"):
+            seconds, peak = _once(command, mode=kwargs["mode"])
+            times.append(seconds)
+            peaks.append(peak)
+            continue
         seconds, peak = _once(command, **(kwargs if run == 0 else {**kwargs, "keep": None}))
         times.append(seconds)
         peaks.append(peak)
@@ -219,6 +277,26 @@ def points_file(work: Path, count: int) -> Path:
     return path
 
 
+PARQUET_WRITER = """
+import sys
+import pyarrow.csv, pyarrow.parquet
+pyarrow.parquet.write_table(pyarrow.csv.read_csv(sys.argv[1]), sys.argv[2])
+"""
+
+
+def parquet_file(work: Path, count: int) -> Path | None:
+    """The CSV of `points_file` as Parquet (with pyarrow; None without it),
+    written by another process: a large table read here would raise this
+    process's resident size, which the processes it starts inherit as their
+    peak (ru_maxrss survives fork and exec)."""
+    path = work / f"points{count}.parquet"
+    process = subprocess.run(
+        [PY, "-c", PARQUET_WRITER, str(work / f"points{count}.csv"), str(path)],
+        capture_output=True,
+    )
+    return path if process.returncode == 0 else None
+
+
 @dataclass(frozen=True)
 class Bench:
     """One row of the benchmark as planned: what runs, and against what.
@@ -238,6 +316,7 @@ class Bench:
     runs: int | None = None  # overrides --runs
     quiet: bool = False  # stdout to /dev/null even in a case that checks values
     points: int | None = None  # needs points_file(work, points)
+    mode: str = ""  # "first_line" or "inner" (see _once)
 
 
 FLOOR_ROW = ("floor", "import torch, sympy, typer, rich")
@@ -305,6 +384,17 @@ def plan(work: Path, qalc: str | None, points: int = POINTS, big: int = BIG) -> 
                 "qalc",
                 alternate=q,
                 target=1.5,
+            )
+        )
+        symengine_floor = (PY, "-c", blas + "import typer, numpy, symengine")
+        rows.append(
+            Bench(
+                "symbolic",
+                "gradcalc diff --no-autograd --json, against its floor",
+                (*no_autograd, "--json"),
+                "floor: python -c 'import typer, numpy, symengine'",
+                alternate=symengine_floor,
+                target=1.15,
             )
         )
         rows.append(
@@ -393,12 +483,38 @@ def plan(work: Path, qalc: str | None, points: int = POINTS, big: int = BIG) -> 
                 target=1.5,
             )
         )
+    # Functions of whole vectors (issue 28): in vector form past 64 elements.
+    for text in ("dot(w, x)", "logsumexp(x)", "norm(x)", "cross_entropy(x, 1)"):
+        weights = ("--at", "w=" + vector_point(3)[2:]) if "w" in text else ()
+        long_weights = ("--at", "w=" + vector_point(10_000)[2:]) if "w" in text else ()
+        short = (*GRADCALC, "diff", text, "--at", vector_point(3), *weights, "--json")
+        long = (
+            *GRADCALC,
+            "diff",
+            text,
+            "--at",
+            vector_point(10_000),
+            *long_weights,
+            "--json",
+            "--timeout",
+            "0",
+        )
+        rows.append(
+            Bench(
+                "vectors",
+                f"10,000 vs 3 elements: {text}",
+                long,
+                "the same at 3 elements",
+                alternate=short,
+                target=1.5,
+            )
+        )
     one_point = (*GRADCALC, "diff", "sin(x**2)", "--at", "3", "--json")
     csv = str(work / f"points{points}.csv")
     for label, extra, target in (
         ("table", (), None),
-        ("--json", ("--json",), 3.0),
-        ("--format csv", ("--format", "csv"), 2.0),
+        ("--json", ("--json",), 2.0),
+        ("--format csv", ("--format", "csv"), 1.2),
     ):
         rows.append(
             Bench(
@@ -411,6 +527,50 @@ def plan(work: Path, qalc: str | None, points: int = POINTS, big: int = BIG) -> 
                 points=points,
             )
         )
+    parquet = str(work / f"points{points}.parquet")
+    rows.append(
+        Bench(
+            "million",
+            f"--points ({points:,} rows).parquet, --format parquet --output",
+            (
+                *GRADCALC, "diff", "sin(x**2)", "--points", parquet, "--format", "parquet",
+                "--output", str(work / "answers.parquet"), "--force",
+            ),
+            "gradcalc diff sin(x**2) --at 3 --json",
+            alternate=one_point,
+            target=1.15,
+            points=points,
+        )
+    )  # fmt: skip
+    rows.append(
+        Bench(
+            "million",
+            f"--points ({points:,} rows) --json: its first line",
+            (*GRADCALC, "diff", "sin(x**2)", "--points", csv, "--json"),
+            "gradcalc diff sin(x**2) --at 3 --json",
+            alternate=one_point,
+            target=1.2,
+            points=points,
+            mode="first_line",
+        )
+    )
+    # In-process: gradcalc.points on a DataFrame against numpy alone on the
+    # same arrays (f and its derivative's formula), each timed inside its
+    # process after the imports and a warm-up.
+    for label, script in (("numpy alone: f and f'", FRAME_FLOOR), ("gradcalc.points", FRAME)):
+        rows.append(
+            Bench(
+                "frames",
+                f"{label}, {points:,} DataFrame rows, in-process",
+                (PY, "-c", script, str(points)),
+                "numpy alone" if label == "gradcalc.points" else "",
+                after=("frames", f"numpy alone: f and f', {points:,} DataFrame rows, in-process")
+                if label == "gradcalc.points"
+                else None,
+                target=10.0 if label == "gradcalc.points" else None,
+                mode="inner",
+            )
+        )
     # Peak memory whatever the output; one run each (a minute or more).
     csv = str(work / f"points{big}.csv")
     for label, extra in (
@@ -418,12 +578,16 @@ def plan(work: Path, qalc: str | None, points: int = POINTS, big: int = BIG) -> 
         ("--json", ("--json",)),
         ("--format csv", ("--format", "csv")),
     ):
+        csv_row = label == "--format csv"
         rows.append(
             Bench(
                 "tenmillion",
                 f"--points ({big:,} rows), {label}",
                 (*GRADCALC, "diff", "sin(x**2)", "--points", csv, *extra),
-                memory=1024,
+                "gradcalc diff sin(x**2) --at 3 --json" if csv_row else "",
+                alternate=one_point if csv_row else None,
+                target=3.0 if csv_row else None,
+                memory=500 if csv_row else 1024,
                 runs=1,
                 points=big,
             )
@@ -590,6 +754,12 @@ def main() -> int:
         help="gradcalc.check in-process beside torch.autograd.gradcheck (usercheck.py): "
         "time, and the wrong backward passes each catches",
     )
+    parser.add_argument(
+        "--merge",
+        default="",
+        help="with --only: replace those cases' recorded rows with this run's, the reason "
+        "given here recorded as a note",
+    )
     options = parser.parse_args()
     if options.usercheck:
         sys.path.insert(0, str(HERE))
@@ -609,6 +779,8 @@ def main() -> int:
     qalc = shutil.which("qalc")
     if options.save and (only or not qalc):
         parser.error("--save records every case (qalc's too): drop --only, install qalc")
+    if options.merge and not only:
+        parser.error("--merge replaces the rows of the cases given with --only")
     import gradcalc
 
     compileall.compile_dir(Path(gradcalc.__file__).parent, quiet=1)
@@ -636,9 +808,12 @@ def main() -> int:
         name, label = bench.case, bench.label
         if bench.points and not (work / f"points{bench.points}.csv").exists():
             points_file(work, bench.points)
+            parquet_file(work, bench.points)
         printed: list = []
         kwargs: dict = {}
-        if bench.quiet:
+        if bench.mode:
+            kwargs["mode"] = bench.mode
+        elif bench.quiet:
             kwargs["stdout"] = subprocess.DEVNULL
         elif name in computed:
             kwargs["keep"] = printed
@@ -662,6 +837,7 @@ def main() -> int:
             files_left[bench.points] -= 1
             if not files_left[bench.points]:
                 (work / f"points{bench.points}.csv").unlink()
+                (work / f"points{bench.points}.parquet").unlink(missing_ok=True)
         finite = [t for t in times if t != float("inf")]
         rows.append(
             {
@@ -702,7 +878,15 @@ def main() -> int:
     }
     print()
     print(render(results).split("## Results\n\n", 1)[1])
-    if options.save:
+    if options.merge:
+        recorded = json.loads(RESULTS.read_text())
+        fresh = {row_key(row): row for row in rows}
+        recorded["rows"] = [fresh.get(row_key(row), row) for row in recorded["rows"]]
+        when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+        cases = ", ".join(sorted(only))
+        recorded["notes"].append(f"Cases {cases} measured again ({when}): {options.merge}")
+        results = recorded
+    if options.save or options.merge:
         RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         write_page(results)
         print(f"recorded in {RESULTS.relative_to(HERE.parent)}, {PAGE.relative_to(HERE.parent)}")

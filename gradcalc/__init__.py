@@ -10,6 +10,7 @@ as tables in Jupyter::
     gradcalc.graph("x*x", at={"x": 3}).to_dict()["nodes"][0]["grad_fn"]   # 'MulBackward0'
     gradcalc.perceptron(x=6.7, y=0).first.manual_w    # [6.691763029237442]
     gradcalc.check(my_loss, x=torch.tensor([1.0, 2.0])).status   # your own code's gradients
+    gradcalc.points("x**2*y", df)   # a DataFrame in, a DataFrame of the answers out
 
 `to_dict()` is exactly the CLI's `--json` document. Heavy modules (SymPy,
 torch) are imported lazily, so importing this package stays cheap.
@@ -30,6 +31,7 @@ __all__ = [
     "graph",
     "parse",
     "perceptron",
+    "points",
 ]
 
 
@@ -39,6 +41,10 @@ def __getattr__(name: str) -> Any:
         from . import api
 
         return getattr(api, name)
+    if name == "points":  # the module that reads --at, callable as the DataFrame API
+        import importlib
+
+        return importlib.import_module("gradcalc.points")
     if name == "differentiate":
         from .pointcheck import differentiate
 

@@ -202,7 +202,7 @@ def _indexed(x: Any, i: Any) -> Any:
     """x[i]: an element of a vector (a number has no elements to pick)."""
     if not isinstance(x, list):
         raise ValueError("[i] picks an element of a vector, and this is a number")
-    return x[_position(i, len(x))]
+    return x[position(i, len(x))]
 
 
 def _sympy_norm(sp: ModuleType, x: Any, p: Any = None) -> Any:
@@ -230,7 +230,7 @@ def _sympy_log_softmax(sp: ModuleType, x: Any) -> Any:
     return [v - _sympy_logsumexp(sp, xs) for v in xs]
 
 
-def _class_index(k: Any, length: int) -> int:
+def class_index(k: Any, length: int) -> int:
     """cross_entropy's class: an integer constant 0 <= k < length."""
     from .errors import UsageError
 
@@ -247,7 +247,7 @@ def _class_index(k: Any, length: int) -> int:
 
 def _sympy_cross_entropy(sp: ModuleType, logits: Any, k: Any) -> Any:
     xs = _elements(logits)
-    return -_sympy_log_softmax(sp, xs)[_class_index(k, len(xs))]
+    return -_sympy_log_softmax(sp, xs)[class_index(k, len(xs))]
 
 
 def _np_logsumexp(np: ModuleType, x: Any) -> Any:
@@ -331,7 +331,7 @@ def _np_any_zero(np: ModuleType, x: Any, *_: Any) -> Any:
     return np.any(x == 0, axis=-1, keepdims=True)
 
 
-def _position(i: Any, length: int) -> int:
+def position(i: Any, length: int) -> int:
     """x[i]'s element: an integer 0 <= i < length (negative counts from the end)."""
     from .errors import UsageError
 
@@ -342,8 +342,8 @@ def _position(i: Any, length: int) -> int:
 
 
 def _np_index(np: ModuleType, x: Any, i: Any) -> Any:
-    position = _position(np.ravel(i)[0], x.shape[-1])
-    return x[..., position : position + 1]
+    at = position(np.ravel(i)[0], x.shape[-1])
+    return x[..., at : at + 1]
 
 
 def _np_vector(np: ModuleType, *parts: Any) -> Any:
@@ -426,7 +426,7 @@ OPERATORS = [
         "index",
         (2, 2),
         lambda sp, x, i: _indexed(x, i),
-        lambda t, x, i: x.reshape(-1)[_position(i, x.numel())],
+        lambda t, x, i: x.reshape(-1)[position(i, x.numel())],
         _np_index,
         lambda mp, x, i: x[int(i)],
         "x[i]: element i of a vector (from 0; x[-1] is the last)",

@@ -61,18 +61,26 @@ Waiting = Callable[[], AbstractContextManager[object]]
 
 
 def read_chunks(
-    stream: BinaryIO, source: str = "points", size: int = CHUNK, waiting: Waiting | None = None
+    stream: BinaryIO,
+    source: str = "points",
+    size: int = CHUNK,
+    waiting: Waiting | None = None,
+    kind: str | None = None,
 ) -> Iterator[Points]:
     """Points from a binary stream, up to `size` at a time, as they arrive: a
     chunk is answered as soon as it is full or the input pauses, so memory
     stays bounded by a chunk and the first answers come early. Lines end at
     \\n (a \\r before it is dropped); nothing else splits a line, so line numbers
     are an editor's. A UTF-8 byte-order mark is skipped. Numbers are plain
-    ASCII decimals. Each read that may block runs inside `waiting()`."""
+    ASCII decimals. Each read that may block runs inside `waiting()`.
+    `kind` "csv" or "jsonl" says which; None: JSON Lines when the first line
+    opens an object, else CSV."""
     blocks = _blocks(stream, source, waiting)
     header, rest = _first_line(blocks, source)
     remaining = itertools.chain([rest], blocks)
-    if header[1].lstrip(_ASCII_BLANK).startswith(b"{"):
+    if kind is None:
+        kind = "jsonl" if header[1].lstrip(_ASCII_BLANK).startswith(b"{") else "csv"
+    if kind == "jsonl":
         yield from _json_chunks(
             itertools.chain([(header[0], [header[1]])], remaining), source, size
         )
@@ -202,7 +210,7 @@ def _csv_table(batch: Batch, names: list[str], source: str) -> Points:
             pass
     if table is None:
         table = _csv_slow(batch, names, source)
-    _check_finite(table, numbers, names, source)
+    check_finite(table, numbers, names, source)
     return Points(names, {name: table[:, j].copy() for j, name in enumerate(names)}, numbers)
 
 
@@ -276,7 +284,7 @@ def _json_chunks(lines: Iterable[Block], source: str, size: int) -> Iterator[Poi
             numbers.append(number)
         assert names is not None  # the batch's first line named them
         table = np.array(rows, dtype=np.float64)
-        _check_finite(table, numbers, names, source)
+        check_finite(table, numbers, names, source)
         yield Points(
             names, {name: table[:, j].copy() for j, name in enumerate(names)}, np.array(numbers)
         )
@@ -347,6 +355,11 @@ def _json_number(value: object, name: str, number: int, source: str) -> float:
 
 
 def _check_names(names: list[str], source: str, line: int) -> None:
+    check_names(names, f"{source} line {line}")
+
+
+def check_names(names: list[str], where: str) -> None:
+    """Each name a variable's, and none twice; `where` opens the message."""
     seen = set()
     for name in names:
         if (
@@ -354,19 +367,25 @@ def _check_names(names: list[str], source: str, line: int) -> None:
             or not (name[0].isascii() and name[0].isalpha())
             or not all(c.isascii() and (c.isalnum() or c == "_") for c in name)
         ):
-            raise PointError(f"{source} line {line}: {_shown(name)} is not a variable name")
+            raise PointError(f"{where}: {_shown(name)} is not a variable name")
         if name in seen:
-            raise PointError(f"{source} line {line}: {name} appears twice")
+            raise PointError(f"{where}: {name} appears twice")
         seen.add(name)
 
 
-def _check_finite(
-    table: np.ndarray, numbers: Sequence[int] | np.ndarray, names: list[str], source: str
+def check_finite(
+    table: np.ndarray,
+    numbers: Sequence[int] | np.ndarray,
+    names: list[str],
+    source: str,
+    unit: str = "line",
 ) -> None:
+    """Every number finite, or the first that is not named by its `unit`
+    ("line" of a text file, "row" of a table) and column."""
     bad = ~np.isfinite(table)
     if bad.any():
         row, column = np.argwhere(bad)[0]
         raise PointError(
-            f"{source} line {numbers[row]}: {names[column]}="
+            f"{source} {unit} {numbers[row]}: {names[column]}="
             f"{table[row, column]} is not a finite number"
         )

@@ -31,7 +31,7 @@ import numpy as np
 
 from . import numeric, verdict
 from .errors import DomainError
-from .functions import TABLE
+from .functions import TABLE, class_index, position
 from .partials import MAX_SHOWN, Measured, Partial, shaped
 
 if TYPE_CHECKING:
@@ -42,13 +42,50 @@ SAMPLED = 32  # components whose finite differences are checked past SMALL (each
 SEED = 0  # the sample and the direction are reproducible
 
 
+# Functions of whole vectors this path writes in vector form, as reductions
+# (see Vectorized._whole): logsumexp(x) = M + log Σ exp(x_i − M) with M = max x
+# held constant, softmax(x)_i = exp(x_i − M) / Σ exp(x_j − M), x[k] = Σ x_i·e_k.
+WHOLE = ("dot", "norm", "logsumexp", "softmax", "log_softmax", "index", "cross_entropy")
+
+
 def applies(expr: Expression, shapes: dict[str, int | None], order: int) -> bool:
     """Whether `differentiate` takes this module's path: first derivatives
-    with some vector variable longer than SMALL, in an expression of
-    elementwise functions, means and sums (not dot, softmax, x[i], ...: those
-    take the per-component path)."""
-    long = order == 1 and any(s is not None and s > SMALL for s in shapes.values())
-    return long and not any(TABLE[n.op].vector for n in expr.nodes if n.op in TABLE)
+    with vector variables longer than SMALL, all of one length, in an
+    expression of elementwise functions, means, sums and the functions of
+    WHOLE applied to vectors (prod and vector(...) take the per-component
+    path)."""
+    lengths = {s for s in shapes.values() if s is not None}
+    if order != 1 or len(lengths) != 1 or lengths.pop() <= SMALL:
+        return False
+    vector = _vector_nodes(expr, shapes)
+    whole = any(node.op in WHOLE for node in expr.nodes)
+    if whole and vector[id(expr.root)]:
+        return False  # softmax(x) and the like: a Jacobian, on the per-component path
+    for node in expr.nodes:
+        spec = TABLE.get(node.op)
+        if spec is None or not spec.vector:
+            continue
+        if node.op not in WHOLE or not vector.get(id(node.args[0]), False):
+            return False
+        if node.op == "dot" and not vector.get(id(node.args[1]), False):
+            return False
+        constant = node.args[1:] and node.op in ("index", "cross_entropy", "norm")
+        if constant and node.args[1].op != "num":
+            return False  # the index, class or p: a number written out
+    return True
+
+
+def _vector_nodes(expr: Expression, shapes: dict[str, int | None]) -> dict[int, bool]:
+    """Whether each node's value is a vector (children come before parents)."""
+    vector: dict[int, bool] = {}
+    for node in expr.nodes:
+        if node.op == "var":
+            vector[id(node)] = shapes.get(node.value) is not None
+        elif node.op in TABLE and (TABLE[node.op].reduces or TABLE[node.op].vector == "reduce"):
+            vector[id(node)] = False
+        else:
+            vector[id(node)] = any(vector.get(id(a), False) for a in node.args)
+    return vector
 
 
 def sample(n: int) -> list[int]:
@@ -63,12 +100,14 @@ def sample(n: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Reduction:
-    """R = scale · Σ_i element(x_i)."""
+    """R = scale · Σ_i element(x_i); or (kind "max") R = max_i element(x_i),
+    a shift held constant: scale 0 gives it no part in any derivative (it
+    only keeps exp from overflowing, and cancels where it appears)."""
 
     symbol: Any  # a SymPy Dummy standing for the reduction's value
     element: Any  # h: the SymPy element expression
-    kind: str  # "mean" or "sum"
-    scale: Any  # SymPy Rational: 1/n or 1
+    kind: str  # "mean", "sum" or "max"
+    scale: Any  # SymPy Rational: 1/n, 1 or 0
 
 
 class Vectorized:
@@ -84,6 +123,7 @@ class Vectorized:
         self.vectors = {name for name, v in point.items() if v.ndim == 1}
         self.symbols = {name: sp.Symbol(name, real=True) for name in expr.variables}
         self.reductions: list[Reduction] = []
+        self.constants: dict = {}  # Dummy -> array: the unit vectors e_k of x[k]
         root, vector = self._build()
         self.vector_valued = vector
         notes = []
@@ -101,7 +141,12 @@ class Vectorized:
             )
             for name in expr.variables
         }
+        self.arrays.update(self.constants)
         for reduction in self.reductions:  # inner ones first: each needs those inside it
+            if reduction.kind == "max":
+                top = float(np.max(self._over(reduction.element)))
+                self.arrays[reduction.symbol] = top if math.isfinite(top) else 0.0
+                continue
             total = math.fsum(self._over(reduction.element))
             self.arrays[reduction.symbol] = float(reduction.scale) * total
         notes.append(
@@ -115,7 +160,7 @@ class Vectorized:
     def _reduce(self, element: Any, kind: str) -> Any:
         import sympy as sp
 
-        scale = sp.Rational(1, self.length) if kind == "mean" else sp.S.One
+        scale = {"mean": sp.Rational(1, self.length), "max": sp.S.Zero}.get(kind, sp.S.One)
         symbol = sp.Dummy(f"R{len(self.reductions)}", real=True)
         self.reductions.append(Reduction(symbol=symbol, element=element, kind=kind, scale=scale))
         return symbol
@@ -148,6 +193,8 @@ class Vectorized:
                 ]
                 built[key] = getattr(sp, chain)(*args)
                 vector[key] = any(vector[id(a)] for a, _ in operands)
+            elif node.op in WHOLE:
+                built[key], vector[key] = self._whole(node, [built[id(a)] for a in node.args])
             elif TABLE[node.op].reduces:
                 arg = node.args[0]
                 if vector[id(arg)]:
@@ -160,6 +207,43 @@ class Vectorized:
                 built[key] = tree.build_operation(node.op, args, sp, sympy_engine.SPECIAL)
                 vector[key] = any(vector[id(a)] for a in node.args)
         return built[id(self.expr.root)], vector[id(self.expr.root)]
+
+    def _whole(self, node: Any, args: list) -> tuple[Any, bool]:
+        """A function of WHOLE in vector form: (its element expression or
+        reduction symbol, whether it is a vector). `applies` saw that its
+        vector arguments are vectors and its constants numbers."""
+        import sympy as sp
+
+        op, x = node.op, args[0]
+        if op == "dot":
+            return self._reduce(x * args[1], "sum"), False
+        if op == "norm":
+            if len(args) > 1 and float(args[1]) == 1:
+                return self._reduce(sp.Abs(x), "sum"), False
+            return sp.sqrt(self._reduce(x**2, "sum")), False
+        if op == "index":
+            return self._pick(x, position(args[1], self.length)), False
+        top = self._reduce(x, "max")
+        total = self._reduce(sp.exp(x - top), "sum")
+        if op == "logsumexp":
+            return top + sp.log(total), False
+        if op == "softmax":
+            return sp.exp(x - top) / total, True
+        if op == "log_softmax":
+            return x - top - sp.log(total), True
+        # cross_entropy(x, k) = logsumexp(x) - x[k]
+        k = class_index(args[1], self.length)
+        return top + sp.log(total) - self._pick(x, k), False
+
+    def _pick(self, element: Any, k: int) -> Any:
+        """element[k] as Σ_i element_i · e_k,i (e_k the k-th unit vector)."""
+        import sympy as sp
+
+        unit = sp.Dummy(f"e{k}", real=True)
+        array = np.zeros(self.length)
+        array[k] = 1.0
+        self.constants[unit] = array
+        return self._reduce(element * unit, "sum")
 
     # -- evaluating -------------------------------------------------------
 
@@ -256,7 +340,7 @@ class Vectorized:
         terms = [sp.diff(self.root, symbol)]
         for adjoint, r in zip(adjoints, self.reductions):
             d = sp.diff(r.element, symbol)
-            if d == 0 or adjoint == 0:
+            if d == 0 or adjoint == 0 or r.kind == "max":
                 continue
             terms.append(adjoint * (r.scale * d if name in self.vectors else reduced(r, d)))
         # Each reduction spelled out, inner ones first.
@@ -412,4 +496,4 @@ def directional(
     return float(fine + (fine - coarse) / 15.0), float(errors[best]), clean
 
 
-__all__ = ["SMALL", "Vectorized", "applies", "directional", "sample"]
+__all__ = ["SMALL", "WHOLE", "Vectorized", "applies", "directional", "sample"]

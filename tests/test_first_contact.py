@@ -32,6 +32,7 @@ SAMPLES = {
     "digits": ("4", 4),
     "timeout": ("7", 7.0),
     "points": ("pts.csv", "pts.csv"),
+    "input_format": ("parquet", "parquet"),
     "format": ("dot", "dot"),  # graph's; diff's is in COMMAND_SAMPLES
     "x": ("1", "1"),
     "y": ("0", "0"),

@@ -5,10 +5,14 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 HEAVY = ("rich", "sympy", "torch")
+# Imported only for a columnar file or a table (issue 28): never by a plain diff.
+COLUMNAR = ("pyarrow", "polars", "pandas", "dask")
+POINTS = Path(__file__).resolve().parent.parent / "examples" / "points.csv"
 SUM24 = "+".join(f"sin({k}*x)" for k in range(1, 25))  # large: SymEngine takes it
 
 # (arguments, modules imported of HEAVY, [(wrt, symbolic text, value)], f's value).
@@ -63,7 +67,8 @@ def _run(args):
         "import contextlib, io, sys\nfrom gradcalc.cli import app\nout = io.StringIO()\n"
         f"try:\n    with contextlib.redirect_stdout(out):\n        app({args!r})\n"
         "except SystemExit as e:\n    code = e.code\n"
-        f"print(out.getvalue().strip())\nprint(code, [m for m in {HEAVY!r} if m in sys.modules])"
+        f"print(out.getvalue().strip())\n"
+        f"print(code, [m for m in {HEAVY + COLUMNAR!r} if m in sys.modules])"
     )
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     *document, last = process.stdout.strip().splitlines()
@@ -137,3 +142,18 @@ def test_the_latex_reader_is_imported_only_for_latex():
     assert _library_modules(plain) == "0 []"
     latex = ["diff", r"\sin(x^2)", "--at", "3", "--no-autograd", "--json"]
     assert _library_modules(latex) == "0 ['gradcalc.latex', 'gradcalc.latex_reader']"
+
+
+@pytest.mark.parametrize(
+    ("args", "imported"),
+    [
+        (["--help"], "0 ['rich']"),
+        (["diff", "x**3", "--at", "2", "--no-autograd", "--json"], "0 []"),
+        (["diff", "x*y", "--points", str(POINTS), "--json"], "0 ['sympy', 'torch']"),
+    ],
+)
+def test_no_columnar_library_without_a_columnar_file(args, imported):
+    """pyarrow (and the table libraries) come with a Parquet or Arrow file or
+    --format parquet only."""
+    _, last = _run(args)
+    assert last == imported

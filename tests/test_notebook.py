@@ -49,3 +49,4 @@ def test_example_notebook_runs_and_shows_the_notebooks_numbers(tmp_path, monkeyp
     assert "[4.0, 8.0]" in shown
     assert "SinBackward0" in shown
     assert "agree" in shown
+    assert "[1.0, -2.0, 12.0] ['agree', 'agree', 'agree']" in shown  # gradcalc.points: 2xy

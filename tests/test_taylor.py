@@ -182,7 +182,7 @@ def test_real_process():
 
 
 def test_the_cli_limit_is_the_library_limit():
-    from gradcalc.cli.options import TAYLOR_MAX_ORDER
+    from gradcalc.cli.course_options import TAYLOR_MAX_ORDER
     from gradcalc.taylor import MAX_ORDER
 
     assert TAYLOR_MAX_ORDER == MAX_ORDER

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .options import DiffFormat, DType, EmitTarget, GraphFormat, Loss
+from .options import DiffFormat, DType, EmitTarget, GraphFormat, Loss, PointsFormat
 
 
 class Shell(str, Enum):
@@ -25,6 +25,12 @@ CHOICE_HELP: dict[Enum, str] = {
     DiffFormat.markdown: "Markdown with $...$ math",
     DiffFormat.latex: "LaTeX: an align* environment",
     DiffFormat.csv: "with --points: a header, then a line a point",
+    DiffFormat.parquet: "with --points and --output FILE: the CSV's columns as Parquet",
+    PointsFormat.auto: "by the file's extension (default)",
+    PointsFormat.csv: "CSV with a header of variable names",
+    PointsFormat.jsonl: "JSON Lines: one object a point",
+    PointsFormat.parquet: "a Parquet file",
+    PointsFormat.arrow: "an Arrow IPC file or stream",
     GraphFormat.tree: "the tree in the terminal (default)",
     GraphFormat.dot: "Graphviz DOT",
     GraphFormat.mermaid: "Mermaid, for Markdown",

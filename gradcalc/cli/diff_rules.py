@@ -32,6 +32,8 @@ class DiffFlags:
     certify: bool = False
     direction: bool = False  # --direction VECTOR given
     unnormalized: bool = False
+    output: bool = False  # --output FILE
+    input_format: str = "auto"
 
     @classmethod
     def read(cls, params: dict) -> DiffFlags:
@@ -54,6 +56,8 @@ class DiffFlags:
             certify=bool(params.get("certify")),
             direction=params.get("direction") is not None,
             unnormalized=bool(params.get("unnormalized")),
+            output=params.get("output") is not None,
+            input_format=choice_value(params.get("input_format")) or "auto",
         )
 
     @property
@@ -73,11 +77,15 @@ class DiffFlags:
         if self.implicit:
             self._check_implicit()
             return
-        if self.form == "csv":
+        if self.form in ("csv", "parquet"):
             if self.points is None:
-                raise UsageError("--format csv writes one row per point: give --points FILE")
+                raise UsageError(
+                    f"--format {self.form} writes one row per point: give --points FILE"
+                )
             if self.json:
-                raise UsageError("--format csv and --json are two forms: choose one")
+                raise UsageError(f"--format {self.form} and --json are two forms: choose one")
+        if self.points is None and (self.output or self.input_format != "auto"):
+            raise UsageError("--output and --input-format go with --points FILE")
         if self.plot and self.order != 1:
             raise UsageError("--plot draws the first derivative: not with --order above 1")
         if self.json and self.drawn_under_table:
@@ -134,6 +142,13 @@ class DiffFlags:
             )
 
     def _check_points(self) -> None:
+        if self.form == "parquet" and not self.output:
+            raise UsageError(
+                "--format parquet is a binary file, never written to a terminal or stdout: "
+                "give --output FILE"
+            )
+        if self.output and not (self.json or self.form in ("csv", "parquet")):
+            raise UsageError("--output writes --format csv, --format parquet or --json")
         if self.at:
             raise UsageError("give either --at or --points, not both")
         if self.steps or self.graph or self.no_autograd or self.plot:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import ExitCode, GradcalcError, OutputError
 
@@ -80,9 +80,14 @@ def emit(document: dict) -> None:
         sys.stdout.write(dumps(document) + "\n")
 
 
-def write_bytes(chunks: Iterable[bytes]) -> None:
-    """UTF-8 chunks to stdout: to its byte buffer when it has one (not a
-    held-back StringIO, see budget.py)."""
+def write_bytes(chunks: Iterable[bytes], file: BinaryIO | None = None) -> None:
+    """UTF-8 chunks to `file`, or to stdout: to its byte buffer when it has
+    one (not a held-back StringIO, see budget.py)."""
+    if file is not None:
+        with Writing():
+            for chunk in chunks:
+                file.write(chunk)
+        return
     with Writing():
         buffer = getattr(sys.stdout, "buffer", None)
         sys.stdout.flush()

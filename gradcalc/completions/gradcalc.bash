@@ -37,8 +37,10 @@ _gradcalc() {
         "diff --digits") :; return ;;
         "diff --timeout") :; return ;;
         "diff --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
+        "diff --input-format") _gradcalc_reply -W 'auto csv jsonl parquet arrow'; return ;;
+        "diff --output"|"diff -o") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "diff --answer") :; return ;;
-        "diff --format") _gradcalc_reply -W 'text markdown latex csv'; return ;;
+        "diff --format") _gradcalc_reply -W 'text markdown latex csv parquet'; return ;;
         "diff --direction") :; return ;;
         "diff --implicit") :; return ;;
         "emit --to"|"emit -t") _gradcalc_reply -W 'numpy torch jax c latex'; return ;;
@@ -93,7 +95,7 @@ _gradcalc() {
         accumulate) _gradcalc_reply -W '--at -a --passes -p --zero-grad --dtype --digits --timeout --json --latex --help -h' ;;
         check) _gradcalc_reply -W '--at -a --random --seed --shape --no-symbolic --symbolic --timeout --json --help -h' ;;
         completion) _gradcalc_reply -W '--help -h' ;;
-        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --explain --answer --format --pretty --certify --direction --unnormalized --json --latex --implicit --help -h' ;;
+        diff) _gradcalc_reply -W '--at -a --wrt -w --order -n --dtype --steps --graph --full --no-autograd --plot --digits --timeout --points --input-format --output -o --force --explain --answer --format --pretty --certify --direction --unnormalized --json --latex --implicit --help -h' ;;
         emit) _gradcalc_reply -W '--to -t --wrt -w --order -n --at -a --function --output -o --force --timeout --json --help -h' ;;
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --latex --help -h' ;;

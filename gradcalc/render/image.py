@@ -12,16 +12,14 @@ image. Every artist a reader looks for has a gid (an id in the SVG):
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
-import tempfile
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import GradcalcError, OutputError, UsageError
+from ..errors import UsageError
+from ..outfile import refuse_to_replace, replacing
 
 if TYPE_CHECKING:
     from ..fderror import ErrorCurve, Fit, Series
@@ -370,58 +368,10 @@ def _fitted(axes: Any, curve: ErrorCurve, series: Series, fit: Fit, gid: str) ->
     )
 
 
-# A path that names no writable file is the user's to fix (exit 2); a
-# write that fails on the way (a full disk) is an output error (exit 74).
-_PATH_ERRORS = {
-    errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS,
-    errno.ENAMETOOLONG, errno.ELOOP,
-}  # fmt: skip
-
-
-def refuse_to_replace(path: str, replace: bool) -> None:
-    """An existing file, or a symbolic link (dangling or not), is replaced
-    only when asked (--force)."""
-    if replace or not os.path.lexists(path):
-        return
-    what = "is a symbolic link" if os.path.islink(path) else "exists"
-    raise UsageError(f"'{path}' {what}: add --force to replace it", option="output")
-
-
 def _save(figure: Any, path: str, kind: str, replace: bool) -> None:
-    """The image written whole or not at all: to a temporary file beside
-    `path`, then renamed over it (a rename replaces a symbolic link itself,
-    never its target; a failed write leaves what was there as it was)."""
-    folder, name = os.path.split(path)
-    try:
-        descriptor, temporary = tempfile.mkstemp(
-            prefix=f".{name}.", suffix=".part", dir=folder or "."
-        )
-    except OSError as error:
-        raise _write_error(path, error) from None
-    try:
-        os.close(descriptor)
-        os.chmod(temporary, 0o666 & ~_umask())  # as a file opened for writing would be
+    """The image written whole or not at all (see outfile.replacing)."""
+    with replacing(path, replace) as temporary:
         figure.savefig(temporary, format=kind, metadata=METADATA[kind])
-        refuse_to_replace(path, replace)  # (it may have appeared meanwhile)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise _write_error(path, error) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_error(path: str, error: OSError) -> GradcalcError:
-    words = f"cannot write '{path}': {error.strerror or error}"
-    if error.errno in _PATH_ERRORS:
-        return UsageError(words, option="output")
-    return OutputError(words)
 
 
 __all__ = ["FORMATS", "error_curve", "function", "image_format", "prepare", "refuse_to_replace"]

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
+from ..course_options import Certify, Direction, Unnormalized
 from ..diff_implicit import answer_implicit
 from ..diff_rules import DiffFlags
 from ..diff_table import diff_table
@@ -15,28 +16,29 @@ from ..inputs import derivative_asked, expression_and_point
 from ..options import (
     AnswerOption,
     At,
-    Certify,
     DiffFormat,
     DiffFormatOption,
     DiffTimeout,
-    Direction,
     DType,
     DTypeOption,
     Explain,
     Expression,
     FittedDigits,
+    Force,
     Full,
     GraphFlag,
     Implicit,
+    InputFormatOption,
     Json,
     LatexFlag,
     NoAutograd,
     Order,
     PlotFlag,
     PointsFile,
+    PointsFormat,
+    PointsOutput,
     Pretty,
     Steps,
-    Unnormalized,
     Wrt,
     examples,
 )
@@ -73,6 +75,9 @@ def diff(
     digits: FittedDigits = None,
     timeout: DiffTimeout = DEFAULT_TIMEOUT,
     points: PointsFile = None,
+    input_format: InputFormatOption = PointsFormat.auto,
+    output: PointsOutput = None,
+    force: Force = False,
     explain: Explain = False,
     answer: AnswerOption = None,
     output_format: DiffFormatOption = DiffFormat.text,
@@ -96,7 +101,8 @@ def diff(
         from ..diff_points import answer_points
 
         form = "json" if json else output_format.value
-        return answer_points(expr, points, wrt, order, dtype.value, form, digits)
+        files = (input_format.value, output, force)
+        return answer_points(expr, points, wrt, order, dtype.value, form, digits, files)
     if flags.explaining:
         from ..diff_explain import answer_explained
 

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from ...errors import ExitCode, UsageError
+from ..course_options import PlotTaylor
 from ..group import exit_code
 from ..inputs import expression_and_point, open_points, window
 from ..options import (
@@ -23,7 +24,6 @@ from ..options import (
     NoDerivative,
     PlotJson,
     PlotPoints,
-    PlotTaylor,
     Timeout,
     Window,
     examples,

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from ...budget import DEFAULT_SECONDS as DEFAULT_TIMEOUT
+from ..course_options import RadiusTolerance, TaylorExplain, TaylorOrder, TaylorVariable
 from ..group import exit_code
 from ..inputs import expression_and_point
 from ..options import (
@@ -15,10 +16,6 @@ from ..options import (
     Digits,
     Expression,
     Json,
-    RadiusTolerance,
-    TaylorExplain,
-    TaylorOrder,
-    TaylorVariable,
     Timeout,
     examples,
 )

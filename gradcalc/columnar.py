@@ -1,0 +1,152 @@
+"""Points from a columnar file (`diff --points FILE.parquet`, `.arrow`):
+Parquet or Arrow IPC, read with PyArrow a batch at a time, so memory stays
+bounded by a batch (a Parquet row group is read in slices of CHUNK rows).
+
+A point's number is its row's, counted from 1 over the whole file (it
+stands where a text file's line number stands); a bad value is named by
+that row, its column and, in Parquet, its row group. PyArrow is imported
+here only, when a columnar file is read.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from .errors import PointError, UsageError
+from .pointsfile import CHUNK, Points, check_finite, check_names
+
+TEXT = ("csv", "jsonl")
+COLUMNAR = ("parquet", "arrow")
+EXTENSIONS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+}
+_ARROW_FILE_MAGIC = b"ARROW1"
+
+
+def kind_of(source: str, given: str | None) -> str | None:
+    """The input's format: `given` (--input-format) unless None or "auto",
+    else by the file's extension; None: a text file read as CSV or JSON
+    Lines by its first line (stdin, or another extension)."""
+    if given not in (None, "auto"):
+        return given
+    return EXTENSIONS.get(os.path.splitext(source)[1].lower()) if source != "-" else None
+
+
+def pyarrow() -> Any:
+    """pyarrow, or a one-line error naming the extra that brings it."""
+    try:
+        import pyarrow
+    except ImportError:
+        raise UsageError(
+            "Parquet and Arrow files need pyarrow: pip install 'gradcalc[columnar]'"
+        ) from None
+    return pyarrow
+
+
+def read_chunks(
+    source: str, kind: str, stream: BinaryIO | None = None, size: int | None = None
+) -> Iterator[Points]:
+    """Points of a Parquet or Arrow IPC file (`kind` "parquet" or "arrow"),
+    up to `size` (CHUNK) rows at a time; `stream` when it is not a file by name
+    (stdin: a Parquet file is read whole first, its footer being at its end)."""
+    try:
+        yield from _read(source, kind, stream, size or CHUNK)
+    except OSError as error:
+        raise PointError(f"{source}: cannot read it: {error.strerror or error}") from None
+
+
+def _read(source: str, kind: str, stream: BinaryIO | None, size: int) -> Iterator[Points]:
+    pa = pyarrow()
+
+    name = source if stream is None else "stdin"
+    rows = 0
+    try:
+        batches = _parquet(source, stream, size) if kind == "parquet" else _arrow(source, stream)
+        for group, batch in batches:
+            if batch.num_rows:
+                yield _points(batch, name, rows, group)
+                rows += batch.num_rows
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        what = "a Parquet file" if kind == "parquet" else "an Arrow IPC file or stream"
+        raise PointError(f"{name}: not {what} ({_first_line(error)})") from None
+    if not rows:
+        raise PointError(f"{name}: no points")
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or ["unreadable"])[0]
+
+
+def _parquet(source: str, stream: BinaryIO | None, size: int) -> Iterator[tuple[int | None, Any]]:
+    """(row group, record batch) of a Parquet file, a row group at a time."""
+    import pyarrow.parquet as pq
+
+    where: Any = source if stream is None else io.BytesIO(stream.read())
+    with pq.ParquetFile(where) as file:
+        for group in range(file.num_row_groups):
+            for batch in file.iter_batches(batch_size=size, row_groups=[group], use_threads=False):
+                yield group + 1, batch
+
+
+def _arrow(source: str, stream: BinaryIO | None) -> Iterator[tuple[int | None, Any]]:
+    """(None, record batch) of an Arrow IPC file (Feather v2) or stream."""
+    import pyarrow as pa
+
+    if stream is None:
+        with pa.memory_map(source) as mapped:
+            if mapped.read(6) == _ARROW_FILE_MAGIC:
+                mapped.seek(0)
+                reader = pa.ipc.open_file(mapped)
+                for index in range(reader.num_record_batches):
+                    yield None, reader.get_batch(index)
+                return
+            mapped.seek(0)
+            yield from ((None, batch) for batch in pa.ipc.open_stream(mapped))
+        return
+    peek = getattr(stream, "peek", None)
+    if peek is not None and peek(6)[:6] == _ARROW_FILE_MAGIC:
+        reader = pa.ipc.open_file(pa.py_buffer(stream.read()))
+        yield from ((None, reader.get_batch(i)) for i in range(reader.num_record_batches))
+        return
+    yield from ((None, batch) for batch in pa.ipc.open_stream(stream))
+
+
+def _points(batch: Any, source: str, before: int, group: int | None) -> Points:
+    """A record batch as Points, every column a number and every value
+    finite, or an error naming the row (and the row group)."""
+    import pyarrow as pa
+
+    names = list(batch.schema.names)
+    check_names(names, f"{source} column names")
+    count = batch.num_rows
+    numbers = np.arange(before + 1, before + count + 1, dtype=np.int64)
+    place = f" (row group {group})" if group is not None else ""
+    columns = {}
+    for name, column in zip(names, batch.columns):
+        kind = column.type
+        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+            raise PointError(f"{source}: column {name} holds {kind}, not numbers")
+        if column.null_count:
+            row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+            raise PointError(f"{source} row {numbers[row]}{place}: {name} is missing (null)")
+        columns[name] = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    table = np.column_stack([columns[n] for n in names]) if names else np.empty((count, 0))
+    try:
+        check_finite(table, numbers, names, source, unit="row")
+    except PointError as error:
+        raise PointError(f"{error}{place}") from None
+    return Points(names, columns, numbers)
+
+
+__all__ = ["COLUMNAR", "EXTENSIONS", "TEXT", "kind_of", "pyarrow", "read_chunks"]

@@ -1,0 +1,70 @@
+"""A file written whole or not at all (`--output FILE`): to a temporary file
+beside it, then renamed over it. A rename replaces a symbolic link itself,
+never its target; a failed write leaves what was there as it was; an
+existing file is replaced only when asked (--force)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+
+from .errors import GradcalcError, OutputError, UsageError
+
+# A path that names no writable file is the user's to fix (exit 2); a
+# write that fails on the way (a full disk) is an output error (exit 74).
+_PATH_ERRORS = {
+    errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS,
+    errno.ENAMETOOLONG, errno.ELOOP,
+}  # fmt: skip
+
+
+def refuse_to_replace(path: str, replace: bool) -> None:
+    """An existing file, or a symbolic link (dangling or not), is replaced
+    only when asked (--force)."""
+    if replace or not os.path.lexists(path):
+        return
+    what = "is a symbolic link" if os.path.islink(path) else "exists"
+    raise UsageError(f"'{path}' {what}: add --force to replace it", option="output")
+
+
+@contextlib.contextmanager
+def replacing(path: str, replace: bool) -> Iterator[str]:
+    """The name of a temporary file to write, renamed to `path` when the
+    block ends without an error (and removed when it does not)."""
+    folder, name = os.path.split(path)
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{name}.", suffix=".part", dir=folder or "."
+        )
+    except OSError as error:
+        raise write_error(path, error) from None
+    try:
+        os.close(descriptor)
+        os.chmod(temporary, 0o666 & ~_umask())  # as a file opened for writing would be
+        yield temporary
+        refuse_to_replace(path, replace)  # (it may have appeared meanwhile)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise write_error(path, error) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_error(path: str, error: OSError) -> GradcalcError:
+    words = f"cannot write '{path}': {error.strerror or error}"
+    if error.errno in _PATH_ERRORS:
+        return UsageError(words, option="output")
+    return OutputError(words)
+
+
+__all__ = ["refuse_to_replace", "replacing", "write_error"]
