@@ -428,6 +428,7 @@ class _Chunk:
         of removable singularities, derivatives' one-sided limits, autograd's
         0·∞ traced. Past MAX_ONE_BY_ONE per run the vectorized verdict stands
         (and `one_by_one_skipped` counts them)."""
+        from .errors import DomainError
         from .pointcheck import Result, differentiate
 
         result = self.result
@@ -438,9 +439,15 @@ class _Chunk:
             result.one_by_one += 1
             index = self.start + int(row)
             point = {n: float(v[row, 0]) for n, v in self.points.items()}
-            single = differentiate(
-                self.plan.expr, point, wrt=names, order=result.order, dtype=self.plan.dtype
-            )
+            try:
+                single = differentiate(
+                    self.plan.expr, point, wrt=names, order=result.order, dtype=self.plan.dtype
+                )
+            except DomainError as error:
+                # f itself is undefined there by 30 digits (cot(pi*x) at 1, where
+                # float64's sin(pi) is not 0): that row's verdict, as one point's.
+                self._undefined_row(index, str(error))
+                continue
             assert isinstance(single, Result)  # scalar variables: never a Jacobian
             result.codes[index] = STATUSES.index(single.status)
             result.reasons[index] = single.reason
@@ -451,6 +458,17 @@ class _Chunk:
                 column["finite_difference_checked"][index] = partial.finite_difference_checked
             if single.reason == verdict.AGREED:  # the default words: not stored
                 result.reasons.pop(index, None)
+
+    def _undefined_row(self, index: int, why: str) -> None:
+        result = self.result
+        result.codes[index] = verdict.UNDEFINED
+        result.reasons[index] = why
+        result.undefined_at[index] = why
+        result.kinks.pop(index, None)
+        for column in self.plan.columns:
+            column["sympy"][index] = np.nan
+            column["agree"][index] = False
+            column["finite_difference_checked"][index] = False
 
 
 MAX_ONE_BY_ONE = 500  # unusual points decided by the one-point driver, per run

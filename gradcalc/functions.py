@@ -60,6 +60,10 @@ class Function:
     # the function's own name), for --points (sympy_engine.evaluate_numpy).
     sympy_heads: tuple = ()
     extra: dict = field(default_factory=dict)
+    # Its numpy form subtracts terms as large as its arguments (x − logsumexp(x)):
+    # float64 rounds its value by eps·max|argument|, not eps·|value|
+    # (evaluation.rounding_noise).
+    cancels: bool = False
 
     @property
     def heads(self) -> tuple:
@@ -70,6 +74,21 @@ def _erf_np(np: ModuleType, x: Any, fn: Callable[[float], float] = math.erf) -> 
     # numpy has no erf; math.erf is correctly rounded to ~1 ulp. frompyfunc
     # loops in C over Python floats, acceptable for this one rare function.
     return np.frompyfunc(fn, 1, 1)(x).astype(float)
+
+
+def _np_sigmoid(np: ModuleType, x: Any) -> Any:
+    """1/(1 + exp(-x)) without cancellation in either tail: exp(-|x|) never
+    overflows, and below 0 the value is exp(x)/(1 + exp(x)), as small as
+    float64 holds (0.5·(1 + tanh(x/2)) rounds to 0 below about -37)."""
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _np_gelu_tanh(np: ModuleType, x: Any) -> Any:
+    # x/2·(1 + tanh(u)) is x·sigmoid(2u): no 1 - 1 cancellation in the left tail.
+    u = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+    return x * _np_sigmoid(np, 2.0 * u)
 
 
 def _sympy_leaky(sp: ModuleType, x: Any, slope: Any = None) -> Any:
@@ -811,7 +830,7 @@ FUNCTIONS = [
         (1, 1),
         lambda sp, x: 1 / (1 + sp.exp(-x)),
         lambda t, x: t.sigmoid(x),
-        lambda np, x: 0.5 * (1 + np.tanh(0.5 * x)),
+        _np_sigmoid,
         lambda mp, x: 1 / (1 + mp.exp(-x)),
         "logistic sigmoid, 1/(1+exp(-x))",
         samples=((0.7,), (-2.1,)),
@@ -846,8 +865,10 @@ FUNCTIONS = [
         "gelu",
         (1, 1),
         lambda sp, x: x / 2 * (1 + sp.erf(x / sp.sqrt(2))),
-        lambda t, x: t.nn.functional.gelu(x),
-        lambda np, x: 0.5 * x * (1 + _erf_np(np, x / math.sqrt(2))),
+        # F.gelu rounds to -0.0 below about -8 (its log is -inf); erfc keeps the tail.
+        lambda t, x: 0.5 * x * t.special.erfc(-x / math.sqrt(2)),
+        # x/2·erfc(-x/√2): 1 + erf(x/√2) rounds to 0 below about -8.3.
+        lambda np, x: 0.5 * x * _erf_np(np, -x / math.sqrt(2), math.erfc),
         lambda mp, x: x / 2 * (1 + mp.erf(x / mp.sqrt(2))),
         "Gaussian error linear unit, x·Φ(x) = x/2·(1 + erf(x/√2)) (exact form)",
         samples=((0.7,), (-2.1,)),
@@ -859,8 +880,9 @@ FUNCTIONS = [
         lambda sp, x: (
             x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 10**6) * x**3)))
         ),
-        lambda t, x: t.nn.functional.gelu(x, approximate="tanh"),
-        lambda np, x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+        # x·sigmoid(2u): F.gelu(approximate="tanh") rounds to -0.0 in the left tail.
+        lambda t, x: x * t.sigmoid(2 * math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)),
+        _np_gelu_tanh,
         lambda mp, x: (
             x / 2 * (1 + mp.tanh(mp.sqrt(2 / mp.pi) * (x + mp.mpf(44715) / 10**6 * x**3)))
         ),
@@ -872,7 +894,7 @@ FUNCTIONS = [
         (1, 1),
         lambda sp, x: x / (1 + sp.exp(-x)),
         lambda t, x: t.nn.functional.silu(x),
-        lambda np, x: x * 0.5 * (1 + np.tanh(0.5 * x)),
+        lambda np, x: x * _np_sigmoid(np, x),
         lambda mp, x: x / (1 + mp.exp(-x)),
         "sigmoid linear unit (swish), x·sigmoid(x)",
         samples=((0.7,), (-2.1,)),
@@ -1035,6 +1057,7 @@ FUNCTIONS = [
         lambda np, x: x - _np_logsumexp(np, x),
         lambda mp, x: [v - _mp_logsumexp(mp, x) for v in x],
         "x − logsumexp(x): a vector, the log of softmax(x) without its rounding",
+        cancels=True,
         vector="map",
         symengine=False,
     ),
@@ -1058,6 +1081,7 @@ FUNCTIONS = [
         lambda mp, x, k: _mp_logsumexp(mp, x) - x[int(k)],
         "−log softmax(logits)[k] for class index k (torch's F.cross_entropy of one sample)",
         domain="k an integer class index, 0 <= k < len(logits)",
+        cancels=True,
         vector="reduce",
         symengine=False,
         constants=(1,),

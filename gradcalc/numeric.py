@@ -165,10 +165,32 @@ def _one_partial(
     rows = np.arange(batch)
     fine, coarse = estimates[rows, best, 1], estimates[rows, best, 0]
     error = errors[rows, best]
+    error = np.where(_consistent(estimates, errors, best), error, np.inf)
     for name, comp in set(partial):
         asked, floor = _step_limits(point[name][:, comp], order)
         error = np.where(floor > FORCED_STEP * asked, np.inf, error)
     return fine + (fine - coarse) / 15.0, error, clean
+
+
+# Two steps' estimates differing by more than this many times their summed
+# error estimates contradict one of those estimates.
+CONSISTENT = 4.0
+
+
+def _consistent(estimates: np.ndarray, errors: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """(batch,): whether the chosen step's estimate lies within the error
+    estimates of every other step taken (finite error). Where it does not,
+    its own estimate is not honest: the function varies faster than the
+    step resolves (sin(1/x) at 1e-6 turns over every 1e-12; sin(x*y) at
+    x = 1e8 along y samples whole periods and aliases to a steady wrong
+    slope), or f's values round flat at the short steps (a stencil of equal
+    values gives 0 with no error while longer steps see the slope)."""
+    extrapolated = estimates[..., 1] + (estimates[..., 1] - estimates[..., 0]) / 15.0
+    rows = np.arange(len(best))
+    chosen, chosen_error = extrapolated[rows, best][:, None], errors[rows, best][:, None]
+    gap = np.abs(extrapolated - chosen)
+    within = gap <= CONSISTENT * (errors + chosen_error) + EPS * np.abs(chosen)
+    return np.all(within | ~np.isfinite(errors), axis=1)
 
 
 # A stencil may move a quantity that is 0 at a singular place by at most this

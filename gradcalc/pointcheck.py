@@ -134,14 +134,31 @@ def _undefined_message(node: Node, values: dict, point: dict) -> str:
     return f"{node.brief} {why} at {_point_text(point)}"
 
 
+# Never 0 at a finite argument: 0 in float64 is an underflow.
+_POSITIVE = ("exp", "sigmoid", "softplus", "erfc", "cosh")
+# 0 only where their argument is 0 (silu(x) = x·sigmoid(x)).
+_ZERO_AT_ZERO = ("silu", "gelu", "gelu_tanh", "mish", "erf", "tanh", "sinh", "atan", "asinh")
+
+
 def _underflowed(node: Node, values: dict) -> bool:
     """The node is 0 in float64 where it cannot be 0: a product, quotient or
-    power of numbers that are not 0, or an exponential (x**2 at 1e-200)."""
-    if node.op not in ("mul", "div", "pow", "exp") or np.any(np.asarray(values[id(node)]) != 0):
+    power of numbers that are not 0, or a function that is 0 only where its
+    argument is (x**2 at 1e-200, sigmoid(x) at -1e20, -silu(x) at -1e20)."""
+    if np.any(np.asarray(values[id(node)]) != 0):
         return False
+    if node.op == "neg":
+        return _underflowed(node.args[0], values)
     inputs = [np.asarray(values[id(a)]) for a in node.args]
-    nonzero = {"mul": inputs, "div": inputs[:1], "pow": inputs[:1], "exp": []}[node.op]
-    return all(np.all((v != 0) & np.isfinite(v)) for v in nonzero)
+    nonzero = {
+        "mul": inputs,
+        "div": inputs[:1],
+        "pow": inputs[:1],
+        **dict.fromkeys(_POSITIVE, inputs[:0]),
+        **dict.fromkeys(_ZERO_AT_ZERO, inputs[:1]),
+    }.get(node.op)
+    if nonzero is None or not all(np.all(np.isfinite(v)) for v in inputs):
+        return False
+    return all(np.all(v != 0) for v in nonzero)
 
 
 _DOMAIN_NAMES = {"div": ("a", "b"), "atan2": ("y", "x"), "log": ("x", "b")}

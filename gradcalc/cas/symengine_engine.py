@@ -83,7 +83,7 @@ def substitutions(symbols: dict, point: dict) -> dict:
 def value_at(f: Any, substitutions: dict) -> tuple[float | None, str | None]:
     """Float value at the point; (None, reason) when not a finite real."""
     try:
-        number = complex(f.subs(substitutions))
+        number = _complex(f.subs(substitutions))
     except (TypeError, RuntimeError, ValueError, ZeroDivisionError):
         return None, "not a finite number"
     if cmath.isnan(number):
@@ -93,6 +93,17 @@ def value_at(f: Any, substitutions: dict) -> tuple[float | None, str | None]:
     if not math.isfinite(number.real):
         return None, "infinite"
     return number.real, None
+
+
+def _complex(value: Any) -> complex:
+    """The substituted value as a number. SymEngine leaves erf of an argument
+    that is not a plain number (erf(0.25·(1 + tanh(0.5·sqrt(2)/sqrt(pi))))) unevaluated
+    and complex() refuses it ("Not Implemented"); evaluating the whole
+    expression at BITS first turns it into one."""
+    try:
+        return complex(value)
+    except RuntimeError:
+        return complex(value.n(BITS))
 
 
 def text(f: Any) -> str:
