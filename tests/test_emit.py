@@ -432,3 +432,33 @@ def test_a_vector_block_of_the_gradient_is_one_array_expression(target):
     _, gradient = _load(result.code, result.function)([1.0, 2.0, 3.0], [3.0, 4.0, 5.0], 2.0)
     want = [-3, -4, -5, -1 + 4 * 3 / 3, -2 + 4 * 4 / 3, -3 + 4 * 5 / 3, 50 / 3]  # by hand
     assert np.asarray(gradient).tolist() == pytest.approx(want, rel=RELATIVE)
+
+
+def _square_function(factor: float):
+    """x**2 as a torch.autograd.Function whose backward is `factor` * 2x."""
+    import torch
+
+    class Square(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return (x**2).sum()
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * factor * 2 * x
+
+    return Square
+
+
+@pytest.mark.parametrize(("factor", "passed"), [(1.0, True), (1.001, False), (-1.0, False)])
+def test_the_certificate_runs_gradcalc_check_on_a_torch_function(factor, passed):
+    import torch
+
+    from gradcalc.emit import runners
+
+    named = {"x": torch.tensor([0.5, -1.5, 2.0], dtype=torch.float64)}
+    assert runners._gradcalc_check(_square_function(factor), named, {"x"}) is passed
+    # An argument the backward leaves out by design is not checked by it.
+    assert runners._gradcalc_check(_square_function(-1.0), named, set()) is True

@@ -87,19 +87,52 @@ def _torch_function(program: Program, code: Code, points: list[dict]) -> Results
         grads = torch.autograd.grad(value, chosen)
         flat = torch.cat([g.reshape(-1) for g in grads]).detach().numpy()
         outputs.append([float(value.detach()), *upper(program, flat, None)])
-        checked = checked and all(check(function, inputs) for check in TORCH_FUNCTION_CHECKS)
-    return Results(outputs, True, "forward, backward and torch.autograd.gradcheck", checked)
+        named = dict(zip(program.arguments, inputs))
+        checked = checked and all(check(function, named, wrt) for check in TORCH_FUNCTION_CHECKS)
+    return Results(
+        outputs,
+        True,
+        "forward, backward, torch.autograd.gradcheck and gradcalc check",
+        checked,
+    )
 
 
-def _gradcheck(function: Any, inputs: list) -> bool:
+def _gradcheck(function: Any, named: dict[str, Any], wrt: set[str]) -> bool:
     import torch
 
+    inputs = list(named.values())
     return bool(torch.autograd.gradcheck(function.apply, inputs, raise_exception=False))
 
 
-# Checks of a torch.autograd.Function at one point, each (Function, inputs)
-# -> passed. gradcalc's own check of user torch code can join gradcheck here.
-TORCH_FUNCTION_CHECKS: tuple[Callable[[Any, list], bool], ...] = (_gradcheck,)
+def _gradcalc_check(function: Any, named: dict[str, Any], wrt: set[str]) -> bool:
+    """`gradcalc check` of the Function at the point (reverse and forward
+    mode against finite differences), when it differentiates every argument:
+    a backward pass that leaves an argument out answers None for it by design."""
+    import inspect
+
+    from ..usercode.run import check
+
+    names = list(named)
+    if set(names) != wrt:
+        return True
+
+    def call(*args: Any, **given: Any) -> Any:
+        return function.apply(*args, *(given[name] for name in names[len(args) :]))
+
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, kind) for name in names]
+    )
+    point = {name: value.detach().numpy() for name, value in named.items()}
+    return check(call, point, symbolic=False).status == "agree"
+
+
+# Checks of a torch.autograd.Function at one point, each (Function, the
+# arguments by name, the names differentiated) -> passed.
+TORCH_FUNCTION_CHECKS: tuple[Callable[[Any, dict[str, Any], set[str]], bool], ...] = (
+    _gradcheck,
+    _gradcalc_check,
+)
 
 
 def _c(program: Program, code: Code, points: list[dict]) -> Results:
