@@ -54,6 +54,13 @@ def replacing(path: str, replace: bool) -> Iterator[str]:
             os.unlink(temporary)
 
 
+def write_text(path: str, text: str, replace: bool) -> None:
+    """`text` to `path` in UTF-8, whole or not at all (emit --output)."""
+    refuse_to_replace(path, replace)
+    with replacing(path, replace) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -67,4 +74,4 @@ def write_error(path: str, error: OSError) -> GradcalcError:
     return OutputError(words)
 
 
-__all__ = ["refuse_to_replace", "replacing", "write_error"]
+__all__ = ["refuse_to_replace", "replacing", "write_error", "write_text"]

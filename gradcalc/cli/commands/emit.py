@@ -67,7 +67,7 @@ def emit(
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
     if output is not None and not force:
-        from ..files import refuse_to_replace
+        from ...outfile import refuse_to_replace
 
         refuse_to_replace(output, False)  # before the work, not after it
     expr, point = expression_and_point(ctx, expression, at)
@@ -77,7 +77,7 @@ def emit(
 
         emit_json(document(emitted))
     elif output is not None:
-        from ..files import write_text
+        from ...outfile import write_text
 
         write_text(output, emitted.code, force)
     else:
