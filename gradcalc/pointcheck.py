@@ -76,10 +76,13 @@ def validate(expr: Expression, wrt: Iterable[str] | None, order: int, dtype: str
     checked_dtype(dtype)
     if not 1 <= order <= MAX_ORDER:
         raise UsageError(f"must be between 1 and {MAX_ORDER}, not {order}", option="order")
-    return _validate_wrt(wrt, expr)
+    return variables_asked(wrt, expr)
 
 
-def _validate_wrt(wrt: Iterable[str] | None, expr: Expression) -> list[str]:
+def variables_asked(wrt: Iterable[str] | None, expr: Expression) -> list[str]:
+    """The variables `wrt` names (comma-separated or repeated), each once, in
+    order; all of the expression's when None. A name that is not a variable
+    is a UsageError for --wrt."""
     if not expr.variables:
         raise UsageError(f"{expr.source!r} has no variables: there is nothing to differentiate")
     if not wrt:

@@ -64,7 +64,9 @@ def emit(
 
     expr = as_expression(expression)
     _check_options(target, order, autograd_function)
-    names = _names(expr, wrt)
+    from ..pointcheck import variables_asked
+
+    names = variables_asked(wrt, expr)
     if autograd_function and any(node.op == "detach" for node in expr.nodes):
         raise UsageError(
             "{function}: with detach(...) the gradient is not f's derivative, which "
@@ -126,26 +128,6 @@ def _check_options(target: str, order: int, autograd_function: bool) -> None:
             "{function} writes a first-order backward: it does not go with {order} 2",
             option=("function", "order"),
         )
-
-
-def _names(expr: Expression, wrt: Iterable[str] | None) -> list[str]:
-    if not expr.variables:
-        raise UsageError(f"{expr.source!r} has no variables: there is nothing to differentiate")
-    if not wrt:
-        return list(expr.variables)
-    names: list[str] = []
-    for item in wrt:
-        for name in str(item).split(","):
-            name = name.strip()
-            if name not in expr.variables:
-                raise UsageError(
-                    f"{name!r} is not a variable of the expression "
-                    f"(its variables: {', '.join(expr.variables)})",
-                    option="wrt",
-                )
-            if name not in names:
-                names.append(name)
-    return names
 
 
 def _shown_source(expr: Expression) -> str:
