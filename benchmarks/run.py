@@ -458,57 +458,15 @@ def plan(work: Path, qalc: str | None, points: int = POINTS, big: int = BIG) -> 
         )
         previous = ("wide", label)
     # One vector variable of 10,000 elements (the documented limit) against
-    # the same expression at 3 elements: the ratio is what length costs.
+    # the same expression at 3 elements: the ratio is what length costs. Then
+    # functions of whole vectors (issue 28): in vector form past 64 elements.
     for text in VECTOR_EXPRESSIONS:
         scalar = ("--at", "a=0.5") if "*a" in text or "a*" in text else ()
-        short = (*GRADCALC, "diff", text, "--at", vector_point(3), *scalar, "--json")
-        long = (
-            *GRADCALC,
-            "diff",
-            text,
-            "--at",
-            vector_point(10_000),
-            *scalar,
-            "--json",
-            "--timeout",
-            "0",
-        )
-        rows.append(
-            Bench(
-                "vectors",
-                f"10,000 vs 3 elements: {text}",
-                long,
-                "the same at 3 elements",
-                alternate=short,
-                target=1.5,
-            )
-        )
-    # Functions of whole vectors (issue 28): in vector form past 64 elements.
+        rows.append(_length_row(text, scalar, scalar))
     for text in ("dot(w, x)", "logsumexp(x)", "norm(x)", "cross_entropy(x, 1)"):
         weights = ("--at", "w=" + vector_point(3)[2:]) if "w" in text else ()
         long_weights = ("--at", "w=" + vector_point(10_000)[2:]) if "w" in text else ()
-        short = (*GRADCALC, "diff", text, "--at", vector_point(3), *weights, "--json")
-        long = (
-            *GRADCALC,
-            "diff",
-            text,
-            "--at",
-            vector_point(10_000),
-            *long_weights,
-            "--json",
-            "--timeout",
-            "0",
-        )
-        rows.append(
-            Bench(
-                "vectors",
-                f"10,000 vs 3 elements: {text}",
-                long,
-                "the same at 3 elements",
-                alternate=short,
-                target=1.5,
-            )
-        )
+        rows.append(_length_row(text, weights, long_weights))
     one_point = (*GRADCALC, "diff", "sin(x**2)", "--at", "3", "--json")
     csv = str(work / f"points{points}.csv")
     for label, extra, target in (
@@ -731,6 +689,21 @@ def machine_facts(description: str, load_start: float) -> dict:
 
 def write_page(results: dict) -> None:
     PAGE.write_text(render(results))
+
+
+def _length_row(text: str, short_extra: tuple, long_extra: tuple) -> Bench:
+    """`text` at 10,000 elements against the same at 3 (target 1.5)."""
+    short = (*GRADCALC, "diff", text, "--at", vector_point(3), *short_extra, "--json")
+    long = (*GRADCALC, "diff", text, "--at", vector_point(10_000), *long_extra, "--json")
+    long = (*long, "--timeout", "0")
+    return Bench(
+        "vectors",
+        f"10,000 vs 3 elements: {text}",
+        long,
+        "the same at 3 elements",
+        alternate=short,
+        target=1.5,
+    )
 
 
 def main() -> int:
