@@ -74,10 +74,14 @@ def along(result: Any, text: str, normalize: bool = True) -> Directional:
             f"({', '.join(names)}), in that order",
             option="direction",
         )
-    length = math.sqrt(sum(v * v for v in given))
-    if length == 0:
+    largest = max(abs(v) for v in given)
+    if largest == 0:
         raise UsageError("is the zero vector: it has no direction", option="direction")
-    unit = [v / length for v in given] if normalize else list(given)
+    # Scaled by its largest component first, so that neither 1e200 nor 1e-200
+    # leaves float64's range when squared.
+    scaled = [v / largest for v in given]
+    length = math.hypot(*scaled)
+    unit = [v / length for v in scaled] if normalize else list(given)
     sympy = _dot([p.sympy for p in result.partials], unit)
     autograd = _dot([p.autograd for p in result.partials], unit)
     fd, error = _along_line(result, names, unit)

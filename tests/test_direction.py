@@ -27,6 +27,17 @@ def test_unit_direction_against_hand_gradient(cli):
     assert d["status"] == "agree"
 
 
+@pytest.mark.parametrize("size", ["1e308", "1e200", "1e-200", "5e-324"])
+def test_a_direction_of_any_size_has_the_same_unit(cli, size):
+    # f = x*y at (1, 2): grad = (2, 1), so D_u f along [s, s] is 3/sqrt(2) for any s > 0.
+    run = cli("diff", "x*y", "--at", "x=1,y=2", "--direction", f"[{size},{size}]", "--json")
+    assert run.exit_code == 0
+    d = run.json["directional"]
+    assert d["unit"] == pytest.approx([1 / math.sqrt(2)] * 2, rel=1e-15)
+    assert d["sympy"] == pytest.approx(3 / math.sqrt(2), rel=DIRECTIONAL_RTOL)
+    assert d["status"] == "agree"
+
+
 def test_unnormalized_against_mpmath_along_the_line(cli):
     # D_v f for v = (3, -4), as given: d/dt f(a + t v) at 0, by mpmath.
     run = cli(

@@ -118,6 +118,9 @@ def test_where_y_is_no_function_of_x_it_says_so(cli):
         (["x + y + z = 1", "--implicit", "y", "--at", "x=0,y=0,z=1"], "name x with --wrt"),
         (["x^2 + y^2 = 25", "--implicit", "y", "--at", "x=3,y=4", "--steps"], "--implicit"),
         (["x^2 + y^2 = 25 = 5", "--implicit", "y", "--at", "x=3,y=4"], "one '='"),
+        (["x^2 + y^2 = 25", "--implicit", "y", "--at", "x=3,y=4", "--certify"], "--certify"),
+        (["x^2+y^2=25", "--implicit", "y", "--at", "x=3,y=4", "--direction", "[1]"], "--direction"),
+        (["x^2+y^2=25", "--implicit", "y", "--at", "x=3,y=4", "--unnormalized"], "--unnormalized"),
     ],
 )
 def test_what_implicit_refuses(cli, args, words):

@@ -129,10 +129,12 @@ class DiffFlags:
 
     def _check_implicit(self) -> None:
         others = self.points is not None or self.drawn_under_table or self.answer or self.pretty
-        if others or self.form != "text":
+        extras = self.certify or self.direction or self.unnormalized
+        if others or extras or self.form != "text":
             raise UsageError(
                 "--implicit answers at one point (--at), with --explain and --json: not with "
-                "--points, --steps, --graph, --plot, --answer, --pretty or --format"
+                "--points, --steps, --graph, --plot, --answer, --pretty, --format, --certify, "
+                "--direction or --unnormalized"
             )
         if not self.at and not self.explain:
             raise UsageError("--implicit needs the point on the curve: --at x=3,y=4")
