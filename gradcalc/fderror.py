@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 STEPS = np.logspace(-16, 0, 161)  # 10 a decade
 PER_DECADE = 10  # steps a decade over a --range of h
+MAX_DECADES = 64  # a log axis past this many decades has no room for its ticks
 # Error at or above this fraction of |f′| is no estimate at all (x + h == x):
 # left out of the rounding fit.
 LOST = 0.5
@@ -97,8 +98,17 @@ def steps_over(window: tuple[float, float] | None) -> np.ndarray:
             f"not {low:g}:{high:g}",
             option="range",
         )
-    count = max(3, round(PER_DECADE * np.log10(high / low)) + 1)
-    return np.logspace(np.log10(low), np.log10(high), count)
+    decades = np.log10(high) - np.log10(low)  # (high / low may overflow)
+    if decades > MAX_DECADES:
+        raise UsageError(
+            f"with --fd-error the range of h spans at most {MAX_DECADES} decades "
+            f"(the default, 1e-16:1, spans 16), not {decades:.0f}",
+            option="range",
+        )
+    count = max(3, round(PER_DECADE * decades) + 1)
+    steps = np.logspace(np.log10(low), np.log10(high), count)
+    steps[[0, -1]] = low, high  # exact ends: 10**log10(h) may round past float64's largest
+    return steps
 
 
 def _series(

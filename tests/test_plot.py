@@ -691,6 +691,11 @@ def test_fd_error_honours_range_as_the_steps(cli):
             "gradcalc: error: --range with --fd-error the range is the step h's: needs "
             "0 < a < b (e.g. 1e-12:1), not -1:1\n",
         ),
+        (
+            ["plot", "sin(x)", "--at", "1", "--fd-error", "--range", "1e-300:1e300"],
+            "gradcalc: error: --range with --fd-error the range of h spans at most 64 decades "
+            "(the default, 1e-16:1, spans 16), not 600\n",
+        ),
     ],
 )
 def test_a_window_that_cannot_be_drawn_is_exit_2(cli, args, line):
