@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 
@@ -21,10 +22,20 @@ _PATH_ERRORS = {
 }  # fmt: skip
 
 
+def is_special(path: str) -> bool:
+    """A device, FIFO or socket (`/dev/null`, a named pipe): written into as
+    a shell's `>` would, never replaced by a file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISLNK(mode) or stat.S_ISDIR(mode))
+
+
 def refuse_to_replace(path: str, replace: bool) -> None:
     """An existing file, or a symbolic link (dangling or not), is replaced
-    only when asked (--force)."""
-    if replace or not os.path.lexists(path):
+    only when asked (--force); a device or FIFO is written into, not replaced."""
+    if replace or not os.path.lexists(path) or is_special(path):
         return
     what = "is a symbolic link" if os.path.islink(path) else "exists"
     raise UsageError(f"'{path}' {what}: add --force to replace it", option="output")
@@ -33,7 +44,14 @@ def refuse_to_replace(path: str, replace: bool) -> None:
 @contextlib.contextmanager
 def replacing(path: str, replace: bool) -> Iterator[str]:
     """The name of a temporary file to write, renamed to `path` when the
-    block ends without an error (and removed when it does not)."""
+    block ends without an error (and removed when it does not). A device or
+    FIFO is its own name: written into, never replaced by a file."""
+    if is_special(path):
+        try:
+            yield path
+        except OSError as error:
+            raise write_error(path, error) from None
+        return
     folder, name = os.path.split(path)
     try:
         descriptor, temporary = tempfile.mkstemp(
@@ -74,4 +92,4 @@ def write_error(path: str, error: OSError) -> GradcalcError:
     return OutputError(words)
 
 
-__all__ = ["refuse_to_replace", "replacing", "write_error", "write_text"]
+__all__ = ["is_special", "refuse_to_replace", "replacing", "write_error", "write_text"]

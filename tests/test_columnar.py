@@ -163,6 +163,27 @@ def test_output_file_is_never_replaced_without_force(cli, tmp_path):
     assert target.read_text() == _points_csv(cli, source).stdout  # the same bytes as stdout's
 
 
+@pytest.mark.parametrize("force", [(), ("--force",)])
+def test_a_fifo_is_written_into_never_replaced(cli, tmp_path, force):
+    import os
+    import stat
+    import threading
+
+    source = tmp_path / "points.csv"
+    source.write_text(CSV_TEXT)
+    fifo = tmp_path / "answers.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    args = ["diff", EXPRESSION, "--points", str(source), "--format", "csv", "-o", str(fifo)]
+    run = cli(*args, *force)
+    reader.join(timeout=60)
+    assert run.exit_code == 3  # log(y) at y = -1
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still the FIFO, not a file put in its place
+    assert received == [_points_csv(cli, source).stdout]  # the reader got the same bytes
+
+
 def test_a_bad_point_past_the_first_chunk_leaves_no_output_file(cli, tmp_path, monkeypatch):
     from gradcalc import columnar
 
