@@ -268,6 +268,7 @@ def test_a_wrong_printer_emits_nothing_and_exits_1(cli, monkeypatch, tmp_path):
     run = cli("emit", "sin(x)*y", "--to", "numpy", "--json")
     assert run.exit_code == 1
     assert run.json["error"]["kind"] == "certificate"
+    validate(run.json, "error.schema.json")
     assert "code" not in run.json
 
 

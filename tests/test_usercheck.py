@@ -244,6 +244,35 @@ def test_an_exception_shows_the_users_frames_only(cli):
     assert "gradcalc/" not in text and "torch/" not in text
 
 
+def test_an_exception_under_json_is_a_valid_error_document(cli):
+    run = cli("check", target("raises"), "--at", "x=[1,2]", "--json")
+    assert run.exit_code == 2
+    assert run.json["error"]["kind"] == "user_code"
+    validate(run.json, "error.schema.json")
+
+
+def test_what_the_users_code_prints_leaves_the_json_document_whole(cli, tmp_path):
+    source = tmp_path / "chatty.py"
+    source.write_text(
+        "import torch\nprint('hello from import')\n\n"
+        "def f(x):\n    print('in f')\n    return (x**2).sum()\n"
+    )
+    run = cli("check", f"{source}:f", "--at", "x=[1,2]", "--json", "--no-symbolic")
+    assert run.exit_code == 0
+    document = json.loads(run.stdout)  # stdout is the document alone
+    validate(document, "check.schema.json")
+    assert document["gradient"]["x"]["autograd"] == [2.0, 4.0]  # 2x by hand
+    assert "hello from import" in run.stderr and "in f" in run.stderr
+
+
+def test_a_shape_that_contradicts_the_point_is_exit_2(cli):
+    args = ["--at", "x=[1,2],w=[3,4]", "--random", "2", "--shape", "x=3"]
+    run = cli("check", target("smooth"), *args, "--json")
+    assert run.exit_code == 2
+    assert run.json["error"]["kind"] == "usage"
+    assert "gives x the shape (3,), but --at gives it (2,)" in run.stderr
+
+
 def test_package_module_name(cli, tmp_path, monkeypatch):
     package = tmp_path / "mypkg"
     package.mkdir()

@@ -110,6 +110,13 @@ def random_points(
     (or of the shape of its value in `given`, which then is the first point's
     centre: the draws are given + normal noise)."""
     rng = np.random.default_rng(seed)
+    for name in set(given) & set(shape):
+        if tuple(shape[name]) != given[name].shape:
+            raise UsageError(
+                f"gives {name} the shape {tuple(shape[name])}, but --at gives it "
+                f"{given[name].shape}: the random points are drawn around --at's value",
+                option="shape",
+            )
     names = list(dict.fromkeys([*given, *shape]))
     covering(dict.fromkeys(names, np.zeros(())), required)
     points = []

@@ -97,10 +97,18 @@ def check(
     json: Json = False,
 ) -> int:
     """Check the gradients of your own PyTorch function (runs your file)."""
+    import contextlib
+    import sys
+
     from ...usercode.run import check as run
     from ..group import exit_code
 
-    result = run(target, list(at or []) or None, random, seed, list(shape or []) or None, symbolic)
+    # Under --json stdout is the document: what the user's code prints goes to stderr.
+    quiet = contextlib.redirect_stdout(sys.stderr) if json else contextlib.nullcontext()
+    with quiet:
+        result = run(
+            target, list(at or []) or None, random, seed, list(shape or []) or None, symbolic
+        )
     if json:
         from ...jsonout import usercheck
 
