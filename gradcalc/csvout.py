@@ -43,17 +43,22 @@ def header(many: Many) -> list[str]:
     return names
 
 
-def columns(many: Many, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
+def columns(
+    many: Many, start: int = 0, stop: int | None = None, codes: bool = False
+) -> dict[str, np.ndarray]:
     """The table of a `batch.Many` (its rows start to stop) as arrays by
     header name, in the header's order: line as int64, the numbers as
-    float64, status as str (what Parquet and the DataFrame API are given)."""
+    float64, status as str (what Parquet and the DataFrame API are given),
+    or with `codes` as uint8 indices into verdict.STATUSES (a table library
+    makes its strings from them many times faster than from Python's)."""
     where = slice(start, len(many.points) if stop is None else stop)
     arrays = [np.asarray(many.points.lines[where], dtype=np.int64)]
     arrays += [np.asarray(many.points.columns[n][where], dtype=np.float64) for n in many.variables]
     arrays.append(np.asarray(many.value[where], dtype=np.float64))
     for partial in many.partials:
         arrays += [np.asarray(getattr(partial, m)[where], dtype=np.float64) for m in METHODS]
-    arrays.append(np.asarray(STATUSES, dtype=object)[np.asarray(many.codes[where])])
+    status = np.asarray(many.codes[where])
+    arrays.append(status if codes else np.asarray(STATUSES, dtype=object)[status])
     return dict(zip(header(many), arrays))
 
 

@@ -7,6 +7,7 @@ here unless the data is one of theirs (the type says which).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,7 +38,7 @@ def points(
     kind = _kind(data)
     names, arrays = _columns(data, kind)
     many = differentiate_many(expression, _points(names, arrays), wrt, order, dtype)
-    return _table(columns(many), kind, data)
+    return _table(columns(many, codes=kind != "dict"), kind, data)
 
 
 def _kind(data: Any) -> str:
@@ -113,20 +114,33 @@ def _points(names: list[str], arrays: dict[str, np.ndarray]) -> Points:
 
 
 def _table(columns: dict[str, np.ndarray], kind: str, data: Any) -> Any:
-    """The answers as the kind of table `data` is."""
+    """The answers as the kind of table `data` is (`columns`' status as its
+    codes, csvout.columns(codes=True), except for a dict)."""
+    if kind == "dict":
+        return columns
+    table = None
+    if importlib.util.find_spec("pyarrow") is not None:
+        from .tableout import from_columns
+
+        table = from_columns(columns)  # the status text from its codes, by Arrow
+    else:  # pandas or Polars without PyArrow: the text by numpy
+        from .verdict import STATUSES
+
+        columns = {**columns, "status": np.asarray(STATUSES, dtype=object)[columns["status"]]}
     if kind == "pandas":
         import pandas as pd
 
-        return pd.DataFrame(columns, index=data.index)
+        if table is None:
+            return pd.DataFrame(columns, index=data.index)
+        frame = pd.DataFrame({n: columns[n] for n in columns if n != "status"}, index=data.index)
+        status = table.column("status").to_pandas()  # pandas' own kind of text column
+        frame["status"] = status.set_axis(data.index)
+        return frame
     if kind == "polars":
         import polars as pl
 
-        return pl.DataFrame(columns)
-    if kind == "arrow":
-        from .tableout import from_columns
-
-        return from_columns(columns)
-    return columns
+        return pl.DataFrame(columns) if table is None else pl.from_arrow(table)
+    return table
 
 
 __all__ = ["points"]

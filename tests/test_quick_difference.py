@@ -1,0 +1,110 @@
+"""The batch's quick first pass of finite differences (numeric.quick_difference,
+verdict.confirms_alone): honest where it speaks, and silent elsewhere, so that
+the full stencil decides every point it does not settle."""
+
+import mpmath
+import numpy as np
+import pytest
+
+from gradcalc import batch, numeric, verdict
+from gradcalc.parsing import parse
+from gradcalc.pointsfile import read
+
+mpmath.mp.dps = 40
+# The quick estimate's true error must lie within this many times its own
+# estimate (the verdict allows FD_ERROR_SLACK = 4 of them).
+HONEST = verdict.FD_ERROR_SLACK
+
+SMOOTH = [
+    ("sin(x**2)", lambda x: mpmath.sin(x**2)),
+    ("exp(-x)*cos(3*x)", lambda x: mpmath.exp(-x) * mpmath.cos(3 * x)),
+    ("log(1 + x**2)", lambda x: mpmath.log(1 + x**2)),
+    ("x**7 - 3*x", lambda x: x**7 - 3 * x),
+    ("tanh(x)/(2 + sin(x))", lambda x: mpmath.tanh(x) / (2 + mpmath.sin(x))),
+]
+
+
+@pytest.mark.parametrize("text, exact", SMOOTH, ids=[t for t, _ in SMOOTH])
+def test_the_quick_estimate_is_within_its_own_error_of_the_exact_derivative(text, exact):
+    xs = np.random.default_rng(7).uniform(-4, 4, 200)
+    estimate, error = numeric.quick_difference(parse(text), {"x": xs[:, None]}, "x", {})
+    truth = np.array([float(mpmath.diff(exact, mpmath.mpf(float(x)))) for x in xs])
+    assert np.all(np.isfinite(error))
+    assert np.all(np.abs(estimate - truth) <= HONEST * error + 1e-15 * np.abs(truth))
+
+
+def test_confirming_alone_implies_that_weigh_confirms():
+    rng = np.random.default_rng(3)
+    reference = rng.uniform(-10, 10, 20_000) * 10.0 ** rng.integers(-12, 12, 20_000)
+    error = np.abs(reference) * 10.0 ** rng.uniform(-16, -4, 20_000)
+    fd = reference * (1 + 10.0 ** rng.uniform(-16, -4, 20_000) * rng.choice([-1, 1], 20_000))
+    alone = verdict.confirms_alone(fd, error, reference, 1)
+    assert 0 < alone.sum() < alone.size  # both sides of the line are exercised
+    checks = verdict.weigh(
+        verdict.Methods(
+            labels=["d/dx"],
+            sympy=reference[:, None],
+            autograd=reference[:, None],
+            finite_difference=fd[:, None],
+            finite_difference_error=error[:, None],
+        ),
+        "float64",
+        1,
+    )
+    assert np.all(checks.fd_counted[alone, 0] & checks.fd_close[alone, 0])
+
+
+def test_an_unbounded_or_wide_estimate_confirms_nothing():
+    ones = np.ones(3)
+    assert not verdict.confirms_alone(ones, np.full(3, np.inf), ones, 1).any()
+    assert not verdict.confirms_alone(ones, np.full(3, 1e-5), ones, 1).any()  # 4e-5 > 1e-6
+    assert not verdict.confirms_alone(np.full(3, np.nan), np.zeros(3), ones, 1).any()
+
+
+def _full_calls(monkeypatch) -> list:
+    """The row counts the full stencil was asked for, call by call."""
+    seen: list = []
+    full = numeric.finite_difference
+
+    def recording(expr, point, *args, **kwargs):
+        seen.append(next(iter(point.values())).shape[0])
+        return full(expr, point, *args, **kwargs)
+
+    monkeypatch.setattr(numeric, "finite_difference", recording)
+    return seen
+
+
+def test_smooth_points_are_settled_by_the_quick_pass(monkeypatch):
+    seen = _full_calls(monkeypatch)
+    points = read("x\n" + "\n".join(str(x) for x in np.linspace(-3, 3, 101)) + "\n")
+    many = batch.differentiate_many("sin(x**2)", points)
+    assert many.counts() == {"agree": 101}
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    "text, xs, unsettled",
+    [
+        # abs(x) at 1e-5: the base step (about 6e-4) crosses the kink.
+        ("abs(x)", [1.0, 1e-5, -2.0], 1),
+        # 1/x**2 at 1e-3: the stencil reaches toward the pole.
+        ("1/x**2", [2.0, 1e-3, 3.0], 1),
+        # sin(x) at 1e15: float64 forces a step far longer than the one asked for.
+        ("sin(x)", [0.5, 1e15], 1),
+    ],
+)
+def test_points_the_quick_pass_cannot_settle_take_the_full_stencil(
+    monkeypatch, text, xs, unsettled
+):
+    seen = _full_calls(monkeypatch)
+    points = read("x\n" + "\n".join(repr(x) for x in xs) + "\n")
+    quick = batch.differentiate_many(text, points)
+    assert seen[0] == unsettled  # (a point decided one by one calls it again)
+    monkeypatch.setattr(numeric, "quick_difference", _never_confirms)
+    full = batch.differentiate_many(text, points)
+    assert [quick.status(i) for i in range(len(xs))] == [full.status(i) for i in range(len(xs))]
+
+
+def _never_confirms(expr, point, name, frozen):
+    size = point[name].shape[0]
+    return np.full(size, np.nan), np.full(size, np.inf)
