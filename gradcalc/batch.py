@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import numeric, verdict
+from . import numeric, quickdiff, verdict
 from .errors import PointError
 from .parsing import Expression, as_expression
 from .pointsfile import CHUNK, Points
@@ -410,7 +410,7 @@ class _Chunk:
                 expr, points, [partial], frozen, BATCH_STEP_FACTORS
             )
             return fd, error, clean
-        fd, error = numeric.quick_difference(expr, points, wrt[0], frozen)
+        fd, error = quickdiff.quick_difference(expr, points, wrt[0], frozen)
         clean = np.ones(size, dtype=bool)
         rest = np.flatnonzero(~verdict.confirms_alone(fd, error, reference, 1))
         if rest.size:

@@ -18,7 +18,7 @@ from .parsing import Expression, Node
 
 # Central 5-point stencil for a first derivative: O(h^4) truncation error.
 _OFFSETS = np.array([-2.0, -1.0, 1.0, 2.0])
-_WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
+WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
 # Steps tried, as fractions of the base step; the one with the smallest
 # Richardson error estimate wins (a kink near the point spoils large steps).
 STEP_FACTORS = tuple(10.0**-k for k in range(9))  # 1 down to 1e-8
@@ -33,10 +33,10 @@ def base_steps(point: dict, order: int) -> dict:
     against rounding (eps/h^order); it grows only logarithmically with |x|
     (as numdifftools does), so sin(x) at 1e6 is not stepped over whole periods,
     but never below what float64 can resolve at x."""
-    return {name: np.maximum(*_step_limits(value, order)) for name, value in point.items()}
+    return {name: np.maximum(*step_limits(value, order)) for name, value in point.items()}
 
 
-def _step_limits(value: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+def step_limits(value: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
     """(the step asked for, the shortest step float64 resolves at `value`)."""
     scale = EPS ** (1.0 / (4 + order))
     return scale * np.maximum(1.0, np.log1p(np.abs(value))), 1e3 * np.spacing(np.abs(value))
@@ -103,7 +103,7 @@ def _one_partial(
     batch = next(iter(point.values())).shape[0]
     steps = base_steps(point, order)
     combos = np.array(list(itertools.product(range(len(_OFFSETS)), repeat=order)))
-    weights = np.prod(_WEIGHTS[combos], axis=1)
+    weights = np.prod(WEIGHTS[combos], axis=1)
     scales = np.array([f * s for f in step_factors for s in (1.0, 0.5)])
     # Exact steps: h such that x + h is a float, so the step taken is the step
     # divided by (x + h - x would otherwise differ from h by rounding).
@@ -167,59 +167,9 @@ def _one_partial(
     error = errors[rows, best]
     error = np.where(_consistent(estimates, errors, best), error, np.inf)
     for name, comp in set(partial):
-        asked, floor = _step_limits(point[name][:, comp], order)
+        asked, floor = step_limits(point[name][:, comp], order)
         error = np.where(floor > FORCED_STEP * asked, np.inf, error)
     return fine + (fine - coarse) / 15.0, error, clean
-
-
-# The quick first pass of a batch (`quick_difference`): the base step's
-# 5-point stencil at h and at h/2 share their points at ±h, so 6 evaluations
-# of f give both estimates (the general stencil above takes 8 per step size).
-_QUICK_OFFSETS = np.array([-4.0, -2.0, -1.0, 1.0, 2.0, 4.0])  # in units of h/2
-
-
-def quick_difference(
-    expr: Expression, point: dict, name: str, frozen: dict
-) -> tuple[np.ndarray, np.ndarray]:
-    """d/d`name` of a scalar expression at every point of a batch, from the
-    base step alone: (Richardson estimates, their error estimates, which count
-    f's own rounding as the full stencil's do), each of shape (batch,).
-    Nothing here looks for kinks or poles, and no second step size
-    cross-examines the first, so the
-    estimate is fit only to *confirm* a reference that it matches well
-    within the finite differences' tolerance (`verdict.confirms_alone`);
-    every other point is for `finite_difference`. The error is infinite
-    where the estimate is not finite or float64 forces a longer step."""
-    x = point[name][:, 0]
-    batch = x.shape[0]
-    asked, floor = _step_limits(x, 1)
-    half = (x + np.maximum(asked, floor) * 0.5) - x  # exact: x + half is a float
-    moved = {
-        key: np.tile(value, (len(_QUICK_OFFSETS), 1)) if value.shape[0] == batch else value
-        for key, value in point.items()
-    }
-    moved[name] = (x[None, :] + _QUICK_OFFSETS[:, None] * half[None, :]).reshape(-1, 1)
-    held = {
-        key: np.tile(value, (len(_QUICK_OFFSETS),) + (1,) * (value.ndim - 1))
-        if np.ndim(value) and np.shape(value)[0] == batch
-        else value
-        for key, value in frozen.items()
-    }
-    with np.errstate(all="ignore"):
-        f = evaluate(expr, moved, held)
-        f = np.broadcast_to(f, (len(_QUICK_OFFSETS) * batch, f.shape[-1]))
-        f = (f[:, 0] if f.shape[-1] == 1 else f.sum(axis=-1)).reshape(len(_QUICK_OFFSETS), batch)
-        m4, m2, m1, p1, p2, p4 = f
-        fine = (m2 - p2 + 8.0 * (p1 - m1)) / (12.0 * half)  # step h/2: ±h/2, ±h
-        coarse = (m4 - p4 + 8.0 * (p2 - m2)) / (24.0 * half)  # step h: ±h, ±2h
-        largest = np.maximum(np.maximum(np.abs(m1), np.abs(p1)), np.abs(m2))
-        largest = np.maximum(largest, np.abs(p2))
-        noise = np.maximum(EPS * largest, rounding_noise(expr, point, frozen))
-        rounding = noise * np.sum(np.abs(_WEIGHTS)) / half
-        error = np.abs(fine - coarse) * (16.0 / 15.0) + rounding
-        estimate = fine + (fine - coarse) / 15.0
-        usable = np.isfinite(error) & np.isfinite(estimate) & ~(floor > FORCED_STEP * asked)
-    return estimate, np.where(usable, error, np.inf)
 
 
 # Two steps' estimates differing by more than this many times their summed

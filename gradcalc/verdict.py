@@ -147,7 +147,7 @@ def confirms_alone(
     finite_difference: Numbers, error_estimate: Numbers, reference: Numbers, order: int
 ) -> Any:
     """Where a finite difference settles agreement by itself, with no second
-    step size to cross-examine it (`numeric.quick_difference`, the batch's
+    step size to cross-examine it (`quickdiff.quick_difference`, the batch's
     first pass): its own error estimate, FD_ERROR_SLACK times over, fits
     inside the tolerance, and the value is within the tolerance plus that
     slack. A stricter test than `decisive`'s confirmation (its slack is

@@ -1,4 +1,4 @@
-"""The batch's quick first pass of finite differences (numeric.quick_difference,
+"""The batch's quick first pass of finite differences (quickdiff.quick_difference,
 verdict.confirms_alone): honest where it speaks, and silent elsewhere, so that
 the full stencil decides every point it does not settle."""
 
@@ -6,7 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from gradcalc import batch, numeric, verdict
+from gradcalc import batch, numeric, quickdiff, verdict
 from gradcalc.parsing import parse
 from gradcalc.pointsfile import read
 
@@ -27,7 +27,7 @@ SMOOTH = [
 @pytest.mark.parametrize("text, exact", SMOOTH, ids=[t for t, _ in SMOOTH])
 def test_the_quick_estimate_is_within_its_own_error_of_the_exact_derivative(text, exact):
     xs = np.random.default_rng(7).uniform(-4, 4, 200)
-    estimate, error = numeric.quick_difference(parse(text), {"x": xs[:, None]}, "x", {})
+    estimate, error = quickdiff.quick_difference(parse(text), {"x": xs[:, None]}, "x", {})
     truth = np.array([float(mpmath.diff(exact, mpmath.mpf(float(x)))) for x in xs])
     assert np.all(np.isfinite(error))
     assert np.all(np.abs(estimate - truth) <= HONEST * error + 1e-15 * np.abs(truth))
@@ -100,7 +100,7 @@ def test_points_the_quick_pass_cannot_settle_take_the_full_stencil(
     points = read("x\n" + "\n".join(repr(x) for x in xs) + "\n")
     quick = batch.differentiate_many(text, points)
     assert seen[0] == unsettled  # (a point decided one by one calls it again)
-    monkeypatch.setattr(numeric, "quick_difference", _never_confirms)
+    monkeypatch.setattr(quickdiff, "quick_difference", _never_confirms)
     full = batch.differentiate_many(text, points)
     assert [quick.status(i) for i in range(len(xs))] == [full.status(i) for i in range(len(xs))]
 
