@@ -320,7 +320,7 @@ class _Chunk:
         values, undefined = self._forward()
         grads = self._autograd()
         frozen = numeric.detached_values(expr, points)
-        methods = self._methods(grads, frozen)
+        methods = self._methods(grads, frozen, values)
         checks = [verdict.weigh(m, plan.dtype, len(wanted[0])) for m in methods]
         names = sorted({n for w in wanted for n in w})
         shapes = {n: None for n in points}
@@ -368,7 +368,7 @@ class _Chunk:
         output = autograd.build(plan.expr, leaves, plan.dtype, batched=True)
         return autograd.derivatives(output, leaves, plan.wanted)
 
-    def _methods(self, grads: list, frozen: dict) -> list[verdict.Methods]:
+    def _methods(self, grads: list, frozen: dict, values: dict) -> list[verdict.Methods]:
         """SymPy's, autograd's and finite differences' values of each
         derivative wanted, side by side."""
         from .cas import sympy_engine as symbolic
@@ -379,7 +379,7 @@ class _Chunk:
         with np.errstate(all="ignore"):
             for w, d, grad in zip(plan.wanted, plan.derivatives, grads):
                 reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
-                fd, fd_error, clean = self._differences(w, reference, frozen)
+                fd, fd_error, clean = self._differences(w, reference, frozen, values)
                 methods.append(
                     verdict.Methods(
                         labels=["d/d" + "".join(w)],
@@ -394,7 +394,7 @@ class _Chunk:
         return methods
 
     def _differences(
-        self, wrt: tuple, reference: np.ndarray, frozen: dict
+        self, wrt: tuple, reference: np.ndarray, frozen: dict, values: dict
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Finite differences of one derivative at every point: (estimates,
         error estimates, clean). A first derivative takes the quick pass
@@ -402,7 +402,8 @@ class _Chunk:
         settles every point where it confirms the reference tightly
         (`verdict.confirms_alone`); the rest, and higher orders, take the
         full stencil at BATCH_STEP_FACTORS with its kink, pole and rounding
-        checks, as they always did."""
+        checks, as they always did. `values`: every node's value at the
+        points (from `_forward`)."""
         expr, points, size = self.plan.expr, self.points, self.size
         partial = tuple((n, 0) for n in wrt)
         if len(wrt) > 1:
@@ -410,7 +411,7 @@ class _Chunk:
                 expr, points, [partial], frozen, BATCH_STEP_FACTORS
             )
             return fd, error, clean
-        fd, error = quickdiff.quick_difference(expr, points, wrt[0], frozen)
+        fd, error = quickdiff.quick_difference(expr, points, wrt[0], frozen, values)
         clean = np.ones(size, dtype=bool)
         rest = np.flatnonzero(~verdict.confirms_alone(fd, error, reference, 1))
         if rest.size:

@@ -99,19 +99,29 @@ _LINEAR = ("add", "sub", "neg", "mul", "div")
 
 
 def rounding_noise(
-    expr: Expression, point: dict, frozen: dict | None, row: int | None = None
+    expr: Expression,
+    point: dict,
+    frozen: dict | None,
+    row: int | None = None,
+    known: dict | None = None,
 ) -> np.ndarray:
     """How far float64's rounding can move f at each point of the batch
     (shape (batch,)): a running error bound, NOISE_FACTOR times the
     first-order sum of every operation's rounding (eps·|value|) carried up
     the tree (|b|·e(a) + |a|·e(b) for a product, the operation's own slope
     times e(arg) for the rest). Far more than eps·|f| where f is a difference
-    of large terms: exp(x) - exp(x - 1e-10), (x + 1)**2 - x**2 at 1e11."""
+    of large terms: exp(x) - exp(x - 1e-10), (x + 1)**2 - x**2 at 1e11.
+    `known`: every node's value at `point` already (evaluate's `keep`), not
+    evaluated again."""
     values: dict = {}
     errors: dict = {}
     with np.errstate(all="ignore"):
         for node in expr.nodes:
-            value = values[id(node)] = evaluate_node(node, point, values, frozen)
+            if known is None or (frozen is not None and id(node) in frozen):
+                value = evaluate_node(node, point, values, frozen)
+            else:
+                value = known[id(node)]
+            values[id(node)] = value
             own = EPS * np.abs(value)
             if node.op == "var" or (frozen is not None and id(node) in frozen):
                 errors[id(node)] = np.zeros(np.shape(value))

@@ -20,7 +20,7 @@ OFFSETS = np.array([-4.0, -2.0, -1.0, 1.0, 2.0, 4.0])  # in units of h/2
 
 
 def quick_difference(
-    expr: Expression, point: dict, name: str, frozen: dict
+    expr: Expression, point: dict, name: str, frozen: dict, known: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """d/d`name` of a scalar expression at every point of a batch, from the
     base step alone: (Richardson estimates, their error estimates, which count
@@ -30,7 +30,8 @@ def quick_difference(
     reference that it matches well within the finite differences' tolerance
     (`verdict.confirms_alone`); every other point is for
     `numeric.finite_difference`. The error is infinite
-    where the estimate is not finite or float64 forces a longer step."""
+    where the estimate is not finite or float64 forces a longer step.
+    `known`: every node's value at the points (evaluate's `keep`), if at hand."""
     x = point[name][:, 0]
     batch = x.shape[0]
     asked, floor = step_limits(x, 1)
@@ -55,7 +56,7 @@ def quick_difference(
         coarse = (m4 - p4 + 8.0 * (p2 - m2)) / (24.0 * half)  # step h: ±h, ±2h
         largest = np.maximum(np.maximum(np.abs(m1), np.abs(p1)), np.abs(m2))
         largest = np.maximum(largest, np.abs(p2))
-        noise = np.maximum(EPS * largest, rounding_noise(expr, point, frozen))
+        noise = np.maximum(EPS * largest, rounding_noise(expr, point, frozen, known=known))
         rounding = noise * np.sum(np.abs(WEIGHTS)) / half
         error = np.abs(fine - coarse) * (16.0 / 15.0) + rounding
         estimate = fine + (fine - coarse) / 15.0

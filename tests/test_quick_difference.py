@@ -105,6 +105,6 @@ def test_points_the_quick_pass_cannot_settle_take_the_full_stencil(
     assert [quick.status(i) for i in range(len(xs))] == [full.status(i) for i in range(len(xs))]
 
 
-def _never_confirms(expr, point, name, frozen):
+def _never_confirms(expr, point, name, frozen, known=None):
     size = point[name].shape[0]
     return np.full(size, np.nan), np.full(size, np.inf)
