@@ -118,25 +118,103 @@ def subprocess_bytes(args, data):
 
 
 @pytest.mark.parametrize(
-    ("table", "groups", "message"),
+    ("table", "groups", "message", "answered"),
     [
-        ({"x": [1.0, 2.0, None]}, 2, " row 3 (row group 2): x is missing (null)"),
-        ({"x": [1.0, 2.0, 3.0, math.inf]}, 2, " row 4: x=inf is not a finite number (row group 2)"),
-        ({"x": ["a", "b"]}, 2, ": column x holds string, not numbers"),
-        ({"x": [True]}, 2, ": column x holds bool, not numbers"),
-        ({"x": [1.0], "2y": [1.0]}, 2, " column names: '2y' is not a variable name"),
-        ({"x": pa.array([], pa.float64())}, 2, ": no points"),
+        ({"x": [1.0, 2.0, None]}, 2, " row 3 (row group 2): x=null is not a number", 2),
+        (
+            {"x": [1.0, 2.0, 3.0, math.inf]},
+            2,
+            " row 4 (row group 2): x=inf is not a finite number",
+            3,
+        ),
+        (
+            {"x": [1.0, 2.0, 3.0, -math.inf]},
+            9,
+            " row 4 (row group 1): x=-inf is not a finite number",
+            3,
+        ),
+        ({"x": [math.nan, 2.0]}, 9, " row 1 (row group 1): x=nan is not a finite number", 0),
+        ({"x": ["a", "b"]}, 2, ": column x holds string, not numbers", 0),
+        ({"x": [True]}, 2, ": column x holds bool, not numbers", 0),
+        ({"x": [1.0], "2y": [1.0]}, 2, " column names: '2y' is not a variable name", 0),
+        ({"x": pa.array([], pa.float64())}, 2, ": no points", 0),
     ],
 )
-def test_a_bad_row_or_column_is_named(cli, tmp_path, table, groups, message):
+def test_a_bad_row_or_column_is_named(cli, tmp_path, table, groups, message, answered):
     path = tmp_path / "bad.parquet"
     pq.write_table(pa.table(table), path, row_group_size=groups)
     run = cli("diff", "x**2", "--points", str(path), "--json")
     assert run.exit_code == 2
-    # The rows of the row groups before the bad one are answered first.
+    # Every row before the bad one is answered first, in its row group too.
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert lines[-1]["error"]["message"] == f"{path}{message}"
-    assert [line["point"]["x"] for line in lines[:-1]] == list(table["x"])[: len(lines) - 1]
+    assert [line["point"]["x"] for line in lines[:-1]] == list(table["x"])[:answered]
+
+
+def _write_arrow(table, path, kind, rows):
+    """`table` as an Arrow IPC file (Feather v2) or stream, `rows` rows to a batch."""
+    if kind == "file":
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=rows)
+    else:
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=rows)
+
+
+@pytest.mark.parametrize(
+    ("kind", "bad", "words"),
+    [
+        ("parquet", None, "y=null is not a number"),
+        ("parquet", math.nan, "y=nan is not a finite number"),
+        ("file", math.inf, "y=inf is not a finite number"),
+        ("stream", None, "y=null is not a number"),
+    ],
+)
+def test_rows_before_a_bad_value_in_the_same_batch_are_answered_first(
+    cli, tmp_path, kind, bad, words
+):
+    # One row group (one record batch) of five rows, the fourth bad in y: the
+    # three before it are answered, written, then the one-line error, exit 2,
+    # as for a bad line of a CSV file.
+    table = pa.table({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "y": [1.0, 1.0, 1.0, bad, 1.0]})
+    if kind == "parquet":
+        path = tmp_path / "points.parquet"
+        pq.write_table(table, path)
+        place = " (row group 1)"
+    else:
+        path = tmp_path / "points.arrow"
+        _write_arrow(table, path, kind, rows=5)
+        place = ""
+    run = cli("diff", "x**2*y", "--points", str(path), "--format", "csv")
+    assert run.exit_code == 2
+    _, rows = _csv_table(run.stdout)
+    assert [row[0] for row in rows] == ["1", "2", "3"]
+    assert [row[-1] for row in rows] == ["agree"] * 3
+    assert [float(row[4]) for row in rows] == [2.0, 4.0, 6.0]  # sympy:x = 2xy, exact
+    assert run.stderr == f"gradcalc: error: {path} row 4{place}: {words}\n"
+
+
+def test_a_bad_value_and_a_bad_csv_line_read_alike(cli, tmp_path):
+    # The same bad cell in each format: one shape of message, the row (or
+    # line) and the column named, the value shown as the text form shows it.
+    csv_path = tmp_path / "points.csv"
+    csv_path.write_text("x,y\n1,2\n3,nan\n")
+    jsonl_path = tmp_path / "points.jsonl"
+    jsonl_path.write_text('{"x": 1, "y": 2}\n{"x": 3, "y": null}\n')
+    parquet_path = tmp_path / "points.parquet"
+    pq.write_table(pa.table({"x": [1.0, 3.0], "y": [2.0, math.nan]}), parquet_path)
+    null_path = tmp_path / "nulls.parquet"
+    pq.write_table(pa.table({"x": [1.0, 3.0], "y": [2.0, None]}), null_path)
+    expected = {
+        csv_path: f"{csv_path} line 3: y=nan is not a finite number",
+        jsonl_path: f"{jsonl_path} line 2: y=null is not a number",
+        parquet_path: f"{parquet_path} row 2 (row group 1): y=nan is not a finite number",
+        null_path: f"{null_path} row 2 (row group 1): y=null is not a number",
+    }
+    for path, message in expected.items():
+        run = cli("diff", "x*y", "--points", str(path), "--format", "csv")
+        assert run.exit_code == 2, path
+        assert run.stderr == f"gradcalc: error: {message}\n"
 
 
 def test_a_file_that_is_not_parquet_says_so(cli, tmp_path):
@@ -193,7 +271,7 @@ def test_a_bad_point_past_the_first_chunk_leaves_no_output_file(cli, tmp_path, m
     target = tmp_path / "answers.parquet"
     run = cli("diff", "x**2", "--points", str(path), "--format", "parquet", "-o", str(target))
     assert run.exit_code == 2
-    assert f"{path} row 4: x=nan is not a finite number" in run.stderr
+    assert f"{path} row 4 (row group 1): x=nan is not a finite number" in run.stderr
     assert list(tmp_path.iterdir()) == [path]  # no answers, no temporary file
 
 
