@@ -66,6 +66,23 @@ def read_chunks(
         raise PointError(f"{source}: cannot read it: {error.strerror or error}") from None
 
 
+def read_all(source: str, kind: str | None, stream: BinaryIO, name: str) -> Points:
+    """Every point of `--points SOURCE` at once (`plot --points`), read as
+    `diff --points` reads it: Parquet or Arrow IPC here, CSV or JSON Lines by
+    pointsfile (`kind` from `kind_of`), with the same errors. `stream` is the
+    opened input, `name` its name in messages ("stdin" for '-')."""
+    from .pointsfile import read_chunks as text_chunks
+
+    if kind in COLUMNAR:
+        by_name = source != "-"  # a file is read by its name (memory-mapped)
+        chunks = list(read_chunks(source if by_name else name, kind, None if by_name else stream))
+    else:
+        chunks = list(text_chunks(stream, name, kind=kind))
+    names = chunks[0].names
+    columns = {n: np.concatenate([c.columns[n] for c in chunks]) for n in names}
+    return Points(names, columns, np.concatenate([c.lines for c in chunks]))
+
+
 def _read(source: str, kind: str, stream: BinaryIO | None, size: int) -> Iterator[Points]:
     pa = pyarrow()
 
@@ -191,5 +208,6 @@ __all__ = [
     "floats",
     "kind_of",
     "pyarrow",
+    "read_all",
     "read_chunks",
 ]

@@ -278,7 +278,7 @@ def test_a_bad_point_past_the_first_chunk_leaves_no_output_file(cli, tmp_path, m
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--points", "-", "--format", "parquet"], "--format parquet is a binary file, never"),
+        (["--points", "-", "--format", "parquet"], "--format parquet is a binary file: give"),
         (["--at", "1", "--format", "parquet", "-o", "a.parquet"], "give --points FILE"),
         (["--at", "1", "-o", "a.csv"], "--output and --input-format go with --points FILE"),
         (["--points", "-", "-o", "a.txt"], "--output writes --format csv, --format parquet or"),
@@ -316,3 +316,65 @@ def test_parquet_through_the_real_cli(tmp_path):
     table = pq.read_table(target).to_pydict()
     assert table["sympy:x"] == pytest.approx([3 * v * v for v in values], rel=ROUNDING)
     assert table["status"] == ["agree"] * 7
+
+
+PLOT_ENV = {"NO_COLOR": "1", "COLUMNS": "80"}
+PLOT_X = [-1.5, -0.25, 0.5, 2.0]
+
+
+def _plot_sources(tmp_path):
+    """The same points as CSV, JSON Lines, Parquet (two row groups) and Arrow IPC."""
+    csv_path = tmp_path / "points.csv"
+    csv_path.write_text("x\n" + "".join(f"{x!r}\n" for x in PLOT_X))
+    jsonl_path = tmp_path / "points.jsonl"
+    jsonl_path.write_text("".join(json.dumps({"x": x}) + "\n" for x in PLOT_X))
+    parquet_path = tmp_path / "points.parquet"
+    pq.write_table(pa.table({"x": PLOT_X}), parquet_path, row_group_size=2)
+    arrow_path = tmp_path / "points.arrow"
+    feather.write_feather(pa.table({"x": PLOT_X}), arrow_path)
+    return csv_path, [jsonl_path, parquet_path, arrow_path]
+
+
+def test_plot_points_reads_parquet_and_arrow_as_diff_does(cli, tmp_path):
+    from gradcalc import columnar, plotting
+
+    csv_path, others = _plot_sources(tmp_path)
+    text = cli("plot", "x**3", "--points", str(csv_path), env=PLOT_ENV)
+    assert text.exit_code == 0, text.stderr
+    assert "o  d/dx at 4 points" in text.stdout
+    for path in others:
+        run = cli("plot", "x**3", "--points", str(path), env=PLOT_ENV)
+        assert (run.exit_code, run.stderr) == (0, ""), path
+        assert run.stdout == text.stdout, path  # the same drawing, character for character
+        # The rows it reads, and the slopes drawn: 3x², by hand.
+        with open(path, "rb") as stream:
+            points = columnar.read_all(str(path), columnar.kind_of(str(path), None), stream, "p")
+        assert points.columns["x"].tolist() == PLOT_X
+        drawn = plotting.over_points("x**3", points)
+        assert drawn.derivative.tolist() == pytest.approx([3 * x * x for x in PLOT_X], rel=ROUNDING)
+        assert drawn.statuses == ["agree"] * 4
+
+
+def test_plot_points_bad_parquet_is_diffs_error(cli, tmp_path):
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"x": [1.0, None, 3.0]}), path)
+    plot = cli("plot", "x**3", "--points", str(path), env=PLOT_ENV)
+    diff = cli("diff", "x**3", "--points", str(path), "--format", "csv")
+    assert plot.exit_code == diff.exit_code == 2
+    assert plot.stdout == ""
+    expected = f"gradcalc: error: {path} row 2 (row group 1): x=null is not a number\n"
+    assert plot.stderr == diff.stderr == expected
+    # Read by the extension, not as text (it was "line 1: not UTF-8 text").
+    text = tmp_path / "points.txt"
+    text.write_bytes(path.read_bytes())
+    run = cli("plot", "x**3", "--points", str(text), "--input-format", "parquet", env=PLOT_ENV)
+    assert run.stderr == expected.replace(str(path), str(text))
+
+
+def test_plot_points_reads_parquet_from_stdin(tmp_path):
+    _, others = _plot_sources(tmp_path)
+    parquet = others[1].read_bytes()
+    args = ["plot", "x**3", "--points", "-", "--input-format", "parquet"]
+    process = subprocess_bytes(args, parquet)
+    assert process.returncode == 0, process.stderr
+    assert b"o  d/dx at 4 points" in process.stdout

@@ -20,10 +20,12 @@ from ..options import (
     FdError,
     Force,
     ImageFile,
+    InputFormatOption,
     LatexFlag,
     NoDerivative,
     PlotJson,
     PlotPoints,
+    PointsFormat,
     Timeout,
     Window,
     examples,
@@ -63,6 +65,7 @@ def plot(
     output: ImageFile = None,
     force: Force = False,
     points: PlotPoints = None,
+    input_format: InputFormatOption = PointsFormat.auto,
     timeout: Timeout = 5.0,
     json: PlotJson = False,
     latex: LatexFlag = False,
@@ -83,7 +86,7 @@ def plot(
             raise UsageError(
                 "--points draws in the terminal: without --at, --fd-error, --json, --output"
             )
-        return _over_points(expr, points, wrt, shown)
+        return _over_points(expr, (points, input_format.value), wrt, shown)
     if fd_error:
         return _error_curve(expr, point, wrt, shown, (json, output, force))
     from ...plotting import build
@@ -93,17 +96,19 @@ def plot(
     return exit_code(drawn.status)
 
 
-def _over_points(
-    expression: Any, source: str, wrt: list[str] | None, shown: tuple[float, float] | None
-) -> int:
-    from ... import pointsfile
+def _over_points(expression: Any, files: tuple[str, str], wrt: list[str] | None, shown: Any) -> int:
+    """`files`: (--points, --input-format); read as diff --points reads it."""
+    from ... import columnar
     from ...plotting import over_points
     from ...render.plot import over_points as view
 
-    stream, name = open_points(source)
+    kind = columnar.kind_of(files[0], files[1])
+    if kind in columnar.COLUMNAR:
+        columnar.pyarrow()  # a missing extra said before the input is opened
+    stream, name = open_points(files[0])
     with stream:
-        text = stream.read().decode("utf-8", "surrogateescape")
-    on_points = over_points(expression, pointsfile.read(text, name), wrt, window=shown)
+        points = columnar.read_all(files[0], kind, stream, name)
+    on_points = over_points(expression, points, wrt, window=shown)
     width, color = terminal()
     sys.stdout.write(reading_line() + view(on_points, width, color))
     return ExitCode.OK
