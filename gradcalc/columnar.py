@@ -74,6 +74,7 @@ def read_all(source: str, kind: str | None, stream: BinaryIO, name: str) -> Poin
     from .pointsfile import read_chunks as text_chunks
 
     if kind in COLUMNAR:
+        pyarrow()  # a missing extra, said in one line
         by_name = source != "-"  # a file is read by its name (memory-mapped)
         chunks = list(read_chunks(source if by_name else name, kind, None if by_name else stream))
     else:

@@ -62,8 +62,8 @@ def write_stdout(data: bytes) -> None:
     a closed pipe a BrokenPipeError (a quiet end, for the CLI)."""
     from . import budget
 
-    budget.computed()  # what is left is writing
     try:
+        budget.computed()  # what is left is writing (what stdout held is written)
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

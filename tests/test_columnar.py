@@ -378,3 +378,9 @@ def test_plot_points_reads_parquet_from_stdin(tmp_path):
     process = subprocess_bytes(args, parquet)
     assert process.returncode == 0, process.stderr
     assert b"o  d/dx at 4 points" in process.stdout
+
+
+def test_plot_input_format_goes_with_points(cli):
+    run = cli("plot", "x**2", "--at", "1", "--input-format", "csv", env=PLOT_ENV)
+    assert run.exit_code == 2
+    assert run.stderr == "gradcalc: error: --input-format goes with --points FILE\n"

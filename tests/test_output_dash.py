@@ -150,3 +150,20 @@ def test_plot_image_on_stdout_is_the_files_bytes(here, kind):
     assert piped.stdout == target.read_bytes()  # the images are deterministic
     assert piped.stdout.startswith({"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}[kind])
     assert sorted(os.listdir(here)) == sorted(["points.csv", target.name])
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plot", "x**2", "--at", "1", "-o", "png:-"],
+        ["plot", "x**2", "--at", "1", "-o", "-"],
+        ["diff", "x*y", "--points", "points.csv", "--format", "parquet", "-o", "-"],
+        ["emit", "x**2", "--to", "numpy", "-o", "-"],
+    ],
+)
+def test_a_full_disk_on_stdout_is_an_output_error(here, args):
+    with open("/dev/full", "wb") as full:
+        process = _gradcalc(*args, stdout=full)
+    assert process.returncode == 74  # ExitCode.OUTPUT, not an internal error
+    assert process.stderr == b"gradcalc: error: cannot write the output: No space left on device\n"

@@ -81,6 +81,8 @@ def plot(
         raise UsageError("give either --output or --json, not both")
     if taylor is not None and (fd_error or points is not None):
         raise UsageError("--taylor draws over f at the point: not with --fd-error or --points")
+    if points is None and input_format is not PointsFormat.auto:
+        raise UsageError("--input-format goes with --points FILE")
     if points is not None:
         if at or fd_error or json or output:
             raise UsageError(
@@ -102,12 +104,9 @@ def _over_points(expression: Any, files: tuple[str, str], wrt: list[str] | None,
     from ...plotting import over_points
     from ...render.plot import over_points as view
 
-    kind = columnar.kind_of(files[0], files[1])
-    if kind in columnar.COLUMNAR:
-        columnar.pyarrow()  # a missing extra said before the input is opened
     stream, name = open_points(files[0])
     with stream:
-        points = columnar.read_all(files[0], kind, stream, name)
+        points = columnar.read_all(files[0], columnar.kind_of(*files), stream, name)
     on_points = over_points(expression, points, wrt, window=shown)
     width, color = terminal()
     sys.stdout.write(reading_line() + view(on_points, width, color))
