@@ -277,6 +277,15 @@ InputFormatOption = Annotated[
         ".parquet; .arrow, .feather, .ipc), else CSV or JSON Lines by the first line.",
     ),
 ]
+PlotInputFormat = Annotated[
+    PointsFormat,
+    typer.Option(
+        "--input-format",
+        metavar="FORMAT",
+        help="What --points holds: auto (by the extension, as for diff), csv, jsonl, "
+        "parquet or arrow.",
+    ),
+]
 PointsOutput = Annotated[
     str | None,
     typer.Option(
