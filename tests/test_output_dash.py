@@ -167,3 +167,17 @@ def test_a_full_disk_on_stdout_is_an_output_error(here, args):
         process = _gradcalc(*args, stdout=full)
     assert process.returncode == 74  # ExitCode.OUTPUT, not an internal error
     assert process.stderr == b"gradcalc: error: cannot write the output: No space left on device\n"
+
+
+def test_parquet_on_stdout_stops_at_a_bad_point_after_the_rows_before_it(here):
+    import pyarrow as pa
+
+    pq.write_table(pa.table({"x": [1.0, 2.0, None, 4.0]}), here / "bad.parquet")
+    piped = _gradcalc("diff", "x**2", "--points", "bad.parquet", "--format", "parquet", "-o", "-")
+    assert piped.returncode == 2
+    assert (
+        piped.stderr
+        == b"gradcalc: error: bad.parquet row 3 (row group 1): x=null is not a number\n"
+    )
+    answered = pq.read_table(io.BytesIO(piped.stdout)).to_pydict()
+    assert answered["line"] == [1, 2] and answered["sympy:x"] == [2.0, 4.0]  # 2x, exact
