@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import PointError, UsageError
-from .pointsfile import CHUNK, Points, check_finite, check_names
+from .pointsfile import CHUNK, Points, check_names
 
 TEXT = ("csv", "jsonl")
 COLUMNAR = ("parquet", "arrow")
@@ -66,6 +66,24 @@ def read_chunks(
         raise PointError(f"{source}: cannot read it: {error.strerror or error}") from None
 
 
+def read_all(source: str, kind: str | None, stream: BinaryIO, name: str) -> Points:
+    """Every point of `--points SOURCE` at once (`plot --points`), read as
+    `diff --points` reads it: Parquet or Arrow IPC here, CSV or JSON Lines by
+    pointsfile (`kind` from `kind_of`), with the same errors. `stream` is the
+    opened input, `name` its name in messages ("stdin" for '-')."""
+    from .pointsfile import read_chunks as text_chunks
+
+    if kind in COLUMNAR:
+        pyarrow()  # a missing extra, said in one line
+        by_name = source != "-"  # a file is read by its name (memory-mapped)
+        chunks = list(read_chunks(source if by_name else name, kind, None if by_name else stream))
+    else:
+        chunks = list(text_chunks(stream, name, kind=kind))
+    names = chunks[0].names
+    columns = {n: np.concatenate([c.columns[n] for c in chunks]) for n in names}
+    return Points(names, columns, np.concatenate([c.lines for c in chunks]))
+
+
 def _read(source: str, kind: str, stream: BinaryIO | None, size: int) -> Iterator[Points]:
     pa = pyarrow()
 
@@ -75,7 +93,7 @@ def _read(source: str, kind: str, stream: BinaryIO | None, size: int) -> Iterato
         batches = _parquet(source, stream, size) if kind == "parquet" else _arrow(source, stream)
         for group, batch in batches:
             if batch.num_rows:
-                yield _points(batch, name, rows, group)
+                yield from _points(batch, name, rows, group)
                 rows += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         what = "a Parquet file" if kind == "parquet" else "an Arrow IPC file or stream"
@@ -122,31 +140,75 @@ def _arrow(source: str, stream: BinaryIO | None) -> Iterator[tuple[int | None, A
     yield from ((None, batch) for batch in pa.ipc.open_stream(stream))
 
 
-def _points(batch: Any, source: str, before: int, group: int | None) -> Points:
+def _points(batch: Any, source: str, before: int, group: int | None) -> Iterator[Points]:
     """A record batch as Points, every column a number and every value
-    finite, or an error naming the row (and the row group)."""
-    import pyarrow as pa
-
+    finite; at a bad value, the rows before it (answered first, as a text
+    file's lines before a bad one are), then an error naming its row, its
+    column and (Parquet) its row group, worded as a text file's bad line is."""
     names = list(batch.schema.names)
     check_names(names, f"{source} column names")
-    count = batch.num_rows
-    numbers = np.arange(before + 1, before + count + 1, dtype=np.int64)
-    place = f" (row group {group})" if group is not None else ""
-    columns = {}
+    columns, nulls = {}, {}
     for name, column in zip(names, batch.columns):
-        kind = column.type
-        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
-            raise PointError(f"{source}: column {name} holds {kind}, not numbers")
-        if column.null_count:
-            row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-            raise PointError(f"{source} row {numbers[row]}{place}: {name} is missing (null)")
-        columns[name] = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    table = np.column_stack([columns[n] for n in names]) if names else np.empty((count, 0))
-    try:
-        check_finite(table, numbers, names, source, unit="row")
-    except PointError as error:
-        raise PointError(f"{error}{place}") from None
-    return Points(names, columns, numbers)
+        columns[name], nulls[name] = floats(column, name, source)
+    bad = first_bad(columns, nulls)
+    good = batch.num_rows if bad is None else bad[0]
+    if good:
+        numbers = np.arange(before + 1, before + good + 1, dtype=np.int64)
+        kept = columns if bad is None else {n: v[:good] for n, v in columns.items()}
+        yield Points(names, kept, numbers)
+    if bad is not None:
+        place = f" (row group {group})" if group is not None else ""
+        raise PointError(f"{source} row {before + good + 1}{place}: {bad[1]}")
 
 
-__all__ = ["COLUMNAR", "EXTENSIONS", "TEXT", "kind_of", "pyarrow", "read_chunks"]
+def floats(column: Any, name: str, source: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """An Arrow column of integers or floats as float64 (an integer past
+    2**53 becomes the nearest float64, as its text in a CSV would), and where
+    it is null (None: nowhere); or an error naming the column and its type."""
+    import pyarrow as pa
+
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+        raise PointError(f"{source}: column {name} holds {kind}, not numbers")
+    values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    null = column.is_null().to_numpy(zero_copy_only=False) if column.null_count else None
+    return values, null
+
+
+def first_bad(
+    columns: dict[str, np.ndarray], nulls: dict[str, np.ndarray | None]
+) -> tuple[int, str] | None:
+    """The first value that is missing or not finite, row by row and in a
+    row column by column (as pointsfile.check_finite finds it): its row's
+    index and what is wrong with it, worded as a text file's bad value is
+    (`x=nan is not a finite number`; a null as JSON Lines' `x=null is not a
+    number`). None: every value is a finite number."""
+    row, words = None, ""
+    for name, values in columns.items():
+        null = nulls.get(name)
+        wrong = ~np.isfinite(values[:row])
+        if null is not None:
+            wrong |= null[:row]
+        found = np.flatnonzero(wrong)
+        if found.size:
+            row = int(found[0])
+            if null is not None and null[row]:
+                words = f"{name}=null is not a number"
+            else:
+                words = f"{name}={values[row]} is not a finite number"
+    return None if row is None else (row, words)
+
+
+__all__ = [
+    "COLUMNAR",
+    "EXTENSIONS",
+    "TEXT",
+    "first_bad",
+    "floats",
+    "kind_of",
+    "pyarrow",
+    "read_all",
+    "read_chunks",
+]

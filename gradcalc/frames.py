@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import PointError
-from .pointsfile import Points, check_finite, check_names
+from .errors import BudgetError, PointError
+from .pointsfile import Points, check_names
 
 
 def points(
@@ -36,9 +36,18 @@ def points(
     from .csvout import columns
 
     kind = _kind(data)
-    names, arrays = _columns(data, kind)
-    many = differentiate_many(expression, _points(names, arrays), wrt, order, dtype)
+    names, arrays, nulls = _columns(data, kind)
+    try:
+        many = differentiate_many(expression, _points(names, arrays, nulls), wrt, order, dtype)
+    except RecursionError:
+        # The parser's depth limit (400) is the CLI's, but the CLI works on a
+        # deep stack of its own (cli/stack.py); this is the caller's thread.
+        raise BudgetError(OUT_OF_STACK) from None
     return _table(columns(many, codes=kind != "dict"), kind, data)
+
+
+# What the CLI says when an expression outgrows its stack (cli/group.py).
+OUT_OF_STACK = "ran out of stack: the expression nests too deeply for this machine"
 
 
 def _kind(data: Any) -> str:
@@ -59,9 +68,12 @@ def _kind(data: Any) -> str:
     )
 
 
-def _columns(data: Any, kind: str) -> tuple[list[str], dict[str, np.ndarray]]:
-    """The column names and each column as float64, or a PointError naming
-    the column that is not numbers."""
+Nulls = dict[str, np.ndarray | None]  # where each column is missing (None: nowhere)
+
+
+def _columns(data: Any, kind: str) -> tuple[list[str], dict[str, np.ndarray], Nulls]:
+    """The column names, each column as float64 and where it is missing, or
+    a PointError naming the column that is not numbers."""
     if kind == "arrow":
         names = [str(n) for n in data.schema.names]
         raw = {n: data.column(n) for n in names}
@@ -72,23 +84,28 @@ def _columns(data: Any, kind: str) -> tuple[list[str], dict[str, np.ndarray]]:
         names = [str(n) for n in data.columns]
         raw = {str(n): data[n] for n in data.columns}
     check_names(names, "points column names")
-    arrays = {}
+    arrays, nulls = {}, {}
     for name in names:
-        arrays[name] = _floats(raw[name], name, kind)
+        arrays[name], nulls[name] = _floats(raw[name], name, kind)
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) > 1:
         raise PointError(f"points: columns of different lengths ({sorted(lengths)})")
-    return names, arrays
+    return names, arrays, nulls
 
 
-def _floats(column: Any, name: str, kind: str) -> np.ndarray:
-    if kind == "arrow" and column.null_count:
-        row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0]) + 1
-        raise PointError(f"points row {row}: {name} is missing (null)")
+def _floats(column: Any, name: str, kind: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """A column as float64, and where it is missing (null, pandas' NA;
+    None: nowhere), or a PointError: the column is not numbers."""
+    if kind == "arrow":
+        from .columnar import floats
+
+        return floats(column, name, "points")
+    null = None
     if kind == "polars" and column.null_count():
-        row = int(column.is_null().arg_true()[0]) + 1
-        raise PointError(f"points row {row}: {name} is missing (null)")
-    if kind == "pandas" and column.dtype.kind in "fiu":  # NA of Int64 and Float64 as NaN
+        null = column.is_null().to_numpy()
+    if kind == "pandas" and column.dtype.kind in "fiu":
+        if not isinstance(column.dtype, np.dtype):  # Int64, Float64: NA, apart from NaN
+            null = column.isna().to_numpy() & ~np.isnan(column.to_numpy(np.float64, na_value=0))
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
     elif kind == "dict":
         values = column
@@ -99,18 +116,20 @@ def _floats(column: Any, name: str, kind: str) -> np.ndarray:
         what = _WHAT.get(array.dtype.kind, str(array.dtype))
         shape = "" if array.ndim == 1 else f" of shape {array.shape}"
         raise PointError(f"points: column {name} holds {what}{shape}, not numbers")
-    return array.astype(np.float64, copy=False)
+    return array.astype(np.float64, copy=False), null
 
 
 _WHAT = {"b": "booleans", "U": "text", "S": "bytes", "O": "objects", "M": "dates", "m": "times"}
 
 
-def _points(names: list[str], arrays: dict[str, np.ndarray]) -> Points:
+def _points(names: list[str], arrays: dict[str, np.ndarray], nulls: Nulls) -> Points:
+    from .columnar import first_bad
+
     count = len(next(iter(arrays.values()))) if arrays else 0
-    numbers = np.arange(1, count + 1, dtype=np.int64)
-    table = np.column_stack([arrays[n] for n in names]) if names else np.empty((count, 0))
-    check_finite(table, numbers, names, "points", unit="row")
-    return Points(names, arrays, numbers)
+    bad = first_bad(arrays, nulls)
+    if bad is not None:
+        raise PointError(f"points row {bad[0] + 1}: {bad[1]}")
+    return Points(names, arrays, np.arange(1, count + 1, dtype=np.int64))
 
 
 def _table(columns: dict[str, np.ndarray], kind: str, data: Any) -> Any:

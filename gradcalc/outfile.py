@@ -1,7 +1,12 @@
 """A file written whole or not at all (`--output FILE`): to a temporary file
 beside it, then renamed over it. A rename replaces a symbolic link itself,
 never its target; a failed write leaves what was there as it was; an
-existing file is replaced only when asked (--force)."""
+existing file is replaced only when asked (--force).
+
+`--output -` is standard output, as for any Unix tool (never a file named
+`-`; --force does not matter): a text form is written there as it would be
+without --output, a binary one (Parquet, PNG, PDF) only when standard output
+is not a terminal (`binary_stdout`)."""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ import contextlib
 import errno
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from .errors import GradcalcError, OutputError, UsageError
 
@@ -20,6 +27,50 @@ _PATH_ERRORS = {
     errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS,
     errno.ENAMETOOLONG, errno.ELOOP,
 }  # fmt: skip
+
+
+STDOUT = "-"  # --output -: standard output
+
+
+def is_stdout(path: str | None) -> bool:
+    return path == STDOUT
+
+
+def refuse_terminal(what: str, stdout: str = STDOUT) -> None:
+    """A binary form (`what`: "--format parquet", "a PNG image") is never
+    written to a terminal; `stdout` is how --output names standard output
+    for it."""
+    if sys.stdout.isatty():
+        raise UsageError(
+            f"{what} is a binary file, never written to a terminal: give {{output}} FILE, "
+            f"or {{output}} {stdout} with stdout redirected",
+            option="output",
+        )
+
+
+def binary_stdout(what: str, stdout: str = STDOUT) -> BinaryIO:
+    """Standard output's byte stream for a binary form, text written to it
+    so far flushed first; refused on a terminal (`refuse_terminal`)."""
+    refuse_terminal(what, stdout)
+    sys.stdout.flush()
+    return sys.stdout.buffer
+
+
+def write_stdout(data: bytes) -> None:
+    """A whole binary or text file's bytes to standard output, what it holds
+    back released first (budget.hold); a write that fails is an OutputError,
+    a closed pipe a BrokenPipeError (a quiet end, for the CLI)."""
+    from . import budget
+
+    try:
+        budget.computed()  # what is left is writing (what stdout held is written)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"cannot write the output: {error.strerror or error}") from None
 
 
 def is_special(path: str) -> bool:
@@ -35,7 +86,7 @@ def is_special(path: str) -> bool:
 def refuse_to_replace(path: str, replace: bool) -> None:
     """An existing file, or a symbolic link (dangling or not), is replaced
     only when asked (--force); a device or FIFO is written into, not replaced."""
-    if replace or not os.path.lexists(path) or is_special(path):
+    if replace or is_stdout(path) or not os.path.lexists(path) or is_special(path):
         return
     what = "is a symbolic link" if os.path.islink(path) else "exists"
     raise UsageError(f"'{path}' {what}: add --force to replace it", option="output")
@@ -92,4 +143,15 @@ def write_error(path: str, error: OSError) -> GradcalcError:
     return OutputError(words)
 
 
-__all__ = ["is_special", "refuse_to_replace", "replacing", "write_error", "write_text"]
+__all__ = [
+    "STDOUT",
+    "binary_stdout",
+    "is_special",
+    "is_stdout",
+    "refuse_terminal",
+    "refuse_to_replace",
+    "replacing",
+    "write_error",
+    "write_stdout",
+    "write_text",
+]

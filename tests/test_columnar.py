@@ -118,25 +118,103 @@ def subprocess_bytes(args, data):
 
 
 @pytest.mark.parametrize(
-    ("table", "groups", "message"),
+    ("table", "groups", "message", "answered"),
     [
-        ({"x": [1.0, 2.0, None]}, 2, " row 3 (row group 2): x is missing (null)"),
-        ({"x": [1.0, 2.0, 3.0, math.inf]}, 2, " row 4: x=inf is not a finite number (row group 2)"),
-        ({"x": ["a", "b"]}, 2, ": column x holds string, not numbers"),
-        ({"x": [True]}, 2, ": column x holds bool, not numbers"),
-        ({"x": [1.0], "2y": [1.0]}, 2, " column names: '2y' is not a variable name"),
-        ({"x": pa.array([], pa.float64())}, 2, ": no points"),
+        ({"x": [1.0, 2.0, None]}, 2, " row 3 (row group 2): x=null is not a number", 2),
+        (
+            {"x": [1.0, 2.0, 3.0, math.inf]},
+            2,
+            " row 4 (row group 2): x=inf is not a finite number",
+            3,
+        ),
+        (
+            {"x": [1.0, 2.0, 3.0, -math.inf]},
+            9,
+            " row 4 (row group 1): x=-inf is not a finite number",
+            3,
+        ),
+        ({"x": [math.nan, 2.0]}, 9, " row 1 (row group 1): x=nan is not a finite number", 0),
+        ({"x": ["a", "b"]}, 2, ": column x holds string, not numbers", 0),
+        ({"x": [True]}, 2, ": column x holds bool, not numbers", 0),
+        ({"x": [1.0], "2y": [1.0]}, 2, " column names: '2y' is not a variable name", 0),
+        ({"x": pa.array([], pa.float64())}, 2, ": no points", 0),
     ],
 )
-def test_a_bad_row_or_column_is_named(cli, tmp_path, table, groups, message):
+def test_a_bad_row_or_column_is_named(cli, tmp_path, table, groups, message, answered):
     path = tmp_path / "bad.parquet"
     pq.write_table(pa.table(table), path, row_group_size=groups)
     run = cli("diff", "x**2", "--points", str(path), "--json")
     assert run.exit_code == 2
-    # The rows of the row groups before the bad one are answered first.
+    # Every row before the bad one is answered first, in its row group too.
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert lines[-1]["error"]["message"] == f"{path}{message}"
-    assert [line["point"]["x"] for line in lines[:-1]] == list(table["x"])[: len(lines) - 1]
+    assert [line["point"]["x"] for line in lines[:-1]] == list(table["x"])[:answered]
+
+
+def _write_arrow(table, path, kind, rows):
+    """`table` as an Arrow IPC file (Feather v2) or stream, `rows` rows to a batch."""
+    if kind == "file":
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=rows)
+    else:
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=rows)
+
+
+@pytest.mark.parametrize(
+    ("kind", "bad", "words"),
+    [
+        ("parquet", None, "y=null is not a number"),
+        ("parquet", math.nan, "y=nan is not a finite number"),
+        ("file", math.inf, "y=inf is not a finite number"),
+        ("stream", None, "y=null is not a number"),
+    ],
+)
+def test_rows_before_a_bad_value_in_the_same_batch_are_answered_first(
+    cli, tmp_path, kind, bad, words
+):
+    # One row group (one record batch) of five rows, the fourth bad in y: the
+    # three before it are answered, written, then the one-line error, exit 2,
+    # as for a bad line of a CSV file.
+    table = pa.table({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "y": [1.0, 1.0, 1.0, bad, 1.0]})
+    if kind == "parquet":
+        path = tmp_path / "points.parquet"
+        pq.write_table(table, path)
+        place = " (row group 1)"
+    else:
+        path = tmp_path / "points.arrow"
+        _write_arrow(table, path, kind, rows=5)
+        place = ""
+    run = cli("diff", "x**2*y", "--points", str(path), "--format", "csv")
+    assert run.exit_code == 2
+    _, rows = _csv_table(run.stdout)
+    assert [row[0] for row in rows] == ["1", "2", "3"]
+    assert [row[-1] for row in rows] == ["agree"] * 3
+    assert [float(row[4]) for row in rows] == [2.0, 4.0, 6.0]  # sympy:x = 2xy, exact
+    assert run.stderr == f"gradcalc: error: {path} row 4{place}: {words}\n"
+
+
+def test_a_bad_value_and_a_bad_csv_line_read_alike(cli, tmp_path):
+    # The same bad cell in each format: one shape of message, the row (or
+    # line) and the column named, the value shown as the text form shows it.
+    csv_path = tmp_path / "points.csv"
+    csv_path.write_text("x,y\n1,2\n3,nan\n")
+    jsonl_path = tmp_path / "points.jsonl"
+    jsonl_path.write_text('{"x": 1, "y": 2}\n{"x": 3, "y": null}\n')
+    parquet_path = tmp_path / "points.parquet"
+    pq.write_table(pa.table({"x": [1.0, 3.0], "y": [2.0, math.nan]}), parquet_path)
+    null_path = tmp_path / "nulls.parquet"
+    pq.write_table(pa.table({"x": [1.0, 3.0], "y": [2.0, None]}), null_path)
+    expected = {
+        csv_path: f"{csv_path} line 3: y=nan is not a finite number",
+        jsonl_path: f"{jsonl_path} line 2: y=null is not a number",
+        parquet_path: f"{parquet_path} row 2 (row group 1): y=nan is not a finite number",
+        null_path: f"{null_path} row 2 (row group 1): y=null is not a number",
+    }
+    for path, message in expected.items():
+        run = cli("diff", "x*y", "--points", str(path), "--format", "csv")
+        assert run.exit_code == 2, path
+        assert run.stderr == f"gradcalc: error: {message}\n"
 
 
 def test_a_file_that_is_not_parquet_says_so(cli, tmp_path):
@@ -193,14 +271,14 @@ def test_a_bad_point_past_the_first_chunk_leaves_no_output_file(cli, tmp_path, m
     target = tmp_path / "answers.parquet"
     run = cli("diff", "x**2", "--points", str(path), "--format", "parquet", "-o", str(target))
     assert run.exit_code == 2
-    assert f"{path} row 4: x=nan is not a finite number" in run.stderr
+    assert f"{path} row 4 (row group 1): x=nan is not a finite number" in run.stderr
     assert list(tmp_path.iterdir()) == [path]  # no answers, no temporary file
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--points", "-", "--format", "parquet"], "--format parquet is a binary file, never"),
+        (["--points", "-", "--format", "parquet"], "--format parquet is a binary file: give"),
         (["--at", "1", "--format", "parquet", "-o", "a.parquet"], "give --points FILE"),
         (["--at", "1", "-o", "a.csv"], "--output and --input-format go with --points FILE"),
         (["--points", "-", "-o", "a.txt"], "--output writes --format csv, --format parquet or"),
@@ -238,3 +316,71 @@ def test_parquet_through_the_real_cli(tmp_path):
     table = pq.read_table(target).to_pydict()
     assert table["sympy:x"] == pytest.approx([3 * v * v for v in values], rel=ROUNDING)
     assert table["status"] == ["agree"] * 7
+
+
+PLOT_ENV = {"NO_COLOR": "1", "COLUMNS": "80"}
+PLOT_X = [-1.5, -0.25, 0.5, 2.0]
+
+
+def _plot_sources(tmp_path):
+    """The same points as CSV, JSON Lines, Parquet (two row groups) and Arrow IPC."""
+    csv_path = tmp_path / "points.csv"
+    csv_path.write_text("x\n" + "".join(f"{x!r}\n" for x in PLOT_X))
+    jsonl_path = tmp_path / "points.jsonl"
+    jsonl_path.write_text("".join(json.dumps({"x": x}) + "\n" for x in PLOT_X))
+    parquet_path = tmp_path / "points.parquet"
+    pq.write_table(pa.table({"x": PLOT_X}), parquet_path, row_group_size=2)
+    arrow_path = tmp_path / "points.arrow"
+    feather.write_feather(pa.table({"x": PLOT_X}), arrow_path)
+    return csv_path, [jsonl_path, parquet_path, arrow_path]
+
+
+def test_plot_points_reads_parquet_and_arrow_as_diff_does(cli, tmp_path):
+    from gradcalc import columnar, plotting
+
+    csv_path, others = _plot_sources(tmp_path)
+    text = cli("plot", "x**3", "--points", str(csv_path), env=PLOT_ENV)
+    assert text.exit_code == 0, text.stderr
+    assert "o  d/dx at 4 points" in text.stdout
+    for path in others:
+        run = cli("plot", "x**3", "--points", str(path), env=PLOT_ENV)
+        assert (run.exit_code, run.stderr) == (0, ""), path
+        assert run.stdout == text.stdout, path  # the same drawing, character for character
+        # The rows it reads, and the slopes drawn: 3x², by hand.
+        with open(path, "rb") as stream:
+            points = columnar.read_all(str(path), columnar.kind_of(str(path), None), stream, "p")
+        assert points.columns["x"].tolist() == PLOT_X
+        drawn = plotting.over_points("x**3", points)
+        assert drawn.derivative.tolist() == pytest.approx([3 * x * x for x in PLOT_X], rel=ROUNDING)
+        assert drawn.statuses == ["agree"] * 4
+
+
+def test_plot_points_bad_parquet_is_diffs_error(cli, tmp_path):
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"x": [1.0, None, 3.0]}), path)
+    plot = cli("plot", "x**3", "--points", str(path), env=PLOT_ENV)
+    diff = cli("diff", "x**3", "--points", str(path), "--format", "csv")
+    assert plot.exit_code == diff.exit_code == 2
+    assert plot.stdout == ""
+    expected = f"gradcalc: error: {path} row 2 (row group 1): x=null is not a number\n"
+    assert plot.stderr == diff.stderr == expected
+    # Read by the extension, not as text (it was "line 1: not UTF-8 text").
+    text = tmp_path / "points.txt"
+    text.write_bytes(path.read_bytes())
+    run = cli("plot", "x**3", "--points", str(text), "--input-format", "parquet", env=PLOT_ENV)
+    assert run.stderr == expected.replace(str(path), str(text))
+
+
+def test_plot_points_reads_parquet_from_stdin(tmp_path):
+    _, others = _plot_sources(tmp_path)
+    parquet = others[1].read_bytes()
+    args = ["plot", "x**3", "--points", "-", "--input-format", "parquet"]
+    process = subprocess_bytes(args, parquet)
+    assert process.returncode == 0, process.stderr
+    assert b"o  d/dx at 4 points" in process.stdout
+
+
+def test_plot_input_format_goes_with_points(cli):
+    run = cli("plot", "x**2", "--at", "1", "--input-format", "csv", env=PLOT_ENV)
+    assert run.exit_code == 2
+    assert run.stderr == "gradcalc: error: --input-format goes with --points FILE\n"

@@ -118,9 +118,9 @@ def test_higher_order_columns_match_the_csvs_names():
     [
         (pd.DataFrame({"x": [1.0, math.nan]}), "points row 2: x=nan is not a finite number"),
         (pd.DataFrame({"x": ["1", "2"]}), "points: column x holds objects, not numbers"),
-        (pl.DataFrame({"x": [1.0, None]}), "points row 2: x is missing (null)"),
+        (pl.DataFrame({"x": [1.0, None]}), "points row 2: x=null is not a number"),
         (pl.DataFrame({"x": [True]}), "points: column x holds booleans, not numbers"),
-        (pa.table({"x": [1.0, None, 3.0]}), "points row 2: x is missing (null)"),
+        (pa.table({"x": [1.0, None, 3.0]}), "points row 2: x=null is not a number"),
         ({"x": [[1.0, 2.0]]}, "points: column x holds float64 of shape (1, 2), not numbers"),
         ({"x": [1.0], "y": [1.0, 2.0]}, "points: columns of different lengths ([1, 2])"),
         ({"x": [1.0], "z": [2.0]}, "the points name z, not variables of the expression"),
@@ -145,3 +145,121 @@ def test_no_rows_give_an_empty_table_with_the_columns():
     answers = gradcalc.points("x**2*y", pd.DataFrame({"x": [], "y": []}, dtype=float))
     assert len(answers) == 0
     assert list(answers.columns)[-4:] == ["sympy:y", "autograd:y", "finite_difference:y", "status"]
+
+
+DEEP_CALL = """
+import sys
+import gradcalc
+from gradcalc.parsing import MAX_DEPTH
+deep = "sin(" * (MAX_DEPTH - 1) + "x" + ")" * (MAX_DEPTH - 1)
+try:
+    gradcalc.points(deep, {"x": [1.0]})
+except gradcalc.errors.GradcalcError as error:
+    print(type(error).__name__, error.kind, int(error.exit_code), error, sep="|")
+"""
+
+
+def test_an_expression_deeper_than_the_stack_is_gradcalcs_budget_error():
+    # 399 nested calls are inside the parser's limit (400); the CLI answers
+    # them on a deep stack of its own, a caller's thread (Python's default
+    # recursion limit: a real process, not this one, whose limit conftest
+    # raises) runs out of stack: the CLI's own error for that, never a raw
+    # RecursionError.
+    import subprocess
+    import sys
+
+    process = subprocess.run(
+        [sys.executable, "-c", DEEP_CALL], capture_output=True, text=True, timeout=600
+    )
+    assert process.stderr == ""
+    message = "ran out of stack: the expression nests too deeply for this machine"
+    assert process.stdout == f"BudgetError|budget|3|{message}\n"
+
+
+def test_an_expression_past_the_depth_limit_is_a_parse_error():
+    from gradcalc.parsing import MAX_DEPTH
+
+    too_deep = "sin(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH
+    with pytest.raises(gradcalc.errors.TooLargeError, match=f"the limit is {MAX_DEPTH}"):
+        gradcalc.points(too_deep, {"x": [1.0]})
+
+
+@pytest.mark.parametrize(
+    ("expression", "data", "wrt", "kind", "message"),
+    [
+        ("x**2", pd.DataFrame(), None, PointError, "the points give no column for x"),
+        ("x**2", pl.DataFrame(), None, PointError, "the points give no column for x"),
+        ("x**2", pa.table({}), None, PointError, "the points give no column for x"),
+        ("x**2", {}, None, PointError, "the points give no column for x"),
+        (
+            "sin(x)",
+            {"sin": [1.0], "x": [1.0]},
+            None,
+            PointError,
+            "the points name sin, not variables of the expression (its variables: x)",
+        ),
+        ("x", {"sin": [1.0]}, None, PointError, "the points give no column for x"),
+        (
+            "x",
+            pa.table({"x": ["a"]}),
+            None,
+            PointError,
+            "points: column x holds string, not numbers",
+        ),
+        ("x", pd.DataFrame({"x": ["a"]}), None, PointError, "points: column x holds objects, not"),
+        (
+            "x",
+            pd.DataFrame({"x": pd.array([1, None], dtype="Int64")}),
+            None,
+            PointError,
+            "points row 2: x=null is not a number",
+        ),
+        (
+            "x+y",
+            pd.DataFrame({"x": pd.array([1.0, None], dtype="Float64"), "y": [2.0, math.nan]}),
+            None,
+            PointError,
+            "points row 2: x=null is not a number",  # row by row, then column by column
+        ),
+        (
+            "x**2",
+            {"x": [1.0]},
+            ["y"],
+            gradcalc.errors.UsageError,
+            "wrt 'y' is not a variable of the expression (its variables: x)",
+        ),
+    ],
+)
+def test_hostile_data_is_a_gradcalc_error_never_a_library_exception(
+    expression, data, wrt, kind, message
+):
+    with pytest.raises(kind) as error:
+        gradcalc.points(expression, data, wrt=wrt)
+    assert type(error.value) is kind
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda v: {"x": np.array(v, dtype=np.int64)},
+        lambda v: pd.DataFrame({"x": np.array(v, dtype=np.int64)}),
+        lambda v: pl.DataFrame({"x": v}, schema={"x": pl.Int64}),
+        lambda v: pa.table({"x": pa.array(v, pa.int64())}),
+    ],
+    ids=["dict", "pandas", "polars", "arrow"],
+)
+def test_integers_past_2_53_are_the_nearest_float64_as_a_csvs_text(cli, tmp_path, make):
+    # The documented answer: an integer becomes the nearest float64, as the
+    # same digits in a CSV file do, so both give the same numbers.
+    values = [2**53 + 1, -(2**62) - 1, 2**63 - 1]
+    source = tmp_path / "points.csv"
+    source.write_text("x\n" + "".join(f"{v}\n" for v in values))
+    text = cli("diff", "x**2", "--points", str(source), "--format", "csv").stdout
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    got = _dict_of(gradcalc.points("x**2", make(values)))
+    assert list(got) == header
+    assert got["x"] == [float(v) for v in values] == [float(row[1]) for row in rows]
+    for j, name in enumerate(header[2:-1], start=2):
+        assert [float(v) for v in got[name]] == [float(row[j]) for row in rows], name
+    assert list(got["status"]) == [row[-1] for row in rows]

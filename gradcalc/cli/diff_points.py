@@ -40,7 +40,7 @@ def answer_points(
     if output is not None:
         from ..outfile import refuse_to_replace
 
-        refuse_to_replace(output, force)  # before any work
+        refuse_to_replace(output, force)  # before any work (never for -, stdout)
     budget.per_chunk()
     with budget.waiting():  # opening a FIFO waits for its writer
         stream, name = open_points(source)
@@ -93,7 +93,7 @@ def _write_answers(
         with parquet_file(output, force) as sink:
             return _each(answers, progress, sink.write)
     if form in ("json", "csv"):
-        if output is None:
+        if output in (None, "-"):  # --output -: stdout
             return _each(answers, progress, _text_writer(form, None))
         from ..outfile import replacing
 

@@ -32,7 +32,7 @@ class DiffFlags:
     certify: bool = False
     direction: bool = False  # --direction VECTOR given
     unnormalized: bool = False
-    output: bool = False  # --output FILE
+    output: str | None = None  # --output FILE ("-": stdout)
     input_format: str = "auto"
 
     @classmethod
@@ -56,7 +56,7 @@ class DiffFlags:
             certify=bool(params.get("certify")),
             direction=params.get("direction") is not None,
             unnormalized=bool(params.get("unnormalized")),
-            output=params.get("output") is not None,
+            output=params.get("output"),
             input_format=choice_value(params.get("input_format")) or "auto",
         )
 
@@ -84,7 +84,7 @@ class DiffFlags:
                 )
             if self.json:
                 raise UsageError(f"--format {self.form} and --json are two forms: choose one")
-        if self.points is None and (self.output or self.input_format != "auto"):
+        if self.points is None and (self.output is not None or self.input_format != "auto"):
             raise UsageError("--output and --input-format go with --points FILE")
         if self.plot and self.order != 1:
             raise UsageError("--plot draws the first derivative: not with --order above 1")
@@ -144,12 +144,16 @@ class DiffFlags:
             )
 
     def _check_points(self) -> None:
-        if self.form == "parquet" and not self.output:
-            raise UsageError(
-                "--format parquet is a binary file, never written to a terminal or stdout: "
-                "give --output FILE"
-            )
-        if self.output and not (self.json or self.form in ("csv", "parquet")):
+        if self.form == "parquet" and self.output in (None, "-"):
+            from ..outfile import refuse_terminal
+
+            refuse_terminal("--format parquet")  # on stdout only with --output -
+            if self.output is None:
+                raise UsageError(
+                    "--format parquet is a binary file: give --output FILE, or --output - "
+                    "for stdout"
+                )
+        if self.output is not None and not (self.json or self.form in ("csv", "parquet")):
             raise UsageError("--output writes --format csv, --format parquet or --json")
         if self.at:
             raise UsageError("give either --at or --points, not both")

@@ -264,7 +264,8 @@ DiffFormatOption = Annotated[
         "environment) for the derivative and --explain; csv, with --points: one header "
         "line, then per point its input line, the point, f, each method's derivative "
         "(sympy:x, autograd:x, finite_difference:x per partial) and the status; parquet: "
-        "the same columns in a Parquet file (needs --output FILE).",
+        "the same columns in a Parquet file (needs --output FILE, or --output - with "
+        "stdout redirected).",
     ),
 ]
 InputFormatOption = Annotated[
@@ -276,6 +277,15 @@ InputFormatOption = Annotated[
         ".parquet; .arrow, .feather, .ipc), else CSV or JSON Lines by the first line.",
     ),
 ]
+PlotInputFormat = Annotated[
+    PointsFormat,
+    typer.Option(
+        "--input-format",
+        metavar="FORMAT",
+        help="What --points holds: auto (by the extension, as for diff), csv, jsonl, "
+        "parquet or arrow.",
+    ),
+]
 PointsOutput = Annotated[
     str | None,
     typer.Option(
@@ -283,7 +293,8 @@ PointsOutput = Annotated[
         "-o",
         metavar="FILE",
         help="With --points: write the answers (--format csv|parquet or --json) to FILE, "
-        "whole or not at all (an existing FILE needs --force).",
+        "whole or not at all (an existing FILE needs --force). '-' is stdout (parquet: "
+        "only when stdout is not a terminal).",
         show_default=False,
     ),
 ]
@@ -426,8 +437,9 @@ ImageFile = Annotated[
         "--output",
         "-o",
         metavar="FILE",
-        help="Write an image instead: FILE.svg, .png or .pdf "
-        "(needs pip install 'gradcalc\\[plot]').",
+        help="Write an image instead: FILE.svg, .png or .pdf (needs pip install "
+        "'gradcalc\\[plot]'). '-' is SVG on stdout; png:- and pdf:- write PNG or PDF to "
+        "stdout when it is not a terminal.",
         show_default=False,
     ),
 ]
@@ -508,7 +520,7 @@ CodeFile = Annotated[
         "-o",
         metavar="FILE",
         help="Write the code to FILE (whole or not at all) instead of stdout; an existing "
-        "FILE is replaced only with --force.",
+        "FILE is replaced only with --force. '-' is stdout.",
         show_default=False,
     ),
 ]

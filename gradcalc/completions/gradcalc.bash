@@ -72,6 +72,7 @@ _gradcalc() {
         "plot --taylor") :; return ;;
         "plot --output"|"plot -o") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
         "plot --points") compopt -o filenames 2>/dev/null; _gradcalc_reply -f; return ;;
+        "plot --input-format") _gradcalc_reply -W 'auto csv jsonl parquet arrow'; return ;;
         "plot --timeout") :; return ;;
         "taylor --at"|"taylor -a") :; return ;;
         "taylor --order"|"taylor -n") :; return ;;
@@ -100,7 +101,7 @@ _gradcalc() {
         functions) _gradcalc_reply -W '--json --help -h' ;;
         graph) _gradcalc_reply -W '--at -a --format -f --dtype --full --digits --timeout --json --latex --help -h' ;;
         perceptron) _gradcalc_reply -W '--x --y --w --b --loss --epsilon --epochs --lr --dtype --classes --digits --timeout --json --help -h' ;;
-        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --taylor --fd-error --output -o --force --points --timeout --json --latex --help -h' ;;
+        plot) _gradcalc_reply -W '--at -a --wrt -w --range -r --no-derivative --taylor --fd-error --output -o --force --points --input-format --timeout --json --latex --help -h' ;;
         repl) _gradcalc_reply -W '--json --help -h' ;;
         taylor) _gradcalc_reply -W '--at -a --order -n --wrt -w --tolerance --explain --digits --timeout --json --help -h' ;;
     esac

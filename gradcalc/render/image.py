@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import UsageError
-from ..outfile import refuse_to_replace, replacing
+from ..outfile import STDOUT, refuse_terminal, refuse_to_replace, replacing, write_stdout
 
 if TYPE_CHECKING:
     from ..fderror import ErrorCurve, Fit, Series
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 
 FORMATS = ("svg", "png", "pdf")
+# --output names standard output: '-' is SVG (text); KIND:- any format, as
+# ImageMagick spells it (a binary one only when stdout is not a terminal).
+TO_STDOUT = {STDOUT: "svg", **{f"{kind}:{STDOUT}": kind for kind in FORMATS}}
 MATPLOTLIB_RC = {  # every image's look: fonts, sizes, reproducible SVG
     "font.family": "DejaVu Sans",
     "mathtext.fontset": "dejavusans",
@@ -63,7 +66,13 @@ ABOVE_F = 3  # zorder: f is a line at 2
 
 
 def image_format(path: str) -> str:
-    """The format a file name asks for: its extension."""
+    """The format a file name asks for: its extension; or standard output's
+    (TO_STDOUT), a binary one refused when it is a terminal."""
+    if path in TO_STDOUT:
+        kind = TO_STDOUT[path]
+        if kind != "svg":
+            refuse_terminal(f"a {kind.upper()} image", path)
+        return kind
     extension = os.path.splitext(path)[1].lower().lstrip(".")
     if extension not in FORMATS:
         raise UsageError(f"'{path}': the file name must end in .svg, .png or .pdf", option="output")
@@ -369,7 +378,15 @@ def _fitted(axes: Any, curve: ErrorCurve, series: Series, fit: Fit, gid: str) ->
 
 
 def _save(figure: Any, path: str, kind: str, replace: bool) -> None:
-    """The image written whole or not at all (see outfile.replacing)."""
+    """The image written whole or not at all (see outfile.replacing), or
+    whole to standard output."""
+    if path in TO_STDOUT:
+        import io
+
+        image = io.BytesIO()
+        figure.savefig(image, format=kind, metadata=METADATA[kind])
+        write_stdout(image.getvalue())
+        return
     with replacing(path, replace) as temporary:
         figure.savefig(temporary, format=kind, metadata=METADATA[kind])
 

@@ -66,6 +66,7 @@ def emit(
 
     if output is not None and json:
         raise UsageError("give either --output or --json, not both")
+    output = None if output == "-" else output  # --output -: stdout, as without it
     if output is not None and not force:
         from ...outfile import refuse_to_replace
 

@@ -22,8 +22,10 @@ from ..options import (
     ImageFile,
     LatexFlag,
     NoDerivative,
+    PlotInputFormat,
     PlotJson,
     PlotPoints,
+    PointsFormat,
     Timeout,
     Window,
     examples,
@@ -63,6 +65,7 @@ def plot(
     output: ImageFile = None,
     force: Force = False,
     points: PlotPoints = None,
+    input_format: PlotInputFormat = PointsFormat.auto,
     timeout: Timeout = 5.0,
     json: PlotJson = False,
     latex: LatexFlag = False,
@@ -78,12 +81,14 @@ def plot(
         raise UsageError("give either --output or --json, not both")
     if taylor is not None and (fd_error or points is not None):
         raise UsageError("--taylor draws over f at the point: not with --fd-error or --points")
+    if points is None and input_format is not PointsFormat.auto:
+        raise UsageError("--input-format goes with --points FILE")
     if points is not None:
         if at or fd_error or json or output:
             raise UsageError(
                 "--points draws in the terminal: without --at, --fd-error, --json, --output"
             )
-        return _over_points(expr, points, wrt, shown)
+        return _over_points(expr, (points, input_format.value), wrt, shown)
     if fd_error:
         return _error_curve(expr, point, wrt, shown, (json, output, force))
     from ...plotting import build
@@ -93,17 +98,16 @@ def plot(
     return exit_code(drawn.status)
 
 
-def _over_points(
-    expression: Any, source: str, wrt: list[str] | None, shown: tuple[float, float] | None
-) -> int:
-    from ... import pointsfile
+def _over_points(expression: Any, files: tuple[str, str], wrt: list[str] | None, shown: Any) -> int:
+    """`files`: (--points, --input-format); read as diff --points reads it."""
+    from ... import columnar
     from ...plotting import over_points
     from ...render.plot import over_points as view
 
-    stream, name = open_points(source)
+    stream, name = open_points(files[0])
     with stream:
-        text = stream.read().decode("utf-8", "surrogateescape")
-    on_points = over_points(expression, pointsfile.read(text, name), wrt, window=shown)
+        points = columnar.read_all(files[0], columnar.kind_of(*files), stream, name)
+    on_points = over_points(expression, points, wrt, window=shown)
     width, color = terminal()
     sys.stdout.write(reading_line() + view(on_points, width, color))
     return ExitCode.OK
