@@ -71,7 +71,9 @@ def exit_codes_table() -> str:
         "I/O error), or the repl's input could not be read (an I/O error): one line on stderr",
         ExitCode.INTERRUPTED: "interrupted (Ctrl-C, or SIGTERM or SIGHUP to the computation); "
         "one line on stderr. SIGTERM or SIGHUP to gradcalc itself ends it, and its "
-        "computation, by that signal",
+        "computation, by that signal. For `gradcalc check`, also a KeyboardInterrupt the "
+        "user's own code raised (kind `interrupted`; the line names the user's file and "
+        "line, the user's own frames follow on stderr)",
         ExitCode.CLOSED_PIPE: "the reader of stdout went away (gradcalc piped into `head -1`): "
         "gradcalc ends at once, quietly, killed by SIGPIPE as `yes` is (shells show 141)",
     }

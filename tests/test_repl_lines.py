@@ -65,7 +65,7 @@ BAD_VALUES = ["x=[1,2", "x=", "x=foo", "x=1e999", "x=[1,[2]]", "x=1,2", "=3", "x
 def test_at_refuses_at_once_what_at_refuses_and_keeps_the_point(cli):
     """`at x=[1,2` was accepted (exit 0) and broke every later bare
     expression. Now each bad value is refused on its own line, with the
-    message `diff --at SPEC` gives (spelt `at`, the session's word), and the
+    message `diff --at VALUE` gives (spelt `at`, the session's word), and the
     point stays x=1: x^3 there is 1, its derivative 3."""
     lines = ["at x=1", *(f"at {spec}" for spec in BAD_VALUES), "x^3"]
     run = _session(lines, "--json")
