@@ -86,6 +86,14 @@ class DomainError(GradcalcError):
     exit_code = ExitCode.UNDEFINED
 
 
+class NotDifferentiableError(GradcalcError):
+    """What was asked needs the derivative at a point where f has none (a
+    kink, a jump): the verdict `diff` gives there, `not_differentiable`."""
+
+    kind = "not_differentiable"
+    exit_code = ExitCode.DISAGREE
+
+
 class TooLargeError(GradcalcError):
     """The input is past a documented limit (length, nesting depth, digits,
     exact power): wrong input, like a parse error."""

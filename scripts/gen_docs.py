@@ -56,7 +56,8 @@ def exit_codes_table() -> str:
     meaning = {
         ExitCode.OK: "computed, and every method agrees within tolerance",
         ExitCode.DISAGREE: "computed, but the methods disagree, or the point is a kink "
-        "(not differentiable); the result says which, by how much, why",
+        "(not differentiable); the result says which, by how much, why (`plot --fd-error` at "
+        "a kink: one line, kind `not_differentiable`: there is no curve to draw)",
         ExitCode.INPUT: "the input is wrong: usage, parse error, unknown function or "
         "variable, malformed point, input past a documented limit (length, nesting depth, "
         "digits, exact power: kind `too_large`); for `gradcalc check`, also an exception "
