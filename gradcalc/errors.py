@@ -94,6 +94,15 @@ class NotDifferentiableError(GradcalcError):
     exit_code = ExitCode.DISAGREE
 
 
+class Float64RangeError(GradcalcError):
+    """f is finite at the point (in 30 digits), but a part of it is past
+    float64's range there, so no float64 method can evaluate it: a limit of
+    the computation, like the budget, not undefined math."""
+
+    kind = "overflow"
+    exit_code = ExitCode.UNDEFINED
+
+
 class TooLargeError(GradcalcError):
     """The input is past a documented limit (length, nesting depth, digits,
     exact power): wrong input, like a parse error."""
