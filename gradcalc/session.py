@@ -114,7 +114,7 @@ class Session:
         """`at x=1,y=[1,2]`: each name's value set (a value without a name
         replaces the point); `at` alone clears it. A value `--at` would refuse
         is refused here, at once, and the point stays as it was."""
-        specs = _top_level_split(text)
+        specs = _top_level_split(re.sub(r"\s*=\s*", "=", text))  # (`at x = 3` too)
         try:
             pairs = [_named(spec, text, len(specs)) for spec in specs]
         except ValueError as error:

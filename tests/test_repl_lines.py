@@ -149,3 +149,13 @@ def test_a_document_without_exit_code_is_no_repl_line():
         validate(error, "repl.schema.json")
     with pytest.raises(jsonschema.ValidationError):
         validate({**error, "exit_code": 2, "line": 1}, "repl.schema.json")
+
+
+def test_at_reads_blanks_around_the_equals_sign():
+    """`at x = 3` set the point to the value-without-a-name "3" (its three
+    words were read as three specs, the last replacing the others)."""
+    run = _session(["at x = 3", "at y= [1, 2]", "x*y"], "--json")
+    documents = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [d["message"] for d in documents[:2]] == ["point: x=3", "point: x=3,y=[1, 2]"]
+    assert documents[2]["point"] == {"x": 3.0, "y": [1.0, 2.0]}
+    assert documents[2]["value"] == [3.0, 6.0] and run.returncode == 0
