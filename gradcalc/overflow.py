@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Float64RangeError
+from .errors import Float64RangeError, GradcalcError
 from .parsing import Expression, Node
 
 MAX_NODES = 2_000  # a larger tree is left to the float64 verdict (30 digits per node)
@@ -67,7 +67,10 @@ def _exact_values(
     from .cas import sympy_engine as engine
 
     symbols = engine.symbols_for(expr.variables, dict.fromkeys(expr.variables))
-    tree = engine.build(expr, symbols, keep=True)
+    try:
+        tree = engine.build(expr, symbols, keep=True)
+    except GradcalcError:  # 9**9**9: an exact number past the CAS's limit
+        return None
     subs = engine.substitutions(symbols, point)
     values: dict[int, Any] = {}
     for node in expr.nodes:  # children first
