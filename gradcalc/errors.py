@@ -86,6 +86,23 @@ class DomainError(GradcalcError):
     exit_code = ExitCode.UNDEFINED
 
 
+class NotDifferentiableError(GradcalcError):
+    """What was asked needs the derivative at a point where f has none (a
+    kink, a jump): the verdict `diff` gives there, `not_differentiable`."""
+
+    kind = "not_differentiable"
+    exit_code = ExitCode.DISAGREE
+
+
+class Float64RangeError(GradcalcError):
+    """f is finite at the point (in 30 digits), but a part of it is past
+    float64's range there, so no float64 method can evaluate it: a limit of
+    the computation, like the budget, not undefined math."""
+
+    kind = "overflow"
+    exit_code = ExitCode.UNDEFINED
+
+
 class TooLargeError(GradcalcError):
     """The input is past a documented limit (length, nesting depth, digits,
     exact power): wrong input, like a parse error."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DomainError, UsageError
+from .errors import DomainError, NotDifferentiableError, UsageError
 from .jacobian import Jacobian
 
 if TYPE_CHECKING:
@@ -198,7 +198,15 @@ def curve(
         raise UsageError("plots scalar variables only (a vector variable was given)", option="at")
     point = {n: float(v) for n, v in result.point.items()}
     exact = result.partials[0].sympy
-    if not isinstance(exact, float) or not np.isfinite(exact) or result.kinks:
+    if result.kinks:  # as diff says there: not differentiable (exit 1)
+        from .verdict import kink_phrases
+
+        raise NotDifferentiableError(
+            f"no error curve at {variable}={point[variable]:g}: "
+            + "; ".join(kink_phrases(result.kinks))
+            + ", so there is no derivative for finite differences to approach"
+        )
+    if not isinstance(exact, float) or not np.isfinite(exact):
         raise DomainError(
             f"no error curve at {variable}={point[variable]:g}: the derivative there is "
             "not one finite number"
@@ -209,7 +217,7 @@ def curve(
     def f_at(x: np.ndarray) -> np.ndarray:
         arrays = {symbols[n]: x.dtype.type(v) for n, v in point.items() if n != variable}
         arrays[symbols[variable]] = x
-        return _evaluate_as(engine, f, arrays, x.dtype)
+        return _evaluate_as(engine, f, arrays, x)
 
     x0 = point[variable]
     series = [_series(f_at, exact, x0, (d, s), steps) for d in DTYPES for s in STENCILS]
@@ -228,12 +236,13 @@ def curve(
 
 
 def _evaluate_as(
-    engine: ModuleType, f: Any, arrays: dict[Any, np.ndarray], dtype: np.dtype
+    engine: ModuleType, f: Any, arrays: dict[Any, np.ndarray], steps: np.ndarray
 ) -> np.ndarray:
-    """f in `dtype` throughout: evaluate_numpy keeps the arrays' dtype until
-    its final conversion (numpy keeps float32 · Python float in float32)."""
+    """f at the `steps` (the variable's array; the others are scalars), in
+    their dtype throughout: evaluate_numpy keeps the arrays' dtype until its
+    final conversion (numpy keeps float32 · Python float in float32)."""
     value = engine.evaluate_numpy(f, arrays)
-    return np.broadcast_to(value, next(iter(arrays.values())).shape).astype(dtype)
+    return np.broadcast_to(value, steps.shape).astype(steps.dtype)
 
 
 __all__ = ["ErrorCurve", "Fit", "Series", "curve"]

@@ -339,7 +339,9 @@ def _torch_prod(t: ModuleType, x: Any) -> Any:
 
 
 def _mp_logsumexp(mp: ModuleType, x: Any) -> Any:
-    return mp.log(mp.fsum(mp.exp(v) for v in x))
+    # A scalar is a vector of one: logsumexp(x) = x (numpy and torch agree).
+    items = x if isinstance(x, list | tuple) or hasattr(x, "tolist") else [x]
+    return mp.log(mp.fsum(mp.exp(v) for v in items))
 
 
 def _np_all_zero(np: ModuleType, x: Any, *_: Any) -> Any:

@@ -268,7 +268,12 @@ def differentiate(
     batch = numeric.as_batch(point)
     node, values = numeric.first_undefined(expr, batch)
     if node is not None:
-        raise DomainError(_undefined_message(node, values, point))
+        from .overflow import past_float64  # f finite, float64 too narrow: not undefined
+
+        where = _point_text(point)
+        raise past_float64(expr, node, values, point, where) or DomainError(
+            _undefined_message(node, values, point)
+        )
 
     question = Question(
         expr=expr,

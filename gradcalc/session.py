@@ -110,21 +110,29 @@ class Session:
             variables = set(self.point)
         return ",".join(f"{n}={v}" for n, v in self.point.items() if n in variables)
 
-    def _set_point(self, text: str) -> str:
+    def _at(self, line: str, text: str) -> Answer:
         """`at x=1,y=[1,2]`: each name's value set (a value without a name
-        replaces the point); `at` alone clears it. What the point now is."""
-        specs = _top_level_split(text)
-        if not specs:
+        replaces the point); `at` alone clears it. A value `--at` would refuse
+        is refused here, at once, and the point stays as it was."""
+        specs = _top_level_split(re.sub(r"\s*=\s*", "=", text))  # (`at x = 3` too)
+        try:
+            pairs = [_named(spec, text, len(specs)) for spec in specs]
+        except ValueError as error:
+            return self._refused(line, str(error), kind="point")
+        wrong = _check_values(self.command, pairs)
+        if wrong is not None:
+            kind, message, code = wrong
+            return self._refused(line, message, kind=kind, code=code)
+        if not pairs:
             self.point = {}
-        for spec in specs:
-            name, equals, value = spec.partition("=")
-            if equals and name.strip().isidentifier():
+        for name, value in pairs:
+            if name:
                 self.point.pop("", None)
-                self.point[name.strip()] = value.strip()
+                self.point[name] = value
             else:
-                self.point = {"": spec}
+                self.point = {"": value}
         shown = ",".join(f"{n}={v}" if n else v for n, v in self.point.items())
-        return "point: " + (shown or "(none)")
+        return Answer(line, [], 0, _said("point: " + (shown or "(none)"), self.json), "")
 
     def handle(self, line: str) -> Answer | None:
         """Answer one session line (None for blank lines and comments)."""
@@ -140,10 +148,13 @@ class Session:
             )
         first = text.split()[0]
         if first == "at":
-            said = self._set_point(text[2:].strip())
-            return Answer(line, [], 0, _said(said, self.json), "")
+            return self._at(line, text[2:].strip())
         if first == "help":
             return Answer(line, [], 0, _said(HELP, self.json), "")
+        if first in QUIT and text != first:  # (alone, the session ended before this)
+            return self._refused(line, f"{first} takes nothing after it: {first} alone leaves")
+        if first == "repl":
+            return self._refused(line, "this is a session already: its lines are command lines")
         if self.ans is None and re.search(r"\bans\b", text):
             return self._refused(line, self.no_ans)
         try:
@@ -166,14 +177,21 @@ class Session:
             self._remember(asked)  # (reading --help would print the help again)
         return answer
 
-    def _refused(self, line: str, message: str, kind: str = "usage") -> Answer:
-        self.worst = max(self.worst, ExitCode.INPUT)
+    def _refused(
+        self, line: str, message: str, kind: str = "usage", code: int = ExitCode.INPUT
+    ) -> Answer:
+        """A line the session answers with an error itself: the one-line
+        message on stderr, as every command's error, and under --json the
+        error document (with `exit_code`) on stdout too."""
+        cancelled = code == ExitCode.INTERRUPTED  # no failure; the prompt says so itself
+        self.worst = self.worst if cancelled else max(self.worst, code)
+        said = "" if cancelled else f"gradcalc: error: {message}\n"
         if self.json:
             from . import jsonout
 
-            document = jsonout.with_exit_code(jsonout.error(kind, message), ExitCode.INPUT)
-            return Answer(line, [], ExitCode.INPUT, jsonout.dumps(document) + "\n", "")
-        return Answer(line, [], ExitCode.INPUT, "", f"gradcalc: error: {message}\n")
+            document = jsonout.with_exit_code(jsonout.error(kind, message), code)
+            return Answer(line, [], code, jsonout.dumps(document) + "\n", said)
+        return Answer(line, [], code, "", said)
 
     def _remember(self, words: list[str]) -> None:
         """`ans` becomes the derivative the last diff showed, worked out by the
@@ -187,6 +205,51 @@ class Session:
         said = json.loads(out.decode("utf-8"))
         self.ans = said.get("ans")
         self.no_ans = "ans: " + said.get("why", "") if self.ans is None else self.no_ans
+
+
+def _named(spec: str, text: str, count: int) -> tuple[str, str]:
+    """One spec of `at` as (name, value text); name "" for a value without a
+    name, which must stand alone. ValueError: the message, as `--at` words it."""
+    if "=" not in spec.split("[")[0]:
+        if count > 1:
+            raise ValueError(f"at {text!r}: expected name=value, got {spec!r}")
+        return "", spec.strip()
+    name, _, value = spec.partition("=")
+    name = name.strip()
+    if not name:
+        raise ValueError(f"at {text!r}: expected name=value, got {spec!r}")
+    if not name.isidentifier():
+        raise ValueError(f"at: {name!r} is not a variable name")
+    return name, value.strip()
+
+
+def _check_values(command: Any, pairs: list[tuple[str, str]]) -> tuple[str, str, int] | None:
+    """None when every value reads as `--at` reads it (a number, a constant
+    expression, a vector); else the error's (kind, message, exit code). Read
+    by the worker, within the budget, as any answer is."""
+    if not pairs:
+        return None
+    stopped: list[str] = []
+
+    def on_overrun(message: str) -> int:
+        stopped.append(message)
+        return BudgetError.exit_code
+
+    def on_signal(message: str, code: int) -> int:
+        stopped.append(message)
+        return code
+
+    words = [_AT] + [word for pair in pairs for word in pair]
+    code, out, _ = _worker(command).ask(words, on_overrun=on_overrun, on_signal=on_signal)
+    if stopped:
+        cancelled = code == ExitCode.INTERRUPTED
+        return ("interrupted" if cancelled else "budget"), stopped[0], code
+    if code != 0:
+        return "internal", "internal error: the point's values could not be read", code
+    if not out:
+        return None
+    said = json.loads(out.decode("utf-8"))
+    return said["kind"], said["message"], said["code"]
 
 
 def _top_level_split(text: str) -> list[str]:
@@ -258,6 +321,7 @@ def _worker(command: Any) -> Worker:
 
 
 _ANS = "\0ans"  # a request for `ans`, never a command line (no word holds NUL)
+_AT = "\0at"  # a request to read `at`'s values: [_AT, name, value, name, value, ...]
 BARE = "\0bare"  # before a bare expression's command line: errors speak `at`
 
 
@@ -267,6 +331,8 @@ def _serve(command: Any, words: list[str]) -> int:
     what `ans` becomes (`ans_for`), as JSON."""
     if words[:1] == [_ANS]:
         return _ans(command, words[1:])
+    if words[:1] == [_AT]:
+        return _read_values(words[1:])
     spelling = {"at": "at"} if words[:1] == [BARE] else {}
     command.option_spelling = spelling  # read by the group when it words an error
     args = words[1:] if spelling else words
@@ -302,6 +368,28 @@ def _ans(command: Any, words: list[str]) -> int:
             said = {"why": f"the last diff's derivative could not be worked out ({error})"}
     budget.computed()
     sys.stdout.write(json.dumps(said))
+    return 0
+
+
+def _read_values(words: list[str]) -> int:
+    """In the worker: each (name, value) of `at` read as `--at` reads a
+    value; the first error as JSON {kind, message, code} (spelling `at`),
+    nothing when all read."""
+    from . import budget
+    from .errors import GradcalcError
+    from .points import value
+
+    budget.computing()
+    said = {}
+    try:
+        for name, text in zip(words[::2], words[1::2], strict=True):
+            value(text, "{at} " + name if name else "{at}")
+    except GradcalcError as error:
+        message = error.worded(lambda option: option)  # `at`, the session's word
+        said = {"kind": error.kind, "message": message, "code": int(error.exit_code)}
+    budget.computed()
+    if said:
+        sys.stdout.write(json.dumps(said))
     return 0
 
 

@@ -448,6 +448,15 @@ def reason(
 
 
 def kink_words(kinks: list[Kink]) -> str:
+    return (
+        "; ".join(kink_phrases(kinks)) + ". The values shown are each method's convention "
+        "(autograd takes a subgradient)."
+    )
+
+
+def kink_phrases(kinks: list[Kink]) -> list[str]:
+    """What each kink or jump is, in words: "not differentiable here (at
+    abs(x)): along x the left derivative is -1 and the right 1"."""
     words = []
     for kink in kinks:
         if kink.jump and kink.left_value == kink.right_value and kink.value is not None:
@@ -473,7 +482,4 @@ def kink_words(kinks: list[Kink]) -> str:
                 f"not differentiable here (at {kink.node}): along {kink.wrt} the "
                 f"left derivative is {kink.left:.6g} and the right {kink.right:.6g}"
             )
-    return (
-        "; ".join(words) + ". The values shown are each method's convention "
-        "(autograd takes a subgradient)."
-    )
+    return words

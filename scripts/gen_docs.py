@@ -56,7 +56,8 @@ def exit_codes_table() -> str:
     meaning = {
         ExitCode.OK: "computed, and every method agrees within tolerance",
         ExitCode.DISAGREE: "computed, but the methods disagree, or the point is a kink "
-        "(not differentiable); the result says which, by how much, why",
+        "(not differentiable); the result says which, by how much, why (`plot --fd-error` at "
+        "a kink: one line, kind `not_differentiable`: there is no curve to draw)",
         ExitCode.INPUT: "the input is wrong: usage, parse error, unknown function or "
         "variable, malformed point, input past a documented limit (length, nesting depth, "
         "digits, exact power: kind `too_large`); for `gradcalc check`, also an exception "
@@ -64,14 +65,17 @@ def exit_codes_table() -> str:
         "stderr)",
         ExitCode.UNDEFINED: "the math is undefined or not finite at the point (kind "
         "`domain`), or the work ran past its time or memory budget (kind `budget`; the "
-        "message says which)",
+        "message says which), or f is finite at the point but a part of it is past "
+        "float64's range there, so no float64 method can evaluate it (kind `overflow`)",
         ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
         "traceback)",
         ExitCode.OUTPUT: "the answer could not be written (full disk, closed stdout, an "
         "I/O error), or the repl's input could not be read (an I/O error): one line on stderr",
         ExitCode.INTERRUPTED: "interrupted (Ctrl-C, or SIGTERM or SIGHUP to the computation); "
         "one line on stderr. SIGTERM or SIGHUP to gradcalc itself ends it, and its "
-        "computation, by that signal",
+        "computation, by that signal. For `gradcalc check`, also a KeyboardInterrupt the "
+        "user's own code raised (kind `interrupted`; the line names the user's file and "
+        "line, the user's own frames follow on stderr)",
         ExitCode.CLOSED_PIPE: "the reader of stdout went away (gradcalc piped into `head -1`): "
         "gradcalc ends at once, quietly, killed by SIGPIPE as `yes` is (shells show 141)",
     }

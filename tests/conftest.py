@@ -88,9 +88,17 @@ def load_schema(name):
 
 
 def validate(document, schema_name):
+    """Validate against gradcalc/schemas/NAME, its $refs (repl.schema.json's
+    to the one-shot schemas) resolved among the files beside it by $id."""
     import jsonschema
+    from referencing import Registry, Resource
 
-    jsonschema.validate(document, load_schema(schema_name))
+    schemas = [load_schema(path.name) for path in SCHEMAS.glob("*.schema.json")]
+    registry = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas
+    )
+    schema = load_schema(schema_name)
+    jsonschema.validators.validator_for(schema)(schema, registry=registry).validate(document)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -49,15 +49,37 @@ def test_ball_holds_mpmath_50_digit_value(cli, expression, at, hand):
     assert certificate["sympy_inside"] is True
 
 
+# Slack on a distance gradcalc computes in float64: a few ulps of the distance.
+DISTANCE_ULPS = 4 * 2**-52
+
+
 def test_inside_flags_and_distances(cli):
+    """Each method's distance outside the ball, against mpmath's 50-digit
+    d/dx sin(x²) at 3, 6·cos 9 (the ball holds it, so the distance to the
+    ball is the distance to it, give or take the ball's width 2r)."""
     document = cli("diff", "sin(x**2)", "--at", "3", "--certify", "--json").json
     (certificate,) = document["certificates"]
     ball = certificate["ball"]
-    fd = document["gradient"]["x"]["finite_difference"]
-    outside = max(0.0, abs(fd - ball["midpoint"]) - ball["radius"])
-    assert certificate["finite_difference_outside_by"] == outside
-    assert certificate["finite_difference_inside"] is (outside == 0.0)
-    assert ball["arb"].startswith("[-5.46678157130806")
+    radius = ball["radius"]
+    with mp.workdps(50):
+        exact = 6 * mp.cos(9)
+        middle, _, width = ball["arb"].strip("[]").partition(" +/- ")
+        assert abs(mp.mpf(middle) - exact) <= mp.mpf(width)  # the 128-bit ball, to 30 digits
+        assert mp.mpf(width) <= mp.mpf("1e-29")
+        for method in ("sympy", "autograd", "finite_difference"):
+            value = document["gradient"]["x"][method]
+            off = abs(mp.mpf(value) - exact)
+            outside = certificate[f"{method}_outside_by"]
+            slack = DISTANCE_ULPS * off  # (value and midpoint are close: exact subtraction)
+            assert max(0, off - 2 * radius) - slack <= outside <= off + slack, method
+            assert certificate[f"{method}_inside"] is (outside == 0.0), method
+            if off > 2 * radius + slack:  # past any point of the ball: outside for sure
+                assert certificate[f"{method}_inside"] is False, method
+    # finite differences are ~1e-12 off: far outside a ball of width ~1e-15.
+    fd_off = float(abs(mp.mpf(document["gradient"]["x"]["finite_difference"]) - exact))
+    assert fd_off > 100 * radius
+    assert certificate["finite_difference_inside"] is False
+    assert certificate["sympy_inside"] is True
 
 
 def test_every_partial_of_a_gradient_and_hessian(cli):
@@ -68,13 +90,34 @@ def test_every_partial_of_a_gradient_and_hessian(cli):
     assert balls[("y", "y")]["midpoint"] == 2.0
 
 
+ONE_SIDED_STEP = mp.mpf("1e-30")  # one-sided difference quotients, at 50 digits
+
+
 def test_a_function_arb_cannot_evaluate_is_named(cli):
-    # relu's derivative is Heaviside(x): at 0 its ball straddles the step.
+    """relu's derivative is Heaviside(x): at 0 its ball straddles the step,
+    and the certificate says so. f = x·relu(x) + x is differentiable at 0
+    (x² + x on the right, x on the left: both one-sided derivatives are 1,
+    checked here in mpmath), so diff's verdict is agree, exit 0: the
+    certificate that could not be made changes nothing."""
+
+    def f(x):
+        return x * max(x, 0) + x
+
+    with mp.workdps(50):
+        h = ONE_SIDED_STEP
+        right, left = (f(h) - f(0)) / h, (f(0) - f(-h)) / h
+        assert abs(right - 1) <= 2 * h and left == 1
     run = cli("diff", "x*relu(x) + x", "--at", "0", "--certify", "--json")
+    assert run.exit_code == 0
     (certificate,) = run.json["certificates"]
     assert certificate["ball"] is None
-    assert "Heaviside" in certificate["unsupported"]
-    assert run.exit_code in (0, 1)  # diff's own verdict, unchanged by the certificate
+    assert certificate["unsupported"] == (
+        "Heaviside's ball straddles 0 (the step itself): Arb cannot decide it"
+    )
+    assert run.json["status"] == "agree" and run.json["differentiable"] is True
+    assert (
+        run.json["gradient"]["x"]["sympy"] == 1.0 and run.json["gradient"]["x"]["autograd"] == 1.0
+    )
 
 
 def test_text_table(cli):

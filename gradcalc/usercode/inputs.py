@@ -93,6 +93,8 @@ def shapes(specs: list[str]) -> dict[str, tuple[int, ...]]:
                 f"{spec!r}: expected name=n,m,... with positive sizes (name= for a scalar)",
                 option="shape",
             )
+        if name in found:  # as --at's: a second would silently replace the first
+            raise UsageError(f"{{shape}}: {name} is given twice", option="shape")
         if int(np.prod(shape)) > MAX_ELEMENTS:
             raise UsageError(f"{name}: more than {MAX_ELEMENTS} elements", option="shape")
         found[name] = shape

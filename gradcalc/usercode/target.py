@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..errors import GradcalcError, UsageError
+from ..errors import ExitCode, GradcalcError, UsageError
 
 
 class UserCodeError(GradcalcError):
@@ -173,16 +173,42 @@ class raising_from_user:
         return None
 
     def __exit__(self, kind: Any, error: Any, tb: Any) -> Literal[False]:
-        if error is None or isinstance(error, GradcalcError | KeyboardInterrupt):
+        if error is None or isinstance(error, GradcalcError):
             return False
         if isinstance(error, MemoryError | RecursionError):
             return False
         frames = user_frames(tb)
         last = f" ({frames[-1]['file']}:{frames[-1]['line']})" if frames else ""
         words = "".join(traceback.format_exception_only(kind, error)).strip().splitlines()
-        raise UserCodeError(
-            f"{self.doing}: {words[-1] if words else kind.__name__}{last}", frames
-        ) from None
+        message = f"{self.doing}: {words[-1] if words else kind.__name__}{last}"
+        if isinstance(error, KeyboardInterrupt):
+            # It goes on as itself (a Ctrl-C in the caller's own process
+            # stays one), marked with where the user's code raised it: the
+            # command line reports it (`interrupted_in`).
+            if not hasattr(error, _RAISED_AT):
+                setattr(error, _RAISED_AT, (message, frames))
+            return False
+        raise UserCodeError(message, frames) from None
+
+
+_RAISED_AT = "gradcalc_user_code"  # on a KeyboardInterrupt: (message, the user's frames)
+
+
+class UserInterrupt(UserCodeError):
+    """The user's code raised KeyboardInterrupt itself (`gradcalc check` runs
+    it where a real Ctrl-C never arrives as one: the budget's parent, or the
+    main thread, answers that): reported as its other exceptions are, with
+    the exit status of an interrupted run."""
+
+    kind = "interrupted"
+    exit_code = ExitCode.INTERRUPTED
+
+
+def interrupted_in(error: KeyboardInterrupt) -> UserInterrupt | None:
+    """The report of a KeyboardInterrupt raised in the user's code (None for
+    one raised elsewhere)."""
+    said = getattr(error, _RAISED_AT, None)
+    return UserInterrupt(*said) if said else None
 
 
 _NOT_USER = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),)

@@ -23,7 +23,8 @@ ABOUT = (
     "trust. No other gradcalc command runs code. Exit 0 agree, 1 disagree or not "
     "differentiable (a kink), 3 undefined or past the budget, 2 bad use (no such file or "
     "name, a point that does not cover the parameters, no tensor returned) or an exception"
-    " raised by your code (shown with your own frames only)."
+    " raised by your code (shown with your own frames only), 130 Ctrl-C or a "
+    "KeyboardInterrupt your code raised (named with its file and line)."
 )
 SETTINGS = {
     "epilog": ABOUT
@@ -64,7 +65,10 @@ Random = Annotated[
         help="Check N random points (normal draws, around --at when given) and report the worst.",
     ),
 ]
-Seed = Annotated[int, typer.Option("--seed", metavar="S", help="Seed of --random.")]
+Seed = Annotated[
+    int | None,
+    typer.Option("--seed", metavar="S", show_default=False, help="Seed of --random (default 0)."),
+]
 Shape = Annotated[
     list[str] | None,
     typer.Option(
@@ -90,7 +94,7 @@ def check(
     target: Target,
     at: Point = None,
     random: Random = None,
-    seed: Seed = 0,
+    seed: Seed = None,
     shape: Shape = None,
     symbolic: Symbolic = True,
     timeout: ComputeTimeout = DEFAULT_TIMEOUT,
@@ -100,15 +104,30 @@ def check(
     import contextlib
     import sys
 
+    from ...errors import UsageError
     from ...usercode.run import check as run
+    from ...usercode.target import interrupted_in
     from ..group import exit_code
 
+    if seed is not None and random is None:
+        raise UsageError(
+            "--seed needs --random: it seeds the random points (without them, the random "
+            "directions of an output of more than 64 elements take seed 0)"
+        )
     # Under --json stdout is the document: what the user's code prints goes to stderr.
     quiet = contextlib.redirect_stdout(sys.stderr) if json else contextlib.nullcontext()
-    with quiet:
-        result = run(
-            target, list(at or []) or None, random, seed, list(shape or []) or None, symbolic
-        )
+    try:
+        with quiet:
+            result = run(
+                target,
+                list(at or []) or None,
+                random,
+                seed or 0,
+                list(shape or []) or None,
+                symbolic,
+            )
+    except KeyboardInterrupt as error:  # raised by the user's code: said as its errors are
+        raise interrupted_in(error) or error from None
     if json:
         from ...jsonout import usercheck
 
