@@ -1,7 +1,8 @@
 """gradcalc check: a KeyboardInterrupt the user's code raises is reported as
 its other exceptions are (its file and line; exit 130), while a real Ctrl-C
-still ends the run with 130; --shape given twice for one parameter and
---seed without --random are exit 2 with one line, never silently dropped."""
+still ends the run with 130; --shape given twice for one parameter is exit 2
+with one line; --seed without --random seeds the random directions of a long
+output."""
 
 import os
 import signal
@@ -118,18 +119,16 @@ def test_a_shape_given_twice_is_exit_2(cli):
     assert run.json["error"] == {"kind": "usage", "message": "--shape: x is given twice"}
 
 
-SEED_ALONE = (
-    "--seed needs --random: it seeds the random points (without them, the random "
-    "directions of an output of more than 64 elements take seed 0)"
-)
-
-
-def test_seed_without_random_is_exit_2(cli):
-    """--seed 3 without --random was dropped in silence."""
-    run = cli("check", f"{DATA}:elementwise", "--at", "x=[0.5,-1,2]", "--seed", "3")
-    assert run.exit_code == 2
-    assert run.stderr == f"gradcalc: error: {SEED_ALONE}\n"
-    run = cli("check", f"{DATA}:elementwise", "--at", "x=[0.5,-1,2]", "--seed", "3", "--json")
-    assert run.exit_code == 2
-    assert run.json["error"] == {"kind": "usage", "message": SEED_ALONE}
-    validate(run.json, "error.schema.json")
+def test_seed_alone_seeds_the_directions_of_a_long_output(cli):
+    """--seed without --random is not dropped: past 64 output elements it picks the
+    random directions (the JSON's jacobian.directions), one point's check the same
+    every run with the same seed."""
+    at = "x=[" + ",".join(str(0.01 * k) for k in range(1, 101)) + "]"
+    runs = {
+        seed: cli("check", f"{DATA}:elementwise", "--at", at, "--json", *seed)
+        for seed in ((), ("--seed", "0"), ("--seed", "3"))
+    }
+    for run in runs.values():
+        assert run.exit_code == 0
+    assert runs[()].json == runs[("--seed", "0")].json
+    assert runs[("--seed", "3")].json != runs[()].json

@@ -25,7 +25,7 @@ complete -c gradcalc -n '__fish_seen_subcommand_from accumulate' -l latex -d 'Re
 complete -c gradcalc -n '__fish_seen_subcommand_from accumulate' -l help -s h -d 'Show this message and exit.'
 complete -c gradcalc -n '__fish_seen_subcommand_from check' -l at -s a -x -d 'The point, by parameter name: x=[1,2,3],w=0.5; nested lists for a tensor of more dimensions (x=[[1,2],[3,4]]). Repeatable.'
 complete -c gradcalc -n '__fish_seen_subcommand_from check' -l random -x -d 'Check N random points (normal draws, around --at when given) and report the worst.'
-complete -c gradcalc -n '__fish_seen_subcommand_from check' -l seed -x -d 'Seed of --random (default 0).'
+complete -c gradcalc -n '__fish_seen_subcommand_from check' -l seed -x -d 'Seed of --random\'s points and of the random directions that check an output of more than 64 elements (default 0).'
 complete -c gradcalc -n '__fish_seen_subcommand_from check' -l shape -x -d 'A parameter\'s shape for --random without --at (x=3,4; x= a scalar). Repeatable.'
 complete -c gradcalc -n '__fish_seen_subcommand_from check' -l no-symbolic -l symbolic -d 'Also trace the function into gradcalc\'s function table and compare SymPy\'s derivative (a scalar output of float64 code).'
 complete -c gradcalc -n '__fish_seen_subcommand_from check' -l timeout -x -d 'Time budget: seconds of CPU time for computing (0: none); past it the run ends with exit 3. Default 5.'
