@@ -7,7 +7,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import budget
@@ -82,7 +82,9 @@ def _fork_for(function: Callable[[], Any], seconds: float, answer: int) -> tuple
         budget.set_timeout(seconds, True)
         budget.computing()
         try:
-            data = pickle.dumps(("value", function()))
+            value = function()
+            with _deep_enough():
+                data = pickle.dumps(("value", value))
         except BaseException as error:  # handed to the caller, as if raised there
             words = f"{type(error).__name__}: {error}"
             try:
@@ -105,7 +107,8 @@ def _answer(answer: int, code: int) -> Any:
     size = os.fstat(answer).st_size
     if code != 0 or not size:
         raise RuntimeError(f"gradcalc's budgeted computation exited with status {code}")
-    kind, *rest = pickle.loads(os.pread(answer, size, 0))
+    with _deep_enough():
+        kind, *rest = pickle.loads(os.pread(answer, size, 0))
     if kind == "value":
         return rest[0]
     pickled, words = rest
@@ -116,6 +119,22 @@ def _answer(answer: int, code: int) -> Any:
     if isinstance(error, BaseException):
         raise error
     raise RuntimeError(words)
+
+
+# Recursion a pickle of the deepest expression the parser takes (400 levels,
+# several calls each) needs: Python's default limit, 1,000, is too shallow.
+PICKLE_DEPTH = 10_000
+
+
+@contextlib.contextmanager
+def _deep_enough() -> Iterator[None]:
+    """Python's recursion limit at least PICKLE_DEPTH for the block."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, PICKLE_DEPTH))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
 
 
 __all__ = ["call"]

@@ -2,9 +2,12 @@
 that print through Rich and display in Jupyter."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from conftest import HANG_GUARD_SECONDS
 
 import gradcalc
 
@@ -268,3 +271,23 @@ def test_a_timeout_that_is_not_seconds_is_refused(timeout, error, words):
     with pytest.raises(error) as raised:
         gradcalc.diff("x", at=1, timeout=timeout)
     assert str(raised.value).startswith(words)
+
+
+def test_the_deepest_expression_comes_back_from_the_budgeted_child():
+    """A 399-deep sin(...) (the parser's limit is 400) was answered in the
+    budgeted child, then its pickle ran past Python's default recursion limit:
+    a raw RecursionError. A real process, as this suite raises the limit
+    (conftest); the caller's limit is as it was after the call."""
+    script = (
+        "import sys, gradcalc\n"
+        "r = gradcalc.diff('sin(' * 399 + 'x' + ')' * 399, at=0.5)\n"
+        "print(r.status, r.value == r.value, sys.getrecursionlimit())\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "agree True 1000\n"
