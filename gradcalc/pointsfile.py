@@ -192,7 +192,16 @@ def _csv_chunks(
     answered = False
     for batch in _batches(lines, size):
         answered = True
-        yield _csv_table(batch, names, source)
+        try:
+            points = _csv_table(batch, names, source)
+        except PointError:
+            # The lines before the first bad one are answered first, as a
+            # columnar file's rows are; then the first bad line's error.
+            good, error = _csv_until_bad(batch, names, source)
+            if len(good):
+                yield good
+            raise error from None
+        yield points
     if not answered:
         raise PointError(f"{source}: a header but no points")
 
@@ -236,15 +245,41 @@ def _plain_numbers(body: bytes) -> np.ndarray:
 
 def _csv_slow(batch: Batch, names: list[str], source: str) -> np.ndarray:
     """Line by line, to name the first bad line."""
-    rows = []
-    for number, line in zip(*batch):
-        fields = [f.strip(" \t") for f in _text(line, number, source).split(",")]
-        if len(fields) != len(names):
-            raise PointError(
-                f"{source} line {number}: {len(fields)} values, but the header names {len(names)}"
-            )
-        rows.append([_csv_number(text, name, number, source) for name, text in zip(names, fields)])
+    rows = [_csv_row(line, number, names, source) for number, line in zip(*batch)]
     return np.array(rows, dtype=np.float64)
+
+
+def _csv_row(line: bytes, number: int, names: list[str], source: str) -> list[float]:
+    fields = [f.strip(" \t") for f in _text(line, number, source).split(",")]
+    if len(fields) != len(names):
+        raise PointError(
+            f"{source} line {number}: {len(fields)} values, but the header names {len(names)}"
+        )
+    return [_csv_number(text, name, number, source) for name, text in zip(names, fields)]
+
+
+def _csv_until_bad(batch: Batch, names: list[str], source: str) -> tuple[Points, PointError]:
+    """The points of a chunk's lines before its first bad line (one that does
+    not read, or holds a number that is not finite), and that line's error."""
+    rows: list[list[float]] = []
+    for number, line in zip(*batch):
+        try:
+            row = _csv_row(line, number, names, source)
+            check_finite(np.array([row]), [number], names, source)
+        except PointError as error:
+            return _prefix(rows, batch[0], names), error
+        rows.append(row)
+    raise AssertionError("a chunk that failed to read has a bad line")
+
+
+def _prefix(rows: list[list[float]], numbers: Sequence[int], names: list[str]) -> Points:
+    """Points of `rows`, the first lines of a chunk (`numbers` the chunk's)."""
+    table = np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
+    return Points(
+        names,
+        {name: table[:, j].copy() for j, name in enumerate(names)},
+        np.array(numbers[: len(rows)], dtype=np.int64),
+    )
 
 
 def _csv_number(text: str, name: str, number: int, source: str) -> float:
@@ -267,27 +302,40 @@ def _cut(text: str) -> str:
 
 
 def _json_chunks(lines: Iterable[Block], source: str, size: int) -> Iterator[Points]:
-    names: list[str] | None = None
+    names: list[str] = []
     for batch in _batches(lines, size):
-        rows, numbers = [], []
+        rows: list[list[float]] = []
         for number, line in zip(*batch):
-            item = _json_point(line, number, source)
-            if names is None:
-                names = list(item)
-                _check_names(names, source, number)
-            if set(item) != set(names):
-                raise PointError(
-                    f"{source} line {number}: names {sorted(item)} differ from the "
-                    f"first line's {sorted(names)}"
-                )
-            rows.append([_json_number(item[name], name, number, source) for name in names])
-            numbers.append(number)
-        assert names is not None  # the batch's first line named them
-        table = np.array(rows, dtype=np.float64)
-        check_finite(table, numbers, names, source)
-        yield Points(
-            names, {name: table[:, j].copy() for j, name in enumerate(names)}, np.array(numbers)
+            try:
+                if not names:
+                    names = _json_names(line, number, source)
+                row = _json_row(line, number, names, source)
+                check_finite(np.array([row]), [number], names, source)
+            except PointError as error:
+                # The lines before the first bad one are answered first, as
+                # a columnar file's rows are; then its error.
+                if rows:
+                    yield _prefix(rows, batch[0], names)
+                raise error from None
+            rows.append(row)
+        yield _prefix(rows, batch[0], names)
+
+
+def _json_names(line: bytes, number: int, source: str) -> list[str]:
+    """The variables the first point names, in its order."""
+    names = list(_json_point(line, number, source))
+    _check_names(names, source, number)
+    return names
+
+
+def _json_row(line: bytes, number: int, names: list[str], source: str) -> list[float]:
+    item = _json_point(line, number, source)
+    if set(item) != set(names):
+        raise PointError(
+            f"{source} line {number}: names {sorted(item)} differ from the "
+            f"first line's {sorted(names)}"
         )
+    return [_json_number(item[name], name, number, source) for name in names]
 
 
 def _json_point(line: bytes, number: int, source: str) -> dict:

@@ -151,7 +151,8 @@ def test_a_bad_line_after_answers_stops_with_its_error_last(tmp_path):
     process = run_subprocess("diff", "x**2", "--points", str(path), "--json")
     lines = process.stdout.splitlines()
     assert process.returncode == 2
-    assert len(lines) == CHUNK + 1  # the first chunk, answered, then the error
+    # Every line before the bad one answered (those of its own chunk too), then the error.
+    assert len(lines) == CHUNK + 10 + 1
     assert json.loads(lines[-1])["error"]["message"] == (
         f"{path} line {CHUNK + 12}: x='oops' is not a number "
         "(plain ASCII decimals: 1000, -2.5, 1e-3)"
@@ -201,3 +202,28 @@ def test_a_name_given_twice_is_refused_in_either_format(cli, expression, text, l
     run = cli("diff", expression, "--points", "-", input=text)
     assert run.exit_code == 2
     assert f"stdin line {line}: x appears twice" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "text, answered, message",
+    [
+        # CSV: a value that is not finite before a line that does not read: the first is named.
+        ("x\n1\n2\nnan\noops\n", 2, "stdin line 4: x=nan is not a finite number"),
+        ("x\n1\n\n2\n3,4\n", 2, "stdin line 5: 2 values, but the header names 1"),
+        ('{"x": 1}\n{"x": 2}\n{"x": Infinity}\n', 2, "stdin line 3: x=inf is not a finite number"),
+        ('{"x": 1}\n{"y": 2}\n', 1, "stdin line 2: names ['y'] differ from the first line's ['x']"),
+        (
+            "x\noops\n",
+            0,
+            "stdin line 2: x='oops' is not a number (plain ASCII decimals: 1000, -2.5, 1e-3)",
+        ),
+    ],
+)
+def test_the_lines_before_a_bad_one_in_its_chunk_are_answered_first(cli, text, answered, message):
+    """As a Parquet file's rows before a bad value are: every good line before
+    the first bad one is answered, then that line's error (exit 2)."""
+    run = cli("diff", "x**2", "--points", "-", "--format", "csv", input=text)
+    assert run.exit_code == 2
+    rows = run.stdout.splitlines()[1:]
+    assert [float(row.split(",")[1]) for row in rows] == [float(k) for k in range(1, answered + 1)]
+    assert run.stderr == f"gradcalc: error: {message}\n"
