@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -265,11 +266,17 @@ def _csv_until_bad(batch: Batch, names: list[str], source: str) -> tuple[Points,
     for number, line in zip(*batch):
         try:
             row = _csv_row(line, number, names, source)
-            check_finite(np.array([row]), [number], names, source)
+            _finite_row(row, number, names, source)
         except PointError as error:
             return _prefix(rows, batch[0], names), error
         rows.append(row)
     raise AssertionError("a chunk that failed to read has a bad line")
+
+
+def _finite_row(row: list[float], number: int, names: list[str], source: str) -> None:
+    """check_finite for one row of Python floats (math.isfinite: no array a line)."""
+    if not all(map(math.isfinite, row)):
+        check_finite(np.array([row]), [number], names, source)
 
 
 def _prefix(rows: list[list[float]], numbers: Sequence[int], names: list[str]) -> Points:
@@ -310,7 +317,7 @@ def _json_chunks(lines: Iterable[Block], source: str, size: int) -> Iterator[Poi
                 if not names:
                     names = _json_names(line, number, source)
                 row = _json_row(line, number, names, source)
-                check_finite(np.array([row]), [number], names, source)
+                _finite_row(row, number, names, source)
             except PointError as error:
                 # The lines before the first bad one are answered first, as
                 # a columnar file's rows are; then its error.
