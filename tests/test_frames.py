@@ -29,7 +29,7 @@ def _same(a, b):
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
-def _dict_of(table):
+def dict_of(table):
     """Any of the kinds as {column: list}."""
     if isinstance(table, pd.DataFrame):
         return {c: table[c].tolist() for c in table.columns}
@@ -68,7 +68,7 @@ def test_csv_parquet_and_the_api_agree_number_for_number(cli, tmp_path, make):
     data = make()
     answers = gradcalc.points(EXPRESSION, data)
     assert type(answers) is type(data)
-    got = _dict_of(answers)
+    got = dict_of(answers)
     from_csv, from_parquet = _cli_tables(cli, tmp_path)
     assert list(got) == list(from_csv) == list(from_parquet)
     # The CSV's line numbers are the file's (the header is line 1); the
@@ -257,7 +257,7 @@ def test_integers_past_2_53_are_the_nearest_float64_as_a_csvs_text(cli, tmp_path
     source.write_text("x\n" + "".join(f"{v}\n" for v in values))
     text = cli("diff", "x**2", "--points", str(source), "--format", "csv").stdout
     header, *rows = list(csv.reader(io.StringIO(text)))
-    got = _dict_of(gradcalc.points("x**2", make(values)))
+    got = dict_of(gradcalc.points("x**2", make(values)))
     assert list(got) == header
     assert got["x"] == [float(v) for v in values] == [float(row[1]) for row in rows]
     for j, name in enumerate(header[2:-1], start=2):

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
+from test_frames import dict_of
 
 import gradcalc
 
@@ -70,16 +71,6 @@ def _from_csv(text):
     }
 
 
-def _as_lists(table):
-    if isinstance(table, pd.DataFrame):
-        return {c: table[c].tolist() for c in table.columns}
-    if isinstance(table, pl.DataFrame):
-        return table.to_dict(as_series=False)
-    if isinstance(table, pa.Table):
-        return table.to_pydict()
-    return {c: list(v) for c, v in table.items()}
-
-
 def _inputs(tmp_path, xs):
     """The points as each file format the CLI reads: {name: (path, extra args)}."""
     table = pa.table({"x": pa.array(xs, pa.float64())})
@@ -126,7 +117,7 @@ def test_every_way_in_gives_the_same_answers(cli, tmp_path, expression, twin, xs
     assert run.exit_code == expected_exit, run.stderr
     answers["parquet-out"] = pq.read_table(target).to_pydict()
     for name, data in _frames(xs).items():
-        answers[name] = _as_lists(gradcalc.points(expression, data))
+        answers[name] = dict_of(gradcalc.points(expression, data))
 
     reference = answers.pop("csv")
     assert reference["status"] == statuses
