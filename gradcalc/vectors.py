@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import numeric, verdict
+from . import numeric, stencil, verdict
 from .errors import DomainError
 from .functions import TABLE, class_index, position
 from .partials import MAX_SHOWN, Measured, Partial, shaped
@@ -359,11 +359,17 @@ class Vectorized:
                 out += adjoint * self._spread(reduction, sp.diff(reduction.element, symbol))
         return out
 
-    def formula(self, name: str) -> str:
+    def formula(self, name: str, root: Any = None) -> str:
         """The derivative as one formula: elementwise for a vector variable,
         with each reduction written as mean(...) or sum(...)."""
+        return self.spell(self.derivative(name, root))
+
+    def derivative(self, name: str, root: Any = None) -> Any:
+        """∂f/∂name (of `root` if given) as a SymPy expression of the element
+        symbols and the reductions' symbols (`spell` writes them out)."""
         import sympy as sp
 
+        root = self.root if root is None else root
         symbol = self.symbols[name]
 
         def reduced(r: Reduction, d: Any) -> Any:  # c·Σ_i d(x_i), spelled as the reduction
@@ -377,23 +383,30 @@ class Vectorized:
         adjoints: list = [sp.S.Zero] * len(self.reductions)
         for k in reversed(range(len(self.reductions))):
             inner = self.reductions[k].symbol
-            adjoint = sp.diff(self.root, inner)
+            adjoint = sp.diff(root, inner)
             for m in range(k + 1, len(self.reductions)):
+                if self.reductions[m].kind == "max":
+                    continue  # held constant: no part in any derivative
                 d = sp.diff(self.reductions[m].element, inner)
                 if d != 0 and adjoints[m] != 0:
                     adjoint += adjoints[m] * reduced(self.reductions[m], d)
             adjoints[k] = adjoint
-        terms = [sp.diff(self.root, symbol)]
+        terms = [sp.diff(root, symbol)]
         for adjoint, r in zip(adjoints, self.reductions):
             d = sp.diff(r.element, symbol)
             if d == 0 or adjoint == 0 or r.kind == "max":
                 continue
             terms.append(adjoint * (element(r, d) if name in self.vectors else reduced(r, d)))
-        # Each reduction spelled out, inner ones first.
+        return sp.Add(*terms)
+
+    def spell(self, expression: Any) -> str:
+        """A SymPy expression with each reduction spelled out, inner ones first."""
+        import sympy as sp
+
         spelled: dict = {}
         for r in self.reductions:
             spelled[r.symbol] = sp.Function(r.kind)(r.element.xreplace(spelled))
-        return sp.sstr(sp.Add(*terms).xreplace(spelled))
+        return sp.sstr(expression.xreplace(spelled))
 
     # -- the three methods, for check ---------------------------------------
 
@@ -502,7 +515,7 @@ class Vectorized:
         v /= np.linalg.norm(v)
         exact = float(np.dot(reference, v))
         torch = float(np.dot(autograd, v)) if autograd is not None else math.nan
-        estimate, error, clean = directional(self.expr, batch, frozen, name, v)
+        estimate, error, clean = stencil.directional(self.expr, batch, frozen, name, v)
         return exact, torch, estimate, error, clean
 
 
@@ -542,40 +555,12 @@ def _split_product(h: np.ndarray) -> tuple[float, int]:
     return float(mantissas[0]), exponent
 
 
-_OFFSETS = np.array([-2.0, -1.0, 1.0, 2.0])
-_WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
-
-
-def directional(
-    expr: Expression, batch: dict, frozen: dict, name: str, direction: np.ndarray
-) -> tuple[float, float, bool]:
-    """(estimate, error estimate, clean) of d/dt f(x + t·v) at t = 0: the
-    5-point stencil with Richardson extrapolation of numeric.finite_difference,
-    over the same step factors, never taking a step that crosses a kink."""
-    x = batch[name]
-    base = numeric.EPS ** (1 / 5) * max(1.0, float(np.log1p(np.max(np.abs(x)))))
-    scales = np.array([base * f * s for f in numeric.STEP_FACTORS for s in (1.0, 0.5)])
-    t = (scales[:, None] * _OFFSETS[None, :]).reshape(-1)  # (scales * 4,)
-    rows = t.size
-    moved = {k: np.repeat(v, rows, axis=0) for k, v in batch.items()}
-    moved[name] = moved[name] + t[:, None] * direction[None, :]
-    held = {k: np.repeat(v, rows, axis=0) for k, v in frozen.items()}
-    pieces: dict = {}
-    with np.errstate(all="ignore"):
-        f = numeric.evaluate(expr, moved, held, sides=pieces).sum(axis=-1).reshape(-1, 4)
-        estimates = (f @ _WEIGHTS) / scales
-        pairs = estimates.reshape(-1, 2)
-        errors = np.abs(pairs[:, 0] - pairs[:, 1]) * (16.0 / 15.0)
-        rounding = numeric.EPS * np.max(np.abs(f), axis=1) * np.sum(np.abs(_WEIGHTS)) / scales
-        errors = errors + rounding.reshape(-1, 2)[:, 1]
-        errors = np.where(np.isfinite(errors), errors, np.inf)
-    crosses = numeric.crosses_piece(expr, batch, frozen, pieces, scales.size, 4, at_kink=True)
-    crossing = np.asarray(crosses).reshape(-1, 2).any(axis=1)
-    clean = bool(~crossing.all() & np.isfinite(errors).any())
-    errors = np.where(crossing, np.inf, errors) if clean else errors
-    best = int(np.argmin(errors))
-    fine, coarse = pairs[best, 1], pairs[best, 0]
-    return float(fine + (fine - coarse) / 15.0), float(errors[best]), clean
-
-
-__all__ = ["SMALL", "WHOLE", "Vectorized", "applies", "directional", "sample"]
+__all__ = [
+    "SMALL",
+    "WHOLE",
+    "Vectorized",
+    "applies",
+    "exclusive_products",
+    "jacobian_applies",
+    "sample",
+]
