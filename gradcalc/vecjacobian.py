@@ -144,14 +144,20 @@ def _texts(
         )
         templates[name] = (form.spell(diagonal), form.spell(outer))
         sums[name] = form.spell(_outside(form.derivative(name), at_column))
-    n = form.length
+    # Each entry: its template with [I] and [J] written as the row's and the
+    # column's index (split once a row, joined once an entry: n² strings).
+    at = [f"[{j}]" for j in range(form.length)]
     texts = []
-    for i in range(n):
+    for i in range(form.length):
         row = []
-        for name, j in columns:
-            diagonal, outer = templates[name]
-            text = diagonal if j is None or j == i else outer
-            row.append(text.replace("[I]", f"[{i}]").replace("[J]", f"[{j}]"))
+        for name in names:
+            diagonal, outer = (t.replace("[I]", at[i]) for t in templates[name])
+            if name not in form.vectors:
+                row.append(diagonal)
+                continue
+            parts = outer.split("[J]")
+            row.extend(at[j].join(parts) for j in range(form.length))
+            row[len(row) - form.length + i] = diagonal.replace("[J]", at[i])
         texts.append(row)
     sum_texts = [sums[name].replace("[J]", f"[{j}]") for name, j in columns]
     return texts, sum_texts
