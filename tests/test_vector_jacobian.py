@@ -264,7 +264,8 @@ def test_prod_at_64_elements_is_unchanged(cli, zero):
     assert document["reason"] == "SymPy, autograd and finite differences agree"
     assert document["notes"] == []
     (d,) = document["derivatives"]
-    assert d["symbolic"][1] == "*".join(f"x[{k}]" for k in range(64) if k != 1)
+    factors = d["symbolic"][1].split("*")  # the per-component formula: each x[k] but x[1]
+    assert sorted(factors) == sorted(f"x[{k}]" for k in range(64) if k != 1)
     for i in (0, 9, 33, 63):
         want = _prod_excluding(values, i)
         assert d["sympy"][i] == pytest.approx(float(want), rel=1e-15, abs=1e-300)
