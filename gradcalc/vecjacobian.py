@@ -73,7 +73,8 @@ def compute(
         [c[0] if c[1] is None else f"{c[0]}[{c[1]}]" for c in columns],
     )
     status, reason = jacobian._verdict(entries, kinks, dtype)
-    notes.append(sampled.note(names, shapes, n))
+    said = sampled.note(names, shapes, n)
+    notes.extend([said] if said else [])  # nothing sampled when only numbers are asked for
     if any(m is not None and not np.all(np.isfinite(m)) for m in (reverse, forward)):
         from . import nantrace
 
