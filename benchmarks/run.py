@@ -329,6 +329,11 @@ def vector_point(n: int) -> str:
     return "x=[" + ",".join(f"{1 + k / 7:.3f}" for k in range(n)) + "]"
 
 
+def near_one_point(n: int) -> str:
+    """Values within 0.5% of 1, so that a product of 10,000 stays in range."""
+    return "x=[" + ",".join(f"{1 + (k % 11 - 5) / 1000:.3f}" for k in range(n)) + "]"
+
+
 def plan(work: Path, qalc: str | None, points: int = POINTS, big: int = BIG) -> list[Bench]:
     """Every row the benchmark runs, in order (the qalc rows only with qalc).
     Files under `work` are named here and written by `main`."""
@@ -470,6 +475,19 @@ def plan(work: Path, qalc: str | None, points: int = POINTS, big: int = BIG) -> 
         weights = ("--at", "w=" + vector_point(3)[2:]) if "w" in text else ()
         long_weights = ("--at", "w=" + vector_point(10_000)[2:]) if "w" in text else ()
         rows.append(_length_row(text, weights, long_weights))
+    # prod(x) near 1 (10,000 values of 1 + k/7 would overflow), and softmax's
+    # Jacobian at 256 elements: in vector form, within the default budget (no
+    # --timeout 0: a run out of budget exits 3 and fails the benchmark).
+    rows.append(_length_row("prod(x)", (), (), point=near_one_point))
+    rows.append(
+        Bench(
+            "vectors",
+            "softmax Jacobian at 256 elements (default budget)",
+            (*GRADCALC, "diff", "softmax(x)", "--at", vector_point(256), "--json"),
+            "the same at 3 elements",
+            alternate=(*GRADCALC, "diff", "softmax(x)", "--at", vector_point(3), "--json"),
+        )
+    )
     one_point = (*GRADCALC, "diff", "sin(x**2)", "--at", "3", "--json")
     csv = str(work / f"points{points}.csv")
     for label, extra, target in (
@@ -694,10 +712,12 @@ def write_page(results: dict) -> None:
     PAGE.write_text(render(results))
 
 
-def _length_row(text: str, short_extra: tuple, long_extra: tuple) -> Bench:
-    """`text` at 10,000 elements against the same at 3 (target 1.5)."""
-    short = (*GRADCALC, "diff", text, "--at", vector_point(3), *short_extra, "--json")
-    long = (*GRADCALC, "diff", text, "--at", vector_point(10_000), *long_extra, "--json")
+def _length_row(text: str, short_extra: tuple, long_extra: tuple, point=None) -> Bench:
+    """`text` at 10,000 elements against the same at 3 (target 1.5), at
+    `point(n)` (vector_point unless given)."""
+    point = point or vector_point
+    short = (*GRADCALC, "diff", text, "--at", point(3), *short_extra, "--json")
+    long = (*GRADCALC, "diff", text, "--at", point(10_000), *long_extra, "--json")
     long = (*long, "--timeout", "0")
     return Bench(
         "vectors",

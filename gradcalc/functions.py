@@ -320,6 +320,9 @@ def _np_prod(np: ModuleType, x: Any) -> Any:
     return np.ldexp(product, np.clip(total, -(2**31), 2**31 - 1).astype(np.int64))
 
 
+_MANTISSAS = 1000  # a product of this many mantissas in [0.5, 1) is still a normal float64
+
+
 def _torch_prod(t: ModuleType, x: Any) -> Any:
     # The same in torch, differentiably: each element scaled by an exact power
     # of two (held constant: its gradient flows through x), the mantissas'
@@ -329,10 +332,16 @@ def _torch_prod(t: ModuleType, x: Any) -> Any:
     if t.isfinite(plain) and (plain != 0 or bool((x == 0).any())):
         return plain
     _, exponents = t.frexp(x.detach())
-    scaled = (x * t.exp2(-exponents.to(x.dtype))).prod()
+    scaled = x * t.exp2(-exponents.to(x.dtype))
+    power = exponents.sum()
+    if scaled.numel() > _MANTISSAS:  # their product underflows: renormalized chunk by chunk
+        chunks = t.stack([c.prod() for c in scaled.reshape(-1).split(_MANTISSAS)])
+        _, shifts = t.frexp(chunks.detach())
+        scaled, power = chunks * t.exp2(-shifts.to(x.dtype)), power + shifts.sum()
+    scaled = scaled.prod()
     _, shift = t.frexp(scaled.detach())
     mantissa = scaled * t.exp2(-shift.to(x.dtype))
-    power = exponents.sum() + shift
+    power = power + shift
     # 2**power in two halves: each in range when the product is.
     half = t.div(power, 2, rounding_mode="floor")
     return mantissa * t.exp2(half.to(x.dtype)) * t.exp2((power - half).to(x.dtype))

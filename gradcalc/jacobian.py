@@ -185,6 +185,12 @@ class _Entries:
     fd: np.ndarray
     fd_error: np.ndarray
     clean: np.ndarray  # bool: finite differences taken cleanly, and decisive
+    # Past vectors.SMALL elements (vecjacobian): why finite differences left
+    # entries unchecked, each column's label, and how many of the last columns
+    # are a direction's J·v (compared, but not entries of the Jacobian).
+    sampled: str | None = None
+    labels: list[str] | None = None
+    directions: int = 0
 
 
 def _verdict(entries: _Entries, kinks: list, dtype: str) -> tuple[str, str]:
@@ -223,10 +229,12 @@ def _agreement(entries: _Entries) -> str:
         return (
             "SymPy, autograd (reverse and forward mode) and finite differences agree on every entry"
         )
-    unchecked = (
-        f"finite differences not checked on {int((~clean).sum())} of the {clean.size} "
-        "entries (a kink or a pole nearby, or their own error estimate too wide to decide)"
+    why = entries.sampled or (
+        "a kink or a pole nearby, or their own error estimate too wide to decide"
     )
+    entries_only = clean[:, : clean.shape[1] - entries.directions]
+    count = f"{int((~entries_only).sum())} of the {entries_only.size} entries"
+    unchecked = f"finite differences not checked on {count} ({why})"
     if entries.reverse is not None:
         return f"SymPy and autograd (reverse and forward mode) agree on every entry; {unchecked}"
     if not clean.any():
@@ -251,8 +259,9 @@ def _disagreement(entries: _Entries, autograd_ok: bool, fd_ok: bool) -> str:
         if not np.any(gap > 0) and np.all(np.isfinite(matrix)):
             continue
         i, j = np.unravel_index(np.nanargmax(np.where(np.isfinite(gap), gap, np.inf)), gap.shape)
+        where = f"row {i}, column {j}" if entries.labels is None else f"f[{i}], {entries.labels[j]}"
         differing.append(
-            f"{name}: off by up to {gap[i, j]:.3g} (row {i}, column {j}: "
+            f"{name}: off by up to {gap[i, j]:.3g} ({where}: "
             f"{matrix[i, j]:.12g} against SymPy's {sympy[i, j]:.12g})"
         )
     return "the methods disagree: " + "; ".join(differing)

@@ -303,6 +303,12 @@ def _formula(question: Question) -> Formula | Jacobian:
     from . import cas
 
     expr, point = question.expr, question.point
+    if vectors.jacobian_applies(expr, question.shapes, question.order):
+        from . import vecjacobian  # softmax(x) and the like past SMALL: in vector form
+
+        return vecjacobian.compute(
+            expr, point, question.names, question.shapes, question.dtype, question.autograd, []
+        )
     # Long vectors: one symbol per vector, evaluated over arrays (see vectors).
     elementwise = vectors.applies(expr, question.shapes, question.order)
     symbolic = cas.sympy() if elementwise else cas.choose(expr, any_size=not question.autograd)

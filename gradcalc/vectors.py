@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import numeric, verdict
+from . import numeric, stencil, verdict
 from .errors import DomainError
 from .functions import TABLE, class_index, position
 from .partials import MAX_SHOWN, Measured, Partial, shaped
@@ -44,23 +44,41 @@ SEED = 0  # the sample and the direction are reproducible
 
 # Functions of whole vectors this path writes in vector form, as reductions
 # (see Vectorized._whole): logsumexp(x) = M + log Σ exp(x_i − M) with M = max x
-# held constant, softmax(x)_i = exp(x_i − M) / Σ exp(x_j − M), x[k] = Σ x_i·e_k.
-WHOLE = ("dot", "norm", "logsumexp", "softmax", "log_softmax", "index", "cross_entropy")
+# held constant, softmax(x)_i = exp(x_i − M) / Σ exp(x_j − M), x[k] = Σ x_i·e_k,
+# prod(x) = Π x_i (a reduction of its own kind: its weights are the products
+# of the other elements, `exclusive_products`).
+WHOLE = (
+    "dot", "norm", "logsumexp", "softmax", "log_softmax", "index", "cross_entropy", "prod",
+)  # fmt: skip
 
 
 def applies(expr: Expression, shapes: dict[str, int | None], order: int) -> bool:
     """Whether `differentiate` takes this module's path: first derivatives
     with vector variables longer than SMALL, all of one length, in an
     expression of elementwise functions, means, sums and the functions of
-    WHOLE applied to vectors (prod and vector(...) take the per-component
-    path)."""
+    WHOLE applied to vectors (vector(...) takes the per-component path; a
+    vector-valued expression with a function of WHOLE in it is a Jacobian,
+    `jacobian_applies`)."""
+    return _vector_form(expr, shapes, order) and not _whole_jacobian(expr, shapes)
+
+
+def jacobian_applies(expr: Expression, shapes: dict[str, int | None], order: int) -> bool:
+    """Whether a vector-valued expression's Jacobian is built in vector form
+    (vecjacobian): what `applies` takes but for a value that is a vector
+    built by a function of WHOLE (softmax(x), log_softmax(x) - x, ...)."""
+    return _vector_form(expr, shapes, order) and _whole_jacobian(expr, shapes)
+
+
+def _whole_jacobian(expr: Expression, shapes: dict[str, int | None]) -> bool:
+    whole = any(node.op in WHOLE for node in expr.nodes)
+    return whole and _vector_nodes(expr, shapes)[id(expr.root)]
+
+
+def _vector_form(expr: Expression, shapes: dict[str, int | None], order: int) -> bool:
     lengths = {s for s in shapes.values() if s is not None}
     if order != 1 or len(lengths) != 1 or lengths.pop() <= SMALL:
         return False
     vector = _vector_nodes(expr, shapes)
-    whole = any(node.op in WHOLE for node in expr.nodes)
-    if whole and vector[id(expr.root)]:
-        return False  # softmax(x) and the like: a Jacobian, on the per-component path
     for node in expr.nodes:
         spec = TABLE.get(node.op)
         if spec is None or not spec.vector:
@@ -102,11 +120,13 @@ def sample(n: int) -> list[int]:
 class Reduction:
     """R = scale · Σ_i element(x_i); or (kind "max") R = max_i element(x_i),
     a shift held constant: scale 0 gives it no part in any derivative (it
-    only keeps exp from overflowing, and cancels where it appears)."""
+    only keeps exp from overflowing, and cancels where it appears); or (kind
+    "prod") R = Π_i element(x_i), whose weight on element i is the product
+    of the others."""
 
     symbol: Any  # a SymPy Dummy standing for the reduction's value
     element: Any  # h: the SymPy element expression
-    kind: str  # "mean", "sum" or "max"
+    kind: str  # "mean", "sum", "max" or "prod"
     scale: Any  # SymPy Rational: 1/n, 1 or 0
 
 
@@ -146,6 +166,10 @@ class Vectorized:
             if reduction.kind == "max":
                 top = float(np.max(self._over(reduction.element)))
                 self.arrays[reduction.symbol] = top if math.isfinite(top) else 0.0
+                continue
+            if reduction.kind == "prod":  # never overflowing partway (functions' prod)
+                values = self._over(reduction.element)[None, :]
+                self.arrays[reduction.symbol] = float(TABLE["prod"].numpy(np, values)[0, 0])
                 continue
             total = math.fsum(self._over(reduction.element))
             self.arrays[reduction.symbol] = float(reduction.scale) * total
@@ -223,6 +247,8 @@ class Vectorized:
             return sp.sqrt(self._reduce(x**2, "sum")), False
         if op == "index":
             return self._pick(x, position(args[1], self.length)), False
+        if op == "prod":
+            return self._reduce(x, "prod"), False
         top = self._reduce(x, "max")
         total = self._reduce(sp.exp(x - top), "sum")
         if op == "logsumexp":
@@ -279,7 +305,21 @@ class Vectorized:
             raise DomainError(f"{self.expr.source} is not finite at the point")
         return out
 
-    def _adjoints(self) -> list[float]:
+    def _spread(self, reduction: Reduction, d: Any) -> float:
+        """c·Σ_i d(x_i) (Σ_i w_i·d(x_i) for a product): how far the reduction
+        moves with whatever d is the derivative of its element by."""
+        if reduction.kind == "prod":
+            return math.fsum(self._weights(reduction) * self._over(d))
+        return float(reduction.scale) * math.fsum(self._over(d))
+
+    def _weights(self, reduction: Reduction) -> np.ndarray | float:
+        """∂R/∂h_i: c for a mean or sum (0 for the max), and for a product
+        the product of the other elements."""
+        if reduction.kind != "prod":
+            return float(reduction.scale)
+        return exclusive_products(self._over(reduction.element))
+
+    def _adjoints(self, root: Any) -> list[float]:
         """A_k = ∂F/∂R_k + Σ_{m>k} A_m·c_m·Σ_i ∂h_m/∂R_k, outer reductions first."""
         import sympy as sp
 
@@ -287,67 +327,86 @@ class Vectorized:
         adjoints = [0.0] * count
         for k in reversed(range(count)):
             inner = self.reductions[k].symbol
-            total = self._scalar(sp.diff(self.root, inner)) if self.root.has(inner) else 0.0
+            total = self._scalar(sp.diff(root, inner)) if root.has(inner) else 0.0
             for m in range(k + 1, count):
                 outer = self.reductions[m]
                 if adjoints[m] == 0 or not outer.element.has(inner):
                     continue
-                spread = math.fsum(self._over(sp.diff(outer.element, inner)))
-                total += adjoints[m] * float(outer.scale) * spread
+                total += adjoints[m] * self._spread(outer, sp.diff(outer.element, inner))
             adjoints[k] = total
         return adjoints
 
-    def gradient(self, name: str) -> np.ndarray | float:
-        """∂f/∂name at the point: an array (n,) for a vector, else a float."""
+    def gradient(self, name: str, root: Any = None) -> np.ndarray | float:
+        """∂f/∂name at the point: an array (n,) for a vector, else a float.
+        `root`: the gradient of that expression of the elements and the
+        reductions instead of f's (a reduction's own, for vecjacobian)."""
         import sympy as sp
 
+        root = self.root if root is None else root
         symbol = self.symbols[name]
-        adjoints = self._adjoints()
+        adjoints = self._adjoints(root)
         if name in self.vectors:
             total = np.zeros(self.length)
             for reduction, adjoint in zip(self.reductions, adjoints):
                 if adjoint != 0 and reduction.element.has(symbol):
                     d = sp.diff(reduction.element, symbol)
                     with np.errstate(invalid="ignore"):  # ∞·0 at a kink: NaN, said later
-                        total = total + adjoint * float(reduction.scale) * self._over(d)
+                        total = total + adjoint * self._weights(reduction) * self._over(d)
             return total
-        out = self._scalar(sp.diff(self.root, symbol)) if self.root.has(symbol) else 0.0
+        out = self._scalar(sp.diff(root, symbol)) if root.has(symbol) else 0.0
         for reduction, adjoint in zip(self.reductions, adjoints):
             if adjoint != 0 and reduction.element.has(symbol):
-                d = sp.diff(reduction.element, symbol)
-                out += adjoint * float(reduction.scale) * math.fsum(self._over(d))
+                out += adjoint * self._spread(reduction, sp.diff(reduction.element, symbol))
         return out
 
-    def formula(self, name: str) -> str:
+    def formula(self, name: str, root: Any = None) -> str:
         """The derivative as one formula: elementwise for a vector variable,
         with each reduction written as mean(...) or sum(...)."""
+        return self.spell(self.derivative(name, root))
+
+    def derivative(self, name: str, root: Any = None) -> Any:
+        """∂f/∂name (of `root` if given) as a SymPy expression of the element
+        symbols and the reductions' symbols (`spell` writes them out)."""
         import sympy as sp
 
+        root = self.root if root is None else root
         symbol = self.symbols[name]
 
         def reduced(r: Reduction, d: Any) -> Any:  # c·Σ_i d(x_i), spelled as the reduction
+            if r.kind == "prod":  # Σ_i (Π_j h_j / h_i)·d(x_i)
+                return sp.Function("sum")(r.symbol / r.element * d)
             return sp.Function(r.kind)(d)
+
+        def element(r: Reduction, d: Any) -> Any:  # its weight on element i, times d(x_i)
+            return r.symbol / r.element * d if r.kind == "prod" else r.scale * d
 
         adjoints: list = [sp.S.Zero] * len(self.reductions)
         for k in reversed(range(len(self.reductions))):
             inner = self.reductions[k].symbol
-            adjoint = sp.diff(self.root, inner)
+            adjoint = sp.diff(root, inner)
             for m in range(k + 1, len(self.reductions)):
+                if self.reductions[m].kind == "max":
+                    continue  # held constant: no part in any derivative
                 d = sp.diff(self.reductions[m].element, inner)
                 if d != 0 and adjoints[m] != 0:
                     adjoint += adjoints[m] * reduced(self.reductions[m], d)
             adjoints[k] = adjoint
-        terms = [sp.diff(self.root, symbol)]
+        terms = [sp.diff(root, symbol)]
         for adjoint, r in zip(adjoints, self.reductions):
             d = sp.diff(r.element, symbol)
             if d == 0 or adjoint == 0 or r.kind == "max":
                 continue
-            terms.append(adjoint * (r.scale * d if name in self.vectors else reduced(r, d)))
-        # Each reduction spelled out, inner ones first.
+            terms.append(adjoint * (element(r, d) if name in self.vectors else reduced(r, d)))
+        return sp.Add(*terms)
+
+    def spell(self, expression: Any) -> str:
+        """A SymPy expression with each reduction spelled out, inner ones first."""
+        import sympy as sp
+
         spelled: dict = {}
         for r in self.reductions:
             spelled[r.symbol] = sp.Function(r.kind)(r.element.xreplace(spelled))
-        return sp.sstr(sp.Add(*terms).xreplace(spelled))
+        return sp.sstr(expression.xreplace(spelled))
 
     # -- the three methods, for check ---------------------------------------
 
@@ -456,44 +515,52 @@ class Vectorized:
         v /= np.linalg.norm(v)
         exact = float(np.dot(reference, v))
         torch = float(np.dot(autograd, v)) if autograd is not None else math.nan
-        estimate, error, clean = directional(self.expr, batch, frozen, name, v)
+        estimate, error, clean = stencil.directional(self.expr, batch, frozen, name, v)
         return exact, torch, estimate, error, clean
 
 
-_OFFSETS = np.array([-2.0, -1.0, 1.0, 2.0])
-_WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
+def exclusive_products(h: np.ndarray) -> np.ndarray:
+    """Π_{j≠i} h_j for each i, without dividing by zero (one zero: only its
+    own entry is not 0; two or more: all are 0) and never overflowing
+    partway: each h_i = m_i·2^e_i, the product P = M·2^E in that form, and
+    P/h_i = (M/m_i)·2^(E − e_i), out of float64's range only where the
+    answer itself is."""
+    zero = h == 0
+    out = np.zeros(h.size)
+    if zero.sum() > 1:
+        return out
+    if zero.any():
+        k = int(np.flatnonzero(zero)[0])
+        mantissa, exponent = _split_product(np.delete(h, k))
+        with np.errstate(over="ignore", under="ignore"):
+            out[k] = float(np.ldexp(mantissa, exponent))
+        return out
+    mantissas, exponents = np.frexp(h)
+    mantissa, exponent = _split_product(h)
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp(mantissa / mantissas, (exponent - exponents).astype(np.int64))
 
 
-def directional(
-    expr: Expression, batch: dict, frozen: dict, name: str, direction: np.ndarray
-) -> tuple[float, float, bool]:
-    """(estimate, error estimate, clean) of d/dt f(x + t·v) at t = 0: the
-    5-point stencil with Richardson extrapolation of numeric.finite_difference,
-    over the same step factors, never taking a step that crosses a kink."""
-    x = batch[name]
-    base = numeric.EPS ** (1 / 5) * max(1.0, float(np.log1p(np.max(np.abs(x)))))
-    scales = np.array([base * f * s for f in numeric.STEP_FACTORS for s in (1.0, 0.5)])
-    t = (scales[:, None] * _OFFSETS[None, :]).reshape(-1)  # (scales * 4,)
-    rows = t.size
-    moved = {k: np.repeat(v, rows, axis=0) for k, v in batch.items()}
-    moved[name] = moved[name] + t[:, None] * direction[None, :]
-    held = {k: np.repeat(v, rows, axis=0) for k, v in frozen.items()}
-    pieces: dict = {}
-    with np.errstate(all="ignore"):
-        f = numeric.evaluate(expr, moved, held, sides=pieces).sum(axis=-1).reshape(-1, 4)
-        estimates = (f @ _WEIGHTS) / scales
-        pairs = estimates.reshape(-1, 2)
-        errors = np.abs(pairs[:, 0] - pairs[:, 1]) * (16.0 / 15.0)
-        rounding = numeric.EPS * np.max(np.abs(f), axis=1) * np.sum(np.abs(_WEIGHTS)) / scales
-        errors = errors + rounding.reshape(-1, 2)[:, 1]
-        errors = np.where(np.isfinite(errors), errors, np.inf)
-    crosses = numeric.crosses_piece(expr, batch, frozen, pieces, scales.size, 4, at_kink=True)
-    crossing = np.asarray(crosses).reshape(-1, 2).any(axis=1)
-    clean = bool(~crossing.all() & np.isfinite(errors).any())
-    errors = np.where(crossing, np.inf, errors) if clean else errors
-    best = int(np.argmin(errors))
-    fine, coarse = pairs[best, 1], pairs[best, 0]
-    return float(fine + (fine - coarse) / 15.0), float(errors[best]), clean
+def _split_product(h: np.ndarray) -> tuple[float, int]:
+    """Π h as (m, e) with h's product = m·2^e, 0.5 <= |m| < 1: mantissas in
+    chunks of 1,000 (0.5^1000 is still a normal float64), renormalized."""
+    mantissas, exponents = np.frexp(np.asarray(h, dtype=np.float64))
+    exponent = int(exponents.sum())
+    while mantissas.size > 1:
+        chunks = [np.prod(mantissas[i : i + 1000]) for i in range(0, mantissas.size, 1000)]
+        mantissas, exponents = np.frexp(np.array(chunks))
+        exponent += int(exponents.sum())
+    if mantissas.size == 0:
+        return 0.5, 1
+    return float(mantissas[0]), exponent
 
 
-__all__ = ["SMALL", "WHOLE", "Vectorized", "applies", "directional", "sample"]
+__all__ = [
+    "SMALL",
+    "WHOLE",
+    "Vectorized",
+    "applies",
+    "exclusive_products",
+    "jacobian_applies",
+    "sample",
+]

@@ -98,7 +98,9 @@ def test_mean_of_log_softmax_and_an_element():
         ("dot(w, x)", 1000, True),
         ("softmax(x)", 1000, False),  # a Jacobian: the per-component path
         ("sum(softmax(x)*x)", 1000, True),
-        ("prod(x)", 1000, False),  # not in vector form
+        ("prod(x)", 64, False),
+        ("prod(x)", 1000, True),
+        ("mean(bce(x, w))", 1000, True),  # bce is elementwise
         ("x[3] + x[-1]", 1000, True),
     ],
 )
