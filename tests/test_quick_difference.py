@@ -2,6 +2,8 @@
 verdict.confirms_alone): honest where it speaks, and silent elsewhere, so that
 the full stencil decides every point it does not settle."""
 
+import json
+
 import mpmath
 import numpy as np
 import pytest
@@ -108,3 +110,33 @@ def test_points_the_quick_pass_cannot_settle_take_the_full_stencil(
 def _never_confirms(expr, point, name, frozen, known=None):
     size = point[name].shape[0]
     return np.full(size, np.nan), np.full(size, np.inf)
+
+
+def test_the_absolute_tolerance_alone_confirms_nothing():
+    # sin(x)/x at 1e-8 and at -1e-6: float64's cos(x)/x - sin(x)/x**2 cancels
+    # to 0 and to 3.3341e-7; the quick estimates resolve -3.3334e-9 and
+    # 3.33334e-7 to 4e-12, within atol (1e-8, or 1e-3 of a small reference) of
+    # those references, far outside their own error. Within the relative
+    # tolerance plus 4 times their own error, they still confirm.
+    reference = np.array([0.0, 3.334134817123413e-07, 0.0, 3.3333336e-07])
+    fd = np.array([-3.3334190275201823e-9, 3.33333614661853e-07, 0.0, 3.33333614661853e-07])
+    error = np.array([3.7e-12, 4.1e-12, 1e-20, 4.1e-12])
+    assert verdict.confirms_alone(fd, error, reference, 1).tolist() == [False, False, True, True]
+
+
+# Autograd's and float64 SymPy's cos(x)/x - sin(x)/x**2 both cancel to 0 here;
+# the derivative (about -x/3) is beyond autograd's atol of 1e-12.
+CANCELLING = [1e-8, 1e-10, -1e-6, 2.2703380231696923e-08]
+
+
+def test_a_cancelled_symbolic_zero_is_decided_as_one_point_decides_it(cli):
+    truth = [float(mpmath.diff(lambda t: mpmath.sin(t) / t, mpmath.mpf(x))) for x in CANCELLING]
+    tolerance = verdict.AUTOGRAD_TOLERANCE["float64"]
+    assert not any(tolerance.allows(0.0, t) for t in truth)  # autograd's 0 is wrong by the rule
+    text = "x\n" + "\n".join(repr(x) for x in CANCELLING) + "\n"
+    run = cli("diff", "sin(x)/x", "--points", "-", "--json", input=text)
+    statuses = [json.loads(line)["status"] for line in run.stdout.splitlines()]
+    singles = [
+        cli("diff", "sin(x)/x", "--at", f"x={x!r}", "--json").json["status"] for x in CANCELLING
+    ]
+    assert statuses == singles == ["disagree"] * len(CANCELLING)
