@@ -149,16 +149,22 @@ def confirms_alone(
     """Where a finite difference settles agreement by itself, with no second
     step size to cross-examine it (`quickdiff.quick_difference`, the batch's
     first pass): its own error estimate, FD_ERROR_SLACK times over, fits
-    inside the tolerance, and the value is within the tolerance plus that
-    slack. A stricter test than `decisive`'s confirmation (its slack is
-    uncapped but must itself fit the tolerance), so every point it passes
-    `weigh` confirms too; the rest take the full finite differences."""
-    tolerance = finite_difference_tolerance(order)
+    inside the relative tolerance, and the value is within the relative
+    tolerance plus that slack. A stricter test than `decisive`'s
+    confirmation (its slack is uncapped but must itself fit the tolerance),
+    so every point it passes `weigh` confirms too; the rest take the full
+    finite differences. The absolute part of the tolerance (atol, or its
+    share of a small reference) confirms nothing here, and so a reference of
+    0 never: float64's cancellation spoils small symbolic values by about
+    that much (sin(x)/x at 1e-8 is 0 for -3.3e-9, at 1e-5 -3.33332e-6 for
+    -3.33333e-6, as autograd's are), which the full stencil's second step,
+    or the one-point driver with SymPy's 30 digits, must see."""
+    relative = replace(finite_difference_tolerance(order), atol=0.0)
     error_estimate = np.asarray(error_estimate)
     slack = FD_ERROR_SLACK * error_estimate
     with np.errstate(invalid="ignore", over="ignore"):
-        tight = np.isfinite(error_estimate) & tolerance.allows(reference + slack, reference)
-        close = tolerance.allows(finite_difference, reference, slack)
+        tight = np.isfinite(error_estimate) & relative.allows(reference + slack, reference)
+        close = relative.allows(finite_difference, reference, slack)
     return tight & close & np.isfinite(reference) & np.isfinite(finite_difference)
 
 

@@ -2,6 +2,8 @@
 verdict.confirms_alone): honest where it speaks, and silent elsewhere, so that
 the full stencil decides every point it does not settle."""
 
+import json
+
 import mpmath
 import numpy as np
 import pytest
@@ -79,7 +81,7 @@ def test_smooth_points_are_settled_by_the_quick_pass(monkeypatch):
     points = read("x\n" + "\n".join(str(x) for x in np.linspace(-3, 3, 101)) + "\n")
     many = batch.differentiate_many("sin(x**2)", points)
     assert many.counts() == {"agree": 101}
-    assert seen == []
+    assert seen == [1]  # x = 0 alone: a derivative of 0 is never confirmed by the quick pass
 
 
 @pytest.mark.parametrize(
@@ -108,3 +110,35 @@ def test_points_the_quick_pass_cannot_settle_take_the_full_stencil(
 def _never_confirms(expr, point, name, frozen, known=None):
     size = point[name].shape[0]
     return np.full(size, np.nan), np.full(size, np.inf)
+
+
+def test_the_absolute_tolerance_alone_confirms_nothing():
+    # sin(x)/x at 1e-8, 7.9e-6 and 1e-5: float64's cos(x)/x - sin(x)/x**2
+    # cancels to 0, -2.63327e-6 (for -2.63329e-6), -3.33332e-6 (for
+    # -3.33333e-6); the quick estimates, to about 4e-12, lie within atol
+    # (1e-8, or 1e-3 of a small reference) plus 4 times their error of those
+    # references. A reference of 0 is never confirmed alone; a finite
+    # difference within the relative tolerance plus 4 times a tight error is.
+    reference = np.array([0.0, -2.6332709239795804e-06, -3.3333199098706245e-06, 0.0, 3.3e-07])
+    fd = np.array([-3.33342e-9, -2.6332875928300315e-06, -3.3333334389257247e-06, 0.0, 3.3e-07])
+    error = np.array([3.7e-12, 3.77e-12, 3.75e-12, 1e-20, 1e-14])
+    alone = verdict.confirms_alone(fd * (1 + np.array([0, 0, 0, 0, 1e-7])), error, reference, 1)
+    assert alone.tolist() == [False, False, False, False, True]
+
+
+# Autograd's and float64 SymPy's cos(x)/x - sin(x)/x**2 both cancel here (to 0,
+# or to a few digits); the derivative (about -x/3) is beyond autograd's tolerance.
+CANCELLING = [1e-8, 1e-10, -1e-6, 2.2703380231696923e-08, 7.899862367082358e-06, 1e-5, 7.55e-12]
+
+
+def test_a_cancelled_symbolic_zero_is_decided_as_one_point_decides_it(cli):
+    truth = [float(mpmath.diff(lambda t: mpmath.sin(t) / t, mpmath.mpf(x))) for x in CANCELLING]
+    tolerance = verdict.AUTOGRAD_TOLERANCE["float64"]
+    assert not any(tolerance.allows(0.0, t) for t in truth)  # autograd's 0 is wrong by the rule
+    text = "x\n" + "\n".join(repr(x) for x in CANCELLING) + "\n"
+    run = cli("diff", "sin(x)/x", "--points", "-", "--json", input=text)
+    statuses = [json.loads(line)["status"] for line in run.stdout.splitlines()]
+    singles = [
+        cli("diff", "sin(x)/x", "--at", f"x={x!r}", "--json").json["status"] for x in CANCELLING
+    ]
+    assert statuses == singles == ["disagree"] * len(CANCELLING)
