@@ -17,6 +17,11 @@ from .parsing import Expression
 # so 6 evaluations of f give both estimates (numeric's general stencil takes
 # 8 per step size).
 OFFSETS = np.array([-4.0, -2.0, -1.0, 1.0, 2.0, 4.0])  # in units of h/2
+# f's rounding bound past this share of |f| (about 4,500 rounding errors: far
+# more than its operations make unless it cancels) leaves a point to the full
+# stencil: (1 - cos(x*y))/x at x = -2.6e-6 loses six digits to 1 - cos, and its
+# SymPy and autograd derivatives share an error of 5.6e-7 there.
+CANCELLING = 1e-12
 
 
 def quick_difference(
@@ -29,8 +34,8 @@ def quick_difference(
     cross-examines the first, so the estimate is fit only to *confirm* a
     reference that it matches well within the finite differences' tolerance
     (`verdict.confirms_alone`); every other point is for
-    `numeric.finite_difference`. The error is infinite
-    where the estimate is not finite or float64 forces a longer step.
+    `numeric.finite_difference`. The error is infinite where the estimate
+    is not finite, float64 forces a longer step, or f cancels (CANCELLING).
     `known`: every node's value at the points (evaluate's `keep`), if at hand."""
     x = point[name][:, 0]
     batch = x.shape[0]
@@ -56,9 +61,16 @@ def quick_difference(
         coarse = (m4 - p4 + 8.0 * (p2 - m2)) / (24.0 * half)  # step h: ±h, ±2h
         largest = np.maximum(np.maximum(np.abs(m1), np.abs(p1)), np.abs(m2))
         largest = np.maximum(largest, np.abs(p2))
-        noise = np.maximum(EPS * largest, rounding_noise(expr, point, frozen, known=known))
+        bound = rounding_noise(expr, point, frozen, known=known)
+        noise = np.maximum(EPS * largest, bound)
         rounding = noise * np.sum(np.abs(WEIGHTS)) / half
+        # f cancels here: its float64 value has lost digits, and so, likely,
+        # have SymPy's and autograd's float64 derivatives alike, an error the
+        # base step alone cannot see; the full stencil (its second step, and
+        # the one-point driver's 30 digits) decides.
+        cancels = bound > CANCELLING * largest
         error = np.abs(fine - coarse) * (16.0 / 15.0) + rounding
         estimate = fine + (fine - coarse) / 15.0
         usable = np.isfinite(error) & np.isfinite(estimate) & ~(floor > FORCED_STEP * asked)
+        usable &= ~cancels
     return estimate, np.where(usable, error, np.inf)
