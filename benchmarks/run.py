@@ -160,6 +160,7 @@ print("seconds", time.process_time() - start)
 """
 )
 
+FRAME_RUNS = 7  # runs of each DataFrame row (see plan)
 LIMIT_SECONDS = 120.0  # an anchor slower than this is reported as "> 120 s", once
 VALUES_AGREE = 1e-6  # relative: float64 anchors through deep nesting round differently
 CHECKED = ("small", "symbolic", "nest100", "product200", "sum2000")  # cases with a value
@@ -548,6 +549,9 @@ def plan(work: Path, qalc: str | None, points: int = POINTS, big: int = BIG) -> 
                 else None,
                 target=10.0 if label == "gradcalc.points" else None,
                 mode="inner",
+                # Seven runs: a run now and then takes half as long again (0.31 to
+                # 0.50 s over seven), and three leave the median to chance.
+                runs=FRAME_RUNS,
             )
         )
     # Peak memory whatever the output; one run each (a minute or more).
@@ -592,7 +596,8 @@ HOW = (
     'the import floors (`python -c "import torch"`, `python -c "import torch, sympy, typer, '
     'rich"`), a minimal two-command Typer app, qalc (when installed), plain SymPy diff + '
     "evalf, SymEngine and raw torch autograd — each a fresh process (start-up included), "
-    "median of `--runs N` (3 by default; the ten-million rows run once), with each "
+    "median of `--runs N` (3 by default; the ten-million rows run once, the DataFrame "
+    "rows seven times), with each "
     "process's peak resident memory. A row with a ratio target runs its baseline command in "
     "alternation with it, so a drifting machine moves both alike (its ratio is against that "
     "alternated baseline). The *against* column names each ratio's baseline: a command run "
