@@ -73,7 +73,7 @@ def columns_of(names: list[str], shapes: dict) -> list[tuple[str, int | None]]:
     return out
 
 
-def _label(name: str, element: int | None) -> str:
+def column_label(name: str, element: int | None) -> str:
     return name if element is None else f"{name}[{element}]"
 
 
@@ -110,7 +110,7 @@ def compute(
     sum_texts = [show(symbolic.derivative(total, (s,))) for s in wrt]
     reverse = forward = None
     if autograd:
-        reverse, forward = _autograd(expr, point, names, columns, dtype)
+        reverse, forward = autograd_columns(expr, point, names, columns, dtype)
     else:
         notes.append(verdict.AUTOGRAD_SKIPPED)
     batch = numeric.as_batch(point)
@@ -123,10 +123,10 @@ def compute(
         found = numeric.finite_difference(expr, batch, partials, frozen, row=i)
         for j, (estimate, error, ok) in enumerate(found):
             fd[i, j], fd_error[i, j], clean[i, j] = estimate[0], error[0], ok[0]
-    values, kinks = _kinks(expr, batch, frozen, names, shapes)
+    values, kinks = kink_probes(expr, batch, frozen, names, shapes)
     clean &= verdict.decisive(fd, fd_error, sympy, 1)  # neither confirms nor refutes
-    entries = _Entries(sympy, reverse, forward, fd, fd_error, clean)
-    status, reason = _verdict(entries, kinks, dtype)
+    entries = Entries(sympy, reverse, forward, fd, fd_error, clean)
+    status, reason = verdict_of(entries, kinks, dtype)
     if any(m is not None and not np.all(np.isfinite(m)) for m in (reverse, forward)):
         from . import nantrace
 
@@ -135,12 +135,12 @@ def compute(
             notes.append(f"autograd's NaN: {traced.words()}")
     return Jacobian(
         expr.source, list(expr.variables), list(names), point, dtype, value,
-        [f"f[{i}]" for i in range(rows)], [_label(n, e) for n, e in columns], texts, sympy,
+        [f"f[{i}]" for i in range(rows)], [column_label(n, e) for n, e in columns], texts, sympy,
         reverse, forward, fd, fd_error, clean, status, reason, sum_texts, kinks, notes, expr,
     )  # fmt: skip
 
 
-def _autograd(
+def autograd_columns(
     expr: Expression, point: dict, names: list[str], columns: list, dtype: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """(reverse, forward): jacrev's and jacfwd's Jacobians, (rows, columns)."""
@@ -166,7 +166,7 @@ def _autograd(
     return found[0], found[1]
 
 
-def _kinks(
+def kink_probes(
     expr: Expression, batch: dict, frozen: dict, names: list[str], shapes: dict
 ) -> tuple[dict, list]:
     values = numeric.evaluate(expr, batch, frozen, keep=True)
@@ -176,7 +176,7 @@ def _kinks(
 
 
 @dataclass
-class _Entries:
+class Entries:
     """Every method's Jacobian at the point, (rows, columns)."""
 
     sympy: np.ndarray  # NaN where not a finite real
@@ -193,7 +193,7 @@ class _Entries:
     directions: int = 0
 
 
-def _verdict(entries: _Entries, kinks: list, dtype: str) -> tuple[str, str]:
+def verdict_of(entries: Entries, kinks: list, dtype: str) -> tuple[str, str]:
     """(status, reason) over every entry, by verdict.judge's precedence."""
     sympy, clean = entries.sympy, entries.clean
     tolerance = verdict.AUTOGRAD_TOLERANCE[dtype]
@@ -219,7 +219,7 @@ def _verdict(entries: _Entries, kinks: list, dtype: str) -> tuple[str, str]:
     return verdict.STATUSES[verdict.DISAGREE], _disagreement(entries, autograd_ok, fd_ok)
 
 
-def _agreement(entries: _Entries) -> str:
+def _agreement(entries: Entries) -> str:
     """The reason when every method agrees, and where finite differences
     were not checked."""
     clean = entries.clean
@@ -244,7 +244,7 @@ def _agreement(entries: _Entries) -> str:
     )
 
 
-def _disagreement(entries: _Entries, autograd_ok: bool, fd_ok: bool) -> str:
+def _disagreement(entries: Entries, autograd_ok: bool, fd_ok: bool) -> str:
     """The reason when a method disagrees: how far off each one is, and where."""
     sympy = entries.sympy
     differing = []

@@ -59,20 +59,20 @@ def compute(
     texts, sum_texts = _texts(form, names, columns)
     reverse = forward = None
     if autograd:
-        reverse, forward = jacobian._autograd(expr, point, names, columns, dtype)
+        reverse, forward = jacobian.autograd_columns(expr, point, names, columns, dtype)
     else:
         notes.append(verdict.AUTOGRAD_SKIPPED)
     batch = numeric.as_batch(point)
     frozen = numeric.detached_values(expr, batch)
     sampled = _Sampled.measure(expr, batch, frozen, names, shapes, n)
-    values, kinks = jacobian._kinks(expr, batch, frozen, names, shapes)
+    values, kinks = jacobian.kink_probes(expr, batch, frozen, names, shapes)
     clean = sampled.clean & verdict.decisive(sampled.fd, sampled.fd_error, reference, 1)
     entries = _with_directions(
-        jacobian._Entries(reference, reverse, forward, sampled.fd, sampled.fd_error, clean),
+        jacobian.Entries(reference, reverse, forward, sampled.fd, sampled.fd_error, clean),
         sampled,
         [c[0] if c[1] is None else f"{c[0]}[{c[1]}]" for c in columns],
     )
-    status, reason = jacobian._verdict(entries, kinks, dtype)
+    status, reason = jacobian.verdict_of(entries, kinks, dtype)
     said = sampled.note(names, shapes, n)
     notes.extend([said] if said else [])  # nothing sampled when only numbers are asked for
     if any(m is not None and not np.all(np.isfinite(m)) for m in (reverse, forward)):
@@ -83,7 +83,7 @@ def compute(
             notes.append(f"autograd's NaN: {traced.words()}")
     return jacobian.Jacobian(
         expr.source, list(expr.variables), list(names), point, dtype, value,
-        [f"f[{i}]" for i in range(n)], [jacobian._label(c, e) for c, e in columns], texts,
+        [f"f[{i}]" for i in range(n)], [jacobian.column_label(c, e) for c, e in columns], texts,
         reference, reverse, forward, sampled.fd, sampled.fd_error, clean, status, reason,
         sum_texts, kinks, notes, expr,
     )  # fmt: skip
@@ -237,8 +237,8 @@ class _Sampled:
 
 
 def _with_directions(
-    entries: jacobian._Entries, sampled: _Sampled, labels: list[str]
-) -> jacobian._Entries:
+    entries: jacobian.Entries, sampled: _Sampled, labels: list[str]
+) -> jacobian.Entries:
     """The entries the verdict compares: the Jacobian's, and for each
     direction v one more column, J·v by each method against f's finite
     difference along v."""
@@ -267,7 +267,7 @@ def _with_directions(
             labels.append(f"d/d{name}·v")
         start += width
     joined = {k: np.concatenate(m, axis=1) for k, m in matrices.items()}
-    return jacobian._Entries(
+    return jacobian.Entries(
         joined["sympy"],
         None if reverse is None else np.concatenate(reverse, axis=1),
         None if forward is None else np.concatenate(forward, axis=1),
