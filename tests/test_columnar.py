@@ -384,3 +384,24 @@ def test_plot_input_format_goes_with_points(cli):
     run = cli("plot", "x**2", "--at", "1", "--input-format", "csv", env=PLOT_ENV)
     assert run.exit_code == 2
     assert run.stderr == "gradcalc: error: --input-format goes with --points FILE\n"
+
+
+def test_parquet_answers_dictionary_encode_the_status_only(cli, tmp_path):
+    """Dictionary encoding on a column of distinct floats costs time and bytes:
+    only the status column (four words) has it."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "answers.parquet"
+    run = cli(
+        "diff", "sin(x)", "--points", "-", "--format", "parquet", "--output", str(out),
+        input="x\n" + "\n".join(str(0.01 * k) for k in range(1, 200)) + "\n",
+    )  # fmt: skip
+    assert run.exit_code == 0
+    group = pq.ParquetFile(out).metadata.row_group(0)
+    encodings = {
+        group.column(i).path_in_schema: set(group.column(i).encodings)
+        for i in range(group.num_columns)
+    }
+    assert any("DICTIONARY" in e for e in encodings.pop("status"))
+    for name, used in encodings.items():
+        assert not any("DICTIONARY" in e for e in used), name

@@ -263,3 +263,21 @@ def test_integers_past_2_53_are_the_nearest_float64_as_a_csvs_text(cli, tmp_path
     for j, name in enumerate(header[2:-1], start=2):
         assert [float(v) for v in got[name]] == [float(row[j]) for row in rows], name
     assert list(got["status"]) == [row[-1] for row in rows]
+
+
+def test_without_pyarrow_a_pandas_answer_has_the_same_columns(monkeypatch):
+    """The status text is made by Arrow from its codes when PyArrow is there,
+    by numpy when it is not: the same words either way."""
+    import importlib.util
+
+    frame = pd.DataFrame({"x": [1.0, 0.0, -2.0]})
+    with_arrow = gradcalc.points("abs(x)", frame)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "pyarrow" else real(name, *args),
+    )
+    without = gradcalc.points("abs(x)", frame)
+    assert without["status"].tolist() == ["agree", "not_differentiable", "agree"]
+    assert dict_of(without) == dict_of(with_arrow)

@@ -167,3 +167,14 @@ def test_where_f_cancels_many_points_say_what_one_point_says(cli, x, y):
     # The verdict is decided independently of the engines: autograd against mpmath.
     expected = "agree" if tolerance.allows(autograd, float(exact)) else "disagree"
     assert many["status"] == expected
+
+
+def test_the_rounding_bound_from_known_values_is_the_one_it_computes():
+    from gradcalc.evaluation import evaluate, rounding_noise
+
+    expr = parse("exp(x) - exp(x - 1e-10) + log(1 + x**2)")
+    point = {"x": np.linspace(-3, 3, 101)[:, None]}
+    known = evaluate(expr, point, keep=True)
+    assert np.array_equal(
+        rounding_noise(expr, point, {}, known=known), rounding_noise(expr, point, {})
+    )

@@ -91,3 +91,32 @@ def test_the_cli_sets_blas_threads_before_numpy_is_imported(given):
     assert process.returncode == 0, process.stderr[-500:]
     assert "✓ the symbolic derivative and finite differences agree" in process.stdout  # computed
     assert f"openblas threads {expected}\n" in process.stderr, process.stderr[-500:]
+
+
+def test_many_points_in_the_callers_process_run_torch_on_one_thread_and_put_its_count_back(
+    monkeypatch,
+):
+    """gradcalc.points fits torch's threads to a chunk while it answers
+    (threads.fitted) and leaves the caller's own setting as it found it."""
+    import numpy as np
+    import torch
+
+    import gradcalc
+    from gradcalc import batch
+
+    seen = []
+    answer = batch._Chunk.answer
+
+    def recording(self):
+        seen.append(torch.get_num_threads())
+        return answer(self)
+
+    monkeypatch.setattr(batch._Chunk, "answer", recording)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        gradcalc.points("sin(x**2)", {"x": np.linspace(-1, 1, 20)})
+        assert seen == [1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
