@@ -110,3 +110,44 @@ def pytest_collection_modifyitems(config, items):
         names = set(getattr(getattr(function, "__code__", None), "co_names", ()))
         if names & {"run_subprocess", "subprocess", "Popen"}:
             item.add_marker(slow)
+
+
+class Tmux:
+    """One tmux window on a server of its own, its socket in a temporary
+    directory: with the default server shared, one test's last kill-session
+    ends the server while another test's (or the same test's next)
+    new-session is connecting to it ("server exited unexpectedly")."""
+
+    def __init__(self, command: str, columns: int, rows: int):
+        import tempfile
+
+        self._directory = tempfile.TemporaryDirectory(prefix="gradcalc-tmux-")
+        self._base = ["tmux", "-S", os.path.join(self._directory.name, "socket")]
+        subprocess.run(
+            [*self._base, "new-session", "-d", "-s", "gradcalc"]
+            + ["-x", str(columns), "-y", str(rows), command],
+            check=True,
+            timeout=HANG_GUARD_SECONDS,
+        )
+
+    def screen(self) -> str:
+        return subprocess.run(
+            [*self._base, "capture-pane", "-p", "-t", "gradcalc"],
+            capture_output=True,
+            text=True,
+            timeout=HANG_GUARD_SECONDS,
+        ).stdout
+
+    def send(self, *keys: str) -> None:
+        subprocess.run(
+            [*self._base, "send-keys", "-t", "gradcalc", *keys],
+            check=True,
+            timeout=HANG_GUARD_SECONDS,
+        )
+
+    def __enter__(self) -> "Tmux":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        subprocess.run([*self._base, "kill-server"], check=False, capture_output=True)
+        self._directory.cleanup()

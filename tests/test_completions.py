@@ -5,10 +5,12 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import typer.main
+from conftest import Tmux
 
 from gradcalc.cli import app
 
@@ -285,40 +287,24 @@ def test_fish_describes_each_value_on_its_own(tmp_path):
 
 def zsh_screen(tmp_path, line):
     """What zsh shows after `line` and Tab (compinit on our script, in tmux)."""
-    session = f"gradcalc-zsh-{os.getpid()}"
     setup = (
         f"fpath=({SCRIPTS} $fpath); autoload -Uz compinit && compinit -u; "
         "PS1='%% '; cd " + str(tmp_path) + "; clear"
     )
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "20"]
-        + [f"env ZDOTDIR={tmp_path} zsh -f"],
-        check=True,
-    )
-
-    def screen():
-        return subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
-        ).stdout
-
-    try:
-        import time
-
-        subprocess.run(["tmux", "send-keys", "-t", session, setup, "Enter"], check=True)
+    with Tmux(f"env ZDOTDIR={tmp_path} zsh -f", 120, 20) as tmux:
+        tmux.send(setup, "Enter")
         deadline = time.time() + 30
-        while not screen().startswith("%") and time.time() < deadline:
+        while not tmux.screen().startswith("%") and time.time() < deadline:
             time.sleep(0.1)
-        subprocess.run(["tmux", "send-keys", "-t", session, line, "Tab"], check=True)
+        tmux.send(line, "Tab")
         previous, deadline = "", time.time() + 30
         while time.time() < deadline:  # until the menu has drawn and stays
             time.sleep(0.3)
-            now = screen()
+            now = tmux.screen()
             if now == previous and now.count("\n") and len(now.strip().splitlines()) > 1:
                 return now
             previous = now
-        return screen()
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        return tmux.screen()
 
 
 @pytest.mark.skipif(not (shutil.which("zsh") and shutil.which("tmux")), reason="zsh, tmux")

@@ -13,7 +13,7 @@ import time
 
 import pytest
 import typer
-from conftest import HANG_GUARD_SECONDS
+from conftest import HANG_GUARD_SECONDS, Tmux
 
 from gradcalc.cli import app
 from gradcalc.session import Session
@@ -207,43 +207,18 @@ def test_interactive_session_in_a_terminal(tmp_path):
 @pytest.mark.slow
 def test_the_screen_in_tmux(tmp_path):
     """What a person sees: the prompt, an answer, the next prompt."""
-    session = f"gradcalc-repl-{os.getpid()}"
     env = f"XDG_DATA_HOME={tmp_path} NO_COLOR=1"
-    subprocess.run(
-        [
-            "tmux",
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "100",
-            "-y",
-            "40",
-            f"env {env} {sys.executable} -m gradcalc repl",
-        ],
-        check=True,
-    )
-    try:
-        import time
-
-        def screen():
-            return subprocess.run(
-                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
-            ).stdout
-
+    with Tmux(f"env {env} {sys.executable} -m gradcalc repl", 100, 40) as tmux:
         deadline = time.time() + HANG_GUARD_SECONDS
-        while "gradcalc>" not in screen() and time.time() < deadline:
+        while "gradcalc>" not in tmux.screen() and time.time() < deadline:
             time.sleep(0.2)
-        subprocess.run(["tmux", "send-keys", "-t", session, "diff x^2 --at 2", "Enter"], check=True)
+        tmux.send("diff x^2 --at 2", "Enter")
         deadline = time.time() + HANG_GUARD_SECONDS
-        while screen().count("gradcalc>") < 2 and time.time() < deadline:
+        while tmux.screen().count("gradcalc>") < 2 and time.time() < deadline:
             time.sleep(0.2)
-        text = screen()
+        text = tmux.screen()
         assert "│ SymPy (symbolic, 30 digits)  │     4 │" in text
         assert text.count("gradcalc>") == 2
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
 
 
 @pytest.mark.parametrize("word", ["quit", "exit"])

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 import pytest
+from conftest import Tmux
 
 WIDE = 1000  # columns: every line whole, the words to compare against
 SOFTMAX_GRADIENT = "[0.09003057317, 0.2447284711, 0.6652409558]"  # e^k / (e + e² + e³)
@@ -104,31 +104,17 @@ def test_fold_keeps_words_and_units_whole():
 def _tmux(columns: int, command: str, keys: list[str], until: str, count: int = 1) -> str:
     """The screen of `command` in a tmux window `columns` wide, after `keys`
     were typed and `until` shows `count` times after the last key's line."""
-    session = f"gradcalc-wrap-{os.getpid()}-{columns}"
     env = "env -u COLUMNS NO_COLOR=1 XDG_DATA_HOME=" + os.environ.get("TMPDIR", "/tmp")
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", str(columns), "-y", "50"]
-        + [f"{env} {command}; sleep 60"],
-        check=True,
-    )
-
-    def screen() -> str:
-        return subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
-        ).stdout
-
-    try:
+    with Tmux(f"{env} {command}; sleep 60", columns, 50) as tmux:
         for key in keys:
             deadline = time.time() + 60
-            while "gradcalc>" not in screen() and time.time() < deadline:
+            while "gradcalc>" not in tmux.screen() and time.time() < deadline:
                 time.sleep(0.2)
-            subprocess.run(["tmux", "send-keys", "-t", session, key, "Enter"], check=True)
+            tmux.send(key, "Enter")
         deadline = time.time() + 90
-        while _after_keys(screen(), keys).count(until) < count and time.time() < deadline:
+        while _after_keys(tmux.screen(), keys).count(until) < count and time.time() < deadline:
             time.sleep(0.2)
-        return screen()
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        return tmux.screen()
 
 
 def _after_keys(shown: str, keys: list[str]) -> str:
