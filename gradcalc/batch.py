@@ -6,6 +6,7 @@ memory stays bounded by the chunk, not the input.
 
 from __future__ import annotations
 
+import collections
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ def differentiate_many(
             plan.answer(points, start, stop, result)
             if progress is not None:
                 progress(stop - start)
-    return plan.finished(result)
+    return result
 
 
 def differentiate_stream(
@@ -96,14 +97,36 @@ def differentiate_stream(
     one chunk, whatever the input's length. `before()` is called before each
     chunk is computed (the budget's clock)."""
     arriving = iter(chunks)
-    first = next(arriving)
-    plan = _Plan(expression, first.names, wrt, order, dtype)
-    for points in itertools.chain([first], arriving):
+    points: Points | None = next(arriving)
+    assert points is not None
+    plan = _Plan(expression, points.names, wrt, order, dtype)
+    waiting: collections.deque[_Chunk] = collections.deque()
+
+    def answered(everything: bool) -> Iterator[Many]:
+        """The chunks prepared whose turn it is: all, or those whose autograd
+        is there, or past AHEAD (while autograd is not there yet, from
+        autograd_apart, the points read go on being prepared)."""
+        while waiting and (everything or waiting[0].ready() or len(waiting) > AHEAD):
+            if before is not None:
+                before()
+            yield waiting.popleft().finish()
+
+    while points is not None:
         if before is not None:
             before()
-        result = plan.empty(points)
-        plan.answer(points, 0, len(points), result)
-        yield plan.finished(result)
+        waiting.append(plan.prepare(points))
+        # A chunk short of CHUNK: the input paused (or ended), and what was
+        # read is answered before more is waited for.
+        yield from answered(len(points) < CHUNK)
+        try:
+            points = next(arriving, None)
+        except Exception:
+            yield from answered(True)  # the points before an error in the input
+            raise
+    yield from answered(True)
+
+
+AHEAD = 20  # chunks prepared ahead of their autograd pass (10^6 points; about 4 MB each)
 
 
 class _Plan:
@@ -149,11 +172,12 @@ class _Plan:
         self.expr, self.names, self.dtype, self.order = expr, names, dtype, order
         self.wanted, self.symbols = wanted, symbols
         self.derivatives = [symbolic.derivative(f, tuple(symbols[n] for n in w)) for w in wanted]
-        self.columns: list[dict[str, np.ndarray]] = []  # each derivative's, by `empty`
+        self.texts = [symbolic.text(d) for d in self.derivatives]
 
     def empty(self, points: Points) -> Many:
+        """A `Many` for `points`, its derivatives' columns still to fill."""
         count = len(points)
-        self.columns = [
+        columns = [
             dict(
                 sympy=np.empty(count),
                 autograd=np.empty(count),
@@ -164,7 +188,7 @@ class _Plan:
             )
             for _ in self.wanted
         ]
-        return Many(
+        many = Many(
             self.expr.source,
             list(self.expr.variables),
             self.names,
@@ -175,19 +199,20 @@ class _Plan:
             [],
             np.zeros(count, dtype=np.uint8),
         )
+        many.partials = [
+            PartialColumns(w, text, **c) for w, text, c in zip(self.wanted, self.texts, columns)
+        ]
+        return many
 
     def answer(self, points: Points, start: int, stop: int, result: Many) -> None:
         chunk = {n: points.columns[n][start:stop].reshape(-1, 1) for n in self.expr.variables}
-        _Chunk(self, chunk, start, result).answer()
+        _Chunk(self, chunk, start, result).finish()
 
-    def finished(self, result: Many) -> Many:
-        from .cas import sympy_engine as symbolic
-
-        result.partials = [
-            PartialColumns(w, symbolic.text(d), **c)
-            for w, d, c in zip(self.wanted, self.derivatives, self.columns)
-        ]
-        return result
+    def prepare(self, points: Points) -> _Chunk:
+        """All of `points` as one chunk, its autograd pass asked for and the
+        rest computed; `finish()` gives its `Many`."""
+        chunk = {n: points.columns[n].reshape(-1, 1) for n in self.expr.variables}
+        return _Chunk(self, chunk, 0, self.empty(points))
 
 
 class Tally:
@@ -305,38 +330,50 @@ class _Summary(Many):
 
 class _Chunk:
     """One chunk of points ({name: (size, 1) array}) answered into `result`
-    from its index `start`, with what `plan` built once for every chunk."""
+    from its index `start`, with what `plan` built once for every chunk: made,
+    it has asked for its autograd pass and computed everything else that
+    does not need it (the values, SymPy's derivatives, the finite
+    differences, the kinks); `finish()` weighs the three methods once
+    autograd's values are there."""
 
     def __init__(
         self, plan: _Plan, points: dict[str, np.ndarray], start: int, result: Many
     ) -> None:
+        from .autograd_apart import Pending
+
         self.plan, self.points, self.start, self.result = plan, points, start, result
         self.size = next(iter(points.values())).shape[0]
         self.where = slice(start, start + self.size)
-
-    def answer(self) -> None:
-        plan, points = self.plan, self.points
         expr, wanted = plan.expr, plan.wanted
-        values, undefined = self._forward()
-        grads = self._autograd()
+        values, self.undefined = self._forward()
+        columns = {n: v[:, 0] for n, v in points.items()}
+        self.grads = Pending(expr, columns, wanted, plan.dtype)
         frozen = numeric.detached_values(expr, points)
-        methods = self._methods(grads, frozen, values)
+        self.estimates = self._estimates(frozen, values)
+        self.names = sorted({n for w in wanted for n in w})
+        shapes: dict = {n: None for n in points}
+        self.kinks = numeric.find_kinks(expr, points, values, frozen, self.names, shapes)
+        self.suspects = np.zeros(self.size, dtype=bool)
+        for _, mask in numeric.nodes_at_kink(expr, values):
+            self.suspects |= mask
+
+    def ready(self) -> bool:
+        """Are autograd's values there (finish would not wait)?"""
+        return self.grads.ready()
+
+    def finish(self) -> Many:
+        plan, wanted, kinks = self.plan, self.plan.wanted, self.kinks
+        methods = self._methods(self.grads.result())
         checks = [verdict.weigh(m, plan.dtype, len(wanted[0])) for m in methods]
-        names = sorted({n for w in wanted for n in w})
-        shapes = {n: None for n in points}
-        kinks = numeric.find_kinks(expr, points, values, frozen, names, shapes)
         kink = np.zeros(self.size, dtype=bool)
         kink[list(kinks)] = True
-        codes = verdict.judge(checks, kink, undefined)
+        codes = verdict.judge(checks, kink, self.undefined)
         self.result.codes[self.where] = codes
         self._record(methods, checks)
         self._explain(codes, methods, checks, kinks)
-        suspects = np.zeros(self.size, dtype=bool)
-        for _, mask in numeric.nodes_at_kink(expr, values):
-            suspects |= mask
-        unusual = (codes == verdict.DISAGREE) | ((codes == verdict.UNDEFINED) & ~undefined)
+        unusual = (codes == verdict.DISAGREE) | ((codes == verdict.UNDEFINED) & ~self.undefined)
         if len(wanted[0]) > 1:
-            unusual |= suspects & (codes == verdict.AGREE)  # a kink of a derivative?
+            unusual |= self.suspects & (codes == verdict.AGREE)  # a kink of a derivative?
         # Agreement that finite differences did not check rests on SymPy's
         # float64 value alone, which cancellation can spoil as it spoils
         # autograd's: the one-point driver takes SymPy's 30 digits.
@@ -344,7 +381,8 @@ class _Chunk:
         for check in checks:
             unchecked |= ~check.fd_counted.all(axis=1)
         unusual |= unchecked & (codes == verdict.AGREE)
-        self._decide_one_by_one(np.flatnonzero(unusual), names)
+        self._decide_one_by_one(np.flatnonzero(unusual), self.names)
+        return self.result
 
     def _forward(self) -> tuple[dict, np.ndarray]:
         """Every node's values, and where f is not finite (the first node,
@@ -360,38 +398,37 @@ class _Chunk:
         result.value[self.where] = values[id(expr.root)].sum(axis=-1)
         return values, undefined
 
-    def _autograd(self) -> list:
-        from . import autograd
-
-        plan = self.plan
-        leaves = autograd.leaves_for({n: v[:, 0] for n, v in self.points.items()}, plan.dtype)
-        output = autograd.build(plan.expr, leaves, plan.dtype, batched=True)
-        return autograd.derivatives(output, leaves, plan.wanted)
-
-    def _methods(self, grads: list, frozen: dict, values: dict) -> list[verdict.Methods]:
-        """SymPy's, autograd's and finite differences' values of each
-        derivative wanted, side by side."""
+    def _estimates(self, frozen: dict, values: dict) -> list[tuple]:
+        """SymPy's and finite differences' values of each derivative wanted:
+        (reference, estimates, error estimates, clean)."""
         from .cas import sympy_engine as symbolic
 
         plan, size = self.plan, self.size
         arrays = {plan.symbols[n]: v[:, 0] for n, v in self.points.items()}
-        methods = []
+        found = []
         with np.errstate(all="ignore"):
-            for w, d, grad in zip(plan.wanted, plan.derivatives, grads):
+            for w, d in zip(plan.wanted, plan.derivatives):
                 reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
-                fd, fd_error, clean = self._differences(w, reference, frozen, values)
-                methods.append(
-                    verdict.Methods(
-                        labels=["d/d" + "".join(w)],
-                        sympy=reference.reshape(size, 1),
-                        autograd=grad.double().numpy(force=True).reshape(size, 1),
-                        finite_difference=fd.reshape(size, 1),
-                        finite_difference_error=fd_error.reshape(size, 1),
-                        fd_checked=clean.reshape(size, 1),
-                        order=len(w),
-                    )
-                )
-        return methods
+                found.append((reference, *self._differences(w, reference, frozen, values)))
+        return found
+
+    def _methods(self, grads: list[np.ndarray]) -> list[verdict.Methods]:
+        """The three methods' values of each derivative wanted, side by side."""
+        size = self.size
+        return [
+            verdict.Methods(
+                labels=["d/d" + "".join(w)],
+                sympy=reference.reshape(size, 1),
+                autograd=grad.reshape(size, 1),
+                finite_difference=fd.reshape(size, 1),
+                finite_difference_error=fd_error.reshape(size, 1),
+                fd_checked=clean.reshape(size, 1),
+                order=len(w),
+            )
+            for w, grad, (reference, fd, fd_error, clean) in zip(
+                self.plan.wanted, grads, self.estimates
+            )
+        ]
 
     def _differences(
         self, wrt: tuple, reference: np.ndarray, frozen: dict, values: dict
@@ -428,14 +465,14 @@ class _Chunk:
     def _record(self, methods: list[verdict.Methods], checks: list) -> None:
         """Each derivative's columns, at the chunk's rows."""
         where = self.where
-        for column, m, check in zip(self.plan.columns, methods, checks):
+        for column, m, check in zip(self.result.partials, methods, checks):
             assert m.autograd is not None  # --points always runs autograd
-            column["sympy"][where] = m.sympy[:, 0]
-            column["autograd"][where] = m.autograd[:, 0]
-            column["finite_difference"][where] = m.finite_difference[:, 0]
-            column["finite_difference_error"][where] = m.finite_difference_error[:, 0]
-            column["agree"][where] = check.agree[:, 0]
-            column["finite_difference_checked"][where] = check.fd_counted[:, 0]
+            column.sympy[where] = m.sympy[:, 0]
+            column.autograd[where] = m.autograd[:, 0]
+            column.finite_difference[where] = m.finite_difference[:, 0]
+            column.finite_difference_error[where] = m.finite_difference_error[:, 0]
+            column.agree[where] = check.agree[:, 0]
+            column.finite_difference_checked[where] = check.fd_counted[:, 0]
 
     def _explain(self, codes: np.ndarray, methods: list, checks: list, kinks: dict) -> None:
         """The reason for every point that does not agree, and its kinks."""
@@ -485,10 +522,10 @@ class _Chunk:
             result.codes[index] = STATUSES.index(single.status)
             result.reasons[index] = single.reason
             result.kinks[index] = single.kinks
-            for column, partial in zip(self.plan.columns, single.partials):
-                column["sympy"][index] = np.nan if partial.sympy is None else partial.sympy
-                column["agree"][index] = partial.agree
-                column["finite_difference_checked"][index] = partial.finite_difference_checked
+            for column, partial in zip(result.partials, single.partials):
+                column.sympy[index] = np.nan if partial.sympy is None else partial.sympy
+                column.agree[index] = partial.agree
+                column.finite_difference_checked[index] = partial.finite_difference_checked
             if single.reason == verdict.AGREED:  # the default words: not stored
                 result.reasons.pop(index, None)
 
@@ -498,10 +535,10 @@ class _Chunk:
         result.reasons[index] = why
         result.undefined_at[index] = why
         result.kinks.pop(index, None)
-        for column in self.plan.columns:
-            column["sympy"][index] = np.nan
-            column["agree"][index] = False
-            column["finite_difference_checked"][index] = False
+        for column in result.partials:
+            column.sympy[index] = np.nan
+            column.agree[index] = False
+            column.finite_difference_checked[index] = False
 
 
 MAX_ONE_BY_ONE = 500  # unusual points decided by the one-point driver, per run

@@ -112,6 +112,19 @@ def waiting() -> Iterator[None]:
         _say("resume")
 
 
+@contextlib.contextmanager
+def starting() -> Iterator[None]:
+    """Around a wait for start-up done in another process (torch's import in
+    autograd_apart's helper): start-up's ceilings hold meanwhile, not
+    computing's, as when the import was this process's; computing goes on
+    afterwards."""
+    _say("start")
+    try:
+        yield
+    finally:
+        _say("compute")
+
+
 def computed() -> None:
     """Called when the computing is done and writing the answer is left: from
     here the parent waits, whatever the clocks say (so an answer being written
@@ -164,7 +177,7 @@ def release() -> None:
         sys.stdout.flush()
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Ask the kernel for SIGKILL when the parent dies (Linux), then check
     that it has not died already, between fork() and the request."""
     with contextlib.suppress(OSError, AttributeError):
@@ -198,7 +211,7 @@ def run(
     if pid == 0:  # the child does the work
         code = _INTERNAL
         os.close(ready_read)
-        _die_with_parent(parent)
+        die_with_parent(parent)
         # Ctrl-C reaches the whole process group: the parent answers it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         # Start-up only imports modules, which live as long as the process:
@@ -320,7 +333,7 @@ class Worker:
 
     def _child(self, parent: int, requests: int, ready: int) -> NoReturn:
         global _ready_fd
-        _die_with_parent(parent)
+        die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C
         gc.disable()  # until computing() (see run)
         _ready_fd = ready

@@ -76,7 +76,7 @@ def _fork_for(function: Callable[[], Any], seconds: float, answer: int) -> tuple
         import pickle
 
         os.close(ready_read)
-        budget._die_with_parent(parent)
+        budget.die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C
         budget._ready_fd = ready_write
         budget.set_timeout(seconds, True)

@@ -30,7 +30,26 @@ def answer_points(
 ) -> int:
     """Answer the points chunk by chunk as they are read: the first lines of
     the answer come long before a large input is read, and memory stays
-    bounded by a chunk. `files`: (--input-format, --output, --force)."""
+    bounded by a chunk. `files`: (--input-format, --output, --force). The
+    helper that imports torch meanwhile (autograd_apart) is let go at the end."""
+    from .. import autograd_apart
+
+    try:
+        return _answer(expression, source, wrt, order, dtype, form, digits, files)
+    finally:
+        autograd_apart.stop()
+
+
+def _answer(
+    expression: str,
+    source: str,
+    wrt: list[str] | None,
+    order: int,
+    dtype: str,
+    form: str,
+    digits: int | None,
+    files: tuple[str, str | None, bool],
+) -> int:
     from .. import batch, budget, columnar, pointsfile
 
     input_format, output, force = files

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from .inputs import INPUT, given_text, read_ahead
 
 PARSED = "gradcalc.parsed"  # key of Click's shared context meta
+# Among a command's engines: torch, for many points, in a helper process that
+# imports it while this one reads the points (autograd_apart).
+APART = "gradcalc.autograd_apart"
 
 
 def start_computing(engines: Callable[[dict], tuple[str, ...]], params: dict, meta: dict) -> None:
@@ -29,6 +32,11 @@ def start_computing(engines: Callable[[dict], tuple[str, ...]], params: dict, me
         meta[INPUT] = ahead
     readable = ahead is not None or given_text(params) is None
     modules = engines(params) if readable else ()
+    if APART in modules:  # torch, imported by a helper meanwhile
+        from .. import autograd_apart
+        from ..pointsfile import CHUNK
+
+        autograd_apart.start(CHUNK)
     for module in modules:
         importlib.import_module(module)
     if "torch" in modules:

@@ -1,0 +1,112 @@
+"""Autograd in a helper process for the CLI's many points (autograd_apart):
+the helper, not the run's own process, imports torch; its answers are
+in-process autograd's, bit for bit; a helper that dies or fails is replaced
+by the in-process pass; and what the CLI writes with it is what it writes
+without it."""
+
+import subprocess
+import sys
+
+import numpy as np
+from conftest import HANG_GUARD_SECONDS, ROOT, run_subprocess
+
+from gradcalc.pointsfile import CHUNK
+
+PROBE = """
+import json, os, signal, sys
+import numpy as np
+from gradcalc import autograd_apart
+from gradcalc.parsing import parse
+
+autograd_apart.start(1000)
+expr = parse("sin(x**2) * exp(y)")
+rng = np.random.default_rng(1)
+points = {"x": rng.uniform(-3, 3, 1000), "y": rng.uniform(-1, 1, 1000)}
+wanted = [("x",), ("y",), ("x", "y")]
+first = autograd_apart.Pending(expr, points, wanted, "float64")
+ahead = first.ready()  # torch is still being imported in the helper
+answers = [a.tolist() for a in first.result()]
+imported_here = "torch" in sys.modules
+if sys.argv[1] == "kill":  # the helper dies: the next chunk is computed here
+    import multiprocessing
+    for child in multiprocessing.active_children():
+        os.kill(child.pid, signal.SIGKILL)
+    answers = [a.tolist() for a in autograd_apart.Pending(expr, points, wanted, "float64").result()]
+autograd_apart.stop()
+print(json.dumps({"ahead": ahead, "imported_here": imported_here, "answers": answers}))
+"""
+
+
+def _probe(mode: str) -> dict:
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, mode],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=HANG_GUARD_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _in_process() -> list:
+    from gradcalc import autograd_apart
+    from gradcalc.parsing import parse
+
+    rng = np.random.default_rng(1)
+    points = {"x": rng.uniform(-3, 3, 1000), "y": rng.uniform(-1, 1, 1000)}
+    found = autograd_apart.gradients(
+        parse("sin(x**2) * exp(y)"), points, [("x",), ("y",), ("x", "y")], "float64"
+    )
+    return [a.tolist() for a in found]
+
+
+def test_the_helper_imports_torch_and_answers_as_autograd_here_does():
+    seen = _probe("keep")
+    assert seen["imported_here"] is False  # torch was imported by the helper alone
+    assert seen["ahead"] is False  # the chunk was asked for before torch was there
+    assert seen["answers"] == _in_process()  # bit for bit
+
+
+def test_a_helper_that_died_is_replaced_by_the_pass_in_process():
+    seen = _probe("kill")
+    assert seen["answers"] == _in_process()
+
+
+def test_the_cli_writes_with_the_helper_what_it_writes_without(cli, tmp_path):
+    """A real process (torch not imported: the helper runs) against the CLI
+    in this process (torch imported already: no helper), byte for byte, over
+    three chunks with their verdicts: agree, not differentiable at 0.5 (the
+    kink of abs) and undefined at 1 (a pole)."""
+    count = 2 * CHUNK + 123
+    x = np.linspace(-2, 2, count)
+    x[[5, CHUNK + 7, 2 * CHUNK + 3]] = [0.5, 1.0, 0.5]
+    path = tmp_path / "points.csv"
+    path.write_text("x\n" + "\n".join(repr(float(v)) for v in x) + "\n")
+    expression = "abs(x - 0.5) + 1/(x - 1)"
+    for form in (["--format", "csv"], ["--json"]):
+        real = run_subprocess("diff", expression, "--points", str(path), *form)
+        here = cli("diff", expression, "--points", str(path), *form)
+        assert real.returncode == here.exit_code == 3
+        assert real.stdout == here.stdout
+        for status, count in (("not_differentiable", 2), ("undefined", 1)):
+            assert real.stdout.count(f'"{status}"' if form == ["--json"] else status) == count
+
+
+def test_an_error_at_a_chunk_start_comes_after_every_chunk_prepared_ahead(tmp_path):
+    """Chunks read while torch is imported are prepared, not answered; an
+    error at the start of the next chunk (no good line before it in that
+    chunk) still comes after all of their answers."""
+    path = tmp_path / "points.csv"
+    path.write_text("x\n" + "0.5\n" * (3 * CHUNK) + "oops\n")
+    process = run_subprocess("diff", "x**2", "--points", str(path), "--format", "csv")
+    assert process.returncode == 2
+    rows = process.stdout.splitlines()
+    assert len(rows) == 1 + 3 * CHUNK
+    assert rows[-1] == f"{3 * CHUNK + 1},0.5,0.25,1.0,1.0,{rows[-1].split(',')[5]},agree"
+    assert process.stderr == (
+        f"gradcalc: error: {path} line {3 * CHUNK + 2}: x='oops' is not a number "
+        "(plain ASCII decimals: 1000, -2.5, 1e-3)\n"
+    )
