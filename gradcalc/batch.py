@@ -51,6 +51,9 @@ class Many:
     undefined_at: dict = field(default_factory=dict)  # index -> message
     one_by_one: int = 0  # unusual points decided by the one-point driver
     one_by_one_skipped: int = 0  # ...and those past MAX_ONE_BY_ONE, left as vectorized
+    # Another chunk's answer follows at once (its points were read already):
+    # a writer may hold this one back meanwhile (differentiate_stream).
+    followed: bool = False
 
     def status(self, index: int) -> str:
         return STATUSES[self.codes[index]]
@@ -104,12 +107,14 @@ def differentiate_stream(
 
     def answered(everything: bool) -> Iterator[Many]:
         """The chunks prepared whose turn it is: all, or those whose autograd
-        is there, or past AHEAD (while autograd is not there yet, from
-        autograd_apart, the points read go on being prepared)."""
+        is there, or past AHEAD (while autograd is not there yet, from the
+        helper process, the points read go on being prepared)."""
         while waiting and (everything or waiting[0].ready() or len(waiting) > AHEAD):
             if before is not None:
                 before()
-            yield waiting.popleft().finish()
+            many = waiting.popleft().finish()
+            many.followed = bool(waiting)
+            yield many
 
     while points is not None:
         if before is not None:
@@ -339,7 +344,7 @@ class _Chunk:
     def __init__(
         self, plan: _Plan, points: dict[str, np.ndarray], start: int, result: Many
     ) -> None:
-        from .autograd_apart import Pending
+        from .helper import Later, gradients
 
         self.plan, self.points, self.start, self.result = plan, points, start, result
         self.size = next(iter(points.values())).shape[0]
@@ -347,7 +352,7 @@ class _Chunk:
         expr, wanted = plan.expr, plan.wanted
         values, self.undefined = self._forward()
         columns = {n: v[:, 0] for n, v in points.items()}
-        self.grads = Pending(expr, columns, wanted, plan.dtype)
+        self.grads = Later(gradients, expr, columns, wanted, plan.dtype)
         frozen = numeric.detached_values(expr, points)
         self.estimates = self._estimates(frozen, values)
         self.names = sorted({n for w in wanted for n in w})

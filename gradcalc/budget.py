@@ -102,27 +102,15 @@ def computing() -> None:
 
 
 @contextlib.contextmanager
-def waiting() -> Iterator[None]:
+def waiting(phase: str = "wait") -> Iterator[None]:
     """Around a read of input: the clock is the wait's, bounded only by an
-    explicit --timeout; afterwards the phase before it goes on."""
-    _say("wait")
+    explicit --timeout; afterwards the phase before it goes on. `phase`
+    "start": a wait for torch's import in helper.py's process, then computing."""
+    _say(phase)
     try:
         yield
     finally:
-        _say("resume")
-
-
-@contextlib.contextmanager
-def starting() -> Iterator[None]:
-    """Around a wait for start-up done in another process (torch's import in
-    autograd_apart's helper): start-up's ceilings hold meanwhile, not
-    computing's, as when the import was this process's; computing goes on
-    afterwards."""
-    _say("start")
-    try:
-        yield
-    finally:
-        _say("compute")
+        _say("resume" if phase == "wait" else "compute")
 
 
 def computed() -> None:

@@ -149,7 +149,7 @@ def test_the_latex_reader_is_imported_only_for_latex():
     [
         (["--help"], "0 ['rich']"),
         (["diff", "x**3", "--at", "2", "--no-autograd", "--json"], "0 []"),
-        # torch: in the helper that answers autograd for many points (autograd_apart)
+        # torch: in the helper that answers autograd for many points (helper)
         (["diff", "x*y", "--points", str(POINTS), "--json"], "0 ['sympy']"),
     ],
 )

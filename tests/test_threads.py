@@ -105,13 +105,13 @@ def test_many_points_in_the_callers_process_run_torch_on_one_thread_and_put_its_
     from gradcalc import batch
 
     seen = []
-    answer = batch._Chunk.answer
+    answer = batch._Chunk.finish
 
     def recording(self):
         seen.append(torch.get_num_threads())
         return answer(self)
 
-    monkeypatch.setattr(batch._Chunk, "answer", recording)
+    monkeypatch.setattr(batch._Chunk, "finish", recording)
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)

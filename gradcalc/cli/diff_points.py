@@ -3,7 +3,6 @@ written as NDJSON, CSV or (text) a table of the first and last points."""
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
@@ -31,13 +30,13 @@ def answer_points(
     """Answer the points chunk by chunk as they are read: the first lines of
     the answer come long before a large input is read, and memory stays
     bounded by a chunk. `files`: (--input-format, --output, --force). The
-    helper that imports torch meanwhile (autograd_apart) is let go at the end."""
-    from .. import autograd_apart
+    helper that imports torch meanwhile (helper) is let go at the end."""
+    from .. import helper
 
     try:
         return _answer(expression, source, wrt, order, dtype, form, digits, files)
     finally:
-        autograd_apart.stop()
+        helper.stop()
 
 
 def _answer(
@@ -113,11 +112,12 @@ def _write_answers(
             return _each(answers, progress, sink.write)
     if form in ("json", "csv"):
         if output in (None, "-"):  # --output -: stdout
-            return _each(answers, progress, _text_writer(form, None))
+            return _each(answers, progress, *_text_writer(form, None, None))
         from ..outfile import replacing
 
-        with replacing(output, force) as temporary, open(temporary, "wb") as file:
-            return _each(answers, progress, _text_writer(form, file))
+        # Appending ("ab", to a new file): the helper appends chunks to it too.
+        with replacing(output, force) as temporary, open(temporary, "ab") as file:
+            return _each(answers, progress, *_text_writer(form, file, temporary))
     from ..render.many import HEAD, view
 
     tally = batch.Tally(HEAD)
@@ -133,9 +133,13 @@ def _write_answers(
 
 
 def _each(
-    answers: Iterable[Any], progress: Callable[[int], Any] | None, write: Callable[[Any], Any]
+    answers: Iterable[Any],
+    progress: Callable[[int], Any] | None,
+    write: Callable[[Any], Any],
+    end: Callable[[], Any] | None = None,
 ) -> dict:
-    """`write(many)` for each chunk answered; the count of each verdict."""
+    """`write(many)` for each chunk answered, and `end()` after the last;
+    the count of each verdict."""
     from .. import budget
 
     counts: dict = {}
@@ -147,26 +151,74 @@ def _each(
             counts[status] = counts.get(status, 0) + count
         if progress is not None:
             progress(len(many.points))
+    if end is not None:
+        end()
     return counts
 
 
-def _text_writer(form: str, file: BinaryIO | None) -> Callable[[Any], None]:
-    """Writes a chunk's CSV rows (the header before the first) or NDJSON
-    lines to `file`, or to stdout (None), flushed after each chunk."""
-    from ..csvout import header_line, rows
+def _pieces(form: str, many: Any) -> list[bytes]:
+    """A chunk's CSV rows (no header) or NDJSON lines, as UTF-8, in pieces
+    of WRITE_LINES lines."""
+    from ..csvout import rows
     from ..jsonout import diff_lines
 
+    found = rows(many, chunk=WRITE_LINES) if form == "csv" else diff_lines(many, WRITE_LINES)
+    return list(found)
+
+
+def write_apart(form: str, many: Any, path: str | None) -> None:
+    """A chunk's text (`_pieces`) appended to `path`, or written to standard
+    output's descriptor (None): by the helper process, whose descriptors
+    are this one's, or here if it cannot. Made whole before the first
+    write, so that a failure to make it writes nothing."""
+    pieces = _pieces(form, many)
+    with open(path, "ab") if path is not None else open(1, "wb", closefd=False) as out:
+        for piece in pieces:
+            out.write(piece)
+
+
+def _stdout_is_descriptor() -> bool:
+    """Is stdout this process's descriptor 1 itself?"""
+    try:
+        return sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _text_writer(
+    form: str, file: BinaryIO | None, path: str | None
+) -> tuple[Callable[[Any], None], Callable[[], None]]:
+    """(write, end): `write(many)` writes a chunk's CSV rows (the header
+    before the first) or NDJSON lines to `file` (at `path`, opened to
+    append), or to stdout (None), flushed after each chunk. A chunk that
+    another follows at once (`Many.followed`) is written by the helper
+    process while this one makes the next's text (helper.py), which it
+    writes once the helper is done; `end()` waits for what is held."""
+    from .. import helper
+    from ..csvout import header_line
+
     first = [True]
+    held: list = []  # the helper's helper.Later, at most one
+    # The helper writes to the file, or to descriptor 1 when that is stdout
+    # (not when stdout is captured, as in a test's runner).
+    apart = helper.running() and (path is not None or _stdout_is_descriptor())
 
     def write(many: Any) -> None:
-        if form == "csv":
-            head = [header_line(many)] if first[0] else []
-            first[0] = False
-            chunks: Iterable[bytes] = itertools.chain(head, rows(many, chunk=WRITE_LINES))
-        else:
-            chunks = diff_lines(many, chunk=WRITE_LINES)
-        write_bytes(chunks, file)
+        if many is not None and form == "csv" and first[0]:
+            write_bytes([header_line(many)], file)
+            with Writing():
+                (file or sys.stdout).flush()
+        first[0] = False
+        if many is not None and many.followed and apart and not held:
+            held.append(helper.Later(write_apart, form, many, path))
+            return
+        pieces = _pieces(form, many) if many is not None else []
+        with Writing():
+            for later in held:
+                later.result()  # (written here if the helper could not)
+        held.clear()
+        write_bytes(pieces, file)
         with Writing():
             (file or sys.stdout).flush()
 
-    return write
+    return write, lambda: write(None)

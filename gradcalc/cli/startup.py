@@ -10,8 +10,8 @@ from .inputs import INPUT, given_text, read_ahead
 
 PARSED = "gradcalc.parsed"  # key of Click's shared context meta
 # Among a command's engines: torch, for many points, in a helper process that
-# imports it while this one reads the points (autograd_apart).
-APART = "gradcalc.autograd_apart"
+# imports it while this one reads the points (helper).
+APART = "gradcalc.helper"
 
 
 def start_computing(engines: Callable[[dict], tuple[str, ...]], params: dict, meta: dict) -> None:
@@ -33,10 +33,12 @@ def start_computing(engines: Callable[[dict], tuple[str, ...]], params: dict, me
     readable = ahead is not None or given_text(params) is None
     modules = engines(params) if readable else ()
     if APART in modules:  # torch, imported by a helper meanwhile
-        from .. import autograd_apart
+        from .. import helper
         from ..pointsfile import CHUNK
 
-        autograd_apart.start(CHUNK)
+        helper.start(CHUNK)
+        if not helper.running():  # torch imported already: fitted here
+            modules = (*modules, "torch")
     for module in modules:
         importlib.import_module(module)
     if "torch" in modules:

@@ -1,23 +1,27 @@
-"""Autograd in a process apart, for the CLI's many points: torch's import is
-most of a second of a `--points` run, and none of the rest (reading the
-points, SymPy's import and its values, the finite differences, the kinks)
-needs torch. So the CLI forks a helper before it imports SymPy (`start`);
-the helper imports torch while this process reads and computes, and then
-answers each chunk's autograd pass (`gradients`), in order. A chunk's answer
-is a list of float64 arrays, one per derivative wanted.
+"""A helper process for the CLI's many points, the machine's second core put
+to work. torch's import is most of a second of a `--points` run, and none of
+the rest (reading the points, SymPy's import and its values, the finite
+differences, the kinks) needs torch; and once the points are answered,
+writing their text is most of what is left. So the CLI forks the helper
+before it imports SymPy (`start`): the helper imports torch while this
+process reads and computes, then answers each chunk's autograd pass
+(`gradients`), and writes the text of every other chunk while this process
+writes the one between (cli.diff_points).
 
-Whatever goes wrong in the helper (an error of torch's, a helper that died,
-an expression that does not pickle) is never the answer: the chunk is done
-again in this process, with torch imported here, so that the error, if any,
-is the one the run would give without the helper. The helper dies with this
-process (budget.die_with_parent). Outside the CLI (`gradcalc.points`, the
-API) no helper is started and each chunk is computed in-process.
+Work is asked for with `Later(function, *args)`, answered in the order
+asked; `function` and its arguments go to the helper by pickle. Whatever
+goes wrong there (an error, a helper that died, arguments that do not
+pickle) is never the answer: the work is done again in this process, so that
+the error, if any, is the one the run would give without the helper. The
+helper dies with this process (budget.die_with_parent). Without `start`
+(`gradcalc.points`, the API, the repl, which has torch already) there is no
+helper and `Later` computes at once.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,6 +51,11 @@ def start(elements: int) -> None:
     _helper["pool"] = pool
 
 
+def running() -> bool:
+    """Is there a helper to ask?"""
+    return "pool" in _helper
+
+
 def stop() -> None:
     """Let the helper go, if there is one: it ends once it is done with what
     it is doing (an error found before any chunk is not held up by torch's
@@ -71,29 +80,29 @@ def _prepare(parent: int, elements: int) -> None:  # in the helper
     gc.enable()
 
 
-class Pending:
-    """One chunk's autograd pass: asked of the helper, or done at once."""
+class Later:
+    """`function(*args)`, asked of the helper (or, without one, done at once)."""
 
-    def __init__(
-        self, expr: Expression, points: dict[str, np.ndarray], wanted: list, dtype: str
-    ) -> None:
-        self.args = (expr, points, wanted, dtype)
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self.function, self.args = function, args
         self.future = None
-        self.value: list[np.ndarray] | None = None
+        self.value: Any = None
+        self.done = False
         pool = _helper.get("pool")
         if pool is not None:
             try:
-                self.future = pool.submit(gradients, *self.args)
-            except Exception:  # a dead helper: in-process below
+                self.future = pool.submit(function, *args)
+            except Exception:  # a helper that died: here, below
                 self.future = None
         if self.future is None:
-            self.value = gradients(*self.args)
+            self.value, self.done = function(*args), True
 
     def ready(self) -> bool:
-        return self.future is None or self.future.done()
+        """Would `result()` not wait?"""
+        return self.done or (self.future is not None and self.future.done())
 
-    def result(self) -> list[np.ndarray]:
-        if self.value is None:
+    def result(self) -> Any:
+        if not self.done:
             assert self.future is not None
             try:
                 if "ready" in _helper:
@@ -101,11 +110,12 @@ class Pending:
                 else:
                     from . import budget
 
-                    with budget.starting():  # its first answer waits for torch's import
+                    with budget.waiting("start"):  # its first answer waits for torch's import
                         self.value = self.future.result()
                     _helper["ready"] = True
             except Exception:  # any failure there: again here, for its own error
-                self.value = gradients(*self.args)
+                self.value = self.function(*self.args)
+            self.done = True
         return self.value
 
 
@@ -122,4 +132,4 @@ def gradients(
     return [grad.double().numpy(force=True) for grad in found]
 
 
-__all__ = ["Pending", "gradients", "start", "stop"]
+__all__ = ["Later", "gradients", "running", "start", "stop"]

@@ -1,4 +1,4 @@
-"""Autograd in a helper process for the CLI's many points (autograd_apart):
+"""Autograd in a helper process for the CLI's many points (helper):
 the helper, not the run's own process, imports torch; its answers are
 in-process autograd's, bit for bit; a helper that dies or fails is replaced
 by the in-process pass; and what the CLI writes with it is what it writes
@@ -15,15 +15,15 @@ from gradcalc.pointsfile import CHUNK
 PROBE = """
 import json, os, signal, sys
 import numpy as np
-from gradcalc import autograd_apart
+from gradcalc import helper
 from gradcalc.parsing import parse
 
-autograd_apart.start(1000)
+helper.start(1000)
 expr = parse("sin(x**2) * exp(y)")
 rng = np.random.default_rng(1)
 points = {"x": rng.uniform(-3, 3, 1000), "y": rng.uniform(-1, 1, 1000)}
 wanted = [("x",), ("y",), ("x", "y")]
-first = autograd_apart.Pending(expr, points, wanted, "float64")
+first = helper.Later(helper.gradients, expr, points, wanted, "float64")
 ahead = first.ready()  # torch is still being imported in the helper
 answers = [a.tolist() for a in first.result()]
 imported_here = "torch" in sys.modules
@@ -31,8 +31,9 @@ if sys.argv[1] == "kill":  # the helper dies: the next chunk is computed here
     import multiprocessing
     for child in multiprocessing.active_children():
         os.kill(child.pid, signal.SIGKILL)
-    answers = [a.tolist() for a in autograd_apart.Pending(expr, points, wanted, "float64").result()]
-autograd_apart.stop()
+    again = helper.Later(helper.gradients, expr, points, wanted, "float64")
+    answers = [a.tolist() for a in again.result()]
+helper.stop()
 print(json.dumps({"ahead": ahead, "imported_here": imported_here, "answers": answers}))
 """
 
@@ -52,12 +53,12 @@ def _probe(mode: str) -> dict:
 
 
 def _in_process() -> list:
-    from gradcalc import autograd_apart
+    from gradcalc import helper
     from gradcalc.parsing import parse
 
     rng = np.random.default_rng(1)
     points = {"x": rng.uniform(-3, 3, 1000), "y": rng.uniform(-1, 1, 1000)}
-    found = autograd_apart.gradients(
+    found = helper.gradients(
         parse("sin(x**2) * exp(y)"), points, [("x",), ("y",), ("x", "y")], "float64"
     )
     return [a.tolist() for a in found]
@@ -91,6 +92,11 @@ def test_the_cli_writes_with_the_helper_what_it_writes_without(cli, tmp_path):
         here = cli("diff", expression, "--points", str(path), *form)
         assert real.returncode == here.exit_code == 3
         assert real.stdout == here.stdout
+        # To a file: the helper appends its chunks to it as this process does.
+        written = tmp_path / f"answers{form[-1]}"
+        again = run_subprocess("diff", expression, "--points", str(path), *form, "-o", str(written))
+        assert again.returncode == 3
+        assert written.read_text() == here.stdout
         for status, count in (("not_differentiable", 2), ("undefined", 1)):
             assert real.stdout.count(f'"{status}"' if form == ["--json"] else status) == count
 
