@@ -8,7 +8,10 @@
     python benchmarks/run.py --usercheck  # gradcalc.check beside torch.autograd.gradcheck
 
 Each command runs as a fresh process (start-up included, as a user sees it);
-peak memory is the process's maximum resident set. Ratios compare against the
+peak memory is the larger of the process's maximum resident set and the
+summed proportional set size of its process tree, sampled every
+TREE_SECONDS (`diff --points` runs a helper process that nothing waits
+for, so the first alone would leave it out). Ratios compare against the
 baseline named in each row; a row with a target runs its baseline command in
 alternation with it, so that a drifting machine moves both alike. The targets
 are the ones docs/speed.md discusses.
@@ -216,7 +219,8 @@ def _once(command, stdin=None, stdout=subprocess.DEVNULL, keep=None, mode=""):
         return _first_line(command)
     if mode == "inner":
         keep = []
-    start = time.perf_counter()
+    start = sampled = time.perf_counter()
+    tree = 0.0
     capture = tempfile.TemporaryFile() if keep is not None else None  # noqa: SIM115
     process = subprocess.Popen(
         command,
@@ -232,6 +236,8 @@ def _once(command, stdin=None, stdout=subprocess.DEVNULL, keep=None, mode=""):
             process.kill()
             _, status, usage = os.wait4(process.pid, 0)
             return float("inf"), usage.ru_maxrss / 1024
+        if time.perf_counter() - sampled > TREE_SECONDS:
+            tree, sampled = max(tree, tree_megabytes(process.pid)), time.perf_counter()
         time.sleep(0.005)
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"benchmark command failed: {' '.join(command)[:200]}")
@@ -242,7 +248,27 @@ def _once(command, stdin=None, stdout=subprocess.DEVNULL, keep=None, mode=""):
         capture.close()
     if mode == "inner":
         elapsed = float(keep[-1].split()[-1])
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, max(usage.ru_maxrss / 1024, tree)
+
+
+TREE_SECONDS = 0.1  # between samples of a run's process tree's memory
+
+
+def tree_megabytes(root: int) -> float:
+    """The proportional set size (MB) of `root` and its descendants, summed:
+    a page two of them share counts half to each (/proc/PID/smaps_rollup)."""
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                total += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+        except (OSError, ValueError, StopIteration):
+            continue
+    return total / 1024
 
 
 def measure(command, runs, against=None, **kwargs):
@@ -598,7 +624,9 @@ HOW = (
     "evalf, SymEngine and raw torch autograd — each a fresh process (start-up included), "
     "median of `--runs N` (3 by default; the ten-million rows run once, the DataFrame "
     "rows seven times), with each "
-    "process's peak resident memory. A row with a ratio target runs its baseline command in "
+    "run's peak memory (the larger of its process's peak resident set and the summed "
+    "proportional set size of its processes, sampled every 0.1 s). A row with a ratio "
+    "target runs its baseline command in "
     "alternation with it, so a drifting machine moves both alike (its ratio is against that "
     "alternated baseline). The *against* column names each ratio's baseline: a command run "
     "in alternation with the row, or an earlier row (its median). Every command of a case "

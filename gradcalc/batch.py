@@ -211,13 +211,13 @@ class _Plan:
 
     def answer(self, points: Points, start: int, stop: int, result: Many) -> None:
         chunk = {n: points.columns[n][start:stop].reshape(-1, 1) for n in self.expr.variables}
-        _Chunk(self, chunk, start, result).finish()
+        _Chunk(self, chunk, start, lambda: result).finish()
 
     def prepare(self, points: Points) -> _Chunk:
         """All of `points` as one chunk, its autograd pass asked for and the
         rest computed; `finish()` gives its `Many`."""
         chunk = {n: points.columns[n].reshape(-1, 1) for n in self.expr.variables}
-        return _Chunk(self, chunk, 0, self.empty(points))
+        return _Chunk(self, chunk, 0, lambda: self.empty(points))
 
 
 class Tally:
@@ -342,11 +342,13 @@ class _Chunk:
     autograd's values are there."""
 
     def __init__(
-        self, plan: _Plan, points: dict[str, np.ndarray], start: int, result: Many
+        self, plan: _Plan, points: dict[str, np.ndarray], start: int, result: Callable[[], Many]
     ) -> None:
         from .helper import Later, gradients
 
-        self.plan, self.points, self.start, self.result = plan, points, start, result
+        # The `Many` written into is made by `finish` (`result()`): a chunk
+        # prepared ahead holds only what it computed.
+        self.plan, self.points, self.start, self.made = plan, points, start, result
         self.size = next(iter(points.values())).shape[0]
         self.where = slice(start, start + self.size)
         expr, wanted = plan.expr, plan.wanted
@@ -368,6 +370,10 @@ class _Chunk:
 
     def finish(self) -> Many:
         plan, wanted, kinks = self.plan, self.plan.wanted, self.kinks
+        self.result = result = self.made()
+        result.value[self.where] = self.value
+        for i, why in self.undefined_at.items():
+            result.undefined_at[self.start + i] = why
         methods = self._methods(self.grads.result())
         checks = [verdict.weigh(m, plan.dtype, len(wanted[0])) for m in methods]
         kink = np.zeros(self.size, dtype=bool)
@@ -391,16 +397,18 @@ class _Chunk:
 
     def _forward(self) -> tuple[dict, np.ndarray]:
         """Every node's values, and where f is not finite (the first node,
-        children first, that is not names the cause)."""
-        expr, result = self.plan.expr, self.result
+        children first, that is not names the cause: `undefined_at`, by
+        index in the chunk); f's value is `value`."""
+        expr = self.plan.expr
         values = numeric.evaluate(expr, self.points, keep=True)
         undefined = np.zeros(self.size, dtype=bool)
+        self.undefined_at: dict[int, str] = {}
         for node in expr.nodes:
             bad = ~np.all(np.isfinite(values[id(node)]), axis=-1) & ~undefined
             for i in np.flatnonzero(bad):
-                result.undefined_at[self.start + i] = f"{node.text} is not finite here"
+                self.undefined_at[int(i)] = f"{node.text} is not finite here"
             undefined |= bad
-        result.value[self.where] = values[id(expr.root)].sum(axis=-1)
+        self.value = values[id(expr.root)].sum(axis=-1)
         return values, undefined
 
     def _estimates(self, frozen: dict, values: dict) -> list[tuple]:
