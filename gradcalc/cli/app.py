@@ -1,21 +1,63 @@
-"""The Typer app: the root options and the commands, registered in the order
-`gradcalc --help` lists them."""
+"""The Typer app: the root options and the commands, listed by `gradcalc --help`
+in the order of `commands.NAMES`, each imported and made on first use."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, MutableMapping
 from types import ModuleType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.main import get_command_from_info
 
 from .. import __version__
-from .commands import COMMANDS
+from . import commands
 from .group import GradcalcCommand, GradcalcGroup
 from .output import Writing
 
+
+# A made command is Click's Command (vendored by Typer: no public type to name).
+class Commands(MutableMapping[str, Any]):
+    """The group's commands by name, in `commands.NAMES`' order, each made
+    the first time it is asked for: a run imports and makes only its own
+    (making all eleven costs ~8 ms of start-up; --help makes them all)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Any | None] = dict.fromkeys(commands.NAMES)
+
+    def __getitem__(self, name: str) -> Any:
+        command = self._made[name]  # KeyError for a name that is not a command
+        if command is None:
+            command = self._made[name] = _made(name)
+        return command
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._made[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made)
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._made
+
+
+class AppGroup(GradcalcGroup):
+    """The app's group, its commands made on first use (Commands)."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)  # (Typer hands it no command: none is registered)
+        self.commands = Commands()
+
+
 app = typer.Typer(
-    cls=GradcalcGroup,
+    cls=AppGroup,
     help="A gradient calculator you can trust: SymPy, torch autograd and finite "
     "differences, side by side.\n\nExit codes: 0 all methods agree; 1 they disagree, or "
     "the point is a kink; 2 bad input (also past a documented size limit); 3 undefined "
@@ -71,6 +113,13 @@ def _command_class(module: ModuleType) -> type[GradcalcCommand]:
     return type(f"{name.title()}Command", (GradcalcCommand,), attributes)
 
 
-for _module in COMMANDS:
-    _name = _module.__name__.rsplit(".", 1)[1]
-    app.command(cls=_command_class(_module), **_module.SETTINGS)(getattr(_module, _name))
+def _made(name: str) -> Any:
+    """The command `name`, made as Typer makes a registered command: its
+    module imported, its options read from its function's signature."""
+    module = commands.module(name)
+    app.command(cls=_command_class(module), **module.SETTINGS)(getattr(module, name))
+    return get_command_from_info(
+        app.registered_commands.pop(),  # (registered only to be made here)
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
