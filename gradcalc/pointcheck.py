@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import measure, numeric, points, vectors, verdict
+from . import measure, numeric, points, verdict
 from .errors import DomainError, UsageError
 from .functions import TABLE, Function
 from .measure import Site
@@ -32,6 +32,7 @@ from .verdict import Checks, Kink, Methods, Status, checked_dtype
 if TYPE_CHECKING:
     from .cas import Engine
     from .jacobian import Jacobian
+    from .vectors import Vectorized
 
 MAX_ORDER = 4
 
@@ -205,7 +206,7 @@ class Formula:
     symbols: dict
     subs: dict  # the engine's substitutions for the point
     value: float | list[float]
-    vectorized: vectors.Vectorized | None  # long vectors: their elementwise form instead
+    vectorized: Vectorized | None  # long vectors: their elementwise form instead
     notes: tuple[str, ...]
 
 
@@ -303,20 +304,21 @@ def _formula(question: Question) -> Formula | Jacobian:
     from . import cas
 
     expr, point = question.expr, question.point
-    if vectors.jacobian_applies(expr, question.shapes, question.order):
+    whole_jacobian, elementwise = _vector_paths(question)
+    if whole_jacobian:
         from . import vecjacobian  # softmax(x) and the like past SMALL: in vector form
 
         return vecjacobian.compute(
             expr, point, question.names, question.shapes, question.dtype, question.autograd, []
         )
-    # Long vectors: one symbol per vector, evaluated over arrays (see vectors).
-    elementwise = vectors.applies(expr, question.shapes, question.order)
     symbolic = cas.sympy() if elementwise else cas.choose(expr, any_size=not question.autograd)
     notes = []
     if symbolic.ENGINE == "symengine":
         notes.append("SymEngine differentiated it and evaluated the derivative in 30 digits")
     if elementwise:
-        vectorized = vectors.Vectorized(expr, point)
+        from .vectors import Vectorized
+
+        vectorized = Vectorized(expr, point)
         notes.extend(vectorized.notes)
         return Formula(
             engine=symbolic,
@@ -352,6 +354,21 @@ def _formula(question: Question) -> Formula | Jacobian:
         vectorized=None,
         notes=tuple(notes),
     )
+
+
+def _vector_paths(question: Question) -> tuple[bool, bool]:
+    """Whether f's Jacobian is built in vector form (vectors.jacobian_applies),
+    and whether long vectors take the elementwise path, one symbol per vector
+    evaluated over arrays (vectors.applies). Both need a vector variable: a
+    run with none does not import vectors (nor its stencil), ~2 ms."""
+    if all(shape is None for shape in question.shapes.values()):
+        return False, False
+    from . import vectors
+
+    expr, shapes, order = question.expr, question.shapes, question.order
+    if vectors.jacobian_applies(expr, shapes, order):
+        return True, False
+    return False, vectors.applies(expr, shapes, order)
 
 
 def _measure(question: Question, formula: Formula) -> Measurements:

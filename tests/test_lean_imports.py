@@ -159,3 +159,75 @@ def test_no_columnar_library_without_a_columnar_file(args, imported):
     --format parquet only."""
     _, last = _run(args)
     assert last == imported
+
+
+# Imported lazily (issue 28: `diff --no-autograd --json` against its import
+# floor): a scalar's run imports none of these. Each was imported before.
+NOT_FOR_A_SCALAR = (
+    # The other commands' modules: cli.app makes only the command it runs.
+    *(f"gradcalc.cli.commands.{name}" for name in ("taylor", "plot", "graph", "emit")),
+    *(f"gradcalc.cli.commands.{name}" for name in ("perceptron", "accumulate", "check")),
+    *(f"gradcalc.cli.commands.{name}" for name in ("functions", "completion", "repl")),
+    # The other documents' builders: jsonout imports a builder's module on first use.
+    *(f"gradcalc.jsonout.{name}" for name in ("certified", "emitted", "explanation")),
+    *(f"gradcalc.jsonout.{name}" for name in ("graphs", "implicit", "manypoints", "plots")),
+    *(f"gradcalc.jsonout.{name}" for name in ("session_lines", "table", "taylor", "training")),
+    # A vector-valued expression's Jacobian; long vectors' path and its stencil.
+    "gradcalc.jacobian",
+    "gradcalc.vectors",
+    "gradcalc.stencil",
+)
+
+
+def _gradcalc_modules(args):
+    code = (
+        "import contextlib, io, sys\nfrom gradcalc.cli import app\n"
+        f"try:\n    with contextlib.redirect_stdout(io.StringIO()):\n        app({args!r})\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "print(code, sorted(m for m in sys.modules if m.startswith('gradcalc.')))"
+    )
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    code, modules = process.stdout.strip().splitlines()[-1].split(" ", 1)
+    return int(code), set(json.loads(modules.replace("'", '"')))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "sin(x**2)", "--at", "3", "--no-autograd", "--json"],
+        ["diff", "tan(x)*y**2", "--at", "x=1,y=2", "--no-autograd", "--order", "2", "--json"],
+    ],
+)
+def test_a_scalar_diff_imports_only_what_it_uses(args):
+    code, modules = _gradcalc_modules(args)
+    assert code == 0
+    assert "gradcalc.cli.commands.diff" in modules
+    assert "gradcalc.jsonout.onepoint" in modules
+    assert sorted(modules.intersection(NOT_FOR_A_SCALAR)) == []
+
+
+def test_the_lazy_modules_still_come_where_they_are_used():
+    """The paths that need them import them (the test above cannot pass by
+    their being gone)."""
+    _, modules = _gradcalc_modules(["diff", "[x*y, x+y]", "--at", "x=1,y=2", "--json"])
+    assert "gradcalc.jacobian" in modules
+    long = "x=[" + ",".join(str(k) for k in range(1, 66)) + "]"  # past vectors.SMALL
+    _, modules = _gradcalc_modules(["diff", "sum(x**2)", "--at", long, "--json"])
+    assert {"gradcalc.vectors", "gradcalc.stencil"} <= modules
+    _, modules = _gradcalc_modules(["taylor", "exp(x)", "--at", "0", "--json"])
+    assert {"gradcalc.cli.commands.taylor", "gradcalc.jsonout.taylor"} <= modules
+    assert "gradcalc.cli.commands.diff" not in modules
+
+
+def test_a_builder_named_as_its_module_is_the_builder():
+    """jsonout's builders come on first use; where a module has its builder's
+    name (taylor, implicit, certified, emitted), the name is the builder."""
+    code = (
+        "from gradcalc import jsonout\n"
+        "from gradcalc.jsonout import taylor_explained\n"
+        "from gradcalc.jsonout import certified, emitted, implicit, taylor, usercheck\n"
+        "print([callable(b) for b in (certified, emitted, implicit, taylor, jsonout.taylor)],"
+        " type(usercheck).__name__, hasattr(jsonout, 'nothing'))"
+    )
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert process.stdout.strip() == "[True, True, True, True, True] module False", process.stderr
