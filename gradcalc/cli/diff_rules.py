@@ -3,7 +3,7 @@ combination, and what a combination computes with (its engines)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import UsageError
 from .argv import choice_value
@@ -11,9 +11,10 @@ from .argv import choice_value
 ONE_POINT_FORMATS = ("markdown", "latex")  # --format values that write one point
 
 
-@dataclass(frozen=True)
-class DiffFlags:
-    """diff's options as the rules read them: what was asked, not the values."""
+class DiffFlags(NamedTuple):
+    """diff's options as the rules read them: what was asked, not the values.
+    (A named tuple: immutable, and defined in a quarter of a frozen
+    dataclass's time at every start-up.)"""
 
     expression_from_stdin: bool
     points: str | None  # --points FILE ('-': stdin)
