@@ -16,14 +16,14 @@ Torch builders see plain 0-d or 1-d tensors of one point.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType, ModuleType
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Function:
+# A named tuple, not a frozen dataclass of 24 fields: defining that cost
+# every run ~1.5 ms of start-up (its generated methods are compiled then).
+class Function(NamedTuple):
     name: str
     arity: tuple  # (min, max); max None means any number >= min
     sympy: Callable | None  # None: cas/sympy_engine brings its own (cbrt, detach)
@@ -59,7 +59,7 @@ class Function:
     # SymPy classes its `numpy` builder evaluates in a derivative (default:
     # the function's own name), for --points (sympy_engine.evaluate_numpy).
     sympy_heads: tuple = ()
-    extra: dict = field(default_factory=dict)
+    extra: Mapping[str, Any] = MappingProxyType({})  # (read-only: shared by all)
     # Its numpy form subtracts terms as large as its arguments (x − logsumexp(x)):
     # float64 rounds its value by eps·max|argument|, not eps·|value|
     # (evaluation.rounding_noise).
