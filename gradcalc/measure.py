@@ -14,7 +14,7 @@ judges.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -129,8 +129,8 @@ def chain_rule(
     return {name: (values[name], whys.get(name)) for name in names}, note
 
 
-@dataclass(frozen=True)
-class _Symbolic:
+# A named tuple: defined at start-up in a quarter of a dataclass's time.
+class _Symbolic(NamedTuple):
     """One component of a derivative by the computer algebra system."""
 
     text: str
@@ -212,7 +212,7 @@ def _reference_near(site: Site, d: Any, component: Component, failed: _Symbolic)
             f"{label}: SymPy's formula is {why} at the point, but the function is constant "
             "near it along that variable: the derivative is 0"
         )
-        return replace(failed, value=0.0, why=None, note=note)
+        return failed._replace(value=0.0, why=None, note=note)
     sides = limits.approach(
         site.engine, d, site.symbols, site.point, site.along(site.expr.variables), site.clean
     )
@@ -222,12 +222,11 @@ def _reference_near(site: Site, d: Any, component: Component, failed: _Symbolic)
             f"{label}: SymPy's formula is {why} at the point (a removable singularity); "
             f"its limit there, from every side it can be approached, is {limit:.12g}"
         )
-        return replace(failed, value=limit, why=None, note=note)
+        return failed._replace(value=limit, why=None, note=note)
     diverging = limits.diverging(sides)
     if diverging:
         side = diverging[0]
-        return replace(
-            failed,
+        return failed._replace(
             why=(
                 f"infinite: the derivative diverges approaching the point along {side.wrt} "
                 f"from the {'right' if side.direction > 0 else 'left'}"
