@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from typing import NamedTuple, NoReturn
 
 from .errors import ParseError, TooLargeError
@@ -97,6 +96,8 @@ def _bad_character(source: str, pos: int) -> NoReturn:
     if char in _BAD_CHARS:
         raise ParseError(f"unexpected {char!r}: {_BAD_CHARS[char]}", pos + 1)
     if not char.isascii():
+        import unicodedata  # (only to name a bad character: not at every start-up)
+
         name = unicodedata.name(char, "unnamed character")
         raise ParseError(
             f"unexpected character {char!r} (U+{ord(char):04X} {name}); "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shlex
 import sys
 from collections.abc import Iterable
 
@@ -105,6 +104,8 @@ def usage_hint(message: str, commands: Iterable[str]) -> str:
         known = " (commands: " + ", ".join(sorted(commands)) + ")"
         if close:  # a typo of a command
             return f"no command {word!r}; did you mean {close!r}?{known}"
+        import shlex  # (only for this hint: not at every start-up)
+
         return (
             f"no command {word!r}; to differentiate an expression, write: "
             f"gradcalc diff {shlex.quote(word)} --at ...{known}"
