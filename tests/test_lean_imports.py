@@ -176,6 +176,9 @@ NOT_FOR_A_SCALAR = (
     "gradcalc.jacobian",
     "gradcalc.vectors",
     "gradcalc.stencil",
+    # Only for the error message that uses them (a bad character, a command typo).
+    "unicodedata",
+    "shlex",
 )
 
 
@@ -184,7 +187,8 @@ def _gradcalc_modules(args):
         "import contextlib, io, sys\nfrom gradcalc.cli import app\n"
         f"try:\n    with contextlib.redirect_stdout(io.StringIO()):\n        app({args!r})\n"
         "except SystemExit as e:\n    code = e.code\n"
-        "print(code, sorted(m for m in sys.modules if m.startswith('gradcalc.')))"
+        "print(code, sorted(m for m in sys.modules if m.startswith('gradcalc.')"
+        " or m in ('unicodedata', 'shlex')))"
     )
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     code, modules = process.stdout.strip().splitlines()[-1].split(" ", 1)
@@ -217,6 +221,10 @@ def test_the_lazy_modules_still_come_where_they_are_used():
     _, modules = _gradcalc_modules(["taylor", "exp(x)", "--at", "0", "--json"])
     assert {"gradcalc.cli.commands.taylor", "gradcalc.jsonout.taylor"} <= modules
     assert "gradcalc.cli.commands.diff" not in modules
+    code, modules = _gradcalc_modules(["diff", "x\u00b2", "--at", "1", "--json"])
+    assert (code, "unicodedata" in modules) == (2, True)  # it names U+00B2
+    code, modules = _gradcalc_modules(["sin(x)", "--at", "1"])
+    assert (code, "shlex" in modules) == (2, True)  # it quotes the expression
 
 
 def test_a_builder_named_as_its_module_is_the_builder():
