@@ -296,8 +296,7 @@ def _with_references(item: Measured, replaced: dict[int, float]) -> Measured:
         shown = [replaced.get(c, value) for c, value in enumerate(shown)]
     else:
         shown = replaced[0]
-    return replace(
-        item,
+    return item._replace(
         partial=replace(item.partial, sympy=shown),
         methods=replace(item.methods, sympy=sympy),
     )

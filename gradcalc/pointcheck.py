@@ -403,7 +403,7 @@ def _measure(question: Question, formula: Formula) -> Measurements:
         methods, traced = measure.autograd_whys(
             site, question.node_values, [d.methods for d in derivatives], question.dtype
         )
-        derivatives = [replace(d, methods=m) for d, m in zip(derivatives, methods)]
+        derivatives = [d._replace(methods=m) for d, m in zip(derivatives, methods)]
         notes.extend(traced)
     kinks, suspects = _kinks(question, site)
     if suspects and not kinks and chained is None and formula.vectorized is None:

@@ -34,7 +34,7 @@ disagree, agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -233,8 +233,8 @@ class Methods:
     order: int = 1  # of the derivative: its finite differences' tolerance
 
 
-@dataclass(frozen=True)
-class Checks:
+# A named tuple: defined at start-up in a quarter of a dataclass's time.
+class Checks(NamedTuple):
     """What `weigh` found for one Methods: bool arrays (points, components)."""
 
     sympy_finite: np.ndarray
@@ -253,8 +253,7 @@ class Checks:
         """The same checks with finite differences not counted `where`: the
         same as weighing them with `fd_checked` False there (a kink found
         close by after they were taken: every step straddles it)."""
-        return replace(
-            self,
+        return self._replace(
             fd_finite=self.fd_finite | where,
             fd_close=self.fd_close | where,
             fd_counted=self.fd_counted & ~where,
