@@ -5,6 +5,7 @@ child process with a time and memory budget (see budget.py); --help,
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 
@@ -44,6 +45,10 @@ def main() -> None:
     from .. import budget
 
     if light:
+        # Imported with the collector off (gradcalc.console): what was
+        # imported is frozen, never walked again, and collecting resumes.
+        gc.freeze()
+        gc.enable()
         if args[:1] != ["repl"]:  # a session writes each answer as it comes
             budget.hold()  # so that a failed write is seen, at release (in GradcalcGroup.main)
         app()
