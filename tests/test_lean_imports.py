@@ -239,3 +239,17 @@ def test_a_builder_named_as_its_module_is_the_builder():
     )
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert process.stdout.strip() == "[True, True, True, True, True] module False", process.stderr
+
+
+def test_the_console_entry_imports_nothing_until_it_runs():
+    """gradcalc.console turns the collector off before the CLI is imported:
+    importing it must not import Typer (nor the CLI)."""
+    code = (
+        "import sys, gc\nimport gradcalc.console\n"
+        "print('typer' in sys.modules, 'gradcalc.cli' in sys.modules, gc.isenabled())"
+    )
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert process.stdout.strip() == "False False True", process.stderr
+    run = [sys.executable, "-m", "gradcalc", "diff", "x**3", "--at", "2", "--no-autograd", "--json"]
+    process = subprocess.run(run, capture_output=True, text=True)
+    assert (process.returncode, json.loads(process.stdout)["derivatives"][0]["sympy"]) == (0, 12.0)
