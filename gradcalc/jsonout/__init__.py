@@ -6,9 +6,10 @@ written as null with the reason beside it under `<key>_nonfinite`.
 
 A builder's module is imported when the builder is first asked for (module
 `__getattr__`): a run imports the one it writes with, not thirteen (~3 ms of
-start-up for `diff --json`). Four modules are named as their builder
-(certified, emitted, implicit, taylor): import them through this package's
-attribute, which binds the builder over the module's name.
+start-up for `diff --json`). The five modules named as their builder
+(certified, emitted, explanation, implicit, taylor; small) are imported here: the
+builder's name must be bound over the module's before anything imports the
+module itself, which would leave the module under that name.
 
 | document | builder | schema |
 | --- | --- | --- |
@@ -36,6 +37,8 @@ attribute, which binds the builder over the module's name.
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .certified import certified
+from .emitted import emitted
 from .encoding import (
     NOT_CHECKED,
     SCHEMA_VERSION,
@@ -44,34 +47,27 @@ from .encoding import (
     error,
     put_number,
 )
+from .explanation import answer, explained, explained_at_point, explanation
+from .implicit import implicit
+from .taylor import taylor, taylor_explained
 
 if TYPE_CHECKING:
-    from .certified import certified
-    from .emitted import emitted
-    from .explanation import answer, explained, explained_at_point, explanation
     from .graphs import graph
-    from .implicit import implicit
     from .manypoints import diff_lines, point_document
     from .onepoint import diff, jacobian
     from .plots import fd_error, plot
     from .session_lines import repl_message, repl_output, with_exit_code
     from .table import functions
-    from .taylor import taylor, taylor_explained
     from .training import accumulate, perceptron, softmax_layer
 
 # Each builder's module, and the builders it holds.
 _BUILDERS = {
-    "certified": ("certified",),
-    "emitted": ("emitted",),
-    "explanation": ("answer", "explained", "explained_at_point", "explanation"),
     "graphs": ("graph",),
-    "implicit": ("implicit",),
     "manypoints": ("diff_lines", "point_document"),
     "onepoint": ("diff", "jacobian"),
     "plots": ("fd_error", "plot"),
     "session_lines": ("repl_message", "repl_output", "with_exit_code"),
     "table": ("functions",),
-    "taylor": ("taylor", "taylor_explained"),
     "training": ("accumulate", "perceptron", "softmax_layer"),
 }
 _MODULE_OF = {name: module for module, names in _BUILDERS.items() for name in names}
@@ -82,7 +78,6 @@ def __getattr__(name: str) -> Any:
     if module_name is None:  # a module that is not a builder's (usercheck): imported as one
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module = importlib.import_module(f"{__name__}.{module_name}")
-    # All its builders at once, over the module's own name where it is one's.
     builders = {builder: getattr(module, builder) for builder in _BUILDERS[module_name]}
     globals().update(builders)
     return builders[name]
