@@ -1,7 +1,9 @@
 """Many points at once (`diff --points FILE`, read by pointsfile.py): every
 point answered vectorized — one symbolic derivative evaluated over
 arrays, one batched torch pass, batched finite differences — in chunks, so
-memory stays bounded by the chunk, not the input.
+memory stays bounded by the chunk, not the input. For the CLI the torch pass
+runs in a helper process (helper.py) that imports torch meanwhile, and the
+chunks read are prepared ahead of it (`differentiate_stream`).
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def differentiate_stream(
     yield from answered(True)
 
 
-AHEAD = 20  # chunks prepared ahead of their autograd pass (10^6 points; about 4 MB each)
+AHEAD = 20  # chunks prepared ahead of their autograd pass (10^6 points; about 2 MB each)
 
 
 class _Plan:

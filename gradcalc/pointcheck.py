@@ -77,6 +77,8 @@ def validate(expr: Expression, wrt: Iterable[str] | None, order: int, dtype: str
     """The options every driver (one point, many points) checks alike; returns
     the variables to differentiate by."""
     checked_dtype(dtype)
+    if isinstance(order, bool) or not hasattr(order, "__index__"):  # the API's: 1.5, "2"
+        raise UsageError(f"must be a whole number, not {order!r}", option="order")
     if not 1 <= order <= MAX_ORDER:
         raise UsageError(f"must be between 1 and {MAX_ORDER}, not {order}", option="order")
     return variables_asked(wrt, expr)

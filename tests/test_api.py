@@ -2,6 +2,7 @@
 that print through Rich and display in Jupyter."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -291,3 +292,20 @@ def test_the_deepest_expression_comes_back_from_the_budgeted_child():
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout == "agree True 1000\n"
+
+
+@pytest.mark.parametrize("order", [1.5, "2", True, 2.0])
+def test_an_order_that_is_not_a_whole_number_is_a_usage_error(order):
+    from gradcalc.errors import UsageError
+
+    with pytest.raises(
+        UsageError, match=rf"^order must be a whole number, not {re.escape(repr(order))}$"
+    ):
+        gradcalc.diff("x**3", at={"x": 1.0}, order=order)
+    with pytest.raises(UsageError, match=r"^order must be a whole number"):
+        gradcalc.points("x**3", {"x": np.array([1.0])}, order=order)
+
+
+def test_a_numpy_integer_order_is_an_order():
+    result = gradcalc.diff("x**3", at={"x": 1.0}, order=np.int64(2))
+    assert result.partials[0].sympy == 6.0  # d2/dx2 x**3 = 6x, exactly
