@@ -132,9 +132,9 @@ def differentiate_stream(
         if before is not None:
             before()
         waiting.append(plan.prepare(points))
-        # A chunk short of CHUNK: the input paused (or ended), and what was
+        # A chunk short of CHUNK, or one the input paused after: what was
         # read is answered before more is waited for.
-        yield from answered(len(points) < CHUNK)
+        yield from answered(len(points) < CHUNK or points.paused)
         try:
             points = next(arriving, None)
         except Exception:
