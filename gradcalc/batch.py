@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,8 +54,8 @@ class Many:
     undefined_at: dict = field(default_factory=dict)  # index -> message
     one_by_one: int = 0  # unusual points decided by the one-point driver
     one_by_one_skipped: int = 0  # ...and those past MAX_ONE_BY_ONE, left as vectorized
-    # Another chunk's answer follows at once (its points were read already):
-    # a writer may hold this one back meanwhile (differentiate_stream).
+    # Another chunk's answer follows at once, finished already: a writer may
+    # hold this one back meanwhile (differentiate_stream).
     followed: bool = False
 
     def status(self, index: int) -> str:
@@ -106,25 +107,37 @@ def differentiate_stream(
     assert points is not None
     plan = _Plan(expression, points.names, wrt, order, dtype)
     waiting: collections.deque[_Chunk] = collections.deque()
+    held: list[Many] = []  # a chunk finished, yielded with the next one
 
     def answered(everything: bool) -> Iterator[Many]:
         """The chunks prepared whose turn it is: all, or those whose autograd
         is there, or past AHEAD (while autograd is not there yet, from the
-        helper process, the points read go on being prepared)."""
+        helper process, the points read go on being prepared). They come in
+        pairs, the second finished before the first is yielded (`followed`):
+        nothing is computed while a writer hands the first to another
+        process, so a run its budget ends (in a computing phase) never cuts
+        that process's text short."""
         while waiting and (everything or waiting[0].ready() or len(waiting) > AHEAD):
             if before is not None:
                 before()
             many = waiting.popleft().finish()
-            many.followed = bool(waiting)
+            if not held:
+                held.append(many)
+                continue
+            first = held.pop()
+            first.followed = True
+            yield first
             yield many
+        if everything and held:
+            yield held.pop()
 
     while points is not None:
         if before is not None:
             before()
         waiting.append(plan.prepare(points))
-        # A chunk short of CHUNK: the input paused (or ended), and what was
+        # A chunk short of CHUNK, or one the input paused after: what was
         # read is answered before more is waited for.
-        yield from answered(len(points) < CHUNK)
+        yield from answered(len(points) < CHUNK or points.paused)
         try:
             points = next(arriving, None)
         except Exception:
@@ -516,6 +529,11 @@ class _Chunk:
         from .errors import DomainError
         from .pointcheck import Result, differentiate
 
+        if len(rows) and "torch" not in sys.modules:  # (torch in helper.py's process)
+            from . import budget
+
+            with budget.waiting("start"):  # start-up, as when it was imported first
+                import torch  # noqa: F401
         result = self.result
         for row in rows:
             if result.one_by_one >= MAX_ONE_BY_ONE:

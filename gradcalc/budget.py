@@ -105,7 +105,7 @@ def computing() -> None:
 def waiting(phase: str = "wait") -> Iterator[None]:
     """Around a read of input: the clock is the wait's, bounded only by an
     explicit --timeout; afterwards the phase before it goes on. `phase`
-    "start": a wait for torch's import in helper.py's process, then computing."""
+    "start": torch's import (in helper.py's process, or late here), then computing."""
     _say(phase)
     try:
         yield

@@ -110,9 +110,11 @@ class Later:
                 else:
                     from . import budget
 
-                    with budget.waiting("start"):  # its first answer waits for torch's import
-                        self.value = self.future.result()
-                    _helper["ready"] = True
+                    try:
+                        with budget.waiting("start"):  # its first answer waits for torch's import
+                            self.value = self.future.result()
+                    finally:
+                        _helper["ready"] = True  # (failed or not: start-up is over)
             except Exception:  # any failure there: again here, for its own error
                 self.value = self.function(*self.args)
             self.done = True

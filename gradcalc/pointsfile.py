@@ -28,6 +28,7 @@ class Points:
     names: list  # column names in file order
     columns: dict  # name -> float64 array
     lines: np.ndarray  # 1-based line number of each point in the input
+    paused: bool = False  # the input paused after them: answered before more is read
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -56,8 +57,9 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", r
 # A block of lines as `_blocks` reads them: (the number of the first line,
 # the lines), or (None, []) where the input pauses.
 Block = tuple[int | None, list[bytes]]
-# Lines `_batches` gathers for one chunk: (their numbers, the lines).
-Batch = tuple[list[int], list[bytes]]
+# Lines `_batches` gathers for one chunk: (their numbers, the lines, whether
+# the input paused after them).
+Batch = tuple[list[int], list[bytes], bool]
 Waiting = Callable[[], AbstractContextManager[object]]
 
 
@@ -157,14 +159,19 @@ def _text(line: bytes, number: int, source: str) -> str:
 
 
 def _batches(blocks: Iterable[Block], size: int) -> Iterator[Batch]:
-    """(numbers, lines) of up to `size` non-blank lines from `_blocks`, cut
-    early where the input pauses."""
+    """(numbers, lines, paused) of up to `size` non-blank lines from
+    `_blocks`, cut early where the input pauses; `paused` also marks a full
+    batch the input paused after (it is then answered before more is read)."""
     numbers: list[int] = []
     lines: list[bytes] = []
+    full: Batch | None = None  # full at its block's end: does the input pause next?
     for first, block in blocks:
+        if full is not None:
+            yield full[0], full[1], first is None
+            full = None
         if first is None:
             if lines:
-                yield numbers, lines
+                yield numbers, lines, True
                 numbers, lines = [], []
             continue
         numbered: Sequence[int] = range(first, first + len(block))
@@ -178,10 +185,15 @@ def _batches(blocks: Iterable[Block], size: int) -> Iterator[Batch]:
             numbers.extend(numbered[start : start + take])
             start += take
             if len(lines) >= size:
-                yield numbers, lines
+                if start >= len(block):
+                    full = (numbers, lines, False)
+                else:
+                    yield numbers, lines, False
                 numbers, lines = [], []
+    if full is not None:
+        yield full
     if lines:
-        yield numbers, lines
+        yield numbers, lines, False
 
 
 def _csv_chunks(
@@ -202,6 +214,7 @@ def _csv_chunks(
             if len(good):
                 yield good
             raise error from None
+        points.paused = batch[2]
         yield points
     if not answered:
         raise PointError(f"{source}: a header but no points")
@@ -246,7 +259,7 @@ def _plain_numbers(body: bytes) -> np.ndarray:
 
 def _csv_slow(batch: Batch, names: list[str], source: str) -> np.ndarray:
     """Line by line, to name the first bad line."""
-    rows = [_csv_row(line, number, names, source) for number, line in zip(*batch)]
+    rows = [_csv_row(line, number, names, source) for number, line in zip(batch[0], batch[1])]
     return np.array(rows, dtype=np.float64)
 
 
@@ -263,7 +276,7 @@ def _csv_until_bad(batch: Batch, names: list[str], source: str) -> tuple[Points,
     """The points of a chunk's lines before its first bad line (one that does
     not read, or holds a number that is not finite), and that line's error."""
     rows: list[list[float]] = []
-    for number, line in zip(*batch):
+    for number, line in zip(batch[0], batch[1]):
         try:
             row = _csv_row(line, number, names, source)
             _finite_row(row, number, names, source)
@@ -312,7 +325,7 @@ def _json_chunks(lines: Iterable[Block], source: str, size: int) -> Iterator[Poi
     names: list[str] = []
     for batch in _batches(lines, size):
         rows: list[list[float]] = []
-        for number, line in zip(*batch):
+        for number, line in zip(batch[0], batch[1]):
             try:
                 if not names:
                     names = _json_names(line, number, source)
@@ -325,7 +338,9 @@ def _json_chunks(lines: Iterable[Block], source: str, size: int) -> Iterator[Poi
                     yield _prefix(rows, batch[0], names)
                 raise error from None
             rows.append(row)
-        yield _prefix(rows, batch[0], names)
+        points = _prefix(rows, batch[0], names)
+        points.paused = batch[2]
+        yield points
 
 
 def _json_names(line: bytes, number: int, source: str) -> list[str]:

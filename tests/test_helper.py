@@ -116,3 +116,35 @@ def test_an_error_at_a_chunk_start_comes_after_every_chunk_prepared_ahead(tmp_pa
         f"gradcalc: error: {path} line {3 * CHUNK + 2}: x='oops' is not a number "
         "(plain ASCII decimals: 1000, -2.5, 1e-3)\n"
     )
+
+
+def test_nothing_is_computed_while_a_chunk_handed_over_is_written(monkeypatch):
+    """A chunk yielded with `followed` may be written by the helper while
+    the writer goes on: the next chunk is yielded at once, with no chunk
+    computed (`before()`, the budget's clock) in between. A run its budget
+    ended in that computing killed the helper mid-line, and the NDJSON
+    error document was glued to the half-written line."""
+    import io
+    import itertools
+
+    from gradcalc import batch
+    from gradcalc.pointsfile import read_chunks
+
+    # Autograd's answers not there for the first chunks, as while the
+    # helper imports torch: the chunks are prepared ahead, then answered.
+    asked = []
+    monkeypatch.setattr(batch._Chunk, "ready", lambda self: asked.append(1) or len(asked) > 3)
+    count = 5 * CHUNK + 7
+    text = "x\n" + "".join(f"{i / count!r}\n" for i in range(count))
+    events: list = []
+    chunks = read_chunks(io.BufferedReader(io.BytesIO(text.encode())), "points")
+    for many in batch.differentiate_stream("x**2", chunks, before=lambda: events.append("before")):
+        events.append(("yield", many.followed, float(many.points.columns["x"][0])))
+    yields = [e for e in events if e != "before"]
+    # Every chunk once, in order.
+    assert [e[2] for e in yields] == [i * CHUNK / count for i in range(6)]
+    assert any(e[1] for e in yields)  # some were handed over
+    for event, after in itertools.pairwise(events):
+        if event != "before" and event[1]:
+            assert after != "before" and after[0] == "yield"
+    assert events[-1][1] is False  # the last chunk is never held back

@@ -41,6 +41,54 @@ def test_the_first_answer_comes_before_the_input_ends():
         process.wait()
 
 
+def test_an_input_that_pauses_after_a_full_chunk_gets_its_answers_first():
+    """Exactly CHUNK points, then the input stays open: all of them are
+    answered before more comes (the chunk was full, yet the input paused
+    after it; the answers were held until more input came while the
+    helper process imported torch)."""
+    import threading
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gradcalc", "diff", "x**2", "--points", "-", "--format", "csv"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    more = threading.Event()
+
+    def feed() -> None:
+        process.stdin.write(b"x\n" + b"".join(b"%d\n" % k for k in range(CHUNK)))
+        process.stdin.flush()  # and the input stays open: more may come
+        more.wait(HANG_GUARD_SECONDS)
+        process.stdin.write(b"-3\n")
+        process.stdin.close()
+
+    feeding = threading.Thread(target=feed)
+    feeding.start()
+    try:
+        timer = threading.Timer(60, process.kill)  # answers held: ended, and the test fails
+        timer.start()
+        rows = [process.stdout.readline() for _ in range(CHUNK + 1)]
+        answered_first = not more.is_set()
+        more.set()
+        rest = process.stdout.read()
+        timer.cancel()
+        assert answered_first
+        assert (
+            rows[-1]
+            == f"{CHUNK + 1},{CHUNK - 1}.0,{(CHUNK - 1) ** 2}.0,".encode()
+            + rows[-1].split(b",", 3)[3]
+        )
+        assert rest.startswith(f"{CHUNK + 2},-3.0,9.0,-6.0,-6.0,".encode())
+        assert process.wait(timeout=HANG_GUARD_SECONDS) == 0
+    finally:
+        more.set()
+        process.kill()
+        process.wait()
+        feeding.join()
+
+
 def _peak_megabytes(points: int) -> tuple:
     """Feed `points` points through gradcalc in a fresh process that reports
     its children's peak resident memory (the worker's included)."""
