@@ -20,8 +20,9 @@ helper and `Later` computes at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,15 @@ def stop() -> None:
     _helper.pop("ready", None)
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def stopped() -> Iterator[None]:
+    """`stop()` when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        stop()
 
 
 def _prepare(parent: int, elements: int) -> None:  # in the helper
@@ -134,4 +144,4 @@ def gradients(
     return [grad.double().numpy(force=True) for grad in found]
 
 
-__all__ = ["Later", "gradients", "running", "start", "stop"]
+__all__ = ["Later", "gradients", "running", "start", "stop", "stopped"]

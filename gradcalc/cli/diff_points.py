@@ -29,56 +29,38 @@ def answer_points(
 ) -> int:
     """Answer the points chunk by chunk as they are read: the first lines of
     the answer come long before a large input is read, and memory stays
-    bounded by a chunk. `files`: (--input-format, --output, --force). The
-    helper that imports torch meanwhile (helper) is let go at the end."""
-    from .. import helper
+    bounded by a chunk. `files`: (--input-format, --output, --force)."""
+    from .. import batch, budget, columnar, helper, pointsfile
 
-    try:
-        return _answer(expression, source, wrt, order, dtype, form, digits, files)
-    finally:
-        helper.stop()
+    with helper.stopped():  # the helper that imports torch meanwhile: let go at the end
+        input_format, output, force = files
+        kind = columnar.kind_of(source, input_format)
+        if kind in columnar.COLUMNAR or form == "parquet":
+            columnar.pyarrow()  # a missing extra said before any work
+        if output is not None:
+            from ..outfile import refuse_to_replace
 
-
-def _answer(
-    expression: str,
-    source: str,
-    wrt: list[str] | None,
-    order: int,
-    dtype: str,
-    form: str,
-    digits: int | None,
-    files: tuple[str, str | None, bool],
-) -> int:
-    from .. import batch, budget, columnar, pointsfile
-
-    input_format, output, force = files
-    kind = columnar.kind_of(source, input_format)
-    if kind in columnar.COLUMNAR or form == "parquet":
-        columnar.pyarrow()  # a missing extra said before any work
-    if output is not None:
-        from ..outfile import refuse_to_replace
-
-        refuse_to_replace(output, force)  # before any work (never for -, stdout)
-    budget.per_chunk()
-    with budget.waiting():  # opening a FIFO waits for its writer
-        stream, name = open_points(source)
-    try:
-        if kind in columnar.COLUMNAR:
-            chunks = columnar.read_chunks(name, kind, stream if source == "-" else None)
-            total = 0
-        else:
-            chunks = pointsfile.read_chunks(stream, name, waiting=budget.waiting, kind=kind)
-            total = lines_in(stream)
-        answers = batch.differentiate_stream(
-            expression, chunks, wrt, order, dtype, before=budget.computing
-        )
-        counts = with_progress(
-            lambda progress: _write_answers(answers, form, progress, digits, output, force),
-            total,
-        )
-    finally:
-        if source != "-":
-            stream.close()
+            refuse_to_replace(output, force)  # before any work (never for -, stdout)
+        budget.per_chunk()
+        with budget.waiting():  # opening a FIFO waits for its writer
+            stream, name = open_points(source)
+        try:
+            if kind in columnar.COLUMNAR:
+                chunks = columnar.read_chunks(name, kind, stream if source == "-" else None)
+                total = 0
+            else:
+                chunks = pointsfile.read_chunks(stream, name, waiting=budget.waiting, kind=kind)
+                total = lines_in(stream)
+            answers = batch.differentiate_stream(
+                expression, chunks, wrt, order, dtype, before=budget.computing
+            )
+            counts = with_progress(
+                lambda progress: _write_answers(answers, form, progress, digits, output, force),
+                total,
+            )
+        finally:
+            if source != "-":
+                stream.close()
     total = sum(counts.values())
     others = {k: v for k, v in counts.items() if k != "agree"}
     if others:
