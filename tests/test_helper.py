@@ -148,3 +148,72 @@ def test_nothing_is_computed_while_a_chunk_handed_over_is_written(monkeypatch):
         if event != "before" and event[1]:
             assert after != "before" and after[0] == "yield"
     assert events[-1][1] is False  # the last chunk is never held back
+
+
+class _Pool:
+    """Stands for the helper's pool: `submit` gives a future already settled."""
+
+    def __init__(self, failure: Exception | None = None, value: object = None):
+        self.failure, self.value, self.asked = failure, value, 0
+
+    def submit(self, function, *args):
+        from concurrent.futures import Future
+
+        self.asked += 1
+        future: Future = Future()
+        if self.failure is not None:
+            future.set_exception(self.failure)
+        else:
+            future.set_result(self.value)
+        return future
+
+
+def test_the_first_answer_is_waited_for_as_start_up_even_when_it_failed(monkeypatch):
+    """torch's import in the helper is start-up ("start", then "compute"
+    again) for the first answer only; a failed first answer is done again
+    here and still ends start-up, so no later wait says "start"."""
+    from gradcalc import budget, helper
+
+    said: list = []
+    monkeypatch.setattr(budget, "_say", said.append)
+    monkeypatch.setattr(helper, "_helper", {"pool": _Pool(RuntimeError("helper died"))})
+    first = helper.Later(divmod, 17, 5)
+    assert first.ready()
+    assert first.result() == (3, 2)  # computed here after the helper's failure
+    assert said == ["start", "compute"]
+    monkeypatch.setitem(helper._helper, "pool", _Pool(value=(0, 1)))
+    assert helper.Later(divmod, 17, 5).result() == (0, 1)  # the helper's answer
+    assert said == ["start", "compute"]  # no second start-up
+    helper._helper.pop("pool")
+    assert helper.Later(divmod, 17, 5).result() == (3, 2)  # no helper: at once
+
+
+PROBE_LATE_TORCH = """
+import io, sys
+from gradcalc import batch, budget, helper
+from gradcalc.pointsfile import read_chunks
+
+said = []
+budget._say = said.append
+helper.start(1000)
+chunks = read_chunks(io.BufferedReader(io.BytesIO(b"x\\n4\\n0\\n")), "points")
+many = next(batch.differentiate_stream("sqrt(x)", chunks))
+helper.stop()
+print(many.status(0), many.status(1), said.count("start"), "torch" in sys.modules)
+"""
+
+
+def test_the_one_point_drivers_late_torch_import_is_start_up():
+    """With torch in the helper, a point only the one-point driver settles
+    (sqrt at 0) imports torch here: as start-up, as when torch was imported
+    first, not out of the chunk's budget. Two start-ups: the helper's first
+    answer, then that import."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE_LATE_TORCH],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=HANG_GUARD_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["agree", "undefined", "2", "True"]
