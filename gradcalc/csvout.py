@@ -86,21 +86,28 @@ def _rows(many: Many, start: int, stop: int) -> bytes:
     for partial in many.partials:
         floats += [getattr(partial, method)[where] for method in METHODS]
     # The numbers between line and status, row by row: one orjson call over
-    # the whole table ("[[a,b],[c,d]]"), cut at "],[". orjson writes a
-    # number that is not finite as null: those rows are written again.
+    # the whole table ("[[a,b],[c,d]]"), cut at each "[" (one byte, found by
+    # memchr: a cut at "],[" took twice as long) into "a,b],", "c,d],", ...
+    # The "]" left in each piece goes in one pass over the joined text. orjson
+    # writes a number that is not finite as null: those rows are written again.
     table = np.column_stack([np.asarray(c, dtype=np.float64) for c in floats])
-    middles = orjson.dumps(table, option=orjson.OPT_SERIALIZE_NUMPY)[2:-2].split(b"],[")
+    middles = orjson.dumps(table, option=orjson.OPT_SERIALIZE_NUMPY).split(b"[")
+    del middles[:2]
+    middles[-1] = middles[-1][:-1] + b","  # the last row's "]]" as the others' "],"
     for i in np.flatnonzero(~np.isfinite(table).all(axis=1)).tolist():
-        middles[i] = b",".join(numbers(table[i]))
-    statuses = [status.encode() for status in STATUSES]
-    # Interleaved by slice assignment, not a join per row: line, middle and
-    # status at places 0, 2 and 4 of every 6, ',' between and '\n' after.
-    cells = [b","] * (6 * count)
-    cells[0::6] = _integers(many.points.lines[where])
-    cells[2::6] = middles
-    cells[4::6] = [statuses[code] for code in many.codes[where].tolist()]
-    cells[5::6] = [b"\n"] * count
-    return b"".join(cells)
+        middles[i] = b",".join(numbers(table[i])) + b"],"
+    statuses = [status.encode() + b"\n" for status in STATUSES]
+    codes = many.codes[where]
+    # Interleaved by slice assignment, not a join per row: line, ",", the
+    # middle and "status\n" at places 0 to 3 of every 4.
+    cells = [b","] * (4 * count)
+    cells[0::4] = _integers(many.points.lines[where])
+    cells[2::4] = middles
+    if (codes == codes[0]).all():  # one verdict for the whole chunk, most often
+        cells[3::4] = [statuses[int(codes[0])]] * count
+    else:
+        cells[3::4] = [statuses[code] for code in codes.tolist()]
+    return b"".join(cells).replace(b"]", b"")
 
 
 def _integers(array: np.ndarray) -> list[bytes]:

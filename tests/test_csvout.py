@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import run_subprocess
 
-from gradcalc import csvout
+from gradcalc import batch, csvout
 
 POINTS = "x,y\n1,2\n\n0,0\n3,-1\n"  # a blank line: rows keep the input's line numbers
 
@@ -139,3 +139,45 @@ def test_numbers_round_trip_and_name_non_finite_values():
     text = [t.decode() for t in csvout.numbers(values)]
     assert text[3:6] == ["nan", "inf", "-inf"]
     assert [float(t) for t in text[:3] + text[6:]] == [0.1, -2.5e-300, 1e300, 3.0]
+
+
+def _many(lines, table, codes):
+    """A stand-in for batch.Many with one variable x and one partial: the
+    columns csvout.rows reads (x, f, then sympy, autograd, finite_difference)."""
+    from types import SimpleNamespace
+
+    partial = SimpleNamespace(
+        wrt=("x",), sympy=table[:, 2], autograd=table[:, 3], finite_difference=table[:, 4]
+    )
+    points = batch.Points(["x"], {"x": table[:, 0]}, lines)
+    return SimpleNamespace(
+        variables=["x"], points=points, value=table[:, 1], partials=[partial], codes=codes
+    )
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1000])
+@pytest.mark.parametrize("seed", range(4))
+def test_rows_are_each_row_s_cells_joined_whatever_the_pieces(chunk, seed):
+    """rows() cuts one orjson text of the whole table into rows: each row must
+    be its line, its numbers one by one (numbers(), the documented form) and
+    its status, with non-finite values in the first, a middle and the last
+    row, one verdict or several in a piece, and pieces of any size."""
+    from gradcalc.verdict import STATUSES
+
+    generator = np.random.default_rng(seed)
+    count = 11
+    table = generator.standard_normal((count, 5)) * 10.0 ** generator.integers(-30, 30, (count, 5))
+    table[0, 1], table[5, 4], table[count - 1, 2] = np.nan, np.inf, -np.inf
+    lines = np.arange(2, 2 + count) * (1 + seed)  # gaps between lines, as blank lines make
+    codes = np.zeros(count, dtype=np.uint8)
+    if seed % 2:
+        codes[generator.integers(0, count, 3)] = generator.integers(1, len(STATUSES), 3)
+    text = b"".join(csvout.rows(_many(lines, table, codes), chunk=chunk)).decode()
+    expected = "".join(
+        ",".join([str(line), *(t.decode() for t in csvout.numbers(row)), STATUSES[code]]) + "\n"
+        for line, row, code in zip(lines, table, codes)
+    )
+    assert text == expected
+    cells = [row[1:-1] for row in _table(text)]
+    read = np.array([[float(c) for c in row] for row in cells])
+    assert np.array_equal(read, table, equal_nan=True)  # every bit back
