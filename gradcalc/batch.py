@@ -13,12 +13,12 @@ import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from . import numeric, quickdiff, verdict
 from .errors import PointError
+from .helper import Later, answering, gradients
 from .parsing import Expression, as_expression
 from .pointsfile import CHUNK, Points
 from .verdict import STATUSES, Status
@@ -235,119 +235,6 @@ class _Plan:
         return _Chunk(self, chunk, 0, lambda: self.empty(points))
 
 
-class Tally:
-    """What a table of many points shows, gathered chunk by chunk in bounded
-    memory: the counts of each verdict, the first and last `keep` points and
-    the first `keep` reasons. `summary()` is a `Many` the table view reads as
-    it reads a whole one (its arrays answer only at the kept rows)."""
-
-    def __init__(self, keep: int) -> None:
-        self.keep, self.count = keep, 0
-        self.first: Any = None  # the first chunk's Many
-        self.found = np.zeros(len(STATUSES), dtype=np.int64)
-        self.rows: dict[int, dict[tuple, Any]] = {}  # index -> one row's values
-        self.reasons: dict = {}
-
-    def add(self, many: Many) -> None:
-        if self.first is None:
-            self.first = many
-        size = len(many.points)
-        self.found += np.bincount(many.codes, minlength=len(STATUSES))
-        wanted = list(range(min(size, max(0, self.keep - self.count))))
-        wanted += range(max(0, size - self.keep), size)
-        for i in sorted(set(wanted)):
-            self.rows[self.count + i] = _row(many, i)
-        for i in sorted(many.reasons):
-            if len(self.reasons) >= self.keep:
-                break
-            self.reasons[self.count + i] = many.reasons[i]
-        self.count += size
-        tail = self.count - self.keep
-        for index in [k for k in self.rows if self.keep <= k < tail]:
-            del self.rows[index]
-
-    def summary(self) -> Many:
-        first, rows, count = self.first, self.rows, self.count
-
-        def sampled(*key: Any) -> Any:  # stands where the view reads an array
-            return _Sampled(count, rows, key)
-
-        points = Points(
-            first.points.names,
-            {n: sampled("column", n) for n in first.points.names},
-            sampled("line"),
-        )
-        partials = [
-            PartialColumns(
-                wrt=p.wrt,
-                symbolic=p.symbolic,
-                sympy=sampled("partial", k, "sympy"),
-                autograd=sampled("partial", k, "autograd"),
-                finite_difference=sampled("partial", k, "finite_difference"),
-                finite_difference_error=sampled("partial", k, "finite_difference_error"),
-                agree=sampled("partial", k, "agree"),
-                finite_difference_checked=sampled("partial", k, "finite_difference_checked"),
-            )
-            for k, p in enumerate(first.partials)
-        ]
-        found = self.found
-        summary = _Summary(
-            first.expression,
-            first.variables,
-            first.wrt,
-            first.dtype,
-            first.order,
-            points,
-            sampled("value"),
-            partials,
-            sampled("code"),
-            dict(self.reasons),
-        )
-        summary.found = {STATUSES[i]: int(c) for i, c in enumerate(found) if c}
-        return summary
-
-
-def _row(many: Many, i: int) -> dict:
-    row: dict[tuple, Any] = {
-        ("line",): many.points.lines[i],
-        ("value",): many.value[i],
-        ("code",): many.codes[i],
-    }
-    for n in many.points.names:
-        row[("column", n)] = many.points.columns[n][i]
-    for k, p in enumerate(many.partials):
-        for key in (
-            "sympy",
-            "autograd",
-            "finite_difference",
-            "finite_difference_error",
-            "agree",
-            "finite_difference_checked",
-        ):
-            row[("partial", k, key)] = getattr(p, key)[i]
-    return row
-
-
-class _Sampled:
-    """An array of `length` entries that answers only at the kept rows."""
-
-    def __init__(self, length: int, rows: dict, key: tuple) -> None:
-        self.length, self.rows, self.key = length, rows, key
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> Any:
-        return self.rows[int(index) % self.length if index < 0 else int(index)][self.key]
-
-
-class _Summary(Many):
-    found: dict
-
-    def counts(self) -> dict:
-        return self.found
-
-
 class _Chunk:
     """One chunk of points ({name: (size, 1) array}) answered into `result`
     from its index `start`, with what `plan` built once for every chunk: made,
@@ -359,8 +246,6 @@ class _Chunk:
     def __init__(
         self, plan: _Plan, points: dict[str, np.ndarray], start: int, result: Callable[[], Many]
     ) -> None:
-        from .helper import Later, gradients
-
         # The `Many` written into is made by `finish` (`result()`): a chunk
         # prepared ahead holds only what it computed.
         self.plan, self.points, self.start, self.made = plan, points, start, result
@@ -370,8 +255,9 @@ class _Chunk:
         values, self.undefined = self._forward()
         columns = {n: v[:, 0] for n, v in points.items()}
         self.grads = Later(gradients, expr, columns, wanted, plan.dtype)
-        frozen = numeric.detached_values(expr, points)
-        self.estimates = self._estimates(frozen, values)
+        self.frozen = frozen = numeric.detached_values(expr, points)
+        self.quick = self._quick(frozen, values)
+        self.references = self._references()
         self.names = sorted({n for w in wanted for n in w})
         shapes: dict = {n: None for n in points}
         self.kinks = numeric.find_kinks(expr, points, values, frozen, self.names, shapes)
@@ -380,8 +266,8 @@ class _Chunk:
             self.suspects |= mask
 
     def ready(self) -> bool:
-        """Are autograd's values there (finish would not wait)?"""
-        return self.grads.ready()
+        """Are autograd's values and the quick pass there (finish would not wait)?"""
+        return self.grads.ready() and self.quick.ready()
 
     def finish(self) -> Many:
         plan, wanted, kinks = self.plan, self.plan.wanted, self.kinks
@@ -389,7 +275,7 @@ class _Chunk:
         result.value[self.where] = self.value
         for i, why in self.undefined_at.items():
             result.undefined_at[self.start + i] = why
-        methods = self._methods(self.grads.result())
+        methods = self._methods(self.grads.result(), self._estimates())
         checks = [verdict.weigh(m, plan.dtype, len(wanted[0])) for m in methods]
         kink = np.zeros(self.size, dtype=bool)
         kink[list(kinks)] = True
@@ -426,21 +312,37 @@ class _Chunk:
         self.value = values[id(expr.root)].sum(axis=-1)
         return values, undefined
 
-    def _estimates(self, frozen: dict, values: dict) -> list[tuple]:
-        """SymPy's and finite differences' values of each derivative wanted:
-        (reference, estimates, error estimates, clean)."""
+    def _quick(self, frozen: dict, values: dict) -> Later:
+        """The quick pass of each first derivative (quickdiff): asked of the
+        helper process once it answers (its core is idle while this one
+        reads and prepares the next chunks), else done here at once."""
+        names = [w[0] for w in self.plan.wanted if len(w) == 1]
+        args = (quickdiff.quick_differences, self.plan.expr, self.points, names)
+        return Later(*args) if names and answering() else Later.now(*args, frozen, values)
+
+    def _references(self) -> list[np.ndarray]:
+        """SymPy's value of each derivative wanted, at every point."""
         from .cas import sympy_engine as symbolic
 
         plan, size = self.plan, self.size
         arrays = {plan.symbols[n]: v[:, 0] for n, v in self.points.items()}
-        found = []
         with np.errstate(all="ignore"):
-            for w, d in zip(plan.wanted, plan.derivatives):
-                reference = np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
-                found.append((reference, *self._differences(w, reference, frozen, values)))
-        return found
+            return [
+                np.broadcast_to(symbolic.evaluate_numpy(d, arrays), (size,))
+                for d in plan.derivatives
+            ]
 
-    def _methods(self, grads: list[np.ndarray]) -> list[verdict.Methods]:
+    def _estimates(self) -> list[tuple]:
+        """SymPy's and finite differences' values of each derivative wanted:
+        (reference, estimates, error estimates, clean)."""
+        quick = iter(self.quick.result())
+        with np.errstate(all="ignore"):
+            return [
+                (reference, *self._differences(w, reference, quick))
+                for w, reference in zip(self.plan.wanted, self.references)
+            ]
+
+    def _methods(self, grads: list[np.ndarray], estimates: list[tuple]) -> list[verdict.Methods]:
         """The three methods' values of each derivative wanted, side by side."""
         size = self.size
         return [
@@ -453,30 +355,27 @@ class _Chunk:
                 fd_checked=clean.reshape(size, 1),
                 order=len(w),
             )
-            for w, grad, (reference, fd, fd_error, clean) in zip(
-                self.plan.wanted, grads, self.estimates
-            )
+            for w, grad, (reference, fd, fd_error, clean) in zip(self.plan.wanted, grads, estimates)
         ]
 
     def _differences(
-        self, wrt: tuple, reference: np.ndarray, frozen: dict, values: dict
+        self, wrt: tuple, reference: np.ndarray, quick: Iterator[tuple]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Finite differences of one derivative at every point: (estimates,
-        error estimates, clean). A first derivative takes the quick pass
-        first (the base step alone, 6 evaluations of f a point), which
-        settles every point where it confirms the reference tightly
-        (`verdict.confirms_alone`); the rest, and higher orders, take the
-        full stencil at BATCH_STEP_FACTORS with its kink, pole and rounding
-        checks, as they always did. `values`: every node's value at the
-        points (from `_forward`)."""
-        expr, points, size = self.plan.expr, self.points, self.size
+        error estimates, clean). A first derivative has had the quick pass
+        (`quick`: the next of its estimates and errors; the base step alone,
+        6 evaluations of f a point), which settles every point where it
+        confirms the reference tightly (`verdict.confirms_alone`); the rest,
+        and higher orders, take the full stencil at BATCH_STEP_FACTORS with
+        its kink, pole and rounding checks, as they always did."""
+        expr, points, size, frozen = self.plan.expr, self.points, self.size, self.frozen
         partial = tuple((n, 0) for n in wrt)
         if len(wrt) > 1:
             ((fd, error, clean),) = numeric.finite_difference(
                 expr, points, [partial], frozen, BATCH_STEP_FACTORS
             )
             return fd, error, clean
-        fd, error = quickdiff.quick_difference(expr, points, wrt[0], frozen, values)
+        fd, error = next(quick)
         clean = np.ones(size, dtype=bool)
         rest = np.flatnonzero(~verdict.confirms_alone(fd, error, reference, 1))
         if rest.size:
@@ -588,7 +487,6 @@ def worst_status(result: Many | dict[str, int]) -> str:
 __all__ = [
     "STATUSES",
     "Many",
-    "Tally",
     "differentiate_many",
     "differentiate_stream",
     "worst_status",

@@ -57,6 +57,13 @@ def running() -> bool:
     return "pool" in _helper
 
 
+def answering() -> bool:
+    """Is there a helper that has answered already (torch imported there)?
+    Work it may take or leave (the finite differences' quick pass) is asked
+    of it only then: before, this process would wait for it."""
+    return "pool" in _helper and "ready" in _helper
+
+
 def stop() -> None:
     """Let the helper go, if there is one: it ends once it is done with what
     it is doing (an error found before any chunk is not held up by torch's
@@ -107,6 +114,14 @@ class Later:
         if self.future is None:
             self.value, self.done = function(*args), True
 
+    @classmethod
+    def now(cls, function: Callable[..., Any], *args: Any) -> Later:
+        """`function(*args)` done here, at once, whether or not there is a helper."""
+        done = cls.__new__(cls)
+        done.function, done.args, done.future = function, args, None
+        done.value, done.done = function(*args), True
+        return done
+
     def ready(self) -> bool:
         """Would `result()` not wait?"""
         return self.done or (self.future is not None and self.future.done())
@@ -144,4 +159,4 @@ def gradients(
     return [grad.double().numpy(force=True) for grad in found]
 
 
-__all__ = ["Later", "gradients", "running", "start", "stop", "stopped"]
+__all__ = ["Later", "answering", "gradients", "running", "start", "stop", "stopped"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluation import EPS, evaluate, rounding_noise
+from .evaluation import EPS, detached_values, evaluate, rounding_noise
 from .numeric import FORCED_STEP, WEIGHTS, step_limits
 from .parsing import Expression
 
@@ -74,3 +74,21 @@ def quick_difference(
         usable = np.isfinite(error) & np.isfinite(estimate) & ~(floor > FORCED_STEP * asked)
         usable &= ~cancels
     return estimate, np.where(usable, error, np.inf)
+
+
+def quick_differences(
+    expr: Expression,
+    point: dict,
+    names: list[str],
+    frozen: dict | None = None,
+    known: dict | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`quick_difference` for each of `names`, at every point of a batch;
+    the detached values (`frozen`) and every node's values (`known`) are
+    computed here unless given: the helper process is asked this with the
+    points alone (helper.Later), and computes the same numbers."""
+    if frozen is None:
+        frozen = detached_values(expr, point)
+    if known is None:
+        known = evaluate(expr, point, keep=True)
+    return [quick_difference(expr, point, name, frozen, known) for name in names]

@@ -217,3 +217,75 @@ def test_the_one_point_drivers_late_torch_import_is_start_up():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["agree", "undefined", "2", "True"]
+
+
+QUICK_PROBE = """
+import json, sys
+import numpy as np
+from gradcalc import batch, helper
+from gradcalc.parsing import parse
+from gradcalc.pointsfile import Points
+
+helper.start(1000)
+# The helper answers once (torch imported there): it is asked the quick pass from now on.
+helper.Later(helper.gradients, parse("x"), {"x": np.ones(3)}, [("x",)], "float64").result()
+asked = []
+
+
+class Counting(helper.Later):  # what is asked of the helper (Later.now is not)
+    def __init__(self, function, *args):
+        asked.append(function.__name__)
+        super().__init__(function, *args)
+
+
+batch.Later = Counting
+EXPRESSION = "abs(x - 0.5)*y + 1/(x - 1) + x*detach(sin(x))"
+
+
+def chunks():
+    rng = np.random.default_rng(7)
+    for start in (0, 1000, 2000):
+        x, y = rng.uniform(-2, 2, 1000), rng.uniform(-1, 1, 1000)
+        x[[3, 500]] = [0.5, 1.0]  # the kink of abs, the pole
+        yield Points(["x", "y"], {"x": x, "y": y}, np.arange(start, start + 1000) + 2)
+
+
+def answered():
+    found = []
+    for many in batch.differentiate_stream(EXPRESSION, chunks()):
+        columns = [many.value, many.codes.astype(float)]
+        for p in many.partials:
+            columns += [p.sympy, p.autograd, p.finite_difference, p.finite_difference_error]
+            columns += [p.agree.astype(float), p.finite_difference_checked.astype(float)]
+        found.append([c.tolist() for c in columns] + [repr(sorted(many.reasons.items()))])
+    return found
+
+
+apart = answered()
+asked_apart, asked[:] = list(asked), []
+helper.stop()
+here = answered()
+same = json.dumps(apart) == json.dumps(here)  # (NaN where f is undefined: compared as text)
+print(json.dumps({"same": same, "apart": asked_apart, "here": asked}))
+"""
+
+
+def test_the_quick_pass_asked_of_the_helper_gives_the_numbers_of_the_pass_here():
+    """Once the helper answers, each chunk's quick pass of the finite
+    differences (quickdiff) is asked of it, its detached and node values
+    computed there: every column, verdict and reason is what the pass in
+    this process gives, bit for bit (kink, pole and detach included)."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", QUICK_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=HANG_GUARD_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["apart"] == ["gradients", "quick_differences"] * 3
+    assert seen["here"] == ["gradients"] * 3  # no helper: Later computes at once, the quick pass too
+    assert seen["same"] is True

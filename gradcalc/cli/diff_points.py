@@ -84,7 +84,7 @@ def _write_answers(
     chunk by chunk as each is answered (to stdout, or to `output` whole or not
     at all), or ("text") a table of the first and last points once all are;
     returns the count of each verdict."""
-    from .. import batch, budget
+    from .. import budget
 
     if form == "parquet":
         from ..tableout import parquet_file
@@ -101,8 +101,9 @@ def _write_answers(
         with replacing(output, force) as temporary, open(temporary, "ab") as file:
             return _each(answers, progress, *_text_writer(form, file, temporary))
     from ..render.many import HEAD, view
+    from ..tally import Tally
 
-    tally = batch.Tally(HEAD)
+    tally = Tally(HEAD)
     for many in answers:
         tally.add(many)
         if progress is not None:
