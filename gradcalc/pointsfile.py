@@ -54,13 +54,37 @@ _PLAIN_CSV = re.compile(rb"[0-9eE.+\-, \t\n]*")  # every field a plain number, m
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
-# A block of lines as `_blocks` reads them: (the number of the first line,
-# the lines), or (None, []) where the input pauses.
-Block = tuple[int | None, list[bytes]]
-# Lines `_batches` gathers for one chunk: (their numbers, the lines, whether
-# the input paused after them).
-Batch = tuple[list[int], list[bytes], bool]
+# A block as `_blocks` reads it: (the number of its first line, its complete
+# lines, each ending "\n", how many), or (None, b"", 0) where the input pauses.
+Block = tuple[int | None, bytes, int]
 Waiting = Callable[[], AbstractContextManager[object]]
+
+
+@dataclass
+class _Run:
+    """Non-blank lines of one block, in a row: their numbers and the lines, or,
+    when `table` is set, the lines already read (a row a line, a column a
+    name), their bytes then being `block`'s lines from its line `at` on."""
+
+    numbers: Sequence[int]  # a range where no blank line was left out
+    lines: Sequence[bytes] = ()
+    table: np.ndarray | None = None
+    block: bytes = b""
+    at: int = 0
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def cut(self, start: int, stop: int) -> _Run:
+        rows = None if self.table is None else self.table[start:stop]
+        lines = self.lines[start:stop]
+        return _Run(self.numbers[start:stop], lines, rows, self.block, self.at + start)
+
+    def text(self) -> Sequence[bytes]:
+        """The lines as bytes (a table's split again from its block)."""
+        if self.table is None:
+            return self.lines
+        return _split(self.block)[self.at : self.at + len(self)]
 
 
 def read_chunks(
@@ -84,9 +108,8 @@ def read_chunks(
     if kind is None:
         kind = "jsonl" if header[1].lstrip(_ASCII_BLANK).startswith(b"{") else "csv"
     if kind == "jsonl":
-        yield from _json_chunks(
-            itertools.chain([(header[0], [header[1]])], remaining), source, size
-        )
+        first = _Run([header[0]], [header[1]])
+        yield from _json_chunks(itertools.chain([first], _runs(remaining, 0)), source, size)
     else:
         yield from _csv_chunks(header, remaining, source, size)
 
@@ -94,20 +117,26 @@ def read_chunks(
 def _first_line(blocks: Iterator[Block], source: str) -> tuple[tuple[int, bytes], Block]:
     """The first line that is not blank, (number, line), and the rest of its
     block; `blocks` goes on after that block."""
-    for first, lines in blocks:
+    for first, data, count in blocks:
         if first is None:
             continue
-        for i, line in enumerate(lines):
+        start = 0
+        for i in range(count):
+            end = data.index(b"\n", start)
+            line = data[start:end].removesuffix(b"\r")
+            start = end + 1
             if line.strip(_ASCII_BLANK):
-                return (first + i, line), (first + i + 1, lines[i + 1 :])
+                return (first + i, line), (first + i + 1, data[start:], count - i - 1)
     raise PointError(f"{source}: no points")
 
 
 def _blocks(stream: BinaryIO, source: str, waiting: Waiting | None) -> Iterator[Block]:
-    """(number of the first line, [lines]) for each block read, and (None,
-    []) after the last complete line of what has arrived so far: "the input
-    pauses here". Whole blocks, not a line at a time: a million lines are
-    split and numbered by a few calls, not a million."""
+    """(number of the first line, the lines, how many) for each block read:
+    its complete lines, each ending "\\n" (a last line without one is given
+    it); and (None, b"", 0) after the last complete line of what has arrived
+    so far: "the input pauses here". Whole blocks, not a line at a time: a
+    million lines are counted by a few calls, and often read as numbers by a
+    few more (`_runs`), never split into a million objects."""
     import select
 
     fd = _fileno(stream)
@@ -122,26 +151,26 @@ def _blocks(stream: BinaryIO, source: str, waiting: Waiting | None) -> Iterator[
                 raise PointError(f"{source}: cannot read {where}: {reason}") from None
         if not block:
             break
-        data = pending + block
-        *complete, pending = data.split(b"\n")
+        data = pending + block if pending else bytes(block)
+        end = data.rfind(b"\n") + 1
+        complete, pending = data[:end], data[end:]
+        count = int(np.count_nonzero(np.frombuffer(complete, np.uint8) == ord("\n")))
         if len(pending) > MAX_LINE:  # /dev/zero, a binary file: no line ends
             raise TooLargeError(
-                f"{source} line {number + len(complete) + 1}: longer than "
+                f"{source} line {number + count + 1}: longer than "
                 f"{MAX_LINE:,} bytes without ending; a point is one short line"
             )
-        if complete:
+        if count:
             if number == 0:  # a byte-order mark may open the first line
-                complete[0] = complete[0].removeprefix(_BOM)
-            if b"\r" in data:
-                complete = [line[:-1] if line.endswith(b"\r") else line for line in complete]
-            yield number + 1, complete
-            number += len(complete)
+                complete = complete.removeprefix(_BOM)
+            yield number + 1, complete, count
+            number += count
         if fd is not None and not select.select([fd], [], [], PAUSE_SECONDS)[0]:
-            yield None, []  # the input pauses: answer what is here
+            yield None, b"", 0  # the input pauses: answer what is here
     if pending:
         if number == 0:
             pending = pending.removeprefix(_BOM)
-        yield number + 1, [pending.removesuffix(b"\r")]
+        yield number + 1, pending + b"\n", 1
 
 
 def _fileno(stream: BinaryIO) -> int | None:
@@ -158,108 +187,212 @@ def _text(line: bytes, number: int, source: str) -> str:
         raise PointError(f"{source} line {number}: not UTF-8 text") from None
 
 
-def _batches(blocks: Iterable[Block], size: int) -> Iterator[Batch]:
-    """(numbers, lines, paused) of up to `size` non-blank lines from
-    `_blocks`, cut early where the input pauses; `paused` also marks a full
-    batch the input paused after (it is then answered before more is read)."""
-    numbers: list[int] = []
-    lines: list[bytes] = []
-    full: Batch | None = None  # full at its block's end: does the input pause next?
-    for first, block in blocks:
-        if full is not None:
-            yield full[0], full[1], first is None
-            full = None
+def _split(data: bytes) -> list[bytes]:
+    """A block's lines, each without its "\\n" and a "\\r" before it."""
+    lines = data.split(b"\n")
+    lines.pop()  # after the last "\n"
+    if b"\r" in data:
+        lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    return lines
+
+
+def _runs(blocks: Iterable[Block], columns: int) -> Iterator[_Run | None]:
+    """A run of each block's non-blank lines, None where the input pauses. A
+    block whose every line is a plain CSV row of `columns` numbers (0: none
+    is) is read as a table at once; any other is split into lines, blank ones
+    left out, and read line by line by the chunk it falls in."""
+    for first, data, count in blocks:
         if first is None:
-            if lines:
-                yield numbers, lines, True
-                numbers, lines = [], []
+            yield None
             continue
-        numbered: Sequence[int] = range(first, first + len(block))
-        if block and min(block)[:1] in (b"", b" ", b"\t"):  # a blank line, perhaps
-            kept = [(n, line) for n, line in zip(numbered, block) if line.strip(_ASCII_BLANK)]
-            numbered, block = [n for n, _ in kept], [line for _, line in kept]
+        table = _plain_table(data, count, columns) if columns and count else None
+        if table is not None:
+            yield _Run(range(first, first + count), table=table, block=data)
+            continue
+        lines = _split(data)
+        numbered: Sequence[int] = range(first, first + len(lines))
+        if lines and min(lines)[:1] <= b" ":  # a blank line, perhaps
+            kept = [(n, line) for n, line in zip(numbered, lines) if line.strip(_ASCII_BLANK)]
+            numbered, lines = [n for n, _ in kept], [line for _, line in kept]
+        yield _Run(numbered, lines)
+
+
+# A block's bytes made a JSON array's: those of plain numbers and commas stay,
+# "\n" becomes a comma, any other byte "#", which no number holds.
+_AS_JSON = bytes(c if c in b"0123456789eE.+-," else b","[0] if c == 10 else 35 for c in range(256))
+
+
+def _plain_table(data: bytes, count: int, columns: int) -> np.ndarray | None:
+    """The `count` lines of a block as a table, when each is `columns` plain
+    decimals separated by commas and nothing else: no blank line, no space,
+    no "\\r" but one ending a line. Else None: they are read line by line."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")  # a "\r" left in a line makes it not plain
+    if not _fields_match(data, columns):
+        return None
+    text = bytearray(b"[")
+    text += data.translate(_AS_JSON)
+    text[-1] = ord("]")  # for the comma that was the last line's "\n"
+    if b"#" in text:
+        return None
+    try:
+        flat = _plain_numbers(text)
+    except ValueError:  # a blank line, or a field that is not a number
+        return None
+    return flat.reshape(count, columns) if flat.size == count * columns else None
+
+
+def _fields_match(data: bytes, columns: int) -> bool:
+    """Whether each line of a block has `columns` - 1 commas."""
+    if columns == 1:
+        return b"," not in data
+    byte = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(byte == ord("\n"))
+    commas = np.flatnonzero(byte == ord(","))
+    if len(commas) != len(ends) * (columns - 1):
+        return False
+    # The commas in order, columns - 1 a line: each line's between its ends.
+    each = commas.reshape(len(ends), columns - 1)
+    starts = np.concatenate(([-1], ends[:-1]))
+    return bool((each[:, 0] > starts).all() and (each[:, -1] < ends).all())
+
+
+def _batches(runs: Iterable[_Run | None], size: int) -> Iterator[tuple[list[_Run], bool]]:
+    """(runs, paused): runs of up to `size` lines in all from `_runs`, cut
+    early where the input pauses; `paused` also marks a full batch the input paused after (it
+    is then answered before more is read)."""
+    taken: list[_Run] = []
+    held = 0  # lines in `taken`
+    full: list[_Run] | None = None  # full at its block's end: does the input pause next?
+    for run in runs:
+        if full is not None:
+            yield full, run is None
+            full = None
+        if run is None:
+            if taken:
+                yield taken, True
+                taken, held = [], 0
+            continue
         start = 0
-        while start < len(block):
-            take = size - len(lines)
-            lines.extend(block[start : start + take])
-            numbers.extend(numbered[start : start + take])
+        while start < len(run):
+            take = min(size - held, len(run) - start)
+            taken.append(run if take == len(run) else run.cut(start, start + take))
+            held += take
             start += take
-            if len(lines) >= size:
-                if start >= len(block):
-                    full = (numbers, lines, False)
+            if held >= size:
+                if start >= len(run):
+                    full = taken
                 else:
-                    yield numbers, lines, False
-                numbers, lines = [], []
+                    yield taken, False
+                taken, held = [], 0
     if full is not None:
-        yield full
-    if lines:
-        yield numbers, lines, False
+        yield full, False
+    if taken:
+        yield taken, False
+
+
+def _flat(runs: list[_Run]) -> tuple[list[int], list[bytes]]:
+    """The numbers and the lines of a batch's runs, as lists."""
+    numbers = list(itertools.chain.from_iterable(run.numbers for run in runs))
+    return numbers, list(itertools.chain.from_iterable(run.text() for run in runs))
 
 
 def _csv_chunks(
-    header: tuple[int, bytes], lines: Iterable[Block], source: str, size: int
+    header: tuple[int, bytes], blocks: Iterable[Block], source: str, size: int
 ) -> Iterator[Points]:
     number, text = header
     names = [name.strip(" \t") for name in _text(text, number, source).split(",")]
     _check_names(names, source, number)
     answered = False
-    for batch in _batches(lines, size):
+    for runs, paused in _batches(_runs(blocks, len(names)), size):
         answered = True
         try:
-            points = _csv_table(batch, names, source)
+            points = _tables(runs, names)
+            if points is None:
+                points = _csv_table(*_flat(runs), names, source)
         except PointError:
             # The lines before the first bad one are answered first, as a
             # columnar file's rows are; then the first bad line's error.
-            good, error = _csv_until_bad(batch, names, source)
+            good, error = _csv_until_bad(*_flat(runs), names, source)
             if len(good):
                 yield good
             raise error from None
-        points.paused = batch[2]
+        points.paused = paused
         yield points
     if not answered:
         raise PointError(f"{source}: a header but no points")
 
 
-def _csv_table(batch: Batch, names: list[str], source: str) -> Points:
-    numbers, lines = np.array(batch[0]), batch[1]
-    body = b",".join(lines)
+def _tables(runs: list[_Run], names: list[str]) -> Points | None:
+    """The points of a batch of runs read as tables, all finite; else None
+    (then its lines are read, and name what is wrong)."""
+    tables = []
+    for run in runs:
+        if run.table is None:
+            return None
+        tables.append(run.table)
+    table = tables[0] if len(tables) == 1 else np.concatenate(tables)
+    if not np.isfinite(table).all():
+        return None
+    numbers = [np.arange(run.numbers[0], run.numbers[-1] + 1, dtype=np.int64) for run in runs]
+    lines = numbers[0] if len(numbers) == 1 else np.concatenate(numbers)
+    return Points(names, {name: table[:, j].copy() for j, name in enumerate(names)}, lines)
+
+
+def _csv_table(numbers: list[int], lines: list[bytes], names: list[str], source: str) -> Points:
+    body, k = b",".join(lines), len(names)
     table = None
-    if _PLAIN_CSV.fullmatch(body):  # fast path: every field a plain number
-        try:
-            flat = _plain_numbers(body)
-            if flat.size == len(lines) * len(names):
-                table = flat.reshape(len(lines), len(names))
+    # Each line k - 1 commas (with one column, the number of values says so).
+    if _PLAIN_CSV.fullmatch(body) and (k == 1 or all(n.count(b",") == k - 1 for n in lines)):
+        try:  # fast path: every field a plain number
+            flat = _plain_numbers(b"[" + body + b"]")
+            if flat.size == len(lines) * k:
+                table = flat.reshape(len(lines), k)
         except ValueError:
             pass
     if table is None:
-        table = _csv_slow(batch, names, source)
+        table = _csv_slow(numbers, lines, names, source)
     check_finite(table, numbers, names, source)
-    return Points(names, {name: table[:, j].copy() for j, name in enumerate(names)}, numbers)
+    columns = {name: table[:, j].copy() for j, name in enumerate(names)}
+    return Points(names, columns, np.array(numbers, dtype=np.int64))
 
 
-# An integer -0 (no digit, point or exponent after it): JSON reads it as 0,
-# without its sign.
-_MINUS_ZERO = re.compile(rb"-0+(?![0-9.eE])")
+# Bytes that may follow the digit of an integer -0 in a number ("-0.5", "-0e1", "-01").
+_IN_A_NUMBER = np.isin(np.arange(256), list(b"0123456789.eE"))
 
 
-def _plain_numbers(body: bytes) -> np.ndarray:
-    """Comma-separated plain decimals as float64. orjson's JSON parser reads
-    them five times faster than numpy's parse of each (3 against 15 ms for
-    50,000), correctly rounded as float() is (checked in tests/test_batch.py);
-    what is not JSON's number syntax (1., .5, +1, 007) is left to numpy."""
+def _plain_numbers(text: bytes | bytearray) -> np.ndarray:
+    """A JSON array of plain decimals, b"[1,-2.5]", as float64. orjson's JSON
+    parser reads them five times faster than numpy's parse of each (3 against
+    15 ms for 50,000), correctly rounded as float() is (checked in
+    tests/test_batch.py); what is not JSON's number syntax (1., .5, +1, 007)
+    is left to numpy, and so is an integer -0, which JSON reads as 0."""
     import orjson
 
-    if not _MINUS_ZERO.search(body):
-        try:
-            return np.array(orjson.loads(b"[" + body + b"]"), dtype=np.float64)
-        except orjson.JSONDecodeError:
-            pass  # numpy reads it, or says which field is not a number
-    return np.array(body.split(b","), dtype=np.float64)
+    try:
+        values = orjson.loads(text)
+        flat = np.fromiter(values, np.float64, len(values))
+        if flat.all() or not _minus_zero(text):  # a 0 read: was it "-0"?
+            return flat
+    except orjson.JSONDecodeError:
+        pass  # numpy reads it, or says which field is not a number
+    fields = bytes(text[1:-1]).split(b",")
+    if b"" in fields:  # a blank line: a line-by-line reading names it
+        raise ValueError("an empty field")
+    return np.array(fields, dtype=np.float64)
 
 
-def _csv_slow(batch: Batch, names: list[str], source: str) -> np.ndarray:
+def _minus_zero(text: bytes | bytearray) -> bool:
+    """Whether a JSON array of numbers holds an integer -0: "-0" followed by
+    no byte of a number (a "-00" JSON does not read)."""
+    byte = np.frombuffer(text, np.uint8)
+    after = np.flatnonzero((byte[:-2] == ord("-")) & (byte[1:-1] == ord("0"))) + 2
+    return not _IN_A_NUMBER[byte[after]].all()
+
+
+def _csv_slow(numbers: list[int], lines: list[bytes], names: list[str], source: str) -> np.ndarray:
     """Line by line, to name the first bad line."""
-    rows = [_csv_row(line, number, names, source) for number, line in zip(batch[0], batch[1])]
+    rows = [_csv_row(line, number, names, source) for number, line in zip(numbers, lines)]
     return np.array(rows, dtype=np.float64)
 
 
@@ -272,16 +405,18 @@ def _csv_row(line: bytes, number: int, names: list[str], source: str) -> list[fl
     return [_csv_number(text, name, number, source) for name, text in zip(names, fields)]
 
 
-def _csv_until_bad(batch: Batch, names: list[str], source: str) -> tuple[Points, PointError]:
+def _csv_until_bad(
+    numbers: list[int], lines: list[bytes], names: list[str], source: str
+) -> tuple[Points, PointError]:
     """The points of a chunk's lines before its first bad line (one that does
     not read, or holds a number that is not finite), and that line's error."""
     rows: list[list[float]] = []
-    for number, line in zip(batch[0], batch[1]):
+    for number, line in zip(numbers, lines):
         try:
             row = _csv_row(line, number, names, source)
             _finite_row(row, number, names, source)
         except PointError as error:
-            return _prefix(rows, batch[0], names), error
+            return _prefix(rows, numbers, names), error
         rows.append(row)
     raise AssertionError("a chunk that failed to read has a bad line")
 
@@ -321,11 +456,12 @@ def _cut(text: str) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-def _json_chunks(lines: Iterable[Block], source: str, size: int) -> Iterator[Points]:
+def _json_chunks(runs: Iterable[_Run | None], source: str, size: int) -> Iterator[Points]:
     names: list[str] = []
-    for batch in _batches(lines, size):
+    for batch, paused in _batches(runs, size):
+        numbers, lines = _flat(batch)
         rows: list[list[float]] = []
-        for number, line in zip(batch[0], batch[1]):
+        for number, line in zip(numbers, lines):
             try:
                 if not names:
                     names = _json_names(line, number, source)
@@ -335,11 +471,11 @@ def _json_chunks(lines: Iterable[Block], source: str, size: int) -> Iterator[Poi
                 # The lines before the first bad one are answered first, as
                 # a columnar file's rows are; then its error.
                 if rows:
-                    yield _prefix(rows, batch[0], names)
+                    yield _prefix(rows, numbers, names)
                 raise error from None
             rows.append(row)
-        points = _prefix(rows, batch[0], names)
-        points.paused = batch[2]
+        points = _prefix(rows, numbers, names)
+        points.paused = paused
         yield points
 
 
