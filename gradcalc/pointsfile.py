@@ -217,18 +217,18 @@ def _runs(blocks: Iterable[Block], columns: int) -> Iterator[_Run | None]:
         yield _Run(numbered, lines)
 
 
-# A block's bytes made a JSON array's: those of plain numbers and commas stay,
-# "\n" becomes a comma, any other byte "#", which no number holds.
-_AS_JSON = bytes(c if c in b"0123456789eE.+-," else b","[0] if c == 10 else 35 for c in range(256))
+# A block's bytes made a JSON array's: those of numbers, commas and blanks stay
+# (JSON skips blanks around a number, as CSV does), "\n" becomes a comma, "\r"
+# (before one) a space, any other byte "#", which no number holds.
+_KEPT = b"0123456789eE.+-, \t"
+_AS_JSON = bytes(c if c in _KEPT else {10: 44, 13: 32}.get(c, 35) for c in range(256))
 
 
 def _plain_table(data: bytes, count: int, columns: int) -> np.ndarray | None:
     """The `count` lines of a block as a table, when each is `columns` plain
-    decimals separated by commas and nothing else: no blank line, no space,
-    no "\\r" but one ending a line. Else None: they are read line by line."""
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")  # a "\r" left in a line makes it not plain
-    if not _fields_match(data, columns):
+    decimals separated by commas, with blanks around them or not, no line
+    blank, "\\r\\n" or "\\n" ending each. Else None: read them line by line."""
+    if not _fields_match(data, count, columns) or not _crlf_only(data):
         return None
     text = bytearray(b"[")
     text += data.translate(_AS_JSON)
@@ -242,25 +242,29 @@ def _plain_table(data: bytes, count: int, columns: int) -> np.ndarray | None:
     return flat.reshape(count, columns) if flat.size == count * columns else None
 
 
-def _fields_match(data: bytes, columns: int) -> bool:
-    """Whether each line of a block has `columns` - 1 commas."""
+_NOT_SEPARATORS = bytes(c for c in range(256) if c not in b",\n")
+
+
+def _fields_match(data: bytes, count: int, columns: int) -> bool:
+    """Whether each of a block's `count` lines has `columns` - 1 commas."""
     if columns == 1:
         return b"," not in data
+    return data.translate(None, _NOT_SEPARATORS) == (b"," * (columns - 1) + b"\n") * count
+
+
+def _crlf_only(data: bytes) -> bool:
+    """Whether every "\\r" of a block ends a line (as its last byte, "\\n", does)."""
+    if b"\r" not in data:
+        return True
     byte = np.frombuffer(data, np.uint8)
-    ends = np.flatnonzero(byte == ord("\n"))
-    commas = np.flatnonzero(byte == ord(","))
-    if len(commas) != len(ends) * (columns - 1):
-        return False
-    # The commas in order, columns - 1 a line: each line's between its ends.
-    each = commas.reshape(len(ends), columns - 1)
-    starts = np.concatenate(([-1], ends[:-1]))
-    return bool((each[:, 0] > starts).all() and (each[:, -1] < ends).all())
+    returns = byte[:-1] == ord("\r")
+    return np.array_equal(returns, returns & (byte[1:] == ord("\n")))
 
 
 def _batches(runs: Iterable[_Run | None], size: int) -> Iterator[tuple[list[_Run], bool]]:
     """(runs, paused): runs of up to `size` lines in all from `_runs`, cut
-    early where the input pauses; `paused` also marks a full batch the input paused after (it
-    is then answered before more is read)."""
+    early where the input pauses; `paused` also marks a full batch the input
+    paused after (it is then answered before more is read)."""
     taken: list[_Run] = []
     held = 0  # lines in `taken`
     full: list[_Run] | None = None  # full at its block's end: does the input pause next?
@@ -334,9 +338,9 @@ def _tables(runs: list[_Run], names: list[str]) -> Points | None:
     table = tables[0] if len(tables) == 1 else np.concatenate(tables)
     if not np.isfinite(table).all():
         return None
-    numbers = [np.arange(run.numbers[0], run.numbers[-1] + 1, dtype=np.int64) for run in runs]
-    lines = numbers[0] if len(numbers) == 1 else np.concatenate(numbers)
-    return Points(names, {name: table[:, j].copy() for j, name in enumerate(names)}, lines)
+    lines = [np.arange(r.numbers[0], r.numbers[-1] + 1, dtype=np.int64) for r in runs]
+    columns = {name: table[:, j].copy() for j, name in enumerate(names)}
+    return Points(names, columns, np.concatenate(lines))
 
 
 def _csv_table(numbers: list[int], lines: list[bytes], names: list[str], source: str) -> Points:
@@ -362,11 +366,10 @@ _IN_A_NUMBER = np.isin(np.arange(256), list(b"0123456789.eE"))
 
 
 def _plain_numbers(text: bytes | bytearray) -> np.ndarray:
-    """A JSON array of plain decimals, b"[1,-2.5]", as float64. orjson's JSON
-    parser reads them five times faster than numpy's parse of each (3 against
-    15 ms for 50,000), correctly rounded as float() is (checked in
-    tests/test_batch.py); what is not JSON's number syntax (1., .5, +1, 007)
-    is left to numpy, and so is an integer -0, which JSON reads as 0."""
+    """A JSON array of plain decimals, b"[1,-2.5]", as float64. orjson reads
+    them five times faster than numpy's parse of each, correctly rounded as
+    float() is (tests/test_batch.py); what is not JSON's number syntax (1., .5,
+    +1, 007) is left to numpy, and so is an integer -0, which JSON reads as 0."""
     import orjson
 
     try:
@@ -383,8 +386,7 @@ def _plain_numbers(text: bytes | bytearray) -> np.ndarray:
 
 
 def _minus_zero(text: bytes | bytearray) -> bool:
-    """Whether a JSON array of numbers holds an integer -0: "-0" followed by
-    no byte of a number (a "-00" JSON does not read)."""
+    """Whether a JSON array of numbers holds an integer -0: "-0", no number's byte after."""
     byte = np.frombuffer(text, np.uint8)
     after = np.flatnonzero((byte[:-2] == ord("-")) & (byte[1:-1] == ord("0"))) + 2
     return not _IN_A_NUMBER[byte[after]].all()

@@ -275,3 +275,29 @@ def test_the_lines_before_a_bad_one_in_its_chunk_are_answered_first(cli, text, a
     rows = run.stdout.splitlines()[1:]
     assert [float(row.split(",")[1]) for row in rows] == [float(k) for k in range(1, answered + 1)]
     assert run.stderr == f"gradcalc: error: {message}\n"
+
+
+@pytest.mark.parametrize("ending, comma", [("\n", ","), ("\r\n", ", "), ("\n", " ,\t")])
+def test_rows_read_at_once_or_line_by_line_give_the_same_answers(cli, ending, comma):
+    """x*y at 2,000 points: rows of plain numbers only (their block read at
+    once, as a table) and the same rows with a blank line and a line of
+    spaces among them (that block read line by line) give each point its
+    exact x and y, f = x*y and the gradient (y, x) by hand, and its line
+    number as an editor counts it."""
+    import random
+
+    rng = random.Random(3)
+    points = [(rng.uniform(-9, 9), rng.uniform(-9, 9)) for _ in range(2000)]
+    rows = [f"{x!r}{comma}{y!r}" for x, y in points]
+    for blanks in ([], [700, 1501]):
+        lines = ["x,y", *rows]
+        for at in blanks:
+            lines.insert(at, "  " if at % 2 else "")
+        text = ending.join(lines) + ending
+        run = cli("diff", "x*y", "--points", "-", "--format", "csv", input=text)
+        assert run.exit_code == 0, run.stderr
+        out = [row.split(",") for row in run.stdout.splitlines()[1:]]
+        numbers = [n for n, line in enumerate(lines, start=1) if n > 1 and line.strip()]
+        assert [int(row[0]) for row in out] == numbers
+        got = [tuple(float(row[k]) for k in (1, 2, 3, 4, 7)) for row in out]
+        assert got == [(x, y, x * y, y, x) for x, y in points]

@@ -145,7 +145,7 @@ class _Pipe(io.BytesIO):
         return 0
 
 
-def _outcome(read_chunks, data, size, pauses):
+def _outcome(read_chunks, data, size, pauses, kind=None):
     """What a reader gives: each chunk (names, float64 bits, line numbers,
     paused), then the error it raised (its type and message), if any."""
     script = iter(pauses)
@@ -153,7 +153,7 @@ def _outcome(read_chunks, data, size, pauses):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(select, "select", lambda r, w, x, t: (r if next(script, True) else [], w, x))
         try:
-            for chunk in read_chunks(io.BufferedReader(_Pipe(data)), "p", size=size):
+            for chunk in read_chunks(io.BufferedReader(_Pipe(data)), "p", size=size, kind=kind):
                 columns = {
                     n: (c.dtype.str, c.view(np.int64).tolist()) for n, c in chunk.columns.items()
                 }
@@ -171,12 +171,12 @@ def _outcome(read_chunks, data, size, pauses):
     return got
 
 
-def _same_as_by_lines(data, block, size, pauses, max_line=1 << 20):
+def _same_as_by_lines(data, block, size, pauses, max_line=1 << 20, kind=None):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pointsfile, "BLOCK", block)
         patch.setattr(pointsfile, "MAX_LINE", max_line)
-        want = _outcome(by_lines.read_chunks, data, size, pauses)
-        got = _outcome(pointsfile.read_chunks, data, size, pauses)
+        want = _outcome(by_lines.read_chunks, data, size, pauses, kind)
+        got = _outcome(pointsfile.read_chunks, data, size, pauses, kind)
     assert got == want
     return got
 
@@ -186,16 +186,19 @@ SIZES = st.sampled_from([1, 2, 3, 7, 50_000])
 PAUSES = st.lists(st.booleans(), max_size=20)
 
 
-@SAME
-@given(data=_csv_inputs(), block=BLOCKS, size=SIZES, pauses=PAUSES)
-def test_csv_reads_as_line_by_line(data, block, size, pauses):
-    _same_as_by_lines(data, block, size, pauses)
+KINDS = st.sampled_from([None, None, "csv", "jsonl"])  # as --input-format says, or not
 
 
 @SAME
-@given(data=_json_inputs(), block=BLOCKS, size=SIZES, pauses=PAUSES)
-def test_json_lines_read_as_line_by_line(data, block, size, pauses):
-    _same_as_by_lines(data, block, size, pauses)
+@given(data=_csv_inputs(), block=BLOCKS, size=SIZES, pauses=PAUSES, kind=KINDS)
+def test_csv_reads_as_line_by_line(data, block, size, pauses, kind):
+    _same_as_by_lines(data, block, size, pauses, kind=kind)
+
+
+@SAME
+@given(data=_json_inputs(), block=BLOCKS, size=SIZES, pauses=PAUSES, kind=KINDS)
+def test_json_lines_read_as_line_by_line(data, block, size, pauses, kind):
+    _same_as_by_lines(data, block, size, pauses, kind=kind)
 
 
 @SAME
