@@ -5,8 +5,9 @@ differences, the kinks) needs torch; and once the points are answered,
 writing their text is most of what is left. So the CLI forks the helper
 before it imports SymPy (`start`): the helper imports torch while this
 process reads and computes, then answers each chunk's autograd pass
-(`gradients`), and writes the text of every other chunk while this process
-writes the one between (cli.diff_points).
+(`gradients`) and, once it has answered, their finite differences' quick
+pass; and it writes the text of a chunk while this process makes the next
+one's, when nothing else is pending there (cli.diff_points).
 
 Work is asked for with `Later(function, *args)`, answered in the order
 asked; `function` and its arguments go to the helper by pickle. Whatever
@@ -70,6 +71,7 @@ def stop() -> None:
     import; a budgeted run's helper dies with it in any case)."""
     pool = _helper.pop("pool", None)
     _helper.pop("ready", None)
+    _helper.pop("asked", None)
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -81,6 +83,11 @@ def stopped() -> Iterator[None]:
         yield
     finally:
         stop()
+
+
+def idle() -> bool:
+    """Is there a helper with nothing asked of it still to answer?"""
+    return "pool" in _helper and not _helper.get("asked")
 
 
 def _prepare(parent: int, elements: int) -> None:  # in the helper
@@ -111,6 +118,10 @@ class Later:
                 self.future = pool.submit(function, *args)
             except Exception:  # a helper that died: here, below
                 self.future = None
+            else:
+                asked = _helper.setdefault("asked", set())
+                asked.add(self.future)
+                self.future.add_done_callback(asked.discard)
         if self.future is None:
             self.value, self.done = function(*args), True
 
@@ -159,4 +170,4 @@ def gradients(
     return [grad.double().numpy(force=True) for grad in found]
 
 
-__all__ = ["Later", "answering", "gradients", "running", "start", "stop", "stopped"]
+__all__ = ["Later", "answering", "gradients", "idle", "running", "start", "stop", "stopped"]

@@ -287,5 +287,53 @@ def test_the_quick_pass_asked_of_the_helper_gives_the_numbers_of_the_pass_here()
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     assert seen["apart"] == ["gradients", "quick_differences"] * 3
-    assert seen["here"] == ["gradients"] * 3  # no helper: Later computes at once, the quick pass too
+    assert (
+        seen["here"] == ["gradients"] * 3
+    )  # no helper: Later computes at once, the quick pass too
     assert seen["same"] is True
+
+
+class _Pending(_Pool):
+    """A helper's pool whose answers never come: whatever is asked stays pending."""
+
+    def submit(self, function, *args):
+        from concurrent.futures import Future
+
+        self.asked += 1
+        self.functions = [*getattr(self, "functions", []), function.__name__]
+        return Future()
+
+
+def test_a_chunk_is_handed_to_the_helper_only_when_nothing_is_pending_there(monkeypatch, tmp_path):
+    """The helper writes a chunk followed by another only when it has
+    nothing else to answer: behind a pass still pending there (the next
+    chunk's autograd, say) the chunk would wait, and this process with it;
+    it is written here instead, at once."""
+    import io
+
+    from gradcalc import batch, helper
+    from gradcalc.cli import diff_points
+    from gradcalc.pointsfile import read_chunks
+
+    (many,) = batch.differentiate_stream(
+        "x**2", read_chunks(io.BufferedReader(io.BytesIO(b"x\n1\n2\n")), "points")
+    )
+    many.followed = True
+    for pending in (True, False):
+        pool = _Pending() if pending else _Pool()
+        monkeypatch.setattr(helper, "_helper", {"pool": pool, "ready": True})
+        if pending:
+            helper.Later(divmod, 17, 5)  # asked, not answered
+        path = tmp_path / f"answers-{pending}.csv"
+        with open(path, "ab") as file:
+            write, _ = diff_points._text_writer("csv", file, str(path))
+            write(many)
+        rows = path.read_text().splitlines()
+        if pending:  # written here: header and both rows
+            assert pool.functions == ["divmod"]
+            assert [row.split(",")[:3] for row in rows[1:]] == [
+                ["2", "1.0", "1.0"],
+                ["3", "2.0", "4.0"],
+            ]
+        else:  # handed over (this pool answers at once, writing nothing): the header alone
+            assert pool.asked == 1 and len(rows) == 1

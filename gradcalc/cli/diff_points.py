@@ -176,7 +176,9 @@ def _text_writer(
     append), or to stdout (None), flushed after each chunk. A chunk that
     another follows at once (`Many.followed`) is written by the helper
     process while this one makes the next's text (helper.py), which it
-    writes once the helper is done; `end()` waits for what is held."""
+    writes once the helper is done; only when nothing is pending there
+    (`helper.idle()`: behind the next chunks' passes it would wait, and this
+    process with it). `end()` waits for what is held."""
     from .. import helper
     from ..csvout import header_line
 
@@ -192,7 +194,7 @@ def _text_writer(
             with Writing():
                 (file or sys.stdout).flush()
         first[0] = False
-        if many is not None and many.followed and apart and not held:
+        if many is not None and many.followed and apart and not held and helper.idle():
             held.append(helper.Later(write_apart, form, many, path))
             return
         pieces = _pieces(form, many) if many is not None else []
