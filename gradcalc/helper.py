@@ -85,9 +85,9 @@ def stopped() -> Iterator[None]:
         stop()
 
 
-def idle() -> bool:
-    """Is there a helper with nothing asked of it still to answer?"""
-    return "pool" in _helper and not _helper.get("asked")
+def idle(pending: int = 0) -> bool:
+    """Is there a helper with at most `pending` things asked of it still to answer?"""
+    return "pool" in _helper and len(_helper.get("asked", ())) <= pending
 
 
 def _prepare(parent: int, elements: int) -> None:  # in the helper

@@ -305,10 +305,9 @@ class _Pending(_Pool):
 
 
 def test_a_chunk_is_handed_to_the_helper_only_when_nothing_is_pending_there(monkeypatch, tmp_path):
-    """The helper writes a chunk followed by another only when it has
-    nothing else to answer: behind a pass still pending there (the next
-    chunk's autograd, say) the chunk would wait, and this process with it;
-    it is written here instead, at once."""
+    """The helper writes a chunk followed by another only when it has at
+    most one chunk's passes still to answer: behind more the chunk would
+    wait, and this process with it; it is written here instead, at once."""
     import io
 
     from gradcalc import batch, helper
@@ -322,15 +321,16 @@ def test_a_chunk_is_handed_to_the_helper_only_when_nothing_is_pending_there(monk
     for pending in (True, False):
         pool = _Pending() if pending else _Pool()
         monkeypatch.setattr(helper, "_helper", {"pool": pool, "ready": True})
-        if pending:
-            helper.Later(divmod, 17, 5)  # asked, not answered
+        if pending:  # more asked, not answered, than a chunk's two passes
+            for _ in range(diff_points.HANDOVER_PENDING + 1):
+                helper.Later(divmod, 17, 5)
         path = tmp_path / f"answers-{pending}.csv"
         with open(path, "ab") as file:
             write, _ = diff_points._text_writer("csv", file, str(path))
             write(many)
         rows = path.read_text().splitlines()
         if pending:  # written here: header and both rows
-            assert pool.functions == ["divmod"]
+            assert pool.functions == ["divmod"] * (diff_points.HANDOVER_PENDING + 1)
             assert [row.split(",")[:3] for row in rows[1:]] == [
                 ["2", "1.0", "1.0"],
                 ["3", "2.0", "4.0"],
