@@ -66,7 +66,13 @@ def header_line(many: Many) -> bytes:
     return (",".join(header(many)) + "\n").encode()
 
 
-def rows(many: Many, chunk: int = 50_000) -> Iterator[bytes]:
+# Rows made at a time: a million rows of sin(x**2) took 0.26 s of CPU in
+# pieces of 1,024 rows, 0.29 s of 4,096 and 0.35 s of 16,384 (the smaller
+# pieces' text stays in the processor's cache).
+PIECE = 1024
+
+
+def rows(many: Many, chunk: int = PIECE) -> Iterator[bytes]:
     """The rows of a `batch.Many` as UTF-8 bytes, up to `chunk` rows at a
     time (memory stays bounded by them); no header (see `header_line`)."""
     count = len(many.points)

@@ -140,12 +140,12 @@ def _each(
 
 
 def _pieces(form: str, many: Any) -> list[bytes]:
-    """A chunk's CSV rows (no header) or NDJSON lines, as UTF-8, in pieces
-    of WRITE_LINES lines."""
+    """A chunk's CSV rows (no header; in pieces of csvout.PIECE rows) or
+    NDJSON lines (of WRITE_LINES), as UTF-8."""
     from ..csvout import rows
     from ..jsonout import diff_lines
 
-    found = rows(many, chunk=WRITE_LINES) if form == "csv" else diff_lines(many, WRITE_LINES)
+    found = rows(many) if form == "csv" else diff_lines(many, WRITE_LINES)
     return list(found)
 
 
