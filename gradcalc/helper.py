@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -43,13 +44,23 @@ def start(elements: int) -> None:
 
     if "pool" in _helper or "torch" in sys.modules:
         return
-    pool = ProcessPoolExecutor(
-        1,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_prepare,
-        initargs=(os.getpid(), elements),
-    )
-    pool.submit(int)  # the fork happens now, not at the first chunk
+    # The pool's threads (its manager, then the feeder that writes each task
+    # to the helper's pipe) start from here and take this thread's signal
+    # mask: with SIGPIPE blocked in them, a helper that died makes the
+    # feeder's write fail (EPIPE, and the work is done here again, see Later)
+    # instead of ending this process, whose SIGPIPE is the default action
+    # (a closed stdout ends the run quietly). The helper unblocks it (_prepare).
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})
+    try:
+        pool = ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_prepare,
+            initargs=(os.getpid(), elements),
+        )
+        pool.submit(int)  # the fork happens now, not at the first chunk
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     _helper["pool"] = pool
 
 
@@ -95,6 +106,7 @@ def _prepare(parent: int, elements: int) -> None:  # in the helper
 
     from . import budget, threads
 
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGPIPE})  # blocked in start's thread
     budget.die_with_parent(parent)
     gc.disable()  # importing: nothing to collect (budget.run does the same)
     from . import autograd  # noqa: F401 - torch, imported here, once

@@ -337,3 +337,35 @@ def test_a_chunk_is_handed_to_the_helper_only_when_nothing_is_pending_there(monk
             ]
         else:  # handed over (this pool answers at once, writing nothing): the header alone
             assert pool.asked == 1 and len(rows) == 1
+
+
+DEATH_PROBE = """
+import os, signal, sys, time
+import numpy as np
+from gradcalc import helper
+
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as the console script sets it
+helper.start(1000)
+pool = helper._helper["pool"]
+(pid,) = pool._processes
+busy = helper.Later(time.sleep, 30)  # the helper busy: what is asked next waits in its pipe
+big = helper.Later(np.sum, np.ones(1_000_000))  # 8 MB: the pool's feeder thread blocks writing it
+time.sleep(1.0)
+os.kill(pid, signal.SIGKILL)
+print(big.result(), flush=True)  # done here again, the helper being dead
+"""
+
+
+def test_a_helper_that_dies_leaves_the_work_to_this_process():
+    """A helper killed while a task is being written to its pipe: the write
+    fails (no SIGPIPE ends this process, whose SIGPIPE is at its default
+    action as the CLI sets it) and the task is done here; it fails (exit
+    -13, nothing printed) with SIGPIPE left unblocked in the pool's threads."""
+    done = subprocess.run(
+        [sys.executable, "-c", DEATH_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=HANG_GUARD_SECONDS,
+    )
+    assert (done.returncode, done.stdout) == (0, "1000000.0\n"), done.stderr
