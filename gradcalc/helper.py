@@ -50,6 +50,9 @@ def start(elements: int) -> None:
     # feeder's write fail (EPIPE, and the work is done here again, see Later)
     # instead of ending this process, whose SIGPIPE is the default action
     # (a closed stdout ends the run quietly). The helper unblocks it (_prepare).
+    # Set by the helper before it writes a byte of the output, cleared here
+    # before each chunk it is given to write (`began_writing`).
+    _helper["began"] = multiprocessing.get_context("fork").RawValue("b", 0)
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})
     try:
         pool = ProcessPoolExecutor(
@@ -69,6 +72,19 @@ def running() -> bool:
     return "pool" in _helper
 
 
+def began_writing(now: bool = True) -> bool:
+    """Say (in the helper, `now`) that output is about to be written, or
+    (with `now` False, here) ask whether it was since the flag was last
+    cleared, and clear it: a write the helper failed part way through must
+    not be done again after the part it wrote. False without a helper."""
+    flag = _helper.get("began")
+    if flag is None:
+        return False
+    began = bool(flag.value)
+    flag.value = 1 if now else 0
+    return began
+
+
 def answering() -> bool:
     """Is there a helper that has answered already (torch imported there)?
     Work it may take or leave (the finite differences' quick pass) is asked
@@ -81,8 +97,8 @@ def stop() -> None:
     it is doing (an error found before any chunk is not held up by torch's
     import; a budgeted run's helper dies with it in any case)."""
     pool = _helper.pop("pool", None)
-    _helper.pop("ready", None)
-    _helper.pop("asked", None)
+    for key in ("ready", "asked", "began"):
+        _helper.pop(key, None)
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -149,6 +165,19 @@ class Later:
         """Would `result()` not wait?"""
         return self.done or (self.future is not None and self.future.done())
 
+    def failure(self) -> Exception | None:
+        """Once it is done: None, or how it failed in the helper (its error,
+        or the helper's death). Unlike `result`, nothing is done again here."""
+        if self.done:
+            return None
+        assert self.future is not None
+        try:
+            self.value = self.future.result()
+        except Exception as error:
+            return error
+        self.done = True
+        return None
+
     def result(self) -> Any:
         if not self.done:
             assert self.future is not None
@@ -182,4 +211,14 @@ def gradients(
     return [grad.double().numpy(force=True) for grad in found]
 
 
-__all__ = ["Later", "answering", "gradients", "idle", "running", "start", "stop", "stopped"]
+__all__ = [
+    "Later",
+    "answering",
+    "began_writing",
+    "gradients",
+    "idle",
+    "running",
+    "start",
+    "stop",
+    "stopped",
+]

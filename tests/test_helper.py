@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from conftest import HANG_GUARD_SECONDS, ROOT, run_subprocess
 
 from gradcalc.pointsfile import CHUNK
@@ -15,6 +16,7 @@ from gradcalc.pointsfile import CHUNK
 PROBE = """
 import json, os, signal, sys
 import numpy as np
+import pytest
 from gradcalc import helper
 from gradcalc.parsing import parse
 
@@ -222,6 +224,7 @@ def test_the_one_point_drivers_late_torch_import_is_start_up():
 QUICK_PROBE = """
 import json, sys
 import numpy as np
+import pytest
 from gradcalc import batch, helper
 from gradcalc.parsing import parse
 from gradcalc.pointsfile import Points
@@ -342,6 +345,7 @@ def test_a_chunk_is_handed_to_the_helper_only_when_nothing_is_pending_there(monk
 DEATH_PROBE = """
 import os, signal, sys, time
 import numpy as np
+import pytest
 from gradcalc import helper
 
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as the console script sets it
@@ -369,3 +373,96 @@ def test_a_helper_that_dies_leaves_the_work_to_this_process():
         timeout=HANG_GUARD_SECONDS,
     )
     assert (done.returncode, done.stdout) == (0, "1000000.0\n"), done.stderr
+
+
+class _DiesWriting(_Pool):
+    """A helper that begins writing the chunk it is given (as write_apart
+    does), stops half way through it and fails: dead, or its write failed."""
+
+    def __init__(self, failure: Exception):
+        super().__init__(failure)
+
+    def submit(self, function, *args):
+        from concurrent.futures import Future
+
+        from gradcalc import helper
+        from gradcalc.cli import diff_points
+
+        form, many, path = args
+        text = b"".join(diff_points._pieces(form, many))
+        helper.began_writing()
+        with open(path, "ab") as out:
+            out.write(text[: len(text) // 2])
+        future: Future = Future()
+        future.set_exception(self.failure)
+        return future
+
+
+def _two_chunks():
+    import io
+
+    from gradcalc import batch
+    from gradcalc.pointsfile import read_chunks
+
+    stream = io.BufferedReader(io.BytesIO(b"x\n" + b"".join(b"%d\n" % i for i in range(7))))
+    first, second = batch.differentiate_stream("x**2", read_chunks(stream, "points", size=4))
+    first.followed = True  # as differentiate_stream marks a chunk another follows at once
+    return first, second
+
+
+def _written(monkeypatch, tmp_path, pool, name):
+    from multiprocessing import RawValue
+
+    from gradcalc import helper
+    from gradcalc.cli import diff_points
+
+    state = {"began": RawValue("b", 0)} if pool is not None else {}
+    if pool is not None:
+        state.update(pool=pool, ready=True)
+    monkeypatch.setattr(helper, "_helper", state)
+    path = tmp_path / name
+    with open(path, "ab") as file:
+        write, end = diff_points._text_writer("csv", file, str(path))
+        for many in _two_chunks():
+            write(many)
+        end()
+    return path.read_bytes()
+
+
+def test_a_chunk_the_helper_died_writing_is_written_again_from_where_it_began(
+    monkeypatch, tmp_path
+):
+    """A helper that dies half way through the chunk it was given to write
+    (killed, say): the output is cut back to where that chunk began and the
+    chunk written here, once; not written again after the half line."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    alone = _written(monkeypatch, tmp_path, None, "alone.csv")
+    died = _written(monkeypatch, tmp_path, _DiesWriting(BrokenProcessPool("died")), "died.csv")
+    assert died == alone
+    assert alone.count(b"\n") == 8  # the header and the 7 points
+
+
+def test_where_the_output_cannot_be_cut_back_a_helper_dead_part_way_is_an_output_error(
+    monkeypatch, tmp_path
+):
+    """A pipe or a terminal cannot be cut back: the run ends with an output
+    error (exit 74) naming the line the chunk began at. A write of the
+    helper's own that failed (its reader gone) ends the run as the same
+    write here would: quietly (ClosedPipe)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from gradcalc.cli import diff_points
+    from gradcalc.cli.output import ClosedPipe
+    from gradcalc.errors import ExitCode, OutputError
+
+    monkeypatch.setattr(diff_points, "_end_of", lambda file: None)
+    with pytest.raises(OutputError) as raised:
+        _written(monkeypatch, tmp_path, _DiesWriting(BrokenProcessPool("died")), "pipe.csv")
+    assert str(raised.value) == (
+        "cannot write the output: the helper process writing the answers from line 2 on "
+        "died part way; the output ends there"
+    )
+    assert raised.value.exit_code == ExitCode.OUTPUT == 74
+    with pytest.raises(ClosedPipe):
+        _written(monkeypatch, tmp_path, _DiesWriting(BrokenPipeError(32, "gone")), "gone.csv")

@@ -3,6 +3,7 @@ written as NDJSON, CSV or (text) a table of the first and last points."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
@@ -154,10 +155,53 @@ def write_apart(form: str, many: Any, path: str | None) -> None:
     output's descriptor (None): by the helper process, whose descriptors
     are this one's, or here if it cannot. Made whole before the first
     write, so that a failure to make it writes nothing."""
+    from .. import helper
+
     pieces = _pieces(form, many)
+    helper.began_writing()
     with open(path, "ab") if path is not None else open(1, "wb", closefd=False) as out:
         for piece in pieces:
             out.write(piece)
+
+
+def _end_of(file: BinaryIO | None) -> int | None:
+    """Where the output ends now (flushed): the file's size, or standard
+    output's offset when it is a regular file; None where it cannot be
+    cut back (a pipe, a terminal)."""
+    import stat
+
+    fd = file.fileno() if file is not None else 1
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return None
+    return os.fstat(fd).st_size if file is not None else os.lseek(fd, 0, os.SEEK_CUR)
+
+
+def _settle(later: Any, end: int | None, file: BinaryIO | None) -> None:
+    """Wait for the chunk handed to the helper (`later`, a write_apart) to be
+    written. Where the helper failed, the chunk is written here: after the
+    output is cut back to where it ended before (`end`) if the helper had
+    begun writing it, or an OutputError where that cannot be done (a pipe):
+    never a chunk twice, or a line cut short with more after it."""
+    from .. import helper
+    from ..errors import OutputError
+
+    failure = later.failure()
+    if failure is None:
+        return
+    if helper.began_writing(False):
+        if end is None:
+            if isinstance(failure, OSError):  # its write failed (a reader gone): as here
+                raise failure
+            many = later.args[1]
+            raise OutputError(
+                "cannot write the output: the helper process writing the answers from line "
+                f"{many.points.lines[0]} on died part way; the output ends there"
+            )
+        fd = file.fileno() if file is not None else 1
+        os.ftruncate(fd, end)
+        if file is None:
+            os.lseek(fd, end, os.SEEK_SET)
+    write_apart(*later.args)
 
 
 def _stdout_is_descriptor() -> bool:
@@ -190,7 +234,7 @@ def _text_writer(
     from ..csvout import header_line
 
     first = [True]
-    held: list = []  # the helper's helper.Later, at most one
+    held: list = []  # (the helper's helper.Later, where the output ended), at most one
     # The helper writes to the file, or to descriptor 1 when that is stdout
     # (not when stdout is captured, as in a test's runner).
     apart = helper.running() and (path is not None or _stdout_is_descriptor())
@@ -203,12 +247,14 @@ def _text_writer(
         first[0] = False
         handing = many is not None and many.followed and apart and not held
         if handing and helper.idle(HANDOVER_PENDING):
-            held.append(helper.Later(write_apart, form, many, path))
+            end = _end_of(file)
+            helper.began_writing(False)
+            held.append((helper.Later(write_apart, form, many, path), end))
             return
         pieces = _pieces(form, many) if many is not None else []
         with Writing():
-            for later in held:
-                later.result()  # (written here if the helper could not)
+            for later, end in held:
+                _settle(later, end, file)
         held.clear()
         write_bytes(pieces, file)
         with Writing():
