@@ -70,7 +70,8 @@ def exit_codes_table() -> str:
         ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
         "traceback)",
         ExitCode.OUTPUT: "the answer could not be written (full disk, closed stdout, an "
-        "I/O error), or the repl's input could not be read (an I/O error): one line on stderr",
+        "I/O error; `diff --points` to a pipe whose helper process died part way through a "
+        "chunk), or the repl's input could not be read (an I/O error): one line on stderr",
         ExitCode.INTERRUPTED: "interrupted (Ctrl-C, or SIGTERM or SIGHUP to the computation); "
         "one line on stderr. SIGTERM or SIGHUP to gradcalc itself ends it, and its "
         "computation, by that signal. For `gradcalc check`, also a KeyboardInterrupt the "
