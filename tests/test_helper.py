@@ -40,18 +40,24 @@ print(json.dumps({"ahead": ahead, "imported_here": imported_here, "answers": ans
 """
 
 
-def _probe(mode: str) -> dict:
-    import json
-
+def _output(code: str, *args: str) -> str:
+    """What a fresh Python process running `code` printed (torch not
+    imported there beforehand: the helper can start)."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, mode],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=HANG_GUARD_SECONDS,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return done.stdout
+
+
+def _probe(mode: str) -> dict:
+    import json
+
+    return json.loads(_output(PROBE, mode))
 
 
 def _in_process() -> list:
@@ -210,15 +216,7 @@ def test_the_one_point_drivers_late_torch_import_is_start_up():
     (sqrt at 0) imports torch here: as start-up, as when torch was imported
     first, not out of the chunk's budget. Two start-ups: the helper's first
     answer, then that import."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE_LATE_TORCH],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=HANG_GUARD_SECONDS,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["agree", "undefined", "2", "True"]
+    assert _output(PROBE_LATE_TORCH).split() == ["agree", "undefined", "2", "True"]
 
 
 QUICK_PROBE = """
@@ -280,19 +278,10 @@ def test_the_quick_pass_asked_of_the_helper_gives_the_numbers_of_the_pass_here()
     this process gives, bit for bit (kink, pole and detach included)."""
     import json
 
-    done = subprocess.run(
-        [sys.executable, "-c", QUICK_PROBE],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=HANG_GUARD_SECONDS,
-    )
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout)
+    seen = json.loads(_output(QUICK_PROBE))
     assert seen["apart"] == ["gradients", "quick_differences"] * 3
-    assert (
-        seen["here"] == ["gradients"] * 3
-    )  # no helper: Later computes at once, the quick pass too
+    # No helper: Later computes at once, and the quick pass is done here.
+    assert seen["here"] == ["gradients"] * 3
     assert seen["same"] is True
 
 
@@ -365,22 +354,12 @@ def test_a_helper_that_dies_leaves_the_work_to_this_process():
     fails (no SIGPIPE ends this process, whose SIGPIPE is at its default
     action as the CLI sets it) and the task is done here; it fails (exit
     -13, nothing printed) with SIGPIPE left unblocked in the pool's threads."""
-    done = subprocess.run(
-        [sys.executable, "-c", DEATH_PROBE],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=HANG_GUARD_SECONDS,
-    )
-    assert (done.returncode, done.stdout) == (0, "1000000.0\n"), done.stderr
+    assert _output(DEATH_PROBE) == "1000000.0\n"
 
 
 class _DiesWriting(_Pool):
     """A helper that begins writing the chunk it is given (as write_apart
     does), stops half way through it and fails: dead, or its write failed."""
-
-    def __init__(self, failure: Exception):
-        super().__init__(failure)
 
     def submit(self, function, *args):
         from concurrent.futures import Future
