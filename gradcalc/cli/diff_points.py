@@ -3,7 +3,9 @@ written as NDJSON, CSV or (text) a table of the first and last points."""
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
@@ -176,6 +178,16 @@ def _end_of(file: BinaryIO | None) -> int | None:
     return os.fstat(fd).st_size if file is not None else os.lseek(fd, 0, os.SEEK_CUR)
 
 
+def _reader_gone(file: BinaryIO | None) -> bool:
+    """Has the reader of the output (a pipe) gone? poll() says so of a
+    pipe's writing end as an error."""
+    import select
+
+    poller = select.poll()
+    poller.register(file.fileno() if file is not None else 1, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
 def _settle(later: Any, end: int | None, file: BinaryIO | None) -> None:
     """Wait for the chunk handed to the helper (`later`, a write_apart) to be
     written. Where the helper failed, the chunk is written here: after the
@@ -192,6 +204,9 @@ def _settle(later: Any, end: int | None, file: BinaryIO | None) -> None:
         if end is None:
             if isinstance(failure, OSError):  # its write failed (a reader gone): as here
                 raise failure
+            if _reader_gone(file):  # it died of SIGPIPE: the run ends as a write here would
+                os.kill(os.getpid(), signal.SIGPIPE)  # (killed, where SIGPIPE is not ignored)
+                raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
             many = later.args[1]
             raise OutputError(
                 "cannot write the output: the helper process writing the answers from line "
