@@ -3,7 +3,8 @@ point answered vectorized — one symbolic derivative evaluated over
 arrays, one batched torch pass, batched finite differences — in chunks, so
 memory stays bounded by the chunk, not the input. For the CLI the torch pass
 runs in a helper process (helper.py) that imports torch meanwhile, and the
-chunks read are prepared ahead of it (`differentiate_stream`).
+chunks read are prepared ahead of it (`differentiate_stream`); once it
+answers, it takes each chunk's quick pass of the finite differences too.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ before it imports SymPy (`start`): the helper imports torch while this
 process reads and computes, then answers each chunk's autograd pass
 (`gradients`) and, once it has answered, their finite differences' quick
 pass; and it writes the text of a chunk while this process makes the next
-one's, when nothing else is pending there (cli.diff_points).
+one's, when little else is pending there (cli.diff_points).
 
 Work is asked for with `Later(function, *args)`, answered in the order
 asked; `function` and its arguments go to the helper by pickle. Whatever
@@ -44,15 +44,15 @@ def start(elements: int) -> None:
 
     if "pool" in _helper or "torch" in sys.modules:
         return
+    # Set by the helper before it writes a byte of the output, cleared here
+    # before each chunk it is given to write (`began_writing`).
+    _helper["began"] = multiprocessing.get_context("fork").RawValue("b", 0)
     # The pool's threads (its manager, then the feeder that writes each task
     # to the helper's pipe) start from here and take this thread's signal
     # mask: with SIGPIPE blocked in them, a helper that died makes the
     # feeder's write fail (EPIPE, and the work is done here again, see Later)
     # instead of ending this process, whose SIGPIPE is the default action
     # (a closed stdout ends the run quietly). The helper unblocks it (_prepare).
-    # Set by the helper before it writes a byte of the output, cleared here
-    # before each chunk it is given to write (`began_writing`).
-    _helper["began"] = multiprocessing.get_context("fork").RawValue("b", 0)
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})
     try:
         pool = ProcessPoolExecutor(
