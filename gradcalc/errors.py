@@ -103,6 +103,16 @@ class Float64RangeError(GradcalcError):
     exit_code = ExitCode.UNDEFINED
 
 
+class Float64RoundingError(GradcalcError):
+    """f is finite at the point (in 30 digits), but float64's rounding makes
+    a part of it not finite there (x - pi is 0 in float64 at float64's pi,
+    so 1/(x - pi) divides by zero): no float64 method can evaluate it, though
+    the function is defined there."""
+
+    kind = "rounding"
+    exit_code = ExitCode.UNDEFINED
+
+
 class TooLargeError(GradcalcError):
     """The input is past a documented limit (length, nesting depth, digits,
     exact power): wrong input, like a parse error."""

@@ -1,13 +1,17 @@
-"""Float64 overflow at a point where f itself is finite.
+"""Float64 failing at a point where f itself is finite.
 
 `exp(x)*exp(-x)` at 1000 is 1, but in float64 exp(1000) is inf and inf·0 is
 NaN: the point is not undefined (docs/verdicts.md: f itself not finite or not
-real), float64 is too narrow for a part of the expression there. The one-point
-driver asks `past_float64` before it calls a non-finite float64 evaluation
-undefined: when every sub-expression is finite in 30 digits (mpmath's
-exponents have no float64 limit) and the first non-finite one is past
-float64's range, the error says that float64 overflows (kind `overflow`, exit
-3, as a computation past its budget), never that f is undefined.
+real), float64 is too narrow for a part of the expression there. Likewise
+`1/(x-pi)` at 3.141592653589793 is -8.2e15: that float64 number is not pi
+(it is 1.2e-16 short), but float64's pi is the same number, so x - pi is 0
+and 1/(x - pi) divides by zero in float64. The one-point driver asks
+`past_float64` before it calls a non-finite float64 evaluation undefined:
+when every sub-expression that is not finite in float64, and f, are finite
+in 30 digits (mpmath's exponents have no float64 limit), the error says
+that float64 overflows (the first such part is past float64's range: kind
+`overflow`) or that its rounding fails there (kind `rounding`), exit 3 as a
+computation past its budget, never that f is undefined.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Float64RangeError, GradcalcError
+from .errors import Float64RangeError, Float64RoundingError, GradcalcError
 from .parsing import Expression, Node
 
 MAX_NODES = 2_000  # a larger tree is left to the float64 verdict (30 digits per node)
@@ -24,37 +28,88 @@ LARGEST = float(np.finfo(np.float64).max)
 # A part past this is not evaluated further in 30 digits (exp of it would need
 # an exponent of 10**1000 digits): the float64 verdict, undefined, stands.
 ASTRONOMICAL = 10**1000
+# A 30-digit value known to fewer bits than this is a cancellation evalf could
+# not resolve (x - 1000 at 1000 is "0.e-162", to 1 bit): not taken as finite.
+KNOWN_BITS = 10
 
 
 def past_float64(
     expr: Expression, node: Node, values: dict, point: dict[str, np.ndarray], where: str
-) -> Float64RangeError | None:
+) -> Float64RangeError | Float64RoundingError | None:
     """The error to raise when `node`, the first sub-expression that is not
     finite in float64 at `point` (`where` names it; `values`: each node's
-    float64 value there), is only past float64's range: every node that is
-    not finite in float64, and f itself, are finite in 30 digits. None when
-    f is undefined there (or the check does not apply: vector variables, a
-    tree of more than MAX_NODES nodes)."""
+    float64 value there), is finite in 30 digits, as are every other node
+    that is not finite in float64 and f itself: float64 overflows there
+    (`node` is past its range) or its rounding fails there. None when f is
+    undefined there (or the check does not apply: vector variables, a tree
+    of more than MAX_NODES nodes)."""
     if any(np.ndim(v) for v in point.values()) or len(expr.nodes) > MAX_NODES:
         return None
     wanted = {id(n) for n in expr.nodes if not np.all(np.isfinite(values[id(n)]))}
-    exact = _exact_values(expr, point, wanted | {id(expr.root)})
+    wanted |= {id(expr.root)} | {id(arg) for arg in node.args}
+    exact = _exact_values(expr, point, wanted)
     if exact is None:
-        return None
-    part = exact[id(node)]
-    if abs(part) <= LARGEST:  # float64 would hold it: not an overflow
         return None
     from .cas import sympy_engine as engine
 
     value = engine.value_at(exact[id(expr.root)], {})[0]
     if value is None:  # f itself past float64's range: exp(x) at 1000 is not finite there
         return None
+    part = exact[id(node)]
+    if any(_underflowed(values[id(arg)], exact[id(arg)]) for arg in node.args):
+        return None  # below float64's smallest number: the one-point driver names it
+    if abs(part) <= LARGEST:  # float64 would hold it: its rounding failed
+        return _rounding(expr, node, values, exact, f"{expr.source} is {value:.6g} at {where}")
     return Float64RangeError(
         f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
         f"evaluate it there: {node.brief} is {_short(part)}, past float64's largest "
         f"number ({LARGEST:.3g}), so every float64 method overflows; rewrite the "
         "expression so that no part of it leaves float64's range"
     )
+
+
+def _underflowed(rounded: Any, true: Any) -> bool:
+    """Is a part 0 in float64 only for being below its smallest number?"""
+    return bool(np.all(np.asarray(rounded) == 0)) and bool(0 < abs(true) < SMALLEST)
+
+
+SMALLEST = float(np.finfo(np.float64).smallest_subnormal)
+
+
+def _rounding(
+    expr: Expression, node: Node, values: dict, exact: dict[int, Any], said: str
+) -> Float64RoundingError | None:
+    """The error for a part, `node`, that float64 cannot hold though it is
+    finite and within float64's range in 30 digits, when float64 rounded one
+    of its arguments far from its 30-digit value (x - pi is 0 at float64's
+    pi): the rounding of a constant or of the point met a singularity (`said`:
+    f's value where). None when no argument is off: then float64 failed by the
+    function table's own domain (clamp(x, 1, 0), log to base 0), which is the
+    function's, not float64's."""
+    cause = ""
+    worst = ROUNDED
+    for arg in node.args:
+        rounded = float(np.asarray(values[id(arg)]).reshape(-1)[0])
+        true = float(exact[id(arg)])
+        off = abs(rounded - true) / max(abs(true), float(np.finfo(np.float64).tiny))
+        if off > worst:
+            worst = off
+            true_text = _short(exact[id(arg)])
+            cause = f"{arg.brief} is {rounded:.6g} in float64 but {true_text} in 30 digits"
+    if not cause:
+        return None
+    part = exact[id(node)]
+    named = node.brief if node is expr.root else f"{node.brief} ({_short(part)} in 30 digits)"
+    return Float64RoundingError(
+        f"{said} (in 30 digits), but float64 cannot evaluate it there: {cause}, which makes "
+        f"{named} not finite in float64; the function is defined there, but float64's "
+        "rounding is too coarse for every float64 method"
+    )
+
+
+# An argument float64 rounded by more than this share of its 30-digit value is
+# named as the cause (x - pi at float64's pi: 0 for -1.2e-16, a share of 1).
+ROUNDED = 1e-6
 
 
 def _exact_values(
@@ -84,6 +139,8 @@ def _exact_values(
             return None
         if not (number.is_real and number.is_finite and number.is_Number):
             return None
+        if isinstance(number, sp.Float) and number._prec < KNOWN_BITS:
+            return None  # 0.e-162: x - 1000 at 1000, zero as far as 30 digits can tell
         values[id(node)] = number
     return values
 
@@ -91,8 +148,9 @@ def _exact_values(
 def _short(number: Any) -> str:
     """A SymPy Float of any exponent in four digits: 1.970e+434."""
     import mpmath
+    import sympy as sp
 
-    return str(mpmath.nstr(mpmath.mpf(number._mpf_), 4))
+    return str(mpmath.nstr(mpmath.mpf(sp.Float(number)._mpf_), 4))
 
 
 __all__ = ["past_float64"]

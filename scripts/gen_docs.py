@@ -66,7 +66,9 @@ def exit_codes_table() -> str:
         ExitCode.UNDEFINED: "the math is undefined or not finite at the point (kind "
         "`domain`), or the work ran past its time or memory budget (kind `budget`; the "
         "message says which), or f is finite at the point but a part of it is past "
-        "float64's range there, so no float64 method can evaluate it (kind `overflow`)",
+        "float64's range there, so no float64 method can evaluate it (kind `overflow`), "
+        "or f is finite at the point but float64's rounding makes a part of it infinite "
+        "there (kind `rounding`: `1/(x-pi)` at float64's pi)",
         ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
         "traceback)",
         ExitCode.OUTPUT: "the answer could not be written (full disk, closed stdout, an "

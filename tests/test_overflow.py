@@ -2,7 +2,10 @@
 1000 is 1 (exp(1000) is past float64's largest number, inf·0 is NaN). It was
 "undefined"; now the one line says float64 overflows (kind overflow, exit 3),
 with f's value and the part's, checked here in mpmath at 50 digits. Where f
-itself is undefined or infinite, the verdict stays undefined (kind domain)."""
+itself is undefined or infinite, the verdict stays undefined (kind domain).
+Where float64's rounding, not its range, makes a part infinite (1/(x-pi) at
+float64's pi: x - pi is 0 in float64, -1.2e-16 in fact), the line says that
+(kind rounding, exit 3)."""
 
 import mpmath
 import pytest
@@ -48,6 +51,72 @@ def test_a_finite_function_past_float64_is_no_undefined_point(
     validate(run.json, "error.schema.json")
 
 
+def _rounding_message(expression, at, value, cause, rounded, size, part=None):
+    named = expression if part is None else f"{part[0]} ({part[1]} in 30 digits)"
+    return (
+        f"{expression} is {value} at x={at} (in 30 digits), but float64 cannot evaluate "
+        f"it there: {cause} is {rounded} in float64 but {size} in 30 digits, which makes "
+        f"{named} not finite in float64; the function is defined there, but float64's "
+        "rounding is too coarse for every float64 method"
+    )
+
+
+PI64 = "3.141592653589793"  # float64's pi: 1.2e-16 short of pi
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "exact", "cause", "inner", "part"),
+    [
+        ("1/(x-pi)", PI64, lambda x: 1 / (x - mp.pi), "x-pi", lambda x: x - mp.pi, None),
+        (
+            "1/sin(x-pi)+x",
+            PI64,
+            lambda x: 1 / mp.sin(x - mp.pi) + x,
+            "sin(x-pi)",
+            lambda x: mp.sin(x - mp.pi),
+            ("1/sin(x-pi)", lambda x: 1 / mp.sin(x - mp.pi)),
+        ),
+        (
+            "1/(x-sqrt(2))",
+            "1.4142135623730951",
+            lambda x: 1 / (x - mp.sqrt(2)),
+            "x-sqrt(2)",
+            lambda x: x - mp.sqrt(2),
+            None,
+        ),
+        # A literal is its decimal value, a point is a float64: 0.1 and float64's 0.1 differ.
+        (
+            "1/(x-0.1)",
+            "0.1",
+            lambda x: 1 / (x - mp.mpf(1) / 10),
+            "x-0.1",
+            lambda x: x - mp.mpf(1) / 10,
+            None,
+        ),
+    ],
+)
+def test_a_part_that_float64_rounding_makes_infinite_is_no_undefined_point(
+    cli, expression, at, exact, cause, inner, part
+):
+    with mp.workdps(50):
+        x = mp.mpf(float(at))  # the point as float64 holds it, exactly
+        value, size = exact(x), inner(x)
+        assert mp.isfinite(value) and size != 0 and float(size) + float(x) == float(x)
+        shown = (
+            f"{float(value):.6g}",
+            mpmath.nstr(size, 4),
+            None if part is None else (part[0], mpmath.nstr(part[1](x), 4)),
+        )
+    message = _rounding_message(expression, at, shown[0], cause, "0", shown[1], shown[2])
+    run = cli("diff", expression, "--at", at)
+    assert run.exit_code == 3
+    assert run.stdout == "" and run.stderr == f"gradcalc: error: {message}\n"
+    run = cli("diff", expression, "--at", at, "--json")
+    assert run.exit_code == 3
+    assert run.json["error"] == {"kind": "rounding", "message": message}
+    validate(run.json, "error.schema.json")
+
+
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
@@ -56,6 +125,11 @@ def test_a_finite_function_past_float64_is_no_undefined_point(
         # SymPy's tree simplifies this to 0, but 1/0 is undefined: each part is checked.
         ("1/(x-1000)-1/(x-1000)", "1/(x-1000) is infinite (division by zero) at x=1000.0"),
         ("log(x-1000)-log(x-1000)", "log(x-1000) is infinite (the logarithm of 0) at x=1000.0"),
+        # Exactly 0, though 30 digits cannot tell it from a tiny number: still undefined.
+        (
+            "1/(cos(x/1000)**2+sin(x/1000)**2-1)",
+            "1/(cos(x/1000)**2+sin(x/1000)**2-1) is infinite (division by zero) at x=1000.0",
+        ),
     ],
 )
 def test_an_undefined_or_infinite_function_stays_undefined(cli, expression, message):
