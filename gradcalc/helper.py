@@ -140,7 +140,7 @@ class Later:
         self.future = None
         self.value: Any = None
         self.done = False
-        pool = _helper.get("pool")
+        self.pool = pool = _helper.get("pool")
         if pool is not None:
             try:
                 self.future = pool.submit(function, *args)
@@ -157,7 +157,7 @@ class Later:
     def now(cls, function: Callable[..., Any], *args: Any) -> Later:
         """`function(*args)` done here, at once, whether or not there is a helper."""
         done = cls.__new__(cls)
-        done.function, done.args, done.future = function, args, None
+        done.function, done.args, done.future, done.pool = function, args, None, None
         done.value, done.done = function(*args), True
         return done
 
@@ -172,7 +172,7 @@ class Later:
             return None
         assert self.future is not None
         try:
-            self.value = self.future.result()
+            self.value = _wait(self.pool, self.future)
         except Exception as error:
             return error
         self.done = True
@@ -183,19 +183,42 @@ class Later:
             assert self.future is not None
             try:
                 if "ready" in _helper:
-                    self.value = self.future.result()
+                    self.value = _wait(self.pool, self.future)
                 else:
                     from . import budget
 
                     try:
                         with budget.waiting("start"):  # its first answer waits for torch's import
-                            self.value = self.future.result()
+                            self.value = _wait(self.pool, self.future)
                     finally:
                         _helper["ready"] = True  # (failed or not: start-up is over)
             except Exception:  # any failure there: again here, for its own error
                 self.value = self.function(*self.args)
             self.done = True
         return self.value
+
+
+# How often a wait for the helper's answer looks whether the helper is alive.
+POLL_SECONDS = 0.5
+
+
+def _wait(pool: Any, future: Any) -> Any:
+    """`future.result()`, unless the helper dies first. The pool sees a death
+    by itself, except one part way through sending an answer back: its
+    reader then waits for the rest of the message, for ever (this process
+    holds the pipe's writing end too, so no end of file comes). Then this
+    process's end is closed: the reader meets the end of the file, the pool
+    is broken, and the future fails at once (Later does the work here)."""
+    while True:
+        try:
+            return future.result(timeout=POLL_SECONDS)
+        except TimeoutError:
+            processes = getattr(pool, "_processes", None)
+            if not processes or any(process.is_alive() for process in processes.values()):
+                continue  # alive (or the pool shut down: it settles its futures itself)
+            writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+            if writer is not None and not writer.closed:
+                writer.close()
 
 
 def gradients(

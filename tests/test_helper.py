@@ -40,7 +40,7 @@ print(json.dumps({"ahead": ahead, "imported_here": imported_here, "answers": ans
 """
 
 
-def _output(code: str, *args: str) -> str:
+def _output(code: str, *args: str, timeout: float = HANG_GUARD_SECONDS) -> str:
     """What a fresh Python process running `code` printed (torch not
     imported there beforehand: the helper can start)."""
     done = subprocess.run(
@@ -48,7 +48,7 @@ def _output(code: str, *args: str) -> str:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        timeout=HANG_GUARD_SECONDS,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -355,6 +355,40 @@ def test_a_helper_that_dies_leaves_the_work_to_this_process():
     action as the CLI sets it) and the task is done here; it fails (exit
     -13, nothing printed) with SIGPIPE left unblocked in the pool's threads."""
     assert _output(DEATH_PROBE) == "1000000.0\n"
+
+
+SEND_DEATH_PROBE = """
+import os, struct, sys
+from gradcalc import helper
+
+PARENT = os.getpid()
+
+
+def dies_sending(x):
+    # In the helper: the first 4 bytes of an answer of 1 MiB on the pool's
+    # result pipe (the length, as Connection.send_bytes writes it), then death.
+    if os.getpid() != PARENT:
+        queue = sys._getframe(1).f_locals["result_queue"]  # the pool's worker loop
+        os.write(queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"half")
+        os._exit(1)
+    return 2 * x
+
+
+helper.start(1000)
+helper.Later(int).result()  # the helper is up
+print(helper.Later(dies_sending, 21).result(), flush=True)  # done here again
+print(helper.Later(dies_sending, 50).result(), flush=True)  # the pool broken: here at once
+helper.stop()
+"""
+
+
+def test_a_helper_that_dies_part_way_through_an_answer_leaves_the_work_to_this_process():
+    """The pool's reader waited for the rest of a message the dead helper
+    never sent (this process held the pipe's other end): the run hung until
+    its wall-clock ceiling. Now the wait sees the helper dead, closes that
+    end, and the work is done here; the process ends (its exit joins the
+    pool's thread, which no longer waits)."""
+    assert _output(SEND_DEATH_PROBE, timeout=120) == "42\n100\n"
 
 
 class _DiesWriting(_Pool):
