@@ -58,8 +58,8 @@ def past_float64(
     part = exact[id(node)]
     if any(_underflowed(values[id(arg)], exact[id(arg)]) for arg in node.args):
         return None  # below float64's smallest number: the one-point driver names it
-    if abs(part) <= LARGEST:  # float64 would hold it: its rounding failed
-        return _rounding(expr, node, values, exact, f"{expr.source} is {value:.6g} at {where}")
+    if abs(part) <= LARGEST:  # float64 would hold it: did its rounding fail?
+        return _rounding(expr, node, values, point, where)
     return Float64RangeError(
         f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
         f"evaluate it there: {node.brief} is {_short(part)}, past float64's largest "
@@ -77,34 +77,76 @@ SMALLEST = float(np.finfo(np.float64).smallest_subnormal)
 
 
 def _rounding(
-    expr: Expression, node: Node, values: dict, exact: dict[int, Any], said: str
+    expr: Expression, node: Node, values: dict, point: dict[str, np.ndarray], where: str
 ) -> Float64RoundingError | None:
     """The error for a part, `node`, that float64 cannot hold though it is
-    finite and within float64's range in 30 digits, when float64 rounded one
-    of its arguments far from its 30-digit value (x - pi is 0 at float64's
-    pi): the rounding of a constant or of the point met a singularity (`said`:
-    f's value where). None when no argument is off: then float64 failed by the
-    function table's own domain (clamp(x, 1, 0), log to base 0), which is the
-    function's, not float64's."""
+    finite in 30 digits, when interval arithmetic proves f and every part
+    finite at the point (`_intervals`) and float64 rounded an argument of
+    `node` out of that argument's interval, far from it (x - pi is 0 at
+    float64's pi): the rounding of a constant or of the point met a
+    singularity. None otherwise: no proof (sin(x - 1000) at 1000 is 0, which
+    evalf's 30 digits call 1.5e-154), or no argument off, where float64 failed
+    by the function table's own domain (clamp(x, 1, 0), log to base 0)."""
+    proof = _intervals(expr, point)
+    if proof is None:
+        return None
     cause = ""
     worst = ROUNDED
     for arg in node.args:
         rounded = float(np.asarray(values[id(arg)]).reshape(-1)[0])
-        true = float(exact[id(arg)])
-        off = abs(rounded - true) / max(abs(true), float(np.finfo(np.float64).tiny))
-        if off > worst:
+        true = proof[id(arg)]
+        middle = float(true.mid)
+        off = abs(rounded - middle) / max(abs(middle), float(np.finfo(np.float64).tiny))
+        if rounded not in true and off > worst:
             worst = off
-            true_text = _short(exact[id(arg)])
-            cause = f"{arg.brief} is {rounded:.6g} in float64 but {true_text} in 30 digits"
+            cause = f"{arg.brief} is {rounded:.6g} in float64 but {_short(true.mid)} in 30 digits"
     if not cause:
         return None
-    part = exact[id(node)]
-    named = node.brief if node is expr.root else f"{node.brief} ({_short(part)} in 30 digits)"
+    part = _short(proof[id(node)].mid)
+    named = node.brief if node is expr.root else f"{node.brief} ({part} in 30 digits)"
+    value = float(proof[id(expr.root)].mid)
     return Float64RoundingError(
-        f"{said} (in 30 digits), but float64 cannot evaluate it there: {cause}, which makes "
-        f"{named} not finite in float64; the function is defined there, but float64's "
-        "rounding is too coarse for every float64 method"
+        f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot evaluate "
+        f"it there: {cause}, which makes {named} not finite in float64; the function is "
+        "defined there, but float64's rounding is too coarse for every float64 method"
     )
+
+
+PROOF_DIGITS = 50  # the working precision of `_intervals`
+
+
+def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any] | None:
+    """Every node's value at `point` as an mpmath interval (PROOF_DIGITS
+    digits), by the function table's mpmath column in mpmath's interval
+    context: bounds that hold, where evalf's 30 digits can take a zero for a
+    tiny number. None where a function has no interval form (atan, sinh: the
+    interval context lacks them) or a part is not a bounded real interval."""
+    import mpmath
+
+    from .functions import TABLE
+
+    iv = mpmath.iv
+    values: dict[int, Any] = {}
+    saved, iv.dps = iv.dps, PROOF_DIGITS
+    try:
+        for node in expr.nodes:
+            if node.op == "var":
+                value = iv.mpf(float(np.asarray(point[node.value]).reshape(-1)[0]))
+            elif node.op == "num":
+                value = iv.mpf(str(node.value))
+            elif node.op == "const":
+                value = iv.pi if node.value == "pi" else iv.e
+            else:
+                value = iv.mpf(TABLE[node.op].mpmath(iv, *[values[id(a)] for a in node.args]))
+            lo, hi = mpmath.mpf(value.a), mpmath.mpf(value.b)
+            if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
+                return None
+            values[id(node)] = value
+    except (ArithmeticError, ValueError, TypeError, AttributeError, NotImplementedError):
+        return None  # (ComplexResult is a ValueError: log of a negative interval)
+    finally:
+        iv.dps = saved
+    return values
 
 
 # An argument float64 rounded by more than this share of its 30-digit value is

@@ -130,6 +130,8 @@ def test_a_part_that_float64_rounding_makes_infinite_is_no_undefined_point(
             "1/(cos(x/1000)**2+sin(x/1000)**2-1)",
             "1/(cos(x/1000)**2+sin(x/1000)**2-1) is infinite (division by zero) at x=1000.0",
         ),
+        # A zero inside a function with no interval form (atan): undefined, as it truly is.
+        ("1/atan(x-1000)", "1/atan(x-1000) is infinite (division by zero) at x=1000.0"),
     ],
 )
 def test_an_undefined_or_infinite_function_stays_undefined(cli, expression, message):
@@ -147,4 +149,49 @@ def test_a_tower_past_ten_to_the_thousand_is_left_undefined_at_once(cli):
     assert run.json["error"] == {
         "kind": "domain",
         "message": "x**x is infinite (beyond float64's range, or a pole) at x=1000.0",
+    }
+
+
+# Constants a point can sit on in float64 without being them, and ones it can be.
+CONSTANTS = {
+    "pi": lambda: mp.pi,
+    "E": lambda: mp.e,
+    "sqrt(2)": lambda: mp.sqrt(2),
+    "log(2)": lambda: mp.log(2),
+    "1/3": lambda: mp.mpf(1) / 3,
+    "0.5": lambda: mp.mpf(1) / 2,
+    "1000": lambda: mp.mpf(1000),
+}
+
+
+@pytest.mark.parametrize("constant", sorted(CONSTANTS))
+@pytest.mark.parametrize("form", ["1/(x-{c})", "1/sin(x-{c})", "x/({c}-x)**2"])
+def test_a_pole_is_undefined_exactly_where_mpmath_puts_it(cli, constant, form):
+    """At the float64 nearest a constant c, 1/(x-c) and its kin are undefined
+    (kind domain) where x is c (mpmath, 50 digits: x - c is 0), and
+    float64's rounding (kind rounding) where x only rounds to it; one step
+    away, float64 tells them apart and the derivative is answered. (30-digit
+    evalf took sin(x - 1000) at 1000 for 1.5e-154: this caught it.)"""
+    import math
+
+    with mp.workdps(50):
+        nearest = float(CONSTANTS[constant]())
+        exactly = mp.mpf(nearest) == CONSTANTS[constant]()
+    expression = form.format(c=constant)
+    run = cli("diff", expression, "--at", repr(nearest), "--json")
+    assert run.exit_code == 3
+    assert run.json["error"]["kind"] == ("domain" if exactly else "rounding")
+    step = math.nextafter(nearest, math.inf)
+    assert cli("diff", expression, "--at", repr(step), "--json").exit_code in (0, 1)
+
+
+def test_without_an_interval_form_float64s_verdict_stands(cli):
+    """atan has no interval form in mpmath, so nothing proves 1/atan(x-pi)
+    finite at float64's pi (it is, -8.2e15): the float64 verdict stands, as
+    docs/verdicts.md says, rather than a claim without proof."""
+    run = cli("diff", "1/atan(x-pi)", "--at", PI64, "--json")
+    assert run.exit_code == 3
+    assert run.json["error"] == {
+        "kind": "domain",
+        "message": f"1/atan(x-pi) is infinite (division by zero) at x={PI64}",
     }
