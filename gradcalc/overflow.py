@@ -58,8 +58,14 @@ def past_float64(
     part = exact[id(node)]
     if any(_underflowed(values[id(arg)], exact[id(arg)]) for arg in node.args):
         return None  # below float64's smallest number: the one-point driver names it
+    try:
+        proof = _intervals(expr, point)
+    except _NoIntervalForm:  # (atan): the 30 digits alone decide an overflow
+        proof = {}
+    if proof is None:  # a part is not bounded: exp(x)*exp(-x) + 1/(x-1000) at 1000
+        return None
     if abs(part) <= LARGEST:  # float64 would hold it: did its rounding fail?
-        return _rounding(expr, node, values, point, where)
+        return _rounding(expr, node, values, proof, where) if proof else None
     return Float64RangeError(
         f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
         f"evaluate it there: {node.brief} is {_short(part)}, past float64's largest "
@@ -77,19 +83,15 @@ SMALLEST = float(np.finfo(np.float64).smallest_subnormal)
 
 
 def _rounding(
-    expr: Expression, node: Node, values: dict, point: dict[str, np.ndarray], where: str
+    expr: Expression, node: Node, values: dict, proof: dict[int, Any], where: str
 ) -> Float64RoundingError | None:
     """The error for a part, `node`, that float64 cannot hold though it is
     finite in 30 digits, when interval arithmetic proves f and every part
-    finite at the point (`_intervals`) and float64 rounded an argument of
-    `node` out of that argument's interval, far from it (x - pi is 0 at
-    float64's pi): the rounding of a constant or of the point met a
-    singularity. None otherwise: no proof (sin(x - 1000) at 1000 is 0, which
-    evalf's 30 digits call 1.5e-154), or no argument off, where float64 failed
-    by the function table's own domain (clamp(x, 1, 0), log to base 0)."""
-    proof = _intervals(expr, point)
-    if proof is None:
-        return None
+    finite at the point (`proof`: `_intervals`) and float64 rounded an
+    argument of `node` out of that argument's interval, far from it (x - pi
+    is 0 at float64's pi): the rounding of a constant or of the point met a
+    singularity. None where no argument is off: float64 failed by the
+    function table's own domain (clamp(x, 1, 0), log to base 0)."""
     cause = ""
     worst = ROUNDED
     for arg in node.args:
@@ -115,17 +117,49 @@ def _rounding(
 PROOF_DIGITS = 50  # the working precision of `_intervals`
 
 
+class _NoIntervalForm(Exception):
+    """A function of the expression that mpmath's interval context lacks."""
+
+
+class _Hyperbolic:
+    """mpmath's interval context with the hyperbolic functions it lacks,
+    written by exp: each operation encloses its exact result, so they do too."""
+
+    def __init__(self, iv: Any) -> None:
+        self.iv = iv
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self.iv, name)
+        except AttributeError:
+            raise _NoIntervalForm(name) from None
+
+    def sinh(self, x: Any) -> Any:
+        grown = self.iv.exp(x)
+        return (grown - 1 / grown) / 2
+
+    def cosh(self, x: Any) -> Any:
+        grown = self.iv.exp(x)
+        return (grown + 1 / grown) / 2
+
+    def tanh(self, x: Any) -> Any:
+        grown = self.iv.exp(2 * x)
+        return (grown - 1) / (grown + 1)
+
+
 def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any] | None:
     """Every node's value at `point` as an mpmath interval (PROOF_DIGITS
     digits), by the function table's mpmath column in mpmath's interval
     context: bounds that hold, where evalf's 30 digits can take a zero for a
-    tiny number. None where a function has no interval form (atan, sinh: the
-    interval context lacks them) or a part is not a bounded real interval."""
+    tiny number (sin(x - 1000) at 1000 is 0; evalf says 1.5e-154). None
+    where a part is not a bounded real interval; _NoIntervalForm where a
+    function has no interval form (atan, asin, cbrt: the context lacks them)."""
     import mpmath
 
     from .functions import TABLE
 
     iv = mpmath.iv
+    context = _Hyperbolic(iv)
     values: dict[int, Any] = {}
     saved, iv.dps = iv.dps, PROOF_DIGITS
     try:
@@ -137,12 +171,13 @@ def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any]
             elif node.op == "const":
                 value = iv.pi if node.value == "pi" else iv.e
             else:
-                value = iv.mpf(TABLE[node.op].mpmath(iv, *[values[id(a)] for a in node.args]))
+                found = TABLE[node.op].mpmath(context, *[values[id(a)] for a in node.args])
+                value = iv.mpf(found)
             lo, hi = mpmath.mpf(value.a), mpmath.mpf(value.b)
             if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
                 return None
             values[id(node)] = value
-    except (ArithmeticError, ValueError, TypeError, AttributeError, NotImplementedError):
+    except (ArithmeticError, ValueError, TypeError):
         return None  # (ComplexResult is a ValueError: log of a negative interval)
     finally:
         iv.dps = saved

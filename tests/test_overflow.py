@@ -84,6 +84,15 @@ PI64 = "3.141592653589793"  # float64's pi: 1.2e-16 short of pi
             lambda x: x - mp.sqrt(2),
             None,
         ),
+        # sinh by exp in interval arithmetic (mpmath's interval context has no sinh).
+        (
+            "1/sinh(x-pi)",
+            PI64,
+            lambda x: 1 / mp.sinh(x - mp.pi),
+            "sinh(x-pi)",
+            lambda x: mp.sinh(x - mp.pi),
+            None,
+        ),
         # A literal is its decimal value, a point is a float64: 0.1 and float64's 0.1 differ.
         (
             "1/(x-0.1)",
@@ -129,6 +138,12 @@ def test_a_part_that_float64_rounding_makes_infinite_is_no_undefined_point(
         (
             "1/(cos(x/1000)**2+sin(x/1000)**2-1)",
             "1/(cos(x/1000)**2+sin(x/1000)**2-1) is infinite (division by zero) at x=1000.0",
+        ),
+        # Past float64's range, but a pole too: 30-digit evalf took 1/sin(x-1000) for
+        # 7e159 and called this an overflow; interval arithmetic finds the pole.
+        (
+            "exp(x)*exp(-x) + 1/sin(x-1000)",
+            "exp(x) is infinite (beyond float64's range, or a pole) at x=1000.0",
         ),
         # A zero inside a function with no interval form (atan): undefined, as it truly is.
         ("1/atan(x-1000)", "1/atan(x-1000) is infinite (division by zero) at x=1000.0"),
