@@ -92,6 +92,8 @@ def _rounding(
     is 0 at float64's pi): the rounding of a constant or of the point met a
     singularity. None where no argument is off: float64 failed by the
     function table's own domain (clamp(x, 1, 0), log to base 0)."""
+    if not _tight(proof):
+        return None  # (tanh by exp over a wide range: an enclosure, not a value to show)
     cause = ""
     worst = ROUNDED
     for arg in node.args:
@@ -118,21 +120,42 @@ PROOF_DIGITS = 50  # the working precision of `_intervals`
 
 
 class _NoIntervalForm(Exception):
-    """A function of the expression that mpmath's interval context lacks."""
+    """A part of the expression that `_intervals` cannot enclose soundly."""
 
 
-class _Hyperbolic:
-    """mpmath's interval context with the hyperbolic functions it lacks,
-    written by exp: each operation encloses its exact result, so they do too."""
+class _Enclosures:
+    """The functions the operations in ENCLOSED call (as `mp.`), each an
+    enclosure of its exact result: mpmath's interval sin, cos, exp, log and
+    sqrt, and the rest written with those and + - * /, each of which encloses
+    its exact result, so they do too (mpmath's own interval sign, for one,
+    says -1 of [0, 0]). Anything else raises _NoIntervalForm."""
 
     def __init__(self, iv: Any) -> None:
         self.iv = iv
+        self.pi, self.e, self.mpf = iv.pi, iv.e, iv.mpf
+        self.sin, self.cos, self.exp, self.sqrt = iv.sin, iv.cos, iv.exp, iv.sqrt
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            return getattr(self.iv, name)
-        except AttributeError:
-            raise _NoIntervalForm(name) from None
+        raise _NoIntervalForm(name)
+
+    def log(self, x: Any, base: Any = None) -> Any:
+        found = self.iv.log(x)
+        return found if base is None else found / self.iv.log(self.iv.mpf(base))
+
+    def log10(self, x: Any) -> Any:
+        return self.log(x, 10)
+
+    def tan(self, x: Any) -> Any:
+        return self.iv.sin(x) / self.iv.cos(x)
+
+    def sec(self, x: Any) -> Any:
+        return 1 / self.iv.cos(x)
+
+    def csc(self, x: Any) -> Any:
+        return 1 / self.iv.sin(x)
+
+    def cot(self, x: Any) -> Any:
+        return self.iv.cos(x) / self.iv.sin(x)
 
     def sinh(self, x: Any) -> Any:
         grown = self.iv.exp(x)
@@ -146,20 +169,61 @@ class _Hyperbolic:
         grown = self.iv.exp(2 * x)
         return (grown - 1) / (grown + 1)
 
+    def power(self, base: Any, exponent: Any) -> Any:
+        whole = exponent.a == exponent.b and int(exponent.a) == exponent.a
+        if whole and abs(int(exponent.a)) <= MAX_WHOLE_POWER:
+            return base ** int(exponent.a)
+        return self.iv.exp(exponent * self.iv.log(base))  # (a base that is not > 0 raises)
+
+
+# The function table's operations `_intervals` encloses: each calls only
+# + - * / and `_Enclosures`. The rest (abs, sign, min, max, relu, erf, the
+# functions of whole vectors, ...) leave f to the float64 verdict.
+ENCLOSED = frozenset(
+    [
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "neg",
+        "pow",
+        "sin",
+        "cos",
+        "tan",
+        "sec",
+        "csc",
+        "cot",
+        "sinh",
+        "cosh",
+        "tanh",
+        "exp",
+        "log",
+        "log2",
+        "log10",
+        "sqrt",
+        "sigmoid",
+        "softplus",
+        "silu",
+        "detach",
+    ]
+)
+MAX_WHOLE_POWER = 4096  # a whole exponent past this goes by exp and log
+
 
 def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any] | None:
     """Every node's value at `point` as an mpmath interval (PROOF_DIGITS
-    digits), by the function table's mpmath column in mpmath's interval
-    context: bounds that hold, where evalf's 30 digits can take a zero for a
-    tiny number (sin(x - 1000) at 1000 is 0; evalf says 1.5e-154). None
-    where a part is not a bounded real interval; _NoIntervalForm where a
-    function has no interval form (atan, asin, cbrt: the context lacks them)."""
+    digits), the function table's mpmath column evaluated by `_Enclosures`:
+    bounds that hold, where evalf's 30 digits can take a zero for a tiny
+    number (sin(x - 1000) at 1000 is 0; evalf says 1.5e-154). None where a
+    part is not a bounded interval (a pole); _NoIntervalForm where an
+    operation is not in ENCLOSED, a bound passes ASTRONOMICAL (exp of it would
+    take for ever) or mpmath fails."""
     import mpmath
 
     from .functions import TABLE
 
     iv = mpmath.iv
-    context = _Hyperbolic(iv)
+    context = _Enclosures(iv)
     values: dict[int, Any] = {}
     saved, iv.dps = iv.dps, PROOF_DIGITS
     try:
@@ -169,19 +233,41 @@ def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any]
             elif node.op == "num":
                 value = iv.mpf(str(node.value))
             elif node.op == "const":
-                value = iv.pi if node.value == "pi" else iv.e
-            else:
+                value = +(iv.pi if node.value == "pi" else iv.e)  # (a constant: as an interval)
+            elif node.op in ENCLOSED:
                 found = TABLE[node.op].mpmath(context, *[values[id(a)] for a in node.args])
-                value = iv.mpf(found)
+                value = iv.mpf(found) if isinstance(found, (int, float)) else found
+            else:
+                raise _NoIntervalForm(node.op)
+            if not isinstance(value, type(iv.mpf(0))):
+                raise _NoIntervalForm(node.op)
             lo, hi = mpmath.mpf(value.a), mpmath.mpf(value.b)
             if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
                 return None
+            if max(abs(lo), abs(hi)) > ASTRONOMICAL:
+                raise _NoIntervalForm(node.op)
             values[id(node)] = value
-    except (ArithmeticError, ValueError, TypeError):
-        return None  # (ComplexResult is a ValueError: log of a negative interval)
+    except _NoIntervalForm:
+        raise
+    except Exception as error:  # mpmath's own failures: no proof either way
+        raise _NoIntervalForm(str(error)) from None
     finally:
         iv.dps = saved
     return values
+
+
+def _tight(proof: dict[int, Any]) -> bool:
+    """Is every interval narrow (PROOF_WIDTH of its size): its middle f's value?"""
+    import mpmath
+
+    for value in proof.values():
+        lo, hi = mpmath.mpf(value.a), mpmath.mpf(value.b)
+        if hi - lo > PROOF_WIDTH * max(abs(lo), abs(hi)):
+            return False
+    return True
+
+
+PROOF_WIDTH = 1e-20
 
 
 # An argument float64 rounded by more than this share of its 30-digit value is

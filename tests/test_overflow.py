@@ -210,3 +210,28 @@ def test_without_an_interval_form_float64s_verdict_stands(cli):
         "kind": "domain",
         "message": f"1/atan(x-pi) is infinite (division by zero) at x={PI64}",
     }
+
+
+# From a review that tried to break the interval proof: each was a false claim,
+# a crash (exit 70) or a run out of memory before the proof was narrowed.
+@pytest.mark.parametrize(
+    ("expression", "at", "kind", "start"),
+    [
+        # mpmath's interval sign says -1 of [0, 0]: sign is not enclosed, f = 1/0 stays undefined.
+        ("1/sign(cos(x)**2+sin(x)**2-1)", "1", "domain", "1/sign(cos(x)**2+sin(x)**2-1) is inf"),
+        # erf and whole vectors have no enclosure: the 30-digit overflow line, as before.
+        ("exp(x)*exp(-x)+erf(x)", "1000", "overflow", "exp(x)*exp(-x)+erf(x) is 2 at x=1000.0"),
+        ("exp(x)*exp(-x)+norm([1,x])", "1000", "overflow", "exp(x)*exp(-x)+norm([1,x]) is 1001 at"),
+        ("1/(x-pi)+erf(x)", PI64, "domain", "1/(x-pi) is infinite (division by zero)"),
+        # exp of exp of 8e15: past 10**1000 the enclosure stops, at once.
+        ("1/(x-pi)+0*exp(exp(-1/(x-pi)))", PI64, "domain", "1/(x-pi) is infinite"),
+        # tan by sin/cos, a power by a whole exponent: enclosed.
+        ("1/tan(x-pi)", PI64, "rounding", "1/tan(x-pi) is -8.16562e+15 at x=3.14"),
+        ("(x-pi)**-3", PI64, "rounding", "(x-pi)**-3 is -5.44462e+47 at x=3.14"),
+    ],
+)
+def test_the_interval_proof_claims_only_what_it_encloses(cli, expression, at, kind, start):
+    run = cli("diff", expression, "--at", at, "--json")
+    assert run.exit_code == 3
+    assert run.json["error"]["kind"] == kind
+    assert run.json["error"]["message"].startswith(start)
