@@ -177,8 +177,9 @@ class _Enclosures:
 
 
 # The function table's operations `_intervals` encloses: each calls only
-# + - * / and `_Enclosures`. The rest (abs, sign, min, max, relu, erf, the
-# functions of whole vectors, ...) leave f to the float64 verdict.
+# + - * / and `_Enclosures` (the piecewise ones are in PIECEWISE). The rest
+# (erf, the inverse functions, the functions of whole vectors, ...) leave f to
+# the float64 verdict.
 ENCLOSED = frozenset(
     [
         "add",
@@ -210,6 +211,64 @@ ENCLOSED = frozenset(
 MAX_WHOLE_POWER = 4096  # a whole exponent past this goes by exp and log
 
 
+def _ends(value: Any) -> tuple[Any, Any]:
+    """An interval's ends as mpmath numbers, exactly (at twice the intervals'
+    digits: at mpmath's default 15 they would round, and not outward)."""
+    import mpmath
+
+    with mpmath.mp.workdps(2 * PROOF_DIGITS):
+        return +mpmath.mpf(value.a), +mpmath.mpf(value.b)
+
+
+def _side(value: Any) -> int:
+    """1, -1 or 0 where the whole interval is above, below or at 0;
+    _NoIntervalForm where it straddles 0 (which piece is not known)."""
+    lo, hi = _ends(value)
+    if lo > 0:
+        return 1
+    if hi < 0:
+        return -1
+    if lo == hi == 0:
+        return 0
+    raise _NoIntervalForm("a piece")
+
+
+def _least(iv: Any, *values: Any) -> Any:
+    ends = [_ends(iv.mpf(v)) for v in values]
+    return iv.mpf([min(e[0] for e in ends), min(e[1] for e in ends)])
+
+
+def _most(iv: Any, *values: Any) -> Any:
+    ends = [_ends(iv.mpf(v)) for v in values]
+    return iv.mpf([max(e[0] for e in ends), max(e[1] for e in ends)])
+
+
+def _clamp(iv: Any, x: Any, lo: Any, hi: Any) -> Any:
+    if _ends(lo)[1] > _ends(hi)[0]:  # not lo <= hi for sure: the table's domain decides
+        raise _NoIntervalForm("clamp")
+    return _most(iv, lo, _least(iv, hi, x))
+
+
+def _leaky(iv: Any, x: Any, slope: Any = None) -> Any:
+    side = _side(x)
+    return x if side >= 0 else (iv.mpf("0.01") if slope is None else slope) * x
+
+
+# The piecewise operations, enclosed by their ends: min and max by each end,
+# a function of pieces only where the interval lies on one piece.
+PIECEWISE: dict[str, Any] = {
+    "abs": lambda iv, x: abs(x),
+    "sign": lambda iv, x: iv.mpf(_side(x)),
+    "min": _least,
+    "max": _most,
+    "relu": lambda iv, x: _most(iv, x, 0),
+    "hardtanh": lambda iv, x: _most(iv, -1, _least(iv, 1, x)),
+    "clamp": _clamp,
+    "leaky_relu": _leaky,
+    "elu": lambda iv, x: x if _side(x) >= 0 else iv.exp(x) - 1,
+}
+
+
 def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any] | None:
     """Every node's value at `point` as an mpmath interval (PROOF_DIGITS
     digits), the function table's mpmath column evaluated by `_Enclosures`:
@@ -234,6 +293,8 @@ def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any]
                 value = iv.mpf(str(node.value))
             elif node.op == "const":
                 value = +(iv.pi if node.value == "pi" else iv.e)  # (a constant: as an interval)
+            elif node.op in PIECEWISE:
+                value = PIECEWISE[node.op](iv, *[values[id(a)] for a in node.args])
             elif node.op in ENCLOSED:
                 found = TABLE[node.op].mpmath(context, *[values[id(a)] for a in node.args])
                 value = iv.mpf(found) if isinstance(found, (int, float)) else found
@@ -241,7 +302,7 @@ def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any]
                 raise _NoIntervalForm(node.op)
             if not isinstance(value, type(iv.mpf(0))):
                 raise _NoIntervalForm(node.op)
-            lo, hi = mpmath.mpf(value.a), mpmath.mpf(value.b)
+            lo, hi = _ends(value)
             if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
                 return None
             if max(abs(lo), abs(hi)) > ASTRONOMICAL:
@@ -261,13 +322,14 @@ def _tight(proof: dict[int, Any]) -> bool:
     import mpmath
 
     for value in proof.values():
-        lo, hi = mpmath.mpf(value.a), mpmath.mpf(value.b)
-        if hi - lo > PROOF_WIDTH * max(abs(lo), abs(hi)):
-            return False
+        lo, hi = _ends(value)
+        with mpmath.mp.workdps(2 * PROOF_DIGITS):
+            if hi - lo > PROOF_WIDTH * max(abs(lo), abs(hi)):
+                return False
     return True
 
 
-PROOF_WIDTH = 1e-20
+PROOF_WIDTH = 1e-10  # the line shows 6 digits of f and 4 of a part
 
 
 # An argument float64 rounded by more than this share of its 30-digit value is
@@ -287,8 +349,8 @@ def _exact_values(
     symbols = engine.symbols_for(expr.variables, dict.fromkeys(expr.variables))
     try:
         tree = engine.build(expr, symbols, keep=True)
-    except GradcalcError:  # 9**9**9: an exact number past the CAS's limit
-        return None
+    except (GradcalcError, ArithmeticError, TypeError, ValueError):
+        return None  # 9**9**9 past the CAS's limit; Max(0, nan) of a part that is 1/0 exactly
     subs = engine.substitutions(symbols, point)
     values: dict[int, Any] = {}
     for node in expr.nodes:  # children first
