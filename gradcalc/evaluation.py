@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import PointError
+from .errors import PointError, UsageError
 from .functions import CONSTANTS, TABLE
 from .parsing import Expression, Node
 
@@ -72,6 +72,10 @@ def evaluate_node(node: Node, point: dict, values: dict, frozen: dict | None) ->
         if len(lengths) < 2:
             raise
         raise PointError(f"vectors of different lengths {lengths} meet in {node.brief}") from None
+    except UsageError as error:  # x[i] past the end: which x[i] (one of several, perhaps)
+        if node.op != "index":
+            raise
+        raise UsageError(f"{node.brief}: {error}") from None
 
 
 def first_undefined(expr: Expression, point: dict) -> tuple[Node | None, dict]:
