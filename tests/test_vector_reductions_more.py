@@ -310,16 +310,13 @@ def test_ten_thousand_elements_on_sampled_components(case):
     _check_against_mpmath(document, point, names, exact, components)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: the long-vector path's probe for a kink no table entry announces "
-    "(numeric.find_kinks anywhere=True, on f itself) reads float64 rounding of f ~ 1e202 "
-    "as a corner along a component 1e3 times smaller than the norm; numeric.py not changed",
-)
 def test_a_false_corner_at_1e200():
     """norm(x) with elements near 1e200 is smooth: at 64 elements (per
     component) and 100 (vector form) the verdict is "disagree" (autograd's
-    squares overflow); at 10,000 it must be too, not "not_differentiable"."""
+    squares overflow); at 10,000 it must be too, not "not_differentiable":
+    the long-vector path's probe for a kink no table entry announces (on f
+    itself) read f's rounding, about 1e202, as a corner along a component a
+    thousand times smaller (evaluation.beyond_rounding)."""
     import gradcalc
 
     x = _scaled(1e200)(N)["x"]
