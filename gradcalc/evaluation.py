@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import PointError
+from .errors import PointError, UsageError
 from .functions import CONSTANTS, TABLE
 from .parsing import Expression, Node
 
@@ -72,6 +72,10 @@ def evaluate_node(node: Node, point: dict, values: dict, frozen: dict | None) ->
         if len(lengths) < 2:
             raise
         raise PointError(f"vectors of different lengths {lengths} meet in {node.brief}") from None
+    except UsageError as error:  # x[i] past the end: which x[i] (one of several, perhaps)
+        if node.op != "index":
+            raise
+        raise UsageError(f"{node.brief}: {error}") from None
 
 
 def first_undefined(expr: Expression, point: dict) -> tuple[Node | None, dict]:
@@ -96,6 +100,17 @@ def detached_values(expr: Expression, point: dict) -> dict:
 # estimate, each operation's error at its worst sign).
 NOISE_FACTOR = 2.0
 _LINEAR = ("add", "sub", "neg", "mul", "div")
+
+
+def beyond_rounding(sides: dict, x: np.ndarray, step: float = 1e-6) -> np.ndarray:
+    """Where numeric.one_sided's slopes (its default step, along x) differ
+    by more than f's float64 rounding can make them differ: its stencils
+    weigh f by 3 + 4 + 1 over 2h, each f off by up to EPS·|f|; ten times
+    that. At f ~ 1e202 (norm(x) of 10^4 elements near 1e200) a step along
+    an element 1e3 times smaller than f moves f by less than its rounding."""
+    h = (step * np.maximum(1.0, np.abs(x))).reshape(-1, *([1] * (np.ndim(sides["left"]) - 1)))
+    noise = 4 * EPS * np.abs(sides["value"]) / h
+    return np.abs(sides["left"] - sides["right"]) > 10 * noise
 
 
 def rounding_noise(

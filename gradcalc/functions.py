@@ -224,14 +224,20 @@ def _indexed(x: Any, i: Any) -> Any:
     return x[position(i, len(x))]
 
 
+def norm_order(p: Any) -> float:
+    """norm(x, p)'s p as a float, 1.0 or 2.0 (2.0 when absent); ValueError
+    for any other (SymPy's Float(1.0) == 1 is False: compared as floats)."""
+    order = 2.0 if p is None else float(p)
+    if order not in (1.0, 2.0):
+        raise ValueError(f"norm(x, p): p is 1 or 2, not {order!r}")
+    return order
+
+
 def _sympy_norm(sp: ModuleType, x: Any, p: Any = None) -> Any:
     xs = _elements(x)
-    order = 2.0 if p is None else float(p)  # (SymPy's Float(1.0) == 1 is False)
-    if order == 2:
+    if norm_order(p) == 2:
         return sp.sqrt(sp.Add(*[v**2 for v in xs]))
-    if order == 1:
-        return sp.Add(*[sp.Abs(v) for v in xs])
-    raise ValueError(f"norm(x, p): p is 1 or 2, not {order!r}")
+    return sp.Add(*[sp.Abs(v) for v in xs])
 
 
 def _sympy_logsumexp(sp: ModuleType, x: Any) -> Any:

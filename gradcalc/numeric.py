@@ -503,6 +503,10 @@ def find_kinks(
             for comp in probes if shapes.get(name) else [0]:
                 sides = one_sided(expr, sub, name, comp, held, per_output=per_output)
                 corner = _corner(sides, one_sided(expr, sub, name, comp, held, 1e-8, per_output))
+                if anywhere:  # not f's own rounding (norm(x) at 1e200 of 10^4 elements)
+                    from .evaluation import beyond_rounding
+
+                    corner &= beyond_rounding(sides, sub[name][:, comp])
                 # Steps of 1e-6 reach past a kink closer than that to a small
                 # x (sqrt(x**2) at 1e-14 has its kink at 0): there a kink must
                 # hold with steps shorter than |x| too, or it is not at x.

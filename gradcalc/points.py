@@ -153,9 +153,10 @@ def _complete(point: dict[str, np.ndarray], variables: list[str]) -> Point:
             + ",".join(f"{m}=..." for m in missing),
             option="at",
         )
-    lengths = {v.size for v in point.values() if v.ndim == 1}
-    if len(lengths) > 1:
-        raise PointError(f"vector variables have different lengths {sorted(lengths)}")
+    sizes = {name: point[name].size for name in variables if point[name].ndim == 1}
+    if len(set(sizes.values())) > 1:
+        each = ", ".join(f"{name} has {size}" for name, size in sizes.items())
+        raise PointError(f"vector variables have different lengths: {each}")
     return Point((name, np.asarray(point[name], dtype=float)) for name in variables)
 
 

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import numeric, stencil, verdict
-from .errors import DomainError
-from .functions import TABLE, class_index, position
+from .errors import DomainError, PointError
+from .functions import TABLE, class_index, norm_order, position
 from .partials import MAX_SHOWN, Measured, Partial, shaped
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 SMALL = 64  # vectors up to this length take the per-component path
 SAMPLED = 32  # components whose finite differences are checked past SMALL (each costs O(n))
 SEED = 0  # the sample and the direction are reproducible
+WEIGHTED = ("prod", "norm")  # reductions whose weight on element i is not a constant
 
 
 # Functions of whole vectors this path writes in vector form, as reductions
@@ -122,11 +123,14 @@ class Reduction:
     a shift held constant: scale 0 gives it no part in any derivative (it
     only keeps exp from overflowing, and cancels where it appears); or (kind
     "prod") R = Π_i element(x_i), whose weight on element i is the product
-    of the others."""
+    of the others; or (kind "norm") R = √(Σ_i element(x_i)²), computed
+    scaled by the largest |element| (its squares would overflow past about
+    1e154 and underflow below 1e-154, where the norm itself does not), whose
+    weight on element i is element(x_i)/R."""
 
     symbol: Any  # a SymPy Dummy standing for the reduction's value
     element: Any  # h: the SymPy element expression
-    kind: str  # "mean", "sum", "max" or "prod"
+    kind: str  # "mean", "sum", "max", "prod" or "norm"
     scale: Any  # SymPy Rational: 1/n, 1 or 0
 
 
@@ -167,9 +171,10 @@ class Vectorized:
                 top = float(np.max(self._over(reduction.element)))
                 self.arrays[reduction.symbol] = top if math.isfinite(top) else 0.0
                 continue
-            if reduction.kind == "prod":  # never overflowing partway (functions' prod)
+            if reduction.kind in WEIGHTED:  # functions' prod and norm: never overflowing partway
                 values = self._over(reduction.element)[None, :]
-                self.arrays[reduction.symbol] = float(TABLE["prod"].numpy(np, values)[0, 0])
+                table = TABLE[reduction.kind].numpy
+                self.arrays[reduction.symbol] = float(table(np, values)[0, 0])
                 continue
             total = math.fsum(self._over(reduction.element))
             self.arrays[reduction.symbol] = float(reduction.scale) * total
@@ -242,9 +247,13 @@ class Vectorized:
         if op == "dot":
             return self._reduce(x * args[1], "sum"), False
         if op == "norm":
-            if len(args) > 1 and float(args[1]) == 1:
+            try:
+                order = norm_order(args[1] if len(args) > 1 else None)
+            except ValueError as error:  # as the per-component path says it (cas.tree)
+                raise PointError(f"{node.text}: {error}") from None
+            if order == 1:
                 return self._reduce(sp.Abs(x), "sum"), False
-            return sp.sqrt(self._reduce(x**2, "sum")), False
+            return self._reduce(x, "norm"), False
         if op == "index":
             return self._pick(x, position(args[1], self.length)), False
         if op == "prod":
@@ -306,15 +315,19 @@ class Vectorized:
         return out
 
     def _spread(self, reduction: Reduction, d: Any) -> float:
-        """c·Σ_i d(x_i) (Σ_i w_i·d(x_i) for a product): how far the reduction
-        moves with whatever d is the derivative of its element by."""
-        if reduction.kind == "prod":
+        """c·Σ_i d(x_i) (Σ_i w_i·d(x_i) for a product or a norm): how far the
+        reduction moves with whatever d is the derivative of its element by."""
+        if reduction.kind in WEIGHTED:
             return math.fsum(self._weights(reduction) * self._over(d))
         return float(reduction.scale) * math.fsum(self._over(d))
 
     def _weights(self, reduction: Reduction) -> np.ndarray | float:
-        """∂R/∂h_i: c for a mean or sum (0 for the max), and for a product
-        the product of the other elements."""
+        """∂R/∂h_i: c for a mean or sum (0 for the max), for a product the
+        product of the other elements, for a norm h_i/R (0/0, NaN, where R
+        is 0: norm's kink, which the kink probes name)."""
+        if reduction.kind == "norm":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return self._over(reduction.element) / self.arrays[reduction.symbol]
         if reduction.kind != "prod":
             return float(reduction.scale)
         return exclusive_products(self._over(reduction.element))
@@ -372,13 +385,18 @@ class Vectorized:
         root = self.root if root is None else root
         symbol = self.symbols[name]
 
+        def weight(r: Reduction) -> Any:  # ∂R/∂h_i as a formula
+            if r.kind == "prod":
+                return r.symbol / r.element  # Π_j h_j / h_i
+            return r.element / r.symbol if r.kind == "norm" else r.scale  # h_i / norm(h)
+
         def reduced(r: Reduction, d: Any) -> Any:  # c·Σ_i d(x_i), spelled as the reduction
-            if r.kind == "prod":  # Σ_i (Π_j h_j / h_i)·d(x_i)
-                return sp.Function("sum")(r.symbol / r.element * d)
+            if r.kind in WEIGHTED:  # Σ_i w_i·d(x_i)
+                return sp.Function("sum")(weight(r) * d)
             return sp.Function(r.kind)(d)
 
         def element(r: Reduction, d: Any) -> Any:  # its weight on element i, times d(x_i)
-            return r.symbol / r.element * d if r.kind == "prod" else r.scale * d
+            return weight(r) * d
 
         adjoints: list = [sp.S.Zero] * len(self.reductions)
         for k in reversed(range(len(self.reductions))):
