@@ -194,6 +194,10 @@ class _Plan:
         self.wanted, self.symbols = wanted, symbols
         self.derivatives = [symbolic.derivative(f, tuple(symbols[n] for n in w)) for w in wanted]
         self.texts = [symbolic.text(d) for d in self.derivatives]
+        # Points decided one by one so far in the whole run, every chunk's
+        # (MAX_ONE_BY_ONE is a run's): a stream's chunks, Parquet's row groups
+        # and gradcalc.points' one table then decide the same points.
+        self.decided = 0
 
     def empty(self, points: Points) -> Many:
         """A `Many` for `points`, its derivatives' columns still to fill."""
@@ -436,9 +440,10 @@ class _Chunk:
                 import torch  # noqa: F401
         result = self.result
         for row in rows:
-            if result.one_by_one >= MAX_ONE_BY_ONE:
+            if self.plan.decided >= MAX_ONE_BY_ONE:
                 result.one_by_one_skipped += 1
                 continue
+            self.plan.decided += 1
             result.one_by_one += 1
             index = self.start + int(row)
             point = {n: float(v[row, 0]) for n, v in self.points.items()}

@@ -34,13 +34,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
-import pytest
-from conftest import run_subprocess
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gradcalc
-from gradcalc.errors import PointError
 
 # (expression, its variables): smooth, kinks, poles, domain edges, overflow.
 EXPRESSIONS = [
@@ -145,7 +142,9 @@ def write_inputs(tmp_path, names, columns, integral):
     path.write_text(",".join(names) + "\n" + "".join(",".join(r) + "\n" for r in rows))
     files["csv"] = (path, [])
     path = tmp_path / "points.jsonl"
-    path.write_text("".join("{" + ", ".join(f'"{n}": {t}' for n, t in zip(names, r)) + "}\n" for r in rows))
+    path.write_text(
+        "".join("{" + ", ".join(f'"{n}": {t}' for n, t in zip(names, r)) + "}\n" for r in rows)
+    )
     files["jsonl"] = (path, [])
     table = _arrow_table(names, columns, integral)
     path = tmp_path / "points.parquet"
@@ -247,7 +246,9 @@ def answers_every_way(cli, tmp_path, expression, names, wrt, order, columns, int
     header = list(answers["csv"])
     csv_path = str(files["csv"][0])
     for name, path in (("stdin-csv", files["csv"][0]), ("stdin-jsonl", files["jsonl"][0])):
-        run = cli("diff", expression, "--points", "-", "--format", "csv", *options, input=path.read_text())
+        run = cli(
+            "diff", expression, "--points", "-", "--format", "csv", *options, input=path.read_text()
+        )
         answers[name], codes[name] = from_csv(run.stdout), run.exit_code
     run = cli("diff", expression, "--points", csv_path, "--json", *options)
     answers["ndjson"], codes["ndjson"] = from_ndjson(run.stdout, header), run.exit_code
@@ -309,3 +310,27 @@ def test_every_way_gives_the_same_answers(cli, tmp_path_factory, case):
         assert run.exit_code == WORST[status], (at, run.stdout, status)
         if run.exit_code != 3:
             assert run.json["status"] == status, (at, run.stdout)
+
+
+# The discrepancies the harness (and its hunts) found, each pinned on its own.
+
+
+def test_the_one_point_drivers_cap_counts_a_whole_run_in_every_format(cli, tmp_path, monkeypatch):
+    """MAX_ONE_BY_ONE is a run's: it was counted afresh for each chunk of the
+    CLI's stream, so a Parquet file of several row groups (a chunk each) had
+    more rows decided one by one than the same rows as CSV or in
+    gradcalc.points, and other statuses. sqrt(relu(x)) at -1: SymPy's float64
+    formula is 0/0 (undefined), the one-point driver's limit is 0 (agree)."""
+    from gradcalc import batch
+
+    monkeypatch.setattr(batch, "MAX_ONE_BY_ONE", 1)
+    xs = [-1.0, 1.0, -1.0]
+    expected = ["agree", "agree", "undefined"]  # the first decided, the second past the cap
+    files = write_inputs(tmp_path, ["x"], {"x": xs}, set())
+    for name in ("csv", "parquet", "arrow-stream"):
+        path, extra = files[name]
+        run = cli("diff", "sqrt(relu(x))", "--points", str(path), "--format", "csv", *extra)
+        assert from_csv(run.stdout)["status"] == expected, name
+        assert run.exit_code == 3, name
+    answers = gradcalc.points("sqrt(relu(x))", pd.DataFrame({"x": xs}))
+    assert answers["status"].tolist() == expected
