@@ -79,7 +79,7 @@ def differentiate_many(
     threads fitted to a chunk meanwhile: `threads.fitted`)."""
     from .threads import fitted
 
-    plan = _Plan(expression, points.names, wrt, order, dtype)
+    plan = _Plan(expression, points, wrt, order, dtype)
     result = plan.empty(points)
     count = len(points)
     with fitted(min(count, CHUNK)):
@@ -106,7 +106,7 @@ def differentiate_stream(
     arriving = iter(chunks)
     points: Points | None = next(arriving)
     assert points is not None
-    plan = _Plan(expression, points.names, wrt, order, dtype)
+    plan = _Plan(expression, points, wrt, order, dtype)
     waiting: collections.deque[_Chunk] = collections.deque()
     held: list[Many] = []  # a chunk finished, yielded with the next one
 
@@ -157,7 +157,7 @@ class _Plan:
     def __init__(
         self,
         expression: str | Expression,
-        columns: list[str],
+        points: Points,
         wrt: Sequence[str] | None,
         order: int,
         dtype: str,
@@ -170,13 +170,16 @@ class _Plan:
         refuse_whole_vectors(
             expr, "many points give one number per variable (a vector goes in {at})", option="at"
         )
-        missing = [v for v in expr.variables if v not in columns]
+        # A file's names are named by where they were read ("p.csv line 1",
+        # "p.parquet column names"), as its bad values are.
+        where = f"{points.at}: " if points.at else ""
+        missing = [v for v in expr.variables if v not in points.names]
         if missing:
-            raise PointError(f"the points give no column for {', '.join(missing)}")
-        extra = [n for n in columns if n not in expr.variables]
+            raise PointError(f"{where}the points give no column for {', '.join(missing)}")
+        extra = [n for n in points.names if n not in expr.variables]
         if extra:
             raise PointError(
-                f"the points name {', '.join(extra)}, not variables of the expression "
+                f"{where}the points name {', '.join(extra)}, not variables of the expression "
                 f"(its variables: {', '.join(expr.variables)})"
             )
         from .cas import sympy_engine as symbolic

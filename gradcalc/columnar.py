@@ -81,7 +81,7 @@ def read_all(source: str, kind: str | None, stream: BinaryIO, name: str) -> Poin
         chunks = list(text_chunks(stream, name, kind=kind))
     names = chunks[0].names
     columns = {n: np.concatenate([c.columns[n] for c in chunks]) for n in names}
-    return Points(names, columns, np.concatenate([c.lines for c in chunks]))
+    return Points(names, columns, np.concatenate([c.lines for c in chunks]), at=chunks[0].at)
 
 
 def _read(source: str, kind: str, stream: BinaryIO | None, size: int) -> Iterator[Points]:
@@ -155,7 +155,7 @@ def _points(batch: Any, source: str, before: int, group: int | None) -> Iterator
     if good:
         numbers = np.arange(before + 1, before + good + 1, dtype=np.int64)
         kept = columns if bad is None else {n: v[:good] for n, v in columns.items()}
-        yield Points(names, kept, numbers)
+        yield Points(names, kept, numbers, at=f"{source} column names")
     if bad is not None:
         place = f" (row group {group})" if group is not None else ""
         raise PointError(f"{source} row {before + good + 1}{place}: {bad[1]}")

@@ -26,7 +26,9 @@ import io
 import json
 import math
 import os
+import re
 import struct
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -95,56 +98,94 @@ def bits(value):
     return "nan" if math.isnan(value) else struct.pack("<d", value).hex()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _torch_imported():
+    """torch imported in this process, as after any gradcalc.points call: the
+    in-process CLI then starts no helper process for each run (its torch
+    import, seconds a run on a loaded machine). The real processes below
+    take the helper's path."""
+    import torch  # noqa: F401
+
+
+# Integers a float64 cannot hold exactly: past 2**53 each becomes the nearest
+# float64, as its digits in a CSV file do.
+BIG_INTEGERS = [2**53 + 1, -(2**53 + 1), 2**63 - 1, -(2**63), 10**18 + 1, 3]
+
+
 @st.composite
 def cases(draw):
+    """(expression, its variables in the files' column order, wrt, order,
+    dtype, {variable: values}, the integer columns, each CSV cell's spelling)."""
     expression, names = draw(st.sampled_from(EXPRESSIONS))
-    names = list(names)
+    names = draw(st.permutations(list(names)))
     wrt = draw(st.sampled_from([None, names[:1], names[-1:]])) if len(names) > 1 else None
     order = draw(st.sampled_from([1, 1, 2]))
+    dtype = draw(st.sampled_from(["float64"] * 5 + ["float32"]))
     count = draw(st.integers(1, 5))
     value = st.one_of(
         st.sampled_from(SPECIAL),
         st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False),
         st.integers(-5, 5).map(float),
     )
-    columns = {n: draw(st.lists(value, min_size=count, max_size=count)) for n in names}
+    integer = st.one_of(st.integers(-5, 5), st.sampled_from(BIG_INTEGERS))
     # A column of integers stays integers in every format (int64, CSV "3").
-    integral = {n for n in names if draw(st.booleans()) and all(v.is_integer() for v in columns[n])}
-    integral = {n for n in integral if all(abs(v) < 2**53 for v in columns[n])}
-    return expression, names, wrt, order, columns, integral
+    integral = {n for n in names if draw(st.integers(0, 3)) == 0}
+    columns = {
+        n: draw(st.lists(integer if n in integral else value, min_size=count, max_size=count))
+        for n in names
+    }
+    spellings = draw(st.lists(st.integers(0, len(SPELLINGS) - 1), min_size=count * len(names)))
+    return expression, names, wrt, order, dtype, columns, integral, spellings
 
 
-def _options(wrt, order):
+# Other spellings of the same number in a CSV file (float() reads each as
+# it reads repr()): the fast reader and the line-by-line one must agree.
+SPELLINGS = [
+    repr,
+    lambda v: f"{v:.25e}",
+    lambda v: f" {v!r}\t",
+    lambda v: repr(v) if repr(v).startswith("-") else "+" + repr(v),
+    lambda v: repr(v).upper(),
+]
+
+
+def _options(wrt, order, dtype="float64"):
     options = [] if wrt is None else ["--wrt", ",".join(wrt)]
-    return options + (["--order", str(order)] if order != 1 else [])
+    options += ["--order", str(order)] if order != 1 else []
+    return options + (["--dtype", dtype] if dtype != "float64" else [])
 
 
-def _text(value, integral):
-    return str(int(value)) if integral else repr(float(value))
+def _text(value, spelling=0):
+    return str(value) if isinstance(value, int) else SPELLINGS[spelling](float(value))
 
 
 def _arrow_table(names, columns, integral):
-    arrays = {
-        n: pa.array([int(v) for v in columns[n]], pa.int64())
-        if n in integral
-        else pa.array(columns[n], pa.float64())
-        for n in names
-    }
+    arrays = {n: pa.array(columns[n], pa.int64() if n in integral else pa.float64()) for n in names}
     return pa.table(arrays)
 
 
-def write_inputs(tmp_path, names, columns, integral):
-    """The points as every file format `--points` reads: {name: (path, args)}."""
+def write_inputs(tmp_path, names, columns, integral, spellings=()):
+    """The points as every file format `--points` reads: {name: (path, args)};
+    `spellings` (one a cell, row by row) writes a second CSV, "csv-spelled"."""
     count = len(columns[names[0]])
-    rows = [[_text(columns[n][i], n in integral) for n in names] for i in range(count)]
+    rows = [[_text(columns[n][i]) for n in names] for i in range(count)]
     files = {}
     path = tmp_path / "points.csv"
     path.write_text(",".join(names) + "\n" + "".join(",".join(r) + "\n" for r in rows))
     files["csv"] = (path, [])
+    if spellings:
+        cells = iter(spellings)
+        spelled = [[_text(columns[n][i], next(cells)) for n in names] for i in range(count)]
+        path = tmp_path / "spelled.csv"
+        path.write_text(",".join(names) + "\n" + "".join(",".join(r) + "\n" for r in spelled))
+        files["csv-spelled"] = (path, [])
     path = tmp_path / "points.jsonl"
-    path.write_text(
-        "".join("{" + ", ".join(f'"{n}": {t}' for n, t in zip(names, r)) + "}\n" for r in rows)
-    )
+    # Each line names the variables in another order: a point is an object.
+    objects = [
+        "{" + ", ".join(f'"{n}": {t}' for n, t in list(zip(names, r))[:: 1 - 2 * (i % 2)]) + "}\n"
+        for i, r in enumerate(rows)
+    ]
+    path.write_text("".join(objects))
     files["jsonl"] = (path, [])
     table = _arrow_table(names, columns, integral)
     path = tmp_path / "points.parquet"
@@ -234,35 +275,54 @@ def _compare(reference, got, name, lines_differ=False):
         assert got[column] == reference[column], (name, column, got[column], reference[column])
 
 
-def answers_every_way(cli, tmp_path, expression, names, wrt, order, columns, integral):
+@dataclass
+class Case:
+    expression: str
+    names: list  # in the files' column order
+    wrt: list | None
+    order: int
+    dtype: str
+    columns: dict  # variable -> values (ints in an integer column)
+    integral: set  # the integer columns
+    spellings: list = field(default_factory=list)  # each CSV cell's, "csv-spelled"
+
+    def options(self):
+        return _options(self.wrt, self.order, self.dtype)
+
+
+def answers_every_way(cli, tmp_path, case):
     """{way: answers} from every input format and output form, and the exit codes."""
-    options = _options(wrt, order)
+    expression, options = case.expression, case.options()
     answers, codes = {}, {}
-    files = write_inputs(tmp_path, names, columns, integral)
+    files = write_inputs(tmp_path, case.names, case.columns, case.integral, case.spellings)
     for name, (path, extra) in files.items():
         run = cli("diff", expression, "--points", str(path), "--format", "csv", *extra, *options)
         assert run.exit_code in (0, 1, 3), (name, run.stdout, run.stderr)
         answers[name], codes[name] = from_csv(run.stdout), run.exit_code
     header = list(answers["csv"])
-    csv_path = str(files["csv"][0])
-    for name, path in (("stdin-csv", files["csv"][0]), ("stdin-jsonl", files["jsonl"][0])):
-        run = cli(
-            "diff", expression, "--points", "-", "--format", "csv", *options, input=path.read_text()
-        )
+    csv_path, parquet_path = str(files["csv"][0]), str(files["parquet"][0])
+    stdin = {
+        "stdin-csv": (files["csv"][0], []),
+        "stdin-jsonl": (files["jsonl"][0], []),
+        "stdin-arrow": (files["arrow-stream"][0], ["--input-format", "arrow"]),
+        "stdin-parquet": (files["parquet"][0], ["--input-format", "parquet"]),
+    }
+    for name, (path, extra) in stdin.items():
+        given = ("diff", expression, "--points", "-", "--format", "csv", *extra, *options)
+        run = cli(*given, input=path.read_bytes())
         answers[name], codes[name] = from_csv(run.stdout), run.exit_code
     run = cli("diff", expression, "--points", csv_path, "--json", *options)
     answers["ndjson"], codes["ndjson"] = from_ndjson(run.stdout, header), run.exit_code
     target = tmp_path / "answers.parquet"
-    source = str(files["parquet"][0])
-    run = cli(
-        "diff", expression, "--points", source, "--format", "parquet", "-o", str(target), *options
-    )
+    given = ("--format", "parquet", "-o", str(target), *options)
+    run = cli("diff", expression, "--points", parquet_path, *given)
     answers["parquet-out"], codes["parquet-out"] = from_table(pq.read_table(target)), run.exit_code
     run = cli("diff", expression, "--points", csv_path, *options)
     codes["table"] = run.exit_code
     answers["table-counts"] = run.stderr
-    for name, data in frames(names, columns, integral).items():
-        answers[name] = from_table(gradcalc.points(expression, data, wrt=wrt, order=order))
+    for name, data in frames(case.names, case.columns, case.integral).items():
+        table = gradcalc.points(expression, data, wrt=case.wrt, order=case.order, dtype=case.dtype)
+        answers[name] = from_table(table)
     return answers, codes
 
 
@@ -294,19 +354,16 @@ SETTINGS = settings(
 
 
 @SETTINGS
-@given(case=cases())
-def test_every_way_gives_the_same_answers(cli, tmp_path_factory, case):
-    expression, names, wrt, order, columns, integral = case
-    tmp_path = tmp_path_factory.mktemp("same")
-    answers, codes = answers_every_way(
-        cli, tmp_path, expression, names, wrt, order, columns, integral
-    )
+@given(drawn=cases())
+def test_every_way_gives_the_same_answers(cli, tmp_path_factory, drawn):
+    case = Case(*drawn)
+    answers, codes = answers_every_way(cli, tmp_path_factory.mktemp("same"), case)
     check_same(answers, codes)
     # Each row as one point, as `--at` takes it: the same status.
     statuses = answers["csv"]["status"]
     for i, status in enumerate(statuses):
-        at = ",".join(f"{n}={columns[n][i]!r}" for n in names)
-        run = cli("diff", expression, "--at", at, "--json", *_options(wrt, order))
+        at = ",".join(f"{n}={_text(case.columns[n][i])}" for n in case.names)
+        run = cli("diff", case.expression, "--at", at, "--json", *case.options())
         assert run.exit_code == WORST[status], (at, run.stdout, status)
         if run.exit_code != 3:
             assert run.json["status"] == status, (at, run.stdout)
@@ -334,3 +391,118 @@ def test_the_one_point_drivers_cap_counts_a_whole_run_in_every_format(cli, tmp_p
         assert run.exit_code == 3, name
     answers = gradcalc.points("sqrt(relu(x))", pd.DataFrame({"x": xs}))
     assert answers["status"].tolist() == expected
+
+
+# The bad-input side: a bad cell in the third point (after two good ones) of
+# y, in every format. (CSV text, JSON Lines text, a columnar file's values.)
+BAD_CELLS = {
+    "text": ("abc", '"abc"', pa.array(["1", "2", "abc", "4"])),
+    "nan": ("nan", "NaN", pa.array([1.0, 2.0, math.nan, 4.0])),
+    "inf": ("inf", "Infinity", pa.array([1.0, 2.0, math.inf, 4.0])),
+    "-inf": ("-inf", "-Infinity", pa.array([1.0, 2.0, -math.inf, 4.0])),
+    "null": ("", "null", pa.array([1.0, 2.0, None, 4.0])),
+    "empty": (" ", '""', pa.array([1.0, 2.0, None, 4.0])),
+    "overflow": ("1e999", "1e999", None),
+}
+# Where the third point is: a CSV's line 4 (the header is line 1), JSON
+# Lines' line 3, a table's row 3, in Parquet's second row group of two rows.
+WHERE = {
+    "csv": "line 4",
+    "jsonl": "line 3",
+    "parquet": "row 3 (row group 2)",
+    "arrow-file": "row 3",
+    "arrow-stream": "row 3",
+}
+SHAPE = re.compile(
+    r"gradcalc: error: (?P<file>\S+) (?P<where>(line|row) \d+( \(row group \d+\))?): "
+    r"y=(?P<shown>\S+) is not a (finite )?number.*"
+)
+
+
+def _bad_files(tmp_path, kind):
+    text, json_text, column = BAD_CELLS[kind]
+    good = {"x": [1.0, 2.0, 3.0, 4.0], "y": [1.0, 2.0, 3.0, 4.0]}
+    files = write_inputs(tmp_path, ["x", "y"], good, set())
+    rows = ["1.0,1.0", "2.0,2.0", f"3.0,{text}", "4.0,4.0"]
+    files["csv"][0].write_text("x,y\n" + "\n".join(rows) + "\n")
+    lines = [f'{{"x": {i}.0, "y": {json_text if i == 3 else f"{i}.0"}}}' for i in range(1, 5)]
+    files["jsonl"][0].write_text("\n".join(lines) + "\n")
+    if column is None:  # no such value in a table
+        return {name: files[name] for name in ("csv", "jsonl")}
+    table = pa.table({"x": pa.array(good["x"]), "y": column})
+    pq.write_table(table, files["parquet"][0], row_group_size=2)
+    feather.write_feather(table, files["arrow-file"][0])
+    stream = pa.OSFile(str(files["arrow-stream"][0]), "wb")
+    with stream as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=2)
+    return files
+
+
+@pytest.mark.parametrize("kind", list(BAD_CELLS))
+def test_a_bad_cell_is_named_alike_in_every_format(cli, tmp_path, kind):
+    """Exit 2, one line naming the file, the line (row, row group) and the
+    column, worded alike; the two points before it answered first."""
+    shown = set()
+    for name, (path, extra) in _bad_files(tmp_path, kind).items():
+        run = cli("diff", "x*y", "--points", str(path), "--format", "csv", *extra)
+        assert run.exit_code == 2, (name, run.stderr)
+        assert len(run.stderr.splitlines()) == 1, (name, run.stderr)
+        error = run.stderr.strip()
+        if kind == "text" and name not in ("csv", "jsonl"):
+            # A column of text in a table is refused by its type, before any
+            # row (docs/many-points.md): named by the file and the column.
+            assert error == f"gradcalc: error: {path}: column y holds string, not numbers"
+            assert run.stdout == ""
+            continue
+        match = SHAPE.fullmatch(error)
+        assert match, (name, error)
+        assert (match["file"], match["where"]) == (str(path), WHERE[name]), error
+        shown.add(match["shown"])
+        assert [row.split(",")[1:3] for row in run.stdout.splitlines()[1:]] == [
+            ["1.0", "1.0"],
+            ["2.0", "2.0"],
+        ], name
+        # --json: the same message as an error document, after the same points.
+        run = cli("diff", "x*y", "--points", str(path), "--json", *extra)
+        *points, last = run.stdout.splitlines()
+        assert json.loads(last)["error"] == {"kind": "point", "message": error[17:]}, name
+        assert [json.loads(p)["point"] for p in points] == [
+            {"x": 1.0, "y": 1.0},
+            {"x": 2.0, "y": 2.0},
+        ]
+    # A value is shown as its format spells it: the same word where they agree.
+    if kind in ("nan", "inf", "-inf", "null", "overflow"):
+        assert len(shown) == 1 or kind == "null", shown
+
+
+@pytest.mark.parametrize(
+    ("columns", "said"),
+    [
+        (["x"], "the points give no column for y"),
+        (
+            ["x", "y", "z"],
+            "the points name z, not variables of the expression (its variables: x, y)",
+        ),
+        (["x", "y", "x"], "x appears twice"),
+    ],
+    ids=["missing", "extra", "twice"],
+)
+def test_a_bad_column_is_named_alike_in_every_format(cli, tmp_path, columns, said):
+    """A missing, an extra or a repeated column: exit 2, one line naming the
+    file and where the names were read, no point answered."""
+    text = ",".join(columns) + "\n" + ",".join(["1.0"] * len(columns)) + "\n"
+    (tmp_path / "p.csv").write_text(text)
+    pairs = ", ".join(f'"{n}": 1.0' for n in columns)
+    (tmp_path / "p.jsonl").write_text("{" + pairs + "}\n")
+    table = pa.Table.from_arrays([pa.array([1.0])] * len(columns), names=columns)
+    pq.write_table(table, tmp_path / "p.parquet")
+    feather.write_feather(table, tmp_path / "p.arrow")
+    where = {"csv": "line 1", "jsonl": "line 1", "parquet": "column names", "arrow": "column names"}
+    for extension, place in where.items():
+        path = tmp_path / f"p.{extension}"
+        run = cli("diff", "x*y", "--points", str(path), "--format", "csv")
+        assert run.exit_code == 2, run.stderr
+        assert run.stderr == f"gradcalc: error: {path} {place}: {said}\n"
+        assert run.stdout == ""
+    run = cli("diff", "x*y", "--points", "-", "--format", "csv", input=text)
+    assert run.stderr == f"gradcalc: error: stdin line 1: {said}\n"
