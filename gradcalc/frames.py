@@ -109,6 +109,8 @@ def _floats(column: Any, name: str, kind: str) -> tuple[np.ndarray, np.ndarray |
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
     elif kind == "dict":
         values = column
+        if np.ma.isMaskedArray(column) and np.ma.is_masked(column):  # masked: missing
+            null, values = np.ma.getmaskarray(column), np.ma.getdata(column)
     else:
         values = column.to_numpy()
     array = np.asarray(values)

@@ -41,6 +41,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gradcalc
+from gradcalc.errors import PointError
 
 # (expression, its variables): smooth, kinks, poles, domain edges, overflow.
 EXPRESSIONS = [
@@ -506,3 +507,23 @@ def test_a_bad_column_is_named_alike_in_every_format(cli, tmp_path, columns, sai
         assert run.stdout == ""
     run = cli("diff", "x*y", "--points", "-", "--format", "csv", input=text)
     assert run.stderr == f"gradcalc: error: stdin line 1: {said}\n"
+
+
+def test_a_masked_element_is_a_missing_value_as_a_null_is(tmp_path):
+    """A masked element of a numpy masked array in a dict is a missing value,
+    refused as a null in any table and in a Parquet file is; its hidden value
+    (3.0 here) was answered as if it were there."""
+    y = np.ma.masked_array([1.0, 2.0, 3.0], mask=[False, False, True])
+    x = np.array([1.0, 2.0, 3.0])
+    for data in (
+        {"x": x, "y": y},
+        pa.table({"x": x, "y": pa.array([1.0, 2.0, None])}),
+        pd.DataFrame({"x": x, "y": pd.array([1.0, 2.0, None], dtype="Float64")}),
+        pl.DataFrame({"x": x, "y": [1.0, 2.0, None]}),
+    ):
+        with pytest.raises(PointError) as error:
+            gradcalc.points("x*y", data)
+        assert str(error.value) == "points row 3: y=null is not a number"
+    # Masked nowhere: its values, as a plain array's.
+    unmasked = {"x": x, "y": np.ma.masked_array([1.0, 2.0, 3.0], mask=False)}
+    assert gradcalc.points("x*y", unmasked)["f"].tolist() == [1.0, 4.0, 9.0]
