@@ -527,3 +527,30 @@ def test_a_masked_element_is_a_missing_value_as_a_null_is(tmp_path):
     # Masked nowhere: its values, as a plain array's.
     unmasked = {"x": x, "y": np.ma.masked_array([1.0, 2.0, 3.0], mask=False)}
     assert gradcalc.points("x*y", unmasked)["f"].tolist() == [1.0, 4.0, 9.0]
+
+
+def test_a_dataframes_index_stored_in_parquet_is_not_a_column(cli, tmp_path):
+    """A DataFrame filtered (its index no longer a range) and written with
+    to_parquet stores its index as a column, `__index_level_0__`, named in the
+    pandas metadata: --points refused the file for that column ('is not a
+    variable name') where gradcalc.points answers the same DataFrame, whose
+    index is no point. Now each reads the points alone, in every format."""
+    frame = pd.DataFrame({"x": [-1.0, 0.5, 2.0, -2.0, 3.0], "y": [1.0, 2.0, 0.0, 5.0, -1.0]})
+    kept = frame[frame.x > 0]  # index 1, 2, 4: no range
+    expected = gradcalc.points("x*y + log(x)", kept)
+    parquet, arrow = tmp_path / "kept.parquet", tmp_path / "kept.arrow"
+    kept.to_parquet(parquet)
+    assert "__index_level_0__" in pq.read_schema(parquet).names
+    feather.write_feather(pa.Table.from_pandas(kept), arrow)
+    for path in (parquet, arrow):
+        run = cli("diff", "x*y + log(x)", "--points", str(path), "--format", "csv")
+        assert run.exit_code == 0, run.stderr
+        assert from_csv(run.stdout) == from_table(expected.reset_index(drop=True)), path
+    got = gradcalc.points("x*y + log(x)", pa.Table.from_pandas(kept))
+    assert from_table(got) == from_table(expected.reset_index(drop=True))
+    # An index named after a variable is still no column of points.
+    indexed = tmp_path / "indexed.parquet"
+    kept.set_index("y").to_parquet(indexed)
+    run = cli("diff", "x*y", "--points", str(indexed), "--format", "csv")
+    said = f"{indexed} column names: the points give no column for y"
+    assert run.stderr == f"gradcalc: error: {said}\n"
