@@ -318,18 +318,31 @@ def answers_every_way(cli, tmp_path, case):
     given = ("--format", "parquet", "-o", str(target), *options)
     run = cli("diff", expression, "--points", parquet_path, *given)
     answers["parquet-out"], codes["parquet-out"] = from_table(pq.read_table(target)), run.exit_code
-    run = cli("diff", expression, "--points", csv_path, *options)
+    run = cli("diff", expression, "--points", csv_path, *options, env=WIDE)
     codes["table"] = run.exit_code
     answers["table-counts"] = run.stderr
+    answers["table-statuses"] = table_statuses(run.stdout)
     for name, data in frames(case.names, case.columns, case.integral).items():
         table = gradcalc.points(expression, data, wrt=case.wrt, order=case.order, dtype=case.dtype)
         answers[name] = from_table(table)
     return answers, codes
 
 
+WIDE = {"NO_COLOR": "1", "COLUMNS": "250"}  # the whole table, a row a line
+VERDICTS = {"✓": "agree", "✗ kink": "not_differentiable", "✗ disagree": "disagree"}
+
+
+def table_statuses(text):
+    """The verdict column of the text table of many points, as statuses."""
+    cells = [line.strip("│").split("│") for line in text.splitlines() if line.startswith("│")]
+    verdicts = [row[-1].strip() for row in cells]
+    return [VERDICTS.get(v, v.removeprefix("✗ ").replace(" ", "_")) for v in verdicts]
+
+
 def check_same(answers, codes):
     reference = answers["csv"]
     statuses = reference["status"]
+    assert answers.pop("table-statuses") == statuses
     for name, code in codes.items():
         assert code == expected_exit(statuses), (name, code, statuses)
     counts = answers.pop("table-counts")
