@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_subprocess
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -567,3 +568,49 @@ def test_a_dataframes_index_stored_in_parquet_is_not_a_column(cli, tmp_path):
     run = cli("diff", "x*y", "--points", str(indexed), "--format", "csv")
     said = f"{indexed} column names: the points give no column for y"
     assert run.stderr == f"gradcalc: error: {said}\n"
+
+
+def _many_points(count):
+    """`count` points of x and y: uniform, with exact kinks, -0.0, poles and
+    values past exp's range mixed in."""
+    rng = np.random.default_rng(28)
+    x, y = rng.uniform(-5, 5, count), rng.uniform(-3, 3, count)
+    x[::97], y[::89], x[5::101], x[7::131] = 0.0, 0.0, -0.0, 800.0
+    x[11::151] = 5e-324
+    return x, y
+
+
+def test_real_processes_give_the_api_s_answers(tmp_path):
+    """Real processes (the helper process takes autograd, the quick pass and
+    some writing): CSV in, --format csv and --json out, bit for bit
+    gradcalc.points' answers in this process, statuses and exit code too."""
+    expression = "x*sin(y) + abs(x)*exp(x) + 1/y"
+    x, y = _many_points(3000)
+    source = tmp_path / "points.csv"
+    source.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(x.tolist(), y.tolist())))
+    expected = from_table(gradcalc.points(expression, {"x": x, "y": y}))
+    as_csv = run_subprocess("diff", expression, "--points", str(source), "--format", "csv")
+    as_json = run_subprocess("diff", expression, "--points", str(source), "--json")
+    statuses = expected["status"]
+    assert {"agree", "not_differentiable", "undefined"} <= set(statuses)
+    for run, read in ((as_csv, from_csv), (as_json, lambda t: from_ndjson(t, list(expected)))):
+        assert run.returncode == expected_exit(statuses), run.stderr
+        _compare(expected, read(run.stdout), "real process", lines_differ=True)
+
+
+def test_a_real_process_answers_the_rows_before_a_bad_one(tmp_path):
+    """A bad value in the second row group of a Parquet file, in a real
+    process: the rows before it written (those of its own row group too),
+    then one line naming file, row, row group and column, exit 2."""
+    x, y = _many_points(10)
+    y[7] = math.nan
+    source = tmp_path / "points.parquet"
+    pq.write_table(pa.table({"x": x, "y": y}), source, row_group_size=4)
+    run = run_subprocess("diff", "x*y", "--points", str(source), "--format", "csv")
+    assert run.returncode == 2
+    assert (
+        run.stderr
+        == f"gradcalc: error: {source} row 8 (row group 2): y=nan is not a finite number\n"
+    )
+    expected = from_table(gradcalc.points("x*y", {"x": x[:7], "y": y[:7]}))
+    assert from_csv(run.stdout) == expected
