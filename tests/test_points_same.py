@@ -614,3 +614,23 @@ def test_a_real_process_answers_the_rows_before_a_bad_one(tmp_path):
     )
     expected = from_table(gradcalc.points("x*y", {"x": x[:7], "y": y[:7]}))
     assert from_csv(run.stdout) == expected
+
+
+def test_the_table_names_a_reason_between_its_first_and_last_rows(cli, tmp_path):
+    """The text table keeps its first and last rows and the first reasons;
+    a point that does not agree between those rows (here the 20th of 40, a
+    kink) crashed it (internal error, exit 70, KeyError) where --format csv
+    answers it. Now its reason is named by its line, and the exit code is 1."""
+    from gradcalc.render.many import HEAD
+
+    count = 4 * HEAD
+    xs = [float(n) for n in range(1, count + 1)]
+    xs[count // 2 - 1] = 0.0  # abs's kink, line count // 2 + 1 (the header is line 1)
+    files = write_inputs(tmp_path, ["x"], {"x": xs}, set())
+    path = str(files["csv"][0])
+    run = cli("diff", "abs(x)", "--points", path, env=WIDE)
+    assert run.exit_code == 1, run.stderr
+    assert f"\nline {count // 2 + 1}: not differentiable here (at abs(x))" in run.stdout
+    assert f"{count} points: {count - 1} agree, 1 not differentiable" in run.stdout
+    statuses = from_csv(cli("diff", "abs(x)", "--points", path, "--format", "csv").stdout)["status"]
+    assert statuses.count("not_differentiable") == 1
