@@ -147,6 +147,22 @@ def differentiate_stream(
     yield from answered(True)
 
 
+# torch computes a contiguous tensor a few elements at a time in vector
+# registers (AVX2: 8 float64) and the elements past the last whole group one
+# by one, by other code (Sleef's pow against the C library's), which can
+# differ in the last bit: a point's autograd value then depended on where it
+# fell in its chunk, and so on the chunk's size (a Parquet row group, an Arrow
+# batch, a pause in a pipe, a Dask partition). The autograd pass is given each
+# column padded to a whole number of PAD_TO (copies of its first value, whose
+# answers are left out), so every point takes the vector path.
+PAD_TO = 64
+
+
+def _padded(column: np.ndarray) -> np.ndarray:
+    extra = -len(column) % PAD_TO
+    return np.concatenate([column, np.full(extra, column[0])]) if extra else column
+
+
 AHEAD = 20  # chunks prepared ahead of their autograd pass (10^6 points; about 2 MB each)
 
 
@@ -261,7 +277,7 @@ class _Chunk:
         self.where = slice(start, start + self.size)
         expr, wanted = plan.expr, plan.wanted
         values, self.undefined = self._forward()
-        columns = {n: v[:, 0] for n, v in points.items()}
+        columns = {n: _padded(v[:, 0]) for n, v in points.items()}
         self.grads = Later(gradients, expr, columns, wanted, plan.dtype)
         self.frozen = frozen = numeric.detached_values(expr, points)
         self.quick = self._quick(frozen, values)
@@ -357,7 +373,7 @@ class _Chunk:
             verdict.Methods(
                 labels=["d/d" + "".join(w)],
                 sympy=reference.reshape(size, 1),
-                autograd=grad.reshape(size, 1),
+                autograd=grad[:size].reshape(size, 1),  # the padding left out
                 finite_difference=fd.reshape(size, 1),
                 finite_difference_error=fd_error.reshape(size, 1),
                 fd_checked=clean.reshape(size, 1),
