@@ -10,8 +10,12 @@ where f is not finite), and checks that
   and a dict of arrays give IDENTICAL numbers (the float64s bit for bit, NaN
   equal to NaN, -0.0 apart from 0.0) and statuses, row by row;
 - the exit code is the worst status's;
-- one point of them, `diff EXPR --at POINT --json`, gives the same status (its
-  numbers differ by design: docs/many-points.md, "One point and many").
+- each of the first five rows as one point, `diff EXPR --at POINT --json`,
+  gives the same status (its numbers differ by design: docs/many-points.md,
+  "One point and many").
+
+GRADCALC_SAME_EXAMPLES=1500 hunts longer. A grid of special values in two
+variables (every pair: kinks, poles and overflow meeting) goes every way too.
 
 The bad-input side: a bad cell gives exit 2 and one line naming the file, the
 line (row, row group) and the column, the rows before it answered, worded
@@ -399,6 +403,20 @@ def test_every_way_gives_the_same_answers(cli, tmp_path_factory, drawn):
         assert run.exit_code == WORST[status], (at, run.stdout, status)
         if run.exit_code != 3:
             assert run.json["status"] == status, (at, run.stdout)
+
+
+GRID = [0.0, -0.0, 5e-324, 1.0, -1.0, 0.5, 800.0]
+
+
+@pytest.mark.parametrize("expression", ["max(x, y)", "x**y"])
+def test_a_grid_of_special_values_goes_every_way_alike(cli, tmp_path, expression):
+    """Every pair of GRID (49 points, more than the text table shows) every
+    way in and out: found the table's KeyError and autograd's last bit that
+    followed the chunk's size (both pinned below)."""
+    pairs = [(a, b) for a in GRID for b in GRID]
+    columns = {"x": [p[0] for p in pairs], "y": [p[1] for p in pairs]}
+    case = Case(expression, ["x", "y"], None, 1, "float64", columns, set())
+    check_same(*answers_every_way(cli, tmp_path, case))
 
 
 # The discrepancies the harness (and its hunts) found, each pinned on its own.
