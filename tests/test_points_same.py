@@ -364,7 +364,7 @@ def shown(statuses):
 def check_same(answers, codes):
     reference = answers["csv"]
     statuses = reference["status"]
-    assert answers.pop("table-statuses") == shown(statuses)
+    assert answers.pop("table-statuses") == shown(statuses), "table"
     for name, code in codes.items():
         assert code == expected_exit(statuses), (name, code, statuses)
     counts = answers.pop("table-counts")
