@@ -34,7 +34,10 @@ class Tally:
             self.first = many
         size = len(many.points)
         self.found += np.bincount(many.codes, minlength=len(STATUSES))
-        wanted = list(range(min(size, max(0, self.keep - self.count))))
+        # The first keep + 1 rows: a table of 2·keep + 1 rows is shown whole
+        # (render/many.py: eliding one row would save none).
+        head = self.keep + 1
+        wanted = list(range(min(size, max(0, head - self.count))))
         wanted += range(max(0, size - self.keep), size)
         for i in sorted(set(wanted)):
             self.rows[self.count + i] = _row(many, i)
@@ -45,7 +48,7 @@ class Tally:
             self.lines[self.count + i] = many.points.lines[i]
         self.count += size
         tail = self.count - self.keep
-        for index in [k for k in self.rows if self.keep <= k < tail]:
+        for index in [k for k in self.rows if head <= k < tail]:
             del self.rows[index]
 
     def summary(self) -> Many:

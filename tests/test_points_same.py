@@ -356,7 +356,7 @@ def table_statuses(text):
 
 def shown(statuses):
     """The statuses of the rows the text table shows."""
-    if len(statuses) <= 2 * HEAD:
+    if len(statuses) <= 2 * HEAD + 1:
         return statuses
     return [*statuses[:HEAD], "", *statuses[-HEAD:]]
 
@@ -696,3 +696,17 @@ def test_autograd_does_not_depend_on_the_chunk_a_point_falls_in(cli, tmp_path):
             assert got[column] == answers["csv"][column], (name, column)
         # (the same point, wherever it falls: four copies of each, alike)
         assert len(set(got["autograd:x"][0::4])) == 1, name
+
+
+def test_a_table_of_one_row_more_than_it_elides_is_shown_whole(cli, tmp_path):
+    """2·HEAD + 1 points are shown whole (eliding one row saves none), but the
+    table kept the first and last HEAD rows only: the middle one's line was
+    not there (internal error, exit 70, KeyError), for any 21 points. Found
+    by the harness (21 points of sin(x**2) at 0)."""
+    for count in (2 * HEAD, 2 * HEAD + 1, 2 * HEAD + 2):
+        files = write_inputs(tmp_path, ["x"], {"x": [float(n) for n in range(count)]}, set())
+        run = cli("diff", "sin(x**2)", "--points", str(files["csv"][0]), env=WIDE)
+        assert run.exit_code == 0, (count, run.stderr)
+        statuses = table_statuses(run.stdout)
+        assert statuses == shown(["agree"] * count), count
+        assert len(statuses) == min(count, 2 * HEAD + 1), count
