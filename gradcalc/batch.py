@@ -79,7 +79,7 @@ def differentiate_many(
     threads fitted to a chunk meanwhile: `threads.fitted`)."""
     from .threads import fitted
 
-    plan = _Plan(expression, points.names, wrt, order, dtype)
+    plan = _Plan(expression, points, wrt, order, dtype)
     result = plan.empty(points)
     count = len(points)
     with fitted(min(count, CHUNK)):
@@ -106,7 +106,7 @@ def differentiate_stream(
     arriving = iter(chunks)
     points: Points | None = next(arriving)
     assert points is not None
-    plan = _Plan(expression, points.names, wrt, order, dtype)
+    plan = _Plan(expression, points, wrt, order, dtype)
     waiting: collections.deque[_Chunk] = collections.deque()
     held: list[Many] = []  # a chunk finished, yielded with the next one
 
@@ -147,6 +147,22 @@ def differentiate_stream(
     yield from answered(True)
 
 
+# torch computes a contiguous tensor a few elements at a time in vector
+# registers (AVX2: 8 float64) and the elements past the last whole group one
+# by one, by other code (Sleef's pow against the C library's), which can
+# differ in the last bit: a point's autograd value then depended on where it
+# fell in its chunk, and so on the chunk's size (a Parquet row group, an Arrow
+# batch, a pause in a pipe, a Dask partition). The autograd pass is given each
+# column padded to a whole number of PAD_TO (copies of its first value, whose
+# answers are left out), so every point takes the vector path.
+PAD_TO = 64
+
+
+def _padded(column: np.ndarray) -> np.ndarray:
+    extra = -len(column) % PAD_TO
+    return np.concatenate([column, np.full(extra, column[0])]) if extra else column
+
+
 AHEAD = 20  # chunks prepared ahead of their autograd pass (10^6 points; about 2 MB each)
 
 
@@ -157,7 +173,7 @@ class _Plan:
     def __init__(
         self,
         expression: str | Expression,
-        columns: list[str],
+        points: Points,
         wrt: Sequence[str] | None,
         order: int,
         dtype: str,
@@ -170,13 +186,16 @@ class _Plan:
         refuse_whole_vectors(
             expr, "many points give one number per variable (a vector goes in {at})", option="at"
         )
-        missing = [v for v in expr.variables if v not in columns]
+        # A file's names are named by where they were read ("p.csv line 1",
+        # "p.parquet column names"), as its bad values are.
+        where = f"{points.at}: " if points.at else ""
+        missing = [v for v in expr.variables if v not in points.names]
         if missing:
-            raise PointError(f"the points give no column for {', '.join(missing)}")
-        extra = [n for n in columns if n not in expr.variables]
+            raise PointError(f"{where}the points give no column for {', '.join(missing)}")
+        extra = [n for n in points.names if n not in expr.variables]
         if extra:
             raise PointError(
-                f"the points name {', '.join(extra)}, not variables of the expression "
+                f"{where}the points name {', '.join(extra)}, not variables of the expression "
                 f"(its variables: {', '.join(expr.variables)})"
             )
         from .cas import sympy_engine as symbolic
@@ -194,6 +213,10 @@ class _Plan:
         self.wanted, self.symbols = wanted, symbols
         self.derivatives = [symbolic.derivative(f, tuple(symbols[n] for n in w)) for w in wanted]
         self.texts = [symbolic.text(d) for d in self.derivatives]
+        # Points decided one by one so far in the whole run, every chunk's
+        # (MAX_ONE_BY_ONE is a run's): a stream's chunks, Parquet's row groups
+        # and gradcalc.points' one table then decide the same points.
+        self.decided = 0
 
     def empty(self, points: Points) -> Many:
         """A `Many` for `points`, its derivatives' columns still to fill."""
@@ -254,7 +277,7 @@ class _Chunk:
         self.where = slice(start, start + self.size)
         expr, wanted = plan.expr, plan.wanted
         values, self.undefined = self._forward()
-        columns = {n: v[:, 0] for n, v in points.items()}
+        columns = {n: _padded(v[:, 0]) for n, v in points.items()}
         self.grads = Later(gradients, expr, columns, wanted, plan.dtype)
         self.frozen = frozen = numeric.detached_values(expr, points)
         self.quick = self._quick(frozen, values)
@@ -350,7 +373,7 @@ class _Chunk:
             verdict.Methods(
                 labels=["d/d" + "".join(w)],
                 sympy=reference.reshape(size, 1),
-                autograd=grad.reshape(size, 1),
+                autograd=grad[:size].reshape(size, 1),  # the padding left out
                 finite_difference=fd.reshape(size, 1),
                 finite_difference_error=fd_error.reshape(size, 1),
                 fd_checked=clean.reshape(size, 1),
@@ -436,9 +459,10 @@ class _Chunk:
                 import torch  # noqa: F401
         result = self.result
         for row in rows:
-            if result.one_by_one >= MAX_ONE_BY_ONE:
+            if self.plan.decided >= MAX_ONE_BY_ONE:
                 result.one_by_one_skipped += 1
                 continue
+            self.plan.decided += 1
             result.one_by_one += 1
             index = self.start + int(row)
             point = {n: float(v[row, 0]) for n, v in self.points.items()}

@@ -81,7 +81,7 @@ def read_all(source: str, kind: str | None, stream: BinaryIO, name: str) -> Poin
         chunks = list(text_chunks(stream, name, kind=kind))
     names = chunks[0].names
     columns = {n: np.concatenate([c.columns[n] for c in chunks]) for n in names}
-    return Points(names, columns, np.concatenate([c.lines for c in chunks]))
+    return Points(names, columns, np.concatenate([c.lines for c in chunks]), at=chunks[0].at)
 
 
 def _read(source: str, kind: str, stream: BinaryIO | None, size: int) -> Iterator[Points]:
@@ -145,20 +145,36 @@ def _points(batch: Any, source: str, before: int, group: int | None) -> Iterator
     finite; at a bad value, the rows before it (answered first, as a text
     file's lines before a bad one are), then an error naming its row, its
     column and (Parquet) its row group, worded as a text file's bad line is."""
-    names = list(batch.schema.names)
+    index = pandas_index(batch.schema)
+    names = [name for name in batch.schema.names if name not in index]
     check_names(names, f"{source} column names")
     columns, nulls = {}, {}
-    for name, column in zip(names, batch.columns):
-        columns[name], nulls[name] = floats(column, name, source)
+    for name in names:
+        columns[name], nulls[name] = floats(batch.column(name), name, source)
     bad = first_bad(columns, nulls)
     good = batch.num_rows if bad is None else bad[0]
     if good:
         numbers = np.arange(before + 1, before + good + 1, dtype=np.int64)
         kept = columns if bad is None else {n: v[:good] for n, v in columns.items()}
-        yield Points(names, kept, numbers)
+        yield Points(names, kept, numbers, at=f"{source} column names")
     if bad is not None:
         place = f" (row group {group})" if group is not None else ""
         raise PointError(f"{source} row {before + good + 1}{place}: {bad[1]}")
+
+
+def pandas_index(schema: Any) -> set[str]:
+    """The columns a pandas DataFrame's index was stored in (`to_parquet`,
+    `Table.from_pandas` of a DataFrame filtered, sorted or indexed by a
+    column), named in the schema's pandas metadata: not points, as
+    `gradcalc.points` does not take a DataFrame's index for one."""
+    import json
+
+    stored = (schema.metadata or {}).get(b"pandas")
+    try:
+        index = json.loads(stored).get("index_columns", []) if stored else []
+    except (ValueError, AttributeError):  # not pandas' metadata after all
+        return set()
+    return {name for name in index if isinstance(name, str)}  # (a range is no column)
 
 
 def floats(column: Any, name: str, source: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -208,6 +224,7 @@ __all__ = [
     "first_bad",
     "floats",
     "kind_of",
+    "pandas_index",
     "pyarrow",
     "read_all",
     "read_chunks",

@@ -75,7 +75,10 @@ def _columns(data: Any, kind: str) -> tuple[list[str], dict[str, np.ndarray], Nu
     """The column names, each column as float64 and where it is missing, or
     a PointError naming the column that is not numbers."""
     if kind == "arrow":
-        names = [str(n) for n in data.schema.names]
+        from .columnar import pandas_index  # a DataFrame's index, as pandas' own is not read
+
+        index = pandas_index(data.schema)
+        names = [str(n) for n in data.schema.names if n not in index]
         raw = {n: data.column(n) for n in names}
     elif kind == "dict":
         names = [str(n) for n in data]
@@ -109,6 +112,8 @@ def _floats(column: Any, name: str, kind: str) -> tuple[np.ndarray, np.ndarray |
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
     elif kind == "dict":
         values = column
+        if np.ma.isMaskedArray(column) and np.ma.is_masked(column):  # masked: missing
+            null, values = np.ma.getmaskarray(column), np.ma.getdata(column)
     else:
         values = column.to_numpy()
     array = np.asarray(values)

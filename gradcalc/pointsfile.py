@@ -29,6 +29,7 @@ class Points:
     columns: dict  # name -> float64 array
     lines: np.ndarray  # 1-based line number of each point in the input
     paused: bool = False  # the input paused after them: answered before more is read
+    at: str = ""  # where the names were read, as a message opens ("p.csv line 1")
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -41,7 +42,8 @@ def read(text: str, source: str = "points") -> Points:
 
     chunks = list(read_chunks(io.BytesIO(text.encode("utf-8", "surrogatepass")), source))
     table = {n: np.concatenate([c.columns[n] for c in chunks]) for n in chunks[0].names}
-    return Points(chunks[0].names, table, np.concatenate([c.lines for c in chunks]))
+    lines = np.concatenate([c.lines for c in chunks])
+    return Points(chunks[0].names, table, lines, at=chunks[0].at)
 
 
 BLOCK = 1 << 20  # bytes read at a time
@@ -109,9 +111,12 @@ def read_chunks(
         kind = "jsonl" if header[1].lstrip(_ASCII_BLANK).startswith(b"{") else "csv"
     if kind == "jsonl":
         first = _Run([header[0]], [header[1]])
-        yield from _json_chunks(itertools.chain([first], _runs(remaining, 0)), source, size)
+        chunks = _json_chunks(itertools.chain([first], _runs(remaining, 0)), source, size)
     else:
-        yield from _csv_chunks(header, remaining, source, size)
+        chunks = _csv_chunks(header, remaining, source, size)
+    for points in chunks:  # the names are the header's, or the first point's
+        points.at = f"{source} line {header[0]}"
+        yield points
 
 
 def _first_line(blocks: Iterator[Block], source: str) -> tuple[tuple[int, bytes], Block]:
@@ -306,7 +311,7 @@ def _csv_chunks(
 ) -> Iterator[Points]:
     number, text = header
     names = [name.strip(" \t") for name in _text(text, number, source).split(",")]
-    _check_names(names, source, number)
+    check_names(names, f"{source} line {number}")
     answered = False
     for runs, paused in _batches(_runs(blocks, len(names)), size):
         answered = True
@@ -484,7 +489,7 @@ def _json_chunks(runs: Iterable[_Run | None], source: str, size: int) -> Iterato
 def _json_names(line: bytes, number: int, source: str) -> list[str]:
     """The variables the first point names, in its order."""
     names = list(_json_point(line, number, source))
-    _check_names(names, source, number)
+    check_names(names, f"{source} line {number}")
     return names
 
 
@@ -560,10 +565,6 @@ def _json_number(value: object, name: str, number: int, source: str) -> float:
             f"{source} line {number}: {name}={_cut(json.dumps(value))} is not a number"
         )
     return float(value)
-
-
-def _check_names(names: list[str], source: str, line: int) -> None:
-    check_names(names, f"{source} line {line}")
 
 
 def check_names(names: list[str], where: str) -> None:

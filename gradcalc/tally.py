@@ -26,13 +26,18 @@ class Tally:
         self.found = np.zeros(len(STATUSES), dtype=np.int64)
         self.rows: dict[int, dict[tuple, Any]] = {}  # index -> one row's values
         self.reasons: dict = {}
+        # The line of each reason kept: its row may be neither first nor last.
+        self.lines: dict[int, Any] = {}
 
     def add(self, many: Many) -> None:
         if self.first is None:
             self.first = many
         size = len(many.points)
         self.found += np.bincount(many.codes, minlength=len(STATUSES))
-        wanted = list(range(min(size, max(0, self.keep - self.count))))
+        # The first keep + 1 rows: a table of 2·keep + 1 rows is shown whole
+        # (render/many.py: eliding one row would save none).
+        head = self.keep + 1
+        wanted = list(range(min(size, max(0, head - self.count))))
         wanted += range(max(0, size - self.keep), size)
         for i in sorted(set(wanted)):
             self.rows[self.count + i] = _row(many, i)
@@ -40,9 +45,10 @@ class Tally:
             if len(self.reasons) >= self.keep:
                 break
             self.reasons[self.count + i] = many.reasons[i]
+            self.lines[self.count + i] = many.points.lines[i]
         self.count += size
         tail = self.count - self.keep
-        for index in [k for k in self.rows if self.keep <= k < tail]:
+        for index in [k for k in self.rows if head <= k < tail]:
             del self.rows[index]
 
     def summary(self) -> Many:
@@ -51,10 +57,9 @@ class Tally:
         def sampled(*key: Any) -> Any:  # stands where the view reads an array
             return _Sampled(count, rows, key)
 
+        lines: Any = _Sampled(count, rows, ("line",), self.lines)  # the reasons' too
         points = Points(
-            first.points.names,
-            {n: sampled("column", n) for n in first.points.names},
-            sampled("line"),
+            first.points.names, {n: sampled("column", n) for n in first.points.names}, lines
         )
         partials = [
             PartialColumns(
@@ -110,14 +115,16 @@ def _row(many: Many, i: int) -> dict:
 class _Sampled:
     """An array of `length` entries that answers only at the kept rows."""
 
-    def __init__(self, length: int, rows: dict, key: tuple) -> None:
-        self.length, self.rows, self.key = length, rows, key
+    def __init__(self, length: int, rows: dict, key: tuple, others: dict | None = None) -> None:
+        # `others`: entries at rows not kept (the lines of the reasons kept)
+        self.length, self.rows, self.key, self.others = length, rows, key, others or {}
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int) -> Any:
-        return self.rows[int(index) % self.length if index < 0 else int(index)][self.key]
+        at = int(index) % self.length if index < 0 else int(index)
+        return self.rows[at][self.key] if at in self.rows else self.others[at]
 
 
 class _Summary(Many):

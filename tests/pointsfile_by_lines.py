@@ -26,7 +26,6 @@ from gradcalc.pointsfile import (
     _BOM,
     _PLAIN_CSV,
     Points,
-    _check_names,
     _csv_row,
     _fileno,
     _finite_row,
@@ -35,6 +34,7 @@ from gradcalc.pointsfile import (
     _prefix,
     _text,
     check_finite,
+    check_names,
 )
 
 Block = tuple[int | None, list[bytes]]
@@ -143,7 +143,7 @@ def _csv_chunks(
 ) -> Iterator[Points]:
     number, text = header
     names = [name.strip(" \t") for name in _text(text, number, source).split(",")]
-    _check_names(names, source, number)
+    check_names(names, f"{source} line {number}")
     answered = False
     for batch in _batches(lines, size):
         answered = True
