@@ -200,16 +200,23 @@ def write_inputs(tmp_path, names, columns, integral, spellings=()):
     ]
     path.write_text("".join(objects))
     files["jsonl"] = (path, [])
-    table = _arrow_table(names, columns, integral)
+    files.update(arrow_inputs(tmp_path, _arrow_table(names, columns, integral)))
+    return files
+
+
+def arrow_inputs(tmp_path, table, rows=2):
+    """An Arrow table as the columnar files `--points` reads: Parquet in row
+    groups of `rows`, an Arrow file, an Arrow stream in batches of `rows`."""
+    files = {}
     path = tmp_path / "points.parquet"
-    pq.write_table(table, path, row_group_size=2)  # several row groups
+    pq.write_table(table, path, row_group_size=rows)  # several row groups
     files["parquet"] = (path, [])
     path = tmp_path / "points.feather"
     feather.write_feather(table, path)
     files["arrow-file"] = (path, [])
     path = tmp_path / "points.stream"
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table, max_chunksize=2)
+        writer.write_table(table, max_chunksize=rows)
     files["arrow-stream"] = (path, ["--input-format", "arrow"])
     return files
 

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
-import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 from test_frames import dict_of
+from test_points_same import arrow_inputs
 
 import gradcalc
 
@@ -81,16 +81,7 @@ def _inputs(tmp_path, xs):
     path = tmp_path / "points.jsonl"
     path.write_text("".join(json.dumps({"x": x}) + "\n" for x in xs))
     files["jsonl"] = (path, [])
-    path = tmp_path / "points.parquet"
-    pq.write_table(table, path, row_group_size=2)  # several row groups
-    files["parquet"] = (path, [])
-    path = tmp_path / "points.feather"
-    feather.write_feather(table, path)
-    files["arrow-file"] = (path, [])
-    path = tmp_path / "points.stream"
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table, max_chunksize=3)
-    files["arrow-stream"] = (path, ["--input-format", "arrow"])
+    files.update(arrow_inputs(tmp_path, table))
     return files
 
 
