@@ -106,7 +106,7 @@ def read_cmd(name: str, command, ctx) -> Cmd:
     choices, choice_help = choices_of(arguments[0]) if arguments else ((), ())
     return Cmd(
         name=name,
-        help=one_line(command.help),
+        help=one_line(command.short_help or command.help),
         opts=tuple(read_opt(p) for p in params if p.param_type_name == "option"),
         args=tuple(p.name + ("*" if p.nargs == -1 else "") for p in arguments),
         arg_choices=choices,

@@ -184,6 +184,15 @@ def test_a_word_that_only_looks_like_an_option_is_the_expression(words, expressi
     assert _parse("diff", words)["expression"].strip() == expression
 
 
+def test_each_command_is_one_line_in_the_command_list(cli):
+    """`gradcalc --help` lists each command on one line when the screen is
+    wide enough (a docstring's line breaks once split the repl's over four)."""
+    text = cli("--help", env={"NO_COLOR": "1", "COLUMNS": "200"}).stdout
+    panel = text[text.index("Commands") :].split("╰")[0].splitlines()[1:]
+    rows = [line.strip("│ ").split()[0] for line in panel]
+    assert sorted(rows) == sorted(COMMANDS)
+
+
 @pytest.mark.parametrize("name", [None, *COMMANDS])
 @pytest.mark.parametrize("flag", ["-h", "--help"])
 def test_every_help_screen(cli, name, flag):

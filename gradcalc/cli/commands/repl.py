@@ -9,6 +9,7 @@ import typer
 from ..options import examples
 
 SETTINGS = {
+    "short_help": "One warm session: command lines answered at a prompt or from a pipe.",
     "epilog": examples(
         "gradcalc repl",
         "echo 'diff x^2 --at 1' | gradcalc repl --json",
