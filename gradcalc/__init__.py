@@ -41,10 +41,10 @@ def __getattr__(name: str) -> Any:
         from . import api
 
         return getattr(api, name)
-    if name == "points":  # the module that reads --at, callable as the DataFrame API
-        import importlib
+    if name == "points":  # the DataFrame API
+        from .frames import points
 
-        return importlib.import_module("gradcalc.points")
+        return points
     if name == "differentiate":
         from .pointcheck import differentiate
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import points
+from . import atpoint
 from .errors import DomainError, UsageError
 from .parsing import Expression, as_expression
 from .verdict import AUTOGRAD_TOLERANCE, checked_dtype
@@ -25,7 +25,7 @@ Gradient = float | list[float]  # one variable's: a scalar's, or a vector's elem
 class Accumulation:
     expression: str
     variables: list[str]
-    point: points.Point
+    point: atpoint.Point
     dtype: str
     passes: int
     zero_grad: bool
@@ -56,7 +56,7 @@ def accumulate(
     if not expr.variables:
         raise UsageError(f"{expr.source!r} has no variables: nothing accumulates a gradient")
     checked_dtype(dtype)
-    point = points.point(at, expr.variables)
+    point = atpoint.point(at, expr.variables)
 
     from . import numeric
 
@@ -94,7 +94,7 @@ def accumulate(
 
 
 def _backward_passes(
-    expr: Expression, point: points.Point, passes: int, zero_grad: bool, dtype: str
+    expr: Expression, point: atpoint.Point, passes: int, zero_grad: bool, dtype: str
 ) -> list[dict[str, Gradient]]:
     """Each pass: the graph rebuilt, backward() called, and every leaf's
     .grad read (zeroed first under `zero_grad`)."""
@@ -115,7 +115,7 @@ def _backward_passes(
 
 
 def _not_finite(
-    expr: Expression, point: points.Point, gradient: dict[str, Gradient], dtype: str
+    expr: Expression, point: atpoint.Point, gradient: dict[str, Gradient], dtype: str
 ) -> str | None:
     """Where autograd's gradient is not finite, the one-point verdict speaks,
     so `accumulate` and `diff` say the same of a point: the derivative

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backward, numeric, points
+from . import atpoint, backward, numeric
 from .errors import DomainError
 from .functions import TABLE, refuse_whole_vectors
 from .parsing import Expression, Node, as_expression
@@ -73,7 +73,7 @@ class GraphEdge:
 class Graph:
     expression: str
     variables: list[str]
-    point: points.Point
+    point: atpoint.Point
     dtype: str
     nodes: list[GraphNode]  # index 0 is the output
     edges: list[GraphEdge]
@@ -98,7 +98,7 @@ class _Trace:
     for them, and the forward values. Keyed by id(parsed node)."""
 
     expr: Expression
-    point: points.Point
+    point: atpoint.Point
     order: list[Node]
     nodes: list[GraphNode]  # nodes[i] is order[i]
     edges: list[GraphEdge]
@@ -154,7 +154,7 @@ def build(
         "gives)",
         allowed=tuple(f.name for f in TABLE.values() if f.vector == "reduce"),
     )
-    point = points.point(at, expr.variables)
+    point = atpoint.point(at, expr.variables)
     bad, values = numeric.first_undefined(expr, numeric.as_batch(point))
     if bad is not None:
         raise DomainError(f"{bad.brief} is not finite at this point")
@@ -188,7 +188,7 @@ def build(
     )
 
 
-def _trace(expr: Expression, point: points.Point, values: dict[int, Any]) -> _Trace:
+def _trace(expr: Expression, point: atpoint.Point, values: dict[int, Any]) -> _Trace:
     """A node for every operation, with its forward value, and an edge from
     every input to the node that consumes it."""
     order = list(reversed(expr.nodes))  # output first, children after parents
@@ -264,7 +264,7 @@ def _mark_nan_source(trace: _Trace, notes: list[str]) -> None:
         )
 
 
-def _is_vector(node: Node, point: points.Point, values: dict[int, Any]) -> bool:
+def _is_vector(node: Node, point: atpoint.Point, values: dict[int, Any]) -> bool:
     return np.asarray(values[id(node)]).shape[-1] > 1 or (
         node.op == "var" and np.asarray(point[node.value]).ndim == 1
     )

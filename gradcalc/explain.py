@@ -76,7 +76,7 @@ def explain(
     """Explain the derivative(s) of `expression` (text or a parsed Expression)
     by `wrt` (every variable when None) to `order` (1 or 2): every step checked.
 
-    `at`: a point (anything `points.point` takes) for the exact value at
+    `at`: a point (anything `atpoint.point` takes) for the exact value at
     the end. Raises ParseError/UsageError/PointError for bad input; never
     imports torch."""
     from .pointcheck import validate
@@ -149,10 +149,10 @@ def exact_point(symbols: dict, at: Any, expr: Expression) -> dict:
     0.7853981633974483 -> pi/4 (when that is what the float is)."""
     import numpy as np
 
-    from . import points
+    from . import atpoint
 
     sp = _sp()
-    point = points.point(at, expr.variables)
+    point = atpoint.point(at, expr.variables)
     exact = {}
     for name, symbol in symbols.items():
         if np.ndim(point[name]) != 0:

@@ -190,7 +190,7 @@ def differentiate(
     latex: bool | None = None,
 ) -> Implicit:
     """d^order y / dx^order of the curve `text` (lhs = rhs) at the point `at`
-    (anything `points.point` takes), both ways, with the verdict. Raises
+    (anything `atpoint.point` takes), both ways, with the verdict. Raises
     PointError when the point is off the curve, DomainError when y is not a
     function of x there (F_y = 0)."""
     from . import budget
@@ -257,9 +257,9 @@ def point_names(at: Any) -> list[str] | None:
 def _point(at: Any, variables: list[str]) -> dict[str, float]:
     import numpy as np
 
-    from . import points
+    from . import atpoint
 
-    resolved = points.point(at, variables)
+    resolved = atpoint.point(at, variables)
     out = {}
     for name, value in resolved.items():
         if np.ndim(value) != 0:

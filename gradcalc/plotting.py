@@ -310,12 +310,12 @@ def build(
     tangent (status "undefined"). `taylor`: the degree of a Taylor
     polynomial to draw too. A function of two variables carries its
     tangent plane at the point."""
-    from . import points, verdict
+    from . import atpoint, verdict
 
     expr = as_expression(expression)
     variable = variable_along(expr, wrt)
-    point = points.point(at, expr.variables)
-    shapes = points.shapes(point)
+    point = atpoint.point(at, expr.variables)
+    shapes = atpoint.shapes(point)
     if any(shape is not None for shape in shapes.values()):
         raise UsageError("plots scalar variables only (a vector variable was given)", option="at")
     flat = {name: float(v) for name, v in point.items()}

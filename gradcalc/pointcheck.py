@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from . import measure, numeric, points, verdict
+from . import atpoint, measure, numeric, verdict
 from .errors import DomainError, UsageError
 from .functions import TABLE, Function
 from .measure import Site
@@ -70,7 +70,7 @@ class Result:
 
 
 def _point_text(point: dict) -> str:
-    return ", ".join(f"{k}={points.as_json({k: v})[k]}" for k, v in point.items())
+    return ", ".join(f"{k}={atpoint.as_json({k: v})[k]}" for k, v in point.items())
 
 
 def validate(expr: Expression, wrt: Iterable[str] | None, order: int, dtype: str) -> list[str]:
@@ -249,7 +249,7 @@ def differentiate(
 ) -> Result | Jacobian:
     """Differentiate `expression` at the point `at` three ways and compare.
 
-    `at` is anything `points.point` takes: a Point, a number (one variable),
+    `at` is anything `atpoint.point` takes: a Point, a number (one variable),
     a dict of numbers or arrays by name, `--at` text or a list of it.
     Raises ParseError/PointError/UsageError for bad input and DomainError
     when the function itself is undefined at the point. With autograd=False
@@ -258,8 +258,8 @@ def differentiate(
     """
     expr = as_expression(expression)
     names = validate(expr, wrt, order, dtype)
-    point = points.point(at, expr.variables)
-    shapes = points.shapes(point)
+    point = atpoint.point(at, expr.variables)
+    shapes = atpoint.shapes(point)
     if order > 1 and any(shapes[n] is not None for n in names):
         raise UsageError(
             "above 1 needs scalar variables (vector variables: order 1)", option="order"

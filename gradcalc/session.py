@@ -376,8 +376,8 @@ def _read_values(words: list[str]) -> int:
     value; the first error as JSON {kind, message, code} (spelling `at`),
     nothing when all read."""
     from . import budget
+    from .atpoint import value
     from .errors import GradcalcError
-    from .points import value
 
     budget.computing()
     said = {}

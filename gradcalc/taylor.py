@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from . import numeric, points, verdict
+from . import atpoint, numeric, verdict
 from .errors import DomainError, UsageError
 from .functions import TABLE
 from .parsing import Expression, as_expression
@@ -159,7 +159,7 @@ def expand(
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> Taylor:
     """The Taylor polynomial of `expression` of degree `order` around the
-    point `at` (anything `points.point` takes), along one variable (`wrt`,
+    point `at` (anything `atpoint.point` takes), along one variable (`wrt`,
     needed when there are several; the others are held at the point)."""
     expr = as_expression(expression)
     if not 0 <= order <= MAX_ORDER:
@@ -167,8 +167,8 @@ def expand(
     if not (math.isfinite(tolerance) and tolerance > 0):
         raise UsageError(f"must be a positive number, not {tolerance:g}", option="tolerance")
     variable = along(expr, wrt)
-    point = points.point(at, expr.variables)
-    if any(shape is not None for shape in points.shapes(point).values()):
+    point = atpoint.point(at, expr.variables)
+    if any(shape is not None for shape in atpoint.shapes(point).values()):
         raise UsageError("expands in scalar variables only (a vector was given)", option="at")
     flat = {name: float(v) for name, v in point.items()}
     a = flat[variable]

@@ -169,7 +169,7 @@ def test_a_point_is_built_once_on_the_command_line(monkeypatch):
     the library takes that Point as it is."""
     from typer.testing import CliRunner
 
-    from gradcalc import points
+    from gradcalc import atpoint as points
     from gradcalc.cli import app
 
     calls = []

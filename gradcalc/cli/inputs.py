@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..errors import PointError, TooLargeError, UsageError
 
 if TYPE_CHECKING:
+    from ..atpoint import Point
     from ..parsing import Expression
-    from ..points import Point
 
 
 def expression_text(text: str) -> str:
@@ -110,8 +110,8 @@ def window(text: str) -> tuple[float, float]:
     expression (pi/2) as --at reads one."""
     import math
 
+    from ..atpoint import number
     from ..errors import GradcalcError
-    from ..points import number
 
     parts = text.split(":")
     if len(parts) != 2:
@@ -138,7 +138,7 @@ def open_points(source: str) -> tuple[Any, str]:
 
 
 def numbers(text: str, option: str) -> list:
-    from ..points import number
+    from ..atpoint import number
 
     return [number(part, option) for part in text.split(",")]
 
@@ -175,7 +175,7 @@ def read_ahead(params: dict) -> ReadAhead | None:
     """The expression parsed and its --at points resolved, or None when
     there is no expression on the command line or it (or a point) does not
     read: the command then reads them itself and raises, in its own order."""
-    from .. import points
+    from .. import atpoint
     from ..errors import GradcalcError
     from ..parsing import parse
 
@@ -185,7 +185,7 @@ def read_ahead(params: dict) -> ReadAhead | None:
     try:
         expression = parse(text, latex=True if params.get("latex") else None)
         at = params.get("at")
-        point = points.point(list(at), expression.variables) if at else None
+        point = atpoint.point(list(at), expression.variables) if at else None
     except GradcalcError:
         return None
     return ReadAhead(text, expression, point)

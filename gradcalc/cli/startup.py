@@ -50,7 +50,7 @@ def _fit_threads(params: dict) -> None:
     """torch's threads for the largest work this run hands it at once: a
     --points chunk, else one point (a vector of at most MAX_VECTOR)."""
     from .. import threads
-    from ..points import MAX_VECTOR
+    from ..atpoint import MAX_VECTOR
     from ..pointsfile import CHUNK
 
     threads.fit(CHUNK if params.get("points") is not None else MAX_VECTOR)

@@ -59,7 +59,7 @@ def emit(
     """Code in `target` for f and its gradient by `wrt` (all variables by
     default; order 2: and its Hessian), checked at random points in the
     domain and at `at` (which also gives vector variables their length)."""
-    from .. import points
+    from .. import atpoint
     from . import certificate, code, symbolic
 
     expr = as_expression(expression)
@@ -73,10 +73,10 @@ def emit(
             "torch.autograd.gradcheck refutes; emit it without {function}",
             option="function",
         )
-    point = points.point(at, expr.variables) if at is not None and at != [] else None
+    point = atpoint.point(at, expr.variables) if at is not None and at != [] else None
     shapes: dict[str, int | None] = {v: None for v in expr.variables}
     if point is not None:
-        shapes = points.shapes(point)
+        shapes = atpoint.shapes(point)
     program = symbolic.build(expr, shapes, names, order)
     written = code.write(program, target, autograd_function)
     runner = "torch_function" if autograd_function else target

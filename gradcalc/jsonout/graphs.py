@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import points
+from .. import atpoint
 from .encoding import SCHEMA_VERSION, put_number, strict
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ def graph(model: Graph) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "expression": model.expression,
         "variables": list(model.variables),
-        "point": points.as_json(model.point),
+        "point": atpoint.as_json(model.point),
         "dtype": model.dtype,
     }
     put_number(document, "value", model.output.value)

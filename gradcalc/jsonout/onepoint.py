@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import points
+from .. import atpoint
 from .encoding import NOT_CHECKED, SCHEMA_VERSION, SKIPPED, Put, describe, put_number, strict
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def jacobian(result: Jacobian) -> dict[str, Any]:
         "expression": result.expression,
         "variables": list(result.variables),
         "wrt": list(result.wrt),
-        "point": points.as_json(result.point),
+        "point": atpoint.as_json(result.point),
         "dtype": result.dtype,
         "order": 1,
         "value": [float(v) for v in result.value],
@@ -215,7 +215,7 @@ def diff(result: Result | Jacobian) -> dict[str, Any]:
         "expression": result.expression,
         "variables": list(result.variables),
         "wrt": list(result.wrt),
-        "point": points.as_json(result.point),
+        "point": atpoint.as_json(result.point),
         "dtype": result.dtype,
         "order": result.order,
     }

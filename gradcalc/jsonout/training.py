@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import points
+from .. import atpoint
 from .encoding import SCHEMA_VERSION, put_number, strict
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def accumulate(result: Accumulation) -> dict[str, Any]:
             "schema_version": SCHEMA_VERSION,
             "expression": result.expression,
             "variables": list(result.variables),
-            "point": points.as_json(result.point),
+            "point": atpoint.as_json(result.point),
             "dtype": result.dtype,
             "passes": result.passes,
             "zero_grad": result.zero_grad,

@@ -48,7 +48,7 @@ def derivative_label(wrt: Sequence[str]) -> str:
 
 
 def _point(result: Result | Jacobian, digits: int | None = None) -> str:
-    from ..points import as_json
+    from ..atpoint import as_json
 
     return ", ".join(f"{k} = {numbers.fmt(v, digits)}" for k, v in as_json(result.point).items())
 

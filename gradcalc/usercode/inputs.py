@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..atpoint import BLANK, MAX_VECTOR, _split_top_level, number
 from ..errors import PointError, UsageError
-from ..points import BLANK, MAX_VECTOR, _split_top_level, number
 
 MAX_ELEMENTS = MAX_VECTOR  # elements of one input tensor
 

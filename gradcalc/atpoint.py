@@ -1,4 +1,4 @@
-"""`--at` specifications -> named float arrays.
+"""The point of `--at` (and the API's `at=`): specifications -> named float arrays.
 
 A value is a number, a constant expression (`pi/4`, `2e-3`, `-1`) parsed
 by our own grammar, or a vector `[1, 2, 3]`. Integers become floats.
@@ -6,11 +6,8 @@ by our own grammar, or a vector `[1, 2, 3]`. Integers become floats.
 
 from __future__ import annotations
 
-import copyreg
 import math
 import re
-import sys
-import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -282,28 +279,3 @@ def shapes(point: Mapping[str, np.ndarray]) -> dict[str, int | None]:
 def as_json(point: Mapping[str, np.ndarray]) -> dict[str, float | list[float]]:
     """The point in a JSON document: a number, or a list for a vector."""
     return {name: (v.tolist() if v.ndim else float(v)) for name, v in point.items()}
-
-
-class _CallableModule(types.ModuleType):
-    """`gradcalc.points(expr, data, wrt=...)` is the DataFrame API
-    (frames.points); this module, which reads one point, has the name
-    `gradcalc.points` too. Making the module callable keeps both: an import of
-    the module gets it, a call gets the API (looked up by name at the call,
-    the API being a layer above this one)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        import importlib
-
-        return importlib.import_module("gradcalc.frames").points(*args, **kwargs)
-
-
-def _by_name(module: types.ModuleType) -> tuple:
-    """Pickled as its name (as pickle takes a module), so that a function
-    calling gradcalc.points travels to a Dask worker."""
-    import importlib
-
-    return importlib.import_module, (module.__name__,)
-
-
-copyreg.pickle(_CallableModule, _by_name)
-sys.modules[__name__].__class__ = _CallableModule
