@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import validate
 
-from gradcalc import jsonout, numeric, pointcheck, points, stencil, vectors
+from gradcalc import atpoint, jsonout, numeric, pointcheck, stencil, vectors
 from gradcalc.functions import TABLE
 from gradcalc.parsing import parse
 
@@ -244,12 +244,12 @@ def test_a_reduced_node_on_its_kink_is_probed_along_a_bounded_number_of_componen
 
 def test_plain_vector_elements_read_as_the_parser_reads_them():
     texts = ["1", "-2.5", "+.5", "3.", "1e-3", "-7E+2", "0.1", "123456789.123456789", "-0"]
-    fast = points.value("[" + ",".join(texts) + "]", "{at} x")
-    slow = [points.number(t, "{at} x") for t in texts]
+    fast = atpoint.value("[" + ",".join(texts) + "]", "{at} x")
+    slow = [atpoint.number(t, "{at} x") for t in texts]
     assert [repr(v) for v in fast.tolist()] == [repr(v) for v in slow]
     for bad in ("[1e999]", "[1_000]", "[nan]", "[1, ]"):
         with pytest.raises(Exception) as fast_error:
-            points.value(bad, "{at} x")
+            atpoint.value(bad, "{at} x")
         assert str(fast_error.value).startswith("at x[")
         assert fast_error.value.worded(lambda name: "--" + name).startswith("--at x[")
 
