@@ -8,7 +8,7 @@ every pass shows the gradient itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import atpoint
@@ -37,6 +37,7 @@ class Accumulation:
     # The one-point verdict's words where autograd's gradient is not finite
     # though the derivative is (sqrt(x**4) at 0): "disagree", as `diff` says.
     disagreement: str | None = None
+    notes: list[str] = field(default_factory=list)  # what was done that f did not say
 
     @property
     def status(self) -> str:
@@ -63,7 +64,7 @@ def accumulate(
     bad, _ = numeric.first_undefined(expr, numeric.as_batch(point))
     if bad is not None:
         raise DomainError(f"{bad.brief} is not finite at this point")
-    grads = _backward_passes(expr, point, passes, zero_grad, dtype)
+    grads, summed = _backward_passes(expr, point, passes, zero_grad, dtype)
     gradient = grads[0]
     disagreement = _not_finite(expr, point, gradient, dtype)
     expected = [
@@ -90,28 +91,40 @@ def accumulate(
         agree,
         _explain(zero_grad, passes),
         disagreement,
+        [SUMMED] if summed else [],
     )
+
+
+# As diff says of a vector-valued f's derivatives past the first.
+SUMMED = (
+    "the expression is vector-valued; backward() starts from the sum of its elements, "
+    "as torch's y.backward(torch.ones_like(y))"
+)
 
 
 def _backward_passes(
     expr: Expression, point: atpoint.Point, passes: int, zero_grad: bool, dtype: str
-) -> list[dict[str, Gradient]]:
+) -> tuple[list[dict[str, Gradient]], bool]:
     """Each pass: the graph rebuilt, backward() called, and every leaf's
-    .grad read (zeroed first under `zero_grad`)."""
+    .grad read (zeroed first under `zero_grad`); and whether f's value was
+    a vector, summed to start backward() from (autograd.scalar_output)."""
     from . import autograd
 
     leaves = autograd.leaves_for(point, dtype)
     grads = []
+    summed = False
     for _ in range(passes):
         if zero_grad:
             for leaf in leaves.values():
                 if leaf.grad is not None:
                     leaf.grad.zero_()  # optimizer.zero_grad() does this
-        output = autograd.scalar_output(autograd.build(expr, leaves, dtype))
+        root = autograd.build(expr, leaves, dtype)
+        summed = root.dim() != 0
+        output = autograd.scalar_output(root)
         if output.requires_grad:
             output.backward()
         grads.append({name: _value(leaf.grad, leaf) for name, leaf in leaves.items()})
-    return grads
+    return grads, summed
 
 
 def _not_finite(

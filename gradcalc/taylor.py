@@ -256,6 +256,11 @@ def _sympy(
     engine = cas.choose(expr, any_size=True)
     symbols = engine.symbols_for(expr.variables, {})
     f = engine.build(expr, symbols)
+    if isinstance(f, list):  # [x, x**2], softmax(x): one polynomial per element is diff's Jacobian
+        raise UsageError(
+            f"{expr.source!r} is a vector (its derivative is a Jacobian): taylor expands "
+            "a number-valued f"
+        )
     x = symbols[variable]
     subs = engine.substitutions(symbols, {n: np.float64(v) for n, v in flat.items()})
     exact: list[Any] = []

@@ -170,6 +170,32 @@ def test_accumulate_cli_json(cli):
     assert zeroed.json["grads"] == [4.0, 4.0, 4.0]
 
 
+@pytest.mark.parametrize(
+    ("expression", "at", "gradient"),
+    [
+        ("[x, x**2]", "3", 7.0),  # d/dx (x + x**2) = 1 + 2x, by hand
+        ("[x*y, y]", "x=2,y=5", {"x": 5.0, "y": 3.0}),  # d(xy + y) = (y, x + 1)
+    ],
+)
+def test_accumulating_a_vector_valued_f_says_it_sums_its_elements(cli, expression, at, gradient):
+    """backward() on a vector needs a starting gradient: accumulate, like
+    diff past the first order, starts from the sum of the elements, and says
+    so (it once said nothing)."""
+    run = cli("accumulate", expression, "--at", at, "--passes", "2", "--json")
+    assert run.exit_code == 0
+    validate(run.json, "accumulate.schema.json")
+    by_variable = gradient if isinstance(gradient, dict) else {"x": gradient}
+    assert run.json["grads_by_variable"] == {n: [g, 2 * g] for n, g in by_variable.items()}
+    note = (
+        "the expression is vector-valued; backward() starts from the sum of its elements, "
+        "as torch's y.backward(torch.ones_like(y))"
+    )
+    assert run.json["notes"] == [note]
+    text = cli("accumulate", expression, "--at", at, env={"NO_COLOR": "1", "COLUMNS": "300"})
+    assert f"note: {note}" in text.stdout
+    assert cli("accumulate", "x**2", "--at", "3", "--json").json["notes"] == []
+
+
 def test_accumulate_several_variables(cli):
     run = cli("accumulate", "x*y", "--at", "x=1,y=2", "--passes", "2", "--json")
     validate(run.json, "accumulate.schema.json")

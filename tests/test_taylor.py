@@ -143,6 +143,24 @@ def test_bad_input_is_one_line(cli, arguments, code, words):
     assert words in run.json["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "expression", ["[x]", "[x, x**2]", "softmax(x)", "log_softmax(x) - x", "[sin(x), 1] * 2"]
+)
+def test_a_vector_valued_f_is_refused_in_one_line(cli, expression):
+    """One polynomial per element is the Jacobian diff gives: taylor says so
+    (it once ended in an internal error, exit 70, 'list' has no attribute 'subs')."""
+    run = cli("taylor", expression, "--at", "1", "--json")
+    assert run.exit_code == 2
+    assert run.json["error"]["kind"] == "usage"
+    assert run.json["error"]["message"] == (
+        f"{expression!r} is a vector (its derivative is a Jacobian): taylor expands "
+        "a number-valued f"
+    )
+    text = cli("taylor", expression, "--at", "1")
+    assert text.exit_code == 2 and text.stderr.count("\n") == 1
+    assert cli("diff", expression, "--at", "1", "--json").json["jacobian"]  # what diff gives
+
+
 def test_text_view_shows_polynomial_table_remainder_and_verdict(cli):
     run = cli("taylor", "sin(x)", "--at", "0", "-n", "3")
     assert run.exit_code == 0

@@ -110,5 +110,6 @@ def accumulate(result: Accumulation) -> dict[str, Any]:
             "status": result.status,
             "explanation": result.explanation,
             "reason": result.disagreement,
+            "notes": list(result.notes),
         }
     )

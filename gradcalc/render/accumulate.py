@@ -38,5 +38,6 @@ def view(result: Accumulation, digits: int | None = None) -> Group:
             f"{result.expression}: backward() {result.passes} times, {how}",
             fit_table(lambda d: _table(result, d), digits),
         ),
+        *[Text(f"note: {note}", style="dim") for note in result.notes],
         Text(f"{mark} {result.disagreement or result.explanation}", style=style),
     )
