@@ -232,3 +232,45 @@ def test_norm_names_torchs_own_forms(cli):
     assert (
         "as sqrt(sum(x*x))" in note and "torch.linalg.vector_norm answers the subgradient 0" in note
     )
+
+
+# Views that do not show the verdict themselves: a picture, Graphviz or
+# Mermaid text, LaTeX. (The tree, the tables, markdown and JSON say it.)
+SILENT_VIEWS = [
+    ("graph", "--format", "dot"),
+    ("graph", "--format", "mermaid"),
+    ("plot",),
+    ("plot", "--output", "{tmp}/f.svg"),
+    ("diff", "--format", "latex"),
+]
+
+
+@pytest.mark.parametrize("view", SILENT_VIEWS, ids=lambda v: " ".join(v))
+@pytest.mark.parametrize(
+    ("expression", "x", "words"),
+    [
+        ("sqrt(x)", 0.0, "undefined"),  # f'(0) infinite (mpmath, below)
+        ("abs(x - 1)", 1.0, "not differentiable"),  # one-sided slopes -1 and 1
+        ("sin(x)", 1.0, None),  # agree: nothing on stderr
+    ],
+)
+def test_a_view_that_cannot_show_the_verdict_says_it_on_stderr(
+    cli, tmp_path, view, expression, x, words
+):
+    """Their exit code is diff's; its reason, once only on a terminal's
+    last line, is one line on stderr, as diff --json words it."""
+    expected = reference.one_variable_verdict(expression, "x", x)[0]
+    by_mpmath = {"undefined": "undefined", "not differentiable": "not_differentiable"}
+    assert expected == by_mpmath.get(words, "differentiable")
+    command, *options = view
+    options = [o.format(tmp=tmp_path) for o in options]
+    run = cli(command, expression, "--at", repr(x), *options)
+    diff = cli("diff", expression, "--at", repr(x), "--json")
+    exits = {"undefined": 3, "not differentiable": 1}
+    assert run.exit_code == diff.exit_code == exits.get(words, 0)
+    if words is None:
+        assert run.stderr == ""
+    else:
+        assert run.stderr == f"gradcalc: {words}: {diff.json['reason']}\n"
+    silent = cli(command, expression, "--at", repr(x), "--json") if command != "diff" else diff
+    assert silent.stderr == ""  # JSON says it in its own fields

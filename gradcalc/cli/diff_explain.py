@@ -27,6 +27,7 @@ class Outcome:
     renderable: Any = None  # Rich, for text
     code: int = ExitCode.OK
     failure: str | None = None  # a step failed its check: one line, exit 70
+    unsaid: tuple[str, str] | None = None  # the verdict LaTeX does not show: (status, reason)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Found:
 def answer_explained(params: dict) -> int:
     """diff --explain / --answer / --format / --pretty, printed; the exit code."""
     from .output import Writing, emit, show
-    from .report import report
+    from .report import report, verdict
 
     outcome = explained(params)
     if outcome.document is not None:
@@ -68,6 +69,8 @@ def answer_explained(params: dict) -> int:
     elif outcome.text is not None:
         with Writing():
             sys.stdout.write(outcome.text)
+        if outcome.unsaid is not None:
+            verdict(*outcome.unsaid)
     else:
         show(outcome.renderable)
     if outcome.failure:
@@ -125,7 +128,10 @@ def run(expression: Any, at: Any, asked: Asked) -> Outcome:
     if asked.json:
         return Outcome(document=_document(found, asked), code=code, failure=failure)
     if asked.form in ("markdown", "latex"):
-        return Outcome(text=_math(found, asked), code=code, failure=failure)
+        unsaid = None  # (markdown's table says the verdict)
+        if asked.form == "latex" and result is not None:
+            unsaid = (result.status, result.reason)
+        return Outcome(text=_math(found, asked), code=code, failure=failure, unsaid=unsaid)
     return Outcome(renderable=_view(found, asked), code=code, failure=failure)
 
 

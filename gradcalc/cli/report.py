@@ -55,6 +55,22 @@ def report(
     return code
 
 
+def verdict(status: str, reason: str) -> None:
+    """A verdict other than agreement said in one line on stderr
+    (`gradcalc: undefined: ...`, folded as errors are), by the views that
+    do not show it themselves (an image, Graphviz or Mermaid text, LaTeX):
+    their exit code alone would leave the reason unsaid."""
+    from ..folding import fold, width_of
+
+    if status == "agree":
+        return
+    words = status.replace("_", " ")
+    line = fold(f"gradcalc: {words}: {printable(reason)}", width_of(sys.stderr))
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"{line}\n")
+        sys.stderr.flush()
+
+
 def _escape(char: str) -> str:
     code = ord(char)
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

@@ -23,6 +23,7 @@ from ..options import (
     examples,
 )
 from ..output import Writing, emit, show
+from ..report import verdict
 
 ENGINES = ("torch",)  # what it computes with, imported before its budget starts
 SETTINGS = {
@@ -79,6 +80,11 @@ def graph(
 
         with Writing():
             sys.stdout.write(getattr(views, format.value)(model, digits))
+        # What the tree's last line says, and the exit code below tells.
+        if model.status != "agree":
+            verdict(model.status, model.reason)
+        elif not model.agree:
+            verdict("disagree", "some gradients differ from torch's retained .grad")
     if model.status != "agree":  # the point's verdict, as diff gives it
         return exit_code(model.status)
     return ExitCode.OK if model.agree else ExitCode.DISAGREE

@@ -31,6 +31,7 @@ from ..options import (
     examples,
 )
 from ..output import emit, reading_line, terminal
+from ..report import verdict
 
 ENGINES = ("numpy",)  # what it computes with, imported before its budget starts
 SETTINGS = {
@@ -95,6 +96,8 @@ def plot(
 
     drawn = build(expr, point, wrt, shown, not no_derivative, taylor=taylor)
     _show("function", drawn, json, output, force)
+    if not json:  # a picture does not say why it exits 1 or 3: one line on stderr does
+        verdict(drawn.status, drawn.reason)
     return exit_code(drawn.status)
 
 
