@@ -132,3 +132,51 @@ def test_seed_alone_seeds_the_directions_of_a_long_output(cli):
         assert run.exit_code == 0
     assert runs[()].json == runs[("--seed", "0")].json
     assert runs[("--seed", "3")].json != runs[()].json
+
+
+RECURSES = """import torch
+
+
+def f(x):
+    return g(x)
+
+
+def g(x):
+    return f(x) * 2
+
+
+def h(x):
+    return h(x + 1)
+"""
+
+
+@pytest.mark.parametrize(("name", "line", "period"), [("f", 5, 2), ("h", 13, 1)])
+def test_the_users_own_recursion_is_their_error_with_a_short_traceback(
+    cli, tmp_path, name, line, period
+):
+    """It was 'ran out of stack: the expression nests too deeply' (exit 3,
+    the budget's words) with no line of the user's. Now it is their error
+    (exit 2, user_code) naming where it recursed, and the traceback shows a
+    repeated frame three times and, past twenty lines, the first and last few."""
+    source = tmp_path / "deep.py"
+    source.write_text(RECURSES)
+    run = cli("check", f"{source}:{name}", "--at", "x=1", "--json")
+    assert run.exit_code == 2
+    validate(run.json, "error.schema.json")
+    message = "calling the function: RecursionError: maximum recursion depth exceeded"
+    assert run.json["error"]["kind"] == "user_code"
+    assert run.json["error"]["message"].startswith(message)
+    assert run.json["error"]["message"].endswith(f"({source}:{line})")
+    run = cli("check", f"{source}:{name}", "--at", "x=1")
+    first, header, *frames = run.stderr.splitlines()
+    assert first.startswith(f"gradcalc: error: {message}")
+    assert header == "  Traceback (your code only):"
+    assert frames[:2] == [f'    File "{source}", line {line}, in {name}', frames[1]]
+    assert len(frames) <= 2 * 20 + 1  # (a frame is two lines)
+    left_out = [f for f in frames if f.startswith("    [")]
+    assert len(left_out) == 1
+    if period == 1:
+        assert frames[:6] == frames[0:2] * 3
+        assert left_out[0].startswith("    [the frame above repeated ")
+    else:
+        assert left_out[0].endswith(" more frames of your code left out]")

@@ -146,7 +146,10 @@ def test_plot_image_on_stdout_is_the_files_bytes(here, kind):
     dash = "-" if kind == "svg" else f"{kind}:-"
     piped = _gradcalc("plot", "abs(x)", "--at", "0", "--range", "-1:1", "-o", dash)
     assert piped.returncode == to_file.returncode == 1  # a kink: not differentiable
-    assert piped.stderr == to_file.stderr == b""
+    # The verdict a picture cannot show, on stderr (its exit code's reason).
+    assert piped.stderr == to_file.stderr
+    assert piped.stderr.startswith(b"gradcalc: not differentiable: ")
+    assert piped.stderr.count(b"\n") == 1
     assert piped.stdout == target.read_bytes()  # the images are deterministic
     assert piped.stdout.startswith({"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}[kind])
     assert sorted(os.listdir(here)) == sorted(["points.csv", target.name])

@@ -33,15 +33,48 @@ class UserCodeError(GradcalcError):
         self.frames = frames
 
     def context(self) -> str:
-        """The user's frames as a short traceback, for stderr."""
-        lines = ["  Traceback (your code only):\n"]
-        for frame in self.frames:
-            lines.append(
-                f'    File "{frame["file"]}", line {frame["line"]}, in {frame["function"]}\n'
-            )
-            if frame["text"]:
-                lines.append(f"      {frame['text']}\n")
+        """The user's frames as a short traceback, for stderr: a frame repeated
+        (a recursion) shown REPEATS times and then counted, as Python's own
+        traceback does, and past SHOWN frames the first and the last few (a
+        recursion through two functions is tens of thousands of frames)."""
+        entries: list[tuple[str, int]] = []  # (text, how many frames it stands for)
+        for frame, times in _runs(self.frames):
+            where = f'    File "{frame["file"]}", line {frame["line"]}, in {frame["function"]}\n'
+            text = where + (f"      {frame['text']}\n" if frame["text"] else "")
+            entries += [(text, 1)] * min(times, REPEATS)
+            if times > REPEATS:
+                more = times - REPEATS
+                entries.append((f"    [the frame above repeated {more} more times]\n", more))
+        if len(entries) > SHOWN:
+            left = sum(count for _, count in entries[SHOWN - TAIL : -TAIL])
+            cut = (f"    [{left} more frames of your code left out]\n", left)
+            entries = [*entries[: SHOWN - TAIL], cut, *entries[-TAIL:]]
+        lines = ["  Traceback (your code only):\n", *(text for text, _ in entries)]
         return "".join(lines) if self.frames else ""
+
+
+REPEATS = 3  # times a repeated frame is shown (Python's traceback shows 3)
+SHOWN, TAIL = 20, 5  # past SHOWN entries, the first SHOWN - TAIL and the last TAIL
+RECURSING = 20  # one line of the user's this many times in a stack: their recursion
+
+
+def _runs(frames: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
+    """Consecutive equal frames as (frame, how many)."""
+    runs: list[tuple[dict[str, Any], int]] = []
+    for frame in frames:
+        if runs and runs[-1][0] == frame:
+            runs[-1] = (frame, runs[-1][1] + 1)
+        else:
+            runs.append((frame, 1))
+    return runs
+
+
+def _recursing(frames: list[dict[str, Any]]) -> bool:
+    """Does one line of the user's code recur RECURSING times in the stack?"""
+    from collections import Counter
+
+    lines = Counter((frame["file"], frame["line"]) for frame in frames)
+    return bool(lines) and max(lines.values()) >= RECURSING
 
 
 @dataclass(frozen=True)
@@ -175,9 +208,13 @@ class raising_from_user:
     def __exit__(self, kind: Any, error: Any, tb: Any) -> Literal[False]:
         if error is None or isinstance(error, GradcalcError):
             return False
-        if isinstance(error, MemoryError | RecursionError):
-            return False
         frames = user_frames(tb)
+        # Out of memory is the budget's to say; out of stack too, unless the
+        # user's own code is what recursed (a line of theirs over and over).
+        if isinstance(error, MemoryError) or (
+            isinstance(error, RecursionError) and not _recursing(frames)
+        ):
+            return False
         last = f" ({frames[-1]['file']}:{frames[-1]['line']})" if frames else ""
         words = "".join(traceback.format_exception_only(kind, error)).strip().splitlines()
         message = f"{self.doing}: {words[-1] if words else kind.__name__}{last}"

@@ -1,6 +1,5 @@
-"""`gradcalc plot`: f, its tangent and f′ around the point, in the terminal or
-as an image; the derivative over a file's points; or finite differences'
-error against the step."""
+"""`gradcalc plot`: f, its tangent and f′ around the point, in the terminal or as an image;
+the derivative over a file's points; or finite differences' error against the step."""
 
 from __future__ import annotations
 
@@ -96,7 +95,7 @@ def plot(
 
     drawn = build(expr, point, wrt, shown, not no_derivative, taylor=taylor)
     _show("function", drawn, json, output, force)
-    if not json:  # a picture does not say why it exits 1 or 3: one line on stderr does
+    if not json:  # a picture cannot say why it exits 1 or 3: a line on stderr does
         verdict(drawn.status, drawn.reason)
     return exit_code(drawn.status)
 
@@ -117,11 +116,7 @@ def _over_points(expression: Any, files: tuple[str, str], wrt: list[str] | None,
 
 
 def _error_curve(
-    expression: Any,
-    at: Any,
-    wrt: list[str] | None,
-    steps: tuple[float, float] | None,
-    how: tuple[bool, str | None, bool],
+    expression: Any, at: Any, wrt: list[str] | None, steps: tuple[float, float] | None, how: Any
 ) -> int:
     """--fd-error: `steps` is --range, the range of h; `how` is (json, output, force)."""
     from ... import fderror
