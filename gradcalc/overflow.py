@@ -378,4 +378,85 @@ def _short(number: Any) -> str:
     return str(mpmath.nstr(mpmath.mpf(sp.Float(number)._mpf_), 4))
 
 
-__all__ = ["past_float64"]
+# Where each non-smooth function of the table has its kink (at_kink), as
+# gaps that are 0 there: (i, j, c) is args[i] - args[j], or args[i] - c
+# where j is None. abs(x) and relu(x): x; max(a, b): a - b; clamp(x, lo,
+# hi): x - lo and x - hi; atan2(y, x) jumps where y is 0 (and x < 0).
+KINK_GAPS: dict[str, tuple[tuple[int, int | None, float], ...]] = {
+    **dict.fromkeys(("abs", "sign", "relu", "elu", "leaky_relu", "atan2"), ((0, None, 0.0),)),
+    "hardtanh": ((0, None, 1.0), (0, None, -1.0)),
+    "clamp": ((0, 1, 0.0), (0, 2, 0.0)),
+}
+TIES = ("min", "max")  # every pair of arguments
+
+
+def _gaps(node: Node) -> tuple[tuple[int, int | None, float], ...]:
+    if node.op in TIES:
+        count = len(node.args)
+        return tuple((i, j, 0.0) for i in range(count) for j in range(i + 1, count))
+    return KINK_GAPS.get(node.op, ())
+
+
+def rounded_onto_kink(
+    expr: Expression, point: dict[str, np.ndarray], values: dict, where: str
+) -> Float64RoundingError | None:
+    """The error to raise where float64 finds a kink (or a jump) at `point`
+    (`values`: each node's float64 value there, a batch of one) only because
+    its rounding put a non-smooth part onto its kink: abs(x-pi) at float64's
+    pi, where x - pi is 0 in float64 but -1.2e-16 in fact. Interval
+    arithmetic (`_intervals`) must prove the gap from the kink not 0 for
+    every gap float64 makes 0 of at least one such part. None where no part
+    was rounded onto its kink (abs(x-1) at 1 truly is on it), or nothing
+    proves it (an operation without an interval form, a vector point)."""
+    from . import numeric
+
+    suspects = [node for node, mask in numeric.nodes_at_kink(expr, values) if mask[0]]
+    if not suspects or any(np.ndim(v) for v in point.values()):
+        return None
+    try:
+        proof = _intervals(expr, point)
+    except _NoIntervalForm:
+        return None
+    if proof is None or not _tight(proof):
+        return None
+    for node in suspects:
+        cause = _rounded_gaps(node, values, proof)
+        if cause:
+            value = float(proof[id(expr.root)].mid)
+            return Float64RoundingError(
+                f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
+                f"differentiate it there: {cause}, which puts {node.brief} on its kink in "
+                "float64, though it is not on it there; float64's rounding is too coarse for "
+                "every float64 method"
+            )
+    return None
+
+
+def _rounded_gaps(node: Node, values: dict, proof: dict[int, Any]) -> str:
+    """Why float64 has `node` on its kink though the proof has it off: the
+    gaps float64 makes 0, each with its value in 30 digits; "" unless every
+    such gap's interval excludes 0."""
+    import mpmath
+
+    causes = []
+    for i, j, constant in _gaps(node):
+        left = node.args[i]
+        rounded = float(np.asarray(values[id(left)]).reshape(-1)[0])
+        if j is not None:
+            rounded -= float(np.asarray(values[id(node.args[j])]).reshape(-1)[0])
+            true = proof[id(left)] - proof[id(node.args[j])]
+            named = f"{left.brief} - {node.args[j].brief}"
+        else:
+            rounded -= constant
+            true = proof[id(left)] - mpmath.iv.mpf(constant)
+            named = left.brief if constant == 0 else f"{left.brief} - {constant:g}"
+        if rounded != 0:
+            continue  # not on this kink in float64
+        lo, hi = _ends(true)
+        if lo <= 0 <= hi:
+            return ""  # on it, or not known to be off it: float64's verdict stands
+        causes.append(f"{named} is 0 in float64 but {_short(true.mid)} in 30 digits")
+    return " and ".join(causes)
+
+
+__all__ = ["past_float64", "rounded_onto_kink"]

@@ -209,6 +209,12 @@ def differentiate(
         return formula  # a vector-valued expression's Jacobian, judged whole by jacobian
     measured = _measure(question, formula)
     compared = _compare(question, measured)
+    if compared.kinks and measured.suspects:
+        from .overflow import rounded_onto_kink  # abs(x-pi) at float64's pi: no kink
+
+        rounded = rounded_onto_kink(expr, point, values, _point_text(point))
+        if rounded is not None:
+            raise rounded
     judged = _judge(question, measured, compared)
     return _result(question, formula, measured, compared, judged)
 

@@ -234,6 +234,17 @@ def _defined(expr: Expression, point: dict) -> None:
     finite.values_at(expr, point)  # diff's error where f or a part is not finite
 
 
+def _not_rounded_onto_kink(expr: Expression, point: dict, values: dict) -> None:
+    """diff's error where float64 rounded a part onto its kink (abs(x-pi) at
+    float64's pi): that is no kink, and no float64 method can expand there."""
+    from . import finite
+    from .overflow import rounded_onto_kink
+
+    rounded = rounded_onto_kink(expr, point, values, finite.point_text(point))
+    if rounded is not None:
+        raise rounded
+
+
 def exact_number(value: float) -> Any:
     """The exact SymPy number a float stands for: 0.25 -> 1/4, 0.785... -> pi/4."""
     import sympy as sp
@@ -473,6 +484,7 @@ def _verdict(
         _, values = numeric.first_undefined(expr, numeric.as_batch(point))
         on_kink = [node.brief for node, _ in numeric.nodes_at_kink(expr, values)]
         if on_kink:
+            _not_rounded_onto_kink(expr, point, values)
             return Status.KINK, (
                 f"not differentiable here ({', '.join(on_kink)} sits on its kink): f has no "
                 "Taylor polynomial of degree 1 or more at this point; the coefficients shown "

@@ -85,3 +85,96 @@ def test_a_real_process_says_it_once_on_stderr():
     run = run_subprocess("graph", "1/(x-pi)", "--at", PI64)
     assert run.returncode == 3
     assert run.stdout == "" and run.stderr == f"gradcalc: error: {_pole_at_pi()}\n"
+
+
+# Constants a point can sit on in float64 without being them, and ones it can be.
+CONSTANTS = {
+    "pi": lambda: mp.pi,
+    "E": lambda: mp.e,
+    "sqrt(2)": lambda: mp.sqrt(2),
+    "log(2)": lambda: mp.log(2),
+    "1/3": lambda: mp.mpf(1) / 3,
+    "0.1": lambda: mp.mpf(1) / 10,
+    "0.5": lambda: mp.mpf(1) / 2,
+    "1000": lambda: mp.mpf(1000),
+}
+# Non-smooth parts whose kink is at x = c.
+KINKED = [
+    "abs(x-{c})",
+    "relu(x-{c})",
+    "leaky_relu({c}-x)",
+    "sign(x-{c})",
+    "max(x, {c})",
+    "min({c}, x)",
+    "clamp(x, -2000, {c})",
+    "hardtanh(x-{c}+1)",
+    "x*abs(x-{c})",
+    "exp(abs(x-{c}))",
+]
+
+
+@pytest.mark.parametrize("constant", sorted(CONSTANTS))
+@pytest.mark.parametrize("form", KINKED)
+def test_a_kink_is_claimed_exactly_where_mpmath_puts_the_point_on_it(cli, form, constant):
+    """At the float64 nearest a constant c, float64 has x - c = 0, so every
+    part above is on its kink in float64. It is truly there only where x is
+    c (mpmath, 50 digits): not differentiable (exit 1); elsewhere float64's
+    rounding put it there (kind rounding, exit 3), never a kink."""
+    with mp.workdps(50):
+        nearest = float(CONSTANTS[constant]())
+        exactly = mp.mpf(nearest) == CONSTANTS[constant]()
+    run = cli("diff", form.format(c=constant), "--at", repr(nearest), "--json")
+    if exactly:
+        assert (run.exit_code, run.json["status"]) == (1, "not_differentiable")
+    else:
+        assert run.exit_code == 3
+        assert run.json["error"]["kind"] == "rounding"
+
+
+def _kink_line(expression, where, value, gap, part=None):
+    return (
+        f"{expression} is {value} at {where} (in 30 digits), but float64 cannot differentiate "
+        f"it there: {gap}, which puts {part or expression} on its kink in float64, though it "
+        "is not on it there; float64's rounding is too coarse for every float64 method"
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "exact", "gap", "named", "part"),
+    [
+        ("abs(x-pi)", {"x": PI64}, lambda x: abs(x - mp.pi), lambda x: x - mp.pi, "x-pi", None),
+        ("max(x, pi)", {"x": PI64}, lambda x: mp.pi, lambda x: x - mp.pi, "x - pi", None),
+        ("relu(x-E)", {"x": E64}, lambda x: mp.mpf(0), lambda x: x - mp.e, "x-E", None),
+        (
+            "sin(x)+abs(x-y*pi)",
+            {"x": PI64, "y": "1"},
+            lambda x, y: mp.sin(x) + abs(x - y * mp.pi),
+            lambda x, y: x - y * mp.pi,
+            "x-y*pi",
+            "abs(x-y*pi)",
+        ),
+    ],
+)
+def test_the_line_names_the_gap_float64_rounded_to_0(cli, expression, at, exact, gap, named, part):
+    with mp.workdps(50):
+        x = [mp.mpf(float(v)) for v in at.values()]
+        value = f"{float(exact(*x)):.6g}"
+        value = {"0": "0"}.get(value, value)
+        cause = f"{named} is 0 in float64 but {mpmath.nstr(gap(*x), 4)} in 30 digits"
+    where = ", ".join(f"{k}={float(v)!r}" for k, v in at.items())
+    message = _kink_line(expression, where, value, cause, part)
+    point = ",".join(f"{k}={v}" for k, v in at.items())
+    run = cli("diff", expression, "--at", point, "--json")
+    assert run.exit_code == 3
+    assert run.json["error"] == {"kind": "rounding", "message": message}
+    run = cli("taylor", expression, "--at", point, "--wrt", "x", "--json")
+    assert (run.exit_code, run.json["error"]) == (3, {"kind": "rounding", "message": message})
+
+
+@pytest.mark.parametrize(
+    ("expression", "at"),
+    [("abs(x)", "0"), ("abs(x-1)", "1"), ("abs(x-0.5)", "0.5"), ("abs(x-y)", "x=2,y=2")],
+)
+def test_a_point_truly_on_a_kink_stays_not_differentiable(cli, expression, at):
+    run = cli("diff", expression, "--at", at, "--json")
+    assert (run.exit_code, run.json["status"]) == (1, "not_differentiable")
