@@ -21,13 +21,11 @@ from typing import Any
 import numpy as np
 
 from .errors import Float64RangeError, Float64RoundingError, GradcalcError
+from .intervals import ASTRONOMICAL, NoIntervalForm, enclose, ends, tight
 from .parsing import Expression, Node
 
 MAX_NODES = 2_000  # a larger tree is left to the float64 verdict (30 digits per node)
 LARGEST = float(np.finfo(np.float64).max)
-# A part past this is not evaluated further in 30 digits (exp of it would need
-# an exponent of 10**1000 digits): the float64 verdict, undefined, stands.
-ASTRONOMICAL = 10**1000
 # A 30-digit value known to fewer bits than this is a cancellation evalf could
 # not resolve (x - 1000 at 1000 is "0.e-162", to 1 bit): not taken as finite.
 KNOWN_BITS = 10
@@ -59,8 +57,8 @@ def past_float64(
     if any(_underflowed(values[id(arg)], exact[id(arg)]) for arg in node.args):
         return None  # below float64's smallest number: the one-point driver names it
     try:
-        proof = _intervals(expr, point)
-    except _NoIntervalForm:  # (atan): the 30 digits alone decide an overflow
+        proof = enclose(expr, point)
+    except NoIntervalForm:  # (atan): the 30 digits alone decide an overflow
         proof = {}
     if proof is None:  # a part is not bounded: exp(x)*exp(-x) + 1/(x-1000) at 1000
         return None
@@ -87,12 +85,12 @@ def _rounding(
 ) -> Float64RoundingError | None:
     """The error for a part, `node`, that float64 cannot hold though it is
     finite in 30 digits, when interval arithmetic proves f and every part
-    finite at the point (`proof`: `_intervals`) and float64 rounded an
+    finite at the point (`proof`: `intervals.enclose`) and float64 rounded an
     argument of `node` out of that argument's interval, far from it (x - pi
     is 0 at float64's pi): the rounding of a constant or of the point met a
     singularity. None where no argument is off: float64 failed by the
     function table's own domain (clamp(x, 1, 0), log to base 0)."""
-    if not _tight(proof):
+    if not tight(proof):
         return None  # (tanh by exp over a wide range: an enclosure, not a value to show)
     cause = ""
     worst = ROUNDED
@@ -114,222 +112,6 @@ def _rounding(
         f"it there: {cause}, which makes {named} not finite in float64; the function is "
         "defined there, but float64's rounding is too coarse for every float64 method"
     )
-
-
-PROOF_DIGITS = 50  # the working precision of `_intervals`
-
-
-class _NoIntervalForm(Exception):
-    """A part of the expression that `_intervals` cannot enclose soundly."""
-
-
-class _Enclosures:
-    """The functions the operations in ENCLOSED call (as `mp.`), each an
-    enclosure of its exact result: mpmath's interval sin, cos, exp, log and
-    sqrt, and the rest written with those and + - * /, each of which encloses
-    its exact result, so they do too (mpmath's own interval sign, for one,
-    says -1 of [0, 0]). Anything else raises _NoIntervalForm."""
-
-    def __init__(self, iv: Any) -> None:
-        self.iv = iv
-        self.pi, self.e, self.mpf = iv.pi, iv.e, iv.mpf
-        self.sin, self.cos, self.exp, self.sqrt = iv.sin, iv.cos, iv.exp, iv.sqrt
-
-    def __getattr__(self, name: str) -> Any:
-        raise _NoIntervalForm(name)
-
-    def log(self, x: Any, base: Any = None) -> Any:
-        found = self.iv.log(x)
-        return found if base is None else found / self.iv.log(self.iv.mpf(base))
-
-    def log10(self, x: Any) -> Any:
-        return self.log(x, 10)
-
-    def tan(self, x: Any) -> Any:
-        return self.iv.sin(x) / self.iv.cos(x)
-
-    def sec(self, x: Any) -> Any:
-        return 1 / self.iv.cos(x)
-
-    def csc(self, x: Any) -> Any:
-        return 1 / self.iv.sin(x)
-
-    def cot(self, x: Any) -> Any:
-        return self.iv.cos(x) / self.iv.sin(x)
-
-    def sinh(self, x: Any) -> Any:
-        grown = self.iv.exp(x)
-        return (grown - 1 / grown) / 2
-
-    def cosh(self, x: Any) -> Any:
-        grown = self.iv.exp(x)
-        return (grown + 1 / grown) / 2
-
-    def tanh(self, x: Any) -> Any:
-        grown = self.iv.exp(2 * x)
-        return (grown - 1) / (grown + 1)
-
-    def power(self, base: Any, exponent: Any) -> Any:
-        whole = exponent.a == exponent.b and int(exponent.a) == exponent.a
-        if whole and abs(int(exponent.a)) <= MAX_WHOLE_POWER:
-            return base ** int(exponent.a)
-        return self.iv.exp(exponent * self.iv.log(base))  # (a base that is not > 0 raises)
-
-
-# The function table's operations `_intervals` encloses: each calls only
-# + - * / and `_Enclosures` (the piecewise ones are in PIECEWISE). The rest
-# (erf, the inverse functions, the functions of whole vectors, ...) leave f to
-# the float64 verdict.
-ENCLOSED = frozenset(
-    [
-        "add",
-        "sub",
-        "mul",
-        "div",
-        "neg",
-        "pow",
-        "sin",
-        "cos",
-        "tan",
-        "sec",
-        "csc",
-        "cot",
-        "sinh",
-        "cosh",
-        "tanh",
-        "exp",
-        "log",
-        "log2",
-        "log10",
-        "sqrt",
-        "sigmoid",
-        "softplus",
-        "silu",
-        "detach",
-    ]
-)
-MAX_WHOLE_POWER = 4096  # a whole exponent past this goes by exp and log
-
-
-def _ends(value: Any) -> tuple[Any, Any]:
-    """An interval's ends as mpmath numbers, exactly (at twice the intervals'
-    digits: at mpmath's default 15 they would round, and not outward)."""
-    import mpmath
-
-    with mpmath.mp.workdps(2 * PROOF_DIGITS):
-        return +mpmath.mpf(value.a), +mpmath.mpf(value.b)
-
-
-def _side(value: Any) -> int:
-    """1, -1 or 0 where the whole interval is above, below or at 0;
-    _NoIntervalForm where it straddles 0 (which piece is not known)."""
-    lo, hi = _ends(value)
-    if lo > 0:
-        return 1
-    if hi < 0:
-        return -1
-    if lo == hi == 0:
-        return 0
-    raise _NoIntervalForm("a piece")
-
-
-def _least(iv: Any, *values: Any) -> Any:
-    ends = [_ends(iv.mpf(v)) for v in values]
-    return iv.mpf([min(e[0] for e in ends), min(e[1] for e in ends)])
-
-
-def _most(iv: Any, *values: Any) -> Any:
-    ends = [_ends(iv.mpf(v)) for v in values]
-    return iv.mpf([max(e[0] for e in ends), max(e[1] for e in ends)])
-
-
-def _clamp(iv: Any, x: Any, lo: Any, hi: Any) -> Any:
-    if _ends(lo)[1] > _ends(hi)[0]:  # not lo <= hi for sure: the table's domain decides
-        raise _NoIntervalForm("clamp")
-    return _most(iv, lo, _least(iv, hi, x))
-
-
-def _leaky(iv: Any, x: Any, slope: Any = None) -> Any:
-    side = _side(x)
-    return x if side >= 0 else (iv.mpf("0.01") if slope is None else slope) * x
-
-
-# The piecewise operations, enclosed by their ends: min and max by each end,
-# a function of pieces only where the interval lies on one piece.
-PIECEWISE: dict[str, Any] = {
-    "abs": lambda iv, x: abs(x),
-    "sign": lambda iv, x: iv.mpf(_side(x)),
-    "min": _least,
-    "max": _most,
-    "relu": lambda iv, x: _most(iv, x, 0),
-    "hardtanh": lambda iv, x: _most(iv, -1, _least(iv, 1, x)),
-    "clamp": _clamp,
-    "leaky_relu": _leaky,
-    "elu": lambda iv, x: x if _side(x) >= 0 else iv.exp(x) - 1,
-}
-
-
-def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any] | None:
-    """Every node's value at `point` as an mpmath interval (PROOF_DIGITS
-    digits), the function table's mpmath column evaluated by `_Enclosures`:
-    bounds that hold, where evalf's 30 digits can take a zero for a tiny
-    number (sin(x - 1000) at 1000 is 0; evalf says 1.5e-154). None where a
-    part is not a bounded interval (a pole); _NoIntervalForm where an
-    operation is not in ENCLOSED, a bound passes ASTRONOMICAL (exp of it would
-    take for ever) or mpmath fails."""
-    import mpmath
-
-    from .functions import TABLE
-
-    iv = mpmath.iv
-    context = _Enclosures(iv)
-    values: dict[int, Any] = {}
-    saved, iv.dps = iv.dps, PROOF_DIGITS
-    try:
-        for node in expr.nodes:
-            if node.op == "var":
-                value = iv.mpf(float(np.asarray(point[node.value]).reshape(-1)[0]))
-            elif node.op == "num":
-                value = iv.mpf(str(node.value))
-            elif node.op == "const":
-                value = +(iv.pi if node.value == "pi" else iv.e)  # (a constant: as an interval)
-            elif node.op in PIECEWISE:
-                value = PIECEWISE[node.op](iv, *[values[id(a)] for a in node.args])
-            elif node.op in ENCLOSED:
-                found = TABLE[node.op].mpmath(context, *[values[id(a)] for a in node.args])
-                value = iv.mpf(found) if isinstance(found, (int, float)) else found
-            else:
-                raise _NoIntervalForm(node.op)
-            if not isinstance(value, type(iv.mpf(0))):
-                raise _NoIntervalForm(node.op)
-            lo, hi = _ends(value)
-            if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
-                return None
-            if max(abs(lo), abs(hi)) > ASTRONOMICAL:
-                raise _NoIntervalForm(node.op)
-            values[id(node)] = value
-    except _NoIntervalForm:
-        raise
-    except Exception as error:  # mpmath's own failures: no proof either way
-        raise _NoIntervalForm(str(error)) from None
-    finally:
-        iv.dps = saved
-    return values
-
-
-def _tight(proof: dict[int, Any]) -> bool:
-    """Is every interval narrow (PROOF_WIDTH of its size): its middle f's value?"""
-    import mpmath
-
-    for value in proof.values():
-        lo, hi = _ends(value)
-        with mpmath.mp.workdps(2 * PROOF_DIGITS):
-            if hi - lo > PROOF_WIDTH * max(abs(lo), abs(hi)):
-                return False
-    return True
-
-
-PROOF_WIDTH = 1e-10  # the line shows 6 digits of f and 4 of a part
 
 
 # An argument float64 rounded by more than this share of its 30-digit value is
@@ -404,7 +186,7 @@ def rounded_onto_kink(
     (`values`: each node's float64 value there, a batch of one) only because
     its rounding put a non-smooth part onto its kink: abs(x-pi) at float64's
     pi, where x - pi is 0 in float64 but -1.2e-16 in fact. Interval
-    arithmetic (`_intervals`) must prove the gap from the kink not 0 for
+    arithmetic (`intervals.enclose`) must prove the gap from the kink not 0 for
     every gap float64 makes 0 of at least one such part. None where no part
     was rounded onto its kink (abs(x-1) at 1 truly is on it), or nothing
     proves it (an operation without an interval form, a vector point)."""
@@ -414,10 +196,10 @@ def rounded_onto_kink(
     if not suspects or any(np.ndim(v) for v in point.values()):
         return None
     try:
-        proof = _intervals(expr, point)
-    except _NoIntervalForm:
+        proof = enclose(expr, point)
+    except NoIntervalForm:
         return None
-    if proof is None or not _tight(proof):
+    if proof is None or not tight(proof):
         return None
     for node in suspects:
         cause = _rounded_gaps(node, values, proof)
@@ -452,7 +234,7 @@ def _rounded_gaps(node: Node, values: dict, proof: dict[int, Any]) -> str:
             named = left.brief if constant == 0 else f"{left.brief} - {constant:g}"
         if rounded != 0:
             continue  # not on this kink in float64
-        lo, hi = _ends(true)
+        lo, hi = ends(true)
         if lo <= 0 <= hi:
             return ""  # on it, or not known to be off it: float64's verdict stands
         causes.append(f"{named} is 0 in float64 but {_short(true.mid)} in 30 digits")
