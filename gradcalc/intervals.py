@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .parsing import Expression
+from .parsing import Expression, Node
 
 # A bound past this is not enclosed further (exp of it would need an exponent
 # of 10**1000 digits).
@@ -174,13 +174,13 @@ def enclose(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any] | 
     """Every node's value at `point` as an mpmath interval (PROOF_DIGITS
     digits), the function table's mpmath column evaluated by `_Enclosures`:
     bounds that hold, where evalf's 30 digits can take a zero for a tiny
-    number (sin(x - 1000) at 1000 is 0; evalf says 1.5e-154). None where a
-    part is not a bounded interval (a pole); NoIntervalForm where an
-    operation is not in ENCLOSED, a bound passes ASTRONOMICAL (exp of it would
+    number (sin(x - 1000) at 1000 is 0; evalf says 1.5e-154). A vector's
+    value is a list of intervals, one per element (elementwise operations
+    element by element, the reductions in REDUCTIONS by their sums). None
+    where a part is not a bounded interval (a pole); NoIntervalForm where an
+    operation is not enclosed, a bound passes ASTRONOMICAL (exp of it would
     take for ever) or mpmath fails."""
     import mpmath
-
-    from .functions import TABLE
 
     iv = mpmath.iv
     context = _Enclosures(iv)
@@ -188,26 +188,15 @@ def enclose(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any] | 
     saved, iv.dps = iv.dps, PROOF_DIGITS
     try:
         for node in expr.nodes:
-            if node.op == "var":
-                value = iv.mpf(float(np.asarray(point[node.value]).reshape(-1)[0]))
-            elif node.op == "num":
-                value = iv.mpf(str(node.value))
-            elif node.op == "const":
-                value = +(iv.pi if node.value == "pi" else iv.e)  # (a constant: as an interval)
-            elif node.op in PIECEWISE:
-                value = PIECEWISE[node.op](iv, *[values[id(a)] for a in node.args])
-            elif node.op in ENCLOSED:
-                found = TABLE[node.op].mpmath(context, *[values[id(a)] for a in node.args])
-                value = iv.mpf(found) if isinstance(found, (int, float)) else found
-            else:
-                raise NoIntervalForm(node.op)
-            if not isinstance(value, type(iv.mpf(0))):
-                raise NoIntervalForm(node.op)
-            lo, hi = ends(value)
-            if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
-                return None
-            if max(abs(lo), abs(hi)) > ASTRONOMICAL:
-                raise NoIntervalForm(node.op)
+            value = _node_value(node, [values[id(a)] for a in node.args], point, context)
+            for element in value if isinstance(value, list) else [value]:
+                if not isinstance(element, type(iv.mpf(0))):
+                    raise NoIntervalForm(node.op)
+                lo, hi = ends(element)
+                if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
+                    return None
+                if max(abs(lo), abs(hi)) > ASTRONOMICAL:
+                    raise NoIntervalForm(node.op)
             values[id(node)] = value
     except NoIntervalForm:
         raise
@@ -218,15 +207,90 @@ def enclose(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any] | 
     return values
 
 
+def _node_value(node: Node, args: list[Any], point: dict[str, np.ndarray], context: Any) -> Any:
+    """One node's enclosure from its arguments' (intervals, or lists of them)."""
+    from .functions import TABLE
+
+    iv = context.iv
+    if node.op == "var":
+        numbers = np.asarray(point[node.value], dtype=np.float64)
+        if numbers.ndim:
+            return [iv.mpf(float(v)) for v in numbers.reshape(-1)]
+        return iv.mpf(float(numbers))
+    if node.op == "num":
+        return iv.mpf(str(node.value))
+    if node.op == "const":
+        return +(iv.pi if node.value == "pi" else iv.e)  # (a constant: as an interval)
+    if node.op in REDUCTIONS:
+        return REDUCTIONS[node.op](iv, *args)
+    if node.op in PIECEWISE:
+        apply = lambda *a: PIECEWISE[node.op](iv, *a)  # noqa: E731
+    elif node.op in ENCLOSED:
+        apply = lambda *a: _interval(iv, TABLE[node.op].mpmath(context, *a))  # noqa: E731
+    else:
+        raise NoIntervalForm(node.op)
+    lengths = {len(a) for a in args if isinstance(a, list)}
+    if not lengths:
+        return apply(*args)
+    if len(lengths) > 1:
+        raise NoIntervalForm("vectors of two lengths")
+    (length,) = lengths
+    columns = [a if isinstance(a, list) else [a] * length for a in args]
+    return [apply(*row) for row in zip(*columns)]
+
+
+def _interval(iv: Any, found: Any) -> Any:
+    return iv.mpf(found) if isinstance(found, (int, float)) else found
+
+
+def _elements(x: Any) -> list[Any]:
+    return x if isinstance(x, list) else [x]
+
+
+def _total(iv: Any, terms: list[Any]) -> Any:
+    return sum(terms[1:], terms[0]) if terms else iv.mpf(0)
+
+
+def _norm(iv: Any, x: Any, p: Any = None) -> Any:
+    if p is not None and not (p.a == p.b == 1 or p.a == p.b == 2):
+        raise NoIntervalForm("norm")
+    if p is not None and p.a == 1:
+        return _total(iv, [abs(v) for v in _elements(x)])
+    return iv.sqrt(_total(iv, [v * v for v in _elements(x)]))
+
+
+def _index(iv: Any, x: Any, i: Any) -> Any:
+    return _elements(x)[int(ends(i)[0])]
+
+
+def _dot(iv: Any, a: Any, b: Any) -> Any:
+    if len(_elements(a)) != len(_elements(b)):
+        raise NoIntervalForm("dot")
+    return _total(iv, [u * v for u, v in zip(_elements(a), _elements(b))])
+
+
+# The functions of whole vectors `enclose` takes: each by + - * / and sqrt of
+# its elements (sum, mean, dot, the 1- and 2-norm), or by picking them.
+REDUCTIONS: dict[str, Any] = {
+    "sum": lambda iv, x: _total(iv, _elements(x)),
+    "mean": lambda iv, x: _total(iv, _elements(x)) / len(_elements(x)),
+    "dot": _dot,
+    "norm": _norm,
+    "index": _index,
+    "vector": lambda iv, *parts: [e for p in parts for e in _elements(p)],
+}
+
+
 def tight(proof: dict[int, Any]) -> bool:
     """Is every interval narrow (PROOF_WIDTH of its size): its middle f's value?"""
     import mpmath
 
     for value in proof.values():
-        lo, hi = ends(value)
-        with mpmath.mp.workdps(2 * PROOF_DIGITS):
-            if hi - lo > PROOF_WIDTH * max(abs(lo), abs(hi)):
-                return False
+        for element in value if isinstance(value, list) else [value]:
+            lo, hi = ends(element)
+            with mpmath.mp.workdps(2 * PROOF_DIGITS):
+                if hi - lo > PROOF_WIDTH * max(abs(lo), abs(hi)):
+                    return False
     return True
 
 

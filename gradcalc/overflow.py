@@ -29,6 +29,9 @@ LARGEST = float(np.finfo(np.float64).max)
 # A 30-digit value known to fewer bits than this is a cancellation evalf could
 # not resolve (x - 1000 at 1000 is "0.e-162", to 1 bit): not taken as finite.
 KNOWN_BITS = 10
+# Past this many (elements × nodes), a vector point is left to the float64
+# verdict: 50-digit intervals take about 0.1 ms each.
+MAX_ELEMENTS = 100_000
 
 
 def past_float64(
@@ -39,10 +42,13 @@ def past_float64(
     float64 value there), is finite in 30 digits, as are every other node
     that is not finite in float64 and f itself: float64 overflows there
     (`node` is past its range) or its rounding fails there. None when f is
-    undefined there (or the check does not apply: vector variables, a tree
-    of more than MAX_NODES nodes)."""
-    if any(np.ndim(v) for v in point.values()) or len(expr.nodes) > MAX_NODES:
+    undefined there (or the check does not apply: a tree of more than
+    MAX_NODES nodes; at a vector point, one interval arithmetic cannot
+    enclose)."""
+    if len(expr.nodes) > MAX_NODES:
         return None
+    if any(np.ndim(v) for v in point.values()):
+        return _past_float64_of_vectors(expr, node, values, point, where)
     wanted = {id(n) for n in expr.nodes if not np.all(np.isfinite(values[id(n)]))}
     wanted |= {id(expr.root)} | {id(arg) for arg in node.args}
     exact = _exact_values(expr, point, wanted)
@@ -95,16 +101,15 @@ def _rounding(
     cause = ""
     worst = ROUNDED
     for arg in node.args:
-        rounded = float(np.asarray(values[id(arg)]).reshape(-1)[0])
-        true = proof[id(arg)]
-        middle = float(true.mid)
-        off = abs(rounded - middle) / max(abs(middle), float(np.finfo(np.float64).tiny))
-        if rounded not in true and off > worst:
-            worst = off
-            cause = f"{arg.brief} is {rounded:.6g} in float64 but {_short(true.mid)} in 30 digits"
-    if not cause:
-        return None
-    part = _short(proof[id(node)].mid)
+        for label, rounded, true in _elementwise(arg, values, proof):
+            middle = float(true.mid)
+            off = abs(rounded - middle) / max(abs(middle), float(np.finfo(np.float64).tiny))
+            if rounded not in true and off > worst:
+                worst = off
+                cause = f"{label} is {rounded:.6g} in float64 but {_short(true.mid)} in 30 digits"
+    if not cause or isinstance(proof[id(expr.root)], list):
+        return None  # (a vector-valued f: no one value to show)
+    part = ", ".join(_short(e.mid) for e in _listed(proof[id(node)]))
     named = node.brief if node is expr.root else f"{node.brief} ({part} in 30 digits)"
     value = float(proof[id(expr.root)].mid)
     return Float64RoundingError(
@@ -112,6 +117,87 @@ def _rounding(
         f"it there: {cause}, which makes {named} not finite in float64; the function is "
         "defined there, but float64's rounding is too coarse for every float64 method"
     )
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _elementwise(node: Node, values: dict, proof: dict[int, Any]) -> list[tuple[str, float, Any]]:
+    """A node's elements: (its name, its float64 value, its interval); one
+    for a scalar (x-pi), one per element for a vector (x-pi[1])."""
+    rounded = np.asarray(values[id(node)], dtype=np.float64).reshape(-1)
+    true = proof[id(node)]
+    if not isinstance(true, list):
+        return [(node.brief, float(rounded[0]), true)]
+    return [(f"({node.brief})[{i}]", float(r), t) for i, (r, t) in enumerate(zip(rounded, true))]
+
+
+def _past_float64_of_vectors(
+    expr: Expression, node: Node, values: dict, point: dict[str, np.ndarray], where: str
+) -> Float64RangeError | Float64RoundingError | None:
+    """past_float64 at a point with a vector variable, by interval arithmetic
+    alone (no 30-digit evaluation of vectors): f is a finite real within
+    float64's range, and `node` past that range (norm(x)/2 at three 1.5e308s),
+    or a reduction float64 overflows inside (mean(x) at three 1.5e308s: its
+    sum is 4.5e308), or float64 rounded an argument onto a pole."""
+    elements = sum(np.size(v) for v in point.values())
+    if elements * len(expr.nodes) > MAX_ELEMENTS:
+        return None
+    try:
+        proof = enclose(expr, point)
+    except NoIntervalForm:
+        return None
+    if proof is None or not tight(proof) or isinstance(proof[id(expr.root)], list):
+        return None
+    value = float(proof[id(expr.root)].mid)
+    if not abs(value) <= LARGEST:
+        return None  # f itself past float64's range
+    largest = max(_listed(proof[id(node)]), key=lambda e: abs(e.mid))
+    if abs(largest.mid) > LARGEST:
+        inside = f"{node.brief} is {_short(largest.mid)}"
+    elif node.op in SUMMED:
+        inner = SUMMED[node.op](*[proof[id(a)] for a in node.args])
+        if not abs(inner.mid) > LARGEST:
+            return _rounding(expr, node, values, proof, where)
+        inside = (
+            f"{node.brief} is {_short(largest.mid)}, but float64 sums {_short(inner.mid)} to "
+            "reach it, past float64's largest number"
+        )
+    else:
+        return _rounding(expr, node, values, proof, where)
+    if "past float64" not in inside:
+        inside += f", past float64's largest number ({LARGEST:.3g})"
+    else:
+        inside += f" ({LARGEST:.3g})"
+    return Float64RangeError(
+        f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
+        f"evaluate it there: {inside}, so every float64 method overflows; rewrite the "
+        "expression so that no part of it leaves float64's range"
+    )
+
+
+def _running_largest(terms: list[Any]) -> Any:
+    """The term or running sum of largest size: what float64 must hold on
+    its way to a sum of `terms` (in order, as a sum of a few elements is)."""
+    total, largest = terms[0], terms[0]
+    for term in terms[1:]:
+        total = total + term
+        largest = max((largest, term, total), key=lambda e: abs(e.mid))
+    return largest
+
+
+# Reductions float64 computes by a sum that may leave its range though the
+# result does not (mean(x) at three 1.5e308s sums 4.5e308): that sum's
+# largest term or running total.
+SUMMED: dict[str, Any] = {
+    "mean": lambda x: _running_largest(_listed(x)),
+    "sum": lambda x: _running_largest(_listed(x)),
+    "dot": lambda a, b: _running_largest([u * v for u, v in zip(_listed(a), _listed(b))]),
+    "norm": lambda x, p=None: _running_largest(
+        [abs(v) if p is not None and p.a == 1 else v * v for v in _listed(x)]
+    ),
+}
 
 
 # An argument float64 rounded by more than this share of its 30-digit value is
@@ -194,6 +280,9 @@ def rounded_onto_kink(
 
     suspects = [node for node, mask in numeric.nodes_at_kink(expr, values) if mask[0]]
     if not suspects or any(np.ndim(v) for v in point.values()):
+        return None
+    elements = sum(np.size(v) for v in point.values())
+    if elements * len(expr.nodes) > MAX_ELEMENTS:
         return None
     try:
         proof = enclose(expr, point)

@@ -178,3 +178,120 @@ def test_the_line_names_the_gap_float64_rounded_to_0(cli, expression, at, exact,
 def test_a_point_truly_on_a_kink_stays_not_differentiable(cli, expression, at):
     run = cli("diff", expression, "--at", at, "--json")
     assert (run.exit_code, run.json["status"]) == (1, "not_differentiable")
+
+
+def _running_largest(terms):
+    """The term or running sum of largest size (mpmath, 50 digits)."""
+    total, largest = terms[0], terms[0]
+    for term in terms[1:]:
+        total += term
+        largest = max((largest, term, total), key=abs)
+    return largest
+
+
+BIG3 = "x=[1.5e308,1.5e308,1.5e308]"
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "f", "part", "size", "summed"),
+    [
+        # mean(x) is 1.5e308, but float64 sums 4.5e308 to reach it.
+        ("mean(x)", BIG3, lambda x: mp.fsum(x) / 3, "mean(x)", lambda x: mp.fsum(x) / 3, sum),
+        ("sum(x)/3", BIG3, lambda x: mp.fsum(x) / 3, "sum(x)", mp.fsum, None),
+        (
+            "norm(x)/2",
+            BIG3,
+            lambda x: mp.sqrt(mp.fsum(v**2 for v in x)) / 2,
+            "norm(x)",
+            lambda x: mp.sqrt(mp.fsum(v**2 for v in x)),
+            None,
+        ),
+        (
+            "norm(x,1)/3",
+            BIG3,
+            lambda x: mp.fsum(abs(v) for v in x) / 3,
+            "norm(x,1)",
+            lambda x: mp.fsum(abs(v) for v in x),
+            None,
+        ),
+        (
+            "mean(x)",
+            "x=[1e308,1e308,-1e308]",
+            lambda x: mp.fsum(x) / 3,
+            "mean(x)",
+            lambda x: mp.fsum(x) / 3,
+            sum,
+        ),
+        (
+            "dot(x,x)/norm(x)**2",
+            BIG3,
+            lambda x: mp.mpf(1),
+            "dot(x,x)",
+            lambda x: mp.fsum(v * v for v in x),
+            None,
+        ),
+    ],
+)
+def test_a_vector_point_where_float64_overflows_but_f_does_not(
+    cli, expression, at, f, part, size, summed
+):
+    """The overflow check skipped vector points: mean(x) at three 1.5e308s was
+    called infinite (kind domain), though the mean is 1.5e308."""
+    numbers = [float(v) for v in at[3:-1].split(",")]
+    with mp.workdps(50):
+        x = [mp.mpf(v) for v in numbers]
+        value, inner = f(x), size(x)
+        assert abs(value) < mp.mpf("1.79e308")  # f is within float64's range
+        shown = {"1.0": "1"}.get(mpmath.nstr(value, 6), f"{float(value):.6g}")
+        if summed is None:
+            assert abs(inner) > mp.mpf("1.8e308")
+            why = f"{part} is {mpmath.nstr(inner, 4)}, past float64's largest number (1.8e+308)"
+        else:
+            through = _running_largest(x)
+            assert abs(through) > mp.mpf("1.8e308")
+            why = (
+                f"{part} is {mpmath.nstr(inner, 4)}, but float64 sums {mpmath.nstr(through, 4)} "
+                "to reach it, past float64's largest number (1.8e+308)"
+            )
+    where = "x=[" + ", ".join(f"{v:g}" for v in numbers) + "]"
+    message = (
+        f"{expression} is {shown} at {where} (in 30 digits), but float64 cannot evaluate "
+        f"it there: {why}, so every float64 method overflows; rewrite the expression so that "
+        "no part of it leaves float64's range"
+    )
+    run = cli("diff", expression, "--at", at, "--json")
+    assert run.exit_code == 3
+    assert run.json["error"] == {"kind": "overflow", "message": message}
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "start"),
+    [
+        # f itself past float64's range (2.6e308): infinite there, as float64 says.
+        ("norm(x)", BIG3, "norm(x) is infinite"),
+        ("x[0]+mean(x)", BIG3, "mean(x) is infinite"),
+        # A pole: 1/(x-x) is 1/0 exactly, whatever the elements.
+        ("sum(1/(x-x))", "x=[1,2]", "1/(x-x) is infinite"),
+    ],
+)
+def test_a_vector_point_where_f_is_infinite_stays_undefined(cli, expression, at, start):
+    run = cli("diff", expression, "--at", at, "--json")
+    assert run.exit_code == 3
+    assert run.json["error"]["kind"] == "domain"
+    assert run.json["error"]["message"].startswith(start)
+
+
+def test_a_vector_element_float64_rounds_onto_a_pole(cli):
+    with mp.workdps(50):
+        x = mp.mpf(float(PI64))
+        value = f"{float(1 / (x - mp.pi) + 2):.6g}"
+        part = mpmath.nstr(1 / (x - mp.pi), 4)
+        gap = mpmath.nstr(x - mp.pi, 4)
+    message = (
+        f"1/(x[1]-pi)+x[0] is {value} at x=[2.0, {PI64}] (in 30 digits), but float64 cannot "
+        f"evaluate it there: x[1]-pi is 0 in float64 but {gap} in 30 digits, which makes "
+        f"1/(x[1]-pi) ({part} in 30 digits) not finite in float64; the function is defined "
+        "there, but float64's rounding is too coarse for every float64 method"
+    )
+    run = cli("diff", "1/(x[1]-pi)+x[0]", "--at", f"x=[2,{PI64}]", "--json")
+    assert (run.exit_code, run.json["error"]) == (3, {"kind": "rounding", "message": message})
