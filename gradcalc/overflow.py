@@ -270,63 +270,83 @@ def rounded_onto_kink(
 ) -> Float64RoundingError | None:
     """The error to raise where float64 finds a kink (or a jump) at `point`
     (`values`: each node's float64 value there, a batch of one) only because
-    its rounding put a non-smooth part onto its kink: abs(x-pi) at float64's
-    pi, where x - pi is 0 in float64 but -1.2e-16 in fact. Interval
-    arithmetic (`intervals.enclose`) must prove the gap from the kink not 0 for
-    every gap float64 makes 0 of at least one such part. None where no part
-    was rounded onto its kink (abs(x-1) at 1 truly is on it), or nothing
-    proves it (an operation without an interval form, a vector point)."""
+    of its rounding: it put a non-smooth part onto its kink (abs(x-pi) at
+    float64's pi, where x - pi is 0 in float64 but -1.2e-16 in fact), or,
+    with no part on its kink in float64, one's kink lies a rounding error
+    away (NEAR_KINK), closer than any float64 step can tell apart (torch's
+    sqrt(2) is one step below numpy's). Interval arithmetic
+    (`intervals.enclose`) must prove each such gap not 0. None where no part
+    is so (abs(x-1) at 1 truly is on its kink), or nothing proves it (an
+    operation without an interval form, a vector point)."""
     from . import numeric
 
-    suspects = [node for node, mask in numeric.nodes_at_kink(expr, values) if mask[0]]
-    if not suspects or any(np.ndim(v) for v in point.values()):
+    if any(np.ndim(v) for v in point.values()) or len(expr.nodes) > MAX_NODES:
         return None
-    elements = sum(np.size(v) for v in point.values())
-    if elements * len(expr.nodes) > MAX_ELEMENTS:
-        return None
+    on = [node for node, mask in numeric.nodes_at_kink(expr, values) if mask[0]]
     try:
         proof = enclose(expr, point)
     except NoIntervalForm:
         return None
     if proof is None or not tight(proof):
         return None
-    for node in suspects:
-        cause = _rounded_gaps(node, values, proof)
+    value = float(proof[id(expr.root)].mid)
+    head = (
+        f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
+        "differentiate it there"
+    )
+    tail = "float64's rounding is too coarse for every float64 method"
+    for node in on:
+        cause = _rounded_gaps(node, values, proof, near=False)
         if cause:
-            value = float(proof[id(expr.root)].mid)
             return Float64RoundingError(
-                f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
-                f"differentiate it there: {cause}, which puts {node.brief} on its kink in "
-                "float64, though it is not on it there; float64's rounding is too coarse for "
-                "every float64 method"
+                f"{head}: {cause}, which puts {node.brief} on its kink in float64, though it is "
+                f"not on it there; {tail}"
+            )
+    for node in [] if on else expr.nodes:
+        cause = _rounded_gaps(node, values, proof, near=True)
+        if cause:
+            return Float64RoundingError(
+                f"{head}: {cause}, so the kink of {node.brief} lies closer to the point than "
+                f"float64 can tell apart, though not at it; {tail}"
             )
     return None
 
 
-def _rounded_gaps(node: Node, values: dict, proof: dict[int, Any]) -> str:
+# A gap from a kink this small a share of its terms is within float64's
+# rounding of the point: every probe's step crosses it.
+NEAR_KINK = 1e-12
+
+
+def _rounded_gaps(node: Node, values: dict, proof: dict[int, Any], near: bool) -> str:
     """Why float64 has `node` on its kink though the proof has it off: the
-    gaps float64 makes 0, each with its value in 30 digits; "" unless every
-    such gap's interval excludes 0."""
+    gaps float64 makes 0 (with `near`, not 0 but within NEAR_KINK of it),
+    each with its value in 30 digits; "" unless every such gap's interval
+    excludes 0."""
     import mpmath
 
     causes = []
     for i, j, constant in _gaps(node):
-        left = node.args[i]
-        rounded = float(np.asarray(values[id(left)]).reshape(-1)[0])
+        left = float(np.asarray(values[id(node.args[i])]).reshape(-1)[0])
+        right = (
+            constant if j is None else float(np.asarray(values[id(node.args[j])]).reshape(-1)[0])
+        )
+        true = proof[id(node.args[i])] - (
+            mpmath.iv.mpf(constant) if j is None else proof[id(node.args[j])]
+        )
+        named = node.args[i].brief
         if j is not None:
-            rounded -= float(np.asarray(values[id(node.args[j])]).reshape(-1)[0])
-            true = proof[id(left)] - proof[id(node.args[j])]
-            named = f"{left.brief} - {node.args[j].brief}"
-        else:
-            rounded -= constant
-            true = proof[id(left)] - mpmath.iv.mpf(constant)
-            named = left.brief if constant == 0 else f"{left.brief} - {constant:g}"
-        if rounded != 0:
-            continue  # not on this kink in float64
+            named = f"{named} - {node.args[j].brief}"
+        elif constant != 0:
+            named = f"{named} - {constant:g}"
+        rounded = left - right
+        close = abs(rounded) <= NEAR_KINK * max(1.0, abs(left), abs(right))
+        if (rounded != 0) if not near else (rounded == 0 or not close):
+            continue  # not on (near) this kink in float64
         lo, hi = ends(true)
         if lo <= 0 <= hi:
             return ""  # on it, or not known to be off it: float64's verdict stands
-        causes.append(f"{named} is 0 in float64 but {_short(true.mid)} in 30 digits")
+        shown = "0 in float64 but" if not near else f"{rounded:.4g} in float64 and"
+        causes.append(f"{named} is {shown} {_short(true.mid)} in 30 digits")
     return " and ".join(causes)
 
 

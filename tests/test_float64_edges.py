@@ -295,3 +295,57 @@ def test_a_vector_element_float64_rounds_onto_a_pole(cli):
     )
     run = cli("diff", "1/(x[1]-pi)+x[0]", "--at", f"x=[2,{PI64}]", "--json")
     assert (run.exit_code, run.json["error"]) == (3, {"kind": "rounding", "message": message})
+
+
+# (form, the slope of its smooth piece at x, given the gap x - c; mpmath)
+SLOPES = {
+    "abs(x-{c})": lambda g, x: mp.sign(g),
+    "max(x, {c})": lambda g, x: 1 if g > 0 else 0,
+    "x*abs(x-{c})": lambda g, x: abs(g) + x * mp.sign(g),
+    "sin(x)+relu({c}-x)": lambda g, x: mp.cos(x) - (1 if g < 0 else 0),
+}
+SLOPE_TOLERANCE = 1e-9  # SymPy's reference (30 digits, as float64) against mpmath's slope
+
+
+@pytest.mark.parametrize("form", sorted(SLOPES))
+def test_one_step_from_a_constant_the_slope_or_rounding_never_a_kink(cli, form):
+    """One float64 step either side of float64's c, x - c is a few 1e-16:
+    the kink is that close, closer than any probe's step. The answer is the
+    slope of the point's own piece (mpmath), or the rounding line where float64
+    (or torch: its sqrt(2) is a step below numpy's) cannot tell the point from
+    the kink; never "not differentiable" (abs(x-sqrt(2)) one step below was)."""
+    for constant in sorted(CONSTANTS):
+        nearest = float(CONSTANTS[constant]())
+        for x in (math.nextafter(nearest, -math.inf), math.nextafter(nearest, math.inf)):
+            with mp.workdps(50):
+                gap = mp.mpf(x) - CONSTANTS[constant]()
+                slope = float(SLOPES[form](gap, mp.mpf(x)))
+            run = cli("diff", form.format(c=constant), "--at", repr(x), "--json")
+            if run.exit_code == 3:
+                assert run.json["error"]["kind"] == "rounding", (constant, x)
+            else:
+                assert (run.exit_code, run.json["status"]) == (0, "agree"), (constant, x)
+                found = run.json["gradient"]["x"]["sympy"]
+                assert abs(found - slope) <= SLOPE_TOLERANCE * max(1, abs(slope)), (constant, x)
+
+
+def test_a_kink_a_rounding_error_away_is_named_with_its_distance(cli):
+    """torch's sqrt(2) is one float64 step below numpy's (and sqrt(2)'s): at
+    that step x - sqrt(2) is -2.2e-16 in float64, -1.25e-16 in fact, and
+    autograd, with the gap 0, and every probe see a kink there."""
+    x = math.nextafter(math.sqrt(2), 0)
+    with mp.workdps(50):
+        gap = mp.mpf(x) - mp.sqrt(2)
+        value = f"{float(abs(gap)):.6g}"
+        shown = mpmath.nstr(gap, 4)
+    message = (
+        f"abs(x-sqrt(2)) is {value} at x={x!r} (in 30 digits), but float64 cannot differentiate "
+        f"it there: x-sqrt(2) is {x - math.sqrt(2):.4g} in float64 and {shown} in 30 digits, so "
+        "the kink of abs(x-sqrt(2)) lies closer to the point than float64 can tell apart, though "
+        "not at it; float64's rounding is too coarse for every float64 method"
+    )
+    run = cli("diff", "abs(x-sqrt(2))", "--at", repr(x), "--json")
+    if run.exit_code != 3:  # a torch whose sqrt(2) is numpy's: no kink seen at all
+        assert (run.exit_code, run.json["gradient"]["x"]["sympy"]) == (0, -1.0)
+    else:
+        assert run.json["error"] == {"kind": "rounding", "message": message}
