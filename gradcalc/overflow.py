@@ -280,15 +280,16 @@ def rounded_onto_kink(
     operation without an interval form, a vector point)."""
     from . import numeric
 
-    if any(np.ndim(v) for v in point.values()) or len(expr.nodes) > MAX_NODES:
+    elements = sum(np.size(v) for v in point.values())
+    if len(expr.nodes) > MAX_NODES or elements * len(expr.nodes) > MAX_ELEMENTS:
         return None
     on = [node for node, mask in numeric.nodes_at_kink(expr, values) if mask[0]]
     try:
         proof = enclose(expr, point)
     except NoIntervalForm:
         return None
-    if proof is None or not tight(proof):
-        return None
+    if proof is None or not tight(proof) or isinstance(proof[id(expr.root)], list):
+        return None  # (a vector-valued f: no one value to show)
     value = float(proof[id(expr.root)].mid)
     head = (
         f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
@@ -320,34 +321,43 @@ NEAR_KINK = 1e-12
 def _rounded_gaps(node: Node, values: dict, proof: dict[int, Any], near: bool) -> str:
     """Why float64 has `node` on its kink though the proof has it off: the
     gaps float64 makes 0 (with `near`, not 0 but within NEAR_KINK of it),
-    each with its value in 30 digits; "" unless every such gap's interval
-    excludes 0."""
+    each with its value in 30 digits, element by element for a vector; ""
+    unless every such gap's interval excludes 0."""
     import mpmath
 
     causes = []
     for i, j, constant in _gaps(node):
-        left = float(np.asarray(values[id(node.args[i])]).reshape(-1)[0])
-        right = (
-            constant if j is None else float(np.asarray(values[id(node.args[j])]).reshape(-1)[0])
-        )
-        true = proof[id(node.args[i])] - (
-            mpmath.iv.mpf(constant) if j is None else proof[id(node.args[j])]
-        )
         named = node.args[i].brief
         if j is not None:
             named = f"{named} - {node.args[j].brief}"
         elif constant != 0:
             named = f"{named} - {constant:g}"
-        rounded = left - right
-        close = abs(rounded) <= NEAR_KINK * max(1.0, abs(left), abs(right))
-        if (rounded != 0) if not near else (rounded == 0 or not close):
-            continue  # not on (near) this kink in float64
-        lo, hi = ends(true)
-        if lo <= 0 <= hi:
-            return ""  # on it, or not known to be off it: float64's verdict stands
-        shown = "0 in float64 but" if not near else f"{rounded:.4g} in float64 and"
-        causes.append(f"{named} is {shown} {_short(true.mid)} in 30 digits")
+        right = _columns(node.args[j], values, proof) if j is not None else None
+        lefts = _columns(node.args[i], values, proof)
+        if right is None:
+            right = [(constant, mpmath.iv.mpf(constant))] * len(lefts)
+        if len(right) != len(lefts):
+            right, lefts = right * len(lefts), lefts * len(right)  # one of them is a scalar
+        for k, ((left, left_true), (other, other_true)) in enumerate(zip(lefts, right)):
+            rounded = left - other
+            close = abs(rounded) <= NEAR_KINK * max(1.0, abs(left), abs(other))
+            if (rounded != 0) if not near else (rounded == 0 or not close):
+                continue  # not on (near) this kink in float64
+            true = left_true - other_true
+            lo, hi = ends(true)
+            if lo <= 0 <= hi:
+                return ""  # on it, or not known to be off it: float64's verdict stands
+            shown = "0 in float64 but" if not near else f"{rounded:.4g} in float64 and"
+            label = named if len(lefts) == 1 else f"({named})[{k}]"
+            causes.append(f"{label} is {shown} {_short(true.mid)} in 30 digits")
     return " and ".join(causes)
+
+
+def _columns(node: Node, values: dict, proof: dict[int, Any]) -> list[tuple[float, Any]]:
+    """A node's elements: its float64 value and its interval, each."""
+    rounded = np.asarray(values[id(node)], dtype=np.float64).reshape(-1)
+    true = _listed(proof[id(node)])
+    return [(float(r), t) for r, t in zip(rounded, true)]
 
 
 __all__ = ["past_float64", "rounded_onto_kink"]

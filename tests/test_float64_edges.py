@@ -349,3 +349,37 @@ def test_a_kink_a_rounding_error_away_is_named_with_its_distance(cli):
         assert (run.exit_code, run.json["gradient"]["x"]["sympy"]) == (0, -1.0)
     else:
         assert run.json["error"] == {"kind": "rounding", "message": message}
+
+
+@pytest.mark.parametrize(
+    ("expression", "f", "gap", "part"),
+    [
+        (
+            "sum(abs(x-pi))",
+            lambda x: abs(x[0] - mp.pi) + abs(x[1] - mp.pi),
+            "(x-pi)[0]",
+            "abs(x-pi)",
+        ),
+        ("sum(max(x, pi))", lambda x: 2 * mp.pi, "(x - pi)[0]", "max(x, pi)"),
+        ("abs(x[0]-pi)+x[1]", lambda x: abs(x[0] - mp.pi) + x[1], "x[0]-pi", "abs(x[0]-pi)"),
+    ],
+)
+def test_a_vector_element_float64_rounds_onto_a_kink(cli, expression, f, gap, part):
+    with mp.workdps(50):
+        x = [mp.mpf(float(PI64)), mp.mpf(1)]
+        value = f"{float(f(x)):.6g}"
+        size = mpmath.nstr(x[0] - mp.pi, 4)
+    message = _kink_line(
+        expression,
+        f"x=[{PI64}, 1.0]",
+        value,
+        f"{gap} is 0 in float64 but {size} in 30 digits",
+        part,
+    )
+    run = cli("diff", expression, "--at", f"x=[{PI64},1]", "--json")
+    assert (run.exit_code, run.json["error"]) == (3, {"kind": "rounding", "message": message})
+
+
+def test_a_vector_element_truly_on_a_kink_stays_not_differentiable(cli):
+    run = cli("diff", "sum(abs(x-1))", "--at", "x=[1,2]", "--json")
+    assert (run.exit_code, run.json["status"]) == (1, "not_differentiable")
