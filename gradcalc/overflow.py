@@ -313,9 +313,9 @@ def rounded_onto_kink(
     return None
 
 
-# A gap from a kink this small a share of its terms is within float64's
-# rounding of the point: every probe's step crosses it.
-NEAR_KINK = 1e-12
+# A gap from a kink this small a share of its terms (16 rounding errors) is
+# within float64's rounding of the point: every probe's step crosses it.
+NEAR_KINK = 16 * float(np.finfo(np.float64).eps)
 
 
 def _rounded_gaps(node: Node, values: dict, proof: dict[int, Any], near: bool) -> str:
