@@ -59,11 +59,9 @@ def accumulate(
     checked_dtype(dtype)
     point = atpoint.point(at, expr.variables)
 
-    from . import numeric
+    from . import finite
 
-    bad, _ = numeric.first_undefined(expr, numeric.as_batch(point))
-    if bad is not None:
-        raise DomainError(f"{bad.brief} is not finite at this point")
+    finite.values_at(expr, point)  # diff's error where f or a part is not finite
     grads, summed = _backward_passes(expr, point, passes, zero_grad, dtype)
     gradient = grads[0]
     disagreement = _not_finite(expr, point, gradient, dtype)

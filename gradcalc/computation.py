@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import atpoint, backward, numeric
-from .errors import DomainError
+from . import atpoint, backward, finite, numeric
 from .functions import TABLE, refuse_whole_vectors
 from .parsing import Expression, Node, as_expression
 from .verdict import AUTOGRAD_TOLERANCE
@@ -155,9 +154,7 @@ def build(
         allowed=tuple(f.name for f in TABLE.values() if f.vector == "reduce"),
     )
     point = atpoint.point(at, expr.variables)
-    bad, values = numeric.first_undefined(expr, numeric.as_batch(point))
-    if bad is not None:
-        raise DomainError(f"{bad.brief} is not finite at this point")
+    values = finite.values_at(expr, point)  # diff's error where f or a part is not finite
     trace = _trace(expr, point, values)
     _local_derivatives(trace)
     _adjoints(trace)

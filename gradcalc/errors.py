@@ -107,7 +107,9 @@ class Float64RoundingError(GradcalcError):
     """f is finite at the point (in 30 digits), but float64's rounding makes
     a part of it not finite there (x - pi is 0 in float64 at float64's pi,
     so 1/(x - pi) divides by zero): no float64 method can evaluate it, though
-    the function is defined there."""
+    the function is defined there. Also where float64's rounding puts a part
+    onto its kink though the point is off it (abs(x - pi) there): no float64
+    method can differentiate it."""
 
     kind = "rounding"
     exit_code = ExitCode.UNDEFINED

@@ -213,6 +213,14 @@ def _reference_near(site: Site, d: Any, component: Component, failed: _Symbolic)
             "near it along that variable: the derivative is 0"
         )
         return failed._replace(value=0.0, why=None, note=note)
+    held = _held_flat(site, component)
+    if held is not None:
+        number, parts = held
+        note = (
+            f"{label}: SymPy's formula is {why} at the point, but {parts} is constant near it "
+            f"(on a flat piece): with it held at its value there, the derivative is {number:.12g}"
+        )
+        return failed._replace(value=number, why=None, note=note)
     sides = limits.approach(
         site.engine, d, site.symbols, site.point, site.along(site.expr.variables), site.clean
     )
@@ -233,6 +241,22 @@ def _reference_near(site: Site, d: Any, component: Component, failed: _Symbolic)
             ),
         )
     return failed
+
+
+def _held_flat(site: Site, component: Component) -> tuple[float, str] | None:
+    """The derivative with the parts of f on a flat piece near the point held
+    at their value (flatpieces: sqrt(relu(x)) + abs(x) at -1 is -1), and
+    those parts by name; None where there are none or it fails too."""
+    from . import flatpieces
+
+    along = list(component)
+    parts = flatpieces.flat_parts(site.expr, site.batch, along, site.frozen)
+    if not parts or site.vectorized is not None:
+        return None
+    number = flatpieces.held_reference(site.expr, site.point, site.shapes, along, parts)
+    if number is None:
+        return None
+    return number, ", ".join(dict.fromkeys(node.brief for node in parts))
 
 
 def _settled(site: Site, formula: Any, limit: float | None) -> float | None:

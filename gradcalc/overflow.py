@@ -21,16 +21,17 @@ from typing import Any
 import numpy as np
 
 from .errors import Float64RangeError, Float64RoundingError, GradcalcError
+from .intervals import ASTRONOMICAL, NoIntervalForm, enclose, ends, tight
 from .parsing import Expression, Node
 
 MAX_NODES = 2_000  # a larger tree is left to the float64 verdict (30 digits per node)
 LARGEST = float(np.finfo(np.float64).max)
-# A part past this is not evaluated further in 30 digits (exp of it would need
-# an exponent of 10**1000 digits): the float64 verdict, undefined, stands.
-ASTRONOMICAL = 10**1000
 # A 30-digit value known to fewer bits than this is a cancellation evalf could
 # not resolve (x - 1000 at 1000 is "0.e-162", to 1 bit): not taken as finite.
 KNOWN_BITS = 10
+# Past this many (elements × nodes), a vector point is left to the float64
+# verdict: 50-digit intervals take about 0.1 ms each.
+MAX_ELEMENTS = 100_000
 
 
 def past_float64(
@@ -41,10 +42,13 @@ def past_float64(
     float64 value there), is finite in 30 digits, as are every other node
     that is not finite in float64 and f itself: float64 overflows there
     (`node` is past its range) or its rounding fails there. None when f is
-    undefined there (or the check does not apply: vector variables, a tree
-    of more than MAX_NODES nodes)."""
-    if any(np.ndim(v) for v in point.values()) or len(expr.nodes) > MAX_NODES:
+    undefined there (or the check does not apply: a tree of more than
+    MAX_NODES nodes; at a vector point, one interval arithmetic cannot
+    enclose)."""
+    if len(expr.nodes) > MAX_NODES:
         return None
+    if any(np.ndim(v) for v in point.values()):
+        return _past_float64_of_vectors(expr, node, values, point, where)
     wanted = {id(n) for n in expr.nodes if not np.all(np.isfinite(values[id(n)]))}
     wanted |= {id(expr.root)} | {id(arg) for arg in node.args}
     exact = _exact_values(expr, point, wanted)
@@ -59,8 +63,8 @@ def past_float64(
     if any(_underflowed(values[id(arg)], exact[id(arg)]) for arg in node.args):
         return None  # below float64's smallest number: the one-point driver names it
     try:
-        proof = _intervals(expr, point)
-    except _NoIntervalForm:  # (atan): the 30 digits alone decide an overflow
+        proof = enclose(expr, point)
+    except NoIntervalForm:  # (atan): the 30 digits alone decide an overflow
         proof = {}
     if proof is None:  # a part is not bounded: exp(x)*exp(-x) + 1/(x-1000) at 1000
         return None
@@ -87,26 +91,25 @@ def _rounding(
 ) -> Float64RoundingError | None:
     """The error for a part, `node`, that float64 cannot hold though it is
     finite in 30 digits, when interval arithmetic proves f and every part
-    finite at the point (`proof`: `_intervals`) and float64 rounded an
+    finite at the point (`proof`: `intervals.enclose`) and float64 rounded an
     argument of `node` out of that argument's interval, far from it (x - pi
     is 0 at float64's pi): the rounding of a constant or of the point met a
     singularity. None where no argument is off: float64 failed by the
     function table's own domain (clamp(x, 1, 0), log to base 0)."""
-    if not _tight(proof):
+    if not tight(proof):
         return None  # (tanh by exp over a wide range: an enclosure, not a value to show)
     cause = ""
     worst = ROUNDED
     for arg in node.args:
-        rounded = float(np.asarray(values[id(arg)]).reshape(-1)[0])
-        true = proof[id(arg)]
-        middle = float(true.mid)
-        off = abs(rounded - middle) / max(abs(middle), float(np.finfo(np.float64).tiny))
-        if rounded not in true and off > worst:
-            worst = off
-            cause = f"{arg.brief} is {rounded:.6g} in float64 but {_short(true.mid)} in 30 digits"
-    if not cause:
-        return None
-    part = _short(proof[id(node)].mid)
+        for label, rounded, true in _elementwise(arg, values, proof):
+            middle = float(true.mid)
+            off = abs(rounded - middle) / max(abs(middle), float(np.finfo(np.float64).tiny))
+            if rounded not in true and off > worst:
+                worst = off
+                cause = f"{label} is {rounded:.6g} in float64 but {_short(true.mid)} in 30 digits"
+    if not cause or isinstance(proof[id(expr.root)], list):
+        return None  # (a vector-valued f: no one value to show)
+    part = ", ".join(_short(e.mid) for e in _listed(proof[id(node)]))
     named = node.brief if node is expr.root else f"{node.brief} ({part} in 30 digits)"
     value = float(proof[id(expr.root)].mid)
     return Float64RoundingError(
@@ -116,220 +119,85 @@ def _rounding(
     )
 
 
-PROOF_DIGITS = 50  # the working precision of `_intervals`
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
-class _NoIntervalForm(Exception):
-    """A part of the expression that `_intervals` cannot enclose soundly."""
+def _elementwise(node: Node, values: dict, proof: dict[int, Any]) -> list[tuple[str, float, Any]]:
+    """A node's elements: (its name, its float64 value, its interval); one
+    for a scalar (x-pi), one per element for a vector (x-pi[1])."""
+    rounded = np.asarray(values[id(node)], dtype=np.float64).reshape(-1)
+    true = proof[id(node)]
+    if not isinstance(true, list):
+        return [(node.brief, float(rounded[0]), true)]
+    return [(f"({node.brief})[{i}]", float(r), t) for i, (r, t) in enumerate(zip(rounded, true))]
 
 
-class _Enclosures:
-    """The functions the operations in ENCLOSED call (as `mp.`), each an
-    enclosure of its exact result: mpmath's interval sin, cos, exp, log and
-    sqrt, and the rest written with those and + - * /, each of which encloses
-    its exact result, so they do too (mpmath's own interval sign, for one,
-    says -1 of [0, 0]). Anything else raises _NoIntervalForm."""
-
-    def __init__(self, iv: Any) -> None:
-        self.iv = iv
-        self.pi, self.e, self.mpf = iv.pi, iv.e, iv.mpf
-        self.sin, self.cos, self.exp, self.sqrt = iv.sin, iv.cos, iv.exp, iv.sqrt
-
-    def __getattr__(self, name: str) -> Any:
-        raise _NoIntervalForm(name)
-
-    def log(self, x: Any, base: Any = None) -> Any:
-        found = self.iv.log(x)
-        return found if base is None else found / self.iv.log(self.iv.mpf(base))
-
-    def log10(self, x: Any) -> Any:
-        return self.log(x, 10)
-
-    def tan(self, x: Any) -> Any:
-        return self.iv.sin(x) / self.iv.cos(x)
-
-    def sec(self, x: Any) -> Any:
-        return 1 / self.iv.cos(x)
-
-    def csc(self, x: Any) -> Any:
-        return 1 / self.iv.sin(x)
-
-    def cot(self, x: Any) -> Any:
-        return self.iv.cos(x) / self.iv.sin(x)
-
-    def sinh(self, x: Any) -> Any:
-        grown = self.iv.exp(x)
-        return (grown - 1 / grown) / 2
-
-    def cosh(self, x: Any) -> Any:
-        grown = self.iv.exp(x)
-        return (grown + 1 / grown) / 2
-
-    def tanh(self, x: Any) -> Any:
-        grown = self.iv.exp(2 * x)
-        return (grown - 1) / (grown + 1)
-
-    def power(self, base: Any, exponent: Any) -> Any:
-        whole = exponent.a == exponent.b and int(exponent.a) == exponent.a
-        if whole and abs(int(exponent.a)) <= MAX_WHOLE_POWER:
-            return base ** int(exponent.a)
-        return self.iv.exp(exponent * self.iv.log(base))  # (a base that is not > 0 raises)
-
-
-# The function table's operations `_intervals` encloses: each calls only
-# + - * / and `_Enclosures` (the piecewise ones are in PIECEWISE). The rest
-# (erf, the inverse functions, the functions of whole vectors, ...) leave f to
-# the float64 verdict.
-ENCLOSED = frozenset(
-    [
-        "add",
-        "sub",
-        "mul",
-        "div",
-        "neg",
-        "pow",
-        "sin",
-        "cos",
-        "tan",
-        "sec",
-        "csc",
-        "cot",
-        "sinh",
-        "cosh",
-        "tanh",
-        "exp",
-        "log",
-        "log2",
-        "log10",
-        "sqrt",
-        "sigmoid",
-        "softplus",
-        "silu",
-        "detach",
-    ]
-)
-MAX_WHOLE_POWER = 4096  # a whole exponent past this goes by exp and log
-
-
-def _ends(value: Any) -> tuple[Any, Any]:
-    """An interval's ends as mpmath numbers, exactly (at twice the intervals'
-    digits: at mpmath's default 15 they would round, and not outward)."""
-    import mpmath
-
-    with mpmath.mp.workdps(2 * PROOF_DIGITS):
-        return +mpmath.mpf(value.a), +mpmath.mpf(value.b)
-
-
-def _side(value: Any) -> int:
-    """1, -1 or 0 where the whole interval is above, below or at 0;
-    _NoIntervalForm where it straddles 0 (which piece is not known)."""
-    lo, hi = _ends(value)
-    if lo > 0:
-        return 1
-    if hi < 0:
-        return -1
-    if lo == hi == 0:
-        return 0
-    raise _NoIntervalForm("a piece")
-
-
-def _least(iv: Any, *values: Any) -> Any:
-    ends = [_ends(iv.mpf(v)) for v in values]
-    return iv.mpf([min(e[0] for e in ends), min(e[1] for e in ends)])
-
-
-def _most(iv: Any, *values: Any) -> Any:
-    ends = [_ends(iv.mpf(v)) for v in values]
-    return iv.mpf([max(e[0] for e in ends), max(e[1] for e in ends)])
-
-
-def _clamp(iv: Any, x: Any, lo: Any, hi: Any) -> Any:
-    if _ends(lo)[1] > _ends(hi)[0]:  # not lo <= hi for sure: the table's domain decides
-        raise _NoIntervalForm("clamp")
-    return _most(iv, lo, _least(iv, hi, x))
-
-
-def _leaky(iv: Any, x: Any, slope: Any = None) -> Any:
-    side = _side(x)
-    return x if side >= 0 else (iv.mpf("0.01") if slope is None else slope) * x
-
-
-# The piecewise operations, enclosed by their ends: min and max by each end,
-# a function of pieces only where the interval lies on one piece.
-PIECEWISE: dict[str, Any] = {
-    "abs": lambda iv, x: abs(x),
-    "sign": lambda iv, x: iv.mpf(_side(x)),
-    "min": _least,
-    "max": _most,
-    "relu": lambda iv, x: _most(iv, x, 0),
-    "hardtanh": lambda iv, x: _most(iv, -1, _least(iv, 1, x)),
-    "clamp": _clamp,
-    "leaky_relu": _leaky,
-    "elu": lambda iv, x: x if _side(x) >= 0 else iv.exp(x) - 1,
-}
-
-
-def _intervals(expr: Expression, point: dict[str, np.ndarray]) -> dict[int, Any] | None:
-    """Every node's value at `point` as an mpmath interval (PROOF_DIGITS
-    digits), the function table's mpmath column evaluated by `_Enclosures`:
-    bounds that hold, where evalf's 30 digits can take a zero for a tiny
-    number (sin(x - 1000) at 1000 is 0; evalf says 1.5e-154). None where a
-    part is not a bounded interval (a pole); _NoIntervalForm where an
-    operation is not in ENCLOSED, a bound passes ASTRONOMICAL (exp of it would
-    take for ever) or mpmath fails."""
-    import mpmath
-
-    from .functions import TABLE
-
-    iv = mpmath.iv
-    context = _Enclosures(iv)
-    values: dict[int, Any] = {}
-    saved, iv.dps = iv.dps, PROOF_DIGITS
+def _past_float64_of_vectors(
+    expr: Expression, node: Node, values: dict, point: dict[str, np.ndarray], where: str
+) -> Float64RangeError | Float64RoundingError | None:
+    """past_float64 at a point with a vector variable, by interval arithmetic
+    alone (no 30-digit evaluation of vectors): f is a finite real within
+    float64's range, and `node` past that range (norm(x)/2 at three 1.5e308s),
+    or a reduction float64 overflows inside (mean(x) at three 1.5e308s: its
+    sum is 4.5e308), or float64 rounded an argument onto a pole."""
+    elements = sum(np.size(v) for v in point.values())
+    if elements * len(expr.nodes) > MAX_ELEMENTS:
+        return None
     try:
-        for node in expr.nodes:
-            if node.op == "var":
-                value = iv.mpf(float(np.asarray(point[node.value]).reshape(-1)[0]))
-            elif node.op == "num":
-                value = iv.mpf(str(node.value))
-            elif node.op == "const":
-                value = +(iv.pi if node.value == "pi" else iv.e)  # (a constant: as an interval)
-            elif node.op in PIECEWISE:
-                value = PIECEWISE[node.op](iv, *[values[id(a)] for a in node.args])
-            elif node.op in ENCLOSED:
-                found = TABLE[node.op].mpmath(context, *[values[id(a)] for a in node.args])
-                value = iv.mpf(found) if isinstance(found, (int, float)) else found
-            else:
-                raise _NoIntervalForm(node.op)
-            if not isinstance(value, type(iv.mpf(0))):
-                raise _NoIntervalForm(node.op)
-            lo, hi = _ends(value)
-            if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
-                return None
-            if max(abs(lo), abs(hi)) > ASTRONOMICAL:
-                raise _NoIntervalForm(node.op)
-            values[id(node)] = value
-    except _NoIntervalForm:
-        raise
-    except Exception as error:  # mpmath's own failures: no proof either way
-        raise _NoIntervalForm(str(error)) from None
-    finally:
-        iv.dps = saved
-    return values
+        proof = enclose(expr, point)
+    except NoIntervalForm:
+        return None
+    if proof is None or not tight(proof) or isinstance(proof[id(expr.root)], list):
+        return None
+    value = float(proof[id(expr.root)].mid)
+    if not abs(value) <= LARGEST:
+        return None  # f itself past float64's range
+    largest = max(_listed(proof[id(node)]), key=lambda e: abs(e.mid))
+    if abs(largest.mid) > LARGEST:
+        inside = f"{node.brief} is {_short(largest.mid)}"
+    elif node.op in SUMMED:
+        inner = SUMMED[node.op](*[proof[id(a)] for a in node.args])
+        if not abs(inner.mid) > LARGEST:
+            return _rounding(expr, node, values, proof, where)
+        inside = (
+            f"{node.brief} is {_short(largest.mid)}, but float64 sums {_short(inner.mid)} to "
+            "reach it, past float64's largest number"
+        )
+    else:
+        return _rounding(expr, node, values, proof, where)
+    if "past float64" not in inside:
+        inside += f", past float64's largest number ({LARGEST:.3g})"
+    else:
+        inside += f" ({LARGEST:.3g})"
+    return Float64RangeError(
+        f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
+        f"evaluate it there: {inside}, so every float64 method overflows; rewrite the "
+        "expression so that no part of it leaves float64's range"
+    )
 
 
-def _tight(proof: dict[int, Any]) -> bool:
-    """Is every interval narrow (PROOF_WIDTH of its size): its middle f's value?"""
-    import mpmath
-
-    for value in proof.values():
-        lo, hi = _ends(value)
-        with mpmath.mp.workdps(2 * PROOF_DIGITS):
-            if hi - lo > PROOF_WIDTH * max(abs(lo), abs(hi)):
-                return False
-    return True
+def _running_largest(terms: list[Any]) -> Any:
+    """The term or running sum of largest size: what float64 must hold on
+    its way to a sum of `terms` (in order, as a sum of a few elements is)."""
+    total, largest = terms[0], terms[0]
+    for term in terms[1:]:
+        total = total + term
+        largest = max((largest, term, total), key=lambda e: abs(e.mid))
+    return largest
 
 
-PROOF_WIDTH = 1e-10  # the line shows 6 digits of f and 4 of a part
+# Reductions float64 computes by a sum that may leave its range though the
+# result does not (mean(x) at three 1.5e308s sums 4.5e308): that sum's
+# largest term or running total.
+SUMMED: dict[str, Any] = {
+    "mean": lambda x: _running_largest(_listed(x)),
+    "sum": lambda x: _running_largest(_listed(x)),
+    "dot": lambda a, b: _running_largest([u * v for u, v in zip(_listed(a), _listed(b))]),
+    "norm": lambda x, p=None: _running_largest(
+        [abs(v) if p is not None and p.a == 1 else v * v for v in _listed(x)]
+    ),
+}
 
 
 # An argument float64 rounded by more than this share of its 30-digit value is
@@ -378,4 +246,118 @@ def _short(number: Any) -> str:
     return str(mpmath.nstr(mpmath.mpf(sp.Float(number)._mpf_), 4))
 
 
-__all__ = ["past_float64"]
+# Where each non-smooth function of the table has its kink (at_kink), as
+# gaps that are 0 there: (i, j, c) is args[i] - args[j], or args[i] - c
+# where j is None. abs(x) and relu(x): x; max(a, b): a - b; clamp(x, lo,
+# hi): x - lo and x - hi; atan2(y, x) jumps where y is 0 (and x < 0).
+KINK_GAPS: dict[str, tuple[tuple[int, int | None, float], ...]] = {
+    **dict.fromkeys(("abs", "sign", "relu", "elu", "leaky_relu", "atan2"), ((0, None, 0.0),)),
+    "hardtanh": ((0, None, 1.0), (0, None, -1.0)),
+    "clamp": ((0, 1, 0.0), (0, 2, 0.0)),
+}
+TIES = ("min", "max")  # every pair of arguments
+
+
+def _gaps(node: Node) -> tuple[tuple[int, int | None, float], ...]:
+    if node.op in TIES:
+        count = len(node.args)
+        return tuple((i, j, 0.0) for i in range(count) for j in range(i + 1, count))
+    return KINK_GAPS.get(node.op, ())
+
+
+def rounded_onto_kink(
+    expr: Expression, point: dict[str, np.ndarray], values: dict, where: str
+) -> Float64RoundingError | None:
+    """The error to raise where float64 finds a kink (or a jump) at `point`
+    (`values`: each node's float64 value there, a batch of one) only because
+    of its rounding: it put a non-smooth part onto its kink (abs(x-pi) at
+    float64's pi, where x - pi is 0 in float64 but -1.2e-16 in fact), or,
+    with no part on its kink in float64, one's kink lies a rounding error
+    away (NEAR_KINK), closer than any float64 step can tell apart (torch's
+    sqrt(2) is one step below numpy's). Interval arithmetic
+    (`intervals.enclose`) must prove each such gap not 0. None where no part
+    is so (abs(x-1) at 1 truly is on its kink), or nothing proves it (an
+    operation without an interval form, a vector point)."""
+    from . import numeric
+
+    elements = sum(np.size(v) for v in point.values())
+    if len(expr.nodes) > MAX_NODES or elements * len(expr.nodes) > MAX_ELEMENTS:
+        return None
+    on = [node for node, mask in numeric.nodes_at_kink(expr, values) if mask[0]]
+    try:
+        proof = enclose(expr, point)
+    except NoIntervalForm:
+        return None
+    if proof is None or not tight(proof) or isinstance(proof[id(expr.root)], list):
+        return None  # (a vector-valued f: no one value to show)
+    value = float(proof[id(expr.root)].mid)
+    head = (
+        f"{expr.source} is {value:.6g} at {where} (in 30 digits), but float64 cannot "
+        "differentiate it there"
+    )
+    tail = "float64's rounding is too coarse for every float64 method"
+    for node in on:
+        cause = _rounded_gaps(node, values, proof, near=False)
+        if cause:
+            return Float64RoundingError(
+                f"{head}: {cause}, which puts {node.brief} on its kink in float64, though it is "
+                f"not on it there; {tail}"
+            )
+    for node in [] if on else expr.nodes:
+        cause = _rounded_gaps(node, values, proof, near=True)
+        if cause:
+            return Float64RoundingError(
+                f"{head}: {cause}, so the kink of {node.brief} lies closer to the point than "
+                f"float64 can tell apart, though not at it; {tail}"
+            )
+    return None
+
+
+# A gap from a kink this small a share of its terms (16 rounding errors) is
+# within float64's rounding of the point: every probe's step crosses it.
+NEAR_KINK = 16 * float(np.finfo(np.float64).eps)
+
+
+def _rounded_gaps(node: Node, values: dict, proof: dict[int, Any], near: bool) -> str:
+    """Why float64 has `node` on its kink though the proof has it off: the
+    gaps float64 makes 0 (with `near`, not 0 but within NEAR_KINK of it),
+    each with its value in 30 digits, element by element for a vector; ""
+    unless every such gap's interval excludes 0."""
+    import mpmath
+
+    causes = []
+    for i, j, constant in _gaps(node):
+        named = node.args[i].brief
+        if j is not None:
+            named = f"{named} - {node.args[j].brief}"
+        elif constant != 0:
+            named = f"{named} - {constant:g}"
+        right = _columns(node.args[j], values, proof) if j is not None else None
+        lefts = _columns(node.args[i], values, proof)
+        if right is None:
+            right = [(constant, mpmath.iv.mpf(constant))] * len(lefts)
+        if len(right) != len(lefts):
+            right, lefts = right * len(lefts), lefts * len(right)  # one of them is a scalar
+        for k, ((left, left_true), (other, other_true)) in enumerate(zip(lefts, right)):
+            rounded = left - other
+            close = abs(rounded) <= NEAR_KINK * max(1.0, abs(left), abs(other))
+            if (rounded != 0) if not near else (rounded == 0 or not close):
+                continue  # not on (near) this kink in float64
+            true = left_true - other_true
+            lo, hi = ends(true)
+            if lo <= 0 <= hi:
+                return ""  # on it, or not known to be off it: float64's verdict stands
+            shown = "0 in float64 but" if not near else f"{rounded:.4g} in float64 and"
+            label = named if len(lefts) == 1 else f"({named})[{k}]"
+            causes.append(f"{label} is {shown} {_short(true.mid)} in 30 digits")
+    return " and ".join(causes)
+
+
+def _columns(node: Node, values: dict, proof: dict[int, Any]) -> list[tuple[float, Any]]:
+    """A node's elements: its float64 value and its interval, each."""
+    rounded = np.asarray(values[id(node)], dtype=np.float64).reshape(-1)
+    true = _listed(proof[id(node)])
+    return [(float(r), t) for r, t in zip(rounded, true)]
+
+
+__all__ = ["past_float64", "rounded_onto_kink"]

@@ -16,18 +16,17 @@ next.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from . import atpoint, measure, numeric, verdict
+from . import atpoint, finite, measure, numeric, verdict
 from .errors import DomainError, UsageError
-from .functions import TABLE, Function
+from .finite import point_text as _point_text
 from .measure import Site
-from .parsing import Expression, Node, as_expression
+from .parsing import Expression, as_expression
 from .partials import Measured, Partial
 from .verdict import Checks, Kink, Methods, Status, checked_dtype
 
@@ -69,10 +68,6 @@ class Result:
         return self.status not in (Status.KINK, Status.UNDEFINED)
 
 
-def _point_text(point: dict) -> str:
-    return ", ".join(f"{k}={atpoint.as_json({k: v})[k]}" for k, v in point.items())
-
-
 def validate(expr: Expression, wrt: Iterable[str] | None, order: int, dtype: str) -> list[str]:
     """The options every driver (one point, many points) checks alike; returns
     the variables to differentiate by."""
@@ -105,77 +100,6 @@ def variables_asked(wrt: Iterable[str] | None, expr: Expression) -> list[str]:
             if name not in names:
                 names.append(name)
     return names
-
-
-def _undefined_message(node: Node, values: dict, point: dict) -> str:
-    value = np.asarray(values[id(node)]).reshape(-1)
-    bad = value[~np.isfinite(value)][0]
-    if node.op == "num":
-        return f"the number {node.brief} is too large for float64"
-    for arg in node.args:
-        if _underflowed(arg, values):
-            return (
-                f"{node.brief} cannot be evaluated in float64 at {_point_text(point)}: "
-                f"{arg.brief} is not 0 there, but below float64's smallest number "
-                "(4.9e-324) it rounds to 0"
-            )
-    func = TABLE[node.op]
-    if np.isnan(bad):
-        # The table's domain in this call's own terms: asin(2*x) is defined
-        # for -1 <= 2*x <= 1 (not "for -1 <= x <= 1", x being a variable here).
-        if node.op == "pow":  # its domain reads best in its own letters
-            base, exponent = (arg.brief for arg in node.args)
-            why = (
-                f"is undefined (a**b is defined for {func.domain}; here a = {base}, b = {exponent})"
-            )
-        else:
-            spelling = func.name if func.operator is None else node.brief
-            why = f"is undefined ({spelling} is defined for {_domain_of(node, func)})"
-    elif node.op == "div":
-        why = "is infinite (division by zero)"
-    elif func.name.startswith("log"):
-        why = "is infinite (the logarithm of 0)"
-    elif node.op == "pow" and np.any(np.asarray(values[id(node.args[0])]) == 0):
-        why = "is infinite (0 to a negative power)"
-    else:
-        why = "is infinite (beyond float64's range, or a pole)"
-    return f"{node.brief} {why} at {_point_text(point)}"
-
-
-# Never 0 at a finite argument: 0 in float64 is an underflow.
-_POSITIVE = ("exp", "sigmoid", "softplus", "erfc", "cosh")
-# 0 only where their argument is 0 (silu(x) = x·sigmoid(x)).
-_ZERO_AT_ZERO = ("silu", "gelu", "gelu_tanh", "mish", "erf", "tanh", "sinh", "atan", "asinh")
-
-
-def _underflowed(node: Node, values: dict) -> bool:
-    """The node is 0 in float64 where it cannot be 0: a product, quotient or
-    power of numbers that are not 0, or a function that is 0 only where its
-    argument is (x**2 at 1e-200, sigmoid(x) at -1e20, -silu(x) at -1e20)."""
-    if np.any(np.asarray(values[id(node)]) != 0):
-        return False
-    if node.op == "neg":
-        return _underflowed(node.args[0], values)
-    inputs = [np.asarray(values[id(a)]) for a in node.args]
-    nonzero = {
-        "mul": inputs,
-        "div": inputs[:1],
-        "pow": inputs[:1],
-        **dict.fromkeys(_POSITIVE, inputs[:0]),
-        **dict.fromkeys(_ZERO_AT_ZERO, inputs[:1]),
-    }.get(node.op)
-    if nonzero is None or not all(np.all(np.isfinite(v)) for v in inputs):
-        return False
-    return all(np.all(v != 0) for v in nonzero)
-
-
-_DOMAIN_NAMES = {"div": ("a", "b"), "atan2": ("y", "x"), "log": ("x", "b")}
-
-
-def _domain_of(node: Node, func: Function) -> str:
-    names = _DOMAIN_NAMES.get(node.op, ("x",))
-    texts = {name: arg.brief for name, arg in zip(names, node.args)}
-    return re.sub(r"\b[abxy]\b", lambda m: texts.get(m.group(), m.group()), func.domain)
 
 
 class Question(NamedTuple):
@@ -266,14 +190,7 @@ def differentiate(
         )
 
     batch = numeric.as_batch(point)
-    node, values = numeric.first_undefined(expr, batch)
-    if node is not None:
-        from .overflow import past_float64  # f finite, float64 too narrow: not undefined
-
-        where = _point_text(point)
-        raise past_float64(expr, node, values, point, where) or DomainError(
-            _undefined_message(node, values, point)
-        )
+    values = finite.values_at(expr, point)
 
     question = Question(
         expr=expr,
@@ -292,6 +209,12 @@ def differentiate(
         return formula  # a vector-valued expression's Jacobian, judged whole by jacobian
     measured = _measure(question, formula)
     compared = _compare(question, measured)
+    if compared.kinks:
+        from .overflow import rounded_onto_kink  # abs(x-pi) at float64's pi: no kink
+
+        rounded = rounded_onto_kink(expr, point, values, _point_text(point))
+        if rounded is not None:
+            raise rounded
     judged = _judge(question, measured, compared)
     return _result(question, formula, measured, compared, judged)
 

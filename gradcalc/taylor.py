@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from . import atpoint, numeric, verdict
-from .errors import DomainError, UsageError
+from .errors import UsageError
 from .functions import TABLE
 from .parsing import Expression, as_expression
 from .verdict import Status, Tolerance
@@ -172,7 +172,7 @@ def expand(
         raise UsageError("expands in scalar variables only (a vector was given)", option="at")
     flat = {name: float(v) for name, v in point.items()}
     a = flat[variable]
-    _defined(expr, point, flat)
+    _defined(expr, point)
 
     exact, references = _sympy(expr, flat, variable, order)
     autograd = _autograd(expr, flat, variable, order)
@@ -228,11 +228,21 @@ def along(expr: Expression, wrt: Sequence[str] | None) -> str:
     return str(expr.variables[0])
 
 
-def _defined(expr: Expression, point: dict, flat: dict[str, float]) -> None:
-    node, _ = numeric.first_undefined(expr, numeric.as_batch(point))
-    if node is not None:
-        where = ", ".join(f"{n}={v:g}" for n, v in flat.items())
-        raise DomainError(f"{node.brief} is not finite at {where}: f has no Taylor polynomial")
+def _defined(expr: Expression, point: dict) -> None:
+    from . import finite
+
+    finite.values_at(expr, point)  # diff's error where f or a part is not finite
+
+
+def _not_rounded_onto_kink(expr: Expression, point: dict, values: dict) -> None:
+    """diff's error where float64 rounded a part onto its kink (abs(x-pi) at
+    float64's pi): that is no kink, and no float64 method can expand there."""
+    from . import finite
+    from .overflow import rounded_onto_kink
+
+    rounded = rounded_onto_kink(expr, point, values, finite.point_text(point))
+    if rounded is not None:
+        raise rounded
 
 
 def exact_number(value: float) -> Any:
@@ -479,6 +489,7 @@ def _verdict(
         _, values = numeric.first_undefined(expr, numeric.as_batch(point))
         on_kink = [node.brief for node, _ in numeric.nodes_at_kink(expr, values)]
         if on_kink:
+            _not_rounded_onto_kink(expr, point, values)
             return Status.KINK, (
                 f"not differentiable here ({', '.join(on_kink)} sits on its kink): f has no "
                 "Taylor polynomial of degree 1 or more at this point; the coefficients shown "

@@ -68,7 +68,8 @@ def exit_codes_table() -> str:
         "message says which), or f is finite at the point but a part of it is past "
         "float64's range there, so no float64 method can evaluate it (kind `overflow`), "
         "or f is finite at the point but float64's rounding makes a part of it infinite "
-        "there (kind `rounding`: `1/(x-pi)` at float64's pi)",
+        "there (kind `rounding`: `1/(x-pi)` at float64's pi) or puts a part onto its kink "
+        "though the point is off it (`abs(x-pi)` there)",
         ExitCode.INTERNAL: "a bug escaped (one line on stderr; GRADCALC_DEBUG=1 shows the "
         "traceback)",
         ExitCode.OUTPUT: "the answer could not be written (full disk, closed stdout, an "
