@@ -81,9 +81,10 @@ class Session:
         text = line.strip()
         if not text or text.startswith("#"):
             return None
-        if self.ans is not None:
-            text = re.sub(r"\bans\b", f"({self.ans})", text)
-        words = shlex.split(text)
+        # `ans` is put in each word, after the line is split: its text has
+        # spaces (-4*x**2*sin(x**2) + 2*cos(x**2)) that must not split a word.
+        words = [self._with_ans(word) for word in shlex.split(text)]
+        text = self._with_ans(text)
         commands = set(command_names(self.command))
         if words[0] not in commands and words[0] not in SHORTCUTS:
             # A bare expression: the whole line is the expression, at the
@@ -95,6 +96,9 @@ class Session:
             # Right after the command: at the end it could be a value (`--at --json`).
             words.insert(name + 1, "--json")
         return words
+
+    def _with_ans(self, text: str) -> str:
+        return text if self.ans is None else re.sub(r"\bans\b", f"({self.ans})", text)
 
     def _point_for(self, expression: str) -> str:
         """The --at text of the session's point for `expression`: the values

@@ -43,6 +43,25 @@ def test_ans_after_a_vector_mean_is_the_vector_shown_with_its_factor():
     assert _close(again["value"], [2 * k / 3 for k in (1, 2, 3)])  # d/dx_k mean(x²) = 2x_k/3
 
 
+def test_ans_with_spaces_stays_one_word_of_a_command_line():
+    """The second derivative of sin(x**2) is shown with spaces
+    (-4*x**2*sin(x**2) + 2*cos(x**2)): `diff ans*2 --at 2` split it into three
+    words (Typer: unexpected extra arguments). By hand at x = 2:
+    d/dx 2(-4x²sin(x²) + 2cos(x²)) = 2(-8x³cos(x²) - 12x sin(x²))."""
+    session = Session(command=GROUP, json=True)
+    _ask(session, "at x=3")
+    _ask(session, "sin(x**2)")
+    _ask(session, "diff ans --at 2")  # ans: 2*x*cos(x**2); shown: its derivative
+    assert session.ans == "-4*x**2*sin(x**2) + 2*cos(x**2)"
+    for line in ("diff ans*2 --at 2", "diff '2 * ans' --at 2", "diff 2*(ans) --at x=2"):
+        answer = _ask(session, line)
+        assert answer["exit_code"] == 0, line
+        x = 2.0
+        by_hand = 2 * (-8 * x**3 * math.cos(x**2) - 12 * x * math.sin(x**2))
+        assert _close([answer["gradient"]["x"]["sympy"]], [by_hand]), line
+        session.ans = "-4*x**2*sin(x**2) + 2*cos(x**2)"  # as before the line
+
+
 def test_ans_after_log_sum_exp_is_softmax():
     session = Session(command=GROUP, json=True)
     _ask(session, "at x=[1,2,3]")
