@@ -46,6 +46,21 @@ def pytest_sessionstart(session):
         compileall.compile_dir(ROOT / "gradcalc", quiet=1)
 
 
+@pytest.fixture(autouse=True)
+def no_fork_unsafe_library():
+    """A test that leaves JAX (forking.THREADED) imported in this process
+    fails: each xdist worker runs many test modules in a row and forks for
+    them (the repl's worker, the API's budget), and a fork after JAX's
+    thread pools started crashed a later, unrelated test. Run such code in a
+    process of its own (as test_emit's _run_apart does)."""
+    from gradcalc.forking import THREADED
+
+    before = {name for name in THREADED if name in sys.modules}
+    yield
+    loaded = sorted(name for name in THREADED if name in sys.modules and name not in before)
+    assert not loaded, f"this test imported {', '.join(loaded)} into the test process"
+
+
 class Run:
     def __init__(self, result):
         self.exit_code = result.exit_code
