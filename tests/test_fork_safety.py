@@ -119,3 +119,16 @@ def test_without_jax_a_budgeted_call_forks_as_before(monkeypatch):
     # A forked child is a copy of this process: it sees a module only this one has.
     monkeypatch.setitem(sys.modules, "gradcalc_marker", types.ModuleType("gradcalc_marker"))
     assert budgeted.call(lambda: "gradcalc_marker" in sys.modules, 60.0, RuntimeError) is True
+
+
+def test_without_the_targets_library_the_code_is_not_run_and_said_so():
+    from gradcalc.emit import code, runners, symbolic
+    from gradcalc.parsing import parse
+
+    expression = parse("sin(x)")
+    program = symbolic.build(expression, {}, expression.variables, 1)
+    written = code.write(program, "jax")
+    run = runners._fresh_python("gradcalc_no_such_library")
+    results = run(program, written, [{"x": 0.5}])
+    assert (results.ran, results.outputs) == (False, [])
+    assert results.note == "not run: gradcalc_no_such_library is not installed in this Python"
