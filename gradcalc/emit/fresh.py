@@ -32,34 +32,56 @@ class FreshError(RuntimeError):
     """The child failed: its last line of stderr."""
 
 
+_started: dict[str, subprocess.Popen] = {}  # a child begun ahead, by module
+
+
+def begin(module: str) -> None:
+    """Start the child now: it imports `module` while this process builds
+    and samples the code (2 cores: most of the import is then free)."""
+    if module not in _started:
+        _started[module] = _child_process(module)
+
+
+def abandon() -> None:
+    """End a child begun ahead and never used (the run failed before it)."""
+    for process in _started.values():
+        process.kill()
+        process.wait()
+    _started.clear()
+
+
+def _child_process(module: str) -> subprocess.Popen:
+    child = f"import runpy; runpy.run_path({os.path.abspath(__file__)!r}, run_name='__main__')"
+    return subprocess.Popen(
+        [sys.executable, "-c", child, str(os.getpid()), module],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def run(
     code: Code, arguments: list[str], points: list[dict], order: int, module: str
 ) -> list[Answer] | None:
     """`code`'s function called at each point (its arguments in order, each a
     float64 array converted with `module`'s asarray) in a fresh Python
-    process: one Answer a point (the Hessian with `order` 2), or None when
-    `module` is not installed."""
+    process (begun ahead, or now): one Answer a point (the Hessian with
+    `order` 2), or None when `module` is not installed."""
     request = {
         "code": code.text,
         "function": code.function,
-        "module": module,
         "order": order,
         "points": [[_plain(point[name]) for name in arguments] for point in points],
     }
-    child = f"import runpy; runpy.run_path({os.path.abspath(__file__)!r}, run_name='__main__')"
-    done = subprocess.run(
-        [sys.executable, "-c", child, str(os.getpid())],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode == MISSING:
+    process = _started.pop(module, None) or _child_process(module)
+    stdout, stderr = process.communicate(json.dumps(request))
+    if process.returncode == MISSING:
         return None
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+    if process.returncode != 0:
+        last = (stderr.strip().splitlines() or [f"exit status {process.returncode}"])[-1]
         raise FreshError(f"the emitted {module} code failed in its own process: {last}")
-    return [(f, gradient, hessian) for f, gradient, hessian in json.loads(done.stdout)]
+    return [(f, gradient, hessian) for f, gradient, hessian in json.loads(stdout)]
 
 
 def _plain(value: Any) -> Any:
@@ -88,12 +110,13 @@ def _child() -> None:
     import numpy as np
 
     _die_with_parent(int(sys.argv[1]))
-    request = json.load(sys.stdin)
-    try:
-        numeric = importlib.import_module(f"{request['module']}.numpy")
+    try:  # before the request comes: the parent is still building it
+        numeric = importlib.import_module(f"{sys.argv[2]}.numpy")
     except ImportError as error:
+        sys.stdin.read()  # all of it: the parent's write must not meet a closed pipe
         print(f"{error}", file=sys.stderr)
         sys.exit(MISSING)
+    request = json.load(sys.stdin)
     namespace: dict[str, Any] = {"__name__": "gradcalc_emitted"}
     exec(compile(request["code"], "<gradcalc emit>", "exec"), namespace)  # gradcalc's output
     function = namespace[request["function"]]

@@ -7,12 +7,13 @@ evaluated as printed, in float64 (mpmath at 53 bits)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,10 +220,31 @@ def compile_c(source: str, folder: str) -> tuple[str | None, str]:
     return library, f"compiled with {shown}"
 
 
+# Runners whose code runs in a fresh Python process (fresh.py): the module it imports.
+FRESH = {"jax": "jax"}
+
+
+@contextlib.contextmanager
+def prepared(runner: str) -> Iterator[None]:
+    """For a runner of FRESH, its process begun at once (it imports the
+    module while the code is built), and ended at the end if never used."""
+    module = FRESH.get(runner)
+    if module is None:
+        yield
+        return
+    from . import fresh
+
+    fresh.begin(module)
+    try:
+        yield
+    finally:
+        fresh.abandon()
+
+
 RUNNERS: dict[str, Callable[[Program, Code, list[dict]], Results]] = {
     "numpy": _python(_numpy_value),
     "torch": _python(_torch_value),
-    "jax": _fresh_python("jax"),
+    "jax": _fresh_python(FRESH["jax"]),
     "torch_function": _torch_function,
     "c": _c,
     "latex": _latex,
