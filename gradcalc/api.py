@@ -9,7 +9,8 @@ from them (`result.status`, `result.partials`, ...).
 
 Each function runs within the CLI's budget, on by default: `timeout=` CPU
 seconds (DEFAULT_TIMEOUT, the CLI's `--timeout` default), with its wall-clock
-ceiling and its memory budget, in a forked child process whose result is
+ceiling and its memory budget, in a forked child process (a spawned one
+where this process has imported JAX: forking.py) whose result is
 handed back; past it, `gradcalc.BudgetError`. `timeout=None` computes here,
 without a budget."""
 

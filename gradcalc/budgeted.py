@@ -5,7 +5,7 @@ When this process holds threads a fork must not copy (forking.hazard: the
 caller imported JAX, say), the child is a fresh interpreter instead
 (forking.spawn_python): `function` then goes to it by pickle (a partial of
 a module-level function, not a closure), its start-up (importing gradcalc,
-SymPy, torch: about 3 s of CPU) counted as a command's start-up is."""
+SymPy, torch: about 2 s) counted as a command's start-up is."""
 
 from __future__ import annotations
 
@@ -31,10 +31,10 @@ def call(
     command's: the value it returns, or the exception it raises, pickled
     back and returned or raised here. Past the budget the child is ended and
     `overrun(message)` raised (`advice` says in the message how to raise the
-    budget); Ctrl-C ends the child and raises KeyboardInterrupt. Where there is no fork, or no memfd
-    to carry the answer, `function()` runs here, unbudgeted. `modules` are
-    imported by a spawned child before its budget starts (see the module's
-    docstring)."""
+    budget); Ctrl-C ends the child and raises KeyboardInterrupt. Where there
+    is no fork, or no memfd to carry the answer, `function()` runs here,
+    unbudgeted. `modules` are imported by a spawned child before its budget
+    starts (see the module's docstring)."""
     if not hasattr(os, "fork") or not hasattr(os, "memfd_create"):
         return function()
     answer = os.memfd_create("gradcalc-answer")
@@ -82,7 +82,8 @@ def _fork_for(function: Callable[[], Any], seconds: float, answer: int) -> tuple
     if pid:
         os.close(ready_write)
         return pid, ready_read
-    os.close(ready_read)
+    with contextlib.suppress(OSError):  # (the child: nothing may raise past here)
+        os.close(ready_read)
     _child(function, parent, seconds, ready_write, answer)
 
 

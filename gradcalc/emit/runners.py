@@ -2,8 +2,9 @@
 
 Python code is gradcalc's own output (built from parser identifiers and the
 printers' spellings, never from user text) and is executed in a fresh
-namespace; C is compiled and called through ctypes; LaTeX's formulas are
-evaluated as printed, in float64 (mpmath at 53 bits)."""
+namespace (JAX's in a fresh Python process: fresh.py); C is compiled and
+called through ctypes; LaTeX's formulas are evaluated as printed, in
+float64 (mpmath at 53 bits)."""
 
 from __future__ import annotations
 
