@@ -5,7 +5,8 @@ When this process holds threads a fork must not copy (forking.hazard: the
 caller imported JAX, say), the child is a fresh interpreter instead
 (forking.spawn_python): `function` then goes to it by pickle (a partial of
 a module-level function, not a closure), its start-up (importing gradcalc,
-SymPy, torch: about 2 s) counted as a command's start-up is."""
+SymPy, torch: about 2 s) counted as a command's start-up is. The repl's
+warm child (`Worker`) likewise."""
 
 from __future__ import annotations
 
@@ -160,6 +161,44 @@ def _child(
         code = 0
     finally:
         os._exit(code)
+
+
+class Worker(budget.Worker):
+    """budget.Worker (the repl's warm child) whose child, where this process
+    may not fork (forking.hazard), is a fresh interpreter (`worker`): `serve`
+    goes to it by pickle, and its start-up imports count as a command's."""
+
+    def _start(self) -> None:
+        if forking.hazard() is None:
+            super()._start()
+            return
+        import pickle
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        requests_read, self._requests = os.pipe()
+        self._ready, ready_write = os.pipe()
+        self._outputs = (os.memfd_create("stdout"), os.memfd_create("stderr"))
+        kept = (requests_read, ready_write, *self._outputs)
+        numbers = [str(os.getpid()), *map(str, kept), pickle.dumps(self.serve).hex()]
+        try:
+            code = "from gradcalc.budgeted import worker; worker()"
+            self.pid = forking.spawn_python(code, numbers, kept)
+        finally:
+            os.close(requests_read)
+            os.close(ready_write)
+
+
+def worker() -> NoReturn:
+    """A spawned Worker's child (sys.argv: the parent's pid, the requests
+    pipe, the phase pipe, the stdout and stderr memfds, `serve` pickled)."""
+    import pickle
+
+    parent, requests, ready, stdout, stderr, serve = sys.argv[1:7]
+    budget.die_with_parent(int(parent))
+    child = budget.Worker(pickle.loads(bytes.fromhex(serve)))
+    child._outputs = (int(stdout), int(stderr))
+    child._child(int(parent), int(requests), int(ready))
 
 
 def _answer(answer: int, code: int) -> Any:

@@ -11,11 +11,10 @@ process of its own (emit/fresh.py). A program that calls the library may
 hold them: the libraries of THREADED, whose pools are not fork-safe.
 
 So before a fork gradcalc asks `hazard()`; when it names a library, the
-API's budget runs the work in a fresh interpreter instead (`spawn_python`:
-posix_spawn, which copies no memory, then exec), the CLI's helper is not
-started, and a command's budget runs the command in this process. The
-repl's worker forks from the repl's own process, which imports none of
-them. The test is by name, once the module is imported: cheap, and the
+API's budget and the repl's worker run in a fresh interpreter instead
+(`spawn_python`: posix_spawn, which copies no memory, then exec), the CLI's
+helper is not started, and a command's budget runs the command in this
+process. The test is by name, once the module is imported: cheap, and the
 threads of these libraries cannot be told from the harmless ones by looking."""
 
 from __future__ import annotations

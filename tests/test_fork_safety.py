@@ -132,3 +132,26 @@ def test_without_the_targets_library_the_code_is_not_run_and_said_so():
     results = run(program, written, [{"x": 0.5}])
     assert (results.ran, results.outputs) == (False, [])
     assert results.note == "not run: gradcalc_no_such_library is not installed in this Python"
+
+
+def test_the_repl_worker_is_spawned_not_forked_where_jax_is():
+    """The crash's own requests, in a session of a process that holds JAX's threads."""
+    done = _python(
+        """
+import typer
+from gradcalc.cli import app
+from gradcalc.session import Session
+session = Session(command=typer.main.get_command(app), json=True)
+answers = [session.handle(line) for line in
+           ["diff 'softmax(x)' --at x=[1,2]", "ans + 1", "diff 'sin(x**2)' --at 3"]]
+print(json.dumps({"answers": [json.loads(a.stdout) for a in answers], "forks": len(forks)}))
+"""
+    )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    jacobian, refused, derivative = got["answers"]
+    assert jacobian["exit_code"] == 0
+    assert refused["exit_code"] == 2
+    assert refused["error"]["message"].startswith("ans: the last derivative is a 2×2 Jacobian")
+    assert derivative["gradient"]["x"]["sympy"] == pytest.approx(6 * math.cos(9), rel=REL)
+    assert got["forks"] == 0
