@@ -166,10 +166,14 @@ def _child(
 class Worker(budget.Worker):
     """budget.Worker (the repl's warm child) whose child, where this process
     may not fork (forking.hazard), is a fresh interpreter (`worker`): `serve`
-    goes to it by pickle, and its start-up imports count as a command's."""
+    goes to it by pickle, and its start-up imports count as a command's.
+    `spawn` set: always (a long-lived host process whose state a fork would
+    copy, such as a test runner's)."""
+
+    spawn = False
 
     def _start(self) -> None:
-        if forking.hazard() is None:
+        if not self.spawn and forking.hazard() is None:
             super()._start()
             return
         import pickle

@@ -61,6 +61,22 @@ def no_fork_unsafe_library():
     assert not loaded, f"this test imported {', '.join(loaded)} into the test process"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def spawned_repl_workers():
+    """The repl's worker (session.py) starts as a fresh interpreter in the
+    test processes, not forked from them: a long-lived xdist worker has run
+    hundreds of tests (torch autograd in Dask's threads, Jupyter's ZeroMQ,
+    Arrow's pools) by then, and a worker forked from such a process crashed
+    in torch's backward (SIGSEGV under jacrev), with and without JAX loaded.
+    The repl itself forks its worker from a fresh process, as the tmux and
+    pexpect tests run it."""
+    from gradcalc import budgeted
+
+    budgeted.Worker.spawn = True
+    yield
+    budgeted.Worker.spawn = False
+
+
 class Run:
     def __init__(self, result):
         self.exit_code = result.exit_code
