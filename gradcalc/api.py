@@ -9,12 +9,14 @@ from them (`result.status`, `result.partials`, ...).
 
 Each function runs within the CLI's budget, on by default: `timeout=` CPU
 seconds (DEFAULT_TIMEOUT, the CLI's `--timeout` default), with its wall-clock
-ceiling and its memory budget, in a forked child process whose result is
+ceiling and its memory budget, in a forked child process (a spawned one
+where this process has imported JAX: forking.py) whose result is
 handed back; past it, `gradcalc.BudgetError`. `timeout=None` computes here,
 without a budget."""
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Callable, Iterable
@@ -91,7 +93,9 @@ class Answer:
 
 
 def _budgeted(work: Callable[[], T], timeout: float | None, torch: bool = True) -> T:
-    """`work()` within the budget `timeout` sets (see the module's docstring)."""
+    """`work()` within the budget `timeout` sets (see the module's docstring).
+    `work` is a partial of a module-level function, not a closure: where the
+    process may not fork (forking.hazard), it is pickled to a fresh one."""
     import importlib
 
     from . import budgeted
@@ -103,9 +107,11 @@ def _budgeted(work: Callable[[], T], timeout: float | None, torch: bool = True) 
         raise TypeError(f"timeout takes seconds (a number) or None, not {timeout!r}")
     if not (math.isfinite(timeout) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds, or None, not {timeout!r}")
-    for module in (*_ENGINES, "torch") if torch else _ENGINES:
+    modules = (*_ENGINES, "torch") if torch else _ENGINES
+    for module in modules:
         importlib.import_module(module)
-    return budgeted.call(work, float(timeout), BudgetError, advice="timeout=SECONDS, None for none")
+    advice = "timeout=SECONDS, None for none"
+    return budgeted.call(work, float(timeout), BudgetError, advice=advice, modules=modules)
 
 
 class Diff(Answer):
@@ -180,11 +186,8 @@ def diff(
     seconds (None: no budget); past it, `gradcalc.BudgetError`."""
     from .pointcheck import differentiate
 
-    def work() -> Any:
-        return differentiate(
-            expression, at, wrt=wrt, order=order, dtype=dtype, full=full, autograd=autograd
-        )
-
+    options = {"wrt": wrt, "order": order, "dtype": dtype, "full": full, "autograd": autograd}
+    work = functools.partial(differentiate, expression, at, **options)
     return Diff(_budgeted(work, timeout, torch=autograd))
 
 
@@ -197,7 +200,7 @@ def graph(
     """The computation graph at `at`: `gradcalc graph`. `timeout` as for `diff`."""
     from .computation import build
 
-    return Graph(_budgeted(lambda: build(expression, at, dtype), timeout))
+    return Graph(_budgeted(functools.partial(build, expression, at, dtype), timeout))
 
 
 def perceptron(
@@ -217,7 +220,7 @@ def perceptron(
     from .neuron import train
 
     return Perceptron(
-        _budgeted(lambda: train(x, y, w, b, loss, epsilon, dtype, epochs, lr), timeout)
+        _budgeted(functools.partial(train, x, y, w, b, loss, epsilon, dtype, epochs, lr), timeout)
     )
 
 
@@ -245,7 +248,8 @@ def accumulate(
     `timeout` as for `diff`."""
     from .accumulation import accumulate as run
 
-    return Accumulate(_budgeted(lambda: run(expression, at, passes, zero_grad, dtype), timeout))
+    work = functools.partial(run, expression, at, passes, zero_grad, dtype)
+    return Accumulate(_budgeted(work, timeout))
 
 
 class Check(Answer):

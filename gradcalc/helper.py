@@ -42,7 +42,9 @@ def start(elements: int) -> None:
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
-    if "pool" in _helper or "torch" in sys.modules:
+    from .forking import hazard
+
+    if "pool" in _helper or "torch" in sys.modules or hazard() is not None:
         return
     # Set by the helper before it writes a byte of the output, cleared here
     # before each chunk it is given to write (`began_writing`).

@@ -319,9 +319,9 @@ def prepare(command: Any) -> None:
 
 @functools.cache
 def _worker(command: Any) -> Worker:
-    from . import budget
+    from . import budgeted
 
-    return budget.Worker(functools.partial(_serve, command))
+    return budgeted.Worker(functools.partial(_serve, command))
 
 
 _ANS = "\0ans"  # a request for `ans`, never a command line (no word holds NUL)

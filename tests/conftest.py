@@ -46,6 +46,37 @@ def pytest_sessionstart(session):
         compileall.compile_dir(ROOT / "gradcalc", quiet=1)
 
 
+@pytest.fixture(autouse=True)
+def no_fork_unsafe_library():
+    """A test that leaves JAX (forking.THREADED) imported in this process
+    fails: each xdist worker runs many test modules in a row and forks for
+    them (the repl's worker, the API's budget), and a fork after JAX's
+    thread pools started crashed a later, unrelated test. Run such code in a
+    process of its own (as test_emit's _run_apart does)."""
+    from gradcalc.forking import THREADED
+
+    before = {name for name in THREADED if name in sys.modules}
+    yield
+    loaded = sorted(name for name in THREADED if name in sys.modules and name not in before)
+    assert not loaded, f"this test imported {', '.join(loaded)} into the test process"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def spawned_repl_workers():
+    """The repl's worker (session.py) starts as a fresh interpreter in the
+    test processes, not forked from them: a long-lived xdist worker has run
+    hundreds of tests (torch autograd in Dask's threads, Jupyter's ZeroMQ,
+    Arrow's pools) by then, and a worker forked from such a process crashed
+    in torch's backward (SIGSEGV under jacrev), with and without JAX loaded.
+    The repl itself forks its worker from a fresh process, as the tmux and
+    pexpect tests run it."""
+    from gradcalc import budgeted
+
+    budgeted.Worker.spawn = True
+    yield
+    budgeted.Worker.spawn = False
+
+
 class Run:
     def __init__(self, result):
         self.exit_code = result.exit_code

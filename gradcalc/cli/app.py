@@ -55,6 +55,11 @@ class AppGroup(GradcalcGroup):
         super().__init__(**settings)  # (Typer hands it no command: none is registered)
         self.commands = Commands()
 
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        """Pickled as the app's group, made again by Typer where it is
+        unpickled (the repl's worker in a spawned interpreter: budgeted.Worker)."""
+        return (root_group, ())
+
 
 app = typer.Typer(
     cls=AppGroup,
@@ -72,6 +77,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def root_group() -> Any:
+    """The app's group, as `gradcalc` makes it."""
+    return typer.main.get_command(app)
 
 
 def _version(value: bool) -> None:

@@ -24,7 +24,7 @@ def main() -> None:
     memory budget (see budget.py); --help, --version and completion do not."""
     import signal
 
-    from .. import threads
+    from .. import forking, threads
 
     threads.serial_blas()  # before anything imports numpy
 
@@ -41,6 +41,7 @@ def main() -> None:
         or args[0] == "repl"  # a session: each answer gets its own budget (session.py)
         or any(a in ("--help", "-h", "--version", "-V") for a in args)
         or (os.environ.get("_GRADCALC_COMPLETE"))
+        or forking.hazard() is not None  # main() called where a fork is unsafe: here, unbudgeted
     )
     from .. import budget
 

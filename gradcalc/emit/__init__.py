@@ -60,7 +60,7 @@ def emit(
     default; order 2: and its Hessian), checked at random points in the
     domain and at `at` (which also gives vector variables their length)."""
     from .. import atpoint
-    from . import certificate, code, symbolic
+    from . import certificate, code, runners, symbolic
 
     expr = as_expression(expression)
     _check_options(target, order, autograd_function)
@@ -77,10 +77,11 @@ def emit(
     shapes: dict[str, int | None] = {v: None for v in expr.variables}
     if point is not None:
         shapes = atpoint.shapes(point)
-    program = symbolic.build(expr, shapes, names, order)
-    written = code.write(program, target, autograd_function)
     runner = "torch_function" if autograd_function else target
-    checked = certificate.certify(program, written, runner, dict(point) if point else None)
+    with runners.prepared(runner):
+        program = symbolic.build(expr, shapes, names, order)
+        written = code.write(program, target, autograd_function)
+        checked = certificate.certify(program, written, runner, dict(point) if point else None)
     if not checked.passed:
         raise CertificateError(_failure(target, checked))
     operations = {"emitted": program.emitted_operations, "naive": program.naive_operations}

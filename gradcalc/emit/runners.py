@@ -2,17 +2,19 @@
 
 Python code is gradcalc's own output (built from parser identifiers and the
 printers' spellings, never from user text) and is executed in a fresh
-namespace; C is compiled and called through ctypes; LaTeX's formulas are
-evaluated as printed, in float64 (mpmath at 53 bits)."""
+namespace (JAX's in a fresh Python process: fresh.py); C is compiled and
+called through ctypes; LaTeX's formulas are evaluated as printed, in
+float64 (mpmath at 53 bits)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,10 +65,20 @@ def _torch_value(value: np.ndarray) -> Any:
     return torch.tensor(value, dtype=torch.float64)
 
 
-def _jax_value(value: np.ndarray) -> Any:
-    import jax.numpy as jnp
+def _fresh_python(module: str) -> Callable[..., Results]:
+    """The code run in a fresh Python process (fresh.py): `module` is never
+    imported into this one."""
 
-    return jnp.asarray(value, dtype=jnp.float64)
+    def run(program: Program, code: Code, points: list[dict]) -> Results:
+        from .fresh import run as run_fresh
+
+        answers = run_fresh(code, program.arguments, points, program.order, module)
+        if answers is None:
+            return Results([], False, f"not run: {module} is not installed in this Python")
+        outputs = [[f, *upper(program, gradient, hessian)] for f, gradient, hessian in answers]
+        return Results(outputs, True, "run in a fresh Python process")
+
+    return run
 
 
 def _torch_function(program: Program, code: Code, points: list[dict]) -> Results:
@@ -209,10 +221,31 @@ def compile_c(source: str, folder: str) -> tuple[str | None, str]:
     return library, f"compiled with {shown}"
 
 
+# Runners whose code runs in a fresh Python process (fresh.py): the module it imports.
+FRESH = {"jax": "jax"}
+
+
+@contextlib.contextmanager
+def prepared(runner: str) -> Iterator[None]:
+    """For a runner of FRESH, its process begun at once (it imports the
+    module while the code is built), and ended at the end if never used."""
+    module = FRESH.get(runner)
+    if module is None:
+        yield
+        return
+    from . import fresh
+
+    fresh.begin(module)
+    try:
+        yield
+    finally:
+        fresh.abandon()
+
+
 RUNNERS: dict[str, Callable[[Program, Code, list[dict]], Results]] = {
     "numpy": _python(_numpy_value),
     "torch": _python(_torch_value),
-    "jax": _python(_jax_value),
+    "jax": _fresh_python(FRESH["jax"]),
     "torch_function": _torch_function,
     "c": _c,
     "latex": _latex,

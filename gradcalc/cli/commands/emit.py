@@ -37,10 +37,11 @@ SETTINGS = {
 
 
 def engines(params: dict) -> tuple[str, ...]:
-    """What the certificate runs the code with, imported before the budget."""
+    """What the certificate runs the code with, imported before the budget
+    (JAX's code runs in a process of its own: emit/fresh.py)."""
     target = params.get("to")
     name = getattr(target, "value", target)
-    extra = {"torch": ("torch",), "jax": ("jax",)}.get(str(name), ())
+    extra = {"torch": ("torch",)}.get(str(name), ())
     return ("numpy", "sympy", "mpmath", *extra)
 
 
