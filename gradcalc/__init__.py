@@ -18,7 +18,7 @@ torch) are imported lazily, so importing this package stays cheap.
 
 from typing import Any
 
-__version__ = "0.6.3"
+__version__ = "0.6.4"
 
 __all__ = [
     "BudgetError",
