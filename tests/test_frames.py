@@ -280,3 +280,19 @@ def test_without_pyarrow_a_pandas_answer_has_the_same_columns(monkeypatch):
     without = gradcalc.points("abs(x)", frame)
     assert without["status"].tolist() == ["agree", "not_differentiable", "agree"]
     assert dict_of(without) == dict_of(with_arrow)
+
+
+def test_the_answers_share_no_memory_with_the_callers_frame():
+    """The answers' columns are taken without pandas' copy, but the point's
+    columns are copied: writing into the answers leaves the caller's frame
+    as it was, and the other way round."""
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [4.0, 5.0, 6.0]})
+    answers = gradcalc.points("x*y", frame)
+    for name in ("x", "y"):
+        assert not np.shares_memory(answers[name].to_numpy(), frame[name].to_numpy())
+    answers.loc[0, "x"] = 99.0
+    frame.loc[1, "y"] = -1.0
+    assert frame["x"].tolist() == [1.0, 2.0, 3.0]
+    assert answers["y"].tolist() == [4.0, 5.0, 6.0]
+    assert answers["sympy:x"].tolist() == [4.0, 5.0, 6.0]  # d(xy)/dx = y, by hand
+
