@@ -139,17 +139,18 @@ def resolve(specs: list[str], variables: list[str]) -> Point:
     return _complete(point, variables)
 
 
+def refuse_missing(values: Mapping[str, Any], required: list[str], noun: str = "") -> None:
+    """A PointError naming each of `required` without a value in `values`
+    (`noun`: what they are, as "parameter ") and how to give it with --at."""
+    missing = [name for name in required if name not in values]
+    if missing:
+        add = ",".join(f"{m}=..." for m in missing)
+        raise PointError(f"no value for {noun}{', '.join(missing)}: add {{at}} {add}", option="at")
+
+
 def _complete(point: dict[str, np.ndarray], variables: list[str]) -> Point:
     """Every variable has a value, and vectors have one length."""
-    missing = [name for name in variables if name not in point]
-    if missing:
-        raise PointError(
-            "no value for "
-            + ", ".join(missing)
-            + ": add {at} "
-            + ",".join(f"{m}=..." for m in missing),
-            option="at",
-        )
+    refuse_missing(point, variables)
     sizes = {name: point[name].size for name in variables if point[name].ndim == 1}
     if len(set(sizes.values())) > 1:
         each = ", ".join(f"{name} has {size}" for name, size in sizes.items())

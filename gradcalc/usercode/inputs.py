@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..atpoint import BLANK, MAX_VECTOR, _split_top_level, number
+from ..atpoint import BLANK, MAX_VECTOR, _split_top_level, number, refuse_missing
 from ..errors import PointError, UsageError
 
 MAX_ELEMENTS = MAX_VECTOR  # elements of one input tensor
@@ -45,15 +45,7 @@ def _known(name: str, names: list[str]) -> None:
 
 
 def covering(values: dict[str, np.ndarray], required: list[str]) -> dict[str, np.ndarray]:
-    missing = [name for name in required if name not in values]
-    if missing:
-        raise PointError(
-            "no value for parameter "
-            + ", ".join(missing)
-            + ": add {at} "
-            + ",".join(f"{m}=..." for m in missing),
-            option="at",
-        )
+    refuse_missing(values, required, "parameter ")
     return values
 
 
