@@ -295,4 +295,3 @@ def test_the_answers_share_no_memory_with_the_callers_frame():
     assert frame["x"].tolist() == [1.0, 2.0, 3.0]
     assert answers["y"].tolist() == [4.0, 5.0, 6.0]
     assert answers["sympy:x"].tolist() == [4.0, 5.0, 6.0]  # d(xy)/dx = y, by hand
-
