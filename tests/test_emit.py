@@ -58,6 +58,15 @@ CASES = [
     ("2**x * log(y, 2)", {}, lambda x, y: mp.power(2, x) * mp.log(y, 2), 1),
     ("x**2*y + exp(x*y)", {}, lambda x, y: x**2 * y + mp.exp(x * y), 2),
     ("cross_entropy(z, 1) * s", {"z": 3}, lambda s, a, b, c: (_lse(a, b, c) - b) * s, 2),
+    # Constants as whole derivatives, shared or not (torch once stacked floats: exit 70).
+    ("pi*x + sqrt(2)*y", {}, lambda x, y: mp.pi * x + mp.sqrt(2) * y, 1),
+    (
+        "E*clamp(x, -pi, pi) + max(y, -pi)",
+        {},
+        lambda x, y: mp.e * min(max(x, -mp.pi), mp.pi) + max(y, -mp.pi),
+        1,
+    ),
+    ("pi*x**2 + log(2)*x*y", {}, lambda x, y: mp.pi * x**2 + mp.log(2) * x * y, 2),
 ]
 IDS = [case[0] for case in CASES]
 

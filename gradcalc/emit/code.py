@@ -7,7 +7,7 @@ math.h, or LaTeX. The header comment is added after the certificate
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import UsageError
@@ -95,9 +95,39 @@ def write(program: Program, target: str, autograd_function: bool = False) -> Cod
         return Code(latex(program), function, "%")
     if target == "c":
         return Code(_c(program, function), function, " *")
+    if target == "torch":
+        program = _numbers_inline(program)
     if autograd_function:
         return Code(wrap(_torch_function(program, function)), function, "#")
     return Code(wrap(_python(program, target, function)), function, "#")
+
+
+def _numbers_inline(program: Program) -> Program:
+    """A shared step that is a number (t0 = sqrt(2), t0 = -pi) put back where
+    it is used, for torch: torch.stack and torch.maximum take tensors, and a
+    float held in a name is neither a tensor nor a number the printer sees
+    (made one, f'(x) = sqrt(2) was `torch.stack([t0])`: exit 70)."""
+    numbers: dict = {}
+    steps = []
+    for name, value in program.steps:
+        value = value.xreplace(numbers)
+        if value.is_number:
+            numbers[name] = value
+        else:
+            steps.append((name, value))
+    if not numbers:
+        return program
+
+    def put(entry: Any) -> Any:
+        return entry.xreplace(numbers)
+
+    return replace(
+        program,
+        steps=steps,
+        value=put(program.value),
+        gradient=[put(e) for e in program.gradient],
+        hessian=[[put(e) for e in row] for row in program.hessian],
+    )
 
 
 def _needed(program: Program, outputs: list) -> list:
@@ -119,7 +149,7 @@ def _python(program: Program, target: str, function: str) -> str:
     value, grad, hessian = (fresh(n, names) for n in ("f", "grad", "hessian"))
     body = _conversions(program, target)
     entries = [*program.gradient, *(e for row in program.hessian for e in row)]
-    if target == "torch" and any(e.is_Number for e in entries):
+    if target == "torch" and any(e.is_number for e in entries):
         body.append(f"{INDENT}{_zero(program)} = torch.zeros_like({_first_scalar(program)})")
     body += [f"{INDENT}{s} = {p.text(v)}" for s, v in program.steps]
     body.append(f"{INDENT}{value} = {p.text(program.value)}")
@@ -170,7 +200,7 @@ def _python_vector(program: Program, target: str, entries: list) -> str:
         module = "np" if target == "numpy" else "jnp"
         return f"{module}.array([{', '.join(p.text(e) for e in entries)}])"
     zero = _zero(program)
-    texts = [_constant(zero, e, p) if e.is_Number else p.text(e) for e in entries]
+    texts = [_constant(zero, e, p) if e.is_number else p.text(e) for e in entries]
     return f"torch.stack([{', '.join(texts)}])"
 
 
@@ -273,7 +303,7 @@ def _torch_backward(program: Program, upstream: str) -> list[str]:
         else:
             texts = [
                 f"torch.full_like({name}[0], {p.text(entries[part])})"
-                if entries[part].is_Number
+                if entries[part].is_number
                 else p.text(entries[part])
                 for part in parts
             ]

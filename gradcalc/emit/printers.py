@@ -141,8 +141,8 @@ def _torch_extreme(bound: str, pair: str) -> Spell:
     """torch.maximum takes two tensors: a number bounds with clamp instead."""
 
     def spell(args: list[str], node: Any) -> str:
-        numbers = [a for a, arg in zip(args, node.args) if arg.is_Number]
-        tensors = [a for a, arg in zip(args, node.args) if not arg.is_Number]
+        numbers = [a for a, arg in zip(args, node.args) if arg.is_number]
+        tensors = [a for a, arg in zip(args, node.args) if not arg.is_number]
         text = _fold(pair)(tensors, node)
         for number in numbers:
             text = f"torch.clamp({text}, {bound}={number})"
