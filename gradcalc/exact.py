@@ -60,5 +60,23 @@ def at(symbolic: object, point: dict) -> str | None:
         return None  # a rational number says no more than the float beside it
     if exact.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
         return None  # SymPy's names for what is not a number (zoo: 1/0); the table says
-    text = sp.sstr(exact)
-    return text if len(text) <= MAX_SHOWN else None
+    return short_text(exact, MAX_SHOWN)
+
+
+# log10(2): an integer of b bits has about b times this many digits.
+DIGITS_PER_BIT = 0.30103
+
+
+def short_text(number: object, limit: int) -> str | None:
+    """SymPy's text of an exact number (or expression of numbers) when it is
+    at most `limit` characters long, else None; an integer too long to show
+    is never written out (Python refuses past 4,300 digits, as 100/10**29700,
+    the derivative of x**100 at 1e-300, would be)."""
+    import sympy as sp
+
+    assert isinstance(number, sp.Basic)
+    for atom in number.atoms(sp.Rational):
+        if max(abs(atom.p), atom.q).bit_length() * DIGITS_PER_BIT > limit:
+            return None
+    text = sp.sstr(number)
+    return text if len(text) <= limit else None

@@ -23,6 +23,7 @@ from typing import Any
 from .derivation import Section, Step, walk, wanted_derivatives
 from .equivalence import CHECK_TRIES, SPANS, equal, in_domain, sample_points, value
 from .errors import DomainError, UsageError
+from .exact import short_text
 from .parsing import Expression, as_expression
 from .rulebook import RULE_NAMES
 
@@ -177,8 +178,7 @@ def exact_value(derivative: Any, point: dict) -> tuple[Any, float | None]:
         exact = sp.nsimplify(exact) if exact.is_Float else exact
     except (TypeError, ValueError, ZeroDivisionError):
         return None, number
-    text = sp.sstr(exact)
-    if len(text) > MAX_EXACT or exact.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+    if short_text(exact, MAX_EXACT) is None or exact.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         return None, number
     return exact, number
 

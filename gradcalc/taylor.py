@@ -36,6 +36,7 @@ import numpy as np
 
 from . import atpoint, numeric, verdict
 from .errors import UsageError
+from .exact import short_text
 from .functions import TABLE
 from .parsing import Expression, as_expression
 from .verdict import Status, Tolerance
@@ -298,7 +299,7 @@ def _exact(derivative: Any, flat: dict[str, float], k: int) -> Any:
         number = formula.xreplace(point) / sp.factorial(k)
     except (TypeError, ValueError, ZeroDivisionError):
         return None
-    if number.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.Float) or len(sp.sstr(number)) > MAX_EXACT:
+    if number.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.Float) or short_text(number, MAX_EXACT) is None:
         return None
     return number
 

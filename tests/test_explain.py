@@ -671,3 +671,19 @@ def test_random_expressions_every_step_checked(seed):
     for section in explained.sections:
         last = explained.steps[section.last - 1]
         assert equivalence.equal(last.after, section.derivative) in ("symbolic", "numeric")
+
+
+@pytest.mark.parametrize(
+    "options", [("--explain",), ("--answer", "100*x**99"), ("--format", "latex")]
+)
+def test_an_exact_value_too_long_to_write_is_left_out(cli, options):
+    """x**100 at 1e-300: f' = 100/10**29700 exactly, an integer Python will
+    not write out (past 4,300 digits): it was an internal error (exit 70).
+    The exact value is left out, as any long one is; the float is mpmath's."""
+    run = cli("diff", "x**100", "--at", "1e-300", *options)
+    assert run.exit_code == 0, run.stderr
+    assert "internal error" not in run.stderr
+    document = cli("diff", "x**100", "--at", "1e-300", "--explain", "--json").json
+    with mpmath.workdps(50):
+        exact = 100 * mpmath.mpf(1e-300) ** 99  # 1e-29698: float64's 0
+    assert document["gradient"]["x"]["sympy"] == float(exact) == 0.0

@@ -204,3 +204,17 @@ def test_the_cli_limit_is_the_library_limit():
     from gradcalc.taylor import MAX_ORDER
 
     assert TAYLOR_MAX_ORDER == MAX_ORDER
+
+
+def test_a_coefficient_too_long_to_write_exactly_is_a_float(cli):
+    """x**100 at 1e-300: c_k = C(100, k)·10**(-300(100-k)) exactly, integers
+    past Python's 4,300 digits (it was exit 70); each exact form is left out
+    and each float is mpmath's (all below float64's smallest: 0)."""
+    run = cli("taylor", "x**100", "--at", "1e-300", "--order", "3", "--json")
+    assert run.exit_code == 0, run.stderr
+    document = run.json
+    with mpmath.workdps(50):
+        a = mpmath.mpf(1e-300)
+        want = [float(mpmath.binomial(100, k) * a ** (100 - k)) for k in range(4)]
+    assert [c["exact"] for c in document["coefficients"]] == [None] * 4
+    assert [c["sympy"] for c in document["coefficients"]] == want == [0.0] * 4
