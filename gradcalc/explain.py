@@ -176,7 +176,7 @@ def exact_value(derivative: Any, point: dict) -> tuple[Any, float | None]:
     try:
         exact = derivative.xreplace(point)
         exact = sp.nsimplify(exact) if exact.is_Float else exact
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None, number
     if short_text(exact, MAX_EXACT) is None or exact.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         return None, number

@@ -297,7 +297,7 @@ def _exact(derivative: Any, flat: dict[str, float], k: int) -> Any:
     point = {s: exact_number(flat[s.name]) for s in formula.free_symbols}
     try:
         number = formula.xreplace(point) / sp.factorial(k)
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     if number.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.Float) or short_text(number, MAX_EXACT) is None:
         return None

@@ -4,6 +4,7 @@ function, the remainder and the radius against mpmath, exit codes, JSON."""
 import mpmath
 import pytest
 from conftest import run_subprocess, validate
+from reference import one_variable_verdict
 
 # The issue's bar: every coefficient to order 6 within 1e-12 relative of
 # mpmath.taylor; an exact zero coefficient is allowed mpmath's own noise.
@@ -218,3 +219,36 @@ def test_a_coefficient_too_long_to_write_exactly_is_a_float(cli):
         want = [float(mpmath.binomial(100, k) * a ** (100 - k)) for k in range(4)]
     assert [c["exact"] for c in document["coefficients"]] == [None] * 4
     assert [c["sympy"] for c in document["coefficients"]] == want == [0.0] * 4
+
+
+@pytest.mark.parametrize(
+    ("expression", "x", "code"),
+    [
+        ("sin(x)", 1.0, 0),
+        ("abs(x)", 0.0, 1),  # a kink: one-sided slopes -1 and 1
+        ("sqrt(x)", 0.0, 3),  # f'(0) infinite
+        ("log(x)", 0.0, 3),  # f itself infinite
+    ],
+)
+def test_explain_exits_with_the_verdict_of_the_plain_taylor(cli, expression, x, code):
+    """taylor --explain exited 0 wherever the explanation could be written
+    (log(x) at 0, abs(x) at 0): its exit code is now the verdict's, as diff
+    --explain's is, decided here by mpmath alone."""
+    verdict = one_variable_verdict(expression, "x", x)[0]
+    assert {"differentiable": 0, "not_differentiable": 1, "undefined": 3}[verdict] == code
+    at = repr(x)
+    assert cli("taylor", expression, "--at", at, "-n", "3").exit_code == code
+    run = cli("taylor", expression, "--at", at, "-n", "3", "--explain")
+    assert run.exit_code == code, run.stderr
+    assert "internal error" not in run.stderr
+
+
+def test_explain_past_float64_says_what_the_plain_taylor_says(cli):
+    """x**x at 1e300 is finite (mpmath) but past float64: both say so in the
+    same line, exit 3 (its exact value once overflowed SymPy: exit 70)."""
+    with mpmath.workdps(30):
+        assert mpmath.isfinite(mpmath.mpf(1e300) ** mpmath.mpf(1e300))
+    plain = cli("taylor", "x**x", "--at", "1e300", "-n", "5")
+    run = cli("taylor", "x**x", "--at", "1e300", "-n", "5", "--explain")
+    assert (plain.exit_code, run.exit_code) == (3, 3)
+    assert run.stderr == plain.stderr and "float64" in run.stderr

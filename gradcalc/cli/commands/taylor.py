@@ -55,14 +55,15 @@ def taylor(
     with diff's verdict and exit codes; the remainder |f − P| at distances 1,
     0.1, 0.01, 0.001 on both sides; and the radius within which |f − P| ≤ TOL."""
     expr, point = expression_and_point(ctx, expression, at)
+    from ...taylor import expand
+
+    # With --explain too: its exit code is the verdict's, as diff --explain's is.
+    expanded = expand(expr, point, order=order, wrt=wrt, tolerance=tolerance)
     if explain:
         from ...explain import explain_taylor
 
         explained = explain_taylor(expr, point, order, wrt)
-        return _explained(explained, json, digits)
-    from ...taylor import expand
-
-    expanded = expand(expr, point, order=order, wrt=wrt, tolerance=tolerance)
+        return _explained(explained, json, digits) or exit_code(expanded.status)
     if json:
         from ...jsonout import taylor as document
 
