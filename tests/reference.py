@@ -16,6 +16,19 @@ from gradcalc.parsing import parse
 
 DIGITS = 50
 
+# Constants a point can sit on in float64 without being them (pi, 0.1), and
+# ones it can be (0.5, 1000): each as mpmath gives it at the working precision.
+CONSTANTS = {
+    "pi": lambda: mpmath.mp.pi,
+    "E": lambda: mpmath.mp.e,
+    "sqrt(2)": lambda: mpmath.mp.sqrt(2),
+    "log(2)": lambda: mpmath.mp.log(2),
+    "1/3": lambda: mpmath.mp.mpf(1) / 3,
+    "0.1": lambda: mpmath.mp.mpf(1) / 10,
+    "0.5": lambda: mpmath.mp.mpf(1) / 2,
+    "1000": lambda: mpmath.mp.mpf(1000),
+}
+
 
 def value(expression, point: dict):
     """f at `point` ({name: number}) in mpmath, or None where mpmath finds it

@@ -9,6 +9,7 @@ import math
 import mpmath
 import pytest
 from conftest import run_subprocess, validate
+from reference import CONSTANTS
 
 mp = mpmath.mp
 
@@ -87,17 +88,6 @@ def test_a_real_process_says_it_once_on_stderr():
     assert run.stdout == "" and run.stderr == f"gradcalc: error: {_pole_at_pi()}\n"
 
 
-# Constants a point can sit on in float64 without being them, and ones it can be.
-CONSTANTS = {
-    "pi": lambda: mp.pi,
-    "E": lambda: mp.e,
-    "sqrt(2)": lambda: mp.sqrt(2),
-    "log(2)": lambda: mp.log(2),
-    "1/3": lambda: mp.mpf(1) / 3,
-    "0.1": lambda: mp.mpf(1) / 10,
-    "0.5": lambda: mp.mpf(1) / 2,
-    "1000": lambda: mp.mpf(1000),
-}
 # Non-smooth parts whose kink is at x = c.
 KINKED = [
     "abs(x-{c})",

@@ -10,6 +10,7 @@ float64's pi: x - pi is 0 in float64, -1.2e-16 in fact), the line says that
 import mpmath
 import pytest
 from conftest import validate
+from reference import CONSTANTS
 
 mp = mpmath.mp
 
@@ -42,12 +43,18 @@ def test_a_finite_function_past_float64_is_no_undefined_point(
         shown_size = mpmath.nstr(size(x), 4)
     shown_value = {"1.0": "1", "0.0": "0"}.get(shown_value, shown_value)
     message = _overflow_message(expression, shown_value, part, shown_size)
+    _says(cli, expression, at, "overflow", message)
+
+
+def _says(cli, expression, at, kind, message):
+    """diff at `at`: exit 3 and `message`, one line on stderr and in the
+    --json error document of `kind`."""
     run = cli("diff", expression, "--at", at)
     assert run.exit_code == 3
     assert run.stdout == "" and run.stderr == f"gradcalc: error: {message}\n"
     run = cli("diff", expression, "--at", at, "--json")
     assert run.exit_code == 3
-    assert run.json["error"] == {"kind": "overflow", "message": message}
+    assert run.json["error"] == {"kind": kind, "message": message}
     validate(run.json, "error.schema.json")
 
 
@@ -117,13 +124,7 @@ def test_a_part_that_float64_rounding_makes_infinite_is_no_undefined_point(
             None if part is None else (part[0], mpmath.nstr(part[1](x), 4)),
         )
     message = _rounding_message(expression, at, shown[0], cause, "0", shown[1], shown[2])
-    run = cli("diff", expression, "--at", at)
-    assert run.exit_code == 3
-    assert run.stdout == "" and run.stderr == f"gradcalc: error: {message}\n"
-    run = cli("diff", expression, "--at", at, "--json")
-    assert run.exit_code == 3
-    assert run.json["error"] == {"kind": "rounding", "message": message}
-    validate(run.json, "error.schema.json")
+    _says(cli, expression, at, "rounding", message)
 
 
 @pytest.mark.parametrize(
@@ -165,18 +166,6 @@ def test_a_tower_past_ten_to_the_thousand_is_left_undefined_at_once(cli):
         "kind": "domain",
         "message": "x**x is infinite (beyond float64's range, or a pole) at x=1000.0",
     }
-
-
-# Constants a point can sit on in float64 without being them, and ones it can be.
-CONSTANTS = {
-    "pi": lambda: mp.pi,
-    "E": lambda: mp.e,
-    "sqrt(2)": lambda: mp.sqrt(2),
-    "log(2)": lambda: mp.log(2),
-    "1/3": lambda: mp.mpf(1) / 3,
-    "0.5": lambda: mp.mpf(1) / 2,
-    "1000": lambda: mp.mpf(1000),
-}
 
 
 @pytest.mark.parametrize("constant", sorted(CONSTANTS))
